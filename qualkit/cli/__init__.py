@@ -1,0 +1,74 @@
+"""The ``qualkit`` command: a thin click layer over the library.
+
+Subcommands live in their own modules and are imported only when invoked, so ``qualkit --help``
+never loads pandas, python-docx or spaCy. Every :class:`~qualkit.errors.QualkitError` becomes a
+one-line message and exit code 1 here, in one place.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+# command name -> (module under qualkit.cli, attribute, one-line help shown by --help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("workspace_cmds", "init", "Create an empty workspace in DIR."),
+    "demo": ("workspace_cmds", "demo", "Copy the bundled sample study into DIR."),
+    "run": ("run_cmd", "run", "Run the whole pipeline on this workspace and write exports/."),
+    "ingest": ("transcripts_cmds", "ingest", "Read every transcript and report turns, speakers and warnings."),
+    "transcripts": ("transcripts_cmds", "transcripts", "List parsed transcripts or show one, turn by turn."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        if name not in COMMANDS:
+            return None
+        module, attr, short_help = COMMANDS[name]
+        if ctx.resilient_parsing or "--help" in sys.argv[1:2]:
+            # Listing commands: a placeholder keeps heavy modules unimported.
+            pass
+        cmd = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Use the registry's short help so `qualkit --help` imports no command module.
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx) if name in COMMANDS]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):
+        from ..errors import QualkitError
+
+        try:
+            return super().invoke(ctx)
+        except QualkitError as exc:
+            raise click.ClickException(str(exc)) from None
+        except PermissionError as exc:
+            raise click.ClickException(f"{exc.filename}: permission denied") from None
+        except (IsADirectoryError, NotADirectoryError, FileNotFoundError) as exc:
+            raise click.ClickException(f"{exc.filename}: {exc.strerror.lower()}") from None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qualkit", prog_name="qualkit")
+def cli() -> None:
+    """qualkit: transcripts -> codes -> agreement -> themes -> framework matrices.
+
+    Run commands inside a workspace (a folder with qualkit.yaml); `qualkit demo DIR` makes one
+    with a sample study, `qualkit init DIR` an empty one.
+    """
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="qualkit")

@@ -1,0 +1,66 @@
+"""Safe writes: atomic replace (temp file + rename) and a backup before overwriting a user's file."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Iterator
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None) -> Iterator[IO]:
+    """Open a temp file beside ``path``; on success it replaces ``path`` in one rename.
+
+    On any exception the temp file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        if "b" in mode:
+            f = os.fdopen(fd, mode)
+        else:
+            f = os.fdopen(fd, mode, encoding=encoding, newline=newline)
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_open(path, "w", encoding=encoding, newline="") as f:
+        f.write(text)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_open(path, "wb", encoding=None) as f:
+        f.write(data)
+
+
+def backup(path: str | Path, backup_dir: str | Path | None = None) -> Path | None:
+    """Copy ``path`` to a timestamped backup before it is rewritten; returns the backup path.
+
+    Backups go to ``backup_dir`` (created if needed) or beside the file. Nothing is done when
+    ``path`` does not exist yet.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    target_dir = Path(backup_dir) if backup_dir is not None else path.parent
+    target_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    dest = target_dir / f"{path.name}.{stamp}.bak"
+    shutil.copy2(path, dest)
+    return dest

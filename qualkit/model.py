@@ -1,0 +1,62 @@
+"""Plain data for a parsed transcript: the normalized text and its speaker turns."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def count_words(text: str) -> int:
+    """Words as a reader counts them: runs of letters/digits, keeping contractions whole."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+@dataclass
+class Turn:
+    """One speaker turn. ``text[start:end]`` of its transcript is the content, without the label."""
+
+    index: int
+    speaker: str | None
+    start: int
+    end: int
+    timestamp: float | None = None
+    participant: str | None = None
+    line: int | None = None  # 1-based line in the source file where the turn begins, when known
+
+
+@dataclass
+class Transcript:
+    """A transcript as qualkit sees it: NFC text with ``\\n`` newlines and turns over it.
+
+    Offsets are code-point offsets into ``text``, half-open, as in REFI-QDA.
+    """
+
+    id: str
+    text: str
+    turns: list[Turn]
+    source_format: str
+    encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+    def turn_text(self, turn: Turn | int) -> str:
+        """The content of a turn (by object or index)."""
+        if isinstance(turn, int):
+            turn = self.turns[turn]
+        return self.text[turn.start:turn.end]
+
+    @property
+    def speakers(self) -> list[str]:
+        """Distinct speaker labels in order of first appearance."""
+        seen: dict[str, None] = {}
+        for t in self.turns:
+            if t.speaker is not None:
+                seen.setdefault(t.speaker, None)
+        return list(seen)
+
+    @property
+    def word_count(self) -> int:
+        """Words spoken (turn contents only, labels and timestamps excluded)."""
+        return sum(count_words(self.text[t.start:t.end]) for t in self.turns)

@@ -1,0 +1,66 @@
+"""Reading transcripts in every format researchers receive: one entry point, one parser per format."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import TranscriptError
+from ..model import Transcript
+
+# extension -> (module, function); modules are imported only when a file of that kind is read.
+_READERS: dict[str, tuple[str, str]] = {
+    ".txt": ("plaintext", "read_plaintext"),
+    ".text": ("plaintext", "read_plaintext"),
+    ".md": ("plaintext", "read_plaintext"),
+    ".markdown": ("plaintext", "read_plaintext"),
+    ".vtt": ("subtitles", "read_vtt"),
+    ".srt": ("subtitles", "read_srt"),
+    ".docx": ("wordfile", "read_docx"),
+}
+SUPPORTED_EXTENSIONS = tuple(sorted(_READERS))
+_HINTS = {
+    ".doc": "old Word .doc files are not supported: open it in Word and save as .docx",
+    ".rtf": "RTF is not supported: save it as .docx or .txt",
+    ".pdf": "PDF is not supported: export the transcript as .docx or .txt",
+    ".odt": "OpenDocument is not supported: save it as .docx",
+}
+
+
+def is_transcript_file(path: str | Path) -> bool:
+    """True for files qualkit can read as transcripts (by extension; hidden files excluded)."""
+    p = Path(path)
+    return p.suffix.lower() in _READERS and not p.name.startswith((".", "~$"))
+
+
+def read_transcript(
+    path: str | Path,
+    *,
+    speaker_pattern: str | None = None,
+    known_speakers: Iterable[str] = (),
+) -> Transcript:
+    """Read one transcript file (.txt .md .vtt .srt .docx) into a :class:`~qualkit.model.Transcript`.
+
+    ``speaker_pattern``: a regular expression with a ``(?P<speaker>...)`` group (and optionally
+    ``(?P<timestamp>...)``) that alone decides which lines start turns in plain-text formats.
+    ``known_speakers``: labels always accepted as speakers (e.g. from participants.csv).
+    Raises :class:`~qualkit.errors.TranscriptError` naming the file (and line) on bad input.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _READERS:
+        hint = _HINTS.get(suffix, f"unsupported file type {suffix or '(no extension)'}; qualkit reads {', '.join(SUPPORTED_EXTENSIONS)}")
+        raise TranscriptError(hint, path)
+    if not path.exists():
+        raise TranscriptError("no such file", path)
+    if path.is_dir():
+        raise TranscriptError("is a folder, not a transcript file", path)
+    if path.stat().st_size == 0:
+        raise TranscriptError("file is empty", path)
+    import importlib
+
+    module_name, func_name = _READERS[suffix]
+    reader = getattr(importlib.import_module(f"{__name__}.{module_name}"), func_name)
+    transcript = reader(path, speaker_pattern=speaker_pattern, known_speakers=tuple(known_speakers))
+    if not transcript.turns or not transcript.text.strip():
+        raise TranscriptError("no transcript text found (the file has no speech in it)", path)
+    return transcript

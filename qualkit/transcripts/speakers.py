@@ -1,0 +1,368 @@
+"""Finding speaker turns in plain text: which line starts a turn, and who speaks.
+
+A line such as ``Note: the clinic closed`` looks like ``Maria: the clinic closed``. The rule that tells them
+apart is the transcript's own convention: labels are accepted when they recur, when they have
+the shape of an interview role (``Interviewer``, ``P3``, ``FG2-P3``, ``Speaker 1``), when the
+workspace names them (participants.csv), or when a one-off label has the same style (case,
+layout) as the file's recurring ones. A workspace can instead give one regular expression
+(``speaker_pattern``) and then only that pattern makes a label.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..errors import QualkitError
+from ..model import Turn
+
+# Timestamps: 1:02, 01:02:03, 01:02:03.456, and the 4-part day:h:m:s of mission logs.
+TS = r"\d{1,2}:\d{2}(?::\d{2}){0,2}(?:[.,]\d{1,3})?"
+# A label: up to 60 characters starting with a letter or digit, no sentence punctuation.
+LABEL = r"[^\W_][^:\n?!;\"“”\[\]*]{0,59}?"
+
+# Each kind of label line; ``inline`` kinds carry content on the same line.
+_PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
+    # [00:01:23] Name: text   /   00:01:23 Name: text   /   00:05:07<TAB>Name:<TAB>text
+    ("ts_label", re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]+(?P<label>{LABEL})[ \t]?:(?=\s|$)[ \t]*"), True),
+    # Name (00:01:23): text
+    ("label_ts", re.compile(rf"(?P<label>{LABEL})[ \t]*[(\[](?P<ts>{TS})[)\]][ \t]?:(?=\s|$)[ \t]*"), True),
+    # **Name** text  /  **Name:** text  /  **Name**: text   (Markdown bold label)
+    ("md_bold", re.compile(r"\*\*(?P<label>[^\W_][^*\n:]{0,59}?)[ \t]*(?::\*\*|\*\*[ \t]?:?)(?=\s|$)[ \t]*"), True),
+    # Name: text   /  Interviewer1 : text   /  S01: [00:00:12] text
+    ("label", re.compile(rf"(?P<label>{LABEL})[ \t]?:(?=\s|$)[ \t]*(?:\[(?P<ts>{TS})\][ \t]*)?"), True),
+    # [Name] text
+    ("bracket", re.compile(r"\[(?P<label>[^\W_][^\]\n:]{0,39})\](?=\s|$)[ \t]*"), True),
+    # Speaker 1  0:03   (Otter: label and time alone on a line, speech on the next lines)
+    ("label_time_line", re.compile(rf"(?P<label>{LABEL})[ \t]+(?P<ts>{TS})[ \t]*$"), False),
+    # INTERVIEWER   (a label alone on its line, speech in the paragraphs below)
+    ("label_line", re.compile(r"(?P<label>[^\W_][^:\n?!;\"“”\[\]*.,]{0,39}?)[ \t]*$"), False),
+]
+_TS_LINE = re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]*$")
+_LINE_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]+(?=\S)")
+
+# Bracketed or colon-ended words that are not speakers.
+_NON_SPEECH = re.compile(
+    r"^(inaudible|unintelligible|unclear|indistinct|crosstalk|cross-talk|cross talk|laughter|laughs?|"
+    r"laughing|pause|long pause|silence|music|applause|noise|background noise|cough(s|ing)?|sighs?|"
+    r"overlapping|overtalk|phone rings|break|end|start|end of (recording|interview|transcript)|"
+    r"redacted|name|place|location|organization|sic|\?+|\.\.\.|…)\b",
+    re.IGNORECASE,
+)
+_STOP_LABELS = {
+    "note", "notes", "nb", "n.b", "ps", "p.s", "http", "https", "www", "ftp", "mailto", "re", "fw", "fwd",
+    "subject", "date", "time", "duration", "location", "place", "venue", "title", "file", "filename",
+    "audio file", "recording", "transcript", "transcription", "transcribed by", "tags", "keywords",
+    "summary", "source", "url", "link", "email", "e-mail", "tel", "phone", "page", "example", "e.g", "i.e",
+    "warning", "caution", "important", "todo", "update", "edit", "edited", "translation", "language",
+    "participants", "attendees", "present", "absent", "agenda", "topic", "topics", "meeting date", "total",
+}
+# Labels with the shape of an interview role are accepted even when they occur once.
+_ROLE_SHAPE = re.compile(
+    r"^(interviewer|interviewee|moderator|co-?moderator|facilitator|co-?facilitator|note-?taker|"
+    r"respondent|participant|speaker|researcher|int|iv|mod|fac|resp|[pirqa]|s|spk|pt|fg\d*[-_ ]?p)"
+    r"[ \t_-]?\d*[a-z]?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class _Candidate:
+    line: int  # 0-based line index
+    kind: str
+    label: str
+    ts: str | None
+    content_start: int | None  # offset of same-line content (inline kinds), else None
+
+
+def parse_timestamp(ts: str | None) -> float | None:
+    """``01:02:03.5`` -> 3723.5 seconds; two parts are m:s, four are d:h:m:s (mission logs)."""
+    if not ts:
+        return None
+    ts = ts.replace(",", ".")
+    parts = ts.split(":")
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError:
+        return None
+    scales = {2: (60, 1), 3: (3600, 60, 1), 4: (86400, 3600, 60, 1)}.get(len(nums))
+    if scales is None:
+        return None
+    return sum(n * s for n, s in zip(nums, scales))
+
+
+def _style(label: str) -> str:
+    """A coarse typographic style: 'upper', 'title', 'code' (P3, TN10, S01) or 'other'."""
+    letters = [c for c in label if c.isalpha()]
+    if re.fullmatch(r"[A-Za-z]{1,4}[-_]?\d{1,4}(?:[-_][A-Za-z]{1,4}\d{1,4})?", label):
+        return "code"
+    if letters and all(c.isupper() for c in letters):
+        return "upper"
+    words = [w for w in re.split(r"[ \t]+", label) if w]
+    if words and all(w[0].isupper() or w[0].isdigit() or w.lower() in _NAME_PARTICLES for w in words):
+        return "title"
+    return "other"
+
+
+_NAME_PARTICLES = {"de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "du", "dos", "das", "bin", "al", "|", "&", "and"}
+
+
+def _plausible(label: str) -> bool:
+    """Cheap shape checks that apply to every convention."""
+    if len(label) > 60 or not label[0].isalnum():
+        return False
+    words = label.split()
+    if len(words) > 6:
+        return False
+    lower = label.lower().rstrip(".")
+    if lower in _STOP_LABELS or _NON_SPEECH.match(label):
+        return False
+    # "please the Court:" is the end of a wrapped sentence, not a name.
+    if len(words) >= 2 and words[0][0].islower() and words[0].lower() not in _NAME_PARTICLES:
+        return False
+    # Sentence-like text ("we said", "the point is") has lower-case words after the first.
+    if len(words) >= 3 and sum(1 for w in words[1:] if w[0].islower() and w.lower() not in _NAME_PARTICLES) >= 2:
+        return False
+    return True
+
+
+def _key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+class SpeakerPatternError(QualkitError):
+    """The workspace's speaker_pattern is not a usable regular expression."""
+
+
+def compile_speaker_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
+    """Compile a user's speaker pattern; it must have a ``speaker`` group (``timestamp`` optional)."""
+    if isinstance(pattern, re.Pattern):
+        compiled = pattern
+    else:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise SpeakerPatternError(f"speaker_pattern {pattern!r} is not a valid regular expression: {exc}") from None
+    if "speaker" not in compiled.groupindex:
+        raise SpeakerPatternError(f"speaker_pattern {compiled.pattern!r} needs a named group (?P<speaker>...)")
+    return compiled
+
+
+def segment(
+    text: str,
+    *,
+    speaker_pattern: str | re.Pattern[str] | None = None,
+    known_speakers: Iterable[str] = (),
+) -> tuple[list[Turn], list[str]]:
+    """Split normalized ``text`` into speaker turns; returns (turns, warnings).
+
+    ``known_speakers`` (labels from participants.csv or bold runs in a .docx) are always
+    accepted as labels. With ``speaker_pattern`` only that regular expression makes a label.
+    Text before the first label, and every paragraph of a file with no labels, becomes an
+    unlabeled turn (speaker ``None``).
+    """
+    lines = text.split("\n")
+    starts: list[int] = []
+    pos = 0
+    for ln in lines:
+        starts.append(pos)
+        pos += len(ln) + 1
+
+    known = {_key(s) for s in known_speakers if s}
+    if speaker_pattern is not None:
+        candidates, ts_lines = _match_user_pattern(lines, starts, compile_speaker_pattern(speaker_pattern))
+        accepted = candidates
+    else:
+        candidates, ts_lines = _find_candidates(lines, starts)
+        accepted = _accept(candidates, known)
+
+    warnings: list[str] = []
+    turns = _build_turns(text, lines, starts, accepted, ts_lines)
+    if not accepted and any(t for t in turns):
+        warnings.append("no speaker labels found: each paragraph is an unlabeled turn")
+    _warn_case_variants(accepted, warnings)
+    return turns, warnings
+
+
+def _match_user_pattern(lines, starts, pattern):
+    cands: list[_Candidate] = []
+    for i, ln in enumerate(lines):
+        m = pattern.match(ln)
+        if not m or not m.group("speaker"):
+            continue
+        ts = m.groupdict().get("timestamp")
+        rest = m.end()
+        while rest < len(ln) and ln[rest] in " \t":
+            rest += 1
+        inline = rest < len(ln)
+        cands.append(_Candidate(i, "pattern", m.group("speaker").strip(), ts, starts[i] + rest if inline else None))
+    return cands, {}
+
+
+def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candidate], dict[int, str]]:
+    """Every line that could start a turn, with its kind; plus timestamp-only lines."""
+    nonblank = [ln for ln in lines if ln.strip()]
+    # Court-reporter transcripts number every line; the number is not part of a label.
+    numbered = len(nonblank) >= 20 and sum(1 for ln in nonblank if _LINE_NUMBER.match(ln)) > 0.6 * len(nonblank)
+    cands: list[_Candidate] = []
+    ts_lines: dict[int, str] = {}
+    for i, ln in enumerate(lines):
+        if not ln or ln.isspace():
+            continue
+        off = 0
+        if numbered:
+            m = _LINE_NUMBER.match(ln)
+            if m:
+                off = m.end()
+        while off < len(ln) and ln[off] in " \t":
+            off += 1
+        body = ln[off:] if off else ln
+        first = body[0]
+        if not (first.isalnum() or first in "[*"):
+            continue
+        m = _TS_LINE.match(body)
+        if m:
+            ts_lines[i] = m.group("ts")
+            continue
+        for kind, pat, inline in _PATTERNS:
+            m = pat.match(body)
+            if not m:
+                continue
+            raw_label = m.group("label")
+            label = raw_label.strip()
+            # "HUMAN SERVICES, ET AL.,        :" (a caption box) is not "Name:".
+            if raw_label != raw_label.rstrip() or not _plausible(label):
+                break
+            if kind == "bracket" and re.search(TS, label):
+                break
+            content = None
+            if inline:
+                c = off + m.end()
+                content = starts[i] + c if c < len(ln) else None
+            cands.append(_Candidate(i, kind, label, m.groupdict().get("ts"), content))
+            break
+    return cands, ts_lines
+
+
+def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
+    """Keep the candidates that fit the file's convention (see the module docstring)."""
+    if not cands:
+        return []
+    by_label = Counter(_key(c.label) for c in cands)
+    strong: list[_Candidate] = []
+    weak: list[_Candidate] = []
+    for c in cands:
+        k = _key(c.label)
+        # Own-line labels with no colon ("INTERVIEWER") are the easiest to confuse with headings.
+        if c.kind == "label_line":
+            if k in known or (by_label[k] >= 2 and (_style(c.label) in ("upper", "code") or _ROLE_SHAPE.match(c.label))):
+                strong.append(c)
+            continue
+        if k in known or _ROLE_SHAPE.match(c.label):
+            strong.append(c)
+        elif by_label[k] >= 2 and c.kind != "bracket":
+            strong.append(c)
+        elif by_label[k] >= 2 and c.kind == "bracket":
+            strong.append(c)
+        else:
+            weak.append(c)
+    if not strong:
+        return []
+    # The convention: the dominant kind and typographic style among accepted labels.
+    kinds = Counter(c.kind for c in strong)
+    main_kind, main_n = kinds.most_common(1)[0]
+    styles = Counter(_style(c.label) for c in strong if c.kind == main_kind)
+    main_style = styles.most_common(1)[0][0]
+    accepted = list(strong)
+    if len(strong) >= 3:
+        # One-off speakers (a focus-group member who spoke once) in the file's own style.
+        # They must say something on the same line: a lone "APPEARANCES:" is a heading.
+        for c in weak:
+            if c.content_start is not None and c.kind == main_kind and _style(c.label) == main_style and main_style != "other":
+                accepted.append(c)
+    # A kind that the file barely uses is noise when one convention dominates (e.g. a
+    # "Date: ..." header line in a file of "[Name]" labels), unless the speaker is known.
+    if main_n >= 5:
+        accepted = [
+            c for c in accepted
+            if c.kind == main_kind or _key(c.label) in known or kinds[c.kind] >= max(2, main_n // 10)
+        ]
+    accepted.sort(key=lambda c: c.line)
+    return accepted
+
+
+def _build_turns(text, lines, starts, accepted, ts_lines) -> list[Turn]:
+    turns: list[Turn] = []
+    by_line = {c.line: c for c in accepted}
+    cur_speaker: str | None = None
+    cur_ts: float | None = None
+    cur_line: int | None = None
+    cur_start: int | None = None  # offset where content begins (None until first content)
+    cur_end: int | None = None
+    open_turn = False
+    pending_ts: float | None = None
+    no_labels = not accepted
+
+    def close():
+        nonlocal open_turn
+        # A label with nothing said after it (e.g. "Interviewer 1:" then another label) is dropped.
+        if open_turn and cur_start is not None and cur_end is not None and cur_end > cur_start:
+            turns.append(Turn(len(turns), cur_speaker, cur_start, cur_end, cur_ts, None, cur_line))
+        open_turn = False
+
+    prev_blank = True
+    for i, ln in enumerate(lines):
+        c = by_line.get(i)
+        if c is not None:
+            close()
+            open_turn = True
+            cur_speaker = c.label
+            cur_ts = parse_timestamp(c.ts) if c.ts else pending_ts
+            pending_ts = None
+            cur_line = i + 1
+            if c.content_start is not None:
+                cur_start = c.content_start
+                cur_end = starts[i] + len(ln.rstrip())
+            else:
+                cur_start = cur_end = None
+            prev_blank = False
+            continue
+        if i in ts_lines and not no_labels:
+            pending_ts = parse_timestamp(ts_lines[i])
+            prev_blank = False
+            continue
+        if not ln.strip():
+            prev_blank = True
+            continue
+        if no_labels and prev_blank:
+            # Files without labels: each paragraph is a turn.
+            close()
+            open_turn = True
+            cur_speaker, cur_ts, cur_line = None, None, i + 1
+            cur_start = cur_end = None
+        elif not open_turn:
+            open_turn = True  # text before the first label: an unlabeled preamble turn
+            cur_speaker, cur_ts, cur_line = None, None, i + 1
+            cur_start = cur_end = None
+        stripped_left = len(ln) - len(ln.lstrip())
+        if cur_start is None:
+            cur_start = starts[i] + stripped_left
+            if cur_line is None or cur_speaker is None:
+                cur_line = cur_line or i + 1
+        cur_end = starts[i] + len(ln.rstrip())
+        prev_blank = False
+    close()
+    for n, t in enumerate(turns):
+        t.index = n
+    return turns
+
+
+def _warn_case_variants(accepted: list[_Candidate], warnings: list[str]) -> None:
+    """Labels that differ only in case or spacing are often one person typed two ways."""
+    variants: dict[str, set[str]] = {}
+    for c in accepted:
+        variants.setdefault(_key(c.label), set()).add(c.label)
+    for forms in variants.values():
+        if len(forms) > 1:
+            warnings.append("speaker written several ways: " + ", ".join(sorted(forms)) + " (map them in participants.csv)")
