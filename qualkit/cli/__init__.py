@@ -7,7 +7,6 @@ one-line message and exit code 1 here, in one place.
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
 
@@ -33,11 +32,7 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr, short_help = COMMANDS[name]
-        if ctx.resilient_parsing or "--help" in sys.argv[1:2]:
-            # Listing commands: a placeholder keeps heavy modules unimported.
-            pass
-        cmd = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
-        return cmd
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Use the registry's short help so `qualkit --help` imports no command module.
@@ -61,12 +56,16 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="qualkit", prog_name="qualkit")
-def cli() -> None:
+@click.option("-w", "--workspace", type=click.Path(file_okay=False), envvar="QUALKIT_WORKSPACE",
+              help="Workspace folder (default: the one containing the current folder).")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None) -> None:
     """qualkit: transcripts -> codes -> agreement -> themes -> framework matrices.
 
     Run commands inside a workspace (a folder with qualkit.yaml); `qualkit demo DIR` makes one
     with a sample study, `qualkit init DIR` an empty one.
     """
+    ctx.obj = {"workspace": workspace}
 
 
 def main() -> None:

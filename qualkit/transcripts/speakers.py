@@ -19,8 +19,9 @@ from ..model import Turn
 
 # Timestamps: 1:02, 01:02:03, 01:02:03.456, and the 4-part day:h:m:s of mission logs.
 TS = r"\d{1,2}:\d{2}(?::\d{2}){0,2}(?:[.,]\d{1,3})?"
-# A label: up to 60 characters starting with a letter or digit, no sentence punctuation.
-LABEL = r"[^\W_][^:\n?!;\"“”\[\]*]{0,59}?"
+# A label: up to 60 characters starting with a letter or digit (or the @ of a chat handle),
+# no sentence punctuation.
+LABEL = r"@?[^\W_][^:\n?!;\"“”\[\]*]{0,59}?"
 
 # Each kind of label line; ``inline`` kinds carry content on the same line.
 _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
@@ -39,6 +40,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
     # INTERVIEWER   (a label alone on its line, speech in the paragraphs below)
     ("label_line", re.compile(r"(?P<label>[^\W_][^:\n?!;\"“”\[\]*.,]{0,39}?)[ \t]*$"), False),
 ]
+_DELIMITED_KINDS = {"md_bold", "bracket", "ts_label", "label_ts", "label_time_line"}
+_TIMED_KINDS = {"ts_label", "label_ts", "label_time_line"}
 _TS_LINE = re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]*$")
 _LINE_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]+(?=\S)")
 
@@ -108,9 +111,13 @@ def _style(label: str) -> str:
 _NAME_PARTICLES = {"de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "du", "dos", "das", "bin", "al", "|", "&", "and"}
 
 
-def _plausible(label: str) -> bool:
-    """Cheap shape checks that apply to every convention."""
-    if len(label) > 60 or not label[0].isalnum():
+def _plausible(label: str, delimited: bool = False) -> bool:
+    """Cheap shape checks that apply to every convention.
+
+    ``delimited`` labels (``**Name**``, ``[Name]``, or after a timestamp) are marked as labels by
+    their layout, so lower-case user names such as ``jochem-brouwer (backup)`` are allowed.
+    """
+    if len(label) > 60 or not label.lstrip("@")[:1].isalnum():
         return False
     words = label.split()
     if len(words) > 6:
@@ -119,7 +126,7 @@ def _plausible(label: str) -> bool:
     if lower in _STOP_LABELS or _NON_SPEECH.match(label):
         return False
     # "please the Court:" is the end of a wrapped sentence, not a name.
-    if len(words) >= 2 and words[0][0].islower() and words[0].lower() not in _NAME_PARTICLES:
+    if not delimited and len(words) >= 2 and words[0][0].islower() and words[0].lower() not in _NAME_PARTICLES:
         return False
     # Sentence-like text ("we said", "the point is") has lower-case words after the first.
     if len(words) >= 3 and sum(1 for w in words[1:] if w[0].islower() and w.lower() not in _NAME_PARTICLES) >= 2:
@@ -219,7 +226,7 @@ def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candida
             off += 1
         body = ln[off:] if off else ln
         first = body[0]
-        if not (first.isalnum() or first in "[*"):
+        if not (first.isalnum() or first in "[*@"):
             continue
         m = _TS_LINE.match(body)
         if m:
@@ -232,7 +239,7 @@ def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candida
             raw_label = m.group("label")
             label = raw_label.strip()
             # "HUMAN SERVICES, ET AL.,        :" (a caption box) is not "Name:".
-            if raw_label != raw_label.rstrip() or not _plausible(label):
+            if raw_label != raw_label.rstrip() or not _plausible(label, kind in _DELIMITED_KINDS):
                 break
             if kind == "bracket" and re.search(TS, label):
                 break
@@ -259,11 +266,10 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
             if k in known or (by_label[k] >= 2 and (_style(c.label) in ("upper", "code") or _ROLE_SHAPE.match(c.label))):
                 strong.append(c)
             continue
-        if k in known or _ROLE_SHAPE.match(c.label):
+        # A time next to a label ("[00:01:23] Name:", "Name (00:01:23):") is a transcript's mark.
+        if k in known or _ROLE_SHAPE.match(c.label) or c.kind in _TIMED_KINDS:
             strong.append(c)
-        elif by_label[k] >= 2 and c.kind != "bracket":
-            strong.append(c)
-        elif by_label[k] >= 2 and c.kind == "bracket":
+        elif by_label[k] >= 2:
             strong.append(c)
         else:
             weak.append(c)
@@ -275,11 +281,13 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
     styles = Counter(_style(c.label) for c in strong if c.kind == main_kind)
     main_style = styles.most_common(1)[0][0]
     accepted = list(strong)
-    if len(strong) >= 3:
-        # One-off speakers (a focus-group member who spoke once) in the file's own style.
-        # They must say something on the same line: a lone "APPEARANCES:" is a heading.
+    if len(strong) >= 2:
+        # One-off speakers (a focus-group member who spoke once) in the file's own style. Where the
+        # convention puts speech on the label's line, so must they: a lone "APPEARANCES:" is a heading.
+        main = [c for c in strong if c.kind == main_kind]
+        inline_convention = sum(c.content_start is not None for c in main) * 2 > len(main)
         for c in weak:
-            if c.content_start is not None and c.kind == main_kind and _style(c.label) == main_style and main_style != "other":
+            if (c.content_start is not None or not inline_convention) and c.kind == main_kind and _style(c.label) == main_style and main_style != "other":
                 accepted.append(c)
     # A kind that the file barely uses is noise when one convention dominates (e.g. a
     # "Date: ..." header line in a file of "[Name]" labels), unless the speaker is known.
@@ -290,6 +298,47 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
         ]
     accepted.sort(key=lambda c: c.line)
     return accepted
+
+
+@dataclass(frozen=True)
+class LineLabel:
+    """A ``Label: text`` opening a line: the label, the column where the text starts, and
+    whether the file's convention accepts it (see :func:`inline_labels`)."""
+
+    line: int  # 0-based index into the lines given
+    label: str
+    column: int
+    accepted: bool
+
+
+def inline_labels(
+    lines: list[str],
+    *,
+    speaker_pattern: str | re.Pattern[str] | None = None,
+    known_speakers: Iterable[str] = (),
+) -> list[LineLabel]:
+    """Labels followed by text on the same line, for formats with their own line structure.
+
+    Subtitle cues use this: the same acceptance as :func:`segment` (recurring, known,
+    role-shaped, or a one-off in the file's style), but only for inline labels, since a cue
+    line alone ("Okay", "INTERVIEWER") is speech. Rejected candidates are returned too
+    (``accepted=False``) so a caller with structural evidence can weigh them.
+    """
+    starts: list[int] = []
+    pos = 0
+    for ln in lines:
+        starts.append(pos)
+        pos += len(ln) + 1
+    if speaker_pattern is not None:
+        cands, _ = _match_user_pattern(lines, starts, compile_speaker_pattern(speaker_pattern))
+    else:
+        cands, _ = _find_candidates(lines, starts)
+    cands = [c for c in cands if c.content_start is not None]
+    if speaker_pattern is not None:
+        accepted = {c.line for c in cands}
+    else:
+        accepted = {c.line for c in _accept(cands, {_key(s) for s in known_speakers if s})}
+    return [LineLabel(c.line, c.label, c.content_start - starts[c.line], c.line in accepted) for c in cands]
 
 
 def _build_turns(text, lines, starts, accepted, ts_lines) -> list[Turn]:

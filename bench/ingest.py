@@ -1,0 +1,133 @@
+"""Benchmark: ingest 1,000 generated transcripts of ~8,000 words in mixed conventions.
+
+Not a test. Prints words/s, wall time, peak memory (RSS of the ingesting process) and the ratio
+to a baseline that only reads and decodes the same files, measured in the same run.
+Targets (issue 2): <= 30 s and <= 1 GB on 2 cores.
+
+    python bench/ingest.py [--files 1000] [--words 8000] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORDS = ("the outreach team drove out to see him after the overdose and we brought naloxone "
+         "but transportation is hard out here because the clinic is forty miles away and the roads "
+         "in winter are bad so people miss appointments and stigma is real in a small town where "
+         "everyone knows your truck data sharing with the hospital takes days and police reports "
+         "come late funding ends next year leadership changed twice trust matters").split()
+SPEAKERS = ["Interviewer", "Maria", "Dr. Okafor", "P1", "FG2-P3", "Sheriff Boyd", "Karen", "Luis"]
+
+
+def _sentence(rng: random.Random) -> str:
+    n = rng.randint(6, 22)
+    s = " ".join(rng.choice(WORDS) for _ in range(n))
+    return s[0].upper() + s[1:] + rng.choice(".?.")
+
+
+def _turns(rng: random.Random, words: int):
+    total, t = 0, 0
+    speakers = rng.sample(SPEAKERS, rng.randint(2, 6))
+    while total < words:
+        text = " ".join(_sentence(rng) for _ in range(rng.randint(1, 6)))
+        total += len(text.split())
+        t += rng.randint(5, 40)
+        yield speakers[0] if t % 3 == 0 else rng.choice(speakers), text, t
+
+
+def _ts(sec: int, sep: str = ".") -> str:
+    return f"{sec // 3600:02d}:{sec % 3600 // 60:02d}:{sec % 60:02d}{sep}000"
+
+
+def make_file(folder: Path, i: int, words: int) -> None:
+    rng = random.Random(i)
+    kind = i % 8
+    turns = list(_turns(rng, words))
+    if kind == 0:
+        body = "".join(f"{s}: {x}\n\n" for s, x, _ in turns)
+        (folder / f"t{i:04d}.txt").write_text("Interview transcript\nDate: 1 May 2026\n\n" + body)
+    elif kind == 1:
+        (folder / f"t{i:04d}.txt").write_text("".join(f"[{_ts(t)[:8]}] {s}: {x}\n" for s, x, t in turns))
+    elif kind == 2:
+        (folder / f"t{i:04d}.txt").write_text("".join(f"{s} ({_ts(t)[:8]}): {x}\n" for s, x, t in turns))
+    elif kind == 3:
+        (folder / f"t{i:04d}.txt").write_text("".join(f"{s}  {t // 60}:{t % 60:02d}\n{x}\n\n" for s, x, t in turns))
+    elif kind == 4:
+        # wrapped lines, CRLF, BOM: a Windows transcriptionist's export
+        import textwrap
+
+        body = "".join(f"{'I' if j % 2 == 0 else 'R'}: " + "\n".join(textwrap.wrap(x, 80)) + "\n\n" for j, (_, x, _t) in enumerate(turns))
+        (folder / f"t{i:04d}.txt").write_bytes(b"\xef\xbb\xbf" + body.replace("\n", "\r\n").encode("utf-8"))
+    elif kind == 5:
+        cues = []
+        for n, (s, x, t) in enumerate(turns, 1):
+            cues.append(f"{n}\n{_ts(t)} --> {_ts(t + 4)}\n{s}: {x}\n")
+        (folder / f"t{i:04d}.vtt").write_text("WEBVTT\n\n" + "\n".join(cues))
+    elif kind == 6:
+        cues = [f"{_ts(t)} --> {_ts(t + 4)}\n<v {s}>{x}</v>\n" for s, x, t in turns]
+        (folder / f"t{i:04d}.vtt").write_text("WEBVTT\n\n" + "\n".join(cues))
+    else:
+        cues = [f"{n}\n{_ts(t, ',')} --> {_ts(t + 4, ',')}\n{s}: {x}\n" for n, (s, x, t) in enumerate(turns, 1)]
+        (folder / f"t{i:04d}.srt").write_text("\n".join(cues))
+
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+files = sorted(Path(sys.argv[1]).iterdir())
+mode = sys.argv[2]
+t0 = time.perf_counter()
+words = 0
+if mode == "baseline":
+    from qualkit.textio import decode_bytes, normalize_text
+    for f in files:
+        text, _, _ = decode_bytes(f.read_bytes())
+        words += len(normalize_text(text).split())
+else:
+    from qualkit.transcripts import read_transcript
+    for f in files:
+        words += read_transcript(f).word_count
+secs = time.perf_counter() - t0
+print(json.dumps({"seconds": secs, "words": words, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(folder: Path, mode: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(folder), mode], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--words", type=int, default=8000)
+    ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
+    args = ap.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="qualkit-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for i in range(args.files):
+        make_file(folder, i, args.words)
+    print(f"generated {args.files} transcripts (~{args.words} words each) in {time.perf_counter() - t0:.1f} s: {folder}")
+    base = measure(folder, "baseline")
+    ing = measure(folder, "ingest")
+    print(f"baseline (read + decode + split): {base['seconds']:.2f} s")
+    print(f"ingest (parse turns, speakers):   {ing['seconds']:.2f} s  {ing['words'] / ing['seconds']:,.0f} words/s  "
+          f"peak RSS {ing['peak_mb']:.0f} MB  ({ing['words']:,} words)")
+    print(f"ratio ingest / baseline: {ing['seconds'] / base['seconds']:.1f}x")
+    print(f"targets: <= 30 s -> {'OK' if ing['seconds'] <= 30 else 'MISSED'}; <= 1024 MB -> {'OK' if ing['peak_mb'] <= 1024 else 'MISSED'}")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Terminal output helpers shared by commands: aligned tables and JSON."""
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from typing import Any, Sequence
+
+import click
+
+
+def echo_json(data: Any) -> None:
+    """Machine output: pretty JSON, UTF-8, no ASCII escaping of names."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def echo_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Sequence[int] = ()) -> None:
+    """Print rows as an aligned plain-text table (numbers right-aligned by column index)."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, v in enumerate(row):
+            widths[i] = max(widths[i], len(v))
+
+    def fmt(row):
+        return "  ".join(v.rjust(widths[i]) if i in right else v.ljust(widths[i]) for i, v in enumerate(row)).rstrip()
+
+    click.echo(click.style(fmt(headers), bold=True))
+    for row in cells:
+        click.echo(fmt(row))
+
+
+def wrap(text: str, indent: str = "    ") -> str:
+    """Wrap text to the terminal width, keeping the transcript's own line breaks."""
+    width = max(40, min(100, shutil.get_terminal_size((100, 20)).columns) - len(indent))
+    out = []
+    for para in text.split("\n"):
+        out.append(textwrap.fill(para, width, initial_indent=indent, subsequent_indent=indent) if para.strip() else "")
+    return "\n".join(out)

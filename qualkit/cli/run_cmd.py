@@ -1,0 +1,29 @@
+"""`qualkit run`: the main job."""
+from __future__ import annotations
+
+import click
+
+from .context import open_workspace
+
+
+@click.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the pipeline on this workspace and write exports/ (prints each step and the files written)."""
+    from ..pipeline import run as do_run
+
+    ws = open_workspace(ctx)
+    click.echo(f"qualkit run: {ws.config.project}  ({ws.root})")
+    report = do_run(ws)
+    for step in report.steps:
+        mark = click.style("done", fg="green") if step.status == "done" else click.style("skipped", fg="yellow")
+        click.echo(f"  {step.name:<10} {mark}  {step.detail}")
+    if report.outputs:
+        click.echo("Wrote:")
+        for p in report.outputs:
+            try:
+                shown = p.relative_to(ws.root)
+            except ValueError:
+                shown = p
+            click.echo(f"  {shown}")
+    click.echo(f"Finished in {report.seconds:.1f} s.")

@@ -1,0 +1,131 @@
+"""`qualkit ingest` and `qualkit transcripts list|show`: what was parsed from each file."""
+from __future__ import annotations
+
+import re
+
+import click
+
+from .context import open_workspace
+from .output import echo_json, echo_table, wrap
+
+
+def _report_errors(errors) -> None:
+    for exc in errors:
+        click.echo(click.style("error: ", fg="red") + str(exc), err=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+    """Read every transcript in transcripts/ (or PATHS) and report what was found.
+
+    One row per transcript: id, format, turns, speakers, words and warnings. Unknown speakers
+    (not in participants.csv) are warnings. Files are never modified. Exit 1 if any file could
+    not be read.
+    """
+    ws = open_workspace(ctx)
+    result = ws.ingest(paths or None)
+    if as_json:
+        echo_json({"transcripts": [r.as_dict() for r in result.rows],
+                   "errors": [{"path": str(e.path) if e.path else None, "line": e.line, "message": e.message} for e in result.errors]})
+    else:
+        if result.rows:
+            echo_table([(r.id, r.format, r.turns, r.speakers, r.words, len(r.warnings)) for r in result.rows],
+                       ["id", "format", "turns", "speakers", "words", "warnings"], right=(2, 3, 4, 5))
+        else:
+            click.echo("No transcripts found in transcripts/." if not paths else "No transcripts read.")
+        warned = [r for r in result.rows if r.warnings]
+        if warned:
+            click.echo("\nWarnings:")
+            for r in warned:
+                for w in r.warnings:
+                    click.echo(f"  {r.id}: {w}")
+        total_words = sum(r.words for r in result.rows)
+        click.echo(f"\n{len(result.rows)} transcript(s), {sum(r.turns for r in result.rows)} turns, {total_words} words.")
+    if result.errors:
+        _report_errors(result.errors)
+        ctx.exit(1)
+
+
+@click.group()
+def transcripts() -> None:
+    """List parsed transcripts or show one turn by turn."""
+
+
+@transcripts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """One line per transcript with its speakers and the participants they map to."""
+    ws = open_workspace(ctx)
+    result = ws.ingest()
+    if as_json:
+        echo_json([{"id": t.id, "format": t.source_format, "turns": len(t.turns), "words": t.word_count,
+                    "speakers": [{"label": s, "participant_id": _pid(t, s)} for s in t.speakers]} for t in result.transcripts])
+    else:
+        rows = []
+        for t in result.transcripts:
+            who = ", ".join(f"{s} ({_pid(t, s) or '?'})" for s in t.speakers) or "(no labels)"
+            rows.append((t.id, t.source_format, len(t.turns), t.word_count, who))
+        echo_table(rows, ["id", "format", "turns", "words", "speakers (participant)"], right=(2, 3))
+    if result.errors:
+        _report_errors(result.errors)
+        ctx.exit(1)
+
+
+def _pid(t, speaker: str) -> str | None:
+    return next((turn.participant for turn in t.turns if turn.speaker == speaker), None)
+
+
+def _parse_range(spec: str, n: int) -> range:
+    """'10-20', '5', '7-' or '-3' (1-based, inclusive) as a range of 0-based turn indexes."""
+    m = re.fullmatch(r"\s*(\d*)\s*(-?)\s*(\d*)\s*", spec)
+    if not m or not (m.group(1) or m.group(3)):
+        raise click.BadParameter(f"{spec!r} is not a turn range like 10-20, 5, 7- or -3", param_hint="--turns")
+    lo = int(m.group(1)) if m.group(1) else 1
+    hi = int(m.group(3)) if m.group(3) else (n if m.group(2) else lo)
+    if lo < 1 or hi < lo:
+        raise click.BadParameter(f"{spec!r}: turns are numbered from 1 and the range must not be reversed", param_hint="--turns")
+    return range(lo - 1, min(hi, n))
+
+
+@transcripts.command("show")
+@click.argument("transcript_id")
+@click.option("--turns", "turn_spec", metavar="RANGE", help="Turns to show, numbered from 1: 10-20, 5, 7- or -3.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def show(ctx: click.Context, transcript_id: str, turn_spec: str | None, as_json: bool) -> None:
+    """Show TRANSCRIPT_ID turn by turn: number, time, speaker, participant attributes, text."""
+    ws = open_workspace(ctx)
+    t = ws.transcript(transcript_id)
+    table = ws.participant_table
+    selected = _parse_range(turn_spec, len(t.turns)) if turn_spec else range(len(t.turns))
+    if as_json:
+        echo_json({"id": t.id, "path": str(t.path), "format": t.source_format, "encoding": t.encoding,
+                   "warnings": t.warnings, "turns": [
+                       {"number": i + 1, "index": i, "speaker": t.turns[i].speaker, "participant_id": t.turns[i].participant,
+                        "attributes": table.attributes(t.turns[i].participant) if t.turns[i].participant else {},
+                        "timestamp": t.turns[i].timestamp, "start": t.turns[i].start, "end": t.turns[i].end,
+                        "text": t.turn_text(i)} for i in selected]})
+        return
+    click.echo(click.style(f"{t.id}", bold=True) + f"  ({t.source_format}, {t.encoding or 'n/a'}; {len(t.turns)} turns, {t.word_count} words)  {t.path}")
+    for w in t.warnings:
+        click.echo(click.style("  warning: ", fg="yellow") + w)
+    from ..transcripts.render import format_timestamp
+
+    for i in selected:
+        turn = t.turns[i]
+        head = f"[{i + 1}]"
+        if turn.timestamp is not None:
+            head += f" {format_timestamp(turn.timestamp)}"
+        head += f" {turn.speaker or '(unlabeled)'}"
+        if turn.participant:
+            attrs = table.attributes(turn.participant)
+            desc = ", ".join(v for v in attrs.values() if v)
+            head += f"  ({turn.participant}{', ' + desc if desc else ''})"
+        click.echo("\n" + click.style(head, bold=True))
+        click.echo(wrap(t.turn_text(turn)))
+    if not selected:
+        click.echo(f"No turns in that range (the transcript has {len(t.turns)}).")

@@ -1,0 +1,27 @@
+"""`qualkit init` and `qualkit demo`: make a workspace to work in."""
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--project", help="Project name written into qualkit.yaml.")
+def init(directory: str, project: str | None) -> None:
+    """Create an empty workspace in DIRECTORY (new or empty folder)."""
+    from ..scaffold import init as do_init
+
+    path = do_init(directory, project=project)
+    click.echo(f"Created an empty workspace in {path}")
+    click.echo("Next: put transcripts in transcripts/, list speakers in participants.csv, then `qualkit ingest`.")
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+def demo(directory: str) -> None:
+    """Copy the bundled sample study into DIRECTORY (new or empty folder)."""
+    from ..scaffold import demo as do_demo
+
+    path = do_demo(directory)
+    click.echo(f"Copied the sample study (a fictional rural post-overdose outreach evaluation) into {path}")
+    click.echo(f"Next: cd {path} && qualkit run")

@@ -1,0 +1,105 @@
+"""qualkit.yaml: the workspace's settings, with defaults and line-numbered errors."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkspaceError
+
+CONFIG_NAME = "qualkit.yaml"
+
+DEFAULT_CONFIG_TEXT = """\
+# qualkit workspace settings. Paths are relative to this file.
+project: My study
+# Coders whose files in codings/ are compared (codings/<coder>.csv).
+coders: []
+# Framework the themes are mapped onto (built-in: heif, cfir2, cfir2009, iparihs, reaim, epis).
+framework: heif
+# Participant roles that belong to the research team; their turns are left out of agreement and matrices.
+facilitator_roles: [interviewer, moderator, facilitator, note-taker]
+speakers:
+  # A regular expression with a (?P<speaker>...) group (and optionally (?P<timestamp>...)) that
+  # alone decides which lines of a .txt/.md transcript start a turn. Leave empty to let qualkit
+  # learn each file's convention.
+  pattern:
+agreement:
+  unit: turn
+"""
+
+
+@dataclass
+class Config:
+    """Parsed qualkit.yaml; unknown keys are kept in ``raw`` for later steps."""
+
+    path: Path
+    project: str = "Untitled study"
+    coders: list[str] = field(default_factory=list)
+    framework: str | None = "heif"
+    facilitator_roles: list[str] = field(default_factory=lambda: ["interviewer", "moderator", "facilitator", "note-taker"])
+    speaker_pattern: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _line_of(node_map: dict[str, int], key: str) -> int | None:
+    return node_map.get(key)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read qualkit.yaml; a syntax or type error names the file and line."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise WorkspaceError("no such file", path) from None
+    except UnicodeDecodeError:
+        raise WorkspaceError("not UTF-8 text", path) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise WorkspaceError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise WorkspaceError("must be a mapping of settings (key: value)", path, 1)
+    lines = {}
+    if node is not None and hasattr(node, "value") and isinstance(node.value, list):
+        for k, _v in node.value:
+            if hasattr(k, "value"):
+                lines[str(k.value)] = k.start_mark.line + 1
+
+    def expect(key: str, kind: type | tuple[type, ...], what: str):
+        value = data.get(key)
+        if value is not None and not isinstance(value, kind):
+            raise WorkspaceError(f"'{key}' must be {what}", path, lines.get(key))
+        return value
+
+    cfg = Config(path=path, raw=data)
+    if (v := expect("project", (str, int, float), "a name")) is not None:
+        cfg.project = str(v)
+    if (v := expect("coders", list, "a list of coder names")) is not None:
+        cfg.coders = [str(c) for c in v]
+    if "framework" in data:
+        v = expect("framework", str, "a framework id such as heif")
+        cfg.framework = v
+    if (v := expect("facilitator_roles", list, "a list of role names")) is not None:
+        cfg.facilitator_roles = [str(r).strip().lower() for r in v]
+    speakers = expect("speakers", dict, "a mapping (pattern: ...)") or {}
+    pattern = speakers.get("pattern")
+    if pattern not in (None, ""):
+        if not isinstance(pattern, str):
+            raise WorkspaceError("'speakers.pattern' must be a regular expression string", path, lines.get("speakers"))
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise WorkspaceError(f"'speakers.pattern' is not a valid regular expression: {exc}", path, lines.get("speakers")) from None
+        if "speaker" not in compiled.groupindex:
+            raise WorkspaceError("'speakers.pattern' needs a named group (?P<speaker>...)", path, lines.get("speakers"))
+        cfg.speaker_pattern = pattern
+    return cfg

@@ -1,0 +1,193 @@
+"""A workspace: a folder with qualkit.yaml, found the way git finds its repository."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .config import CONFIG_NAME, Config, load_config
+from .errors import QualkitError, TranscriptError, WorkspaceError
+from .model import Transcript
+from .participants import PARTICIPANTS_NAME, Participants, load_participants
+
+TRANSCRIPTS_DIR = "transcripts"
+
+
+def find_root(start: str | Path = ".") -> Path:
+    """The nearest folder at or above ``start`` holding qualkit.yaml."""
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise WorkspaceError(
+        f"not inside a qualkit workspace (no {CONFIG_NAME} here or above); "
+        "create one with `qualkit init DIR` or try `qualkit demo DIR`", here)
+
+
+@dataclass
+class IngestRow:
+    """One transcript's ingest summary, as `qualkit ingest` prints it."""
+
+    id: str
+    path: Path
+    format: str
+    turns: int
+    speakers: int
+    words: int
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "path": str(self.path), "format": self.format, "turns": self.turns,
+                "speakers": self.speakers, "words": self.words, "warnings": list(self.warnings)}
+
+
+@dataclass
+class IngestResult:
+    """What ingest read (``transcripts``, ``rows``) and what it could not (``errors``)."""
+
+    transcripts: list[Transcript] = field(default_factory=list)
+    rows: list[IngestRow] = field(default_factory=list)
+    errors: list[QualkitError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class Workspace:
+    """An open workspace. Methods mirror the CLI verbs and return plain objects or DataFrames."""
+
+    def __init__(self, path: str | Path = ".", *, search_parents: bool = True):
+        path = Path(path)
+        if search_parents:
+            self.root = find_root(path)
+        else:
+            if not (path / CONFIG_NAME).is_file():
+                raise WorkspaceError(f"no {CONFIG_NAME} in this folder", path)
+            self.root = path.resolve()
+        self.config: Config = load_config(self.root / CONFIG_NAME)
+        self._participants: Participants | None = None
+        self._cache: dict[Path, tuple[tuple[float, int], Transcript]] = {}
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    # -- participants -------------------------------------------------------------------
+    @property
+    def participant_table(self) -> Participants:
+        """participants.csv, parsed (plain object with lookups)."""
+        if self._participants is None:
+            self._participants = load_participants(self.root / PARTICIPANTS_NAME, self.config.facilitator_roles)
+        return self._participants
+
+    @property
+    def participants(self):
+        """participants.csv as a pandas DataFrame."""
+        return self.participant_table.to_dataframe()
+
+    # -- transcripts --------------------------------------------------------------------
+    @property
+    def transcripts_dir(self) -> Path:
+        return self.root / TRANSCRIPTS_DIR
+
+    def transcript_paths(self) -> list[Path]:
+        """Transcript files in transcripts/ (recursively), sorted by path."""
+        from .transcripts import is_transcript_file
+
+        folder = self.transcripts_dir
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.rglob("*") if p.is_file() and is_transcript_file(p))
+
+    def read(self, path: str | Path) -> Transcript:
+        """Read one transcript with the workspace's speaker rules and attach participants."""
+        from .transcripts import read_transcript
+
+        path = Path(path)
+        try:
+            stat = path.stat()
+            stamp = (stat.st_mtime, stat.st_size)
+        except OSError:
+            stamp = None
+        cached = self._cache.get(path)
+        if cached is not None and stamp is not None and cached[0] == stamp:
+            return cached[1]
+        table = self.participant_table
+        transcript = read_transcript(
+            path,
+            speaker_pattern=self.config.speaker_pattern,
+            known_speakers=table.labels_for(path.stem),
+        )
+        self._attach_participants(transcript)
+        if stamp is not None:
+            self._cache[path] = (stamp, transcript)
+        return transcript
+
+    def _attach_participants(self, transcript: Transcript) -> None:
+        table = self.participant_table
+        unknown: dict[str, int] = {}
+        for turn in transcript.turns:
+            row = table.lookup(transcript.id, turn.speaker)
+            if row is not None:
+                turn.participant = row["participant_id"]
+            elif turn.speaker is not None:
+                unknown[turn.speaker] = unknown.get(turn.speaker, 0) + 1
+        for label, n in unknown.items():
+            transcript.warnings.append(f"speaker {label!r} ({n} turn{'s' if n != 1 else ''}) is not in {PARTICIPANTS_NAME}")
+
+    def ingest(self, paths: Iterable[str | Path] | None = None) -> IngestResult:
+        """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none.
+
+        Two files with the same id (file stem) are an error for both: codings refer to transcripts by id.
+        """
+        files = [Path(p) for p in paths] if paths is not None else self.transcript_paths()
+        result = IngestResult()
+        by_id: dict[str, Path] = {}
+        for path in files:
+            if path.stem in by_id:
+                result.errors.append(TranscriptError(
+                    f"two transcripts have the id {path.stem!r} ({by_id[path.stem].name} and {path.name}); rename one", path))
+                continue
+            by_id[path.stem] = path
+            try:
+                t = self.read(path)
+            except QualkitError as exc:
+                result.errors.append(exc)
+                continue
+            result.transcripts.append(t)
+            result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
+        return result
+
+    def transcripts(self) -> list[Transcript]:
+        """Every transcript in the workspace; the first unreadable one raises its error."""
+        result = self.ingest()
+        if result.errors:
+            raise result.errors[0]
+        return result.transcripts
+
+    def transcript(self, transcript_id: str) -> Transcript:
+        """One transcript by id (file stem)."""
+        matches = [p for p in self.transcript_paths() if p.stem == transcript_id]
+        if not matches:
+            known = ", ".join(p.stem for p in self.transcript_paths()) or "none"
+            raise WorkspaceError(f"no transcript with id {transcript_id!r} (known: {known})", self.transcripts_dir)
+        if len(matches) > 1:
+            raise WorkspaceError(f"two transcripts have the id {transcript_id!r}: {', '.join(p.name for p in matches)}", self.transcripts_dir)
+        return self.read(matches[0])
+
+    def turn_table(self, transcripts: list[Transcript] | None = None):
+        """Every turn as a DataFrame row: transcript, turn, speaker, participant, attributes, text."""
+        import pandas as pd
+
+        table = self.participant_table
+        attrs = table.attribute_columns
+        records = []
+        for t in transcripts if transcripts is not None else self.transcripts():
+            for turn in t.turns:
+                a = table.attributes(turn.participant) if turn.participant else {}
+                rec = {"transcript": t.id, "turn": turn.index + 1, "speaker": turn.speaker,
+                       "participant_id": turn.participant, **{c: a.get(c) for c in attrs},
+                       "timestamp": turn.timestamp, "start": turn.start, "end": turn.end,
+                       "text": t.text[turn.start:turn.end]}
+                records.append(rec)
+        return pd.DataFrame.from_records(records, columns=["transcript", "turn", "speaker", "participant_id", *attrs, "timestamp", "start", "end", "text"])

@@ -1,0 +1,151 @@
+"""The command line as a user meets it: help, init, ingest, transcripts, run, and one-line errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from qualkit.cli import cli
+from qualkit.scaffold import init
+
+INTERVIEW = "Interviewer: How do referrals arrive?\nMaria: By fax, days late.\nInterviewer: Always?\nMaria: Mostly.\n"
+
+
+def invoke(*args, cwd=None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+    import os
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def small_ws(tmp_path):
+    root = init(tmp_path / "ws")
+    (root / "participants.csv").write_text("transcript,speaker,participant_id,role,site\n,Interviewer,RT-1,interviewer,\nint1,Maria,KP-4,behavioral health,Pine Hollow\n")
+    (root / "transcripts" / "int1.txt").write_text(INTERVIEW)
+    return root
+
+
+def test_help_is_fast_and_imports_no_heavy_library():
+    code = ("import sys\nfrom qualkit.cli import main\nsys.argv=['qualkit','--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy=[m for m in ('pandas','docx','spacy','numpy','yaml') if m in sys.modules]\nprint('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "Commands:" in out and "ingest" in out
+    assert "HEAVY []" in out
+
+
+def test_init_then_ingest_an_empty_workspace(tmp_path):
+    r = invoke("init", str(tmp_path / "new"))
+    assert r.exit_code == 0 and "Created an empty workspace" in r.output
+    r = invoke("--workspace", str(tmp_path / "new"), "ingest")
+    assert r.exit_code == 0 and "No transcripts found" in r.output
+
+
+def test_init_twice_refuses_and_changes_nothing(tmp_path):
+    invoke("init", str(tmp_path / "new"))
+    r = CliRunner().invoke(cli, ["init", str(tmp_path / "new")])
+    assert r.exit_code == 1
+    assert "already a workspace" in r.output and "Traceback" not in r.output
+
+
+def test_ingest_prints_one_row_per_transcript_with_warnings(tmp_path):
+    root = small_ws(tmp_path)
+    (root / "transcripts" / "int2.txt").write_text("Interviewer: Hi?\nSam: Hello.\nInterviewer: Ok?\nSam: Ok.\n")
+    r = invoke("ingest", cwd=root)
+    assert r.exit_code == 0
+    lines = r.output.splitlines()
+    assert lines[0].split() == ["id", "format", "turns", "speakers", "words", "warnings"]
+    assert lines[1].split() == ["int1", "txt", "4", "2", "10", "0"]
+    assert lines[2].split() == ["int2", "txt", "4", "2", "4", "1"]
+    assert "int2: speaker 'Sam' (2 turns) is not in participants.csv" in r.output
+
+
+def test_ingest_json(tmp_path):
+    root = small_ws(tmp_path)
+    r = invoke("ingest", "--json", cwd=root)
+    data = json.loads(r.output)
+    assert data["transcripts"][0] | {"path": None} == {"id": "int1", "path": None, "format": "txt", "turns": 4, "speakers": 2, "words": 10, "warnings": []}
+    assert data["errors"] == []
+
+
+def test_ingest_of_a_bad_file_is_one_line_and_exit_1(tmp_path):
+    root = small_ws(tmp_path)
+    (root / "transcripts" / "broken.docx").write_bytes(b"not a zip at all")
+    r = CliRunner().invoke(cli, ["--workspace", str(root), "ingest"])
+    assert r.exit_code == 1
+    assert "int1" in r.output  # the good file is still reported
+    err = [ln for ln in r.output.splitlines() if ln.startswith("error:")]
+    assert len(err) == 1 and "broken.docx" in err[0]
+    assert "Traceback" not in r.output
+
+
+def test_ingest_named_paths_and_a_missing_one(tmp_path):
+    root = small_ws(tmp_path)
+    r = CliRunner().invoke(cli, ["--workspace", str(root), "ingest", str(root / "transcripts" / "nope.txt")])
+    assert r.exit_code == 1 and "nope.txt: no such file" in r.output
+
+
+def test_transcripts_list_shows_speakers_and_participants(tmp_path):
+    root = small_ws(tmp_path)
+    r = invoke("--workspace", str(root), "transcripts", "list")
+    assert r.exit_code == 0
+    assert "Interviewer (RT-1), Maria (KP-4)" in r.output
+
+
+def test_transcripts_show_numbers_turns_from_one_with_attributes(tmp_path):
+    root = small_ws(tmp_path)
+    r = invoke("--workspace", str(root), "transcripts", "show", "int1", "--turns", "2-3")
+    assert r.exit_code == 0
+    assert "[2] Maria  (KP-4, behavioral health, Pine Hollow)" in r.output
+    assert "By fax, days late." in r.output
+    assert "[3] Interviewer" in r.output and "[1]" not in r.output and "[4]" not in r.output
+
+
+def test_transcripts_show_json_and_bad_range(tmp_path):
+    root = small_ws(tmp_path)
+    data = json.loads(invoke("--workspace", str(root), "transcripts", "show", "int1", "--json", "--turns", "2").output)
+    assert data["turns"] == [{"number": 2, "index": 1, "speaker": "Maria", "participant_id": "KP-4",
+                              "attributes": {"role": "behavioral health", "site": "Pine Hollow"}, "timestamp": None,
+                              "start": data["turns"][0]["start"], "end": data["turns"][0]["end"], "text": "By fax, days late."}]
+    r = CliRunner().invoke(cli, ["--workspace", str(root), "transcripts", "show", "int1", "--turns", "9-3"])
+    assert r.exit_code == 2 and "reversed" in r.output
+
+
+def test_show_unknown_transcript_lists_the_known_ones(tmp_path):
+    root = small_ws(tmp_path)
+    r = CliRunner().invoke(cli, ["--workspace", str(root), "transcripts", "show", "int9"])
+    assert r.exit_code == 1 and "no transcript with id 'int9' (known: int1)" in r.output
+
+
+def test_run_writes_exports_and_says_where(tmp_path):
+    root = small_ws(tmp_path)
+    r = invoke("--workspace", str(root), "run")
+    assert r.exit_code == 0, r.output
+    assert "exports/turns.csv" in r.output and "exports/transcripts.csv" in r.output
+    manifest = json.loads((root / "exports" / "run.manifest.json").read_text())
+    assert manifest["inputs"][0]["path"] == "participants.csv"
+    assert any(i["path"] == "transcripts/int1.txt" and len(i["sha256"]) == 64 for i in manifest["inputs"])
+    import pandas as pd
+
+    turns = pd.read_csv(root / "exports" / "turns.csv")
+    assert list(turns["speaker"]) == ["Interviewer", "Maria", "Interviewer", "Maria"]
+
+
+def test_run_on_an_empty_workspace_skips_with_a_reason(tmp_path):
+    root = init(tmp_path / "ws")
+    r = invoke("--workspace", str(root), "run")
+    assert r.exit_code == 0 and "skipped" in r.output and "no transcripts" in r.output
+
+
+def test_outside_a_workspace(tmp_path):
+    r = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "ingest"])
+    assert r.exit_code == 1 and "not inside a qualkit workspace" in r.output and "Traceback" not in r.output

@@ -1,0 +1,170 @@
+"""A workspace: init, participants.csv, ingest with warnings and errors, qualkit.yaml settings."""
+from __future__ import annotations
+
+import pytest
+
+import qualkit
+from qualkit.errors import WorkspaceError
+from qualkit.scaffold import init
+
+
+def make_ws(tmp_path, participants="transcript,speaker,participant_id,role,site\n", config_extra=""):
+    root = init(tmp_path / "ws")
+    (root / "participants.csv").write_text(participants, encoding="utf-8")
+    if config_extra:
+        with open(root / "qualkit.yaml", "a", encoding="utf-8") as f:
+            f.write(config_extra)
+    return root
+
+
+INTERVIEW = "Interviewer: How do referrals arrive?\nMaria: By fax.\nInterviewer: Always?\nMaria: Mostly.\n"
+
+
+def test_init_creates_the_documented_layout(tmp_path):
+    root = init(tmp_path / "study")
+    for name in ("qualkit.yaml", "participants.csv", "themes.yaml", ".gitignore"):
+        assert (root / name).is_file()
+    for d in ("transcripts", "codebooks", "codings", "frameworks", "summaries", "exports"):
+        assert (root / d).is_dir()
+    assert (root / "participants.csv").read_text().startswith("transcript,speaker,participant_id")
+    ws = qualkit.Workspace(root)
+    assert ws.transcripts() == []
+
+
+def test_init_refuses_a_folder_with_files(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "notes.txt").write_text("mine")
+    with pytest.raises(WorkspaceError, match="not empty"):
+        init(tmp_path / "x")
+    assert (tmp_path / "x" / "notes.txt").read_text() == "mine"
+
+
+def test_workspace_is_found_from_a_subfolder(tmp_path):
+    root = make_ws(tmp_path)
+    assert qualkit.Workspace(root / "transcripts").root == root.resolve()
+
+
+def test_outside_a_workspace_the_error_says_how_to_make_one(tmp_path):
+    with pytest.raises(WorkspaceError, match="qualkit init"):
+        qualkit.Workspace(tmp_path)
+
+
+def test_participants_attach_to_turns_and_blank_transcript_maps_everywhere(tmp_path):
+    root = make_ws(tmp_path, "transcript,speaker,participant_id,role,site\n,Interviewer,RT-1,interviewer,\nint1,Maria,KP-4,behavioral health,Pine Hollow\n")
+    (root / "transcripts" / "int1.txt").write_text(INTERVIEW)
+    ws = qualkit.Workspace(root)
+    t = ws.transcript("int1")
+    assert [x.participant for x in t.turns] == ["RT-1", "KP-4", "RT-1", "KP-4"]
+    assert not t.warnings
+    assert ws.participant_table.attributes("KP-4") == {"role": "behavioral health", "site": "Pine Hollow"}
+    assert ws.participant_table.is_facilitator("RT-1") and not ws.participant_table.is_facilitator("KP-4")
+    df = ws.participants
+    assert list(df.columns) == ["transcript", "speaker", "participant_id", "role", "site"]
+    turns = ws.turn_table()
+    assert turns.loc[1, "role"] == "behavioral health" and turns.loc[1, "turn"] == 2
+
+
+def test_speaker_lookup_ignores_case_and_spacing(tmp_path):
+    root = make_ws(tmp_path, "transcript,speaker,participant_id\nint1,maria ,KP-4\n,INTERVIEWER,RT-1\n")
+    (root / "transcripts" / "int1.txt").write_text(INTERVIEW)
+    t = qualkit.Workspace(root).transcript("int1")
+    assert [x.participant for x in t.turns] == ["RT-1", "KP-4", "RT-1", "KP-4"]
+
+
+def test_unknown_speakers_are_warnings_not_errors(tmp_path):
+    root = make_ws(tmp_path)
+    (root / "transcripts" / "int1.txt").write_text(INTERVIEW)
+    result = qualkit.Workspace(root).ingest()
+    assert result.ok
+    assert any("'Maria' (2 turns) is not in participants.csv" in w for w in result.rows[0].warnings)
+
+
+def test_participants_csv_names_the_speaker_a_one_off_label_belongs_to(tmp_path):
+    # "Zed" speaks once; listing him makes him a speaker rather than continuation text.
+    root = make_ws(tmp_path, "transcript,speaker,participant_id\nint1,Zed,P9\n")
+    (root / "transcripts" / "int1.txt").write_text("Zed: just once.\n")
+    t = qualkit.Workspace(root).transcript("int1")
+    assert t.turns[0].speaker == "Zed" and t.turns[0].participant == "P9"
+
+
+def test_two_transcripts_with_the_same_id_are_an_error(tmp_path):
+    root = make_ws(tmp_path)
+    (root / "transcripts" / "int1.txt").write_text(INTERVIEW)
+    (root / "transcripts" / "int1.md").write_text(INTERVIEW)
+    result = qualkit.Workspace(root).ingest()
+    assert len(result.errors) == 1 and "two transcripts have the id 'int1'" in str(result.errors[0])
+    assert len(result.rows) == 1
+
+
+def test_ingest_collects_every_bad_file_and_keeps_the_good_ones(tmp_path):
+    root = make_ws(tmp_path)
+    (root / "transcripts" / "good.txt").write_text(INTERVIEW)
+    (root / "transcripts" / "empty.txt").write_bytes(b"")
+    (root / "transcripts" / "bad.docx").write_bytes(b"this is not a zip")
+    before = {p.name: p.read_bytes() for p in (root / "transcripts").iterdir()}
+    result = qualkit.Workspace(root).ingest()
+    assert [r.id for r in result.rows] == ["good"]
+    messages = sorted(str(e) for e in result.errors)
+    assert any("bad.docx" in m for m in messages) and any("empty.txt" in m and "empty" in m for m in messages)
+    assert {p.name: p.read_bytes() for p in (root / "transcripts").iterdir()} == before  # nothing modified
+
+
+@pytest.mark.parametrize("csv_text, line, message", [
+    ("speaker,participant_id\n", 1, "missing column(s) transcript"),
+    ("transcript,speaker,participant_id\nint1,Maria,\n", 2, "blank participant_id"),
+    ("transcript,speaker,participant_id\nint1,Maria,A\nint1,maria,B\n", 3, "mapped twice"),
+    ("transcript,speaker,participant_id\nint1,,A\n", 2, "blank speaker"),
+    ("transcript,speaker,participant_id\nint1,Maria,A,extra\n", 2, "4 fields but the header has 3"),
+])
+def test_malformed_participants_csv_names_the_line(tmp_path, csv_text, line, message):
+    root = make_ws(tmp_path, csv_text)
+    with pytest.raises(WorkspaceError) as e:
+        qualkit.Workspace(root).participant_table
+    assert e.value.line == line and message in str(e.value)
+    assert str(e.value).startswith(str(root / "participants.csv") + f":{line}:")
+
+
+@pytest.mark.parametrize("yaml_text, message", [
+    ("project: [unclosed\n", "invalid YAML"),
+    ("coders: alice\n", "'coders' must be a list"),
+    ("speakers:\n  pattern: '(unclosed'\n", "not a valid regular expression"),
+    ("speakers:\n  pattern: '^([A-Z]+):'\n", "(?P<speaker>"),
+    ("- just\n- a list\n", "must be a mapping"),
+])
+def test_malformed_qualkit_yaml_is_a_clear_error(tmp_path, yaml_text, message):
+    root = init(tmp_path / "ws")
+    (root / "qualkit.yaml").write_text(yaml_text)
+    with pytest.raises(WorkspaceError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?").replace("[", r"\[")) as e:
+        qualkit.Workspace(root)
+    assert "qualkit.yaml" in str(e.value)
+
+
+def test_yaml_error_names_the_line(tmp_path):
+    root = init(tmp_path / "ws")
+    (root / "qualkit.yaml").write_text("project: ok\ncoders: [a, b\nframework: heif\n")
+    with pytest.raises(WorkspaceError) as e:
+        qualkit.Workspace(root)
+    assert e.value.line in (2, 3)
+
+
+def test_speaker_pattern_in_qualkit_yaml_is_used_for_txt(tmp_path):
+    root = make_ws(tmp_path, config_extra="")
+    text = (root / "qualkit.yaml").read_text().replace("  pattern:\n", "  pattern: '^(?P<speaker>[A-Z]{2}\\d*):\\s'\n")
+    (root / "qualkit.yaml").write_text(text)
+    (root / "transcripts" / "fg.txt").write_text("GA: Question?\nTN4: Answer.\nNote: aside.\nGA: Next?\n")
+    t = qualkit.Workspace(root).transcript("fg")
+    assert t.speakers == ["GA", "TN4"]
+
+
+def test_rereading_an_unchanged_file_uses_the_cache_and_a_changed_one_is_reread(tmp_path):
+    import os
+
+    root = make_ws(tmp_path)
+    path = root / "transcripts" / "int1.txt"
+    path.write_text(INTERVIEW)
+    ws = qualkit.Workspace(root)
+    first = ws.transcript("int1")
+    assert ws.transcript("int1") is first
+    path.write_text(INTERVIEW.replace("By fax.", "By fax and email."))
+    os.utime(path, (1, 1))  # a different mtime even on coarse filesystems
+    assert "email" in ws.transcript("int1").text
