@@ -48,7 +48,7 @@ def _ts(sec: int, sep: str = ".") -> str:
 
 def make_file(folder: Path, i: int, words: int) -> None:
     rng = random.Random(i)
-    kind = i % 8
+    kind = i % 9
     turns = list(_turns(rng, words))
     if kind == 0:
         body = "".join(f"{s}: {x}\n\n" for s, x, _ in turns)
@@ -73,9 +73,19 @@ def make_file(folder: Path, i: int, words: int) -> None:
     elif kind == 6:
         cues = [f"{_ts(t)} --> {_ts(t + 4)}\n<v {s}>{x}</v>\n" for s, x, t in turns]
         (folder / f"t{i:04d}.vtt").write_text("WEBVTT\n\n" + "\n".join(cues))
-    else:
+    elif kind == 7:
         cues = [f"{n}\n{_ts(t, ',')} --> {_ts(t + 4, ',')}\n{s}: {x}\n" for n, (s, x, t) in enumerate(turns, 1)]
         (folder / f"t{i:04d}.srt").write_text("\n".join(cues))
+    else:
+        import docx  # a transcription service's Word file: bold label run, then the text
+
+        doc = docx.Document()
+        doc.add_paragraph("Focus group transcript")
+        for s, x, _t in turns:
+            para = doc.add_paragraph()
+            para.add_run(f"{s}:").bold = True
+            para.add_run(f" {x}")
+        doc.save(folder / f"t{i:04d}.docx")
 
 
 CHILD = r"""
@@ -86,9 +96,14 @@ mode = sys.argv[2]
 t0 = time.perf_counter()
 words = 0
 if mode == "baseline":
+    import re, zipfile
     from qualkit.textio import decode_bytes, normalize_text
     for f in files:
-        text, _, _ = decode_bytes(f.read_bytes())
+        if f.suffix == ".docx":  # the bare minimum: unzip the body XML and drop the tags
+            with zipfile.ZipFile(f) as z:
+                text = re.sub(r"<[^>]+>", " ", z.read("word/document.xml").decode("utf-8"))
+        else:
+            text, _, _ = decode_bytes(f.read_bytes())
         words += len(normalize_text(text).split())
 else:
     from qualkit.transcripts import read_transcript
@@ -118,7 +133,7 @@ def main() -> None:
     print(f"generated {args.files} transcripts (~{args.words} words each) in {time.perf_counter() - t0:.1f} s: {folder}")
     base = measure(folder, "baseline")
     ing = measure(folder, "ingest")
-    print(f"baseline (read + decode + split): {base['seconds']:.2f} s")
+    print(f"baseline (read + decode + split; docx: unzip + strip tags): {base['seconds']:.2f} s")
     print(f"ingest (parse turns, speakers):   {ing['seconds']:.2f} s  {ing['words'] / ing['seconds']:,.0f} words/s  "
           f"peak RSS {ing['peak_mb']:.0f} MB  ({ing['words']:,} words)")
     print(f"ratio ingest / baseline: {ing['seconds'] / base['seconds']:.1f}x")
