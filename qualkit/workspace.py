@@ -135,15 +135,16 @@ class Workspace:
         for label, n in unknown.items():
             transcript.warnings.append(f"speaker {label!r} ({n} turn{'s' if n != 1 else ''}) is not in {PARTICIPANTS_NAME}")
 
-    def ingest(self, paths: Iterable[str | Path] | None = None) -> IngestResult:
+    def ingest(self, paths: Iterable[str | Path] | None = None, progress=None) -> IngestResult:
         """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none.
 
         Two files with the same id (file stem) are an error for both: codings refer to transcripts by id.
+        ``progress``, if given, wraps the list of files (e.g. a progress bar) and is iterated.
         """
         files = [Path(p) for p in paths] if paths is not None else self.transcript_paths()
         result = IngestResult()
         by_id: dict[str, Path] = {}
-        for path in files:
+        for path in progress(files) if progress is not None else files:
             if path.stem in by_id:
                 result.errors.append(TranscriptError(
                     f"two transcripts have the id {path.stem!r} ({by_id[path.stem].name} and {path.name}); rename one", path))

@@ -149,3 +149,24 @@ def test_run_on_an_empty_workspace_skips_with_a_reason(tmp_path):
 def test_outside_a_workspace(tmp_path):
     r = CliRunner().invoke(cli, ["--workspace", str(tmp_path), "ingest"])
     assert r.exit_code == 1 and "not inside a qualkit workspace" in r.output and "Traceback" not in r.output
+
+
+def test_an_internal_bug_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    from qualkit.cli import main
+    from qualkit.workspace import Workspace
+
+    root = small_ws(tmp_path)
+
+    def broken(self, *a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Workspace, "ingest", broken)
+    monkeypatch.setattr(sys, "argv", ["qualkit", "--workspace", str(root), "ingest"])
+    monkeypatch.delenv("QUALKIT_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as e:
+        main()
+    err = capsys.readouterr().err
+    assert e.value.code == 1
+    assert "internal error (RuntimeError: boom)" in err and "QUALKIT_DEBUG=1" in err and "Traceback" not in err

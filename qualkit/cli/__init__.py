@@ -7,6 +7,7 @@ one-line message and exit code 1 here, in one place.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -69,5 +70,20 @@ def cli(ctx: click.Context, workspace: str | None) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="qualkit")
+    """Console-script entry point.
+
+    An unexpected exception is a bug in qualkit, not the user's fault: say so in one line and keep
+    the traceback for QUALKIT_DEBUG=1, so transcripts' content never floods a shared screen.
+    """
+    import os
+
+    try:
+        cli(prog_name="qualkit", standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("QUALKIT_DEBUG"):
+            raise
+        click.echo(f"Error: internal error ({type(exc).__name__}: {exc}). This is a bug in qualkit; "
+                   "run again with QUALKIT_DEBUG=1 to see the details and please report it.", err=True)
+        sys.exit(1)

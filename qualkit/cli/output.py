@@ -37,3 +37,18 @@ def wrap(text: str, indent: str = "    ") -> str:
     for para in text.split("\n"):
         out.append(textwrap.fill(para, width, initial_indent=indent, subsequent_indent=indent) if para.strip() else "")
     return "\n".join(out)
+
+
+def progress_bar(label: str, min_items: int = 50):
+    """A wrapper for long loops: a progress bar on stderr when it is a terminal, else nothing."""
+    import sys
+
+    def wrap_items(items):
+        items = list(items)
+        if len(items) < min_items or not sys.stderr.isatty():
+            yield from items
+            return
+        with click.progressbar(items, label=label, file=sys.stderr) as bar:
+            yield from bar
+
+    return wrap_items

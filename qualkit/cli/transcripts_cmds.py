@@ -6,7 +6,7 @@ import re
 import click
 
 from .context import open_workspace
-from .output import echo_json, echo_table, wrap
+from .output import echo_json, echo_table, progress_bar, wrap
 
 
 def _report_errors(errors) -> None:
@@ -26,7 +26,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     not be read.
     """
     ws = open_workspace(ctx)
-    result = ws.ingest(paths or None)
+    result = ws.ingest(paths or None, progress=progress_bar("Reading transcripts"))
     if as_json:
         echo_json({"transcripts": [r.as_dict() for r in result.rows],
                    "errors": [{"path": str(e.path) if e.path else None, "line": e.line, "message": e.message} for e in result.errors]})

@@ -1,0 +1,156 @@
+"""`qualkit frameworks list|show`: the built-in frameworks and the workspace's own frameworks/ files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .output import echo_json, echo_table, wrap
+
+
+def framework_dirs(ctx: click.Context) -> list[Path]:
+    """The workspace's frameworks/ folder, or nothing when the command runs outside a workspace.
+
+    An explicit ``--workspace`` that is not a workspace is an error; the current folder not being
+    inside one is not (the built-in frameworks are still listed).
+    """
+    from ..errors import WorkspaceError
+    from ..workspace import find_root
+
+    root = (ctx.find_root().obj or {}).get("workspace")
+    if root:
+        return [find_root(root) / "frameworks"]
+    try:
+        return [find_root(".") / "frameworks"]
+    except WorkspaceError:
+        return []
+
+
+def _source(fw, dirs: list[Path]) -> str:
+    if fw.builtin:
+        return "built-in"
+    path = fw.path
+    for d in dirs:
+        try:
+            path = Path("frameworks") / fw.path.resolve().relative_to(d.resolve())
+            break
+        except ValueError:
+            continue
+    return f"{path}" + (" (replaces built-in)" if fw.overrides else "")
+
+
+def _citation(c: dict) -> str:
+    if "text" in c:
+        return c["text"]
+    parts = []
+    if c.get("authors"):
+        parts.append(f"{c['authors']} ({c['year']})." if c.get("year") else f"{c['authors']}.")
+    if c.get("title"):
+        parts.append(str(c["title"]).rstrip(".") + ".")
+    where = c.get("journal") or ""
+    if c.get("volume"):
+        where += f" {c['volume']}" + (f"({c['issue']})" if c.get("issue") else "")
+    if c.get("pages"):
+        where += f":{c['pages']}"
+    if where.strip():
+        parts.append(where.strip() + ".")
+    if c.get("doi"):
+        parts.append(f"https://doi.org/{c['doi']}")
+    elif c.get("url"):
+        parts.append(str(c["url"]))
+    return " ".join(parts)
+
+
+@click.group()
+def frameworks() -> None:
+    """List the implementation frameworks (built-in and the workspace's frameworks/) or show one."""
+
+
+@frameworks.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """One line per framework: id, version, counts of domains and constructs, unverified items, source.
+
+    Inside a workspace, files in its frameworks/ folder add frameworks or replace built-ins with the
+    same id.
+    """
+    from ..frameworks import available_frameworks
+
+    dirs = framework_dirs(ctx)
+    fws = available_frameworks(dirs)
+    if as_json:
+        echo_json([{"id": fw.id, "name": fw.name, "version": fw.version, **fw.counts(),
+                    "source": "built-in" if fw.builtin else str(fw.path), "overrides": fw.overrides,
+                    "extends": fw.extends} for fw in fws.values()])
+        return
+    rows = []
+    for fw in fws.values():
+        n = fw.counts()
+        rows.append((fw.id, fw.version or "", n["domains"], n["constructs"], n["subconstructs"], n["unverified"],
+                     _source(fw, dirs), fw.name))
+    echo_table(rows, ["id", "version", "domains", "constructs", "subconstructs", "unverified", "source", "name"],
+               right=(2, 3, 4, 5))
+    click.echo("\nShow one with `qualkit frameworks show ID`; refer to an item as ID:item, e.g. heif:societal_context.")
+
+
+def _status_note(item) -> str:
+    if not item.verified:
+        return f"{item.status}, not verified" if item.status and item.status != "unverified" else "unverified"
+    if item.status == "secondary":
+        return "secondary source"
+    return ""
+
+
+@frameworks.command("show")
+@click.argument("framework_id", metavar="ID")
+@click.option("-d", "--definitions", is_flag=True, help="Include each item's definition.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full structure as JSON.")
+@click.pass_context
+def show(ctx: click.Context, framework_id: str, definitions: bool, as_json: bool) -> None:
+    """Show framework ID as a tree: domains, sub-domains and constructs with their ids and labels.
+
+    Items whose names are not confirmed against the source are marked. Refer to an item in a
+    codebook or themes.yaml as ID:item_id or ID:dotted.path (e.g. cfir2:outer_setting.financing).
+    """
+    from ..frameworks import get_framework
+
+    dirs = framework_dirs(ctx)
+    fw = get_framework(framework_id, dirs)
+    if as_json:
+        echo_json(fw.as_dict())
+        return
+    title = f"{fw.name} ({fw.id}" + (f", version {fw.version}" if fw.version else "") + ")"
+    click.echo(click.style(title, bold=True))
+    if not fw.builtin:
+        click.echo(f"From {_source(fw, dirs)}" + (f", extending {fw.extends}" if fw.extends else ""))
+    for c in fw.citations:
+        click.echo(wrap(_citation(c), indent="  "))
+    n = fw.counts()
+    parts = [f"{n['domains']} domains"]
+    for kind, word in (("subdomains", "sub-domains"), ("constructs", "constructs"), ("subconstructs", "sub-constructs")):
+        if n[kind]:
+            parts.append(f"{n[kind]} {word}")
+    summary = ", ".join(parts)
+    if n["unverified"]:
+        summary += f"; {n['unverified']} not verified against the source (marked)"
+    click.echo(summary + ".")
+    for item in fw.items():
+        indent = "  " * item.depth
+        text = (f"{item.code}  " if item.code else "") + item.label
+        line = indent + (click.style(text, bold=True) if item.kind == "domain" else text) + f"  [{item.id}]"
+        notes = []
+        if item.aliases:
+            notes.append("also: " + ", ".join(item.aliases))
+        status = _status_note(item)
+        if status:
+            notes.append(status)
+        if notes:
+            line += "  (" + "; ".join(notes) + ")"
+        if item.kind == "domain":
+            click.echo("")
+        click.echo(line)
+        if definitions and item.definition:
+            click.echo(wrap(item.definition, indent=indent + "    "))
+    example = next((i for i in fw.items() if i.parent), fw.items()[0])
+    click.echo(f"\nRefer to an item as {fw.id}:ID or {fw.id}:dotted.path, e.g. {example.ref} or {example.path_ref}.")
