@@ -85,6 +85,13 @@ class Workspace:
         """participants.csv as a pandas DataFrame."""
         return self.participant_table.to_dataframe()
 
+    # -- frameworks ---------------------------------------------------------------------
+    def frameworks(self) -> dict:
+        """Built-in frameworks plus (overridden or extended by) the workspace's frameworks/*.yaml."""
+        from .frameworks import available_frameworks
+
+        return available_frameworks([self.root / "frameworks"])
+
     # -- transcripts --------------------------------------------------------------------
     @property
     def transcripts_dir(self) -> Path:

@@ -5,7 +5,17 @@ from pathlib import Path
 
 import click
 
-from .output import echo_json, echo_table, wrap
+from .output import echo_json, echo_table
+
+
+def wrap(text: str, indent: str) -> str:
+    """Wrap to the terminal width without splitting hyphenated names such as RE-AIM."""
+    import shutil
+    import textwrap
+
+    width = max(40, min(100, shutil.get_terminal_size((100, 20)).columns))
+    return textwrap.fill(" ".join(text.split()), width, initial_indent=indent, subsequent_indent=indent,
+                         break_on_hyphens=False, break_long_words=False)
 
 
 def framework_dirs(ctx: click.Context) -> list[Path]:
@@ -150,7 +160,10 @@ def show(ctx: click.Context, framework_id: str, definitions: bool, as_json: bool
         if item.kind == "domain":
             click.echo("")
         click.echo(line)
-        if definitions and item.definition:
-            click.echo(wrap(item.definition, indent=indent + "    "))
+        if definitions:
+            for text in (item.definition, item.notes):
+                if text:
+                    click.echo(wrap(text, indent=indent + "    "))
     example = next((i for i in fw.items() if i.parent), fw.items()[0])
-    click.echo(f"\nRefer to an item as {fw.id}:ID or {fw.id}:dotted.path, e.g. {example.ref} or {example.path_ref}.")
+    eg = example.ref if example.ref == example.path_ref else f"{example.ref} or {example.path_ref}"
+    click.echo(f"\nRefer to an item as {fw.id}:ID or {fw.id}:dotted.path, e.g. {eg}.")
