@@ -92,6 +92,84 @@ class Workspace:
 
         return available_frameworks([self.root / "frameworks"])
 
+    # -- codebooks ----------------------------------------------------------------------
+    @property
+    def codebooks_dir(self) -> Path:
+        return self.root / "codebooks"
+
+    def codebooks(self) -> list:
+        """Every codebook in codebooks/ (name order)."""
+        from .codebook import load_codebooks
+
+        return load_codebooks(self.codebooks_dir) if self.codebooks_dir.is_dir() else []
+
+    def codebook(self, codebook_id: str | None = None):
+        """One codebook: by id, else qualkit.yaml's ``codebook``, else the only one there is."""
+        from .codebook import CodebookError
+
+        books = self.codebooks()
+        wanted = codebook_id or self.config.raw.get("codebook")
+        if wanted:
+            for b in books:
+                if b.id == wanted or (b.path and b.path.stem == wanted):
+                    return b
+            known = ", ".join(b.id for b in books) or "none"
+            raise CodebookError(f"no codebook {wanted!r} (known: {known})", self.codebooks_dir)
+        if len(books) == 1:
+            return books[0]
+        if not books:
+            raise CodebookError("no codebook yet: create one with `qualkit codebook new NAME`", self.codebooks_dir)
+        raise CodebookError("several codebooks: name one (--codebook ID) or set 'codebook:' in qualkit.yaml "
+                            f"(known: {', '.join(b.id for b in books)})", self.codebooks_dir)
+
+    def code_index(self) -> dict:
+        """Code id -> (codebook, code) across all codebooks."""
+        from .codebook import all_codes
+
+        return all_codes(self.codebooks())
+
+    # -- codings -------------------------------------------------------------------------
+    @property
+    def codings_dir(self) -> Path:
+        return self.root / "codings"
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where a coder's or codebook's previous version goes before it is rewritten."""
+        return self.root / ".qualkit" / "backups"
+
+    def coders(self) -> list[str]:
+        """Coders with a file in codings/ (file stems, name order)."""
+        folder = self.codings_dir
+        return sorted(p.stem for p in folder.glob("*.csv")) if folder.is_dir() else []
+
+    def coder_file(self, coder: str) -> Path:
+        from .codings import coder_path
+
+        return coder_path(self.root, coder)
+
+    def codings(self, coder: str) -> list:
+        """A coder's codings (empty if the coder has no file yet)."""
+        from .codings import read_codings
+
+        return read_codings(self.coder_file(coder))
+
+    def write_codings(self, coder: str, codings) -> Path:
+        """Replace a coder's file atomically, backing up the old one in .qualkit/backups/."""
+        from .codings import write_codings
+
+        return write_codings(self.coder_file(coder), codings, self.backup_dir)
+
+    def codings_frame(self, coders: Iterable[str] | None = None):
+        """Codings of the given coders (default: all) as one DataFrame with a ``coder`` column."""
+        import pandas as pd
+
+        from .codings import COLUMNS, to_dataframe
+
+        frames = [to_dataframe(self.codings(c), coder=c) for c in (coders if coders is not None else self.coders())]
+        frames = [f for f in frames if not f.empty]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["coder", *COLUMNS])
+
     # -- transcripts --------------------------------------------------------------------
     @property
     def transcripts_dir(self) -> Path:
