@@ -1,0 +1,411 @@
+"""Input coercion shared by every agreement statistic.
+
+All statistics work on one internal form, :class:`Coded`: a coders × units integer matrix of
+category indices (``-1`` = missing) plus the ordered tuple of category labels. Converting once,
+here, keeps the statistics small and lets the bootstrap resample units without re-reading labels.
+
+Accepted inputs are lists of lists, numpy arrays and anything with ``to_numpy()`` (a pandas
+DataFrame, duck-typed so that pandas is never imported here). Rows are coders, columns are units.
+``None``, NaN and pandas' ``NA``/``NaT`` are missing.
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from qualkit.errors import QualkitError
+
+
+class AgreementError(QualkitError, ValueError):
+    """Unusable input for an agreement statistic (a ``ValueError`` the CLI can print as one line)."""
+
+
+class UndefinedStatisticError(AgreementError):
+    """The statistic is mathematically undefined on these data (e.g. chance agreement is 1).
+
+    Raised for the data as given; the bootstrap counts such resamples instead of failing.
+    """
+
+
+# Above this span an integer-valued numeric matrix is mapped with np.unique (a sort) instead
+# of a direct lookup table.
+_MAX_LUT_SPAN = 1 << 22
+# Up to this many categories, per-unit counts come from one comparison per coder and category;
+# beyond it a single bincount over all cells is cheaper.
+_LOOP_CATEGORIES = 32
+
+
+@dataclass(frozen=True, eq=False)
+class Coded:
+    """A coders × units matrix of category indices (``-1`` = missing) and its category labels.
+
+    ``ordered`` says whether the label order is meaningful (declared by the caller or the natural
+    sort of the observed labels); weights, ordinal and interval metrics need it.
+    """
+
+    codes: np.ndarray
+    categories: tuple
+    ordered: bool = True
+
+    @property
+    def n_coders(self) -> int:
+        return self.codes.shape[0]
+
+    @property
+    def n_units(self) -> int:
+        return self.codes.shape[1]
+
+    @property
+    def q(self) -> int:
+        """Number of categories (declared, or observed when none were declared)."""
+        return len(self.categories)
+
+    @cached_property
+    def unit_counts(self) -> np.ndarray:
+        """units × q matrix: how many coders put unit u in category k (r_uk)."""
+        return unit_counts(self.codes, self.q)
+
+    @cached_property
+    def coder_counts(self) -> np.ndarray:
+        """coders × q matrix: how many units coder g put in category k."""
+        q = self.q
+        offsets = (np.arange(self.n_coders, dtype=np.int64) * q)[:, None]
+        keys = np.where(self.codes >= 0, self.codes + offsets, self.n_coders * q)
+        counts = np.bincount(keys.ravel(), minlength=self.n_coders * q + 1)
+        return counts[:-1].reshape(self.n_coders, q)
+
+    def take(self, units: np.ndarray) -> Coded:
+        """The same coders and categories on the units at ``units`` (repeats allowed)."""
+        taken = Coded(self.codes[:, units], self.categories, self.ordered)
+        if "unit_counts" in self.__dict__:  # reuse the cached counts: rows follow the units
+            taken.__dict__["unit_counts"] = self.__dict__["unit_counts"][units]
+        return taken
+
+    def index_of(self, label: Hashable) -> int:
+        """Position of ``label`` among the categories (ValueError if it is not one)."""
+        for i, c in enumerate(self.categories):
+            if c == label:
+                return i
+        raise AgreementError(f"category {label!r} is not among the categories {list(self.categories)!r}")
+
+    def numeric_categories(self, what: str) -> np.ndarray:
+        """The labels as floats, for metrics that need numbers (interval, ratio)."""
+        bad = [c for c in self.categories if not _is_number(c)]
+        if bad:
+            raise AgreementError(f"{what} needs numeric category labels; got {bad[0]!r}")
+        return np.asarray(self.categories, dtype=float)
+
+
+def unit_counts(codes: np.ndarray, q: int) -> np.ndarray:
+    """units × q counts r_uk from a coders × units code matrix, without a loop over units.
+
+    Few categories: one vectorised comparison per coder and category (fastest); many: one
+    ``bincount`` over unit-offset keys. The result may be a transposed view.
+    """
+    n_units = codes.shape[1]
+    if q <= _LOOP_CATEGORIES:
+        out = np.zeros((q, n_units), dtype=np.int32)
+        for row in codes:
+            for k in range(q):
+                np.add(out[k], row == k, out=out[k])
+        return out.T
+    offsets = (np.arange(n_units, dtype=np.int64) * q)[None, :]
+    # Missing cells go to one extra bin past the end, dropped afterwards.
+    keys = np.where(codes >= 0, codes + offsets, n_units * q)
+    counts = np.bincount(keys.ravel(), minlength=n_units * q + 1)
+    return counts[:-1].reshape(n_units, q)
+
+
+def coerce(data: Any, categories: Iterable[Hashable] | None = None, *, min_coders: int = 2) -> Coded:
+    """Validate ``data`` and turn it into a :class:`Coded` matrix.
+
+    Without ``categories`` the category list is the sorted set of observed labels (first-seen
+    order, flagged unordered, when the labels cannot be sorted together). With ``categories``
+    every observed label must be one of them and their order is kept.
+    """
+    declared = _declared_categories(categories)
+    arr = _as_2d_array(data)
+    if arr.shape[0] < min_coders:
+        raise AgreementError(
+            f"need at least {min_coders} coders (rows); got {arr.shape[0]}. "
+            "Data are a coders × units matrix: transpose a units × coders table first"
+        )
+    if arr.shape[1] == 0:
+        raise AgreementError("data have no units (columns)")
+    if arr.dtype.kind in "iuf":
+        return _coerce_numeric(arr, declared)
+    if arr.dtype.kind in "US":
+        arr = arr.astype(object)
+    if arr.dtype.kind not in "Ob":
+        raise AgreementError(f"cannot use data of dtype {arr.dtype}; give labels (numbers or strings)")
+    return _coerce_objects(arr, declared)
+
+
+def _declared_categories(categories: Iterable[Hashable] | None) -> tuple | None:
+    if categories is None:
+        return None
+    if isinstance(categories, (str, bytes)):
+        raise AgreementError("categories must be a list of labels, not a single string")
+    labels = tuple(categories)
+    if not labels:
+        raise AgreementError("categories is empty")
+    for c in labels:
+        if _is_missing(c):
+            raise AgreementError("categories must not contain None or NaN (those mean missing)")
+        if not isinstance(c, Hashable):
+            raise AgreementError(f"category {c!r} is not hashable")
+    if len(set(labels)) != len(labels):
+        raise AgreementError(f"categories contain duplicates: {list(labels)!r}")
+    return labels
+
+
+def _as_2d_array(data: Any) -> np.ndarray:
+    """A 2-D numpy array (object dtype for labels) without letting numpy guess nested shapes."""
+    if hasattr(data, "to_numpy"):  # pandas DataFrame, duck-typed
+        data = data.to_numpy()
+    if isinstance(data, np.ndarray):
+        if data.ndim != 2:
+            raise AgreementError(f"data must be a 2-D coders × units matrix; got {data.ndim} dimension(s)")
+        return data
+    if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
+        raise AgreementError("data must be a coders × units matrix (list of lists, array or DataFrame)")
+    rows = [list(row) if _is_row(row) else row for row in data]
+    if not rows:
+        raise AgreementError("data are empty: need at least 2 coders (rows)")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise AgreementError(
+                f"row {i} is not a sequence: data must be a coders × units matrix (list of lists)"
+            )
+    lengths = {len(row) for row in rows}
+    if len(lengths) > 1:
+        raise AgreementError(
+            f"ragged matrix: rows have {sorted(lengths)} values; give every coder one cell per unit "
+            "(None for missing)"
+        )
+    arr = np.empty((len(rows), lengths.pop()), dtype=object)
+    for i, row in enumerate(rows):
+        for j, x in enumerate(row):  # cell by cell, so that numpy never splits a list cell
+            arr[i, j] = x
+    return arr
+
+
+def _is_row(row: Any) -> bool:
+    return isinstance(row, (Sequence, np.ndarray)) and not isinstance(row, (str, bytes))
+
+
+def _is_missing(x: Any) -> bool:
+    if x is None:
+        return True
+    if isinstance(x, (float, np.floating)):
+        return x != x
+    return type(x).__name__ in ("NAType", "NaTType")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def _coerce_numeric(arr: np.ndarray, declared: tuple | None) -> Coded:
+    """Fast path for numeric arrays: vectorised label mapping, NaN = missing."""
+    if arr.dtype.kind == "f":
+        missing = np.isnan(arr)
+        if np.isinf(arr).any():
+            raise AgreementError("data contain infinite values")
+    else:
+        missing = np.zeros(arr.shape, dtype=bool)
+    if declared is not None:
+        codes = np.full(arr.shape, -1, dtype=np.intp)
+        codes[~missing] = _map_to_declared(arr[~missing], declared)
+        return Coded(codes, declared, True)
+    if missing.all():
+        return Coded(np.full(arr.shape, -1, dtype=np.intp), (), True)
+    fast = _small_integer_codes(arr, missing)
+    if fast is not None:
+        return fast
+    labels, idx = np.unique(arr[~missing], return_inverse=True)
+    codes = np.full(arr.shape, -1, dtype=_code_dtype(len(labels)))
+    codes[~missing] = idx.reshape(-1)
+    return Coded(codes, tuple(labels.tolist()), True)
+
+
+def _small_integer_codes(arr: np.ndarray, missing: np.ndarray) -> Coded | None:
+    """Whole-number data within a modest range: codes by subtraction and a lookup (no sort).
+
+    Returns None when the data are not whole numbers or span too wide a range.
+    """
+    if arr.dtype.kind == "f":
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        if not (lo.is_integer() and hi.is_integer()):
+            return None
+    else:
+        lo, hi = arr.min(), arr.max()
+    lo, hi = int(lo), int(hi)
+    span = hi - lo + 1
+    if span > _MAX_LUT_SPAN:
+        return None
+    small = lo > -(2**31) and hi < 2**31 - 1  # int32 codes suffice
+    with np.errstate(invalid="ignore"):  # NaN cells cast to garbage, overwritten below
+        codes = arr.astype(np.int32 if small else np.int64)
+    if arr.dtype.kind == "f" and not np.all((codes == arr) | missing):
+        return None
+    codes[missing] = lo - 1
+    codes -= lo  # now -1 = missing, 0..span-1 = value - lo
+    if span <= _LOOP_CATEGORIES:
+        present = np.array([bool((codes == v).any()) for v in range(span)])
+    else:
+        present = np.bincount(codes[codes >= 0], minlength=span) > 0
+    values = np.flatnonzero(present)
+    if len(values) < span:  # drop unused values from the category list
+        lookup = np.full(span + 1, -1, dtype=_code_dtype(len(values)))
+        lookup[values] = np.arange(len(values))
+        codes = lookup[codes]  # code -1 indexes the last slot, which stays -1
+    labels = (values + lo).astype(arr.dtype)
+    return Coded(codes, tuple(labels.tolist()), True)
+
+
+def _code_dtype(q: int) -> type:
+    """Smallest signed integer type for codes 0..q-1 and -1 (less memory traffic when counting)."""
+    return np.int8 if q < 127 else np.int16 if q < 32767 else np.intp
+
+
+def _map_to_declared(values: np.ndarray, declared: tuple) -> np.ndarray:
+    """Index of each numeric value in the declared categories (ValueError for strangers)."""
+    numeric = [(float(c), i) for i, c in enumerate(declared) if _is_number(c)]
+    if values.size == 0:
+        return np.empty(0, dtype=np.intp)
+    if not numeric:
+        raise AgreementError(f"value {values.flat[0]!r} is not among the categories {list(declared)!r}")
+    numeric.sort()
+    keys = np.array([k for k, _ in numeric])
+    positions = np.array([i for _, i in numeric], dtype=np.intp)
+    where = np.clip(np.searchsorted(keys, values), 0, len(keys) - 1)
+    unknown = keys[where] != values
+    if unknown.any():
+        bad = values[unknown][0]
+        raise AgreementError(f"value {bad.item()!r} is not among the categories {list(declared)!r}")
+    return positions[where]
+
+
+def _coerce_objects(arr: np.ndarray, declared: tuple | None) -> Coded:
+    """General path: any hashable labels, mapped through a dict."""
+    index: dict[Hashable, int] = {} if declared is None else {c: i for i, c in enumerate(declared)}
+    codes = np.full(arr.shape, -1, dtype=np.intp)
+    for (i, j), x in np.ndenumerate(arr):
+        if _is_missing(x):
+            continue
+        if isinstance(x, np.generic):
+            x = x.item()
+        try:
+            k = index.get(x)
+        except TypeError:
+            raise AgreementError(
+                f"cell (coder {i}, unit {j}) holds an unhashable {type(x).__name__}; "
+                "cells must be single labels (use set_alpha for several codes per unit)"
+            ) from None
+        if k is None:
+            if declared is not None:
+                raise AgreementError(
+                    f"value {x!r} (coder {i}, unit {j}) is not among the categories {list(declared)!r}"
+                )
+            k = index[x] = len(index)
+        codes[i, j] = k
+    if declared is not None:
+        return Coded(codes, declared, True)
+    labels = list(index)
+    try:
+        order = sorted(range(len(labels)), key=lambda k: labels[k])
+    except TypeError:
+        return Coded(codes, tuple(labels), False)
+    remap = np.empty(len(labels) + 1, dtype=np.intp)
+    remap[np.asarray(order, dtype=np.intp)] = np.arange(len(labels))
+    remap[-1] = -1  # codes of -1 index the last slot
+    return Coded(remap[codes], tuple(labels[k] for k in order), True)
+
+
+def from_contingency_table(table: Any, categories: Sequence[Hashable] | None = None) -> np.ndarray:
+    """Expand a two-coder contingency table into a 2 × units reliability matrix.
+
+    ``table[i][j]`` counts the units that coder 1 put in category i and coder 2 in category j;
+    ``categories`` names rows and columns (default ``0..q-1``). Use the result with any
+    statistic, e.g. ``cohen_kappa(from_contingency_table(t, cats), categories=cats)``.
+
+    >>> from_contingency_table([[2, 1], [0, 1]], ["yes", "no"]).tolist()
+    [['yes', 'yes', 'yes', 'no'], ['yes', 'yes', 'no', 'no']]
+    """
+    counts = _count_matrix(table, "contingency table")
+    if counts.shape[0] != counts.shape[1]:
+        raise AgreementError(f"contingency table must be square; got {counts.shape[0]} × {counts.shape[1]}")
+    labels = _labels_for(categories, counts.shape[0])
+    rows, cols = np.nonzero(counts)
+    reps = counts[rows, cols]
+    out = np.empty((2, int(reps.sum())), dtype=object)
+    out[0] = np.repeat(np.asarray(labels, dtype=object)[rows], reps)
+    out[1] = np.repeat(np.asarray(labels, dtype=object)[cols], reps)
+    return out
+
+
+def from_category_counts(counts: Any, categories: Sequence[Hashable] | None = None) -> np.ndarray:
+    """Expand a units × categories count table (Fleiss's layout) into a reliability matrix.
+
+    Row u says how many coders put unit u in each category. Coder identity is unknown in this
+    layout, so use the result only with statistics that ignore it (percent agreement, Fleiss,
+    AC1, Brennan–Prediger, alpha), not Conger or Cohen. Units with fewer ratings than the
+    largest row get ``None`` in the last rows.
+
+    >>> from_category_counts([[2, 0], [1, 1]], ["a", "b"]).tolist()
+    [['a', 'a'], ['a', 'b']]
+    """
+    table = _count_matrix(counts, "category count table")
+    labels = np.asarray(_labels_for(categories, table.shape[1]), dtype=object)
+    n_coders = int(table.sum(axis=1).max()) if table.size else 0
+    out = np.full((n_coders, table.shape[0]), None, dtype=object)
+    for u, row in enumerate(table):
+        values = np.repeat(labels, row)
+        out[: len(values), u] = values
+    return out
+
+
+def _count_matrix(table: Any, what: str) -> np.ndarray:
+    try:
+        counts = np.asarray(table.to_numpy() if hasattr(table, "to_numpy") else table, dtype=float)
+    except (TypeError, ValueError):
+        raise AgreementError(f"{what} must be a rectangular matrix of counts") from None
+    if counts.ndim != 2:
+        raise AgreementError(f"{what} must be 2-D; got {counts.ndim} dimension(s)")
+    if not np.all(np.isfinite(counts)) or np.any(counts < 0) or np.any(counts != np.round(counts)):
+        raise AgreementError(f"{what} must hold non-negative whole counts")
+    return counts.astype(np.int64)
+
+
+def _labels_for(categories: Sequence[Hashable] | None, q: int) -> tuple:
+    if categories is None:
+        return tuple(range(q))
+    labels = _declared_categories(categories)
+    assert labels is not None
+    if len(labels) != q:
+        raise AgreementError(f"{len(labels)} categories given for a table with {q} of them")
+    return labels
+
+
+def check_square(matrix: Any, q: int, what: str) -> np.ndarray:
+    """A finite, non-negative q × q float matrix with a zero diagonal (a disagreement matrix)."""
+    try:
+        m = np.asarray(matrix, dtype=float)
+    except (TypeError, ValueError):
+        raise AgreementError(f"{what} must be a numeric q × q matrix") from None
+    if m.shape != (q, q):
+        raise AgreementError(f"{what} must be {q} × {q} (one row and column per category); got shape {m.shape}")
+    if not np.all(np.isfinite(m)) or np.any(m < 0):
+        raise AgreementError(f"{what} must hold finite, non-negative disagreement weights")
+    if np.any(np.diag(m) != 0):
+        raise AgreementError(
+            f"{what} must have a zero diagonal: it gives disagreement (0 = same category); "
+            "for agreement weights W pass 1 - W"
+        )
+    return m

@@ -1,0 +1,150 @@
+"""Krippendorff's alpha from the coincidence matrix: nominal, ordinal, interval, ratio or a
+custom distance.
+
+Everything is vectorised: per-unit category counts come from one ``bincount`` and the coincidence
+matrix from one matrix product of those counts, so 10 coders × 1,000,000 units take a fraction of
+a second and memory stays O(units × categories).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+import numpy as np
+
+from qualkit.agreement._data import AgreementError, Coded, UndefinedStatisticError, check_square, coerce
+
+__all__ = ["krippendorff_alpha", "LEVELS"]
+
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+
+Distance = Callable[[Hashable, Hashable], float] | Any
+
+
+def krippendorff_alpha(
+    data: Any,
+    level: str = "nominal",
+    categories: Iterable[Hashable] | None = None,
+    distance: Distance | None = None,
+) -> float:
+    """Krippendorff's alpha for any number of coders, missing values allowed.
+
+    Coincidences: o_ck = Σ_u (ordered pairs of values (c, k) from different coders in unit u) /
+    (r_u − 1) over pairable units (r_u ≥ 2; units with one value are left out); n_c = Σ_k o_ck,
+    n = Σ_c n_c. D_o = Σ_ck o_ck δ²_ck / n, D_e = Σ_ck n_c (n_k − [c = k]) δ²_ck / (n (n − 1)),
+    **α = 1 − D_o / D_e**.
+
+    δ² by ``level`` (default nominal): nominal [c ≠ k]; ordinal (Σ_{g=c..k} n_g − (n_c + n_k)/2)²
+    over the category ranks (``categories`` gives the order; unused categories change nothing);
+    interval (c − k)²; ratio ((c − k) / (c + k))². ``distance`` replaces the level with a custom
+    δ²: a q × q matrix in category order (symmetric, zero diagonal) or a function of two labels.
+
+    Raises ``ValueError`` when α is undefined: no pairable values, or D_e = 0 (one value
+    throughout). Matches the ``krippendorff`` package (whose default level is interval, not
+    nominal), NLTK, irrCAC ``krippendorff`` and DKPro; 0.743 / 0.815 / 0.849 / 0.797 (nominal /
+    ordinal / interval / ratio) on Krippendorff's 4 × 12 example.
+
+    References: Krippendorff K (2011) Computing Krippendorff's alpha-reliability,
+    https://repository.upenn.edu/asc_papers/43 ; Krippendorff K (2019) Content Analysis, 4th ed.,
+    ch. 12; Hayes AF, Krippendorff K (2007) Commun Methods Meas 1:77–89,
+    doi:10.1080/19312450709336664.
+
+    >>> data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+    ...         [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+    ...         [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+    ...         [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None]]
+    >>> round(krippendorff_alpha(data), 3)
+    0.743
+    >>> round(krippendorff_alpha(data, level="ordinal"), 3)
+    0.815
+    """
+    return _alpha(coerce(data, categories), level=level, distance=distance)
+
+
+def _alpha(coded: Coded, level: str = "nominal", distance: Distance | None = None) -> float:
+    o = coincidences(coded.unit_counts)
+    return alpha_from_coincidences(o, delta_squared(coded, o.sum(axis=1), level, distance))
+
+
+def coincidences(counts: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """q × q coincidence matrix from units × q value counts (optionally unit weights).
+
+    o_ck = Σ_u w_u (r_uc r_uk − [c = k] r_uc) / (r_u − 1) over units with r_u ≥ 2, as one
+    matrix product of the counts with themselves.
+    """
+    ct = np.ascontiguousarray(counts.T, dtype=float)  # q × units
+    r = ct.sum(axis=0)
+    scale = np.zeros_like(r)
+    pairable = r >= 2
+    scale[pairable] = 1.0 / (r[pairable] - 1.0)
+    if weights is not None:
+        scale *= np.asarray(weights, dtype=float)
+    scaled = ct * scale
+    o = scaled @ ct.T
+    o[np.diag_indices_from(o)] -= scaled.sum(axis=1)
+    return o
+
+
+def alpha_from_coincidences(o: np.ndarray, delta2: np.ndarray) -> float:
+    """α = 1 − D_o / D_e from a coincidence matrix and a δ² matrix."""
+    n_c = o.sum(axis=1)
+    n = float(n_c.sum())
+    if n < 2:
+        raise UndefinedStatisticError(
+            "Krippendorff's alpha is undefined: no unit has values from two or more coders"
+        )
+    observed = float(np.sum(o * delta2))
+    expected = float(np.sum((np.outer(n_c, n_c) - np.diag(n_c)) * delta2))
+    if expected <= 0.0:
+        raise UndefinedStatisticError(
+            "Krippendorff's alpha is undefined: expected disagreement D_e is 0 "
+            "(all pairable values are the same)"
+        )
+    return 1.0 - (n - 1.0) * observed / expected
+
+
+def delta_squared(coded: Coded, n_c: np.ndarray, level: str, distance: Distance | None) -> np.ndarray:
+    """The δ² matrix for ``level`` or a custom ``distance``, in category order."""
+    q = coded.q
+    if distance is not None:
+        if level != "nominal":
+            raise AgreementError("give either level or distance, not both")
+        return _custom_distance(coded, distance)
+    if level == "nominal":
+        return 1.0 - np.eye(q)
+    if level == "ordinal":
+        if not coded.ordered:
+            raise AgreementError("ordinal alpha needs ordered categories: pass categories= in rank order")
+        return _ordinal(n_c)
+    if level == "interval":
+        v = coded.numeric_categories("interval alpha")
+        return (v[:, None] - v[None, :]) ** 2
+    if level == "ratio":
+        v = coded.numeric_categories("ratio alpha")
+        if np.any(v < 0):
+            raise AgreementError("ratio alpha needs non-negative values")
+        total = v[:, None] + v[None, :]
+        diff = v[:, None] - v[None, :]
+        return np.divide(diff, total, out=np.zeros_like(diff), where=total != 0) ** 2
+    raise AgreementError(f"unknown level {level!r}: use one of {', '.join(LEVELS)} (or distance=)")
+
+
+def _ordinal(n_c: np.ndarray) -> np.ndarray:
+    """δ²_ck = (Σ_{g between c and k, inclusive} n_g − (n_c + n_k) / 2)²."""
+    cum = np.concatenate(([0.0], np.cumsum(n_c)))
+    idx = np.arange(len(n_c))
+    lo, hi = np.minimum.outer(idx, idx), np.maximum.outer(idx, idx)
+    between = cum[hi + 1] - cum[lo]
+    return (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+
+
+def _custom_distance(coded: Coded, distance: Distance) -> np.ndarray:
+    if callable(distance):
+        cats = coded.categories
+        matrix = [[float(distance(a, b)) for b in cats] for a in cats]
+        m = check_square(matrix, coded.q, "distance function's values")
+    else:
+        m = check_square(distance, coded.q, "distance matrix")
+    if not np.allclose(m, m.T):
+        raise AgreementError("distance must be symmetric: δ²(c, k) = δ²(k, c)")
+    return m
