@@ -9,6 +9,9 @@ from typing import Any
 from .errors import WorkspaceError
 
 CONFIG_NAME = "qualkit.yaml"
+# Settings qualkit reads; anything else in qualkit.yaml gets a warning (a typo must not pass silently).
+KNOWN_KEYS = {"project", "coders", "framework", "facilitator_roles", "speakers", "agreement", "codebook",
+              "interview_guide", "autocode", "summaries", "matrices", "report", "exports", "consensus"}
 
 DEFAULT_CONFIG_TEXT = """\
 # qualkit workspace settings. Paths are relative to this file.
@@ -40,10 +43,14 @@ class Config:
     facilitator_roles: list[str] = field(default_factory=lambda: ["interviewer", "moderator", "facilitator", "note-taker"])
     speaker_pattern: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
-def _line_of(node_map: dict[str, int], key: str) -> int | None:
-    return node_map.get(key)
+def _key_lines(node) -> dict[str, int]:
+    """Line (1-based) of each key of a YAML mapping node."""
+    if node is None or not isinstance(getattr(node, "value", None), list):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
 
 
 def load_config(path: str | Path) -> Config:
@@ -81,6 +88,13 @@ def load_config(path: str | Path) -> Config:
         return value
 
     cfg = Config(path=path, raw=data)
+    import difflib
+
+    for key in data:
+        if str(key) not in KNOWN_KEYS:
+            close = difflib.get_close_matches(str(key), sorted(KNOWN_KEYS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            cfg.warnings.append(f"{path.name}:{lines.get(str(key), '?')}: unknown setting '{key}' is ignored{hint}")
     if (v := expect("project", (str, int, float), "a name")) is not None:
         cfg.project = str(v)
     if (v := expect("coders", list, "a list of coder names")) is not None:
@@ -91,6 +105,9 @@ def load_config(path: str | Path) -> Config:
     if (v := expect("facilitator_roles", list, "a list of role names")) is not None:
         cfg.facilitator_roles = [str(r).strip().lower() for r in v]
     speakers = expect("speakers", dict, "a mapping (pattern: ...)") or {}
+    for k, v in (node.value if node is not None and isinstance(node.value, list) else []):
+        if getattr(k, "value", None) == "speakers":
+            lines["speakers"] = _key_lines(v).get("pattern", lines.get("speakers"))
     pattern = speakers.get("pattern")
     if pattern not in (None, ""):
         if not isinstance(pattern, str):

@@ -19,6 +19,13 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp makes files private (0600); a replaced file keeps its mode, a new one follows the
+    # umask like any other program's output, so colleagues on a shared drive can read exports.
+    try:
+        file_mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        file_mode = 0o666 & ~_umask()
+    os.chmod(tmp, file_mode)
     try:
         if "b" in mode:
             f = os.fdopen(fd, mode)
@@ -35,6 +42,12 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> None:

@@ -27,6 +27,7 @@ class Participants:
     path: Path | None
     columns: list[str] = field(default_factory=lambda: list(REQUIRED_COLUMNS))
     rows: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     facilitator_roles: frozenset[str] = frozenset({"interviewer", "moderator", "facilitator", "note-taker"})
 
     def __post_init__(self) -> None:
@@ -77,12 +78,16 @@ def load_participants(path: str | Path, facilitator_roles=None) -> Participants:
     roles = frozenset(r.lower() for r in facilitator_roles) if facilitator_roles is not None else None
     extra = {"facilitator_roles": roles} if roles is not None else {}
     if not path.exists():
-        return Participants(path, **extra)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise WorkspaceError(f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8", path) from None
-    reader = csv.reader(text.splitlines())
+        return Participants(path, warnings=[f"{PARTICIPANTS_NAME} not found: speakers are not linked to participants"], **extra)
+    from .textio import decode_bytes, normalize_text
+
+    # Excel writes cp1252 (and, in many locales, semicolons): read what researchers have.
+    text, _encoding, warnings = decode_bytes(path.read_bytes(), path)
+    text = normalize_text(text)
+    warnings = [f"{PARTICIPANTS_NAME}: {w}" for w in warnings]
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(text.split("\n"), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -114,4 +119,4 @@ def load_participants(path: str | Path, facilitator_roles=None) -> Participants:
                 f"{seen[key][1]!r}, this line {row['participant_id']!r})", path, lineno)
         seen.setdefault(key, (lineno, row["participant_id"]))
         rows.append(row)
-    return Participants(path, header, rows, **extra)
+    return Participants(path, header, rows, warnings, **extra)

@@ -39,7 +39,8 @@ class RunReport:
 
 
 def _write_csv(df, path: Path) -> Path:
-    with atomic_open(path, "w", encoding="utf-8", newline="") as f:
+    # UTF-8 with a BOM: Excel otherwise shows Word's curly quotes as mojibake.
+    with atomic_open(path, "w", encoding="utf-8-sig", newline="") as f:
         df.to_csv(f, index=False)
     return path
 
@@ -66,7 +67,7 @@ def run(workspace: Workspace | str | Path = ".") -> RunReport:
         report.seconds = time.perf_counter() - started
         return report
 
-    n_warn = sum(len(r.warnings) for r in result.rows)
+    n_warn = sum(len(r.warnings) for r in result.rows) + len(result.warnings)
     inventory = pd.DataFrame([{**{k: v for k, v in r.as_dict().items() if k != "warnings"},
                                "path": str(r.path.relative_to(ws.root)) if r.path.is_relative_to(ws.root) else str(r.path),
                                "encoding": t.encoding, "participants": len({x.participant for x in t.turns if x.participant}),
@@ -77,7 +78,7 @@ def run(workspace: Workspace | str | Path = ".") -> RunReport:
     report.steps.append(StepResult(
         "ingest", "done",
         f"{len(transcripts)} transcripts, {len(turns)} turns, {int(inventory['words'].sum())} words, "
-        f"{participants} participants, {n_warn} warning(s)", outputs))
+        f"{participants} participants, {n_warn} warning(s)" + (" (see `qualkit ingest`)" if n_warn else ""), outputs))
 
     manifest_path = out_dir / "run.manifest.json"
     inputs = [t.path for t in transcripts if t.path] + [ws.root / "qualkit.yaml", ws.root / "participants.csv"]

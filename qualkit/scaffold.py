@@ -29,19 +29,30 @@ themes: []
 """
 
 
-def _check_target(target: Path) -> None:
+def _check_target(target: Path, allow_existing_files: bool = False) -> None:
     if target.exists() and not target.is_dir():
         raise WorkspaceError("exists and is not a folder", target)
     if (target / CONFIG_NAME).exists():
         raise WorkspaceError(f"is already a workspace ({CONFIG_NAME} exists); nothing was changed", target)
-    if target.is_dir() and any(p for p in target.iterdir() if p.name not in (".git",)):
+    if not target.is_dir():
+        return
+    if allow_existing_files:
+        # `init` in a folder of transcripts: fine, as long as nothing we write already exists.
+        clash = [n for n in (PARTICIPANTS_NAME, "themes.yaml", ".gitignore") if (target / n).exists()]
+        clash += [d for d in WORKSPACE_DIRS if (target / d).exists() and not (target / d).is_dir()]
+        if clash:
+            raise WorkspaceError(f"already has {', '.join(clash)}; move it away first so nothing is overwritten", target)
+    elif any(p for p in target.iterdir() if p.name not in (".git",)):
         raise WorkspaceError("folder is not empty; choose a new or empty folder so nothing is overwritten", target)
 
 
 def init(directory: str | Path, project: str | None = None) -> Path:
-    """Create an empty workspace in ``directory`` (new or empty); returns its path."""
+    """Create a workspace in ``directory`` (new, empty, or holding other files); returns its path.
+
+    Never overwrites: a folder that already has participants.csv, themes.yaml or .gitignore is refused.
+    """
     target = Path(directory)
-    _check_target(target)
+    _check_target(target, allow_existing_files=True)
     target.mkdir(parents=True, exist_ok=True)
     for d in WORKSPACE_DIRS:
         (target / d).mkdir(exist_ok=True)

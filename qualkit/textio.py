@@ -32,6 +32,19 @@ def _looks_binary(text: str) -> bool:
     return bad / len(sample) > 0.01
 
 
+def _bomless_utf16(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when text without a BOM has the zero bytes of ASCII in UTF-16."""
+    sample = data[:4000]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def decode_bytes(data: bytes, path: str | Path | None = None) -> tuple[str, str, list[str]]:
     """Decode ``data`` as a transcript; returns (text, encoding, warnings).
 
@@ -47,7 +60,9 @@ def decode_bytes(data: bytes, path: str | Path | None = None) -> tuple[str, str,
     elif data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         encoding = "utf-16"
     else:
-        encoding = "utf-8"
+        encoding = _bomless_utf16(data) or "utf-8"
+        if encoding != "utf-8":
+            warnings.append(f"no byte-order mark; read as {encoding.upper()} from its pattern of zero bytes")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -13,8 +13,22 @@ from .participants import PARTICIPANTS_NAME, Participants, load_participants
 TRANSCRIPTS_DIR = "transcripts"
 
 
+def _natural_key(path: Path):
+    """Sort key that orders numbers by value: int2 before int10."""
+    import re
+
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", str(path))]
+
+
+def _hidden(path: Path, folder: Path) -> bool:
+    """Hidden files and folders (.DS_Store, .git) and Office lock files (~$x.docx) are not ours."""
+    return any(part.startswith((".", "~$")) for part in path.relative_to(folder).parts)
+
+
 def find_root(start: str | Path = ".") -> Path:
     """The nearest folder at or above ``start`` holding qualkit.yaml."""
+    if not Path(start).exists():
+        raise WorkspaceError("no such folder", start)
     here = Path(start).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_NAME).is_file():
@@ -43,11 +57,13 @@ class IngestRow:
 
 @dataclass
 class IngestResult:
-    """What ingest read (``transcripts``, ``rows``) and what it could not (``errors``)."""
+    """What ingest read (``transcripts``, ``rows``), what it could not (``errors``), and
+    workspace-level ``warnings`` (participants.csv rows that match no transcript, ...)."""
 
     transcripts: list[Transcript] = field(default_factory=list)
     rows: list[IngestRow] = field(default_factory=list)
     errors: list[QualkitError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -175,14 +191,23 @@ class Workspace:
     def transcripts_dir(self) -> Path:
         return self.root / TRANSCRIPTS_DIR
 
-    def transcript_paths(self) -> list[Path]:
-        """Transcript files in transcripts/ (recursively), sorted by path."""
-        from .transcripts import is_transcript_file
-
+    def _files(self) -> list[Path]:
         folder = self.transcripts_dir
         if not folder.is_dir():
             return []
-        return sorted(p for p in folder.rglob("*") if p.is_file() and is_transcript_file(p))
+        return sorted((p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder)), key=_natural_key)
+
+    def transcript_paths(self) -> list[Path]:
+        """Transcript files in transcripts/ (recursively), in natural order (int2 before int10)."""
+        from .transcripts import is_transcript_file
+
+        return [p for p in self._files() if is_transcript_file(p)]
+
+    def unreadable_paths(self) -> list[Path]:
+        """Files in transcripts/ that qualkit cannot read (a PDF, an old .doc): never skipped silently."""
+        from .transcripts import is_transcript_file
+
+        return [p for p in self._files() if not is_transcript_file(p)]
 
     def read(self, path: str | Path) -> Transcript:
         """Read one transcript with the workspace's speaker rules and attach participants."""
@@ -198,9 +223,12 @@ class Workspace:
         if cached is not None and stamp is not None and cached[0] == stamp:
             return cached[1]
         table = self.participant_table
+        # The workspace's speaker pattern describes its plain-text house style; subtitle and Word
+        # files carry their own labelling (Zoom, Teams, bold runs).
+        plain = path.suffix.lower() in (".txt", ".text", ".md", ".markdown")
         transcript = read_transcript(
             path,
-            speaker_pattern=self.config.speaker_pattern,
+            speaker_pattern=self.config.speaker_pattern if plain else None,
             known_speakers=table.labels_for(path.stem),
         )
         self._attach_participants(transcript)
@@ -217,6 +245,8 @@ class Workspace:
                 turn.participant = row["participant_id"]
             elif turn.speaker is not None:
                 unknown[turn.speaker] = unknown.get(turn.speaker, 0) + 1
+        if table.path is not None and not table.path.exists():
+            return  # one workspace-level warning says participants.csv is missing
         for label, n in unknown.items():
             transcript.warnings.append(f"speaker {label!r} ({n} turn{'s' if n != 1 else ''}) is not in {PARTICIPANTS_NAME}")
 
@@ -226,13 +256,26 @@ class Workspace:
         Two files with the same id (file stem) are an error for both: codings refer to transcripts by id.
         ``progress``, if given, wraps the list of files (e.g. a progress bar) and is iterated.
         """
-        files = [Path(p) for p in paths] if paths is not None else self.transcript_paths()
-        result = IngestResult()
+        from .transcripts import is_transcript_file
+
+        table = self.participant_table  # a broken participants.csv is one error, not one per file
+        result = IngestResult(warnings=list(self.config.warnings) + list(table.warnings))
+        if paths is not None:
+            files = [Path(p) for p in paths]
+        else:
+            files = self.transcript_paths()
+            for other in self.unreadable_paths():
+                try:
+                    from .transcripts import read_transcript
+
+                    read_transcript(other)  # raises the format's own hint (e.g. "PDF is not supported")
+                except QualkitError as exc:
+                    result.errors.append(exc)
         by_id: dict[str, Path] = {}
         for path in progress(files) if progress is not None else files:
-            if path.stem in by_id:
+            if path.stem in by_id and is_transcript_file(path):
                 result.errors.append(TranscriptError(
-                    f"two transcripts have the id {path.stem!r} ({by_id[path.stem].name} and {path.name}); rename one", path))
+                    f"two transcripts have the id {path.stem!r} ({self._rel(by_id[path.stem])} and {self._rel(path)}); rename one", path))
                 continue
             by_id[path.stem] = path
             try:
@@ -242,7 +285,28 @@ class Workspace:
                 continue
             result.transcripts.append(t)
             result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
+        if paths is None:
+            result.warnings.extend(self._unmatched_participant_rows({p.stem for p in files}))
         return result
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(self.transcripts_dir.resolve()))
+        except ValueError:
+            return str(path)
+
+    def _unmatched_participant_rows(self, ids: set[str]) -> list[str]:
+        """participants.csv rows naming a transcript that does not exist (a typo loses a mapping)."""
+        import difflib
+
+        out = []
+        for row in self.participant_table.rows:
+            tid = row["transcript"]
+            if tid and tid not in ids:
+                close = difflib.get_close_matches(tid, sorted(ids), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                out.append(f"{PARTICIPANTS_NAME}: transcript {tid!r} (speaker {row['speaker']!r}) is not in transcripts/{hint}")
+        return out
 
     def transcripts(self) -> list[Transcript]:
         """Every transcript in the workspace; the first unreadable one raises its error."""
@@ -252,11 +316,13 @@ class Workspace:
         return result.transcripts
 
     def transcript(self, transcript_id: str) -> Transcript:
-        """One transcript by id (file stem)."""
-        matches = [p for p in self.transcript_paths() if p.stem == transcript_id]
+        """One transcript by id (file stem; a file name with its extension is accepted too)."""
+        paths = self.transcript_paths()
+        matches = [p for p in paths if p.stem == transcript_id] or [p for p in paths if p.name == transcript_id]
         if not matches:
-            known = ", ".join(p.stem for p in self.transcript_paths()) or "none"
-            raise WorkspaceError(f"no transcript with id {transcript_id!r} (known: {known})", self.transcripts_dir)
+            ids = [p.stem for p in paths]
+            known = ", ".join(ids[:12]) + (f", ... ({len(ids)} in all: `qualkit transcripts list`)" if len(ids) > 12 else "")
+            raise WorkspaceError(f"no transcript with id {transcript_id!r} (known: {known or 'none'})", self.transcripts_dir)
         if len(matches) > 1:
             raise WorkspaceError(f"two transcripts have the id {transcript_id!r}: {', '.join(p.name for p in matches)}", self.transcripts_dir)
         return self.read(matches[0])
@@ -264,6 +330,8 @@ class Workspace:
     def turn_table(self, transcripts: list[Transcript] | None = None):
         """Every turn as a DataFrame row: transcript, turn, speaker, participant, attributes, text."""
         import pandas as pd
+
+        from .transcripts.render import format_timestamp
 
         table = self.participant_table
         attrs = table.attribute_columns
@@ -273,7 +341,8 @@ class Workspace:
                 a = table.attributes(turn.participant) if turn.participant else {}
                 rec = {"transcript": t.id, "turn": turn.index + 1, "speaker": turn.speaker,
                        "participant_id": turn.participant, **{c: a.get(c) for c in attrs},
-                       "timestamp": turn.timestamp, "start": turn.start, "end": turn.end,
+                       "time": format_timestamp(turn.timestamp) if turn.timestamp is not None else None,
+                       "seconds": turn.timestamp, "start": turn.start, "end": turn.end,
                        "text": t.text[turn.start:turn.end]}
                 records.append(rec)
-        return pd.DataFrame.from_records(records, columns=["transcript", "turn", "speaker", "participant_id", *attrs, "timestamp", "start", "end", "text"])
+        return pd.DataFrame.from_records(records, columns=["transcript", "turn", "speaker", "participant_id", *attrs, "time", "seconds", "start", "end", "text"])

@@ -83,7 +83,7 @@ def test_ingest_of_a_bad_file_is_one_line_and_exit_1(tmp_path):
     r = CliRunner().invoke(cli, ["--workspace", str(root), "ingest"])
     assert r.exit_code == 1
     assert "int1" in r.output  # the good file is still reported
-    err = [ln for ln in r.output.splitlines() if ln.startswith("error:")]
+    err = [ln for ln in r.output.splitlines() if ln.startswith("Error:")]
     assert len(err) == 1 and "broken.docx" in err[0]
     assert "Traceback" not in r.output
 
@@ -98,7 +98,7 @@ def test_transcripts_list_shows_speakers_and_participants(tmp_path):
     root = small_ws(tmp_path)
     r = invoke("--workspace", str(root), "transcripts", "list")
     assert r.exit_code == 0
-    assert "Interviewer (RT-1), Maria (KP-4)" in r.output
+    assert "Interviewer = RT-1, Maria = KP-4" in r.output
 
 
 def test_transcripts_show_numbers_turns_from_one_with_attributes(tmp_path):
@@ -170,3 +170,79 @@ def test_an_internal_bug_is_one_line_not_a_traceback(tmp_path, monkeypatch, caps
     err = capsys.readouterr().err
     assert e.value.code == 1
     assert "internal error (RuntimeError: boom)" in err and "QUALKIT_DEBUG=1" in err and "Traceback" not in err
+
+
+def test_files_qualkit_cannot_read_are_errors_not_skipped(tmp_path):
+    root = small_ws(tmp_path)
+    (root / "transcripts" / "report.pdf").write_bytes(b"%PDF-1.4")
+    (root / "transcripts" / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    (root / "transcripts" / ".DS_Store").write_bytes(b"\x00\x01")
+    r = CliRunner().invoke(cli, ["--workspace", str(root), "ingest"])
+    assert r.exit_code == 1
+    assert "report.pdf: PDF is not supported" in r.output and "old.doc: old Word .doc files" in r.output
+    assert ".DS_Store" not in r.output
+
+
+def test_a_broken_participants_csv_is_reported_once(tmp_path):
+    root = small_ws(tmp_path)
+    (root / "transcripts" / "int2.txt").write_text(INTERVIEW)
+    (root / "participants.csv").write_text("transcript,speaker\nint1,Maria\n")
+    r = CliRunner().invoke(cli, ["--workspace", str(root), "ingest"])
+    assert r.exit_code == 1 and r.output.count("missing column(s) participant_id") == 1
+    assert "No transcripts found" not in r.output
+
+
+def test_workspace_warnings_typo_in_settings_and_participants(tmp_path):
+    root = small_ws(tmp_path)
+    with open(root / "qualkit.yaml", "a") as f:
+        f.write("speakrs:\n  pattern:\n")
+    with open(root / "participants.csv", "a") as f:
+        f.write("int_1,Sam,KP-9,medical,Calder\n")
+    r = invoke("--workspace", str(root), "ingest")
+    assert r.exit_code == 0
+    assert "unknown setting 'speakrs' is ignored (did you mean 'speakers'?)" in r.output
+    assert "transcript 'int_1' (speaker 'Sam') is not in transcripts/ (did you mean 'int1'?)" in r.output
+
+
+def test_errors_show_paths_relative_to_where_the_user_is(tmp_path):
+    root = small_ws(tmp_path)
+    (root / "transcripts" / "empty.txt").write_bytes(b"")
+    import os
+
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        r = CliRunner().invoke(cli, ["ingest"])
+    finally:
+        os.chdir(old)
+    assert "Error: transcripts/empty.txt: file is empty" in r.output
+
+
+def test_a_mistyped_command_gets_a_suggestion():
+    r = CliRunner().invoke(cli, ["ingset"])
+    assert r.exit_code == 2 and "Did you mean 'ingest'?" in r.output
+
+
+def test_a_workspace_folder_that_does_not_exist(tmp_path):
+    r = CliRunner().invoke(cli, ["--workspace", str(tmp_path / "nope"), "ingest"])
+    assert r.exit_code == 1 and "no such folder" in r.output
+
+
+def test_show_accepts_the_file_name_and_rejects_an_empty_range(tmp_path):
+    root = small_ws(tmp_path)
+    assert invoke("--workspace", str(root), "transcripts", "show", "int1.txt").exit_code == 0
+    r = CliRunner().invoke(cli, ["--workspace", str(root), "transcripts", "show", "int1", "--turns="])
+    assert r.exit_code == 2 and "not a turn range" in r.output
+
+
+def test_turns_export_has_readable_times_and_opens_in_excel(tmp_path):
+    root = small_ws(tmp_path)
+    (root / "transcripts" / "int2.txt").write_text("[00:01:05] Interviewer: Hi?\n[00:01:09] Maria: Café “ok”.\n")
+    invoke("--workspace", str(root), "run")
+    raw = (root / "exports" / "turns.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8 and shows the quotes right
+    import pandas as pd
+
+    turns = pd.read_csv(root / "exports" / "turns.csv", encoding="utf-8-sig")
+    row = turns[(turns.transcript == "int2") & (turns.turn == 2)].iloc[0]
+    assert (row["time"], row["seconds"], row["text"]) == ("00:01:09", 69.0, "Café “ok”.")

@@ -172,6 +172,24 @@ def test_unicode_encodings_are_detected(tmp_path, encoding, bom, expected):
     assert not t.warnings
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_recognised(tmp_path, codec):
+    path = tmp_path / "t.txt"
+    path.write_bytes(SAMPLE.encode(codec))
+    t = qualkit.read_transcript(path)
+    assert t.text == SAMPLE and t.encoding == codec
+    assert any("no byte-order mark" in w for w in t.warnings)
+
+
+def test_one_off_own_line_labels_and_colon_phrases(tmp_path):
+    t = read(tmp_path, "Interviewer\nTell me about your role.\n\nJordan Smith\nI coordinate the team.\n\n"
+                       "Interviewer\nHow long?\n\nINTERVIEWEE\nTwo years.\n")
+    assert t.speakers == ["Interviewer", "Jordan Smith", "INTERVIEWEE"]
+    t = read(tmp_path, "Interviewer: Walk me through it.\nP1: Sure.\nStep 1: we get the call.\nAnswer: more staff.\n"
+                       "Mom: would call me.\nInterviewer: And then?\nP1: We drive.\nP2: Agreed.\n")
+    assert t.speakers == ["Interviewer", "P1", "P2"]
+
+
 def test_cp1252_is_read_with_a_warning(tmp_path):
     path = tmp_path / "t.txt"
     path.write_bytes(SAMPLE.encode("cp1252"))

@@ -31,12 +31,22 @@ def test_init_creates_the_documented_layout(tmp_path):
     assert ws.transcripts() == []
 
 
-def test_init_refuses_a_folder_with_files(tmp_path):
+def test_init_turns_a_folder_of_files_into_a_workspace_without_touching_them(tmp_path):
+    (tmp_path / "x" / "transcripts").mkdir(parents=True)
+    (tmp_path / "x" / "transcripts" / "int1.txt").write_text(INTERVIEW)
+    (tmp_path / "x" / "notes.docx").write_bytes(b"mine")
+    init(tmp_path / "x")
+    assert (tmp_path / "x" / "notes.docx").read_bytes() == b"mine"
+    assert [t.id for t in qualkit.Workspace(tmp_path / "x").transcripts()] == ["int1"]
+
+
+def test_init_never_overwrites_a_participants_file(tmp_path):
     (tmp_path / "x").mkdir()
-    (tmp_path / "x" / "notes.txt").write_text("mine")
-    with pytest.raises(WorkspaceError, match="not empty"):
+    (tmp_path / "x" / "participants.csv").write_text("mine")
+    with pytest.raises(WorkspaceError, match="already has participants.csv"):
         init(tmp_path / "x")
-    assert (tmp_path / "x" / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "x" / "participants.csv").read_text() == "mine"
+    assert not (tmp_path / "x" / "qualkit.yaml").exists()
 
 
 def test_workspace_is_found_from_a_subfolder(tmp_path):
@@ -168,3 +178,68 @@ def test_rereading_an_unchanged_file_uses_the_cache_and_a_changed_one_is_reread(
     path.write_text(INTERVIEW.replace("By fax.", "By fax and email."))
     os.utime(path, (1, 1))  # a different mtime even on coarse filesystems
     assert "email" in ws.transcript("int1").text
+
+
+def test_written_files_follow_the_umask_and_keep_an_existing_mode(tmp_path):
+    import os
+    import stat
+
+    from qualkit.fileio import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "new.csv", "a\n")
+        assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o644
+        os.chmod(tmp_path / "new.csv", 0o640)
+        atomic_write_text(tmp_path / "new.csv", "b\n")
+        assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path):
+    from qualkit.fileio import atomic_open
+
+    target = tmp_path / "codings.csv"
+    target.write_text("precious\n")
+    with pytest.raises(RuntimeError):
+        with atomic_open(target) as f:
+            f.write("half")
+            raise RuntimeError("disk full")
+    assert target.read_text() == "precious\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["codings.csv"]
+
+
+def test_participants_csv_from_european_excel_semicolons_and_cp1252(tmp_path):
+    root = make_ws(tmp_path)
+    (root / "participants.csv").write_bytes("transcript;speaker;participant_id;role\nint1;Maria;KP-4;Sozialarbeit – Café\n".encode("cp1252"))
+    (root / "transcripts" / "int1.txt").write_text(INTERVIEW)
+    ws = qualkit.Workspace(root)
+    assert ws.participant_table.attributes("KP-4") == {"role": "Sozialarbeit – Café"}
+    assert any("cp1252" in w for w in ws.ingest().warnings)
+
+
+def test_missing_participants_csv_is_one_warning(tmp_path):
+    root = make_ws(tmp_path)
+    (root / "participants.csv").unlink()
+    (root / "transcripts" / "int1.txt").write_text(INTERVIEW)
+    result = qualkit.Workspace(root).ingest()
+    assert result.warnings == ["participants.csv not found: speakers are not linked to participants"]
+    assert result.rows[0].warnings == []
+
+
+def test_the_workspace_speaker_pattern_leaves_subtitles_alone(tmp_path):
+    root = make_ws(tmp_path)
+    text = (root / "qualkit.yaml").read_text().replace("  pattern:\n", "  pattern: '^(?P<speaker>[A-Z]{2}\\d*):\\s'\n")
+    (root / "qualkit.yaml").write_text(text)
+    (root / "transcripts" / "zoom.vtt").write_text(
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nJane Doe: Hi.\n\n2\n00:00:02.500 --> 00:00:03.000\nBob Lee: Hello.\n\n"
+        "3\n00:00:03.500 --> 00:00:04.000\nJane Doe: Ok.\n")
+    assert qualkit.Workspace(root).transcript("zoom").speakers == ["Jane Doe", "Bob Lee"]
+
+
+def test_transcripts_are_listed_in_natural_order(tmp_path):
+    root = make_ws(tmp_path)
+    for name in ("int10", "int2", "int1"):
+        (root / "transcripts" / f"{name}.txt").write_text(INTERVIEW)
+    assert [p.stem for p in qualkit.Workspace(root).transcript_paths()] == ["int1", "int2", "int10"]

@@ -36,6 +36,18 @@ class LazyGroup(click.Group):
         module, attr, short_help = COMMANDS[name]
         return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        # A mistyped command gets a suggestion ("ingset" -> "ingest").
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            import difflib
+
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
+            if close:
+                ctx.fail(f"No such command '{args[0]}'. Did you mean '{close[0]}'?")
+            raise
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Use the registry's short help so `qualkit --help` imports no command module.
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx) if name in COMMANDS]
@@ -45,11 +57,12 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         from ..errors import QualkitError
+        from .output import describe_error
 
         try:
             return super().invoke(ctx)
         except QualkitError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(describe_error(exc)) from None
         except PermissionError as exc:
             raise click.ClickException(f"{exc.filename}: permission denied") from None
         except (IsADirectoryError, NotADirectoryError, FileNotFoundError) as exc:

@@ -9,6 +9,24 @@ from typing import Any, Sequence
 import click
 
 
+def describe_error(exc) -> str:
+    """A QualkitError as one line, its path shown relative to the current folder when inside it."""
+    import os
+    from pathlib import Path
+
+    path = getattr(exc, "path", None)
+    if path is None:
+        return str(exc)
+    try:
+        shown = os.path.relpath(Path(path).resolve(), Path.cwd())
+        if shown.startswith(".."):
+            shown = str(path)
+    except (OSError, ValueError):
+        shown = str(path)
+    line = f":{exc.line}" if getattr(exc, "line", None) is not None else ""
+    return f"{shown}{line}: {exc.message}"
+
+
 def echo_json(data: Any) -> None:
     """Machine output: pretty JSON, UTF-8, no ASCII escaping of names."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

@@ -6,12 +6,17 @@ import re
 import click
 
 from .context import open_workspace
-from .output import echo_json, echo_table, progress_bar, wrap
+from .output import describe_error, echo_json, echo_table, progress_bar, wrap
 
 
 def _report_errors(errors) -> None:
     for exc in errors:
-        click.echo(click.style("error: ", fg="red") + str(exc), err=True)
+        click.echo(click.style("Error: ", fg="red") + describe_error(exc), err=True)
+
+
+def _report_warnings(warnings) -> None:
+    for w in warnings:
+        click.echo(click.style("Warning: ", fg="yellow") + w, err=True)
 
 
 @click.command()
@@ -28,7 +33,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     ws = open_workspace(ctx)
     result = ws.ingest(paths or None, progress=progress_bar("Reading transcripts"))
     if as_json:
-        echo_json({"transcripts": [r.as_dict() for r in result.rows],
+        echo_json({"transcripts": [r.as_dict() for r in result.rows], "warnings": result.warnings,
                    "errors": [{"path": str(e.path) if e.path else None, "line": e.line, "message": e.message} for e in result.errors]})
     else:
         if result.rows:
@@ -44,6 +49,8 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
                     click.echo(f"  {r.id}: {w}")
         total_words = sum(r.words for r in result.rows)
         click.echo(f"\n{len(result.rows)} transcript(s), {sum(r.turns for r in result.rows)} turns, {total_words} words.")
+    if not as_json:
+        _report_warnings(result.warnings)
     if result.errors:
         _report_errors(result.errors)
         ctx.exit(1)
@@ -67,9 +74,9 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     else:
         rows = []
         for t in result.transcripts:
-            who = ", ".join(f"{s} ({_pid(t, s) or '?'})" for s in t.speakers) or "(no labels)"
+            who = ", ".join(f"{s} = {_pid(t, s) or '?'}" for s in t.speakers) or "(no labels)"
             rows.append((t.id, t.source_format, len(t.turns), t.word_count, who))
-        echo_table(rows, ["id", "format", "turns", "words", "speakers (participant)"], right=(2, 3))
+        echo_table(rows, ["id", "format", "turns", "words", "speakers = participant"], right=(2, 3))
     if result.errors:
         _report_errors(result.errors)
         ctx.exit(1)
@@ -101,7 +108,7 @@ def show(ctx: click.Context, transcript_id: str, turn_spec: str | None, as_json:
     ws = open_workspace(ctx)
     t = ws.transcript(transcript_id)
     table = ws.participant_table
-    selected = _parse_range(turn_spec, len(t.turns)) if turn_spec else range(len(t.turns))
+    selected = _parse_range(turn_spec, len(t.turns)) if turn_spec is not None else range(len(t.turns))
     if as_json:
         echo_json({"id": t.id, "path": str(t.path), "format": t.source_format, "encoding": t.encoding,
                    "warnings": t.warnings, "turns": [

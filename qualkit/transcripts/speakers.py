@@ -60,7 +60,21 @@ _STOP_LABELS = {
     "summary", "source", "url", "link", "email", "e-mail", "tel", "phone", "page", "example", "e.g", "i.e",
     "warning", "caution", "important", "todo", "update", "edit", "edited", "translation", "language",
     "participants", "attendees", "present", "absent", "agenda", "topic", "topics", "meeting date", "total",
+    # header metadata of transcription services and study files
+    "duration", "length", "transcriber", "transcribed", "transcriptionist", "project", "study", "session",
+    "recorded", "recording date", "interview date", "interview", "focus group", "format", "mode", "setting",
+    "facility", "organisation", "organization", "department", "version", "status", "id", "case", "code",
+    "start time", "end time", "audio", "video", "speakers", "copyright", "confidential", "pages",
 }
+# Words that often start a line of speech with a colon; never one-off speakers (recurring ones,
+# as in "Question: ... Answer: ..." transcripts, are still labels).
+_PHRASE_LABEL = re.compile(
+    r"^(answer|reason|question|step|stage|site|part|phase|point|example|problem|issue|result|results|goal|"
+    r"plan|option|rule|lesson|tip|quote|definition|fact|key|thing|story|reminder|correction|clarification|"
+    r"bottom line|first|second|third|finally|also|so|well|ok|okay|yes|no|mom|dad|mother|father|wife|husband|"
+    r"son|daughter|brother|sister|grandma|grandpa|friend|boss)(\s*\d+)?$",
+    re.IGNORECASE,
+)
 # Labels with the shape of an interview role are accepted even when they occur once.
 _ROLE_SHAPE = re.compile(
     r"^(interviewer|interviewee|moderator|co-?moderator|facilitator|co-?facilitator|note-?taker|"
@@ -261,10 +275,13 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
     weak: list[_Candidate] = []
     for c in cands:
         k = _key(c.label)
-        # Own-line labels with no colon ("INTERVIEWER") are the easiest to confuse with headings.
+        # Own-line labels with no colon ("INTERVIEWER") are the easiest to confuse with headings:
+        # recurring ones need an upper-case or code style; one-offs are judged like other one-offs.
         if c.kind == "label_line":
-            if k in known or (by_label[k] >= 2 and (_style(c.label) in ("upper", "code") or _ROLE_SHAPE.match(c.label))):
+            if k in known or _ROLE_SHAPE.match(c.label) or (by_label[k] >= 2 and _style(c.label) in ("upper", "code")):
                 strong.append(c)
+            else:
+                weak.append(c)
             continue
         # A time next to a label ("[00:01:23] Name:", "Name (00:01:23):") is a transcript's mark.
         if k in known or _ROLE_SHAPE.match(c.label) or c.kind in _TIMED_KINDS:
@@ -287,6 +304,9 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
         main = [c for c in strong if c.kind == main_kind]
         inline_convention = sum(c.content_start is not None for c in main) * 2 > len(main)
         for c in weak:
+            # Common "word:" phrases ("Step 1:", "Answer:", "Mom:") are speech, not one-off speakers.
+            if by_label[_key(c.label)] == 1 and _PHRASE_LABEL.match(c.label):
+                continue
             if (c.content_start is not None or not inline_convention) and c.kind == main_kind and _style(c.label) == main_style and main_style != "other":
                 accepted.append(c)
     # A kind that the file barely uses is noise when one convention dominates (e.g. a

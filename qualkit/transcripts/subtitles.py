@@ -55,6 +55,8 @@ _DENSE_SHARE = 0.9
 # hh:mm:ss.ttt, also the unpadded 0:0:0.570 of old Teams exports and SRT's comma.
 _TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d+))?")
 _TIMING = re.compile(r"\s*(\S+)\s*-->\s*(\S+)(?:\s.*)?")
+# A timing line with a mistyped arrow ("->", "—>", "- ->", "to"): an error, not speech.
+_NEAR_TIMING = re.compile(r"\s*\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,]\d+)?\s*(?:-{1,2}>|=+>|[-–—]{1,3}\s*>?|>|to)\s*\d{1,2}:\d{1,2}\S*(?:\s.*)?")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 _MARKUP = re.compile(
     r"</?(?:c|i|b|u|v|s|lang|ruby|rt|font|span)(?:[.\s][^<>]*)?>"  # WebVTT and SRT tags
@@ -180,6 +182,9 @@ def _parse_cues(lines: list[str], path: Path, fmt: str, warnings: list[str]) -> 
     for block in _blocks(lines, _skip_header(lines, fmt, warnings)):
         if fmt == "vtt" and _SKIPPED_BLOCK.match(block[0][1]):
             continue
+        for lineno, ln in block:
+            if "-->" not in ln and _NEAR_TIMING.fullmatch(ln):
+                raise TranscriptError(f"cue timing does not parse: {ln.strip()!r} (expected 00:00:01.000 --> 00:00:04.000)", path, lineno)
         timing_at = [k for k, (_, ln) in enumerate(block) if "-->" in ln]
         bounds = timing_at + [len(block)]
         head = block[: timing_at[0]] if timing_at else block
@@ -304,8 +309,9 @@ def _split_labels(pieces: list[_Piece], speaker_pattern: str | None, known: tupl
     found = inline_labels(texts, speaker_pattern=speaker_pattern, known_speakers=known)
     openings = {n for n, (i, k) in enumerate(untagged) if k == 0}
     accepted = {lab.line: lab for lab in found if lab.accepted}
-    # Zoom labels every cue: there a one-off "Name:" opening a cue is a label like the rest.
-    if openings and len(accepted.keys() & openings) >= _DENSE_SHARE * len(openings):
+    # Zoom labels every cue: there a one-off "Name:" opening a cue is a label like the rest
+    # (even in a short call where everyone speaks once and no label recurs).
+    if openings and len({lab.line for lab in found} & openings) >= _DENSE_SHARE * len(openings):
         accepted.update({lab.line: lab for lab in found if lab.line in openings and lab.line not in accepted})
     out: list[_Piece] = []
     n = 0
