@@ -37,6 +37,7 @@ from typing import Any, Iterable
 
 from .errors import QualkitError
 from .fileio import atomic_write_text, backup
+from .yamlio import key_lines, load_yaml_file
 
 ORIGINS = ("deductive", "inductive")
 STATUSES = ("active", "retired")
@@ -157,34 +158,13 @@ class Codebook:
 
 # -- reading ----------------------------------------------------------------------------------
 
-def _key_lines(node) -> dict[str, int]:
-    """Line (1-based) of each key of a YAML mapping node."""
-    if node is None or not hasattr(node, "value") or not isinstance(node.value, list):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
-
-
 def load_codebook(path: str | Path) -> Codebook:
     """Read a codebook YAML file; any problem raises CodebookError naming file and line."""
-    import yaml
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CodebookError("no such codebook file", path) from None
-    except UnicodeDecodeError as exc:
-        raise CodebookError(f"not UTF-8 text (byte {exc.start})", path) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CodebookError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+    data, root = load_yaml_file(path, CodebookError, "codebook file")
     if not isinstance(data, dict):
         raise CodebookError("a codebook must be a mapping with id, name and codes", path, 1)
-    lines = _key_lines(root)
+    lines = key_lines(root)
     for key in ("id", "name"):
         if not data.get(key):
             raise CodebookError(f"missing '{key}'", path, lines.get(key, 1))
@@ -211,7 +191,7 @@ def load_codebook(path: str | Path) -> Codebook:
 
 def _parse_code(item: Any, node, path: Path) -> Code:
     line = node.start_mark.line + 1 if node is not None else None
-    lines = _key_lines(node)
+    lines = key_lines(node)
     if not isinstance(item, dict):
         raise CodebookError("each code must be a mapping with at least id and name", path, line)
     known = {f.name for f in fields(Code)} - {"line"}

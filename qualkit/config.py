@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkspaceError
+from .yamlio import key_lines, load_yaml_file
 
 CONFIG_NAME = "qualkit.yaml"
 # Settings qualkit reads; anything else in qualkit.yaml gets a warning (a typo must not pass silently).
@@ -46,40 +47,15 @@ class Config:
     warnings: list[str] = field(default_factory=list)
 
 
-def _key_lines(node) -> dict[str, int]:
-    """Line (1-based) of each key of a YAML mapping node."""
-    if node is None or not isinstance(getattr(node, "value", None), list):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
-
-
 def load_config(path: str | Path) -> Config:
     """Read qualkit.yaml; a syntax or type error names the file and line."""
-    import yaml
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise WorkspaceError("no such file", path) from None
-    except UnicodeDecodeError:
-        raise WorkspaceError("not UTF-8 text", path) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise WorkspaceError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+    data, node = load_yaml_file(path, WorkspaceError)
+    lines = key_lines(node)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise WorkspaceError("must be a mapping of settings (key: value)", path, 1)
-    lines = {}
-    if node is not None and hasattr(node, "value") and isinstance(node.value, list):
-        for k, _v in node.value:
-            if hasattr(k, "value"):
-                lines[str(k.value)] = k.start_mark.line + 1
 
     def expect(key: str, kind: type | tuple[type, ...], what: str):
         value = data.get(key)
@@ -107,7 +83,7 @@ def load_config(path: str | Path) -> Config:
     speakers = expect("speakers", dict, "a mapping (pattern: ...)") or {}
     for k, v in (node.value if node is not None and isinstance(node.value, list) else []):
         if getattr(k, "value", None) == "speakers":
-            lines["speakers"] = _key_lines(v).get("pattern", lines.get("speakers"))
+            lines["speakers"] = key_lines(v).get("pattern", lines.get("speakers"))
     pattern = speakers.get("pattern")
     if pattern not in (None, ""):
         if not isinstance(pattern, str):

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from .errors import QualkitError
+from .yamlio import compose_yaml
 
 STATUS_WORDS = ("verified", "secondary", "unverified", "inherited")
 #: statuses whose item names are not confirmed; such items default to ``verified = False``
@@ -449,13 +450,7 @@ def _read_spec(text: str, path) -> _Spec:
     """Parse one framework file into a spec tree; syntax and field errors name file and line."""
     import yaml
 
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        node = yaml.compose(text, Loader=loader_cls)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _err(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+    node = compose_yaml(text, path, FrameworkError)
     if node is None:
         raise _err("empty framework file (it needs id, name and domains)", path, 1)
     constructor = yaml.SafeLoader("")
