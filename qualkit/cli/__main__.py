@@ -1,0 +1,4 @@
+"""`python -m qualkit.cli` runs the qualkit command."""
+from . import main
+
+main()

@@ -1,0 +1,151 @@
+"""Coding units: a transcript cut into turns or sentences, as exact ``(start, end)`` offsets.
+
+A unit is a half-open span of the transcript's text: ``transcript.text[unit.start:unit.end]`` *is*
+the unit, with no surrounding whitespace. Units never cross a turn boundary and come in text order.
+
+Sentence splitting is deliberately simple and rule-based (no spaCy, no model), so it is fast,
+deterministic and the same on every machine. The rules, in order:
+
+1. A line break inside a turn always ends a sentence (transcribers start a new line for a new
+   thought; a paragraph is never merged with the next one).
+2. Otherwise a sentence ends after a run of terminal punctuation (``.``, ``!``, ``?``, ``…``),
+   optionally followed by closing quotes or brackets (``" ' ” ’ ) ]``), when what follows is
+   whitespace and then the start of a sentence: an upper-case letter, a digit, an opening quote
+   or an opening bracket (``[pause] So...`` starts a new sentence).
+3. A period does not end a sentence after a common abbreviation (``Dr.``, ``Mr.``, ``e.g.``,
+   ``etc.``, ``vs.``, ... see ``ABBREVIATIONS``) or after a single letter (initials such as
+   ``J. Smith`` or ``U.S. Army``).
+4. Each piece is trimmed of surrounding whitespace; empty pieces are dropped.
+
+So ``"What, four officers? So most..."`` is two sentences, ``"I got involved... honestly"`` one,
+and ``"Dr. Cole said so."`` one.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+UNIT_KINDS = ("turn", "sentence")
+
+# Lower-cased, without the final period. A period after one of these never ends a sentence.
+ABBREVIATIONS = frozenset({
+    "dr", "mr", "mrs", "ms", "mx", "prof", "st", "jr", "sr", "rev", "hon", "gen", "col", "lt", "sgt",
+    "capt", "cpt", "cmdr", "det", "ofc", "dept", "gov", "sen", "rep", "pres", "supt", "insp",
+    "vs", "etc", "e.g", "i.e", "cf", "approx", "vol", "fig", "p", "pp", "ch",
+    "mt", "ft", "ave", "blvd", "rd", "inc", "ltd", "co", "corp", "llc", "dept", "univ", "assn",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "a.m", "p.m", "ph.d", "m.d", "r.n", "u.s", "u.k",
+})
+
+# terminal punctuation run, then closing quotes/brackets, then the whitespace before the next sentence
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[\d\w])")
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One coding unit: its position in the unit list, its span, and the turn it belongs to."""
+
+    index: int          # 0-based position among the transcript's units
+    start: int
+    end: int
+    turn: int | None    # 0-based index of the turn it lies in (None if not inside a turn)
+    kind: str = "turn"
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return (self.start, self.end)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def _ends_sentence(text: str, start: int, punct_start: int, next_char: str) -> bool:
+    """Whether the punctuation beginning at ``punct_start`` ends a sentence (rules 2 and 3)."""
+    if text[punct_start] == "." and not text.startswith("...", punct_start):
+        m = _WORD_BEFORE.search(text, start, punct_start)
+        if m:
+            word = m.group(1).lower().strip(".")
+            if word in ABBREVIATIONS:
+                return False
+            # initials: "J." or the last letter of a dotted run "U.S."
+            if len(word) == 1 and word.isalpha():
+                return False
+            if re.fullmatch(r"(?:\w\.)+\w", word) and all(len(p) == 1 for p in word.split(".")):
+                return False
+    # a sentence starts with an upper-case letter, a digit, an opening quote or bracket
+    return not next_char.isalpha() or next_char.isupper()
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentences of ``text[start:end]`` as exact, trimmed ``(start, end)`` offsets into ``text``."""
+    end = len(text) if end is None else end
+    out: list[tuple[int, int]] = []
+    line_start = start
+    while line_start < end:
+        nl = text.find("\n", line_start, end)
+        line_end = end if nl < 0 else nl
+        piece_start = line_start
+        for m in _BOUNDARY.finditer(text, line_start, line_end):
+            after = m.end()
+            j = after
+            while j < line_end and text[j].isspace():
+                j += 1
+            if j >= line_end:
+                break
+            if _ends_sentence(text, piece_start, m.start(), text[j]):
+                span = _trim(text, piece_start, after)
+                if span:
+                    out.append(span)
+                piece_start = after
+        span = _trim(text, piece_start, line_end)
+        if span:
+            out.append(span)
+        line_start = line_end + 1
+    return out
+
+
+def turn_units(transcript) -> list[Unit]:
+    """One unit per turn (the turn's content; empty turns are left out)."""
+    units: list[Unit] = []
+    for turn in transcript.turns:
+        span = _trim(transcript.text, turn.start, turn.end)
+        if span:
+            units.append(Unit(len(units), span[0], span[1], turn.index, "turn"))
+    return units
+
+
+def sentence_units(transcript) -> list[Unit]:
+    """Every turn's sentences, in order (see the module docstring for the rules)."""
+    units: list[Unit] = []
+    for turn in transcript.turns:
+        for s, e in split_sentences(transcript.text, turn.start, turn.end):
+            units.append(Unit(len(units), s, e, turn.index, "sentence"))
+    return units
+
+
+def split_units(transcript, kind: str = "turn") -> list[Unit]:
+    """The transcript's units of ``kind`` (``turn`` or ``sentence``)."""
+    if kind == "turn":
+        return turn_units(transcript)
+    if kind == "sentence":
+        return sentence_units(transcript)
+    raise ValueError(f"unit must be one of {', '.join(UNIT_KINDS)}, not {kind!r}")
+
+
+def unit_at(units: Iterable[Unit], offset: int) -> Unit | None:
+    """The unit containing ``offset``, else the first unit after it, else the last unit."""
+    units = list(units)
+    for u in units:
+        if u.start <= offset < u.end:
+            return u
+    for u in units:
+        if u.start >= offset:
+            return u
+    return units[-1] if units else None
