@@ -176,6 +176,18 @@ class Workspace:
 
         return write_codings(self.coder_file(coder), codings, self.backup_dir)
 
+    def check_codings(self, coders: Iterable[str] | None = None, *, fix: bool = False):
+        """Validate and re-anchor coders' files (`qualkit codings check`)."""
+        from .coding_ops import check_codings
+
+        return check_codings(self, coders, fix=fix)
+
+    def query_codings(self, coders: Iterable[str] | None = None, transcript: str | None = None, code: str | None = None):
+        """Codings with the speaker and participant of each (`qualkit codings list`), as a DataFrame."""
+        from .coding_ops import query_codings
+
+        return query_codings(self, coders, transcript, code)
+
     def codings_frame(self, coders: Iterable[str] | None = None):
         """Codings of the given coders (default: all) as one DataFrame with a ``coder`` column."""
         import pandas as pd

@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "ingest": ("transcripts_cmds", "ingest", "Read every transcript and report turns, speakers and warnings."),
     "transcripts": ("transcripts_cmds", "transcripts", "List parsed transcripts or show one, turn by turn."),
     "code": ("code_cmd", "code", "Code a transcript interactively, unit by unit (saved as you go, resumable)."),
+    "codings": ("codings_cmds", "codings", "Check coders' files (re-anchor after transcript edits) or list codings."),
+    "import": ("import_cmds", "import_", "Import codings from a spreadsheet or from Word comments."),
     "frameworks": ("frameworks_cmds", "frameworks", "List implementation frameworks or show one as a tree."),
 }
 
