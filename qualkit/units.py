@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
-UNIT_KINDS = ("turn", "sentence")
+UNIT_KINDS = ("turn", "sentence", "paragraph", "question", "document")
 
 # Lower-cased, without the final period. A period after one of these never ends a sentence.
 ABBREVIATIONS = frozenset({
@@ -130,13 +130,85 @@ def sentence_units(transcript) -> list[Unit]:
     return units
 
 
-def split_units(transcript, kind: str = "turn") -> list[Unit]:
-    """The transcript's units of ``kind`` (``turn`` or ``sentence``)."""
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def paragraph_units(transcript) -> list[Unit]:
+    """Every turn's paragraphs (split at blank lines); a turn without blank lines is one paragraph."""
+    units: list[Unit] = []
+    text = transcript.text
+    for turn in transcript.turns:
+        pos = turn.start
+        for m in [*_BLANK_LINE.finditer(text, turn.start, turn.end), None]:
+            end = m.start() if m else turn.end
+            span = _trim(text, pos, end)
+            if span:
+                units.append(Unit(len(units), span[0], span[1], turn.index, "paragraph"))
+            if m:
+                pos = m.end()
+    return units
+
+
+def question_units(transcript, is_facilitator: Callable[[object], bool]) -> list[Unit]:
+    """An interviewer's or moderator's turn with the answers that follow it, up to the next one.
+
+    Turns before the first facilitator turn form a unit of their own. ``is_facilitator(turn)``
+    says which turns are the research team's (from participants.csv roles).
+    """
+    groups: list[list] = []
+    for turn in transcript.turns:
+        if not groups or is_facilitator(turn):
+            groups.append([turn])
+        else:
+            groups[-1].append(turn)
+    units = []
+    for g in groups:
+        span = _trim(transcript.text, g[0].start, g[-1].end)
+        if span:
+            units.append(Unit(len(units), span[0], span[1], g[0].index, "question"))
+    return units
+
+
+def document_units(transcript) -> list[Unit]:
+    """The whole transcript as one unit (first turn's start to last turn's end)."""
+    if not transcript.turns:
+        return []
+    span = _trim(transcript.text, transcript.turns[0].start, transcript.turns[-1].end)
+    return [Unit(0, span[0], span[1], 0, "document")] if span else []
+
+
+def split_units(transcript, kind: str = "turn", is_facilitator: Callable[[object], bool] | None = None) -> list[Unit]:
+    """The transcript's units of ``kind`` (one of UNIT_KINDS); ``question`` needs ``is_facilitator``."""
     if kind == "turn":
         return turn_units(transcript)
     if kind == "sentence":
         return sentence_units(transcript)
+    if kind == "paragraph":
+        return paragraph_units(transcript)
+    if kind == "document":
+        return document_units(transcript)
+    if kind == "question":
+        return question_units(transcript, is_facilitator or (lambda turn: False))
     raise ValueError(f"unit must be one of {', '.join(UNIT_KINDS)}, not {kind!r}")
+
+
+def coded_units(units: list[Unit], spans: Iterable[tuple[int, int, str]]) -> list[set[str]]:
+    """For each unit (in text order), the codes of the spans that overlap it by at least one character.
+
+    A coding that runs across two turns codes both. Uses bisect on unit starts, so it is
+    O((units + codings) log units) rather than units x codings.
+    """
+    import bisect
+
+    starts = [u.start for u in units]
+    out: list[set[str]] = [set() for _ in units]
+    for start, end, code in spans:
+        i = max(bisect.bisect_right(starts, start) - 1, 0)
+        while i < len(units) and units[i].start < end:
+            if units[i].end > start:
+                out[i].add(code)
+            i += 1
+    return out
 
 
 def unit_at(units: Iterable[Unit], offset: int) -> Unit | None:
