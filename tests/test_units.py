@@ -40,5 +40,5 @@ def test_a_coding_codes_every_unit_it_overlaps(tmp_path):
     units = split_units(t, "turn")
     fax = t.text.index("fax")
     same = t.text.index("Same")
-    coded = coded_units(units, [(fax, fax + 3, "data_sharing"), (fax, same + 4, "delay"), (0, 1, "question")])
+    coded = coded_units(units, [(fax, fax + 3, "data_sharing"), (fax, same + 4, "delay"), (units[0].start, units[0].start + 1, "question")])
     assert coded == [{"question"}, {"data_sharing", "delay"}, {"delay"}, set(), set()]
