@@ -13,7 +13,7 @@ from .participants import PARTICIPANTS_NAME, Participants, load_participants
 TRANSCRIPTS_DIR = "transcripts"
 
 
-def _natural_key(path: Path):
+def natural_key(path: Path | str):
     """Sort key that orders numbers by value: int2 before int10."""
     import re
 
@@ -207,7 +207,7 @@ class Workspace:
         folder = self.transcripts_dir
         if not folder.is_dir():
             return []
-        return sorted((p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder)), key=_natural_key)
+        return sorted((p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder)), key=natural_key)
 
     def transcript_paths(self) -> list[Path]:
         """Transcript files in transcripts/ (recursively), in natural order (int2 before int10)."""
