@@ -19,6 +19,8 @@ DEFAULT_CONFIG_TEXT = """\
 project: My study
 # Coders whose files in codings/ are compared (codings/<coder>.csv).
 coders: []
+# Default codebook for coding, autocode and new inductive codes (codebooks/<id>.yaml).
+# codebook: my_codebook
 # Framework the themes are mapped onto (built-in: heif, cfir2, cfir2009, iparihs, reaim, epis).
 framework: heif
 # Participant roles that belong to the research team; their turns are left out of agreement and matrices.

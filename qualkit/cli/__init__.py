@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("run_cmd", "run", "Run the whole pipeline on this workspace and write exports/."),
     "ingest": ("transcripts_cmds", "ingest", "Read every transcript and report turns, speakers and warnings."),
     "transcripts": ("transcripts_cmds", "transcripts", "List parsed transcripts or show one, turn by turn."),
+    "codebook": ("codebook_cmds", "codebook", "Create, edit, check, compare, export and import codebooks."),
     "code": ("code_cmd", "code", "Code a transcript interactively, unit by unit (saved as you go, resumable)."),
     "codings": ("codings_cmds", "codings", "Check coders' files (re-anchor after transcript edits) or list codings."),
     "import": ("import_cmds", "import_", "Import codings from a spreadsheet or from Word comments."),
