@@ -198,6 +198,19 @@ class Workspace:
         frames = [f for f in frames if not f.empty]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["coder", *COLUMNS])
 
+    # -- reconciliation -----------------------------------------------------------------
+    def disagreements(self, coders, unit: str | None = None, code: str | None = None, include_facilitators: bool = False):
+        """Where two coders differ, unit by unit (`qualkit disagreements`); a list with .to_dataframe()."""
+        from .disagreements import disagreements
+
+        return disagreements(self, coders, unit, code, include_facilitators)
+
+    def reconcile(self, coders, into: str = "consensus", adjudication=None, decisions=None, by: str | None = None, **kwargs):
+        """Consensus codings from two coders and decisions (`qualkit reconcile`); returns a ReconcileResult."""
+        from .reconcile import reconcile
+
+        return reconcile(self, coders, into, adjudication, decisions, by, **kwargs)
+
     # -- transcripts --------------------------------------------------------------------
     @property
     def transcripts_dir(self) -> Path:
