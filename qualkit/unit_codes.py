@@ -65,12 +65,14 @@ def build_unit_codes(workspace, coders: list[str], unit: str = "turn", include_f
         raise AgreementInputError(f"no codings file for coder(s) {', '.join(missing)} (known: {', '.join(known) or 'none'})",
                                   workspace.codings_dir)
     per_coder = {c: workspace.codings(c) for c in coders}
-    transcript_ids = {p.stem for p in workspace.transcript_paths()}
+    paths = {p.stem: p for p in workspace.transcript_paths()}
     code_ids = set(workspace.code_index()) if check_codes else None
+    spans_by: dict[str, dict[str, list[tuple[int, int, str]]]] = {c: {} for c in coders}
     for coder, codings in per_coder.items():
         path = workspace.coder_file(coder)
         for c in codings:
-            if c.transcript not in transcript_ids:
+            spans_by[coder].setdefault(c.transcript, []).append((c.start, c.end, c.code))
+            if c.transcript not in paths:
                 raise CodingError(f"transcript {c.transcript!r} is not in transcripts/", path, c.line)
             if code_ids is not None and c.code not in code_ids:
                 raise CodingError(f"code {c.code!r} is not in any codebook", path, c.line)
@@ -87,15 +89,16 @@ def build_unit_codes(workspace, coders: list[str], unit: str = "turn", include_f
         return table.is_facilitator(turn.participant)
 
     for tid in common:
-        t = workspace.transcript(tid)
+        t = workspace.read(paths[tid])  # not transcript(id): that rescans the folder each time
         units = split_units(t, unit, is_facilitator=is_facilitator)
-        if not include_facilitators and unit != "question":
+        # Question and document units start with the team's turn by construction; keep them.
+        if not include_facilitators and unit not in ("question", "document"):
             units = [u for u in units if u.turn is None or not is_facilitator(t.turns[u.turn])]
         for u in units:
             turn = t.turns[u.turn] if u.turn is not None else None
             result.units.append(UnitRef(tid, u, turn.speaker if turn else None, turn.participant if turn else None))
         for coder in coders:
-            spans = [(c.start, c.end, c.code) for c in per_coder[coder] if c.transcript == tid]
+            spans = spans_by[coder].get(tid, [])
             result.code_ids.update(code for *_, code in spans)
             result.codes[coder].extend(coded_units(units, spans))
     return result

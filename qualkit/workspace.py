@@ -198,7 +198,14 @@ class Workspace:
         frames = [f for f in frames if not f.empty]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["coder", *COLUMNS])
 
-    # -- reconciliation -----------------------------------------------------------------
+    # -- agreement and reconciliation ---------------------------------------------------
+    def agreement(self, coders=None, unit=None, **options):
+        """Per-code inter-coder agreement (`qualkit agree`) as a DataFrame; the full report
+        (pooled row, set alpha, left-out transcripts) is qualkit.agree.agreement(self, ...)."""
+        from .agree import agreement
+
+        return agreement(self, coders, unit=unit, **options).table
+
     def disagreements(self, coders, unit: str | None = None, code: str | None = None, include_facilitators: bool = False):
         """Where two coders differ, unit by unit (`qualkit disagreements`); a list with .to_dataframe()."""
         from .disagreements import disagreements

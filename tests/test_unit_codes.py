@@ -58,3 +58,10 @@ def test_codings_of_missing_transcripts_or_codes_name_the_file_and_row(ws):
     ws.write_codings("ana", [code(ws, "ana", "int1", "By fax", "fax")])
     with pytest.raises(CodingError, match=r"ben.csv:2: code 'nope' is not in any codebook"):
         build_unit_codes(ws, ["ana", "ben"])
+
+
+def test_document_units_keep_the_whole_interview(ws):
+    ws.write_codings("ana", [code(ws, "ana", "int1", "By fax", "fax")])
+    ws.write_codings("ben", [code(ws, "ben", "int1", "Lawyers", "law")])
+    uc = build_unit_codes(ws, ["ana", "ben"], unit="document")
+    assert len(uc.units) == 1 and uc.codes == {"ana": [{"fax"}], "ben": [{"law"}]}

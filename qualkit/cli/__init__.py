@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "code": ("code_cmd", "code", "Code a transcript interactively, unit by unit (saved as you go, resumable)."),
     "codings": ("codings_cmds", "codings", "Check coders' files (re-anchor after transcript edits) or list codings."),
     "import": ("import_cmds", "import_", "Import codings from a spreadsheet or from Word comments."),
+    "agree": ("agree_cmd", "agree", "Inter-coder agreement per code (kappa, alpha, AC1), pooled, with exports."),
     "disagreements": ("reconcile_cmds", "disagreements", "Show where two coders differ, with code definitions; write an adjudication file."),
     "reconcile": ("reconcile_cmds", "reconcile", "Build consensus codings from two coders and the team's decisions (audit-logged)."),
     "frameworks": ("frameworks_cmds", "frameworks", "List implementation frameworks or show one as a tree."),
