@@ -1,13 +1,16 @@
 """`qualkit run`: the whole pipeline on a workspace, step by step, writing exports/.
 
-Each step either runs, or is skipped with a reason when it has no input yet (no codings, no
-second coder...), so a young workspace still gets everything that can be made from it.
+ingest -> codebooks -> agreement between the configured coders -> consensus status -> run manifest.
+Each step either runs or is skipped with a reason when it has no input yet (no codings, no second
+coder...), so a young workspace still gets everything that can be made from it. Unreadable input
+(a broken transcript, codebook or codings file) stops the run with its one-line error.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .errors import QualkitError
 from .fileio import atomic_open
@@ -38,6 +41,21 @@ class RunReport:
         return [p for s in self.steps for p in s.outputs]
 
 
+@dataclass
+class _Run:
+    ws: Workspace
+    out: Path
+    report: RunReport
+    inputs: list[Path] = field(default_factory=list)
+    transcripts: list = field(default_factory=list)
+
+    def done(self, name: str, detail: str, outputs: list[Path] | None = None) -> None:
+        self.report.steps.append(StepResult(name, "done", detail, list(outputs or [])))
+
+    def skipped(self, name: str, reason: str) -> None:
+        self.report.steps.append(StepResult(name, "skipped", reason))
+
+
 def _write_csv(df, path: Path) -> Path:
     # UTF-8 with a BOM: Excel otherwise shows Word's curly quotes as mojibake.
     with atomic_open(path, "w", encoding="utf-8-sig", newline="") as f:
@@ -45,44 +63,119 @@ def _write_csv(df, path: Path) -> Path:
     return path
 
 
-def run(workspace: Workspace | str | Path = ".") -> RunReport:
-    """Run every step that has input on ``workspace``; raises on unreadable input."""
+def _ingest(run: _Run) -> bool:
     import pandas as pd
 
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
-    started = time.perf_counter()
-    report = RunReport(ws.root)
-    out_dir = ws.root / EXPORTS_DIR
-    out_dir.mkdir(exist_ok=True)
-
+    ws = run.ws
     result = ws.ingest()
     if result.errors:
         # The first error is raised; the CLI's `qualkit ingest` lists them all.
         first = result.errors[0]
         more = f" (and {len(result.errors) - 1} more problem(s): see `qualkit ingest`)" if len(result.errors) > 1 else ""
         raise QualkitError(first.message + more, first.path, first.line)
-    transcripts = result.transcripts
-    if not transcripts:
-        report.steps.append(StepResult("ingest", "skipped", "no transcripts in transcripts/ yet"))
-        report.seconds = time.perf_counter() - started
-        return report
-
+    run.transcripts = result.transcripts
+    if not run.transcripts:
+        run.skipped("ingest", "no transcripts in transcripts/ yet")
+        return False
     n_warn = sum(len(r.warnings) for r in result.rows) + len(result.warnings)
     inventory = pd.DataFrame([{**{k: v for k, v in r.as_dict().items() if k != "warnings"},
                                "path": str(r.path.relative_to(ws.root)) if r.path.is_relative_to(ws.root) else str(r.path),
                                "encoding": t.encoding, "participants": len({x.participant for x in t.turns if x.participant}),
-                               "warnings": "; ".join(r.warnings)} for r, t in zip(result.rows, transcripts)])
-    turns = ws.turn_table(transcripts)
-    outputs = [_write_csv(inventory, out_dir / "transcripts.csv"), _write_csv(turns, out_dir / "turns.csv")]
+                               "warnings": "; ".join(r.warnings)} for r, t in zip(result.rows, run.transcripts)])
+    turns = ws.turn_table(run.transcripts)
+    outputs = [_write_csv(inventory, run.out / "transcripts.csv"), _write_csv(turns, run.out / "turns.csv")]
+    run.inputs += [t.path for t in run.transcripts if t.path] + [ws.root / "qualkit.yaml", ws.root / "participants.csv"]
     participants = turns["participant_id"].dropna().nunique()
-    report.steps.append(StepResult(
-        "ingest", "done",
-        f"{len(transcripts)} transcripts, {len(turns)} turns, {int(inventory['words'].sum())} words, "
-        f"{participants} participants, {n_warn} warning(s)" + (" (see `qualkit ingest`)" if n_warn else ""), outputs))
+    run.done("ingest", f"{len(run.transcripts)} transcripts, {len(turns)} turns, {int(inventory['words'].sum())} words, "
+                       f"{participants} participants, {n_warn} warning(s)" + (" (see `qualkit ingest`)" if n_warn else ""), outputs)
+    return True
 
-    manifest_path = out_dir / "run.manifest.json"
-    inputs = [t.path for t in transcripts if t.path] + [ws.root / "qualkit.yaml", ws.root / "participants.csv"]
-    write_manifest(manifest_path, build_manifest(ws.root, inputs, report.outputs, {"command": "run"}))
-    report.steps.append(StepResult("manifest", "done", "input hashes, parameters and versions", [manifest_path]))
-    report.seconds = time.perf_counter() - started
-    return report
+
+def _codebooks(run: _Run) -> bool:
+    from .codebook_validate import errors_only, validate
+
+    books = run.ws.codebooks()
+    if not books:
+        run.skipped("codebooks", "no codebook in codebooks/ yet (`qualkit codebook new NAME`)")
+        return True
+    problems = validate(run.ws)
+    errors = errors_only(problems)
+    run.inputs += [b.path for b in books if b.path]
+    n_codes = sum(len(b.active()) for b in books)
+    detail = f"{len(books)} codebook(s), {n_codes} active codes"
+    if problems:
+        detail += f"; {len(errors)} error(s), {len(problems) - len(errors)} warning(s) (see `qualkit codebook validate`)"
+    run.done("codebooks", detail)
+    return True
+
+
+def _coders(run: _Run) -> list[str]:
+    return [c for c in run.ws.config.coders if c in run.ws.coders()]
+
+
+def _agreement(run: _Run) -> bool:
+    from .agree import agreement, export_report
+
+    configured = run.ws.config.coders
+    coders = _coders(run)
+    if len(configured) < 2:
+        run.skipped("agreement", "name two or more coders in qualkit.yaml `coders:` to compare them")
+        return True
+    if len(coders) < 2:
+        missing = ", ".join(c for c in configured if c not in coders)
+        run.skipped("agreement", f"no codings yet from {missing} (codings/<coder>.csv)")
+        return True
+    report = agreement(run.ws, coders)
+    run.inputs += [run.ws.coder_file(c) for c in coders]
+    outputs = export_report(report, csv=run.out / "agreement.csv", md=run.out / "agreement.md", html_path=run.out / "agreement.html")
+    overall = report.overall.iloc[0]
+    judged = report.table.dropna(subset=["alpha"])
+    judged = judged[~judged["flags"].astype(str).str.contains("rare")]  # too rare to judge: not the headline
+    worst = judged.sort_values("alpha").head(1)
+    detail = (f"{', '.join(coders)} on {len(report.transcripts)} shared transcript(s): "
+              f"pooled alpha {overall['alpha']:.2f}, kappa {overall['kappa']:.2f}")
+    if not worst.empty:
+        detail += f"; lowest: {worst.iloc[0]['code']} (alpha {worst.iloc[0]['alpha']:.2f})"
+    run.done("agreement", detail, [p for p in outputs if not p.name.endswith(".manifest.json")])
+    return True
+
+
+def _consensus(run: _Run) -> bool:
+    from .reconcile import reconcile
+
+    coders = _coders(run)
+    if len(coders) != 2:
+        run.skipped("consensus", "reconciliation needs exactly two coders in qualkit.yaml `coders:`")
+        return True
+    status = reconcile(run.ws, coders, dry_run=True)
+    if not status.disagreements and not status.agreed:
+        run.skipped("consensus", "the coders share no coded transcript yet")
+        return True
+    if status.undecided:
+        detail = (f"{status.agreed} agreed, {status.decided} of {status.disagreements} disagreements decided; "
+                  f"to reconcile: `qualkit disagreements --out adjudication.xlsx`, then "
+                  f"`qualkit reconcile --adjudication adjudication.xlsx`")
+    else:
+        detail = f"complete: {status.codings} consensus codings in codings/{status.into}.csv"
+    run.done("consensus", detail)
+    return True
+
+
+STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _agreement, _consensus]
+
+
+def run(workspace: Workspace | str | Path = ".") -> RunReport:
+    """Run every step that has input on ``workspace``; raises on unreadable input."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    started = time.perf_counter()
+    state = _Run(ws, ws.root / EXPORTS_DIR, RunReport(ws.root))
+    state.out.mkdir(exist_ok=True)
+    for step in STEPS:
+        if not step(state):
+            break
+    if state.report.outputs:
+        manifest_path = state.out / "run.manifest.json"
+        write_manifest(manifest_path, build_manifest(ws.root, state.inputs, state.report.outputs, {"command": "run"}))
+        state.done("manifest", "input hashes, parameters and versions", [manifest_path])
+    state.report.seconds = time.perf_counter() - started
+    return state.report

@@ -80,3 +80,16 @@ def test_demo_refuses_to_overwrite(tmp_path):
     with pytest.raises(WorkspaceError, match="not empty"):
         demo(tmp_path / "mine")
     assert (tmp_path / "mine" / "notes.docx").read_bytes() == b"precious"
+
+
+def test_run_on_the_sample_reports_agreement_and_what_is_left_to_reconcile(sample_workspace):
+    from qualkit.pipeline import run
+
+    report = run(sample_workspace)
+    steps = {s.name: s for s in report.steps}
+    assert steps["agreement"].status == "done" and "pooled alpha" in steps["agreement"].detail
+    assert "lowest: enforcement_history" in steps["agreement"].detail
+    assert "disagreements decided" in steps["consensus"].detail
+    for name in ("agreement.csv", "agreement.md", "agreement.html", "run.manifest.json"):
+        assert (sample_workspace / "exports" / name).is_file()
+    assert not (sample_workspace / "codings" / "consensus.csv").exists()  # status only, nothing reconciled
