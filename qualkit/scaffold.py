@@ -59,7 +59,10 @@ def init(directory: str | Path, project: str | None = None) -> Path:
     (target / "exports" / ".gitkeep").touch()
     config = DEFAULT_CONFIG_TEXT
     if project:
-        config = config.replace("project: My study", f"project: {project!r}".replace("'", '"'), 1)
+        import json
+
+        # JSON strings are valid YAML scalars: quotes and apostrophes in the name stay intact.
+        config = config.replace("project: My study", "project: " + json.dumps(project, ensure_ascii=False), 1)
     atomic_write_text(target / CONFIG_NAME, config)
     atomic_write_text(target / PARTICIPANTS_NAME, DEFAULT_HEADER)
     atomic_write_text(target / "themes.yaml", THEMES_TEXT)

@@ -243,3 +243,8 @@ def test_transcripts_are_listed_in_natural_order(tmp_path):
     for name in ("int10", "int2", "int1"):
         (root / "transcripts" / f"{name}.txt").write_text(INTERVIEW)
     assert [p.stem for p in qualkit.Workspace(root).transcript_paths()] == ["int1", "int2", "int10"]
+
+
+def test_a_project_name_with_quotes_and_apostrophes_survives_init(tmp_path):
+    root = init(tmp_path / "ws", project='Sheriff\'s "PORT" study')
+    assert qualkit.Workspace(root).config.project == 'Sheriff\'s "PORT" study'

@@ -1,4 +1,4 @@
-"""`qualkit import sheet|word-comments`: codings made outside qualkit, into a coder's file.
+"""`qualkit import sheet|word-comments|qdc|qdpx`: work made outside qualkit, into the workspace.
 
 A group, so that other importers (REFI-QDA ``qdc``/``qdpx``) can be added as subcommands.
 """
@@ -62,7 +62,7 @@ def report_import(ctx: click.Context, ws, result, noun: str, as_json: bool) -> N
 
 @click.group("import")
 def import_() -> None:
-    """Import codings from a spreadsheet or from Word comments."""
+    """Import codings (a spreadsheet, Word comments) or a REFI-QDA codebook/project (.qdc/.qdpx)."""
 
 
 @import_.command("sheet", short_help="Import coded excerpts from a CSV or XLSX file.")
@@ -117,3 +117,10 @@ def word_comments(ctx: click.Context, file: str, coder: str, transcript_id: str 
     result = import_word_comments(ws, file, coder, transcript_id=transcript_id, add_missing=add_missing,
                                   codebook=codebook, partial=partial, dry_run=dry_run, threshold=threshold)
     report_import(ctx, ws, result, "comment", as_json)
+
+
+# REFI-QDA imports live with the exports; attaching them here keeps `qualkit import` one group.
+from .refiqda_cmds import import_qdc, import_qdpx  # noqa: E402
+
+import_.add_command(import_qdc)
+import_.add_command(import_qdpx)

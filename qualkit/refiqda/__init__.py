@@ -1,0 +1,57 @@
+"""REFI-QDA exchange: codebooks (``.qdc``) and whole projects (``.qdpx``) to and from other QDA tools.
+
+* :func:`export_qdc` / :func:`import_qdc` (:mod:`.qdc`): a codebook with its hierarchy, colors and
+  descriptions. qualkit's richer fields are packed into ``<Description>`` in a readable, parseable
+  form (see :func:`~qualkit.refiqda.qdc.pack_description`), so a round trip restores them.
+* :func:`export_qdpx` (:mod:`.qdpx_export`): the whole workspace, valid against the REFI-QDA 1.0
+  ``Project.xsd``, with deterministic GUIDs so that re-exports diff well.
+* :func:`import_qdpx` (:mod:`.qdpx_import`): a project made elsewhere into a new or existing
+  workspace, leniently (draft namespaces, odd layouts), safely (:mod:`.archive`: no entities, no
+  zip-slip, no zip bombs), converting selection positions (:mod:`.offsets`) and reporting what it
+  could not carry over.
+
+Every problem with an input file raises :class:`RefiQdaError`, a one-line
+:class:`~qualkit.errors.QualkitError` naming the file and, where possible, the member and line.
+"""
+from __future__ import annotations
+
+from ..errors import QualkitError
+
+
+class RefiQdaError(QualkitError):
+    """A REFI-QDA file cannot be read or written (names the file, and the member and line inside it)."""
+
+    def __init__(self, message: str, path=None, member: str | None = None, line: int | None = None):
+        # A line inside an archive member is said in the message; a line of the file itself is
+        # the usual path:line.
+        if member:
+            super().__init__(member + (f", line {line}" if line else "") + ": " + message, path)
+        else:
+            super().__init__(message, path, line)
+        self.member = member
+        self.member_line = line
+
+
+_LAZY = {
+    "export_qdc": ("qualkit.refiqda.qdc", "export_qdc"),
+    "import_qdc": ("qualkit.refiqda.qdc", "import_qdc"),
+    "read_qdc": ("qualkit.refiqda.qdc", "read_qdc"),
+    "pack_description": ("qualkit.refiqda.qdc", "pack_description"),
+    "unpack_description": ("qualkit.refiqda.qdc", "unpack_description"),
+    "export_qdpx": ("qualkit.refiqda.qdpx_export", "export_qdpx"),
+    "import_qdpx": ("qualkit.refiqda.qdpx_import", "import_qdpx"),
+    "read_qdpx": ("qualkit.refiqda.qdpx_import", "read_qdpx"),
+}
+
+__all__ = ["RefiQdaError", *sorted(_LAZY)]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qualkit.refiqda' has no attribute {name!r}")

@@ -1,0 +1,315 @@
+"""Export a workspace as a REFI-QDA project (``.qdpx``), valid against ``Project.xsd`` 1.0.
+
+What goes where:
+
+* ``<Users>``: one ``User`` per exported coder (``name`` and ``id`` are the coder name), so coder
+  identity survives: every selection and coding carries its coder's ``creatingUser``.
+* ``<CodeBook>``: each workspace codebook is a top-level folder code (``isCodable="false"``)
+  named after the codebook, whose description holds ``Codebook id:`` (and the codebook's own
+  description and framework); its codes nest below with their packed descriptions
+  (:func:`qualkit.refiqda.qdc.pack_description`).
+* ``<Variables>`` + ``<Cases>``: one case per participant id of ``participants.csv``, one text
+  variable per attribute column (role, site, ...). The case description lists the speaker labels
+  that map to the participant (``Speaker: "Karen" in transcript "fg1_calder"`` or
+  ``... in every transcript``), and ``SourceRef``s point to the transcripts the participant
+  speaks in.
+* ``<Sources>``: one ``TextSource`` per readable transcript; its plain text (the transcript's
+  normalized text, UTF-8, no BOM) is ``sources/<guid>.txt``. Each coder's codings of one span
+  form one ``PlainTextSelection`` (positions are code points, as the standard says) with one
+  ``Coding`` per code; ``coded_at`` becomes the coding's ``creationDateTime`` when it is a valid
+  date-time (the selection gets none, so that codings without a date stay without one).
+* ``<Notes>``: a coding's memo is a ``Note`` referenced from that ``Coding`` (``NoteRef``).
+* ``<Description>`` of the project: the default codebook and framework, for a round trip.
+
+GUIDs are ``uuid5`` of stable keys (coder name, code id, transcript id, span), the XML has no
+export timestamp and the zip entries have fixed dates, so exporting an unchanged workspace
+twice gives the same bytes. Empty containers are left out, booleans are lower case and
+elements follow the schema's order.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import RefiQdaError
+from .qdc import PROJECT_NS, add_code_elements, guid_for, pack_labelled, version_origin, xml_safe
+
+_DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+SELECTION_NAME_CHARS = 100
+
+
+@dataclass
+class QdpxExportResult:
+    """What an export wrote, and what it had to leave out (``warnings``)."""
+
+    path: Path
+    coders: dict[str, int] = field(default_factory=dict)  # coder -> codings exported
+    transcripts: int = 0
+    codes: int = 0
+    codebooks: int = 0
+    selections: int = 0
+    cases: int = 0
+    variables: int = 0
+    notes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "coders": dict(self.coders), "transcripts": self.transcripts,
+                "codebooks": self.codebooks, "codes": self.codes, "selections": self.selections,
+                "codings": sum(self.coders.values()), "cases": self.cases, "variables": self.variables,
+                "notes": self.notes, "warnings": list(self.warnings)}
+
+
+def _valid_datetime(value: str) -> str | None:
+    value = (value or "").strip()
+    return value if _DATETIME.match(value) else None
+
+
+def _selection_name(text: str) -> str:
+    collapsed = " ".join(text.split())
+    return collapsed if len(collapsed) <= SELECTION_NAME_CHARS else collapsed[:SELECTION_NAME_CHARS - 1] + "…"
+
+
+def build_project(ws, coders: Iterable[str] | None = None) -> tuple[bytes, dict[str, bytes], QdpxExportResult]:
+    """The project XML and the plain-text members (``sources/<guid>.txt`` -> bytes) of ``ws``."""
+    from lxml import etree
+
+    from ..codings import CodingError
+
+    result = QdpxExportResult(Path())
+    warn = result.warnings.append
+    all_coders = ws.coders()
+    if coders is None:
+        from ..codebook_validate import is_codings_file
+
+        chosen = [c for c in all_coders if is_codings_file(ws.coder_file(c))]
+        for c in all_coders:
+            if c not in chosen:
+                warn(f"codings/{c}.csv is not a codings file (no transcript, start, end, code columns); left out")
+    else:
+        chosen = []
+        for c in coders:
+            if c not in all_coders:
+                known = ", ".join(all_coders) or "none"
+                raise RefiQdaError(f"no coder {c!r} (no codings/{c}.csv; known: {known})", ws.codings_dir)
+            if c not in chosen:
+                chosen.append(c)
+
+    # transcripts ---------------------------------------------------------------------------
+    ingest = ws.ingest()
+    for err in ingest.errors:
+        warn(f"transcript not exported: {err}")
+    transcripts = {t.id: t for t in ingest.transcripts}
+
+    # codebooks -----------------------------------------------------------------------------
+    books = ws.codebooks()
+    code_ids: set[str] = set()
+    for book in books:
+        for c in book.codes:
+            if c.id in code_ids:
+                warn(f"code id {c.id!r} is defined twice (in {book.id} too); codings go to the first")
+            code_ids.add(c.id)
+
+    # codings -------------------------------------------------------------------------------
+    # (transcript, coder, start, end) -> [Coding]
+    selections: dict[tuple[str, str, int, int], list] = {}
+    for coder in chosen:
+        try:
+            codings = ws.codings(coder)
+        except CodingError as exc:
+            raise RefiQdaError(f"cannot export: {exc}", ws.coder_file(coder)) from None
+        n = 0
+        seen: set[tuple] = set()
+        for c in codings:
+            where = f"codings/{coder}.csv:{c.line}" if c.line else f"codings/{coder}.csv"
+            t = transcripts.get(c.transcript)
+            if t is None:
+                warn(f"{where}: transcript {c.transcript!r} is not readable in transcripts/; coding left out")
+                continue
+            if c.code not in code_ids:
+                warn(f"{where}: code {c.code!r} is in no codebook; coding left out")
+                continue
+            if c.end > len(t.text) or c.start < 0 or c.end <= c.start:
+                warn(f"{where}: span {c.start}-{c.end} is outside {c.transcript} ({len(t.text)} characters); "
+                     "coding left out (run `qualkit codings check --fix`)")
+                continue
+            if c.text and t.text[c.start:c.end] != c.text:
+                warn(f"{where}: quoted text does not match {c.transcript} at {c.start}-{c.end}; exported at these "
+                     "positions (run `qualkit codings check --fix` to re-anchor first)")
+            if c.key in seen:
+                continue
+            seen.add(c.key)
+            selections.setdefault((c.transcript, coder, c.start, c.end), []).append(c)
+            n += 1
+        result.coders[coder] = n
+
+    # participants --------------------------------------------------------------------------
+    table = ws.participant_table
+    attrs = table.attribute_columns
+    cases: dict[str, dict[str, Any]] = {}
+    for row in table.rows:
+        pid = row["participant_id"]
+        case = cases.setdefault(pid, {"rows": [], "values": {a: row.get(a, "") for a in attrs}, "sources": []})
+        case["rows"].append((row["transcript"], row["speaker"]))
+        for a in attrs:
+            if row.get(a, "") != case["values"][a] and row.get(a, ""):
+                if case["values"][a]:
+                    warn(f"participants.csv: participant {pid!r} has two values for {a!r} "
+                         f"({case['values'][a]!r} and {row.get(a)!r}); the first is exported")
+                else:
+                    case["values"][a] = row.get(a, "")
+        if row["transcript"] in transcripts and row["transcript"] not in case["sources"]:
+            case["sources"].append(row["transcript"])
+    for t in transcripts.values():
+        for turn in t.turns:
+            if turn.participant in cases and t.id not in cases[turn.participant]["sources"]:
+                cases[turn.participant]["sources"].append(t.id)
+
+    # XML -----------------------------------------------------------------------------------
+    ns = PROJECT_NS
+
+    def E(parent, tag: str, **attrs_: str):
+        el = etree.SubElement(parent, f"{{{ns}}}{tag}")
+        for k, v in attrs_.items():
+            el.set(k, v)
+        return el
+
+    root = etree.Element(f"{{{ns}}}Project", nsmap={None: ns, "xsi": "http://www.w3.org/2001/XMLSchema-instance"})
+    root.set("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation",
+             "urn:QDA-XML:project:1.0 http://schema.qdasoftware.org/versions/Project/v1.0/Project.xsd")
+    root.set("name", xml_safe(ws.config.project) or "qualkit project")
+    root.set("origin", version_origin())
+    user_guid = {c: guid_for("user", c) for c in chosen}
+    if chosen:
+        users = E(root, "Users")
+        for c in chosen:
+            E(users, "User", guid=user_guid[c], name=c, id=c)
+
+    # notes are collected while writing codings, written after Sources (schema order)
+    notes: list[tuple[str, str, str, str | None, str | None]] = []  # guid, name, text, user, when
+
+    codebook_el = None
+    for book in books:
+        if not book.codes:
+            warn(f"codebook {book.id!r} has no codes; left out")
+            continue
+        if codebook_el is None:
+            codebook_el = E(root, "CodeBook")
+            codes_el = E(codebook_el, "Codes")
+        folder = E(codes_el, "Code", guid=guid_for("codebook", book.id), name=xml_safe(book.name) or book.id,
+                   isCodable="false")
+        desc = pack_labelled(book.description, [("Codebook id", book.id), ("Codebook name", book.name),
+                                                ("Framework", book.framework or "")])
+        E(folder, "Description").text = xml_safe(desc)
+        tree_warnings: list[str] = []
+        result.codes += add_code_elements(folder, ns, book.codes, warnings=tree_warnings)
+        result.warnings.extend(f"{book.id}: {w}" for w in tree_warnings)
+        result.codebooks += 1
+
+    if attrs and cases:
+        variables = E(root, "Variables")
+        for a in attrs:
+            E(variables, "Variable", guid=guid_for("variable", a), name=xml_safe(a), typeOfVariable="Text")
+        result.variables = len(attrs)
+    if cases:
+        cases_el = E(root, "Cases")
+        for pid, case in cases.items():
+            el = E(cases_el, "Case", guid=guid_for("case", pid), name=xml_safe(pid))
+            lines = []
+            for tid, speaker in case["rows"]:
+                where = f"in transcript {json.dumps(tid, ensure_ascii=False)}" if tid else "in every transcript"
+                lines.append(f"Speaker: {json.dumps(speaker, ensure_ascii=False)} {where}")
+            E(el, "Description").text = xml_safe(f"qualkit participant {pid}\n\n" + "\n".join(lines))
+            for a in attrs:
+                value = case["values"].get(a, "")
+                if value:
+                    vv = E(el, "VariableValue")
+                    E(vv, "VariableRef", targetGUID=guid_for("variable", a))
+                    E(vv, "TextValue").text = xml_safe(value)
+            for tid in case["sources"]:
+                E(el, "SourceRef", targetGUID=guid_for("source", tid))
+        result.cases = len(cases)
+
+    texts: dict[str, bytes] = {}
+    if transcripts:
+        sources_el = E(root, "Sources")
+        for tid, t in transcripts.items():
+            sguid = guid_for("source", tid)
+            src = E(sources_el, "TextSource", guid=sguid, name=xml_safe(tid), plainTextPath=f"internal://{sguid}.txt")
+            texts[f"sources/{sguid}.txt"] = t.text.encode("utf-8")
+            keys = sorted(k for k in selections if k[0] == tid)
+            keys.sort(key=lambda k: (k[2], k[3], chosen.index(k[1])))
+            for key in keys:
+                _, coder, start, end = key
+                group = sorted(selections[key], key=lambda c: c.code)
+                sel = E(src, "PlainTextSelection", guid=guid_for("selection", tid, coder, start, end),
+                        name=xml_safe(_selection_name(t.text[start:end])), startPosition=str(start),
+                        endPosition=str(end), creatingUser=user_guid[coder])
+                for c in group:
+                    coding = E(sel, "Coding", guid=guid_for("coding", tid, coder, start, end, c.code),
+                               creatingUser=user_guid[coder])
+                    if _valid_datetime(c.coded_at):
+                        coding.set("creationDateTime", _valid_datetime(c.coded_at))
+                    E(coding, "CodeRef", targetGUID=guid_for("code", c.code))
+                    if c.memo.strip():
+                        nguid = guid_for("note", tid, coder, start, end, c.code)
+                        E(coding, "NoteRef", targetGUID=nguid)
+                        notes.append((nguid, f"Memo by {coder}: {c.code} in {tid} {start}-{end}", c.memo, user_guid[coder],
+                                      _valid_datetime(c.coded_at)))
+                result.selections += 1
+            result.transcripts += 1
+
+    if notes:
+        notes_el = E(root, "Notes")
+        for nguid, name, text, user, when in notes:
+            note = E(notes_el, "Note", guid=nguid, name=xml_safe(name))
+            if user:
+                note.set("creatingUser", user)
+            if when:
+                note.set("creationDateTime", when)
+            E(note, "PlainTextContent").text = xml_safe(text)
+        result.notes = len(notes)
+
+    default_book = ws.config.raw.get("codebook")
+    project_desc = pack_labelled("Exported by qualkit.", [("Default codebook", str(default_book or "")),
+                                                          ("Framework", ws.config.framework or "")])
+    E(root, "Description").text = xml_safe(project_desc)
+    xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True, standalone=True)
+    return xml, texts, result
+
+
+def qdpx_bytes(project_xml: bytes, texts: dict[str, bytes]) -> bytes:
+    """The ``.qdpx`` zip: ``project.qde`` first, then the sources, with fixed dates (reproducible)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in [("project.qde", project_xml), *sorted(texts.items())]:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def export_qdpx(ws, path: str | Path, coders: Iterable[str] | None = None) -> QdpxExportResult:
+    """Write workspace ``ws`` (a :class:`~qualkit.workspace.Workspace` or its folder) to ``path``.
+
+    ``coders``: whose codings to export (default: every codings file). Codings that cannot be
+    placed (unknown transcript or code, span outside the text) are left out with a warning.
+    """
+    from ..fileio import atomic_write_bytes
+
+    if not hasattr(ws, "root"):
+        from ..workspace import Workspace
+
+        ws = Workspace(ws)
+    xml, texts, result = build_project(ws, coders)
+    path = Path(path)
+    atomic_write_bytes(path, qdpx_bytes(xml, texts))
+    result.path = path
+    return result
