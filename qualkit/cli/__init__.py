@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "agree": ("agree_cmd", "agree", "Inter-coder agreement per code (kappa, alpha, AC1), pooled, with exports."),
     "disagreements": ("reconcile_cmds", "disagreements", "Show where two coders differ, with code definitions; write an adjudication file."),
     "reconcile": ("reconcile_cmds", "reconcile", "Build consensus codings from two coders and the team's decisions (audit-logged)."),
+    "summaries": ("summaries_cmds", "summaries", "Rapid analysis: summary templates per transcript, filled in and read back."),
     "frameworks": ("frameworks_cmds", "frameworks", "List implementation frameworks or show one as a tree."),
 }
 
