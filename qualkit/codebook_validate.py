@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping
 
 from .codebook import ID_RE, ORIGINS, STATUSES, ChangeLogEntry, Code, Codebook, CodebookError
 from .errors import QualkitError
+from .yamlio import key_lines
 
 ERROR = "error"
 WARNING = "warning"
@@ -33,13 +34,6 @@ WARNING = "warning"
 _LIST_FIELDS = ("examples", "keywords", "patterns", "framework")
 _TEXT_FIELDS = ("brief", "definition", "include", "exclude")
 _CODE_FIELDS = tuple(f.name for f in fields(Code) if f.name != "line")
-
-
-def _key_lines(node) -> dict[str, int]:
-    """Line (1-based) of each key of a YAML mapping node ({} for anything else)."""
-    if node is None or not isinstance(getattr(node, "value", None), list):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, *_ in node.value if hasattr(k, "value")}
 
 
 @dataclass
@@ -121,7 +115,7 @@ def read_codebook_leniently(path: str | Path) -> tuple[Codebook | None, list[Pro
         return None, [Problem(path, mark.line + 1 if mark else None, ERROR, f"invalid YAML: {problem}")], lines
     if not isinstance(data, dict):
         return None, [Problem(path, 1, ERROR, "a codebook must be a mapping with id, name and codes")], lines
-    lines.book_keys = _key_lines(root)
+    lines.book_keys = key_lines(root)
     book_id = str(data.get("id") or "")
     for key in ("id", "name"):
         if not data.get(key):
@@ -156,7 +150,7 @@ def read_codebook_leniently(path: str | Path) -> tuple[Codebook | None, list[Pro
 
 def _lenient_code(item: Any, node, path: Path, problems: list[Problem], lines: _Lines) -> Code | None:
     line = node.start_mark.line + 1 if node is not None else None
-    keys = _key_lines(node)
+    keys = key_lines(node)
 
     def err(message: str, key: str | None = None, code: str | None = None) -> None:
         problems.append(Problem(path, keys.get(key, line) if key else line, ERROR, message, code))

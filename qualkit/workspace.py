@@ -198,6 +198,29 @@ class Workspace:
         frames = [f for f in frames if not f.empty]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["coder", *COLUMNS])
 
+    # -- themes and matrices ------------------------------------------------------------
+    def themes(self):
+        """themes.yaml, read (`qualkit themes show`); errors name file and line."""
+        from .themes import load_themes, themes_path
+
+        return load_themes(themes_path(self))
+
+    def check_themes(self, coder: str | None = None):
+        """`qualkit themes check`: themes.yaml against codebooks, codings and the framework."""
+        from .themes import check_themes
+
+        return check_themes(self, coder=coder)
+
+    def matrix(self, kind: str, **options):
+        """`qualkit matrix KIND` as a DataFrame: themes, codes, cooccurrence, saturation or rapid."""
+        if kind == "rapid":
+            from .rapid import rapid_matrix
+
+            return rapid_matrix(self, **options)
+        from .matrices import matrix
+
+        return matrix(self, kind, **options)
+
     # -- agreement and reconciliation ---------------------------------------------------
     def agreement(self, coders=None, unit=None, **options):
         """Per-code inter-coder agreement (`qualkit agree`) as a DataFrame; the full report

@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "disagreements": ("reconcile_cmds", "disagreements", "Show where two coders differ, with code definitions; write an adjudication file."),
     "reconcile": ("reconcile_cmds", "reconcile", "Build consensus codings from two coders and the team's decisions (audit-logged)."),
     "summaries": ("summaries_cmds", "summaries", "Rapid analysis: summary templates per transcript, filled in and read back."),
+    "themes": ("themes_cmds", "themes", "Show and check themes (themes.yaml): codes grouped into themes, mapped onto framework domains."),
+    "matrix": ("matrix_cmds", "matrix", "Matrices: themes x domains, codes x cases, co-occurrence, saturation, rapid analysis."),
     "frameworks": ("frameworks_cmds", "frameworks", "List implementation frameworks or show one as a tree."),
 }
 
