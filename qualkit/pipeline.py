@@ -1,6 +1,7 @@
 """`qualkit run`: the whole pipeline on a workspace, step by step, writing exports/.
 
-ingest -> codebooks -> agreement between the configured coders -> consensus status -> run manifest.
+ingest -> codebooks -> agreement between the configured coders -> consensus status -> matrices and
+manuscript tables -> run manifest.
 Each step either runs or is skipped with a reason when it has no input yet (no codings, no second
 coder...), so a young workspace still gets everything that can be made from it. Unreadable input
 (a broken transcript, codebook or codings file) stops the run with its one-line error.
@@ -161,7 +162,23 @@ def _consensus(run: _Run) -> bool:
     return True
 
 
-STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _agreement, _consensus]
+def _matrices(run: _Run) -> bool:
+    from .study_exports import export_study
+
+    result = export_study(run.ws, run.out)
+    if not result.made:
+        run.skipped("matrices", "; ".join(why for _, why in result.skipped) or "nothing to tabulate yet")
+        return True
+    detail = ", ".join(result.made)
+    if result.skipped:
+        detail += "; skipped " + "; ".join(f"{what} ({why})" for what, why in result.skipped)
+    if any("consensus.csv does not exist" in w for w in result.warnings):
+        detail += "; codings of the configured coders pooled (no consensus yet)"
+    run.done("matrices", detail, result.files)
+    return True
+
+
+STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _agreement, _consensus, _matrices]
 
 
 def run(workspace: Workspace | str | Path = ".") -> RunReport:

@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "code": ("code_cmd", "code", "Code a transcript interactively, unit by unit (saved as you go, resumable)."),
     "codings": ("codings_cmds", "codings", "Check coders' files (re-anchor after transcript edits) or list codings."),
     "import": ("import_cmds", "import_", "Import codings (spreadsheet, Word comments) or a REFI-QDA codebook/project (.qdc/.qdpx)."),
-    "export": ("refiqda_cmds", "export", "Export a codebook (.qdc) or the whole workspace (.qdpx) for other QDA tools."),
+    "export": ("refiqda_cmds", "export", "Export every study table (all), a codebook (.qdc) or the workspace (.qdpx) for other QDA tools."),
     "agree": ("agree_cmd", "agree", "Inter-coder agreement per code (kappa, alpha, AC1), pooled, with exports."),
     "disagreements": ("reconcile_cmds", "disagreements", "Show where two coders differ, with code definitions; write an adjudication file."),
     "reconcile": ("reconcile_cmds", "reconcile", "Build consensus codings from two coders and the team's decisions (audit-logged)."),

@@ -143,3 +143,9 @@ def import_qdpx(ctx: click.Context, file: str, into: str | None, dry_run: bool, 
     head = "Dry run: would import" if result.dry_run else "Imported"
     click.echo(f"{head} {Path(file).name} into {where}: transcripts {transcripts}; codebooks {books}; "
                f"{coders}; {result.participants} participant row(s).")
+
+
+# `qualkit export all` (the study's tables) sits beside the REFI-QDA exports in one group.
+from .study_export_cmd import export_all  # noqa: E402
+
+export.add_command(export_all)
