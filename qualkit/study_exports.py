@@ -70,7 +70,12 @@ def export_study(workspace, out_dir: str | Path | None = None, formats: Iterable
                 if w not in done.warnings:
                     done.warnings.append(w)
             for fmt in chosen or default_formats:
-                done.written += export_matrix(result, out / f"{stem}.{fmt}", workspace=ws)
+                tables = None
+                if kind == "themes" and fmt in ("docx", "tex"):
+                    # A page holds the results table (theme, domain, description, quotes), not the
+                    # wide theme x domain matrix; that one stays in the spreadsheet.
+                    tables = [t.name for t in result.tables if t.name != "themes_by_domain"] or None
+                done.written += export_matrix(result, out / f"{stem}.{fmt}", workspace=ws, tables=tables)
             done.made.append(result.title or stem)
     _rapid(ws, out, chosen or MANUSCRIPT_FORMATS, done)
     return done
