@@ -13,7 +13,7 @@ import click
 
 # command name -> (module under qualkit.cli, attribute, one-line help shown by --help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "init": ("workspace_cmds", "init", "Create an empty workspace in DIR."),
+    "init": ("workspace_cmds", "init", "Create a workspace in DIR (new, empty, or holding your transcripts)."),
     "demo": ("workspace_cmds", "demo", "Copy the bundled sample study into DIR."),
     "run": ("run_cmd", "run", "Run the whole pipeline on this workspace and write exports/."),
     "ingest": ("transcripts_cmds", "ingest", "Read every transcript and report turns, speakers and warnings."),

@@ -8,7 +8,7 @@ import click
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--project", help="Project name written into qualkit.yaml.")
 def init(directory: str, project: str | None) -> None:
-    """Create an empty workspace in DIRECTORY (new or empty folder)."""
+    """Create a workspace in DIRECTORY: a new or empty folder, or one holding your transcripts (nothing is overwritten)."""
     from ..scaffold import init as do_init
 
     path = do_init(directory, project=project)
