@@ -48,10 +48,11 @@ import os
 import re
 import unicodedata
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from .fileio import fsync_dir as _fsync_dir
 from .codebook import ID_RE, Code, Codebook, save_codebook
 from .codings import Coding, coder_path, dumps_codings, now_iso, read_codings
 from .errors import QualkitError
@@ -357,19 +358,6 @@ class Journal:
     def close(self) -> None:
         if not self._f.closed:
             self._f.close()
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- the session -------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def _tables(tables) -> list[Table]:
     return list(tables)
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
+    """A cell as people read it: blanks for None/NaN, floats to 3 places without trailing zeros."""
     if value is None:
         return ""
     try:
@@ -71,16 +72,16 @@ def _write_csv(tables: list[Table], path: Path, **_) -> list[Path]:
     return out
 
 
-def _md_cell(value) -> str:
-    return _cell(value).replace("|", "\\|").replace("\n", "<br>")
+def _mdcell_text(value) -> str:
+    return cell_text(value).replace("|", "\\|").replace("\n", "<br>")
 
 
 def markdown_table(frame) -> str:
     """A DataFrame as a GitHub-flavoured Markdown table (line breaks in cells become <br>)."""
     cols = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(_md_cell(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines = ["| " + " | ".join(_mdcell_text(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
+        lines.append("| " + " | ".join(_mdcell_text(v) for v in row) + " |")
     return "\n".join(lines)
 
 
@@ -103,7 +104,7 @@ def html_table(frame, caption: str | None = None) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
     for row in frame.itertuples(index=False):
-        cells = "".join(f"<td>{html.escape(_cell(v)).replace(chr(10), '<br>')}</td>" for v in row)
+        cells = "".join(f"<td>{html.escape(cell_text(v)).replace(chr(10), '<br>')}</td>" for v in row)
         rows.append(f"<tr>{cells}</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -77,3 +77,17 @@ def backup(path: str | Path, backup_dir: str | Path | None = None) -> Path | Non
     dest = target_dir / f"{path.name}.{stamp}.bak"
     shutil.copy2(path, dest)
     return dest
+
+
+def fsync_dir(folder: str | Path) -> None:
+    """Flush a folder's entries to disk, so a rename or a new file survives a power cut (POSIX)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -81,6 +81,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from .fileio import fsync_dir as _fsync_dir
 from .codings import Coding, CodingError, coder_path, dumps_codings, now_iso, read_codings
 from .disagreements import (
     AdjudicationError, Comparison, Decision, DecisionSyntaxError, Disagreement, DisagreementList, coder_header,
@@ -111,19 +112,6 @@ def _flock(f, blocking: bool) -> bool:
         return True
     except BlockingIOError:
         return False
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class AuditLog:
@@ -373,8 +361,8 @@ def _check_owner(path: Path, into: str, records: Sequence[dict]) -> None:
     except QualkitError:
         rows = [None]
     if rows:
-        raise ReconcileError(f"already exists and was not written by `qualkit reconcile` (no audit record names it); "
-                             f"choose another --into or move the file away", path)
+        raise ReconcileError("already exists and was not written by `qualkit reconcile` (no audit record names it); "
+                             "choose another --into or move the file away", path)
 
 
 @contextmanager

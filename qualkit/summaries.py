@@ -1033,8 +1033,8 @@ def read_template(workspace, path: str | Path, domain_sets: dict[str, DomainSet]
                 fields[m.group(1).strip().lower()] = (m.group(2).strip(), b.number)
     known_ids = sorted(known) if known is not None else [p.stem for p in workspace.transcript_paths()]
     if "transcript" not in fields:
-        err(f"no 'Transcript:' line in the header (before the first domain heading), so the transcript is unknown; "
-            f"qualkit templates start with '- Transcript: <id>'", 1 if blocks else None)
+        err("no 'Transcript:' line in the header (before the first domain heading), so the transcript is unknown; "
+            "qualkit templates start with '- Transcript: <id>'", 1 if blocks else None)
         return sf
     tid, tline = fields["transcript"]
     tid = tid.strip().strip("`*").strip()

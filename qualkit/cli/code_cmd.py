@@ -8,16 +8,15 @@ Colors only on a terminal (and never with NO_COLOR set).
 """
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 import textwrap
 
 import click
 
 from .context import open_workspace
+from .terminal import HL_OFF as _HL_OFF
+from .terminal import HL_ON as _HL_ON
+from .terminal import LineTerminal
 
-_HL_ON, _HL_OFF = "\ue000", "\ue001"  # private-use markers placed before wrapping, styled after
 
 
 @click.command()
@@ -53,32 +52,10 @@ def code(ctx: click.Context, transcript_id: str, coder: str, codebook_id: str | 
         session.close()
 
 
-class _Terminal:
+class _Terminal(LineTerminal):
     def __init__(self, session):
+        super().__init__()
         self.s = session
-        self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
-        self.color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-    # -- output -------------------------------------------------------------------------------
-    def out(self, text: str = "", **style) -> None:
-        click.echo(click.style(text, **style) if style and self.color else text, color=self.color)
-
-    def style(self, text: str, **style) -> str:
-        return click.style(text, **style) if self.color else text
-
-    def width(self) -> int:
-        return max(40, min(110, shutil.get_terminal_size((100, 24)).columns))
-
-    def wrap(self, text: str, indent: str = "    ") -> str:
-        width = self.width() - len(indent)
-        lines = []
-        for para in text.split("\n"):
-            lines.append(textwrap.fill(para, width, initial_indent=indent, subsequent_indent=indent,
-                                       break_on_hyphens=False) if para.strip() else "")
-        out = "\n".join(lines)
-        if self.color:
-            return out.replace(_HL_ON, "\x1b[1;7m").replace(_HL_OFF, "\x1b[0m")
-        return out.replace(_HL_ON, "[[").replace(_HL_OFF, "]]")
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
@@ -116,20 +93,6 @@ class _Terminal:
         if s.mode == "review":
             return f"[suggestion {s.rpos + 1}/{len(s.suggestions)}] a/r/e/? > "
         return f"[{s.unit_kind} {s.pos + 1}/{len(s.units)}] > "
-
-    def read(self, prompt: str) -> str | None:
-        if self.interactive:
-            try:
-                return input(prompt)
-            except EOFError:
-                self.out()
-                return None
-        line = sys.stdin.readline()
-        if not line:
-            return None
-        line = line.rstrip("\r\n")
-        self.out(prompt + line)
-        return line
 
     def render(self, reply) -> bool:
         """Print a reply; True when the session should end."""

@@ -157,18 +157,9 @@ def _width() -> int:
 
 
 def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    try:
-        import math
+    from ..exports import cell_text
 
-        if isinstance(value, float) and math.isnan(value):
-            return ""
-    except TypeError:
-        pass
-    if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-    return str(value)
+    return cell_text(value)
 
 
 def echo_grid(row_labels: list[str], columns: list[str], rows: list[list], label_header: str = "",

@@ -8,17 +8,20 @@ read line by line and echoed, so a session can be scripted.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 import textwrap
 
 import click
 
 from ..units import UNIT_KINDS
 from .context import open_workspace
+from .terminal import HL_OFF as _HL_OFF
+from .terminal import HL_ON as _HL_ON
+from .terminal import LineTerminal
+from .terminal import style as _style
+from .terminal import use_color as _color
+from .terminal import width as _width
+from .terminal import wrap as _wrap
 
-_HL_ON, _HL_OFF = "\ue000", "\ue001"
 
 
 def _coders(value: str | None, ws=None) -> list[str]:
@@ -87,30 +90,6 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
     if (lo := left_out_line(items)):
         click.echo(lo)
     click.echo(summary_line(items))
-
-
-def _color() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def _style(text: str, **style) -> str:
-    return click.style(text, **style) if _color() else text
-
-
-def _width() -> int:
-    return max(40, min(110, shutil.get_terminal_size((100, 24)).columns))
-
-
-def _wrap(text: str, indent: str = "    ") -> str:
-    width = _width() - len(indent)
-    lines = []
-    for para in text.split("\n"):
-        lines.append(textwrap.fill(para, width, initial_indent=indent, subsequent_indent=indent,
-                                   break_on_hyphens=False) if para.strip() else "")
-    out = "\n".join(lines)
-    if _color():
-        return out.replace(_HL_ON, "\x1b[1;7m").replace(_HL_OFF, "\x1b[0m")
-    return out.replace(_HL_ON, "[[").replace(_HL_OFF, "]]")
 
 
 def _marked(d0, group) -> str:
@@ -236,13 +215,10 @@ def reconcile(ctx: click.Context, coders: str | None, into: str, adjudication: s
         session.close()
 
 
-class _Terminal:
+class _Terminal(LineTerminal):
     def __init__(self, session):
+        super().__init__()
         self.s = session
-        self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
-
-    def out(self, text: str = "", **style) -> None:
-        click.echo(_style(text, **style) if style else text, color=_color())
 
     def run(self) -> None:
         s = self.s
@@ -283,20 +259,6 @@ class _Terminal:
                 return
             if reply.moved:
                 self.show()
-
-    def read(self, prompt: str) -> str | None:
-        if self.interactive:
-            try:
-                return input(prompt)
-            except EOFError:
-                self.out()
-                return None
-        line = sys.stdin.readline()
-        if not line:
-            return None
-        line = line.rstrip("\r\n")
-        self.out(prompt + line)
-        return line
 
     def show(self) -> None:
         from ..disagreements import who
