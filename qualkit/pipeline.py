@@ -1,7 +1,7 @@
 """`qualkit run`: the whole pipeline on a workspace, step by step, writing exports/.
 
 ingest -> codebooks -> agreement between the configured coders -> consensus status -> matrices and
-manuscript tables -> run manifest.
+manuscript tables -> HTML report -> run manifest.
 Each step either runs or is skipped with a reason when it has no input yet (no codings, no second
 coder...), so a young workspace still gets everything that can be made from it. Unreadable input
 (a broken transcript, codebook or codings file) stops the run with its one-line error.
@@ -86,9 +86,11 @@ def _ingest(run: _Run) -> bool:
     turns = ws.turn_table(run.transcripts)
     outputs = [_write_csv(inventory, run.out / "transcripts.csv"), _write_csv(turns, run.out / "turns.csv")]
     run.inputs += [t.path for t in run.transcripts if t.path] + [ws.root / "qualkit.yaml", ws.root / "participants.csv"]
-    participants = turns["participant_id"].dropna().nunique()
+    ids = set(turns["participant_id"].dropna())
+    team = {p for p in ids if ws.participant_table.is_facilitator(p)}
+    who = f"{len(ids - team)} participants" + (f" (+{len(team)} research team)" if team else "")
     run.done("ingest", f"{len(run.transcripts)} transcripts, {len(turns)} turns, {int(inventory['words'].sum())} words, "
-                       f"{participants} participants, {n_warn} warning(s)" + (" (see `qualkit ingest`)" if n_warn else ""), outputs)
+                       f"{who}, {n_warn} warning(s)" + (" (see `qualkit ingest`)" if n_warn else ""), outputs)
     return True
 
 
@@ -178,7 +180,15 @@ def _matrices(run: _Run) -> bool:
     return True
 
 
-STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _agreement, _consensus, _matrices]
+def _report(run: _Run) -> bool:
+    from .report import build_report
+
+    path = build_report(run.ws, run.out / "report.html")
+    run.done("report", "the whole study on one page: open exports/report.html in a browser", [path])
+    return True
+
+
+STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _agreement, _consensus, _matrices, _report]
 
 
 def run(workspace: Workspace | str | Path = ".") -> RunReport:

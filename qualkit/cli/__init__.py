@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "summaries": ("summaries_cmds", "summaries", "Rapid analysis: summary templates per transcript, filled in and read back."),
     "themes": ("themes_cmds", "themes", "Show and check themes (themes.yaml): codes grouped into themes, mapped onto framework domains."),
     "matrix": ("matrix_cmds", "matrix", "Matrices: themes x domains, codes x cases, co-occurrence, saturation, rapid analysis."),
+    "report": ("report_cmd", "report", "Write one self-contained HTML report of the study (exports/report.html)."),
     "frameworks": ("frameworks_cmds", "frameworks", "List implementation frameworks or show one as a tree."),
 }
 
