@@ -12,7 +12,7 @@ from .yamlio import key_lines, load_yaml_file
 CONFIG_NAME = "qualkit.yaml"
 # Settings qualkit reads; anything else in qualkit.yaml gets a warning (a typo must not pass silently).
 KNOWN_KEYS = {"project", "coders", "framework", "facilitator_roles", "speakers", "agreement", "codebook",
-              "interview_guide", "autocode", "summaries", "matrices", "report", "exports", "consensus"}
+              "interview_guide", "autocode", "summaries", "matrices", "report", "exports", "consensus", "nlp"}
 
 DEFAULT_CONFIG_TEXT = """\
 # qualkit workspace settings. Paths are relative to this file.
@@ -32,6 +32,13 @@ speakers:
   pattern:
 agreement:
   unit: turn
+# Auto-coding suggestions (codings/auto.csv, for review): set enabled: true to run them in `qualkit run`.
+autocode:
+  enabled: false
+nlp:
+  # spaCy pipeline for autocode and search: blank (rule-based, same results on every machine),
+  # an installed trained pipeline such as en_core_web_sm, or a path to a saved pipeline folder.
+  model: blank
 """
 
 

@@ -1,6 +1,6 @@
 """`qualkit run`: the whole pipeline on a workspace, step by step, writing exports/.
 
-ingest -> codebooks -> agreement between the configured coders -> consensus status -> matrices and
+ingest -> codebooks -> autocode (if enabled) -> agreement between the configured coders -> consensus status -> matrices and
 manuscript tables -> HTML report -> run manifest.
 Each step either runs or is skipped with a reason when it has no input yet (no codings, no second
 coder...), so a young workspace still gets everything that can be made from it. Unreadable input
@@ -112,6 +112,19 @@ def _codebooks(run: _Run) -> bool:
     return True
 
 
+def _autocode(run: _Run) -> bool:
+    settings = run.ws.config.raw.get("autocode") or {}
+    if not isinstance(settings, dict) or not settings.get("enabled"):
+        run.skipped("autocode", "not enabled (set `autocode: {enabled: true}` in qualkit.yaml for suggestions)")
+        return True
+    from .autocode import autocode
+
+    result = autocode(run.ws, settings.get("codebook"), settings.get("unit", "turn"))
+    run.done("autocode", f"{len(result.codings)} suggestions from codebook {result.codebook} in codings/{result.coder}.csv, "
+                         f"to review with `qualkit code ID --coder NAME --review auto`")
+    return True
+
+
 def _coders(run: _Run) -> list[str]:
     return [c for c in run.ws.config.coders if c in run.ws.coders()]
 
@@ -188,7 +201,7 @@ def _report(run: _Run) -> bool:
     return True
 
 
-STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _agreement, _consensus, _matrices, _report]
+STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _autocode, _agreement, _consensus, _matrices, _report]
 
 
 def run(workspace: Workspace | str | Path = ".") -> RunReport:

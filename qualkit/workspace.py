@@ -198,6 +198,19 @@ class Workspace:
         frames = [f for f in frames if not f.empty]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["coder", *COLUMNS])
 
+    # -- auto-coding and search ---------------------------------------------------------
+    def autocode(self, codebook=None, unit: str = "turn", **options):
+        """Keyword/pattern suggestions into codings/auto.csv (`qualkit autocode`); an AutocodeResult."""
+        from .autocode import autocode
+
+        return autocode(self, codebook, unit, **options)
+
+    def search(self, term: str, fuzzy: bool = False, **options):
+        """Keyword in context across transcripts (`qualkit search`); a list of hits."""
+        from .search import search
+
+        return search(self, term, fuzzy, **options)
+
     # -- themes and matrices ------------------------------------------------------------
     def themes(self):
         """themes.yaml, read (`qualkit themes show`); errors name file and line."""
@@ -305,7 +318,7 @@ class Workspace:
         for label, n in unknown.items():
             transcript.warnings.append(f"speaker {label!r} ({n} turn{'s' if n != 1 else ''}) is not in {PARTICIPANTS_NAME}")
 
-    def ingest(self, paths: Iterable[str | Path] | None = None, progress=None) -> IngestResult:
+    def ingest(self, paths: Iterable[str | Path] | None = None, progress=None, summarize: bool = True) -> IngestResult:
         """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none.
 
         Two files with the same id (file stem) are an error for both: codings refer to transcripts by id.
@@ -339,7 +352,8 @@ class Workspace:
                 result.errors.append(exc)
                 continue
             result.transcripts.append(t)
-            result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
+            if summarize:  # word counts cost a pass over the text; transcripts() does not need them
+                result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
         if paths is None:
             result.warnings.extend(self._unmatched_participant_rows({p.stem for p in files}))
         return result
@@ -365,7 +379,7 @@ class Workspace:
 
     def transcripts(self) -> list[Transcript]:
         """Every transcript in the workspace; the first unreadable one raises its error."""
-        result = self.ingest()
+        result = self.ingest(summarize=False)
         if result.errors:
             raise result.errors[0]
         return result.transcripts

@@ -33,3 +33,13 @@ def test_a_young_workspace_skips_with_reasons(tmp_path):
     assert r.exit_code == 0, r.output
     assert "matrices   skipped  no codings yet in codings/" in r.output
     assert "agreement  skipped  name two or more coders" in r.output
+
+
+def test_run_makes_autocode_suggestions_when_enabled(sample_workspace):
+    config = sample_workspace / "qualkit.yaml"
+    config.write_text(config.read_text().replace("autocode:\n  enabled: false", "autocode:\n  enabled: true"))
+    r = CliRunner().invoke(cli, ["--workspace", str(sample_workspace), "run"])
+    assert r.exit_code == 0, r.output
+    assert "autocode   done" in r.output and "codings/auto.csv" in r.output
+    assert (sample_workspace / "codings" / "auto.csv").stat().st_size > 100
+    assert "agreement  done  ana, ben" in r.output  # suggestions never join the human coders' comparison

@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "transcripts": ("transcripts_cmds", "transcripts", "List parsed transcripts or show one, turn by turn."),
     "codebook": ("codebook_cmds", "codebook", "Create, edit, check, compare, export and import codebooks."),
     "code": ("code_cmd", "code", "Code a transcript interactively, unit by unit (saved as you go, resumable)."),
+    "autocode": ("autocode_cmds", "autocode", "Suggest codings from codebook keywords and patterns (local, for review)."),
+    "search": ("autocode_cmds", "search", "Keyword in context: every occurrence of a term, with turn and speaker."),
     "codings": ("codings_cmds", "codings", "Check coders' files (re-anchor after transcript edits) or list codings."),
     "import": ("import_cmds", "import_", "Import codings (spreadsheet, Word comments) or a REFI-QDA codebook/project (.qdc/.qdpx)."),
     "export": ("refiqda_cmds", "export", "Export every study table (all), a codebook (.qdc) or the workspace (.qdpx) for other QDA tools."),
