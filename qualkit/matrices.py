@@ -98,13 +98,44 @@ class CodingSource:
     warnings: list[str] = field(default_factory=list)
 
 
+def _consensus_view(workspace, known: list[str]):
+    """Consensus codings where there is a consensus, and each single-coded transcript as its coder left it.
+
+    Reconciliation only covers transcripts that every coder coded; without this, a study's
+    single-coded transcripts would vanish from every matrix and summary once reconciling starts.
+    """
+    consensus = workspace.codings(CONSENSUS)
+    coders = [c for c in dict.fromkeys(workspace.config.coders) if c in known and c != CONSENSUS]
+    per = {c: workspace.codings(c) for c in coders}
+    coded = [{x.transcript for x in per[c]} for c in coders]
+    reconciled = (set.intersection(*coded) if len(coded) >= 2 else set()) | {c.transcript for c in consensus}
+    pairs = [(c, (CONSENSUS,)) for c in consensus]
+    seen = {c.key for c in consensus}
+    single: dict[str, str] = {}
+    for name in coders:
+        for c in per[name]:
+            if c.transcript not in reconciled and c.key not in seen:
+                seen.add(c.key)
+                pairs.append((c, (name,)))
+                single.setdefault(c.transcript, name)
+    files = [workspace.coder_file(CONSENSUS)]
+    warns: list[str] = []
+    if single:
+        contributors = sorted(set(single.values()))
+        files += [workspace.coder_file(c) for c in contributors]
+        listed = ", ".join(f"{t} ({single[t]})" for t in sorted(single))
+        warns.append(f"codings/{CONSENSUS}.csv covers the transcripts every coder coded; {len(single)} transcript(s) "
+                     f"coded by one coder use that coder's codings: {listed}")
+        return pairs, CodingSource(f"{CONSENSUS} + single-coded", [CONSENSUS, *contributors], files, warnings=warns)
+    return pairs, CodingSource(CONSENSUS, [CONSENSUS], files)
+
+
 def resolve_codings(workspace, coder: str | None = None):
     """The codings to analyse and where they come from: ``([(Coding, coders)], CodingSource)``."""
     name = (coder or CONSENSUS).strip()
     known = workspace.coders()
     if name == CONSENSUS and CONSENSUS in known:
-        path = workspace.coder_file(CONSENSUS)
-        return [(c, (CONSENSUS,)) for c in workspace.codings(CONSENSUS)], CodingSource(CONSENSUS, [CONSENSUS], [path])
+        return _consensus_view(workspace, known)
     if name in (CONSENSUS, POOLED, "all"):
         configured = list(dict.fromkeys(workspace.config.coders))
         coders = [c for c in configured if c in known]

@@ -329,7 +329,16 @@ def load_codings(workspace, coder: str | Iterable[str] | None = "consensus") -> 
         coder = "consensus"
     names = [c.strip() for c in coder.split(",")] if isinstance(coder, str) else [str(c).strip() for c in coder]
     names = [n for n in names if n]
-    if names == ["consensus"] and not workspace.coder_file("consensus").exists():
+    if names == ["consensus"] and workspace.coder_file("consensus").exists():
+        # One definition of "the consensus codings" for templates, matrices and the report.
+        from .matrices import resolve_codings
+
+        pairs, source = resolve_codings(workspace, "consensus")
+        desc = "codings/consensus.csv"
+        if len(source.coders) > 1:
+            desc += f" + single-coded transcripts ({', '.join(source.coders[1:])})"
+        return CodingSource(source.coders, [c for c, _ in pairs], desc, list(source.warnings))
+    if names == ["consensus"]:
         pooled = [c for c in workspace.config.coders if workspace.coder_file(c).exists()]
         if not pooled:
             warnings.append("no codings/consensus.csv and no coder files for qualkit.yaml 'coders:', so the templates "

@@ -471,3 +471,22 @@ def test_the_sample_study_codes_and_saturation(tmp_path):
     sat = build_matrix(w, "saturation")
     assert list(sat.frame["transcript"])[:3] == ["fg1_calder", "fg2_pinehollow", "fg3_regional"]
     assert sat.saturation.reached and sat.saturation.total_codes == 26
+
+
+def test_a_consensus_keeps_the_single_coded_transcripts_in_the_analysis(tmp_path):
+    """Reconciling the double-coded transcripts must not drop the ones only one coder coded."""
+    import qualkit
+    from qualkit.matrices import resolve_codings
+    from qualkit.reconcile import reconcile
+    from qualkit.scaffold import demo
+    from qualkit.summaries import load_codings
+
+    ws = qualkit.Workspace(demo(tmp_path / "s"))
+    reconcile(ws, ["ana", "ben"])  # nothing decided yet: only agreed codings in the consensus
+    pairs, source = resolve_codings(ws, "consensus")
+    transcripts = {c.transcript for c, _ in pairs}
+    assert {"fg3_regional", "int2_ed_physician", "int4_bh_director", "int5_ems_captain"} <= transcripts
+    assert source.label == "consensus + single-coded" and "int2_ed_physician (ben)" in source.warnings[0]
+    fg3 = [c for c, who in pairs if c.transcript == "fg3_regional"]
+    assert len(fg3) == len([c for c in ws.codings("ana") if c.transcript == "fg3_regional"])
+    assert {c.transcript for c in load_codings(ws).codings} == transcripts
