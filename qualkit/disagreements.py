@@ -381,12 +381,45 @@ def reconcile_command(items: DisagreementList, path) -> str:
     return f"qualkit reconcile --coders {','.join(items.coders)} --adjudication {path}{flag}"
 
 
-def write_adjudication(items: DisagreementList, path: str | Path) -> Path:
-    """Write the adjudication file (``.csv`` or ``.xlsx``) for these disagreements, atomically."""
+def _pending_decisions(path: Path, items: DisagreementList) -> int | None:
+    """Decisions in an existing adjudication file that are not yet in force (None: unreadable).
+
+    A decision already applied by `qualkit reconcile` lives in the audit log, so regenerating the
+    file after reconciling loses nothing; one not applied yet would be lost.
+    """
+    from .reconcile import AuditLog, decisions_in_force
+
+    try:
+        adj = read_adjudication(path)
+    except QualkitError:
+        return None
+    comp = items.comparison
+    in_force = decisions_in_force(AuditLog(comp.ws.root).read(), items.coders, items.unit_kind, "consensus")
+    return sum(1 for r in adj.rows
+               if r.decision is not None and (r.key not in in_force or in_force[r.key].decision != r.decision))
+
+
+def write_adjudication(items: DisagreementList, path: str | Path, force: bool = False) -> Path:
+    """Write the adjudication file (``.csv`` or ``.xlsx``) for these disagreements, atomically.
+
+    A team's filled-in decisions are never overwritten silently: an existing file with decisions not
+    yet applied by `qualkit reconcile` (or one that cannot be read) is refused unless ``force``; an
+    existing file is always kept as a backup beside it.
+    """
+    from .fileio import backup
+
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
         raise QualkitError(f"an adjudication file is .csv or .xlsx, not '.{fmt}'", path)
+    if path.exists():
+        pending = _pending_decisions(path, items)
+        if (pending is None or pending) and not force:
+            what = ("could not be read as an adjudication file" if pending is None
+                    else f"already holds {pending} decision(s) not yet applied")
+            raise QualkitError(f"{what}; apply it first (`qualkit reconcile --adjudication {path.name}`) or write to "
+                               "another file; --force replaces it and keeps a backup beside it", path)
+        backup(path)
     if fmt == "csv":
         atomic_write_text(path, _adjudication_csv(items))
     else:
@@ -394,14 +427,15 @@ def write_adjudication(items: DisagreementList, path: str | Path) -> Path:
     return path
 
 
-def write_disagreements(items: DisagreementList, path: str | Path, pairs: list[ConfusionPair] | None = None) -> Path:
+def write_disagreements(items: DisagreementList, path: str | Path, pairs: list[ConfusionPair] | None = None,
+                        force: bool = False) -> Path:
     """Write the disagreements to FILE.csv / .xlsx (adjudication files), .docx or .md (meeting documents)."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise QualkitError(f"cannot write '.{fmt}': use .csv or .xlsx (adjudication file), .docx or .md", path)
     if fmt in ("csv", "xlsx"):
-        return write_adjudication(items, path)
+        return write_adjudication(items, path, force=force)
     if pairs is None:
         pairs = confusion_pairs(items)
     if fmt == "md":

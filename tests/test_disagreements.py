@@ -237,3 +237,34 @@ def test_a_file_that_is_not_an_adjudication_file_is_refused_with_its_row(tmp_pat
     (tmp_path / "x.txt").write_text("key")
     with pytest.raises(AdjudicationError, match=r"\.csv or \.xlsx"):
         read_adjudication(tmp_path / "x.txt")
+
+
+def test_a_filled_adjudication_file_is_never_overwritten_silently(tmp_path):
+    import csv as _csv
+
+    from click.testing import CliRunner
+
+    from qualkit.cli import cli
+    from qualkit.scaffold import demo
+
+    root = demo(tmp_path / "s")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(root / "adj.csv")]).exit_code == 0
+    # The team fills in one decision, as in a spreadsheet program.
+    rows = list(_csv.reader((root / "adj.csv").read_text(encoding="utf-8-sig").splitlines()))
+    h = next(i for i, r in enumerate(rows) if r and r[0] == "key")
+    rows[h + 1][rows[h].index("decision")] = "both"
+    rows[h + 1][rows[h].index("rationale")] = "fits both definitions"
+    with open(root / "adj.csv", "w", encoding="utf-8-sig", newline="") as f:
+        _csv.writer(f, lineterminator="\r\n").writerows(rows)
+    filled = (root / "adj.csv").read_bytes()
+    r = runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(root / "adj.csv")])
+    assert r.exit_code == 1 and "already holds 1 decision(s) not yet applied" in r.output
+    assert (root / "adj.csv").read_bytes() == filled
+    r = runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(root / "adj.csv"), "--force"])
+    assert r.exit_code == 0
+    assert [p.read_bytes() for p in root.glob("adj.csv.*.bak")] == [filled]
+    # Once applied, the decision is in the audit log: regenerating the file is then allowed.
+    (root / "adj.csv").write_bytes(filled)
+    assert runner.invoke(cli, ["--workspace", str(root), "reconcile", "--adjudication", str(root / "adj.csv")]).exit_code == 0
+    assert runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(root / "adj.csv")]).exit_code == 0

@@ -47,10 +47,11 @@ def _coders(value: str | None, ws=None) -> list[str]:
 @click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write FILE.csv or .xlsx (an adjudication file to fill in), .docx or .md (for the meeting).")
 @click.option("--include-moderator", is_flag=True, help="Compare the interviewer's / moderator's turns too.")
+@click.option("--force", is_flag=True, help="Replace an --out adjudication file that already holds decisions (a backup is kept).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None, code_id: str | None, out: str | None,
-                  include_moderator: bool, as_json: bool) -> None:
+                  include_moderator: bool, force: bool, as_json: bool) -> None:
     """Every unit where coders A and B differ, with the codes' definitions side by side.
 
     Also lists confusion pairs (A used X where B used Y), most frequent first: codebook
@@ -72,12 +73,12 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
                    "left_out": items.left_out, "units": items.units, "disagreements": items.as_dicts(),
                    "confusion_pairs": [p.as_dict() for p in pairs]})
         if out:
-            write_disagreements(items, out, pairs)
+            write_disagreements(items, out, pairs, force=force)
         return
     from ..disagreements import left_out_line, summary_line
 
     if out:
-        path = write_disagreements(items, out, pairs)
+        path = write_disagreements(items, out, pairs, force=force)
         click.echo(f"Wrote {len(items)} disagreement(s) to {path}")
         if path.suffix.lower() in (".csv", ".xlsx"):
             from ..disagreements import reconcile_command
