@@ -226,3 +226,23 @@ def test_import_fills_empty_coder_files_and_reuses_identical_transcripts_codeboo
     assert {c: rows(ws, c) for c in ws.coders()} == expected
     assert sorted(p.name for p in (root / "transcripts").iterdir()) == ["int1.txt", "int2.txt"]
     assert sorted(p.name for p in (root / "codebooks").iterdir()) == ["extra.yaml", "main.yaml"]
+
+
+def test_suggestions_and_consensus_are_not_exported_or_listed_as_coders(tmp_path):
+    """A round trip keeps 'agree' and 'run' working: coders: lists people, not auto or consensus."""
+    import qualkit
+    from qualkit.codings import Coding
+    from qualkit.refiqda.qdpx_export import export_qdpx
+    from qualkit.refiqda.qdpx_import import import_qdpx
+    from qualkit.scaffold import demo
+
+    ws = qualkit.Workspace(demo(tmp_path / "s"))
+    t = ws.transcript("int1_sheriff")
+    turn = next(x for x in t.turns if x.speaker == "Sheriff Boyd")
+    ws.write_codings("auto", [Coding("int1_sheriff", turn.start, turn.end, "transportation", t.turn_text(turn))])
+    ws.write_codings("consensus", ws.codings("ana")[:5])
+    result = export_qdpx(ws, tmp_path / "p.qdpx")
+    assert "auto" not in result.coders and {"ana", "ben", "consensus"} <= set(result.coders)
+    import_qdpx(tmp_path / "p.qdpx", tmp_path / "imported")
+    imported = qualkit.Workspace(tmp_path / "imported")
+    assert imported.config.coders == ["ana", "ben"]

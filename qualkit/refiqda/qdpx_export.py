@@ -88,10 +88,16 @@ def build_project(ws, coders: Iterable[str] | None = None) -> tuple[bytes, dict[
     if coders is None:
         from ..codebook_validate import is_codings_file
 
+        from ..autocode import is_auto_coder
+
         chosen = [c for c in all_coders if is_codings_file(ws.coder_file(c))]
         for c in all_coders:
             if c not in chosen:
                 warn(f"codings/{c}.csv is not a codings file (no transcript, start, end, code columns); left out")
+        # Suggestions are not codings: another tool would show them as a person's work.
+        for c in [c for c in chosen if is_auto_coder(c)]:
+            chosen.remove(c)
+            warn(f"codings/{c}.csv holds auto-coding suggestions, not a coder's work; left out (name it with --coders to include it)")
     else:
         chosen = []
         for c in coders:

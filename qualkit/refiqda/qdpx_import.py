@@ -783,6 +783,12 @@ def _verify_transcripts(stage: Path, data: ProjectData, files: list[Path], resul
                            data.source)
 
 
+def _is_auto(coder: str) -> bool:
+    from ..autocode import is_auto_coder
+
+    return is_auto_coder(coder)
+
+
 def _config_text(text: str, data: ProjectData, coders: list[str], books: list[str]) -> str:
     # JSON strings are valid YAML double-quoted scalars, whatever quotes the names hold
     project = data.name or data.source.stem
@@ -847,7 +853,9 @@ def _write_new(into: Path, data: ProjectData, result: QdpxImportResult) -> None:
         init(stage)
         _stage(stage, data, result, reused_books=set(), reused_transcripts=set())
         config = stage / "qualkit.yaml"
-        atomic_write_text(config, _config_text(config.read_text(encoding="utf-8"), data, list(data.codings),
+        # coders: lists the people to compare; a consensus or auto-coding file is not one of them.
+        people = [c for c in data.codings if c != "consensus" and not _is_auto(c)]
+        atomic_write_text(config, _config_text(config.read_text(encoding="utf-8"), data, people,
                                                [b.id for b in data.codebooks]))
         from ..config import load_config
 
