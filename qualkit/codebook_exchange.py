@@ -202,22 +202,15 @@ def _xlsx_bytes(book: Codebook, rows) -> bytes:
 
 def _docx_bytes(book: Codebook, rows, source: str | None) -> bytes:
     from docx import Document
-    from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    w, h = section.page_width, section.page_height
-    section.page_width, section.page_height = max(w, h), min(w, h)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.8))
-    normal = doc.styles["Normal"]
-    normal.font.name = "Calibri"
-    normal.font.size = Pt(10)
+    from .export_formats import landscape
+
+    section = landscape(doc, margin_cm=1.8, font="Calibri", font_pt=10)
 
     doc.add_heading(f"Codebook: {book.name}", level=1)
     if book.description:

@@ -591,24 +591,17 @@ def _md(text: str) -> str:
 
 def _meeting_docx(items: DisagreementList, pairs: list[ConfusionPair]) -> bytes:
     from docx import Document
-    from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.shared import Pt, RGBColor
 
     a, b = items.coders
     doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    w, h = section.page_width, section.page_height
-    section.page_width, section.page_height = max(w, h), min(w, h)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(1.5))
-    normal = doc.styles["Normal"]
-    normal.font.name = "Calibri"
-    normal.font.size = Pt(9)
-    normal.paragraph_format.space_after = Pt(2)
+    from .export_formats import landscape
+
+    section = landscape(doc, margin_cm=1.5, font="Calibri", font_pt=9)
+    doc.styles["Normal"].paragraph_format.space_after = Pt(2)
     usable = section.page_width - section.left_margin - section.right_margin
 
     doc.add_heading(f"Disagreements: {a} and {b}", level=1)

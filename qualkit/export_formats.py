@@ -384,19 +384,34 @@ def _mark_row(row, header: bool = False) -> None:
         tr_pr.append(OxmlElement(tag))
 
 
-def _build_document(tables, title: str | None):
-    import docx
+def landscape(document, margin_cm: float = 2.0, font: str | None = None, font_pt: float | None = None):
+    """Turn a python-docx document's first section to landscape (the orientation flag and the page
+    size both) with even margins; optionally set the Normal font. Returns the section."""
     from docx.enum.section import WD_ORIENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.shared import Cm, Pt
 
-    document = docx.Document()
     section = document.sections[0]
-    if section.page_width < section.page_height:
-        section.page_width, section.page_height = section.page_height, section.page_width
+    w, h = section.page_width, section.page_height
+    section.page_width, section.page_height = max(w, h), min(w, h)
     section.orientation = WD_ORIENT.LANDSCAPE
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Cm(2))
+        setattr(section, side, Cm(margin_cm))
+    if font or font_pt:
+        normal = document.styles["Normal"]
+        if font:
+            normal.font.name = font
+        if font_pt:
+            normal.font.size = Pt(font_pt)
+    return section
+
+
+def _build_document(tables, title: str | None):
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    document = docx.Document()
+    section = landscape(document, margin_cm=2)
     usable = section.page_width - section.left_margin - section.right_margin
 
     caption_style = document.styles["Caption"]
