@@ -44,16 +44,17 @@ def _tables(tables) -> list[Table]:
 
 
 def cell_text(value) -> str:
-    """A cell as people read it: blanks for None/NaN, floats to 3 places without trailing zeros."""
+    """A cell as people read it: blanks for None/NaN/NA, floats to 3 places without trailing zeros."""
     if value is None:
         return ""
-    try:
-        import math
+    if not isinstance(value, (str, bytes, list, tuple, dict, set)):
+        import pandas as pd  # frames are being exported, so pandas is loaded already
 
-        if isinstance(value, float) and math.isnan(value):
-            return ""
-    except TypeError:
-        pass
+        try:
+            if pd.isna(value):  # NaN, pandas.NA and NaT alike ("<NA>" is no cell for a manuscript)
+                return ""
+        except (TypeError, ValueError):
+            pass
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
     return str(value)

@@ -604,7 +604,13 @@ def saturation_section(study: Study) -> Section:
                      "cumulative": rec["cumulative"], "run": rec["run"] or "",
                      "new_info": None if _bad(rec["new_info"]) else float(rec["new_info"]),
                      "saturated": None if _bad(rec["saturated"]) else bool(rec["saturated"])})
-    s.data = {"svg": svg, "rows": rows, "statement": summary.statement, "reached": summary.reached,
+    # One verdict for the card, COREQ and the section: too few transcripts is "not assessable",
+    # which is not the same finding as "not reached".
+    if summary.n < summary.base + summary.run:
+        verdict = "not assessable"
+    else:
+        verdict = f"reached at {summary.label}" if summary.reached else "not reached"
+    s.data = {"svg": svg, "rows": rows, "statement": summary.statement, "reached": summary.reached, "verdict": verdict,
               "label": summary.label, "base": summary.base, "run": summary.run, "threshold": summary.threshold,
               "has_date": "date" in frame.columns}
     s.notes += result.notes[1:]
@@ -678,7 +684,7 @@ def coreq_section(study: Study, sections: dict[str, Section]) -> Section:
     sat = sections.get("saturation")
     if sat is not None and sat.ok:
         add("22 Data saturation", "Code saturation (Guest et al. 2020)",
-            f"reached at {sat.data['label']}" if sat.data["reached"] else "not reached", sat.data["statement"])
+            sat.data["verdict"], sat.data["statement"])
     from . import __version__
 
     add("27 Software", "Software", f"qualkit {__version__}", "this report")
@@ -751,7 +757,7 @@ def _glance(sections: dict[str, Section], study: Study) -> list[dict]:
                               f"{th.data['n_mixed']} mixed"})
     sat = sections["saturation"]
     if sat.ok:
-        cards.append({"label": "Saturation", "value": sat.data["label"] or "not reached",
+        cards.append({"label": "Saturation", "value": sat.data["label"] if sat.data["reached"] else sat.data["verdict"],
                       "hint": f"base {sat.data['base']}, run {sat.data['run']}, ≤ {sat.data['threshold']:.0%} new"})
     return cards
 

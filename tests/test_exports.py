@@ -35,3 +35,10 @@ def test_unknown_format_is_a_clear_error(tmp_path):
     with pytest.raises(ExportError, match="cannot export to .pdf"):
         export_tables(FRAME, tmp_path / "t.pdf")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_values_are_blank_cells_not_na_markers(tmp_path):
+    frame = pd.DataFrame({"run": pd.array([None, 2], dtype="Int64"), "share": [float("nan"), 0.25]})
+    export_tables(frame, tmp_path / "t.md", manifest=False)
+    text = (tmp_path / "t.md").read_text()
+    assert "<NA>" not in text and "nan" not in text and "| 2 | 0.25 |" in text

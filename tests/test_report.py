@@ -269,3 +269,20 @@ def test_notes_show_commands_as_code_and_stay_escaped():
     f = _env().filters["code_spans"]
     assert str(f("run `qualkit reconcile` <now> & `a<b>`")) == \
         "run <code>qualkit reconcile</code> &lt;now&gt; &amp; <code>a&lt;b&gt;</code>"
+
+
+def test_too_few_transcripts_for_saturation_reads_not_assessable_everywhere(tmp_path):
+    """With fewer transcripts than base + run, the card, COREQ and the section agree."""
+    import qualkit
+    from qualkit.report import build_report
+    from qualkit.scaffold import demo
+
+    root = demo(tmp_path / "s")
+    for t in ("fg2_pinehollow.vtt", "fg3_regional.vtt", "int2_ed_physician.docx", "int4_bh_director.srt", "int5_ems_captain.txt"):
+        (root / "transcripts" / t).unlink()
+    for coder in ("ana", "ben"):
+        ws = qualkit.Workspace(root)
+        ws.write_codings(coder, [c for c in ws.codings(coder) if c.transcript in ("fg1_calder", "int1_sheriff", "int3_health_director")])
+    html = build_report(qualkit.Workspace(root), ci=False).read_text(encoding="utf-8")
+    assert "not assessable" in html
+    assert "not reached" not in html
