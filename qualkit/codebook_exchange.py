@@ -203,8 +203,6 @@ def _xlsx_bytes(book: Codebook, rows) -> bytes:
 def _docx_bytes(book: Codebook, rows, source: str | None) -> bytes:
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
     doc = Document()
@@ -229,23 +227,10 @@ def _docx_bytes(book: Codebook, rows, source: str | None) -> bytes:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
 
-    def shade(cell, color: str) -> None:
-        tc_pr = cell._tc.get_or_add_tcPr()
-        shd = OxmlElement("w:shd")
-        shd.set(qn("w:val"), "clear")
-        shd.set(qn("w:color"), "auto")
-        shd.set(qn("w:fill"), color)
-        tc_pr.append(shd)
+    from .export_formats import mark_row, shade_cell as shade
 
     def row_props(row, header: bool) -> None:
-        tr_pr = row._tr.get_or_add_trPr()
-        cant = OxmlElement("w:cantSplit")
-        cant.set(qn("w:val"), "true")
-        tr_pr.append(cant)
-        if header:
-            rep = OxmlElement("w:tblHeader")
-            rep.set(qn("w:val"), "true")
-            tr_pr.append(rep)
+        mark_row(row, header=header)
 
     def para(cell, first: bool = False):
         p = cell.paragraphs[0] if first and not cell.paragraphs[0].text else cell.add_paragraph()

@@ -432,6 +432,13 @@ def _validate_files(paths: list[Path], fws) -> list[Problem]:
     problems: list[Problem] = []
     if fw_error is not None:
         problems.append(Problem(fw_error.path, fw_error.line, ERROR, fw_error.message))
+    books, lines = _read_books(paths, problems)
+    problems += check_codebooks(books, frameworks, lines)
+    return _sorted(problems)
+
+
+def _read_books(paths: list[Path], problems: list[Problem]) -> tuple[list[Codebook], dict[str, _Lines]]:
+    """Read each codebook leniently (problems appended), with the strict reader as a second check."""
     books, lines = [], {}
     for path in paths:
         book, probs, ls = read_codebook_leniently(path)
@@ -441,8 +448,7 @@ def _validate_files(paths: list[Path], fws) -> list[Problem]:
             lines[str(book.path)] = ls
             if not probs:
                 problems += _strict_reload(path)
-    problems += check_codebooks(books, frameworks, lines)
-    return _sorted(problems)
+    return books, lines
 
 
 def _strict_reload(path: Path) -> list[Problem]:
@@ -467,15 +473,7 @@ def _validate_workspace(ws, only: str | None) -> list[Problem]:
         frameworks = builtin_frameworks()
     folder = ws.codebooks_dir
     paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
-    books, lines = [], {}
-    for path in paths:
-        book, probs, ls = read_codebook_leniently(path)
-        problems += probs
-        if book is not None:
-            books.append(book)
-            lines[str(book.path)] = ls
-            if not probs:
-                problems += _strict_reload(path)
+    books, lines = _read_books(paths, problems)
     problems += check_codebooks(books, frameworks, lines)
     if only is not None:
         keep = {str(b.path) for b in books if b.id == only} | {str(p) for p in paths if p.stem == only}

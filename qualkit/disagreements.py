@@ -592,8 +592,6 @@ def _md(text: str) -> str:
 def _meeting_docx(items: DisagreementList, pairs: list[ConfusionPair]) -> bytes:
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
     from docx.shared import Pt, RGBColor
 
     a, b = items.coders
@@ -611,19 +609,10 @@ def _meeting_docx(items: DisagreementList, pairs: list[ConfusionPair]) -> bytes:
     if (lo := left_out_line(items)):
         doc.add_paragraph(lo[0].upper() + lo[1:] + ".")
 
-    def shade(cell, color: str) -> None:
-        tc_pr = cell._tc.get_or_add_tcPr()
-        shd = OxmlElement("w:shd")
-        shd.set(qn("w:val"), "clear")
-        shd.set(qn("w:color"), "auto")
-        shd.set(qn("w:fill"), color)
-        tc_pr.append(shd)
+    from .export_formats import mark_row, shade_cell as shade
 
     def header_row(row) -> None:
-        tr_pr = row._tr.get_or_add_trPr()
-        rep = OxmlElement("w:tblHeader")
-        rep.set(qn("w:val"), "true")
-        tr_pr.append(rep)
+        mark_row(row, header=True, keep_together=False)
 
     def para(cell, first: bool = False):
         return cell.paragraphs[0] if first and not cell.paragraphs[0].text else cell.add_paragraph()

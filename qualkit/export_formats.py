@@ -375,13 +375,27 @@ def _caption_number_field(paragraph, number: int, size_pt: float) -> None:
     run_with(end)
 
 
-def _mark_row(row, header: bool = False) -> None:
-    """Keep ``row`` on one page (a row taller than a page still breaks); repeat a header row."""
+def mark_row(row, header: bool = False, keep_together: bool = True) -> None:
+    """Keep a Word table ``row`` on one page (a row taller than a page still breaks) and/or repeat
+    it at the top of every page (``header``)."""
     from docx.oxml import OxmlElement
 
     tr_pr = row._tr.get_or_add_trPr()
-    for tag in ("w:cantSplit", "w:tblHeader") if header else ("w:cantSplit",):
+    tags = (("w:cantSplit",) if keep_together else ()) + (("w:tblHeader",) if header else ())
+    for tag in tags:
         tr_pr.append(OxmlElement(tag))
+
+
+def shade_cell(cell, color: str) -> None:
+    """Fill a Word table cell with a background colour (hex RGB such as ``DDEBF7``)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), color)
+    cell._tc.get_or_add_tcPr().append(shd)
 
 
 def landscape(document, margin_cm: float = 2.0, font: str | None = None, font_pt: float | None = None):
@@ -450,7 +464,7 @@ def _build_document(tables, title: str | None):
             for column, width in zip(word_table.columns, widths):
                 column.width = width
             header_row = word_table.rows[0]
-            _mark_row(header_row, header=True)
+            mark_row(header_row, header=True)
 
             def fill(cells, values, bold: bool) -> None:
                 for j, (cell, value) in enumerate(zip(cells, values)):
@@ -464,7 +478,7 @@ def _build_document(tables, title: str | None):
             fill(header_row.cells, headers, bold=True)
             for row in rows:
                 word_row = word_table.add_row()
-                _mark_row(word_row)
+                mark_row(word_row)
                 fill(word_row.cells, [_text(v).strip("\n") for v in row], bold=False)
         if table.notes:
             notes = document.add_paragraph()
