@@ -3,7 +3,7 @@
 Not a test. Generates interview transcripts (.txt, interviewer questions and participant
 answers), a 60-code codebook with skewed code frequencies, and three coders' codings that mostly
 agree (shifted boundaries, some missed, swapped and extra codes), then times the library call
-``qualkit.agree.agreement`` on a freshly opened workspace (reading transcripts and codings
+``qualkit.analysis.agree.agreement`` on a freshly opened workspace (reading transcripts and codings
 included) for several settings. Target (issue): the default call (turn units) under 5 s.
 
     python bench/agree_workspace.py [--transcripts 200] [--coders 3] [--codes 60] [--words 5000] [--keep DIR]
@@ -40,9 +40,9 @@ def make_transcript(rng: random.Random, words: int) -> str:
 def make_workspace(root: Path, n_transcripts: int, n_coders: int, n_codes: int, words: int, seed: int = 7) -> list[str]:
     """Write the workspace; returns the coder names."""
     from qualkit import Workspace
-    from qualkit.codebook import Code, Codebook, save_codebook
-    from qualkit.codings import Coding
-    from qualkit.scaffold import init
+    from qualkit.workspace.codebook import Code, Codebook, save_codebook
+    from qualkit.workspace.codings import Coding
+    from qualkit.workspace.scaffold import init
 
     init(root)
     rows = ["transcript,speaker,participant_id,role", ",Interviewer,RT-1,interviewer"]
@@ -83,7 +83,7 @@ def make_workspace(root: Path, n_transcripts: int, n_coders: int, n_codes: int, 
 
 def timed(label: str, root: Path, coders: list[str], **options) -> float:
     from qualkit import Workspace
-    from qualkit.agree import agreement
+    from qualkit.analysis.agree import agreement
 
     ws = Workspace(root)  # fresh: transcripts and codings are read inside the timed call
     t0 = time.perf_counter()
@@ -114,7 +114,7 @@ def main() -> int:
         import pandas  # noqa: F401  (imported once, as in any session using the library)
 
         from qualkit import Workspace
-        from qualkit.unit_codes import build_unit_codes
+        from qualkit.analysis.unit_codes import build_unit_codes
 
         main_secs = timed("agree (turn, default)", root, coders)
         t0 = time.perf_counter()

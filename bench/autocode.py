@@ -2,7 +2,7 @@
 
 Not a test. In one run, over the same turn texts, it reports words/s for
 
-* ``nlp.pipe``: the bare spaCy pipeline autocode uses (qualkit.nlp), every Doc discarded;
+* ``nlp.pipe``: the bare spaCy pipeline autocode uses (qualkit.coding.nlp), every Doc discarded;
 * ``autocode``: the library call end to end (matchers built, every turn matched, fuzzy
   corrections, suggestions written to codings/auto.csv), unit turn and unit sentence;
 * ``regex loop``: what keyword tools do, for each term ``re.finditer(r"\\bTERM\\b", text, re.I)``
@@ -40,7 +40,7 @@ def vocabulary(rng: random.Random, dense: bool = False) -> list[str]:
     5,000), as in real transcripts of such a study; ``dense`` puts them among the 100 most common
     words instead, a worst case in which almost every turn matches several codes.
     """
-    from qualkit.nlp import _dictionary_words
+    from qualkit.coding.nlp import _dictionary_words
 
     words = sorted(w for w in _dictionary_words("en") if w.isalpha() and 2 <= len(w) <= 14)
     rng.shuffle(words)
@@ -71,7 +71,7 @@ def make_corpus(root: Path, words: int, n_terms: int, seed: int = 7, dense: bool
     phrases of ranks 1,500-20,000 (300-6,000 if ``dense``), ten acronyms; the text also gets
     keyword phrases, inflected keywords and misspelled keywords (one edit) at fixed rates.
     """
-    from qualkit.codebook import Code, Codebook, save_codebook
+    from qualkit.workspace.codebook import Code, Codebook, save_codebook
 
     rng = random.Random(seed)
     vocab = vocabulary(rng, dense)
@@ -162,11 +162,11 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="build the workspace here and keep it")
     args = ap.parse_args()
 
-    from qualkit.autocode import autocode
-    from qualkit.model import count_words
-    from qualkit.nlp import pipeline_for
-    from qualkit.scaffold import init
-    from qualkit.workspace import Workspace
+    from qualkit.coding.autocode import autocode
+    from qualkit.transcripts.model import count_words
+    from qualkit.coding.nlp import pipeline_for
+    from qualkit.workspace.scaffold import init
+    from qualkit.workspace.store import Workspace
 
     tmp = None
     if args.keep:

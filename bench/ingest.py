@@ -97,7 +97,7 @@ t0 = time.perf_counter()
 words = 0
 if mode == "baseline":
     import re, zipfile
-    from qualkit.textio import decode_bytes, normalize_text
+    from qualkit.io.textdecode import decode_bytes, normalize_text
     for f in files:
         if f.suffix == ".docx":  # the bare minimum: unzip the body XML and drop the tags
             with zipfile.ZipFile(f) as z:

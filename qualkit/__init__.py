@@ -9,9 +9,9 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "read_transcript": ("qualkit.transcripts", "read_transcript"),
-    "Transcript": ("qualkit.model", "Transcript"),
-    "Turn": ("qualkit.model", "Turn"),
-    "Workspace": ("qualkit.workspace", "Workspace"),
+    "Transcript": ("qualkit.transcripts.model", "Transcript"),
+    "Turn": ("qualkit.transcripts.model", "Turn"),
+    "Workspace": ("qualkit.api", "Workspace"),
     "QualkitError": ("qualkit.errors", "QualkitError"),
     "TranscriptError": ("qualkit.errors", "TranscriptError"),
     "WorkspaceError": ("qualkit.errors", "WorkspaceError"),

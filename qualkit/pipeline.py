@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import QualkitError
-from .fileio import atomic_open
-from .manifest import build_manifest, write_manifest
-from .workspace import Workspace
+from qualkit.errors import QualkitError
+from qualkit.io.atomic import atomic_open
+from qualkit.io.manifest import build_manifest, write_manifest
+from qualkit.workspace.store import Workspace
 
 EXPORTS_DIR = "exports"
 
@@ -95,7 +95,7 @@ def _ingest(run: _Run) -> bool:
 
 
 def _codebooks(run: _Run) -> bool:
-    from .codebook_validate import errors_only, validate
+    from qualkit.coding.codebook_validate import errors_only, validate
 
     books = run.ws.codebooks()
     if not books:
@@ -117,7 +117,7 @@ def _autocode(run: _Run) -> bool:
     if not isinstance(settings, dict) or not settings.get("enabled"):
         run.skipped("autocode", "not enabled (set `autocode: {enabled: true}` in qualkit.yaml for suggestions)")
         return True
-    from .autocode import autocode
+    from qualkit.coding.autocode import autocode
 
     result = autocode(run.ws, settings.get("codebook"), settings.get("unit", "turn"))
     run.done("autocode", f"{len(result.codings)} suggestions from codebook {result.codebook} in codings/{result.coder}.csv, "
@@ -130,7 +130,7 @@ def _coders(run: _Run) -> list[str]:
 
 
 def _agreement(run: _Run) -> bool:
-    from .agree import agreement, export_report
+    from qualkit.analysis.agree import agreement, export_report
 
     configured = run.ws.config.coders
     coders = _coders(run)
@@ -157,7 +157,7 @@ def _agreement(run: _Run) -> bool:
 
 
 def _consensus(run: _Run) -> bool:
-    from .reconcile import reconcile
+    from qualkit.analysis.reconcile import reconcile
 
     coders = _coders(run)
     if len(coders) != 2:
@@ -178,7 +178,7 @@ def _consensus(run: _Run) -> bool:
 
 
 def _matrices(run: _Run) -> bool:
-    from .study_exports import export_study
+    from qualkit.render.study_exports import export_study
 
     result = export_study(run.ws, run.out)
     if not result.made:
@@ -194,7 +194,7 @@ def _matrices(run: _Run) -> bool:
 
 
 def _report(run: _Run) -> bool:
-    from .report import build_report
+    from qualkit.render.report import build_report
 
     path = build_report(run.ws, run.out / "report.html")
     run.done("report", "the whole study on one page: open exports/report.html in a browser", [path])

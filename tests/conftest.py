@@ -26,7 +26,7 @@ def real_file():
 @pytest.fixture
 def sample_workspace(tmp_path):
     """A fresh copy of the bundled sample study, as `qualkit demo` makes it."""
-    from qualkit.scaffold import demo
+    from qualkit.workspace.scaffold import demo
 
     return demo(tmp_path / "study")
 

@@ -17,21 +17,11 @@ from hypothesis import strategies as st
 
 import qualkit
 import qualkit.cli
-from qualkit.agree import _Cells, _Units, _set_alpha, agreement, match_spans, set_distances
-from qualkit.agreement import (
-    bootstrap_ci,
-    cohen_kappa,
-    fleiss_kappa,
-    gwet_ac1,
-    jaccard_distance,
-    krippendorff_alpha,
-    masi_distance,
-    percent_agreement,
-    set_alpha,
-)
-from qualkit.codebook import Code, Codebook, save_codebook
-from qualkit.codings import Coding
-from qualkit.scaffold import init
+from qualkit.analysis.agree import _Cells, _Units, _set_alpha, agreement, match_spans, set_distances
+from qualkit.agreement import bootstrap_ci, cohen_kappa, fleiss_kappa, gwet_ac1, jaccard_distance, krippendorff_alpha, masi_distance, percent_agreement, set_alpha
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding
+from qualkit.workspace.scaffold import init
 
 CODES = [("fax", "Referrals by fax"), ("trust", "Trust"), ("law", "Lawyers"), ("q", "Interview question")]
 # units (answers) each coder applied each code to; 1-10 are int1's answers, 11-20 int2's

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 
 import qualkit.cli
 from qualkit.cli import cli
-from qualkit.codebook import Code, Codebook, save_codebook
-from qualkit.codings import Coding, read_codings, write_codings
-from qualkit.scaffold import init
-from qualkit.workspace import Workspace
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding, read_codings, write_codings
+from qualkit.workspace.scaffold import init
+from qualkit.api import Workspace
 
 INT1 = """\
 Interviewer: Do you fax the referral forms to the team?
@@ -171,7 +171,7 @@ def test_refuses_to_write_into_a_person_s_codings(tmp_path):
 
 
 def test_library_call_returns_codings_and_counts_without_writing(tmp_path):
-    from qualkit.autocode import autocode
+    from qualkit.coding.autocode import autocode
 
     root = make_ws(tmp_path)
     result = autocode(Workspace(root), unit="turn", write=False)
@@ -221,7 +221,7 @@ def test_a_codebook_without_keywords_is_a_clear_error(tmp_path):
 def test_configured_pipeline_missing_falls_back_to_blank_and_a_saved_pipeline_is_used(tmp_path):
     import spacy
 
-    from qualkit.autocode import autocode
+    from qualkit.coding.autocode import autocode
 
     root = make_ws(tmp_path)
     cfg = root / "qualkit.yaml"
@@ -257,8 +257,8 @@ def test_help_loads_neither_spacy_nor_pandas():
 
 
 def test_sentence_suggestions_are_the_sentence_units_agreement_counts(tmp_path):
-    from qualkit.autocode import autocode
-    from qualkit.units import sentence_units
+    from qualkit.coding.autocode import autocode
+    from qualkit.coding.units import sentence_units
 
     text = INT1.replace("We faxed them for years. Now", "We faxed them, e.g. to Dr. Cole, for years.\nNow")
     root = make_ws(tmp_path, text=text)

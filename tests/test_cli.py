@@ -8,7 +8,7 @@ import sys
 from click.testing import CliRunner
 
 from qualkit.cli import cli
-from qualkit.scaffold import init
+from qualkit.workspace.scaffold import init
 
 INTERVIEW = "Interviewer: How do referrals arrive?\nMaria: By fax, days late.\nInterviewer: Always?\nMaria: Mostly.\n"
 
@@ -155,7 +155,7 @@ def test_an_internal_bug_is_one_line_not_a_traceback(tmp_path, monkeypatch, caps
     import pytest
 
     from qualkit.cli import main
-    from qualkit.workspace import Workspace
+    from qualkit.api import Workspace
 
     root = small_ws(tmp_path)
 

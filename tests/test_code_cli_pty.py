@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from qualkit.codebook import Code, Codebook, save_codebook
-from qualkit.codings import Coding, read_codings, write_codings
-from qualkit.scaffold import init
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding, read_codings, write_codings
+from qualkit.workspace.scaffold import init
 
 pty = pytest.importorskip("pty")
 termios = pytest.importorskip("termios")

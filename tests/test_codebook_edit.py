@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import qualkit.cli
 from qualkit.cli import cli
-from qualkit.scaffold import init
+from qualkit.workspace.scaffold import init
 
 HEADER = "transcript,start,end,code,text,memo,coded_at\n"
 
@@ -61,7 +61,7 @@ def small_book(root):
 # -- new ------------------------------------------------------------------------------------
 
 def test_new_from_heif_gives_one_deductive_code_per_framework_item_with_the_hierarchy(ws):
-    from qualkit.frameworks import get_framework
+    from qualkit.frameworks.catalog import get_framework
 
     r = qk(ws, "new", "HEIF deductive", "--from-framework", "heif", "--by", "lead")
     assert r.exit_code == 0, r.output
@@ -103,9 +103,9 @@ def test_new_from_an_unknown_framework_names_the_close_match(ws):
 
 
 def test_a_second_framework_codebook_gets_prefixed_ids_so_ids_stay_unique(ws):
-    from qualkit.codebook_edit import new_codebook
-    from qualkit.codebook_validate import validate
-    from qualkit.workspace import Workspace
+    from qualkit.coding.codebook_edit import new_codebook
+    from qualkit.coding.codebook_validate import validate
+    from qualkit.api import Workspace
 
     w = Workspace(ws)
     new_codebook(w, "HEIF", from_framework="heif")
@@ -297,8 +297,8 @@ def test_retire_keeps_the_codings_and_validate_then_warns(ws):
 # -- library --------------------------------------------------------------------------------
 
 def test_library_calls_return_a_result_with_a_message_and_the_files_written(ws):
-    from qualkit.codebook_edit import add_code, merge_codes, new_codebook, rename_code
-    from qualkit.workspace import Workspace
+    from qualkit.coding.codebook_edit import add_code, merge_codes, new_codebook, rename_code
+    from qualkit.api import Workspace
 
     w = Workspace(ws)
     new_codebook(w, "PORT", id="port", by="ana")
@@ -326,7 +326,7 @@ def test_merge_across_codebooks_moves_children_to_the_sources_parent(ws):
 
 
 def test_a_failure_halfway_puts_back_the_files_already_written(ws, monkeypatch):
-    import qualkit.codebook_edit as edit
+    import qualkit.coding.codebook_edit as edit
 
     small_book(ws)
     (ws / "codings" / "ana.csv").write_text(HEADER + "int1,0,10,fax,a,,\n", encoding="utf-8")

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 import qualkit.cli
 from qualkit.cli import cli
-from qualkit.codebook import Code, Codebook, CodebookError, load_codebook
-from qualkit.codebook_exchange import diff_codebooks, export_codebook, import_codebook
-from qualkit.scaffold import init
+from qualkit.workspace.codebook import Code, Codebook, CodebookError, load_codebook
+from qualkit.coding.codebook_exchange import diff_codebooks, export_codebook, import_codebook
+from qualkit.workspace.scaffold import init
 
 
 @pytest.fixture

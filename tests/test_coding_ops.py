@@ -8,12 +8,12 @@ from click.testing import CliRunner
 
 import qualkit.cli
 from qualkit.cli import cli
-from qualkit.codebook import Code, Codebook, save_codebook
-from qualkit.coding_ops import add_coding, query_codings, remove_coding
-from qualkit.codings import CodingError, read_codings
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.coding.coding_ops import add_coding, query_codings, remove_coding
+from qualkit.workspace.codings import CodingError, read_codings
 from qualkit.errors import WorkspaceError
-from qualkit.scaffold import init
-from qualkit.workspace import Workspace
+from qualkit.workspace.scaffold import init
+from qualkit.api import Workspace
 
 TEXT = ("Interviewer: How do referrals arrive?\n"
         "Maria: By fax, usually days late.\n"

@@ -7,12 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.codebook import Code, Codebook, load_codebook, save_codebook
-from qualkit.coding_session import CodingSession, SessionError, journal_path, locate
-from qualkit.codings import Coding, read_codings, write_codings
-from qualkit.scaffold import init
-from qualkit.units import split_sentences, split_units
-from qualkit.workspace import Workspace
+from qualkit.workspace.codebook import Code, Codebook, load_codebook, save_codebook
+from qualkit.coding.session import CodingSession, SessionError, journal_path, locate
+from qualkit.workspace.codings import Coding, read_codings, write_codings
+from qualkit.workspace.scaffold import init
+from qualkit.coding.units import split_sentences, split_units
+from qualkit.api import Workspace
 
 INTERVIEW = (
     "Interviewer: How do referrals get to the team?\n"

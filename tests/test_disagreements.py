@@ -7,15 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.codebook import Code, Codebook, save_codebook
-from qualkit.codings import Coding
-from qualkit.disagreements import (
-    AdjudicationError, Decision, DecisionSyntaxError, confusion_pairs, disagreements, parse_decision,
-    read_adjudication, write_disagreements,
-)
-from qualkit.scaffold import init
-from qualkit.unit_codes import AgreementInputError
-from qualkit.workspace import Workspace
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding
+from qualkit.analysis.disagreements import AdjudicationError, Decision, DecisionSyntaxError, confusion_pairs, disagreements, parse_decision, read_adjudication, write_disagreements
+from qualkit.workspace.scaffold import init
+from qualkit.analysis.unit_codes import AgreementInputError
+from qualkit.api import Workspace
 
 INT1 = ("Interviewer: How do referrals get to the team?\n"
         "Maria: By fax, usually days late. There is no bus out there. People feel judged.\n"
@@ -245,7 +242,7 @@ def test_a_filled_adjudication_file_is_never_overwritten_silently(tmp_path):
     from click.testing import CliRunner
 
     from qualkit.cli import cli
-    from qualkit.scaffold import demo
+    from qualkit.workspace.scaffold import demo
 
     root = demo(tmp_path / "s")
     runner = CliRunner()

@@ -14,9 +14,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from qualkit import fileio
-from qualkit.export_formats import latex_escape, sheet_names
-from qualkit.exports import Table, export_tables
+from qualkit.io import atomic as fileio
+from qualkit.render.formats import latex_escape, sheet_names
+from qualkit.render.tables import Table, export_tables
 
 QUOTES = "“We fax it to the district office” (FG1-P3)\n“Days late, every time” (KP-1)"
 THEMES = pd.DataFrame({

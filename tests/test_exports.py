@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from qualkit.exports import ExportError, Table, export_tables
+from qualkit.render.tables import ExportError, Table, export_tables
 
 FRAME = pd.DataFrame({"Theme": ["Data sharing", "Rural access"], "Quotes": ["“We fax it” (FG1-P3)\n“Days late” (KP-1)", "No bus | ever"], "n": [12, 0.5]})
 

@@ -9,12 +9,12 @@ from click.testing import CliRunner
 
 import qualkit.cli
 from qualkit.cli import cli
-from qualkit.codebook import Code, Codebook, load_codebook, save_codebook
-from qualkit.codings import read_codings
-from qualkit.imports import CodeMatcher
-from qualkit.imports.word_comments import parse_comment_text
-from qualkit.scaffold import init
-from qualkit.workspace import Workspace
+from qualkit.workspace.codebook import Code, Codebook, load_codebook, save_codebook
+from qualkit.workspace.codings import read_codings
+from qualkit.coding.imports import CodeMatcher
+from qualkit.coding.imports.word_comments import parse_comment_text
+from qualkit.workspace.scaffold import init
+from qualkit.api import Workspace
 
 CODES = [Code("data_sharing", "Inter-partner data sharing"), Code("delays", "Referral delays"),
          Code("stigma", "Stigma"), Code("peer_support", "Peer support")]

@@ -29,10 +29,10 @@ from click.testing import CliRunner
 
 import qualkit
 import qualkit.cli
-from qualkit.codebook import Code, Codebook, save_codebook
-from qualkit.codings import Coding
-from qualkit.matrices import MatrixError, MatrixWarning, build_matrix, c_coefficient, matrix, saturation_table
-from qualkit.scaffold import demo, init
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding
+from qualkit.analysis.matrices import MatrixError, MatrixWarning, build_matrix, c_coefficient, matrix, saturation_table
+from qualkit.workspace.scaffold import demo, init
 
 CONFIG = """project: Small study
 coders: [ana, ben]
@@ -476,10 +476,10 @@ def test_the_sample_study_codes_and_saturation(tmp_path):
 def test_a_consensus_keeps_the_single_coded_transcripts_in_the_analysis(tmp_path):
     """Reconciling the double-coded transcripts must not drop the ones only one coder coded."""
     import qualkit
-    from qualkit.matrices import resolve_codings
-    from qualkit.reconcile import reconcile
-    from qualkit.scaffold import demo
-    from qualkit.summaries import load_codings
+    from qualkit.analysis.matrices import resolve_codings
+    from qualkit.analysis.reconcile import reconcile
+    from qualkit.workspace.scaffold import demo
+    from qualkit.analysis.summaries import load_codings
 
     ws = qualkit.Workspace(demo(tmp_path / "s"))
     reconcile(ws, ["ana", "ben"])  # nothing decided yet: only agreed codings in the consensus

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualkit.quotes import ELLIPSIS, Excerpt, attribution, format_quote, select_quotes, trim_quote
+from qualkit.analysis.quotes import ELLIPSIS, Excerpt, attribution, format_quote, select_quotes, trim_quote
 
 LONG = ("We get the fax, and then somebody has to type it into the spreadsheet. Which is a spreadsheet on a shared "
         "drive, it's not a database. EMS sends theirs by encrypted email, when they remember, and the police reports "

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.rapid import MIXED, RapidError, rapid_matrix
-from qualkit.summaries import SummaryError, write_templates
+from qualkit.analysis.rapid import MIXED, RapidError, rapid_matrix
+from qualkit.analysis.summaries import SummaryError, write_templates
 from test_summaries import fill_md, make_ws
 
 DOMAINS = ["Referrals and data", "Barriers", "What helps", "Anything else"]

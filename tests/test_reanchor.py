@@ -8,11 +8,11 @@ from click.testing import CliRunner
 
 import qualkit.cli
 from qualkit.cli import cli
-from qualkit.codebook import Code, Codebook, save_codebook
-from qualkit.codings import Coding, read_codings
-from qualkit.reanchor import QuoteFinder, reanchor_codings, reanchor_coder
-from qualkit.scaffold import init
-from qualkit.workspace import Workspace
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding, read_codings
+from qualkit.coding.reanchor import QuoteFinder, reanchor_codings, reanchor_coder
+from qualkit.workspace.scaffold import init
+from qualkit.api import Workspace
 
 ORIGINAL = (
     "Interviewer: How do referrals arrive?\n"

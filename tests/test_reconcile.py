@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-import qualkit.reconcile as rec
-from qualkit.codebook import Code, Codebook, save_codebook
-from qualkit.codings import Coding, read_codings
-from qualkit.disagreements import AdjudicationError, disagreements, write_disagreements
-from qualkit.reconcile import ReconcileError, ReconcileSession, reconcile
-from qualkit.scaffold import init
-from qualkit.unit_codes import AgreementInputError, build_unit_codes
-from qualkit.workspace import Workspace
+import qualkit.analysis.reconcile as rec
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding, read_codings
+from qualkit.analysis.disagreements import AdjudicationError, disagreements, write_disagreements
+from qualkit.analysis.reconcile import ReconcileError, ReconcileSession, reconcile
+from qualkit.workspace.scaffold import init
+from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
+from qualkit.api import Workspace
 
 INT1 = ("Interviewer: How do referrals get to the team?\n"
         "Maria: By fax, usually days late. There is no bus out there. People feel judged.\n"

@@ -11,12 +11,12 @@ import qualkit.cli
 from qualkit.cli import cli
 from qualkit.cli import import_cmds
 from qualkit.cli.refiqda_cmds import import_qdpx as import_qdpx_cmd
-from qualkit.codebook import Code, Codebook, save_codebook
-from qualkit.codings import Coding, write_codings
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding, write_codings
 from qualkit.refiqda.qdpx_export import export_qdpx
 from qualkit.refiqda.qdpx_import import import_qdpx
-from qualkit.scaffold import demo, init
-from qualkit.workspace import Workspace
+from qualkit.workspace.scaffold import demo, init
+from qualkit.api import Workspace
 
 REFI = Path(__file__).resolve().parents[2] / "shared" / "reference" / "refi-qda"
 
@@ -231,10 +231,10 @@ def test_import_fills_empty_coder_files_and_reuses_identical_transcripts_codeboo
 def test_suggestions_and_consensus_are_not_exported_or_listed_as_coders(tmp_path):
     """A round trip keeps 'agree' and 'run' working: coders: lists people, not auto or consensus."""
     import qualkit
-    from qualkit.codings import Coding
+    from qualkit.workspace.codings import Coding
     from qualkit.refiqda.qdpx_export import export_qdpx
     from qualkit.refiqda.qdpx_import import import_qdpx
-    from qualkit.scaffold import demo
+    from qualkit.workspace.scaffold import demo
 
     ws = qualkit.Workspace(demo(tmp_path / "s"))
     t = ws.transcript("int1_sheriff")

@@ -170,8 +170,8 @@ def browser() -> str:
 
 
 def test_sample_report_loads_cleanly_in_chromium(browser, tmp_path):
-    from qualkit.report import build_report
-    from qualkit.scaffold import demo
+    from qualkit.render.report import build_report
+    from qualkit.workspace.scaffold import demo
 
     ws = demo(tmp_path / "s")
     report = build_report(ws)

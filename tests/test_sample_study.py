@@ -62,7 +62,7 @@ def test_run_on_the_sample_study(sample_workspace):
 
 def test_the_wheel_ships_everything_demo_copies():
     tomllib = pytest.importorskip("tomllib") if sys.version_info >= (3, 11) else pytest.skip("tomllib needs Python 3.11")
-    from qualkit.scaffold import SAMPLE_ITEMS
+    from qualkit.workspace.scaffold import SAMPLE_ITEMS
 
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     shipped = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
@@ -73,7 +73,7 @@ def test_the_wheel_ships_everything_demo_copies():
 
 def test_demo_refuses_to_overwrite(tmp_path):
     from qualkit.errors import WorkspaceError
-    from qualkit.scaffold import demo
+    from qualkit.workspace.scaffold import demo
 
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.docx").write_bytes(b"precious")

@@ -8,9 +8,9 @@ from click.testing import CliRunner
 
 import qualkit.cli
 from qualkit.cli import cli
-from qualkit.scaffold import init
-from qualkit.search import search
-from qualkit.workspace import Workspace
+from qualkit.workspace.scaffold import init
+from qualkit.coding.search import search
+from qualkit.api import Workspace
 
 INT1 = """\
 Interviewer: Do you fax the referral forms?

@@ -4,7 +4,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from qualkit.cli import cli
-from qualkit.scaffold import init
+from qualkit.workspace.scaffold import init
 
 
 def test_export_all_on_the_sample_writes_the_manuscript_tables_with_manifests(sample_workspace):

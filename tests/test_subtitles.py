@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qualkit.errors import TranscriptError
-from qualkit.model import Transcript
+from qualkit.transcripts.model import Transcript
 from qualkit.transcripts import read_transcript
 from qualkit.transcripts.subtitles import read_srt, read_vtt
 

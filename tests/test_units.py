@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import qualkit
-from qualkit.units import coded_units, split_units
+from qualkit.coding.units import coded_units, split_units
 
 TEXT = ("Interviewer: How do referrals arrive?\nMaria: By fax. Days late.\n\nSometimes never.\n"
         "Sam: Same here.\nInterviewer: Why?\nMaria: Lawyers.\n")

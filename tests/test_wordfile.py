@@ -10,7 +10,7 @@ import docx
 import pytest
 
 from qualkit.errors import TranscriptError
-from qualkit.model import Transcript
+from qualkit.transcripts.model import Transcript
 from qualkit.transcripts import read_transcript
 from qualkit.transcripts import wordfile
 from qualkit.transcripts.speakers import segment

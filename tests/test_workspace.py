@@ -5,7 +5,7 @@ import pytest
 
 import qualkit
 from qualkit.errors import WorkspaceError
-from qualkit.scaffold import init
+from qualkit.workspace.scaffold import init
 
 
 def make_ws(tmp_path, participants="transcript,speaker,participant_id,role,site\n", config_extra=""):
@@ -184,7 +184,7 @@ def test_written_files_follow_the_umask_and_keep_an_existing_mode(tmp_path):
     import os
     import stat
 
-    from qualkit.fileio import atomic_write_text
+    from qualkit.io.atomic import atomic_write_text
 
     old = os.umask(0o022)
     try:
@@ -198,7 +198,7 @@ def test_written_files_follow_the_umask_and_keep_an_existing_mode(tmp_path):
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path):
-    from qualkit.fileio import atomic_open
+    from qualkit.io.atomic import atomic_open
 
     target = tmp_path / "codings.csv"
     target.write_text("precious\n")

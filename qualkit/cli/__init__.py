@@ -70,8 +70,8 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
-        from ..errors import QualkitError
-        from .output import describe_error
+        from qualkit.errors import QualkitError
+        from qualkit.cli.output import describe_error
 
         try:
             return super().invoke(ctx)

@@ -1,4 +1,4 @@
 """`python -m qualkit.cli` runs the qualkit command."""
-from . import main
+from qualkit.cli import main
 
 main()

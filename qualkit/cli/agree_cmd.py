@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from .context import open_workspace
-from .output import echo_json, echo_table
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import echo_json, echo_table
 
 
 @click.command()
@@ -40,7 +40,7 @@ def agree(ctx: click.Context, coders: str | None, unit: str | None, overlap: flo
     row stacks all codes; set-valued alpha (MASI, Jaccard) compares each unit's set of codes.
     Exports (--csv, --md, --html) get a FILE.manifest.json beside them.
     """
-    from ..agree import agreement, export_report
+    from qualkit.analysis.agree import agreement, export_report
 
     ws = open_workspace(ctx)
     coder_list = [c.strip() for c in coders.split(",") if c.strip()] if coders else None

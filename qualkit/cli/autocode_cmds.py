@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from .context import open_workspace
-from .output import echo_json, echo_table, progress_bar
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import echo_json, echo_table, progress_bar
 
 MAX_CORRECTIONS_SHOWN = 15
 
@@ -44,8 +44,8 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
     Suggestions go to codings/auto.csv (or --coder NAME-auto) for review; running again
     replaces that file and keeps the previous one in .qualkit/backups/.
     """
-    from ..autocode import autocode as run_autocode, check_coder
-    from ..errors import QualkitError
+    from qualkit.coding.autocode import autocode as run_autocode, check_coder
+    from qualkit.errors import QualkitError
 
     try:
         check_coder(coder)
@@ -108,7 +108,7 @@ def search(ctx: click.Context, term: str, fuzzy: bool, lemma: bool, threshold: f
     stands for any letters (fax*). One line per hit: transcript, turn number, speaker, and the
     text around the hit, aligned on it.
     """
-    from ..search import search as run_search
+    from qualkit.coding.search import search as run_search
 
     ws = open_workspace(ctx)
     hits = run_search(ws, term, fuzzy, lemma=lemma, transcripts=list(transcript_ids) or None, context=context,

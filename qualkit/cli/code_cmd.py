@@ -1,6 +1,6 @@
 """`qualkit code TRANSCRIPT --coder NAME`: interactive coding in the terminal.
 
-A thin loop around :class:`qualkit.coding_session.CodingSession`: it shows the current unit (or
+A thin loop around :class:`qualkit.coding.session.CodingSession`: it shows the current unit (or
 auto-coding suggestion), reads one command per line and prints what the session replies. Line
 editing, history and Tab-completion of code ids come from readline when the input is a terminal;
 with piped input, commands are read line by line and echoed, so a session can be scripted.
@@ -12,10 +12,10 @@ import textwrap
 
 import click
 
-from .context import open_workspace
-from .terminal import HL_OFF as _HL_OFF
-from .terminal import HL_ON as _HL_ON
-from .terminal import LineTerminal
+from qualkit.cli.context import open_workspace
+from qualkit.cli.terminal import HL_OFF as _HL_OFF
+from qualkit.cli.terminal import HL_ON as _HL_ON
+from qualkit.cli.terminal import LineTerminal
 
 
 
@@ -24,7 +24,7 @@ from .terminal import LineTerminal
 @click.option("--coder", required=True, help="Your coder name: codings go to codings/<coder>.csv.")
 @click.option("--codebook", "codebook_id", metavar="ID", help="Codebook to code with (default: qualkit.yaml's, or the only one).")
 @click.option("--unit", "unit_kind", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True,
-              help="Step through turns or sentences (a simple rule-based splitter; see qualkit.units).")
+              help="Step through turns or sentences (a simple rule-based splitter; see qualkit.coding.units).")
 @click.option("--review", type=click.Choice(["auto"]),
               help="Walk through suggestions in codings/auto.csv (from `qualkit autocode`): accept, reject or edit each.")
 @click.pass_context
@@ -39,7 +39,7 @@ def code(ctx: click.Context, transcript_id: str, coder: str, codebook_id: str | 
     .qualkit/sessions/<coder>__<transcript>.jsonl and in codings/<coder>.csv; after a crash the
     next run recovers everything and resumes at the same unit.
     """
-    from ..coding_session import CodingSession
+    from qualkit.coding.session import CodingSession
 
     ws = open_workspace(ctx)
     session = CodingSession(ws, transcript_id, coder, codebook=codebook_id, unit=unit_kind, review=review)

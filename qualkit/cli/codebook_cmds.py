@@ -1,6 +1,6 @@
 """`qualkit codebook ...`: create, edit, show, check, compare, export and import codebooks.
 
-A thin layer over qualkit.codebook_edit, qualkit.codebook_validate and qualkit.codebook_exchange.
+A thin layer over qualkit.coding.codebook_edit, qualkit.coding.codebook_validate and qualkit.coding.codebook_exchange.
 """
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from .context import open_workspace
-from .output import echo_json
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import echo_json
 
 _BY = click.option("--by", metavar="NAME", help="Who makes the change, for the change log (default: your OS user name).")
 _CODEBOOK = click.option("-c", "--codebook", "codebook", metavar="ID",
@@ -73,7 +73,7 @@ def codebook() -> None:
 @click.pass_context
 def new(ctx, name, from_framework, book_id, description, by) -> None:
     """Create codebooks/ID.yaml named NAME: empty (inductive) or from a framework. Never overwrites."""
-    from ..codebook_edit import new_codebook
+    from qualkit.coding.codebook_edit import new_codebook
 
     ws = open_workspace(ctx)
     _report(new_codebook(ws, name, from_framework=from_framework, id=book_id, description=description, by=by))
@@ -91,7 +91,7 @@ def new(ctx, name, from_framework, book_id, description, by) -> None:
 def add(ctx, name, code_id, codebook, parent, brief, definition, include, exclude, examples, keywords, framework,
         color, origin, by) -> None:
     """Add a code named NAME."""
-    from ..codebook_edit import add_code
+    from qualkit.coding.codebook_edit import add_code
 
     ws = open_workspace(ctx)
     _report(add_code(ws, name, id=code_id, codebook=codebook, parent=parent, brief=brief or "",
@@ -114,7 +114,7 @@ def add(ctx, name, code_id, codebook, parent, brief, definition, include, exclud
 def edit(ctx, code, codebook, name, brief, definition, include, exclude, examples, keywords, framework, color,
          origin, status, clear, by) -> None:
     """Change fields of CODE (id or name). Text fields are replaced, --example/--keyword/--framework added."""
-    from ..codebook_edit import edit_code
+    from qualkit.coding.codebook_edit import edit_code
 
     ws = open_workspace(ctx)
     _report(edit_code(ws, code, codebook=codebook, clear=clear, by=by, name=name, brief=brief, definition=definition,
@@ -133,7 +133,7 @@ def edit(ctx, code, codebook, name, brief, definition, include, exclude, example
 @click.pass_context
 def rename(ctx, code, new_id, name, codebook, by) -> None:
     """Give CODE the id NEW_ID (and/or a new --name); codings using it are rewritten."""
-    from ..codebook_edit import rename_code
+    from qualkit.coding.codebook_edit import rename_code
 
     ws = open_workspace(ctx)
     _report(rename_code(ws, code, new_id, name=name, codebook=codebook, by=by))
@@ -146,7 +146,7 @@ def rename(ctx, code, new_id, name, codebook, by) -> None:
 @click.pass_context
 def merge(ctx, codes, codebook, by) -> None:
     """Merge code A into code B: A's codings become B's (duplicates on the same span dropped), A is retired."""
-    from ..codebook_edit import merge_codes
+    from qualkit.coding.codebook_edit import merge_codes
 
     parts = list(codes)
     if len(parts) == 3 and parts[1].casefold() == "into":
@@ -166,7 +166,7 @@ def merge(ctx, codes, codebook, by) -> None:
 @click.pass_context
 def move(ctx, code, parent, top, codebook, by) -> None:
     """Move CODE under --parent (or to the --top level)."""
-    from ..codebook_edit import move_code
+    from qualkit.coding.codebook_edit import move_code
 
     if bool(parent) == bool(top):
         raise click.UsageError("give either --parent CODE or --top")
@@ -181,7 +181,7 @@ def move(ctx, code, parent, top, codebook, by) -> None:
 @click.pass_context
 def retire(ctx, code, codebook, by) -> None:
     """Mark CODE retired: kept in the codebook with its codings; using it again is a warning."""
-    from ..codebook_edit import retire_code
+    from qualkit.coding.codebook_edit import retire_code
 
     ws = open_workspace(ctx)
     _report(retire_code(ws, code, codebook=codebook, by=by))
@@ -206,8 +206,8 @@ def show(ctx, codebook_id, as_json) -> None:
 
     Without ID: the default codebook (qualkit.yaml's 'codebook'), else every codebook.
     """
-    from ..codebook_edit import coding_counts
-    from ..codebook_exchange import code_path, tree_order
+    from qualkit.coding.codebook_edit import coding_counts
+    from qualkit.coding.codebook_exchange import code_path, tree_order
 
     ws = open_workspace(ctx)
     if codebook_id or ws.config.raw.get("codebook"):
@@ -253,8 +253,8 @@ def validate_cmd(ctx, target, as_json) -> None:
     codebook defines. Warnings: retired codes still in use. Exit 1 if there is any error.
     With ID, only that codebook (and the codings); with PATH, that file on its own.
     """
-    from ..codebook_validate import summary, validate
-    from ..errors import WorkspaceError
+    from qualkit.coding.codebook_validate import summary, validate
+    from qualkit.errors import WorkspaceError
 
     problems = None
     if target and (Path(target).suffix.lower() in (".yaml", ".yml") or Path(target).is_file()):
@@ -285,7 +285,7 @@ def validate_cmd(ctx, target, as_json) -> None:
 
 def _book_id_of(path: Path) -> str:
     """The id a codebook file declares (its file name when it cannot be read)."""
-    from ..codebook_validate import read_codebook_leniently
+    from qualkit.coding.codebook_validate import read_codebook_leniently
 
     book, _, _ = read_codebook_leniently(path)
     return book.id if book is not None and book.id else path.stem
@@ -294,7 +294,7 @@ def _book_id_of(path: Path) -> str:
 # -- diff ---------------------------------------------------------------------------------
 
 def _load_either(ctx, key: str):
-    from ..codebook import load_codebook
+    from qualkit.workspace.codebook import load_codebook
 
     path = Path(key)
     if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
@@ -309,7 +309,7 @@ def _load_either(ctx, key: str):
 @click.pass_context
 def diff(ctx, a, b, as_json) -> None:
     """Compare codebooks A and B (ids or YAML paths): codes added, removed, renamed? and changed fields."""
-    from ..codebook_exchange import diff_codebooks
+    from qualkit.coding.codebook_exchange import diff_codebooks
 
     book_a, book_b = _load_either(ctx, a), _load_either(ctx, b)
     result = diff_codebooks(book_a, book_b)
@@ -335,7 +335,7 @@ def diff(ctx, a, b, as_json) -> None:
 @click.pass_context
 def export(ctx, file, codebook, retired) -> None:
     """Write the codebook to FILE: .csv/.xlsx (one row per code, re-importable), .docx (manuscript appendix) or .md."""
-    from ..codebook_exchange import export_codebook
+    from qualkit.coding.codebook_exchange import export_codebook
 
     ws = open_workspace(ctx)
     book = ws.codebook(codebook)
@@ -353,15 +353,15 @@ def export(ctx, file, codebook, retired) -> None:
 @click.pass_context
 def import_(ctx, file, book_id, name, replace, by) -> None:
     """Read a CSV/XLSX codebook (a 'code' column with paths like 'Parent > Child') into codebooks/ID.yaml."""
-    from ..codebook_edit import add_codebook, slugify
-    from ..codebook_exchange import import_codebook
+    from qualkit.coding.codebook_edit import add_codebook, slugify
+    from qualkit.coding.codebook_exchange import import_codebook
 
     ws = open_workspace(ctx)
     books = ws.codebooks()
     wanted = book_id or slugify(Path(file).stem)
     existing = next((b for b in books if b.id == wanted), None)
     if existing is not None and not replace:
-        from ..codebook import CodebookError
+        from qualkit.workspace.codebook import CodebookError
 
         raise CodebookError(f"codebook {wanted!r} already exists; use --replace to replace it (the old file is "
                             "backed up) or --id to import under another id; nothing was changed", existing.path)

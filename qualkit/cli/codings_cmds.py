@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from .context import open_workspace
-from .output import echo_json, echo_table
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import echo_json, echo_table
 
 
 def _rel(ws, path) -> str:
@@ -40,7 +40,7 @@ def check(ctx: click.Context, coders: tuple[str, ...], fix: bool, threshold: flo
     --fix rewrites moved codings with their new offsets and text; lost codings are kept as they
     are and listed. Exit 1 while anything needs attention.
     """
-    from ..coding_ops import check_codings
+    from qualkit.coding.coding_ops import check_codings
 
     ws = open_workspace(ctx)
     report = check_codings(ws, list(coders) or None, fix=fix, threshold=threshold)
@@ -104,8 +104,8 @@ def check(ctx: click.Context, coders: tuple[str, ...], fix: bool, threshold: flo
 @click.pass_context
 def list_(ctx: click.Context, coders: tuple[str, ...], transcript: str | None, code: str | None, as_json: bool) -> None:
     """List codings: coder, transcript, span, code, speaker and the quote (trimmed)."""
-    from ..codings import CodingError
-    from ..coding_ops import query_codings
+    from qualkit.workspace.codings import CodingError
+    from qualkit.coding.coding_ops import query_codings
 
     ws = open_workspace(ctx)
     available = ws.coders()

@@ -6,7 +6,7 @@ import click
 
 def open_workspace(ctx: click.Context):
     """The Workspace for this invocation."""
-    from ..workspace import Workspace
+    from qualkit.api import Workspace
 
     root = (ctx.find_root().obj or {}).get("workspace")
     return Workspace(root or ".")

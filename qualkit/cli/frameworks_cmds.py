@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .output import echo_json, echo_table
+from qualkit.cli.output import echo_json, echo_table
 
 
 def wrap(text: str, indent: str) -> str:
@@ -24,8 +24,8 @@ def framework_dirs(ctx: click.Context) -> list[Path]:
     An explicit ``--workspace`` that is not a workspace is an error; the current folder not being
     inside one is not (the built-in frameworks are still listed).
     """
-    from ..errors import WorkspaceError
-    from ..workspace import find_root
+    from qualkit.errors import WorkspaceError
+    from qualkit.workspace.store import find_root
 
     root = (ctx.find_root().obj or {}).get("workspace")
     if root:
@@ -85,7 +85,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
     Inside a workspace, files in its frameworks/ folder add frameworks or replace built-ins with the
     same id.
     """
-    from ..frameworks import available_frameworks
+    from qualkit.frameworks.catalog import available_frameworks
 
     dirs = framework_dirs(ctx)
     fws = available_frameworks(dirs)
@@ -123,7 +123,7 @@ def show(ctx: click.Context, framework_id: str, definitions: bool, as_json: bool
     Items whose names are not confirmed against the source are marked. Refer to an item in a
     codebook or themes.yaml as ID:item_id or ID:dotted.path (e.g. cfir2:outer_setting.financing).
     """
-    from ..frameworks import get_framework
+    from qualkit.frameworks.catalog import get_framework
 
     dirs = framework_dirs(ctx)
     fw = get_framework(framework_id, dirs)

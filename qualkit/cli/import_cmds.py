@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from .context import open_workspace
-from .output import echo_json
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import echo_json
 
 
 def _rel(ws, path) -> str:
@@ -83,7 +83,7 @@ def sheet(ctx: click.Context, file: str, coder: str, codebook: str | None, dry_r
     Each excerpt is found in its transcript (exact, then ignoring whitespace and typographic
     quotes, then fuzzy). If any row cannot be placed nothing is written (exit 1) unless --partial.
     """
-    from ..imports.sheet import import_sheet
+    from qualkit.coding.imports.sheet import import_sheet
 
     ws = open_workspace(ctx)
     result = import_sheet(ws, file, coder, codebook=codebook, partial=partial, dry_run=dry_run, threshold=threshold)
@@ -111,7 +111,7 @@ def word_comments(ctx: click.Context, file: str, coder: str, transcript_id: str 
     "memo:". Example comment: "Stigma; Data sharing -- they still fax the forms". If any comment
     cannot be imported nothing is written (exit 1) unless --partial.
     """
-    from ..imports.word_comments import import_word_comments
+    from qualkit.coding.imports.word_comments import import_word_comments
 
     ws = open_workspace(ctx)
     result = import_word_comments(ws, file, coder, transcript_id=transcript_id, add_missing=add_missing,
@@ -120,7 +120,7 @@ def word_comments(ctx: click.Context, file: str, coder: str, transcript_id: str 
 
 
 # REFI-QDA imports live with the exports; attaching them here keeps `qualkit import` one group.
-from .refiqda_cmds import import_qdc, import_qdpx  # noqa: E402
+from qualkit.cli.refiqda_cmds import import_qdc, import_qdpx  # noqa: E402
 
 import_.add_command(import_qdc)
 import_.add_command(import_qdpx)

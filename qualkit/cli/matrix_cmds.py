@@ -1,6 +1,6 @@
 """`qualkit matrix KIND`: themes × domains, codes × cases, co-occurrence and saturation.
 
-A thin layer over qualkit.matrices.build_matrix; exports go through qualkit.exports.
+A thin layer over qualkit.analysis.matrices.build_matrix; exports go through qualkit.render.tables.
 """
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from .context import open_workspace
-from .output import echo_json, echo_table, wrap
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import echo_json, echo_table, wrap
 
 KINDS = ("themes", "codes", "cooccurrence", "saturation")
 FORMATS = ("csv", "xlsx", "docx", "md", "tex", "html", "json")
@@ -83,7 +83,7 @@ def matrix_kind(ctx, kind, by, cells, coder, unit, level, framework, table, orde
     Interviewer/moderator turns are left out. Quotes: 'exemplar' in the coding memo first, then
     the longest, one per participant before a second; trimmed at a sentence or word boundary.
     """
-    from ..matrices import build_matrix, export_matrix
+    from qualkit.analysis.matrices import build_matrix, export_matrix
 
     ws = open_workspace(ctx)
     path = _export_path(ws, kind, fmt, out)
@@ -157,7 +157,7 @@ def _width() -> int:
 
 
 def _cell_text(value) -> str:
-    from ..exports import cell_text
+    from qualkit.render.tables import cell_text
 
     return cell_text(value)
 
@@ -363,6 +363,6 @@ def _kind_command(kind: str) -> click.Command:
 for _kind in KINDS:
     matrix.add_command(_kind_command(_kind))
 
-from .summaries_cmds import rapid  # noqa: E402
+from qualkit.cli.summaries_cmds import rapid  # noqa: E402
 
 matrix.add_command(rapid)

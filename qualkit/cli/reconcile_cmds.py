@@ -1,9 +1,9 @@
 """`qualkit disagreements` and `qualkit reconcile`: from two coders' codings to consensus codings.
 
-Thin layers over :mod:`qualkit.disagreements` and :mod:`qualkit.reconcile` (the adjudication file's
+Thin layers over :mod:`qualkit.analysis.disagreements` and :mod:`qualkit.analysis.reconcile` (the adjudication file's
 columns, the decision grammar, which spans the consensus keeps and how re-runs stay idempotent
 are documented there). The interactive reconcile is a loop around
-:class:`qualkit.reconcile.ReconcileSession`, like `qualkit code`: with piped input, commands are
+:class:`qualkit.analysis.reconcile.ReconcileSession`, like `qualkit code`: with piped input, commands are
 read line by line and echoed, so a session can be scripted.
 """
 from __future__ import annotations
@@ -12,15 +12,15 @@ import textwrap
 
 import click
 
-from ..units import UNIT_KINDS
-from .context import open_workspace
-from .terminal import HL_OFF as _HL_OFF
-from .terminal import HL_ON as _HL_ON
-from .terminal import LineTerminal
-from .terminal import style as _style
-from .terminal import use_color as _color
-from .terminal import width as _width
-from .terminal import wrap as _wrap
+from qualkit.coding.units import UNIT_KINDS
+from qualkit.cli.context import open_workspace
+from qualkit.cli.terminal import HL_OFF as _HL_OFF
+from qualkit.cli.terminal import HL_ON as _HL_ON
+from qualkit.cli.terminal import LineTerminal
+from qualkit.cli.terminal import style as _style
+from qualkit.cli.terminal import use_color as _color
+from qualkit.cli.terminal import width as _width
+from qualkit.cli.terminal import wrap as _wrap
 
 
 
@@ -59,8 +59,8 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
     with a key and empty decision / rationale / decided_by columns; fill them in and run
     `qualkit reconcile --coders A,B --adjudication adjudication.xlsx`.
     """
-    from ..disagreements import confusion_pairs, disagreements as find, write_disagreements
-    from .output import echo_json
+    from qualkit.analysis.disagreements import confusion_pairs, disagreements as find, write_disagreements
+    from qualkit.cli.output import echo_json
 
     if coders is not None:
         _coders(coders)  # a usage error before the workspace is opened
@@ -75,13 +75,13 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
         if out:
             write_disagreements(items, out, pairs, force=force)
         return
-    from ..disagreements import left_out_line, summary_line
+    from qualkit.analysis.disagreements import left_out_line, summary_line
 
     if out:
         path = write_disagreements(items, out, pairs, force=force)
         click.echo(f"Wrote {len(items)} disagreement(s) to {path}")
         if path.suffix.lower() in (".csv", ".xlsx"):
-            from ..disagreements import reconcile_command
+            from qualkit.analysis.disagreements import reconcile_command
 
             click.echo(f"Fill in 'decision' (A, B, both, neither, or edit: code_id), then run: "
                        f"{reconcile_command(items, path)}")
@@ -95,7 +95,7 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
 
 def _marked(d0, group) -> str:
     """The unit's text with the disputed quotes between markers (shown [[like this]] without colors)."""
-    from ..disagreements import clip
+    from qualkit.analysis.disagreements import clip
 
     text = d0.text
     marks = sorted({(s - d0.start, e - d0.start) for d in group for s, e in d.quote_spans if (s, e) != (d0.start, d0.end)})
@@ -116,7 +116,7 @@ def _head(text: str) -> str:
 
 
 def _show(items) -> None:
-    from ..disagreements import who
+    from qualkit.analysis.disagreements import who
 
     if not items:
         click.echo("No disagreements: the coders applied the same codes to every unit compared.")
@@ -147,7 +147,7 @@ def _definitions(d, indent: str = "      ") -> None:
 
 
 def _show_pairs(items, pairs) -> None:
-    from .output import echo_table
+    from qualkit.cli.output import echo_table
 
     if not pairs:
         return
@@ -185,7 +185,7 @@ def reconcile(ctx: click.Context, coders: str | None, into: str, adjudication: s
     to .qualkit/audit.log; the coders' own files are never changed. Re-running with the same
     inputs changes nothing and logs nothing twice.
     """
-    from ..reconcile import ReconcileSession, reconcile as run
+    from qualkit.analysis.reconcile import ReconcileSession, reconcile as run
 
     if coders is not None:
         _coders(coders)
@@ -195,7 +195,7 @@ def reconcile(ctx: click.Context, coders: str | None, into: str, adjudication: s
         result = run(ws, pair, into=into, adjudication=adjudication, by=by, unit=unit_kind,
                      include_facilitators=include_moderator, dry_run=dry_run)
         if as_json:
-            from .output import echo_json
+            from qualkit.cli.output import echo_json
 
             echo_json(result.as_dict())
         else:
@@ -262,7 +262,7 @@ class _Terminal(LineTerminal):
                 self.show()
 
     def show(self) -> None:
-        from ..disagreements import who
+        from qualkit.analysis.disagreements import who
 
         v = self.s.view()
         if v is None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from .context import open_workspace
-from .output import echo_json
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import echo_json
 
 
 def _split_coders(values: tuple[str, ...]) -> list[str] | None:
@@ -39,7 +39,7 @@ def export_qdc(ctx: click.Context, file: str, codebook_id: str | None, as_json: 
     """Write a codebook to FILE (.qdc): hierarchy, colors, and every qualkit field packed into each
     code's description (definition first, then "When to use:", "When not to use:", "Examples:",
     "Framework:" ... lines), which `qualkit import qdc` reads back."""
-    from ..refiqda.qdc import export_qdc as run
+    from qualkit.refiqda.qdc import export_qdc as run
 
     ws = open_workspace(ctx)
     book = ws.codebook(codebook_id)
@@ -62,7 +62,7 @@ def export_qdpx(ctx: click.Context, file: str, coders: tuple[str, ...], as_json:
     text sources, codings as selections (code-point positions) with their coder, memos as notes,
     and participants as cases with their attributes as variables. Exporting an unchanged
     workspace again gives the same file."""
-    from ..refiqda.qdpx_export import export_qdpx as run
+    from qualkit.refiqda.qdpx_export import export_qdpx as run
 
     ws = open_workspace(ctx)
     result = run(ws, file, _split_coders(coders))
@@ -87,7 +87,7 @@ def import_qdc(ctx: click.Context, file: str, codebook_id: str | None, name: str
     """Import the codebook in FILE (.qdc, from NVivo, ATLAS.ti, MAXQDA... or qualkit) into
     codebooks/ID.yaml: hierarchy, colors and descriptions (qualkit's packed fields are restored).
     An existing codebook is never overwritten."""
-    from ..refiqda.qdc import import_qdc as run
+    from qualkit.refiqda.qdc import import_qdc as run
 
     ws = open_workspace(ctx)
     result = run(ws, file, codebook_id=codebook_id, name=name, dry_run=dry_run)
@@ -115,9 +115,9 @@ def import_qdpx(ctx: click.Context, file: str, into: str | None, dry_run: bool, 
     cases and variables participants.csv. What qualkit cannot hold (pictures, audio, video, PDF
     selections, sets, graphs...) is listed, not fatal. Nothing is written unless everything is
     read, and an existing workspace's files are never overwritten."""
-    from ..refiqda.qdpx_import import import_qdpx as run
+    from qualkit.refiqda.qdpx_import import import_qdpx as run
 
-    from ..errors import WorkspaceError
+    from qualkit.errors import WorkspaceError
 
     try:
         target = Path(into) if into else open_workspace(ctx).root
@@ -146,6 +146,6 @@ def import_qdpx(ctx: click.Context, file: str, into: str | None, dry_run: bool, 
 
 
 # `qualkit export all` (the study's tables) sits beside the REFI-QDA exports in one group.
-from .study_export_cmd import export_all  # noqa: E402
+from qualkit.cli.study_export_cmd import export_all  # noqa: E402
 
 export.add_command(export_all)

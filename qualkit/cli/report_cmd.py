@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .context import open_workspace
+from qualkit.cli.context import open_workspace
 
 
 @click.command()
@@ -27,7 +27,7 @@ def report(ctx: click.Context, out: str | None, coders: str | None, ci: bool, re
     import json
     from pathlib import Path
 
-    from ..report import build_report
+    from qualkit.render.report import build_report
 
     ws = open_workspace(ctx)
     coder_list = [c.strip() for c in coders.split(",") if c.strip()] if coders else None

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import click
 
-from .context import open_workspace
+from qualkit.cli.context import open_workspace
 
 
 @click.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run the pipeline on this workspace and write exports/ (prints each step and the files written)."""
-    from ..pipeline import run as do_run
+    from qualkit.pipeline import run as do_run
 
     ws = open_workspace(ctx)
     click.echo(f"qualkit run: {ws.config.project}  ({ws.root})")

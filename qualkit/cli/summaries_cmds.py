@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from .context import open_workspace
-from .output import echo_json, echo_table
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import echo_json, echo_table
 
 EXPORT_FORMATS = ("csv", "md", "html", "json", "xlsx", "docx", "tex")
 
@@ -24,7 +24,7 @@ def _warn(message: str) -> None:
 
 def _error_line(ws, exc) -> str:
     """A problem as one line, its file relative to the workspace (as the templates are listed)."""
-    from ..summaries import _err_text
+    from qualkit.analysis.summaries import _err_text
 
     return _err_text(ws, exc)
 
@@ -64,7 +64,7 @@ def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, tran
     --overwrite replaces it after copying it to .qualkit/backups/. Templates still as qualkit wrote
     them are brought up to date (new codings, a changed guide).
     """
-    from ..summaries import write_templates
+    from qualkit.analysis.summaries import write_templates
 
     ws = open_workspace(ctx)
     run = write_templates(ws, domains, fmt, coder, overwrite, list(transcripts) or None, max_chars)
@@ -113,14 +113,14 @@ def collect(ctx: click.Context, as_json: bool, out: str | None) -> None:
     A malformed template (unknown transcript in the header, a domain heading that is not in the
     guide, a missing heading) is reported with its file and line (Word: paragraph); exit 1.
     """
-    from ..summaries import read_summaries
+    from qualkit.analysis.summaries import read_summaries
 
     ws = open_workspace(ctx)
     s = read_summaries(ws)
     frame = s.frame(ws)
     written = []
     if out:
-        from ..exports import export_tables
+        from qualkit.render.tables import export_tables
 
         written = export_tables({"summaries": frame}, out, title="Rapid analysis summaries", workspace=ws,
                                 inputs=[f.path for f in s.files],
@@ -179,8 +179,8 @@ def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domai
     member); bullets that name a participant, e.g. '(FG1-P3)', go to that participant's row.
     Exports get a FILE.manifest.json beside them.
     """
-    from ..exports import Table, export_tables
-    from ..rapid import rapid_matrix
+    from qualkit.render.tables import Table, export_tables
+    from qualkit.analysis.rapid import rapid_matrix
 
     ws = open_workspace(ctx)
     df = rapid_matrix(ws, rows=rows, cells=cells, group_by=group_by, domains=domains, coder=coder)

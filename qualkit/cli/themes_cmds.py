@@ -1,6 +1,6 @@
 """`qualkit themes show|check`: the themes of themes.yaml, and whether they hold together.
 
-A thin layer over qualkit.themes (load_themes, theme_mappings, check_themes).
+A thin layer over qualkit.analysis.themes (load_themes, theme_mappings, check_themes).
 """
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from .context import open_workspace
-from .output import echo_json, wrap
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import echo_json, wrap
 
 _FILE = click.option("--file", "file", type=click.Path(dir_okay=False), metavar="PATH",
                      help="A themes file other than the workspace's themes.yaml.")
@@ -46,9 +46,9 @@ def themes() -> None:
 @click.pass_context
 def show(ctx, theme, file, coder, as_json) -> None:
     """Show every theme (or THEME, by id or name): codes, domains, valence, description and memo."""
-    from ..errors import QualkitError
-    from ..matrices import load_excerpts
-    from ..themes import ThemeSet, item_label, load_themes, theme_mappings, themes_path
+    from qualkit.errors import QualkitError
+    from qualkit.analysis.matrices import load_excerpts
+    from qualkit.analysis.themes import ThemeSet, item_label, load_themes, theme_mappings, themes_path
 
     ws = open_workspace(ctx)
     path = Path(file) if file else themes_path(ws)
@@ -143,7 +143,7 @@ def check(ctx, file, coder, include_moderator, as_json) -> None:
     with no coded excerpt, themes with no valence or no domain, and domains and sub-domains of
     the workspace's framework (qualkit.yaml 'framework:') that no theme touches.
     """
-    from ..themes import check_themes
+    from qualkit.analysis.themes import check_themes
 
     ws = open_workspace(ctx)
     result = check_themes(ws, file, coder=coder, include_facilitators=include_moderator)

@@ -5,8 +5,8 @@ import re
 
 import click
 
-from .context import open_workspace
-from .output import describe_error, echo_json, echo_table, progress_bar, wrap
+from qualkit.cli.context import open_workspace
+from qualkit.cli.output import describe_error, echo_json, echo_table, progress_bar, wrap
 
 
 def _report_errors(errors) -> None:
@@ -120,7 +120,7 @@ def show(ctx: click.Context, transcript_id: str, turn_spec: str | None, as_json:
     click.echo(click.style(f"{t.id}", bold=True) + f"  ({t.source_format}, {t.encoding or 'n/a'}; {len(t.turns)} turns, {t.word_count} words)  {t.path}")
     for w in t.warnings:
         click.echo(click.style("  warning: ", fg="yellow") + w)
-    from ..transcripts.render import format_timestamp
+    from qualkit.transcripts.render import format_timestamp
 
     for i in selected:
         turn = t.turns[i]

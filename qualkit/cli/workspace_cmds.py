@@ -9,7 +9,7 @@ import click
 @click.option("--project", help="Project name written into qualkit.yaml.")
 def init(directory: str, project: str | None) -> None:
     """Create a workspace in DIRECTORY: a new or empty folder, or one holding your transcripts (nothing is overwritten)."""
-    from ..scaffold import init as do_init
+    from qualkit.workspace.scaffold import init as do_init
 
     path = do_init(directory, project=project)
     click.echo(f"Created an empty workspace in {path}")
@@ -20,7 +20,7 @@ def init(directory: str, project: str | None) -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 def demo(directory: str) -> None:
     """Copy the bundled sample study into DIRECTORY (new or empty folder)."""
-    from ..scaffold import demo as do_demo
+    from qualkit.workspace.scaffold import demo as do_demo
 
     path = do_demo(directory)
     click.echo(f"Copied the sample study (a fictional rural post-overdose outreach evaluation) into {path}")

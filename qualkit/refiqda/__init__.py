@@ -15,7 +15,7 @@ Every problem with an input file raises :class:`RefiQdaError`, a one-line
 """
 from __future__ import annotations
 
-from ..errors import QualkitError
+from qualkit.errors import QualkitError
 
 
 class RefiQdaError(QualkitError):

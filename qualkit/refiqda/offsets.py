@@ -24,7 +24,7 @@ import itertools
 import unicodedata
 from dataclasses import dataclass
 
-from ..textio import normalize_text
+from qualkit.io.textdecode import normalize_text
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..codebook import ID_RE, Code, Codebook
-from . import RefiQdaError
+from qualkit.workspace.codebook import ID_RE, Code, Codebook
+from qualkit.refiqda import RefiQdaError
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -75,7 +75,7 @@ def xml_safe(text: str) -> str:
 
 
 def version_origin() -> str:
-    from .. import __version__
+    from qualkit import __version__
 
     return f"qualkit {__version__}"
 
@@ -294,7 +294,7 @@ def qdc_bytes(codebook: Codebook, warnings: list[str] | None = None) -> bytes:
 
 def export_qdc(codebook: Codebook, path: str | Path) -> list[str]:
     """Write ``codebook`` to ``path`` as a ``.qdc`` file (atomically); returns warnings."""
-    from ..fileio import atomic_write_bytes
+    from qualkit.io.atomic import atomic_write_bytes
 
     warnings: list[str] = []
     atomic_write_bytes(Path(path), qdc_bytes(codebook, warnings))
@@ -319,8 +319,8 @@ def read_code_elements(elements: list, taken: set[str], *, parent: str | None = 
                        member: str | None = None) -> CodeTreeResult:
     """qualkit codes from ``<Code>`` elements (recursively). Ids come from a ``Code id:`` line when
     it is valid and free, else from the name (a clash gets the parent's id as prefix, then _2...)."""
-    from ..codebook_edit import slugify, unique_id
-    from .archive import child, child_text, children, norm_guid
+    from qualkit.coding.codebook_edit import slugify, unique_id
+    from qualkit.refiqda.archive import child, child_text, children, norm_guid
 
     result = result or CodeTreeResult()
 
@@ -387,7 +387,7 @@ class QdcResult:
 
 
 def _check_namespace(root, expected: str, kind: str, path: Path, member: str | None, warnings: list[str]) -> None:
-    from .archive import namespace
+    from qualkit.refiqda.archive import namespace
 
     ns = namespace(root)
     if ns == expected:
@@ -402,9 +402,9 @@ def _check_namespace(root, expected: str, kind: str, path: Path, member: str | N
 
 def read_qdc(path: str | Path, *, codebook_id: str | None = None, name: str | None = None,
              taken: Iterable[str] = ()) -> QdcResult:
-    """Read a ``.qdc`` file into a :class:`~qualkit.codebook.Codebook` (not saved)."""
-    from ..codebook_edit import slugify
-    from .archive import MAX_XML_BYTES, child, children, localname, parse_xml
+    """Read a ``.qdc`` file into a :class:`~qualkit.workspace.codebook.Codebook` (not saved)."""
+    from qualkit.coding.codebook_edit import slugify
+    from qualkit.refiqda.archive import MAX_XML_BYTES, child, children, localname, parse_xml
 
     path = Path(path)
     if not path.is_file():
@@ -446,8 +446,8 @@ def import_qdc(workspace, path: str | Path, *, codebook_id: str | None = None, n
     Never overwrites: an existing codebook id or file is refused (choose another id). Code ids
     are made unique across the workspace's codebooks.
     """
-    from ..codebook import save_codebook
-    from ..codebook_edit import slugify
+    from qualkit.workspace.codebook import save_codebook
+    from qualkit.coding.codebook_edit import slugify
 
     books = workspace.codebooks()
     taken = {c.id for b in books for c in b.codes}

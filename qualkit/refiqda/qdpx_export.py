@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import RefiQdaError
-from .qdc import PROJECT_NS, add_code_elements, guid_for, pack_labelled, version_origin, xml_safe
+from qualkit.refiqda import RefiQdaError
+from qualkit.refiqda.qdc import PROJECT_NS, add_code_elements, guid_for, pack_labelled, version_origin, xml_safe
 
 _DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -80,15 +80,15 @@ def build_project(ws, coders: Iterable[str] | None = None) -> tuple[bytes, dict[
     """The project XML and the plain-text members (``sources/<guid>.txt`` -> bytes) of ``ws``."""
     from lxml import etree
 
-    from ..codings import CodingError
+    from qualkit.workspace.codings import CodingError
 
     result = QdpxExportResult(Path())
     warn = result.warnings.append
     all_coders = ws.coders()
     if coders is None:
-        from ..codebook_validate import is_codings_file
+        from qualkit.coding.codebook_validate import is_codings_file
 
-        from ..autocode import is_auto_coder
+        from qualkit.coding.autocode import is_auto_coder
 
         chosen = [c for c in all_coders if is_codings_file(ws.coder_file(c))]
         for c in all_coders:
@@ -303,15 +303,15 @@ def qdpx_bytes(project_xml: bytes, texts: dict[str, bytes]) -> bytes:
 
 
 def export_qdpx(ws, path: str | Path, coders: Iterable[str] | None = None) -> QdpxExportResult:
-    """Write workspace ``ws`` (a :class:`~qualkit.workspace.Workspace` or its folder) to ``path``.
+    """Write workspace ``ws`` (a :class:`~qualkit.workspace.store.Workspace` or its folder) to ``path``.
 
     ``coders``: whose codings to export (default: every codings file). Codings that cannot be
     placed (unknown transcript or code, span outside the text) are left out with a warning.
     """
-    from ..fileio import atomic_write_bytes
+    from qualkit.io.atomic import atomic_write_bytes
 
     if not hasattr(ws, "root"):
-        from ..workspace import Workspace
+        from qualkit.workspace.store import Workspace
 
         ws = Workspace(ws)
     xml, texts, result = build_project(ws, coders)

@@ -59,14 +59,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..codebook import Codebook
-from ..codings import Coding
-from ..errors import QualkitError, WorkspaceError
-from . import RefiQdaError
-from .archive import (MAX_TEXT_BYTES, MAX_XML_BYTES, QdpxArchive, child, child_text, children, localname,
-                      norm_guid, parse_xml)
-from .offsets import Detection, Selection, SourceText, detect
-from .qdc import CODEBOOK_LABELS, PROJECT_NS, _check_namespace, read_code_elements, unpack_labelled
+from qualkit.workspace.codebook import Codebook
+from qualkit.workspace.codings import Coding
+from qualkit.errors import QualkitError, WorkspaceError
+from qualkit.refiqda import RefiQdaError
+from qualkit.refiqda.archive import MAX_TEXT_BYTES, MAX_XML_BYTES, QdpxArchive, child, child_text, children, localname, norm_guid, parse_xml
+from qualkit.refiqda.offsets import Detection, Selection, SourceText, detect
+from qualkit.refiqda.qdc import CODEBOOK_LABELS, PROJECT_NS, _check_namespace, read_code_elements, unpack_labelled
 
 _DOC_EXTENSIONS = {".txt", ".text", ".md", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".htm", ".html", ".vtt", ".srt"}
 _SELECTION_TAGS = ("PlainTextSelection", "PictureSelection", "PDFSelection", "AudioSelection", "VideoSelection",
@@ -256,7 +255,7 @@ def _read(archive: QdpxArchive, path: Path) -> ProjectData:
         folders += tree.folders
         data.warnings.extend(tree.warnings)
     if loose:
-        from ..codebook_edit import slugify
+        from qualkit.coding.codebook_edit import slugify
 
         tree = read_code_elements(loose, taken_ids, path=path, member=member)
         base = slugify(data.name or path.stem) or "imported"
@@ -498,7 +497,7 @@ def _decode(raw: bytes, path: Path, member: str, warnings: list[str]) -> str:
     """A source's text as written (BOM removed, newlines and normalization untouched)."""
     import codecs
 
-    from ..textio import decode_bytes
+    from qualkit.io.textdecode import decode_bytes
 
     try:
         text, encoding, notes = decode_bytes(raw, path)
@@ -610,7 +609,7 @@ def _transcript_for(old_id: str, transcripts: dict[str, str]) -> str:
 def _speaker_for(case_name: str, tid: str, transcripts: dict[str, str], cache: dict[str, list[str]]) -> str:
     """The transcript's speaker label that names this case, else the case name itself."""
     if tid not in cache:
-        from ..transcripts.speakers import segment
+        from qualkit.transcripts.speakers import segment
 
         turns, _ = segment(transcripts[tid])
         cache[tid] = list(dict.fromkeys(t.speaker for t in turns if t.speaker))
@@ -624,7 +623,7 @@ def _speaker_for(case_name: str, tid: str, transcripts: dict[str, str], cache: d
 # -- planning against the target ---------------------------------------------------------------
 
 def _existing_codings(path: Path) -> bool:
-    from ..codings import read_codings
+    from qualkit.workspace.codings import read_codings
 
     if not path.exists():
         return False
@@ -635,7 +634,7 @@ def _existing_codings(path: Path) -> bool:
 
 
 def _rename_codes(book: Codebook, taken: set[str], codings: dict[str, list[Coding]], renamed: dict[str, str]) -> None:
-    from ..codebook_edit import unique_id
+    from qualkit.coding.codebook_edit import unique_id
 
     local = {}
     for c in book.codes:
@@ -732,9 +731,9 @@ def _participants_csv(columns: list[str], rows: list[dict[str, str]]) -> str:
 
 def _stage(stage: Path, data: ProjectData, result: QdpxImportResult, *, reused_books: set[str], reused_transcripts: set[str]) -> list[Path]:
     """Write every new file under ``stage`` (relative layout of a workspace); returns their paths."""
-    from ..codebook import save_codebook
-    from ..codings import write_codings
-    from ..fileio import atomic_write_text
+    from qualkit.workspace.codebook import save_codebook
+    from qualkit.workspace.codings import write_codings
+    from qualkit.io.atomic import atomic_write_text
 
     files: list[Path] = []
     for tid, text in data.transcripts.items():
@@ -767,7 +766,7 @@ def _stage(stage: Path, data: ProjectData, result: QdpxImportResult, *, reused_b
 
 def _verify_transcripts(stage: Path, data: ProjectData, files: list[Path], result: QdpxImportResult) -> None:
     """Every written transcript must read back with the same text; one that does not is dropped."""
-    from ..transcripts import read_transcript
+    from qualkit.transcripts import read_transcript
 
     for p in [f for f in files if f.parent.name == "transcripts"]:
         try:
@@ -784,7 +783,7 @@ def _verify_transcripts(stage: Path, data: ProjectData, files: list[Path], resul
 
 
 def _is_auto(coder: str) -> bool:
-    from ..autocode import is_auto_coder
+    from qualkit.coding.autocode import is_auto_coder
 
     return is_auto_coder(coder)
 
@@ -806,8 +805,8 @@ def _config_text(text: str, data: ProjectData, coders: list[str], books: list[st
 def import_qdpx(path: str | Path, into: str | Path, *, dry_run: bool = False) -> QdpxImportResult:
     """Import the project at ``path`` into folder ``into`` (new or empty: a new workspace; a
     workspace: filled, see the module docstring). All or nothing; returns what was done."""
-    from ..config import CONFIG_NAME
-    from ..workspace import Workspace
+    from qualkit.workspace.config import CONFIG_NAME
+    from qualkit.workspace.store import Workspace
 
     path, into = Path(path), Path(into)
     existing = (into / CONFIG_NAME).is_file()
@@ -843,8 +842,8 @@ def import_qdpx(path: str | Path, into: str | Path, *, dry_run: bool = False) ->
 
 
 def _write_new(into: Path, data: ProjectData, result: QdpxImportResult) -> None:
-    from ..fileio import atomic_write_text
-    from ..scaffold import init
+    from qualkit.io.atomic import atomic_write_text
+    from qualkit.workspace.scaffold import init
 
     parent = into.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -857,7 +856,7 @@ def _write_new(into: Path, data: ProjectData, result: QdpxImportResult) -> None:
         people = [c for c in data.codings if c != "consensus" and not _is_auto(c)]
         atomic_write_text(config, _config_text(config.read_text(encoding="utf-8"), data, people,
                                                [b.id for b in data.codebooks]))
-        from ..config import load_config
+        from qualkit.workspace.config import load_config
 
         load_config(config)  # must parse
         if into.exists():
@@ -873,7 +872,7 @@ def _write_new(into: Path, data: ProjectData, result: QdpxImportResult) -> None:
 
 
 def _write_into(ws, data: ProjectData, result: QdpxImportResult) -> None:
-    from ..fileio import backup
+    from qualkit.io.atomic import backup
 
     (ws.root / ".qualkit").mkdir(exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix="import-", dir=ws.root / ".qualkit"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from ..errors import TranscriptError
-from ..model import Transcript
+from qualkit.errors import TranscriptError
+from qualkit.transcripts.model import Transcript
 
 # extension -> (module, function); modules are imported only when a file of that kind is read.
 _READERS: dict[str, tuple[str, str]] = {
@@ -38,7 +38,7 @@ def read_transcript(
     speaker_pattern: str | None = None,
     known_speakers: Iterable[str] = (),
 ) -> Transcript:
-    """Read one transcript file (.txt .md .vtt .srt .docx) into a :class:`~qualkit.model.Transcript`.
+    """Read one transcript file (.txt .md .vtt .srt .docx) into a :class:`~qualkit.transcripts.model.Transcript`.
 
     ``speaker_pattern``: a regular expression with a ``(?P<speaker>...)`` group (and optionally
     ``(?P<timestamp>...)``) that alone decides which lines start turns in plain-text formats.

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from ..model import Transcript
-from ..textio import read_text_file
-from .speakers import segment
+from qualkit.transcripts.model import Transcript
+from qualkit.io.textdecode import read_text_file
+from qualkit.transcripts.speakers import segment
 
 
 def read_plaintext(

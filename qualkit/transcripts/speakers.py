@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..errors import QualkitError
-from ..model import Turn
+from qualkit.errors import QualkitError
+from qualkit.transcripts.model import Turn
 
 # Timestamps: 1:02, 01:02:03, 01:02:03.456, and the 4-part day:h:m:s of mission logs.
 TS = r"\d{1,2}:\d{2}(?::\d{2}){0,2}(?:[.,]\d{1,3})?"

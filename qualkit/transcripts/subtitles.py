@@ -37,11 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from ..errors import TranscriptError
-from ..model import Transcript
-from ..textio import read_text_file
-from .render import RawTurn, render_turns
-from .speakers import inline_labels
+from qualkit.errors import TranscriptError
+from qualkit.transcripts.model import Transcript
+from qualkit.io.textdecode import read_text_file
+from qualkit.transcripts.render import RawTurn, render_turns
+from qualkit.transcripts.speakers import inline_labels
 
 PAUSE_SECONDS = 2.0
 # Speech of unknown speakers is also cut into turns of about a minute, at a sentence end,

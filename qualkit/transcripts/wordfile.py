@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..errors import TranscriptError
-from ..model import Transcript
-from ..textio import normalize_text
-from .render import RawTurn, merge_consecutive, render_turns
-from .speakers import TS, parse_timestamp, segment
+from qualkit.errors import TranscriptError
+from qualkit.transcripts.model import Transcript
+from qualkit.io.textdecode import normalize_text
+from qualkit.transcripts.render import RawTurn, merge_consecutive, render_turns
+from qualkit.transcripts.speakers import TS, parse_timestamp, segment
 
 MAX_MEMBERS = 10_000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024

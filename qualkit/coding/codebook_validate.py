@@ -1,0 +1,525 @@
+"""Checking codebooks (and the codings that use them): every problem at once, with file and line.
+
+``validate(target)`` returns a list of :class:`Problem` (path, line, severity, message); it never
+stops at the first one. ``target`` is a :class:`~qualkit.workspace.store.Workspace` (all of its
+codebooks, plus the codings in ``codings/*.csv``), or one or more codebook file paths (checked on
+their own).
+
+Errors:
+  * a file that is not valid YAML or not a codebook; a code field with a bad value (each bad field
+    of each code is reported, not only the first);
+  * duplicate code ids, within a codebook and across the workspace's codebooks (codings refer to
+    codes by id alone); duplicate codebook ids;
+  * two codes with the same name under the same parent;
+  * a parent that is not a code of the same codebook; cycles in the hierarchy;
+  * framework refs (``heif:societal_context``) that do not resolve;
+  * codes used in codings files but defined in no codebook (naming the codings file and row).
+
+Warnings: retired codes still used in codings; codings/*.csv files that are not codings files.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from qualkit.workspace.codebook import ID_RE, ORIGINS, STATUSES, ChangeLogEntry, Code, Codebook, CodebookError
+from qualkit.errors import QualkitError
+from qualkit.io.yamlfile import key_lines
+
+ERROR = "error"
+WARNING = "warning"
+
+_LIST_FIELDS = ("examples", "keywords", "patterns", "framework")
+_TEXT_FIELDS = ("brief", "definition", "include", "exclude")
+_CODE_FIELDS = tuple(f.name for f in fields(Code) if f.name != "line")
+
+
+@dataclass
+class Problem:
+    """One problem found by :func:`validate`: where (path, 1-based line), how bad, what."""
+
+    path: Path | None
+    line: int | None
+    severity: str
+    message: str
+    code: str | None = None  # the code id concerned, when there is one
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = str(self.path) + (f":{self.line}" if self.line is not None else "") + ": "
+        return f"{where}{self.severity}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path) if self.path else None, "line": self.line, "severity": self.severity,
+                "message": self.message, "code": self.code}
+
+
+@dataclass
+class _Lines:
+    """Line numbers of the keys of each code, for messages (codes built in memory have none)."""
+
+    by_code: dict[int, dict[str, int]] = field(default_factory=dict)   # id(code) -> key -> line
+    ref_lines: dict[int, list[int]] = field(default_factory=dict)      # id(code) -> line of each framework ref
+    book_keys: dict[str, int] = field(default_factory=dict)            # top-level key -> line
+
+    def of(self, code: Code, key: str | None = None) -> int | None:
+        if key is not None:
+            line = self.by_code.get(id(code), {}).get(key)
+            if line is not None:
+                return line
+        return code.line
+
+    def ref(self, code: Code, i: int) -> int | None:
+        refs = self.ref_lines.get(id(code), [])
+        return refs[i] if i < len(refs) else self.of(code, "framework")
+
+
+# -- reading leniently ------------------------------------------------------------------------
+
+def read_codebook_leniently(path: str | Path) -> tuple[Codebook | None, list[Problem], _Lines]:
+    """Read a codebook file, collecting every field problem instead of stopping at the first.
+
+    Returns the codebook built from what could be read (None if the file is not a codebook at
+    all), the problems, and the line numbers of its keys.
+    """
+    import yaml
+
+    path = Path(path)
+    problems: list[Problem] = []
+    lines = _Lines()
+
+    def err(message: str, line: int | None, code: str | None = None) -> None:
+        problems.append(Problem(path, line, ERROR, message, code))
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return None, [Problem(path, None, ERROR, "no such codebook file")], lines
+    except IsADirectoryError:
+        return None, [Problem(path, None, ERROR, "is a folder, not a codebook file")], lines
+    except UnicodeDecodeError as exc:
+        return None, [Problem(path, None, ERROR, f"not UTF-8 text (byte {exc.start})")], lines
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, [Problem(path, mark.line + 1 if mark else None, ERROR, f"invalid YAML: {problem}")], lines
+    if not isinstance(data, dict):
+        return None, [Problem(path, 1, ERROR, "a codebook must be a mapping with id, name and codes")], lines
+    lines.book_keys = key_lines(root)
+    book_id = str(data.get("id") or "")
+    for key in ("id", "name"):
+        if not data.get(key):
+            err(f"missing '{key}'", lines.book_keys.get(key, 1))
+    if book_id and not ID_RE.match(book_id):
+        err(f"codebook id {book_id!r} must be lower-case letters, digits, _ . -", lines.book_keys.get("id"))
+    codes_data = data.get("codes") or []
+    if not isinstance(codes_data, list):
+        err("'codes' must be a list of codes", lines.book_keys.get("codes"))
+        codes_data = []
+    code_nodes: list = []
+    for k, v in (root.value if root is not None else []):
+        if getattr(k, "value", None) == "codes" and isinstance(getattr(v, "value", None), list):
+            code_nodes = v.value
+    codes = []
+    for i, item in enumerate(codes_data):
+        node = code_nodes[i] if i < len(code_nodes) else None
+        code = _lenient_code(item, node, path, problems, lines)
+        if code is not None:
+            codes.append(code)
+    changelog = []
+    for i, entry in enumerate(data.get("changelog") or []):
+        if not isinstance(entry, dict):
+            err(f"changelog entry {i + 1} must be a mapping with who, when, what", lines.book_keys.get("changelog"))
+            continue
+        changelog.append(ChangeLogEntry(str(entry.get("who", "")), str(entry.get("when", "")), str(entry.get("what", ""))))
+    framework = data.get("framework")
+    book = Codebook(book_id or path.stem, str(data.get("name") or path.stem), codes,
+                    str(data.get("description") or ""), str(framework) if framework else None, changelog, path)
+    return book, problems, lines
+
+
+def _lenient_code(item: Any, node, path: Path, problems: list[Problem], lines: _Lines) -> Code | None:
+    line = node.start_mark.line + 1 if node is not None else None
+    keys = key_lines(node)
+
+    def err(message: str, key: str | None = None, code: str | None = None) -> None:
+        problems.append(Problem(path, keys.get(key, line) if key else line, ERROR, message, code))
+
+    if not isinstance(item, dict):
+        err("each code must be a mapping with at least id and name")
+        return None
+    code_id = item.get("id")
+    code_id = str(code_id) if code_id not in (None, "") else None
+    for key in item:
+        if key not in _CODE_FIELDS:
+            close = difflib.get_close_matches(str(key), sorted(_CODE_FIELDS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            err(f"unknown code field '{key}'{hint}", str(key), code_id)
+    for key in ("id", "name"):
+        if item.get(key) in (None, ""):
+            err(f"code is missing '{key}'", None, code_id)
+    if code_id is None:
+        return None
+    if not ID_RE.match(code_id):
+        err(f"code id {code_id!r} must be lower-case letters, digits, _ . - (e.g. data_sharing)", "id", code_id)
+    origin = str(item.get("origin") or "inductive")
+    if origin not in ORIGINS:
+        err(f"origin {origin!r} must be deductive or inductive", "origin", code_id)
+    status = str(item.get("status") or "active")
+    if status not in STATUSES:
+        err(f"status {status!r} must be active or retired", "status", code_id)
+    values: dict[str, Any] = {}
+    for name in _LIST_FIELDS:
+        v = item.get(name)
+        if v is None:
+            v = []
+        elif isinstance(v, str) and name != "patterns":
+            v = [v]
+        if not isinstance(v, list):
+            err(f"'{name}' must be a list", name, code_id)
+            v = []
+        values[name] = v if name == "patterns" else [str(x) for x in v]
+    for name in _TEXT_FIELDS:
+        v = item.get(name)
+        if v is not None and not isinstance(v, (str, int, float)):
+            err(f"'{name}' must be text", name, code_id)
+            v = None
+        values[name] = str(v).strip() if v is not None else ""
+    parent = item.get("parent")
+    code = Code(code_id, str(item.get("name") or code_id).strip(), str(parent) if parent not in (None, "") else None,
+                origin if origin in ORIGINS else "inductive", color=str(item["color"]) if item.get("color") else None,
+                status=status if status in STATUSES else "active", line=line, **values)
+    lines.by_code[id(code)] = keys
+    # the line of each framework ref, when written as a block list
+    for k, v in (node.value if node is not None else []):
+        if getattr(k, "value", None) == "framework" and isinstance(getattr(v, "value", None), list):
+            lines.ref_lines[id(code)] = [x.start_mark.line + 1 for x in v.value]
+    return code
+
+
+# -- structural checks ------------------------------------------------------------------------
+
+def _norm_name(name: str) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+def check_codebooks(books: list[Codebook], frameworks: Mapping | None = None,
+                    lines: Mapping[str, _Lines] | None = None) -> list[Problem]:
+    """Structural problems of codebooks taken together (ids, names, parents, cycles, refs).
+
+    ``frameworks`` maps framework ids to loaded frameworks (default: the built-ins); ``lines``
+    maps each codebook's path (as str) to the line numbers read from its file.
+    """
+    from qualkit.frameworks.catalog import FrameworkError, builtin_frameworks, resolve_ref
+
+    if frameworks is None:
+        frameworks = builtin_frameworks()
+    lines = lines or {}
+    problems: list[Problem] = []
+    none = _Lines()
+
+    def L(book: Codebook) -> _Lines:
+        return lines.get(str(book.path), none)
+
+    # codebook ids
+    seen_books: dict[str, Codebook] = {}
+    for book in books:
+        other = seen_books.get(book.id)
+        if other is not None:
+            problems.append(Problem(book.path, L(book).book_keys.get("id", 1), ERROR,
+                                    f"codebook id {book.id!r} is also used by {_name(other.path)}"))
+        else:
+            seen_books[book.id] = book
+    # code ids, across all books: first definition of each id
+    first: dict[str, tuple[Codebook, Code]] = {}
+    for book in books:
+        for code in book.codes:
+            if code.id not in first:
+                first[code.id] = (book, code)
+    for book in books:
+        seen: dict[str, Code] = {}
+        for code in book.codes:
+            if code.id in seen:
+                prev = seen[code.id]
+                problems.append(Problem(book.path, L(book).of(code, "id"), ERROR,
+                                        f"duplicate code id {code.id!r} (already defined{_at_line(prev)})", code.id))
+                continue
+            seen[code.id] = code
+        for code in book.codes:
+            if seen.get(code.id) is not code:
+                continue
+            others = [(b, c) for b in books if b is not book for c in b.codes if c.id == code.id][:1]
+            for b, c in others:
+                problems.append(Problem(book.path, L(book).of(code, "id"), ERROR,
+                                        f"code id {code.id!r} is also defined in {_name(b.path)}{_line_suffix(c)}; "
+                                        "code ids must be unique across codebooks", code.id))
+    # per book: parents, cycles, names, refs
+    for book in books:
+        ids = {c.id: c for c in book.codes}
+        lb = L(book)
+        for code in book.codes:
+            if code.parent is None:
+                continue
+            if code.parent == code.id:
+                problems.append(Problem(book.path, lb.of(code, "parent"), ERROR,
+                                        f"code {code.id!r} is its own parent", code.id))
+            elif code.parent not in ids:
+                elsewhere = first.get(code.parent)
+                if elsewhere is not None:
+                    msg = (f"parent {code.parent!r} of {code.id!r} is in {_name(elsewhere[0].path)}; "
+                           "a parent must be in the same codebook")
+                else:
+                    close = difflib.get_close_matches(code.parent, list(ids), n=1)
+                    msg = f"unknown parent {code.parent!r} of {code.id!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                problems.append(Problem(book.path, lb.of(code, "parent"), ERROR, msg, code.id))
+        reported: set[frozenset] = set()
+        for code in book.codes:
+            chain, cur = [], code
+            while cur is not None and cur.parent and cur.parent != cur.id and cur.id not in chain:
+                chain.append(cur.id)
+                cur = ids.get(cur.parent)
+            if cur is not None and cur.id in chain:
+                cycle = chain[chain.index(cur.id):]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    problems.append(Problem(book.path, lb.of(ids[cycle[0]], "parent"), ERROR,
+                                            "cycle in the hierarchy: " + " > ".join([*cycle, cycle[0]]), cycle[0]))
+        by_name: dict[tuple[str | None, str], Code] = {}
+        for code in book.codes:
+            key = (code.parent, _norm_name(code.name))
+            prev = by_name.get(key)
+            if prev is not None and prev.id != code.id:
+                under = f"under {code.parent!r}" if code.parent else "at the top level"
+                problems.append(Problem(book.path, lb.of(code, "name"), ERROR,
+                                        f"two codes named {code.name!r} {under}: {prev.id!r}{_at_line(prev)} and {code.id!r}",
+                                        code.id))
+            else:
+                by_name.setdefault(key, code)
+        if book.framework and book.framework not in frameworks:
+            problems.append(Problem(book.path, lb.book_keys.get("framework"), ERROR,
+                                    f"unknown framework {book.framework!r} (available: {', '.join(sorted(frameworks))})"))
+        for code in book.codes:
+            for i, ref in enumerate(code.framework):
+                try:
+                    resolve_ref(ref, frameworks=frameworks, default=book.framework)
+                except FrameworkError as exc:
+                    problems.append(Problem(book.path, lb.ref(code, i), ERROR,
+                                            f"framework ref of {code.id!r}: {exc.message}", code.id))
+    return problems
+
+
+def _name(path: Path | None) -> str:
+    return path.name if path is not None else "(unsaved codebook)"
+
+
+def _at_line(code: Code) -> str:
+    return f" on line {code.line}" if code.line else ""
+
+
+def _line_suffix(code: Code) -> str:
+    return f":{code.line}" if code.line else ""
+
+
+# -- codings ----------------------------------------------------------------------------------
+
+def codings_files(folder: Path) -> list[Path]:
+    """codings/*.csv in name order."""
+    return sorted(p for p in folder.glob("*.csv") if p.is_file()) if folder.is_dir() else []
+
+
+def is_codings_file(path: Path) -> bool:
+    """Whether a CSV file's header has the codings columns (transcript, start, end, code)."""
+    import csv
+    import io
+
+    from qualkit.workspace.codings import REQUIRED
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return True  # let the reader report it
+    if not text.strip():
+        return True
+    header = [h.strip() for h in next(csv.reader(io.StringIO(text, newline="")), [])]
+    return all(c in header for c in REQUIRED)
+
+
+def check_codings(folder: Path, codes: Mapping[str, Code]) -> list[Problem]:
+    """Codes used in codings/*.csv that no codebook defines (errors) or that are retired (warnings)."""
+    from qualkit.workspace.codings import CodingError, read_codings
+
+    problems: list[Problem] = []
+    for path in codings_files(folder):
+        if not is_codings_file(path):
+            problems.append(Problem(path, 1, WARNING, "not a codings file (no transcript, start, end, code columns); not checked"))
+            continue
+        try:
+            codings = read_codings(path)
+        except CodingError as exc:
+            problems.append(Problem(exc.path or path, exc.line, ERROR, exc.message))
+            continue
+        rows: dict[str, list[int]] = {}
+        for c in codings:
+            rows.setdefault(c.code, []).append(c.line or 0)
+        for code_id, where in rows.items():
+            code = codes.get(code_id)
+            if code is not None and code.status != "retired":
+                continue
+            n = len(where)
+            listed = ", ".join(str(r) for r in where[:5]) + (f" and {n - 5} more" if n > 5 else "")
+            rows_text = f"row{'s' if n > 1 else ''} {listed}"
+            if code is None:
+                close = difflib.get_close_matches(code_id, list(codes), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(Problem(path, where[0], ERROR,
+                                        f"code {code_id!r} is not in any codebook ({n} coding{'s' if n > 1 else ''}: {rows_text}){hint}",
+                                        code_id))
+            else:
+                problems.append(Problem(path, where[0], WARNING,
+                                        f"retired code {code_id!r} is still used ({n} coding{'s' if n > 1 else ''}: {rows_text})",
+                                        code_id))
+    return problems
+
+
+# -- entry point ------------------------------------------------------------------------------
+
+def validate(target=None, *, codebook: str | None = None) -> list[Problem]:
+    """Every problem of a workspace's codebooks and codings, or of the given codebook file(s).
+
+    ``target``: a Workspace (default: the one around the current folder), a path, or a list of
+    paths. With a workspace, ``codebook`` (an id) limits the report to that codebook's problems
+    and to the codings problems. Problems are in file and line order; see :class:`Problem`.
+    """
+    from qualkit.workspace.store import Workspace
+
+    if target is None:
+        target = Workspace(".")
+    if isinstance(target, Workspace):
+        return _validate_workspace(target, codebook)
+    paths = [Path(target)] if isinstance(target, (str, Path)) else [Path(p) for p in target]
+    return _validate_files(paths, _frameworks_near(paths))
+
+
+def _frameworks_near(paths: list[Path]):
+    """Built-in frameworks plus those of the workspace around the first path, if any."""
+    from qualkit.errors import WorkspaceError
+    from qualkit.frameworks.catalog import available_frameworks, builtin_frameworks
+    from qualkit.workspace.store import find_root
+
+    try:
+        root = find_root(paths[0].parent if paths else ".")
+    except WorkspaceError:
+        return builtin_frameworks(), None
+    try:
+        return available_frameworks([root / "frameworks"]), None
+    except QualkitError as exc:
+        return builtin_frameworks(), exc
+
+
+def _validate_files(paths: list[Path], fws) -> list[Problem]:
+    frameworks, fw_error = fws
+    problems: list[Problem] = []
+    if fw_error is not None:
+        problems.append(Problem(fw_error.path, fw_error.line, ERROR, fw_error.message))
+    books, lines = _read_books(paths, problems)
+    problems += check_codebooks(books, frameworks, lines)
+    return _sorted(problems)
+
+
+def _read_books(paths: list[Path], problems: list[Problem]) -> tuple[list[Codebook], dict[str, _Lines]]:
+    """Read each codebook leniently (problems appended), with the strict reader as a second check."""
+    books, lines = [], {}
+    for path in paths:
+        book, probs, ls = read_codebook_leniently(path)
+        problems += probs
+        if book is not None:
+            books.append(book)
+            lines[str(book.path)] = ls
+            if not probs:
+                problems += _strict_reload(path)
+    return books, lines
+
+
+def _strict_reload(path: Path) -> list[Problem]:
+    """Anything the strict reader rejects that the lenient pass did not catch (belt and braces)."""
+    from qualkit.workspace.codebook import load_codebook
+
+    try:
+        load_codebook(path)
+    except CodebookError as exc:
+        return [Problem(exc.path or path, exc.line, ERROR, exc.message)]
+    return []
+
+
+def _validate_workspace(ws, only: str | None) -> list[Problem]:
+    from qualkit.frameworks.catalog import builtin_frameworks
+
+    problems: list[Problem] = []
+    try:
+        frameworks = ws.frameworks()
+    except QualkitError as exc:
+        problems.append(Problem(exc.path, exc.line, ERROR, exc.message))
+        frameworks = builtin_frameworks()
+    folder = ws.codebooks_dir
+    paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
+    books, lines = _read_books(paths, problems)
+    problems += check_codebooks(books, frameworks, lines)
+    if only is not None:
+        keep = {str(b.path) for b in books if b.id == only} | {str(p) for p in paths if p.stem == only}
+        if not keep:
+            known = ", ".join(b.id for b in books) or "none"
+            raise CodebookError(f"no codebook {only!r} (known: {known})", folder)
+        problems = [p for p in problems if str(p.path) in keep]
+    index: dict[str, Code] = {}
+    for book in books:
+        for code in book.codes:
+            index.setdefault(code.id, code)
+    codings_problems = check_codings(ws.codings_dir, index)
+    if only is not None:
+        mine = {c.id for b in books if str(b.path) in keep for c in b.codes}
+        codings_problems = [p for p in codings_problems
+                            if (p.severity == ERROR and p.code not in index) or p.code in mine]
+    problems += codings_problems
+    return _sorted(problems)
+
+
+def _sorted(problems: Iterable[Problem]) -> list[Problem]:
+    order = {}
+    out = []
+    for p in problems:
+        key = (str(p), p.code)
+        if key in order:
+            continue
+        order[key] = True
+        out.append(p)
+    return sorted(out, key=lambda p: (str(p.path or ""), p.line or 0))
+
+
+def errors_only(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == ERROR]
+
+
+def summary(problems: list[Problem]) -> str:
+    """'2 errors, 1 warning' (or 'no problems')."""
+    n_err = sum(1 for p in problems if p.severity == ERROR)
+    n_warn = len(problems) - n_err
+    if not problems:
+        return "no problems"
+    parts = []
+    if n_err:
+        parts.append(f"{n_err} error{'s' if n_err != 1 else ''}")
+    if n_warn:
+        parts.append(f"{n_warn} warning{'s' if n_warn != 1 else ''}")
+    return ", ".join(parts)
+

@@ -1,0 +1,102 @@
+"""Decoding transcript bytes into qualkit's canonical text: Unicode NFC with ``\\n`` newlines."""
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from pathlib import Path
+
+from qualkit.errors import TranscriptError
+
+# Transcripts larger than this are almost certainly not transcripts (a video, a disk image).
+MAX_TEXT_BYTES = 200 * 1024 * 1024
+
+
+def normalize_text(text: str) -> str:
+    """CRLF and lone CR become ``\\n``; the result is NFC so offsets agree across tools."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # U+2028/2029 are line/paragraph separators some exporters emit; treat as newlines.
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    return unicodedata.normalize("NFC", text)
+
+
+def _looks_binary(text: str) -> bool:
+    """Control characters other than whitespace in a decoded text mean it was not text."""
+    if "\x00" in text:
+        return True
+    sample = text[:20000]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f\v")
+    return bad / len(sample) > 0.01
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when text without a BOM has the zero bytes of ASCII in UTF-16."""
+    sample = data[:4000]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def decode_bytes(data: bytes, path: str | Path | None = None) -> tuple[str, str, list[str]]:
+    """Decode ``data`` as a transcript; returns (text, encoding, warnings).
+
+    UTF-8 (with or without BOM) and UTF-16/32 with a BOM are read as such; anything else that
+    is not valid UTF-8 is read as cp1252 with a warning, since that is what Windows tools write.
+    Binary data raises :class:`TranscriptError`.
+    """
+    warnings: list[str] = []
+    if data.startswith(codecs.BOM_UTF32_LE) or data.startswith(codecs.BOM_UTF32_BE):
+        encoding = "utf-32"
+    elif data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        encoding = "utf-16"
+    else:
+        encoding = _bomless_utf16(data) or "utf-8"
+        if encoding != "utf-8":
+            warnings.append(f"no byte-order mark; read as {encoding.upper()} from its pattern of zero bytes")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if encoding != "utf-8":
+            raise TranscriptError(
+                f"not valid {encoding.upper()} text (byte {exc.start}): the file may be damaged", path
+            ) from None
+        try:
+            text = data.decode("cp1252")
+            encoding = "cp1252"
+        except UnicodeDecodeError as exc2:
+            # cp1252 leaves five bytes undefined; their presence means neither encoding fits.
+            raise TranscriptError(
+                f"not text in UTF-8, UTF-16 or cp1252 (undecodable byte at position {exc2.start})", path
+            ) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        warnings.append(f"not valid UTF-8 (first bad byte on line {line}); read as Windows cp1252")
+    if _looks_binary(text):
+        raise TranscriptError("looks like a binary file, not a text transcript", path)
+    return text, encoding, warnings
+
+
+def read_text_file(path: str | Path) -> tuple[str, str, list[str]]:
+    """Read and decode a text transcript; returns normalized text, encoding and warnings."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise TranscriptError("no such file", path) from None
+    if size > MAX_TEXT_BYTES:
+        raise TranscriptError(f"file is {size // (1024 * 1024)} MB; transcripts over {MAX_TEXT_BYTES // (1024 * 1024)} MB are refused", path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"cannot read file ({exc.strerror})", path) from None
+    text, encoding, warnings = decode_bytes(data, path)
+    return normalize_text(text), encoding, warnings

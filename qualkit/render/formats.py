@@ -1,0 +1,625 @@
+"""XLSX, DOCX and LaTeX writers for ``qualkit.render.tables.export_tables``.
+
+Each writer takes the tables (``qualkit.render.tables.Table``: name, frame, title, notes), the target path
+and an optional document title, and returns the files written. They are meant for tables that
+researchers paste into a manuscript or send to co-authors, so each one looks finished when opened:
+
+* XLSX: one sheet per table, a caption row, a bold frozen header with an autofilter, wrapped text,
+  column widths from the content, numbers stored as numbers, notes after the table.
+* DOCX: a landscape page, "Table N." captions (a real Word caption field), a grid table whose header
+  row repeats on every page, 9 pt text with the line breaks of multi-line cells kept, notes in italics.
+* LaTeX: one booktabs ``table`` float per table, every special character escaped, long or
+  multi-line text in ``p{}`` columns with ``\\newline``, numbers right-aligned.
+
+Documents are built and serialised in memory, then written through ``atomic_open`` (temp file +
+rename), so a failure never leaves a half-written file behind and never clobbers an earlier export.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+import numbers
+import re
+import unicodedata
+from pathlib import Path
+
+from qualkit.io.atomic import atomic_open
+
+__all__ = ["write_xlsx", "write_docx", "write_latex", "latex_escape", "sheet_names"]
+
+
+# -- shared cell handling --------------------------------------------------------------------------
+
+# Control characters that XML (and so XLSX/DOCX) cannot hold; tab and newline are kept.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:
+        import pandas as pd
+
+        return value is pd.NA or value is pd.NaT
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        return False
+
+
+def _is_number(value) -> bool:
+    """A real number that is not a bool (numpy scalars included)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and not _is_bool(value)
+
+
+def _is_bool(value) -> bool:
+    return isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")
+
+
+def _text(value) -> str:
+    """The text of a cell as a reader sees it: missing is empty, floats to at most 3 decimals."""
+    if _is_missing(value):
+        return ""
+    if _is_number(value) and not isinstance(value, numbers.Integral):
+        value = float(value)
+        if math.isinf(value):
+            return "∞" if value > 0 else "−∞"
+        if value == int(value):
+            return str(int(value))
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    if _is_number(value):
+        return str(int(value))
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0) and value.tzinfo is None:
+        return value.date().isoformat()  # a date (pandas Timestamps included), shown as one
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return _ILLEGAL_XML.sub("", text)
+
+
+def _headers(frame) -> list[str]:
+    out = []
+    for col in frame.columns:
+        if isinstance(col, tuple):  # MultiIndex columns
+            out.append(" / ".join(str(part) for part in col if str(part) != ""))
+        else:
+            out.append(_text(col))
+    return out
+
+
+def _rows(frame) -> list[tuple]:
+    return list(frame.itertuples(index=False, name=None))
+
+
+def _numeric_columns(frame, rows: list[tuple]) -> list[bool]:
+    """Columns whose non-empty values are all numbers (these are right-aligned)."""
+    out = []
+    for j in range(len(frame.columns)):
+        values = [r[j] for r in rows if not _is_missing(r[j])]
+        out.append(bool(values) and all(_is_number(v) for v in values))
+    return out
+
+
+def _display_len(line: str) -> int:
+    """Width of a line in character cells (East Asian wide characters count double)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+def _longest_line(text: str) -> int:
+    return max((_display_len(line) for line in text.split("\n")), default=0)
+
+
+def _longest_word(text: str) -> int:
+    return max((_display_len(w) for w in text.split()), default=0)
+
+
+def _heading(table, count: int) -> str | None:
+    """The caption of a table: its title, or its name when the document holds several tables."""
+    return table.title or (table.name if count > 1 else None)
+
+
+# -- XLSX ------------------------------------------------------------------------------------------
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_XLSX_MAX_CELL = 32767
+_XLSX_MAX_ROWS = 1_048_576
+_XLSX_MAX_COLS = 16_384
+_WIDTH_MIN, _WIDTH_MAX, _HEADER_WIDTH_MAX = 8, 60, 30
+
+
+def sheet_names(names: list[str]) -> list[str]:
+    """Valid, unique Excel sheet names for ``names``.
+
+    At most 31 characters, none of ``[]:*?/\\``, no leading or trailing apostrophe, not the
+    reserved "History", unique ignoring case (Excel's rule); clashes get " (2)", " (3)", ...
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in names:
+        name = _ILLEGAL_XML.sub("", str(raw).replace("\n", " "))
+        name = name.replace("[", "(").replace("]", ")").replace(":", " -").replace("*", "").replace("?", "")
+        name = re.sub(r"\s+", " ", _SHEET_FORBIDDEN.sub("-", name)).strip().strip("'").strip()
+        name = name[:31].strip() or "Sheet"
+        if name.lower() == "history":
+            name = "History (table)"
+        candidate, n = name, 1
+        while candidate.lower() in seen:
+            n += 1
+            suffix = f" ({n})"
+            candidate = name[:31 - len(suffix)].rstrip() + suffix
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def _xlsx_value(value):
+    """A cell value as openpyxl should store it: numbers stay numbers, text is cleaned."""
+    if _is_missing(value):
+        return None
+    if _is_bool(value):
+        return bool(value)
+    if _is_number(value):
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        value = float(value)
+        return value if math.isfinite(value) else _text(value)
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+        value = value.to_pydatetime()
+    if isinstance(value, (_dt.datetime, _dt.time)) and value.tzinfo is not None:
+        return value.isoformat()
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value
+    text = _text(value)
+    if len(text) > _XLSX_MAX_CELL:  # Excel refuses to open a workbook with a longer cell
+        text = text[:_XLSX_MAX_CELL - 1] + "…"
+    return text
+
+
+def _set_text_cell(cell, value) -> None:
+    cell.value = value
+    if isinstance(value, str):
+        # Keep text as text: a quote starting with "=" must not become a formula.
+        cell.data_type = "s"
+
+
+def _xlsx_widths(headers: list[str], rows: list[tuple]) -> list[float]:
+    widths = []
+    for j, head in enumerate(headers):
+        longest = max((_longest_line(_text(r[j])) for r in rows), default=0)
+        header_need = min(max(_longest_line(head), 1), _HEADER_WIDTH_MAX)
+        header_need = max(header_need, min(_longest_word(head), _WIDTH_MAX))
+        widths.append(float(min(max(longest, header_need, _WIDTH_MIN - 2) + 2, _WIDTH_MAX)))
+    return widths
+
+
+def _build_workbook(tables, title: str | None):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    from qualkit.render.tables import ExportError
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    if title:
+        wb.properties.title = _text(title)
+    wb.properties.creator = "qualkit"
+
+    title_font = Font(bold=True, size=12)
+    header_font = Font(bold=True)
+    header_fill = PatternFill("solid", start_color="DDEBF7", end_color="DDEBF7")
+    header_border = Border(bottom=Side(style="thin", color="808080"))
+    header_align = Alignment(wrap_text=True, vertical="top")
+    text_align = Alignment(wrap_text=True, vertical="top")
+    number_align = Alignment(vertical="top", horizontal="right")
+    notes_font = Font(italic=True)
+
+    for table, sheet_name in zip(tables, sheet_names([t.name for t in tables])):
+        frame = table.frame
+        headers = _headers(frame)
+        rows = _rows(frame)
+        caption = table.title or title
+        first = 2 if caption else 1  # the header row
+        if len(headers) > _XLSX_MAX_COLS or first + len(rows) + 2 > _XLSX_MAX_ROWS:
+            raise ExportError(f"table {table.name!r} has {len(rows)} rows and {len(headers)} columns, "
+                              "more than an Excel sheet holds; export it to CSV instead")
+        ws = wb.create_sheet(sheet_name)
+        if caption:
+            cell = ws.cell(row=1, column=1)
+            _set_text_cell(cell, _text(caption))
+            cell.font = title_font
+        numeric = _numeric_columns(frame, rows)
+        for j, head in enumerate(headers, start=1):
+            cell = ws.cell(row=first, column=j)
+            _set_text_cell(cell, head)
+            cell.font, cell.fill, cell.border = header_font, header_fill, header_border
+            cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right") if numeric[j - 1] else header_align
+        for i, row in enumerate(rows, start=first + 1):
+            for j, value in enumerate(row, start=1):
+                cell = ws.cell(row=i, column=j)
+                stored = _xlsx_value(value)
+                _set_text_cell(cell, stored)
+                cell.alignment = number_align if isinstance(stored, (int, float)) and not isinstance(stored, bool) else text_align
+        for j, width in enumerate(_xlsx_widths(headers, rows), start=1):
+            ws.column_dimensions[get_column_letter(j)].width = width
+        if headers:
+            last_col = get_column_letter(len(headers))
+            ws.freeze_panes = f"A{first + 1}"
+            ws.auto_filter.ref = f"A{first}:{last_col}{first + max(len(rows), 1)}"
+            ws.print_title_rows = f"{first}:{first}"
+        if table.notes:
+            cell = ws.cell(row=first + len(rows) + 2, column=1)  # one empty row keeps it out of sorts
+            _set_text_cell(cell, _text(table.notes))
+            cell.font = notes_font
+        # Printing: landscape, as wide as one page, header row on every page.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    if not wb.sheetnames:
+        wb.create_sheet("Sheet")
+    return wb
+
+
+def _save_atomically(document, path: Path) -> None:
+    """Serialise ``document`` (a Workbook or a Document) in memory, then replace ``path`` in one go."""
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with atomic_open(path, "wb", encoding=None) as f:
+        f.write(buffer.getbuffer())
+
+
+def write_xlsx(tables, path: Path, title: str | None = None) -> list[Path]:
+    """Write ``tables`` to an Excel workbook at ``path``, one sheet per table."""
+    path = Path(path)
+    wb = _build_workbook(list(tables), title)
+    _save_atomically(wb, path)
+    return [path]
+
+
+# -- DOCX ------------------------------------------------------------------------------------------
+
+_DOCX_FONT_PT = 9
+_DOCX_CHAR_EMU = 5.5 * 12700   # one character of 9 pt text, generously (12700 EMU = 1 pt)
+_DOCX_CELL_PAD_EMU = 14 * 12700  # the cell's left and right margins, and a little air
+_DOCX_WRAP_AT = 50               # characters: longer text wraps
+
+
+def _docx_widths(headers: list[str], rows: list[tuple], usable: int) -> list[int]:
+    """Column widths (EMU) from the content.
+
+    A table of short texts gets its natural width. Long texts (quotes) share what the short
+    columns leave of the page width. When even that does not fit, widths are proportional, but a
+    column never gets narrower than its longest word (header included), so headers such as
+    "Share" are not broken mid-word; the widest columns give up the room.
+    """
+    need, floor, chars = [], [], []
+    for j, head in enumerate(headers):
+        texts = [_text(r[j]) for r in rows]
+        longest = max((_longest_line(t) for t in texts), default=0)
+        word = max([_longest_word(head), *(_longest_word(t) for t in texts)])
+        chars.append(max(longest, word, min(_longest_line(head), 20), 3))
+        need.append(min(chars[-1], _DOCX_WRAP_AT) * _DOCX_CHAR_EMU + _DOCX_CELL_PAD_EMU)
+        floor.append(min(word, 25) * _DOCX_CHAR_EMU + _DOCX_CELL_PAD_EMU)
+    wraps = [c > _DOCX_WRAP_AT for c in chars]
+    if not any(wraps) and sum(need) <= usable:
+        return [int(w) for w in need]
+    fixed = sum(w for w, wrap in zip(need, wraps) if not wrap)
+    if any(wraps) and fixed <= 0.6 * usable:
+        weights = [min(c, 150) if wrap else 0 for c, wrap in zip(chars, wraps)]
+        room = usable - fixed
+        return [int(room * wt / sum(weights)) if wrap else int(w) for w, wt, wrap in zip(need, weights, wraps)]
+    floor = [min(f, usable / len(headers)) for f in floor]
+    widths = [usable * w / sum(need) for w in need]
+    for _ in headers:  # raise the columns below their floor, take it from the others
+        low = [j for j, w in enumerate(widths) if w < floor[j] - 1]
+        if not low:
+            break
+        fixed = {j: floor[j] for j in low}
+        for j, w in enumerate(widths):
+            if w <= floor[j] + 1:
+                fixed.setdefault(j, max(w, floor[j]))
+        free = [j for j in range(len(widths)) if j not in fixed]
+        if not free:
+            widths = [usable * f / sum(floor) for f in floor]
+            break
+        room = usable - sum(fixed.values())
+        scale = room / sum(need[j] for j in free)
+        widths = [fixed[j] if j in fixed else need[j] * scale for j in range(len(widths))]
+    return [int(w) for w in widths]
+
+
+def _add_lines(paragraph, text: str, *, size_pt: float, bold: bool = False, italic: bool = False) -> None:
+    """Add ``text`` to ``paragraph``, each newline a line break (w:br) in the same paragraph."""
+    from docx.shared import Pt
+
+    run = paragraph.add_run()
+    run.font.size = Pt(size_pt)
+    run.bold = bold or None
+    run.italic = italic or None
+    for k, line in enumerate(text.split("\n")):
+        if k:
+            run.add_break()
+        if line:
+            run.add_text(line)
+
+
+def _caption_number_field(paragraph, number: int, size_pt: float) -> None:
+    """A Word SEQ field ("Insert Caption"), showing ``number`` until fields are updated."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    def run_with(child):
+        run = paragraph.add_run()
+        run.bold = True
+        run.font.size = Pt(size_pt)
+        run._r.append(child)
+        return run
+
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    run_with(begin)
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = " SEQ Table \\* ARABIC "
+    run_with(instr)
+    separate = OxmlElement("w:fldChar")
+    separate.set(qn("w:fldCharType"), "separate")
+    run_with(separate)
+    shown = paragraph.add_run(str(number))
+    shown.bold = True
+    shown.font.size = Pt(size_pt)
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    run_with(end)
+
+
+def mark_row(row, header: bool = False, keep_together: bool = True) -> None:
+    """Keep a Word table ``row`` on one page (a row taller than a page still breaks) and/or repeat
+    it at the top of every page (``header``)."""
+    from docx.oxml import OxmlElement
+
+    tr_pr = row._tr.get_or_add_trPr()
+    tags = (("w:cantSplit",) if keep_together else ()) + (("w:tblHeader",) if header else ())
+    for tag in tags:
+        tr_pr.append(OxmlElement(tag))
+
+
+def shade_cell(cell, color: str) -> None:
+    """Fill a Word table cell with a background colour (hex RGB such as ``DDEBF7``)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), color)
+    cell._tc.get_or_add_tcPr().append(shd)
+
+
+def landscape(document, margin_cm: float = 2.0, font: str | None = None, font_pt: float | None = None):
+    """Turn a python-docx document's first section to landscape (the orientation flag and the page
+    size both) with even margins; optionally set the Normal font. Returns the section."""
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
+    section = document.sections[0]
+    w, h = section.page_width, section.page_height
+    section.page_width, section.page_height = max(w, h), min(w, h)
+    section.orientation = WD_ORIENT.LANDSCAPE
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(margin_cm))
+    if font or font_pt:
+        normal = document.styles["Normal"]
+        if font:
+            normal.font.name = font
+        if font_pt:
+            normal.font.size = Pt(font_pt)
+    return section
+
+
+def _build_document(tables, title: str | None):
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    document = docx.Document()
+    section = landscape(document, margin_cm=2)
+    usable = section.page_width - section.left_margin - section.right_margin
+
+    caption_style = document.styles["Caption"]
+    caption_style.font.color.rgb = RGBColor(0, 0, 0)
+    caption_style.font.size = Pt(10)
+    caption_style.font.bold = False
+    caption_style.paragraph_format.keep_with_next = True
+    caption_style.paragraph_format.space_after = Pt(4)
+
+    if title:
+        document.core_properties.title = _text(title)
+        document.add_heading(_text(title), level=1)
+
+    for n, table in enumerate(tables, start=1):
+        if n > 1:
+            document.add_paragraph()
+        caption = document.add_paragraph(style="Caption")
+        label = caption.add_run("Table ")
+        label.bold = True
+        _caption_number_field(caption, n, 10)
+        heading = _heading(table, len(tables))
+        dot = caption.add_run(".")
+        dot.bold = True
+        if heading:
+            _add_lines(caption, " " + _text(heading).replace("\n", " "), size_pt=10)
+
+        frame = table.frame
+        headers = _headers(frame)
+        rows = _rows(frame)
+        if headers:
+            numeric = _numeric_columns(frame, rows)
+            widths = _docx_widths(headers, rows, usable)
+            word_table = document.add_table(rows=1, cols=len(headers))
+            word_table.style = document.styles["Table Grid"]
+            word_table.autofit = False
+            for column, width in zip(word_table.columns, widths):
+                column.width = width
+            header_row = word_table.rows[0]
+            mark_row(header_row, header=True)
+
+            def fill(cells, values, bold: bool) -> None:
+                for j, (cell, value) in enumerate(zip(cells, values)):
+                    cell.width = widths[j]
+                    paragraph = cell.paragraphs[0]
+                    paragraph.paragraph_format.space_after = Pt(0)
+                    if numeric[j]:
+                        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                    _add_lines(paragraph, value, size_pt=_DOCX_FONT_PT, bold=bold)
+
+            fill(header_row.cells, headers, bold=True)
+            for row in rows:
+                word_row = word_table.add_row()
+                mark_row(word_row)
+                fill(word_row.cells, [_text(v).strip("\n") for v in row], bold=False)
+        if table.notes:
+            notes = document.add_paragraph()
+            notes.paragraph_format.space_before = Pt(4)
+            _add_lines(notes, _text(table.notes), size_pt=_DOCX_FONT_PT, italic=True)
+    return document
+
+
+def write_docx(tables, path: Path, title: str | None = None) -> list[Path]:
+    """Write ``tables`` to a Word document at ``path`` (landscape, one captioned table each)."""
+    path = Path(path)
+    document = _build_document(list(tables), title)
+    _save_atomically(document, path)
+    return [path]
+
+
+# -- LaTeX -----------------------------------------------------------------------------------------
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+_LATEX_RE = re.compile("[" + re.escape("".join(_LATEX_SPECIAL)) + "]")
+_LONG_TEXT = 30          # a text column wider than this (characters) wraps in a p{} column
+_CHAR_FRACTION = 0.016   # one character as a share of \linewidth (10pt text, article class)
+_COLSEP_FRACTION = 0.035  # 2\tabcolsep as a share of \linewidth
+
+
+def latex_escape(text: str) -> str:
+    """Escape the LaTeX special characters of one line of text (Unicode is left as it is)."""
+    out = _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group()], text)
+    return out.replace("--", "-{}-").replace("--", "-{}-")  # no en/em-dash ligatures from "--"
+
+
+def _latex_cell(text: str, wraps: bool) -> str:
+    """One cell: escaped; lines joined by \\newline in p{} columns, by spaces elsewhere."""
+    lines = [line.strip() for line in text.strip("\n").split("\n")]
+    if not wraps:
+        out = " ".join(latex_escape(line) for line in lines if line)
+    else:
+        # An empty line between quotes stays an empty line (\mbox{} gives \newline a line to end).
+        out = r" \newline ".join(latex_escape(line) if line else r"\mbox{}" for line in lines)
+    out = out.replace("−∞", r"$-\infty$").replace("∞", r"$\infty$")
+    if re.match(r"-\d", out):
+        out = "$-$" + out[1:]  # a minus sign, not a hyphen
+    if out.startswith("["):
+        out = "{}" + out  # so the row end or \midrule before it does not read it as an option
+    if wraps and out:
+        # Ragged right reads better than justified text in a narrow column (and needs no package);
+        # it redefines \\ inside the cell, which is why rows end with \tabularnewline.
+        out = "\\raggedright " + out
+    return out
+
+
+def _latex_colspec(headers: list[str], rows: list[tuple], numeric: list[bool]) -> tuple[str, list[bool]]:
+    """The tabular column spec and, per column, whether it wraps (a p{} column)."""
+    texts = [[_text(r[j]) for r in rows] for j in range(len(headers))]
+    wraps = []
+    natural = []  # estimated width of each column in characters
+    for j, head in enumerate(headers):
+        longest = max((_longest_line(t) for t in texts[j]), default=0)
+        multiline = any("\n" in t.strip("\n") for t in texts[j])
+        wraps.append(not numeric[j] and (multiline or longest > _LONG_TEXT))
+        natural.append(max(longest, _longest_word(head), 1 if wraps[-1] else _longest_line(head)))
+    if not any(wraps):
+        return "".join("r" if num else "l" for num in numeric), wraps
+    fixed = sum(natural[j] * _CHAR_FRACTION + _COLSEP_FRACTION for j in range(len(headers)) if not wraps[j])
+    room = max(1.0 - fixed, 0.3)  # the share of \linewidth left for the wrapped columns
+    weights = {j: min(max(natural[j], 8), 60) for j in range(len(headers)) if wraps[j]}
+    total = sum(weights.values())
+    spec = []
+    for j, num in enumerate(numeric):
+        if wraps[j]:
+            share = room * weights[j] / total
+            spec.append(rf"p{{\dimexpr {share:.3f}\linewidth-2\tabcolsep\relax}}")
+        else:
+            spec.append("r" if num else "l")
+    return "".join(spec), wraps
+
+
+def _latex_label(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+    return "tab:" + (slug or "table")
+
+
+def _latex_table(table, count: int, label: str) -> str:
+    frame = table.frame
+    headers = _headers(frame)
+    rows = _rows(frame)
+    numeric = _numeric_columns(frame, rows)
+    lines = [f"% Table: {_text(table.name).replace(chr(10), ' ')}", r"\begin{table}[htbp]", r"\centering", r"\small"]
+    heading = _heading(table, count)
+    if heading:
+        lines.append(rf"\caption{{{latex_escape(_text(heading).replace(chr(10), ' '))}}}")
+        lines.append(rf"\label{{{label}}}")
+    if headers:
+        spec, wraps = _latex_colspec(headers, rows, numeric)
+        lines.append(rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}")
+        lines.append(r"\toprule")
+        lines.append(" & ".join(_latex_cell(h, wraps[j]) for j, h in enumerate(headers)) + r" \tabularnewline")
+        lines.append(r"\midrule")
+        for i, row in enumerate(rows):
+            if i and any(wraps):
+                lines.append(r"\addlinespace")  # rows of several lines need air between them
+            lines.append(" & ".join(_latex_cell(_text(v), wraps[j]) for j, v in enumerate(row)) + r" \tabularnewline")
+        lines.append(r"\bottomrule")
+        lines.append(r"\end{tabular}")
+    if table.notes:
+        notes = r" \newline ".join(latex_escape(line.strip()) for line in _text(table.notes).strip().split("\n") if line.strip())
+        lines.append(r"\par\smallskip")
+        lines.append(rf"\begin{{minipage}}{{\linewidth}}\footnotesize\emph{{{notes}}}\end{{minipage}}")
+    lines.append(r"\end{table}")
+    return "\n".join(lines)
+
+
+def _latex_document(tables, title: str | None) -> str:
+    head = [
+        "% Generated by qualkit: one table float per table, ready to \\input{} into a manuscript.",
+        "% Needs \\usepackage{booktabs} in the preamble. Text is UTF-8 and Unicode characters (curly",
+        "% quotes, accents) are left as they are: compile with LuaLaTeX or XeLaTeX, or pdfLaTeX with",
+        "% UTF-8 input (the default since 2018; \\usepackage[T1]{fontenc} recommended).",
+        "% A float does not break across pages: for a longer table use the longtable package.",
+    ]
+    if title:
+        head.append(f"% Title: {_text(title).replace(chr(10), ' ')}")
+    labels: list[str] = []
+    for t in tables:  # \label{} names must be unique within a document
+        label, n = _latex_label(t.name), 1
+        while label in labels:
+            n += 1
+            label = f"{_latex_label(t.name)}-{n}"
+        labels.append(label)
+    body = "\n\n".join(_latex_table(t, len(tables), label) for t, label in zip(tables, labels))
+    return "\n".join(head) + "\n\n" + body + "\n"
+
+
+def write_latex(tables, path: Path, title: str | None = None) -> list[Path]:
+    """Write ``tables`` to a LaTeX fragment at ``path``: booktabs ``table`` floats, escaped."""
+    path = Path(path)
+    text = _latex_document(list(tables), title)
+    with atomic_open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    return [path]
