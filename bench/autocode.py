@@ -163,8 +163,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from qualkit.coding.autocode import autocode
-    from qualkit.transcripts.model import count_words
     from qualkit.coding.nlp import pipeline_for
+    from qualkit.transcripts.model import count_words
     from qualkit.workspace.scaffold import init
     from qualkit.workspace.store import Workspace
 

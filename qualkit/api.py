@@ -5,7 +5,7 @@ take the plain :class:`qualkit.workspace.store.Workspace` and never import this 
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
 
 from qualkit.workspace.store import Workspace as _Store
 

@@ -9,9 +9,9 @@ coder...), so a young workspace still gets everything that can be made from it. 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_open
@@ -178,7 +178,7 @@ def _consensus(run: _Run) -> bool:
 
 
 def _matrices(run: _Run) -> bool:
-    from qualkit.render.study_exports import export_study
+    from qualkit.reporting.study_exports import export_study
 
     result = export_study(run.ws, run.out)
     if not result.made:
@@ -194,7 +194,7 @@ def _matrices(run: _Run) -> bool:
 
 
 def _report(run: _Run) -> bool:
-    from qualkit.render.report import build_report
+    from qualkit.reporting.report import build_report
 
     path = build_report(run.ws, run.out / "report.html")
     run.done("report", "the whole study on one page: open exports/report.html in a browser", [path])

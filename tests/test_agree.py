@@ -17,8 +17,18 @@ from hypothesis import strategies as st
 
 import qualkit
 import qualkit.cli
-from qualkit.analysis.agree import _Cells, _Units, _set_alpha, agreement, match_spans, set_distances
-from qualkit.agreement import bootstrap_ci, cohen_kappa, fleiss_kappa, gwet_ac1, jaccard_distance, krippendorff_alpha, masi_distance, percent_agreement, set_alpha
+from qualkit.agreement import (
+    bootstrap_ci,
+    cohen_kappa,
+    fleiss_kappa,
+    gwet_ac1,
+    jaccard_distance,
+    krippendorff_alpha,
+    masi_distance,
+    percent_agreement,
+    set_alpha,
+)
+from qualkit.analysis.agree import _Cells, _set_alpha, _Units, agreement, match_spans, set_distances
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding
 from qualkit.workspace.scaffold import init

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
+from qualkit.api import Workspace
 from qualkit.cli import cli
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding, read_codings, write_codings
 from qualkit.workspace.scaffold import init
-from qualkit.api import Workspace
 
 INT1 = """\
 Interviewer: Do you fax the referral forms to the team?

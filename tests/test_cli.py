@@ -154,8 +154,8 @@ def test_outside_a_workspace(tmp_path):
 def test_an_internal_bug_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
     import pytest
 
-    from qualkit.cli import main
     from qualkit.api import Workspace
+    from qualkit.cli import main
 
     root = small_ws(tmp_path)
 

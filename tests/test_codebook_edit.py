@@ -103,9 +103,9 @@ def test_new_from_an_unknown_framework_names_the_close_match(ws):
 
 
 def test_a_second_framework_codebook_gets_prefixed_ids_so_ids_stay_unique(ws):
+    from qualkit.api import Workspace
     from qualkit.coding.codebook_edit import new_codebook
     from qualkit.coding.codebook_validate import validate
-    from qualkit.api import Workspace
 
     w = Workspace(ws)
     new_codebook(w, "HEIF", from_framework="heif")
@@ -297,8 +297,8 @@ def test_retire_keeps_the_codings_and_validate_then_warns(ws):
 # -- library --------------------------------------------------------------------------------
 
 def test_library_calls_return_a_result_with_a_message_and_the_files_written(ws):
-    from qualkit.coding.codebook_edit import add_code, merge_codes, new_codebook, rename_code
     from qualkit.api import Workspace
+    from qualkit.coding.codebook_edit import add_code, merge_codes, new_codebook, rename_code
 
     w = Workspace(ws)
     new_codebook(w, "PORT", id="port", by="ana")

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 import qualkit.cli
 from qualkit.cli import cli
-from qualkit.workspace.codebook import Code, Codebook, CodebookError, load_codebook
 from qualkit.coding.codebook_exchange import diff_codebooks, export_codebook, import_codebook
+from qualkit.workspace.codebook import Code, Codebook, CodebookError, load_codebook
 from qualkit.workspace.scaffold import init
 
 

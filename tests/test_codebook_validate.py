@@ -11,9 +11,9 @@ import re
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import REPO
 
 import qualkit.cli
-from conftest import REPO
 from qualkit.cli import cli
 from qualkit.workspace.scaffold import init
 
@@ -156,8 +156,8 @@ def test_validate_one_codebook_by_id_or_a_file_by_path(ws, tmp_path):
 
 
 def test_the_library_returns_problems_with_path_line_and_severity(ws):
-    from qualkit.coding.codebook_validate import validate
     from qualkit.api import Workspace
+    from qualkit.coding.codebook_validate import validate
 
     (ws / "codebooks" / "broken.yaml").write_text(BROKEN, encoding="utf-8")
     problems = validate(Workspace(ws))
@@ -179,9 +179,9 @@ def test_the_shipped_codebooks_are_valid_together():
 
 
 def test_the_heif_codebook_is_what_new_from_framework_makes(ws):
-    from qualkit.workspace.codebook import load_codebook
-    from qualkit.coding.codebook_edit import new_codebook
     from qualkit.api import Workspace
+    from qualkit.coding.codebook_edit import new_codebook
+    from qualkit.workspace.codebook import load_codebook
 
     made = new_codebook(Workspace(ws), "HEIF deductive codebook", from_framework="heif", id="heif_deductive").codebook
     shipped = load_codebook(SHIPPED[0])
@@ -191,9 +191,9 @@ def test_the_heif_codebook_is_what_new_from_framework_makes(ws):
 
 
 def test_the_port_codebook_fits_the_sample_transcripts(sample_workspace):
-    from qualkit.workspace.codebook import load_codebook
-    from qualkit.frameworks.catalog import resolve_ref
     from qualkit.api import Workspace
+    from qualkit.frameworks.catalog import resolve_ref
+    from qualkit.workspace.codebook import load_codebook
 
     book = load_codebook(SHIPPED[1])
     texts = [" ".join(t.text.split()) for t in Workspace(sample_workspace).transcripts()]

@@ -7,13 +7,13 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.cli import cli
-from qualkit.workspace.codebook import Code, Codebook, save_codebook
-from qualkit.coding.coding_ops import add_coding, query_codings, remove_coding
-from qualkit.workspace.codings import CodingError, read_codings
-from qualkit.errors import WorkspaceError
-from qualkit.workspace.scaffold import init
 from qualkit.api import Workspace
+from qualkit.cli import cli
+from qualkit.coding.coding_ops import add_coding, query_codings, remove_coding
+from qualkit.errors import WorkspaceError
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import CodingError, read_codings
+from qualkit.workspace.scaffold import init
 
 TEXT = ("Interviewer: How do referrals arrive?\n"
         "Maria: By fax, usually days late.\n"

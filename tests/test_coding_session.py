@@ -7,12 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.workspace.codebook import Code, Codebook, load_codebook, save_codebook
+from qualkit.api import Workspace
 from qualkit.coding.session import CodingSession, SessionError, journal_path, locate
+from qualkit.coding.units import split_sentences, split_units
+from qualkit.workspace.codebook import Code, Codebook, load_codebook, save_codebook
 from qualkit.workspace.codings import Coding, read_codings, write_codings
 from qualkit.workspace.scaffold import init
-from qualkit.coding.units import split_sentences, split_units
-from qualkit.api import Workspace
 
 INTERVIEW = (
     "Interviewer: How do referrals get to the team?\n"

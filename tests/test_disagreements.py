@@ -7,12 +7,21 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.workspace.codebook import Code, Codebook, save_codebook
-from qualkit.workspace.codings import Coding
-from qualkit.analysis.disagreements import AdjudicationError, Decision, DecisionSyntaxError, confusion_pairs, disagreements, parse_decision, read_adjudication, write_disagreements
-from qualkit.workspace.scaffold import init
+from qualkit.analysis.disagreements import (
+    AdjudicationError,
+    Decision,
+    DecisionSyntaxError,
+    confusion_pairs,
+    disagreements,
+    parse_decision,
+    read_adjudication,
+    write_disagreements,
+)
 from qualkit.analysis.unit_codes import AgreementInputError
 from qualkit.api import Workspace
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding
+from qualkit.workspace.scaffold import init
 
 INT1 = ("Interviewer: How do referrals get to the team?\n"
         "Maria: By fax, usually days late. There is no bus out there. People feel judged.\n"

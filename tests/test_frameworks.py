@@ -10,7 +10,16 @@ from click.testing import CliRunner
 import qualkit.cli
 from qualkit.cli import cli
 from qualkit.errors import QualkitError
-from qualkit.frameworks.catalog import STATUS_WORDS, FrameworkError, FrameworkRefError, available_frameworks, builtin_frameworks, get_framework, load_framework, resolve_ref
+from qualkit.frameworks.catalog import (
+    STATUS_WORDS,
+    FrameworkError,
+    FrameworkRefError,
+    available_frameworks,
+    builtin_frameworks,
+    get_framework,
+    load_framework,
+    resolve_ref,
+)
 
 BUILTINS = {"heif", "cfir2", "cfir2009", "iparihs", "reaim", "epis"}
 

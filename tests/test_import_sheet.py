@@ -7,12 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
+from qualkit.api import Workspace
 from qualkit.cli import cli
+from qualkit.coding.imports.sheet import import_sheet
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding, read_codings
-from qualkit.coding.imports.sheet import import_sheet
 from qualkit.workspace.scaffold import init
-from qualkit.api import Workspace
 
 INT1 = ("Interviewer: How do referrals arrive?\n"
         "Maria: By fax, usually days late. We're \"not ready\" for the portal, honestly.\n"

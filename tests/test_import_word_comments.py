@@ -8,13 +8,13 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
+from qualkit.api import Workspace
 from qualkit.cli import cli
-from qualkit.workspace.codebook import Code, Codebook, load_codebook, save_codebook
-from qualkit.workspace.codings import read_codings
 from qualkit.coding.imports import CodeMatcher
 from qualkit.coding.imports.word_comments import parse_comment_text
+from qualkit.workspace.codebook import Code, Codebook, load_codebook, save_codebook
+from qualkit.workspace.codings import read_codings
 from qualkit.workspace.scaffold import init
-from qualkit.api import Workspace
 
 CODES = [Code("data_sharing", "Inter-partner data sharing"), Code("delays", "Referral delays"),
          Code("stigma", "Stigma"), Code("peer_support", "Peer support")]

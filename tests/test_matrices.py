@@ -29,9 +29,9 @@ from click.testing import CliRunner
 
 import qualkit
 import qualkit.cli
+from qualkit.analysis.matrices import MatrixError, MatrixWarning, build_matrix, c_coefficient, matrix, saturation_table
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding
-from qualkit.analysis.matrices import MatrixError, MatrixWarning, build_matrix, c_coefficient, matrix, saturation_table
 from qualkit.workspace.scaffold import demo, init
 
 CONFIG = """project: Small study
@@ -478,8 +478,8 @@ def test_a_consensus_keeps_the_single_coded_transcripts_in_the_analysis(tmp_path
     import qualkit
     from qualkit.analysis.matrices import resolve_codings
     from qualkit.analysis.reconcile import reconcile
-    from qualkit.workspace.scaffold import demo
     from qualkit.analysis.summaries import load_codings
+    from qualkit.workspace.scaffold import demo
 
     ws = qualkit.Workspace(demo(tmp_path / "s"))
     reconcile(ws, ["ana", "ben"])  # nothing decided yet: only agreed codings in the consensus

@@ -6,11 +6,11 @@ import json
 import click
 import pytest
 from click.testing import CliRunner
+from test_summaries import fill_md, make_ws
 
 import qualkit.cli
 from qualkit.analysis.rapid import MIXED, RapidError, rapid_matrix
 from qualkit.analysis.summaries import SummaryError, write_templates
-from test_summaries import fill_md, make_ws
 
 DOMAINS = ["Referrals and data", "Barriers", "What helps", "Anything else"]
 

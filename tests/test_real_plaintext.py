@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import assert_turn_contract
 
 import qualkit
-from conftest import assert_turn_contract
 
 EXPECTED_SPEAKERS = {
     "txt/mlsss_Interview-12.txt": {"Interviewer 1", "Interviewer 2", "Interviewee"},

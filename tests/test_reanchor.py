@@ -7,12 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
+from qualkit.api import Workspace
 from qualkit.cli import cli
+from qualkit.coding.reanchor import QuoteFinder, reanchor_coder, reanchor_codings
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding, read_codings
-from qualkit.coding.reanchor import QuoteFinder, reanchor_codings, reanchor_coder
 from qualkit.workspace.scaffold import init
-from qualkit.api import Workspace
 
 ORIGINAL = (
     "Interviewer: How do referrals arrive?\n"

@@ -9,15 +9,15 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 import qualkit.analysis.reconcile as rec
-from qualkit.workspace.codebook import Code, Codebook, save_codebook
-from qualkit.workspace.codings import Coding, read_codings
+import qualkit.cli
 from qualkit.analysis.disagreements import AdjudicationError, disagreements, write_disagreements
 from qualkit.analysis.reconcile import ReconcileError, ReconcileSession, reconcile
-from qualkit.workspace.scaffold import init
 from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
 from qualkit.api import Workspace
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding, read_codings
+from qualkit.workspace.scaffold import init
 
 INT1 = ("Interviewer: How do referrals get to the team?\n"
         "Maria: By fax, usually days late. There is no bus out there. People feel judged.\n"

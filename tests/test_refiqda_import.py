@@ -9,16 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qualkit.cli import cli
-from qualkit.cli import import_cmds
+from qualkit.api import Workspace
+from qualkit.cli import cli, import_cmds
 from qualkit.cli.refiqda_cmds import import_qdpx as import_qdpx_cmd
+from qualkit.refiqda import RefiQdaError, archive
+from qualkit.refiqda.qdpx_import import import_qdpx, read_qdpx
 from qualkit.workspace.codebook import Code, Codebook, load_codebook, load_codebooks, save_codebook
 from qualkit.workspace.codings import read_codings
-from qualkit.refiqda import RefiQdaError
-from qualkit.refiqda import archive
-from qualkit.refiqda.qdpx_import import import_qdpx, read_qdpx
 from qualkit.workspace.scaffold import init
-from qualkit.api import Workspace
 
 REFI = Path(__file__).resolve().parents[2] / "shared" / "reference" / "refi-qda"
 NS = "urn:QDA-XML:project:1.0"

@@ -7,14 +7,13 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.cli import cli
-from qualkit.cli import import_cmds
+from qualkit.api import Workspace
+from qualkit.cli import cli, import_cmds
 from qualkit.cli.refiqda_cmds import import_qdc
-from qualkit.workspace.codebook import Code, Codebook, load_codebook, save_codebook
 from qualkit.refiqda import RefiQdaError
 from qualkit.refiqda.qdc import export_qdc, pack_description, read_qdc, unpack_description
+from qualkit.workspace.codebook import Code, Codebook, load_codebook, save_codebook
 from qualkit.workspace.scaffold import init
-from qualkit.api import Workspace
 
 REFI = Path(__file__).resolve().parents[2] / "shared" / "reference" / "refi-qda"
 

@@ -8,15 +8,14 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.cli import cli
-from qualkit.cli import import_cmds
+from qualkit.api import Workspace
+from qualkit.cli import cli, import_cmds
 from qualkit.cli.refiqda_cmds import import_qdpx as import_qdpx_cmd
-from qualkit.workspace.codebook import Code, Codebook, save_codebook
-from qualkit.workspace.codings import Coding, write_codings
 from qualkit.refiqda.qdpx_export import export_qdpx
 from qualkit.refiqda.qdpx_import import import_qdpx
+from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codings import Coding, write_codings
 from qualkit.workspace.scaffold import demo, init
-from qualkit.api import Workspace
 
 REFI = Path(__file__).resolve().parents[2] / "shared" / "reference" / "refi-qda"
 
@@ -231,9 +230,9 @@ def test_import_fills_empty_coder_files_and_reuses_identical_transcripts_codeboo
 def test_suggestions_and_consensus_are_not_exported_or_listed_as_coders(tmp_path):
     """A round trip keeps 'agree' and 'run' working: coders: lists people, not auto or consensus."""
     import qualkit
-    from qualkit.workspace.codings import Coding
     from qualkit.refiqda.qdpx_export import export_qdpx
     from qualkit.refiqda.qdpx_import import import_qdpx
+    from qualkit.workspace.codings import Coding
     from qualkit.workspace.scaffold import demo
 
     ws = qualkit.Workspace(demo(tmp_path / "s"))

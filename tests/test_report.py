@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.workspace.codebook import load_codebook, save_codebook
-from qualkit.render.report import build_report, render_report, report_context
-from qualkit.workspace.scaffold import demo, init
 from qualkit.render.svg_charts import bar_line_chart, ci_whisker, contrast_ratio, heatmap, ramp_color, text_color
+from qualkit.reporting.report import build_report, render_report, report_context
+from qualkit.workspace.codebook import load_codebook, save_codebook
+from qualkit.workspace.scaffold import demo, init
 
 SECTIONS = ["overview", "codebook", "agreement", "heatmap", "themes", "cooccurrence", "saturation", "coreq"]
 EVIL = "<script>alert(1)</script>"
@@ -264,7 +264,7 @@ def test_charts_escape_and_stay_well_formed():
 
 
 def test_notes_show_commands_as_code_and_stay_escaped():
-    from qualkit.render.report import _env
+    from qualkit.reporting.report import _env
 
     f = _env().filters["code_spans"]
     assert str(f("run `qualkit reconcile` <now> & `a<b>`")) == \
@@ -274,7 +274,7 @@ def test_notes_show_commands_as_code_and_stay_escaped():
 def test_too_few_transcripts_for_saturation_reads_not_assessable_everywhere(tmp_path):
     """With fewer transcripts than base + run, the card, COREQ and the section agree."""
     import qualkit
-    from qualkit.render.report import build_report
+    from qualkit.reporting.report import build_report
     from qualkit.workspace.scaffold import demo
 
     root = demo(tmp_path / "s")

@@ -170,7 +170,7 @@ def browser() -> str:
 
 
 def test_sample_report_loads_cleanly_in_chromium(browser, tmp_path):
-    from qualkit.render.report import build_report
+    from qualkit.reporting.report import build_report
     from qualkit.workspace.scaffold import demo
 
     ws = demo(tmp_path / "s")

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import REPO, assert_turn_contract
 
 import qualkit
-from conftest import REPO, assert_turn_contract
 
 EXPECTED = {
     "fg1_calder": "docx", "fg2_pinehollow": "vtt", "fg3_regional": "vtt",

@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.cli import cli
-from qualkit.workspace.scaffold import init
-from qualkit.coding.search import search
 from qualkit.api import Workspace
+from qualkit.cli import cli
+from qualkit.coding.search import search
+from qualkit.workspace.scaffold import init
 
 INT1 = """\
 Interviewer: Do you fax the referral forms?

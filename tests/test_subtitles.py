@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from qualkit.errors import TranscriptError
-from qualkit.transcripts.model import Transcript
 from qualkit.transcripts import read_transcript
+from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.subtitles import read_srt, read_vtt
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "reference" / "real-transcripts"

@@ -7,11 +7,19 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
+from qualkit.analysis.summaries import (
+    SummaryError,
+    collect_summaries,
+    load_domains,
+    read_summaries,
+    template_state,
+    trim_text,
+    write_templates,
+)
+from qualkit.api import Workspace
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding
 from qualkit.workspace.scaffold import init
-from qualkit.analysis.summaries import SummaryError, collect_summaries, load_domains, read_summaries, template_state, trim_text, write_templates
-from qualkit.api import Workspace
 
 INT1 = """PORT evaluation - partner interview 1
 Date: 3 March 2026

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 import qualkit
 import qualkit.cli
+from qualkit.analysis.themes import ThemesError, check_themes, load_themes
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding
 from qualkit.workspace.scaffold import demo, init
-from qualkit.analysis.themes import ThemesError, check_themes, load_themes
 
 PARTICIPANTS = """transcript,speaker,participant_id,role,site
 ,Interviewer,RT-1,interviewer,

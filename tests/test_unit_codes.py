@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 import qualkit
+from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding, CodingError
 from qualkit.workspace.scaffold import init
-from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
 
 TEXT = "Interviewer: How do referrals arrive?\nMaria: By fax. Days late.\nInterviewer: Why?\nMaria: Lawyers.\n"
 

@@ -10,9 +10,8 @@ import docx
 import pytest
 
 from qualkit.errors import TranscriptError
+from qualkit.transcripts import read_transcript, wordfile
 from qualkit.transcripts.model import Transcript
-from qualkit.transcripts import read_transcript
-from qualkit.transcripts import wordfile
 from qualkit.transcripts.speakers import segment
 from qualkit.transcripts.wordfile import read_docx
 

@@ -16,10 +16,26 @@ and Brennan–Prediger, weights, ordinal ranks). Missing data follow Gwet's conv
 """
 from __future__ import annotations
 
-from qualkit.agreement._data import AgreementError, UndefinedStatisticError, from_category_counts, from_contingency_table
+from qualkit.agreement._data import (
+    AgreementError,
+    UndefinedStatisticError,
+    from_category_counts,
+    from_contingency_table,
+)
 from qualkit.agreement.alpha import LEVELS, krippendorff_alpha
 from qualkit.agreement.bootstrap import BootstrapResult, bootstrap_ci
-from qualkit.agreement.kappas import bennett_s, brennan_prediger, cohen_kappa, conger_kappa, fleiss_kappa, fleiss_kappa_category, gwet_ac1, percent_agreement, randolph_kappa, scott_pi
+from qualkit.agreement.kappas import (
+    bennett_s,
+    brennan_prediger,
+    cohen_kappa,
+    conger_kappa,
+    fleiss_kappa,
+    fleiss_kappa_category,
+    gwet_ac1,
+    percent_agreement,
+    randolph_kappa,
+    scott_pi,
+)
 from qualkit.agreement.sets import jaccard_distance, masi_distance, set_alpha
 from qualkit.agreement.unitizing import unitizing_alpha, unitizing_alpha_category
 

@@ -18,19 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from qualkit.errors import QualkitError
-
-
-class AgreementError(QualkitError, ValueError):
-    """Unusable input for an agreement statistic (a ``ValueError`` the CLI can print as one line)."""
-
-
-class UndefinedStatisticError(AgreementError):
-    """The statistic is mathematically undefined on these data (e.g. chance agreement is 1).
-
-    Raised for the data as given; the bootstrap counts such resamples instead of failing.
-    """
-
+from qualkit.errors import AgreementError, QualkitError, UndefinedStatisticError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 # Above this span an integer-valued numeric matrix is mapped with np.unique (a sort) instead
 # of a direct lookup table.

@@ -12,7 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from qualkit.agreement._data import AgreementError, Coded, UndefinedStatisticError, check_square, coerce
+from qualkit.agreement._data import (
+    AgreementError,
+    Coded,
+    UndefinedStatisticError,
+    check_square,
+    coerce,
+)
 
 __all__ = ["krippendorff_alpha", "LEVELS"]
 

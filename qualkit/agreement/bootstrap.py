@@ -16,10 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from qualkit.agreement import alpha
-from qualkit.agreement import kappas
-from qualkit.agreement import sets
-from qualkit.agreement._data import AgreementError, Coded, UndefinedStatisticError, coerce
+from qualkit.agreement import alpha, kappas, sets
+from qualkit.agreement._data import (
+    AgreementError,
+    Coded,
+    UndefinedStatisticError,
+    coerce,
+)
 
 __all__ = ["BootstrapResult", "bootstrap_ci"]
 

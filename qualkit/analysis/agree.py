@@ -100,9 +100,9 @@ from typing import Any
 
 import numpy as np
 
-from qualkit.errors import QualkitError
 from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
 from qualkit.coding.units import UNIT_KINDS
+from qualkit.errors import QualkitError
 
 __all__ = ["UNITS", "METRICS", "POOLED", "AgreementReport", "agreement", "export_report"]
 

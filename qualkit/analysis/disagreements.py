@@ -48,9 +48,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_write_bytes, atomic_write_text
@@ -77,9 +77,7 @@ def adjudication_columns(coders: Sequence[str]) -> list[str]:
     return [*FIXED_BEFORE, coder_header("A", coders[0]), coder_header("B", coders[1]), *FIXED_AFTER]
 
 
-class AdjudicationError(QualkitError):
-    """An adjudication file that cannot be applied (names the file and row)."""
-
+from qualkit.errors import AdjudicationError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 # -- data ---------------------------------------------------------------------------------------
 
@@ -146,7 +144,7 @@ class DisagreementList(list):
     ``comparison`` (for :func:`confusion_pairs` and reconciliation).
     """
 
-    def __init__(self, items: Iterable[Disagreement] = (), *, comparison: "Comparison", code_filter: str | None = None):
+    def __init__(self, items: Iterable[Disagreement] = (), *, comparison: Comparison, code_filter: str | None = None):
         super().__init__(items)
         self.comparison = comparison
         self.coders: list[str] = list(comparison.coders)
@@ -609,7 +607,8 @@ def _meeting_docx(items: DisagreementList, pairs: list[ConfusionPair]) -> bytes:
     if (lo := left_out_line(items)):
         doc.add_paragraph(lo[0].upper() + lo[1:] + ".")
 
-    from qualkit.render.formats import mark_row, shade_cell as shade
+    from qualkit.render.formats import mark_row
+    from qualkit.render.formats import shade_cell as shade
 
     def header_row(row) -> None:
         mark_row(row, header=True, keep_together=False)
@@ -737,7 +736,7 @@ class Decision:
         keep = {"A": d.applied_by == coders[0], "B": d.applied_by == coders[1], "both": True, "neither": False}[self.kind]
         return [d.code] if keep else []
 
-    def swapped(self) -> "Decision":
+    def swapped(self) -> Decision:
         """The same decision with coders A and B swapped."""
         return Decision({"A": "B", "B": "A"}.get(self.kind, self.kind), self.codes)
 

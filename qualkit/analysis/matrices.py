@@ -54,12 +54,12 @@ import bisect
 import difflib
 import re
 import warnings as _warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from qualkit.errors import QualkitError
 from qualkit.analysis.quotes import DEFAULT_LIMIT, Excerpt, quote_rule, select_quotes
 
 KINDS = ("themes", "codes", "cooccurrence", "saturation")
@@ -77,8 +77,7 @@ FRAMEWORK_SHORT = {"heif": "HEIF", "cfir2": "CFIR 2.0", "cfir2009": "CFIR", "ipa
                    "epis": "EPIS"}
 
 
-class MatrixError(QualkitError):
-    """A matrix cannot be built from these options or this workspace."""
+from qualkit.errors import MatrixError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 class MatrixWarning(UserWarning):
@@ -284,7 +283,7 @@ class MatrixResult:
     notes: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     inputs: list[Path] = field(default_factory=list)
-    saturation: "SaturationSummary | None" = None
+    saturation: SaturationSummary | None = None
     root: Path | None = None
     display: Any = None          # a compact frame for the terminal (numbers, or "excerpts/participants")
 
@@ -455,9 +454,17 @@ def _themes(workspace, ex: ExcerptSet, cells: str, level: str, framework: str | 
             quote_chars, attributes, themes_file, params) -> MatrixResult:
     import pandas as pd
 
-    from qualkit.render.tables import Table
+    from qualkit.analysis.themes import (
+        LEVELS,
+        ThemeProblem,
+        at_level,
+        item_label,
+        load_themes,
+        theme_mappings,
+        themes_path,
+    )
     from qualkit.frameworks.catalog import get_framework
-    from qualkit.analysis.themes import LEVELS, ThemeProblem, item_label, at_level, load_themes, theme_mappings, themes_path
+    from qualkit.render.tables import Table
 
     _check_choice(level, LEVELS, "level for themes")
     _check_choice(table, ("matrix", "results"), "table")
@@ -751,8 +758,8 @@ def c_coefficient(n1: int, n2: int, n12: int) -> float | None:
 def _cooccurrence(workspace, ex: ExcerptSet, unit: str, cells: str, level: str, params) -> MatrixResult:
     import pandas as pd
 
-    from qualkit.render.tables import Table
     from qualkit.coding.units import UNIT_KINDS, coded_units, split_units
+    from qualkit.render.tables import Table
 
     _check_choice(unit, UNIT_KINDS, "unit")
     lv = _apply_level(ex, workspace, level)

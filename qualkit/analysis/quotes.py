@@ -28,8 +28,8 @@ their ``role`` from participants.csv; passages from unidentified speakers get th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 DEFAULT_LIMIT = 300
 ELLIPSIS = "…"

@@ -28,8 +28,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qualkit.errors import QualkitError
-from qualkit.analysis.summaries import MAX_EXCERPT_CHARS, SummaryError, load_codings, load_domains, read_summaries, session_info, transcript_excerpts
+from qualkit.analysis.summaries import (
+    MAX_EXCERPT_CHARS,
+    SummaryError,
+    load_codings,
+    load_domains,
+    read_summaries,
+    session_info,
+    transcript_excerpts,
+)
 
 ROWS = ("participant", "transcript")
 CELLS = ("summary", "quotes")
@@ -37,8 +44,7 @@ MIXED = "mixed (focus group)"
 BULLET = "• "
 
 
-class RapidError(QualkitError):
-    """A rapid matrix cannot be built (bad option, malformed templates)."""
+from qualkit.errors import RapidError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 def _check_group(workspace, group_by: str | None) -> None:

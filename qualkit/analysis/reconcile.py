@@ -76,16 +76,37 @@ import difflib
 import json
 import os
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
-from qualkit.io.atomic import fsync_dir as _fsync_dir
-from qualkit.workspace.codings import Coding, CodingError, coder_path, dumps_codings, now_iso, read_codings
-from qualkit.analysis.disagreements import AdjudicationError, Comparison, Decision, DecisionSyntaxError, Disagreement, DisagreementList, coder_header, default_unit, parse_coders, parse_decision, read_adjudication, split_key
+from qualkit.analysis.disagreements import (
+    AdjudicationError,
+    Comparison,
+    Decision,
+    DecisionSyntaxError,
+    Disagreement,
+    DisagreementList,
+    coder_header,
+    default_unit,
+    parse_coders,
+    parse_decision,
+    read_adjudication,
+    split_key,
+)
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_write_text, backup
+from qualkit.io.atomic import fsync_dir as _fsync_dir
+from qualkit.workspace.codings import (
+    Coding,
+    CodingError,
+    coder_path,
+    dumps_codings,
+    now_iso,
+    read_codings,
+)
 
 AUDIT_LOG = Path(".qualkit") / "audit.log"
 LOCK_DIR = Path(".qualkit") / "sessions"
@@ -93,9 +114,7 @@ AUDIT_VERSION = 1
 RESERVED = ("auto",)
 
 
-class ReconcileError(QualkitError):
-    """Reconciliation cannot run (bad --into, a consensus file reconcile did not write, a lock, ...)."""
-
+from qualkit.errors import ReconcileError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 # -- the audit log ------------------------------------------------------------------------------
 
@@ -894,7 +913,7 @@ class ReconcileSession:
         self._closed = True
         self._lock.close()
 
-    def __enter__(self) -> "ReconcileSession":
+    def __enter__(self) -> ReconcileSession:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -38,9 +38,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from qualkit.errors import QualkitError
 
@@ -62,8 +63,7 @@ _HR_RE = re.compile(r"^[-*_=\s]{3,}$")
 _HEADER_RE = re.compile(r"^\s*(?:[-*+•]\s*)?(?:\*\*)?([A-Za-z][A-Za-z ]*?)(?:\*\*)?\s*:(?:\*\*)?\s*(.*?)\s*$")
 
 
-class SummaryError(QualkitError):
-    """A summary template or the interview guide is malformed (names the file and line/paragraph)."""
+from qualkit.errors import SummaryError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 # ------------------------------------------------------------------------------------ domains

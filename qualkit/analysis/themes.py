@@ -49,8 +49,7 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DOMAIN_ALIASES = ("framework", "frameworks", "domain", "heif", "cfir", "mapping", "maps", "refs")
 
 
-class ThemesError(QualkitError):
-    """themes.yaml is malformed (or refers to things that do not exist)."""
+from qualkit.errors import ThemesError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 @dataclass

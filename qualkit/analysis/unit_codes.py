@@ -7,14 +7,13 @@ left out unless asked for; a ``question`` unit always starts with one and is kep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from qualkit.workspace.codings import CodingError
-from qualkit.errors import QualkitError
+
 from qualkit.coding.units import UNIT_KINDS, Unit, coded_units, split_units
+from qualkit.errors import (
+    AgreementInputError,  # noqa: F401  (defined with every other error in qualkit.errors)
+    )
+from qualkit.workspace.codings import CodingError
 from qualkit.workspace.store import natural_key
-
-
-class AgreementInputError(QualkitError):
-    """Coders or codings that agreement cannot be computed from."""
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,8 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
-        from qualkit.errors import QualkitError
         from qualkit.cli.output import describe_error
+        from qualkit.errors import QualkitError
 
         try:
             return super().invoke(ctx)

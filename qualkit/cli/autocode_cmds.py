@@ -44,7 +44,8 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
     Suggestions go to codings/auto.csv (or --coder NAME-auto) for review; running again
     replaces that file and keeps the previous one in .qualkit/backups/.
     """
-    from qualkit.coding.autocode import autocode as run_autocode, check_coder
+    from qualkit.coding.autocode import autocode as run_autocode
+    from qualkit.coding.autocode import check_coder
     from qualkit.errors import QualkitError
 
     try:

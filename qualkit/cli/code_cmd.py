@@ -18,7 +18,6 @@ from qualkit.cli.terminal import HL_ON as _HL_ON
 from qualkit.cli.terminal import LineTerminal
 
 
-
 @click.command()
 @click.argument("transcript_id")
 @click.option("--coder", required=True, help="Your coder name: codings go to codings/<coder>.csv.")

@@ -104,8 +104,8 @@ def check(ctx: click.Context, coders: tuple[str, ...], fix: bool, threshold: flo
 @click.pass_context
 def list_(ctx: click.Context, coders: tuple[str, ...], transcript: str | None, code: str | None, as_json: bool) -> None:
     """List codings: coder, transcript, span, code, speaker and the quote (trimmed)."""
-    from qualkit.workspace.codings import CodingError
     from qualkit.coding.coding_ops import query_codings
+    from qualkit.workspace.codings import CodingError
 
     ws = open_workspace(ctx)
     available = ws.coders()

@@ -12,7 +12,6 @@ import textwrap
 
 import click
 
-from qualkit.coding.units import UNIT_KINDS
 from qualkit.cli.context import open_workspace
 from qualkit.cli.terminal import HL_OFF as _HL_OFF
 from qualkit.cli.terminal import HL_ON as _HL_ON
@@ -21,7 +20,7 @@ from qualkit.cli.terminal import style as _style
 from qualkit.cli.terminal import use_color as _color
 from qualkit.cli.terminal import width as _width
 from qualkit.cli.terminal import wrap as _wrap
-
+from qualkit.coding.units import UNIT_KINDS
 
 
 def _coders(value: str | None, ws=None) -> list[str]:
@@ -59,7 +58,8 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
     with a key and empty decision / rationale / decided_by columns; fill them in and run
     `qualkit reconcile --coders A,B --adjudication adjudication.xlsx`.
     """
-    from qualkit.analysis.disagreements import confusion_pairs, disagreements as find, write_disagreements
+    from qualkit.analysis.disagreements import confusion_pairs, write_disagreements
+    from qualkit.analysis.disagreements import disagreements as find
     from qualkit.cli.output import echo_json
 
     if coders is not None:
@@ -185,7 +185,8 @@ def reconcile(ctx: click.Context, coders: str | None, into: str, adjudication: s
     to .qualkit/audit.log; the coders' own files are never changed. Re-running with the same
     inputs changes nothing and logs nothing twice.
     """
-    from qualkit.analysis.reconcile import ReconcileSession, reconcile as run
+    from qualkit.analysis.reconcile import ReconcileSession
+    from qualkit.analysis.reconcile import reconcile as run
 
     if coders is not None:
         _coders(coders)

@@ -115,9 +115,8 @@ def import_qdpx(ctx: click.Context, file: str, into: str | None, dry_run: bool, 
     cases and variables participants.csv. What qualkit cannot hold (pictures, audio, video, PDF
     selections, sets, graphs...) is listed, not fatal. Nothing is written unless everything is
     read, and an existing workspace's files are never overwritten."""
-    from qualkit.refiqda.qdpx_import import import_qdpx as run
-
     from qualkit.errors import WorkspaceError
+    from qualkit.refiqda.qdpx_import import import_qdpx as run
 
     try:
         target = Path(into) if into else open_workspace(ctx).root

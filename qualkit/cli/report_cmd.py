@@ -27,7 +27,7 @@ def report(ctx: click.Context, out: str | None, coders: str | None, ci: bool, re
     import json
     from pathlib import Path
 
-    from qualkit.render.report import build_report
+    from qualkit.reporting.report import build_report
 
     ws = open_workspace(ctx)
     coder_list = [c.strip() for c in coders.split(",") if c.strip()] if coders else None

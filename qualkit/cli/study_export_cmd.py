@@ -15,7 +15,7 @@ from qualkit.cli.context import open_workspace
 def export_all(ctx: click.Context, formats: tuple[str, ...], out_dir: str | None) -> None:
     """Themes x framework domains with the results table, codes by role, co-occurrence, saturation and
     the rapid matrix, each with a manifest. Tables without input yet are skipped with the reason."""
-    from qualkit.render.study_exports import export_study
+    from qualkit.reporting.study_exports import export_study
 
     ws = open_workspace(ctx)
     result = export_study(ws, out_dir, formats or None)

@@ -179,8 +179,8 @@ def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domai
     member); bullets that name a participant, e.g. '(FG1-P3)', go to that participant's row.
     Exports get a FILE.manifest.json beside them.
     """
-    from qualkit.render.tables import Table, export_tables
     from qualkit.analysis.rapid import rapid_matrix
+    from qualkit.render.tables import Table, export_tables
 
     ws = open_workspace(ctx)
     df = rapid_matrix(ws, rows=rows, cells=cells, group_by=group_by, domains=domains, coder=coder)

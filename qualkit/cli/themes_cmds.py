@@ -46,9 +46,15 @@ def themes() -> None:
 @click.pass_context
 def show(ctx, theme, file, coder, as_json) -> None:
     """Show every theme (or THEME, by id or name): codes, domains, valence, description and memo."""
-    from qualkit.errors import QualkitError
     from qualkit.analysis.matrices import load_excerpts
-    from qualkit.analysis.themes import ThemeSet, item_label, load_themes, theme_mappings, themes_path
+    from qualkit.analysis.themes import (
+        ThemeSet,
+        item_label,
+        load_themes,
+        theme_mappings,
+        themes_path,
+    )
+    from qualkit.errors import QualkitError
 
     ws = open_workspace(ctx)
     path = Path(file) if file else themes_path(ws)

@@ -31,9 +31,10 @@ import bisect
 import itertools
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from qualkit.errors import QualkitError
 
@@ -49,8 +50,7 @@ _RANK = {k: i for i, k in enumerate(KINDS)}
 _SENT_ATTRS = ("IS_SENT_START", "SENT_START")
 
 
-class AutocodeError(QualkitError):
-    """Auto-coding cannot run as asked (coder name, unit, codebook without keywords)."""
+from qualkit.errors import AutocodeError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 def is_auto_coder(name: str) -> bool:
@@ -339,8 +339,8 @@ class AutoCoder:
         # the token Matcher walks every token in Python, so it only runs on Docs that could match
         self._anchors: list[list[tuple[int, frozenset[int]]]] | None = []
         features = pipeline.features
-        from qualkit.workspace.codebook import CodebookError
         from qualkit.coding.nlp import MODEL_FEATURES
+        from qualkit.workspace.codebook import CodebookError
 
         for code in codes:
             for n, pat in enumerate(_code_patterns(code, source), 1):
@@ -651,11 +651,11 @@ def autocode(workspace, codebook=None, unit: str = "turn", *, coder: str = AUTO_
     objects) defaults to every transcript of the workspace; ``progress`` wraps the list of turns
     (e.g. a progress bar).
     """
-    from qualkit.workspace.codebook import Codebook
-    from qualkit.workspace.codings import Coding, dumps_codings, now_iso
-    from qualkit.io.atomic import atomic_write_text, backup
     from qualkit.coding.nlp import BATCH_SIZE, pipeline_for
     from qualkit.coding.units import split_sentences
+    from qualkit.io.atomic import atomic_write_text, backup
+    from qualkit.workspace.codebook import Codebook
+    from qualkit.workspace.codings import Coding, dumps_codings, now_iso
 
     began = time.perf_counter()
     if unit not in UNITS:

@@ -33,12 +33,20 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
-from qualkit.workspace.codebook import ID_RE, ORIGINS, STATUSES, Code, Codebook, CodebookError, dump_codebook
 from qualkit.io.atomic import atomic_write_text, backup
+from qualkit.workspace.codebook import (
+    ID_RE,
+    ORIGINS,
+    STATUSES,
+    Code,
+    Codebook,
+    CodebookError,
+    dump_codebook,
+)
 
 TEXT_FIELDS = ("name", "brief", "definition", "include", "exclude", "color", "origin", "status")
 LIST_FIELDS = ("examples", "keywords", "framework")
@@ -389,8 +397,8 @@ def _themes_mentions(ws, code_id: str) -> list[int]:
 def coding_counts(ws) -> dict[str, int]:
     """Code id -> number of codings across codings/*.csv (unreadable files are skipped)."""
     from qualkit.coding.codebook_validate import codings_files, is_codings_file
-    from qualkit.workspace.codings import read_codings
     from qualkit.errors import QualkitError
+    from qualkit.workspace.codings import read_codings
 
     counts: dict[str, int] = {}
     for path in codings_files(ws.codings_dir):

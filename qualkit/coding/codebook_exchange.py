@@ -27,12 +27,20 @@ import difflib
 import io
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from qualkit.workspace.codebook import ID_RE, ORIGINS, STATUSES, Code, Codebook, CodebookError
 from qualkit.io.atomic import atomic_write_bytes, atomic_write_text
+from qualkit.workspace.codebook import (
+    ID_RE,
+    ORIGINS,
+    STATUSES,
+    Code,
+    Codebook,
+    CodebookError,
+)
 
 COLUMNS = ("code", "id", "origin", "status", "brief", "definition", "include", "exclude", "examples",
            "keywords", "framework", "color", "patterns")
@@ -62,9 +70,7 @@ _HEADER_ALIASES = {
 }
 
 
-class CodebookImportError(CodebookError):
-    """A spreadsheet cannot be read as a codebook (file and row named)."""
-
+from qualkit.errors import CodebookImportError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -227,7 +233,8 @@ def _docx_bytes(book: Codebook, rows, source: str | None) -> bytes:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
 
-    from qualkit.render.formats import mark_row, shade_cell as shade
+    from qualkit.render.formats import mark_row
+    from qualkit.render.formats import shade_cell as shade
 
     def row_props(row, header: bool) -> None:
         mark_row(row, header=header)
@@ -419,7 +426,11 @@ def import_codebook(path: str | Path, *, id: str | None = None, name: str | None
     built-ins), with ``default_framework`` for refs written without a prefix. ``notes`` collects
     remarks (ignored columns, encoding). Raises :class:`CodebookImportError` naming file and row.
     """
-    from qualkit.frameworks.catalog import FrameworkError, builtin_frameworks, resolve_ref
+    from qualkit.frameworks.catalog import (
+        FrameworkError,
+        builtin_frameworks,
+        resolve_ref,
+    )
 
     path = Path(path)
     notes = notes if notes is not None else []

@@ -20,13 +20,22 @@ Warnings: retired codes still used in codings; codings/*.csv files that are not 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from qualkit.workspace.codebook import ID_RE, ORIGINS, STATUSES, ChangeLogEntry, Code, Codebook, CodebookError
 from qualkit.errors import QualkitError
 from qualkit.io.yamlfile import key_lines
+from qualkit.workspace.codebook import (
+    ID_RE,
+    ORIGINS,
+    STATUSES,
+    ChangeLogEntry,
+    Code,
+    Codebook,
+    CodebookError,
+)
 
 ERROR = "error"
 WARNING = "warning"
@@ -220,7 +229,11 @@ def check_codebooks(books: list[Codebook], frameworks: Mapping | None = None,
     ``frameworks`` maps framework ids to loaded frameworks (default: the built-ins); ``lines``
     maps each codebook's path (as str) to the line numbers read from its file.
     """
-    from qualkit.frameworks.catalog import FrameworkError, builtin_frameworks, resolve_ref
+    from qualkit.frameworks.catalog import (
+        FrameworkError,
+        builtin_frameworks,
+        resolve_ref,
+    )
 
     if frameworks is None:
         frameworks = builtin_frameworks()

@@ -8,13 +8,18 @@ transcript, so it can be re-anchored later (:mod:`qualkit.coding.reanchor`). pan
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable
 
-from qualkit.workspace.codings import Coding, CodingError, check_against, now_iso
+from qualkit.coding.reanchor import (
+    DEFAULT_THRESHOLD,
+    ReanchorReport,
+    reanchor_codings,
+    transcript_texts,
+)
 from qualkit.errors import QualkitError
-from qualkit.coding.reanchor import DEFAULT_THRESHOLD, ReanchorReport, reanchor_codings, transcript_texts
+from qualkit.workspace.codings import Coding, CodingError, check_against, now_iso
 
 
 def resolve_code(workspace, code: str, index: dict | None = None) -> str:

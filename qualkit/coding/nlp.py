@@ -25,12 +25,13 @@ spaCy is imported inside functions only, so importing this module costs nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
-from qualkit.errors import QualkitError, WorkspaceError
+from qualkit.errors import WorkspaceError
 
 BLANK = "blank"
 DEFAULT_LANGUAGE = "en"
@@ -44,8 +45,7 @@ _OPTIONAL = {"parser": "DEP", "ner": "ENT_TYPE", "entity_ruler": "ENT_TYPE", "en
 _REGISTERED = False
 
 
-class NlpError(QualkitError):
-    """The spaCy pipeline cannot be built (spaCy or its lookup tables missing, bad model)."""
+from qualkit.errors import NlpError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 @dataclass(frozen=True)
@@ -74,20 +74,20 @@ def settings_for(workspace) -> NlpSettings:
     return NlpSettings(model, language.strip().lower())
 
 
-def pipeline_for(workspace, needs: Iterable[str] = ()) -> "Pipeline":
+def pipeline_for(workspace, needs: Iterable[str] = ()) -> Pipeline:
     """The (cached) pipeline a workspace's settings ask for; ``needs``: annotations patterns use."""
     s = settings_for(workspace)
     return load_pipeline(s.model, s.language, needs)
 
 
-def load_pipeline(model: str = BLANK, language: str = DEFAULT_LANGUAGE, needs: Iterable[str] = ()) -> "Pipeline":
+def load_pipeline(model: str = BLANK, language: str = DEFAULT_LANGUAGE, needs: Iterable[str] = ()) -> Pipeline:
     """The pipeline for ``model`` (``"blank"``, an installed package or a pipeline folder), cached."""
     keep = frozenset(n for n in needs if n in ("DEP", "ENT_TYPE", "ENT_IOB", "ENT_ID"))
     return _load(model or BLANK, language or DEFAULT_LANGUAGE, keep)
 
 
 @lru_cache(maxsize=8)
-def _load(model: str, language: str, keep: frozenset) -> "Pipeline":
+def _load(model: str, language: str, keep: frozenset) -> Pipeline:
     try:
         import spacy
     except ImportError:  # pragma: no cover - spaCy is a dependency
@@ -107,7 +107,7 @@ def _load(model: str, language: str, keep: frozenset) -> "Pipeline":
     return _blank(language, warnings)
 
 
-def _blank(language: str, warnings: list[str]) -> "Pipeline":
+def _blank(language: str, warnings: list[str]) -> Pipeline:
     import spacy
 
     try:
@@ -123,7 +123,7 @@ def _blank(language: str, warnings: list[str]) -> "Pipeline":
                     lemma_from_lower=True)
 
 
-def _trained(nlp, model: str, keep: frozenset, warnings: list[str]) -> "Pipeline":
+def _trained(nlp, model: str, keep: frozenset, warnings: list[str]) -> Pipeline:
     for name in list(nlp.pipe_names):
         factory = nlp.get_pipe_meta(name).factory
         if factory in _OPTIONAL and _OPTIONAL[factory] not in keep:

@@ -20,9 +20,9 @@ to place excerpts too. Nothing here imports pandas.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from qualkit.workspace.codings import Coding, CodingError
 

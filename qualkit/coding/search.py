@@ -16,10 +16,9 @@ side (whitespace folded to single spaces), ready to print as aligned KWIC lines.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
-
-from qualkit.errors import QualkitError
+from typing import Any
 
 DEFAULT_CONTEXT = 60
 DEFAULT_FUZZY_THRESHOLD = 80.0
@@ -28,8 +27,7 @@ _HYPHENS = ("-", "\u2010", "\u2011")
 _WORD_SPLIT = re.compile(r"\s+|(?<=\w)[-\u2010\u2011](?=\w)")
 
 
-class SearchError(QualkitError):
-    """A search cannot run as asked (empty term, bad option)."""
+from qualkit.errors import SearchError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 @dataclass
@@ -208,11 +206,9 @@ def search(workspace, term: str, fuzzy: bool = False, *, lemma: bool = False,
             for m in rx.finditer(t.text, turn.start, turn.end):
                 found.append((t, turn, m.start(), m.end(), "exact", 100.0))
     else:
-        from qualkit.coding.nlp import pipeline_for
-
         import itertools
 
-        from qualkit.coding.nlp import BATCH_SIZE
+        from qualkit.coding.nlp import BATCH_SIZE, pipeline_for
 
         pipeline = pipeline_for(workspace)
         matcher = _TokenTerm(term, pipeline, lemma, fuzzy, float(threshold))

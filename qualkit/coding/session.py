@@ -47,17 +47,23 @@ import json
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from qualkit.coding.units import UNIT_KINDS, Unit, split_units, turn_units, unit_at
+from qualkit.io.atomic import atomic_write_text, backup
 from qualkit.io.atomic import fsync_dir as _fsync_dir
 from qualkit.workspace.codebook import ID_RE, Code, Codebook, save_codebook
-from qualkit.workspace.codings import Coding, coder_path, dumps_codings, now_iso, read_codings
-from qualkit.errors import QualkitError
-from qualkit.io.atomic import atomic_write_text, backup
-from qualkit.coding.units import UNIT_KINDS, Unit, split_units, turn_units, unit_at
+from qualkit.workspace.codings import (
+    Coding,
+    coder_path,
+    dumps_codings,
+    now_iso,
+    read_codings,
+)
 
 JOURNAL_VERSION = 1
 SESSIONS_DIR = Path(".qualkit") / "sessions"
@@ -103,8 +109,7 @@ Reviewing auto-coding suggestions (the suggested span is highlighted):
 Decisions are saved at once; the next run resumes at the same suggestion."""
 
 
-class SessionError(QualkitError):
-    """A coding session cannot start (bad coder, transcript, journal, locked, ...)."""
+from qualkit.errors import SessionError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 class CommandError(Exception):
@@ -645,7 +650,7 @@ class CodingSession:
         finally:
             self.journal.close()
 
-    def __enter__(self) -> "CodingSession":
+    def __enter__(self) -> CodingSession:
         return self
 
     def __exit__(self, *exc) -> None:

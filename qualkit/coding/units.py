@@ -23,8 +23,8 @@ and ``"Dr. Cole said so."`` one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 UNIT_KINDS = ("turn", "sentence", "paragraph", "question", "document")
 
@@ -33,7 +33,7 @@ ABBREVIATIONS = frozenset({
     "dr", "mr", "mrs", "ms", "mx", "prof", "st", "jr", "sr", "rev", "hon", "gen", "col", "lt", "sgt",
     "capt", "cpt", "cmdr", "det", "ofc", "dept", "gov", "sen", "rep", "pres", "supt", "insp",
     "vs", "etc", "e.g", "i.e", "cf", "approx", "vol", "fig", "p", "pp", "ch",
-    "mt", "ft", "ave", "blvd", "rd", "inc", "ltd", "co", "corp", "llc", "dept", "univ", "assn",
+    "mt", "ft", "ave", "blvd", "rd", "inc", "ltd", "co", "corp", "llc", "univ", "assn",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
     "a.m", "p.m", "ph.d", "m.d", "r.n", "u.s", "u.k",
 })

@@ -51,11 +51,11 @@ import copy
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
-from qualkit.errors import QualkitError
 from qualkit.io.yamlfile import compose_yaml
 
 STATUS_WORDS = ("verified", "secondary", "unverified", "inherited")
@@ -78,19 +78,7 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _FRAMEWORK_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 
-class FrameworkError(QualkitError):
-    """A framework file is missing, malformed or inconsistent (reported with file and line)."""
-
-
-class FrameworkRefError(FrameworkError):
-    """A framework or framework item reference does not resolve; ``suggestions`` holds close matches."""
-
-    def __init__(self, message: str, ref: str, suggestions: Iterable[str] = (), path=None, line=None):
-        self.ref = ref
-        self.suggestions = list(suggestions)
-        if self.suggestions:
-            message += "; did you mean " + ", ".join(self.suggestions) + "?"
-        super().__init__(message, path, line)
+from qualkit.errors import FrameworkError, FrameworkRefError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 # ----------------------------------------------------------------------------------- model
@@ -113,7 +101,7 @@ class FrameworkItem:
     framework: str = ""                # the framework id
     file: Path | None = field(default=None, repr=False, compare=False)
     line: int | None = field(default=None, repr=False, compare=False)
-    children: list["FrameworkItem"] = field(default_factory=list, repr=False)
+    children: list[FrameworkItem] = field(default_factory=list, repr=False)
 
     @property
     def ref(self) -> str:
@@ -129,7 +117,7 @@ class FrameworkItem:
     def depth(self) -> int:
         return self.path.count(".")
 
-    def walk(self) -> Iterator["FrameworkItem"]:
+    def walk(self) -> Iterator[FrameworkItem]:
         """This item and everything below it, in file order."""
         yield self
         for child in self.children:
@@ -312,7 +300,7 @@ class _Spec:
     lines: dict[str, int]              # key -> line (1-based) of the key
     line: int | None
     file: Path | str | None
-    children: dict[str, list["_Spec"]] = field(default_factory=dict)
+    children: dict[str, list[_Spec]] = field(default_factory=dict)
 
 
 _SPEC_CACHE: dict[tuple[str, int, int], _Spec] = {}

@@ -15,22 +15,10 @@ Every problem with an input file raises :class:`RefiQdaError`, a one-line
 """
 from __future__ import annotations
 
-from qualkit.errors import QualkitError
-
-
-class RefiQdaError(QualkitError):
-    """A REFI-QDA file cannot be read or written (names the file, and the member and line inside it)."""
-
-    def __init__(self, message: str, path=None, member: str | None = None, line: int | None = None):
-        # A line inside an archive member is said in the message; a line of the file itself is
-        # the usual path:line.
-        if member:
-            super().__init__(member + (f", line {line}" if line else "") + ": " + message, path)
-        else:
-            super().__init__(message, path, line)
-        self.member = member
-        self.member_line = line
-
+from qualkit.errors import (
+    QualkitError,
+    RefiQdaError,  # noqa: F401  (defined with every other error in qualkit.errors)
+)
 
 _LAZY = {
     "export_qdc": ("qualkit.refiqda.qdc", "export_qdc"),

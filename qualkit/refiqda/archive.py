@@ -105,7 +105,7 @@ class QdpxArchive:
     def close(self) -> None:
         self._zip.close()
 
-    def __enter__(self) -> "QdpxArchive":
+    def __enter__(self) -> QdpxArchive:
         return self
 
     def __exit__(self, *exc) -> None:

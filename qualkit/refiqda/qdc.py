@@ -34,12 +34,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from qualkit.workspace.codebook import ID_RE, Code, Codebook
 from qualkit.refiqda import RefiQdaError
+from qualkit.workspace.codebook import ID_RE, Code, Codebook
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -404,7 +405,13 @@ def read_qdc(path: str | Path, *, codebook_id: str | None = None, name: str | No
              taken: Iterable[str] = ()) -> QdcResult:
     """Read a ``.qdc`` file into a :class:`~qualkit.workspace.codebook.Codebook` (not saved)."""
     from qualkit.coding.codebook_edit import slugify
-    from qualkit.refiqda.archive import MAX_XML_BYTES, child, children, localname, parse_xml
+    from qualkit.refiqda.archive import (
+        MAX_XML_BYTES,
+        child,
+        children,
+        localname,
+        parse_xml,
+    )
 
     path = Path(path)
     if not path.is_file():
@@ -446,8 +453,8 @@ def import_qdc(workspace, path: str | Path, *, codebook_id: str | None = None, n
     Never overwrites: an existing codebook id or file is refused (choose another id). Code ids
     are made unique across the workspace's codebooks.
     """
-    from qualkit.workspace.codebook import save_codebook
     from qualkit.coding.codebook_edit import slugify
+    from qualkit.workspace.codebook import save_codebook
 
     books = workspace.codebooks()
     taken = {c.id for b in books for c in b.codes}

@@ -32,12 +32,20 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from qualkit.refiqda import RefiQdaError
-from qualkit.refiqda.qdc import PROJECT_NS, add_code_elements, guid_for, pack_labelled, version_origin, xml_safe
+from qualkit.refiqda.qdc import (
+    PROJECT_NS,
+    add_code_elements,
+    guid_for,
+    pack_labelled,
+    version_origin,
+    xml_safe,
+)
 
 _DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -86,9 +94,8 @@ def build_project(ws, coders: Iterable[str] | None = None) -> tuple[bytes, dict[
     warn = result.warnings.append
     all_coders = ws.coders()
     if coders is None:
-        from qualkit.coding.codebook_validate import is_codings_file
-
         from qualkit.coding.autocode import is_auto_coder
+        from qualkit.coding.codebook_validate import is_codings_file
 
         chosen = [c for c in all_coders if is_codings_file(ws.coder_file(c))]
         for c in all_coders:

@@ -59,13 +59,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qualkit.workspace.codebook import Codebook
-from qualkit.workspace.codings import Coding
 from qualkit.errors import QualkitError, WorkspaceError
 from qualkit.refiqda import RefiQdaError
-from qualkit.refiqda.archive import MAX_TEXT_BYTES, MAX_XML_BYTES, QdpxArchive, child, child_text, children, localname, norm_guid, parse_xml
+from qualkit.refiqda.archive import (
+    MAX_TEXT_BYTES,
+    MAX_XML_BYTES,
+    QdpxArchive,
+    child,
+    child_text,
+    children,
+    localname,
+    norm_guid,
+    parse_xml,
+)
 from qualkit.refiqda.offsets import Detection, Selection, SourceText, detect
-from qualkit.refiqda.qdc import CODEBOOK_LABELS, PROJECT_NS, _check_namespace, read_code_elements, unpack_labelled
+from qualkit.refiqda.qdc import (
+    CODEBOOK_LABELS,
+    PROJECT_NS,
+    _check_namespace,
+    read_code_elements,
+    unpack_labelled,
+)
+from qualkit.workspace.codebook import Codebook
+from qualkit.workspace.codings import Coding
 
 _DOC_EXTENSIONS = {".txt", ".text", ".md", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".htm", ".html", ".vtt", ".srt"}
 _SELECTION_TAGS = ("PlainTextSelection", "PictureSelection", "PDFSelection", "AudioSelection", "VideoSelection",
@@ -731,9 +747,9 @@ def _participants_csv(columns: list[str], rows: list[dict[str, str]]) -> str:
 
 def _stage(stage: Path, data: ProjectData, result: QdpxImportResult, *, reused_books: set[str], reused_transcripts: set[str]) -> list[Path]:
     """Write every new file under ``stage`` (relative layout of a workspace); returns their paths."""
+    from qualkit.io.atomic import atomic_write_text
     from qualkit.workspace.codebook import save_codebook
     from qualkit.workspace.codings import write_codings
-    from qualkit.io.atomic import atomic_write_text
 
     files: list[Path] = []
     for tid, text in data.transcripts.items():

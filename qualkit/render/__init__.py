@@ -1,1 +1,1 @@
-"""Rendering results for people: table writers (CSV, XLSX, DOCX, LaTeX, Markdown, HTML), SVG charts and the HTML report."""
+"""Writing results for people: table writers (CSV, XLSX, DOCX, LaTeX, Markdown, HTML) and SVG charts. Generic: they know tables, not studies."""

@@ -197,7 +197,7 @@ def _build_workbook(tables, title: str | None):
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
 
-    from qualkit.render.tables import ExportError
+    from qualkit.errors import ExportError
 
     wb = Workbook()
     wb.remove(wb.active)

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from qualkit.errors import QualkitError
+from qualkit.errors import (
+    ExportError,  # noqa: F401  (defined with every other error in qualkit.errors)
+)
 from qualkit.io.atomic import atomic_open
 from qualkit.io.manifest import build_manifest, write_manifest
-
-
-class ExportError(QualkitError):
-    """An export cannot be written (unknown format, unwritable place)."""
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Reading transcripts in every format researchers receive: one entry point, one parser per format."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from qualkit.errors import TranscriptError
 from qualkit.transcripts.model import Transcript

@@ -1,11 +1,11 @@
 """Plain-text and Markdown transcripts: the file's own text, split into turns where labels are."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from qualkit.transcripts.model import Transcript
 from qualkit.io.textdecode import read_text_file
+from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.speakers import segment
 
 

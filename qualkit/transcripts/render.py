@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qualkit.transcripts.model import Turn
 from qualkit.io.textdecode import normalize_text
+from qualkit.transcripts.model import Turn
 
 
 @dataclass

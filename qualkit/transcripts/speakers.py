@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
-from qualkit.errors import QualkitError
 from qualkit.transcripts.model import Turn
 
 # Timestamps: 1:02, 01:02:03, 01:02:03.456, and the 4-part day:h:m:s of mission logs.
@@ -61,7 +60,7 @@ _STOP_LABELS = {
     "warning", "caution", "important", "todo", "update", "edit", "edited", "translation", "language",
     "participants", "attendees", "present", "absent", "agenda", "topic", "topics", "meeting date", "total",
     # header metadata of transcription services and study files
-    "duration", "length", "transcriber", "transcribed", "transcriptionist", "project", "study", "session",
+    "length", "transcriber", "transcribed", "transcriptionist", "project", "study", "session",
     "recorded", "recording date", "interview date", "interview", "focus group", "format", "mode", "setting",
     "facility", "organisation", "organization", "department", "version", "status", "id", "case", "code",
     "start time", "end time", "audio", "video", "speakers", "copyright", "confidential", "pages",
@@ -152,8 +151,7 @@ def _key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-class SpeakerPatternError(QualkitError):
-    """The workspace's speaker_pattern is not a usable regular expression."""
+from qualkit.errors import SpeakerPatternError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 def compile_speaker_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:

@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from qualkit.errors import TranscriptError
-from qualkit.transcripts.model import Transcript
 from qualkit.io.textdecode import read_text_file
+from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.render import RawTurn, render_turns
 from qualkit.transcripts.speakers import inline_labels
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from qualkit.errors import TranscriptError
-from qualkit.transcripts.model import Transcript
 from qualkit.io.textdecode import normalize_text
+from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.render import RawTurn, merge_consecutive, render_turns
 from qualkit.transcripts.speakers import TS, parse_timestamp, segment
 

@@ -30,12 +30,12 @@ a workspace. Errors name the file and the line of the offending field.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_write_text, backup
 from qualkit.io.yamlfile import key_lines, load_yaml_file
 
@@ -46,8 +46,7 @@ _LIST_FIELDS = ("examples", "keywords", "patterns", "framework")
 _TEXT_FIELDS = ("brief", "definition", "include", "exclude")
 
 
-class CodebookError(QualkitError):
-    """A codebook file is malformed or an edit would break it."""
+from qualkit.errors import CodebookError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 @dataclass

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
-from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_write_text, backup
 
 COLUMNS = ("transcript", "start", "end", "code", "text", "memo", "coded_at")
@@ -23,8 +22,7 @@ CODINGS_DIR = "codings"
 BACKUP_DIR = Path(".qualkit") / "backups"
 
 
-class CodingError(QualkitError):
-    """A codings file is malformed or a coding does not fit its transcript."""
+from qualkit.errors import CodingError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 @dataclass

@@ -4,9 +4,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from qualkit.workspace.config import CONFIG_NAME, DEFAULT_CONFIG_TEXT
 from qualkit.errors import WorkspaceError
 from qualkit.io.atomic import atomic_write_text
+from qualkit.workspace.config import CONFIG_NAME, DEFAULT_CONFIG_TEXT
 from qualkit.workspace.participants import DEFAULT_HEADER, PARTICIPANTS_NAME
 
 WORKSPACE_DIRS = ("transcripts", "codebooks", "codings", "frameworks", "summaries", "exports", ".qualkit")

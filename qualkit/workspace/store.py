@@ -1,14 +1,18 @@
 """A workspace: a folder with qualkit.yaml, found the way git finds its repository."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
-from qualkit.workspace.config import CONFIG_NAME, Config, load_config
 from qualkit.errors import QualkitError, TranscriptError, WorkspaceError
 from qualkit.transcripts.model import Transcript
-from qualkit.workspace.participants import PARTICIPANTS_NAME, Participants, load_participants
+from qualkit.workspace.config import CONFIG_NAME, Config, load_config
+from qualkit.workspace.participants import (
+    PARTICIPANTS_NAME,
+    Participants,
+    load_participants,
+)
 
 TRANSCRIPTS_DIR = "transcripts"
 

@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
-from qualkit.workspace.codings import Coding
 from qualkit.errors import QualkitError
+from qualkit.workspace.codings import Coding
 
 DEFAULT_CODE_THRESHOLD = 85.0
 
 
-class ImportFileError(QualkitError):
-    """An input file cannot be imported at all (unreadable, missing columns, not a .docx)."""
-
+from qualkit.errors import ImportFileError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 # -- codes -------------------------------------------------------------------------------------
 

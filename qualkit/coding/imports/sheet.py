@@ -28,10 +28,19 @@ import re
 import zipfile
 from pathlib import Path
 
-from qualkit.workspace.codings import Coding, now_iso
-from qualkit.errors import QualkitError
+from qualkit.coding.imports import (
+    DEFAULT_CODE_THRESHOLD,
+    CodeMatcher,
+    ImportFileError,
+    ImportResult,
+    Placed,
+    Unplaced,
+    commit,
+    split_duplicates,
+)
 from qualkit.coding.reanchor import DEFAULT_THRESHOLD, QuoteFinder
-from qualkit.coding.imports import DEFAULT_CODE_THRESHOLD, CodeMatcher, ImportFileError, ImportResult, Placed, Unplaced, commit, split_duplicates
+from qualkit.errors import QualkitError
+from qualkit.workspace.codings import Coding, now_iso
 
 HEADER_SCAN_ROWS = 10
 MAX_CELL_CHARS = 100_000
@@ -109,7 +118,12 @@ def _read_csv(path: Path) -> tuple[list[tuple[int, list[str]]], list[str]]:
 
 def _check_zip(path: Path) -> None:
     """Refuse what is not an .xlsx, or is a zip bomb, before openpyxl parses it."""
-    from qualkit.transcripts.wordfile import MAX_COMPRESSION_RATIO, MAX_MEMBERS, MAX_UNCOMPRESSED_BYTES, RATIO_CHECK_MIN_BYTES
+    from qualkit.transcripts.wordfile import (
+        MAX_COMPRESSION_RATIO,
+        MAX_MEMBERS,
+        MAX_UNCOMPRESSED_BYTES,
+        RATIO_CHECK_MIN_BYTES,
+    )
 
     if not zipfile.is_zipfile(path):
         raise ImportFileError("not an Excel .xlsx file (not a zip archive); save it as .xlsx or CSV", path)

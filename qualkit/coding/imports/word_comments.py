@@ -37,11 +37,27 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualkit.workspace.codings import Coding, now_iso
+from qualkit.coding.imports import (
+    DEFAULT_CODE_THRESHOLD,
+    CodeMatcher,
+    ImportFileError,
+    ImportResult,
+    Placed,
+    Unplaced,
+    commit,
+    new_code_id,
+    split_duplicates,
+)
+from qualkit.coding.reanchor import (
+    DEFAULT_THRESHOLD,
+    Match,
+    QuoteFinder,
+    _nearest,
+    _trim,
+)
 from qualkit.errors import QualkitError
-from qualkit.coding.reanchor import DEFAULT_THRESHOLD, Match, QuoteFinder, _nearest, _trim
 from qualkit.io.textdecode import normalize_text
-from qualkit.coding.imports import DEFAULT_CODE_THRESHOLD, CodeMatcher, ImportFileError, ImportResult, Placed, Unplaced, commit, new_code_id, split_duplicates
+from qualkit.workspace.codings import Coding, now_iso
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
@@ -428,8 +444,8 @@ def import_word_comments(workspace, path: str | Path, coder: str, *, transcript_
     Returns an :class:`~qualkit.coding.imports.ImportResult`; comments that cannot be imported are in
     ``unplaced`` and then nothing is written unless ``partial``. A bad file raises.
     """
-    from qualkit.workspace.codebook import Code, save_codebook
     from qualkit.errors import WorkspaceError
+    from qualkit.workspace.codebook import Code, save_codebook
 
     path = Path(path)
     target = workspace.coder_file(coder)

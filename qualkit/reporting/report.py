@@ -37,11 +37,12 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings as _warnings
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from qualkit.errors import QualkitError
 
@@ -69,7 +70,7 @@ class Section:
     warnings: list[str] = field(default_factory=list)   # problems in the input
     data: dict[str, Any] = field(default_factory=dict)
 
-    def missing(self, note: str) -> "Section":
+    def missing(self, note: str) -> Section:
         self.ok = False
         self.notes.append(note)
         return self
@@ -461,8 +462,8 @@ def _split_lines(value) -> list[str]:
 
 def themes_section(study: Study) -> Section:
     """Themes × framework domains (counts; long form with quotes) and the results table."""
-    from qualkit.render.svg_charts import heatmap
     from qualkit.analysis.themes import load_themes, themes_path
+    from qualkit.render.svg_charts import heatmap
 
     s = Section("themes", "Themes and framework domains")
     path = themes_path(study.ws)

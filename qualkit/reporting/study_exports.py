@@ -8,9 +8,9 @@ there yet (no themes, no codings, no summaries) is skipped with the reason.
 from __future__ import annotations
 
 import warnings as _warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 # Word is for the tables that go into a manuscript; spreadsheets and CSV for everything.
 MANUSCRIPT_FORMATS = ("xlsx", "docx", "csv")
@@ -83,9 +83,9 @@ def export_study(workspace, out_dir: str | Path | None = None, formats: Iterable
 
 
 def _rapid(ws, out: Path, formats: list[str], done: StudyExport) -> None:
-    from qualkit.render.tables import Table, export_tables
     from qualkit.analysis.rapid import rapid_matrix
     from qualkit.analysis.summaries import collect_summaries
+    from qualkit.render.tables import Table, export_tables
 
     summaries = ws.root / "summaries"
     if not summaries.is_dir() or not any(summaries.iterdir()):
