@@ -185,7 +185,7 @@ def rapid_matrix(workspace, rows: str = "participant", cells: str = "summary", g
                 rec[label] = "\n".join(cell.get(d.id, []))
             records.append(rec)
     if group_by:
-        from qualkit.workspace.store import natural_key
+        from qualkit.io.naming import natural_key
 
         # stable: within a group, transcripts keep their natural order
         records.sort(key=lambda r: (r[group_by] == MIXED, r[group_by] == "(none)", natural_key(r[group_by])))

@@ -1129,7 +1129,7 @@ def template_paths(workspace) -> list[Path]:
     folder = summaries_dir(workspace)
     if not folder.is_dir():
         return []
-    from qualkit.workspace.store import natural_key
+    from qualkit.io.naming import natural_key
 
     return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".md", ".docx")
                    and not p.name.startswith((".", "~$")) and p.name.lower() != "readme.md"), key=natural_key)

@@ -13,7 +13,7 @@ from qualkit.errors import (
     AgreementInputError,  # noqa: F401  (defined with every other error in qualkit.errors)
     )
 from qualkit.workspace.codings import CodingError
-from qualkit.workspace.store import natural_key
+from qualkit.io.naming import natural_key
 
 
 @dataclass(frozen=True)

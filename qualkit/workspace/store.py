@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualkit.errors import QualkitError, TranscriptError, WorkspaceError
+from qualkit.io.naming import natural_key  # noqa: F401  (re-exported for callers of the store)
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import CONFIG_NAME, Config, load_config
 from qualkit.workspace.participants import (
@@ -15,13 +16,6 @@ from qualkit.workspace.participants import (
 )
 
 TRANSCRIPTS_DIR = "transcripts"
-
-
-def natural_key(path: Path | str):
-    """Sort key that orders numbers by value: int2 before int10."""
-    import re
-
-    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", str(path))]
 
 
 def _hidden(path: Path, folder: Path) -> bool:

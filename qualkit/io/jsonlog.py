@@ -1,0 +1,108 @@
+"""Append-only JSON-lines files (the reconciliation audit log, coding-session journals) and the
+one cross-platform lock every read-modify-write of workspace state takes.
+
+Each appended batch is flushed and fsync'ed before ``append`` returns; a partial last line (a
+crash mid-write) is left out on read and reported through ``dropped_partial``. Locks are
+``filelock`` locks on a sibling ``.lock`` file, so they work on Windows as on POSIX (the
+``fcntl`` locks they replace were no-ops on Windows).
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from qualkit.errors import QualkitError
+from qualkit.io.atomic import fsync_dir
+
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "JsonLog", "LockedError", "locked"]
+
+DEFAULT_LOCK_TIMEOUT = 5.0
+
+
+class LockedError(QualkitError):
+    """Another qualkit process holds the lock on this file."""
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+@contextmanager
+def locked(path: str | Path, timeout: float = DEFAULT_LOCK_TIMEOUT, what: str = "this file") -> Iterator[None]:
+    """Hold the cross-platform lock of ``path`` (waiting up to ``timeout`` seconds).
+
+    A second writer waits, then fails with a clear message naming the file; nothing is lost."""
+    from filelock import FileLock, Timeout
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(_lock_path(path)), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockedError(f"another qualkit command is writing {what}; wait for it to finish and try again",
+                          path) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class JsonLog:
+    """An append-only JSON-lines file: records are dicts, one per line, never rewritten."""
+
+    def __init__(self, path: str | Path, what: str = "log"):
+        self.path = Path(path)
+        self.what = what
+        self.dropped_partial = False
+
+    def read(self) -> list[dict[str, Any]]:
+        """Every record; a partial last line is left out (``dropped_partial``), a corrupt one is an error."""
+        if not self.path.exists():
+            return []
+        data = self.path.read_bytes()
+        self.dropped_partial = bool(data) and not data.endswith(b"\n")
+        if self.dropped_partial:
+            data = data[: data.rfind(b"\n") + 1]
+        out: list[dict[str, Any]] = []
+        for n, line in enumerate(data.split(b"\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise QualkitError(f"unreadable {self.what} line ({type(exc).__name__}); it is append-only: "
+                                   "restore it from version control", self.path, n) from None
+            if isinstance(record, dict):
+                out.append(record)
+        return out
+
+    def append(self, records: Iterable[dict[str, Any]], timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
+        """Append records under the file's lock, fsync'ed before returning; the number written.
+
+        A partial last line left by a crash is cut off first, so the new records start on a line."""
+        payload = b"".join(json.dumps(r, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n" for r in records)
+        if not payload:
+            return 0
+        with locked(self.path, timeout, what=f"the {self.what}"):
+            created = not self.path.exists()
+            with open(self.path, "ab+") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                if size:
+                    f.seek(size - 1)
+                    if f.read(1) != b"\n":
+                        f.seek(0)
+                        keep = f.read().rfind(b"\n") + 1
+                        f.truncate(keep)
+                f.seek(0, os.SEEK_END)
+                f.write(payload)
+                f.flush()
+                os.fsync(f.fileno())
+            if created:
+                fsync_dir(self.path.parent)
+        return payload.count(b"\n")
