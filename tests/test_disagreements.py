@@ -7,16 +7,15 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
-from qualkit.analysis.disagreements import (
+from qualkit.analysis.adjudication import (
     AdjudicationError,
     Decision,
     DecisionSyntaxError,
-    confusion_pairs,
-    disagreements,
     parse_decision,
     read_adjudication,
-    write_disagreements,
 )
+from qualkit.analysis.disagreements import confusion_pairs, disagreements
+from qualkit.analysis.meeting import write_disagreements
 from qualkit.analysis.unit_codes import AgreementInputError
 from qualkit.api import Workspace
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
@@ -61,9 +60,7 @@ def at(quote: str, code: str, text: str = INT1, tid: str = "int1") -> Coding:
 
 
 @pytest.fixture
-def cli(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "disagreements", ("reconcile_cmds", "disagreements", "List disagreements."))
-
+def cli():
     def invoke(root, *args):
         return CliRunner().invoke(qualkit.cli.cli, ["-w", str(root), "disagreements", *args], catch_exceptions=False)
 

@@ -9,10 +9,13 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import qualkit.analysis.reconcile as rec
+import qualkit.analysis.reconcile_session as session_module
 import qualkit.cli
-from qualkit.analysis.disagreements import AdjudicationError, disagreements, write_disagreements
-from qualkit.analysis.reconcile import ReconcileError, ReconcileSession, reconcile
+from qualkit.analysis.adjudication import AdjudicationError
+from qualkit.analysis.disagreements import disagreements
+from qualkit.analysis.meeting import write_disagreements
+from qualkit.analysis.reconcile import ReconcileError, reconcile
+from qualkit.analysis.reconcile_session import ReconcileSession
 from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
 from qualkit.api import Workspace
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
@@ -368,7 +371,7 @@ def test_a_killed_session_loses_no_confirmed_decision_and_resumes(tmp_path, monk
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # the process dies right after the decision was logged (fsync'ed)
 
-    monkeypatch.setattr(rec, "_write_consensus", killed)
+    monkeypatch.setattr(session_module, "write_consensus", killed)
     with pytest.raises(KeyboardInterrupt):
         s.execute("b -- rural access")
     monkeypatch.undo()
@@ -390,9 +393,7 @@ def test_a_killed_session_loses_no_confirmed_decision_and_resumes(tmp_path, monk
 
 
 @pytest.fixture
-def recon_cli(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "reconcile", ("reconcile_cmds", "reconcile", "Reconcile two coders."))
-
+def recon_cli():
     def invoke(root, *args, input=""):
         return CliRunner().invoke(qualkit.cli.cli, ["-w", str(root), "reconcile", *args], input=input,
                                   catch_exceptions=False)

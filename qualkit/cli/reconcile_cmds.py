@@ -1,14 +1,16 @@
 """`qualkit disagreements` and `qualkit reconcile`: from two coders' codings to consensus codings.
 
-Thin layers over :mod:`qualkit.analysis.disagreements` and :mod:`qualkit.analysis.reconcile` (the adjudication file's
-columns, the decision grammar, which spans the consensus keeps and how re-runs stay idempotent
-are documented there). The interactive reconcile is a loop around
-:class:`qualkit.analysis.reconcile.ReconcileSession`, like `qualkit code`: with piped input, commands are
+Thin layers over :mod:`qualkit.analysis.disagreements`, :mod:`qualkit.analysis.adjudication` (the adjudication
+file's columns, the decision grammar) and :mod:`qualkit.analysis.reconcile` (which spans the consensus keeps and
+how re-runs stay idempotent). The interactive reconcile is a loop around
+:class:`qualkit.analysis.reconcile_session.ReconcileSession`, like `qualkit code`: with piped input, commands are
 read line by line and echoed, so a session can be scripted.
 """
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,8 +24,13 @@ from qualkit.cli.terminal import width as _width
 from qualkit.cli.terminal import wrap as _wrap
 from qualkit.coding.units import UNIT_KINDS
 
+if TYPE_CHECKING:
+    from qualkit.analysis.disagreements import ConfusionPair, Disagreement, DisagreementList
+    from qualkit.analysis.reconcile_session import ReconcileSession
+    from qualkit.workspace.store import Workspace
 
-def _coders(value: str | None, ws=None) -> list[str]:
+
+def _coders(value: str | None, ws: Workspace | None = None) -> list[str]:
     """--coders A,B; without it, qualkit.yaml's ``coders:`` when it lists exactly two."""
     if value is None:
         listed = list(ws.config.coders) if ws is not None else []
@@ -58,8 +65,9 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
     with a key and empty decision / rationale / decided_by columns; fill them in and run
     `qualkit reconcile --coders A,B --adjudication adjudication.xlsx`.
     """
-    from qualkit.analysis.disagreements import confusion_pairs, write_disagreements
+    from qualkit.analysis.disagreements import confusion_pairs
     from qualkit.analysis.disagreements import disagreements as find
+    from qualkit.analysis.meeting import write_disagreements
     from qualkit.cli.output import echo_json
 
     if coders is not None:
@@ -93,13 +101,14 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
     click.echo(summary_line(items))
 
 
-def _marked(d0, group) -> str:
+def _marked(d0: Disagreement, group: Sequence[Disagreement]) -> str:
     """The unit's text with the disputed quotes between markers (shown [[like this]] without colors)."""
     from qualkit.analysis.disagreements import clip
 
     text = d0.text
     marks = sorted({(s - d0.start, e - d0.start) for d in group for s, e in d.quote_spans if (s, e) != (d0.start, d0.end)})
-    out, pos = [], 0
+    out: list[str] = []
+    pos = 0
     for s, e in marks:
         s = max(s, pos)
         if s >= e:
@@ -115,7 +124,7 @@ def _head(text: str) -> str:
     return _style(text + " ", bold=True) + _style("─" * max(3, _width() - len(text) - 1), dim=True)
 
 
-def _show(items) -> None:
+def _show(items: DisagreementList) -> None:
     from qualkit.analysis.disagreements import who
 
     if not items:
@@ -135,7 +144,7 @@ def _show(items) -> None:
             _definitions(d)
 
 
-def _definitions(d, indent: str = "      ") -> None:
+def _definitions(d: Disagreement, indent: str = "      ") -> None:
     shown = False
     for label, value in (("definition", d.definition), ("use when", d.include), ("do not use when", d.exclude)):
         if value:
@@ -146,7 +155,7 @@ def _definitions(d, indent: str = "      ") -> None:
         click.echo(_style(f"{indent}(no definition in the codebook)", dim=True), color=_color())
 
 
-def _show_pairs(items, pairs) -> None:
+def _show_pairs(items: DisagreementList, pairs: Sequence[ConfusionPair]) -> None:
     from qualkit.cli.output import echo_table
 
     if not pairs:
@@ -185,8 +194,8 @@ def reconcile(ctx: click.Context, coders: str | None, into: str, adjudication: s
     to .qualkit/audit.log; the coders' own files are never changed. Re-running with the same
     inputs changes nothing and logs nothing twice.
     """
-    from qualkit.analysis.reconcile import ReconcileSession
     from qualkit.analysis.reconcile import reconcile as run
+    from qualkit.analysis.reconcile_session import ReconcileSession
 
     if coders is not None:
         _coders(coders)
@@ -218,7 +227,7 @@ def reconcile(ctx: click.Context, coders: str | None, into: str, adjudication: s
 
 
 class _Terminal(LineTerminal):
-    def __init__(self, session):
+    def __init__(self, session: ReconcileSession) -> None:
         super().__init__()
         self.s = session
 
