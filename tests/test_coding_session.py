@@ -195,6 +195,23 @@ def test_the_next_run_resumes_at_the_same_unit_with_undo_history(tmp_path):
     assert rows(root) == []
 
 
+def test_a_journal_written_by_an_earlier_qualkit_still_resumes(tmp_path):
+    # Earlier versions wrote compact lines (no spaces after separators); the records are the same.
+    import json
+
+    root = make_ws(tmp_path)
+    with CodingSession(Workspace(root), "int1", "ana") as s:
+        run(s, "n", "1", "n")
+    jpath = journal_path(root, "ana", "int1")
+    old = [json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"))
+           for line in jpath.read_text(encoding="utf-8").splitlines()]
+    jpath.write_text("\n".join(old) + "\n", encoding="utf-8")
+    with CodingSession(Workspace(root), "int1", "ana") as s:
+        assert s.pos == 2 and not s.notices
+        assert "coding data_sharing" in run(s, "u").message
+    assert rows(root) == []
+
+
 def test_resuming_in_sentence_units_lands_in_the_same_place(tmp_path):
     root = make_ws(tmp_path)
     with CodingSession(Workspace(root), "int1", "ana", unit="sentence") as s:

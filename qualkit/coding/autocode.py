@@ -71,7 +71,6 @@ def check_coder(name: str) -> str:
     return name
 
 
-
 @dataclass
 class CodeCount:
     """Per code: units coded and matches of each kind."""
@@ -148,7 +147,6 @@ def _memo(matches: list[Match], described: dict[tuple[Any, ...], str]) -> str:
     shown = list(parts)
     more = len(shown) - MEMO_MAX_TERMS
     return f"{MEMO_PREFIX}: " + "; ".join(shown[:MEMO_MAX_TERMS]) + (f"; and {more} more" if more > 0 else "")
-
 
 
 # -- the library call ---------------------------------------------------------------------------

@@ -347,6 +347,7 @@ class SessionState:
 
     @property
     def unit(self) -> Unit:
+        """The unit the coder is on."""
         return self.units[self.pos]
 
     def view(self) -> UnitView | SuggestionView | None:
