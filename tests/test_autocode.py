@@ -5,10 +5,8 @@ import json
 import subprocess
 import sys
 
-import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.api import Workspace
 from qualkit.cli import cli
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
@@ -38,13 +36,6 @@ CODES = [
          patterns=[[{"LEMMA": "send"}, {"LOWER": "a"}, {"LOWER": "spreadsheet"}]]),
     Code("unused", "Retired code", keywords=["fax"], status="retired"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "autocode",
-                        ("autocode_cmds", "autocode", "Suggest codings from codebook keywords and patterns."))
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "search", ("autocode_cmds", "search", "Keyword in context."))
 
 
 def make_ws(tmp_path, codes=CODES, text=INT1):
@@ -245,8 +236,6 @@ def test_configured_pipeline_missing_falls_back_to_blank_and_a_saved_pipeline_is
 
 def test_help_loads_neither_spacy_nor_pandas():
     code = ("import sys\nimport qualkit.cli as c\n"
-            "c.COMMANDS['autocode'] = ('autocode_cmds', 'autocode', 'x')\n"
-            "c.COMMANDS['search'] = ('autocode_cmds', 'search', 'x')\n"
             "for args in (['qualkit', '--help'], ['qualkit', 'autocode', '--help'], ['qualkit', 'search', '--help']):\n"
             "    sys.argv = args\n"
             "    try:\n        c.main()\n    except SystemExit:\n        pass\n"

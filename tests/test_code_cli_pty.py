@@ -28,7 +28,6 @@ INTERVIEW = (
 LAUNCHER = """\
 import sys
 import qualkit.cli
-qualkit.cli.COMMANDS["code"] = ("code_cmd", "code", "Code a transcript interactively.")
 sys.argv = ["qualkit", *sys.argv[1:]]
 qualkit.cli.main()
 """

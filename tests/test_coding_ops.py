@@ -6,7 +6,6 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.api import Workspace
 from qualkit.cli import cli
 from qualkit.coding.coding_ops import add_coding, query_codings, remove_coding
@@ -19,11 +18,6 @@ TEXT = ("Interviewer: How do referrals arrive?\n"
         "Maria: By fax, usually days late.\n"
         "Interviewer: Always?\n"
         "Maria: Mostly. The peer specialist calls within a day.\n")
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "codings", ("codings_cmds", "codings", "Check or list codings."))
 
 
 @pytest.fixture

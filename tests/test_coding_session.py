@@ -101,7 +101,7 @@ def test_fragments_are_found_exactly_then_ignoring_case_spacing_and_quote_style(
 
 def test_a_coder_codes_whole_units_and_quoted_fragments(tmp_path):
     root = make_ws(tmp_path)
-    with CodingSession(root, "int1", "ana") as s:
+    with CodingSession(Workspace(root), "int1", "ana") as s:
         entries = s.code_list()
         assert [(e.number, e.code.id, e.depth) for e in entries] == [
             (1, "data_sharing", 0), (2, "fax", 1), (3, "stigma", 0), (4, "legal", 0)]  # retired hidden
@@ -132,7 +132,7 @@ def test_undo_walks_back_every_change_and_the_file_ends_exactly_as_before(tmp_pa
     other = Coding("int2", 28, 51, "legal", SECOND[28:51], "", "2026-01-02T09:00:00")
     root = make_ws(tmp_path, [older, other])
     before = full_rows(root)
-    with CodingSession(root, "int1", "ana") as s:
+    with CodingSession(Workspace(root), "int1", "ana") as s:
         run(s, "j 2")
         view = s.view()
         assert [(c.coding.code, c.this_session) for c in view.codings] == [("stigma", False)]
@@ -147,9 +147,22 @@ def test_undo_walks_back_every_change_and_the_file_ends_exactly_as_before(tmp_pa
     assert list((root / ".qualkit" / "backups").glob("ana.csv.*.bak"))
 
 
+def test_a_code_named_in_a_session_gets_the_same_id_as_with_codebook_add(tmp_path):
+    # Ana creates "Fear & shame" while coding; Ben adds the same code with `qualkit codebook add`
+    # in his own copy of the study: both codebooks call it fear_and_shame.
+    ana, ben = make_ws(tmp_path / "ana"), make_ws(tmp_path / "ben")
+    with CodingSession(Workspace(ana), "int1", "ana") as s:
+        assert "fear_and_shame" in run(s, "n", '+ Fear & shame: feeling judged "People feel judged"').message
+    r = CliRunner().invoke(qualkit.cli.cli, ["-w", str(ben), "codebook", "add", "Fear & shame", "--by", "ben"])
+    assert r.exit_code == 0, r.output
+    made = [{c.id for c in load_codebook(root / "codebooks" / "port.yaml").codes if c.name == "Fear & shame"}
+            for root in (ana, ben)]
+    assert made == [{"fear_and_shame"}, {"fear_and_shame"}]
+
+
 def test_a_new_inductive_code_goes_into_the_codebook_with_a_log_entry_and_undo_takes_it_back(tmp_path):
     root = make_ws(tmp_path)
-    with CodingSession(root, "int1", "ana") as s:
+    with CodingSession(Workspace(root), "int1", "ana") as s:
         run(s, "n")
         r = run(s, '+ Rural transport: no public transit to services "no bus out there"')
         assert "new inductive code 5 rural_transport" in r.message
@@ -170,10 +183,10 @@ def test_a_new_inductive_code_goes_into_the_codebook_with_a_log_entry_and_undo_t
 
 def test_the_next_run_resumes_at_the_same_unit_with_undo_history(tmp_path):
     root = make_ws(tmp_path)
-    with CodingSession(root, "int1", "ana") as s:
+    with CodingSession(Workspace(root), "int1", "ana") as s:
         run(s, "n", "1", "n", "s")
         assert s.pos == 3
-    with CodingSession(root, "int1", "ana") as s:
+    with CodingSession(Workspace(root), "int1", "ana") as s:
         assert s.pos == 3
         assert s.view(  # turn 3 was skipped
         ).number == 4 and s._unit_view(s.units[2], None).skipped
@@ -182,32 +195,49 @@ def test_the_next_run_resumes_at_the_same_unit_with_undo_history(tmp_path):
     assert rows(root) == []
 
 
+def test_a_journal_written_by_an_earlier_qualkit_still_resumes(tmp_path):
+    # Earlier versions wrote compact lines (no spaces after separators); the records are the same.
+    import json
+
+    root = make_ws(tmp_path)
+    with CodingSession(Workspace(root), "int1", "ana") as s:
+        run(s, "n", "1", "n")
+    jpath = journal_path(root, "ana", "int1")
+    old = [json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":"))
+           for line in jpath.read_text(encoding="utf-8").splitlines()]
+    jpath.write_text("\n".join(old) + "\n", encoding="utf-8")
+    with CodingSession(Workspace(root), "int1", "ana") as s:
+        assert s.pos == 2 and not s.notices
+        assert "coding data_sharing" in run(s, "u").message
+    assert rows(root) == []
+
+
 def test_resuming_in_sentence_units_lands_in_the_same_place(tmp_path):
     root = make_ws(tmp_path)
-    with CodingSession(root, "int1", "ana", unit="sentence") as s:
+    with CodingSession(Workspace(root), "int1", "ana", unit="sentence") as s:
         run(s, "j 3", "3")
         assert s.view().text == "There is no bus out there."
     assert rows(root) == [("int1", "There is no bus out there.", "stigma", "")]
-    with CodingSession(root, "int1", "ana", unit="turn") as s:
+    with CodingSession(Workspace(root), "int1", "ana", unit="turn") as s:
         assert s.view().number == 2  # the turn holding that sentence
         assert [c.whole_unit for c in s.view().codings] == [False]
 
 
 def test_only_one_session_per_coder_and_transcript(tmp_path):
     root = make_ws(tmp_path)
-    with CodingSession(root, "int1", "ana"):
+    with CodingSession(Workspace(root), "int1", "ana"):
         with pytest.raises(SessionError, match="another `qualkit code` session"):
-            CodingSession(root, "int1", "ana")
-        with CodingSession(root, "int2", "ana") as other:  # another transcript is fine
+            CodingSession(Workspace(root), "int1", "ana")
+        with CodingSession(Workspace(root), "int2", "ana") as other:  # another transcript is fine
             run(other, "n", "4")
     with pytest.raises(SessionError, match="reserved"):
-        CodingSession(root, "int1", "auto")
+        CodingSession(Workspace(root), "int1", "auto")
 
 
 def test_sessions_on_two_transcripts_keep_each_others_codings(tmp_path):
     root = make_ws(tmp_path)
-    a = CodingSession(root, "int1", "ana")
-    b = CodingSession(root, "int2", "ana")
+    a = CodingSession(Workspace(root), "int1", "ana")
+    b = CodingSession(Workspace(root), "int2", "ana")
     run(a, "n", "3")
     run(b, "n", "4")
     run(a, "j 4", "4")
@@ -231,7 +261,7 @@ def test_a_crash_at_any_point_is_recovered_exactly(tmp_path):
     jpath = journal_path(root, "ana", "int1")
     read = lambda p: p.read_bytes() if p.exists() else None  # noqa: E731
     snaps = []  # (journal, csv, codebook, rows, code ids, position) after each command
-    s = CodingSession(root, "int1", "ana")
+    s = CodingSession(Workspace(root), "int1", "ana")
     snaps.append((read(jpath), read(csv), read(book), full_rows(root), [c.id for c in load_codebook(book).codes], s.pos))
     for cmd in COMMANDS:
         run(s, cmd)
@@ -261,7 +291,7 @@ def test_a_crash_at_any_point_is_recovered_exactly(tmp_path):
         }
         for where, files in crash_points.items():
             restore(*files)
-            with CodingSession(root, "int1", "ana") as again:
+            with CodingSession(Workspace(root), "int1", "ana") as again:
                 assert again.pos == pos_k, (COMMANDS[k - 1], where)
             assert full_rows(root) == rows_k, (COMMANDS[k - 1], where)
             assert [c.id for c in load_codebook(book).codes] == ids_k, (COMMANDS[k - 1], where)
@@ -270,14 +300,14 @@ def test_a_crash_at_any_point_is_recovered_exactly(tmp_path):
         j_prev = snaps[k - 1][0]
         partial = j_prev + j_k[len(j_prev):][: max(1, (len(j_k) - len(j_prev)) // 2)]
         restore(partial, csv_prev, book_prev)
-        with CodingSession(root, "int1", "ana") as again:
+        with CodingSession(Workspace(root), "int1", "ana") as again:
             assert any("dropped" in n for n in again.notices)
         assert full_rows(root) == rows_prev
 
 
 def test_recovery_after_a_crash_between_journal_and_csv(tmp_path, monkeypatch):
     root = make_ws(tmp_path)
-    s = CodingSession(root, "int1", "ana")
+    s = CodingSession(Workspace(root), "int1", "ana")
     run(s, "n", "1")
 
     def killed(self, changes):
@@ -289,7 +319,7 @@ def test_recovery_after_a_crash_between_journal_and_csv(tmp_path, monkeypatch):
     monkeypatch.undo()
     s.close()  # a dirty session writes no clean-exit marker
     assert rows(root) == [("int1", MARIA_1, "data_sharing", "")]
-    with CodingSession(root, "int1", "ana") as again:
+    with CodingSession(Workspace(root), "int1", "ana") as again:
         assert any("replayed from the journal into ana.csv" in n for n in again.notices)
         assert again.pos == 1
     assert rows(root) == [("int1", MARIA_1, "data_sharing", ""), ("int1", MARIA_1, "stigma", "")]
@@ -297,10 +327,10 @@ def test_recovery_after_a_crash_between_journal_and_csv(tmp_path, monkeypatch):
 
 def test_hand_edits_after_a_clean_exit_are_not_undone_by_the_journal(tmp_path):
     root = make_ws(tmp_path)
-    with CodingSession(root, "int1", "ana") as s:
+    with CodingSession(Workspace(root), "int1", "ana") as s:
         run(s, "n", "1 3")
     write_codings(root / "codings" / "ana.csv", [c for c in read_codings(root / "codings" / "ana.csv") if c.code != "stigma"])
-    with CodingSession(root, "int1", "ana") as s:
+    with CodingSession(Workspace(root), "int1", "ana") as s:
         assert not s.notices
     assert rows(root) == [("int1", MARIA_1, "data_sharing", "")]
 
@@ -320,14 +350,14 @@ def auto_ws(tmp_path):
 def test_reviewing_suggestions_accept_reject_edit_undo_and_resume(tmp_path):
     root = auto_ws(tmp_path)
     auto_before = (root / "codings" / "auto.csv").read_bytes()
-    s = CodingSession(root, "int1", "ana", review="auto")
+    s = CodingSession(Workspace(root), "int1", "ana", review="auto")
     v = s.view()
     assert (v.number, v.total, v.suggestion.code, v.term) == (1, 3, "fax", "fax")
     assert v.unit.text == MARIA_1
     assert "accepted: fax" in run(s, "a").message
     assert s.view().number == 2
     s.journal.close()  # killed
-    s = CodingSession(root, "int1", "ana", review="auto")
+    s = CodingSession(Workspace(root), "int1", "ana", review="auto")
     assert s.view().number == 2  # resumes at the same suggestion
     run(s, "e sentence")
     assert "rejected: legal; all 3 suggestions decided" in run(s, "r").message
@@ -338,7 +368,7 @@ def test_reviewing_suggestions_accept_reject_edit_undo_and_resume(tmp_path):
     assert rows(root) == [("int1", "fax", "fax", "fax"), ("int1", "People feel judged.", "stigma", "judg*"),
                           ("int1", "the county attorney", "legal", "attorney")]
     assert (root / "codings" / "auto.csv").read_bytes() == auto_before
-    with CodingSession(root, "int1", "ana", review="auto") as s:
+    with CodingSession(Workspace(root), "int1", "ana", review="auto") as s:
         assert {k[2]: d["decision"] for k, d in s.decisions.items()} == {"fax": "accept", "stigma": "edit", "legal": "edit"}
         run(s, "j 1", "r")  # changing one's mind takes the copied coding back
     assert [r[2] for r in rows(root)] == ["stigma", "legal"]
@@ -347,15 +377,13 @@ def test_reviewing_suggestions_accept_reject_edit_undo_and_resume(tmp_path):
 def test_review_without_auto_codings_says_what_to_run(tmp_path):
     root = make_ws(tmp_path)
     with pytest.raises(SessionError, match="qualkit autocode"):
-        CodingSession(root, "int1", "ana", review="auto")
+        CodingSession(Workspace(root), "int1", "ana", review="auto")
 
 
 # -- piped input through the CLI ----------------------------------------------------------------
 
 @pytest.fixture
-def code_cli(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "code", ("code_cmd", "code", "Code a transcript interactively."))
-
+def code_cli():
     def invoke(root, *args, input=""):
         return CliRunner().invoke(qualkit.cli.cli, ["-w", str(root), "code", *args], input=input,
                                   catch_exceptions=False)
@@ -402,7 +430,7 @@ def test_cli_errors_are_one_line(tmp_path, code_cli):
 
 def test_memos_code_info_and_moving_around(tmp_path):
     root = make_ws(tmp_path)
-    with CodingSession(root, "int1", "ana") as s:
+    with CodingSession(Workspace(root), "int1", "ana") as s:
         assert s.execute("b").error  # already at the first unit
         run(s, "j 2", "3", '1 "no bus out there"')
         assert "memo saved on data_sharing" in run(s, "m the bus line was cut").message  # the last coding made here

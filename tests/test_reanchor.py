@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.api import Workspace
 from qualkit.cli import cli
 from qualkit.coding.reanchor import QuoteFinder, reanchor_coder, reanchor_codings
@@ -27,11 +25,6 @@ EDITED = (
     "Interviewer: Always?\n"
     "Maria: Mostly. The peer specialist calls within a day.\n"
 )
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "codings", ("codings_cmds", "codings", "Check or list codings."))
 
 
 def make_ws(tmp_path, text=ORIGINAL):
@@ -149,7 +142,7 @@ def test_quote_finder_folds_smart_quotes_and_whitespace():
 
 def test_check_reports_problems_and_fix_rewrites_only_what_moved(tmp_path):
     root = make_ws(tmp_path)
-    ws = write_original_codings(root)
+    write_original_codings(root)
     with (root / "codings" / "ana.csv").open("a", encoding="utf-8") as f:
         f.write("int1,0,11,no_such_code,Interviewer,,\n")
         f.write("int9,0,5,delays,hello,,\n")

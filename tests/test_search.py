@@ -6,7 +6,6 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.api import Workspace
 from qualkit.cli import cli
 from qualkit.coding.search import search
@@ -26,11 +25,6 @@ PARTICIPANTS = ("transcript,speaker,participant_id,role,site\n"
                 ",Interviewer,RT-1,interviewer,\n"
                 "int1,Maria,KP-4,behavioral health,Pine Hollow\n"
                 "int2,Sam,KP-5,public safety,Calder\n")
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "search", ("autocode_cmds", "search", "Keyword in context."))
 
 
 @pytest.fixture

@@ -32,12 +32,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualkit.io.atomic import atomic_write_text, backup
+from qualkit.io.naming import slugify, unique_id  # the one implementation (re-exported here for importers)
 from qualkit.workspace.codebook import (
     ID_RE,
     ORIGINS,
@@ -80,28 +80,6 @@ def default_user() -> str:
         return getpass.getuser() or "unknown"
     except Exception:  # noqa: BLE001 - no user database (containers)
         return "unknown"
-
-
-def slugify(name: str, max_len: int = 48) -> str:
-    """A snake_case id from a name: 'Inter-partner data sharing' -> 'inter_partner_data_sharing'."""
-    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii").lower()
-    text = text.replace("&", " and ").replace("+", " plus ")
-    slug = re.sub(r"[^a-z0-9]+", "_", text).strip("_")
-    if len(slug) > max_len:
-        cut = slug[:max_len]
-        slug = cut.rsplit("_", 1)[0] if "_" in cut else cut
-    return slug or "code"
-
-
-def unique_id(base: str, taken: set[str] | Iterable[str]) -> str:
-    """``base``, or ``base_2``, ``base_3``... whichever is not taken."""
-    taken = set(taken)
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}_{n}" in taken:
-        n += 1
-    return f"{base}_{n}"
 
 
 def _norm(name: str) -> str:

@@ -11,6 +11,7 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualkit.coding.reanchor import (
     DEFAULT_THRESHOLD,
@@ -21,8 +22,13 @@ from qualkit.coding.reanchor import (
 from qualkit.errors import QualkitError
 from qualkit.workspace.codings import Coding, CodingError, check_against, now_iso
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def resolve_code(workspace, code: str, index: dict | None = None) -> str:
+    from qualkit.workspace.store import Workspace
+
+
+def resolve_code(workspace: Workspace, code: str, index: dict | None = None) -> str:
     """The id of ``code`` given by id or by name (case-insensitive); unknown codes raise with a hint."""
     index = workspace.code_index() if index is None else index
     if code in index:
@@ -56,7 +62,7 @@ def _validate_span(text: str, transcript_id: str, start, end) -> tuple[int, int]
     return s, e
 
 
-def add_coding(workspace, coder: str, transcript_id: str, start: int, end: int, code: str,
+def add_coding(workspace: Workspace, coder: str, transcript_id: str, start: int, end: int, code: str,
                memo: str = "") -> tuple[Coding, bool]:
     """Code ``text[start:end]`` of a transcript with ``code`` (id or name) for ``coder``.
 
@@ -76,7 +82,7 @@ def add_coding(workspace, coder: str, transcript_id: str, start: int, end: int, 
     return coding, True
 
 
-def remove_coding(workspace, coder: str, transcript_id: str, start: int, end: int, code: str) -> Coding:
+def remove_coding(workspace: Workspace, coder: str, transcript_id: str, start: int, end: int, code: str) -> Coding:
     """Remove ``coder``'s coding of ``code`` (id or name) on that span; returns what was removed.
 
     A coding that does not exist raises :class:`CodingError` (nothing is written).
@@ -111,8 +117,8 @@ QUERY_COLUMNS = ["coder", "transcript", "start", "end", "code", "code_name", "te
                  "turn", "speaker", "participant_id", "line"]
 
 
-def query_codings(workspace, coders: Iterable[str] | None = None, transcript: str | None = None,
-                  code: str | None = None):
+def query_codings(workspace: Workspace, coders: Iterable[str] | None = None, transcript: str | None = None,
+                  code: str | None = None) -> pd.DataFrame:
     """Codings as a DataFrame, filtered by coder(s), transcript id and code (id or name).
 
     Columns: coder, transcript, start, end, code, code_name, text, memo, coded_at, and the turn
@@ -206,7 +212,7 @@ class CheckReport:
         return {"ok": self.ok, "fixed": self.fixed, "coders": [c.as_dict() for c in self.coders]}
 
 
-def check_codings(workspace, coders: Iterable[str] | None = None, *, fix: bool = False,
+def check_codings(workspace: Workspace, coders: Iterable[str] | None = None, *, fix: bool = False,
                   threshold: float = DEFAULT_THRESHOLD) -> CheckReport:
     """Check every coder's file (or ``coders``): rows that do not fit (unknown transcript, span
     outside it, unknown code) and codings whose quote moved or is lost.
@@ -253,5 +259,5 @@ def check_codings(workspace, coders: Iterable[str] | None = None, *, fix: bool =
             tid = next((c.transcript for c in codings if c.line == p.line), None)
             if tid in unreadable_all and "is not in transcripts/" in p.message:
                 p.message = f"transcript {tid!r} could not be read: {unreadable_all[tid]}"
-        check.problems = problems
+        check.problems = list(problems)
     return report

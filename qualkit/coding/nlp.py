@@ -29,9 +29,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qualkit.errors import WorkspaceError
+from qualkit.errors import (
+    NlpError,  # noqa: F401  (defined with every other error in qualkit.errors)
+    WorkspaceError,
+)
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+    from spacy.tokens import Doc
+
+    from qualkit.workspace.store import Workspace
 
 BLANK = "blank"
 DEFAULT_LANGUAGE = "en"
@@ -45,8 +54,6 @@ _OPTIONAL = {"parser": "DEP", "ner": "ENT_TYPE", "entity_ruler": "ENT_TYPE", "en
 _REGISTERED = False
 
 
-from qualkit.errors import NlpError  # noqa: F401  (defined with every other error in qualkit.errors)
-
 
 @dataclass(frozen=True)
 class NlpSettings:
@@ -56,7 +63,7 @@ class NlpSettings:
     language: str = DEFAULT_LANGUAGE
 
 
-def settings_for(workspace) -> NlpSettings:
+def settings_for(workspace: Workspace) -> NlpSettings:
     """The ``nlp:`` settings of a workspace (defaults when the section is absent)."""
     raw = (workspace.config.raw or {}).get("nlp")
     if raw is None:
@@ -74,7 +81,7 @@ def settings_for(workspace) -> NlpSettings:
     return NlpSettings(model, language.strip().lower())
 
 
-def pipeline_for(workspace, needs: Iterable[str] = ()) -> Pipeline:
+def pipeline_for(workspace: Workspace, needs: Iterable[str] = ()) -> Pipeline:
     """The (cached) pipeline a workspace's settings ask for; ``needs``: annotations patterns use."""
     s = settings_for(workspace)
     return load_pipeline(s.model, s.language, needs)
@@ -291,7 +298,7 @@ class Pipeline:
         return frozenset(out)
 
     # -- processing --------------------------------------------------------------------------
-    def make_doc(self, text: str):
+    def make_doc(self, text: str) -> Doc:
         """Tokens only (no lemmas): what LOWER/ORTH phrase patterns are built from."""
         return self.nlp.make_doc(text)
 
@@ -326,7 +333,7 @@ class Pipeline:
         """String hashes of every lower-case word the lemma tables know (built once, cached)."""
         got = self.__dict__.get("_dictionary_hashes")
         if got is None:
-            from spacy.strings import hash_string
+            from spacy.strings import hash_string  # type: ignore[attr-defined]  # not in spaCy's stubs
 
             table = _lemma_table(self.language)
             keys = set(table.keys()) if table is not None else set()
@@ -335,7 +342,7 @@ class Pipeline:
         return got
 
     @property
-    def dictionary_array(self):
+    def dictionary_array(self) -> NDArray[Any]:
         """:attr:`dictionary_hashes` as a sorted numpy uint64 array (for ``numpy.isin``)."""
         got = self.__dict__.get("_dictionary_array")
         if got is None:

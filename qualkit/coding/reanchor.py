@@ -23,8 +23,12 @@ import bisect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualkit.workspace.codings import Coding, CodingError
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
 
 DEFAULT_THRESHOLD = 90.0
 # Quotes shorter than this (after folding) are never matched fuzzily: too many false hits.
@@ -282,7 +286,7 @@ class Reanchored:
 
     def updated(self) -> Coding:
         """The coding as it should be written: new span and quote if it moved, else as it was."""
-        if not self.changed:
+        if not self.changed or self.new_start is None or self.new_end is None or self.new_text is None:
             return self.coding
         return replace(self.coding, start=self.new_start, end=self.new_end, text=self.new_text)
 
@@ -374,7 +378,7 @@ class ReanchorReport:
                 "results": [r.as_dict() for r in self.results]}
 
 
-def transcript_texts(workspace, ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+def transcript_texts(workspace: Workspace, ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
     """(id -> text, id -> reason it could not be read) for the given transcript ids.
 
     Ids with no file in transcripts/ are in neither mapping.
@@ -400,7 +404,7 @@ def transcript_texts(workspace, ids: Iterable[str]) -> tuple[dict[str, str], dic
     return texts, errors
 
 
-def reanchor_coder(workspace, coder: str, apply: bool = False, *, threshold: float = DEFAULT_THRESHOLD,
+def reanchor_coder(workspace: Workspace, coder: str, apply: bool = False, *, threshold: float = DEFAULT_THRESHOLD,
                    window: int = DEFAULT_WINDOW) -> ReanchorReport:
     """Re-anchor every coding of ``coder`` against the workspace's current transcripts.
 

@@ -16,9 +16,14 @@ side (whitespace folded to single spaces), ready to print as aligned KWIC lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from qualkit.errors import SearchError  # noqa: F401  (defined with every other error in qualkit.errors)
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
 
 DEFAULT_CONTEXT = 60
 DEFAULT_FUZZY_THRESHOLD = 80.0
@@ -27,7 +32,6 @@ _HYPHENS = ("-", "\u2010", "\u2011")
 _WORD_SPLIT = re.compile(r"\s+|(?<=\w)[-\u2010\u2011](?=\w)")
 
 
-from qualkit.errors import SearchError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 @dataclass
@@ -113,8 +117,9 @@ class _TokenTerm:
         got = self.cache[j].get(h)
         if got is None:
             word, want = self.strings[h], self.words[j]
-            if self.wild[j] is not None:
-                got = 100.0 if self.wild[j].fullmatch(word) else 0.0
+            wild = self.wild[j]
+            if wild is not None:
+                got = 100.0 if wild.fullmatch(word) else 0.0
             elif word == want:
                 got = 100.0
             elif self.fuzzy:
@@ -154,7 +159,8 @@ class _TokenTerm:
         hashes = uniq.tolist()
         m = n - k + 1
         ok = doc_of[:m] == doc_of[k - 1:]  # the whole sequence inside one Doc
-        scores, exact = [], []
+        scores: list[Any] = []
+        exact: list[Any] = []
         for j in range(k):
             vals = np.array([self._score(j, h) for h in hashes], dtype=float)
             sc = vals[inv]
@@ -165,18 +171,18 @@ class _TokenTerm:
             scores.append(sc)
             exact.append(ex)
         for i in np.flatnonzero(ok).tolist():
-            sc = min(float(scores[j][i + j]) for j in range(k))
+            best = min(float(scores[j][i + j]) for j in range(k))
             all_exact = all(bool(exact[j][i + j]) for j in range(k))
-            kind = "exact" if all_exact else ("fuzzy" if sc < 100.0 else "lemma")
+            kind = "exact" if all_exact else ("fuzzy" if best < 100.0 else "lemma")
             last = i + k - 1
-            out[int(doc_of[i])].append((int(sub[i, 2]), int(sub[last, 2] + sub[last, 3]), kind, sc))
+            out[int(doc_of[i])].append((int(sub[i, 2]), int(sub[last, 2] + sub[last, 3]), kind, best))
         return out
 
 
-def search(workspace, term: str, fuzzy: bool = False, *, lemma: bool = False,
+def search(workspace: Workspace, term: str, fuzzy: bool = False, *, lemma: bool = False,
            transcripts: Iterable[str] | str | None = None, context: int = DEFAULT_CONTEXT,
            threshold: float = DEFAULT_FUZZY_THRESHOLD, include_facilitators: bool = True,
-           progress=None) -> list[Hit]:
+           progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None) -> list[Hit]:
     """Every occurrence of ``term`` in the turns of the workspace's transcripts (or ``transcripts`` ids).
 
     Hits come in transcript order, then text order. ``context`` characters of the same turn are
@@ -223,9 +229,9 @@ def search(workspace, term: str, fuzzy: bool = False, *, lemma: bool = False,
                 for s, e, kind, score in hits:
                     found.append((t, turn, turn.start + s, turn.start + e, kind, score))
 
-    hits = []
+    result: list[Hit] = []
     for t, turn, s, e, kind, score in found:
         left, right = _context(t.text, turn.start, turn.end, s, e, context)
-        hits.append(Hit(t.id, turn.index + 1, turn.speaker, turn.participant, s, e, t.text[s:e],
-                        left, right, kind, score))
-    return hits
+        result.append(Hit(t.id, turn.index + 1, turn.speaker, turn.participant, s, e, t.text[s:e],
+                          left, right, kind, score))
+    return result

@@ -25,6 +25,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qualkit.transcripts.model import Transcript
 
 UNIT_KINDS = ("turn", "sentence", "paragraph", "question", "document")
 
@@ -111,7 +115,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return out
 
 
-def turn_units(transcript) -> list[Unit]:
+def turn_units(transcript: Transcript) -> list[Unit]:
     """One unit per turn (the turn's content; empty turns are left out)."""
     units: list[Unit] = []
     for turn in transcript.turns:
@@ -121,7 +125,7 @@ def turn_units(transcript) -> list[Unit]:
     return units
 
 
-def sentence_units(transcript) -> list[Unit]:
+def sentence_units(transcript: Transcript) -> list[Unit]:
     """Every turn's sentences, in order (see the module docstring for the rules)."""
     units: list[Unit] = []
     for turn in transcript.turns:
@@ -133,7 +137,7 @@ def sentence_units(transcript) -> list[Unit]:
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def paragraph_units(transcript) -> list[Unit]:
+def paragraph_units(transcript: Transcript) -> list[Unit]:
     """Every turn's paragraphs (split at blank lines); a turn without blank lines is one paragraph."""
     units: list[Unit] = []
     text = transcript.text
@@ -149,7 +153,7 @@ def paragraph_units(transcript) -> list[Unit]:
     return units
 
 
-def question_units(transcript, is_facilitator: Callable[[object], bool]) -> list[Unit]:
+def question_units(transcript: Transcript, is_facilitator: Callable[[object], bool]) -> list[Unit]:
     """An interviewer's or moderator's turn with the answers that follow it, up to the next one.
 
     Turns before the first facilitator turn form a unit of their own. ``is_facilitator(turn)``
@@ -161,7 +165,7 @@ def question_units(transcript, is_facilitator: Callable[[object], bool]) -> list
             groups.append([turn])
         else:
             groups[-1].append(turn)
-    units = []
+    units: list[Unit] = []
     for g in groups:
         span = _trim(transcript.text, g[0].start, g[-1].end)
         if span:
@@ -169,7 +173,7 @@ def question_units(transcript, is_facilitator: Callable[[object], bool]) -> list
     return units
 
 
-def document_units(transcript) -> list[Unit]:
+def document_units(transcript: Transcript) -> list[Unit]:
     """The whole transcript as one unit (first turn's start to last turn's end)."""
     if not transcript.turns:
         return []
@@ -177,7 +181,7 @@ def document_units(transcript) -> list[Unit]:
     return [Unit(0, span[0], span[1], 0, "document")] if span else []
 
 
-def split_units(transcript, kind: str = "turn", is_facilitator: Callable[[object], bool] | None = None) -> list[Unit]:
+def split_units(transcript: Transcript, kind: str = "turn", is_facilitator: Callable[[object], bool] | None = None) -> list[Unit]:
     """The transcript's units of ``kind`` (one of UNIT_KINDS); ``question`` needs ``is_facilitator``."""
     if kind == "turn":
         return turn_units(transcript)
