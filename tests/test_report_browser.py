@@ -173,7 +173,9 @@ def test_sample_report_loads_cleanly_in_chromium(browser, tmp_path):
     from qualkit.reporting.report import build_report
     from qualkit.workspace.scaffold import demo
 
-    ws = demo(tmp_path / "s")
+    import qualkit
+
+    ws = qualkit.Workspace(demo(tmp_path / "s"))
     report = build_report(ws)
     result = load_page(browser, report.resolve().as_uri(), tmp_path / "profile")
 

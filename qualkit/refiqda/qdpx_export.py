@@ -35,7 +35,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualkit.refiqda import RefiQdaError
 from qualkit.refiqda.qdc import (
@@ -46,6 +46,9 @@ from qualkit.refiqda.qdc import (
     version_origin,
     xml_safe,
 )
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
 
 _DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -84,7 +87,7 @@ def _selection_name(text: str) -> str:
     return collapsed if len(collapsed) <= SELECTION_NAME_CHARS else collapsed[:SELECTION_NAME_CHARS - 1] + "…"
 
 
-def build_project(ws, coders: Iterable[str] | None = None) -> tuple[bytes, dict[str, bytes], QdpxExportResult]:
+def build_project(ws: Workspace, coders: Iterable[str] | None = None) -> tuple[bytes, dict[str, bytes], QdpxExportResult]:
     """The project XML and the plain-text members (``sources/<guid>.txt`` -> bytes) of ``ws``."""
     from lxml import etree
 
@@ -309,18 +312,14 @@ def qdpx_bytes(project_xml: bytes, texts: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def export_qdpx(ws, path: str | Path, coders: Iterable[str] | None = None) -> QdpxExportResult:
-    """Write workspace ``ws`` (a :class:`~qualkit.workspace.store.Workspace` or its folder) to ``path``.
+def export_qdpx(ws: Workspace, path: str | Path, coders: Iterable[str] | None = None) -> QdpxExportResult:
+    """Write workspace ``ws`` to ``path``.
 
     ``coders``: whose codings to export (default: every codings file). Codings that cannot be
     placed (unknown transcript or code, span outside the text) are left out with a warning.
     """
     from qualkit.io.atomic import atomic_write_bytes
 
-    if not hasattr(ws, "root"):
-        from qualkit.workspace.store import Workspace
-
-        ws = Workspace(ws)
     xml, texts, result = build_project(ws, coders)
     path = Path(path)
     atomic_write_bytes(path, qdpx_bytes(xml, texts))

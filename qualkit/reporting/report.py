@@ -42,9 +42,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import QualkitError
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
 
 __all__ = ["REPORT_NAME", "Section", "Study", "load_study", "overview_section", "codebook_section",
            "agreement_section", "heatmap_section", "themes_section", "cooccurrence_section", "saturation_section",
@@ -135,12 +138,9 @@ def _describe(exc: QualkitError, root: Path | None = None) -> str:
     return f"{shown}{line}: {exc.message}"
 
 
-def load_study(workspace, coders: Iterable[str] | str | None = None, ci: bool = True, resamples: int = 1000,
+def load_study(ws: Workspace, coders: Iterable[str] | str | None = None, ci: bool = True, resamples: int = 1000,
                seed: int = 1) -> Study:
     """Read the workspace once for all sections (unreadable files become notes, not failures)."""
-    from qualkit.workspace.store import Workspace
-
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     result = ws.ingest()
     errors = [_describe(e, ws.root) for e in result.errors]
     if isinstance(coders, str):
@@ -774,13 +774,11 @@ SECTION_BUILDERS: list[tuple[str, str, Callable[[Study], Section]]] = [
 ]
 
 
-def report_context(workspace, coders=None, ci: bool = True, *, resamples: int = 1000, seed: int = 1,
+def report_context(ws: Workspace, coders: Iterable[str] | str | None = None, ci: bool = True, *, resamples: int = 1000, seed: int = 1,
                    now: datetime | None = None, manifest_name: str = REPORT_NAME + ".manifest.json") -> dict[str, Any]:
     """Everything the template needs (plain data and pre-rendered, escaped SVG)."""
     from qualkit import __version__
-    from qualkit.workspace.store import Workspace
 
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     with _codebooks_read_once(ws):
         study = load_study(ws, coders, ci, resamples, seed)
         sections: dict[str, Section] = {}
@@ -899,14 +897,12 @@ def render_report(context: dict[str, Any]) -> str:
     return _env().get_template(TEMPLATE).render(**context)
 
 
-def build_report(workspace, out: str | Path | None = None, coders=None, ci: bool = True, *, resamples: int = 1000,
+def build_report(ws: Workspace, out: str | Path | None = None, coders: Iterable[str] | str | None = None, ci: bool = True, *, resamples: int = 1000,
                  seed: int = 1) -> Path:
     """Write the report (default ``exports/report.html``) atomically with its manifest; return its path."""
     from qualkit.io.atomic import atomic_write_text
     from qualkit.io.manifest import build_manifest, write_manifest
-    from qualkit.workspace.store import Workspace
 
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     path = Path(out) if out is not None else ws.root / "exports" / REPORT_NAME
     if path.is_dir():
         raise QualkitError("is a folder; give a file name for the report (e.g. report.html)", path)
