@@ -23,7 +23,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from qualkit.refiqda import RefiQdaError
+from qualkit.errors import RefiQdaError
 
 MAX_MEMBERS = 20_000
 # Projects may carry audio and video (which qualkit never reads); the total is still bounded.

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qualkit.refiqda import RefiQdaError
+from qualkit.errors import RefiQdaError
 from qualkit.workspace.codebook import ID_RE, Code, Codebook
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
