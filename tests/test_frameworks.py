@@ -7,7 +7,6 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.cli import cli
 from qualkit.errors import QualkitError
 from qualkit.frameworks.catalog import (
@@ -297,9 +296,7 @@ def test_a_bad_workspace_file_is_reported_by_available_frameworks(tmp_path):
 # ----------------------------------------------------------------------------- CLI
 @pytest.fixture
 def run(monkeypatch):
-    """Invoke `qualkit ...` with the frameworks command registered, from a given folder."""
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "frameworks",
-                        ("frameworks_cmds", "frameworks", "List implementation frameworks or show one."))
+    """Invoke `qualkit ...` from a given folder."""
 
     def invoke(*args, cwd):
         monkeypatch.chdir(cwd)

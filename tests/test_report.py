@@ -220,7 +220,6 @@ def test_out_must_be_a_file(tmp_path):
 # --------------------------------------------------------------------------------- CLI
 
 def test_cli_report(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "report", ("report_cmd", "report", "Write one self-contained HTML report."))
     root = demo(tmp_path / "s")
     out = tmp_path / "out" / "r.html"
     r = CliRunner().invoke(qualkit.cli.cli, ["--workspace", str(root), "report", "--out", str(out), "--no-ci",
