@@ -200,7 +200,7 @@ def _build(spec: _Spec, base: Framework | None = None, *, path=None, builtin: bo
         id=f["id"],
         name=f.get("name") or (base.name if base else f["id"]),
         version=f.get("version") if f.get("version") is not None else (base.version if base else None),
-        citations=f.get("citation") if f.get("citation") is not None else (list(base.citations) if base else []),
+        citations=f["citation"] if f.get("citation") is not None else (list(base.citations) if base else []),
         description=f.get("description") or (base.description if base else None),
         url=f.get("url") or (base.url if base else None),
         notes=f.get("notes") or (base.notes if base else None),

@@ -530,13 +530,13 @@ def _read_cases(root: Any, data: ProjectData, source_ids: dict[str, str], all_so
         values = {c: "" for c in columns}
         for vv in children(case, "VariableValue"):
             ref = child(vv, "VariableRef")
-            col = variables.get(norm_guid(ref.get("targetGUID"))) if ref is not None else None
-            if col is None:
+            column = variables.get(norm_guid(ref.get("targetGUID"))) if ref is not None else None
+            if column is None:
                 warn(f"case {pid!r}: a value of an unknown variable; left out")
                 continue
             value_el = next((c for c in children(vv) if localname(c) != "VariableRef"), None)
-            if value_el is not None and not values[col]:
-                values[col] = (value_el.text or "").strip()
+            if value_el is not None and not values[column]:
+                values[column] = (value_el.text or "").strip()
         case_codes += len(children(case, "CodeRef"))
         rows: list[tuple[str, str]] = []
         for line in child_text(case, "Description").split("\n"):
@@ -560,11 +560,11 @@ def _read_cases(root: Any, data: ProjectData, source_ids: dict[str, str], all_so
                 if sg in source_ids and source_ids[sg] not in sources:
                     sources.append(source_ids[sg])
             for r in children(case, "SelectionRef"):
-                sg = selection_source.get(norm_guid(r.get("targetGUID")))
-                if sg is None:
+                sel_source = selection_source.get(norm_guid(r.get("targetGUID")))
+                if sel_source is None:
                     warn(f"case {pid!r} refers to selection {r.get('targetGUID')!r}, which is not in the project")
-                elif sg in source_ids and source_ids[sg] not in sources:
-                    sources.append(source_ids[sg])
+                elif sel_source in source_ids and source_ids[sel_source] not in sources:
+                    sources.append(source_ids[sel_source])
             for tid in sources:
                 rows.append((tid, _speaker_for(pid, tid, data.transcripts, speakers_cache)))
             if not rows:

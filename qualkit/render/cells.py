@@ -7,8 +7,9 @@ import math
 import numbers
 import re
 import unicodedata
+from typing import Any
 
-__all__ = ["ILLEGAL_XML", "cell_text", "display_len", "headers_of", "heading_of", "is_bool", "is_missing", "is_number",
+__all__ = ["ILLEGAL_XML", "display_len", "display_text", "headers_of", "heading_of", "is_bool", "is_missing", "is_number",
            "longest_line", "longest_word", "numeric_columns", "rows_of"]
 
 
@@ -16,7 +17,7 @@ __all__ = ["ILLEGAL_XML", "cell_text", "display_len", "headers_of", "heading_of"
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def is_missing(value) -> bool:
+def is_missing(value: Any) -> bool:
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -29,16 +30,16 @@ def is_missing(value) -> bool:
         return False
 
 
-def is_number(value) -> bool:
+def is_number(value: Any) -> bool:
     """A real number that is not a bool (numpy scalars included)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and not is_bool(value)
 
 
-def is_bool(value) -> bool:
+def is_bool(value: Any) -> bool:
     return isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")
 
 
-def cell_text(value) -> str:
+def display_text(value: Any) -> str:
     """The text of a cell as a reader sees it: missing is empty, floats to at most 3 decimals."""
     if is_missing(value):
         return ""
@@ -57,21 +58,21 @@ def cell_text(value) -> str:
     return ILLEGAL_XML.sub("", text)
 
 
-def headers_of(frame) -> list[str]:
+def headers_of(frame: Any) -> list[str]:
     out = []
     for col in frame.columns:
         if isinstance(col, tuple):  # MultiIndex columns
             out.append(" / ".join(str(part) for part in col if str(part) != ""))
         else:
-            out.append(cell_text(col))
+            out.append(display_text(col))
     return out
 
 
-def rows_of(frame) -> list[tuple]:
+def rows_of(frame: Any) -> list[tuple[Any, ...]]:
     return list(frame.itertuples(index=False, name=None))
 
 
-def numeric_columns(frame, rows: list[tuple]) -> list[bool]:
+def numeric_columns(frame: Any, rows: list[tuple[Any, ...]]) -> list[bool]:
     """Columns whose non-empty values are all numbers (these are right-aligned)."""
     out = []
     for j in range(len(frame.columns)):
@@ -93,6 +94,6 @@ def longest_word(text: str) -> int:
     return max((display_len(w) for w in text.split()), default=0)
 
 
-def heading_of(table, count: int) -> str | None:
+def heading_of(table: Any, count: int) -> str | None:
     """The caption of a table: its title, or its name when the document holds several tables."""
     return table.title or (table.name if count > 1 else None)

@@ -21,6 +21,7 @@ import io
 import math
 import numbers
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from qualkit.render.cells import (
     ILLEGAL_XML as _ILLEGAL_XML,
 )
 from qualkit.render.cells import (
-    cell_text as _text,
+    display_text as _text,
 )
 from qualkit.render.cells import (
     headers_of as _headers,
@@ -216,7 +217,7 @@ def _save_atomically(document, path: Path) -> None:
         f.write(buffer.getbuffer())
 
 
-def write_xlsx(tables, path: Path, title: str | None = None) -> list[Path]:
+def write_xlsx(tables: Iterable[Any], path: Path, title: str | None = None) -> list[Path]:
     """Write ``tables`` to an Excel workbook at ``path``, one sheet per table."""
     path = Path(path)
     wb = _build_workbook(list(tables), title)
@@ -262,17 +263,17 @@ def _docx_widths(headers: list[str], rows: list[tuple], usable: int) -> list[int
         low = [j for j, w in enumerate(widths) if w < floor[j] - 1]
         if not low:
             break
-        fixed = {j: floor[j] for j in low}
+        pinned = {j: floor[j] for j in low}
         for j, w in enumerate(widths):
             if w <= floor[j] + 1:
-                fixed.setdefault(j, max(w, floor[j]))
-        free = [j for j in range(len(widths)) if j not in fixed]
+                pinned.setdefault(j, max(w, floor[j]))
+        free = [j for j in range(len(widths)) if j not in pinned]
         if not free:
             widths = [usable * f / sum(floor) for f in floor]
             break
-        room = usable - sum(fixed.values())
+        room = usable - sum(pinned.values())
         scale = room / sum(need[j] for j in free)
-        widths = [fixed[j] if j in fixed else need[j] * scale for j in range(len(widths))]
+        widths = [pinned[j] if j in pinned else need[j] * scale for j in range(len(widths))]
     return [int(w) for w in widths]
 
 
@@ -322,7 +323,7 @@ def _caption_number_field(paragraph, number: int, size_pt: float) -> None:
     run_with(end)
 
 
-def mark_row(row, header: bool = False, keep_together: bool = True) -> None:
+def mark_row(row: Any, header: bool = False, keep_together: bool = True) -> None:
     """Keep a Word table ``row`` on one page (a row taller than a page still breaks) and/or repeat
     it at the top of every page (``header``)."""
     from docx.oxml import OxmlElement
@@ -333,7 +334,7 @@ def mark_row(row, header: bool = False, keep_together: bool = True) -> None:
         tr_pr.append(OxmlElement(tag))
 
 
-def shade_cell(cell, color: str) -> None:
+def shade_cell(cell: Any, color: str) -> None:
     """Fill a Word table cell with a background colour (hex RGB such as ``DDEBF7``)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -345,7 +346,7 @@ def shade_cell(cell, color: str) -> None:
     cell._tc.get_or_add_tcPr().append(shd)
 
 
-def landscape(document, margin_cm: float = 2.0, font: str | None = None, font_pt: float | None = None):
+def landscape(document: Any, margin_cm: float = 2.0, font: str | None = None, font_pt: float | None = None) -> Any:
     """Turn a python-docx document's first section to landscape (the orientation flag and the page
     size both) with even margins; optionally set the Normal font. Returns the section."""
     from docx.enum.section import WD_ORIENT
@@ -440,7 +441,7 @@ def _docx_table(document: Any, frame: Any, usable: int) -> None:
         fill(word_row.cells, [_text(v).strip("\n") for v in row], bold=False)
 
 
-def write_docx(tables, path: Path, title: str | None = None) -> list[Path]:
+def write_docx(tables: Iterable[Any], path: Path, title: str | None = None) -> list[Path]:
     """Write ``tables`` to a Word document at ``path`` (landscape, one captioned table each)."""
     path = Path(path)
     document = _build_document(list(tables), title)

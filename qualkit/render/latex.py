@@ -4,11 +4,13 @@ numbers right-aligned."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from qualkit.io.atomic import atomic_open
 from qualkit.render.cells import (
-    cell_text as _text,
+    display_text as _text,
 )
 from qualkit.render.cells import (
     headers_of as _headers,
@@ -153,7 +155,7 @@ def _latex_document(tables, title: str | None) -> str:
     return "\n".join(head) + "\n\n" + body + "\n"
 
 
-def write_latex(tables, path: Path, title: str | None = None) -> list[Path]:
+def write_latex(tables: Iterable[Any], path: Path, title: str | None = None) -> list[Path]:
     """Write ``tables`` to a LaTeX fragment at ``path``: booktabs ``table`` floats, escaped."""
     path = Path(path)
     text = _latex_document(list(tables), title)

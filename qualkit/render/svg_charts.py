@@ -61,8 +61,8 @@ def ramp_color(t: float, ramp: Sequence[str] = BLUES) -> str:
 
 def _luminance(hex_colour: str) -> float:
     def channel(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
 
     r, g, b = (channel(c) for c in _rgb(hex_colour))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -248,12 +248,12 @@ def heatmap(row_labels: Sequence[str], col_labels: Sequence[str], values: Sequen
                 continue
             v = values[i][j]
             missing = v is None or (isinstance(v, float) and math.isnan(v))
-            fill = EMPTY if missing else ramp_color(float(v) / vmax)
+            fill = EMPTY if v is None or missing else ramp_color(float(v) / vmax)
             x = col_x(j)
             label = "" if missing else (text[i][j] if text is not None else f"{v:g}")
             tip = tooltips[i][j] if tooltips is not None else ""
             ink = text_color(fill)
-            is_zero = not missing and float(v) == 0
+            is_zero = v is not None and not missing and float(v) == 0
             cell = (f'<rect x="{_num(x + 0.5)}" y="{_num(y + 0.5)}" width="{_num(cell_w - 1)}" height="{_num(cell_h - 1)}" '
                     f'fill="{fill}" stroke="#ffffff" stroke-width="1"/>')
             txt = _text(x + cell_w / 2, y + cell_h / 2 + 4, label, size=11 if cell_w >= 30 else 9, anchor="middle",
@@ -415,8 +415,8 @@ def ci_whisker(value: float | None, low: float | None = None, high: float | None
     for r in refs:
         body.append(f'<line x1="{_num(x_of(r))}" x2="{_num(x_of(r))}" y1="2" y2="{_num(height - 2)}" stroke="{MUTED}" '
                     f'stroke-width="0.75" stroke-dasharray="2 2"/>')
-    if not bad(value):
-        if not bad(low) and not bad(high):
+    if value is not None and not bad(value):
+        if low is not None and high is not None and not bad(low) and not bad(high):
             body.append(f'<line x1="{_num(x_of(low))}" x2="{_num(x_of(high))}" y1="{_num(mid)}" y2="{_num(mid)}" '
                         f'stroke="{BLUES[6]}" stroke-width="3" stroke-linecap="round"/>')
         outside = value < lo or value > hi

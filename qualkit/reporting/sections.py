@@ -117,13 +117,13 @@ def codebook_section(study: Study) -> Section:
 
 def _ci(rec: dict, name: str) -> tuple[float | None, float | None]:
     low, high = rec.get(f"{name}_low"), rec.get(f"{name}_high")
-    return (None, None) if _bad(low) or _bad(high) else (float(low), float(high))
+    return (None, None) if low is None or high is None or _bad(low) or _bad(high) else (float(low), float(high))
 
 
 def _stat(rec: dict, name: str) -> dict:
     v = rec.get(name)
     low, high = _ci(rec, name)
-    return {"value": None if _bad(v) else float(v), "low": low, "high": high}
+    return {"value": None if v is None or _bad(v) else float(v), "low": low, "high": high}
 
 
 def agreement_section(study: Study) -> Section:
@@ -190,7 +190,7 @@ def _fmt_stat(stat: dict) -> str:
 
 def _code_tree(study: Study) -> dict[str, int]:
     """Code id -> depth (0 for a top-level code)."""
-    depth = {}
+    depth: dict[str, int] = {}
     for book in study.codebooks():
         for code in book.codes:
             depth.setdefault(code.id, len(book.path_of(code)) - 1)

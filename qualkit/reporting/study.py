@@ -57,7 +57,7 @@ class Study:
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def table(self):
+    def table(self) -> Any:
         return self.ws.participant_table
 
     def attr(self, participant: str, column: str) -> str:
