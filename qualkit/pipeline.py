@@ -204,9 +204,8 @@ def _report(run: _Run) -> bool:
 STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _autocode, _agreement, _consensus, _matrices, _report]
 
 
-def run(workspace: Workspace | str | Path = ".") -> RunReport:
-    """Run every step that has input on ``workspace``; raises on unreadable input."""
-    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+def run(ws: Workspace) -> RunReport:
+    """Run every step that has input on workspace ``ws``; raises on unreadable input."""
     started = time.perf_counter()
     state = _Run(ws, ws.root / EXPORTS_DIR, RunReport(ws.root))
     state.out.mkdir(exist_ok=True)

@@ -7,7 +7,6 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.cli import cli
 from qualkit.errors import QualkitError
 from qualkit.frameworks.catalog import (
@@ -16,6 +15,7 @@ from qualkit.frameworks.catalog import (
     FrameworkRefError,
     available_frameworks,
     builtin_frameworks,
+    framework_problems,
     get_framework,
     load_framework,
     resolve_ref,
@@ -263,6 +263,23 @@ def test_malformed_framework_files_name_file_and_line(tmp_path, text, line, mess
     assert message in str(err) and str(err).startswith(f"{path}:{line}: ")
 
 
+def test_checking_a_framework_file_lists_every_problem_by_line_and_loading_raises_the_first(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("id: x\nname: X\ndomains:\n  - id: a\n    label: A\n    status: confirmed\n"
+                    "  - id: Bad Id\n    label: B\n    contructs: []\n  - id: c\n    label: C\n    label: D\n")
+    problems = framework_problems(path)
+    assert [(p.line, p.path) for p in problems] == [(6, path), (9, path), (12, path)]
+    assert "unknown status 'confirmed'" in problems[0].message
+    assert "did you mean 'constructs'?" in problems[1].message  # an unknown key hides the rest of that item
+    assert "'label' is given twice in a domain (first on line 11)" in problems[2].message
+    with pytest.raises(FrameworkError) as info:
+        load_framework(path)
+    assert info.value.line == 6 and problems[0].message in str(info.value)
+    good = tmp_path / "good.yaml"
+    good.write_text(MINIMAL.format(id="mine", name="Mine"))
+    assert framework_problems(good) == []
+
+
 def test_a_bad_workspace_file_is_reported_by_available_frameworks(tmp_path):
     folder = tmp_path / "frameworks"
     folder.mkdir()
@@ -279,9 +296,7 @@ def test_a_bad_workspace_file_is_reported_by_available_frameworks(tmp_path):
 # ----------------------------------------------------------------------------- CLI
 @pytest.fixture
 def run(monkeypatch):
-    """Invoke `qualkit ...` with the frameworks command registered, from a given folder."""
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "frameworks",
-                        ("frameworks_cmds", "frameworks", "List implementation frameworks or show one."))
+    """Invoke `qualkit ...` from a given folder."""
 
     def invoke(*args, cwd):
         monkeypatch.chdir(cwd)

@@ -10,8 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from qualkit.api import Workspace
-from qualkit.cli import cli, import_cmds
-from qualkit.cli.refiqda_cmds import import_qdpx as import_qdpx_cmd
+from qualkit.cli import cli
 from qualkit.refiqda import RefiQdaError, archive
 from qualkit.refiqda.qdpx_import import import_qdpx, read_qdpx
 from qualkit.workspace.codebook import Code, Codebook, load_codebook, load_codebooks, save_codebook
@@ -27,11 +26,6 @@ def reference(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"reference file {name} not available")
     return path
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(import_cmds.import_.commands, "qdpx", import_qdpx_cmd)
 
 
 def make_qdpx(path: Path, qde: str | bytes, files: dict[str, bytes | str] | None = None,

@@ -6,10 +6,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.api import Workspace
-from qualkit.cli import cli, import_cmds
-from qualkit.cli.refiqda_cmds import import_qdc
+from qualkit.cli import cli
 from qualkit.refiqda import RefiQdaError
 from qualkit.refiqda.qdc import export_qdc, pack_description, read_qdc, unpack_description
 from qualkit.workspace.codebook import Code, Codebook, load_codebook, save_codebook
@@ -51,12 +49,6 @@ def book() -> Codebook:
         Code("stigma", "Stigma", color="#abc"),
         Code("stigma_culture", "Culture", "stigma", brief="Same name, other branch"),
     ], "A test codebook.", "heif")
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "export", ("refiqda_cmds", "export", "Export."))
-    monkeypatch.setitem(import_cmds.import_.commands, "qdc", import_qdc)
 
 
 @pytest.fixture

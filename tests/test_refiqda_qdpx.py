@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.api import Workspace
-from qualkit.cli import cli, import_cmds
-from qualkit.cli.refiqda_cmds import import_qdpx as import_qdpx_cmd
+from qualkit.cli import cli
 from qualkit.refiqda.qdpx_export import export_qdpx
 from qualkit.refiqda.qdpx_import import import_qdpx
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
@@ -42,12 +40,6 @@ def span(text: str, quote: str) -> tuple[int, int]:
 def coding(tid: str, text: str, quote: str, code: str, memo: str = "", when: str = "") -> Coding:
     s, e = span(text, quote)
     return Coding(tid, s, e, code, quote, memo, when)
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "export", ("refiqda_cmds", "export", "Export."))
-    monkeypatch.setitem(import_cmds.import_.commands, "qdpx", import_qdpx_cmd)
 
 
 @pytest.fixture

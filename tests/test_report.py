@@ -27,7 +27,7 @@ EVIL = "<script>alert(1)</script>"
 def sample(tmp_path_factory):
     """The sample study's report, built once for the module (CI on, fixed seed)."""
     root = demo(tmp_path_factory.mktemp("report") / "s")
-    path = build_report(root)
+    path = build_report(qualkit.Workspace(root))
     return root, path, path.read_text(encoding="utf-8")
 
 
@@ -117,8 +117,8 @@ def test_sample_report_svg_is_well_formed(sample):
 def test_report_is_deterministic_but_for_the_date(tmp_path):
     root = demo(tmp_path / "s")
     now = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
-    one = render_report(report_context(root, resamples=200, now=now))
-    two = render_report(report_context(root, resamples=200, now=now))
+    one = render_report(report_context(qualkit.Workspace(root), resamples=200, now=now))
+    two = render_report(report_context(qualkit.Workspace(root), resamples=200, now=now))
     assert one == two
 
 
@@ -137,7 +137,7 @@ def test_everything_shown_is_escaped(tmp_path):
     themes.write_text(themes.read_text(encoding="utf-8").replace(
         "name: Information does not flow between partners", 'name: "Info <b onmouseover=alert(3)>flow</b>"'),
         encoding="utf-8")
-    html = build_report(root, ci=False).read_text(encoding="utf-8")
+    html = build_report(qualkit.Workspace(root), ci=False).read_text(encoding="utf-8")
     assert "<script" not in html.lower() and "<img" not in html and "<b " not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(2)&gt; &amp; co" in html
@@ -156,9 +156,9 @@ def _sections(ctx) -> dict:
 
 def test_empty_workspace_gets_a_note_in_every_section(tmp_path):
     root = init(tmp_path / "w", project="Empty")
-    path = build_report(root)
+    path = build_report(qualkit.Workspace(root))
     html = path.read_text(encoding="utf-8")
-    ctx = report_context(root, ci=False)
+    ctx = report_context(qualkit.Workspace(root), ci=False)
     secs = _sections(ctx)
     assert all(not s.ok and s.notes for s in secs.values()), {k: (s.ok, s.notes) for k, s in secs.items()}
     assert "No readable transcript" in html and "Agreement needs two or more coders" in html
@@ -175,14 +175,14 @@ def test_one_coder_and_no_themes(tmp_path):
     cfg = root / "qualkit.yaml"
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("coders: [ana, ben]", "coders: [ana]"), encoding="utf-8")
     (root / "themes.yaml").unlink()
-    secs = _sections(report_context(root, ci=False))
+    secs = _sections(report_context(qualkit.Workspace(root), ci=False))
     assert not secs["agreement"].ok and "two or more coders" in secs["agreement"].notes[0]
     assert not secs["themes"].ok and "No themes.yaml" in secs["themes"].notes[0]
     assert secs["overview"].ok and secs["heatmap"].ok and secs["saturation"].ok and secs["coreq"].ok
     rows = {r["figure"]: r["value"] for r in secs["coreq"].data["rows"]}
     assert rows["Coders"] == "1" and "Double-coded transcripts" not in rows and "Consensus status" not in rows
     # --coders overrides qualkit.yaml
-    secs = _sections(report_context(root, coders="ana,ben", ci=False))
+    secs = _sections(report_context(qualkit.Workspace(root), coders="ana,ben", ci=False))
     assert secs["agreement"].ok and secs["agreement"].data["coders"] == ["ana", "ben"]
 
 
@@ -190,7 +190,7 @@ def test_no_codings(tmp_path):
     root = demo(tmp_path / "s")
     for f in (root / "codings").glob("*.csv"):
         f.unlink()
-    ctx = report_context(root, ci=False)
+    ctx = report_context(qualkit.Workspace(root), ci=False)
     secs = _sections(ctx)
     assert secs["overview"].ok and secs["codebook"].ok
     assert "No codings yet" in " ".join(secs["codebook"].notes)
@@ -204,7 +204,7 @@ def test_no_codings(tmp_path):
 def test_broken_input_becomes_a_note_not_a_failure(tmp_path):
     root = demo(tmp_path / "s")
     (root / "themes.yaml").write_text("themes:\n  - id: x\n    name: [unclosed\n", encoding="utf-8")
-    secs = _sections(report_context(root, ci=False))
+    secs = _sections(report_context(qualkit.Workspace(root), ci=False))
     assert not secs["themes"].ok and secs["themes"].notes[0].startswith("Could not be built: themes.yaml")
     assert secs["agreement"].ok
 
@@ -214,13 +214,12 @@ def test_out_must_be_a_file(tmp_path):
     from qualkit.errors import QualkitError
 
     with pytest.raises(QualkitError, match="is a folder"):
-        build_report(root, out=root / "exports", ci=False)
+        build_report(qualkit.Workspace(root), out=root / "exports", ci=False)
 
 
 # --------------------------------------------------------------------------------- CLI
 
 def test_cli_report(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "report", ("report_cmd", "report", "Write one self-contained HTML report."))
     root = demo(tmp_path / "s")
     out = tmp_path / "out" / "r.html"
     r = CliRunner().invoke(qualkit.cli.cli, ["--workspace", str(root), "report", "--out", str(out), "--no-ci",

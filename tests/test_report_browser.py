@@ -170,10 +170,11 @@ def browser() -> str:
 
 
 def test_sample_report_loads_cleanly_in_chromium(browser, tmp_path):
+    import qualkit
     from qualkit.reporting.report import build_report
     from qualkit.workspace.scaffold import demo
 
-    ws = demo(tmp_path / "s")
+    ws = qualkit.Workspace(demo(tmp_path / "s"))
     report = build_report(ws)
     result = load_page(browser, report.resolve().as_uri(), tmp_path / "profile")
 

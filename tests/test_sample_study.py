@@ -53,7 +53,7 @@ def test_focus_groups_have_four_to_six_partners_from_the_four_sectors(sample_wor
 def test_run_on_the_sample_study(sample_workspace):
     from qualkit.pipeline import run
 
-    report = run(sample_workspace)
+    report = run(qualkit.Workspace(sample_workspace))
     assert [s.name for s in report.steps if s.status == "done"][:1] == ["ingest"]
     assert (sample_workspace / "exports" / "turns.csv").is_file()
     assert report.seconds < 10
@@ -84,7 +84,7 @@ def test_demo_refuses_to_overwrite(tmp_path):
 def test_run_on_the_sample_reports_agreement_and_what_is_left_to_reconcile(sample_workspace):
     from qualkit.pipeline import run
 
-    report = run(sample_workspace)
+    report = run(qualkit.Workspace(sample_workspace))
     steps = {s.name: s for s in report.steps}
     assert steps["agreement"].status == "done" and "pooled alpha" in steps["agreement"].detail
     assert "lowest: enforcement_history" in steps["agreement"].detail

@@ -161,9 +161,9 @@ def show(ctx: click.Context, framework_id: str, definitions: bool, as_json: bool
             click.echo("")
         click.echo(line)
         if definitions:
-            for text in (item.definition, item.notes):
-                if text:
-                    click.echo(wrap(text, indent=indent + "    "))
+            for paragraph in (item.definition, item.notes):
+                if paragraph:
+                    click.echo(wrap(paragraph, indent=indent + "    "))
     example = next((i for i in fw.items() if i.parent), fw.items()[0])
     eg = example.ref if example.ref == example.path_ref else f"{example.ref} or {example.path_ref}"
     click.echo(f"\nRefer to an item as {fw.id}:ID or {fw.id}:dotted.path, e.g. {eg}.")

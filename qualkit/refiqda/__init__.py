@@ -15,10 +15,9 @@ Every problem with an input file raises :class:`RefiQdaError`, a one-line
 """
 from __future__ import annotations
 
-from qualkit.errors import (
-    QualkitError,
-    RefiQdaError,  # noqa: F401  (defined with every other error in qualkit.errors)
-)
+from typing import Any
+
+from qualkit.errors import RefiQdaError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 _LAZY = {
     "export_qdc": ("qualkit.refiqda.qdc", "export_qdc"),
@@ -28,13 +27,13 @@ _LAZY = {
     "unpack_description": ("qualkit.refiqda.qdc", "unpack_description"),
     "export_qdpx": ("qualkit.refiqda.qdpx_export", "export_qdpx"),
     "import_qdpx": ("qualkit.refiqda.qdpx_import", "import_qdpx"),
-    "read_qdpx": ("qualkit.refiqda.qdpx_import", "read_qdpx"),
+    "read_qdpx": ("qualkit.refiqda.qdpx_read", "read_qdpx"),
 }
 
 __all__ = ["RefiQdaError", *sorted(_LAZY)]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 

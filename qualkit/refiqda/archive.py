@@ -22,8 +22,9 @@ from __future__ import annotations
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from qualkit.refiqda import RefiQdaError
+from qualkit.errors import RefiQdaError
 
 MAX_MEMBERS = 20_000
 # Projects may carry audio and video (which qualkit never reads); the total is still bounded.
@@ -97,7 +98,7 @@ class QdpxArchive:
                                f"(more than {max_total_bytes // (1024 * 1024)} MB)", self.path)
         self.members = [m for m in members if not m.is_dir()]
         self._by_name = {m.filename.replace("\\", "/"): m for m in self.members}
-        self._by_folded = {}
+        self._by_folded: dict[str, zipfile.ZipInfo] = {}
         for name, m in self._by_name.items():
             self._by_folded.setdefault(name.casefold(), m)
         self.project_member = self._find_project()
@@ -108,7 +109,7 @@ class QdpxArchive:
     def __enter__(self) -> QdpxArchive:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- locating members ------------------------------------------------------------------
@@ -179,7 +180,7 @@ class QdpxArchive:
 
 # -- XML ---------------------------------------------------------------------------------------
 
-def parse_xml(data: bytes, path: Path, member: str | None):
+def parse_xml(data: bytes, path: Path, member: str | None) -> Any:
     """Parse untrusted XML bytes into an lxml element; errors name the file, member and line."""
     from lxml import etree
 
@@ -240,7 +241,7 @@ def _declares_dtd(data: bytes) -> bool:
         i = end + 2
 
 
-def localname(element) -> str:
+def localname(element: Any) -> str:
     """An element's tag without its namespace ('' for comments and the like)."""
     tag = element.tag
     if not isinstance(tag, str):
@@ -248,24 +249,24 @@ def localname(element) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def namespace(element) -> str:
+def namespace(element: Any) -> str:
     tag = element.tag
     return tag[1:].split("}", 1)[0] if isinstance(tag, str) and tag.startswith("{") else ""
 
 
-def children(element, name: str | None = None) -> list:
+def children(element: Any, name: str | None = None) -> list[Any]:
     """Child elements (any namespace), optionally only those with local name ``name``."""
     return [c for c in element if isinstance(c.tag, str) and (name is None or localname(c) == name)]
 
 
-def child(element, name: str):
+def child(element: Any, name: str) -> Any:
     for c in element:
         if isinstance(c.tag, str) and localname(c) == name:
             return c
     return None
 
 
-def child_text(element, name: str) -> str:
+def child_text(element: Any, name: str) -> str:
     c = child(element, name)
     return (c.text or "") if c is not None else ""
 

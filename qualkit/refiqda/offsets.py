@@ -255,7 +255,7 @@ def detect(sources: list[tuple[SourceText, list[Selection]]]) -> Detection:
     note = (f"selection positions read as {best.label}"
             + (" (the standard's reading)" if best == STANDARD else " (not the standard's code points: converted)")
             + f": {totals[best][1]} of {n} selections fit word boundaries or their labels ({others})")
-    return Detection(best, True, note, {r.key: tuple(v) for r, v in totals.items()})
+    return Detection(best, True, note, {r.key: (v[0], v[1]) for r, v in totals.items()})
 
 
 def _equivalent(reading: Reading, src: SourceText) -> Reading:

@@ -37,10 +37,13 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qualkit.refiqda import RefiQdaError
+from qualkit.errors import RefiQdaError
 from qualkit.workspace.codebook import ID_RE, Code, Codebook
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -244,7 +247,7 @@ def code_tree(codes: list[Code]) -> tuple[dict[str | None, list[Code]], list[str
     return by_parent, warnings
 
 
-def add_code_elements(parent_el, ns: str, codes: list[Code], *, note_refs: dict[str, list[str]] | None = None,
+def add_code_elements(parent_el: Any, ns: str, codes: list[Code], *, note_refs: dict[str, list[str]] | None = None,
                       warnings: list[str] | None = None) -> int:
     """Append ``<Code>`` elements for ``codes`` (nested by parent) under ``parent_el``; returns how many."""
     from lxml import etree
@@ -446,7 +449,7 @@ def read_qdc(path: str | Path, *, codebook_id: str | None = None, name: str | No
     return result
 
 
-def import_qdc(workspace, path: str | Path, *, codebook_id: str | None = None, name: str | None = None,
+def import_qdc(workspace: Workspace, path: str | Path, *, codebook_id: str | None = None, name: str | None = None,
                dry_run: bool = False) -> QdcResult:
     """Read a ``.qdc`` file and save it as ``codebooks/<id>.yaml`` in ``workspace``.
 

@@ -32,12 +32,12 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qualkit.refiqda import RefiQdaError
+from qualkit.errors import RefiQdaError
 from qualkit.refiqda.qdc import (
     PROJECT_NS,
     add_code_elements,
@@ -46,6 +46,9 @@ from qualkit.refiqda.qdc import (
     version_origin,
     xml_safe,
 )
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
 
 _DATETIME = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -84,14 +87,64 @@ def _selection_name(text: str) -> str:
     return collapsed if len(collapsed) <= SELECTION_NAME_CHARS else collapsed[:SELECTION_NAME_CHARS - 1] + "…"
 
 
-def build_project(ws, coders: Iterable[str] | None = None) -> tuple[bytes, dict[str, bytes], QdpxExportResult]:
+def build_project(ws: Workspace, coders: Iterable[str] | None = None) -> tuple[bytes, dict[str, bytes], QdpxExportResult]:
     """The project XML and the plain-text members (``sources/<guid>.txt`` -> bytes) of ``ws``."""
     from lxml import etree
 
-    from qualkit.workspace.codings import CodingError
-
     result = QdpxExportResult(Path())
     warn = result.warnings.append
+    chosen = _chosen_coders(ws, coders, warn)
+    ingest = ws.ingest()
+    for err in ingest.errors:
+        warn(f"transcript not exported: {err}")
+    transcripts = {t.id: t for t in ingest.transcripts}
+    books = ws.codebooks()
+    code_ids: set[str] = set()
+    for book in books:
+        for c in book.codes:
+            if c.id in code_ids:
+                warn(f"code id {c.id!r} is defined twice (in {book.id} too); codings go to the first")
+            code_ids.add(c.id)
+    selections = _selections(ws, chosen, transcripts, code_ids, result)
+    attrs = ws.participant_table.attribute_columns
+    cases = _cases(ws, transcripts, warn)
+
+    ns = PROJECT_NS
+    root = etree.Element(f"{{{ns}}}Project", nsmap={None: ns, "xsi": "http://www.w3.org/2001/XMLSchema-instance"})
+    root.set("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation",
+             "urn:QDA-XML:project:1.0 http://schema.qdasoftware.org/versions/Project/v1.0/Project.xsd")
+    root.set("name", xml_safe(ws.config.project) or "qualkit project")
+    root.set("origin", version_origin())
+    user_guid = {c: guid_for("user", c) for c in chosen}
+    if chosen:
+        users = _el(root, "Users")
+        for c in chosen:
+            _el(users, "User", guid=user_guid[c], name=c, id=c)
+    _write_codebooks(root, books, result)
+    _write_cases(root, attrs, cases, result)
+    # notes are collected while writing codings, written after Sources (schema order)
+    texts, notes = _write_sources(root, transcripts, selections, chosen, user_guid, result)
+    if notes:
+        notes_el = _el(root, "Notes")
+        for nguid, name, text, user, when in notes:
+            note = _el(notes_el, "Note", guid=nguid, name=xml_safe(name))
+            if user:
+                note.set("creatingUser", user)
+            if when:
+                note.set("creationDateTime", when)
+            _el(note, "PlainTextContent").text = xml_safe(text)
+        result.notes = len(notes)
+
+    default_book = ws.config.raw.get("codebook")
+    project_desc = pack_labelled("Exported by qualkit.", [("Default codebook", str(default_book or "")),
+                                                          ("Framework", ws.config.framework or "")])
+    _el(root, "Description").text = xml_safe(project_desc)
+    xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True, standalone=True)
+    return xml, texts, result
+
+
+def _chosen_coders(ws: Workspace, coders: Iterable[str] | None, warn: Callable[[str], None]) -> list[str]:
+    """The coders to export: those asked for (each must exist), else every codings file but auto-coding."""
     all_coders = ws.coders()
     if coders is None:
         from qualkit.coding.autocode import is_auto_coder
@@ -105,32 +158,23 @@ def build_project(ws, coders: Iterable[str] | None = None) -> tuple[bytes, dict[
         for c in [c for c in chosen if is_auto_coder(c)]:
             chosen.remove(c)
             warn(f"codings/{c}.csv holds auto-coding suggestions, not a coder's work; left out (name it with --coders to include it)")
-    else:
-        chosen = []
-        for c in coders:
-            if c not in all_coders:
-                known = ", ".join(all_coders) or "none"
-                raise RefiQdaError(f"no coder {c!r} (no codings/{c}.csv; known: {known})", ws.codings_dir)
-            if c not in chosen:
-                chosen.append(c)
+        return chosen
+    chosen = []
+    for c in coders:
+        if c not in all_coders:
+            known = ", ".join(all_coders) or "none"
+            raise RefiQdaError(f"no coder {c!r} (no codings/{c}.csv; known: {known})", ws.codings_dir)
+        if c not in chosen:
+            chosen.append(c)
+    return chosen
 
-    # transcripts ---------------------------------------------------------------------------
-    ingest = ws.ingest()
-    for err in ingest.errors:
-        warn(f"transcript not exported: {err}")
-    transcripts = {t.id: t for t in ingest.transcripts}
 
-    # codebooks -----------------------------------------------------------------------------
-    books = ws.codebooks()
-    code_ids: set[str] = set()
-    for book in books:
-        for c in book.codes:
-            if c.id in code_ids:
-                warn(f"code id {c.id!r} is defined twice (in {book.id} too); codings go to the first")
-            code_ids.add(c.id)
+def _selections(ws: Workspace, chosen: list[str], transcripts: dict[str, Any], code_ids: set[str],
+                result: QdpxExportResult) -> dict[tuple[str, str, int, int], list[Any]]:
+    """(transcript, coder, start, end) -> the codings there; codings that cannot be placed are warned about."""
+    from qualkit.workspace.codings import CodingError
 
-    # codings -------------------------------------------------------------------------------
-    # (transcript, coder, start, end) -> [Coding]
+    warn = result.warnings.append
     selections: dict[tuple[str, str, int, int], list] = {}
     for coder in chosen:
         try:
@@ -161,8 +205,11 @@ def build_project(ws, coders: Iterable[str] | None = None) -> tuple[bytes, dict[
             selections.setdefault((c.transcript, coder, c.start, c.end), []).append(c)
             n += 1
         result.coders[coder] = n
+    return selections
 
-    # participants --------------------------------------------------------------------------
+
+def _cases(ws: Workspace, transcripts: dict[str, Any], warn: Callable[[str], None]) -> dict[str, dict[str, Any]]:
+    """Participant id -> its (transcript, speaker) rows, attribute values and the sources it speaks in."""
     table = ws.participant_table
     attrs = table.attribute_columns
     cases: dict[str, dict[str, Any]] = {}
@@ -183,118 +230,103 @@ def build_project(ws, coders: Iterable[str] | None = None) -> tuple[bytes, dict[
         for turn in t.turns:
             if turn.participant in cases and t.id not in cases[turn.participant]["sources"]:
                 cases[turn.participant]["sources"].append(t.id)
+    return cases
 
-    # XML -----------------------------------------------------------------------------------
-    ns = PROJECT_NS
 
-    def E(parent, tag: str, **attrs_: str):
-        el = etree.SubElement(parent, f"{{{ns}}}{tag}")
-        for k, v in attrs_.items():
-            el.set(k, v)
-        return el
+def _el(parent: Any, tag: str, **attrs: str) -> Any:
+    """A new project-namespace child element with these attributes, in the order given."""
+    from lxml import etree
 
-    root = etree.Element(f"{{{ns}}}Project", nsmap={None: ns, "xsi": "http://www.w3.org/2001/XMLSchema-instance"})
-    root.set("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation",
-             "urn:QDA-XML:project:1.0 http://schema.qdasoftware.org/versions/Project/v1.0/Project.xsd")
-    root.set("name", xml_safe(ws.config.project) or "qualkit project")
-    root.set("origin", version_origin())
-    user_guid = {c: guid_for("user", c) for c in chosen}
-    if chosen:
-        users = E(root, "Users")
-        for c in chosen:
-            E(users, "User", guid=user_guid[c], name=c, id=c)
+    el = etree.SubElement(parent, f"{{{PROJECT_NS}}}{tag}")
+    for k, v in attrs.items():
+        el.set(k, v)
+    return el
 
-    # notes are collected while writing codings, written after Sources (schema order)
-    notes: list[tuple[str, str, str, str | None, str | None]] = []  # guid, name, text, user, when
 
-    codebook_el = None
+def _write_codebooks(root: Any, books: list[Any], result: QdpxExportResult) -> None:
+    codes_el = None
     for book in books:
         if not book.codes:
-            warn(f"codebook {book.id!r} has no codes; left out")
+            result.warnings.append(f"codebook {book.id!r} has no codes; left out")
             continue
-        if codebook_el is None:
-            codebook_el = E(root, "CodeBook")
-            codes_el = E(codebook_el, "Codes")
-        folder = E(codes_el, "Code", guid=guid_for("codebook", book.id), name=xml_safe(book.name) or book.id,
-                   isCodable="false")
+        if codes_el is None:
+            codes_el = _el(_el(root, "CodeBook"), "Codes")
+        folder = _el(codes_el, "Code", guid=guid_for("codebook", book.id), name=xml_safe(book.name) or book.id,
+                     isCodable="false")
         desc = pack_labelled(book.description, [("Codebook id", book.id), ("Codebook name", book.name),
                                                 ("Framework", book.framework or "")])
-        E(folder, "Description").text = xml_safe(desc)
+        _el(folder, "Description").text = xml_safe(desc)
         tree_warnings: list[str] = []
-        result.codes += add_code_elements(folder, ns, book.codes, warnings=tree_warnings)
+        result.codes += add_code_elements(folder, PROJECT_NS, book.codes, warnings=tree_warnings)
         result.warnings.extend(f"{book.id}: {w}" for w in tree_warnings)
         result.codebooks += 1
 
+
+def _write_cases(root: Any, attrs: list[str], cases: dict[str, dict[str, Any]], result: QdpxExportResult) -> None:
     if attrs and cases:
-        variables = E(root, "Variables")
+        variables = _el(root, "Variables")
         for a in attrs:
-            E(variables, "Variable", guid=guid_for("variable", a), name=xml_safe(a), typeOfVariable="Text")
+            _el(variables, "Variable", guid=guid_for("variable", a), name=xml_safe(a), typeOfVariable="Text")
         result.variables = len(attrs)
-    if cases:
-        cases_el = E(root, "Cases")
-        for pid, case in cases.items():
-            el = E(cases_el, "Case", guid=guid_for("case", pid), name=xml_safe(pid))
-            lines = []
-            for tid, speaker in case["rows"]:
-                where = f"in transcript {json.dumps(tid, ensure_ascii=False)}" if tid else "in every transcript"
-                lines.append(f"Speaker: {json.dumps(speaker, ensure_ascii=False)} {where}")
-            E(el, "Description").text = xml_safe(f"qualkit participant {pid}\n\n" + "\n".join(lines))
-            for a in attrs:
-                value = case["values"].get(a, "")
-                if value:
-                    vv = E(el, "VariableValue")
-                    E(vv, "VariableRef", targetGUID=guid_for("variable", a))
-                    E(vv, "TextValue").text = xml_safe(value)
-            for tid in case["sources"]:
-                E(el, "SourceRef", targetGUID=guid_for("source", tid))
-        result.cases = len(cases)
+    if not cases:
+        return
+    cases_el = _el(root, "Cases")
+    for pid, case in cases.items():
+        el = _el(cases_el, "Case", guid=guid_for("case", pid), name=xml_safe(pid))
+        lines = []
+        for tid, speaker in case["rows"]:
+            where = f"in transcript {json.dumps(tid, ensure_ascii=False)}" if tid else "in every transcript"
+            lines.append(f"Speaker: {json.dumps(speaker, ensure_ascii=False)} {where}")
+        _el(el, "Description").text = xml_safe(f"qualkit participant {pid}\n\n" + "\n".join(lines))
+        for a in attrs:
+            value = case["values"].get(a, "")
+            if value:
+                vv = _el(el, "VariableValue")
+                _el(vv, "VariableRef", targetGUID=guid_for("variable", a))
+                _el(vv, "TextValue").text = xml_safe(value)
+        for tid in case["sources"]:
+            _el(el, "SourceRef", targetGUID=guid_for("source", tid))
+    result.cases = len(cases)
 
+
+_Note = tuple[str, str, str, "str | None", "str | None"]  # guid, name, text, user, when
+
+
+def _write_sources(root: Any, transcripts: dict[str, Any], selections: dict[tuple[str, str, int, int], list[Any]],
+                   chosen: list[str], user_guid: dict[str, str],
+                   result: QdpxExportResult) -> tuple[dict[str, bytes], list[_Note]]:
+    """Text sources with their selections and codings; returns the text members and the memos as notes."""
     texts: dict[str, bytes] = {}
-    if transcripts:
-        sources_el = E(root, "Sources")
-        for tid, t in transcripts.items():
-            sguid = guid_for("source", tid)
-            src = E(sources_el, "TextSource", guid=sguid, name=xml_safe(tid), plainTextPath=f"internal://{sguid}.txt")
-            texts[f"sources/{sguid}.txt"] = t.text.encode("utf-8")
-            keys = sorted(k for k in selections if k[0] == tid)
-            keys.sort(key=lambda k: (k[2], k[3], chosen.index(k[1])))
-            for key in keys:
-                _, coder, start, end = key
-                group = sorted(selections[key], key=lambda c: c.code)
-                sel = E(src, "PlainTextSelection", guid=guid_for("selection", tid, coder, start, end),
-                        name=xml_safe(_selection_name(t.text[start:end])), startPosition=str(start),
-                        endPosition=str(end), creatingUser=user_guid[coder])
-                for c in group:
-                    coding = E(sel, "Coding", guid=guid_for("coding", tid, coder, start, end, c.code),
-                               creatingUser=user_guid[coder])
-                    if _valid_datetime(c.coded_at):
-                        coding.set("creationDateTime", _valid_datetime(c.coded_at))
-                    E(coding, "CodeRef", targetGUID=guid_for("code", c.code))
-                    if c.memo.strip():
-                        nguid = guid_for("note", tid, coder, start, end, c.code)
-                        E(coding, "NoteRef", targetGUID=nguid)
-                        notes.append((nguid, f"Memo by {coder}: {c.code} in {tid} {start}-{end}", c.memo, user_guid[coder],
-                                      _valid_datetime(c.coded_at)))
-                result.selections += 1
-            result.transcripts += 1
-
-    if notes:
-        notes_el = E(root, "Notes")
-        for nguid, name, text, user, when in notes:
-            note = E(notes_el, "Note", guid=nguid, name=xml_safe(name))
-            if user:
-                note.set("creatingUser", user)
-            if when:
-                note.set("creationDateTime", when)
-            E(note, "PlainTextContent").text = xml_safe(text)
-        result.notes = len(notes)
-
-    default_book = ws.config.raw.get("codebook")
-    project_desc = pack_labelled("Exported by qualkit.", [("Default codebook", str(default_book or "")),
-                                                          ("Framework", ws.config.framework or "")])
-    E(root, "Description").text = xml_safe(project_desc)
-    xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True, standalone=True)
-    return xml, texts, result
+    notes: list[_Note] = []
+    if not transcripts:
+        return texts, notes
+    sources_el = _el(root, "Sources")
+    for tid, t in transcripts.items():
+        sguid = guid_for("source", tid)
+        src = _el(sources_el, "TextSource", guid=sguid, name=xml_safe(tid), plainTextPath=f"internal://{sguid}.txt")
+        texts[f"sources/{sguid}.txt"] = t.text.encode("utf-8")
+        keys = sorted(k for k in selections if k[0] == tid)
+        keys.sort(key=lambda k: (k[2], k[3], chosen.index(k[1])))
+        for key in keys:
+            _, coder, start, end = key
+            group = sorted(selections[key], key=lambda c: c.code)
+            sel = _el(src, "PlainTextSelection", guid=guid_for("selection", tid, coder, start, end),
+                      name=xml_safe(_selection_name(t.text[start:end])), startPosition=str(start),
+                      endPosition=str(end), creatingUser=user_guid[coder])
+            for c in group:
+                coding = _el(sel, "Coding", guid=guid_for("coding", tid, coder, start, end, c.code),
+                             creatingUser=user_guid[coder])
+                if _valid_datetime(c.coded_at):
+                    coding.set("creationDateTime", _valid_datetime(c.coded_at))
+                _el(coding, "CodeRef", targetGUID=guid_for("code", c.code))
+                if c.memo.strip():
+                    nguid = guid_for("note", tid, coder, start, end, c.code)
+                    _el(coding, "NoteRef", targetGUID=nguid)
+                    notes.append((nguid, f"Memo by {coder}: {c.code} in {tid} {start}-{end}", c.memo,
+                                  user_guid[coder], _valid_datetime(c.coded_at)))
+            result.selections += 1
+        result.transcripts += 1
+    return texts, notes
 
 
 def qdpx_bytes(project_xml: bytes, texts: dict[str, bytes]) -> bytes:
@@ -309,18 +341,14 @@ def qdpx_bytes(project_xml: bytes, texts: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def export_qdpx(ws, path: str | Path, coders: Iterable[str] | None = None) -> QdpxExportResult:
-    """Write workspace ``ws`` (a :class:`~qualkit.workspace.store.Workspace` or its folder) to ``path``.
+def export_qdpx(ws: Workspace, path: str | Path, coders: Iterable[str] | None = None) -> QdpxExportResult:
+    """Write workspace ``ws`` to ``path``.
 
     ``coders``: whose codings to export (default: every codings file). Codings that cannot be
     placed (unknown transcript or code, span outside the text) are left out with a warning.
     """
     from qualkit.io.atomic import atomic_write_bytes
 
-    if not hasattr(ws, "root"):
-        from qualkit.workspace.store import Workspace
-
-        ws = Workspace(ws)
     xml, texts, result = build_project(ws, coders)
     path = Path(path)
     atomic_write_bytes(path, qdpx_bytes(xml, texts))

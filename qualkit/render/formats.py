@@ -21,101 +21,49 @@ import io
 import math
 import numbers
 import re
-import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from qualkit.io.atomic import atomic_open
 
 __all__ = ["write_xlsx", "write_docx", "write_latex", "latex_escape", "sheet_names"]
 
 
-# -- shared cell handling --------------------------------------------------------------------------
-
-# Control characters that XML (and so XLSX/DOCX) cannot hold; tab and newline are kept.
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    try:
-        import pandas as pd
-
-        return value is pd.NA or value is pd.NaT
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        return False
-
-
-def _is_number(value) -> bool:
-    """A real number that is not a bool (numpy scalars included)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and not _is_bool(value)
-
-
-def _is_bool(value) -> bool:
-    return isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")
-
-
-def _text(value) -> str:
-    """The text of a cell as a reader sees it: missing is empty, floats to at most 3 decimals."""
-    if _is_missing(value):
-        return ""
-    if _is_number(value) and not isinstance(value, numbers.Integral):
-        value = float(value)
-        if math.isinf(value):
-            return "∞" if value > 0 else "−∞"
-        if value == int(value):
-            return str(int(value))
-        return f"{value:.3f}".rstrip("0").rstrip(".")
-    if _is_number(value):
-        return str(int(value))
-    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0) and value.tzinfo is None:
-        return value.date().isoformat()  # a date (pandas Timestamps included), shown as one
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    return _ILLEGAL_XML.sub("", text)
-
-
-def _headers(frame) -> list[str]:
-    out = []
-    for col in frame.columns:
-        if isinstance(col, tuple):  # MultiIndex columns
-            out.append(" / ".join(str(part) for part in col if str(part) != ""))
-        else:
-            out.append(_text(col))
-    return out
-
-
-def _rows(frame) -> list[tuple]:
-    return list(frame.itertuples(index=False, name=None))
-
-
-def _numeric_columns(frame, rows: list[tuple]) -> list[bool]:
-    """Columns whose non-empty values are all numbers (these are right-aligned)."""
-    out = []
-    for j in range(len(frame.columns)):
-        values = [r[j] for r in rows if not _is_missing(r[j])]
-        out.append(bool(values) and all(_is_number(v) for v in values))
-    return out
-
-
-def _display_len(line: str) -> int:
-    """Width of a line in character cells (East Asian wide characters count double)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
-
-
-def _longest_line(text: str) -> int:
-    return max((_display_len(line) for line in text.split("\n")), default=0)
-
-
-def _longest_word(text: str) -> int:
-    return max((_display_len(w) for w in text.split()), default=0)
-
-
-def _heading(table, count: int) -> str | None:
-    """The caption of a table: its title, or its name when the document holds several tables."""
-    return table.title or (table.name if count > 1 else None)
-
+from qualkit.render.cells import (
+    ILLEGAL_XML as _ILLEGAL_XML,
+)
+from qualkit.render.cells import (
+    display_text as _text,
+)
+from qualkit.render.cells import (
+    headers_of as _headers,
+)
+from qualkit.render.cells import (
+    heading_of as _heading,
+)
+from qualkit.render.cells import (
+    is_bool as _is_bool,
+)
+from qualkit.render.cells import (
+    is_missing as _is_missing,
+)
+from qualkit.render.cells import (
+    is_number as _is_number,
+)
+from qualkit.render.cells import (
+    longest_line as _longest_line,
+)
+from qualkit.render.cells import (
+    longest_word as _longest_word,
+)
+from qualkit.render.cells import (
+    numeric_columns as _numeric_columns,
+)
+from qualkit.render.cells import (
+    rows_of as _rows,
+)
+from qualkit.render.latex import latex_escape, write_latex
 
 # -- XLSX ------------------------------------------------------------------------------------------
 
@@ -269,7 +217,7 @@ def _save_atomically(document, path: Path) -> None:
         f.write(buffer.getbuffer())
 
 
-def write_xlsx(tables, path: Path, title: str | None = None) -> list[Path]:
+def write_xlsx(tables: Iterable[Any], path: Path, title: str | None = None) -> list[Path]:
     """Write ``tables`` to an Excel workbook at ``path``, one sheet per table."""
     path = Path(path)
     wb = _build_workbook(list(tables), title)
@@ -315,17 +263,17 @@ def _docx_widths(headers: list[str], rows: list[tuple], usable: int) -> list[int
         low = [j for j, w in enumerate(widths) if w < floor[j] - 1]
         if not low:
             break
-        fixed = {j: floor[j] for j in low}
+        pinned = {j: floor[j] for j in low}
         for j, w in enumerate(widths):
             if w <= floor[j] + 1:
-                fixed.setdefault(j, max(w, floor[j]))
-        free = [j for j in range(len(widths)) if j not in fixed]
+                pinned.setdefault(j, max(w, floor[j]))
+        free = [j for j in range(len(widths)) if j not in pinned]
         if not free:
             widths = [usable * f / sum(floor) for f in floor]
             break
-        room = usable - sum(fixed.values())
+        room = usable - sum(pinned.values())
         scale = room / sum(need[j] for j in free)
-        widths = [fixed[j] if j in fixed else need[j] * scale for j in range(len(widths))]
+        widths = [pinned[j] if j in pinned else need[j] * scale for j in range(len(widths))]
     return [int(w) for w in widths]
 
 
@@ -375,7 +323,7 @@ def _caption_number_field(paragraph, number: int, size_pt: float) -> None:
     run_with(end)
 
 
-def mark_row(row, header: bool = False, keep_together: bool = True) -> None:
+def mark_row(row: Any, header: bool = False, keep_together: bool = True) -> None:
     """Keep a Word table ``row`` on one page (a row taller than a page still breaks) and/or repeat
     it at the top of every page (``header``)."""
     from docx.oxml import OxmlElement
@@ -386,7 +334,7 @@ def mark_row(row, header: bool = False, keep_together: bool = True) -> None:
         tr_pr.append(OxmlElement(tag))
 
 
-def shade_cell(cell, color: str) -> None:
+def shade_cell(cell: Any, color: str) -> None:
     """Fill a Word table cell with a background colour (hex RGB such as ``DDEBF7``)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -398,7 +346,7 @@ def shade_cell(cell, color: str) -> None:
     cell._tc.get_or_add_tcPr().append(shd)
 
 
-def landscape(document, margin_cm: float = 2.0, font: str | None = None, font_pt: float | None = None):
+def landscape(document: Any, margin_cm: float = 2.0, font: str | None = None, font_pt: float | None = None) -> Any:
     """Turn a python-docx document's first section to landscape (the orientation flag and the page
     size both) with even margins; optionally set the Normal font. Returns the section."""
     from docx.enum.section import WD_ORIENT
@@ -421,7 +369,6 @@ def landscape(document, margin_cm: float = 2.0, font: str | None = None, font_pt
 
 def _build_document(tables, title: str | None):
     import docx
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt, RGBColor
 
     document = docx.Document()
@@ -452,34 +399,8 @@ def _build_document(tables, title: str | None):
         if heading:
             _add_lines(caption, " " + _text(heading).replace("\n", " "), size_pt=10)
 
-        frame = table.frame
-        headers = _headers(frame)
-        rows = _rows(frame)
-        if headers:
-            numeric = _numeric_columns(frame, rows)
-            widths = _docx_widths(headers, rows, usable)
-            word_table = document.add_table(rows=1, cols=len(headers))
-            word_table.style = document.styles["Table Grid"]
-            word_table.autofit = False
-            for column, width in zip(word_table.columns, widths):
-                column.width = width
-            header_row = word_table.rows[0]
-            mark_row(header_row, header=True)
-
-            def fill(cells, values, bold: bool) -> None:
-                for j, (cell, value) in enumerate(zip(cells, values)):
-                    cell.width = widths[j]
-                    paragraph = cell.paragraphs[0]
-                    paragraph.paragraph_format.space_after = Pt(0)
-                    if numeric[j]:
-                        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                    _add_lines(paragraph, value, size_pt=_DOCX_FONT_PT, bold=bold)
-
-            fill(header_row.cells, headers, bold=True)
-            for row in rows:
-                word_row = word_table.add_row()
-                mark_row(word_row)
-                fill(word_row.cells, [_text(v).strip("\n") for v in row], bold=False)
+        if _headers(table.frame):
+            _docx_table(document, table.frame, usable)
         if table.notes:
             notes = document.add_paragraph()
             notes.paragraph_format.space_before = Pt(4)
@@ -487,139 +408,42 @@ def _build_document(tables, title: str | None):
     return document
 
 
-def write_docx(tables, path: Path, title: str | None = None) -> list[Path]:
+def _docx_table(document: Any, frame: Any, usable: int) -> None:
+    """One grid table: a repeated bold header row, numbers right-aligned, widths from the content."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    headers = _headers(frame)
+    rows = _rows(frame)
+    numeric = _numeric_columns(frame, rows)
+    widths = _docx_widths(headers, rows, usable)
+    word_table = document.add_table(rows=1, cols=len(headers))
+    word_table.style = document.styles["Table Grid"]
+    word_table.autofit = False
+    for column, width in zip(word_table.columns, widths):
+        column.width = width
+    header_row = word_table.rows[0]
+    mark_row(header_row, header=True)
+
+    def fill(cells: Any, values: list[str], bold: bool) -> None:
+        for j, (cell, value) in enumerate(zip(cells, values)):
+            cell.width = widths[j]
+            paragraph = cell.paragraphs[0]
+            paragraph.paragraph_format.space_after = Pt(0)
+            if numeric[j]:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            _add_lines(paragraph, value, size_pt=_DOCX_FONT_PT, bold=bold)
+
+    fill(header_row.cells, headers, bold=True)
+    for row in rows:
+        word_row = word_table.add_row()
+        mark_row(word_row)
+        fill(word_row.cells, [_text(v).strip("\n") for v in row], bold=False)
+
+
+def write_docx(tables: Iterable[Any], path: Path, title: str | None = None) -> list[Path]:
     """Write ``tables`` to a Word document at ``path`` (landscape, one captioned table each)."""
     path = Path(path)
     document = _build_document(list(tables), title)
     _save_atomically(document, path)
-    return [path]
-
-
-# -- LaTeX -----------------------------------------------------------------------------------------
-
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
-}
-_LATEX_RE = re.compile("[" + re.escape("".join(_LATEX_SPECIAL)) + "]")
-_LONG_TEXT = 30          # a text column wider than this (characters) wraps in a p{} column
-_CHAR_FRACTION = 0.016   # one character as a share of \linewidth (10pt text, article class)
-_COLSEP_FRACTION = 0.035  # 2\tabcolsep as a share of \linewidth
-
-
-def latex_escape(text: str) -> str:
-    """Escape the LaTeX special characters of one line of text (Unicode is left as it is)."""
-    out = _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group()], text)
-    return out.replace("--", "-{}-").replace("--", "-{}-")  # no en/em-dash ligatures from "--"
-
-
-def _latex_cell(text: str, wraps: bool) -> str:
-    """One cell: escaped; lines joined by \\newline in p{} columns, by spaces elsewhere."""
-    lines = [line.strip() for line in text.strip("\n").split("\n")]
-    if not wraps:
-        out = " ".join(latex_escape(line) for line in lines if line)
-    else:
-        # An empty line between quotes stays an empty line (\mbox{} gives \newline a line to end).
-        out = r" \newline ".join(latex_escape(line) if line else r"\mbox{}" for line in lines)
-    out = out.replace("−∞", r"$-\infty$").replace("∞", r"$\infty$")
-    if re.match(r"-\d", out):
-        out = "$-$" + out[1:]  # a minus sign, not a hyphen
-    if out.startswith("["):
-        out = "{}" + out  # so the row end or \midrule before it does not read it as an option
-    if wraps and out:
-        # Ragged right reads better than justified text in a narrow column (and needs no package);
-        # it redefines \\ inside the cell, which is why rows end with \tabularnewline.
-        out = "\\raggedright " + out
-    return out
-
-
-def _latex_colspec(headers: list[str], rows: list[tuple], numeric: list[bool]) -> tuple[str, list[bool]]:
-    """The tabular column spec and, per column, whether it wraps (a p{} column)."""
-    texts = [[_text(r[j]) for r in rows] for j in range(len(headers))]
-    wraps = []
-    natural = []  # estimated width of each column in characters
-    for j, head in enumerate(headers):
-        longest = max((_longest_line(t) for t in texts[j]), default=0)
-        multiline = any("\n" in t.strip("\n") for t in texts[j])
-        wraps.append(not numeric[j] and (multiline or longest > _LONG_TEXT))
-        natural.append(max(longest, _longest_word(head), 1 if wraps[-1] else _longest_line(head)))
-    if not any(wraps):
-        return "".join("r" if num else "l" for num in numeric), wraps
-    fixed = sum(natural[j] * _CHAR_FRACTION + _COLSEP_FRACTION for j in range(len(headers)) if not wraps[j])
-    room = max(1.0 - fixed, 0.3)  # the share of \linewidth left for the wrapped columns
-    weights = {j: min(max(natural[j], 8), 60) for j in range(len(headers)) if wraps[j]}
-    total = sum(weights.values())
-    spec = []
-    for j, num in enumerate(numeric):
-        if wraps[j]:
-            share = room * weights[j] / total
-            spec.append(rf"p{{\dimexpr {share:.3f}\linewidth-2\tabcolsep\relax}}")
-        else:
-            spec.append("r" if num else "l")
-    return "".join(spec), wraps
-
-
-def _latex_label(name: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
-    return "tab:" + (slug or "table")
-
-
-def _latex_table(table, count: int, label: str) -> str:
-    frame = table.frame
-    headers = _headers(frame)
-    rows = _rows(frame)
-    numeric = _numeric_columns(frame, rows)
-    lines = [f"% Table: {_text(table.name).replace(chr(10), ' ')}", r"\begin{table}[htbp]", r"\centering", r"\small"]
-    heading = _heading(table, count)
-    if heading:
-        lines.append(rf"\caption{{{latex_escape(_text(heading).replace(chr(10), ' '))}}}")
-        lines.append(rf"\label{{{label}}}")
-    if headers:
-        spec, wraps = _latex_colspec(headers, rows, numeric)
-        lines.append(rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}")
-        lines.append(r"\toprule")
-        lines.append(" & ".join(_latex_cell(h, wraps[j]) for j, h in enumerate(headers)) + r" \tabularnewline")
-        lines.append(r"\midrule")
-        for i, row in enumerate(rows):
-            if i and any(wraps):
-                lines.append(r"\addlinespace")  # rows of several lines need air between them
-            lines.append(" & ".join(_latex_cell(_text(v), wraps[j]) for j, v in enumerate(row)) + r" \tabularnewline")
-        lines.append(r"\bottomrule")
-        lines.append(r"\end{tabular}")
-    if table.notes:
-        notes = r" \newline ".join(latex_escape(line.strip()) for line in _text(table.notes).strip().split("\n") if line.strip())
-        lines.append(r"\par\smallskip")
-        lines.append(rf"\begin{{minipage}}{{\linewidth}}\footnotesize\emph{{{notes}}}\end{{minipage}}")
-    lines.append(r"\end{table}")
-    return "\n".join(lines)
-
-
-def _latex_document(tables, title: str | None) -> str:
-    head = [
-        "% Generated by qualkit: one table float per table, ready to \\input{} into a manuscript.",
-        "% Needs \\usepackage{booktabs} in the preamble. Text is UTF-8 and Unicode characters (curly",
-        "% quotes, accents) are left as they are: compile with LuaLaTeX or XeLaTeX, or pdfLaTeX with",
-        "% UTF-8 input (the default since 2018; \\usepackage[T1]{fontenc} recommended).",
-        "% A float does not break across pages: for a longer table use the longtable package.",
-    ]
-    if title:
-        head.append(f"% Title: {_text(title).replace(chr(10), ' ')}")
-    labels: list[str] = []
-    for t in tables:  # \label{} names must be unique within a document
-        label, n = _latex_label(t.name), 1
-        while label in labels:
-            n += 1
-            label = f"{_latex_label(t.name)}-{n}"
-        labels.append(label)
-    body = "\n\n".join(_latex_table(t, len(tables), label) for t, label in zip(tables, labels))
-    return "\n".join(head) + "\n\n" + body + "\n"
-
-
-def write_latex(tables, path: Path, title: str | None = None) -> list[Path]:
-    """Write ``tables`` to a LaTeX fragment at ``path``: booktabs ``table`` floats, escaped."""
-    path = Path(path)
-    text = _latex_document(list(tables), title)
-    with atomic_open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
     return [path]

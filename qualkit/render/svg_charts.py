@@ -61,8 +61,8 @@ def ramp_color(t: float, ramp: Sequence[str] = BLUES) -> str:
 
 def _luminance(hex_colour: str) -> float:
     def channel(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
 
     r, g, b = (channel(c) for c in _rgb(hex_colour))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
@@ -166,6 +166,28 @@ def legend_steps(x: float, y: float, vmax: float, label: str, fmt: Callable[[flo
 
 # --------------------------------------------------------------------------------------- heatmap
 
+def _column_headers(col_labels: Sequence[str], centers: Sequence[float], cell_w: float, grid_y: float,
+                    rotate: bool, col_sublabels: Sequence[str] | None) -> list[str]:
+    """A heatmap's column labels: rotated 45°, or horizontal on up to two lines with a sub-label."""
+    body: list[str] = []
+    for j, lbl in enumerate(col_labels):
+        cx = centers[j]
+        if rotate:
+            x0, y0 = cx + 3, grid_y - 5
+            body.append(f'<text x="{_num(x0)}" y="{_num(y0)}" font-size="11" fill="{INK}" text-anchor="start" '
+                        f'transform="rotate(-45 {_num(x0)} {_num(y0)})">{_e(_clip(lbl, 36))}</text>')
+        else:
+            lines = _wrap(lbl, cell_w - 6, 11, max_lines=2)
+            sub = [col_sublabels[j]] if col_sublabels else []
+            total_lines = len(lines) + len(sub)
+            y = grid_y - 6 - (total_lines - 1) * 13
+            for k, line in enumerate(lines):
+                body.append(_text(cx, y + 13 * k, line, size=11, anchor="middle", weight="600"))
+            for k, line in enumerate(sub):
+                body.append(_text(cx, y + 13 * (len(lines) + k), line, size=10, anchor="middle", fill=MUTED))
+    return body
+
+
 def heatmap(row_labels: Sequence[str], col_labels: Sequence[str], values: Sequence[Sequence[float | None]], *,
             text: Sequence[Sequence[str]] | None = None, tooltips: Sequence[Sequence[str]] | None = None,
             row_indent: Sequence[int] | None = None, row_bold: Sequence[bool] | None = None,
@@ -213,22 +235,8 @@ def heatmap(row_labels: Sequence[str], col_labels: Sequence[str], values: Sequen
     def col_x(j: int) -> float:
         return grid_x + j * cell_w + (gap if total_col and j == n_cols - 1 else 0)
 
-    # column headers
-    for j, lbl in enumerate(col_labels):
-        cx = col_x(j) + cell_w / 2
-        if rotate:
-            x0, y0 = cx + 3, grid_y - 5
-            body.append(f'<text x="{_num(x0)}" y="{_num(y0)}" font-size="11" fill="{INK}" text-anchor="start" '
-                        f'transform="rotate(-45 {_num(x0)} {_num(y0)})">{_e(_clip(lbl, 36))}</text>')
-        else:
-            lines = _wrap(lbl, cell_w - 6, 11, max_lines=2)
-            sub = [col_sublabels[j]] if col_sublabels else []
-            total_lines = len(lines) + len(sub)
-            y = grid_y - 6 - (total_lines - 1) * 13
-            for k, line in enumerate(lines):
-                body.append(_text(cx, y + 13 * k, line, size=11, anchor="middle", weight="600"))
-            for k, line in enumerate(sub):
-                body.append(_text(cx, y + 13 * (len(lines) + k), line, size=10, anchor="middle", fill=MUTED))
+    body += _column_headers(col_labels, [col_x(j) + cell_w / 2 for j in range(n_cols)], cell_w, grid_y, rotate,
+                            col_sublabels)
     # rows
     for i, lbl in enumerate(shown_rows):
         y = grid_y + i * cell_h
@@ -240,12 +248,12 @@ def heatmap(row_labels: Sequence[str], col_labels: Sequence[str], values: Sequen
                 continue
             v = values[i][j]
             missing = v is None or (isinstance(v, float) and math.isnan(v))
-            fill = EMPTY if missing else ramp_color(float(v) / vmax)
+            fill = EMPTY if v is None or missing else ramp_color(float(v) / vmax)
             x = col_x(j)
             label = "" if missing else (text[i][j] if text is not None else f"{v:g}")
             tip = tooltips[i][j] if tooltips is not None else ""
             ink = text_color(fill)
-            is_zero = not missing and float(v) == 0
+            is_zero = v is not None and not missing and float(v) == 0
             cell = (f'<rect x="{_num(x + 0.5)}" y="{_num(y + 0.5)}" width="{_num(cell_w - 1)}" height="{_num(cell_h - 1)}" '
                     f'fill="{fill}" stroke="#ffffff" stroke-width="1"/>')
             txt = _text(x + cell_w / 2, y + cell_h / 2 + 4, label, size=11 if cell_w >= 30 else 9, anchor="middle",
@@ -347,17 +355,29 @@ def bar_line_chart(labels: Sequence[str], bars: Sequence[float], line: Sequence[
         anchor = "end" if pos > n / 2 else "start"
         body.append(_text(x + (-5 if anchor == "end" else 5), top - 10, text, size=11, anchor=anchor, fill=ACCENT,
                           weight="600"))
-    # x labels
+    body += _x_labels(labels, [left + band * (i + 0.5) for i in range(n)], top + plot_h, rotate)
+    body += _bar_line_legend(left, bar_label, line_label)
+    return _svg(width, height, body, title, desc, "chart barline")
+
+
+def _x_labels(labels: Sequence[str], centers: Sequence[float], axis_y: float, rotate: bool) -> list[str]:
+    """Category labels under the x axis, rotated 40° when they do not fit side by side."""
+    body: list[str] = []
     for i, lbl in enumerate(labels):
-        cx = left + band * (i + 0.5)
+        cx = centers[i]
         shown = _clip(lbl, 28)
         if rotate:
-            y0 = top + plot_h + 12
+            y0 = axis_y + 12
             body.append(f'<text x="{_num(cx)}" y="{_num(y0)}" font-size="11" fill="{INK}" text-anchor="end" '
                         f'transform="rotate(-40 {_num(cx)} {_num(y0)})">{_e(shown)}</text>')
         else:
-            body.append(_text(cx, top + plot_h + 16, shown, size=11, anchor="middle"))
-    # legend (top left)
+            body.append(_text(cx, axis_y + 16, shown, size=11, anchor="middle"))
+    return body
+
+
+def _bar_line_legend(left: float, bar_label: str, line_label: str) -> list[str]:
+    """The legend at the top left: a bar swatch and a line-with-point swatch, each with its label."""
+    body: list[str] = []
     lx = left
     body.append(f'<rect x="{lx}" y="8" width="12" height="10" fill="{BLUES[3]}"/>')
     body.append(_text(lx + 16, 17, bar_label, size=11))
@@ -365,7 +385,7 @@ def bar_line_chart(labels: Sequence[str], bars: Sequence[float], line: Sequence[
     body.append(f'<line x1="{_num(lx)}" x2="{_num(lx + 18)}" y1="13" y2="13" stroke="{BLUES[7]}" stroke-width="2.25"/>'
                 f'<circle cx="{_num(lx + 9)}" cy="13" r="3" fill="#ffffff" stroke="{BLUES[7]}" stroke-width="2"/>')
     body.append(_text(lx + 22, 17, line_label, size=11))
-    return _svg(width, height, body, title, desc, "chart barline")
+    return body
 
 
 def _fmt_count(v: float) -> str:
@@ -395,8 +415,8 @@ def ci_whisker(value: float | None, low: float | None = None, high: float | None
     for r in refs:
         body.append(f'<line x1="{_num(x_of(r))}" x2="{_num(x_of(r))}" y1="2" y2="{_num(height - 2)}" stroke="{MUTED}" '
                     f'stroke-width="0.75" stroke-dasharray="2 2"/>')
-    if not bad(value):
-        if not bad(low) and not bad(high):
+    if value is not None and not bad(value):
+        if low is not None and high is not None and not bad(low) and not bad(high):
             body.append(f'<line x1="{_num(x_of(low))}" x2="{_num(x_of(high))}" y1="{_num(mid)}" y2="{_num(mid)}" '
                         f'stroke="{BLUES[6]}" stroke-width="3" stroke-linecap="round"/>')
         outside = value < lo or value > hi

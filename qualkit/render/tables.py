@@ -42,7 +42,7 @@ def _tables(tables) -> list[Table]:
     return list(tables)
 
 
-def cell_text(value) -> str:
+def cell_text(value: Any) -> str:
     """A cell as people read it: blanks for None/NaN/NA, floats to 3 places without trailing zeros."""
     if value is None:
         return ""
@@ -76,7 +76,7 @@ def _mdcell_text(value) -> str:
     return cell_text(value).replace("|", "\\|").replace("\n", "<br>")
 
 
-def markdown_table(frame) -> str:
+def markdown_table(frame: Any) -> str:
     """A DataFrame as a GitHub-flavoured Markdown table (line breaks in cells become <br>)."""
     cols = [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(_mdcell_text(c) for c in cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
@@ -99,7 +99,7 @@ def _write_md(tables: list[Table], path: Path, title: str | None = None, **_) ->
     return [path]
 
 
-def html_table(frame, caption: str | None = None) -> str:
+def html_table(frame: Any, caption: str | None = None) -> str:
     """A DataFrame as a plain, escaped HTML table (line breaks in cells become <br>)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
@@ -147,7 +147,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "table"
 
 
-def export_tables(tables, path: str | Path, *, title: str | None = None, workspace=None,
+def export_tables(tables: Any, path: str | Path, *, title: str | None = None, workspace: Any = None,
                   inputs: Iterable[Path] = (), parameters: dict[str, Any] | None = None,
                   manifest: bool = True) -> list[Path]:
     """Write ``tables`` (a DataFrame, a Table, a list of Tables or a {name: DataFrame} dict) to ``path``.

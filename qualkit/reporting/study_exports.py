@@ -11,6 +11,12 @@ import warnings as _warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
+
+__all__ = ["DATA_FORMATS", "MANUSCRIPT_FORMATS", "StudyExport", "export_study"]
 
 # Word is for the tables that go into a manuscript; spreadsheets and CSV for everything.
 MANUSCRIPT_FORMATS = ("xlsx", "docx", "csv")
@@ -32,11 +38,11 @@ class StudyExport:
         return [p for p in self.written if not p.name.endswith(".manifest.json")]
 
 
-def _has_codings(ws) -> bool:
+def _has_codings(ws: Workspace) -> bool:
     return any(ws.codings(c) for c in ws.coders() if c != "auto")
 
 
-def export_study(workspace, out_dir: str | Path | None = None, formats: Iterable[str] | None = None) -> StudyExport:
+def export_study(workspace: Workspace, out_dir: str | Path | None = None, formats: Iterable[str] | None = None) -> StudyExport:
     """Write every study table that has input; returns what was written and skipped.
 
     ``formats`` (e.g. ``["md"]``) applies to every table; by default the manuscript tables (themes,
@@ -55,7 +61,7 @@ def export_study(workspace, out_dir: str | Path | None = None, formats: Iterable
         return done
 
     themes_file = ws.root / "themes.yaml"
-    plans = [("cooccurrence", "cooccurrence", {}, DATA_FORMATS), ("saturation", "saturation", {}, DATA_FORMATS)]
+    plans: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [("cooccurrence", "cooccurrence", {}, DATA_FORMATS), ("saturation", "saturation", {}, DATA_FORMATS)]
     if "role" in ws.participant_table.attribute_columns:
         plans.insert(0, ("codes_by_role", "codes", {"by": "role"}, DATA_FORMATS))
     if themes_file.exists() and load_themes(themes_file):
@@ -78,7 +84,7 @@ def export_study(workspace, out_dir: str | Path | None = None, formats: Iterable
                     tables = [t.name for t in result.tables if t.name != "themes_by_domain"] or None
                 done.written += export_matrix(result, out / f"{stem}.{fmt}", workspace=ws, tables=tables)
             done.made.append(result.title or stem)
-    _rapid(ws, out, chosen or MANUSCRIPT_FORMATS, done)
+    _rapid(ws, out, chosen or list(MANUSCRIPT_FORMATS), done)
     return done
 
 

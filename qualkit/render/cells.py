@@ -1,0 +1,99 @@
+"""Cell and frame helpers shared by the table writers (XLSX, DOCX, LaTeX): how a value reads as text,
+which columns are numeric, how wide a line is."""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import numbers
+import re
+import unicodedata
+from typing import Any
+
+__all__ = ["ILLEGAL_XML", "display_len", "display_text", "headers_of", "heading_of", "is_bool", "is_missing", "is_number",
+           "longest_line", "longest_word", "numeric_columns", "rows_of"]
+
+
+# Control characters that XML (and so XLSX/DOCX) cannot hold; tab and newline are kept.
+ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:
+        import pandas as pd
+
+        return value is pd.NA or value is pd.NaT
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        return False
+
+
+def is_number(value: Any) -> bool:
+    """A real number that is not a bool (numpy scalars included)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and not is_bool(value)
+
+
+def is_bool(value: Any) -> bool:
+    return isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")
+
+
+def display_text(value: Any) -> str:
+    """The text of a cell as a reader sees it: missing is empty, floats to at most 3 decimals."""
+    if is_missing(value):
+        return ""
+    if is_number(value) and not isinstance(value, numbers.Integral):
+        value = float(value)
+        if math.isinf(value):
+            return "∞" if value > 0 else "−∞"
+        if value == int(value):
+            return str(int(value))
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    if is_number(value):
+        return str(int(value))
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0) and value.tzinfo is None:
+        return value.date().isoformat()  # a date (pandas Timestamps included), shown as one
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return ILLEGAL_XML.sub("", text)
+
+
+def headers_of(frame: Any) -> list[str]:
+    out = []
+    for col in frame.columns:
+        if isinstance(col, tuple):  # MultiIndex columns
+            out.append(" / ".join(str(part) for part in col if str(part) != ""))
+        else:
+            out.append(display_text(col))
+    return out
+
+
+def rows_of(frame: Any) -> list[tuple[Any, ...]]:
+    return list(frame.itertuples(index=False, name=None))
+
+
+def numeric_columns(frame: Any, rows: list[tuple[Any, ...]]) -> list[bool]:
+    """Columns whose non-empty values are all numbers (these are right-aligned)."""
+    out = []
+    for j in range(len(frame.columns)):
+        values = [r[j] for r in rows if not is_missing(r[j])]
+        out.append(bool(values) and all(is_number(v) for v in values))
+    return out
+
+
+def display_len(line: str) -> int:
+    """Width of a line in character cells (East Asian wide characters count double)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+def longest_line(text: str) -> int:
+    return max((display_len(line) for line in text.split("\n")), default=0)
+
+
+def longest_word(text: str) -> int:
+    return max((display_len(w) for w in text.split()), default=0)
+
+
+def heading_of(table: Any, count: int) -> str | None:
+    """The caption of a table: its title, or its name when the document holds several tables."""
+    return table.title or (table.name if count > 1 else None)
