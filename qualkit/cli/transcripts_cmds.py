@@ -70,7 +70,7 @@ def transcripts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
-    """One line per transcript with its speakers and the participants they map to."""
+    """One line per transcript: its speakers and their participants."""
     ws = open_workspace(ctx)
     result = ws.ingest()
     if as_json:
@@ -109,7 +109,10 @@ def _parse_range(spec: str, n: int) -> range:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def show(ctx: click.Context, transcript_id: str, turn_spec: str | None, as_json: bool) -> None:
-    """Show TRANSCRIPT_ID turn by turn: number, time, speaker, participant attributes, text."""
+    """Show TRANSCRIPT_ID turn by turn.
+
+    Each turn: its number, time, speaker, the participant's attributes, and the text.
+    """
     ws = open_workspace(ctx)
     t = ws.transcript(transcript_id)
     table = ws.participant_table
