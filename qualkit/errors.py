@@ -4,6 +4,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+__all__ = [
+    "AdjudicationError",
+    "AgreementError",
+    "AgreementInputError",
+    "AutocodeError",
+    "CodebookError",
+    "CodebookImportError",
+    "CodingError",
+    "ExportError",
+    "FrameworkError",
+    "FrameworkRefError",
+    "ImportFileError",
+    "MatrixError",
+    "NlpError",
+    "QualkitError",
+    "RapidError",
+    "ReconcileError",
+    "RefiQdaError",
+    "SearchError",
+    "SessionError",
+    "SpeakerPatternError",
+    "SummaryError",
+    "ThemesError",
+    "TranscriptError",
+    "UndefinedStatisticError",
+    "WorkspaceError",
+]
+
 
 class QualkitError(Exception):
     """A problem with the user's input or workspace, reported as one line.
@@ -11,7 +39,7 @@ class QualkitError(Exception):
     ``path`` and ``line`` (1-based) say where; the CLI prints ``path:line: message``.
     """
 
-    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.path = Path(path) if path is not None else None
@@ -53,7 +81,8 @@ class UndefinedStatisticError(AgreementError):
 class RefiQdaError(QualkitError):
     """A REFI-QDA file cannot be read or written (names the file, and the member and line inside it)."""
 
-    def __init__(self, message: str, path=None, member: str | None = None, line: int | None = None):
+    def __init__(self, message: str, path: str | Path | None = None, member: str | None = None,
+                 line: int | None = None) -> None:
         # A line inside an archive member is said in the message; a line of the file itself is
         # the usual path:line.
         if member:
@@ -135,7 +164,8 @@ class FrameworkError(QualkitError):
 class FrameworkRefError(FrameworkError):
     """A framework or framework item reference does not resolve; ``suggestions`` holds close matches."""
 
-    def __init__(self, message: str, ref: str, suggestions: Iterable[str] = (), path=None, line=None):
+    def __init__(self, message: str, ref: str, suggestions: Iterable[str] = (), path: str | Path | None = None,
+                 line: int | None = None) -> None:
         self.ref = ref
         self.suggestions = list(suggestions)
         if self.suggestions:

@@ -397,6 +397,7 @@ def _cells_stats(x: np.ndarray) -> dict:
     return {k: float(v[0]) for k, v in cells.stats(np.bincount(idx, minlength=cells.n)[None, :]).items()}
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.integers(2, 4).flatmap(lambda m: st.lists(st.lists(st.booleans(), min_size=m, max_size=m), min_size=2, max_size=30)))
 def test_vectorised_binary_statistics_equal_the_pure_functions(units):
@@ -415,6 +416,7 @@ def test_vectorised_binary_statistics_equal_the_pure_functions(units):
             assert got[name] == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.integers(2, 4), st.integers(1, 9), st.integers(1, 25), st.integers(0, 2**31 - 1))
 def test_set_alpha_by_profiles_equals_set_alpha(m, k, n, seed):

@@ -24,6 +24,8 @@ from qualkit.agreement import UndefinedStatisticError
 
 krippendorff = pytest.importorskip("krippendorff")
 
+pytestmark = pytest.mark.slow  # Hypothesis cross-checks against independent implementations
+
 SETTINGS = settings(max_examples=90, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

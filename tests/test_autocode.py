@@ -62,6 +62,7 @@ def coded(root, coder="auto"):
     return out
 
 
+@pytest.mark.slow
 def test_autocode_codes_participant_turns_and_writes_auto_csv(tmp_path):
     root = make_ws(tmp_path)
     r = run(root, "autocode")
@@ -84,6 +85,7 @@ def test_autocode_codes_participant_turns_and_writes_auto_csv(tmp_path):
     assert "Skipped 3 research-team turn(s)" in r.output
 
 
+@pytest.mark.slow
 def test_include_facilitators_codes_interviewer_turns_too(tmp_path):
     root = make_ws(tmp_path)
     assert run(root, "autocode", "--include-facilitators").exit_code == 0
@@ -91,6 +93,7 @@ def test_include_facilitators_codes_interviewer_turns_too(tmp_path):
     assert (1, "data_sharing") in got and (3, "naloxone") in got and (6, "hospital") in got
 
 
+@pytest.mark.slow
 def test_acronym_keywords_match_only_in_capitals(tmp_path):
     root = make_ws(tmp_path)
     run(root, "autocode")
@@ -98,6 +101,7 @@ def test_acronym_keywords_match_only_in_capitals(tmp_path):
     assert c.memo == 'autocode: "ED" exact'  # "Ed from the clinic" did not match
 
 
+@pytest.mark.slow
 def test_sentence_unit_codes_the_sentence_with_exact_offsets(tmp_path):
     root = make_ws(tmp_path)
     r = run(root, "autocode", "--unit", "sentence")
@@ -113,6 +117,7 @@ def test_sentence_unit_codes_the_sentence_with_exact_offsets(tmp_path):
     assert not any(code == "data_sharing" and "naloxon" in text for code, text in texts)
 
 
+@pytest.mark.slow
 def test_fuzzy_catches_misspellings_only_when_asked(tmp_path):
     root = make_ws(tmp_path)
     r = run(root, "autocode")
@@ -127,6 +132,7 @@ def test_fuzzy_catches_misspellings_only_when_asked(tmp_path):
     assert (4, "naloxone") not in coded(root)
 
 
+@pytest.mark.slow
 def test_rerun_replaces_suggestions_with_a_backup_and_never_touches_human_files(tmp_path):
     root = make_ws(tmp_path)
     ws = Workspace(root)
@@ -149,6 +155,7 @@ def test_rerun_replaces_suggestions_with_a_backup_and_never_touches_human_files(
     assert (root / "codings" / "ana.csv").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_refuses_to_write_into_a_person_s_codings(tmp_path):
     root = make_ws(tmp_path)
     write_codings(root / "codings" / "ana.csv", [])
@@ -161,6 +168,7 @@ def test_refuses_to_write_into_a_person_s_codings(tmp_path):
     assert read_codings(root / "codings" / "ana.csv") == []
 
 
+@pytest.mark.slow
 def test_library_call_returns_codings_and_counts_without_writing(tmp_path):
     from qualkit.coding.autocode import autocode
 
@@ -175,6 +183,7 @@ def test_library_call_returns_codings_and_counts_without_writing(tmp_path):
     assert all(c.memo.startswith("autocode: ") for c in result.codings)
 
 
+@pytest.mark.slow
 def test_json_output_lists_counts_and_suggestions(tmp_path):
     root = make_ws(tmp_path)
     r = run(root, "autocode", "--dry-run", "--json")
@@ -185,6 +194,7 @@ def test_json_output_lists_counts_and_suggestions(tmp_path):
     assert not (root / "codings" / "auto.csv").exists()
 
 
+@pytest.mark.slow
 def test_patterns_needing_a_trained_pipeline_are_skipped_with_a_warning(tmp_path):
     codes = [Code("nouns", "Nouns", patterns=[[{"POS": "NOUN"}]]), Code("fax", "Fax", keywords=["fax"])]
     root = make_ws(tmp_path, codes)
@@ -194,6 +204,7 @@ def test_patterns_needing_a_trained_pipeline_are_skipped_with_a_warning(tmp_path
     assert {c.code for c in read_codings(root / "codings" / "auto.csv")} == {"fax"}
 
 
+@pytest.mark.slow
 def test_an_invalid_pattern_names_the_codebook_file_and_line(tmp_path):
     codes = [Code("bad", "Bad", patterns=[[{"LOWR": "fax"}]])]
     root = make_ws(tmp_path, codes)
@@ -209,6 +220,7 @@ def test_a_codebook_without_keywords_is_a_clear_error(tmp_path):
     assert r.exit_code == 1 and "no active code with keywords or patterns" in r.output
 
 
+@pytest.mark.slow
 def test_configured_pipeline_missing_falls_back_to_blank_and_a_saved_pipeline_is_used(tmp_path):
     import spacy
 
@@ -245,6 +257,7 @@ def test_help_loads_neither_spacy_nor_pandas():
     assert "HEAVY []" in out
 
 
+@pytest.mark.slow
 def test_sentence_suggestions_are_the_sentence_units_agreement_counts(tmp_path):
     from qualkit.coding.autocode import autocode
     from qualkit.coding.units import sentence_units

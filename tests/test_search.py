@@ -66,6 +66,7 @@ def test_wildcards_phrases_and_hyphens(root):
     assert [h.text for h in search(ws, "data sharing")] == ["data-sharing", "Data sharing"]
 
 
+@pytest.mark.slow
 def test_lemma_finds_inflections_and_fuzzy_finds_misspellings(root):
     ws = Workspace(root)
     assert "faxed" not in [h.text for h in search(ws, "fax")]
@@ -103,6 +104,7 @@ def test_cli_json_and_transcript_filter(root):
     assert r.exit_code == 1 and "no transcript with id 'int9'" in r.output
 
 
+@pytest.mark.slow
 def test_cli_fuzzy_lists_the_forms_found(root):
     r = run(root, "search", "naloxone", "--fuzzy")
     assert r.exit_code == 0

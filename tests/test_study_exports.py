@@ -1,6 +1,7 @@
 """`qualkit export all` and the matrices step of `qualkit run`: every manuscript table at once."""
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from qualkit.cli import cli
@@ -35,6 +36,7 @@ def test_a_young_workspace_skips_with_reasons(tmp_path):
     assert "agreement  skipped  name two or more coders" in r.output
 
 
+@pytest.mark.slow
 def test_run_makes_autocode_suggestions_when_enabled(sample_workspace):
     config = sample_workspace / "qualkit.yaml"
     config.write_text(config.read_text().replace("autocode:\n  enabled: false", "autocode:\n  enabled: true"))

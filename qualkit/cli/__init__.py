@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
 
-# command name -> (module under qualkit.cli, attribute, one-line help shown by --help)
+# command name -> (module under qualkit.cli, attribute, one-line help).
+# The one-line help here is the ONLY short help of a top-level command: `qualkit --help` shows it
+# without importing the command, and LazyGroup.get_command stamps it on the loaded command, so a
+# command's docstring is its long help (`qualkit CMD --help`) and never a second one-liner that
+# could drift (tests/test_help.py checks both).
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("workspace_cmds", "init", "Create a workspace in DIR (new, empty, or holding your transcripts)."),
     "demo": ("workspace_cmds", "demo", "Copy the bundled sample study into DIR."),
@@ -48,9 +53,12 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr, short_help = COMMANDS[name]
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        command: click.Command = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        command.short_help = short_help  # set on every load: the registry is the single source
+        return command
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
         # A mistyped command gets a suggestion ("ingset" -> "ingest").
         try:
             return super().resolve_command(ctx, args)
@@ -69,7 +77,7 @@ class LazyGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         from qualkit.cli.output import describe_error
         from qualkit.errors import QualkitError
 
@@ -80,7 +88,7 @@ class LazyGroup(click.Group):
         except PermissionError as exc:
             raise click.ClickException(f"{exc.filename}: permission denied") from None
         except (IsADirectoryError, NotADirectoryError, FileNotFoundError) as exc:
-            raise click.ClickException(f"{exc.filename}: {exc.strerror.lower()}") from None
+            raise click.ClickException(f"{exc.filename}: {(exc.strerror or str(exc)).lower()}") from None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

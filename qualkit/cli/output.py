@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import click
 
 
-def describe_error(exc) -> str:
+def describe_error(exc: Exception) -> str:
     """A QualkitError as one line, its path shown relative to the current folder when inside it."""
     import os
     from pathlib import Path
@@ -24,8 +24,8 @@ def describe_error(exc) -> str:
             shown = str(path)
     except (OSError, ValueError):
         shown = str(path)
-    line = f":{exc.line}" if getattr(exc, "line", None) is not None else ""
-    return f"{shown}{line}: {exc.message}"
+    line = getattr(exc, "line", None)
+    return f"{shown}{'' if line is None else f':{line}'}: {getattr(exc, 'message', exc)}"
 
 
 def echo_json(data: Any) -> None:
@@ -41,7 +41,7 @@ def echo_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Seq
         for i, v in enumerate(row):
             widths[i] = max(widths[i], len(v))
 
-    def fmt(row):
+    def fmt(row: Sequence[str]) -> str:
         return "  ".join(v.rjust(widths[i]) if i in right else v.ljust(widths[i]) for i, v in enumerate(row)).rstrip()
 
     click.echo(click.style(fmt(headers), bold=True))
@@ -58,11 +58,11 @@ def wrap(text: str, indent: str = "    ") -> str:
     return "\n".join(out)
 
 
-def progress_bar(label: str, min_items: int = 50):
+def progress_bar(label: str, min_items: int = 50) -> Callable[[Iterable[Any]], Iterator[Any]]:
     """A wrapper for long loops: a progress bar on stderr when it is a terminal, else nothing."""
     import sys
 
-    def wrap_items(items):
+    def wrap_items(items: Iterable[Any]) -> Iterator[Any]:
         items = list(items)
         if len(items) < min_items or not sys.stderr.isatty():
             yield from items

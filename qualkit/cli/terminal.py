@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import textwrap
+from typing import Any
 
 import click
 
@@ -20,7 +21,7 @@ def use_color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def style(text: str, **styles) -> str:
+def style(text: str, **styles: Any) -> str:
     return click.style(text, **styles) if styles and use_color() else text
 
 
@@ -42,14 +43,14 @@ def wrap(text: str, indent: str = "    ") -> str:
 class LineTerminal:
     """Output and line input for a session driven by typed (or piped) commands."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
         self.color = use_color()
 
-    def out(self, text: str = "", **styles) -> None:
+    def out(self, text: str = "", **styles: Any) -> None:
         click.echo(style(text, **styles), color=self.color)
 
-    def style(self, text: str, **styles) -> str:
+    def style(self, text: str, **styles: Any) -> str:
         return style(text, **styles)
 
     def width(self) -> int:

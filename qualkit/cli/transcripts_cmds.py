@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import describe_error, echo_json, echo_table, progress_bar, wrap
 
+if TYPE_CHECKING:
+    from qualkit.transcripts.model import Transcript
 
-def _report_errors(errors) -> None:
+
+def _report_errors(errors: Iterable[Exception]) -> None:
     for exc in errors:
         click.echo(click.style("Error: ", fg="red") + describe_error(exc), err=True)
 
 
-def _report_warnings(warnings) -> None:
+def _report_warnings(warnings: Iterable[str]) -> None:
     for w in warnings:
         click.echo(click.style("Warning: ", fg="yellow") + w, err=True)
 
@@ -65,7 +70,7 @@ def transcripts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
-    """One line per transcript with its speakers and the participants they map to."""
+    """One line per transcript: its speakers and their participants."""
     ws = open_workspace(ctx)
     result = ws.ingest()
     if as_json:
@@ -82,7 +87,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         ctx.exit(1)
 
 
-def _pid(t, speaker: str) -> str | None:
+def _pid(t: Transcript, speaker: str) -> str | None:
     return next((turn.participant for turn in t.turns if turn.speaker == speaker), None)
 
 
@@ -104,7 +109,10 @@ def _parse_range(spec: str, n: int) -> range:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def show(ctx: click.Context, transcript_id: str, turn_spec: str | None, as_json: bool) -> None:
-    """Show TRANSCRIPT_ID turn by turn: number, time, speaker, participant attributes, text."""
+    """Show TRANSCRIPT_ID turn by turn.
+
+    Each turn: its number, time, speaker, the participant's attributes, and the text.
+    """
     ws = open_workspace(ctx)
     t = ws.transcript(transcript_id)
     table = ws.participant_table
@@ -113,7 +121,7 @@ def show(ctx: click.Context, transcript_id: str, turn_spec: str | None, as_json:
         echo_json({"id": t.id, "path": str(t.path), "format": t.source_format, "encoding": t.encoding,
                    "warnings": t.warnings, "turns": [
                        {"number": i + 1, "index": i, "speaker": t.turns[i].speaker, "participant_id": t.turns[i].participant,
-                        "attributes": table.attributes(t.turns[i].participant) if t.turns[i].participant else {},
+                        "attributes": table.attributes(t.turns[i].participant or ""),
                         "timestamp": t.turns[i].timestamp, "start": t.turns[i].start, "end": t.turns[i].end,
                         "text": t.turn_text(i)} for i in selected]})
         return
