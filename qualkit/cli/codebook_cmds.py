@@ -16,6 +16,17 @@ _CODEBOOK = click.option("-c", "--codebook", "codebook", metavar="ID",
                          help="Codebook to use (default: qualkit.yaml's 'codebook', or the only one).")
 _IN_CODEBOOK = click.option("-c", "--codebook", "codebook", metavar="ID",
                             help="Look CODE up in this codebook only (default: in every codebook).")
+# `-c/--codebook ID` names the codebook a subcommand acts on, on every subcommand that acts on one;
+# where a positional ID came first (show, validate) both forms work.
+_CODEBOOK_OPTION = click.option("-c", "--codebook", "codebook_opt", metavar="ID",
+                                help="Codebook to use (the same as giving ID).")
+
+
+def _one_codebook(positional: str | None, option: str | None) -> str | None:
+    """The codebook named by a positional ID or by -c/--codebook (refusing two different ones)."""
+    if positional and option and positional != option:
+        raise click.UsageError(f"two codebooks given ({positional!r} and -c {option!r}); give one")
+    return positional or option
 
 
 def _rel(path) -> str:
@@ -67,7 +78,8 @@ def codebook() -> None:
 @click.argument("name")
 @click.option("--from-framework", "from_framework", metavar="FRAMEWORK",
               help="Start from a framework (heif, cfir2, ...): one deductive code per domain, sub-domain and construct.")
-@click.option("--id", "book_id", metavar="ID", help="Codebook id and file name (default: from NAME, snake_case).")
+@click.option("--id", "-c", "--codebook", "book_id", metavar="ID",
+              help="Codebook id and file name (default: from NAME, snake_case).")
 @click.option("--description", help="A sentence on what the codebook is for.")
 @_BY
 @click.pass_context
@@ -199,16 +211,19 @@ def _code_dict(book, code, counts, path: str) -> dict:
 
 @codebook.command("show")
 @click.argument("codebook_id", metavar="[ID]", required=False)
+@_CODEBOOK_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the codes with all their fields as JSON.")
 @click.pass_context
-def show(ctx, codebook_id, as_json) -> None:
+def show(ctx: click.Context, codebook_id: str | None, codebook_opt: str | None, as_json: bool) -> None:
     """Show a codebook as a tree: names, ids, origin, brief definition and codings per code.
 
-    Without ID: the default codebook (qualkit.yaml's 'codebook'), else every codebook.
+    ID (or -c ID) names the codebook; without it: the default codebook (qualkit.yaml's
+    'codebook'), else every codebook.
     """
     from qualkit.coding.codebook_edit import coding_counts
     from qualkit.coding.codebook_exchange import code_path, tree_order
 
+    codebook_id = _one_codebook(codebook_id, codebook_opt)
     ws = open_workspace(ctx)
     if codebook_id or ws.config.raw.get("codebook"):
         books = [ws.codebook(codebook_id)]
@@ -243,19 +258,21 @@ def show(ctx, codebook_id, as_json) -> None:
 
 @codebook.command("validate")
 @click.argument("target", metavar="[ID|PATH]", required=False)
+@_CODEBOOK_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_context
-def validate_cmd(ctx, target, as_json) -> None:
+def validate_cmd(ctx: click.Context, target: str | None, codebook_opt: str | None, as_json: bool) -> None:
     """Report every problem of the codebooks and of the codings that use them, with file and line.
 
     Errors: duplicate ids (also across codebooks), duplicate names under one parent, unknown
     parents, cycles, framework refs that do not exist, codes used in codings/*.csv that no
     codebook defines. Warnings: retired codes still in use. Exit 1 if there is any error.
-    With ID, only that codebook (and the codings); with PATH, that file on its own.
+    With ID (or -c ID), only that codebook (and the codings); with PATH, that file on its own.
     """
     from qualkit.coding.codebook_validate import summary, validate
     from qualkit.errors import WorkspaceError
 
+    target = _one_codebook(target, codebook_opt)
     problems = None
     if target and (Path(target).suffix.lower() in (".yaml", ".yml") or Path(target).is_file()):
         path = Path(target)
@@ -346,15 +363,16 @@ def export(ctx, file, codebook, retired) -> None:
 
 @codebook.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--id", "book_id", metavar="ID", help="Codebook id (default: from the file name).")
+@click.option("--id", "-c", "--codebook", "book_id", metavar="ID", help="Codebook id (default: from the file name).")
 @click.option("--name", metavar="NAME", help="Codebook name (default: the file name).")
 @click.option("--replace", is_flag=True, help="Replace the codebook with the same id (the old file is backed up).")
 @_BY
 @click.pass_context
 def import_(ctx, file, book_id, name, replace, by) -> None:
     """Read a CSV/XLSX codebook (a 'code' column with paths like 'Parent > Child') into codebooks/ID.yaml."""
-    from qualkit.coding.codebook_edit import add_codebook, slugify
+    from qualkit.coding.codebook_edit import add_codebook
     from qualkit.coding.codebook_exchange import import_codebook
+    from qualkit.io.naming import slugify
 
     ws = open_workspace(ctx)
     books = ws.codebooks()

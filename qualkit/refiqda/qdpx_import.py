@@ -271,7 +271,7 @@ def _read(archive: QdpxArchive, path: Path) -> ProjectData:
         folders += tree.folders
         data.warnings.extend(tree.warnings)
     if loose:
-        from qualkit.coding.codebook_edit import slugify
+        from qualkit.io.naming import slugify
 
         tree = read_code_elements(loose, taken_ids, path=path, member=member)
         base = slugify(data.name or path.stem) or "imported"
@@ -650,7 +650,7 @@ def _existing_codings(path: Path) -> bool:
 
 
 def _rename_codes(book: Codebook, taken: set[str], codings: dict[str, list[Coding]], renamed: dict[str, str]) -> None:
-    from qualkit.coding.codebook_edit import unique_id
+    from qualkit.io.naming import unique_id
 
     local = {}
     for c in book.codes:

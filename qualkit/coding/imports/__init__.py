@@ -18,13 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualkit.errors import QualkitError
+from qualkit.errors import ImportFileError  # noqa: F401  (re-exported: defined with every other error in qualkit.errors)
 from qualkit.workspace.codings import Coding
 
 DEFAULT_CODE_THRESHOLD = 85.0
-
-
-from qualkit.errors import ImportFileError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 # -- codes -------------------------------------------------------------------------------------
 

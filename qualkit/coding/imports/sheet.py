@@ -323,7 +323,7 @@ def import_sheet(workspace, path: str | Path, coder: str, *, codebook: str | Non
     for line, values in rows:
         where = f"row {line}"
 
-        def fail(reason: str) -> None:
+        def fail(reason: str, where: str = where, line: int = line) -> None:
             result.unplaced.append(Unplaced(where, line, reason))
 
         raw_t, raw_code = values.get("transcript", "").strip(), values.get("code", "").strip()
