@@ -20,8 +20,7 @@ HEADER = "transcript,start,end,code,text,memo,coded_at\n"
 
 
 @pytest.fixture
-def ws(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "codebook", ("codebook_cmds", "codebook", "Create and edit codebooks."))
+def ws(tmp_path):
     return init(tmp_path / "ws")
 
 

@@ -6,7 +6,6 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.api import Workspace
 from qualkit.cli import cli
 from qualkit.coding.imports.sheet import import_sheet
@@ -21,11 +20,6 @@ INT1 = ("Interviewer: How do referrals arrive?\n"
         "Interviewer: Anything else?\n"
         "Maria: Mostly the fax. Mostly the fax.\n")
 INT2 = "Sheriff: We carry naloxone in every cruiser now.\nInterviewer: Since when?\nSheriff: Since the grant.\n"
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "import", ("import_cmds", "import_", "Import codings."))
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def codebook() -> None:
 @click.option("--description", help="A sentence on what the codebook is for.")
 @_BY
 @click.pass_context
-def new(ctx, name, from_framework, book_id, description, by) -> None:
+def new(ctx: click.Context, name: str, from_framework: str | None, book_id: str | None, description: str | None, by: str | None) -> None:
     """Create codebooks/ID.yaml named NAME: empty (inductive) or from a framework. Never overwrites."""
     from qualkit.coding.codebook_edit import new_codebook
 
@@ -100,8 +100,9 @@ def new(ctx, name, from_framework, book_id, description, by) -> None:
 @click.option("--origin", type=click.Choice(["inductive", "deductive"]), default="inductive", show_default=True)
 @_BY
 @click.pass_context
-def add(ctx, name, code_id, codebook, parent, brief, definition, include, exclude, examples, keywords, framework,
-        color, origin, by) -> None:
+def add(ctx: click.Context, name: str, code_id: str | None, codebook: str | None, parent: str | None, brief: str | None, definition: str | None,
+        include: str | None, exclude: str | None, examples: tuple[str, ...], keywords: tuple[str, ...], framework: tuple[str, ...], color: str | None, origin: str,
+        by: str | None) -> None:
     """Add a code named NAME."""
     from qualkit.coding.codebook_edit import add_code
 
@@ -123,8 +124,9 @@ def add(ctx, name, code_id, codebook, parent, brief, definition, include, exclud
               help="Empty a field first (repeatable); with --keyword etc. this replaces a list.")
 @_BY
 @click.pass_context
-def edit(ctx, code, codebook, name, brief, definition, include, exclude, examples, keywords, framework, color,
-         origin, status, clear, by) -> None:
+def edit(ctx: click.Context, code: str, codebook: str | None, name: str | None, brief: str | None, definition: str | None, include: str | None,
+         exclude: str | None, examples: tuple[str, ...], keywords: tuple[str, ...], framework: tuple[str, ...], color: str | None, origin: str | None, status: str | None,
+         clear: tuple[str, ...], by: str | None) -> None:
     """Change fields of CODE (id or name). Text fields are replaced, --example/--keyword/--framework added."""
     from qualkit.coding.codebook_edit import edit_code
 
@@ -143,7 +145,7 @@ def edit(ctx, code, codebook, name, brief, definition, include, exclude, example
 @_IN_CODEBOOK
 @_BY
 @click.pass_context
-def rename(ctx, code, new_id, name, codebook, by) -> None:
+def rename(ctx: click.Context, code: str, new_id: str | None, name: str | None, codebook: str | None, by: str | None) -> None:
     """Give CODE the id NEW_ID (and/or a new --name); codings using it are rewritten."""
     from qualkit.coding.codebook_edit import rename_code
 
@@ -156,7 +158,7 @@ def rename(ctx, code, new_id, name, codebook, by) -> None:
 @_IN_CODEBOOK
 @_BY
 @click.pass_context
-def merge(ctx, codes, codebook, by) -> None:
+def merge(ctx: click.Context, codes: tuple[str, ...], codebook: str | None, by: str | None) -> None:
     """Merge code A into code B: A's codings become B's (duplicates on the same span dropped), A is retired."""
     from qualkit.coding.codebook_edit import merge_codes
 
@@ -176,7 +178,7 @@ def merge(ctx, codes, codebook, by) -> None:
 @_IN_CODEBOOK
 @_BY
 @click.pass_context
-def move(ctx, code, parent, top, codebook, by) -> None:
+def move(ctx: click.Context, code: str, parent: str | None, top: bool, codebook: str | None, by: str | None) -> None:
     """Move CODE under --parent (or to the --top level)."""
     from qualkit.coding.codebook_edit import move_code
 
@@ -191,7 +193,7 @@ def move(ctx, code, parent, top, codebook, by) -> None:
 @_IN_CODEBOOK
 @_BY
 @click.pass_context
-def retire(ctx, code, codebook, by) -> None:
+def retire(ctx: click.Context, code: str, codebook: str | None, by: str | None) -> None:
     """Mark CODE retired: kept in the codebook with its codings; using it again is a warning."""
     from qualkit.coding.codebook_edit import retire_code
 
@@ -324,7 +326,7 @@ def _load_either(ctx, key: str):
 @click.argument("b", metavar="B")
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
 @click.pass_context
-def diff(ctx, a, b, as_json) -> None:
+def diff(ctx: click.Context, a: str, b: str, as_json: bool) -> None:
     """Compare codebooks A and B (ids or YAML paths): codes added, removed, renamed? and changed fields."""
     from qualkit.coding.codebook_exchange import diff_codebooks
 
@@ -350,7 +352,7 @@ def diff(ctx, a, b, as_json) -> None:
 @click.option("--retired/--no-retired", "retired", default=None,
               help="Include retired codes (default: yes for CSV/XLSX, no for DOCX/MD).")
 @click.pass_context
-def export(ctx, file, codebook, retired) -> None:
+def export(ctx: click.Context, file: str, codebook: str | None, retired: bool | None) -> None:
     """Write the codebook to FILE: .csv/.xlsx (one row per code, re-importable), .docx (manuscript appendix) or .md."""
     from qualkit.coding.codebook_exchange import export_codebook
 
@@ -368,7 +370,7 @@ def export(ctx, file, codebook, retired) -> None:
 @click.option("--replace", is_flag=True, help="Replace the codebook with the same id (the old file is backed up).")
 @_BY
 @click.pass_context
-def import_(ctx, file, book_id, name, replace, by) -> None:
+def import_(ctx: click.Context, file: str, book_id: str | None, name: str | None, replace: bool, by: str | None) -> None:
     """Read a CSV/XLSX codebook (a 'code' column with paths like 'Parent > Child') into codebooks/ID.yaml."""
     from qualkit.coding.codebook_edit import add_codebook
     from qualkit.coding.codebook_exchange import import_codebook

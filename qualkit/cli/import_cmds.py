@@ -5,11 +5,16 @@ A group, so that other importers (REFI-QDA ``qdc``/``qdpx``) can be added as sub
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json
+
+if TYPE_CHECKING:
+    from qualkit.coding.imports import ImportResult
+    from qualkit.workspace.store import Workspace
 
 
 def _rel(ws, path) -> str:
@@ -19,7 +24,7 @@ def _rel(ws, path) -> str:
         return str(path)
 
 
-def report_import(ctx: click.Context, ws, result, noun: str, as_json: bool) -> None:
+def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun: str, as_json: bool) -> None:
     """Print an ImportResult; exit 1 when items could not be placed and nothing was written
     for that reason (not --partial)."""
     if as_json:

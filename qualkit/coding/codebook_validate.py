@@ -28,6 +28,7 @@ from typing import Any
 
 from qualkit.errors import QualkitError
 from qualkit.workspace.codebook import Code, Codebook, CodebookError, CodebookLines, read_codebook
+from qualkit.workspace.store import Workspace
 
 ERROR = "error"
 WARNING = "warning"
@@ -308,15 +309,14 @@ def check_codings(folder: Path, codes: Mapping[str, Code]) -> list[Problem]:
 
 # -- entry point ------------------------------------------------------------------------------
 
-def validate(target=None, *, codebook: str | None = None) -> list[Problem]:
+def validate(target: Workspace | str | Path | Iterable[str | Path] | None = None, *,
+             codebook: str | None = None) -> list[Problem]:
     """Every problem of a workspace's codebooks and codings, or of the given codebook file(s).
 
     ``target``: a Workspace (default: the one around the current folder), a path, or a list of
     paths. With a workspace, ``codebook`` (an id) limits the report to that codebook's problems
     and to the codings problems. Problems are in file and line order; see :class:`Problem`.
     """
-    from qualkit.workspace.store import Workspace
-
     if target is None:
         target = Workspace(".")
     if isinstance(target, Workspace):

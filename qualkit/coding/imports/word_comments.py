@@ -36,6 +36,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qualkit.coding.imports import (
     DEFAULT_CODE_THRESHOLD,
@@ -228,7 +229,7 @@ def _anchors_elsewhere(path: Path) -> dict[int, str]:
     return out
 
 
-def _replies(path: Path, comment_elements: dict[int, object]) -> dict[int, int]:
+def _replies(path: Path, comment_elements: dict[int, Any]) -> dict[int, int]:
     """Comment id -> id of the comment it replies to (word/commentsExtended.xml, Word 2013+)."""
     from lxml import etree
 
@@ -390,7 +391,7 @@ def locate_anchor(doc: WordDocument, c: WordComment, text: str, pmap: _Paragraph
     """(match, "") for the comment's range in the transcript text, or (None, reason)."""
     pieces = [(p, t.strip()) for p, t in doc.anchored_pieces(c)]
     pieces = [(p, t) for p, t in pieces if t]
-    if not pieces:
+    if not pieces or c.start is None or c.end is None:
         return None, "anchored to no text"
     ps, os_ = c.start
     pe, oe = c.end
