@@ -33,23 +33,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import CodebookError
 from qualkit.io.atomic import atomic_write_text, backup
 from qualkit.io.schema import SchemaProblem, validate
 from qualkit.io.yamlfile import key_lines, load_yaml_file
-from qualkit.workspace.codebook_schema import (
-    CODE_FIELDS,
-    ID_RE,
-    LIST_FIELDS,
-    ORIGINS,
-    STATUSES,
-    TEXT_FIELDS,
-    ChangeLogEntryModel,
-    CodebookFile,
-    CodeEntry,
-)
+from qualkit.workspace.codebook_fields import CODE_FIELDS, ID_RE, LIST_FIELDS, ORIGINS, STATUSES, TEXT_FIELDS
+
+if TYPE_CHECKING:  # the schema (pydantic) is imported when a codebook is first read
+    from qualkit.workspace.codebook_schema import CodebookFile, CodeEntry
 
 __all__ = ["ID_RE", "ORIGINS", "STATUSES", "ChangeLogEntry", "Code", "Codebook", "CodebookError", "CodebookLines",
            "all_codes", "dump_codebook", "load_codebook", "load_codebooks", "read_codebook", "save_codebook"]
@@ -208,6 +201,8 @@ def read_codebook(path: str | Path) -> tuple[Codebook | None, list[SchemaProblem
         data, root = load_yaml_file(path, CodebookError, "codebook file")
     except CodebookError as exc:
         return None, [SchemaProblem(exc.path, exc.line, "", exc.message)], lines
+    from qualkit.workspace.codebook_schema import CodebookFile
+
     parsed, problems = validate(CodebookFile, data, root, path)
     problems = [p if p.line is not None else SchemaProblem(p.path, 1, p.field, p.message) for p in problems]
     if not isinstance(data, dict):
@@ -234,6 +229,8 @@ def _code_nodes(root: Any) -> list[Any]:
 
 def _salvage(data: dict[str, Any], path: Path) -> tuple[CodebookFile, list[tuple[int, CodeEntry]]]:
     """What can be read of a codebook with problems: good fields, codes with an id, good log entries."""
+    from qualkit.workspace.codebook_schema import ChangeLogEntryModel, CodebookFile
+
     head: dict[str, Any] = {"id": "x", "name": data.get("name") or path.stem}
     head.update({k: data[k] for k in ("description", "framework") if k in data})
     book, _ = validate(CodebookFile, head)
@@ -251,6 +248,8 @@ def _salvage(data: dict[str, Any], path: Path) -> tuple[CodebookFile, list[tuple
 
 def _salvage_code(item: Any) -> CodeEntry | None:
     """A code entry without its bad fields (None without an id): structural checks still see it."""
+    from qualkit.workspace.codebook_schema import CodeEntry
+
     entry, problems = validate(CodeEntry, item)
     if entry is not None or not isinstance(item, dict) or item.get("id") in (None, ""):
         return entry

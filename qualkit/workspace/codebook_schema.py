@@ -9,7 +9,6 @@ written without a list, a number where text is expected is read as text.
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any
 
 from pydantic import (
@@ -22,16 +21,9 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-__all__ = ["CODE_FIELDS", "ID_RE", "LIST_FIELDS", "ORIGINS", "STATUSES", "TEXT_FIELDS",
-           "ChangeLogEntryModel", "CodeEntry", "CodebookFile"]
+from qualkit.workspace.codebook_fields import CODE_FIELDS, ID_RE, LIST_FIELDS, ORIGINS, STATUSES, TEXT_FIELDS
 
-ORIGINS = ("deductive", "inductive")
-STATUSES = ("active", "retired")
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
-LIST_FIELDS = ("examples", "keywords", "patterns", "framework")
-TEXT_FIELDS = ("brief", "definition", "include", "exclude")
-CODE_FIELDS = ("id", "name", "parent", "origin", *TEXT_FIELDS, *LIST_FIELDS, "color", "status")
-
+__all__ = ["ChangeLogEntryModel", "CodeEntry", "CodebookFile"]
 
 def _problem(kind: str, message: str) -> PydanticCustomError:
     """A pydantic error whose message is ours, word for word (braces in user text stay as they are)."""
