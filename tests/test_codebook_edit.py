@@ -20,8 +20,7 @@ HEADER = "transcript,start,end,code,text,memo,coded_at\n"
 
 
 @pytest.fixture
-def ws(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "codebook", ("codebook_cmds", "codebook", "Create and edit codebooks."))
+def ws(tmp_path):
     return init(tmp_path / "ws")
 
 
@@ -327,19 +326,38 @@ def test_merge_across_codebooks_moves_children_to_the_sources_parent(ws):
 
 def test_a_failure_halfway_puts_back_the_files_already_written(ws, monkeypatch):
     import qualkit.coding.codebook_edit as edit
+    import qualkit.coding.codebook_edit_core as edit_core
 
     small_book(ws)
     (ws / "codings" / "ana.csv").write_text(HEADER + "int1,0,10,fax,a,,\n", encoding="utf-8")
     (ws / "codings" / "ben.csv").write_text(HEADER + "int1,0,10,fax,a,,\n", encoding="utf-8")
     before = snapshot(ws)
-    real = edit.atomic_write_text
+    real = edit_core.atomic_write_text
 
     def flaky(path, text, *a, **k):
         if path.name == "ben.csv":
             raise OSError(28, "No space left on device", str(path))
         return real(path, text, *a, **k)
 
-    monkeypatch.setattr(edit, "atomic_write_text", flaky)
+    monkeypatch.setattr(edit_core, "atomic_write_text", flaky)
     with pytest.raises(OSError):
         edit.rename_code(qualkit.Workspace(ws), "fax", "fax_referrals")
     assert snapshot(ws) == before
+
+
+def test_dash_c_names_the_codebook_on_every_codebook_subcommand(ws, tmp_path):
+    small_book(ws)
+    assert qk(ws, "new", "Second", "-c", "second").exit_code == 0          # -c is --id when creating
+    assert qk(ws, "add", "Ferry", "-c", "second").exit_code == 0
+    shown = qk(ws, "show", "-c", "second")
+    assert shown.exit_code == 0, shown.output
+    assert shown.output == qk(ws, "show", "second").output and "Ferry" in shown.output and "Fax" not in shown.output
+    checked = qk(ws, "validate", "-c", "second")
+    assert checked.exit_code == 0 and checked.output == qk(ws, "validate", "second").output
+    assert qk(ws, "edit", "ferry", "-c", "second", "--brief", "Boats").exit_code == 0
+    sheet = tmp_path / "second.csv"
+    assert qk(ws, "export", str(sheet), "-c", "second").exit_code == 0
+    r = qk(ws, "import", str(sheet), "-c", "second", "--replace")
+    assert r.exit_code == 0 and "Replaced codebooks/second.yaml" in r.output, r.output
+    r = qk(ws, "show", "port", "-c", "second")
+    assert r.exit_code == 2 and "two codebooks given" in r.output

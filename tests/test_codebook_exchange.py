@@ -7,7 +7,6 @@ import io
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.cli import cli
 from qualkit.coding.codebook_exchange import diff_codebooks, export_codebook, import_codebook
 from qualkit.workspace.codebook import Code, Codebook, CodebookError, load_codebook
@@ -15,8 +14,7 @@ from qualkit.workspace.scaffold import init
 
 
 @pytest.fixture
-def ws(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "codebook", ("codebook_cmds", "codebook", "Create and edit codebooks."))
+def ws(tmp_path):
     return init(tmp_path / "ws")
 
 

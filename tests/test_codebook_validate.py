@@ -13,7 +13,6 @@ import yaml
 from click.testing import CliRunner
 from conftest import REPO
 
-import qualkit.cli
 from qualkit.cli import cli
 from qualkit.workspace.scaffold import init
 
@@ -71,8 +70,7 @@ codes:
 
 
 @pytest.fixture
-def ws(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "codebook", ("codebook_cmds", "codebook", "Create and edit codebooks."))
+def ws(tmp_path):
     return init(tmp_path / "ws")
 
 

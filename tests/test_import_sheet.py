@@ -6,7 +6,6 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.api import Workspace
 from qualkit.cli import cli
 from qualkit.coding.imports.sheet import import_sheet
@@ -21,11 +20,6 @@ INT1 = ("Interviewer: How do referrals arrive?\n"
         "Interviewer: Anything else?\n"
         "Maria: Mostly the fax. Mostly the fax.\n")
 INT2 = "Sheriff: We carry naloxone in every cruiser now.\nInterviewer: Since when?\nSheriff: Since the grant.\n"
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "import", ("import_cmds", "import_", "Import codings."))
 
 
 @pytest.fixture
@@ -173,3 +167,11 @@ def test_library_call_returns_what_it_could_not_place(root, tmp_path):
     result = import_sheet(Workspace(root), sheet, "ana")
     assert not result.ok and not result.written
     assert result.unplaced[0].line == 2 and "not found" in result.unplaced[0].reason
+
+
+def test_dash_c_names_the_codebook_to_match_against_as_on_codebook_commands(root, tmp_path):
+    sheet = write_csv(tmp_path / "coded.csv", "transcript,code,excerpt\nint2_sheriff,naloxone,Since the grant.\n")
+    r = run(root, str(sheet), "--coder", "ana", "--dry-run", "-c", "main")
+    assert r.exit_code == 0, r.output
+    r = run(root, str(sheet), "--coder", "ana", "--dry-run", "-c", "nosuch")
+    assert r.exit_code == 1 and "no codebook 'nosuch'" in r.output

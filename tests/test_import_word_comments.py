@@ -7,7 +7,6 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-import qualkit.cli
 from qualkit.api import Workspace
 from qualkit.cli import cli
 from qualkit.coding.imports import CodeMatcher
@@ -18,11 +17,6 @@ from qualkit.workspace.scaffold import init
 
 CODES = [Code("data_sharing", "Inter-partner data sharing"), Code("delays", "Referral delays"),
          Code("stigma", "Stigma"), Code("peer_support", "Peer support")]
-
-
-@pytest.fixture(autouse=True)
-def _register(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "import", ("import_cmds", "import_", "Import codings."))
 
 
 @pytest.fixture

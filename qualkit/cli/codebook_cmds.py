@@ -16,6 +16,17 @@ _CODEBOOK = click.option("-c", "--codebook", "codebook", metavar="ID",
                          help="Codebook to use (default: qualkit.yaml's 'codebook', or the only one).")
 _IN_CODEBOOK = click.option("-c", "--codebook", "codebook", metavar="ID",
                             help="Look CODE up in this codebook only (default: in every codebook).")
+# `-c/--codebook ID` names the codebook a subcommand acts on, on every subcommand that acts on one;
+# where a positional ID came first (show, validate) both forms work.
+_CODEBOOK_OPTION = click.option("-c", "--codebook", "codebook_opt", metavar="ID",
+                                help="Codebook to use (the same as giving ID).")
+
+
+def _one_codebook(positional: str | None, option: str | None) -> str | None:
+    """The codebook named by a positional ID or by -c/--codebook (refusing two different ones)."""
+    if positional and option and positional != option:
+        raise click.UsageError(f"two codebooks given ({positional!r} and -c {option!r}); give one")
+    return positional or option
 
 
 def _rel(path) -> str:
@@ -67,11 +78,12 @@ def codebook() -> None:
 @click.argument("name")
 @click.option("--from-framework", "from_framework", metavar="FRAMEWORK",
               help="Start from a framework (heif, cfir2, ...): one deductive code per domain, sub-domain and construct.")
-@click.option("--id", "book_id", metavar="ID", help="Codebook id and file name (default: from NAME, snake_case).")
+@click.option("--id", "-c", "--codebook", "book_id", metavar="ID",
+              help="Codebook id and file name (default: from NAME, snake_case).")
 @click.option("--description", help="A sentence on what the codebook is for.")
 @_BY
 @click.pass_context
-def new(ctx, name, from_framework, book_id, description, by) -> None:
+def new(ctx: click.Context, name: str, from_framework: str | None, book_id: str | None, description: str | None, by: str | None) -> None:
     """Create codebooks/ID.yaml named NAME: empty (inductive) or from a framework. Never overwrites."""
     from qualkit.coding.codebook_edit import new_codebook
 
@@ -88,8 +100,9 @@ def new(ctx, name, from_framework, book_id, description, by) -> None:
 @click.option("--origin", type=click.Choice(["inductive", "deductive"]), default="inductive", show_default=True)
 @_BY
 @click.pass_context
-def add(ctx, name, code_id, codebook, parent, brief, definition, include, exclude, examples, keywords, framework,
-        color, origin, by) -> None:
+def add(ctx: click.Context, name: str, code_id: str | None, codebook: str | None, parent: str | None, brief: str | None, definition: str | None,
+        include: str | None, exclude: str | None, examples: tuple[str, ...], keywords: tuple[str, ...], framework: tuple[str, ...], color: str | None, origin: str,
+        by: str | None) -> None:
     """Add a code named NAME."""
     from qualkit.coding.codebook_edit import add_code
 
@@ -111,8 +124,9 @@ def add(ctx, name, code_id, codebook, parent, brief, definition, include, exclud
               help="Empty a field first (repeatable); with --keyword etc. this replaces a list.")
 @_BY
 @click.pass_context
-def edit(ctx, code, codebook, name, brief, definition, include, exclude, examples, keywords, framework, color,
-         origin, status, clear, by) -> None:
+def edit(ctx: click.Context, code: str, codebook: str | None, name: str | None, brief: str | None, definition: str | None, include: str | None,
+         exclude: str | None, examples: tuple[str, ...], keywords: tuple[str, ...], framework: tuple[str, ...], color: str | None, origin: str | None, status: str | None,
+         clear: tuple[str, ...], by: str | None) -> None:
     """Change fields of CODE (id or name). Text fields are replaced, --example/--keyword/--framework added."""
     from qualkit.coding.codebook_edit import edit_code
 
@@ -131,7 +145,7 @@ def edit(ctx, code, codebook, name, brief, definition, include, exclude, example
 @_IN_CODEBOOK
 @_BY
 @click.pass_context
-def rename(ctx, code, new_id, name, codebook, by) -> None:
+def rename(ctx: click.Context, code: str, new_id: str | None, name: str | None, codebook: str | None, by: str | None) -> None:
     """Give CODE the id NEW_ID (and/or a new --name); codings using it are rewritten."""
     from qualkit.coding.codebook_edit import rename_code
 
@@ -144,7 +158,7 @@ def rename(ctx, code, new_id, name, codebook, by) -> None:
 @_IN_CODEBOOK
 @_BY
 @click.pass_context
-def merge(ctx, codes, codebook, by) -> None:
+def merge(ctx: click.Context, codes: tuple[str, ...], codebook: str | None, by: str | None) -> None:
     """Merge code A into code B: A's codings become B's (duplicates on the same span dropped), A is retired."""
     from qualkit.coding.codebook_edit import merge_codes
 
@@ -164,7 +178,7 @@ def merge(ctx, codes, codebook, by) -> None:
 @_IN_CODEBOOK
 @_BY
 @click.pass_context
-def move(ctx, code, parent, top, codebook, by) -> None:
+def move(ctx: click.Context, code: str, parent: str | None, top: bool, codebook: str | None, by: str | None) -> None:
     """Move CODE under --parent (or to the --top level)."""
     from qualkit.coding.codebook_edit import move_code
 
@@ -179,7 +193,7 @@ def move(ctx, code, parent, top, codebook, by) -> None:
 @_IN_CODEBOOK
 @_BY
 @click.pass_context
-def retire(ctx, code, codebook, by) -> None:
+def retire(ctx: click.Context, code: str, codebook: str | None, by: str | None) -> None:
     """Mark CODE retired: kept in the codebook with its codings; using it again is a warning."""
     from qualkit.coding.codebook_edit import retire_code
 
@@ -199,16 +213,19 @@ def _code_dict(book, code, counts, path: str) -> dict:
 
 @codebook.command("show")
 @click.argument("codebook_id", metavar="[ID]", required=False)
+@_CODEBOOK_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the codes with all their fields as JSON.")
 @click.pass_context
-def show(ctx, codebook_id, as_json) -> None:
+def show(ctx: click.Context, codebook_id: str | None, codebook_opt: str | None, as_json: bool) -> None:
     """Show a codebook as a tree: names, ids, origin, brief definition and codings per code.
 
-    Without ID: the default codebook (qualkit.yaml's 'codebook'), else every codebook.
+    ID (or -c ID) names the codebook; without it: the default codebook (qualkit.yaml's
+    'codebook'), else every codebook.
     """
     from qualkit.coding.codebook_edit import coding_counts
     from qualkit.coding.codebook_exchange import code_path, tree_order
 
+    codebook_id = _one_codebook(codebook_id, codebook_opt)
     ws = open_workspace(ctx)
     if codebook_id or ws.config.raw.get("codebook"):
         books = [ws.codebook(codebook_id)]
@@ -243,19 +260,21 @@ def show(ctx, codebook_id, as_json) -> None:
 
 @codebook.command("validate")
 @click.argument("target", metavar="[ID|PATH]", required=False)
+@_CODEBOOK_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_context
-def validate_cmd(ctx, target, as_json) -> None:
+def validate_cmd(ctx: click.Context, target: str | None, codebook_opt: str | None, as_json: bool) -> None:
     """Report every problem of the codebooks and of the codings that use them, with file and line.
 
     Errors: duplicate ids (also across codebooks), duplicate names under one parent, unknown
     parents, cycles, framework refs that do not exist, codes used in codings/*.csv that no
     codebook defines. Warnings: retired codes still in use. Exit 1 if there is any error.
-    With ID, only that codebook (and the codings); with PATH, that file on its own.
+    With ID (or -c ID), only that codebook (and the codings); with PATH, that file on its own.
     """
     from qualkit.coding.codebook_validate import summary, validate
     from qualkit.errors import WorkspaceError
 
+    target = _one_codebook(target, codebook_opt)
     problems = None
     if target and (Path(target).suffix.lower() in (".yaml", ".yml") or Path(target).is_file()):
         path = Path(target)
@@ -307,7 +326,7 @@ def _load_either(ctx, key: str):
 @click.argument("b", metavar="B")
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
 @click.pass_context
-def diff(ctx, a, b, as_json) -> None:
+def diff(ctx: click.Context, a: str, b: str, as_json: bool) -> None:
     """Compare codebooks A and B (ids or YAML paths): codes added, removed, renamed? and changed fields."""
     from qualkit.coding.codebook_exchange import diff_codebooks
 
@@ -333,7 +352,7 @@ def diff(ctx, a, b, as_json) -> None:
 @click.option("--retired/--no-retired", "retired", default=None,
               help="Include retired codes (default: yes for CSV/XLSX, no for DOCX/MD).")
 @click.pass_context
-def export(ctx, file, codebook, retired) -> None:
+def export(ctx: click.Context, file: str, codebook: str | None, retired: bool | None) -> None:
     """Write the codebook to FILE: .csv/.xlsx (one row per code, re-importable), .docx (manuscript appendix) or .md."""
     from qualkit.coding.codebook_exchange import export_codebook
 
@@ -346,15 +365,16 @@ def export(ctx, file, codebook, retired) -> None:
 
 @codebook.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--id", "book_id", metavar="ID", help="Codebook id (default: from the file name).")
+@click.option("--id", "-c", "--codebook", "book_id", metavar="ID", help="Codebook id (default: from the file name).")
 @click.option("--name", metavar="NAME", help="Codebook name (default: the file name).")
 @click.option("--replace", is_flag=True, help="Replace the codebook with the same id (the old file is backed up).")
 @_BY
 @click.pass_context
-def import_(ctx, file, book_id, name, replace, by) -> None:
+def import_(ctx: click.Context, file: str, book_id: str | None, name: str | None, replace: bool, by: str | None) -> None:
     """Read a CSV/XLSX codebook (a 'code' column with paths like 'Parent > Child') into codebooks/ID.yaml."""
-    from qualkit.coding.codebook_edit import add_codebook, slugify
+    from qualkit.coding.codebook_edit import add_codebook
     from qualkit.coding.codebook_exchange import import_codebook
+    from qualkit.io.naming import slugify
 
     ws = open_workspace(ctx)
     books = ws.codebooks()

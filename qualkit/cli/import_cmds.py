@@ -5,11 +5,16 @@ A group, so that other importers (REFI-QDA ``qdc``/``qdpx``) can be added as sub
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json
+
+if TYPE_CHECKING:
+    from qualkit.coding.imports import ImportResult
+    from qualkit.workspace.store import Workspace
 
 
 def _rel(ws, path) -> str:
@@ -19,7 +24,7 @@ def _rel(ws, path) -> str:
         return str(path)
 
 
-def report_import(ctx: click.Context, ws, result, noun: str, as_json: bool) -> None:
+def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun: str, as_json: bool) -> None:
     """Print an ImportResult; exit 1 when items could not be placed and nothing was written
     for that reason (not --partial)."""
     if as_json:
@@ -68,7 +73,7 @@ def import_() -> None:
 @import_.command("sheet", short_help="Import coded excerpts from a CSV or XLSX file.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--coder", required=True, metavar="NAME", help="Whose codings file (codings/NAME.csv) to add to.")
-@click.option("--codebook", metavar="ID", help="Match codes only against this codebook.")
+@click.option("-c", "--codebook", metavar="ID", help="Match codes only against this codebook.")
 @click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
 @click.option("--partial", is_flag=True, help="Import the rows that can be placed even if others cannot.")
 @click.option("--threshold", type=click.FloatRange(50, 100), default=90.0, show_default=True,
@@ -95,7 +100,7 @@ def sheet(ctx: click.Context, file: str, coder: str, codebook: str | None, dry_r
 @click.option("--coder", required=True, metavar="NAME", help="Whose codings file (codings/NAME.csv) to add to.")
 @click.option("--transcript", "transcript_id", metavar="ID", help="Transcript the document is (default: the file name without .docx).")
 @click.option("--add-missing", is_flag=True, help="Add code names that match no code to the codebook as inductive codes.")
-@click.option("--codebook", metavar="ID", help="Match codes only against this codebook (and add new codes to it).")
+@click.option("-c", "--codebook", metavar="ID", help="Match codes only against this codebook (and add new codes to it).")
 @click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
 @click.option("--partial", is_flag=True, help="Import the comments that can be placed even if others cannot.")
 @click.option("--threshold", type=click.FloatRange(50, 100), default=90.0, show_default=True,

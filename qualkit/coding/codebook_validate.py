@@ -20,29 +20,19 @@ Warnings: retired codes still used in codings; codings/*.csv files that are not 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qualkit.errors import QualkitError
-from qualkit.io.yamlfile import key_lines
-from qualkit.workspace.codebook import (
-    ID_RE,
-    ORIGINS,
-    STATUSES,
-    ChangeLogEntry,
-    Code,
-    Codebook,
-    CodebookError,
-)
+from qualkit.workspace.codebook import Code, Codebook, CodebookError, CodebookLines, read_codebook
+from qualkit.workspace.store import Workspace
 
 ERROR = "error"
 WARNING = "warning"
 
-_LIST_FIELDS = ("examples", "keywords", "patterns", "framework")
-_TEXT_FIELDS = ("brief", "definition", "include", "exclude")
-_CODE_FIELDS = tuple(f.name for f in fields(Code) if f.name != "line")
 
 
 @dataclass
@@ -70,150 +60,35 @@ class Problem:
                 "message": self.message, "code": self.code}
 
 
-@dataclass
-class _Lines:
-    """Line numbers of the keys of each code, for messages (codes built in memory have none)."""
-
-    by_code: dict[int, dict[str, int]] = field(default_factory=dict)   # id(code) -> key -> line
-    ref_lines: dict[int, list[int]] = field(default_factory=dict)      # id(code) -> line of each framework ref
-    book_keys: dict[str, int] = field(default_factory=dict)            # top-level key -> line
-
-    def of(self, code: Code, key: str | None = None) -> int | None:
-        if key is not None:
-            line = self.by_code.get(id(code), {}).get(key)
-            if line is not None:
-                return line
-        return code.line
-
-    def ref(self, code: Code, i: int) -> int | None:
-        refs = self.ref_lines.get(id(code), [])
-        return refs[i] if i < len(refs) else self.of(code, "framework")
-
-
 # -- reading leniently ------------------------------------------------------------------------
 
-def read_codebook_leniently(path: str | Path) -> tuple[Codebook | None, list[Problem], _Lines]:
-    """Read a codebook file, collecting every field problem instead of stopping at the first.
+_CODE_ENTRY = re.compile(r"^codes\[(\d+)\]")
+
+
+def read_codebook_leniently(path: str | Path) -> tuple[Codebook | None, list[Problem], CodebookLines]:
+    """Read a codebook file, collecting every problem instead of stopping at the first.
 
     Returns the codebook built from what could be read (None if the file is not a codebook at
-    all), the problems, and the line numbers of its keys.
+    all), the problems (each naming the code concerned, when there is one), and the line numbers
+    of its keys. The same schema as :func:`~qualkit.workspace.codebook.load_codebook`.
     """
-    import yaml
-
-    path = Path(path)
-    problems: list[Problem] = []
-    lines = _Lines()
-
-    def err(message: str, line: int | None, code: str | None = None) -> None:
-        problems.append(Problem(path, line, ERROR, message, code))
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        return None, [Problem(path, None, ERROR, "no such codebook file")], lines
-    except IsADirectoryError:
-        return None, [Problem(path, None, ERROR, "is a folder, not a codebook file")], lines
-    except UnicodeDecodeError as exc:
-        return None, [Problem(path, None, ERROR, f"not UTF-8 text (byte {exc.start})")], lines
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [Problem(path, mark.line + 1 if mark else None, ERROR, f"invalid YAML: {problem}")], lines
-    if not isinstance(data, dict):
-        return None, [Problem(path, 1, ERROR, "a codebook must be a mapping with id, name and codes")], lines
-    lines.book_keys = key_lines(root)
-    book_id = str(data.get("id") or "")
-    for key in ("id", "name"):
-        if not data.get(key):
-            err(f"missing '{key}'", lines.book_keys.get(key, 1))
-    if book_id and not ID_RE.match(book_id):
-        err(f"codebook id {book_id!r} must be lower-case letters, digits, _ . -", lines.book_keys.get("id"))
-    codes_data = data.get("codes") or []
-    if not isinstance(codes_data, list):
-        err("'codes' must be a list of codes", lines.book_keys.get("codes"))
-        codes_data = []
-    code_nodes: list = []
-    for k, v in (root.value if root is not None else []):
-        if getattr(k, "value", None) == "codes" and isinstance(getattr(v, "value", None), list):
-            code_nodes = v.value
-    codes = []
-    for i, item in enumerate(codes_data):
-        node = code_nodes[i] if i < len(code_nodes) else None
-        code = _lenient_code(item, node, path, problems, lines)
-        if code is not None:
-            codes.append(code)
-    changelog = []
-    for i, entry in enumerate(data.get("changelog") or []):
-        if not isinstance(entry, dict):
-            err(f"changelog entry {i + 1} must be a mapping with who, when, what", lines.book_keys.get("changelog"))
-            continue
-        changelog.append(ChangeLogEntry(str(entry.get("who", "")), str(entry.get("when", "")), str(entry.get("what", ""))))
-    framework = data.get("framework")
-    book = Codebook(book_id or path.stem, str(data.get("name") or path.stem), codes,
-                    str(data.get("description") or ""), str(framework) if framework else None, changelog, path)
+    book, found, lines = read_codebook(path)
+    raw_ids = _raw_code_ids(Path(path)) if found and book is not None else {}
+    problems = []
+    for p in found:
+        entry = _CODE_ENTRY.match(p.field)
+        problems.append(Problem(p.path, p.line, ERROR, p.message, raw_ids.get(int(entry.group(1))) if entry else None))
     return book, problems, lines
 
 
-def _lenient_code(item: Any, node, path: Path, problems: list[Problem], lines: _Lines) -> Code | None:
-    line = node.start_mark.line + 1 if node is not None else None
-    keys = key_lines(node)
+def _raw_code_ids(path: Path) -> dict[int, str]:
+    """Index in ``codes:`` -> the id written there (for problems about codes that could not be read)."""
+    from qualkit.io.yamlfile import load_yaml_file
 
-    def err(message: str, key: str | None = None, code: str | None = None) -> None:
-        problems.append(Problem(path, keys.get(key, line) if key else line, ERROR, message, code))
-
-    if not isinstance(item, dict):
-        err("each code must be a mapping with at least id and name")
-        return None
-    code_id = item.get("id")
-    code_id = str(code_id) if code_id not in (None, "") else None
-    for key in item:
-        if key not in _CODE_FIELDS:
-            close = difflib.get_close_matches(str(key), sorted(_CODE_FIELDS), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            err(f"unknown code field '{key}'{hint}", str(key), code_id)
-    for key in ("id", "name"):
-        if item.get(key) in (None, ""):
-            err(f"code is missing '{key}'", None, code_id)
-    if code_id is None:
-        return None
-    if not ID_RE.match(code_id):
-        err(f"code id {code_id!r} must be lower-case letters, digits, _ . - (e.g. data_sharing)", "id", code_id)
-    origin = str(item.get("origin") or "inductive")
-    if origin not in ORIGINS:
-        err(f"origin {origin!r} must be deductive or inductive", "origin", code_id)
-    status = str(item.get("status") or "active")
-    if status not in STATUSES:
-        err(f"status {status!r} must be active or retired", "status", code_id)
-    values: dict[str, Any] = {}
-    for name in _LIST_FIELDS:
-        v = item.get(name)
-        if v is None:
-            v = []
-        elif isinstance(v, str) and name != "patterns":
-            v = [v]
-        if not isinstance(v, list):
-            err(f"'{name}' must be a list", name, code_id)
-            v = []
-        values[name] = v if name == "patterns" else [str(x) for x in v]
-    for name in _TEXT_FIELDS:
-        v = item.get(name)
-        if v is not None and not isinstance(v, (str, int, float)):
-            err(f"'{name}' must be text", name, code_id)
-            v = None
-        values[name] = str(v).strip() if v is not None else ""
-    parent = item.get("parent")
-    code = Code(code_id, str(item.get("name") or code_id).strip(), str(parent) if parent not in (None, "") else None,
-                origin if origin in ORIGINS else "inductive", color=str(item["color"]) if item.get("color") else None,
-                status=status if status in STATUSES else "active", line=line, **values)
-    lines.by_code[id(code)] = keys
-    # the line of each framework ref, when written as a block list
-    for k, v in (node.value if node is not None else []):
-        if getattr(k, "value", None) == "framework" and isinstance(getattr(v, "value", None), list):
-            lines.ref_lines[id(code)] = [x.start_mark.line + 1 for x in v.value]
-    return code
+    data, _ = load_yaml_file(path, CodebookError, "codebook file")
+    items = data.get("codes") if isinstance(data, dict) else None
+    return {i: str(item["id"]) for i, item in enumerate(items if isinstance(items, list) else [])
+            if isinstance(item, dict) and item.get("id") not in (None, "")}
 
 
 # -- structural checks ------------------------------------------------------------------------
@@ -222,49 +97,57 @@ def _norm_name(name: str) -> str:
     return " ".join(str(name).split()).casefold()
 
 
-def check_codebooks(books: list[Codebook], frameworks: Mapping | None = None,
-                    lines: Mapping[str, _Lines] | None = None) -> list[Problem]:
+def check_codebooks(books: list[Codebook], frameworks: Mapping[str, Any] | None = None,
+                    lines: Mapping[str, CodebookLines] | None = None) -> list[Problem]:
     """Structural problems of codebooks taken together (ids, names, parents, cycles, refs).
 
     ``frameworks`` maps framework ids to loaded frameworks (default: the built-ins); ``lines``
     maps each codebook's path (as str) to the line numbers read from its file.
     """
-    from qualkit.frameworks.catalog import (
-        FrameworkError,
-        builtin_frameworks,
-        resolve_ref,
-    )
+    from qualkit.frameworks.catalog import builtin_frameworks
 
     if frameworks is None:
         frameworks = builtin_frameworks()
     lines = lines or {}
-    problems: list[Problem] = []
-    none = _Lines()
+    none = CodebookLines()
+    lines_of = {id(book): lines.get(str(book.path), none) for book in books}
+    problems = _book_id_problems(books, lines_of) + _code_id_problems(books, lines_of)
+    first: dict[str, tuple[Codebook, Code]] = {}
+    for book in books:
+        for code in book.codes:
+            first.setdefault(code.id, (book, code))
+    for book in books:
+        lb = lines_of[id(book)]
+        problems += _parent_problems(book, lb, first)
+        problems += _cycle_problems(book, lb)
+        problems += _name_problems(book, lb)
+        problems += _ref_problems(book, lb, frameworks)
+    return problems
 
-    def L(book: Codebook) -> _Lines:
-        return lines.get(str(book.path), none)
 
-    # codebook ids
+def _book_id_problems(books: list[Codebook], lines_of: Mapping[int, CodebookLines]) -> list[Problem]:
+    problems = []
     seen_books: dict[str, Codebook] = {}
     for book in books:
         other = seen_books.get(book.id)
         if other is not None:
-            problems.append(Problem(book.path, L(book).book_keys.get("id", 1), ERROR,
+            problems.append(Problem(book.path, lines_of[id(book)].book_keys.get("id", 1), ERROR,
                                     f"codebook id {book.id!r} is also used by {_name(other.path)}"))
         else:
             seen_books[book.id] = book
-    # code ids, across all books: first definition of each id
-    first: dict[str, tuple[Codebook, Code]] = {}
+    return problems
+
+
+def _code_id_problems(books: list[Codebook], lines_of: Mapping[int, CodebookLines]) -> list[Problem]:
+    """Duplicate code ids within a codebook, and ids defined in more than one codebook (both sides)."""
+    problems = []
     for book in books:
-        for code in book.codes:
-            if code.id not in first:
-                first[code.id] = (book, code)
-    for book in books:
+        lb = lines_of[id(book)]
         seen: dict[str, Code] = {}
         for code in book.codes:
             if code.id in seen:
                 prev = seen[code.id]
-                problems.append(Problem(book.path, L(book).of(code, "id"), ERROR,
+                problems.append(Problem(book.path, lb.of(code, "id"), ERROR,
                                         f"duplicate code id {code.id!r} (already defined{_at_line(prev)})", code.id))
                 continue
             seen[code.id] = code
@@ -273,62 +156,81 @@ def check_codebooks(books: list[Codebook], frameworks: Mapping | None = None,
                 continue
             others = [(b, c) for b in books if b is not book for c in b.codes if c.id == code.id][:1]
             for b, c in others:
-                problems.append(Problem(book.path, L(book).of(code, "id"), ERROR,
+                problems.append(Problem(book.path, lb.of(code, "id"), ERROR,
                                         f"code id {code.id!r} is also defined in {_name(b.path)}{_line_suffix(c)}; "
                                         "code ids must be unique across codebooks", code.id))
-    # per book: parents, cycles, names, refs
-    for book in books:
-        ids = {c.id: c for c in book.codes}
-        lb = L(book)
-        for code in book.codes:
-            if code.parent is None:
-                continue
-            if code.parent == code.id:
-                problems.append(Problem(book.path, lb.of(code, "parent"), ERROR,
-                                        f"code {code.id!r} is its own parent", code.id))
-            elif code.parent not in ids:
-                elsewhere = first.get(code.parent)
-                if elsewhere is not None:
-                    msg = (f"parent {code.parent!r} of {code.id!r} is in {_name(elsewhere[0].path)}; "
-                           "a parent must be in the same codebook")
-                else:
-                    close = difflib.get_close_matches(code.parent, list(ids), n=1)
-                    msg = f"unknown parent {code.parent!r} of {code.id!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-                problems.append(Problem(book.path, lb.of(code, "parent"), ERROR, msg, code.id))
-        reported: set[frozenset] = set()
-        for code in book.codes:
-            chain, cur = [], code
-            while cur is not None and cur.parent and cur.parent != cur.id and cur.id not in chain:
-                chain.append(cur.id)
-                cur = ids.get(cur.parent)
-            if cur is not None and cur.id in chain:
-                cycle = chain[chain.index(cur.id):]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    problems.append(Problem(book.path, lb.of(ids[cycle[0]], "parent"), ERROR,
-                                            "cycle in the hierarchy: " + " > ".join([*cycle, cycle[0]]), cycle[0]))
-        by_name: dict[tuple[str | None, str], Code] = {}
-        for code in book.codes:
-            key = (code.parent, _norm_name(code.name))
-            prev = by_name.get(key)
-            if prev is not None and prev.id != code.id:
-                under = f"under {code.parent!r}" if code.parent else "at the top level"
-                problems.append(Problem(book.path, lb.of(code, "name"), ERROR,
-                                        f"two codes named {code.name!r} {under}: {prev.id!r}{_at_line(prev)} and {code.id!r}",
-                                        code.id))
+    return problems
+
+
+def _parent_problems(book: Codebook, lb: CodebookLines, first: Mapping[str, tuple[Codebook, Code]]) -> list[Problem]:
+    problems = []
+    ids = {c.id: c for c in book.codes}
+    for code in book.codes:
+        if code.parent is None:
+            continue
+        if code.parent == code.id:
+            problems.append(Problem(book.path, lb.of(code, "parent"), ERROR, f"code {code.id!r} is its own parent", code.id))
+        elif code.parent not in ids:
+            elsewhere = first.get(code.parent)
+            if elsewhere is not None:
+                msg = (f"parent {code.parent!r} of {code.id!r} is in {_name(elsewhere[0].path)}; "
+                       "a parent must be in the same codebook")
             else:
-                by_name.setdefault(key, code)
-        if book.framework and book.framework not in frameworks:
-            problems.append(Problem(book.path, lb.book_keys.get("framework"), ERROR,
-                                    f"unknown framework {book.framework!r} (available: {', '.join(sorted(frameworks))})"))
-        for code in book.codes:
-            for i, ref in enumerate(code.framework):
-                try:
-                    resolve_ref(ref, frameworks=frameworks, default=book.framework)
-                except FrameworkError as exc:
-                    problems.append(Problem(book.path, lb.ref(code, i), ERROR,
-                                            f"framework ref of {code.id!r}: {exc.message}", code.id))
+                close = difflib.get_close_matches(code.parent, list(ids), n=1)
+                msg = f"unknown parent {code.parent!r} of {code.id!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            problems.append(Problem(book.path, lb.of(code, "parent"), ERROR, msg, code.id))
+    return problems
+
+
+def _cycle_problems(book: Codebook, lb: CodebookLines) -> list[Problem]:
+    problems = []
+    ids = {c.id: c for c in book.codes}
+    reported: set[frozenset[str]] = set()
+    for code in book.codes:
+        chain: list[str] = []
+        cur: Code | None = code
+        while cur is not None and cur.parent and cur.parent != cur.id and cur.id not in chain:
+            chain.append(cur.id)
+            cur = ids.get(cur.parent)
+        if cur is not None and cur.id in chain:
+            cycle = chain[chain.index(cur.id):]
+            if frozenset(cycle) not in reported:
+                reported.add(frozenset(cycle))
+                problems.append(Problem(book.path, lb.of(ids[cycle[0]], "parent"), ERROR,
+                                        "cycle in the hierarchy: " + " > ".join([*cycle, cycle[0]]), cycle[0]))
+    return problems
+
+
+def _name_problems(book: Codebook, lb: CodebookLines) -> list[Problem]:
+    problems = []
+    by_name: dict[tuple[str | None, str], Code] = {}
+    for code in book.codes:
+        key = (code.parent, _norm_name(code.name))
+        prev = by_name.get(key)
+        if prev is not None and prev.id != code.id:
+            under = f"under {code.parent!r}" if code.parent else "at the top level"
+            problems.append(Problem(book.path, lb.of(code, "name"), ERROR,
+                                    f"two codes named {code.name!r} {under}: {prev.id!r}{_at_line(prev)} and {code.id!r}",
+                                    code.id))
+        else:
+            by_name.setdefault(key, code)
+    return problems
+
+
+def _ref_problems(book: Codebook, lb: CodebookLines, frameworks: Mapping[str, Any]) -> list[Problem]:
+    from qualkit.frameworks.catalog import FrameworkError, resolve_ref
+
+    problems = []
+    if book.framework and book.framework not in frameworks:
+        problems.append(Problem(book.path, lb.book_keys.get("framework"), ERROR,
+                                f"unknown framework {book.framework!r} (available: {', '.join(sorted(frameworks))})"))
+    for code in book.codes:
+        for i, ref in enumerate(code.framework):
+            try:
+                resolve_ref(ref, frameworks=frameworks, default=book.framework)
+            except FrameworkError as exc:
+                problems.append(Problem(book.path, lb.ref(code, i), ERROR,
+                                        f"framework ref of {code.id!r}: {exc.message}", code.id))
     return problems
 
 
@@ -407,15 +309,14 @@ def check_codings(folder: Path, codes: Mapping[str, Code]) -> list[Problem]:
 
 # -- entry point ------------------------------------------------------------------------------
 
-def validate(target=None, *, codebook: str | None = None) -> list[Problem]:
+def validate(target: Workspace | str | Path | Iterable[str | Path] | None = None, *,
+             codebook: str | None = None) -> list[Problem]:
     """Every problem of a workspace's codebooks and codings, or of the given codebook file(s).
 
     ``target``: a Workspace (default: the one around the current folder), a path, or a list of
     paths. With a workspace, ``codebook`` (an id) limits the report to that codebook's problems
     and to the codings problems. Problems are in file and line order; see :class:`Problem`.
     """
-    from qualkit.workspace.store import Workspace
-
     if target is None:
         target = Workspace(".")
     if isinstance(target, Workspace):
@@ -450,29 +351,16 @@ def _validate_files(paths: list[Path], fws) -> list[Problem]:
     return _sorted(problems)
 
 
-def _read_books(paths: list[Path], problems: list[Problem]) -> tuple[list[Codebook], dict[str, _Lines]]:
-    """Read each codebook leniently (problems appended), with the strict reader as a second check."""
+def _read_books(paths: list[Path], problems: list[Problem]) -> tuple[list[Codebook], dict[str, CodebookLines]]:
+    """Read each codebook leniently (its problems appended to ``problems``)."""
     books, lines = [], {}
     for path in paths:
-        book, probs, ls = read_codebook_leniently(path)
-        problems += probs
+        book, found, book_lines = read_codebook_leniently(path)
+        problems += found
         if book is not None:
             books.append(book)
-            lines[str(book.path)] = ls
-            if not probs:
-                problems += _strict_reload(path)
+            lines[str(book.path)] = book_lines
     return books, lines
-
-
-def _strict_reload(path: Path) -> list[Problem]:
-    """Anything the strict reader rejects that the lenient pass did not catch (belt and braces)."""
-    from qualkit.workspace.codebook import load_codebook
-
-    try:
-        load_codebook(path)
-    except CodebookError as exc:
-        return [Problem(exc.path or path, exc.line, ERROR, exc.message)]
-    return []
 
 
 def _validate_workspace(ws, only: str | None) -> list[Problem]:

@@ -323,7 +323,7 @@ def read_code_elements(elements: list, taken: set[str], *, parent: str | None = 
                        member: str | None = None) -> CodeTreeResult:
     """qualkit codes from ``<Code>`` elements (recursively). Ids come from a ``Code id:`` line when
     it is valid and free, else from the name (a clash gets the parent's id as prefix, then _2...)."""
-    from qualkit.coding.codebook_edit import slugify, unique_id
+    from qualkit.io.naming import slugify, unique_id
     from qualkit.refiqda.archive import child, child_text, children, norm_guid
 
     result = result or CodeTreeResult()
@@ -407,7 +407,7 @@ def _check_namespace(root, expected: str, kind: str, path: Path, member: str | N
 def read_qdc(path: str | Path, *, codebook_id: str | None = None, name: str | None = None,
              taken: Iterable[str] = ()) -> QdcResult:
     """Read a ``.qdc`` file into a :class:`~qualkit.workspace.codebook.Codebook` (not saved)."""
-    from qualkit.coding.codebook_edit import slugify
+    from qualkit.io.naming import slugify
     from qualkit.refiqda.archive import (
         MAX_XML_BYTES,
         child,
@@ -456,7 +456,7 @@ def import_qdc(workspace: Workspace, path: str | Path, *, codebook_id: str | Non
     Never overwrites: an existing codebook id or file is refused (choose another id). Code ids
     are made unique across the workspace's codebooks.
     """
-    from qualkit.coding.codebook_edit import slugify
+    from qualkit.io.naming import slugify
     from qualkit.workspace.codebook import save_codebook
 
     books = workspace.codebooks()

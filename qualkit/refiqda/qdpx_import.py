@@ -117,7 +117,7 @@ def _existing_codings(path: Path) -> bool:
 
 
 def _rename_codes(book: Codebook, taken: set[str], codings: dict[str, list[Coding]], renamed: dict[str, str]) -> None:
-    from qualkit.coding.codebook_edit import unique_id
+    from qualkit.io.naming import unique_id
 
     local = {}
     for c in book.codes:

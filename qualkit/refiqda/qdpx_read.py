@@ -217,7 +217,7 @@ class _Reader:
                 continue
             folders += self._take_tree(tree)
         if loose:
-            from qualkit.coding.codebook_edit import slugify
+            from qualkit.io.naming import slugify
 
             tree = read_code_elements(loose, taken_ids, path=path, member=member)
             base = slugify(data.name or path.stem) or "imported"

@@ -29,24 +29,23 @@ a workspace. Errors name the file and the line of the offending field.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from qualkit.errors import CodebookError
 from qualkit.io.atomic import atomic_write_text, backup
+from qualkit.io.schema import SchemaProblem, validate
 from qualkit.io.yamlfile import key_lines, load_yaml_file
+from qualkit.workspace.codebook_fields import CODE_FIELDS, ID_RE, LIST_FIELDS, ORIGINS, STATUSES, TEXT_FIELDS
 
-ORIGINS = ("deductive", "inductive")
-STATUSES = ("active", "retired")
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
-_LIST_FIELDS = ("examples", "keywords", "patterns", "framework")
-_TEXT_FIELDS = ("brief", "definition", "include", "exclude")
+if TYPE_CHECKING:  # the schema (pydantic) is imported when a codebook is first read
+    from qualkit.workspace.codebook_schema import CodebookFile, CodeEntry
 
-
-from qualkit.errors import CodebookError  # noqa: F401  (defined with every other error in qualkit.errors)
+__all__ = ["ID_RE", "ORIGINS", "STATUSES", "ChangeLogEntry", "Code", "Codebook", "CodebookError", "CodebookLines",
+           "all_codes", "dump_codebook", "load_codebook", "load_codebooks", "read_codebook", "save_codebook"]
 
 
 @dataclass
@@ -87,10 +86,10 @@ class Code:
         if self.parent:
             out["parent"] = self.parent
         out["origin"] = self.origin
-        for name in _TEXT_FIELDS:
+        for name in TEXT_FIELDS:
             if getattr(self, name):
                 out[name] = getattr(self, name)
-        for name in _LIST_FIELDS:
+        for name in LIST_FIELDS:
             if getattr(self, name):
                 out[name] = list(getattr(self, name))
         if self.color:
@@ -129,7 +128,9 @@ class Codebook:
 
     def path_of(self, code: Code) -> list[Code]:
         """The code and its ancestors, root first (stops at a cycle or a missing parent)."""
-        chain, seen, cur = [], set(), code
+        chain: list[Code] = []
+        seen: set[str] = set()
+        cur: Code | None = code
         while cur is not None and cur.id not in seen:
             chain.append(cur)
             seen.add(cur.id)
@@ -157,81 +158,119 @@ class Codebook:
 
 # -- reading ----------------------------------------------------------------------------------
 
-def load_codebook(path: str | Path) -> Codebook:
-    """Read a codebook YAML file; any problem raises CodebookError naming file and line."""
+@dataclass
+class CodebookLines:
+    """Line numbers of a codebook file's keys, for messages about its codes (codes built in memory have none)."""
+
+    by_code: dict[int, dict[str, int]] = field(default_factory=dict)   # id(code) -> key -> line
+    ref_lines: dict[int, list[int]] = field(default_factory=dict)      # id(code) -> line of each framework ref
+    book_keys: dict[str, int] = field(default_factory=dict)            # top-level key -> line
+
+    def of(self, code: Code, key: str | None = None) -> int | None:
+        """The line of ``key`` in ``code``'s entry, else the line where the code starts."""
+        if key is not None:
+            line = self.by_code.get(id(code), {}).get(key)
+            if line is not None:
+                return line
+        return code.line
+
+    def ref(self, code: Code, i: int) -> int | None:
+        """The line of the code's ``i``-th framework ref (the ``framework:`` line when written inline)."""
+        refs = self.ref_lines.get(id(code), [])
+        return refs[i] if i < len(refs) else self.of(code, "framework")
+
+    def add(self, code: Code, node: Any) -> None:
+        """Remember the lines of the keys (and block-list framework refs) of ``code``'s YAML node."""
+        self.by_code[id(code)] = key_lines(node)
+        for k, v in (node.value if node is not None else []):
+            if getattr(k, "value", None) == "framework" and isinstance(getattr(v, "value", None), list):
+                self.ref_lines[id(code)] = [x.start_mark.line + 1 for x in v.value]
+
+
+def read_codebook(path: str | Path) -> tuple[Codebook | None, list[SchemaProblem], CodebookLines]:
+    """Read a codebook file against its schema, collecting every problem instead of stopping at the first.
+
+    Returns the codebook built from what could be read (None if the file is not a codebook at
+    all), every problem with its file and line, and the line numbers of its keys.
+    """
     path = Path(path)
-    data, root = load_yaml_file(path, CodebookError, "codebook file")
+    lines = CodebookLines()
+    if path.is_dir():
+        return None, [SchemaProblem(path, None, "", "is a folder, not a codebook file")], lines
+    try:
+        data, root = load_yaml_file(path, CodebookError, "codebook file")
+    except CodebookError as exc:
+        return None, [SchemaProblem(exc.path, exc.line, "", exc.message)], lines
+    from qualkit.workspace.codebook_schema import CodebookFile
+
+    parsed, problems = validate(CodebookFile, data, root, path)
+    problems = [p if p.line is not None else SchemaProblem(p.path, 1, p.field, p.message) for p in problems]
     if not isinstance(data, dict):
-        raise CodebookError("a codebook must be a mapping with id, name and codes", path, 1)
-    lines = key_lines(root)
-    for key in ("id", "name"):
-        if not data.get(key):
-            raise CodebookError(f"missing '{key}'", path, lines.get(key, 1))
-    book_id = str(data["id"])
-    if not ID_RE.match(book_id):
-        raise CodebookError(f"codebook id {book_id!r} must be lower-case letters, digits, _ . -", path, lines.get("id"))
-    codes_data = data.get("codes") or []
-    if not isinstance(codes_data, list):
-        raise CodebookError("'codes' must be a list of codes", path, lines.get("codes"))
-    code_nodes = []
+        return None, problems, lines
+    lines.book_keys = key_lines(root)
+    head, entries = (parsed, list(enumerate(parsed.codes))) if parsed is not None else _salvage(data, path)
+    code_nodes = _code_nodes(root)
+    codes = []
+    for i, entry in entries:
+        node = code_nodes[i] if i < len(code_nodes) else None
+        code = Code(**entry.model_dump(), line=node.start_mark.line + 1 if node is not None else None)
+        lines.add(code, node)
+        codes.append(code)
+    changelog = [ChangeLogEntry(e.who, e.when, e.what) for e in head.changelog]
+    return Codebook(head.id, head.name, codes, head.description, head.framework, changelog, path), problems, lines
+
+
+def _code_nodes(root: Any) -> list[Any]:
     for k, v in (root.value if root is not None else []):
-        if getattr(k, "value", None) == "codes" and hasattr(v, "value") and isinstance(v.value, list):
-            code_nodes = v.value
-    codes = [_parse_code(item, code_nodes[i] if i < len(code_nodes) else None, path)
-             for i, item in enumerate(codes_data)]
-    changelog = []
-    for i, entry in enumerate(data.get("changelog") or []):
-        if not isinstance(entry, dict):
-            raise CodebookError(f"changelog entry {i + 1} must be a mapping with who, when, what", path, lines.get("changelog"))
-        changelog.append(ChangeLogEntry(str(entry.get("who", "")), str(entry.get("when", "")), str(entry.get("what", ""))))
-    return Codebook(book_id, str(data["name"]), codes, str(data.get("description") or ""),
-                    data.get("framework"), changelog, path)
+        if getattr(k, "value", None) == "codes" and isinstance(getattr(v, "value", None), list):
+            return list(v.value)
+    return []
 
 
-def _parse_code(item: Any, node, path: Path) -> Code:
-    line = node.start_mark.line + 1 if node is not None else None
-    lines = key_lines(node)
-    if not isinstance(item, dict):
-        raise CodebookError("each code must be a mapping with at least id and name", path, line)
-    known = {f.name for f in fields(Code)} - {"line"}
-    for key in item:
-        if key not in known:
-            import difflib
+def _salvage(data: dict[str, Any], path: Path) -> tuple[CodebookFile, list[tuple[int, CodeEntry]]]:
+    """What can be read of a codebook with problems: good fields, codes with an id, good log entries."""
+    from qualkit.workspace.codebook_schema import ChangeLogEntryModel, CodebookFile
 
-            close = difflib.get_close_matches(str(key), sorted(known), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise CodebookError(f"unknown code field '{key}'{hint}", path, lines.get(str(key), line))
-    for key in ("id", "name"):
-        if item.get(key) in (None, ""):
-            raise CodebookError(f"code is missing '{key}'", path, line)
+    head: dict[str, Any] = {"id": "x", "name": data.get("name") or path.stem}
+    head.update({k: data[k] for k in ("description", "framework") if k in data})
+    book, _ = validate(CodebookFile, head)
+    if book is None:
+        book, _ = validate(CodebookFile, {"id": "x", "name": path.stem})
+    assert book is not None
+    log = data.get("changelog")
+    entries = [validate(ChangeLogEntryModel, e)[0] for e in (log if isinstance(log, list) else []) if isinstance(e, dict)]
+    book = book.model_copy(update={"id": str(data.get("id") or "") or path.stem,
+                                   "changelog": [e for e in entries if e is not None]})
+    items = data.get("codes")
+    codes = [(i, _salvage_code(item)) for i, item in enumerate(items if isinstance(items, list) else [])]
+    return book, [(i, code) for i, code in codes if code is not None]
+
+
+def _salvage_code(item: Any) -> CodeEntry | None:
+    """A code entry without its bad fields (None without an id): structural checks still see it."""
+    from qualkit.workspace.codebook_schema import CodeEntry
+
+    entry, problems = validate(CodeEntry, item)
+    if entry is not None or not isinstance(item, dict) or item.get("id") in (None, ""):
+        return entry
+    bad = {p.field.split(".")[0].split("[")[0] for p in problems}
     code_id = str(item["id"])
-    if not ID_RE.match(code_id):
-        raise CodebookError(f"code id {code_id!r} must be lower-case letters, digits, _ . - (e.g. data_sharing)", path, lines.get("id", line))
-    origin = str(item.get("origin") or "inductive")
-    if origin not in ORIGINS:
-        raise CodebookError(f"origin {origin!r} must be deductive or inductive", path, lines.get("origin", line))
-    status = str(item.get("status") or "active")
-    if status not in STATUSES:
-        raise CodebookError(f"status {status!r} must be active or retired", path, lines.get("status", line))
-    values: dict[str, Any] = {}
-    for name in _LIST_FIELDS:
-        v = item.get(name)
-        if v is None:
-            v = []
-        elif isinstance(v, str) and name != "patterns":
-            v = [v]
-        if not isinstance(v, list):
-            raise CodebookError(f"'{name}' must be a list", path, lines.get(name, line))
-        values[name] = v if name == "patterns" else [str(x) for x in v]
-    for name in _TEXT_FIELDS:
-        v = item.get(name)
-        if v is not None and not isinstance(v, (str, int, float)):
-            raise CodebookError(f"'{name}' must be text", path, lines.get(name, line))
-        values[name] = str(v).strip() if v is not None else ""
-    parent = item.get("parent")
-    return Code(code_id, str(item["name"]).strip(), str(parent) if parent not in (None, "") else None, origin,
-                color=str(item["color"]) if item.get("color") else None, status=status, line=line, **values)
+    kept = {k: v for k, v in item.items() if k in CODE_FIELDS and k not in bad}
+    kept.update(id="x", name=str(item.get("name") or code_id))
+    entry, _ = validate(CodeEntry, kept)
+    return entry.model_copy(update={"id": code_id}) if entry is not None else None
 
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Read a codebook YAML file; its first problem raises CodebookError naming file and line.
+
+    This is :func:`read_codebook` made strict, so the two can never accept different files."""
+    book, problems, _ = read_codebook(path)
+    if problems:
+        first = problems[0]
+        raise CodebookError(first.message, first.path or Path(path), first.line)
+    assert book is not None
+    return book
 
 # -- writing ----------------------------------------------------------------------------------
 

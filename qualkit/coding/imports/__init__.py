@@ -18,13 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualkit.errors import QualkitError
+from qualkit.errors import ImportFileError  # noqa: F401  (re-exported: defined with every other error in qualkit.errors)
+from qualkit.workspace.codebook import Code
 from qualkit.workspace.codings import Coding
+from qualkit.workspace.store import Workspace
 
 DEFAULT_CODE_THRESHOLD = 85.0
-
-
-from qualkit.errors import ImportFileError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 # -- codes -------------------------------------------------------------------------------------
 
@@ -42,15 +41,17 @@ class CodeMatch:
     """A code written as ``raw`` matched to ``code`` (a :class:`~qualkit.workspace.codebook.Code`)."""
 
     raw: str
-    code: object
+    code: Code
     method: str  # id | name | normalized | path | fuzzy
     score: float = 100.0
 
     @property
     def guessed(self) -> bool:
+        """Whether the match is a fuzzy guess (reported to the user)."""
         return self.method == "fuzzy"
 
     def note(self) -> str:
+        """What the guess was, for the import report."""
         return f"code {self.raw!r} read as {self.code.id!r} ({self.code.name}; similarity {self.score:.0f})"
 
 
@@ -59,13 +60,16 @@ class CodeMatcher:
     separator/punctuation-insensitive, the last part of a path (``Parent > Child``, ``A\\B``),
     then rapidfuzz similarity of at least ``threshold`` (a guess, reported)."""
 
-    def __init__(self, codes: Iterable, threshold: float = DEFAULT_CODE_THRESHOLD):
+    def __init__(self, codes: Iterable[Code], threshold: float = DEFAULT_CODE_THRESHOLD) -> None:
         self.codes = list(codes)
         self.threshold = threshold
+        self._index()
+
+    def _index(self) -> None:
         self._by_id = {c.id: c for c in self.codes}
-        self._by_name = {}
-        self._by_fold = {}
-        self._by_key: dict[str, list] = {}
+        self._by_name: dict[str, Code] = {}
+        self._by_fold: dict[str, Code] = {}
+        self._by_key: dict[str, list[Code]] = {}
         for c in self.codes:
             self._by_name.setdefault(c.name, c)
             for s in (c.id, c.name):
@@ -74,9 +78,10 @@ class CodeMatcher:
                 if c not in self._by_key[_key(s)]:
                     self._by_key[_key(s)].append(c)
 
-    def add(self, code) -> None:
+    def add(self, code: Code) -> None:
         """Make a new code matchable (one just added to a codebook)."""
-        self.__init__([*self.codes, code], self.threshold)
+        self.codes = [*self.codes, code]
+        self._index()
 
     def known(self, raw: str) -> bool:
         """Whether ``raw`` names a code without guessing (id or name, case/separators aside)."""
@@ -116,7 +121,7 @@ class CodeMatcher:
         from rapidfuzz import fuzz
 
         key = _key(raw)
-        scored: dict[str, tuple[float, object]] = {}
+        scored: dict[str, tuple[float, Code]] = {}
         for c in self.codes:
             s = max(fuzz.ratio(key, _key(c.id)), fuzz.ratio(key, _key(c.name)))
             if c.id not in scored or s > scored[c.id][0]:
@@ -238,7 +243,7 @@ def may_write(result: ImportResult) -> bool:
     return not result.dry_run and (result.ok or result.partial)
 
 
-def commit(workspace, result: ImportResult, existing: list[Coding]) -> None:
+def commit(workspace: Workspace, result: ImportResult, existing: list[Coding]) -> None:
     """Append the placed codings to the coder's file (backup first, atomic) if the policy allows."""
     if may_write(result) and result.placed:
         workspace.write_codings(result.coder, [*existing, *(p.coding for p in result.placed)])

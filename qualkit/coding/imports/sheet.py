@@ -41,6 +41,7 @@ from qualkit.coding.imports import (
 from qualkit.coding.reanchor import DEFAULT_THRESHOLD, QuoteFinder
 from qualkit.errors import QualkitError
 from qualkit.workspace.codings import Coding, now_iso
+from qualkit.workspace.store import Workspace
 
 HEADER_SCAN_ROWS = 10
 MAX_CELL_CHARS = 100_000
@@ -293,7 +294,7 @@ def place_excerpt(finder: QuoteFinder, excerpt: str, coded: set[tuple[int, int]]
     return None, []
 
 
-def import_sheet(workspace, path: str | Path, coder: str, *, codebook: str | None = None, partial: bool = False,
+def import_sheet(workspace: Workspace, path: str | Path, coder: str, *, codebook: str | None = None, partial: bool = False,
                  dry_run: bool = False, threshold: float = DEFAULT_THRESHOLD,
                  code_threshold: float = DEFAULT_CODE_THRESHOLD) -> ImportResult:
     """Import a CSV/XLSX of coded excerpts into ``coder``'s codings file.
@@ -323,7 +324,7 @@ def import_sheet(workspace, path: str | Path, coder: str, *, codebook: str | Non
     for line, values in rows:
         where = f"row {line}"
 
-        def fail(reason: str) -> None:
+        def fail(reason: str, where: str = where, line: int = line) -> None:
             result.unplaced.append(Unplaced(where, line, reason))
 
         raw_t, raw_code = values.get("transcript", "").strip(), values.get("code", "").strip()

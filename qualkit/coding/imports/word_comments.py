@@ -36,6 +36,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qualkit.coding.imports import (
     DEFAULT_CODE_THRESHOLD,
@@ -57,7 +58,10 @@ from qualkit.coding.reanchor import (
 )
 from qualkit.errors import QualkitError
 from qualkit.io.textdecode import normalize_text
+from qualkit.transcripts.model import Transcript
+from qualkit.workspace.codebook import Code, Codebook, CodebookError
 from qualkit.workspace.codings import Coding, now_iso
+from qualkit.workspace.store import Workspace
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
@@ -225,7 +229,7 @@ def _anchors_elsewhere(path: Path) -> dict[int, str]:
     return out
 
 
-def _replies(path: Path, comment_elements: dict[int, object]) -> dict[int, int]:
+def _replies(path: Path, comment_elements: dict[int, Any]) -> dict[int, int]:
     """Comment id -> id of the comment it replies to (word/commentsExtended.xml, Word 2013+)."""
     from lxml import etree
 
@@ -376,7 +380,7 @@ class _ParagraphMap:
 
     def approx(self, para: int) -> int:
         for p in range(para, -1, -1):
-            for start, end, pos in self.lines[p]:
+            for _start, _end, pos in self.lines[p]:
                 if pos is not None:
                     return max(0, pos)
         return 0
@@ -387,7 +391,7 @@ def locate_anchor(doc: WordDocument, c: WordComment, text: str, pmap: _Paragraph
     """(match, "") for the comment's range in the transcript text, or (None, reason)."""
     pieces = [(p, t.strip()) for p, t in doc.anchored_pieces(c)]
     pieces = [(p, t) for p, t in pieces if t]
-    if not pieces:
+    if not pieces or c.start is None or c.end is None:
         return None, "anchored to no text"
     ps, os_ = c.start
     pe, oe = c.end
@@ -421,9 +425,8 @@ def locate_anchor(doc: WordDocument, c: WordComment, text: str, pmap: _Paragraph
 
 # -- the import ----------------------------------------------------------------------------
 
-def _target_codebook(workspace, codebook: str | None):
+def _target_codebook(workspace: Workspace, codebook: str | None) -> Codebook:
     """The codebook new codes go to; a workspace with none gets codebooks/inductive.yaml."""
-    from qualkit.workspace.codebook import Codebook, CodebookError
 
     if codebook is None and not workspace.codebooks():
         return Codebook("inductive", "Inductive codes", description="Codes created while coding.",
@@ -434,7 +437,85 @@ def _target_codebook(workspace, codebook: str | None):
         raise CodebookError(f"{exc.message}; --add-missing needs to know which codebook gets the new codes", exc.path) from None
 
 
-def import_word_comments(workspace, path: str | Path, coder: str, *, transcript_id: str | None = None,
+class _NewCodes:
+    """Codes that ``--add-missing`` creates while importing, and the codebook they go to."""
+
+    def __init__(self, workspace: Workspace, codebook: str | None, matcher: CodeMatcher) -> None:
+        self.workspace, self.codebook, self.matcher = workspace, codebook, matcher
+        self.book: Codebook | None = None
+        self.created: dict[str, Code] = {}  # folded name -> new code
+        self.taken = set(workspace.code_index())
+
+    def get(self, name: str) -> Code:
+        """The new code for ``name`` (made on first use; later comments naming it match it)."""
+        key = " ".join(name.split()).casefold()
+        code = self.created.get(key)
+        if code is None:
+            if self.book is None:
+                self.book = _target_codebook(self.workspace, self.codebook)
+            code = Code(new_code_id(name, self.taken), name, origin="inductive")
+            self.taken.add(code.id)
+            self.created[key] = code
+            self.matcher.add(code)
+        return code
+
+    def save(self, result: ImportResult, coder: str, path: Path) -> None:
+        """Add the new codes that were used to their codebook (unless nothing is to be written)."""
+        from qualkit.workspace.codebook import save_codebook
+
+        used = {p.coding.code for p in result.placed}
+        result.added_codes = [code for code in self.created.values() if code.id in used]
+        if not result.added_codes or self.book is None:
+            return
+        book = self.book
+        result.codebook_path = book.path or self.workspace.codebooks_dir / f"{book.id}.yaml"
+        if not result.dry_run and (result.ok or result.partial):
+            for code in result.added_codes:
+                book.codes.append(code)
+                book.log(coder, f"added inductive code {code.id} ({code.name!r}) from Word comments in {path.name}")
+            save_codebook(book, result.codebook_path, backup_dir=self.workspace.backup_dir)
+
+
+def _unanchored(c: WordComment) -> str | None:
+    """Why a comment has no place in the text (None when it has one)."""
+    if c.start is not None and c.end is not None:
+        return None
+    if c.elsewhere:
+        return f"anchored in {c.elsewhere}, not in the transcript's text"
+    if c.start is None and c.end is None and not c.referenced:
+        return "not anchored anywhere in the document"
+    if c.start is None and c.end is None:
+        return "anchored to no text (a comment on a point, not a selection)"
+    return "its anchored range has no " + ("start" if c.start is None else "end") + "; the document may be damaged"
+
+
+def _code_for(name: str, matcher: CodeMatcher, new_codes: _NewCodes | None,
+              notes: list[str]) -> tuple[Code | None, list[str], str]:
+    """The code a comment names, with the notes of its coding; else None and why it is not imported."""
+    cm, why = matcher.match(name)
+    code_notes = list(notes)
+    if cm is not None:
+        if cm.guessed:
+            code_notes.insert(0, cm.note())
+        return cm.code, code_notes, ""
+    if new_codes is not None and why.startswith("unknown code"):
+        code = new_codes.get(name)
+        return code, [f"new inductive code {code.id!r} for {name!r}", *code_notes], ""
+    hint = " (use --add-missing to add it to the codebook)" if why.startswith("unknown code") else ""
+    return None, code_notes, why + hint
+
+
+def _open_transcript(workspace: Workspace, tid: str, path: Path) -> Transcript:
+    from qualkit.errors import WorkspaceError
+
+    try:
+        return workspace.transcript(tid)
+    except WorkspaceError as exc:
+        raise ImportFileError(f"{exc.message}: put the transcript in transcripts/ first (the commented .docx itself "
+                              "will do; qualkit ignores comments) or name it with --transcript ID", path) from None
+
+
+def import_word_comments(workspace: Workspace, path: str | Path, coder: str, *, transcript_id: str | None = None,
                          add_missing: bool = False, codebook: str | None = None, partial: bool = False,
                          dry_run: bool = False, threshold: float = DEFAULT_THRESHOLD,
                          code_threshold: float = DEFAULT_CODE_THRESHOLD) -> ImportResult:
@@ -444,59 +525,34 @@ def import_word_comments(workspace, path: str | Path, coder: str, *, transcript_
     Returns an :class:`~qualkit.coding.imports.ImportResult`; comments that cannot be imported are in
     ``unplaced`` and then nothing is written unless ``partial``. A bad file raises.
     """
-    from qualkit.errors import WorkspaceError
-    from qualkit.workspace.codebook import Code, save_codebook
-
     path = Path(path)
     target = workspace.coder_file(coder)
     existing = workspace.codings(coder)
     doc = read_word_comments(path)
     if not doc.comments:
         raise ImportFileError("the document has no comments to import", path)
-    tid = transcript_id or path.stem
-    try:
-        transcript = workspace.transcript(tid)
-    except WorkspaceError as exc:
-        raise ImportFileError(f"{exc.message}: put the transcript in transcripts/ first (the commented .docx itself "
-                              "will do; qualkit ignores comments) or name it with --transcript ID", path) from None
+    transcript = _open_transcript(workspace, transcript_id or path.stem, path)
     text = transcript.text
     if codebook is not None:
         codes = list(workspace.codebook(codebook).codes)
     else:
         codes = [c for _, c in workspace.code_index().values()]
     matcher = CodeMatcher(codes, code_threshold)
-    book = None
-    created: dict[str, Code] = {}  # folded name -> new code
-    taken_ids = set(workspace.code_index())
+    new_codes = _NewCodes(workspace, codebook, matcher)
     result = ImportResult(path, coder, target, dry_run=dry_run, partial=partial)
     finder = QuoteFinder(text)
     pmap = _ParagraphMap(doc.paragraphs, text)
     stamp = now_iso()
-
-    def order(c: WordComment):
-        return (0, c.start) if c.start is not None else (1, (c.number, 0))
-
-    for c in sorted(doc.comments, key=order):
+    for c in sorted(doc.comments, key=lambda c: (0, c.start) if c.start is not None else (1, (c.number, 0))):
         where = c.label() + (f" (paragraph {c.start[0] + 1})" if c.start is not None else "")
         if c.reply_to is not None:
             result.notes.append(f"{where} replies to comment {c.reply_to}: skipped (replies are discussion, not codes)")
             continue
-        if c.start is None or c.end is None:
-            if c.elsewhere:
-                reason = f"anchored in {c.elsewhere}, not in the transcript's text"
-            elif c.start is None and c.end is None and not c.referenced:
-                reason = "not anchored anywhere in the document"
-            elif c.start is None and c.end is None:
-                reason = "anchored to no text (a comment on a point, not a selection)"
-            else:
-                reason = "its anchored range has no " + ("start" if c.start is None else "end") + "; the document may be damaged"
-            result.unplaced.append(Unplaced(where, None, reason))
-            continue
-        names, memo = parse_comment_text(c.text, matcher)
-        if not names:
-            result.unplaced.append(Unplaced(where, None, f"no code named in the comment text {c.text!r}"))
-            continue
-        match, why = locate_anchor(doc, c, text, pmap, finder, threshold)
+        reason = _unanchored(c)
+        names, memo = parse_comment_text(c.text, matcher) if reason is None else ([], "")
+        if reason is None and not names:
+            reason = f"no code named in the comment text {c.text!r}"
+        match, why = locate_anchor(doc, c, text, pmap, finder, threshold) if reason is None else (None, reason)
         if match is None:
             result.unplaced.append(Unplaced(where, None, why))
             continue
@@ -506,39 +562,14 @@ def import_word_comments(workspace, path: str | Path, coder: str, *, transcript_
         elif match.candidates > 1:
             notes.append(f"commented text occurs {match.candidates} times; took the one nearest its paragraph")
         for name in names:
-            cm, why = matcher.match(name)
-            code_notes = list(notes)
-            if cm is not None:
-                code = cm.code
-                if cm.guessed:
-                    code_notes.insert(0, cm.note())
-            elif add_missing and why.startswith("unknown code"):
-                key = " ".join(name.split()).casefold()
-                code = created.get(key)
-                if code is None:
-                    if book is None:
-                        book = _target_codebook(workspace, codebook)
-                    code = Code(new_code_id(name, taken_ids), name, origin="inductive")
-                    taken_ids.add(code.id)
-                    created[key] = code
-                    matcher.add(code)  # later comments naming it (or a near spelling) match it
-                code_notes.insert(0, f"new inductive code {code.id!r} for {name!r}")
-            else:
-                hint = " (use --add-missing to add it to the codebook)" if why.startswith("unknown code") else ""
-                result.unplaced.append(Unplaced(where, None, why + hint))
+            code, code_notes, why = _code_for(name, matcher, new_codes if add_missing else None, notes)
+            if code is None:
+                result.unplaced.append(Unplaced(where, None, why))
                 continue
             coding = Coding(transcript.id, match.start, match.end, code.id, text[match.start:match.end], memo,
                             c.date or stamp)
             result.placed.append(Placed(coding, where, None, match.method, match.score, code_notes))
     split_duplicates(result, existing)
-    used = {p.coding.code for p in result.placed}
-    result.added_codes = [code for code in created.values() if code.id in used]
-    if result.added_codes and book is not None:
-        result.codebook_path = book.path or workspace.codebooks_dir / f"{book.id}.yaml"
-        if not result.dry_run and (result.ok or result.partial):
-            for code in result.added_codes:
-                book.codes.append(code)
-                book.log(coder, f"added inductive code {code.id} ({code.name!r}) from Word comments in {path.name}")
-            save_codebook(book, result.codebook_path, backup_dir=workspace.backup_dir)
+    new_codes.save(result, coder, path)
     commit(workspace, result, existing)
     return result
