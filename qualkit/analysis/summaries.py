@@ -895,10 +895,7 @@ def _fatal(f: SummaryFile) -> bool:
 def _rel(workspace, path: Path) -> str:
     if workspace is None:
         return str(path)
-    try:
-        return Path(path).resolve().relative_to(Path(workspace.root).resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return workspace.rel(path)
 
 
 def _err_text(workspace, e: QualkitError) -> str:

@@ -4,19 +4,10 @@ A group, so that other importers (REFI-QDA ``qdc``/``qdpx``) can be added as sub
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json
-
-
-def _rel(ws, path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ws.root))
-    except (ValueError, OSError):
-        return str(path)
 
 
 def report_import(ctx: click.Context, ws, result, noun: str, as_json: bool) -> None:
@@ -25,7 +16,7 @@ def report_import(ctx: click.Context, ws, result, noun: str, as_json: bool) -> N
     if as_json:
         echo_json(result.as_dict())
     else:
-        target = _rel(ws, result.target)
+        target = ws.rel(result.target)
         for note in result.notes:
             click.echo(click.style("note: ", fg="cyan") + note)
         for p in result.placed:
@@ -34,7 +25,7 @@ def report_import(ctx: click.Context, ws, result, noun: str, as_json: bool) -> N
         n = len(result.placed)
         if result.written:
             click.echo(f"Imported {n} coding(s) from {result.source.name} into {target} "
-                       f"(the previous file, if any, is in {_rel(ws, ws.backup_dir)}/).")
+                       f"(the previous file, if any, is in {ws.rel(ws.backup_dir)}/).")
         elif result.dry_run:
             click.echo(f"Dry run: {n} coding(s) would be imported into {target}; nothing was written.")
         elif n and not result.ok:
@@ -43,7 +34,7 @@ def report_import(ctx: click.Context, ws, result, noun: str, as_json: bool) -> N
             click.echo(f"Nothing new to import into {target}.")
         for c in result.added_codes:
             verb = "added" if result.written else "would add"
-            click.echo(f"Codebook: {verb} inductive code {c.id!r} ({c.name}) to {_rel(ws, result.codebook_path)}.")
+            click.echo(f"Codebook: {verb} inductive code {c.id!r} ({c.name}) to {ws.rel(result.codebook_path)}.")
         if result.duplicates:
             where = ", ".join(p.where for p in result.duplicates[:10]) + (", ..." if len(result.duplicates) > 10 else "")
             click.echo(f"Skipped {len(result.duplicates)} duplicate(s) of codings already in {target}: {where}.")
