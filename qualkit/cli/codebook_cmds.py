@@ -202,7 +202,7 @@ def show(ctx, codebook_id, as_json) -> None:
     from qualkit.coding.codebook_exchange import code_path, tree_order
 
     ws = open_workspace(ctx)
-    if codebook_id or ws.config.raw.get("codebook"):
+    if codebook_id or ws.config.codebook:
         books = [ws.codebook(codebook_id)]
     else:
         books = ws.codebooks()

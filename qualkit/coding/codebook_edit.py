@@ -123,7 +123,7 @@ class _Books:
 
     def by_id(self, codebook: str | None) -> Codebook:
         if codebook is None:
-            wanted = self.ws.config.raw.get("codebook")
+            wanted = self.ws.config.codebook
             if not wanted:
                 if len(self.books) == 1:
                     return self.books[0]

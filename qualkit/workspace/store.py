@@ -126,7 +126,7 @@ class Workspace:
         from qualkit.workspace.codebook import CodebookError
 
         books = self.codebooks()
-        wanted = codebook_id or self.config.raw.get("codebook")
+        wanted = codebook_id or self.config.codebook
         if wanted:
             for b in books:
                 if b.id == wanted or (b.path and b.path.stem == wanted):
