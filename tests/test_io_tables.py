@@ -66,7 +66,7 @@ def test_a_cell_larger_than_the_csv_modules_default_limit_is_read(tmp_path):
 def test_a_binary_or_missing_file_is_the_callers_error_naming_the_file(tmp_path):
     path = tmp_path / "photo.csv"
     path.write_bytes(b"\x89PNG\x00\x00\x01" * 50)
-    with pytest.raises(WorkspaceError, match="binary"):
+    with pytest.raises(WorkspaceError, match="looks like a binary file, not a CSV text file"):
         read_csv(path, error_cls=WorkspaceError)
     with pytest.raises(WorkspaceError, match="no such file"):
         read_csv(tmp_path / "nope.csv", error_cls=WorkspaceError)

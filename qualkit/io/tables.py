@@ -118,7 +118,7 @@ def _decode(path: Path, error_cls: type[QualkitError]) -> tuple[str, str, list[s
     except OSError as exc:
         raise error_cls(f"cannot read file ({exc.strerror})", path) from None
     try:
-        text, encoding, warnings = decode_bytes(data, path)
+        text, encoding, warnings = decode_bytes(data, path, what="a CSV text file")
     except QualkitError as exc:
         raise error_cls(exc.message, path) from None
     return normalize_text(text), encoding, warnings
