@@ -113,13 +113,13 @@ def _codebooks(run: _Run) -> bool:
 
 
 def _autocode(run: _Run) -> bool:
-    settings = run.ws.config.raw.get("autocode") or {}
-    if not isinstance(settings, dict) or not settings.get("enabled"):
+    settings = run.ws.config.autocode
+    if not settings.enabled:
         run.skipped("autocode", "not enabled (set `autocode: {enabled: true}` in qualkit.yaml for suggestions)")
         return True
     from qualkit.coding.autocode import autocode
 
-    result = autocode(run.ws, settings.get("codebook"), settings.get("unit", "turn"))
+    result = autocode(run.ws, settings.codebook, settings.unit)
     run.done("autocode", f"{len(result.codings)} suggestions from codebook {result.codebook} in codings/{result.coder}.csv, "
                          f"to review with `qualkit code ID --coder NAME --review auto`")
     return True

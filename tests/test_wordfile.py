@@ -340,7 +340,7 @@ def test_too_many_members_are_refused(tmp_path):
     with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as zf:
         for i in range(wordfile.MAX_MEMBERS):
             zf.writestr(f"customXml/item{i}.xml", b"")
-    with pytest.raises(TranscriptError, match="parts"):
+    with pytest.raises(TranscriptError, match="members"):
         read_docx(path)
 
 

@@ -129,7 +129,7 @@ def test_ingest_collects_every_bad_file_and_keeps_the_good_ones(tmp_path):
 def test_malformed_participants_csv_names_the_line(tmp_path, csv_text, line, message):
     root = make_ws(tmp_path, csv_text)
     with pytest.raises(WorkspaceError) as e:
-        qualkit.Workspace(root).participant_table
+        _ = qualkit.Workspace(root).participant_table
     assert e.value.line == line and message in str(e.value)
     assert str(e.value).startswith(str(root / "participants.csv") + f":{line}:")
 
@@ -217,6 +217,20 @@ def test_participants_csv_from_european_excel_semicolons_and_cp1252(tmp_path):
     ws = qualkit.Workspace(root)
     assert ws.participant_table.attributes("KP-4") == {"role": "Sozialarbeit – Café"}
     assert any("cp1252" in w for w in ws.ingest().warnings)
+
+
+def test_a_note_cell_with_line_breaks_loads_and_a_later_error_names_its_own_line(tmp_path):
+    note = '"Met at the clinic.\nPrefers mornings, ""no calls""."'
+    good = f"transcript,speaker,participant_id,role,note\nint1,Maria,KP-4,nurse,{note}\nint1,Jo,KP-5,doctor,\n"
+    root = make_ws(tmp_path, good)
+    table = qualkit.Workspace(root).participant_table
+    assert table.attributes("KP-4")["note"] == 'Met at the clinic.\nPrefers mornings, "no calls".'
+    assert table.attributes("KP-5") == {"role": "doctor", "note": ""}
+    # the quoted note spans lines 2-3 and Jo is on line 4, so the row without an id is on line 5
+    (root / "participants.csv").write_text(good + "int1,Ana,,nurse,\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError) as e:
+        _ = qualkit.Workspace(root).participant_table
+    assert e.value.line == 5 and "blank participant_id" in str(e.value)
 
 
 def test_missing_participants_csv_is_one_warning(tmp_path):

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from qualkit.errors import AdjudicationError, QualkitError
+from qualkit.errors import AdjudicationError
 
 __all__ = [
     "CHECKED_COLUMNS", "DECISION_KINDS", "FIXED_AFTER", "FIXED_BEFORE", "REQUIRED_COLUMNS", "XLSX_CELL_LIMIT",
@@ -276,47 +276,24 @@ def _row(n: int, values: list[str], header: list[str], idx: Mapping[str, int], c
     return AdjudicationRow(n, key, cells, decision, get("rationale"), get("decided_by"))
 
 
-def _csv_rows(path: Path) -> Table:
-    from qualkit.io.textdecode import decode_bytes
+def _is_adjudication_header(records: list[list[str]]) -> int:
+    header = next((v for v in records if v and v[0].strip().lstrip("\ufeff") == "key"), None)
+    return int(bool(header) and "decision" in [h.strip().casefold() for h in header or []])
 
-    try:
-        text, _enc, _warn = decode_bytes(path.read_bytes(), path)
-    except QualkitError as exc:
-        raise AdjudicationError(f"not a text file ({exc.message})", path) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    best: Table | None = None
-    for delimiter in (",", ";", "\t"):
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        rows: Table = []
-        try:  # numbered as a spreadsheet program numbers rows (a cell may hold line breaks)
-            for n, values in enumerate(reader, start=1):
-                rows.append((n, values))
-        except csv.Error as exc:
-            raise AdjudicationError(f"not a readable CSV file ({exc})", path, len(rows) + 1) from None
-        header = next((v for _, v in rows if v and v[0].strip().lstrip("\ufeff") == "key"), None)
-        if header and "decision" in [h.strip().casefold() for h in header]:
-            return rows
-        if best is None:
-            best = rows
-    return best or []
+
+def _csv_rows(path: Path) -> Table:
+    from qualkit.io.tables import read_csv
+
+    # numbered as a spreadsheet program numbers rows (a cell may hold line breaks)
+    table = read_csv(path, error_cls=AdjudicationError, score=_is_adjudication_header)
+    return [(r.number, r.cells) for r in table.rows]
 
 
 def _xlsx_rows(path: Path) -> Table:
-    from openpyxl import load_workbook
+    from qualkit.io.tables import read_xlsx
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-        raise AdjudicationError(f"not a readable .xlsx workbook ({type(exc).__name__})", path) from None
-    try:
-        sheet = wb["Adjudication"] if "Adjudication" in wb.sheetnames else wb.worksheets[0]
-        rows: Table = []
-        for n, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((n, ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
-                             for v in values]))
-        return rows
-    finally:
-        wb.close()
+    table = read_xlsx(path, error_cls=AdjudicationError, kind="a readable .xlsx workbook", prefer=("Adjudication",))
+    return [(r.line, r.cells) for r in table.rows]
 
 
 # -- writing adjudication files -----------------------------------------------------------------

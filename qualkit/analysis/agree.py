@@ -422,13 +422,7 @@ def _resolve_unit(ws, unit: str | None, overlap: float | None) -> str:
             raise AgreementInputError("give either a unit or --overlap (span matching needs no units), not both")
         return "overlap"
     if unit is None:
-        settings = ws.config.raw.get("agreement")
-        if settings is not None and not isinstance(settings, dict):
-            raise AgreementInputError("'agreement' must be a mapping such as {unit: turn}", ws.config.path)
-        unit = (settings or {}).get("unit") or "turn"
-        if unit not in UNITS:
-            raise AgreementInputError(f"agreement.unit must be one of {', '.join(UNITS)}, not {unit!r}", ws.config.path)
-        return str(unit)
+        return str(ws.config.agreement.unit)  # validated against the units when qualkit.yaml is read
     if unit not in UNITS:
         raise AgreementInputError(f"unit must be one of {', '.join(UNITS)} (or use --overlap SHARE), not {unit!r}")
     return unit

@@ -268,9 +268,7 @@ class Comparison:
 
 def default_unit(ws: Workspace) -> str:
     """The unit kind compared when none is named: qualkit.yaml's ``agreement: unit:``, else turn."""
-    agreement = ws.config.raw.get("agreement")
-    unit = agreement.get("unit") if isinstance(agreement, dict) else None
-    return str(unit) if unit else "turn"
+    return str(ws.config.agreement.unit)
 
 
 def parse_coders(coders: str | Iterable[str]) -> list[str]:

@@ -604,7 +604,7 @@ def _unique_labels(labels: list[str]) -> list[str]:
 def _code_order(workspace, used: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     """Codes to show: every active code of the default codebook and every code used; codebook order."""
     books = workspace.codebooks()
-    default = workspace.config.raw.get("codebook")
+    default = workspace.config.codebook
     used = set(used)
     order: list[str] = []
     names: dict[str, str] = {}

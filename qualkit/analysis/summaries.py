@@ -140,7 +140,7 @@ def interview_guide(workspace) -> list[Domain]:
     """
     from qualkit.io.yamlfile import key_lines
 
-    raw = workspace.config.raw.get(GUIDE_KEY)
+    raw = workspace.config.interview_guide
     path = workspace.config.path
     if raw is None:
         return []
@@ -222,7 +222,7 @@ def load_domains(workspace, source: str | None = None) -> DomainSet:
     the workspace's framework. Also works out which codes fall in which domain."""
     from qualkit.frameworks.catalog import FrameworkRefError
 
-    guide_present = workspace.config.raw.get(GUIDE_KEY) is not None
+    guide_present = workspace.config.interview_guide is not None
     warnings: list[str] = []
     if source is None or source == "":
         if guide_present:
@@ -895,10 +895,7 @@ def _fatal(f: SummaryFile) -> bool:
 def _rel(workspace, path: Path) -> str:
     if workspace is None:
         return str(path)
-    try:
-        return Path(path).resolve().relative_to(Path(workspace.root).resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return workspace.rel(path)
 
 
 def _err_text(workspace, e: QualkitError) -> str:
@@ -1057,7 +1054,7 @@ def read_template(workspace, path: str | Path, domain_sets: dict[str, DomainSet]
     src_text, src_line = fields.get("domains", ("", None))
     src = src_text.split()[0] if src_text.split() else ""
     if not src:
-        src = "guide" if workspace.config.raw.get(GUIDE_KEY) is not None else f"framework:{workspace.config.framework or 'heif'}"
+        src = "guide" if workspace.config.interview_guide is not None else f"framework:{workspace.config.framework or 'heif'}"
     sf.source = src
     domain_sets = domain_sets if domain_sets is not None else {}
     if src not in domain_sets:

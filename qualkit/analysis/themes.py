@@ -448,7 +448,7 @@ def check_themes(workspace, path: str | Path | None = None, coder: str | None = 
 
     # codes in no theme: the themes' codebook, plus any code used in the codings
     in_theme = {c for t in themeset for c in t.codes}
-    book_id = themeset.codebook or workspace.config.raw.get("codebook")
+    book_id = themeset.codebook or workspace.config.codebook
     books = workspace.codebooks()
     scope = [b for b in books if b.id == book_id] if book_id else books
     if book_id and not scope:

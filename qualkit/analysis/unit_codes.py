@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from qualkit.coding.units import UNIT_KINDS, Unit, coded_units, split_units
 from qualkit.errors import (
     AgreementInputError,  # noqa: F401  (defined with every other error in qualkit.errors)
-    )
-from qualkit.workspace.codings import CodingError
+)
 from qualkit.io.naming import natural_key
+from qualkit.workspace.codings import CodingError
 
 
 @dataclass(frozen=True)

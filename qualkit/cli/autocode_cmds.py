@@ -9,12 +9,6 @@ from qualkit.cli.output import echo_json, echo_table, progress_bar
 MAX_CORRECTIONS_SHOWN = 15
 
 
-def _rel(ws, path) -> str:
-    try:
-        return str(path.relative_to(ws.root))
-    except ValueError:
-        return str(path)
-
 
 @click.command()
 @click.option("--codebook", "codebook_id", metavar="ID",
@@ -81,9 +75,9 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
     if dry_run:
         click.echo(f"\n{n} suggestion(s); nothing written (--dry-run).")
         return
-    msg = f"\nWrote {n} suggestion(s) to {_rel(ws, result.path)}"
+    msg = f"\nWrote {n} suggestion(s) to {ws.rel(result.path)}"
     if result.backup:
-        msg += f" (previous version kept as {_rel(ws, result.backup)})"
+        msg += f" (previous version kept as {ws.rel(result.backup)})"
     click.echo(msg + ".")
     click.echo("These are suggestions to review, not a coder's codings.")
 

@@ -10,6 +10,7 @@ import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json
+from qualkit.io.paths import cwd_relative
 
 _BY = click.option("--by", metavar="NAME", help="Who makes the change, for the change log (default: your OS user name).")
 _CODEBOOK = click.option("-c", "--codebook", "codebook", metavar="ID",
@@ -28,15 +29,6 @@ def _one_codebook(positional: str | None, option: str | None) -> str | None:
         raise click.UsageError(f"two codebooks given ({positional!r} and -c {option!r}); give one")
     return positional or option
 
-
-def _rel(path) -> str:
-    if path is None:
-        return ""
-    path = Path(path)
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
 
 
 def _report(result) -> None:
@@ -227,7 +219,7 @@ def show(ctx: click.Context, codebook_id: str | None, codebook_opt: str | None, 
 
     codebook_id = _one_codebook(codebook_id, codebook_opt)
     ws = open_workspace(ctx)
-    if codebook_id or ws.config.raw.get("codebook"):
+    if codebook_id or ws.config.codebook:
         books = [ws.codebook(codebook_id)]
     else:
         books = ws.codebooks()
@@ -244,7 +236,7 @@ def show(ctx: click.Context, codebook_id: str | None, codebook_opt: str | None, 
             click.echo("")
         n = sum(counts.get(c.id, 0) for c in book.codes)
         click.echo(click.style(f"{book.name}", bold=True) +
-                   f"  ({book.id}, {_rel(book.path)}): {len(book.codes)} codes, {n} codings")
+                   f"  ({book.id}, {cwd_relative(book.path)}): {len(book.codes)} codes, {n} codings")
         for code, depth in tree_order(book):
             indent = "  " * depth
             k = counts.get(code.id, 0)
@@ -294,7 +286,7 @@ def validate_cmd(ctx: click.Context, target: str | None, codebook_opt: str | Non
         echo_json({"problems": [p.as_dict() for p in problems], "summary": summary(problems)})
     else:
         for p in problems:
-            where = _rel(p.path) + (f":{p.line}" if p.line is not None else "") + ": " if p.path else ""
+            where = cwd_relative(p.path) + (f":{p.line}" if p.line is not None else "") + ": " if p.path else ""
             color = "red" if p.is_error else "yellow"
             click.echo(f"{where}{click.style(p.severity, fg=color)}: {p.message}")
         click.echo(("" if not problems else "\n") + f"{summary(problems).capitalize()}.")
@@ -335,8 +327,8 @@ def diff(ctx: click.Context, a: str, b: str, as_json: bool) -> None:
     if as_json:
         echo_json(result.as_dict())
         return
-    click.echo(f"--- {book_a.id} ({_rel(book_a.path)})")
-    click.echo(f"+++ {book_b.id} ({_rel(book_b.path)})")
+    click.echo(f"--- {book_a.id} ({cwd_relative(book_a.path)})")
+    click.echo(f"+++ {book_b.id} ({cwd_relative(book_b.path)})")
     colors = {"+": "green", "-": "red", "~": "yellow", "*": None}
     for line in result.lines():
         fg = colors.get(line[:1])
@@ -358,9 +350,9 @@ def export(ctx: click.Context, file: str, codebook: str | None, retired: bool | 
 
     ws = open_workspace(ctx)
     book = ws.codebook(codebook)
-    source = _rel(book.path) if book.path else None
+    source = cwd_relative(book.path) if book.path else None
     path = export_codebook(book, file, include_retired=retired, source=source)
-    click.echo(f"Wrote {_rel(path)} ({book.id}, {len(book.codes)} codes).")
+    click.echo(f"Wrote {cwd_relative(path)} ({book.id}, {len(book.codes)} codes).")
 
 
 @codebook.command("import")

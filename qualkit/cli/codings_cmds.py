@@ -1,19 +1,10 @@
 """`qualkit codings check|list`: validate and re-anchor coders' files, and list codings."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json, echo_table
-
-
-def _rel(ws, path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ws.root))
-    except (ValueError, OSError):
-        return str(path)
 
 
 def _quote(text: str | None, width: int = 50) -> str:
@@ -54,7 +45,7 @@ def check(ctx: click.Context, coders: tuple[str, ...], fix: bool, threshold: flo
         return
     pending = 0
     for chk in report.coders:
-        rel = _rel(ws, chk.path)
+        rel = ws.rel(chk.path)
         if chk.error is not None:
             click.echo(click.style(f"{chk.coder}", bold=True) + f"  {rel}")
             click.echo(click.style("  error: ", fg="red") + str(chk.error), err=True)
@@ -63,7 +54,7 @@ def check(ctx: click.Context, coders: tuple[str, ...], fix: bool, threshold: flo
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         click.echo(click.style(f"{chk.coder}", bold=True) + f"  {rel}  {chk.codings} coding(s)" + (f": {summary}" if summary else ""))
         for p in chk.problems:
-            where = f"{_rel(ws, p.path)}:{p.line}" if p.path and p.line else rel
+            where = f"{ws.rel(p.path)}:{p.line}" if p.path and p.line else rel
             click.echo(click.style("  problem  ", fg="red") + f"{where}: {p.message}")
         if chk.reanchor is None:
             continue
@@ -82,7 +73,7 @@ def check(ctx: click.Context, coders: tuple[str, ...], fix: bool, threshold: flo
                        f"{r.new_start}-{r.new_end} {c.code}{score}  \"{_quote(r.new_text)}\"")
         if chk.reanchor.applied:
             click.echo(f"  Re-anchored {len(chk.reanchor.changed)} coding(s) in {rel} "
-                       f"(previous version in {_rel(ws, ws.backup_dir)}/).")
+                       f"(previous version in {ws.rel(ws.backup_dir)}/).")
         elif chk.reanchor.changed:
             pending += len(chk.reanchor.changed)
         if chk.reanchor.lost:

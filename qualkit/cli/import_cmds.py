@@ -4,7 +4,6 @@ A group, so that other importers (REFI-QDA ``qdc``/``qdpx``) can be added as sub
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -17,20 +16,13 @@ if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
 
-def _rel(ws, path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(ws.root))
-    except (ValueError, OSError):
-        return str(path)
-
-
 def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun: str, as_json: bool) -> None:
     """Print an ImportResult; exit 1 when items could not be placed and nothing was written
     for that reason (not --partial)."""
     if as_json:
         echo_json(result.as_dict())
     else:
-        target = _rel(ws, result.target)
+        target = ws.rel(result.target)
         for note in result.notes:
             click.echo(click.style("note: ", fg="cyan") + note)
         for p in result.placed:
@@ -39,7 +31,7 @@ def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun:
         n = len(result.placed)
         if result.written:
             click.echo(f"Imported {n} coding(s) from {result.source.name} into {target} "
-                       f"(the previous file, if any, is in {_rel(ws, ws.backup_dir)}/).")
+                       f"(the previous file, if any, is in {ws.rel(ws.backup_dir)}/).")
         elif result.dry_run:
             click.echo(f"Dry run: {n} coding(s) would be imported into {target}; nothing was written.")
         elif n and not result.ok:
@@ -48,7 +40,7 @@ def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun:
             click.echo(f"Nothing new to import into {target}.")
         for c in result.added_codes:
             verb = "added" if result.written else "would add"
-            click.echo(f"Codebook: {verb} inductive code {c.id!r} ({c.name}) to {_rel(ws, result.codebook_path)}.")
+            click.echo(f"Codebook: {verb} inductive code {c.id!r} ({c.name}) to {ws.rel(result.codebook_path)}.")
         if result.duplicates:
             where = ", ".join(p.where for p in result.duplicates[:10]) + (", ..." if len(result.duplicates) > 10 else "")
             click.echo(f"Skipped {len(result.duplicates)} duplicate(s) of codings already in {target}: {where}.")

@@ -11,6 +11,7 @@ import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json, echo_table, wrap
+from qualkit.io.paths import cwd_relative
 
 KINDS = ("themes", "codes", "cooccurrence", "saturation")
 FORMATS = ("csv", "xlsx", "docx", "md", "tex", "html", "json")
@@ -111,16 +112,10 @@ def matrix_kind(ctx, kind, by, cells, coder, unit, level, framework, table, orde
         files = [p for p in written if not p.name.endswith(".manifest.json")]
         manifest = next((p for p in written if p.name.endswith(".manifest.json")), None)
         for p in files:
-            click.echo(f"Wrote {_rel(p)}")
+            click.echo(f"Wrote {cwd_relative(p)}")
         if manifest:
-            click.echo(f"Manifest: {_rel(manifest)}")
+            click.echo(f"Manifest: {cwd_relative(manifest)}")
 
-
-def _rel(path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
 
 
 def _export_path(ws, kind: str, fmt: str | None, out: str | None) -> Path | None:

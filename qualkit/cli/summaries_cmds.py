@@ -11,12 +11,6 @@ from qualkit.cli.output import echo_json, echo_table
 EXPORT_FORMATS = ("csv", "md", "html", "json", "xlsx", "docx", "tex")
 
 
-def _rel(ws, path) -> str:
-    try:
-        return Path(path).resolve().relative_to(Path(ws.root).resolve()).as_posix()
-    except (ValueError, OSError):
-        return str(path)
-
 
 def _warn(message: str) -> None:
     click.echo(click.style("Warning: ", fg="yellow") + message, err=True)
@@ -81,16 +75,16 @@ def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, tran
              "kept": "kept"}
     kept = 0
     for r in run.results:
-        line = f"  {words[r.status]:<9} {_rel(ws, r.path)}"
+        line = f"  {words[r.status]:<9} {ws.rel(r.path)}"
         if r.status != "kept":
             line += f"  ({r.excerpts} excerpt{'s' if r.excerpts != 1 else ''})"
         if r.status == "kept":
             kept += 1
             line += "  (the analyst has started it; --overwrite replaces it after a backup)"
         if r.backup:
-            line += f"  backup: {_rel(ws, r.backup)}"
+            line += f"  backup: {ws.rel(r.backup)}"
         if r.removed:
-            line += f"  (removed {_rel(ws, r.removed)}, the old format)"
+            line += f"  (removed {ws.rel(r.removed)}, the old format)"
         click.echo(line)
     for e in run.errors:
         click.echo(click.style("Error: ", fg="red") + _error_line(ws, e), err=True)
@@ -141,7 +135,7 @@ def collect(ctx: click.Context, as_json: bool, out: str | None) -> None:
         filled = sum(1 for d in f.domains if d.bullets)
         empty = f.empty_domains()
         status = "not started" if filled == 0 else (f"{len(empty)} empty: {', '.join(empty)}" if empty else "complete")
-        rows.append([f.transcript, _rel(ws, f.path), f"{filled}/{len(f.domains)}", n, f.analyst, status])
+        rows.append([f.transcript, ws.rel(f.path), f"{filled}/{len(f.domains)}", n, f.analyst, status])
     if rows:
         echo_table(rows, ["transcript", "template", "domains", "bullets", "analyst", "empty domains"], right=(2, 3))
     if s.missing:
@@ -204,8 +198,8 @@ def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domai
         if as_json:
             echo_json({"written": [str(p) for p in written]})
             return
-        click.echo(f"Wrote {_rel(ws, written[0])} ({len(df)} rows x {len(df.columns)} columns; "
-                   f"manifest: {_rel(ws, written[-1])})")
+        click.echo(f"Wrote {ws.rel(written[0])} ({len(df)} rows x {len(df.columns)} columns; "
+                   f"manifest: {ws.rel(written[-1])})")
         return
     if as_json:
         echo_json({"notes": df.attrs.get("notes"), "rows": df.to_dict("records")})

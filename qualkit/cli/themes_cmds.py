@@ -10,6 +10,7 @@ import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json, wrap
+from qualkit.io.paths import cwd_relative
 
 _FILE = click.option("--file", "file", type=click.Path(dir_okay=False), metavar="PATH",
                      help="A themes file other than the workspace's themes.yaml.")
@@ -17,14 +18,6 @@ _CODER = click.option("--coder", metavar="NAME",
                       help="Codings to count excerpts in: consensus (default; pools qualkit.yaml's coders when "
                            "codings/consensus.csv does not exist yet), pooled, or one coder's name.")
 
-
-def _rel(path) -> str:
-    if path is None:
-        return ""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
 
 
 @click.group()
@@ -71,7 +64,7 @@ def show(ctx, theme, file, coder, as_json) -> None:
 
             ids = [t.id for t in themeset]
             close = difflib.get_close_matches(theme, ids, n=1) or [i for i in ids if theme.casefold() in i][:1]
-            raise click.ClickException(f"{_rel(path)}: no theme {theme!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+            raise click.ClickException(f"{cwd_relative(path)}: no theme {theme!r}" + (f"; did you mean {close[0]!r}?" if close else "")
                                        + f" (themes: {', '.join(ids) or 'none'})")
         chosen = [found]
     counts: dict[str, tuple[int, int]] = {}
@@ -101,7 +94,7 @@ def show(ctx, theme, file, coder, as_json) -> None:
                    "codings": source, "problems": [p.as_dict() for p in problems]})
         return
     if not themeset.themes:
-        click.echo(f"No themes yet in {_rel(path)}. Add them under 'themes:' (see `qualkit themes --help`).")
+        click.echo(f"No themes yet in {cwd_relative(path)}. Add them under 'themes:' (see `qualkit themes --help`).")
         return
     for t in chosen:
         valence = t.valence or "no valence"
@@ -157,7 +150,7 @@ def check(ctx, file, coder, include_moderator, as_json) -> None:
         echo_json(result.to_dict())
     else:
         for p in result.problems:
-            where = _rel(p.path) + (f":{p.line}" if p.line is not None else "") + ": " if p.path else ""
+            where = cwd_relative(p.path) + (f":{p.line}" if p.line is not None else "") + ": " if p.path else ""
             color = "red" if p.is_error else "yellow"
             click.echo(f"{where}{click.style(p.severity, fg=color)}: {p.message}")
         for note in result.notes:

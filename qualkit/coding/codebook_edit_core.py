@@ -76,7 +76,7 @@ class Books:
     def by_id(self, codebook: str | None) -> Codebook:
         """A codebook by id or file stem; None: the workspace's default (or only) codebook."""
         if codebook is None:
-            wanted = self.ws.config.raw.get("codebook")
+            wanted = self.ws.config.codebook
             if not wanted:
                 if len(self.books) == 1:
                     return self.books[0]

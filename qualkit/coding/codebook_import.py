@@ -5,7 +5,6 @@ Every import error names the file and the row (the spreadsheet's row number; the
 from __future__ import annotations
 
 import difflib
-import io
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -53,54 +52,22 @@ def _read_rows(path: Path, notes: list[str]) -> list[tuple[int, list[str]]]:
 
 
 def _read_csv_rows(path: Path, notes: list[str]) -> list[tuple[int, list[str]]]:
-    import csv
+    from qualkit.io.tables import read_csv
 
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise CodebookImportError("no such file", path) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    table = read_csv(path, error_cls=CodebookImportError)
+    if table.encoding == "cp1252":
         notes.append(f"{path.name} is not UTF-8; read it as Windows-1252 (save as 'CSV UTF-8' to avoid this)")
-    first = text.split("\n", 1)[0]
-    delim = max((",", ";", "\t"), key=lambda d: first.count(d))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    try:
-        return [(i, row) for i, row in enumerate(reader, 1)]
-    except csv.Error as exc:
-        raise CodebookImportError(f"not a readable CSV file: {exc}", path, reader.line_num) from None
+    return [(r.number, r.cells) for r in table.rows]
 
 
 def _read_xlsx_rows(path: Path, notes: list[str]) -> list[tuple[int, list[str]]]:
-    import zipfile
+    from qualkit.io.tables import read_xlsx
 
-    from openpyxl import load_workbook
-
-    if not path.exists():
-        raise CodebookImportError("no such file", path)
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise CodebookImportError(f"not a readable Excel workbook ({type(exc).__name__})", path) from None
-    try:
-        names = [s.title for s in wb.worksheets]
-        wanted = next((n for n in names if n.casefold() in ("codebook", "codes", "code system")), names[0])
-        out = [(i, [_cell_text(v) for v in values]) for i, values in enumerate(wb[wanted].iter_rows(values_only=True), 1)]
-        if len(names) > 1:
-            notes.append(f"read sheet {wanted!r} of {path.name}")
-        return out
-    finally:
-        wb.close()
-
-
-def _cell_text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+    table = read_xlsx(path, error_cls=CodebookImportError, kind="a readable Excel workbook",
+                      prefer=("codebook", "codes", "code system"))
+    if len(table.sheets) > 1:
+        notes.append(f"read sheet {table.sheet!r} of {path.name}")
+    return [(r.line, r.cells) for r in table.rows]
 
 
 def _header_key(text: str) -> str:

@@ -33,8 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import (
     NlpError,  # noqa: F401  (defined with every other error in qualkit.errors)
-    WorkspaceError,
-)
+    )
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -65,17 +64,8 @@ class NlpSettings:
 
 def settings_for(workspace: Workspace) -> NlpSettings:
     """The ``nlp:`` settings of a workspace (defaults when the section is absent)."""
-    raw = (workspace.config.raw or {}).get("nlp")
-    if raw is None:
-        return NlpSettings()
-    path = workspace.config.path
-    if not isinstance(raw, dict):
-        raise WorkspaceError("'nlp' must be a mapping such as {model: blank, language: en}", path)
-    model = raw.get("model") or BLANK
-    language = raw.get("language") or DEFAULT_LANGUAGE
-    if not isinstance(model, str) or not isinstance(language, str):
-        raise WorkspaceError("'nlp.model' and 'nlp.language' must be text (e.g. model: en_core_web_sm)", path)
-    model = model.strip()
+    raw = workspace.config.nlp  # typed and checked when qualkit.yaml is read
+    model, language = raw.model.strip() or BLANK, raw.language or DEFAULT_LANGUAGE
     if model not in (BLANK,) and not Path(model).is_absolute() and ("/" in model or "\\" in model):
         model = str((workspace.root / model).resolve())  # a saved pipeline, relative to the workspace
     return NlpSettings(model, language.strip().lower())

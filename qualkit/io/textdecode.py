@@ -45,8 +45,8 @@ def _bomless_utf16(data: bytes) -> str | None:
     return None
 
 
-def decode_bytes(data: bytes, path: str | Path | None = None) -> tuple[str, str, list[str]]:
-    """Decode ``data`` as a transcript; returns (text, encoding, warnings).
+def decode_bytes(data: bytes, path: str | Path | None = None, what: str = "a text transcript") -> tuple[str, str, list[str]]:
+    """Decode ``data`` as a transcript (or ``what`` the caller reads); returns (text, encoding, warnings).
 
     UTF-8 (with or without BOM) and UTF-16/32 with a BOM are read as such; anything else that
     is not valid UTF-8 is read as cp1252 with a warning, since that is what Windows tools write.
@@ -81,7 +81,7 @@ def decode_bytes(data: bytes, path: str | Path | None = None) -> tuple[str, str,
         line = data.count(b"\n", 0, exc.start) + 1
         warnings.append(f"not valid UTF-8 (first bad byte on line {line}); read as Windows cp1252")
     if _looks_binary(text):
-        raise TranscriptError("looks like a binary file, not a text transcript", path)
+        raise TranscriptError(f"looks like a binary file, not {what}", path)
     return text, encoding, warnings
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from qualkit.errors import QualkitError
 
 
-def compose_yaml(text: str, path: str | Path | None, error_cls: type[QualkitError] = QualkitError):
+def compose_yaml(text: str, path: str | Path | None, error_cls: type[QualkitError] = QualkitError) -> Any:
     """Parse YAML text into a node tree (None for an empty file); syntax errors name the line."""
     import yaml
 
@@ -36,7 +36,7 @@ def load_yaml_file(path: str | Path, error_cls: type[QualkitError] = QualkitErro
     return data, node
 
 
-def key_lines(node) -> dict[str, int]:
+def key_lines(node: Any) -> dict[str, int]:
     """Line (1-based) of each key of a YAML mapping node ({} for anything else)."""
     import yaml
 

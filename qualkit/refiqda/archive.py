@@ -1,8 +1,8 @@
 """Reading untrusted REFI-QDA files safely: the ``.qdpx`` zip and the XML inside it.
 
 A ``.qdpx`` is a zip made by someone else's software, possibly by an attacker. Before anything is
-parsed the archive is checked as :func:`qualkit.transcripts.wordfile._check_archive` checks Word
-files, and each check refuses the file with a one-line :class:`RefiQdaError`:
+parsed the archive is checked by :class:`qualkit.io.safezip.SafeZip`, as Word and Excel files are,
+and each check refuses the file with a one-line :class:`RefiQdaError`:
 
 * not a zip, a damaged zip, encrypted members;
 * more than :data:`MAX_MEMBERS` members; declared uncompressed total over :data:`MAX_TOTAL_BYTES`;
@@ -19,12 +19,10 @@ document that declares a DTD at all is refused (no legitimate REFI-QDA file has 
 """
 from __future__ import annotations
 
-import stat
-import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from qualkit.errors import RefiQdaError
+from qualkit.io.safezip import SafeZip, ZipLimits, bad_member_name
 
 MAX_MEMBERS = 20_000
 # Projects may carry audio and video (which qualkit never reads); the total is still bounded.
@@ -38,18 +36,7 @@ MAX_TEXT_BYTES = 200 * 1024 * 1024
 _INTERNAL = "internal://"
 
 
-def _bad_name(name: str) -> str | None:
-    """Why a member name is unsafe, or None."""
-    if "\x00" in name:
-        return "contains a NUL character"
-    norm = name.replace("\\", "/")
-    if norm.startswith("/"):
-        return "is an absolute path"
-    if len(norm) >= 2 and norm[1] == ":" and norm[0].isalpha():
-        return "starts with a drive letter"
-    if any(part == ".." for part in norm.split("/")):
-        return "contains '..'"
-    return None
+_bad_name = bad_member_name
 
 
 class QdpxArchive:
@@ -66,39 +53,12 @@ class QdpxArchive:
             raise RefiQdaError("no such file", self.path)
         if self.path.is_dir():
             raise RefiQdaError("is a folder, not a .qdpx file", self.path)
-        try:
-            is_zip = zipfile.is_zipfile(self.path)
-        except OSError as exc:
-            raise RefiQdaError(f"cannot read file ({exc.strerror})", self.path) from None
-        if not is_zip:
-            raise RefiQdaError("not a REFI-QDA project (.qdpx): not a zip archive", self.path)
-        try:
-            self._zip = zipfile.ZipFile(self.path)
-            members = self._zip.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-            raise RefiQdaError(f"not a REFI-QDA project (.qdpx): damaged zip archive ({exc})", self.path) from None
-        if len(members) > max_members:
-            raise RefiQdaError(f"refused: the archive has {len(members)} members (more than {max_members})", self.path)
-        total = 0
-        for m in members:
-            why = _bad_name(m.filename)
-            if why:
-                raise RefiQdaError(f"refused: member {m.filename!r} {why}, so it would escape the target folder", self.path)
-            if stat.S_ISLNK(m.external_attr >> 16):
-                raise RefiQdaError(f"refused: member {m.filename!r} is a symbolic link", self.path)
-            if m.flag_bits & 0x1:
-                raise RefiQdaError(f"refused: member {m.filename!r} is encrypted", self.path)
-            total += m.file_size
-            if m.file_size >= RATIO_CHECK_MIN_BYTES and m.file_size > max_ratio * max(m.compress_size, 1):
-                raise RefiQdaError(
-                    f"refused: member {m.filename!r} is compressed {m.file_size // max(m.compress_size, 1)}:1 "
-                    f"(more than {max_ratio}:1), which is how zip bombs look", self.path)
-        if total > max_total_bytes:
-            raise RefiQdaError(f"refused: the archive unpacks to {total // (1024 * 1024)} MB "
-                               f"(more than {max_total_bytes // (1024 * 1024)} MB)", self.path)
+        limits = ZipLimits(max_members, max_total_bytes, max_ratio, RATIO_CHECK_MIN_BYTES)
+        self._zip = SafeZip(self.path, kind="a REFI-QDA project (.qdpx)", error_cls=RefiQdaError, limits=limits)
+        members = self._zip.members
         self.members = [m for m in members if not m.is_dir()]
         self._by_name = {m.filename.replace("\\", "/"): m for m in self.members}
-        self._by_folded: dict[str, zipfile.ZipInfo] = {}
+        self._by_folded = {}
         for name, m in self._by_name.items():
             self._by_folded.setdefault(name.casefold(), m)
         self.project_member = self._find_project()
@@ -109,7 +69,7 @@ class QdpxArchive:
     def __enter__(self) -> QdpxArchive:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc) -> None:
         self.close()
 
     # -- locating members ------------------------------------------------------------------
@@ -164,14 +124,7 @@ class QdpxArchive:
         if info.file_size > limit:
             raise RefiQdaError(f"refused: member {member!r} is {info.file_size // (1024 * 1024)} MB "
                                f"(more than {limit // (1024 * 1024)} MB)", self.path)
-        try:
-            with self._zip.open(info) as fh:
-                data = fh.read(info.file_size + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
-            raise RefiQdaError(f"member {member!r} cannot be read ({exc})", self.path) from None
-        if len(data) > info.file_size:
-            raise RefiQdaError(f"refused: member {member!r} holds more data than its header declares", self.path)
-        return data
+        return self._zip.read(member)
 
     def other_members(self, used: set[str]) -> list[str]:
         """Members that are neither the project file nor in ``used`` (stray files)."""
@@ -180,7 +133,7 @@ class QdpxArchive:
 
 # -- XML ---------------------------------------------------------------------------------------
 
-def parse_xml(data: bytes, path: Path, member: str | None) -> Any:
+def parse_xml(data: bytes, path: Path, member: str | None):
     """Parse untrusted XML bytes into an lxml element; errors name the file, member and line."""
     from lxml import etree
 
@@ -241,7 +194,7 @@ def _declares_dtd(data: bytes) -> bool:
         i = end + 2
 
 
-def localname(element: Any) -> str:
+def localname(element) -> str:
     """An element's tag without its namespace ('' for comments and the like)."""
     tag = element.tag
     if not isinstance(tag, str):
@@ -249,24 +202,24 @@ def localname(element: Any) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def namespace(element: Any) -> str:
+def namespace(element) -> str:
     tag = element.tag
     return tag[1:].split("}", 1)[0] if isinstance(tag, str) and tag.startswith("{") else ""
 
 
-def children(element: Any, name: str | None = None) -> list[Any]:
+def children(element, name: str | None = None) -> list:
     """Child elements (any namespace), optionally only those with local name ``name``."""
     return [c for c in element if isinstance(c.tag, str) and (name is None or localname(c) == name)]
 
 
-def child(element: Any, name: str) -> Any:
+def child(element, name: str):
     for c in element:
         if isinstance(c.tag, str) and localname(c) == name:
             return c
     return None
 
 
-def child_text(element: Any, name: str) -> str:
+def child_text(element, name: str) -> str:
     c = child(element, name)
     return (c.text or "") if c is not None else ""
 

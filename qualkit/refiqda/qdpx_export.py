@@ -135,7 +135,7 @@ def build_project(ws: Workspace, coders: Iterable[str] | None = None) -> tuple[b
             _el(note, "PlainTextContent").text = xml_safe(text)
         result.notes = len(notes)
 
-    default_book = ws.config.raw.get("codebook")
+    default_book = ws.config.codebook
     project_desc = pack_labelled("Exported by qualkit.", [("Default codebook", str(default_book or "")),
                                                           ("Framework", ws.config.framework or "")])
     _el(root, "Description").text = xml_safe(project_desc)

@@ -81,7 +81,7 @@ def codebook_section(study: Study) -> Section:
         return s.missing("No codebook in codebooks/ yet (`qualkit codebook new NAME`).")
     used = _used_codes(study)
     known = {c.id for b in books for c in b.codes}
-    default = study.ws.config.raw.get("codebook")
+    default = study.ws.config.codebook
     out = []
     for book in books:
         groups = []

@@ -12,14 +12,13 @@ Three layouts, chosen per file:
   ``Name:`` run with text after it counts as a known speaker, since the author marked it.
 
 Headers, footers, comments and deleted tracked changes are not body text. The file is an
-untrusted zip of XML: it is checked with :mod:`zipfile` before python-docx opens it (size,
+untrusted zip of XML: it is checked by :mod:`qualkit.io.safezip` before python-docx opens it (size,
 member count, compression ratio), python-docx's lxml parser does not resolve entities, and
 any failure inside the parser is reported as a :class:`TranscriptError`, never a traceback.
 """
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,38 +87,20 @@ def read_docx(path: str | Path, *, speaker_pattern: str | None = None, known_spe
 
 def _check_archive(path: Path) -> None:
     """Refuse what is not a .docx, or is a zip bomb, before any XML is parsed."""
+    from qualkit.io.safezip import SafeZip, ZipLimits
+
     try:
         with open(path, "rb") as fh:
             magic = fh.read(8)
-        is_zip = zipfile.is_zipfile(path)
     except OSError as exc:
         raise TranscriptError(f"cannot read file ({exc.strerror})", path) from None
-    if not is_zip:
-        hint = ": it looks like an old .doc or a password-protected document; save it as .docx without a password" if magic == _OLE_MAGIC else ""
-        raise TranscriptError("not a Word .docx file (not a zip archive)" + hint, path)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            members = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise TranscriptError(f"not a Word .docx file (damaged zip archive: {exc})", path) from None
-    if len(members) > MAX_MEMBERS:
-        raise TranscriptError(f"refused: the .docx archive has {len(members)} parts (more than {MAX_MEMBERS})", path)
-    if "word/document.xml" not in {m.filename for m in members}:
-        raise TranscriptError("not a Word document: word/document.xml missing", path)
-    # zipfile never yields more than a member's declared size (the CRC check fails first), so
-    # the declared sizes bound what python-docx can be made to read.
-    total = sum(m.file_size for m in members)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise TranscriptError(
-            f"refused: the .docx unpacks to {total // (1024 * 1024)} MB (more than {MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MB)", path
-        )
-    for m in members:
-        if m.file_size >= RATIO_CHECK_MIN_BYTES and m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1):
-            raise TranscriptError(
-                f"refused: {m.filename} in the .docx is compressed {m.file_size // max(m.compress_size, 1)}:1"
-                f" (more than {MAX_COMPRESSION_RATIO}:1), which is how zip bombs look",
-                path,
-            )
+    hint = (": it looks like an old .doc or a password-protected document; save it as .docx without a password"
+            if magic == _OLE_MAGIC else "")
+    limits = ZipLimits(MAX_MEMBERS, MAX_UNCOMPRESSED_BYTES, MAX_COMPRESSION_RATIO, RATIO_CHECK_MIN_BYTES)
+    with SafeZip(path, kind="a Word .docx file", label="the .docx archive", error_cls=TranscriptError,
+                 limits=limits, not_zip_hint=hint) as zf:
+        if "word/document.xml" not in zf.names:
+            raise TranscriptError("not a Word document: word/document.xml missing", path)
 
 
 def _load_blocks(path: Path) -> list[_Para | _Table]:

@@ -1,18 +1,30 @@
-"""qualkit.yaml: the workspace's settings, with defaults and line-numbered errors."""
+"""qualkit.yaml: the workspace's settings, validated by one schema, with defaults and line-numbered errors.
+
+:class:`~qualkit.workspace.config_schema.QualkitYaml` is the schema (pydantic, through :mod:`qualkit.io.schema`); :class:`Config` exposes
+its typed sections (``config.agreement.unit``, ``config.nlp.model``, ...). A problem in the settings
+every command needs (project, coders, framework, facilitator_roles, speakers) stops the workspace
+from opening; a problem in one section is a warning when the workspace opens and an error, naming
+the file and line, when that section is used.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import WorkspaceError
+from qualkit.io.schema import SchemaProblem, validate
 from qualkit.io.yamlfile import key_lines, load_yaml_file
 
+if TYPE_CHECKING:  # the schema imports pydantic, which is slow to import: only when a file is read
+    from qualkit.workspace.config_schema import AgreementSettings, AutocodeSettings, NlpSettings, QualkitYaml
+
+__all__ = ["AGREEMENT_UNITS", "CONFIG_NAME", "DEFAULT_CONFIG_TEXT", "KNOWN_KEYS", "Config", "load_config"]
+
 CONFIG_NAME = "qualkit.yaml"
-# Settings qualkit reads; anything else in qualkit.yaml gets a warning (a typo must not pass silently).
-KNOWN_KEYS = {"project", "coders", "framework", "facilitator_roles", "speakers", "agreement", "codebook",
-              "interview_guide", "autocode", "summaries", "matrices", "report", "exports", "consensus", "nlp"}
+# The unit kinds `qualkit agree` compares (qualkit.coding.units.UNIT_KINDS and "character").
+AGREEMENT_UNITS = ("turn", "sentence", "paragraph", "question", "document", "character")
 
 DEFAULT_CONFIG_TEXT = """\
 # qualkit workspace settings. Paths are relative to this file.
@@ -42,9 +54,25 @@ nlp:
 """
 
 
+# Settings qualkit reads; anything else in qualkit.yaml gets a warning (a typo must not pass silently).
+KNOWN_KEYS = {"project", "coders", "framework", "facilitator_roles", "speakers", "agreement", "codebook",
+              "interview_guide", "autocode", "summaries", "matrices", "report", "exports", "consensus", "nlp"}
+# Settings every command needs: a problem here stops the workspace from opening.
+_CORE = {
+    "project": "'project' must be a name",
+    "coders": "'coders' must be a list of coder names",
+    "framework": "'framework' must be a framework id such as heif",
+    "facilitator_roles": "'facilitator_roles' must be a list of role names",
+    "speakers": "'speakers' must be a mapping (pattern: ...)",
+}
+
+
 @dataclass
 class Config:
-    """Parsed qualkit.yaml; unknown keys are kept in ``raw`` for later steps."""
+    """Parsed qualkit.yaml: the core settings as fields, each other section as a typed property.
+
+    ``raw`` is the file as read (for tools that copy it); ``problems`` every schema problem found.
+    """
 
     path: Path
     project: str = "Untitled study"
@@ -54,6 +82,83 @@ class Config:
     speaker_pattern: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    problems: list[SchemaProblem] = field(default_factory=list)
+    settings: QualkitYaml | None = None
+
+    def _section(self, key: str) -> Any:
+        bad = next((p for p in self.problems if _top(p.field) == key), None)
+        if bad is not None:
+            raise WorkspaceError(_message(bad), bad.path, bad.line)
+        return getattr(self.settings, key, None)
+
+    @property
+    def codebook(self) -> str | None:
+        """The default codebook id (``codebook:``), or None."""
+        value: str | None = self._section("codebook")
+        return value
+
+    @property
+    def agreement(self) -> AgreementSettings:
+        """``agreement:`` (``unit`` is one of :data:`AGREEMENT_UNITS`)."""
+        from qualkit.workspace.config_schema import AgreementSettings
+
+        return self._section("agreement") or AgreementSettings()
+
+    @property
+    def autocode(self) -> AutocodeSettings:
+        """``autocode:`` (``enabled``, ``codebook``, ``unit``)."""
+        from qualkit.workspace.config_schema import AutocodeSettings
+
+        return self._section("autocode") or AutocodeSettings()
+
+    @property
+    def nlp(self) -> NlpSettings:
+        """``nlp:`` (``model``, ``language``)."""
+        from qualkit.workspace.config_schema import NlpSettings
+
+        return self._section("nlp") or NlpSettings()
+
+    @property
+    def interview_guide(self) -> list[Any] | None:
+        """``interview_guide:`` domains as written (checked in :mod:`qualkit.analysis.summaries`), or None."""
+        value: list[Any] | None = self._section("interview_guide")
+        return value
+
+    @property
+    def summaries(self) -> dict[str, Any]:
+        """``summaries:`` settings (a mapping; empty when absent)."""
+        return self._section("summaries") or {}
+
+    @property
+    def matrices(self) -> dict[str, Any]:
+        """``matrices:`` settings (a mapping; empty when absent)."""
+        return self._section("matrices") or {}
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """``report:`` settings (a mapping; empty when absent)."""
+        return self._section("report") or {}
+
+    @property
+    def exports(self) -> dict[str, Any]:
+        """``exports:`` settings (a mapping; empty when absent)."""
+        return self._section("exports") or {}
+
+    @property
+    def consensus(self) -> dict[str, Any]:
+        """``consensus:`` settings (a mapping; empty when absent)."""
+        return self._section("consensus") or {}
+
+
+def _top(field_name: str) -> str:
+    return re.split(r"[.\[]", field_name, maxsplit=1)[0]
+
+
+def _message(problem: SchemaProblem) -> str:
+    """Our own validators' messages as they are; pydantic's after the setting they are about."""
+    if problem.message.startswith("Value error, "):
+        return problem.message.removeprefix("Value error, ")
+    return f"'{problem.field}': {problem.message}" if problem.field else problem.message
 
 
 def load_config(path: str | Path) -> Config:
@@ -65,14 +170,19 @@ def load_config(path: str | Path) -> Config:
         data = {}
     if not isinstance(data, dict):
         raise WorkspaceError("must be a mapping of settings (key: value)", path, 1)
+    from qualkit.workspace.config_schema import QualkitYaml
 
-    def expect(key: str, kind: type | tuple[type, ...], what: str):
-        value = data.get(key)
-        if value is not None and not isinstance(value, kind):
-            raise WorkspaceError(f"'{key}' must be {what}", path, lines.get(key))
-        return value
-
-    cfg = Config(path=path, raw=data)
+    settings, problems = validate(QualkitYaml, data, node, path)
+    problems.sort(key=lambda p: p.line or 0)
+    for p in problems:
+        if _top(p.field) in _CORE:
+            own = p.message.startswith("Value error, ")
+            raise WorkspaceError(_message(p) if own else _CORE[_top(p.field)], p.path, p.line)
+    if settings is None:  # only sections are wrong: read the file without them, keep their problems
+        bad = {_top(p.field) for p in problems}
+        settings, _ = validate(QualkitYaml, {k: v for k, v in data.items() if str(k) not in bad}, node, path)
+        assert settings is not None
+    cfg = Config(path=path, raw=data, problems=problems, settings=settings)
     import difflib
 
     for key in data:
@@ -80,28 +190,15 @@ def load_config(path: str | Path) -> Config:
             close = difflib.get_close_matches(str(key), sorted(KNOWN_KEYS), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             cfg.warnings.append(f"{path.name}:{lines.get(str(key), '?')}: unknown setting '{key}' is ignored{hint}")
-    if (v := expect("project", (str, int, float), "a name")) is not None:
-        cfg.project = str(v)
-    if (v := expect("coders", list, "a list of coder names")) is not None:
-        cfg.coders = [str(c) for c in v]
+    cfg.warnings += [f"{path.name}:{p.line or '?'}: {_message(p)}" for p in problems]
+    if settings.project is not None:
+        cfg.project = str(settings.project)
+    if settings.coders is not None:
+        cfg.coders = [str(c) for c in settings.coders]
     if "framework" in data:
-        v = expect("framework", str, "a framework id such as heif")
-        cfg.framework = v
-    if (v := expect("facilitator_roles", list, "a list of role names")) is not None:
-        cfg.facilitator_roles = [str(r).strip().lower() for r in v]
-    speakers = expect("speakers", dict, "a mapping (pattern: ...)") or {}
-    for k, v in (node.value if node is not None and isinstance(node.value, list) else []):
-        if getattr(k, "value", None) == "speakers":
-            lines["speakers"] = key_lines(v).get("pattern", lines.get("speakers"))
-    pattern = speakers.get("pattern")
-    if pattern not in (None, ""):
-        if not isinstance(pattern, str):
-            raise WorkspaceError("'speakers.pattern' must be a regular expression string", path, lines.get("speakers"))
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            raise WorkspaceError(f"'speakers.pattern' is not a valid regular expression: {exc}", path, lines.get("speakers")) from None
-        if "speaker" not in compiled.groupindex:
-            raise WorkspaceError("'speakers.pattern' needs a named group (?P<speaker>...)", path, lines.get("speakers"))
-        cfg.speaker_pattern = pattern
+        cfg.framework = settings.framework
+    if settings.facilitator_roles is not None:
+        cfg.facilitator_roles = [str(r).strip().lower() for r in settings.facilitator_roles]
+    if settings.speakers is not None:
+        cfg.speaker_pattern = settings.speakers.pattern
     return cfg

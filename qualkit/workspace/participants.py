@@ -1,9 +1,10 @@
 """participants.csv: who each speaker label is, and their attributes (role, site, group, ...)."""
 from __future__ import annotations
 
-import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qualkit.errors import WorkspaceError
 
@@ -63,35 +64,30 @@ class Participants:
         if participant_id is None:
             return False
         row = self._by_id.get(participant_id)
-        return bool(row) and row.get("role", "").strip().lower() in self.facilitator_roles
+        return row is not None and row.get("role", "").strip().lower() in self.facilitator_roles
 
-    def to_dataframe(self):
+    def to_dataframe(self) -> Any:
         """The table as a pandas DataFrame (all columns as strings)."""
         import pandas as pd
 
         return pd.DataFrame(self.rows, columns=self.columns, dtype="string")
 
 
-def load_participants(path: str | Path, facilitator_roles=None) -> Participants:
+def load_participants(path: str | Path, facilitator_roles: Iterable[str] | None = None) -> Participants:
     """Read participants.csv; missing columns, blank ids or conflicting rows name the line."""
     path = Path(path)
     roles = frozenset(r.lower() for r in facilitator_roles) if facilitator_roles is not None else None
-    extra = {"facilitator_roles": roles} if roles is not None else {}
+    extra: dict[str, Any] = {"facilitator_roles": roles} if roles is not None else {}
     if not path.exists():
         return Participants(path, warnings=[f"{PARTICIPANTS_NAME} not found: speakers are not linked to participants"], **extra)
-    from qualkit.io.textdecode import decode_bytes, normalize_text
+    from qualkit.io.tables import read_csv
 
     # Excel writes cp1252 (and, in many locales, semicolons): read what researchers have.
-    text, _encoding, warnings = decode_bytes(path.read_bytes(), path)
-    text = normalize_text(text)
-    warnings = [f"{PARTICIPANTS_NAME}: {w}" for w in warnings]
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(text.split("\n"), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise WorkspaceError(f"is empty; it needs a header row with {', '.join(REQUIRED_COLUMNS)}", path, 1) from None
+    table = read_csv(path, error_cls=WorkspaceError)
+    warnings = [f"{PARTICIPANTS_NAME}: {w}" for w in table.warnings]
+    if not table.rows:
+        raise WorkspaceError(f"is empty; it needs a header row with {', '.join(REQUIRED_COLUMNS)}", path, 1)
+    header = table.rows[0].cells
     header = [h.strip() for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -101,8 +97,9 @@ def load_participants(path: str | Path, facilitator_roles=None) -> Participants:
         raise WorkspaceError(f"column(s) {', '.join(dupes)} appear twice in the header row", path, 1)
     rows: list[dict[str, str]] = []
     seen: dict[tuple[str, str], tuple[int, str]] = {}
-    for lineno, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
+    for record in table.rows[1:]:
+        lineno, values = record.line, record.cells
+        if record.blank:
             continue
         if len(values) > len(header):
             raise WorkspaceError(f"{len(values)} fields but the header has {len(header)}", path, lineno)

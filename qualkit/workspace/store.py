@@ -126,7 +126,7 @@ class Workspace:
         from qualkit.workspace.codebook import CodebookError
 
         books = self.codebooks()
-        wanted = codebook_id or self.config.raw.get("codebook")
+        wanted = codebook_id or self.config.codebook
         if wanted:
             for b in books:
                 if b.id == wanted or (b.path and b.path.stem == wanted):
@@ -277,7 +277,7 @@ class Workspace:
         for path in progress(files) if progress is not None else files:
             if path.stem in by_id and is_transcript_file(path):
                 result.errors.append(TranscriptError(
-                    f"two transcripts have the id {path.stem!r} ({self._rel(by_id[path.stem])} and {self._rel(path)}); rename one", path))
+                    f"two transcripts have the id {path.stem!r} ({self._transcripts_rel(by_id[path.stem])} and {self._transcripts_rel(path)}); rename one", path))
                 continue
             by_id[path.stem] = path
             try:
@@ -292,7 +292,15 @@ class Workspace:
             result.warnings.extend(self._unmatched_participant_rows({p.stem for p in files}))
         return result
 
-    def _rel(self, path: Path) -> str:
+    def rel(self, path: str | Path) -> str:
+        """``path`` relative to the workspace root, as a POSIX path for display; as given when outside it."""
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except (ValueError, OSError):
+            return str(path)
+
+    def _transcripts_rel(self, path: Path) -> str:
+        """``path`` relative to transcripts/ (how a transcript file is named in ingest messages)."""
         try:
             return str(Path(path).resolve().relative_to(self.transcripts_dir.resolve()))
         except ValueError:

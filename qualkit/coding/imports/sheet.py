@@ -22,10 +22,7 @@ Policy (see :mod:`qualkit.coding.imports`): any unplaceable row means nothing is
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from pathlib import Path
 
 from qualkit.coding.imports import (
@@ -80,95 +77,25 @@ def _roles(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 # -- reading files ---------------------------------------------------------------------------
 
 def _read_csv(path: Path) -> tuple[list[tuple[int, list[str]]], list[str]]:
     """(start line, cells) per record, and notes (encoding, delimiter)."""
-    from qualkit.io.textdecode import decode_bytes
+    from qualkit.io.tables import read_csv
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"cannot read file ({exc.strerror})", path) from None
-    text, encoding, warnings = decode_bytes(data, path)
-    notes = [w for w in warnings]
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=lambda d: (len(_roles(next(csv.reader([first], delimiter=d), []))),
-                                                      first.count(d)))
-    rows: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    line = 1
-    try:
-        for values in reader:
-            rows.append((line, values))
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        raise ImportFileError(f"not a readable CSV file ({exc})", path, line) from None
-    return rows, notes
-
-
-def _check_zip(path: Path) -> None:
-    """Refuse what is not an .xlsx, or is a zip bomb, before openpyxl parses it."""
-    from qualkit.transcripts.wordfile import (
-        MAX_COMPRESSION_RATIO,
-        MAX_MEMBERS,
-        MAX_UNCOMPRESSED_BYTES,
-        RATIO_CHECK_MIN_BYTES,
-    )
-
-    if not zipfile.is_zipfile(path):
-        raise ImportFileError("not an Excel .xlsx file (not a zip archive); save it as .xlsx or CSV", path)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            members = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ImportFileError(f"not an Excel .xlsx file (damaged zip archive: {exc})", path) from None
-    if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNCOMPRESSED_BYTES:
-        raise ImportFileError("refused: the workbook is too large once unpacked", path)
-    for m in members:
-        if m.file_size >= RATIO_CHECK_MIN_BYTES and m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1):
-            raise ImportFileError(f"refused: {m.filename} in the workbook is compressed more than "
-                                  f"{MAX_COMPRESSION_RATIO}:1, which is how zip bombs look", path)
+    table = read_csv(path, error_cls=ImportFileError, score=lambda recs: len(_roles(recs[0])) if recs else 0)
+    return [(r.line, r.cells) for r in table.rows], list(table.warnings)
 
 
 def _read_xlsx(path: Path) -> tuple[list[tuple[int, list[str]]], list[str]]:
     """Rows of the first sheet (the active one first) that has a recognizable header."""
-    _check_zip(path)
-    import openpyxl
+    from qualkit.io.tables import read_xlsx
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - untrusted file: any parser failure is the file's
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ImportFileError(f"cannot read the workbook, it may be damaged ({reason})", path) from None
-    try:
-        sheets = [wb.active, *[s for s in wb.worksheets if s is not wb.active]]
-        first_rows = None
-        for sheet in sheets:
-            if sheet is None:
-                continue
-            rows = [(i, [_cell(v) for v in row]) for i, row in enumerate(sheet.iter_rows(values_only=True), 1)]
-            if first_rows is None:
-                first_rows = rows
-            if _find_header(rows)[1]:
-                notes = [f"read sheet {sheet.title!r}"] if len(wb.worksheets) > 1 else []
-                return rows, notes
-        return first_rows or [], []
-    except Exception as exc:  # noqa: BLE001
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ImportFileError(f"cannot read the workbook, it may be damaged ({reason})", path) from None
-    finally:
-        wb.close()
+    table = read_xlsx(path, error_cls=ImportFileError, kind="an Excel .xlsx file", not_zip_hint="; save it as .xlsx or CSV",
+                      accept=lambda rows: bool(_find_header([(r.line, r.cells) for r in rows])[1]), active_first=True)
+    rows = [(r.line, r.cells) for r in table.rows]
+    notes = [f"read sheet {table.sheet!r}"] if len(table.sheets) > 1 and _find_header(rows)[1] else []
+    return rows, notes
 
 
 def _find_header(rows: list[tuple[int, list[str]]]) -> tuple[int | None, dict[str, int]]:

@@ -33,7 +33,6 @@ parsed with entity resolution and network access off.
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from qualkit.coding.reanchor import (
     _trim,
 )
 from qualkit.errors import QualkitError
+from qualkit.io.safezip import SafeZip
 from qualkit.io.textdecode import normalize_text
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.codebook import Code, Codebook, CodebookError
@@ -209,8 +209,8 @@ def _anchors_elsewhere(path: Path) -> dict[int, str]:
     from lxml import etree
 
     out: dict[int, str] = {}
-    with zipfile.ZipFile(path) as zf:
-        for name in zf.namelist():
+    with SafeZip(path, kind="a Word .docx file", error_cls=ImportFileError) as zf:
+        for name in zf.names:
             if not (name.startswith("word/") and name.endswith(".xml")) or name == "word/document.xml":
                 continue
             blob = zf.read(name)
@@ -233,8 +233,8 @@ def _replies(path: Path, comment_elements: dict[int, Any]) -> dict[int, int]:
     """Comment id -> id of the comment it replies to (word/commentsExtended.xml, Word 2013+)."""
     from lxml import etree
 
-    with zipfile.ZipFile(path) as zf:
-        if "word/commentsExtended.xml" not in zf.namelist():
+    with SafeZip(path, kind="a Word .docx file", error_cls=ImportFileError) as zf:
+        if "word/commentsExtended.xml" not in zf.names:
             return {}
         blob = zf.read("word/commentsExtended.xml")
     try:

@@ -1,0 +1,101 @@
+"""The schema of qualkit.yaml (pydantic models), read by :func:`qualkit.workspace.config.load_config`.
+
+Kept apart from :mod:`qualkit.workspace.config` so that importing a Workspace does not import
+pydantic; the models are loaded when a qualkit.yaml is read.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+__all__ = ["AgreementSettings", "AutocodeSettings", "NlpSettings", "QualkitYaml", "SpeakerSettings"]
+
+# The same units as qualkit.workspace.config.AGREEMENT_UNITS (a test keeps them equal).
+AgreementUnit = Literal["turn", "sentence", "paragraph", "question", "document", "character"]
+
+
+class _Section(BaseModel):
+    """A mapping section of qualkit.yaml; keys qualkit does not read inside it are kept, not refused."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class SpeakerSettings(_Section):
+    """``speakers:``: the regular expression that alone decides which lines start a turn."""
+
+    pattern: str | None = None
+
+    @field_validator("pattern", mode="before")
+    @classmethod
+    def _pattern(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str):
+            raise ValueError("'speakers.pattern' must be a regular expression string")
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"'speakers.pattern' is not a valid regular expression: {exc}") from None
+        if "speaker" not in compiled.groupindex:
+            raise ValueError("'speakers.pattern' needs a named group (?P<speaker>...)")
+        return value
+
+
+class AgreementSettings(_Section):
+    """``agreement:``: the unit compared when none is named (turn unless set)."""
+
+    unit: AgreementUnit = "turn"
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit(cls, value: Any) -> Any:
+        return value or "turn"
+
+
+class AutocodeSettings(_Section):
+    """``autocode:``: whether `qualkit run` makes suggestions, from which codebook, on which unit."""
+
+    enabled: bool = False
+    codebook: str | None = None
+    unit: str = "turn"
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit(cls, value: Any) -> Any:
+        return value or "turn"
+
+
+class NlpSettings(_Section):
+    """``nlp:``: the spaCy pipeline (``blank``, an installed package or a folder) and its language."""
+
+    model: str = "blank"
+    language: str = "en"
+
+    @field_validator("model", "language", mode="before")
+    @classmethod
+    def _blank(cls, value: Any, info: Any) -> Any:
+        return value if value else {"model": "blank", "language": "en"}[info.field_name]
+
+
+class QualkitYaml(BaseModel):
+    """The schema of qualkit.yaml: every setting qualkit reads, with its type."""
+
+    model_config = ConfigDict(extra="allow")
+
+    project: str | int | float | None = None
+    coders: list[Any] | None = None
+    framework: str | None = "heif"
+    facilitator_roles: list[Any] | None = None
+    speakers: SpeakerSettings | None = None
+    codebook: str | None = None
+    agreement: AgreementSettings | None = None
+    autocode: AutocodeSettings | None = None
+    nlp: NlpSettings | None = None
+    interview_guide: list[Any] | None = None  # each domain is checked by qualkit.analysis.summaries
+    summaries: dict[str, Any] | None = None
+    matrices: dict[str, Any] | None = None
+    report: dict[str, Any] | None = None
+    exports: dict[str, Any] | None = None
+    consensus: dict[str, Any] | None = None
