@@ -14,7 +14,7 @@ import numbers
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -37,16 +37,16 @@ class Coded:
     """
 
     codes: np.ndarray
-    categories: tuple
+    categories: tuple[Hashable, ...]
     ordered: bool = True
 
     @property
     def n_coders(self) -> int:
-        return self.codes.shape[0]
+        return int(self.codes.shape[0])
 
     @property
     def n_units(self) -> int:
-        return self.codes.shape[1]
+        return int(self.codes.shape[1])
 
     @property
     def q(self) -> int:
@@ -101,7 +101,8 @@ def unit_counts(codes: np.ndarray, q: int) -> np.ndarray:
         for row in codes:
             for k in range(q):
                 np.add(out[k], row == k, out=out[k])
-        return out.T
+        transposed: np.ndarray = out.T
+        return transposed
     offsets = (np.arange(n_units, dtype=np.int64) * q)[None, :]
     # Missing cells go to one extra bin past the end, dropped afterwards.
     keys = np.where(codes >= 0, codes + offsets, n_units * q)
@@ -134,7 +135,7 @@ def coerce(data: Any, categories: Iterable[Hashable] | None = None, *, min_coder
     return _coerce_objects(arr, declared)
 
 
-def _declared_categories(categories: Iterable[Hashable] | None) -> tuple | None:
+def _declared_categories(categories: Iterable[Hashable] | None) -> tuple[Hashable, ...] | None:
     if categories is None:
         return None
     if isinstance(categories, (str, bytes)):
@@ -195,11 +196,11 @@ def _is_missing(x: Any) -> bool:
     return type(x).__name__ in ("NAType", "NaTType")
 
 
-def _is_number(x: Any) -> bool:
+def _is_number(x: Any) -> TypeGuard[numbers.Real]:
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
-def _coerce_numeric(arr: np.ndarray, declared: tuple | None) -> Coded:
+def _coerce_numeric(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded:
     """Fast path for numeric arrays: vectorised label mapping, NaN = missing."""
     if arr.dtype.kind == "f":
         missing = np.isnan(arr)
@@ -250,7 +251,7 @@ def _small_integer_codes(arr: np.ndarray, missing: np.ndarray) -> Coded | None:
         present = np.bincount(codes[codes >= 0], minlength=span) > 0
     values = np.flatnonzero(present)
     if len(values) < span:  # drop unused values from the category list
-        lookup = np.full(span + 1, -1, dtype=_code_dtype(len(values)))
+        lookup: np.ndarray = np.full(span + 1, -1, dtype=_code_dtype(len(values)))
         lookup[values] = np.arange(len(values))
         codes = lookup[codes]  # code -1 indexes the last slot, which stays -1
     labels = (values + lo).astype(arr.dtype)
@@ -262,7 +263,7 @@ def _code_dtype(q: int) -> type:
     return np.int8 if q < 127 else np.int16 if q < 32767 else np.intp
 
 
-def _map_to_declared(values: np.ndarray, declared: tuple) -> np.ndarray:
+def _map_to_declared(values: np.ndarray, declared: tuple[Hashable, ...]) -> np.ndarray:
     """Index of each numeric value in the declared categories (ValueError for strangers)."""
     numeric = [(float(c), i) for i, c in enumerate(declared) if _is_number(c)]
     if values.size == 0:
@@ -280,7 +281,7 @@ def _map_to_declared(values: np.ndarray, declared: tuple) -> np.ndarray:
     return positions[where]
 
 
-def _coerce_objects(arr: np.ndarray, declared: tuple | None) -> Coded:
+def _coerce_objects(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded:
     """General path: any hashable labels, mapped through a dict."""
     index: dict[Hashable, int] = {} if declared is None else {c: i for i, c in enumerate(declared)}
     codes = np.full(arr.shape, -1, dtype=np.intp)
@@ -305,7 +306,7 @@ def _coerce_objects(arr: np.ndarray, declared: tuple | None) -> Coded:
         codes[i, j] = k
     if declared is not None:
         return Coded(codes, declared, True)
-    labels = list(index)
+    labels: list[Any] = list(index)  # sortable or not: sorted() below finds out
     try:
         order = sorted(range(len(labels)), key=lambda k: labels[k])
     except TypeError:
@@ -371,7 +372,7 @@ def _count_matrix(table: Any, what: str) -> np.ndarray:
     return counts.astype(np.int64)
 
 
-def _labels_for(categories: Sequence[Hashable] | None, q: int) -> tuple:
+def _labels_for(categories: Sequence[Hashable] | None, q: int) -> tuple[Hashable, ...]:
     if categories is None:
         return tuple(range(q))
     labels = _declared_categories(categories)

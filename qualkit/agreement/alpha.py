@@ -88,7 +88,8 @@ def coincidences(counts: np.ndarray, weights: np.ndarray | None = None) -> np.nd
     scaled = ct * scale
     o = scaled @ ct.T
     o[np.diag_indices_from(o)] -= scaled.sum(axis=1)
-    return o
+    result: np.ndarray = o
+    return result
 
 
 def alpha_from_coincidences(o: np.ndarray, delta2: np.ndarray) -> float:
@@ -124,14 +125,16 @@ def delta_squared(coded: Coded, n_c: np.ndarray, level: str, distance: Distance 
         return _ordinal(n_c)
     if level == "interval":
         v = coded.numeric_categories("interval alpha")
-        return (v[:, None] - v[None, :]) ** 2
+        interval: np.ndarray = (v[:, None] - v[None, :]) ** 2
+        return interval
     if level == "ratio":
         v = coded.numeric_categories("ratio alpha")
         if np.any(v < 0):
             raise AgreementError("ratio alpha needs non-negative values")
         total = v[:, None] + v[None, :]
         diff = v[:, None] - v[None, :]
-        return np.divide(diff, total, out=np.zeros_like(diff), where=total != 0) ** 2
+        ratio: np.ndarray = np.divide(diff, total, out=np.zeros_like(diff), where=total != 0) ** 2
+        return ratio
     raise AgreementError(f"unknown level {level!r}: use one of {', '.join(LEVELS)} (or distance=)")
 
 
@@ -141,7 +144,8 @@ def _ordinal(n_c: np.ndarray) -> np.ndarray:
     idx = np.arange(len(n_c))
     lo, hi = np.minimum.outer(idx, idx), np.maximum.outer(idx, idx)
     between = cum[hi + 1] - cum[lo]
-    return (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+    ordinal: np.ndarray = (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+    return ordinal
 
 
 def _custom_distance(coded: Coded, distance: Distance) -> np.ndarray:

@@ -163,7 +163,7 @@ def _check_options(name: str, options: dict[str, Any]) -> None:
         raise AgreementError(f"{name} takes no option {', '.join(unknown)}; its options: {', '.join(sorted(allowed))}")
 
 
-def _resolve(statistic: str | Callable[..., float]) -> tuple[str, tuple[Callable, Callable]]:
+def _resolve(statistic: str | Callable[..., float]) -> tuple[str, tuple[Callable[..., Any], Callable[..., Any]]]:
     if isinstance(statistic, str):
         name = statistic
     else:  # one of our public functions (aliases such as bennett_s share their target's name)

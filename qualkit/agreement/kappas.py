@@ -223,7 +223,8 @@ def _category_shares(coded: Coded) -> np.ndarray:
     counts = coded.unit_counts
     r = counts.sum(axis=1)
     rated = r > 0
-    return (counts[rated] / r[rated, None]).mean(axis=0)
+    shares: np.ndarray = (counts[rated] / r[rated, None]).mean(axis=0)
+    return shares
 
 
 def _chance_corrected(p_a: float, p_e: float, name: str) -> float:

@@ -8,7 +8,7 @@ the set distance d(A, B) is used directly as δ² (as NLTK, Passonneau 2006 and 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -17,10 +17,10 @@ from qualkit.agreement.alpha import alpha_from_coincidences, coincidences
 
 __all__ = ["set_alpha", "masi_distance", "jaccard_distance"]
 
-SetDistance = Callable[[frozenset, frozenset], float]
+SetDistance = Callable[[frozenset[Hashable], frozenset[Hashable]], float]
 
 
-def jaccard_distance(a: frozenset, b: frozenset) -> float:
+def jaccard_distance(a: frozenset[Hashable], b: frozenset[Hashable]) -> float:
     """1 − |A ∩ B| / |A ∪ B|; two empty sets are identical (distance 0).
 
     >>> jaccard_distance(frozenset("ab"), frozenset("bc"))
@@ -30,7 +30,7 @@ def jaccard_distance(a: frozenset, b: frozenset) -> float:
     return 0.0 if union == 0 else 1.0 - len(a & b) / union
 
 
-def masi_distance(a: frozenset, b: frozenset) -> float:
+def masi_distance(a: frozenset[Hashable], b: frozenset[Hashable]) -> float:
     """Passonneau's MASI distance 1 − J·M (J = Jaccard similarity; M = 1 if A = B, 2/3 if one set
     contains the other, 1/3 if they only overlap, 0 if disjoint). Two empty sets: distance 0.
 
@@ -81,7 +81,7 @@ def set_alpha(data: Any, distance: str | SetDistance = "masi") -> float:
 
 def _set_alpha(coded: Coded, distance: str | SetDistance = "masi") -> float:
     d = _resolve(distance)
-    sets = coded.categories
+    sets = cast(tuple[frozenset[Hashable], ...], coded.categories)
     delta2 = np.array([[float(d(a, b)) for b in sets] for a in sets]).reshape(len(sets), len(sets))
     if np.any(~np.isfinite(delta2)) or np.any(delta2 < 0) or np.any(np.diag(delta2) != 0):
         raise AgreementError("set distance must be finite, non-negative and 0 between identical sets")
@@ -104,7 +104,7 @@ def coerce_sets(data: Any) -> Coded:
         raise AgreementError(f"need at least 2 coders (rows); got {arr.shape[0]}")
     if arr.shape[1] == 0:
         raise AgreementError("data have no units (columns)")
-    index: dict[frozenset, int] = {}
+    index: dict[frozenset[Hashable], int] = {}
     codes = np.full(arr.shape, -1, dtype=np.intp)
     for (i, j), cell in np.ndenumerate(arr):
         if _is_missing(cell):
@@ -113,7 +113,7 @@ def coerce_sets(data: Any) -> Coded:
     return Coded(codes, tuple(index), ordered=False)
 
 
-def _as_code_set(cell: Any, i: int, j: int) -> frozenset:
+def _as_code_set(cell: Any, i: int, j: int) -> frozenset[Hashable]:
     if not isinstance(cell, (set, frozenset, list, tuple, np.ndarray)):
         raise AgreementError(
             f"cell (coder {i}, unit {j}) is a {type(cell).__name__}, not a set of codes: "

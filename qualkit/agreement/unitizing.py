@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import numbers
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, SupportsInt, cast
 
 import numpy as np
 
@@ -271,7 +271,7 @@ def _position(x: Any, what: str) -> int:
     if isinstance(x, numbers.Integral) and not isinstance(x, bool):
         return int(x)
     if isinstance(x, numbers.Real) and float(x).is_integer():
-        return int(x)
+        return int(cast(SupportsInt, x))
     raise AgreementError(f"{what} must be a whole number (characters, or e.g. milliseconds); got {x!r}")
 
 
