@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any, TypeGuard
 
 import numpy as np
+import numpy.typing as npt
 
 from qualkit.errors import AgreementError, QualkitError, UndefinedStatisticError  # noqa: F401  (defined with every other error in qualkit.errors)
 
@@ -317,13 +318,38 @@ def _coerce_objects(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> C
     return Coded(remap[codes], tuple(labels[k] for k in order), True)
 
 
-def from_contingency_table(table: Any, categories: Sequence[Hashable] | None = None) -> np.ndarray:
+def from_contingency_table(table: npt.ArrayLike, categories: Sequence[Hashable] | None = None) -> np.ndarray:
     """Expand a two-coder contingency table into a 2 × units reliability matrix.
 
-    ``table[i][j]`` counts the units that coder 1 put in category i and coder 2 in category j;
-    ``categories`` names rows and columns (default ``0..q-1``). Use the result with any
-    statistic, e.g. ``cohen_kappa(from_contingency_table(t, cats), categories=cats)``.
+    Parameters
+    ----------
+    table : array_like
+        Square q × q counts: ``table[i][j]`` units that coder 1 put in category i and coder 2 in j.
+    categories : sequence of hashable, optional
+        Names of the rows and columns (default ``0..q-1``).
 
+    Returns
+    -------
+    numpy.ndarray
+        2 × units object array of labels, usable with any statistic, e.g.
+        ``cohen_kappa(from_contingency_table(t, cats), categories=cats)``.
+
+    Raises
+    ------
+    AgreementError
+        Not a square table of non-negative whole counts, or the wrong number of categories.
+
+    Notes
+    -----
+    A contingency table is how two-coder studies are often published (e.g. Cohen 1960, Table 1);
+    expanding it lets every statistic, including bootstrap intervals, start from the same matrix.
+
+    References
+    ----------
+    Cohen J (1960) Educ Psychol Meas 20:37–46, doi:10.1177/001316446002000104.
+
+    Examples
+    --------
     >>> from_contingency_table([[2, 1], [0, 1]], ["yes", "no"]).tolist()
     [['yes', 'yes', 'yes', 'no'], ['yes', 'yes', 'no', 'no']]
     """
@@ -339,14 +365,38 @@ def from_contingency_table(table: Any, categories: Sequence[Hashable] | None = N
     return out
 
 
-def from_category_counts(counts: Any, categories: Sequence[Hashable] | None = None) -> np.ndarray:
+def from_category_counts(counts: npt.ArrayLike, categories: Sequence[Hashable] | None = None) -> np.ndarray:
     """Expand a units × categories count table (Fleiss's layout) into a reliability matrix.
 
-    Row u says how many coders put unit u in each category. Coder identity is unknown in this
-    layout, so use the result only with statistics that ignore it (percent agreement, Fleiss,
-    AC1, Brennan–Prediger, alpha), not Conger or Cohen. Units with fewer ratings than the
-    largest row get ``None`` in the last rows.
+    Parameters
+    ----------
+    counts : array_like
+        Units × categories counts: row u says how many coders put unit u in each category.
+    categories : sequence of hashable, optional
+        Names of the columns (default ``0..q-1``).
 
+    Returns
+    -------
+    numpy.ndarray
+        Coders × units object array; units with fewer ratings than the largest row get ``None``
+        in the last rows.
+
+    Raises
+    ------
+    AgreementError
+        Not a table of non-negative whole counts, or the wrong number of categories.
+
+    Notes
+    -----
+    Coder identity is unknown in this layout, so use the result only with statistics that ignore
+    it (percent agreement, Fleiss, AC1, Brennan–Prediger, alpha), not Conger or Cohen.
+
+    References
+    ----------
+    Fleiss JL (1971) Psychol Bull 76:378–382, doi:10.1037/h0031619 (Table 1 is in this layout).
+
+    Examples
+    --------
     >>> from_category_counts([[2, 0], [1, 1]], ["a", "b"]).tolist()
     [['a', 'a'], ['a', 'b']]
     """

@@ -130,9 +130,17 @@ class PatternCells:
 
         Examples
         --------
-        >>> st = PatternCells(2).stats([6, 1, 1, 2])  # 6 units nobody coded, 1 + 1 by one coder, 2 by both
+        Ten units: 6 nobody coded, 1 only coder 1, 1 only coder 2, 2 both; the same figures as
+        :func:`~qualkit.agreement.cohen_kappa` and :func:`~qualkit.agreement.krippendorff_alpha`
+        on the 2 × 10 matrix.
+
+        >>> st = PatternCells(2).stats([6, 1, 1, 2])
         >>> float(st["percent_agreement"]), round(float(st["kappa"]), 4), round(float(st["alpha"]), 4)
-        (0.8, 0.5833, 0.6)
+        (0.8, 0.5238, 0.5476)
+        >>> from qualkit.agreement import cohen_kappa, krippendorff_alpha
+        >>> data = [[0] * 6 + [1, 0, 1, 1], [0] * 6 + [0, 1, 1, 1]]
+        >>> round(cohen_kappa(data), 4), round(krippendorff_alpha(data), 4)
+        (0.5238, 0.5476)
         """
         m = self.m
         c = np.asarray(counts, dtype=float)

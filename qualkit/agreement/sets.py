@@ -7,10 +7,11 @@ the set distance d(A, B) is used directly as δ² (as NLTK, Passonneau 2006 and 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from qualkit.agreement._data import AgreementError, Coded, _as_2d_array, _is_missing
 from qualkit.agreement.alpha import alpha_from_coincidences, coincidences
@@ -21,8 +22,29 @@ SetDistance = Callable[[frozenset[Hashable], frozenset[Hashable]], float]
 
 
 def jaccard_distance(a: frozenset[Hashable], b: frozenset[Hashable]) -> float:
-    """1 − |A ∩ B| / |A ∪ B|; two empty sets are identical (distance 0).
+    """Jaccard distance between two code sets.
 
+    Parameters
+    ----------
+    a, b : frozenset
+        Two sets of codes.
+
+    Returns
+    -------
+    float
+        Distance in [0, 1].
+
+    Notes
+    -----
+    d(A, B) = 1 − |A ∩ B| / |A ∪ B|; two empty sets are identical (distance 0).
+
+    References
+    ----------
+    Jaccard P (1912) The distribution of the flora in the alpine zone. New Phytol 11:37–50,
+    doi:10.1111/j.1469-8137.1912.tb05611.x.
+
+    Examples
+    --------
     >>> jaccard_distance(frozenset("ab"), frozenset("bc"))
     0.6666666666666667
     """
@@ -31,12 +53,31 @@ def jaccard_distance(a: frozenset[Hashable], b: frozenset[Hashable]) -> float:
 
 
 def masi_distance(a: frozenset[Hashable], b: frozenset[Hashable]) -> float:
-    """Passonneau's MASI distance 1 − J·M (J = Jaccard similarity; M = 1 if A = B, 2/3 if one set
-    contains the other, 1/3 if they only overlap, 0 if disjoint). Two empty sets: distance 0.
+    """Passonneau's MASI distance between two code sets.
 
-    Reference: Passonneau R (2006) Measuring agreement on set-valued items (MASI) for semantic
-    and pragmatic annotation. LREC 2006. (NLTK before PR #3695 used 0.67 / 0.33 for M.)
+    Parameters
+    ----------
+    a, b : frozenset
+        Two sets of codes.
 
+    Returns
+    -------
+    float
+        Distance in [0, 1].
+
+    Notes
+    -----
+    d(A, B) = 1 − J·M, with J the Jaccard similarity |A ∩ B| / |A ∪ B| and the monotonicity M = 1
+    if A = B, 2/3 if one set contains the other, 1/3 if they only overlap, 0 if disjoint. Two
+    empty sets: distance 0. NLTK before PR #3695 used 0.67 / 0.33 for M.
+
+    References
+    ----------
+    Passonneau R (2006) Measuring agreement on set-valued items (MASI) for semantic and pragmatic
+    annotation. Proceedings of LREC 2006.
+
+    Examples
+    --------
     >>> round(masi_distance(frozenset("ab"), frozenset("a")), 4)
     0.6667
     >>> round(masi_distance(frozenset("ab"), frozenset("bc")), 4)
@@ -54,20 +95,48 @@ def masi_distance(a: frozenset[Hashable], b: frozenset[Hashable]) -> float:
 _DISTANCES: dict[str, SetDistance] = {"masi": masi_distance, "jaccard": jaccard_distance}
 
 
-def set_alpha(data: Any, distance: str | SetDistance = "masi") -> float:
+def set_alpha(data: npt.ArrayLike | Sequence[Sequence[Any]], distance: str | SetDistance = "masi") -> float:
     """Krippendorff's alpha for set-valued cells (several codes per unit and coder).
 
-    ``data`` is a coders × units matrix whose cells are sets, frozensets, lists or tuples of
-    codes, or ``None``/NaN for missing (an empty set means "coded, no code applies"). α = 1 −
-    D_o / D_e as in :func:`~qualkit.agreement.krippendorff_alpha`, with δ²(A, B) =
-    ``distance``: ``"masi"`` (default), ``"jaccard"`` or a function of two frozensets. When every
-    cell holds one code the result equals nominal alpha. Matches NLTK 3.10 ``AnnotationTask.alpha``
-    with ``masi_distance`` / ``jaccard_distance`` (NLTK releases before PR #3695 weighted MASI with
+    Parameters
+    ----------
+    data : array_like or sequence of sequences
+        Coders × units matrix whose cells are sets, frozensets, lists or tuples of codes, or
+        ``None`` / NaN for missing (an empty set means "coded, no code applies").
+    distance : {"masi", "jaccard"} or callable, default "masi"
+        δ² between two code sets: :func:`masi_distance`, :func:`jaccard_distance`, or a function
+        of two frozensets.
+
+    Returns
+    -------
+    float
+        Alpha over the code sets.
+
+    Raises
+    ------
+    AgreementError
+        Cells that are not sets, or an unusable distance.
+    UndefinedStatisticError
+        No pairable values, or every value the same set.
+
+    Notes
+    -----
+    Each distinct code set is a category of the coincidence-matrix alpha and α = 1 − D_o / D_e as
+    in :func:`~qualkit.agreement.krippendorff_alpha`, with δ²(A, B) = ``distance``. When every cell
+    holds one code the result equals nominal alpha. Matches NLTK 3.10 ``AnnotationTask.alpha`` with
+    ``masi_distance`` / ``jaccard_distance`` (NLTK releases before PR #3695 weighted MASI with
     0.67 / 0.33 and give slightly different values).
 
-    References: Passonneau R (2006) LREC; Artstein R, Poesio M (2008) Computational Linguistics
-    34:555–596 (alpha with MASI); Krippendorff K (2019) Content Analysis, 4th ed., ch. 12.
+    References
+    ----------
+    Passonneau R (2006) Measuring agreement on set-valued items (MASI) for semantic and pragmatic
+    annotation. LREC 2006.
+    Artstein R, Poesio M (2008) Inter-coder agreement for computational linguistics. Computational
+    Linguistics 34:555–596, doi:10.1162/coli.07-034-R2.
+    Krippendorff K (2019) Content Analysis, 4th ed., ch. 12.
 
+    Examples
+    --------
     >>> data = [[{"a"}, {"a", "b"}, {"b"}, {"c"}],
     ...         [{"a"}, {"a"}, {"b"}, {"c", "d"}]]
     >>> round(set_alpha(data), 4)
