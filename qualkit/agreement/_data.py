@@ -43,10 +43,12 @@ class Coded:
 
     @property
     def n_coders(self) -> int:
+        """Number of coders (rows)."""
         return int(self.codes.shape[0])
 
     @property
     def n_units(self) -> int:
+        """Number of units (columns)."""
         return int(self.codes.shape[1])
 
     @property

@@ -37,6 +37,7 @@ class _Segment(NamedTuple):
 
     @property
     def length(self) -> int:
+        """Positions covered, end − start."""
         return self.end - self.start
 
 

@@ -42,8 +42,8 @@ class AgreementReport:
     unit: str                          # a unit kind, or "overlap"
     overlap: float | None
     include_facilitators: bool
-    table: Any                         # pandas DataFrame
-    overall: Any                       # pandas DataFrame (one row)
+    table: pd.DataFrame
+    overall: pd.DataFrame              # one row
     set_alpha: dict[str, Any]
     transcripts: list[str]
     left_out: dict[str, list[str]]
@@ -51,7 +51,7 @@ class AgreementReport:
     metric: str
     threshold: float | None = None
     by: str | None = None
-    breakdown: Any = None              # pandas DataFrame or None
+    breakdown: pd.DataFrame | None = None
     ci: dict[str, Any] | None = None   # resamples, seed, confidence
     definitions: list[str] = field(default_factory=list)
     inputs: list[Path] = field(default_factory=list)
@@ -81,18 +81,20 @@ class AgreementReport:
                 f"({shown}), {self.n_units} {self.unit_label}.")
 
     def ci_text(self) -> str:
+        """One sentence saying what the bracketed intervals are (confidence, resamples, seed)."""
         ci = self.ci or {}
         return (f"Brackets: {ci.get('confidence', 0.95):.0%} percentile bootstrap intervals ({ci.get('resamples')} resamples "
                 f"of {ci.get('resampled', 'units')}, seed {ci.get('seed')}).")
 
     def left_out_text(self) -> str:
+        """The transcripts left out, each with the coders who did not code it."""
         if not self.left_out:
             return "No transcript was left out."
         parts = [f"{t} (not coded by {', '.join(cs)})" for t, cs in self.left_out.items()]
         return f"Left out ({len(parts)}): " + "; ".join(parts) + "."
 
     # -- machine forms ---------------------------------------------------------------------
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One tidy DataFrame: per-code rows and the pooled row (group "(all)"), then the breakdown."""
         import pandas as pd
 
@@ -134,7 +136,7 @@ class AgreementReport:
         cols.append(("flags", "Flags", "text"))
         return cols
 
-    def display_rows(self, frame=None, ascii_only: bool = False) -> tuple[list[str], list[list[str]], list[int]]:
+    def display_rows(self, frame: pd.DataFrame | None = None, ascii_only: bool = False) -> tuple[list[str], list[list[str]], list[int]]:
         """Headers, formatted rows and right-aligned column indexes for a table (terminal, MD, HTML)."""
         frame = self.table if frame is None else frame
         cols = self._display_columns()
@@ -151,6 +153,7 @@ class AgreementReport:
         return headers, rows, right
 
     def set_alpha_text(self) -> str:
+        """One sentence with the set-valued alphas (MASI, Jaccard), or why they are missing."""
         sa = self.set_alpha
         if sa.get("masi") is None and sa.get("jaccard") is None:
             return f"Set-valued alpha: not computed ({sa.get('note', 'n/a')})."
@@ -195,7 +198,7 @@ class AgreementReport:
         headers, rows, right = self.display_rows(self.table)
         _, pooled, _ = self.display_rows(self.overall)
 
-        def table(headers, rows, right, strong_last: int = 0) -> list[str]:
+        def table(headers: list[str], rows: list[list[str]], right: list[int], strong_last: int = 0) -> list[str]:
             out = ["<table>", "<thead><tr>" + "".join(
                 f'<th class="num">{e(h)}</th>' if i in right else f"<th>{e(h)}</th>" for i, h in enumerate(headers)) + "</tr></thead>", "<tbody>"]
             for n, r in enumerate(rows):
@@ -226,7 +229,10 @@ class AgreementReport:
     def group_rows(self) -> tuple[list[str], list[list[str]], list[int]]:
         """The breakdown's pooled rows: one line per transcript or coder pair."""
         key = _by_column(self.by)
-        pooled = self.breakdown[self.breakdown["code"] == POOLED]
+        breakdown = self.breakdown
+        if breakdown is None:
+            raise ValueError("no breakdown in this report: ask agreement() for one with by='transcript' or 'coder-pair'")
+        pooled = breakdown[breakdown["code"] == POOLED]
         headers, rows, right = self.display_rows(pooled)
         headers = [key.replace("_", " ").capitalize(), *headers[2:]]
         rows = [[str(g), *r[2:]] for g, r in zip(pooled[key], rows)]
