@@ -28,7 +28,10 @@ from qualkit.agreement import (
     percent_agreement,
     set_alpha,
 )
-from qualkit.analysis.agree import _Cells, _set_alpha, _Units, agreement, match_spans, set_distances
+from qualkit.agreement.patterns import PatternCells
+from qualkit.agreement.profiles import set_alpha_by_profiles, set_distances
+from qualkit.agreement.spans import match_spans
+from qualkit.analysis.agree import agreement
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding
 from qualkit.workspace.scaffold import init
@@ -47,8 +50,7 @@ def interview(tid: str) -> str:
 
 
 @pytest.fixture
-def ws(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "agree", ("agree_cmd", "agree", "Inter-coder agreement per code."))
+def ws(tmp_path):
     root = init(tmp_path / "ws")
     (root / "participants.csv").write_text("transcript,speaker,participant_id,role\n,Interviewer,RT-1,interviewer\n,Maria,KP-4,nurse\n")
     for tid in ("int1", "int2", "int3"):
@@ -392,7 +394,7 @@ def test_coders_with_no_transcript_in_common(ws):
 
 
 def _cells_stats(x: np.ndarray) -> dict:
-    cells = _Cells(x.shape[0])
+    cells = PatternCells(x.shape[0])
     idx = cells.index(x[:, :, None])[:, 0]
     return {k: float(v[0]) for k, v in cells.stats(np.bincount(idx, minlength=cells.n)[None, :]).items()}
 
@@ -422,9 +424,7 @@ def test_vectorised_binary_statistics_equal_the_pure_functions(units):
 def test_set_alpha_by_profiles_equals_set_alpha(m, k, n, seed):
     rng = np.random.default_rng(seed)
     x = rng.random((m, n, k)) < rng.uniform(0.05, 0.6)
-    units = _Units([f"c{g}" for g in range(m)], [f"k{j}" for j in range(k)], x, np.ones(n, dtype=np.int64),
-                   np.zeros(n, dtype=np.int64), ["t"], "turn")
-    got = _set_alpha(units, None)
+    got = set_alpha_by_profiles(x, np.ones(n, dtype=np.int64))
     data = [[frozenset(np.flatnonzero(x[g, u])) for u in range(n)] for g in range(m)]
     for name in ("masi", "jaccard"):
         try:

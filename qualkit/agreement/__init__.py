@@ -10,6 +10,12 @@ missing; labels are any hashable values), returns a float and raises ``ValueErro
 and Brennan–Prediger, weights, ordinal ranks). Missing data follow Gwet's conventions (see
 :mod:`qualkit.agreement.kappas`). Formulas, sources and pitfalls: each function's docstring.
 
+For many codes at once (one binary variable per code, as ``qualkit agree`` has them), the
+vectorised building blocks live in :mod:`~qualkit.agreement.patterns` (kappas, alpha, AC1 and
+percent agreement from counts of unit patterns, with cheap bootstrap intervals),
+:mod:`~qualkit.agreement.profiles` (set-valued alpha from distinct unit profiles) and
+:mod:`~qualkit.agreement.spans` (span matching without units).
+
 >>> from qualkit.agreement import krippendorff_alpha, cohen_kappa
 >>> round(cohen_kappa([["a", "a", "b", "b"], ["a", "b", "b", "b"]]), 3)
 0.5

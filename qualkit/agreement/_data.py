@@ -14,9 +14,10 @@ import numbers
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
+import numpy.typing as npt
 
 from qualkit.errors import AgreementError, QualkitError, UndefinedStatisticError  # noqa: F401  (defined with every other error in qualkit.errors)
 
@@ -37,16 +38,18 @@ class Coded:
     """
 
     codes: np.ndarray
-    categories: tuple
+    categories: tuple[Hashable, ...]
     ordered: bool = True
 
     @property
     def n_coders(self) -> int:
-        return self.codes.shape[0]
+        """Number of coders (rows)."""
+        return int(self.codes.shape[0])
 
     @property
     def n_units(self) -> int:
-        return self.codes.shape[1]
+        """Number of units (columns)."""
+        return int(self.codes.shape[1])
 
     @property
     def q(self) -> int:
@@ -101,7 +104,8 @@ def unit_counts(codes: np.ndarray, q: int) -> np.ndarray:
         for row in codes:
             for k in range(q):
                 np.add(out[k], row == k, out=out[k])
-        return out.T
+        transposed: np.ndarray = out.T
+        return transposed
     offsets = (np.arange(n_units, dtype=np.int64) * q)[None, :]
     # Missing cells go to one extra bin past the end, dropped afterwards.
     keys = np.where(codes >= 0, codes + offsets, n_units * q)
@@ -134,7 +138,7 @@ def coerce(data: Any, categories: Iterable[Hashable] | None = None, *, min_coder
     return _coerce_objects(arr, declared)
 
 
-def _declared_categories(categories: Iterable[Hashable] | None) -> tuple | None:
+def _declared_categories(categories: Iterable[Hashable] | None) -> tuple[Hashable, ...] | None:
     if categories is None:
         return None
     if isinstance(categories, (str, bytes)):
@@ -195,11 +199,11 @@ def _is_missing(x: Any) -> bool:
     return type(x).__name__ in ("NAType", "NaTType")
 
 
-def _is_number(x: Any) -> bool:
+def _is_number(x: Any) -> TypeGuard[numbers.Real]:
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
-def _coerce_numeric(arr: np.ndarray, declared: tuple | None) -> Coded:
+def _coerce_numeric(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded:
     """Fast path for numeric arrays: vectorised label mapping, NaN = missing."""
     if arr.dtype.kind == "f":
         missing = np.isnan(arr)
@@ -250,7 +254,7 @@ def _small_integer_codes(arr: np.ndarray, missing: np.ndarray) -> Coded | None:
         present = np.bincount(codes[codes >= 0], minlength=span) > 0
     values = np.flatnonzero(present)
     if len(values) < span:  # drop unused values from the category list
-        lookup = np.full(span + 1, -1, dtype=_code_dtype(len(values)))
+        lookup: np.ndarray = np.full(span + 1, -1, dtype=_code_dtype(len(values)))
         lookup[values] = np.arange(len(values))
         codes = lookup[codes]  # code -1 indexes the last slot, which stays -1
     labels = (values + lo).astype(arr.dtype)
@@ -262,7 +266,7 @@ def _code_dtype(q: int) -> type:
     return np.int8 if q < 127 else np.int16 if q < 32767 else np.intp
 
 
-def _map_to_declared(values: np.ndarray, declared: tuple) -> np.ndarray:
+def _map_to_declared(values: np.ndarray, declared: tuple[Hashable, ...]) -> np.ndarray:
     """Index of each numeric value in the declared categories (ValueError for strangers)."""
     numeric = [(float(c), i) for i, c in enumerate(declared) if _is_number(c)]
     if values.size == 0:
@@ -280,7 +284,7 @@ def _map_to_declared(values: np.ndarray, declared: tuple) -> np.ndarray:
     return positions[where]
 
 
-def _coerce_objects(arr: np.ndarray, declared: tuple | None) -> Coded:
+def _coerce_objects(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded:
     """General path: any hashable labels, mapped through a dict."""
     index: dict[Hashable, int] = {} if declared is None else {c: i for i, c in enumerate(declared)}
     codes = np.full(arr.shape, -1, dtype=np.intp)
@@ -305,7 +309,7 @@ def _coerce_objects(arr: np.ndarray, declared: tuple | None) -> Coded:
         codes[i, j] = k
     if declared is not None:
         return Coded(codes, declared, True)
-    labels = list(index)
+    labels: list[Any] = list(index)  # sortable or not: sorted() below finds out
     try:
         order = sorted(range(len(labels)), key=lambda k: labels[k])
     except TypeError:
@@ -316,13 +320,38 @@ def _coerce_objects(arr: np.ndarray, declared: tuple | None) -> Coded:
     return Coded(remap[codes], tuple(labels[k] for k in order), True)
 
 
-def from_contingency_table(table: Any, categories: Sequence[Hashable] | None = None) -> np.ndarray:
+def from_contingency_table(table: npt.ArrayLike, categories: Sequence[Hashable] | None = None) -> np.ndarray:
     """Expand a two-coder contingency table into a 2 × units reliability matrix.
 
-    ``table[i][j]`` counts the units that coder 1 put in category i and coder 2 in category j;
-    ``categories`` names rows and columns (default ``0..q-1``). Use the result with any
-    statistic, e.g. ``cohen_kappa(from_contingency_table(t, cats), categories=cats)``.
+    Parameters
+    ----------
+    table : array_like
+        Square q × q counts: ``table[i][j]`` units that coder 1 put in category i and coder 2 in j.
+    categories : sequence of hashable, optional
+        Names of the rows and columns (default ``0..q-1``).
 
+    Returns
+    -------
+    numpy.ndarray
+        2 × units object array of labels, usable with any statistic, e.g.
+        ``cohen_kappa(from_contingency_table(t, cats), categories=cats)``.
+
+    Raises
+    ------
+    AgreementError
+        Not a square table of non-negative whole counts, or the wrong number of categories.
+
+    Notes
+    -----
+    A contingency table is how two-coder studies are often published (e.g. Cohen 1960, Table 1);
+    expanding it lets every statistic, including bootstrap intervals, start from the same matrix.
+
+    References
+    ----------
+    Cohen J (1960) Educ Psychol Meas 20:37–46, doi:10.1177/001316446002000104.
+
+    Examples
+    --------
     >>> from_contingency_table([[2, 1], [0, 1]], ["yes", "no"]).tolist()
     [['yes', 'yes', 'yes', 'no'], ['yes', 'yes', 'no', 'no']]
     """
@@ -338,14 +367,38 @@ def from_contingency_table(table: Any, categories: Sequence[Hashable] | None = N
     return out
 
 
-def from_category_counts(counts: Any, categories: Sequence[Hashable] | None = None) -> np.ndarray:
+def from_category_counts(counts: npt.ArrayLike, categories: Sequence[Hashable] | None = None) -> np.ndarray:
     """Expand a units × categories count table (Fleiss's layout) into a reliability matrix.
 
-    Row u says how many coders put unit u in each category. Coder identity is unknown in this
-    layout, so use the result only with statistics that ignore it (percent agreement, Fleiss,
-    AC1, Brennan–Prediger, alpha), not Conger or Cohen. Units with fewer ratings than the
-    largest row get ``None`` in the last rows.
+    Parameters
+    ----------
+    counts : array_like
+        Units × categories counts: row u says how many coders put unit u in each category.
+    categories : sequence of hashable, optional
+        Names of the columns (default ``0..q-1``).
 
+    Returns
+    -------
+    numpy.ndarray
+        Coders × units object array; units with fewer ratings than the largest row get ``None``
+        in the last rows.
+
+    Raises
+    ------
+    AgreementError
+        Not a table of non-negative whole counts, or the wrong number of categories.
+
+    Notes
+    -----
+    Coder identity is unknown in this layout, so use the result only with statistics that ignore
+    it (percent agreement, Fleiss, AC1, Brennan–Prediger, alpha), not Conger or Cohen.
+
+    References
+    ----------
+    Fleiss JL (1971) Psychol Bull 76:378–382, doi:10.1037/h0031619 (Table 1 is in this layout).
+
+    Examples
+    --------
     >>> from_category_counts([[2, 0], [1, 1]], ["a", "b"]).tolist()
     [['a', 'a'], ['a', 'b']]
     """
@@ -371,7 +424,7 @@ def _count_matrix(table: Any, what: str) -> np.ndarray:
     return counts.astype(np.int64)
 
 
-def _labels_for(categories: Sequence[Hashable] | None, q: int) -> tuple:
+def _labels_for(categories: Sequence[Hashable] | None, q: int) -> tuple[Hashable, ...]:
     if categories is None:
         return tuple(range(q))
     labels = _declared_categories(categories)

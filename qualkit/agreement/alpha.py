@@ -8,9 +8,9 @@ a second and memory stays O(units × categories).
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from qualkit.agreement._data import (
     AgreementError,
@@ -24,36 +24,68 @@ __all__ = ["krippendorff_alpha", "LEVELS"]
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
-Distance = Callable[[Hashable, Hashable], float] | Any
+Distance = Callable[[Hashable, Hashable], float] | npt.ArrayLike
 
 
 def krippendorff_alpha(
-    data: Any,
+    data: npt.ArrayLike,
     level: str = "nominal",
     categories: Iterable[Hashable] | None = None,
     distance: Distance | None = None,
 ) -> float:
     """Krippendorff's alpha for any number of coders, missing values allowed.
 
+    Parameters
+    ----------
+    data : array_like
+        Coders × units matrix of labels (list of lists, numpy array or pandas DataFrame);
+        ``None`` / NaN = missing.
+    level : {"nominal", "ordinal", "interval", "ratio"}, default "nominal"
+        Metric of the values, which sets the distance δ².
+    categories : iterable of hashable, optional
+        The full category list; its order gives the ranks for ``"ordinal"`` (unused categories
+        change nothing).
+    distance : array_like or callable, optional
+        A custom δ² instead of ``level``: a q × q matrix in category order (symmetric, zero
+        diagonal) or a function of two labels.
+
+    Returns
+    -------
+    float
+        Alpha; 1 is perfect reliability, 0 chance, negative systematic disagreement.
+
+    Raises
+    ------
+    AgreementError
+        Unusable input (e.g. non-numeric labels for interval alpha).
+    UndefinedStatisticError
+        No pairable values, or D_e = 0 (one value throughout).
+
+    Notes
+    -----
     Coincidences: o_ck = Σ_u (ordered pairs of values (c, k) from different coders in unit u) /
     (r_u − 1) over pairable units (r_u ≥ 2; units with one value are left out); n_c = Σ_k o_ck,
     n = Σ_c n_c. D_o = Σ_ck o_ck δ²_ck / n, D_e = Σ_ck n_c (n_k − [c = k]) δ²_ck / (n (n − 1)),
     **α = 1 − D_o / D_e**.
 
-    δ² by ``level`` (default nominal): nominal [c ≠ k]; ordinal (Σ_{g=c..k} n_g − (n_c + n_k)/2)²
-    over the category ranks (``categories`` gives the order; unused categories change nothing);
-    interval (c − k)²; ratio ((c − k) / (c + k))². ``distance`` replaces the level with a custom
-    δ²: a q × q matrix in category order (symmetric, zero diagonal) or a function of two labels.
+    δ² by ``level``: nominal [c ≠ k]; ordinal (Σ_{g=c..k} n_g − (n_c + n_k)/2)² over the category
+    ranks; interval (c − k)²; ratio ((c − k) / (c + k))².
 
-    Raises ``ValueError`` when α is undefined: no pairable values, or D_e = 0 (one value
-    throughout). Matches the ``krippendorff`` package (whose default level is interval, not
-    nominal), NLTK, irrCAC ``krippendorff`` and DKPro; 0.743 / 0.815 / 0.849 / 0.797 (nominal /
-    ordinal / interval / ratio) on Krippendorff's 4 × 12 example.
+    Matches the ``krippendorff`` package (whose default level is interval, not nominal), NLTK,
+    irrCAC ``krippendorff`` and DKPro; 0.743 / 0.815 / 0.849 / 0.797 (nominal / ordinal /
+    interval / ratio) on Krippendorff's 4 × 12 example.
 
-    References: Krippendorff K (2011) Computing Krippendorff's alpha-reliability,
-    https://repository.upenn.edu/asc_papers/43 ; Krippendorff K (2019) Content Analysis, 4th ed.,
-    ch. 12; Hayes AF, Krippendorff K (2007) Commun Methods Meas 1:77–89,
-    doi:10.1080/19312450709336664.
+    References
+    ----------
+    Krippendorff K (2011) Computing Krippendorff's alpha-reliability.
+    https://repository.upenn.edu/asc_papers/43
+    Krippendorff K (2019) Content Analysis: An Introduction to Its Methodology, 4th ed., ch. 12.
+    Hayes AF, Krippendorff K (2007) Answering the call for a standard reliability measure for
+    coding data. Commun Methods Meas 1:77–89, doi:10.1080/19312450709336664.
+
+    Examples
+    --------
+    Krippendorff's (2011) example: 4 coders, 12 units, missing values.
 
     >>> data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
     ...         [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
@@ -88,7 +120,8 @@ def coincidences(counts: np.ndarray, weights: np.ndarray | None = None) -> np.nd
     scaled = ct * scale
     o = scaled @ ct.T
     o[np.diag_indices_from(o)] -= scaled.sum(axis=1)
-    return o
+    result: np.ndarray = o
+    return result
 
 
 def alpha_from_coincidences(o: np.ndarray, delta2: np.ndarray) -> float:
@@ -124,14 +157,16 @@ def delta_squared(coded: Coded, n_c: np.ndarray, level: str, distance: Distance 
         return _ordinal(n_c)
     if level == "interval":
         v = coded.numeric_categories("interval alpha")
-        return (v[:, None] - v[None, :]) ** 2
+        interval: np.ndarray = (v[:, None] - v[None, :]) ** 2
+        return interval
     if level == "ratio":
         v = coded.numeric_categories("ratio alpha")
         if np.any(v < 0):
             raise AgreementError("ratio alpha needs non-negative values")
         total = v[:, None] + v[None, :]
         diff = v[:, None] - v[None, :]
-        return np.divide(diff, total, out=np.zeros_like(diff), where=total != 0) ** 2
+        ratio: np.ndarray = np.divide(diff, total, out=np.zeros_like(diff), where=total != 0) ** 2
+        return ratio
     raise AgreementError(f"unknown level {level!r}: use one of {', '.join(LEVELS)} (or distance=)")
 
 
@@ -141,7 +176,8 @@ def _ordinal(n_c: np.ndarray) -> np.ndarray:
     idx = np.arange(len(n_c))
     lo, hi = np.minimum.outer(idx, idx), np.maximum.outer(idx, idx)
     between = cum[hi + 1] - cum[lo]
-    return (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+    ordinal: np.ndarray = (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+    return ordinal
 
 
 def _custom_distance(coded: Coded, distance: Distance) -> np.ndarray:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from qualkit.agreement import alpha, kappas, sets
 from qualkit.agreement._data import (
@@ -86,7 +87,7 @@ class BootstrapResult:
 
 
 def bootstrap_ci(
-    data: Any,
+    data: npt.ArrayLike | Sequence[Sequence[Any]],
     statistic: str | Callable[..., float] = "krippendorff_alpha",
     *,
     n_boot: int = 1000,
@@ -94,20 +95,52 @@ def bootstrap_ci(
     seed: int | None = None,
     **options: Any,
 ) -> BootstrapResult:
-    """Percentile bootstrap interval for ``statistic`` on ``data``, resampling units.
+    """Percentile bootstrap interval for an agreement statistic, resampling units.
 
-    ``statistic`` is one of this package's functions or its name: ``krippendorff_alpha``
-    (default), ``set_alpha``, ``percent_agreement``, ``cohen_kappa``, ``scott_pi``,
-    ``fleiss_kappa``, ``conger_kappa``, ``brennan_prediger``, ``gwet_ac1``. ``options`` go to it
-    (``level=``, ``categories=``, ``weights=``, ``distance=``). Draw ``n_boot`` resamples of the
-    units with replacement, recompute, and return the estimate on the full data with the
-    ((1 − confidence)/2, (1 + confidence)/2) quantiles of the resampled values. Pass
-    ``categories=`` when the full category set matters (AC1, Brennan–Prediger, weights): the
-    category list is fixed from the full data, never re-derived per resample.
+    Parameters
+    ----------
+    data : array_like or sequence of sequences
+        The coders × units matrix the statistic takes (set-valued cells for ``set_alpha``).
+    statistic : str or callable, default "krippendorff_alpha"
+        One of this package's functions or its name: ``krippendorff_alpha``, ``set_alpha``,
+        ``percent_agreement``, ``cohen_kappa``, ``scott_pi``, ``fleiss_kappa``, ``conger_kappa``,
+        ``brennan_prediger``, ``gwet_ac1``.
+    n_boot : int, default 1000
+        Number of resamples.
+    confidence : float, default 0.95
+        Coverage of the interval, in (0, 1).
+    seed : int, optional
+        Seed of the resampling; drawn (and recorded in the result) when not given.
+    **options
+        Passed to the statistic (``level=``, ``categories=``, ``weights=``, ``distance=``); give
+        ``categories=`` when the full category set matters (AC1, Brennan–Prediger, weights).
 
-    References: Efron B, Tibshirani RJ (1993) An Introduction to the Bootstrap, ch. 13;
-    Hayes AF, Krippendorff K (2007) Commun Methods Meas 1:77–89, doi:10.1080/19312450709336664.
+    Returns
+    -------
+    BootstrapResult
+        ``estimate``, ``low``, ``high``, the resampled ``distribution`` (NaN = undefined), ``seed``.
 
+    Raises
+    ------
+    AgreementError
+        Unknown statistic or option, bad ``n_boot`` or ``confidence``.
+    UndefinedStatisticError
+        The statistic is undefined on the full data or on every resample.
+
+    Notes
+    -----
+    Units (columns) are drawn with replacement and the statistic recomputed, categories fixed from
+    the full data; the interval is the ((1 − confidence)/2, (1 + confidence)/2) quantiles of the
+    defined values, as Hayes & Krippendorff (2007) suggest (their KALPHA macro resamples otherwise).
+
+    References
+    ----------
+    Efron B, Tibshirani RJ (1993) An Introduction to the Bootstrap, ch. 13.
+    Hayes AF, Krippendorff K (2007) Answering the call for a standard reliability measure for
+    coding data. Commun Methods Meas 1:77–89, doi:10.1080/19312450709336664.
+
+    Examples
+    --------
     >>> data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
     ...         [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
     ...         [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
@@ -118,15 +151,33 @@ def bootstrap_ci(
     """
     name, (prepare, compute) = _resolve(statistic)
     _check_options(name, options)
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise AgreementError(f"n_boot must be a positive whole number; got {n_boot!r}")
-    if not 0.0 < confidence < 1.0:
-        raise AgreementError(f"confidence must be between 0 and 1 (e.g. 0.95); got {confidence!r}")
+    _check_settings(n_boot, confidence)
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     coded, options = prepare(data, **options)
     estimate = compute(coded, **options)  # raises for bad options or undefined full-data value
+    values = _resampled_values(coded, compute, options, int(n_boot), seed)
+    n = coded.n_units
+    defined = values[~np.isnan(values)]
+    if defined.size == 0:
+        raise UndefinedStatisticError(f"{name} is undefined on every bootstrap resample")
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(defined, [tail, 1.0 - tail])
+    return BootstrapResult(statistic=name, estimate=float(estimate), low=float(low), high=float(high),
+                           confidence=float(confidence), n_boot=int(n_boot), n_units=n,
+                           n_undefined=int(n_boot - defined.size), seed=int(seed), distribution=values)
 
+
+def _check_settings(n_boot: Any, confidence: Any) -> None:
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise AgreementError(f"n_boot must be a positive whole number; got {n_boot!r}")
+    if not 0.0 < confidence < 1.0:
+        raise AgreementError(f"confidence must be between 0 and 1 (e.g. 0.95); got {confidence!r}")
+
+
+def _resampled_values(coded: Coded, compute: Callable[..., float], options: dict[str, Any], n_boot: int,
+                      seed: int) -> np.ndarray:
+    """The statistic on ``n_boot`` resamples of the units (NaN where undefined)."""
     rng = np.random.default_rng(seed)
     n = coded.n_units
     values = np.empty(n_boot)
@@ -135,23 +186,7 @@ def bootstrap_ci(
             values[b] = compute(coded.take(rng.integers(0, n, n)), **options)
         except UndefinedStatisticError:
             values[b] = np.nan
-    defined = values[~np.isnan(values)]
-    if defined.size == 0:
-        raise UndefinedStatisticError(f"{name} is undefined on every bootstrap resample")
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(defined, [tail, 1.0 - tail])
-    return BootstrapResult(
-        statistic=name,
-        estimate=float(estimate),
-        low=float(low),
-        high=float(high),
-        confidence=float(confidence),
-        n_boot=int(n_boot),
-        n_units=n,
-        n_undefined=int(n_boot - defined.size),
-        seed=int(seed),
-        distribution=values,
-    )
+    return values
 
 
 def _check_options(name: str, options: dict[str, Any]) -> None:
@@ -163,7 +198,7 @@ def _check_options(name: str, options: dict[str, Any]) -> None:
         raise AgreementError(f"{name} takes no option {', '.join(unknown)}; its options: {', '.join(sorted(allowed))}")
 
 
-def _resolve(statistic: str | Callable[..., float]) -> tuple[str, tuple[Callable, Callable]]:
+def _resolve(statistic: str | Callable[..., float]) -> tuple[str, tuple[Callable[..., Any], Callable[..., Any]]]:
     if isinstance(statistic, str):
         name = statistic
     else:  # one of our public functions (aliases such as bennett_s share their target's name)

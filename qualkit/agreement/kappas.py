@@ -18,6 +18,7 @@ from collections.abc import Hashable, Iterable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from qualkit.agreement._data import (
     AgreementError,
@@ -48,42 +49,93 @@ Categories = Iterable[Hashable] | None
 # ---------------------------------------------------------------------------------------------
 
 
-def percent_agreement(data: Any, categories: Categories = None) -> float:
+def percent_agreement(data: npt.ArrayLike, categories: Categories = None) -> float:
     """Share of agreeing coder pairs, averaged over units (Gwet's convention).
 
-    p_a = mean over pairable units u (r_u ≥ 2 values) of Σ_k r_uk (r_uk − 1) / (r_u (r_u − 1)).
-    Two coders with complete data: the share of units on which they agree. With missing data every
-    pairable unit counts equally, as in irrCAC's ``pa`` (0.8181818 on ``cac.raw4raters``); the
-    alpha-style figure 1 − D_o, which weights units by their number of values, gives 0.800 there
-    (DKPro). ``categories`` only validates the labels.
+    Parameters
+    ----------
+    data : array_like
+        Coders × units matrix of labels (list of lists, numpy array or pandas DataFrame);
+        ``None`` / NaN = missing.
+    categories : iterable of hashable, optional
+        The full category list; here it only validates the labels.
 
-    Reference: Gwet KL (2014) Handbook of Inter-Rater Reliability, 4th ed., ch. 2.
+    Returns
+    -------
+    float
+        Percent agreement p_a in [0, 1].
 
+    Raises
+    ------
+    UndefinedStatisticError
+        No unit has values from two or more coders.
+
+    Notes
+    -----
+    p_a = mean over pairable units u (r_u ≥ 2 values) of Σ_k r_uk (r_uk − 1) / (r_u (r_u − 1)),
+    with r_uk the coders who put unit u in category k. Two coders with complete data: the share of
+    units on which they agree. With missing data every pairable unit counts equally, as in irrCAC's
+    ``pa`` (0.8181818 on ``cac.raw4raters``); the alpha-style figure 1 − D_o, which weights units by
+    their number of values, gives 0.800 there (DKPro).
+
+    References
+    ----------
+    Gwet KL (2014) Handbook of Inter-Rater Reliability, 4th ed., ch. 2.
+
+    Examples
+    --------
     >>> percent_agreement([["a", "a", "b", "b"], ["a", "b", "b", "b"]])
     0.75
     """
     return _percent_agreement(coerce(data, categories))
 
 
-def cohen_kappa(data: Any, weights: str | Any | None = None, categories: Categories = None) -> float:
+def cohen_kappa(data: npt.ArrayLike, weights: str | npt.ArrayLike | None = None, categories: Categories = None) -> float:
     """Cohen's kappa for two coders, optionally weighted.
 
-    κ_w = 1 − Σ_ij w_ij p_ij / Σ_ij w_ij p_i+ p_+j with disagreement weights w (w_ii = 0):
-    ``None`` → 1 − [i = j] (plain κ = (p_o − p_e) / (1 − p_e)), ``"linear"`` → |i − j|,
-    ``"quadratic"`` → (i − j)², or a q × q matrix. i and j are **positions in the category
-    list**: ``categories`` in scale order, or by default the sorted observed labels, which is
-    R irr ``kappa2``'s convention (a scale value nobody used is skipped, so 1, 2, 3, 5, 6 are
-    ranked 1..5); pass the full scale as ``categories`` to weight by scale position instead
-    (scikit-learn's ``labels``, irrCAC's ``categories``).
+    Parameters
+    ----------
+    data : array_like
+        2 × units matrix of labels; ``None`` / NaN = missing.
+    weights : {None, "linear", "quadratic"} or array_like, optional
+        Disagreement weights: ``None`` → 1 − [i = j] (plain kappa), ``"linear"`` → |i − j|,
+        ``"quadratic"`` → (i − j)², or a q × q matrix with a zero diagonal.
+    categories : iterable of hashable, optional
+        The full category list, in scale order for weighted kappa.
+
+    Returns
+    -------
+    float
+        Kappa; 1 is perfect agreement, 0 chance agreement.
+
+    Raises
+    ------
+    AgreementError
+        Not exactly two coders, or unusable weights.
+    UndefinedStatisticError
+        No unit coded by both, or expected disagreement 0 (one category throughout).
+
+    Notes
+    -----
+    κ_w = 1 − Σ_ij w_ij p_ij / Σ_ij w_ij p_i+ p_+j; unweighted, κ = (p_o − p_e) / (1 − p_e).
+    i and j are **positions in the category list**: ``categories`` in scale order, or by default
+    the sorted observed labels, which is R irr ``kappa2``'s convention (a scale value nobody used is
+    skipped, so 1, 2, 3, 5, 6 are ranked 1..5); pass the full scale as ``categories`` to weight by
+    scale position instead (scikit-learn's ``labels``, irrCAC's ``categories``).
 
     p_ij comes from the units both coders rated; each coder's marginal p_i+ / p_+j from all the
     units that coder rated (Gwet's missing-data convention, equal to :func:`conger_kappa` for two
     coders). Matches R irr ``kappa2``, scikit-learn ``cohen_kappa_score`` and statsmodels on
     complete data.
 
-    References: Cohen J (1960) Educ Psychol Meas 20:37–46, doi:10.1177/001316446002000104;
-    Cohen J (1968) Psychol Bull 70:213–220 (weighted kappa).
+    References
+    ----------
+    Cohen J (1960) A coefficient of agreement for nominal scales. Educ Psychol Meas 20:37–46,
+    doi:10.1177/001316446002000104.
+    Cohen J (1968) Weighted kappa. Psychol Bull 70:213–220, doi:10.1037/h0026256.
 
+    Examples
+    --------
     >>> round(cohen_kappa([[1, 1, 2, 2, 3], [1, 2, 2, 3, 3]]), 4)
     0.4118
     >>> round(cohen_kappa([[1, 1, 2, 2, 3], [1, 2, 2, 3, 3]], weights="quadratic"), 4)
@@ -93,15 +145,41 @@ def cohen_kappa(data: Any, weights: str | Any | None = None, categories: Categor
     return _cohen(coded, weights)
 
 
-def scott_pi(data: Any, categories: Categories = None) -> float:
-    """Scott's pi for two coders: chance from the pooled marginals.
+def scott_pi(data: npt.ArrayLike, categories: Categories = None) -> float:
+    """Scott's pi for two coders: chance agreement from the pooled marginals.
 
+    Parameters
+    ----------
+    data : array_like
+        2 × units matrix of labels; ``None`` / NaN = missing.
+    categories : iterable of hashable, optional
+        The full category list (validates the labels).
+
+    Returns
+    -------
+    float
+        Scott's pi.
+
+    Raises
+    ------
+    AgreementError
+        Not exactly two coders.
+    UndefinedStatisticError
+        Chance agreement is 1 (all values in one category) or nothing to compare.
+
+    Notes
+    -----
     π = (p_o − p_e) / (1 − p_e), p_e = Σ_k ((p_k+ + p_+k) / 2)². With missing data this is
-    :func:`fleiss_kappa` on two coders (Gwet's convention). Matches irrCAC ``scott2``, NLTK
-    ``pi``, DKPro.
+    :func:`fleiss_kappa` on two coders (Gwet's convention). Matches irrCAC ``scott2``, NLTK ``pi``,
+    DKPro.
 
-    Reference: Scott WA (1955) Public Opin Q 19:321–325, doi:10.1086/266577.
+    References
+    ----------
+    Scott WA (1955) Reliability of content analysis: the case of nominal scale coding. Public Opin
+    Q 19:321–325, doi:10.1086/266577.
 
+    Examples
+    --------
     >>> round(scott_pi([[1, 1, 2, 2, 3], [1, 2, 2, 3, 3]]), 4)
     0.3939
     """
@@ -109,32 +187,83 @@ def scott_pi(data: Any, categories: Categories = None) -> float:
     return _fleiss(coded, "Scott's pi")
 
 
-def fleiss_kappa(data: Any, categories: Categories = None) -> float:
+def fleiss_kappa(data: npt.ArrayLike, categories: Categories = None) -> float:
     """Fleiss' kappa for any number of coders (Scott's pi generalised), missing values allowed.
 
+    Parameters
+    ----------
+    data : array_like
+        Coders × units matrix of labels; ``None`` / NaN = missing.
+    categories : iterable of hashable, optional
+        The full category list (validates the labels).
+
+    Returns
+    -------
+    float
+        Fleiss' kappa.
+
+    Raises
+    ------
+    UndefinedStatisticError
+        Chance agreement is 1 (all values in one category) or nothing to compare.
+
+    Notes
+    -----
     κ = (p_a − p_e) / (1 − p_e); p_a as in :func:`percent_agreement`; p_e = Σ_k π_k² with
     π_k = mean over units with at least one value of r_uk / r_u. Complete data: Fleiss (1971)
     exactly (R irr ``kappam.fleiss``, statsmodels ``fleiss_kappa``); missing data: Gwet's
     generalisation (irrCAC ``fleiss``; 0.76117 on ``cac.raw4raters``, where DKPro gives 0.737).
 
-    Reference: Fleiss JL (1971) Psychol Bull 76:378–382, doi:10.1037/h0031619.
+    References
+    ----------
+    Fleiss JL (1971) Measuring nominal scale agreement among many raters. Psychol Bull
+    76:378–382, doi:10.1037/h0031619.
 
+    Examples
+    --------
     >>> round(fleiss_kappa([["y", "y", "n", "n"], ["y", "y", "n", "n"], ["y", "n", "y", "n"]]), 4)
     0.3333
     """
     return _fleiss(coerce(data, categories), "Fleiss' kappa")
 
 
-def fleiss_kappa_category(data: Any, category: Hashable, categories: Categories = None) -> float:
+def fleiss_kappa_category(data: npt.ArrayLike, category: Hashable, categories: Categories = None) -> float:
     """Fleiss' category-specific kappa: agreement on ``category`` versus all other categories.
 
+    Parameters
+    ----------
+    data : array_like
+        Coders × units matrix of labels; ``None`` / NaN = missing.
+    category : hashable
+        The category whose agreement is measured.
+    categories : iterable of hashable, optional
+        The full category list (validates the labels).
+
+    Returns
+    -------
+    float
+        κ_k for ``category``.
+
+    Raises
+    ------
+    AgreementError
+        ``category`` is not among the categories.
+    UndefinedStatisticError
+        Everybody or nobody used ``category`` everywhere.
+
+    Notes
+    -----
     κ_k = 1 − Σ_u r_uk (m − r_uk) / (N m (m − 1) p_k (1 − p_k)) for complete data, which is Fleiss'
     kappa on the data recoded to "k / not k"; that recoding is how it is computed here, so missing
     values follow :func:`fleiss_kappa`. A per-code diagnostic: on Fleiss's 30 × 6 diagnoses the
     five categories give 0.2448, 0.2448, 0.5200, 0.4711, 0.5661.
 
-    Reference: Fleiss JL (1971) Psychol Bull 76:378–382, eq. for κ_j.
+    References
+    ----------
+    Fleiss JL (1971) Psychol Bull 76:378–382, doi:10.1037/h0031619 (equation for κ_j).
 
+    Examples
+    --------
     >>> round(fleiss_kappa_category([["y", "y", "n", "n"], ["y", "y", "n", "n"], ["y", "n", "y", "n"]], "y"), 4)
     0.3333
     """
@@ -144,36 +273,86 @@ def fleiss_kappa_category(data: Any, category: Hashable, categories: Categories 
     return _fleiss(Coded(binary, (False, True)), f"Fleiss' kappa for category {category!r}")
 
 
-def conger_kappa(data: Any, categories: Categories = None) -> float:
+def conger_kappa(data: npt.ArrayLike, categories: Categories = None) -> float:
     """Conger's kappa: Cohen's kappa for many coders, keeping each coder's own marginals.
 
+    Parameters
+    ----------
+    data : array_like
+        Coders × units matrix of labels; ``None`` / NaN = missing.
+    categories : iterable of hashable, optional
+        The full category list (validates the labels).
+
+    Returns
+    -------
+    float
+        Conger's kappa (Cohen's kappa for two coders).
+
+    Raises
+    ------
+    UndefinedStatisticError
+        Chance agreement is 1 or nothing to compare.
+
+    Notes
+    -----
     κ = (p_a − p_e) / (1 − p_e); p_a as in :func:`percent_agreement`; with p_gk = share of coder
     g's values in category k (over the units g rated), p̄_k their mean over the R coders and s_k²
-    their variance (divisor R − 1): p_e = Σ_k (p̄_k² − s_k² / R), i.e. the mean over pairs of
-    coders of Σ_k p_gk p_hk. Coders who gave no value are left out. Two coders: Cohen's kappa.
-    Matches irrCAC ``conger`` (0.76282 on ``cac.raw4raters``).
+    their variance (divisor R − 1): p_e = Σ_k (p̄_k² − s_k² / R), i.e. the mean over pairs of coders
+    of Σ_k p_gk p_hk. Coders who gave no value are left out. Matches irrCAC ``conger`` (0.76282 on
+    ``cac.raw4raters``).
 
-    Reference: Conger AJ (1980) Psychol Bull 88:322–328, doi:10.1037/0033-2909.88.2.322.
+    References
+    ----------
+    Conger AJ (1980) Integration and generalization of kappas for multiple raters. Psychol Bull
+    88:322–328, doi:10.1037/0033-2909.88.2.322.
 
+    Examples
+    --------
     >>> round(conger_kappa([[1, 1, 2, 2], [1, 2, 2, 2], [1, 1, 2, 1]]), 4)
     0.3846
     """
     return _conger(coerce(data, categories))
 
 
-def brennan_prediger(data: Any, categories: Categories = None) -> float:
+def brennan_prediger(data: npt.ArrayLike, categories: Categories = None) -> float:
     """Brennan–Prediger coefficient: chance agreement 1/q (= Bennett's S = Randolph's kappa).
 
-    S = (p_a − 1/q) / (1 − 1/q), p_a as in :func:`percent_agreement`, q = number of categories:
-    **declare the full category set** with ``categories``; otherwise q is the number of labels
-    observed (NLTK's ``S`` and irrCAC's default; MAXQDA uses the number of codes). Two coders:
-    Bennett's S; many coders: Randolph's free-marginal kappa. With q = 2, S = 2 p_o − 1 = PABAK.
-    Matches irrCAC ``bp`` (0.77273 on ``cac.raw4raters``; DKPro's Randolph gives 0.750 there).
+    Parameters
+    ----------
+    data : array_like
+        Coders × units matrix of labels; ``None`` / NaN = missing.
+    categories : iterable of hashable, optional
+        **The full category set**: q is its size. Without it q is the number of labels observed
+        (NLTK's ``S`` and irrCAC's default; MAXQDA uses the number of codes).
 
-    References: Bennett EM et al. (1954) Public Opin Q 18:303–308, doi:10.1086/266520;
-    Brennan RL, Prediger DJ (1981) Educ Psychol Meas 41:687–699,
-    doi:10.1177/001316448104100307; Randolph JJ (2005) ERIC ED490661.
+    Returns
+    -------
+    float
+        S.
 
+    Raises
+    ------
+    AgreementError
+        Fewer than two categories known.
+    UndefinedStatisticError
+        Nothing to compare.
+
+    Notes
+    -----
+    S = (p_a − 1/q) / (1 − 1/q), p_a as in :func:`percent_agreement`. Two coders: Bennett's S;
+    many coders: Randolph's free-marginal kappa. With q = 2, S = 2 p_o − 1 = PABAK. Matches irrCAC
+    ``bp`` (0.77273 on ``cac.raw4raters``; DKPro's Randolph gives 0.750 there).
+
+    References
+    ----------
+    Bennett EM, Alpert R, Goldstein AC (1954) Communications through limited response
+    questioning. Public Opin Q 18:303–308, doi:10.1086/266520.
+    Brennan RL, Prediger DJ (1981) Coefficient kappa: some uses, misuses, and alternatives. Educ
+    Psychol Meas 41:687–699, doi:10.1177/001316448104100307.
+    Randolph JJ (2005) Free-marginal multirater kappa. ERIC ED490661.
+
+    Examples
+    --------
     >>> brennan_prediger([["y", "y", "n", "n"], ["y", "y", "n", "n"], ["y", "n", "y", "n"]])
     0.33333333333333326
     >>> round(brennan_prediger([["y", "y", "n", "n"], ["y", "y", "n", "y"]], categories=["y", "n", "?"]), 4)
@@ -186,17 +365,43 @@ bennett_s = brennan_prediger
 randolph_kappa = brennan_prediger
 
 
-def gwet_ac1(data: Any, categories: Categories = None) -> float:
+def gwet_ac1(data: npt.ArrayLike, categories: Categories = None) -> float:
     """Gwet's AC1: chance agreement from how evenly values spread over the categories.
 
+    Parameters
+    ----------
+    data : array_like
+        Coders × units matrix of labels; ``None`` / NaN = missing.
+    categories : iterable of hashable, optional
+        The full category set (q is its size; default: the observed labels).
+
+    Returns
+    -------
+    float
+        AC1.
+
+    Raises
+    ------
+    AgreementError
+        Fewer than two categories known.
+    UndefinedStatisticError
+        Nothing to compare.
+
+    Notes
+    -----
     AC1 = (p_a − p_e) / (1 − p_e), p_a as in :func:`percent_agreement`,
     p_e = Σ_k π_k (1 − π_k) / (q − 1), π_k as in :func:`fleiss_kappa` (two coders:
-    (p_k+ + p_+k) / 2), q = declared categories (default: observed labels). Stays stable when
-    agreement and prevalence are high, where kappa collapses. Matches irrCAC ``gwet``
-    (0.77544 on ``cac.raw4raters``) and DKPro for two coders.
+    (p_k+ + p_+k) / 2). Stays stable when agreement and prevalence are high, where kappa
+    collapses (the "kappa paradox"). Matches irrCAC ``gwet`` (0.77544 on ``cac.raw4raters``) and
+    DKPro for two coders.
 
-    Reference: Gwet KL (2008) Br J Math Stat Psychol 61:29–48, doi:10.1348/000711006X126600.
+    References
+    ----------
+    Gwet KL (2008) Computing inter-rater reliability and its variance in the presence of high
+    agreement. Br J Math Stat Psychol 61:29–48, doi:10.1348/000711006X126600.
 
+    Examples
+    --------
     >>> round(gwet_ac1([["y", "y", "y", "y", "n"], ["y", "y", "y", "y", "y"]]), 4)
     0.7561
     """
@@ -223,7 +428,8 @@ def _category_shares(coded: Coded) -> np.ndarray:
     counts = coded.unit_counts
     r = counts.sum(axis=1)
     rated = r > 0
-    return (counts[rated] / r[rated, None]).mean(axis=0)
+    shares: np.ndarray = (counts[rated] / r[rated, None]).mean(axis=0)
+    return shares
 
 
 def _chance_corrected(p_a: float, p_e: float, name: str) -> float:

@@ -7,22 +7,44 @@ the set distance d(A, B) is used directly as δ² (as NLTK, Passonneau 2006 and 
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from qualkit.agreement._data import AgreementError, Coded, _as_2d_array, _is_missing
 from qualkit.agreement.alpha import alpha_from_coincidences, coincidences
 
 __all__ = ["set_alpha", "masi_distance", "jaccard_distance"]
 
-SetDistance = Callable[[frozenset, frozenset], float]
+SetDistance = Callable[[frozenset[Hashable], frozenset[Hashable]], float]
 
 
-def jaccard_distance(a: frozenset, b: frozenset) -> float:
-    """1 − |A ∩ B| / |A ∪ B|; two empty sets are identical (distance 0).
+def jaccard_distance(a: frozenset[Hashable], b: frozenset[Hashable]) -> float:
+    """Jaccard distance between two code sets.
 
+    Parameters
+    ----------
+    a, b : frozenset
+        Two sets of codes.
+
+    Returns
+    -------
+    float
+        Distance in [0, 1].
+
+    Notes
+    -----
+    d(A, B) = 1 − |A ∩ B| / |A ∪ B|; two empty sets are identical (distance 0).
+
+    References
+    ----------
+    Jaccard P (1912) The distribution of the flora in the alpine zone. New Phytol 11:37–50,
+    doi:10.1111/j.1469-8137.1912.tb05611.x.
+
+    Examples
+    --------
     >>> jaccard_distance(frozenset("ab"), frozenset("bc"))
     0.6666666666666667
     """
@@ -30,13 +52,32 @@ def jaccard_distance(a: frozenset, b: frozenset) -> float:
     return 0.0 if union == 0 else 1.0 - len(a & b) / union
 
 
-def masi_distance(a: frozenset, b: frozenset) -> float:
-    """Passonneau's MASI distance 1 − J·M (J = Jaccard similarity; M = 1 if A = B, 2/3 if one set
-    contains the other, 1/3 if they only overlap, 0 if disjoint). Two empty sets: distance 0.
+def masi_distance(a: frozenset[Hashable], b: frozenset[Hashable]) -> float:
+    """Passonneau's MASI distance between two code sets.
 
-    Reference: Passonneau R (2006) Measuring agreement on set-valued items (MASI) for semantic
-    and pragmatic annotation. LREC 2006. (NLTK before PR #3695 used 0.67 / 0.33 for M.)
+    Parameters
+    ----------
+    a, b : frozenset
+        Two sets of codes.
 
+    Returns
+    -------
+    float
+        Distance in [0, 1].
+
+    Notes
+    -----
+    d(A, B) = 1 − J·M, with J the Jaccard similarity |A ∩ B| / |A ∪ B| and the monotonicity M = 1
+    if A = B, 2/3 if one set contains the other, 1/3 if they only overlap, 0 if disjoint. Two
+    empty sets: distance 0. NLTK before PR #3695 used 0.67 / 0.33 for M.
+
+    References
+    ----------
+    Passonneau R (2006) Measuring agreement on set-valued items (MASI) for semantic and pragmatic
+    annotation. Proceedings of LREC 2006.
+
+    Examples
+    --------
     >>> round(masi_distance(frozenset("ab"), frozenset("a")), 4)
     0.6667
     >>> round(masi_distance(frozenset("ab"), frozenset("bc")), 4)
@@ -54,20 +95,48 @@ def masi_distance(a: frozenset, b: frozenset) -> float:
 _DISTANCES: dict[str, SetDistance] = {"masi": masi_distance, "jaccard": jaccard_distance}
 
 
-def set_alpha(data: Any, distance: str | SetDistance = "masi") -> float:
+def set_alpha(data: npt.ArrayLike | Sequence[Sequence[Any]], distance: str | SetDistance = "masi") -> float:
     """Krippendorff's alpha for set-valued cells (several codes per unit and coder).
 
-    ``data`` is a coders × units matrix whose cells are sets, frozensets, lists or tuples of
-    codes, or ``None``/NaN for missing (an empty set means "coded, no code applies"). α = 1 −
-    D_o / D_e as in :func:`~qualkit.agreement.krippendorff_alpha`, with δ²(A, B) =
-    ``distance``: ``"masi"`` (default), ``"jaccard"`` or a function of two frozensets. When every
-    cell holds one code the result equals nominal alpha. Matches NLTK 3.10 ``AnnotationTask.alpha``
-    with ``masi_distance`` / ``jaccard_distance`` (NLTK releases before PR #3695 weighted MASI with
+    Parameters
+    ----------
+    data : array_like or sequence of sequences
+        Coders × units matrix whose cells are sets, frozensets, lists or tuples of codes, or
+        ``None`` / NaN for missing (an empty set means "coded, no code applies").
+    distance : {"masi", "jaccard"} or callable, default "masi"
+        δ² between two code sets: :func:`masi_distance`, :func:`jaccard_distance`, or a function
+        of two frozensets.
+
+    Returns
+    -------
+    float
+        Alpha over the code sets.
+
+    Raises
+    ------
+    AgreementError
+        Cells that are not sets, or an unusable distance.
+    UndefinedStatisticError
+        No pairable values, or every value the same set.
+
+    Notes
+    -----
+    Each distinct code set is a category of the coincidence-matrix alpha and α = 1 − D_o / D_e as
+    in :func:`~qualkit.agreement.krippendorff_alpha`, with δ²(A, B) = ``distance``. When every cell
+    holds one code the result equals nominal alpha. Matches NLTK 3.10 ``AnnotationTask.alpha`` with
+    ``masi_distance`` / ``jaccard_distance`` (NLTK releases before PR #3695 weighted MASI with
     0.67 / 0.33 and give slightly different values).
 
-    References: Passonneau R (2006) LREC; Artstein R, Poesio M (2008) Computational Linguistics
-    34:555–596 (alpha with MASI); Krippendorff K (2019) Content Analysis, 4th ed., ch. 12.
+    References
+    ----------
+    Passonneau R (2006) Measuring agreement on set-valued items (MASI) for semantic and pragmatic
+    annotation. LREC 2006.
+    Artstein R, Poesio M (2008) Inter-coder agreement for computational linguistics. Computational
+    Linguistics 34:555–596, doi:10.1162/coli.07-034-R2.
+    Krippendorff K (2019) Content Analysis, 4th ed., ch. 12.
 
+    Examples
+    --------
     >>> data = [[{"a"}, {"a", "b"}, {"b"}, {"c"}],
     ...         [{"a"}, {"a"}, {"b"}, {"c", "d"}]]
     >>> round(set_alpha(data), 4)
@@ -81,7 +150,7 @@ def set_alpha(data: Any, distance: str | SetDistance = "masi") -> float:
 
 def _set_alpha(coded: Coded, distance: str | SetDistance = "masi") -> float:
     d = _resolve(distance)
-    sets = coded.categories
+    sets = cast(tuple[frozenset[Hashable], ...], coded.categories)
     delta2 = np.array([[float(d(a, b)) for b in sets] for a in sets]).reshape(len(sets), len(sets))
     if np.any(~np.isfinite(delta2)) or np.any(delta2 < 0) or np.any(np.diag(delta2) != 0):
         raise AgreementError("set distance must be finite, non-negative and 0 between identical sets")
@@ -104,7 +173,7 @@ def coerce_sets(data: Any) -> Coded:
         raise AgreementError(f"need at least 2 coders (rows); got {arr.shape[0]}")
     if arr.shape[1] == 0:
         raise AgreementError("data have no units (columns)")
-    index: dict[frozenset, int] = {}
+    index: dict[frozenset[Hashable], int] = {}
     codes = np.full(arr.shape, -1, dtype=np.intp)
     for (i, j), cell in np.ndenumerate(arr):
         if _is_missing(cell):
@@ -113,7 +182,7 @@ def coerce_sets(data: Any) -> Coded:
     return Coded(codes, tuple(index), ordered=False)
 
 
-def _as_code_set(cell: Any, i: int, j: int) -> frozenset:
+def _as_code_set(cell: Any, i: int, j: int) -> frozenset[Hashable]:
     if not isinstance(cell, (set, frozenset, list, tuple, np.ndarray)):
         raise AgreementError(
             f"cell (coder {i}, unit {j}) is a {type(cell).__name__}, not a set of codes: "

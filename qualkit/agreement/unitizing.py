@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import numbers
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, SupportsInt, cast
 
 import numpy as np
 
@@ -37,12 +37,38 @@ class _Segment(NamedTuple):
 
     @property
     def length(self) -> int:
+        """Positions covered, end − start."""
         return self.end - self.start
 
 
 def unitizing_alpha(segments: Segments, continuum: tuple[int, int], level: str = "nominal") -> float:
     """Krippendorff's 2019 unitizing alpha: ``_u α`` (level ``"nominal"``) or ``|_u α`` (``"binary"``).
 
+    Parameters
+    ----------
+    segments : mapping or iterable
+        Per coder (a mapping coder → segments, or one list per coder) the ``(start, end, value)``
+        segments with half-open integer positions ``[start, end)``; a coder's segments must not
+        overlap. Positions outside every segment are gaps.
+    continuum : (int, int)
+        ``(begin, end)`` of the continuum, half-open.
+    level : {"nominal", "binary"}, default "nominal"
+        ``"nominal"`` compares section values and gaps; ``"binary"`` only section versus gap.
+
+    Returns
+    -------
+    float
+        Unitizing alpha.
+
+    Raises
+    ------
+    AgreementError
+        Malformed segments, overlapping segments of one coder, fewer than two coders.
+    UndefinedStatisticError
+        Expected disagreement 0 (every record the same single value).
+
+    Notes
+    -----
     Each coder's record splits the continuum into valued sections and gaps (value φ). With m
     coders and L(·) the length of an overlap:
 
@@ -53,13 +79,18 @@ def unitizing_alpha(segments: Segments, continuum: tuple[int, int], level: str =
     * nominal: α = 1 − Σ_{c≠k} ℓ_ck / Σ_{c≠k} ε_ck; binary: the same after merging all values
       into "not φ".
 
-    Each coder's segments must not overlap; adjacent segments stay separate sections even with
-    the same value. Reproduces Krippendorff (2019) Fig. 12.11: ``_u α`` 0.510, ``|_u α`` 0.413
-    (exact 0.4136), as does quallmer's ``alpha_u``. Not the 2004 per-category coefficient (see
-    :func:`unitizing_alpha_category`) and not DKPro's pooled figure.
+    Adjacent segments stay separate sections even with the same value. Reproduces Krippendorff
+    (2019) Fig. 12.11: ``_u α`` 0.510, ``|_u α`` 0.413 (exact 0.4136), as does quallmer's
+    ``alpha_u``. Not the 2004 per-category coefficient (see :func:`unitizing_alpha_category`) and
+    not DKPro's pooled figure.
 
-    Reference: Krippendorff K (2019) Content Analysis, 4th ed., sec. 12.6, eqs. 32–35.
+    References
+    ----------
+    Krippendorff K (2019) Content Analysis: An Introduction to Its Methodology, 4th ed., sec. 12.6,
+    eqs. 32–35.
 
+    Examples
+    --------
     >>> segs = {"A": [(0, 10, "x"), (20, 30, "y")], "B": [(0, 10, "x"), (18, 30, "y")]}
     >>> round(unitizing_alpha(segs, (0, 40)), 4)
     0.9273
@@ -78,8 +109,32 @@ def unitizing_alpha(segments: Segments, continuum: tuple[int, int], level: str =
 def unitizing_alpha_category(segments: Segments, continuum: tuple[int, int], category: Hashable) -> float:
     """Krippendorff's 2004 unitizing alpha for one category, ``|_u α_c``.
 
-    Only the coders' ``category`` segments count; everything else is gap. With m coders,
-    L = continuum length, and per pair of coders the overlapping sections (s, t):
+    Parameters
+    ----------
+    segments : mapping or iterable
+        Per coder the ``(start, end, value)`` segments, half-open ``[start, end)``; only those of
+        ``category`` count, and they must not overlap one another (other categories may overlap
+        them).
+    continuum : (int, int)
+        ``(begin, end)`` of the continuum, half-open.
+    category : hashable
+        The value whose segments are compared; everything else is gap.
+
+    Returns
+    -------
+    float
+        α_c.
+
+    Raises
+    ------
+    AgreementError
+        Malformed or overlapping segments, or no segment of ``category``.
+    UndefinedStatisticError
+        Expected disagreement 0 (no segment fits in any gap).
+
+    Notes
+    -----
+    With m coders, L = continuum length, and per pair of coders the overlapping sections (s, t):
 
     * δ²(s, t) = (start_s − start_t)² + (end_s − end_t)² for two overlapping segments; L(s)²
       when segment s lies inside the other coder's gap t (and vice versa); 0 otherwise;
@@ -89,13 +144,17 @@ def unitizing_alpha_category(segments: Segments, continuum: tuple[int, int], cat
       all coders' gaps G_h;
     * α_c = 1 − D_o / D_e.
 
-    A coder's segments of this category must not overlap one another (other categories may
-    overlap them). Reproduces Krippendorff (2004) p. 254 (0.7286 for c, 1.0 for k) with the
-    published distances 50, 850 and 400, as DKPro's ``calculateCategoryAgreement`` does.
+    Reproduces Krippendorff (2004) p. 254 (0.7286 for c, 1.0 for k) with the published distances
+    50, 850 and 400, as DKPro's ``calculateCategoryAgreement`` does.
 
-    References: Krippendorff K (1995) Sociol Methodol 25:47–76; Krippendorff K (2004) Content
-    Analysis, 2nd ed., sec. 11.6.
+    References
+    ----------
+    Krippendorff K (1995) On the reliability of unitizing continuous data. Sociol Methodol
+    25:47–76, doi:10.2307/271061.
+    Krippendorff K (2004) Content Analysis, 2nd ed., sec. 11.6.
 
+    Examples
+    --------
     >>> segs = {"i": [(225, 295, "c"), (370, 400, "c")],
     ...         "j": [(220, 300, "c"), (355, 375, "c"), (400, 420, "c")]}
     >>> round(unitizing_alpha_category(segs, (150, 450), "c"), 4)
@@ -271,7 +330,7 @@ def _position(x: Any, what: str) -> int:
     if isinstance(x, numbers.Integral) and not isinstance(x, bool):
         return int(x)
     if isinstance(x, numbers.Real) and float(x).is_integer():
-        return int(x)
+        return int(cast(SupportsInt, x))
     raise AgreementError(f"{what} must be a whole number (characters, or e.g. milliseconds); got {x!r}")
 
 

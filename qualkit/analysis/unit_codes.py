@@ -7,13 +7,18 @@ left out unless asked for; a ``question`` unit always starts with one and is kep
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from qualkit.coding.units import UNIT_KINDS, Unit, coded_units, split_units
-from qualkit.errors import (
-    AgreementInputError,  # noqa: F401  (defined with every other error in qualkit.errors)
-)
+from qualkit.errors import AgreementInputError, CodingError  # AgreementInputError is re-exported from here too
 from qualkit.io.naming import natural_key
-from qualkit.workspace.codings import CodingError
+from qualkit.workspace.store import Workspace
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["AgreementInputError", "UnitRef", "UnitCodes", "build_unit_codes"]
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,14 @@ class UnitCodes:
     left_out: dict[str, list[str]] = field(default_factory=dict)  # transcript -> coders who did not code it
     code_ids: set[str] = field(default_factory=set)               # every code used by any of the coders
 
-    def matrix(self, code: str):
+    def matrix(self, code: str) -> npt.NDArray[np.int8]:
         """Coders x units 0/1 matrix for one code (1 = the coder applied it to the unit)."""
         import numpy as np
 
         return np.array([[1 if code in s else 0 for s in self.codes[c]] for c in self.coders], dtype=np.int8)
 
 
-def build_unit_codes(workspace, coders: list[str], unit: str = "turn", include_facilitators: bool = False,
+def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn", include_facilitators: bool = False,
                      check_codes: bool = True) -> UnitCodes:
     """Read the coders' files and lay their codings onto units (see the module docstring)."""
     if unit not in UNIT_KINDS:
@@ -84,7 +89,7 @@ def build_unit_codes(workspace, coders: list[str], unit: str = "turn", include_f
         raise AgreementInputError(f"coders {', '.join(coders)} have no transcript in common: each must have coded a transcript for it to count")
     table = workspace.participant_table
 
-    def is_facilitator(turn) -> bool:
+    def is_facilitator(turn: Any) -> bool:
         return table.is_facilitator(turn.participant)
 
     for tid in common:

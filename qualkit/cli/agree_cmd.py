@@ -1,10 +1,15 @@
 """`qualkit agree`: inter-coder agreement per code, pooled, and over code sets."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json, echo_table
+
+if TYPE_CHECKING:
+    from qualkit.analysis.agree import AgreementReport
 
 
 @click.command()
@@ -55,7 +60,7 @@ def agree(ctx: click.Context, coders: str | None, unit: str | None, overlap: flo
         click.echo(f"Wrote {path} (manifest: {path}.manifest.json)")
 
 
-def _print(report) -> None:
+def _print(report: AgreementReport) -> None:
     click.echo(report.summary())
     click.echo(report.left_out_text())
     if report.n_units == 0:
@@ -75,7 +80,7 @@ def _print(report) -> None:
         click.echo(report.ci_text())
     if report.breakdown is not None:
         click.echo("")
-        click.echo(click.style(f"By {report.by.replace('-', ' ')} (all codes pooled; per-code figures in --csv/--json):", bold=True))
+        click.echo(click.style(f"By {(report.by or '').replace('-', ' ')} (all codes pooled; per-code figures in --csv/--json):", bold=True))
         h, rs, rt = report.group_rows()
         echo_table(rs, h, right=rt)
     # why a statistic is undefined, and paradoxes; "rare" is explained in the definitions
