@@ -19,6 +19,7 @@ document that declares a DTD at all is refused (no legitimate REFI-QDA file has 
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path, PurePosixPath
 
 from qualkit.errors import RefiQdaError
@@ -58,7 +59,7 @@ class QdpxArchive:
         members = self._zip.members
         self.members = [m for m in members if not m.is_dir()]
         self._by_name = {m.filename.replace("\\", "/"): m for m in self.members}
-        self._by_folded = {}
+        self._by_folded: dict[str, zipfile.ZipInfo] = {}
         for name, m in self._by_name.items():
             self._by_folded.setdefault(name.casefold(), m)
         self.project_member = self._find_project()

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from qualkit.errors import SpeakerPatternError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.transcripts.model import Turn
 
 # Timestamps: 1:02, 01:02:03, 01:02:03.456, and the 4-part day:h:m:s of mission logs.
@@ -151,7 +152,6 @@ def _key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-from qualkit.errors import SpeakerPatternError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 def compile_speaker_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from qualkit.errors import CodingError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.io.atomic import atomic_write_text, backup
 
 COLUMNS = ("transcript", "start", "end", "code", "text", "memo", "coded_at")
@@ -22,7 +23,6 @@ CODINGS_DIR = "codings"
 BACKUP_DIR = Path(".qualkit") / "backups"
 
 
-from qualkit.errors import CodingError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 @dataclass
@@ -83,7 +83,7 @@ def read_codings(path: str | Path) -> list[Coding]:
         lineno = reader.line_num
         if not any(v.strip() for v in values):
             continue
-        get = lambda c: values[idx[c]] if c in idx and idx[c] < len(values) else ""  # noqa: E731
+        get = lambda c, values=values: values[idx[c]] if c in idx and idx[c] < len(values) else ""  # noqa: E731
         try:
             start, end = int(get("start")), int(get("end"))
         except ValueError:

@@ -292,8 +292,10 @@ class Workspace:
             result.warnings.extend(self._unmatched_participant_rows({p.stem for p in files}))
         return result
 
-    def rel(self, path: str | Path) -> str:
+    def rel(self, path: str | Path | None) -> str:
         """``path`` relative to the workspace root, as a POSIX path for display; as given when outside it."""
+        if path is None:
+            return ""
         try:
             return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
         except (ValueError, OSError):
