@@ -459,7 +459,7 @@ def check_themes(workspace, path: str | Path | None = None, coder: str | None = 
     # excerpts per theme
     used: dict[str, int] = {}
     try:
-        from qualkit.analysis.matrices import load_excerpts
+        from qualkit.analysis.sources import load_excerpts
 
         ex = load_excerpts(workspace, coder, include_facilitators=include_facilitators)
     except QualkitError as exc:

@@ -176,7 +176,9 @@ def echo_grid(row_labels: list[str], columns: list[str], rows: list[list], label
     cells = [[_cell_text(v) for v in row] for row in rows]
     label_w = max([len(label_header), *(len(r) for r in row_labels)] or [0])
     col_w = [max([len(h), *(len(r[i]) for r in cells)] or [1]) for i, h in enumerate(headers)]
-    blocks, current, used = [], [], label_w
+    blocks: list[list[int]] = []
+    current: list[int] = []
+    used = label_w
     for i, w in enumerate(col_w):
         if current and used + 2 + w > width:
             blocks.append(current)

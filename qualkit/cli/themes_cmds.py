@@ -46,7 +46,7 @@ def themes() -> None:
 @click.pass_context
 def show(ctx, theme, file, coder, as_json) -> None:
     """Show every theme (or THEME, by id or name): codes, domains, valence, description and memo."""
-    from qualkit.analysis.matrices import load_excerpts
+    from qualkit.analysis.sources import load_excerpts
     from qualkit.analysis.themes import (
         ThemeSet,
         item_label,
