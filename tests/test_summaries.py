@@ -116,9 +116,7 @@ def make_ws(tmp_path, guide: str = GUIDE, consensus: bool = False) -> Workspace:
 
 
 @pytest.fixture
-def qk(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "summaries", ("summaries_cmds", "summaries", "Rapid analysis summaries."))
-
+def qk():
     def invoke(ws, *args):
         return CliRunner().invoke(qualkit.cli.cli, ["-w", str(ws.root), *args], catch_exceptions=False)
 

@@ -62,8 +62,7 @@ def coding(text: str, tid: str, phrase: str, code: str, memo: str = "") -> Codin
 
 
 @pytest.fixture
-def ws(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "themes", ("themes_cmds", "themes", "Themes and their framework mapping."))
+def ws(tmp_path):
     root = init(tmp_path / "ws")
     (root / "participants.csv").write_text(PARTICIPANTS)
     (root / "transcripts" / "int1.txt").write_text(INT1)
@@ -247,8 +246,7 @@ def test_show_prints_each_theme_for_a_reader(ws):
 
 # -- the sample study --------------------------------------------------------------------------
 
-def test_the_sample_studys_themes_check_clean(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "themes", ("themes_cmds", "themes", "Themes."))
+def test_the_sample_studys_themes_check_clean(tmp_path):
     root = demo(tmp_path / "s")
     ws = qualkit.Workspace(root)
     result = check_themes(ws)

@@ -35,10 +35,13 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualkit.coding.codebook_validate import ERROR, WARNING, Problem, summary
-from qualkit.errors import QualkitError
+from qualkit.errors import QualkitError, ThemesError
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
 
 THEMES_NAME = "themes.yaml"
 VALENCES = ("facilitator", "barrier", "mixed")
@@ -47,9 +50,6 @@ FILE_KEYS = ("themes", "framework", "codebook")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # keys people write for framework refs by analogy with codebooks or other tools
 _DOMAIN_ALIASES = ("framework", "frameworks", "domain", "heif", "cfir", "mapping", "maps", "refs")
-
-
-from qualkit.errors import ThemesError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 
 @dataclass
@@ -186,7 +186,7 @@ def load_themes(path: str | Path, strict: bool = True) -> ThemeSet:
     if not isinstance(theme_nodes, yaml.SequenceNode):
         problem("'themes' must be a list of themes (each starting with '- id: ...')", _line(theme_nodes))
         return result
-    seen: dict[str, int] = {}
+    seen: dict[str, int | None] = {}
     for node in theme_nodes.value:
         theme = _read_theme(node, constructor, problem)
         if theme is None:
@@ -384,7 +384,8 @@ class ThemeCheck:
         return not self.errors
 
     def summary(self) -> str:
-        return summary(self.problems)
+        problems: list[Problem] = list(self.problems)
+        return summary(problems)
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.themeset.path) if self.themeset.path else None, "themes": len(self.themeset),
@@ -396,25 +397,8 @@ def themes_path(workspace) -> Path:
     return workspace.root / THEMES_NAME
 
 
-def check_themes(workspace, path: str | Path | None = None, coder: str | None = None,
-                 include_facilitators: bool = False) -> ThemeCheck:
-    """Check themes.yaml against the workspace (see the module docstring); never raises on content.
-
-    ``coder`` picks the codings used to see which themes have coded excerpts (default: consensus,
-    else all coders pooled, as for matrices).
-    """
-    path = Path(path) if path is not None else themes_path(workspace)
-    try:
-        themeset = load_themes(path, strict=False)
-    except ThemesError as exc:
-        check = ThemeCheck(ThemeSet(path=path))
-        check.problems.append(ThemeProblem(exc.path, exc.line, ERROR, exc.message, kind="file"))
-        return check
-    check = ThemeCheck(themeset, problems=list(themeset.problems))
-    problems = check.problems
-    index = workspace.code_index()
-
-    # unknown codes, and a code listed twice in one theme
+def _code_problems(themeset: ThemeSet, index: dict, path: Path, problems: list[ThemeProblem]) -> None:
+    """Unknown codes (with close matches, also by name), a code listed twice, a theme with no codes."""
     names = {" ".join(c.name.split()).casefold(): cid for cid, (_, c) in index.items()}
     for theme in themeset:
         seen: set[str] = set()
@@ -435,10 +419,10 @@ def check_themes(workspace, path: str | Path | None = None, coder: str | None = 
             problems.append(ThemeProblem(path, theme.line, WARNING, f"theme '{theme.id}' groups no codes",
                                          theme=theme.id, kind="no-codes"))
 
-    # domains
-    frameworks = workspace.frameworks()
-    check.mappings = theme_mappings(workspace, themeset, frameworks, problems)
-    for theme in themeset:
+
+def _unmapped_problems(check: ThemeCheck, path: Path, problems: list[ThemeProblem]) -> None:
+    """Themes that map onto no framework domain (and whose refs are not already reported as unknown)."""
+    for theme in check.themeset:
         m = check.mappings[theme.id]
         if not m.items and not any(p.theme == theme.id and p.kind == "unknown-domain" for p in problems):
             where = "and its codes have no framework refs" if theme.codes else ""
@@ -446,40 +430,38 @@ def check_themes(workspace, path: str | Path | None = None, coder: str | None = 
                                          f"theme '{theme.id}' maps onto no framework domain (empty 'domains' {where})".replace(" )", ")"),
                                          theme=theme.id, kind="no-domains"))
 
-    # codes in no theme: the themes' codebook, plus any code used in the codings
-    in_theme = {c for t in themeset for c in t.codes}
-    book_id = themeset.codebook or workspace.config.raw.get("codebook")
-    books = workspace.codebooks()
-    scope = [b for b in books if b.id == book_id] if book_id else books
-    if book_id and not scope:
-        problems.append(ThemeProblem(path, themeset.lines.get("codebook"), ERROR,
-                                     f"no codebook '{book_id}' (known: {', '.join(b.id for b in books) or 'none'})",
-                                     kind="unknown-codebook"))
 
-    # excerpts per theme
+def _excerpt_counts(workspace: Workspace, check: ThemeCheck, coder: str | None, include_facilitators: bool,
+                    path: Path, problems: list[ThemeProblem]) -> dict[str, int]:
+    """Coded excerpts per code and per theme (from the same codings as matrices); themes with none."""
+    from qualkit.analysis.sources import load_excerpts
+
     used: dict[str, int] = {}
     try:
-        from qualkit.analysis.sources import load_excerpts
-
         ex = load_excerpts(workspace, coder, include_facilitators=include_facilitators)
     except QualkitError as exc:
         problems.append(ThemeProblem(exc.path, exc.line, ERROR, exc.message, kind="codings"))
-        ex = None
-    if ex is not None:
-        check.notes.append(ex.source_text())
-        check.notes.extend(ex.warnings)
-        for e in ex.excerpts:
-            used[e.code] = used.get(e.code, 0) + 1
-        for theme in themeset:
-            spans = {e.span for e in ex.excerpts if e.code in theme.codes}
-            check.excerpts[theme.id] = len(spans)
-            if ex.excerpts and not spans:
-                problems.append(ThemeProblem(path, theme.line, WARNING,
-                                             f"theme '{theme.id}' has no coded excerpt ({ex.source_label()})",
-                                             theme=theme.id, kind="no-excerpts"))
-        if not ex.excerpts:
-            check.notes.append("no codings yet: cannot tell which themes have coded excerpts")
+        return used
+    check.notes.append(ex.source_text())
+    check.notes.extend(ex.warnings)
+    for e in ex.excerpts:
+        used[e.code] = used.get(e.code, 0) + 1
+    for theme in check.themeset:
+        spans = {e.span for e in ex.excerpts if e.code in theme.codes}
+        check.excerpts[theme.id] = len(spans)
+        if ex.excerpts and not spans:
+            problems.append(ThemeProblem(path, theme.line, WARNING,
+                                         f"theme '{theme.id}' has no coded excerpt ({ex.source_label()})",
+                                         theme=theme.id, kind="no-excerpts"))
+    if not ex.excerpts:
+        check.notes.append("no codings yet: cannot tell which themes have coded excerpts")
+    return used
 
+
+def _codes_in_no_theme(themeset: ThemeSet, scope: list, used: dict[str, int], index: dict,
+                       problems: list[ThemeProblem]) -> None:
+    """Codes of the themes' codebook, and codes used in the codings, that no theme groups."""
+    in_theme = {c for t in themeset for c in t.codes}
     reported: set[str] = set()
     for book in scope:
         for code in book.codes:
@@ -499,20 +481,57 @@ def check_themes(workspace, path: str | Path | None = None, coder: str | None = 
                                      f"code '{code_id}' ({code.name}) is in no theme ({n} coded excerpt{'s' if n != 1 else ''})",
                                      code=code_id, kind="code-in-no-theme"))
 
-    # gaps: domains (and sub-domains) of the workspace's framework that no theme touches
+
+def _gap_problems(workspace: Workspace, check: ThemeCheck, frameworks: dict, path: Path,
+                  problems: list[ThemeProblem]) -> None:
+    """Domains (and sub-domains) of the workspace's framework that no theme touches."""
     fw_id = workspace.config.framework
     fw = frameworks.get(fw_id) if fw_id else None
     if fw_id and fw is None:
         check.notes.append(f"qualkit.yaml's framework '{fw_id}' is not available: no gap check")
-    if fw is not None and len(themeset):
-        touched = [i for m in check.mappings.values() for i in m.items if i.framework == fw.id]
-        for item in fw.items():
-            if item.kind not in ("domain", "subdomain"):
-                continue
-            if not any(t.path == item.path or t.path.startswith(item.path + ".") for t in touched):
-                problems.append(ThemeProblem(path, None, WARNING,
-                                             f"no theme maps onto {item.path_ref} ({item.label}): a gap to report or to look for",
-                                             kind="uncovered-domain"))
+    if fw is None or not len(check.themeset):
+        return
+    touched = [i for m in check.mappings.values() for i in m.items if i.framework == fw.id]
+    for item in fw.items():
+        if item.kind not in ("domain", "subdomain"):
+            continue
+        if not any(t.path == item.path or t.path.startswith(item.path + ".") for t in touched):
+            problems.append(ThemeProblem(path, None, WARNING,
+                                         f"no theme maps onto {item.path_ref} ({item.label}): a gap to report or to look for",
+                                         kind="uncovered-domain"))
+
+
+def check_themes(workspace: Workspace, path: str | Path | None = None, coder: str | None = None,
+                 include_facilitators: bool = False) -> ThemeCheck:
+    """Check themes.yaml against the workspace (see the module docstring); never raises on content.
+
+    ``coder`` picks the codings used to see which themes have coded excerpts (default: consensus,
+    else all coders pooled, as for matrices).
+    """
+    path = Path(path) if path is not None else themes_path(workspace)
+    try:
+        themeset = load_themes(path, strict=False)
+    except ThemesError as exc:
+        check = ThemeCheck(ThemeSet(path=path))
+        check.problems.append(ThemeProblem(exc.path, exc.line, ERROR, exc.message, kind="file"))
+        return check
+    check = ThemeCheck(themeset, problems=list(themeset.problems))
+    problems = check.problems
+    index = workspace.code_index()
+    _code_problems(themeset, index, path, problems)
+    frameworks = workspace.frameworks()
+    check.mappings = theme_mappings(workspace, themeset, frameworks, problems)
+    _unmapped_problems(check, path, problems)
+    book_id = themeset.codebook or workspace.config.raw.get("codebook")
+    books = workspace.codebooks()
+    scope = [b for b in books if b.id == book_id] if book_id else books
+    if book_id and not scope:
+        problems.append(ThemeProblem(path, themeset.lines.get("codebook"), ERROR,
+                                     f"no codebook '{book_id}' (known: {', '.join(b.id for b in books) or 'none'})",
+                                     kind="unknown-codebook"))
+    used = _excerpt_counts(workspace, check, coder, include_facilitators, path, problems)
+    _codes_in_no_theme(themeset, scope, used, index, problems)
+    _gap_problems(workspace, check, frameworks, path, problems)
     check.problems = _sorted(problems, path)
     return check
 
@@ -527,10 +546,10 @@ def _sorted(problems: list[ThemeProblem], themes_file: Path) -> list[ThemeProble
             seen.add(key)
             out.append(p)
 
-    def key(p: ThemeProblem):
+    def order(p: ThemeProblem) -> tuple:
         return (0 if p.is_error else 1, 0 if p.path == themes_file else 1, str(p.path or ""), p.line is None, p.line or 0)
 
-    return sorted(out, key=key)
+    return sorted(out, key=order)
 
 
 # ---------------------------------------------------------------------------------------- display
