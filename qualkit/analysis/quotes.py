@@ -1,6 +1,6 @@
 """Illustrative quotes: choosing them reproducibly, trimming them readably, attributing them.
 
-An :class:`Excerpt` is one coded passage as a reader sees it: the participant's own words (the
+An :class:`~qualkit.analysis.sources.Excerpt` is one coded passage as a reader sees it: the participant's own words (the
 research team's turns are left out), who said it and their attributes (role, site, ...), the code,
 and the coder's memo. Matrices, theme tables and the report all pick quotes the same way:
 
@@ -16,7 +16,8 @@ and the coder's memo. Matrices, theme tables and the report all pick quotes the 
    transcript, or whose text is the same, is skipped (two coders' near-identical spans, a
    passage coded with two codes of one theme).
 
-**Trimming** (:func:`trim_quote`): whitespace and line breaks are collapsed to single spaces; a
+**Trimming** (:func:`~qualkit.analysis.quote_text.trim_quote`, the one trimmer, also used by summary
+templates and rapid matrices): whitespace and line breaks are collapsed to single spaces; a
 quote longer than the limit (default 300 characters) is cut at the last sentence end that keeps
 at least 40% of the limit, else at the last word boundary, and never inside a word; an ellipsis
 marks the cut ("... the end of a sentence. …", "... the last whole word…"). Sentence ends follow

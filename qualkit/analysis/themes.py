@@ -151,7 +151,7 @@ def load_themes(path: str | Path, strict: bool = True) -> ThemeSet:
     constructor = yaml.SafeLoader("")
     problems = result.problems
 
-    def problem(message: str, line: int | None, theme: str | None = None, kind: str = "file", severity: str = ERROR):
+    def problem(message: str, line: int | None, theme: str | None = None, kind: str = "file", severity: str = ERROR) -> None:
         p = ThemeProblem(path, line, severity, message, theme=theme, kind=kind)
         if strict and severity == ERROR:
             raise ThemesError(message, path, line)
@@ -300,11 +300,12 @@ class ThemeMapping:
         return self.by_code.get(code, []) if self.from_codes else self.items
 
 
-def default_framework(workspace, themeset: ThemeSet | None = None) -> str | None:
+def default_framework(workspace: Workspace, themeset: ThemeSet | None = None) -> str | None:
+    """The framework of refs written without a prefix: themes.yaml's, else qualkit.yaml's."""
     return (themeset.framework if themeset is not None and themeset.framework else None) or workspace.config.framework
 
 
-def theme_mappings(workspace, themeset: ThemeSet, frameworks: dict | None = None,
+def theme_mappings(workspace: Workspace, themeset: ThemeSet, frameworks: dict | None = None,
                    problems: list[ThemeProblem] | None = None) -> dict[str, ThemeMapping]:
     """Each theme's resolved mapping (see :class:`ThemeMapping`). Refs that do not resolve are left
     out and, when ``problems`` is given, reported there (errors for the theme's own refs, with the
@@ -317,7 +318,7 @@ def theme_mappings(workspace, themeset: ThemeSet, frameworks: dict | None = None
     out: dict[str, ThemeMapping] = {}
     warned: set[tuple[str, str]] = set()
 
-    def add(items: list, item) -> None:
+    def add(items: list, item: Any) -> None:
         if all(i is not item for i in items):
             items.append(item)
 
@@ -393,7 +394,8 @@ class ThemeCheck:
                 "notes": list(self.notes), "excerpts": dict(self.excerpts)}
 
 
-def themes_path(workspace) -> Path:
+def themes_path(workspace: Workspace) -> Path:
+    """The workspace's themes.yaml."""
     return workspace.root / THEMES_NAME
 
 
@@ -557,7 +559,7 @@ def _sorted(problems: list[ThemeProblem], themes_file: Path) -> list[ThemeProble
 LEVELS = ("domain", "subdomain", "item")
 
 
-def ancestry(item, frameworks: dict) -> list:
+def ancestry(item: Any, frameworks: dict) -> list:
     """The items from the domain down to ``item`` (ids are unique within a framework)."""
     fw = frameworks.get(item.framework)
     if fw is None:
@@ -570,7 +572,7 @@ def ancestry(item, frameworks: dict) -> list:
     return chain
 
 
-def at_level(item, frameworks: dict, level: str = "subdomain"):
+def at_level(item: Any, frameworks: dict, level: str = "subdomain") -> Any:
     """``item`` rolled up to a level: its ``domain``; its nearest ``subdomain`` (or its domain when
     it has none); or the ``item`` itself."""
     if level == "item":
@@ -584,7 +586,7 @@ def at_level(item, frameworks: dict, level: str = "subdomain"):
     raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
 
 
-def item_label(item, frameworks: dict) -> str:
+def item_label(item: Any, frameworks: dict) -> str:
     """A framework item as a reader sees it: 'Outer context: Regulatory frameworks'.
 
     Domains and sub-domains are their label; a construct is prefixed with its nearest domain or

@@ -4,6 +4,11 @@
 :class:`MatrixResult` with every table of that kind (for exports), warnings, notes and the
 parameters and input files that go into an export's manifest.
 
+Modules: ``build`` (build_matrix, matrix, export_matrix), one per kind (``themes``, ``codes``,
+``cooccurrence``, ``saturation``), ``cells`` (one cell's value) and ``common`` (choices, results,
+code order). The codings and excerpts come from :mod:`qualkit.analysis.sources`. This package
+``__init__`` only re-exports: no module of the package imports it back.
+
 Kinds
 -----
 ``themes``

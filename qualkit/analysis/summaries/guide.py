@@ -69,7 +69,7 @@ def _norm_label(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", str(text).replace("_", " ")).split()).casefold()
 
 
-def _guide_nodes(workspace) -> tuple[int | None, list]:
+def _guide_nodes(workspace: Workspace) -> tuple[int | None, list]:
     """The line of ``interview_guide:`` in qualkit.yaml and its items' YAML nodes (for line numbers)."""
     from qualkit.io.yamlfile import load_yaml_file
 
@@ -90,7 +90,7 @@ def _as_list(value, what: str, path, line) -> list[str]:
     return [str(x).strip() for x in value if str(x).strip()]
 
 
-def interview_guide(workspace) -> list[Domain]:
+def interview_guide(workspace: Workspace) -> list[Domain]:
     """The ``interview_guide:`` domains of qualkit.yaml, validated (errors name the line).
 
     Each domain has ``id`` (snake_case), ``label`` (the template heading; defaults to the id in
@@ -166,7 +166,7 @@ def _under(item, target) -> bool:
     return item.framework == target.framework and (item.path == target.path or item.path.startswith(target.path + "."))
 
 
-def _safe_index(workspace) -> dict:
+def _safe_index(workspace: Workspace) -> dict:
     from qualkit.workspace.codebook import CodebookError
 
     try:

@@ -149,7 +149,7 @@ def _docx_payload(doc) -> str:
 
 
 def render_docx(workspace: Workspace, transcript: Any, session: Session, domains: DomainSet, source: CodingSource,
-                max_chars: int | None = MAX_EXCERPT_CHARS, bullets: int = EMPTY_BULLETS):
+                max_chars: int | None = MAX_EXCERPT_CHARS, bullets: int = EMPTY_BULLETS) -> tuple[Any, int]:
     """The Word template (a python-docx Document, fingerprint in its Comments property) and the
     number of excerpts. Domains are *Heading 2*, excerpts *Quote*, summary bullets *List Bullet*."""
     import docx
