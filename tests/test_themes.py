@@ -134,6 +134,27 @@ def test_framework_refs_under_the_wrong_key_are_pointed_to_domains(ws):
         load_themes(ws / "themes.yaml")
 
 
+def test_themes_check_lists_every_problem_and_loading_stops_at_the_first_of_them(ws):
+    write(ws, """\
+        themes:
+          - id: a
+            name: A
+            valence: barier
+          - id: Second Theme
+            name: B
+            valence: mixed
+            codes: [fax]
+    """)
+    lenient = load_themes(ws / "themes.yaml", strict=False)
+    assert [(p.line, p.message) for p in lenient.errors] == [
+        (4, "valence 'barier' of theme 'a' must be facilitator, barrier or mixed (did you mean 'barrier'?)"),
+        (5, "theme id 'Second Theme' must be snake_case (lower-case letters, digits and _), e.g. 'second_theme'")]
+    assert [t.id for t in lenient] == ["a", "Second Theme"]  # a theme with a bad field keeps the others
+    with pytest.raises(ThemesError) as err:
+        load_themes(ws / "themes.yaml")
+    assert (err.value.line, err.value.message) == (lenient.errors[0].line, lenient.errors[0].message)
+
+
 # -- check -------------------------------------------------------------------------------------
 
 def test_check_of_a_sound_file_passes_with_warnings_about_what_is_missing(ws):

@@ -24,7 +24,8 @@ A theme's **mapping** is its ``domains`` when given; when the list is empty it d
 framework refs of its codes (the codebook's ``framework:`` field), code by code, so that each
 excerpt is placed under the domains of the code it carries.
 
-:func:`load_themes` reads the file (errors name file and line); :func:`check_themes` checks it
+:func:`load_themes` (in :mod:`qualkit.analysis.themes_file`, with the file's pydantic schema) reads
+the file (errors name file and line); :func:`check_themes` checks it
 against the workspace: unknown codes, unknown domains (with close matches), duplicate ids, codes
 in no theme, themes with no coded excerpt, and the domains of the workspace's framework that no
 theme touches.
@@ -32,252 +33,32 @@ theme touches.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualkit.analysis.themes_file import (
+    FILE_KEYS,
+    THEME_KEYS,
+    VALENCES,
+    Theme,
+    ThemeEntry,
+    ThemeProblem,
+    ThemeSet,
+    ThemesFile,
+    load_themes,
+)
 from qualkit.coding.codebook_validate import ERROR, WARNING, Problem, summary
 from qualkit.errors import QualkitError, ThemesError
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
+__all__ = ["FILE_KEYS", "LEVELS", "THEMES_NAME", "THEME_KEYS", "VALENCES", "Theme", "ThemeCheck", "ThemeEntry",
+           "ThemeMapping", "ThemeProblem", "ThemeSet", "ThemesError", "ThemesFile", "ancestry", "at_level",
+           "check_themes", "default_framework", "item_label", "load_themes", "theme_mappings", "themes_path"]
+
 THEMES_NAME = "themes.yaml"
-VALENCES = ("facilitator", "barrier", "mixed")
-THEME_KEYS = ("id", "name", "description", "codes", "domains", "valence", "memo")
-FILE_KEYS = ("themes", "framework", "codebook")
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-# keys people write for framework refs by analogy with codebooks or other tools
-_DOMAIN_ALIASES = ("framework", "frameworks", "domain", "heif", "cfir", "mapping", "maps", "refs")
-
-
-@dataclass
-class ThemeProblem(Problem):
-    """A problem found in themes.yaml or by :func:`check_themes`; ``kind`` says which check."""
-
-    theme: str | None = None
-    kind: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "theme": self.theme, "kind": self.kind}
-
-
-@dataclass
-class Theme:
-    """One theme: the codes it groups and the framework refs it maps onto (``domains``)."""
-
-    id: str
-    name: str
-    description: str = ""
-    codes: list[str] = field(default_factory=list)
-    domains: list[str] = field(default_factory=list)
-    valence: str | None = None
-    memo: str = ""
-    line: int | None = field(default=None, compare=False, repr=False)
-    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)        # key -> line
-    code_lines: list[int] = field(default_factory=list, compare=False, repr=False)        # line of each code
-    domain_lines: list[int] = field(default_factory=list, compare=False, repr=False)      # line of each ref
-
-    def code_line(self, i: int) -> int | None:
-        return self.code_lines[i] if i < len(self.code_lines) else self.lines.get("codes", self.line)
-
-    def domain_line(self, i: int) -> int | None:
-        return self.domain_lines[i] if i < len(self.domain_lines) else self.lines.get("domains", self.line)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "valence": self.valence, "description": self.description,
-                "codes": list(self.codes), "domains": list(self.domains), "memo": self.memo}
-
-
-@dataclass
-class ThemeSet:
-    """themes.yaml as read: the themes in file order, file-level settings and the problems found."""
-
-    themes: list[Theme] = field(default_factory=list)
-    path: Path | None = None
-    framework: str | None = None     # default framework for refs without a prefix
-    codebook: str | None = None      # the codebook whose codes should all be in a theme
-    problems: list[ThemeProblem] = field(default_factory=list)
-    lines: dict[str, int] = field(default_factory=dict, repr=False)
-
-    def __iter__(self):
-        return iter(self.themes)
-
-    def __len__(self) -> int:
-        return len(self.themes)
-
-    def get(self, key: str) -> Theme | None:
-        """A theme by id, else by name (case-insensitive)."""
-        for t in self.themes:
-            if t.id == key:
-                return t
-        folded = " ".join(str(key).split()).casefold()
-        return next((t for t in self.themes if " ".join(t.name.split()).casefold() == folded), None)
-
-    @property
-    def errors(self) -> list[ThemeProblem]:
-        return [p for p in self.problems if p.is_error]
-
-
-# ---------------------------------------------------------------------------------------- reading
-
-def _line(node) -> int:
-    return node.start_mark.line + 1
-
-
-def load_themes(path: str | Path, strict: bool = True) -> ThemeSet:
-    """Read themes.yaml.
-
-    With ``strict`` (the default) the first error raises :class:`ThemesError` naming the file and
-    line; with ``strict=False`` every problem of every theme is collected in ``.problems`` (a
-    YAML syntax error, or a file that is not a mapping, still raises: nothing can be read).
-    """
-    import yaml
-
-    from qualkit.io.yamlfile import compose_yaml
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ThemesError("no such file (create it: a 'themes:' list; see `qualkit themes --help`)", path) from None
-    except UnicodeDecodeError as exc:
-        raise ThemesError(f"not UTF-8 text (byte {exc.start})", path) from None
-    root = compose_yaml(text, path, ThemesError)
-    result = ThemeSet(path=path)
-    if root is None:
-        return result
-    constructor = yaml.SafeLoader("")
-    problems = result.problems
-
-    def problem(message: str, line: int | None, theme: str | None = None, kind: str = "file", severity: str = ERROR) -> None:
-        p = ThemeProblem(path, line, severity, message, theme=theme, kind=kind)
-        if strict and severity == ERROR:
-            raise ThemesError(message, path, line)
-        problems.append(p)
-
-    if isinstance(root, yaml.SequenceNode):
-        theme_nodes = root  # a bare list of themes is accepted
-    elif isinstance(root, yaml.MappingNode):
-        theme_nodes = None
-        for knode, vnode in root.value:
-            key = str(knode.value)
-            result.lines[key] = _line(knode)
-            if key == "themes":
-                theme_nodes = vnode
-            elif key in ("framework", "codebook"):
-                value = constructor.construct_object(vnode, deep=True)
-                if value is not None and not isinstance(value, str):
-                    problem(f"'{key}' must be an id such as {'heif' if key == 'framework' else 'my_codebook'}", _line(vnode))
-                    continue
-                setattr(result, key, value.strip() if isinstance(value, str) and value.strip() else None)
-            else:
-                close = difflib.get_close_matches(key, FILE_KEYS, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(FILE_KEYS)})"
-                problem(f"unknown setting '{key}'{hint}", _line(knode))
-        if theme_nodes is None:
-            problem("no 'themes:' list (write 'themes: []' for none yet)", 1)
-            return result
-    else:
-        raise ThemesError("must be a mapping with a 'themes:' list", path, _line(root))
-    if isinstance(theme_nodes, yaml.ScalarNode) and constructor.construct_object(theme_nodes) is None:
-        return result
-    if not isinstance(theme_nodes, yaml.SequenceNode):
-        problem("'themes' must be a list of themes (each starting with '- id: ...')", _line(theme_nodes))
-        return result
-    seen: dict[str, int | None] = {}
-    for node in theme_nodes.value:
-        theme = _read_theme(node, constructor, problem)
-        if theme is None:
-            continue
-        if theme.id in seen:
-            problem(f"duplicate theme id '{theme.id}' (already used on line {seen[theme.id]})",
-                    theme.lines.get("id", theme.line), theme.id, "duplicate-id")
-            continue
-        seen[theme.id] = theme.lines.get("id", theme.line)
-        result.themes.append(theme)
-    return result
-
-
-def _read_theme(node, constructor, problem) -> Theme | None:
-    import yaml
-
-    line = _line(node)
-    if not isinstance(node, yaml.MappingNode):
-        problem("each theme must be a mapping with at least id and name", line, kind="field")
-        return None
-    values: dict[str, Any] = {}
-    lines: dict[str, int] = {}
-    item_lines: dict[str, list[int]] = {}
-    label = None
-    for knode, vnode in node.value:
-        key = str(knode.value)
-        lines[key] = _line(knode)
-        if key == "id":
-            label = str(constructor.construct_object(vnode, deep=True) or "")
-        if key not in THEME_KEYS:
-            if key in _DOMAIN_ALIASES:
-                hint = " (framework refs go under 'domains:')"
-            else:
-                close = difflib.get_close_matches(key, THEME_KEYS, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(THEME_KEYS)})"
-            problem(f"unknown theme field '{key}'{hint}", _line(knode), label, "field")
-            continue
-        values[key] = constructor.construct_object(vnode, deep=True)
-        if key in ("codes", "domains") and isinstance(vnode, yaml.SequenceNode):
-            item_lines[key] = [_line(v) for v in vnode.value]
-    theme_id = values.get("id")
-    if theme_id in (None, ""):
-        name = values.get("name")
-        problem(f"theme {('named ' + repr(name) + ' ') if name else ''}has no 'id'", line, None, "field")
-        return None
-    theme_id = str(theme_id).strip()
-    if not _ID_RE.match(theme_id):
-        suggestion = re.sub(r"[^a-z0-9]+", "_", theme_id.lower()).strip("_") or "my_theme"
-        problem(f"theme id '{theme_id}' must be snake_case (lower-case letters, digits and _), e.g. '{suggestion}'",
-                lines.get("id", line), theme_id, "field")
-    name = values.get("name")
-    if name in (None, "") or not isinstance(name, (str, int, float)):
-        problem(f"theme '{theme_id}' has no 'name'", line, theme_id, "field")
-        name = theme_id
-    texts = {}
-    for key in ("description", "memo"):
-        v = values.get(key)
-        if v is not None and not isinstance(v, (str, int, float)):
-            problem(f"'{key}' of theme '{theme_id}' must be text", lines.get(key, line), theme_id, "field")
-            v = None
-        texts[key] = " ".join(str(v).split()) if key == "description" and v is not None else (str(v).strip() if v is not None else "")
-    lists = {}
-    for key in ("codes", "domains"):
-        v = values.get(key)
-        if v is None:
-            v = []
-        elif isinstance(v, str):
-            v = [x.strip() for x in v.split(",") if x.strip()]
-            item_lines[key] = [lines[key]] * len(v)
-        if not isinstance(v, list) or any(not isinstance(x, (str, int, float)) or isinstance(x, bool) for x in v):
-            problem(f"'{key}' of theme '{theme_id}' must be a list of {'code ids' if key == 'codes' else 'framework refs'}",
-                    lines.get(key, line), theme_id, "field")
-            v = [x for x in v if isinstance(x, (str, int, float))] if isinstance(v, list) else []
-        lists[key] = [str(x).strip() for x in v]
-    valence = values.get("valence")
-    if valence in (None, ""):
-        problem(f"theme '{theme_id}' has no valence (facilitator, barrier or mixed): it goes in no "
-                "facilitator/barrier section of the results table", line, theme_id, "no-valence", WARNING)
-        valence = None
-    else:
-        folded = str(valence).strip().casefold()
-        if folded not in VALENCES:
-            close = difflib.get_close_matches(folded, VALENCES, n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problem(f"valence '{valence}' of theme '{theme_id}' must be facilitator, barrier or mixed{hint}",
-                    lines.get("valence", line), theme_id, "field")
-            valence = None
-        else:
-            valence = folded
-    return Theme(theme_id, str(name).strip(), texts["description"], lists["codes"], lists["domains"], valence,
-                 texts["memo"], line, lines, item_lines.get("codes", []), item_lines.get("domains", []))
 
 
 # ---------------------------------------------------------------------------------------- mapping
