@@ -102,8 +102,7 @@ def coding(tid: str, phrase: str, code: str, memo: str = "") -> Coding:
 
 
 @pytest.fixture
-def ws(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "matrix", ("matrix_cmds", "matrix", "Matrices."))
+def ws(tmp_path):
     root = init(tmp_path / "ws")
     (root / "qualkit.yaml").write_text(CONFIG)
     (root / "participants.csv").write_text(PARTICIPANTS)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-import click
 import pytest
 from click.testing import CliRunner
 from test_summaries import fill_md, make_ws
@@ -16,12 +15,8 @@ DOMAINS = ["Referrals and data", "Barriers", "What helps", "Anything else"]
 
 
 @pytest.fixture
-def qk(monkeypatch):
-    """`qualkit summaries ...` and `qualkit matrix rapid ...` (the lead attaches `rapid` to `matrix`)."""
-    from qualkit.cli.summaries_cmds import rapid
-
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "summaries", ("summaries_cmds", "summaries", "Rapid analysis summaries."))
-    monkeypatch.setitem(qualkit.cli.cli.commands, "matrix", click.Group("matrix", commands=[rapid]))
+def qk():
+    """`qualkit summaries ...` and `qualkit matrix rapid ...`."""
 
     def invoke(ws, *args):
         return CliRunner().invoke(qualkit.cli.cli, ["-w", str(ws.root), *args], catch_exceptions=False)

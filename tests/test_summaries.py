@@ -7,13 +7,14 @@ import pytest
 from click.testing import CliRunner
 
 import qualkit.cli
+from qualkit.analysis.matrices import build_matrix
+from qualkit.analysis.quotes import ELLIPSIS, trim_quote
 from qualkit.analysis.summaries import (
     SummaryError,
     collect_summaries,
     load_domains,
     read_summaries,
     template_state,
-    trim_text,
     write_templates,
 )
 from qualkit.api import Workspace
@@ -115,9 +116,7 @@ def make_ws(tmp_path, guide: str = GUIDE, consensus: bool = False) -> Workspace:
 
 
 @pytest.fixture
-def qk(monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "summaries", ("summaries_cmds", "summaries", "Rapid analysis summaries."))
-
+def qk():
     def invoke(ws, *args):
         return CliRunner().invoke(qualkit.cli.cli, ["-w", str(ws.root), *args], catch_exceptions=False)
 
@@ -170,12 +169,35 @@ def test_a_broken_interview_guide_names_the_line_in_qualkit_yaml(tmp_path, guide
     assert exc.value.path.name == "qualkit.yaml" and exc.value.line == key_line + offset
 
 
-def test_trimming_never_cuts_mid_word():
+def test_trimming_never_cuts_mid_word_and_keeps_the_ellipsis_within_the_limit():
     text = "The clinic is forty miles away and there is no bus out there at all."
-    assert trim_text(text, 28) == "The clinic is forty miles …"
-    assert trim_text(text, 30) == "The clinic is forty miles away …"
-    assert trim_text(text, 200) == text
-    assert trim_text("  spread\nover   lines ", None) == "spread over lines"
+    assert trim_quote(text, 28) == "The clinic is forty miles" + ELLIPSIS
+    assert trim_quote(text, 31) == "The clinic is forty miles away" + ELLIPSIS
+    assert trim_quote(text, 200) == text
+    assert trim_quote("  spread\nover   lines ", None) == "spread over lines"
+
+
+def test_a_60_character_limit_gives_a_quote_of_at_most_60_characters_ending_at_a_word_boundary():
+    text = "Our reports take three days to get approved by the sergeant, and by then the person has moved on."
+    quote = trim_quote(text, 60)
+    assert quote == "Our reports take three days to get approved by the" + ELLIPSIS  # "sergeant,…" would be 61
+    assert len(quote) <= 60  # the ellipsis counts
+    kept = quote.removesuffix(ELLIPSIS).rstrip()
+    assert text.startswith(kept) and not text[len(kept)].isalnum()  # never inside a word
+
+
+def test_the_same_excerpt_reads_the_same_in_a_summary_template_and_in_the_theme_table(tmp_path):
+    ws = make_ws(tmp_path)
+    turn = "By fax, usually days late. The consent form has to be signed first, and the hospital lawyers worry about privacy."
+    ws.write_codings("consensus", [at(ws, "int1", turn, "data")])
+    (ws.root / "themes.yaml").write_text("themes:\n  - id: paper_trail\n    name: Paper trail\n    valence: barrier\n"
+                                         "    codes: [data]\n", encoding="utf-8")
+    write_templates(ws, transcripts=["int1"], max_chars=60)
+    template = (ws.root / "summaries" / "int1.md").read_text(encoding="utf-8")
+    table = build_matrix(ws, "themes", cells="quotes", quote_chars=60).frame
+    quote = table.loc[0, "all domains"]
+    assert quote == "“By fax, usually days late. …” (KP-1, behavioral health)"  # cut after the last whole sentence
+    assert f"> {quote} · turn 3 · data" in template
 
 
 # ----------------------------------------------------------------------------- templates
@@ -188,7 +210,7 @@ def test_template_per_transcript_with_header_domains_and_excerpts(tmp_path, qk):
     int1 = (ws.root / "summaries" / "int1.md").read_text()
     assert "- Transcript: int1\n- Session: interview\n- Date: 3 March 2026\n" in int1
     assert "- Participant: KP-1 (role: behavioral health; site: Pine Hollow; group: interview)" in int1
-    assert [l for l in int1.splitlines() if l.startswith("## ")] == [
+    assert [line for line in int1.splitlines() if line.startswith("## ")] == [
         "## Referrals and data", "## Barriers", "## What helps", "## Anything else"]
     refs = summary_section(int1, "Referrals and data")
     assert "*Guide question:* How do referrals reach the team?" in refs
@@ -213,7 +235,7 @@ def test_excerpts_are_trimmed_at_a_word_boundary(tmp_path, qk):
     ws = make_ws(tmp_path)
     assert qk(ws, "summaries", "template", "--transcript", "int1", "--max-chars", "30").exit_code == 0
     text = (ws.root / "summaries" / "int1.md").read_text()
-    assert "“the hospital lawyers worry …” (KP-1, behavioral health)" in text
+    assert "“the hospital lawyers worry…” (KP-1, behavioral health)" in text  # 27 characters, ellipsis included
     assert not (ws.root / "summaries" / "fg1.md").exists()
 
 
@@ -261,7 +283,7 @@ def test_fill_markdown_and_collect_reports_empty_domains(tmp_path, qk):
     path.write_text(text)
     r = qk(ws, "summaries", "collect")
     assert r.exit_code == 0, r.output
-    lines = {l.split()[0]: l for l in r.stdout.splitlines()[1:] if l.strip()}
+    lines = {line.split()[0]: line for line in r.stdout.splitlines()[1:] if line.strip()}
     assert lines["fg1"].split()[2:5] == ["0/4", "0", "not"]
     assert "3/4" in lines["int1"] and "cara" in lines["int1"] and "1 empty: Anything else" in lines["int1"]
     df = collect_summaries(ws)
@@ -332,7 +354,7 @@ def test_malformed_templates_get_one_line_errors_with_file_and_line(tmp_path, qk
     doc.save(str(ws.root / "summaries" / "fg1.docx"))
     r = qk(ws, "summaries", "collect")
     assert r.exit_code == 1
-    errors = [l for l in r.stderr.splitlines() if l.startswith("Error: ")]
+    errors = [line for line in r.stderr.splitlines() if line.startswith("Error: ")]
     assert errors == [
         f"Error: summaries/fg1.docx: paragraph {n}: domain heading 'Facilitators' is not in the interview guide in "
         "qualkit.yaml (domains: Referrals and data, Barriers, What helps, Anything else)",

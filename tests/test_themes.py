@@ -62,8 +62,7 @@ def coding(text: str, tid: str, phrase: str, code: str, memo: str = "") -> Codin
 
 
 @pytest.fixture
-def ws(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "themes", ("themes_cmds", "themes", "Themes and their framework mapping."))
+def ws(tmp_path):
     root = init(tmp_path / "ws")
     (root / "participants.csv").write_text(PARTICIPANTS)
     (root / "transcripts" / "int1.txt").write_text(INT1)
@@ -133,6 +132,27 @@ def test_framework_refs_under_the_wrong_key_are_pointed_to_domains(ws):
     """)
     with pytest.raises(ThemesError, match="go under 'domains:'"):
         load_themes(ws / "themes.yaml")
+
+
+def test_themes_check_lists_every_problem_and_loading_stops_at_the_first_of_them(ws):
+    write(ws, """\
+        themes:
+          - id: a
+            name: A
+            valence: barier
+          - id: Second Theme
+            name: B
+            valence: mixed
+            codes: [fax]
+    """)
+    lenient = load_themes(ws / "themes.yaml", strict=False)
+    assert [(p.line, p.message) for p in lenient.errors] == [
+        (4, "valence 'barier' of theme 'a' must be facilitator, barrier or mixed (did you mean 'barrier'?)"),
+        (5, "theme id 'Second Theme' must be snake_case (lower-case letters, digits and _), e.g. 'second_theme'")]
+    assert [t.id for t in lenient] == ["a", "Second Theme"]  # a theme with a bad field keeps the others
+    with pytest.raises(ThemesError) as err:
+        load_themes(ws / "themes.yaml")
+    assert (err.value.line, err.value.message) == (lenient.errors[0].line, lenient.errors[0].message)
 
 
 # -- check -------------------------------------------------------------------------------------
@@ -247,8 +267,7 @@ def test_show_prints_each_theme_for_a_reader(ws):
 
 # -- the sample study --------------------------------------------------------------------------
 
-def test_the_sample_studys_themes_check_clean(tmp_path, monkeypatch):
-    monkeypatch.setitem(qualkit.cli.COMMANDS, "themes", ("themes_cmds", "themes", "Themes."))
+def test_the_sample_studys_themes_check_clean(tmp_path):
     root = demo(tmp_path / "s")
     ws = qualkit.Workspace(root)
     result = check_themes(ws)

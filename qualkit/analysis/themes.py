@@ -24,7 +24,8 @@ A theme's **mapping** is its ``domains`` when given; when the list is empty it d
 framework refs of its codes (the codebook's ``framework:`` field), code by code, so that each
 excerpt is placed under the domains of the code it carries.
 
-:func:`load_themes` reads the file (errors name file and line); :func:`check_themes` checks it
+:func:`load_themes` (in :mod:`qualkit.analysis.themes_file`, with the file's pydantic schema) reads
+the file (errors name file and line); :func:`check_themes` checks it
 against the workspace: unknown codes, unknown domains (with close matches), duplicate ids, codes
 in no theme, themes with no coded excerpt, and the domains of the workspace's framework that no
 theme touches.
@@ -32,252 +33,32 @@ theme touches.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from qualkit.analysis.themes_file import (
+    FILE_KEYS,
+    THEME_KEYS,
+    VALENCES,
+    Theme,
+    ThemeEntry,
+    ThemeProblem,
+    ThemeSet,
+    ThemesFile,
+    load_themes,
+)
 from qualkit.coding.codebook_validate import ERROR, WARNING, Problem, summary
-from qualkit.errors import QualkitError
+from qualkit.errors import QualkitError, ThemesError
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
+
+__all__ = ["FILE_KEYS", "LEVELS", "THEMES_NAME", "THEME_KEYS", "VALENCES", "Theme", "ThemeCheck", "ThemeEntry",
+           "ThemeMapping", "ThemeProblem", "ThemeSet", "ThemesError", "ThemesFile", "ancestry", "at_level",
+           "check_themes", "default_framework", "item_label", "load_themes", "theme_mappings", "themes_path"]
 
 THEMES_NAME = "themes.yaml"
-VALENCES = ("facilitator", "barrier", "mixed")
-THEME_KEYS = ("id", "name", "description", "codes", "domains", "valence", "memo")
-FILE_KEYS = ("themes", "framework", "codebook")
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-# keys people write for framework refs by analogy with codebooks or other tools
-_DOMAIN_ALIASES = ("framework", "frameworks", "domain", "heif", "cfir", "mapping", "maps", "refs")
-
-
-from qualkit.errors import ThemesError  # noqa: F401  (defined with every other error in qualkit.errors)
-
-
-@dataclass
-class ThemeProblem(Problem):
-    """A problem found in themes.yaml or by :func:`check_themes`; ``kind`` says which check."""
-
-    theme: str | None = None
-    kind: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "theme": self.theme, "kind": self.kind}
-
-
-@dataclass
-class Theme:
-    """One theme: the codes it groups and the framework refs it maps onto (``domains``)."""
-
-    id: str
-    name: str
-    description: str = ""
-    codes: list[str] = field(default_factory=list)
-    domains: list[str] = field(default_factory=list)
-    valence: str | None = None
-    memo: str = ""
-    line: int | None = field(default=None, compare=False, repr=False)
-    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)        # key -> line
-    code_lines: list[int] = field(default_factory=list, compare=False, repr=False)        # line of each code
-    domain_lines: list[int] = field(default_factory=list, compare=False, repr=False)      # line of each ref
-
-    def code_line(self, i: int) -> int | None:
-        return self.code_lines[i] if i < len(self.code_lines) else self.lines.get("codes", self.line)
-
-    def domain_line(self, i: int) -> int | None:
-        return self.domain_lines[i] if i < len(self.domain_lines) else self.lines.get("domains", self.line)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "valence": self.valence, "description": self.description,
-                "codes": list(self.codes), "domains": list(self.domains), "memo": self.memo}
-
-
-@dataclass
-class ThemeSet:
-    """themes.yaml as read: the themes in file order, file-level settings and the problems found."""
-
-    themes: list[Theme] = field(default_factory=list)
-    path: Path | None = None
-    framework: str | None = None     # default framework for refs without a prefix
-    codebook: str | None = None      # the codebook whose codes should all be in a theme
-    problems: list[ThemeProblem] = field(default_factory=list)
-    lines: dict[str, int] = field(default_factory=dict, repr=False)
-
-    def __iter__(self):
-        return iter(self.themes)
-
-    def __len__(self) -> int:
-        return len(self.themes)
-
-    def get(self, key: str) -> Theme | None:
-        """A theme by id, else by name (case-insensitive)."""
-        for t in self.themes:
-            if t.id == key:
-                return t
-        folded = " ".join(str(key).split()).casefold()
-        return next((t for t in self.themes if " ".join(t.name.split()).casefold() == folded), None)
-
-    @property
-    def errors(self) -> list[ThemeProblem]:
-        return [p for p in self.problems if p.is_error]
-
-
-# ---------------------------------------------------------------------------------------- reading
-
-def _line(node) -> int:
-    return node.start_mark.line + 1
-
-
-def load_themes(path: str | Path, strict: bool = True) -> ThemeSet:
-    """Read themes.yaml.
-
-    With ``strict`` (the default) the first error raises :class:`ThemesError` naming the file and
-    line; with ``strict=False`` every problem of every theme is collected in ``.problems`` (a
-    YAML syntax error, or a file that is not a mapping, still raises: nothing can be read).
-    """
-    import yaml
-
-    from qualkit.io.yamlfile import compose_yaml
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ThemesError("no such file (create it: a 'themes:' list; see `qualkit themes --help`)", path) from None
-    except UnicodeDecodeError as exc:
-        raise ThemesError(f"not UTF-8 text (byte {exc.start})", path) from None
-    root = compose_yaml(text, path, ThemesError)
-    result = ThemeSet(path=path)
-    if root is None:
-        return result
-    constructor = yaml.SafeLoader("")
-    problems = result.problems
-
-    def problem(message: str, line: int | None, theme: str | None = None, kind: str = "file", severity: str = ERROR):
-        p = ThemeProblem(path, line, severity, message, theme=theme, kind=kind)
-        if strict and severity == ERROR:
-            raise ThemesError(message, path, line)
-        problems.append(p)
-
-    if isinstance(root, yaml.SequenceNode):
-        theme_nodes = root  # a bare list of themes is accepted
-    elif isinstance(root, yaml.MappingNode):
-        theme_nodes = None
-        for knode, vnode in root.value:
-            key = str(knode.value)
-            result.lines[key] = _line(knode)
-            if key == "themes":
-                theme_nodes = vnode
-            elif key in ("framework", "codebook"):
-                value = constructor.construct_object(vnode, deep=True)
-                if value is not None and not isinstance(value, str):
-                    problem(f"'{key}' must be an id such as {'heif' if key == 'framework' else 'my_codebook'}", _line(vnode))
-                    continue
-                setattr(result, key, value.strip() if isinstance(value, str) and value.strip() else None)
-            else:
-                close = difflib.get_close_matches(key, FILE_KEYS, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(FILE_KEYS)})"
-                problem(f"unknown setting '{key}'{hint}", _line(knode))
-        if theme_nodes is None:
-            problem("no 'themes:' list (write 'themes: []' for none yet)", 1)
-            return result
-    else:
-        raise ThemesError("must be a mapping with a 'themes:' list", path, _line(root))
-    if isinstance(theme_nodes, yaml.ScalarNode) and constructor.construct_object(theme_nodes) is None:
-        return result
-    if not isinstance(theme_nodes, yaml.SequenceNode):
-        problem("'themes' must be a list of themes (each starting with '- id: ...')", _line(theme_nodes))
-        return result
-    seen: dict[str, int] = {}
-    for node in theme_nodes.value:
-        theme = _read_theme(node, constructor, problem)
-        if theme is None:
-            continue
-        if theme.id in seen:
-            problem(f"duplicate theme id '{theme.id}' (already used on line {seen[theme.id]})",
-                    theme.lines.get("id", theme.line), theme.id, "duplicate-id")
-            continue
-        seen[theme.id] = theme.lines.get("id", theme.line)
-        result.themes.append(theme)
-    return result
-
-
-def _read_theme(node, constructor, problem) -> Theme | None:
-    import yaml
-
-    line = _line(node)
-    if not isinstance(node, yaml.MappingNode):
-        problem("each theme must be a mapping with at least id and name", line, kind="field")
-        return None
-    values: dict[str, Any] = {}
-    lines: dict[str, int] = {}
-    item_lines: dict[str, list[int]] = {}
-    label = None
-    for knode, vnode in node.value:
-        key = str(knode.value)
-        lines[key] = _line(knode)
-        if key == "id":
-            label = str(constructor.construct_object(vnode, deep=True) or "")
-        if key not in THEME_KEYS:
-            if key in _DOMAIN_ALIASES:
-                hint = " (framework refs go under 'domains:')"
-            else:
-                close = difflib.get_close_matches(key, THEME_KEYS, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(THEME_KEYS)})"
-            problem(f"unknown theme field '{key}'{hint}", _line(knode), label, "field")
-            continue
-        values[key] = constructor.construct_object(vnode, deep=True)
-        if key in ("codes", "domains") and isinstance(vnode, yaml.SequenceNode):
-            item_lines[key] = [_line(v) for v in vnode.value]
-    theme_id = values.get("id")
-    if theme_id in (None, ""):
-        name = values.get("name")
-        problem(f"theme {('named ' + repr(name) + ' ') if name else ''}has no 'id'", line, None, "field")
-        return None
-    theme_id = str(theme_id).strip()
-    if not _ID_RE.match(theme_id):
-        suggestion = re.sub(r"[^a-z0-9]+", "_", theme_id.lower()).strip("_") or "my_theme"
-        problem(f"theme id '{theme_id}' must be snake_case (lower-case letters, digits and _), e.g. '{suggestion}'",
-                lines.get("id", line), theme_id, "field")
-    name = values.get("name")
-    if name in (None, "") or not isinstance(name, (str, int, float)):
-        problem(f"theme '{theme_id}' has no 'name'", line, theme_id, "field")
-        name = theme_id
-    texts = {}
-    for key in ("description", "memo"):
-        v = values.get(key)
-        if v is not None and not isinstance(v, (str, int, float)):
-            problem(f"'{key}' of theme '{theme_id}' must be text", lines.get(key, line), theme_id, "field")
-            v = None
-        texts[key] = " ".join(str(v).split()) if key == "description" and v is not None else (str(v).strip() if v is not None else "")
-    lists = {}
-    for key in ("codes", "domains"):
-        v = values.get(key)
-        if v is None:
-            v = []
-        elif isinstance(v, str):
-            v = [x.strip() for x in v.split(",") if x.strip()]
-            item_lines[key] = [lines[key]] * len(v)
-        if not isinstance(v, list) or any(not isinstance(x, (str, int, float)) or isinstance(x, bool) for x in v):
-            problem(f"'{key}' of theme '{theme_id}' must be a list of {'code ids' if key == 'codes' else 'framework refs'}",
-                    lines.get(key, line), theme_id, "field")
-            v = [x for x in v if isinstance(x, (str, int, float))] if isinstance(v, list) else []
-        lists[key] = [str(x).strip() for x in v]
-    valence = values.get("valence")
-    if valence in (None, ""):
-        problem(f"theme '{theme_id}' has no valence (facilitator, barrier or mixed): it goes in no "
-                "facilitator/barrier section of the results table", line, theme_id, "no-valence", WARNING)
-        valence = None
-    else:
-        folded = str(valence).strip().casefold()
-        if folded not in VALENCES:
-            close = difflib.get_close_matches(folded, VALENCES, n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problem(f"valence '{valence}' of theme '{theme_id}' must be facilitator, barrier or mixed{hint}",
-                    lines.get("valence", line), theme_id, "field")
-            valence = None
-        else:
-            valence = folded
-    return Theme(theme_id, str(name).strip(), texts["description"], lists["codes"], lists["domains"], valence,
-                 texts["memo"], line, lines, item_lines.get("codes", []), item_lines.get("domains", []))
 
 
 # ---------------------------------------------------------------------------------------- mapping
@@ -300,11 +81,12 @@ class ThemeMapping:
         return self.by_code.get(code, []) if self.from_codes else self.items
 
 
-def default_framework(workspace, themeset: ThemeSet | None = None) -> str | None:
+def default_framework(workspace: Workspace, themeset: ThemeSet | None = None) -> str | None:
+    """The framework of refs written without a prefix: themes.yaml's, else qualkit.yaml's."""
     return (themeset.framework if themeset is not None and themeset.framework else None) or workspace.config.framework
 
 
-def theme_mappings(workspace, themeset: ThemeSet, frameworks: dict | None = None,
+def theme_mappings(workspace: Workspace, themeset: ThemeSet, frameworks: dict | None = None,
                    problems: list[ThemeProblem] | None = None) -> dict[str, ThemeMapping]:
     """Each theme's resolved mapping (see :class:`ThemeMapping`). Refs that do not resolve are left
     out and, when ``problems`` is given, reported there (errors for the theme's own refs, with the
@@ -317,7 +99,7 @@ def theme_mappings(workspace, themeset: ThemeSet, frameworks: dict | None = None
     out: dict[str, ThemeMapping] = {}
     warned: set[tuple[str, str]] = set()
 
-    def add(items: list, item) -> None:
+    def add(items: list, item: Any) -> None:
         if all(i is not item for i in items):
             items.append(item)
 
@@ -384,7 +166,8 @@ class ThemeCheck:
         return not self.errors
 
     def summary(self) -> str:
-        return summary(self.problems)
+        problems: list[Problem] = list(self.problems)
+        return summary(problems)
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.themeset.path) if self.themeset.path else None, "themes": len(self.themeset),
@@ -392,29 +175,13 @@ class ThemeCheck:
                 "notes": list(self.notes), "excerpts": dict(self.excerpts)}
 
 
-def themes_path(workspace) -> Path:
+def themes_path(workspace: Workspace) -> Path:
+    """The workspace's themes.yaml."""
     return workspace.root / THEMES_NAME
 
 
-def check_themes(workspace, path: str | Path | None = None, coder: str | None = None,
-                 include_facilitators: bool = False) -> ThemeCheck:
-    """Check themes.yaml against the workspace (see the module docstring); never raises on content.
-
-    ``coder`` picks the codings used to see which themes have coded excerpts (default: consensus,
-    else all coders pooled, as for matrices).
-    """
-    path = Path(path) if path is not None else themes_path(workspace)
-    try:
-        themeset = load_themes(path, strict=False)
-    except ThemesError as exc:
-        check = ThemeCheck(ThemeSet(path=path))
-        check.problems.append(ThemeProblem(exc.path, exc.line, ERROR, exc.message, kind="file"))
-        return check
-    check = ThemeCheck(themeset, problems=list(themeset.problems))
-    problems = check.problems
-    index = workspace.code_index()
-
-    # unknown codes, and a code listed twice in one theme
+def _code_problems(themeset: ThemeSet, index: dict, path: Path, problems: list[ThemeProblem]) -> None:
+    """Unknown codes (with close matches, also by name), a code listed twice, a theme with no codes."""
     names = {" ".join(c.name.split()).casefold(): cid for cid, (_, c) in index.items()}
     for theme in themeset:
         seen: set[str] = set()
@@ -435,10 +202,10 @@ def check_themes(workspace, path: str | Path | None = None, coder: str | None = 
             problems.append(ThemeProblem(path, theme.line, WARNING, f"theme '{theme.id}' groups no codes",
                                          theme=theme.id, kind="no-codes"))
 
-    # domains
-    frameworks = workspace.frameworks()
-    check.mappings = theme_mappings(workspace, themeset, frameworks, problems)
-    for theme in themeset:
+
+def _unmapped_problems(check: ThemeCheck, path: Path, problems: list[ThemeProblem]) -> None:
+    """Themes that map onto no framework domain (and whose refs are not already reported as unknown)."""
+    for theme in check.themeset:
         m = check.mappings[theme.id]
         if not m.items and not any(p.theme == theme.id and p.kind == "unknown-domain" for p in problems):
             where = "and its codes have no framework refs" if theme.codes else ""
@@ -446,40 +213,38 @@ def check_themes(workspace, path: str | Path | None = None, coder: str | None = 
                                          f"theme '{theme.id}' maps onto no framework domain (empty 'domains' {where})".replace(" )", ")"),
                                          theme=theme.id, kind="no-domains"))
 
-    # codes in no theme: the themes' codebook, plus any code used in the codings
-    in_theme = {c for t in themeset for c in t.codes}
-    book_id = themeset.codebook or workspace.config.codebook
-    books = workspace.codebooks()
-    scope = [b for b in books if b.id == book_id] if book_id else books
-    if book_id and not scope:
-        problems.append(ThemeProblem(path, themeset.lines.get("codebook"), ERROR,
-                                     f"no codebook '{book_id}' (known: {', '.join(b.id for b in books) or 'none'})",
-                                     kind="unknown-codebook"))
 
-    # excerpts per theme
+def _excerpt_counts(workspace: Workspace, check: ThemeCheck, coder: str | None, include_facilitators: bool,
+                    path: Path, problems: list[ThemeProblem]) -> dict[str, int]:
+    """Coded excerpts per code and per theme (from the same codings as matrices); themes with none."""
+    from qualkit.analysis.sources import load_excerpts
+
     used: dict[str, int] = {}
     try:
-        from qualkit.analysis.matrices import load_excerpts
-
         ex = load_excerpts(workspace, coder, include_facilitators=include_facilitators)
     except QualkitError as exc:
         problems.append(ThemeProblem(exc.path, exc.line, ERROR, exc.message, kind="codings"))
-        ex = None
-    if ex is not None:
-        check.notes.append(ex.source_text())
-        check.notes.extend(ex.warnings)
-        for e in ex.excerpts:
-            used[e.code] = used.get(e.code, 0) + 1
-        for theme in themeset:
-            spans = {e.span for e in ex.excerpts if e.code in theme.codes}
-            check.excerpts[theme.id] = len(spans)
-            if ex.excerpts and not spans:
-                problems.append(ThemeProblem(path, theme.line, WARNING,
-                                             f"theme '{theme.id}' has no coded excerpt ({ex.source_label()})",
-                                             theme=theme.id, kind="no-excerpts"))
-        if not ex.excerpts:
-            check.notes.append("no codings yet: cannot tell which themes have coded excerpts")
+        return used
+    check.notes.append(ex.source_text())
+    check.notes.extend(ex.warnings)
+    for e in ex.excerpts:
+        used[e.code] = used.get(e.code, 0) + 1
+    for theme in check.themeset:
+        spans = {e.span for e in ex.excerpts if e.code in theme.codes}
+        check.excerpts[theme.id] = len(spans)
+        if ex.excerpts and not spans:
+            problems.append(ThemeProblem(path, theme.line, WARNING,
+                                         f"theme '{theme.id}' has no coded excerpt ({ex.source_label()})",
+                                         theme=theme.id, kind="no-excerpts"))
+    if not ex.excerpts:
+        check.notes.append("no codings yet: cannot tell which themes have coded excerpts")
+    return used
 
+
+def _codes_in_no_theme(themeset: ThemeSet, scope: list, used: dict[str, int], index: dict,
+                       problems: list[ThemeProblem]) -> None:
+    """Codes of the themes' codebook, and codes used in the codings, that no theme groups."""
+    in_theme = {c for t in themeset for c in t.codes}
     reported: set[str] = set()
     for book in scope:
         for code in book.codes:
@@ -499,20 +264,57 @@ def check_themes(workspace, path: str | Path | None = None, coder: str | None = 
                                      f"code '{code_id}' ({code.name}) is in no theme ({n} coded excerpt{'s' if n != 1 else ''})",
                                      code=code_id, kind="code-in-no-theme"))
 
-    # gaps: domains (and sub-domains) of the workspace's framework that no theme touches
+
+def _gap_problems(workspace: Workspace, check: ThemeCheck, frameworks: dict, path: Path,
+                  problems: list[ThemeProblem]) -> None:
+    """Domains (and sub-domains) of the workspace's framework that no theme touches."""
     fw_id = workspace.config.framework
     fw = frameworks.get(fw_id) if fw_id else None
     if fw_id and fw is None:
         check.notes.append(f"qualkit.yaml's framework '{fw_id}' is not available: no gap check")
-    if fw is not None and len(themeset):
-        touched = [i for m in check.mappings.values() for i in m.items if i.framework == fw.id]
-        for item in fw.items():
-            if item.kind not in ("domain", "subdomain"):
-                continue
-            if not any(t.path == item.path or t.path.startswith(item.path + ".") for t in touched):
-                problems.append(ThemeProblem(path, None, WARNING,
-                                             f"no theme maps onto {item.path_ref} ({item.label}): a gap to report or to look for",
-                                             kind="uncovered-domain"))
+    if fw is None or not len(check.themeset):
+        return
+    touched = [i for m in check.mappings.values() for i in m.items if i.framework == fw.id]
+    for item in fw.items():
+        if item.kind not in ("domain", "subdomain"):
+            continue
+        if not any(t.path == item.path or t.path.startswith(item.path + ".") for t in touched):
+            problems.append(ThemeProblem(path, None, WARNING,
+                                         f"no theme maps onto {item.path_ref} ({item.label}): a gap to report or to look for",
+                                         kind="uncovered-domain"))
+
+
+def check_themes(workspace: Workspace, path: str | Path | None = None, coder: str | None = None,
+                 include_facilitators: bool = False) -> ThemeCheck:
+    """Check themes.yaml against the workspace (see the module docstring); never raises on content.
+
+    ``coder`` picks the codings used to see which themes have coded excerpts (default: consensus,
+    else all coders pooled, as for matrices).
+    """
+    path = Path(path) if path is not None else themes_path(workspace)
+    try:
+        themeset = load_themes(path, strict=False)
+    except ThemesError as exc:
+        check = ThemeCheck(ThemeSet(path=path))
+        check.problems.append(ThemeProblem(exc.path, exc.line, ERROR, exc.message, kind="file"))
+        return check
+    check = ThemeCheck(themeset, problems=list(themeset.problems))
+    problems = check.problems
+    index = workspace.code_index()
+    _code_problems(themeset, index, path, problems)
+    frameworks = workspace.frameworks()
+    check.mappings = theme_mappings(workspace, themeset, frameworks, problems)
+    _unmapped_problems(check, path, problems)
+    book_id = themeset.codebook or workspace.config.codebook
+    books = workspace.codebooks()
+    scope = [b for b in books if b.id == book_id] if book_id else books
+    if book_id and not scope:
+        problems.append(ThemeProblem(path, themeset.lines.get("codebook"), ERROR,
+                                     f"no codebook '{book_id}' (known: {', '.join(b.id for b in books) or 'none'})",
+                                     kind="unknown-codebook"))
+    used = _excerpt_counts(workspace, check, coder, include_facilitators, path, problems)
+    _codes_in_no_theme(themeset, scope, used, index, problems)
+    _gap_problems(workspace, check, frameworks, path, problems)
     check.problems = _sorted(problems, path)
     return check
 
@@ -527,10 +329,10 @@ def _sorted(problems: list[ThemeProblem], themes_file: Path) -> list[ThemeProble
             seen.add(key)
             out.append(p)
 
-    def key(p: ThemeProblem):
+    def order(p: ThemeProblem) -> tuple:
         return (0 if p.is_error else 1, 0 if p.path == themes_file else 1, str(p.path or ""), p.line is None, p.line or 0)
 
-    return sorted(out, key=key)
+    return sorted(out, key=order)
 
 
 # ---------------------------------------------------------------------------------------- display
@@ -538,7 +340,7 @@ def _sorted(problems: list[ThemeProblem], themes_file: Path) -> list[ThemeProble
 LEVELS = ("domain", "subdomain", "item")
 
 
-def ancestry(item, frameworks: dict) -> list:
+def ancestry(item: Any, frameworks: dict) -> list:
     """The items from the domain down to ``item`` (ids are unique within a framework)."""
     fw = frameworks.get(item.framework)
     if fw is None:
@@ -551,7 +353,7 @@ def ancestry(item, frameworks: dict) -> list:
     return chain
 
 
-def at_level(item, frameworks: dict, level: str = "subdomain"):
+def at_level(item: Any, frameworks: dict, level: str = "subdomain") -> Any:
     """``item`` rolled up to a level: its ``domain``; its nearest ``subdomain`` (or its domain when
     it has none); or the ``item`` itself."""
     if level == "item":
@@ -565,7 +367,7 @@ def at_level(item, frameworks: dict, level: str = "subdomain"):
     raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
 
 
-def item_label(item, frameworks: dict) -> str:
+def item_label(item: Any, frameworks: dict) -> str:
     """A framework item as a reader sees it: 'Outer context: Regulatory frameworks'.
 
     Domains and sub-domains are their label; a construct is prefixed with its nearest domain or

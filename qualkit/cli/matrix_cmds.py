@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,8 +67,10 @@ def _threshold(ctx, param, value):
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Export to FILE (default with --format: exports/matrix_KIND.FORMAT); a manifest is written beside.")
 @click.pass_context
-def matrix_kind(ctx, kind, by, cells, coder, unit, level, framework, table, order, base, run_length, threshold, quotes,
-           quote_chars, transpose, include_moderator, top, as_json, fmt, out) -> None:
+def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None, coder: str | None, unit: str,
+                level: str | None, framework: str | None, table: str, order: str | None, base: int, run_length: int,
+                threshold: float, quotes: int, quote_chars: int | None, transpose: bool, include_moderator: bool,
+                top: int, as_json: bool, fmt: str | None, out: str | None) -> None:
     """Build a matrix: KIND is themes, codes, cooccurrence or saturation.
 
     \b
@@ -171,7 +174,9 @@ def echo_grid(row_labels: list[str], columns: list[str], rows: list[list], label
     cells = [[_cell_text(v) for v in row] for row in rows]
     label_w = max([len(label_header), *(len(r) for r in row_labels)] or [0])
     col_w = [max([len(h), *(len(r[i]) for r in cells)] or [1]) for i, h in enumerate(headers)]
-    blocks, current, used = [], [], label_w
+    blocks: list[list[int]] = []
+    current: list[int] = []
+    used = label_w
     for i, w in enumerate(col_w):
         if current and used + 2 + w > width:
             blocks.append(current)
@@ -349,8 +354,10 @@ _KIND_HELP = {
 
 
 def _kind_command(kind: str) -> click.Command:
-    def callback(**options):
-        return click.get_current_context().invoke(matrix_kind.callback, kind=kind, **options)
+    def callback(**options: Any) -> Any:
+        target = matrix_kind.callback
+        assert target is not None  # a decorated command always has one
+        return click.get_current_context().invoke(target, kind=kind, **options)
 
     return click.Command(kind, params=list(_SHARED), callback=callback, help=_KIND_HELP.get(kind, f"The {kind} matrix."))
 

@@ -18,9 +18,9 @@ def _warn(message: str) -> None:
 
 def _error_line(ws, exc) -> str:
     """A problem as one line, its file relative to the workspace (as the templates are listed)."""
-    from qualkit.analysis.summaries import _err_text
+    from qualkit.analysis.summaries import error_text
 
-    return _err_text(ws, exc)
+    return error_text(ws, exc)
 
 
 @click.group()
@@ -69,6 +69,7 @@ def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, tran
         return
     for w in run.warnings:
         _warn(w)
+    assert run.domains is not None and run.codings is not None  # write_templates always sets both
     click.echo(f"Domains: {run.domains.source} — {run.domains.description}")
     click.echo(f"Excerpts: {run.codings.description}")
     words = {"written": "wrote", "updated": "updated", "unchanged": "unchanged", "replaced": "replaced",

@@ -5,6 +5,7 @@ A thin layer over qualkit.analysis.themes (load_themes, theme_mappings, check_th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,7 +20,6 @@ _CODER = click.option("--coder", metavar="NAME",
                            "codings/consensus.csv does not exist yet), pooled, or one coder's name.")
 
 
-
 @click.group()
 def themes() -> None:
     """Themes (themes.yaml): codes grouped into themes, each mapped onto framework domains.
@@ -31,44 +31,27 @@ def themes() -> None:
     """
 
 
-@themes.command("show")
-@click.argument("theme", required=False)
-@_FILE
-@_CODER
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-@click.pass_context
-def show(ctx, theme, file, coder, as_json) -> None:
-    """Show every theme (or THEME, by id or name): codes, domains, valence, description and memo."""
-    from qualkit.analysis.matrices import load_excerpts
-    from qualkit.analysis.themes import (
-        ThemeSet,
-        item_label,
-        load_themes,
-        theme_mappings,
-        themes_path,
-    )
+def _chosen(themeset: Any, theme: str | None, path: Path) -> list:
+    """Every theme, or the one named by id or name (a typo gets the closest id)."""
+    if not theme:
+        return themeset.themes
+    found = themeset.get(theme)
+    if found is None:
+        import difflib
+
+        ids = [t.id for t in themeset]
+        close = difflib.get_close_matches(theme, ids, n=1) or [i for i in ids if theme.casefold() in i][:1]
+        raise click.ClickException(f"{cwd_relative(path)}: no theme {theme!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+                                   + f" (themes: {', '.join(ids) or 'none'})")
+    return [found]
+
+
+def _counts(ws: Any, chosen: list, coder: str | None) -> tuple[dict[str, tuple[int, int]], str]:
+    """Coded excerpts and participants per theme, and which codings they come from."""
+    from qualkit.analysis.sources import load_excerpts
     from qualkit.errors import QualkitError
 
-    ws = open_workspace(ctx)
-    path = Path(file) if file else themes_path(ws)
-    themeset: ThemeSet = load_themes(path, strict=False)
-    frameworks = ws.frameworks()
-    problems: list = []
-    mappings = theme_mappings(ws, themeset, frameworks, problems)
-    problems = themeset.problems + problems
-    chosen = themeset.themes
-    if theme:
-        found = themeset.get(theme)
-        if found is None:
-            import difflib
-
-            ids = [t.id for t in themeset]
-            close = difflib.get_close_matches(theme, ids, n=1) or [i for i in ids if theme.casefold() in i][:1]
-            raise click.ClickException(f"{cwd_relative(path)}: no theme {theme!r}" + (f"; did you mean {close[0]!r}?" if close else "")
-                                       + f" (themes: {', '.join(ids) or 'none'})")
-        chosen = [found]
     counts: dict[str, tuple[int, int]] = {}
-    source = None
     try:
         ex = load_excerpts(ws, coder)
         source = ex.source_text()
@@ -78,6 +61,57 @@ def show(ctx, theme, file, coder, as_json) -> None:
             counts[t.id] = (len(mine), len(people))
     except QualkitError as exc:
         source = f"excerpts not counted: {exc}"
+    return counts, source
+
+
+def _echo_theme(t: Any, mapping: Any, counts: dict[str, tuple[int, int]], index: dict, frameworks: dict,
+                problems: list) -> None:
+    from qualkit.analysis.themes import item_label
+
+    valence = t.valence or "no valence"
+    color = {"facilitator": "green", "barrier": "red", "mixed": "yellow"}.get(t.valence or "", None)
+    click.echo(click.style(t.name, bold=True) + f"  [{t.id}]  " + click.style(valence, fg=color))
+    if t.id in counts:
+        n, p = counts[t.id]
+        click.echo(f"  {n} excerpt{'s' if n != 1 else ''} from {p} participant{'s' if p != 1 else ''}")
+    if t.description:
+        click.echo(wrap(t.description, "  "))
+    code_text = ", ".join(c if c in index else f"{c} (unknown)" for c in t.codes) or "none"
+    click.echo(wrap(f"Codes: {code_text}", "  "))
+    how = " (from its codes' refs)" if mapping.from_codes else ""
+    click.echo(f"  Domains{how}:")
+    for item in mapping.items:
+        click.echo(f"    {item.ref:<52} {item_label(item, frameworks)}")
+    bad = [p for p in problems if p.theme == t.id and p.kind == "unknown-domain"]
+    for p in bad:
+        click.echo(click.style(f"    ! {p.message}", fg="red"))
+    if not mapping.items and not bad:
+        click.echo("    none")
+    if t.memo:
+        click.echo("  Memo:")
+        click.echo(wrap(t.memo, "    "))
+    click.echo("")
+
+
+@themes.command("show")
+@click.argument("theme", required=False)
+@_FILE
+@_CODER
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def show(ctx: click.Context, theme: str | None, file: str | None, coder: str | None, as_json: bool) -> None:
+    """Show every theme (or THEME, by id or name): codes, domains, valence, description and memo."""
+    from qualkit.analysis.themes import ThemeSet, item_label, load_themes, theme_mappings, themes_path
+
+    ws = open_workspace(ctx)
+    path = Path(file) if file else themes_path(ws)
+    themeset: ThemeSet = load_themes(path, strict=False)
+    frameworks = ws.frameworks()
+    problems: list = []
+    mappings = theme_mappings(ws, themeset, frameworks, problems)
+    problems = themeset.problems + problems
+    chosen = _chosen(themeset, theme, path)
+    counts, source = _counts(ws, chosen, coder)
     index = ws.code_index()
     if as_json:
         out = []
@@ -97,30 +131,7 @@ def show(ctx, theme, file, coder, as_json) -> None:
         click.echo(f"No themes yet in {cwd_relative(path)}. Add them under 'themes:' (see `qualkit themes --help`).")
         return
     for t in chosen:
-        valence = t.valence or "no valence"
-        color = {"facilitator": "green", "barrier": "red", "mixed": "yellow"}.get(t.valence or "", None)
-        click.echo(click.style(t.name, bold=True) + f"  [{t.id}]  " + click.style(valence, fg=color))
-        if t.id in counts:
-            n, p = counts[t.id]
-            click.echo(f"  {n} excerpt{'s' if n != 1 else ''} from {p} participant{'s' if p != 1 else ''}")
-        if t.description:
-            click.echo(wrap(t.description, "  "))
-        code_text = ", ".join(c if c in index else f"{c} (unknown)" for c in t.codes) or "none"
-        click.echo(wrap(f"Codes: {code_text}", "  "))
-        m = mappings[t.id]
-        how = " (from its codes' refs)" if m.from_codes else ""
-        click.echo(f"  Domains{how}:")
-        for item in m.items:
-            click.echo(f"    {item.ref:<52} {item_label(item, frameworks)}")
-        bad = [p for p in problems if p.theme == t.id and p.kind == "unknown-domain"]
-        for p in bad:
-            click.echo(click.style(f"    ! {p.message}", fg="red"))
-        if not m.items and not bad:
-            click.echo("    none")
-        if t.memo:
-            click.echo("  Memo:")
-            click.echo(wrap(t.memo, "    "))
-        click.echo("")
+        _echo_theme(t, mappings[t.id], counts, index, frameworks, problems)
     if source:
         click.echo(f"Counts: {source}.")
     if problems:
@@ -134,7 +145,7 @@ def show(ctx, theme, file, coder, as_json) -> None:
 @click.option("--include-moderator", is_flag=True, help="Count excerpts in interviewer/moderator turns too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_context
-def check(ctx, file, coder, include_moderator, as_json) -> None:
+def check(ctx: click.Context, file: str | None, coder: str | None, include_moderator: bool, as_json: bool) -> None:
     """Check themes.yaml against the workspace; exit 1 on errors, 0 with warnings only.
 
     Errors: unknown codes, framework refs that do not resolve (with close matches), duplicate

@@ -1,0 +1,104 @@
+"""Building, returning and exporting a matrix of any kind: the entry points the package exports."""
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualkit.analysis.matrices.codes import codes_matrix
+from qualkit.analysis.matrices.common import (
+    CELLS,
+    COOC_CELLS,
+    DEFAULT_CELLS,
+    KINDS,
+    MatrixError,
+    MatrixResult,
+    MatrixWarning,
+    check_choice,
+    input_files,
+)
+from qualkit.analysis.matrices.cooccurrence import cooccurrence_matrix
+from qualkit.analysis.matrices.saturation import saturation_matrix
+from qualkit.analysis.matrices.themes import themes_matrix
+from qualkit.analysis.quote_text import DEFAULT_LIMIT
+from qualkit.analysis.sources import CONSENSUS, load_excerpts
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
+
+__all__ = ["build_matrix", "export_matrix", "matrix"]
+
+
+def _cells(kind: str, cells: str | None) -> str | None:
+    if cells is not None and kind == "saturation":
+        raise MatrixError("cells do not apply to saturation (it has one layout)")
+    if kind == "cooccurrence":
+        return check_choice(cells or DEFAULT_CELLS[kind], COOC_CELLS, "cells for cooccurrence")
+    if kind != "saturation":
+        return check_choice(cells or DEFAULT_CELLS[kind], CELLS, f"cells for {kind}")
+    return cells
+
+
+def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cells: str | None = None,
+                 coder: str | None = None, unit: str = "turn", level: str | None = None, framework: str | None = None,
+                 table: str = "matrix", order: Sequence[str] | str | None = None, base: int = 4, run: int = 2,
+                 threshold: float = 0.05, quotes: int = 2, quote_chars: int | None = DEFAULT_LIMIT,
+                 attributes: Sequence[str] = ("role",), include_facilitators: bool = False, transpose: bool = False,
+                 themes_file: str | Path | None = None) -> MatrixResult:
+    """Build a matrix of ``kind`` (see the package docstring) with every table for export."""
+    check_choice(kind, KINDS, "kind")
+    if quotes < 0:
+        raise MatrixError("quotes must be 0 or more")
+    if quote_chars is not None and quote_chars < 40:
+        raise MatrixError("quote_chars must be at least 40 (or None for whole quotes)")
+    attributes = tuple(attributes)
+    chosen = _cells(kind, cells)
+    ex = load_excerpts(workspace, coder, include_facilitators)
+    params: dict[str, Any] = {"kind": kind, "coder": coder or CONSENSUS, "codings": ex.source.label,
+                              "excerpts": len(ex.excerpts), "include_facilitators": include_facilitators}
+    if kind == "themes":
+        result = themes_matrix(workspace, ex, str(chosen), level or "subdomain", framework, table, quotes, quote_chars,
+                               attributes, themes_file, params)
+    elif kind == "codes":
+        result = codes_matrix(workspace, ex, by or "participant", str(chosen), level or "code", quotes, quote_chars,
+                              attributes, transpose, params)
+    elif kind == "cooccurrence":
+        result = cooccurrence_matrix(workspace, ex, unit, str(chosen), level or "code", params)
+    else:
+        result = saturation_matrix(workspace, ex, by or "transcript", level or "code", order, base, run, threshold,
+                                   params)
+    result.warnings[:0] = ex.warnings
+    result.inputs = input_files(workspace, ex, themes=kind == "themes")
+    result.root = workspace.root
+    return result
+
+
+def matrix(workspace: Workspace, kind: str, **options: Any) -> Any:
+    """The matrix of ``kind`` as a DataFrame (options as :func:`build_matrix`).
+
+    What a reader must know (e.g. coders pooled for want of a consensus) is issued as a
+    :class:`MatrixWarning`; ``frame.attrs`` holds the warnings, notes and parameters too.
+    """
+    result = build_matrix(workspace, kind, **options)
+    for w in result.warnings:
+        _warnings.warn(w, MatrixWarning, stacklevel=2)
+    frame = result.frame
+    frame.attrs.update({"kind": kind, "warnings": list(result.warnings), "notes": list(result.notes),
+                        "parameters": dict(result.parameters)})
+    if result.saturation is not None:
+        frame.attrs["saturation"] = result.saturation.as_dict()
+    return frame
+
+
+def export_matrix(result: MatrixResult, path: str | Path, workspace: Workspace | None = None,
+                  tables: Sequence[str] | None = None) -> list[Path]:
+    """Write the result's tables (or the named ones) through qualkit.render.tables, manifest beside."""
+    from qualkit.render.tables import export_tables
+
+    chosen = [t for t in result.tables if tables is None or t.name in tables]
+    if not chosen:
+        raise MatrixError(f"no table to export (tables: {', '.join(t.name for t in result.tables)})")
+    return export_tables(chosen, path, title=result.title, workspace=workspace, inputs=result.inputs,
+                         parameters={"command": "matrix", **result.parameters,
+                                     "warnings": list(result.warnings)})

@@ -1,0 +1,68 @@
+"""One cell of a themes or codes matrix: a count, presence, participants, quotes or a summary.
+
+An excerpt is a coded span; the same span with two codes of one theme counts once. Within a row, a
+quote already shown in an earlier cell is passed over while the cell has others (a theme mapped
+onto several domains would otherwise repeat its best quote in each).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from qualkit.analysis.quotes import select_quotes
+from qualkit.analysis.sources import Excerpt
+
+__all__ = ["cell", "cells_note", "counts_text", "distinct", "people"]
+
+
+def distinct(excerpts: Iterable[Excerpt]) -> list[Excerpt]:
+    """One excerpt per span (a passage with two codes of a theme is one excerpt of that theme)."""
+    seen: dict[tuple, Excerpt] = {}
+    for e in excerpts:
+        seen.setdefault(e.span, e)
+    return list(seen.values())
+
+
+def people(excerpts: Iterable[Excerpt]) -> set[str]:
+    """Every participant the excerpts touch."""
+    return {p for e in excerpts for p in (e.participants or ((e.participant,) if e.participant else ()))}
+
+
+def counts_text(excerpts: list[Excerpt]) -> str:
+    """"3 excerpts / 2 participants"."""
+    n, p = len(excerpts), len(people(excerpts))
+    return f"{n} excerpt{'s' if n != 1 else ''} / {p} participant{'s' if p != 1 else ''}"
+
+
+def cell(excerpts: list[Excerpt], cells: str, quotes: int, quote_chars: int | None, attributes: Sequence[str],
+         used: set | None = None) -> Any:
+    """One cell's value. ``used``: spans already quoted in this row, avoided while others remain
+    (a theme mapped onto several domains would otherwise show the same quote in each)."""
+    excerpts = distinct(excerpts)
+    if cells == "compact":  # terminal view: "excerpts/participants"
+        return f"{len(excerpts)}/{len(people(excerpts))}" if excerpts else ""
+    if cells == "count":
+        return len(excerpts)
+    if cells == "presence":
+        return 1 if excerpts else 0
+    if cells == "participants":
+        return len(people(excerpts))
+    if not excerpts:
+        return ""
+    fresh = [e for e in excerpts if used is None or e.span not in used]
+    picked = select_quotes(fresh, quotes)
+    if len(picked) < min(quotes, len(excerpts)):
+        picked += [e for e in select_quotes(excerpts, quotes + len(picked)) if e not in picked][: quotes - len(picked)]
+    if used is not None:
+        used.update(e.span for e in picked[: quotes if cells == "quotes" else 1])
+    chosen = [e.formatted(quote_chars, attributes) for e in picked]
+    if cells == "quotes":
+        return "\n".join(chosen)
+    return "\n".join([counts_text(excerpts), *chosen[:1]])
+
+
+def cells_note(cells: str) -> str:
+    """What the cells hold, for a table's note."""
+    return {"count": "cells: number of coded excerpts", "presence": "cells: 1 = coded at least once, 0 = never",
+            "participants": "cells: number of distinct participants",
+            "quotes": "cells: illustrative quotes", "summary": "cells: excerpts / participants and the best quote"}[cells]

@@ -1,0 +1,119 @@
+"""Code × code co-occurrence over units, with ATLAS.ti's c-coefficient formula.
+
+Units (``unit``): turn by default, or sentence, paragraph, question, document. Raw counts of units
+coded with both codes, and c = n12 / (n1 + n2 − n12), the Jaccard index of the two codes' unit
+sets (ATLAS.ti counts overlapping quotations, qualkit counts units, so figures can differ).
+``cells``: ``count`` (square, diagonal = units with the code), ``coefficient`` (square), or
+``pairs`` (one row per pair with n1, n2, n12 and c side by side).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from qualkit.analysis.matrices.common import MatrixResult, check_choice, code_order, level_mapper
+from qualkit.analysis.sources import ExcerptSet
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
+
+__all__ = ["c_coefficient", "cooccurrence_counts", "cooccurrence_matrix"]
+
+
+def cooccurrence_counts(unit_codes: Sequence[set[str]], codes: Sequence[str]
+                        ) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """(n per code, n12 per pair) over units, each unit a set of codes: the input of the coefficient."""
+    n = {c: 0 for c in codes}
+    both: dict[tuple[str, str], int] = {}
+    for s in unit_codes:
+        present = [c for c in codes if c in s]
+        for c in present:
+            n[c] += 1
+        for i, a in enumerate(present):
+            for b in present[i + 1:]:
+                both[(a, b)] = both.get((a, b), 0) + 1
+    return n, both
+
+
+def c_coefficient(n1: int, n2: int, n12: int) -> float | None:
+    """n12 / (n1 + n2 − n12): the Jaccard index of two unit sets (ATLAS.ti's c-coefficient formula)."""
+    denom = n1 + n2 - n12
+    return n12 / denom if denom > 0 else None
+
+
+def _unit_sets(workspace: Workspace, ex: ExcerptSet, unit: str, lv: Callable[[str], str]) -> tuple[list[set[str]], int]:
+    """The codes of each unit (research-team units left out unless included) and the number of units."""
+    from qualkit.coding.units import coded_units, split_units
+
+    table = workspace.participant_table
+
+    def is_fac(turn: Any) -> bool:
+        return table.is_facilitator(turn.participant)
+
+    spans_by: dict[str, list[tuple[int, int, str]]] = {}
+    for c, _ in ex.codings:
+        spans_by.setdefault(c.transcript, []).append((c.start, c.end, lv(c.code)))
+    unit_sets: list[set[str]] = []
+    n_units = 0
+    for tid, t in ex.transcripts.items():
+        units = split_units(t, unit, is_facilitator=is_fac)
+        if not ex.include_facilitators and unit not in ("question", "document"):
+            units = [u for u in units if u.turn is None or not is_fac(t.turns[u.turn])]
+        n_units += len(units)
+        unit_sets.extend(coded_units(units, spans_by.get(tid, [])))
+    return unit_sets, n_units
+
+
+def _frames(used: list[str], n: dict[str, int], both: dict[tuple[str, str], int]) -> tuple[Any, Any, Any]:
+    """The counts and coefficient squares (code column first) and the pairs, strongest first."""
+    import pandas as pd
+
+    pos = {c: i for i, c in enumerate(used)}
+
+    def n12(a: str, b: str) -> int:
+        if a == b:
+            return n[a]
+        key = (a, b) if pos[a] < pos[b] else (b, a)
+        return both.get(key, 0)
+
+    counts = pd.DataFrame([[n12(a, b) for b in used] for a in used], index=used, columns=used)
+    coef = pd.DataFrame([[round(c_coefficient(n[a], n[b], n12(a, b)) or 0.0, 3) for b in used] for a in used],
+                        index=used, columns=used)
+    pair_rows = []
+    for (a, b), k in both.items():
+        pair_rows.append({"code_a": a, "code_b": b, "n_a": n[a], "n_b": n[b], "n_both": k,
+                          "c": round(c_coefficient(n[a], n[b], k) or 0.0, 3)})
+    pairs = pd.DataFrame(pair_rows, columns=["code_a", "code_b", "n_a", "n_b", "n_both", "c"])
+    if len(pairs):
+        pairs = pairs.sort_values(["c", "n_both", "code_a", "code_b"],
+                                  ascending=[False, False, True, True]).reset_index(drop=True)
+    return counts.rename_axis("code").reset_index(), coef.rename_axis("code").reset_index(), pairs
+
+
+def cooccurrence_matrix(workspace: Workspace, ex: ExcerptSet, unit: str, cells: str, level: str,
+                        params: dict[str, Any]) -> MatrixResult:
+    """Code co-occurrence by ``unit`` (see the module docstring)."""
+    from qualkit.coding.units import UNIT_KINDS
+    from qualkit.render.tables import Table
+
+    check_choice(unit, UNIT_KINDS, "unit")
+    lv = level_mapper(workspace, level)
+    unit_sets, n_units = _unit_sets(workspace, ex, unit, lv)
+    order, _names = code_order(workspace, {lv(c.code) for c, _ in ex.codings})
+    if level == "top":
+        order = list(dict.fromkeys(lv(c) for c in order))
+    used = [c for c in order if any(c in s for s in unit_sets)]
+    n, both = cooccurrence_counts(unit_sets, used)
+    counts_df, coef_df, pairs = _frames(used, n, both)
+    note = (f"{n_units} {unit} units in {len(ex.transcripts)} transcripts"
+            + ("" if ex.include_facilitators or unit in ("question", "document") else " (interviewer/moderator turns left out)")
+            + f"; {len(used)} codes used; c = n12 / (n1 + n2 − n12), the Jaccard index of the units coded with each code "
+            "(the formula of ATLAS.ti's c-coefficient; ATLAS.ti counts quotations, not units); "
+            f"{ex.source_text()}.")
+    tables = [Table("cooccurrence_counts", counts_df, f"Code co-occurrence: units coded with both (diagonal: with the code), per {unit}", note),
+              Table("cooccurrence_c", coef_df, "Code co-occurrence: c = n12 / (n1 + n2 − n12)", note),
+              Table("cooccurrence_pairs", pairs, "Code pairs that co-occur, strongest first", note)]
+    frame = {"count": counts_df, "coefficient": coef_df, "pairs": pairs}[cells]
+    params.update({"unit": unit, "cells": cells, "level": level, "coefficient": "c = n12/(n1+n2-n12) (Jaccard)",
+                   "units": n_units})
+    return MatrixResult("cooccurrence", frame, tables, f"Code co-occurrence by {unit}", [], [note], params)

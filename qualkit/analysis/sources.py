@@ -1,0 +1,362 @@
+"""Which codings a table is built from, and the excerpts they make once laid onto the turns.
+
+One :class:`CodingSource` (consensus, one coder, or coders pooled) and one :class:`Excerpt` (a coded
+passage as a reader sees it) for matrices, theme checks, summary templates, rapid matrices and the
+report, so that "the consensus codings" and "a quote" mean the same thing everywhere.
+
+Codings: ``coder=None`` or ``"consensus"`` uses codings/consensus.csv (plus each transcript only one
+coder coded, as that coder left it); when it does not exist the coders of qualkit.yaml's
+``coders:`` are pooled (union of their codings, the same span and code counted once) with a
+warning. ``coder="pooled"`` pools on purpose; any other name uses that coder.
+"""
+from __future__ import annotations
+
+import bisect
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualkit.analysis.quote_text import DEFAULT_LIMIT, QUOTE_MARKS, attribution, trim_quote
+from qualkit.errors import MatrixError
+from qualkit.io.naming import natural_key
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
+
+__all__ = ["CONSENSUS", "EXEMPLAR_WORD", "POOLED", "CodingSource", "Excerpt", "ExcerptSet", "load_codings",
+           "load_excerpts", "resolve_codings"]
+
+CONSENSUS = "consensus"
+POOLED = "pooled"
+EXEMPLAR_WORD = "exemplar"
+
+Pair = tuple[Any, tuple[str, ...]]   # (Coding, the coders who applied it)
+
+
+# ============================================================================ the two types
+
+@dataclass
+class CodingSource:
+    """Which codings a table is built from: their label, coders and files, and what a reader should know.
+
+    ``codings`` holds the codings themselves (each span and code once) when the source was read
+    with them; ``description`` is how a summary template's header names the source.
+    """
+
+    label: str                      # "consensus", "ana", "pooled: ana, ben"
+    coders: list[str]
+    files: list[Path] = field(default_factory=list)
+    pooled: bool = False
+    warnings: list[str] = field(default_factory=list)
+    codings: list[Any] = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
+class Excerpt:
+    """One coded passage: the participant's words, who said them and the code(s) put on them."""
+
+    transcript: str
+    start: int
+    end: int
+    code: str
+    text: str                                   # the quoted words (whitespace as in the transcript)
+    memo: str = ""
+    participant: str | None = None              # who said the quoted words (None: unidentified)
+    participants: tuple[str, ...] = ()          # every participant in the coded span (facilitators left out)
+    speaker: str | None = None                  # the speaker label in the transcript
+    attributes: dict[str, str] = field(default_factory=dict)  # the participant's role, site, ...
+    coders: tuple[str, ...] = ()                # who applied the code (several when pooled)
+    turn: int | None = None                     # 0-based index of the quoted turn
+    codes: tuple[str, ...] = ()                 # every code of a merged passage (empty: just ``code``)
+    time: str | None = None                     # the turn's timestamp as written in a template
+
+    @property
+    def exemplar(self) -> bool:
+        """The coder's memo marks this passage as an exemplar quote."""
+        return EXEMPLAR_WORD in (self.memo or "").casefold()
+
+    @property
+    def span(self) -> tuple[str, int, int]:
+        return (self.transcript, self.start, self.end)
+
+    @property
+    def all_codes(self) -> tuple[str, ...]:
+        return self.codes or (self.code,)
+
+    def quote(self, limit: int | None = DEFAULT_LIMIT) -> str:
+        """The text, trimmed to ``limit`` characters (None: whole, whitespace collapsed)."""
+        return trim_quote(self.text, limit)
+
+    def attribution(self, fields: Sequence[str] = ("role",), fallback: str | None = None) -> str:
+        """"(FG1-P3, medical)"; an unidentified speaker is named by ``fallback`` (default: the transcript)."""
+        return attribution(self.participant, self.attributes, fields,
+                           fallback=self.transcript if fallback is None else fallback)
+
+    def formatted(self, limit: int | None = DEFAULT_LIMIT, fields: Sequence[str] = ("role",),
+                  fallback: str | None = None) -> str:
+        """“quote” (FG1-P3, medical)"""
+        who = self.attribution(fields, fallback)
+        text = f"{QUOTE_MARKS[0]}{self.quote(limit)}{QUOTE_MARKS[1]}"
+        return f"{text} {who}" if who else text
+
+    def locator(self) -> str:
+        """"turn 4, 00:03:12 · code_a, code_b": where a template's excerpt comes from."""
+        number = (self.turn or 0) + 1
+        where = f"turn {number}" + (f", {self.time}" if self.time else "")
+        return f"{where} · {', '.join(self.all_codes)}"
+
+    def as_dict(self, limit: int | None = DEFAULT_LIMIT, fields: Sequence[str] = ("role",)) -> dict[str, Any]:
+        return {"transcript": self.transcript, "start": self.start, "end": self.end, "code": self.code,
+                "participant": self.participant, "attributes": dict(self.attributes), "coders": list(self.coders),
+                "memo": self.memo, "exemplar": self.exemplar, "quote": self.quote(limit),
+                "attribution": self.attribution(fields)}
+
+
+# ============================================================================ resolving codings
+
+def _consensus_view(workspace: Workspace, known: list[str]) -> tuple[list[Pair], CodingSource]:
+    """Consensus codings where there is a consensus, and each single-coded transcript as its coder left it.
+
+    Reconciliation only covers transcripts that every coder coded; without this, a study's
+    single-coded transcripts would vanish from every matrix and summary once reconciling starts.
+    """
+    consensus = workspace.codings(CONSENSUS)
+    coders = [c for c in dict.fromkeys(workspace.config.coders) if c in known and c != CONSENSUS]
+    per = {c: workspace.codings(c) for c in coders}
+    coded = [{x.transcript for x in per[c]} for c in coders]
+    reconciled = (set.intersection(*coded) if len(coded) >= 2 else set()) | {c.transcript for c in consensus}
+    pairs: list[Pair] = [(c, (CONSENSUS,)) for c in consensus]
+    seen = {c.key for c in consensus}
+    single: dict[str, str] = {}
+    for name in coders:
+        for c in per[name]:
+            if c.transcript not in reconciled and c.key not in seen:
+                seen.add(c.key)
+                pairs.append((c, (name,)))
+                single.setdefault(c.transcript, name)
+    files = [workspace.coder_file(CONSENSUS)]
+    if single:
+        contributors = sorted(set(single.values()))
+        files += [workspace.coder_file(c) for c in contributors]
+        listed = ", ".join(f"{t} ({single[t]})" for t in sorted(single))
+        warns = [f"codings/{CONSENSUS}.csv covers the transcripts every coder coded; {len(single)} transcript(s) "
+                 f"coded by one coder use that coder's codings: {listed}"]
+        return pairs, CodingSource(f"{CONSENSUS} + single-coded", [CONSENSUS, *contributors], files, warnings=warns)
+    return pairs, CodingSource(CONSENSUS, [CONSENSUS], files)
+
+
+def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
+    """The union of the coders' codings: the same span and code once, with every coder who applied it."""
+    pooled: dict[tuple, list] = {}
+    for c_name in coders:
+        for c in workspace.codings(c_name):
+            entry = pooled.get(c.key)
+            if entry is None:
+                pooled[c.key] = [c, [c_name]]
+                continue
+            if c_name not in entry[1]:
+                entry[1].append(c_name)
+            if c.memo and c.memo not in entry[0].memo:
+                entry[0] = replace(entry[0], memo=f"{entry[0].memo} | {c.memo}" if entry[0].memo else c.memo)
+    return [(c, tuple(who)) for c, who in pooled.values()]
+
+
+def _pooled_view(workspace: Workspace, name: str, known: list[str]) -> tuple[list[Pair], CodingSource]:
+    """The configured coders pooled: on purpose (``pooled``) or for want of a consensus (with a warning)."""
+    configured = list(dict.fromkeys(workspace.config.coders))
+    coders = [c for c in configured if c in known]
+    missing = [c for c in configured if c not in known]
+    origin = "qualkit.yaml 'coders:'"
+    if not configured:
+        coders = [c for c in known if c != CONSENSUS and not c.startswith("adjudication")]
+        origin = "every codings/*.csv file"
+    warns = []
+    if missing:
+        warns.append(f"no codings file yet for coder(s) {', '.join(missing)} (qualkit.yaml 'coders:')")
+    if name == CONSENSUS:
+        if coders:
+            warns.insert(0, f"codings/{CONSENSUS}.csv does not exist yet: pooling the codings of {', '.join(coders)} "
+                            f"({origin}; their union, the same span and code counted once). Reconcile first "
+                            "(`qualkit reconcile`) or pick one coder with --coder NAME.")
+        else:
+            warns.insert(0, f"codings/{CONSENSUS}.csv does not exist yet and there are no coders' files to pool")
+    label = f"pooled: {', '.join(coders)}" if coders else "pooled: no coders"
+    files = [workspace.coder_file(c) for c in coders]
+    return _pool(workspace, coders), CodingSource(label, coders, files, pooled=True, warnings=warns)
+
+
+def resolve_codings(workspace: Workspace, coder: str | None = None) -> tuple[list[Pair], CodingSource]:
+    """The codings to analyse and where they come from: ``([(Coding, coders)], CodingSource)``."""
+    name = (coder or CONSENSUS).strip()
+    known = workspace.coders()
+    if name == CONSENSUS and CONSENSUS in known:
+        return _consensus_view(workspace, known)
+    if name in (CONSENSUS, POOLED, "all"):
+        return _pooled_view(workspace, name, known)
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise MatrixError(f"no codings file for coder {name!r} (known: {', '.join(known) or 'none'}; "
+                          f"or use 'consensus' or 'pooled'){hint}", workspace.codings_dir)
+    return [(c, (name,)) for c in workspace.codings(name)], CodingSource(name, [name], [workspace.coder_file(name)])
+
+
+def load_codings(workspace: Workspace, coder: str | Iterable[str] | None = CONSENSUS) -> CodingSource:
+    """The codings that pre-fill summary templates (``.codings``, each span and code once).
+
+    ``consensus`` (the default) is codings/consensus.csv, read as :func:`resolve_codings` reads it;
+    when that file does not exist the coders in qualkit.yaml ``coders:`` are pooled (union; the
+    same code on the same span counted once) with a warning. ``"ana,ben"`` or a list pools those coders.
+    """
+    from qualkit.workspace.codings import CodingError
+
+    if coder is None:
+        coder = CONSENSUS
+    names = [c.strip() for c in coder.split(",")] if isinstance(coder, str) else [str(c).strip() for c in coder]
+    names = [n for n in names if n]
+    warnings: list[str] = []
+    if names == [CONSENSUS] and workspace.coder_file(CONSENSUS).exists():
+        pairs, source = resolve_codings(workspace, CONSENSUS)
+        desc = f"codings/{CONSENSUS}.csv"
+        if len(source.coders) > 1:
+            desc += f" + single-coded transcripts ({', '.join(source.coders[1:])})"
+        return replace(source, codings=[c for c, _ in pairs], description=desc, warnings=list(source.warnings))
+    if names == [CONSENSUS]:
+        pooled = [c for c in workspace.config.coders if workspace.coder_file(c).exists()]
+        if not pooled:
+            warnings.append("no codings/consensus.csv and no coder files for qualkit.yaml 'coders:', so the templates "
+                            "have no pre-filled excerpts")
+            return CodingSource("pooled: no coders", [], pooled=True, warnings=warnings,
+                                description="none (no codings yet)")
+        missing = [c for c in workspace.config.coders if c not in pooled]
+        warnings.append(f"no codings/consensus.csv yet: excerpts pool the coders {', '.join(pooled)} (union, duplicates "
+                        "removed); reconcile them (`qualkit reconcile`) for consensus excerpts"
+                        + (f"; no file for {', '.join(missing)}" if missing else ""))
+        names = pooled
+    for n in names:
+        if not workspace.coder_file(n).exists():
+            known = ", ".join(workspace.coders()) or "none"
+            raise CodingError(f"no codings file for coder {n!r} (known: {known})", workspace.coder_file(n))
+    seen: set = set()
+    codings = []
+    for n in names:
+        for c in workspace.codings(n):
+            if c.key not in seen:
+                seen.add(c.key)
+                codings.append(c)
+    desc = f"codings/{names[0]}.csv" if len(names) == 1 else f"pooled {', '.join(names)} (codings/{{{','.join(names)}}}.csv)"
+    label = names[0] if len(names) == 1 else f"pooled: {', '.join(names)}"
+    return CodingSource(label, names, [workspace.coder_file(n) for n in names], pooled=len(names) > 1,
+                        warnings=warnings, codings=codings, description=desc)
+
+
+# ============================================================================ excerpts on turns
+
+@dataclass
+class ExcerptSet:
+    """Every coding as an :class:`Excerpt`, with the transcripts and people behind them."""
+
+    excerpts: list[Excerpt]
+    source: CodingSource
+    transcripts: dict[str, Any]                      # id -> Transcript (the coded ones, natural order)
+    participants: dict[str, list[str]]               # transcript -> participants (team left out), first-turn order
+    codings: list[Pair]                              # (Coding, coders) as read
+    warnings: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # transcripts with no coding in this source
+    facilitator_only: int = 0                        # codings left out: only research-team words
+    include_facilitators: bool = False
+
+    def source_label(self) -> str:
+        return "consensus codings" if self.source.label == CONSENSUS else (
+            f"codings {self.source.label}" if self.source.pooled else f"{self.source.label}'s codings")
+
+    def source_text(self) -> str:
+        n = len(self.excerpts)
+        return f"{n} coded excerpt{'s' if n != 1 else ''} from {self.source_label()} in {len(self.transcripts)} transcript(s)"
+
+
+def _speakers(transcript: Any, table: Any, include_facilitators: bool) -> list[str]:
+    """The transcript's participants in first-turn order (research team left out unless included)."""
+    people: list[str] = []
+    for turn in transcript.turns:
+        if turn.participant and turn.participant not in people and (
+                include_facilitators or not table.is_facilitator(turn.participant)):
+            people.append(turn.participant)
+    return people
+
+
+def _lay_onto_turns(t: Any, starts: list[int], c: Any, who: tuple[str, ...], table: Any,
+                    include_facilitators: bool) -> Excerpt | None:
+    """One coding as an excerpt of the transcript's turns; None when it holds only research-team words.
+
+    Its quote is its longest remaining turn segment, said by that turn's participant; every
+    participant it touches counts as having said it."""
+    tid = c.transcript
+    segments = []
+    i = max(bisect.bisect_right(starts, c.start) - 1, 0)
+    while i < len(t.turns) and t.turns[i].start < c.end:
+        turn = t.turns[i]
+        s, e = max(c.start, turn.start), min(c.end, turn.end)
+        if e > s:
+            segments.append((turn, s, e))
+        i += 1
+    if not segments:  # between turns (a label, a header): keep it, unattributed
+        return Excerpt(tid, c.start, c.end, c.code, t.text[c.start:c.end], c.memo, coders=who)
+    kept = [seg for seg in segments if include_facilitators or not table.is_facilitator(seg[0].participant)]
+    if not kept:
+        return None
+    turn, s, e = max(kept, key=lambda seg: (seg[2] - seg[1], -seg[1]))
+    people_here = tuple(dict.fromkeys(seg[0].participant for seg in kept if seg[0].participant))
+    return Excerpt(tid, c.start, c.end, c.code, t.text[s:e], c.memo, turn.participant, people_here, turn.speaker,
+                   table.attributes(turn.participant) if turn.participant else {}, who, turn.index)
+
+
+def _by_transcript(workspace: Workspace, pairs: list[Pair], paths: Mapping[str, Path]) -> dict[str, list[Pair]]:
+    from qualkit.workspace.codings import CodingError
+
+    by_t: dict[str, list[Pair]] = {}
+    for c, who in pairs:
+        if c.transcript not in paths:
+            raise CodingError(f"transcript {c.transcript!r} is not in transcripts/", workspace.coder_file(who[0]), c.line)
+        by_t.setdefault(c.transcript, []).append((c, who))
+    return by_t
+
+
+def load_excerpts(workspace: Workspace, coder: str | None = None, include_facilitators: bool = False) -> ExcerptSet:
+    """Read the codings (see :func:`resolve_codings`) and lay them onto the transcripts' turns.
+
+    A coding's words in research-team turns are left out (unless ``include_facilitators``); a coding
+    that holds only such words is dropped. Its quote is its longest remaining turn segment, said by
+    that turn's participant; every participant it touches counts as having said it.
+    """
+    pairs, source = resolve_codings(workspace, coder)
+    warns = list(source.warnings)
+    paths = {p.stem: p for p in workspace.transcript_paths()}
+    table = workspace.participant_table
+    index = workspace.code_index()
+    by_t = _by_transcript(workspace, pairs, paths)
+    unknown = sorted({c.code for c, _ in pairs if c.code not in index})
+    if unknown:
+        warns.append(f"code(s) in no codebook: {', '.join(unknown)} (`qualkit codebook validate`)")
+    left_out = [tid for tid in sorted(paths, key=natural_key) if tid not in by_t]
+    transcripts: dict[str, Any] = {}
+    participants: dict[str, list[str]] = {}
+    excerpts: list[Excerpt] = []
+    dropped = 0
+    for tid in sorted(by_t, key=natural_key):
+        t = workspace.read(paths[tid])
+        transcripts[tid] = t
+        participants[tid] = _speakers(t, table, include_facilitators)
+        starts = [turn.start for turn in t.turns]
+        for c, who in sorted(by_t[tid], key=lambda cw: (cw[0].start, cw[0].end, cw[0].code)):
+            excerpt = _lay_onto_turns(t, starts, c, who, table, include_facilitators)
+            if excerpt is None:
+                dropped += 1
+            else:
+                excerpts.append(excerpt)
+    if dropped:
+        warns.append(f"{dropped} coding(s) hold only interviewer/moderator words and are left out")
+    return ExcerptSet(excerpts, source, transcripts, participants, pairs, warns, left_out, dropped, include_facilitators)
