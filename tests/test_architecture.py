@@ -6,11 +6,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
-# Removed as the restructure (issue 9) lands: each marked test must pass by the end of it.
-IN_PROGRESS = pytest.mark.xfail(reason="issue 9 restructure in progress", strict=False)
-
 PACKAGE = Path(__file__).resolve().parents[1] / "qualkit"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
@@ -91,7 +86,6 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-@IN_PROGRESS
 def test_the_import_graph_has_no_cycle_counting_imports_inside_functions():
     # A package __init__ importing its own submodules lazily is not a cycle of layers,
     # but a submodule importing its package's __init__ back would be one, so both count.
@@ -105,14 +99,12 @@ def test_the_library_never_imports_the_cli():
     assert {m: d for m, d in offenders.items() if d} == {}
 
 
-@IN_PROGRESS
 def test_no_module_is_longer_than_600_lines():
     long = {name: n for name, path in _modules().items()
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
     assert long == {}
 
 
-@IN_PROGRESS
 def test_no_function_is_longer_than_80_lines():
     long = {}
     for name, path in _modules().items():
@@ -122,3 +114,25 @@ def test_no_function_is_longer_than_80_lines():
                 if n > MAX_FUNCTION_LINES:
                     long[f"{name}.{node.name}"] = n
     assert long == {}
+
+
+# Bottom first: a module may import from its own layer or any layer before it, never after.
+LAYERS = ["qualkit.errors", "qualkit.io", "qualkit.render", "qualkit.transcripts", "qualkit.agreement",
+          "qualkit.frameworks", "qualkit.workspace", "qualkit.coding", "qualkit.analysis", "qualkit.reporting",
+          "qualkit.refiqda", "qualkit.pipeline", "qualkit.api", "qualkit.cli"]
+
+
+def _layer(module: str) -> int | None:
+    found = [i for i, layer in enumerate(LAYERS) if module == layer or module.startswith(layer + ".")]
+    return found[-1] if found else None
+
+
+def test_imports_only_go_down_the_layers_of_architecture_md():
+    upward = []
+    for module, deps in import_graph().items():
+        here = _layer(module)
+        for dep in deps:
+            there = _layer(dep)
+            if here is not None and there is not None and there > here:
+                upward.append(f"{module} -> {dep}")
+    assert sorted(upward) == []
