@@ -6,17 +6,14 @@ before ``append`` returns; a partial last line (a crash mid-write) is left out o
 """
 from __future__ import annotations
 
-import json
-import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qualkit.analysis.adjudication import DECISION_KINDS, Decision
-from qualkit.io.atomic import fsync_dir
-from qualkit.io.jsonlog import DEFAULT_LOCK_TIMEOUT, JsonLog, locked
+from qualkit.io.jsonlog import JsonLog
 from qualkit.workspace.codings import now_iso
 
 __all__ = ["AUDIT_LOG", "AUDIT_VERSION", "AuditLog", "Decided", "audit_record", "decisions_in_force", "default_user",
@@ -28,42 +25,11 @@ AUDIT_VERSION = 1
 Record = dict[str, Any]
 
 
-def _line(record: Record) -> bytes:
-    """One record as the audit log has always written it: compact, keys in the order the record gives them."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-
-
 class AuditLog(JsonLog):
     """``.qualkit/audit.log`` of a workspace: append-only JSON lines, each batch fsync'ed before append returns."""
 
     def __init__(self, root: str | Path):
         super().__init__(Path(root) / AUDIT_LOG, what="audit log")
-
-    def append(self, records: Iterable[Record], timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
-        """Append records under the log's lock; an unfinished last line left by a crash is cut off first.
-
-        Same as :meth:`JsonLog.append` but byte-compatible with the audit logs written before it:
-        compact separators and the record's own key order (JsonLog sorts keys)."""
-        payload = b"".join(_line(r) for r in records)
-        if not payload:
-            return 0
-        with locked(self.path, timeout, what=f"the {self.what}"):
-            created = not self.path.exists()
-            with open(self.path, "ab+") as f:
-                f.seek(0, os.SEEK_END)
-                size = f.tell()
-                if size:
-                    f.seek(size - 1)
-                    if f.read(1) != b"\n":
-                        f.seek(0)
-                        f.truncate(f.read().rfind(b"\n") + 1)
-                f.seek(0, os.SEEK_END)
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
-            if created:
-                fsync_dir(self.path.parent)
-        return payload.count(b"\n")
 
 
 def same_pair(rec: Record, coders: Sequence[str]) -> bool | None:

@@ -18,7 +18,7 @@ from typing import Any
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import fsync_dir
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "JsonLog", "LockedError", "locked"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "JsonLog", "LockedError", "encode_record", "locked"]
 
 DEFAULT_LOCK_TIMEOUT = 5.0
 
@@ -50,6 +50,12 @@ def locked(path: str | Path, timeout: float = DEFAULT_LOCK_TIMEOUT, what: str = 
         yield
     finally:
         lock.release()
+
+
+def encode_record(record: dict[str, Any]) -> bytes:
+    """One record as one line: compact separators, keys in the record's own order (as qualkit's logs
+    and journals have always been written, so older files and newer lines look the same)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
 class JsonLog:
@@ -85,7 +91,7 @@ class JsonLog:
         """Append records under the file's lock, fsync'ed before returning; the number written.
 
         A partial last line left by a crash is cut off first, so the new records start on a line."""
-        payload = b"".join(json.dumps(r, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n" for r in records)
+        payload = b"".join(encode_record(r) for r in records)
         if not payload:
             return 0
         with locked(self.path, timeout, what=f"the {self.what}"):
