@@ -121,7 +121,7 @@ METRICS = ("alpha", "kappa", "ac1", "percent_agreement", "f1")
 BY = ("transcript", "coder-pair")
 
 
-def agreement(workspace: Workspace | str | Path, coders: list[str] | str | None = None, unit: str | None = None,
+def agreement(ws: Workspace, coders: list[str] | str | None = None, unit: str | None = None,
               include_facilitators: bool = False, overlap: float | None = None, by: str | None = None,
               ci: bool = False, resamples: int = 1000, seed: int = 1, confidence: float = 0.95,
               threshold: float | None = None, metric: str | None = None,
@@ -137,7 +137,6 @@ def agreement(workspace: Workspace | str | Path, coders: list[str] | str | None 
     file and line for unusable input (unknown coder, no common transcript, codings of missing
     transcripts or codes, unknown unit, overlap outside (0, 1]).
     """
-    ws = _workspace(workspace)
     coders = _resolve_coders(ws, coders)
     unit = _resolve_unit(ws, unit, overlap)
     share = _check_overlap(overlap) if overlap is not None else None
@@ -182,11 +181,6 @@ def _compute(ws: Workspace, uc: UnitCodes, unit: str, share: float | None, rule:
     units = units.reorder(codes)
     names = [_code_name(index, c) for c in codes]
     return binary_tables(units, names, rule, by, resampling)
-
-
-def _workspace(workspace: Workspace | str | Path) -> Workspace:
-    """An open Workspace, or one opened at a path (kept for callers that pass a folder)."""
-    return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
 
 
 def _resampling(resamples: Any, seed: int, confidence: float) -> Resampling:

@@ -309,16 +309,14 @@ def check_codings(folder: Path, codes: Mapping[str, Code]) -> list[Problem]:
 
 # -- entry point ------------------------------------------------------------------------------
 
-def validate(target: Workspace | str | Path | Iterable[str | Path] | None = None, *,
+def validate(target: Workspace | str | Path | Iterable[str | Path], *,
              codebook: str | None = None) -> list[Problem]:
     """Every problem of a workspace's codebooks and codings, or of the given codebook file(s).
 
-    ``target``: a Workspace (default: the one around the current folder), a path, or a list of
+    ``target``: a Workspace, a codebook file's path, or a list of
     paths. With a workspace, ``codebook`` (an id) limits the report to that codebook's problems
     and to the codings problems. Problems are in file and line order; see :class:`Problem`.
     """
-    if target is None:
-        target = Workspace(".")
     if isinstance(target, Workspace):
         return _validate_workspace(target, codebook)
     paths = [Path(target)] if isinstance(target, (str, Path)) else [Path(p) for p in target]
