@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.io.atomic import atomic_write_text
+from qualkit.io.paths import relative_to
 
 _DEPENDENCIES = ("click", "pandas", "numpy", "python-docx", "pyyaml", "rapidfuzz", "jinja2", "openpyxl")
 
@@ -37,10 +38,7 @@ def versions() -> dict[str, str]:
 
 def build_manifest(root: Path, inputs: Iterable[Path], outputs: Iterable[Path], parameters: dict[str, Any]) -> dict[str, Any]:
     def rel(p: Path) -> str:
-        try:
-            return str(Path(p).resolve().relative_to(root.resolve()))
-        except ValueError:
-            return str(p)
+        return relative_to(p, root)
 
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-__all__ = ["natural_key", "slugify", "unique_id"]
+__all__ = ["file_stem", "natural_key", "slugify", "unique_id"]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -42,3 +42,10 @@ def unique_id(base: str, taken: set[str] | list[str] | tuple[str, ...] | frozens
 def natural_key(text: str | Path) -> list[int | str]:
     """Sort key that orders numbers by value and ignores case: 'int2' before 'int10'."""
     return [int(part) if part.isdigit() else part.casefold() for part in _DIGITS.split(str(text))]
+
+
+def file_stem(name: str, fallback: str = "table") -> str:
+    """A file-name stem from a table or column name: ASCII letters and digits joined by '_', lower case.
+
+    Unlike :func:`slugify` it spells nothing out, so export file names stay as they always were."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", str(name)).strip("_").lower() or fallback

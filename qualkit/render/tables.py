@@ -20,6 +20,7 @@ from qualkit.errors import (
 )
 from qualkit.io.atomic import atomic_open
 from qualkit.io.manifest import build_manifest, write_manifest
+from qualkit.io.naming import file_stem
 
 
 @dataclass
@@ -65,7 +66,7 @@ def _write_csv(tables: list[Table], path: Path, **_) -> list[Path]:
     """One CSV per table (``stem__name.csv`` when there are several), UTF-8 with a BOM for Excel."""
     out = []
     for t in tables:
-        target = path if len(tables) == 1 else path.with_name(f"{path.stem}__{_slug(t.name)}{path.suffix}")
+        target = path if len(tables) == 1 else path.with_name(f"{path.stem}__{file_stem(t.name)}{path.suffix}")
         with atomic_open(target, "w", encoding="utf-8-sig", newline="") as f:
             t.frame.to_csv(f, index=False)
         out.append(target)
@@ -139,12 +140,6 @@ def _write_json(tables: list[Table], path: Path, title: str | None = None, **_) 
 WRITERS = {".csv": _write_csv, ".md": _write_md, ".html": _write_html, ".htm": _write_html, ".json": _write_json}
 # XLSX, DOCX and LaTeX writers live in their own module (openpyxl / python-docx / booktabs).
 _MORE_WRITERS = {".xlsx": "write_xlsx", ".docx": "write_docx", ".tex": "write_latex"}
-
-
-def _slug(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "table"
 
 
 def export_tables(tables: Any, path: str | Path, *, title: str | None = None, workspace: Any = None,

@@ -294,12 +294,9 @@ class Workspace:
 
     def rel(self, path: str | Path | None) -> str:
         """``path`` relative to the workspace root, as a POSIX path for display; as given when outside it."""
-        if path is None:
-            return ""
-        try:
-            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
-        except (ValueError, OSError):
-            return str(path)
+        from qualkit.io.paths import relative_to
+
+        return relative_to(path, self.root)
 
     def _transcripts_rel(self, path: Path) -> str:
         """``path`` relative to transcripts/ (how a transcript file is named in ingest messages)."""

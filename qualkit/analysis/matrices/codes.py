@@ -17,10 +17,10 @@ from qualkit.analysis.matrices.common import (
     MatrixResult,
     code_order,
     level_mapper,
-    slug,
 )
 from qualkit.analysis.quotes import quote_rule
 from qualkit.analysis.sources import Excerpt, ExcerptSet
+from qualkit.io.naming import file_stem
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -122,7 +122,7 @@ def codes_matrix(workspace: Workspace, ex: ExcerptSet, by: str, cells: str, leve
                    "quote_chars": quote_chars, "attributes": list(attributes)})
     if cells in ("quotes", "summary"):
         params["quote_rule"] = quote_rule(quote_chars)
-    tables = [Table(f"codes_by_{slug(by)}", frame, f"{title} ({cells_note(cells)})", note)]
+    tables = [Table(f"codes_by_{file_stem(by)}", frame, f"{title} ({cells_note(cells)})", note)]
     return MatrixResult("codes", frame, tables, title, [], [note], params, display=display)
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CELLS", "COOC_CELLS", "DEFAULT_CELLS", "KINDS", "NOT_SET", "UNIDENTIFIED", "MatrixError", "MatrixResult",
            "MatrixWarning", "SaturationSummary", "check_choice", "code_order", "input_files", "level_mapper",
-           "slug", "unique_labels"]
+           "unique_labels"]
 
 KINDS = ("themes", "codes", "cooccurrence", "saturation")
 CELLS = ("count", "presence", "participants", "quotes", "summary")
@@ -106,16 +106,6 @@ def check_choice(value: Any, choices: Sequence[str], what: str) -> Any:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise MatrixError(f"{what} must be one of {', '.join(choices)}, not {value!r}{hint}")
     return value
-
-
-def slug(text: str) -> str:
-    """A table name from a label: 'Valence not set' -> 'valence_not_set'.
-
-    Not qualkit.io.naming.slugify: that one folds accents and spells out '&', which would rename
-    the export files of a study whose participants.csv columns use them."""
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def unique_labels(labels: list[str]) -> list[str]:

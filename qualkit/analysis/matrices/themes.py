@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.analysis.matrices.cells import cell, cells_note, counts_text, distinct
-from qualkit.analysis.matrices.common import MatrixError, MatrixResult, check_choice, slug, unique_labels
+from qualkit.analysis.matrices.common import MatrixError, MatrixResult, check_choice, unique_labels
 from qualkit.analysis.quotes import quote_rule, select_quotes
 from qualkit.analysis.sources import Excerpt, ExcerptSet
+from qualkit.io.naming import file_stem
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -198,7 +199,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     for _valence, section in SECTIONS:
         part = results_df[results_df["Section"] == section].drop(columns=["Section"]).reset_index(drop=True)
         if len(part):
-            tables.append(Table(slug(section.split(" (")[0]), part, f"{section}: themes mapped onto {fw_title}", quote_note))
+            tables.append(Table(file_stem(section.split(" (")[0]), part, f"{section}: themes mapped onto {fw_title}", quote_note))
     themeset = lay.themeset
     if lay.framework and not lay.columns and len(themeset):
         warns.append(f"no theme maps onto {lay.framework}: the matrix has no domain columns")
