@@ -136,3 +136,27 @@ def test_imports_only_go_down_the_layers_of_architecture_md():
             if here is not None and there is not None and there > here:
                 upward.append(f"{module} -> {dep}")
     assert sorted(upward) == []
+
+
+def _untyped_public_functions(body: list[ast.stmt], where: str) -> list[str]:
+    found = []
+    for node in body:
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            found += _untyped_public_functions(node.body, f"{where}.{node.name}")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if node.name.startswith("_") and node.name not in ("__init__", "__call__"):
+                continue
+            args = [a for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+                    if a.arg not in ("self", "cls")]
+            extra = [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
+            if any(a.annotation is None for a in args + extra) or (node.returns is None and node.name != "__init__"):
+                found.append(f"{where}.{node.name}")
+    return found
+
+
+def test_every_public_function_of_the_library_has_type_hints():
+    untyped = []
+    for name, path in _modules().items():
+        if not name.startswith("qualkit.cli"):
+            untyped += _untyped_public_functions(ast.parse(path.read_text(encoding="utf-8")).body, name)
+    assert untyped == []

@@ -19,6 +19,8 @@ from qualkit.errors import CodebookError
 from qualkit.workspace.codebook import Code
 
 if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
     from qualkit.coding.nlp import Pipeline
 
 __all__ = ["DEFAULT_THRESHOLD", "FUZZY_MIN_LENGTH", "KINDS", "AutoCoder", "Match"]
@@ -310,7 +312,7 @@ class AutoCoder:
         return out
 
     # -- matching ------------------------------------------------------------------------------
-    def match(self, doc, text: str | None = None) -> list[Match]:
+    def match(self, doc: Doc, text: str | None = None) -> list[Match]:
         """Every code's hits in ``doc`` (one per code and token span, the best kind kept), in text order.
 
         ``text`` is ``doc.text`` when the caller has it (spaCy rebuilds it token by token).

@@ -292,7 +292,7 @@ class Pipeline:
         """Tokens only (no lemmas): what LOWER/ORTH phrase patterns are built from."""
         return self.nlp.make_doc(text)
 
-    def __call__(self, text: str):
+    def __call__(self, text: str) -> Doc:
         return self.nlp(text)
 
     def pipe(self, texts: Iterable[str], batch_size: int = BATCH_SIZE) -> Iterator:

@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from qualkit.errors import RefiQdaError
 from qualkit.io.safezip import SafeZip, ZipLimits, bad_member_name
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 MAX_MEMBERS = 20_000
 # Projects may carry audio and video (which qualkit never reads); the total is still bounded.
@@ -134,7 +138,7 @@ class QdpxArchive:
 
 # -- XML ---------------------------------------------------------------------------------------
 
-def parse_xml(data: bytes, path: Path, member: str | None):
+def parse_xml(data: bytes, path: Path, member: str | None) -> etree._Element:
     """Parse untrusted XML bytes into an lxml element; errors name the file, member and line."""
     from lxml import etree
 
@@ -195,7 +199,7 @@ def _declares_dtd(data: bytes) -> bool:
         i = end + 2
 
 
-def localname(element) -> str:
+def localname(element: etree._Element) -> str:
     """An element's tag without its namespace ('' for comments and the like)."""
     tag = element.tag
     if not isinstance(tag, str):
@@ -203,24 +207,24 @@ def localname(element) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def namespace(element) -> str:
+def namespace(element: etree._Element) -> str:
     tag = element.tag
     return tag[1:].split("}", 1)[0] if isinstance(tag, str) and tag.startswith("{") else ""
 
 
-def children(element, name: str | None = None) -> list:
+def children(element: etree._Element, name: str | None = None) -> list[etree._Element]:
     """Child elements (any namespace), optionally only those with local name ``name``."""
     return [c for c in element if isinstance(c.tag, str) and (name is None or localname(c) == name)]
 
 
-def child(element, name: str):
+def child(element: etree._Element, name: str) -> etree._Element | None:
     for c in element:
         if isinstance(c.tag, str) and localname(c) == name:
             return c
     return None
 
 
-def child_text(element, name: str) -> str:
+def child_text(element: etree._Element, name: str) -> str:
     c = child(element, name)
     return (c.text or "") if c is not None else ""
 

@@ -13,9 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualkit.errors import CodingError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.io.atomic import atomic_write_text, backup
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ("transcript", "start", "end", "code", "text", "memo", "coded_at")
 REQUIRED = ("transcript", "start", "end", "code")
@@ -138,7 +142,7 @@ def check_against(codings: Iterable[Coding], texts: dict[str, str], code_ids: se
     return problems
 
 
-def to_dataframe(codings: Iterable[Coding], coder: str | None = None):
+def to_dataframe(codings: Iterable[Coding], coder: str | None = None) -> pd.DataFrame:
     """Codings as a pandas DataFrame (a ``coder`` column is added when given)."""
     import pandas as pd
 

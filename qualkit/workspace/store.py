@@ -1,9 +1,10 @@
 """A workspace: a folder with qualkit.yaml, found the way git finds its repository."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualkit.errors import QualkitError, TranscriptError, WorkspaceError
 from qualkit.io.naming import natural_key  # noqa: F401  (re-exported for callers of the store)
@@ -14,6 +15,12 @@ from qualkit.workspace.participants import (
     Participants,
     load_participants,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qualkit.workspace.codebook import Codebook
+    from qualkit.workspace.codings import Coding
 
 TRANSCRIPTS_DIR = "transcripts"
 
@@ -99,7 +106,7 @@ class Workspace:
         return self._participants
 
     @property
-    def participants(self):
+    def participants(self) -> pd.DataFrame:
         """participants.csv as a pandas DataFrame."""
         return self.participant_table.to_dataframe()
 
@@ -121,7 +128,7 @@ class Workspace:
 
         return load_codebooks(self.codebooks_dir) if self.codebooks_dir.is_dir() else []
 
-    def codebook(self, codebook_id: str | None = None):
+    def codebook(self, codebook_id: str | None = None) -> Codebook:
         """One codebook: by id, else qualkit.yaml's ``codebook``, else the only one there is."""
         from qualkit.workspace.codebook import CodebookError
 
@@ -172,13 +179,13 @@ class Workspace:
 
         return read_codings(self.coder_file(coder))
 
-    def write_codings(self, coder: str, codings) -> Path:
+    def write_codings(self, coder: str, codings: Iterable[Coding]) -> Path:
         """Replace a coder's file atomically, backing up the old one in .qualkit/backups/."""
         from qualkit.workspace.codings import write_codings
 
         return write_codings(self.coder_file(coder), codings, self.backup_dir)
 
-    def codings_frame(self, coders: Iterable[str] | None = None):
+    def codings_frame(self, coders: Iterable[str] | None = None) -> pd.DataFrame:
         """Codings of the given coders (default: all) as one DataFrame with a ``coder`` column."""
         import pandas as pd
 
@@ -252,7 +259,7 @@ class Workspace:
         for label, n in unknown.items():
             transcript.warnings.append(f"speaker {label!r} ({n} turn{'s' if n != 1 else ''}) is not in {PARTICIPANTS_NAME}")
 
-    def ingest(self, paths: Iterable[str | Path] | None = None, progress=None, summarize: bool = True) -> IngestResult:
+    def ingest(self, paths: Iterable[str | Path] | None = None, progress: Callable[[list[Path]], Iterable[Path]] | None = None, summarize: bool = True) -> IngestResult:
         """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none.
 
         Two files with the same id (file stem) are an error for both: codings refer to transcripts by id.
@@ -337,7 +344,7 @@ class Workspace:
             raise WorkspaceError(f"two transcripts have the id {transcript_id!r}: {', '.join(p.name for p in matches)}", self.transcripts_dir)
         return self.read(matches[0])
 
-    def turn_table(self, transcripts: list[Transcript] | None = None):
+    def turn_table(self, transcripts: list[Transcript] | None = None) -> pd.DataFrame:
         """Every turn as a DataFrame row: transcript, turn, speaker, participant, attributes, text."""
         import pandas as pd
 
