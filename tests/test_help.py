@@ -66,3 +66,17 @@ def test_a_loaded_command_says_the_registry_text_as_its_short_help():
 def test_the_registry_short_help_is_one_line_ending_with_a_period():
     for name, (_, _, short_help) in COMMANDS.items():
         assert "\n" not in short_help and short_help.endswith("."), name
+
+
+def test_an_option_spelled_the_same_takes_the_same_short_flag_everywhere():
+    """`-c` names the codebook on every command that takes one (it used to fail on `codebook show`)."""
+    shorts: dict[str, set[tuple[str, ...]]] = {}
+    for _path, cmd in _walk(cli, ()):
+        for p in cmd.params:
+            if isinstance(p, click.Option):
+                for long in (o for o in p.opts if o.startswith("--")):
+                    shorts.setdefault(long, set()).add(tuple(sorted(o for o in p.opts if not o.startswith("--"))))
+    # `--id` is the id of what the command creates (a code in `codebook add`, a codebook in `codebook new`),
+    # so only where it also names a codebook does it take `-c`.
+    differing = {long: sorted(v) for long, v in shorts.items() if len(v) > 1 and long != "--id"}
+    assert differing == {}

@@ -11,7 +11,7 @@ MAX_CORRECTIONS_SHOWN = 15
 
 
 @click.command()
-@click.option("--codebook", "codebook_id", metavar="ID",
+@click.option("-c", "--codebook", "codebook_id", metavar="ID",
               help="Codebook to use (default: qualkit.yaml's 'codebook', or the only one).")
 @click.option("--coder", default="auto", show_default=True,
               help="Write to codings/CODER.csv; must be 'auto' or end in '-auto' (never a person's file).")

@@ -21,7 +21,7 @@ from qualkit.cli.terminal import LineTerminal
 @click.command()
 @click.argument("transcript_id")
 @click.option("--coder", required=True, help="Your coder name: codings go to codings/<coder>.csv.")
-@click.option("--codebook", "codebook_id", metavar="ID", help="Codebook to code with (default: qualkit.yaml's, or the only one).")
+@click.option("-c", "--codebook", "codebook_id", metavar="ID", help="Codebook to code with (default: qualkit.yaml's, or the only one).")
 @click.option("--unit", "unit_kind", type=click.Choice(["turn", "sentence"]), default="turn", show_default=True,
               help="Step through turns or sentences (a simple rule-based splitter; see qualkit.coding.units).")
 @click.option("--review", type=click.Choice(["auto"]),

@@ -32,7 +32,7 @@ def export() -> None:
 
 @export.command("qdc", short_help="Export a codebook as a REFI-QDA codebook (.qdc).")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--codebook", "codebook_id", metavar="ID", help="Which codebook (default: qualkit.yaml's codebook, or the only one).")
+@click.option("-c", "--codebook", "codebook_id", metavar="ID", help="Which codebook (default: qualkit.yaml's codebook, or the only one).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def export_qdc(ctx: click.Context, file: str, codebook_id: str | None, as_json: bool) -> None:
@@ -77,7 +77,7 @@ def export_qdpx(ctx: click.Context, file: str, coders: tuple[str, ...], as_json:
 
 @click.command("qdc", short_help="Import a REFI-QDA codebook (.qdc) as a new codebook.")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--id", "codebook_id", metavar="ID", help="Id of the new codebook (default: from the file name).")
+@click.option("--id", "-c", "--codebook", "codebook_id", metavar="ID", help="Id of the new codebook (default: from the file name).")
 @click.option("--name", metavar="NAME", help="Name of the new codebook (default: from the file name).")
 @click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
