@@ -351,7 +351,7 @@ class _Reader:
         tally["text_selections"] += len(sels_el)
         tally["whole"] += len(children(src, "Coding"))
         tally["vars"] += len(children(src, "VariableValue"))
-        tally["descs"] += child(src, "Description") is not None
+        tally["descs"] += bool(child_text(src, "Description").strip())  # NVivo writes an empty one on every source
         if not text.strip():
             self.warn(f"text source {label!r} has no text (its plain text is empty); not imported"
                       + (f", with its {len(sels_el)} selection(s)" if sels_el else ""))
