@@ -2,9 +2,12 @@
 get back intact. Each test is one thing a user of those tools saw go wrong."""
 from __future__ import annotations
 
+import codecs
 import zipfile
 from pathlib import Path
 
+from qualkit.api import Workspace
+from qualkit.refiqda.qdpx_import import import_qdpx
 from qualkit.refiqda.qdpx_read import read_qdpx
 
 NS = "urn:QDA-XML:project:1.0"
@@ -47,3 +50,33 @@ def test_an_empty_source_description_as_nvivo_writes_is_not_reported_as_lost(tmp
     qdpx = make_qdpx(tmp_path / "nv2.qdpx", USERS + CODEBOOK + source(selection(5, 9), "<Description>Site A</Description>"),
                      {"sources/s1.txt": text})
     assert "1 description(s) of sources" in read_qdpx(qdpx).not_carried
+
+
+# 1 -----------------------------------------------------------------------------------------------
+
+BOM_TEXT = "Ana: Cost is the barrier.\nBob: Travel, and the cost of travel.\n"
+
+
+def test_a_leading_u_feff_is_counted_or_not_selection_by_selection_as_the_selected_text_says(tmp_path):
+    """QualCoder keeps a text file's U+FEFF as a character and counts it in the codings made in it;
+    codings that came from elsewhere do not. One source mixes both; the selection names decide."""
+    def at(quote: str, counted: bool) -> tuple[int, int]:
+        i = BOM_TEXT.index(quote) + counted
+        return i, i + len(quote)
+
+    sels = (selection(*at("Cost is the barrier.", True), "Cost is the barrier.", 1)  # made in QualCoder
+            + selection(*at("Travel", False), "Travel", 2)  # imported into QualCoder from elsewhere
+            + selection(*at("the cost of travel", True), "the cost of travel", 3)
+            + selection(*at("Bob", True), "", 4)  # no name: the source's usual convention (counted)
+            + selection(*at("barrier", True), "a label, not the text", 5))  # matches under no reading
+    for n, raw in enumerate((codecs.BOM_UTF8 + BOM_TEXT.encode("utf-8"),  # a byte-order mark
+                             ("\ufeff" + BOM_TEXT).encode("utf-8-sig"))):  # a BOM and the character U+FEFF
+        qdpx = make_qdpx(tmp_path / f"qc{n}.qdpx", USERS + CODEBOOK + source(sels), {"sources/s1.txt": raw})
+        result = import_qdpx(qdpx, tmp_path / f"qc{n}")
+        ws = Workspace(tmp_path / f"qc{n}")
+        assert ws.transcript("int1").text == BOM_TEXT
+        assert [c.text for c in sorted(ws.codings("ana"), key=lambda c: c.start)] == [
+            "Cost is the barrier.", "barrier", "Bob", "Travel", "the cost of travel"]
+        warnings = "\n".join(result.warnings)
+        assert "starts with U+FEFF" in warnings and "4 of 5 selection(s) count it" in warnings
+        assert "1 selection(s) whose text matches their name under no reading" in warnings
