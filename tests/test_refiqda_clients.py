@@ -80,3 +80,38 @@ def test_a_leading_u_feff_is_counted_or_not_selection_by_selection_as_the_select
         warnings = "\n".join(result.warnings)
         assert "starts with U+FEFF" in warnings and "4 of 5 selection(s) count it" in warnings
         assert "1 selection(s) whose text matches their name under no reading" in warnings
+
+
+# 3 and 4 -----------------------------------------------------------------------------------------
+
+def exported_selections(make_workspace, tmp_path):
+    """A coder's three codings (two on one span, one with a memo and date) exported as QDPX."""
+    from lxml import etree
+
+    from qualkit.refiqda.qdpx_export import export_qdpx
+    from qualkit.workspace.codings import Coding
+
+    ws = make_workspace(codebook=[("fax", "Referrals by fax"), ("delay", "Delays")])
+    text = ws.transcript("int1").text
+    i = text.index("By fax")
+    ws.write_codings("ana", [Coding("int1", i, i + 6, "fax", "By fax", "fax still\nin 2026", "2026-03-01T10:00:00"),
+                             Coding("int1", i, i + 6, "delay", "By fax", "", "2026-03-02T09:00:00"),
+                             Coding("int1", i + 8, i + 17, "delay", "days late")])
+    export_qdpx(ws, tmp_path / "p.qdpx")
+    with zipfile.ZipFile(tmp_path / "p.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    return ws, root, list(root.iter(f"{{{NS}}}PlainTextSelection"))
+
+
+def test_coding_memos_reach_qualcoder_as_the_selection_description_and_other_tools_as_notes(make_workspace, tmp_path):
+    ws, root, sels = exported_selections(make_workspace, tmp_path)
+    # one selection per coding, as QualCoder makes them: its memo is the selection's description
+    assert len(sels) == 3 and all(len(s.findall(f"{{{NS}}}Coding")) == 1 for s in sels)
+    described = [s for s in sels if s.find(f"{{{NS}}}Description") is not None]
+    assert [s.find(f"{{{NS}}}Description").text for s in described] == ["fax still\nin 2026"]
+    assert described[0].find(f"{{{NS}}}Coding/{{{NS}}}NoteRef") is not None  # and a Note for NVivo and MAXQDA
+    assert [n.findtext(f"{{{NS}}}PlainTextContent") for n in root.iter(f"{{{NS}}}Note")] == ["fax still\nin 2026"]
+    # read back, the memo is not doubled
+    import_qdpx(tmp_path / "p.qdpx", tmp_path / "back")
+    back = Workspace(tmp_path / "back")
+    assert sorted((c.code, c.memo) for c in back.codings("ana")) == sorted((c.code, c.memo) for c in ws.codings("ana"))
