@@ -115,3 +115,18 @@ def test_coding_memos_reach_qualcoder_as_the_selection_description_and_other_too
     import_qdpx(tmp_path / "p.qdpx", tmp_path / "back")
     back = Workspace(tmp_path / "back")
     assert sorted((c.code, c.memo) for c in back.codings("ana")) == sorted((c.code, c.memo) for c in ws.codings("ana"))
+
+
+def test_coding_dates_and_coders_are_on_the_selection_too_where_qualcoder_reads_them(make_workspace, tmp_path):
+    ws, root, sels = exported_selections(make_workspace, tmp_path)
+    users = {u.get("guid"): u.get("name") for u in root.iter(f"{{{NS}}}User")}
+    got = sorted((s.get("creationDateTime") or "", users[s.get("creatingUser")]) for s in sels)
+    assert got == [("", "ana"), ("2026-03-01T10:00:00", "ana"), ("2026-03-02T09:00:00", "ana")]
+    for s in sels:  # the coding says the same
+        coding = s.find(f"{{{NS}}}Coding")
+        assert (coding.get("creationDateTime"), coding.get("creatingUser")) == (s.get("creationDateTime"),
+                                                                                s.get("creatingUser"))
+    import_qdpx(tmp_path / "p.qdpx", tmp_path / "back")
+    back = Workspace(tmp_path / "back")
+    assert sorted((c.code, c.coded_at) for c in back.codings("ana")) == sorted((c.code, c.coded_at)
+                                                                               for c in ws.codings("ana"))

@@ -327,6 +327,8 @@ def _write_selection(src: Any, c: Any, coder: str, user: str, text: str, notes: 
     sel = _el(src, "PlainTextSelection", guid=guid_for("selection", tid, coder, start, end, c.code),
               name=xml_safe(_selection_name(text[start:end])), startPosition=str(start), endPosition=str(end),
               creatingUser=user)
+    if when:
+        sel.set("creationDateTime", when)
     memo = c.memo.strip()
     if memo:
         _el(sel, "Description").text = xml_safe(memo)
