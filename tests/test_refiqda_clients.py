@@ -130,3 +130,60 @@ def test_coding_dates_and_coders_are_on_the_selection_too_where_qualcoder_reads_
     back = Workspace(tmp_path / "back")
     assert sorted((c.code, c.coded_at) for c in back.codings("ana")) == sorted((c.code, c.coded_at)
                                                                                for c in ws.codings("ana"))
+
+
+# 2 -----------------------------------------------------------------------------------------------
+
+def edit_project(src: Path, dst: Path, edit) -> Path:
+    """The .qdpx at src with its project.qde changed by edit(text) -> text, as another tool saves it."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            zout.writestr(item, edit(data.decode("utf-8")).encode("utf-8") if item.filename == "project.qde" else data)
+    return dst
+
+
+def test_a_description_edited_in_another_tool_keeps_the_codes_fields_and_id(make_workspace, tmp_path):
+    from qualkit.refiqda.qdc import unpack_description
+    from qualkit.refiqda.qdpx_export import export_qdpx
+    from qualkit.workspace.codebook import Code
+
+    code = Code("fax_referral", "Referrals by fax", definition="Faxed referrals.", include="Any fax.", keywords=["fax"],
+                origin="deductive")
+    ws = make_workspace(coders={"ana": [("By fax", "fax_referral"), ("days late", "fax_referral")]}, codebook=[code])
+    export_qdpx(ws, tmp_path / "p.qdpx")
+    # a user adds a line after qualkit's packed fields; another deletes the Code id line
+    added = edit_project(tmp_path / "p.qdpx", tmp_path / "added.qdpx",
+                         lambda t: t.replace("Code id: fax_referral", "Code id: fax_referral\nAlso: phone referrals."))
+    dropped = edit_project(tmp_path / "p.qdpx", tmp_path / "dropped.qdpx", lambda t: t.replace("\nCode id: fax_referral", ""))
+    import_qdpx(added, tmp_path / "added")
+    back = Workspace(tmp_path / "added")
+    (got,) = back.codebook().codes
+    assert (got.id, got.definition, got.include, got.keywords, got.origin) == (
+        "fax_referral", "Faxed referrals.\n\nAlso: phone referrals.", "Any fax.", ["fax"], "deductive")
+    assert {c.code for c in back.codings("ana")} == {"fax_referral"}
+    # without its Code id line, the code's GUID finds it in the workspace that holds the codebook
+    from qualkit.workspace.codebook import Codebook, save_codebook
+    from qualkit.workspace.scaffold import init
+
+    other = init(tmp_path / "colleague")
+    save_codebook(Codebook("cb", "Codebook", [code]), other / "codebooks" / "cb.yaml")
+    result = import_qdpx(dropped, other)
+    assert result.reused_codebooks == ["cb"] and not any("renamed" in w for w in result.warnings)
+    assert {c.code for c in Workspace(other).codings("ana")} == {"fax_referral"}
+    # the packed fields are found wherever they stand
+    fields = unpack_description("Intro.\n\nBrief: b\nCode id: x\nA line a user wrote.\n\nAnd more.")
+    assert fields == {"definition": "Intro.\n\nA line a user wrote.\n\nAnd more.", "brief": "b", "id": "x"}
+
+
+def test_a_code_whose_id_is_taken_is_renamed_with_a_warning_never_silently(tmp_path):
+    from lxml import etree
+
+    from qualkit.refiqda.qdc import read_code_elements
+
+    codes = etree.fromstring(f'<Codes xmlns="{NS}"><Code guid="20000000-0000-0000-0000-000000000001" name="Fax">'
+                             '<Description>Code id: fax</Description></Code></Codes>')
+    tree = read_code_elements(list(codes), {"fax"})
+    assert [c.id for c in tree.codes] == ["fax_2"]
+    assert tree.warnings == ["code 'Fax': its id 'fax' is already used by another code; imported as 'fax_2' "
+                             "(its codings follow it)"]

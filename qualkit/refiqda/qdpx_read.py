@@ -7,6 +7,7 @@ checks against the target and writes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,14 +86,17 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def read_qdpx(path: str | Path) -> ProjectData:
-    """Read a ``.qdpx`` file into :class:`ProjectData`; raises :class:`RefiQdaError` on bad input."""
+def read_qdpx(path: str | Path, known: Mapping[str, str] | None = None) -> ProjectData:
+    """Read a ``.qdpx`` file into :class:`ProjectData`; raises :class:`RefiQdaError` on bad input.
+
+    ``known``: normalized code GUID -> code id of the workspace imported into, so that its codes
+    come back with their ids even when another tool dropped the ``Code id:`` lines."""
     path = Path(path)
     with QdpxArchive(path) as archive:
-        return _read(archive, path)
+        return _read(archive, path, known or {})
 
 
-def _read(archive: QdpxArchive, path: Path) -> ProjectData:
+def _read(archive: QdpxArchive, path: Path, known: Mapping[str, str]) -> ProjectData:
     member = archive.project_member
     root = parse_xml(archive.read(member, MAX_XML_BYTES), path, member)
     data = ProjectData(path)
@@ -104,6 +108,7 @@ def _read(archive: QdpxArchive, path: Path) -> ProjectData:
     data.name = " ".join((root.get("name") or "").split())
     data.origin = root.get("origin") or ""
     reader = _Reader(archive, path, member, root, data)
+    reader.known = known
     reader.users()
     reader.codebook()
     reader.notes()
@@ -134,6 +139,7 @@ class _Reader:
         self.source_ids: dict[str, str] = {}  # text source guid -> transcript id
         self.all_sources: set[str] = set()
         self.selection_source: dict[str, str] = {}  # any selection guid -> source guid
+        self.known: Mapping[str, str] = {}  # code guid -> id in the workspace imported into
 
     def err(self, message: str, el: Any = None) -> RefiQdaError:
         return RefiQdaError(message, self.path, self.member, el.sourceline if el is not None else None)
@@ -166,13 +172,14 @@ class _Reader:
         taken_books_own: set[str] = set()
         for el in top:
             desc = child_text(el, "Description")
-            lead, meta = unpack_labelled(desc, [lab for lab, _ in CODEBOOK_LABELS])
+            lead, meta = unpack_labelled(desc, [lab for lab, _ in CODEBOOK_LABELS], signature="Codebook id")
             is_folder = (el.get("isCodable") or "").strip().lower() in ("false", "0")
             book_id = meta.get("Codebook id")
             if is_folder and isinstance(book_id, str) and re.fullmatch(r"[a-z0-9][a-z0-9_.\-]*", book_id.strip()):
                 book_id = unique_name(book_id.strip(), taken_books)
                 taken_books_own.add(book_id)
-                tree = read_code_elements(children(el, "Code"), taken_ids, path=path, member=member)
+                tree = read_code_elements(children(el, "Code"), taken_ids, path=path, member=member,
+                                          known=self.known)
                 name = meta.get("Codebook name") or el.get("name") or book_id
                 fw = meta.get("Framework") if isinstance(meta.get("Framework"), str) else None
                 data.codebooks.append(Codebook(book_id, str(name).strip(), tree.codes, lead, fw or None))
@@ -184,7 +191,7 @@ class _Reader:
         if loose:
             from qualkit.io.naming import slugify
 
-            tree = read_code_elements(loose, taken_ids, path=path, member=member)
+            tree = read_code_elements(loose, taken_ids, path=path, member=member, known=self.known)
             base = slugify(data.name or path.stem) or "imported"
             book_id = unique_name(base, taken_books)
             label = data.name or path.stem
