@@ -187,3 +187,25 @@ def test_a_code_whose_id_is_taken_is_renamed_with_a_warning_never_silently(tmp_p
     assert [c.id for c in tree.codes] == ["fax_2"]
     assert tree.warnings == ["code 'Fax': its id 'fax' is already used by another code; imported as 'fax_2' "
                              "(its codings follow it)"]
+
+
+# 5 -----------------------------------------------------------------------------------------------
+
+def test_two_codes_named_culture_are_exported_under_distinct_names_and_come_back_as_culture(tmp_path):
+    """The built-in HEIF codebook has two codes named "Culture"; QualCoder keeps one code per name."""
+    from lxml import etree
+
+    from qualkit.refiqda.qdpx_export import export_qdpx
+    from qualkit.workspace.scaffold import demo
+
+    ws = Workspace(demo(tmp_path / "s"))
+    result = export_qdpx(ws, tmp_path / "s.qdpx")
+    assert any("2 codes are named 'Culture'" in w for w in result.warnings)
+    with zipfile.ZipFile(tmp_path / "s.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    names = [c.get("name") for c in root.iter(f"{{{NS}}}Code")]
+    assert len({n.casefold() for n in names}) == len(names)
+    assert {"Culture (inner local)", "Culture (inner organizational)"} <= set(names)
+    import_qdpx(tmp_path / "s.qdpx", tmp_path / "back")
+    back = {c.id: c.name for b in Workspace(tmp_path / "back").codebooks() for c in b.codes}
+    assert back["local_culture"] == back["organizational_culture"] == "Culture"

@@ -63,6 +63,7 @@ CODE_LABELS = (
     ("Patterns", "patterns"),
     ("Origin", "origin"),
     ("Status", "status"),
+    ("Code name", "name"),
     ("Code id", "id"),
 )
 CODEBOOK_LABELS = (("Codebook id", "id"), ("Codebook name", "name"), ("Framework", "framework"))
@@ -120,11 +121,14 @@ def pack_labelled(lead: str, fields: list[tuple[str, Any]]) -> str:
     return (lead + "\n\n" if lead else "") + "\n".join(block)
 
 
-def pack_description(code: Code) -> str:
-    """A qualkit code's fields as one REFI-QDA ``Description`` text."""
+def pack_description(code: Code, exported_name: str | None = None) -> str:
+    """A qualkit code's fields as one REFI-QDA ``Description`` text (``Code name:`` only when the
+    code is exported under another name, see :func:`export_names`)."""
     fields_: list[tuple[str, Any]] = []
     for label, name in CODE_LABELS:
         value = getattr(code, name)
+        if name == "name":
+            value = value if exported_name not in (None, value) else ""
         if name in ("keywords", "framework"):
             value = _join(value) if value else ""
         elif name == "patterns":
@@ -227,6 +231,37 @@ def unpack_description(text: str) -> dict[str, Any]:
 
 # -- writing codes -----------------------------------------------------------------------------
 
+def export_names(codes: Iterable[Code]) -> tuple[dict[str, str], list[str]]:
+    """Names under which codes are exported, each one distinct (case-insensitively): QualCoder keeps
+    one code per name and would merge two codes named "Culture" and orphan one's codings. A repeated
+    name gets its parent's id as a qualifier ("Culture (inner local)"), else its own id; the real
+    name travels in the description (``Code name:``) and comes back on import. Returns the names
+    (code id -> name) and one warning per repeated name."""
+    codes = list(codes)
+    by_name: dict[str, list[Code]] = {}
+    for c in codes:
+        by_name.setdefault(" ".join(c.name.split()).casefold(), []).append(c)
+    names = {c.id: c.name for c in codes}
+    taken = set(by_name)
+    warnings = []
+    for group in by_name.values():
+        if len(group) < 2:
+            continue
+        for c in group:
+            for qualifier in ([c.parent] if c.parent else []) + [c.id]:
+                candidate = f"{c.name} ({qualifier.replace('_', ' ')})"
+                if candidate.casefold() not in taken:
+                    break
+            else:
+                candidate = f"{c.name} ({c.id})"
+            taken.add(candidate.casefold())
+            names[c.id] = candidate
+        shown = ", ".join(repr(names[c.id]) for c in group)
+        warnings.append(f"{len(group)} codes are named {group[0].name!r}: exported as {shown} (tools such as QualCoder "
+                        "keep one code per name); `qualkit import` restores the name")
+    return names, warnings
+
+
 def code_tree(codes: list[Code]) -> tuple[dict[str | None, list[Code]], list[str]]:
     """Children by parent id (None: top level); codes whose parent is missing or that are caught
     in a cycle are placed at the top level, with a warning."""
@@ -258,8 +293,9 @@ def code_tree(codes: list[Code]) -> tuple[dict[str | None, list[Code]], list[str
 
 
 def add_code_elements(parent_el: Any, ns: str, codes: list[Code], *, note_refs: dict[str, list[str]] | None = None,
-                      warnings: list[str] | None = None) -> int:
-    """Append ``<Code>`` elements for ``codes`` (nested by parent) under ``parent_el``; returns how many."""
+                      warnings: list[str] | None = None, names: dict[str, str] | None = None) -> int:
+    """Append ``<Code>`` elements for ``codes`` (nested by parent) under ``parent_el``; returns how
+    many. ``names``: the distinct names to export them under (:func:`export_names`)."""
     from lxml import etree
 
     by_parent, tree_warnings = code_tree(codes)
@@ -271,14 +307,15 @@ def add_code_elements(parent_el: Any, ns: str, codes: list[Code], *, note_refs: 
         nonlocal count
         el = etree.SubElement(container, f"{{{ns}}}Code")
         el.set("guid", guid_for("code", code.id))
-        el.set("name", xml_safe(code.name))
+        shown = (names or {}).get(code.id, code.name)
+        el.set("name", xml_safe(shown))
         el.set("isCodable", "true")
         if code.color:
             if _RGB.match(code.color.strip()):
                 el.set("color", code.color.strip())
             elif warnings is not None:
                 warnings.append(f"code {code.id!r}: color {code.color!r} is not #RRGGBB; left out")
-        description = pack_description(code)
+        description = pack_description(code, shown)
         if description:
             etree.SubElement(el, f"{{{ns}}}Description").text = xml_safe(description)
         for target in (note_refs or {}).get(code.id, []):
@@ -302,7 +339,10 @@ def qdc_bytes(codebook: Codebook, warnings: list[str] | None = None) -> bytes:
     root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS})
     root.set("origin", version_origin())
     codes_el = etree.SubElement(root, f"{{{CODEBOOK_NS}}}Codes")
-    add_code_elements(codes_el, CODEBOOK_NS, codebook.codes, warnings=warnings)
+    names, name_warnings = export_names(codebook.codes)
+    if warnings is not None:
+        warnings.extend(name_warnings)
+    add_code_elements(codes_el, CODEBOOK_NS, codebook.codes, warnings=warnings, names=names)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True, standalone=True)
 
 
@@ -363,6 +403,7 @@ def read_code_elements(elements: list, taken: set[str], *, parent: str | None = 
             result.warnings.append(f"{member or 'codebook'}, line {el.sourceline}: a code has no name; called {name!r}")
         fields_ = unpack_description(child_text(el, "Description")) if child(el, "Description") is not None else {}
         guid = norm_guid(el.get("guid"))
+        name = fields_.pop("name", None) or name  # the real name of a code exported under a distinct one
         wanted = _wanted_id(fields_.pop("id", None), guid, name, parent_id, known or {})
         base = slugify(name)
         if base in taken and parent_id:

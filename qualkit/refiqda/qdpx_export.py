@@ -43,6 +43,7 @@ from qualkit.errors import RefiQdaError
 from qualkit.refiqda.qdc import (
     PROJECT_NS,
     add_code_elements,
+    export_names,
     guid_for,
     pack_labelled,
     version_origin,
@@ -246,6 +247,8 @@ def _el(parent: Any, tag: str, **attrs: str) -> Any:
 
 
 def _write_codebooks(root: Any, books: list[Any], result: QdpxExportResult) -> None:
+    names, name_warnings = export_names(c for b in books for c in b.codes)
+    result.warnings.extend(name_warnings)
     codes_el = None
     for book in books:
         if not book.codes:
@@ -259,7 +262,7 @@ def _write_codebooks(root: Any, books: list[Any], result: QdpxExportResult) -> N
                                                 ("Framework", book.framework or "")])
         _el(folder, "Description").text = xml_safe(desc)
         tree_warnings: list[str] = []
-        result.codes += add_code_elements(folder, PROJECT_NS, book.codes, warnings=tree_warnings)
+        result.codes += add_code_elements(folder, PROJECT_NS, book.codes, warnings=tree_warnings, names=names)
         result.warnings.extend(f"{book.id}: {w}" for w in tree_warnings)
         result.codebooks += 1
 
