@@ -16,6 +16,13 @@ their text matches the selection's ``name`` where the tool stored a label (a lab
 truncated, so a prefix counts). Ties go to the standard's reading (code points, CRLF as two
 characters, literally what the file holds). Readings that agree on every source are not
 distinguished, and the choice is reported only when the evidence had something to decide.
+
+A source whose plain text starts with U+FEFF (a byte-order mark, or the character itself, which
+QualCoder keeps as text and counts in the codings made in it) has two conventions in one file:
+positions that count those leading characters and positions that do not. :func:`choose_shifts`
+decides per selection from the selected text QualCoder and NVivo write into its ``name`` and
+checks every named selection; the transcript itself starts after them (a qualkit transcript cannot
+start with U+FEFF: every reader takes it for a byte-order mark).
 """
 from __future__ import annotations
 
@@ -53,10 +60,12 @@ _HANGUL_VT = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
 
 
 class SourceText:
-    """A source's raw plain text (BOM removed, before normalization) and its normalized text."""
+    """A source's raw plain text (before normalization, without its leading U+FEFFs) and its
+    normalized text; ``lead`` is how many leading U+FEFFs (byte-order mark included) the file had."""
 
-    def __init__(self, raw: str):
+    def __init__(self, raw: str, lead: int = 0):
         self.raw = raw
+        self.lead = lead
         self.text = normalize_text(raw)
         self.has_cr = "\r" in raw
         self.has_astral = any(ord(ch) > 0xFFFF for ch in raw)
@@ -141,9 +150,12 @@ class SourceText:
         starts = self._starts(reading)
         return len(self.raw) if starts is None else starts[-1]
 
-    def convert(self, position: int, reading: Reading = STANDARD) -> int | None:
+    def convert(self, position: int, reading: Reading = STANDARD, shift: int = 0) -> int | None:
         """A position under ``reading`` as an index into :attr:`text`, or None if it is not one
-        (out of range, or inside a UTF-16 surrogate pair)."""
+        (out of range, or inside a UTF-16 surrogate pair). ``shift``: how many of the leading
+        U+FEFFs the position counts (a position inside them is the start of the text)."""
+        if shift and position >= 0:
+            position = max(0, position - shift)
         starts = self._starts(reading)
         if starts is None:
             if not 0 <= position <= len(self.raw):
@@ -190,6 +202,65 @@ def _label_matches(name: str, text: str) -> bool:
         return True
     shorter = min(len(a), len(b))
     return shorter >= 4 and (a.startswith(b) or b.startswith(a))
+
+
+def match_quality(name: str, text: str) -> int:
+    """How well a selection's ``name`` matches its text: 3 the same, 2 the same but for spacing and
+    case, 1 one a prefix of the other (a truncated label), 0 not at all."""
+    if not name:
+        return 0
+    if name == text or name.rstrip("…") and name.endswith("…") and text.startswith(name.rstrip("…")):
+        return 3
+    a, b = _collapse(name), _collapse(text)
+    if a and a == b:
+        return 2
+    return 1 if _label_matches(name, text) else 0
+
+
+@dataclass
+class Shifts:
+    """Per selection, how many leading U+FEFFs its positions count; the source's usual count; the
+    indexes of named selections whose text matches their name under no count."""
+
+    shifts: list[int]
+    usual: int
+    unmatched: list[int]
+    decided: int  # selections placed by their name
+
+
+def choose_shifts(source: SourceText, selections: list[Selection], reading: Reading = STANDARD) -> Shifts:
+    """Decide, selection by selection, whether positions count the source's leading U+FEFFs.
+
+    The selected text in a selection's ``name`` decides (the best :func:`match_quality`, ties to
+    the source's usual count); a selection without a name takes the usual count: the one most
+    named selections chose, else none of the leading U+FEFFs (the standard counts characters of
+    the text, and a byte-order mark is not one)."""
+    options = list(range(source.lead + 1))
+    qualities: list[list[int]] = []
+    for sel in selections:
+        row = []
+        for k in options:
+            s, e = source.convert(sel.start, reading, k), source.convert(sel.end, reading, k)
+            row.append(match_quality(sel.name, source.text[s:e]) if s is not None and e is not None and e > s else 0)
+        qualities.append(row)
+    votes = {k: 0 for k in options}
+    for sel, row in zip(selections, qualities):
+        best = max(row)
+        if sel.name and best and row.count(best) == 1:
+            votes[row.index(best)] += 1
+    usual = max(options, key=lambda k: (votes[k], -k))
+    shifts, unmatched, decided = [], [], 0
+    for i, (sel, row) in enumerate(zip(selections, qualities)):
+        best = max(row)
+        if not sel.name:
+            shifts.append(usual)
+        elif best == 0:
+            shifts.append(usual)
+            unmatched.append(i)
+        else:
+            shifts.append(usual if row[usual] == best else row.index(best))
+            decided += 1
+    return Shifts(shifts, usual, unmatched, decided)
 
 
 def _boundary(text: str, pos: int) -> bool:

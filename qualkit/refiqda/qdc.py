@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +63,7 @@ CODE_LABELS = (
     ("Patterns", "patterns"),
     ("Origin", "origin"),
     ("Status", "status"),
+    ("Code name", "name"),
     ("Code id", "id"),
 )
 CODEBOOK_LABELS = (("Codebook id", "id"), ("Codebook name", "name"), ("Framework", "framework"))
@@ -120,11 +121,14 @@ def pack_labelled(lead: str, fields: list[tuple[str, Any]]) -> str:
     return (lead + "\n\n" if lead else "") + "\n".join(block)
 
 
-def pack_description(code: Code) -> str:
-    """A qualkit code's fields as one REFI-QDA ``Description`` text."""
+def pack_description(code: Code, exported_name: str | None = None) -> str:
+    """A qualkit code's fields as one REFI-QDA ``Description`` text (``Code name:`` only when the
+    code is exported under another name, see :func:`export_names`)."""
     fields_: list[tuple[str, Any]] = []
     for label, name in CODE_LABELS:
         value = getattr(code, name)
+        if name == "name":
+            value = value if exported_name not in (None, value) else ""
         if name in ("keywords", "framework"):
             value = _join(value) if value else ""
         elif name == "patterns":
@@ -137,12 +141,14 @@ def pack_description(code: Code) -> str:
     return pack_labelled(code.definition, fields_)
 
 
-def unpack_labelled(text: str, labels: Iterable[str]) -> tuple[str, dict[str, Any]]:
-    """Split a description into its first part and its labelled fields (lists for list items).
+def unpack_labelled(text: str, labels: Iterable[str], signature: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Split a description into its free text and its labelled fields (lists for list items).
 
-    The labelled block is the last part of the text: it starts after a blank line (or at the top)
-    with a known label and every line after it is a label, a list item or an indented
-    continuation. Anything else means there is no block and the whole text is the first part.
+    The labelled block starts after a blank line (or at the top) with a known label, and every
+    line of it is a label, a list item or an indented continuation. It is normally the last part
+    of the text; when another tool's user wrote after it (or before it), a block holding the
+    ``signature`` label (``Code id``: qualkit's own) is still found wherever it stands, and the
+    text around it is the free text. Anything else means there is no block: the whole text is free.
     """
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
     known = {lab.casefold(): lab for lab in labels}
@@ -153,12 +159,20 @@ def unpack_labelled(text: str, labels: Iterable[str]) -> tuple[str, dict[str, An
         m = label_re.match(line)
         return known.get(m.group(1).casefold()) if m else None
 
-    for k, line in enumerate(lines):
-        if label_of(line) is None or (k > 0 and lines[k - 1].strip()):
-            continue
+    starts = [k for k, line in enumerate(lines) if label_of(line) is not None and not (k > 0 and lines[k - 1].strip())]
+    for k in starts:
         parsed = _parse_block(lines[k:], label_of, label_re)
         if parsed is not None:
             return "\n".join(lines[:k]).strip(), parsed
+    for k in starts if signature else []:
+        end = k
+        while end < len(lines) and lines[end].strip() and (
+                label_of(lines[end]) is not None or lines[end].startswith(("- ", "  "))):
+            end += 1
+        parsed = _parse_block(lines[k:end], label_of, label_re)
+        if parsed is not None and signature in parsed:
+            free = "\n\n".join(p for p in ("\n".join(lines[:k]).strip(), "\n".join(lines[end:]).strip()) if p)
+            return free, parsed
     return text.strip(), {}
 
 
@@ -189,7 +203,7 @@ def _parse_block(lines: list[str], label_of, label_re) -> dict[str, Any] | None:
 
 def unpack_description(text: str) -> dict[str, Any]:
     """A packed description back into Code fields (only those present); see the module docstring."""
-    lead, found = unpack_labelled(text, [lab for lab, _ in CODE_LABELS])
+    lead, found = unpack_labelled(text, [lab for lab, _ in CODE_LABELS], signature="Code id")
     out: dict[str, Any] = {}
     if lead:
         out["definition"] = lead
@@ -216,6 +230,37 @@ def unpack_description(text: str) -> dict[str, Any]:
 
 
 # -- writing codes -----------------------------------------------------------------------------
+
+def export_names(codes: Iterable[Code]) -> tuple[dict[str, str], list[str]]:
+    """Names under which codes are exported, each one distinct (case-insensitively): QualCoder keeps
+    one code per name and would merge two codes named "Culture" and orphan one's codings. A repeated
+    name gets its parent's id as a qualifier ("Culture (inner local)"), else its own id; the real
+    name travels in the description (``Code name:``) and comes back on import. Returns the names
+    (code id -> name) and one warning per repeated name."""
+    codes = list(codes)
+    by_name: dict[str, list[Code]] = {}
+    for c in codes:
+        by_name.setdefault(" ".join(c.name.split()).casefold(), []).append(c)
+    names = {c.id: c.name for c in codes}
+    taken = set(by_name)
+    warnings = []
+    for group in by_name.values():
+        if len(group) < 2:
+            continue
+        for c in group:
+            for qualifier in ([c.parent] if c.parent else []) + [c.id]:
+                candidate = f"{c.name} ({qualifier.replace('_', ' ')})"
+                if candidate.casefold() not in taken:
+                    break
+            else:
+                candidate = f"{c.name} ({c.id})"
+            taken.add(candidate.casefold())
+            names[c.id] = candidate
+        shown = ", ".join(repr(names[c.id]) for c in group)
+        warnings.append(f"{len(group)} codes are named {group[0].name!r}: exported as {shown} (tools such as QualCoder "
+                        "keep one code per name); `qualkit import` restores the name")
+    return names, warnings
+
 
 def code_tree(codes: list[Code]) -> tuple[dict[str | None, list[Code]], list[str]]:
     """Children by parent id (None: top level); codes whose parent is missing or that are caught
@@ -248,8 +293,9 @@ def code_tree(codes: list[Code]) -> tuple[dict[str | None, list[Code]], list[str
 
 
 def add_code_elements(parent_el: Any, ns: str, codes: list[Code], *, note_refs: dict[str, list[str]] | None = None,
-                      warnings: list[str] | None = None) -> int:
-    """Append ``<Code>`` elements for ``codes`` (nested by parent) under ``parent_el``; returns how many."""
+                      warnings: list[str] | None = None, names: dict[str, str] | None = None) -> int:
+    """Append ``<Code>`` elements for ``codes`` (nested by parent) under ``parent_el``; returns how
+    many. ``names``: the distinct names to export them under (:func:`export_names`)."""
     from lxml import etree
 
     by_parent, tree_warnings = code_tree(codes)
@@ -261,14 +307,15 @@ def add_code_elements(parent_el: Any, ns: str, codes: list[Code], *, note_refs: 
         nonlocal count
         el = etree.SubElement(container, f"{{{ns}}}Code")
         el.set("guid", guid_for("code", code.id))
-        el.set("name", xml_safe(code.name))
+        shown = (names or {}).get(code.id, code.name)
+        el.set("name", xml_safe(shown))
         el.set("isCodable", "true")
         if code.color:
             if _RGB.match(code.color.strip()):
                 el.set("color", code.color.strip())
             elif warnings is not None:
                 warnings.append(f"code {code.id!r}: color {code.color!r} is not #RRGGBB; left out")
-        description = pack_description(code)
+        description = pack_description(code, shown)
         if description:
             etree.SubElement(el, f"{{{ns}}}Description").text = xml_safe(description)
         for target in (note_refs or {}).get(code.id, []):
@@ -292,7 +339,10 @@ def qdc_bytes(codebook: Codebook, warnings: list[str] | None = None) -> bytes:
     root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", nsmap={None: CODEBOOK_NS})
     root.set("origin", version_origin())
     codes_el = etree.SubElement(root, f"{{{CODEBOOK_NS}}}Codes")
-    add_code_elements(codes_el, CODEBOOK_NS, codebook.codes, warnings=warnings)
+    names, name_warnings = export_names(codebook.codes)
+    if warnings is not None:
+        warnings.extend(name_warnings)
+    add_code_elements(codes_el, CODEBOOK_NS, codebook.codes, warnings=warnings, names=names)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True, standalone=True)
 
 
@@ -318,11 +368,29 @@ class CodeTreeResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _wanted_id(packed: str | None, guid: str, name: str, parent_id: str | None, known: Mapping[str, str]) -> str | None:
+    """The id a code had in qualkit, if it had one: its ``Code id:`` line, else the code of the
+    workspace with this GUID (``known``), else the id its GUID was made from (qualkit's GUIDs are
+    uuid5 of the id, so a code whose description lost its ``Code id:`` line keeps its id)."""
+    from qualkit.io.naming import slugify
+
+    if packed and ID_RE.match(packed.strip()):
+        return packed.strip()
+    if guid in known:
+        return known[guid]
+    for cand in (slugify(name), slugify(f"{parent_id}_{slugify(name)}", max_len=64) if parent_id else ""):
+        if cand and guid == guid_for("code", cand):
+            return cand
+    return None
+
+
 def read_code_elements(elements: list, taken: set[str], *, parent: str | None = None,
                        result: CodeTreeResult | None = None, path: Path | None = None,
-                       member: str | None = None) -> CodeTreeResult:
-    """qualkit codes from ``<Code>`` elements (recursively). Ids come from a ``Code id:`` line when
-    it is valid and free, else from the name (a clash gets the parent's id as prefix, then _2...)."""
+                       member: str | None = None, known: Mapping[str, str] | None = None) -> CodeTreeResult:
+    """qualkit codes from ``<Code>`` elements (recursively). A code keeps the id it had in qualkit
+    (:func:`_wanted_id`) when it is free; other codes get one from their name (a clash gets the
+    parent's id as prefix, then _2...). A code whose id is taken is renamed with a warning, never
+    silently. ``known``: normalized GUID -> code id of the workspace imported into."""
     from qualkit.io.naming import slugify, unique_id
     from qualkit.refiqda.archive import child, child_text, children, norm_guid
 
@@ -334,14 +402,19 @@ def read_code_elements(elements: list, taken: set[str], *, parent: str | None = 
             name = "Unnamed code"
             result.warnings.append(f"{member or 'codebook'}, line {el.sourceline}: a code has no name; called {name!r}")
         fields_ = unpack_description(child_text(el, "Description")) if child(el, "Description") is not None else {}
-        wanted = fields_.pop("id", None)
-        if wanted and ID_RE.match(wanted) and wanted not in taken:
+        guid = norm_guid(el.get("guid"))
+        name = fields_.pop("name", None) or name  # the real name of a code exported under a distinct one
+        wanted = _wanted_id(fields_.pop("id", None), guid, name, parent_id, known or {})
+        base = slugify(name)
+        if base in taken and parent_id:
+            base = slugify(f"{parent_id}_{base}", max_len=64)
+        if wanted and wanted not in taken:
             code_id = wanted
         else:
-            base = slugify(name)
-            if base in taken and parent_id:
-                base = slugify(f"{parent_id}_{base}", max_len=64)
             code_id = unique_id(base, taken)
+            if wanted:
+                result.warnings.append(f"code {name!r}: its id {wanted!r} is already used by another code; "
+                                       f"imported as {code_id!r} (its codings follow it)")
         taken.add(code_id)
         color = (el.get("color") or "").strip()
         if color and not _RGB.match(color):
@@ -351,7 +424,6 @@ def read_code_elements(elements: list, taken: set[str], *, parent: str | None = 
             result.folders += 1
         code = Code(code_id, name, parent_id, color=color or None, **fields_)
         result.codes.append(code)
-        guid = norm_guid(el.get("guid"))
         if not guid:
             result.warnings.append(f"{member or 'codebook'}, line {el.sourceline}: code {name!r} has no guid")
         elif guid in result.by_guid:

@@ -14,11 +14,13 @@ What goes where:
   ``... in every transcript``), and ``SourceRef``s point to the transcripts the participant
   speaks in.
 * ``<Sources>``: one ``TextSource`` per readable transcript; its plain text (the transcript's
-  normalized text, UTF-8, no BOM) is ``sources/<guid>.txt``. Each coder's codings of one span
-  form one ``PlainTextSelection`` (positions are code points, as the standard says) with one
-  ``Coding`` per code; ``coded_at`` becomes the coding's ``creationDateTime`` when it is a valid
-  date-time (the selection gets none, so that codings without a date stay without one).
-* ``<Notes>``: a coding's memo is a ``Note`` referenced from that ``Coding`` (``NoteRef``).
+  normalized text, UTF-8, no BOM) is ``sources/<guid>.txt``. Each coding is one
+  ``PlainTextSelection`` (positions are code points, as the standard says) with one ``Coding``,
+  as QualCoder writes them; the coder is ``creatingUser`` of both, and ``coded_at``, when it is a
+  valid date-time, their ``creationDateTime`` (QualCoder reads the selection's, the others the
+  coding's).
+* ``<Notes>``: a coding's memo is a ``Note`` referenced from that ``Coding`` (``NoteRef``), and
+  also the selection's ``Description``, which is where QualCoder reads it.
 * ``<Description>`` of the project: the default codebook and framework, for a round trip.
 
 GUIDs are ``uuid5`` of stable keys (coder name, code id, transcript id, span), the XML has no
@@ -41,6 +43,7 @@ from qualkit.errors import RefiQdaError
 from qualkit.refiqda.qdc import (
     PROJECT_NS,
     add_code_elements,
+    export_names,
     guid_for,
     pack_labelled,
     version_origin,
@@ -244,6 +247,8 @@ def _el(parent: Any, tag: str, **attrs: str) -> Any:
 
 
 def _write_codebooks(root: Any, books: list[Any], result: QdpxExportResult) -> None:
+    names, name_warnings = export_names(c for b in books for c in b.codes)
+    result.warnings.extend(name_warnings)
     codes_el = None
     for book in books:
         if not book.codes:
@@ -257,7 +262,7 @@ def _write_codebooks(root: Any, books: list[Any], result: QdpxExportResult) -> N
                                                 ("Framework", book.framework or "")])
         _el(folder, "Description").text = xml_safe(desc)
         tree_warnings: list[str] = []
-        result.codes += add_code_elements(folder, PROJECT_NS, book.codes, warnings=tree_warnings)
+        result.codes += add_code_elements(folder, PROJECT_NS, book.codes, warnings=tree_warnings, names=names)
         result.warnings.extend(f"{book.id}: {w}" for w in tree_warnings)
         result.codebooks += 1
 
@@ -309,24 +314,35 @@ def _write_sources(root: Any, transcripts: dict[str, Any], selections: dict[tupl
         keys.sort(key=lambda k: (k[2], k[3], chosen.index(k[1])))
         for key in keys:
             _, coder, start, end = key
-            group = sorted(selections[key], key=lambda c: c.code)
-            sel = _el(src, "PlainTextSelection", guid=guid_for("selection", tid, coder, start, end),
-                      name=xml_safe(_selection_name(t.text[start:end])), startPosition=str(start),
-                      endPosition=str(end), creatingUser=user_guid[coder])
-            for c in group:
-                coding = _el(sel, "Coding", guid=guid_for("coding", tid, coder, start, end, c.code),
-                             creatingUser=user_guid[coder])
-                if _valid_datetime(c.coded_at):
-                    coding.set("creationDateTime", _valid_datetime(c.coded_at))
-                _el(coding, "CodeRef", targetGUID=guid_for("code", c.code))
-                if c.memo.strip():
-                    nguid = guid_for("note", tid, coder, start, end, c.code)
-                    _el(coding, "NoteRef", targetGUID=nguid)
-                    notes.append((nguid, f"Memo by {coder}: {c.code} in {tid} {start}-{end}", c.memo,
-                                  user_guid[coder], _valid_datetime(c.coded_at)))
-            result.selections += 1
+            for c in sorted(selections[key], key=lambda c: c.code):
+                _write_selection(src, c, coder, user_guid[coder], t.text, notes)
+                result.selections += 1
         result.transcripts += 1
     return texts, notes
+
+
+def _write_selection(src: Any, c: Any, coder: str, user: str, text: str, notes: list[_Note]) -> None:
+    """One coding as one ``PlainTextSelection`` (as QualCoder writes and reads them): the coder and
+    date on the selection and on the coding, the memo both as the selection's ``Description``
+    (what QualCoder reads) and as a ``Note`` the coding refers to (what NVivo, ATLAS.ti and MAXQDA read)."""
+    tid, start, end = c.transcript, c.start, c.end
+    when = _valid_datetime(c.coded_at)
+    sel = _el(src, "PlainTextSelection", guid=guid_for("selection", tid, coder, start, end, c.code),
+              name=xml_safe(_selection_name(text[start:end])), startPosition=str(start), endPosition=str(end),
+              creatingUser=user)
+    if when:
+        sel.set("creationDateTime", when)
+    memo = c.memo.strip()
+    if memo:
+        _el(sel, "Description").text = xml_safe(memo)
+    coding = _el(sel, "Coding", guid=guid_for("coding", tid, coder, start, end, c.code), creatingUser=user)
+    if when:
+        coding.set("creationDateTime", when)
+    _el(coding, "CodeRef", targetGUID=guid_for("code", c.code))
+    if memo:
+        nguid = guid_for("note", tid, coder, start, end, c.code)
+        _el(coding, "NoteRef", targetGUID=nguid)
+        notes.append((nguid, f"Memo by {coder}: {c.code} in {tid} {start}-{end}", c.memo, user, when))
 
 
 def qdpx_bytes(project_xml: bytes, texts: dict[str, bytes]) -> bytes:

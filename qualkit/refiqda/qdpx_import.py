@@ -298,7 +298,12 @@ def import_qdpx(path: str | Path, into: str | Path, *, dry_run: bool = False) ->
     ws = Workspace(into, search_parents=False) if existing else None
     if not existing:
         _check_new_target(into)
-    data = read_qdpx(path)
+    known = {}
+    if ws is not None:
+        from qualkit.refiqda.qdc import guid_for
+
+        known = {guid_for("code", c.id): c.id for b in ws.codebooks() for c in b.codes}
+    data = read_qdpx(path, known)
     result = QdpxImportResult(path, into, data.name, dict(data.counts), warnings=list(data.warnings),
                               not_carried=list(data.not_carried), dry_run=dry_run, created_workspace=not existing)
     result.offsets = data.detection.note if data.detection and data.detection.decided else ""

@@ -6,10 +6,8 @@ checks against the target and writes.
 """
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,8 @@ from qualkit.refiqda.archive import (
     norm_guid,
     parse_xml,
 )
-from qualkit.refiqda.offsets import Detection, Selection, SourceText, detect
+from qualkit.refiqda.names import coder_name, transcript_id, unique_name
+from qualkit.refiqda.offsets import Detection, Selection, SourceText, choose_shifts, detect
 from qualkit.refiqda.qdc import (
     CODEBOOK_LABELS,
     PROJECT_NS,
@@ -34,17 +33,15 @@ from qualkit.refiqda.qdc import (
     read_code_elements,
     unpack_labelled,
 )
+from qualkit.refiqda.qdpx_cases import read_cases
 from qualkit.workspace.codebook import Codebook
 from qualkit.workspace.codings import Coding
 
 __all__ = ["ProjectData", "coder_name", "read_qdpx", "transcript_id"]
 
-_DOC_EXTENSIONS = {".txt", ".text", ".md", ".docx", ".doc", ".rtf", ".odt", ".pdf", ".htm", ".html", ".vtt", ".srt"}
 _SELECTION_TAGS = ("PlainTextSelection", "PictureSelection", "PDFSelection", "AudioSelection", "VideoSelection",
                    "TranscriptSelection")
 _MEDIA = {"PictureSource": "picture", "PDFSource": "PDF", "AudioSource": "audio", "VideoSource": "video"}
-_SPEAKER_LINE = re.compile(r'^Speaker: (".*") in (every transcript|transcript (".*"))$')
-_RESERVED_COLUMNS = ("transcript", "speaker", "participant_id")
 
 
 @dataclass
@@ -68,37 +65,6 @@ class ProjectData:
     not_carried: list[str] = field(default_factory=list)
 
 
-# -- names ------------------------------------------------------------------------------------
-
-def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    name, n = base, 2
-    while name.casefold() in taken:
-        name = f"{base}_{n}"
-        n += 1
-    taken.add(name.casefold())
-    return name
-
-
-def transcript_id(name: str) -> str:
-    """A file-safe transcript id from a source name ('Interview 1.txt' -> 'Interview 1')."""
-    name = " ".join((name or "").split())
-    stem, dot, ext = name.rpartition(".")
-    if dot and stem and f".{ext.lower()}" in _DOC_EXTENSIONS:
-        name = stem
-    name = re.sub(r"[^\w.\- ]+", "_", name).strip(" ._-~$")
-    return name[:120] or "source"
-
-
-def coder_name(name: str) -> str:
-    """A coder name (codings/<name>.csv) from a user name: letters, digits, _ . - only."""
-    out = re.sub(r"[^A-Za-z0-9_.\-]+", "_", _ascii(name or "")).strip("_.-")
-    return out[:64] or "user"
-
-
 # -- reading ------------------------------------------------------------------------------------
 
 @dataclass
@@ -120,14 +86,17 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def read_qdpx(path: str | Path) -> ProjectData:
-    """Read a ``.qdpx`` file into :class:`ProjectData`; raises :class:`RefiQdaError` on bad input."""
+def read_qdpx(path: str | Path, known: Mapping[str, str] | None = None) -> ProjectData:
+    """Read a ``.qdpx`` file into :class:`ProjectData`; raises :class:`RefiQdaError` on bad input.
+
+    ``known``: normalized code GUID -> code id of the workspace imported into, so that its codes
+    come back with their ids even when another tool dropped the ``Code id:`` lines."""
     path = Path(path)
     with QdpxArchive(path) as archive:
-        return _read(archive, path)
+        return _read(archive, path, known or {})
 
 
-def _read(archive: QdpxArchive, path: Path) -> ProjectData:
+def _read(archive: QdpxArchive, path: Path, known: Mapping[str, str]) -> ProjectData:
     member = archive.project_member
     root = parse_xml(archive.read(member, MAX_XML_BYTES), path, member)
     data = ProjectData(path)
@@ -139,13 +108,14 @@ def _read(archive: QdpxArchive, path: Path) -> ProjectData:
     data.name = " ".join((root.get("name") or "").split())
     data.origin = root.get("origin") or ""
     reader = _Reader(archive, path, member, root, data)
+    reader.known = known
     reader.users()
     reader.codebook()
     reader.notes()
     reader.links()
     pending = reader.sources()
     reader.positions(pending)
-    _read_cases(root, data, reader.source_ids, reader.all_sources, reader.selection_source, reader.err)
+    read_cases(root, data, reader.source_ids, reader.all_sources, reader.selection_source, reader.err)
     reader.the_rest()
     return data
 
@@ -169,6 +139,7 @@ class _Reader:
         self.source_ids: dict[str, str] = {}  # text source guid -> transcript id
         self.all_sources: set[str] = set()
         self.selection_source: dict[str, str] = {}  # any selection guid -> source guid
+        self.known: Mapping[str, str] = {}  # code guid -> id in the workspace imported into
 
     def err(self, message: str, el: Any = None) -> RefiQdaError:
         return RefiQdaError(message, self.path, self.member, el.sourceline if el is not None else None)
@@ -180,7 +151,7 @@ class _Reader:
         for u in children(users_el, "User") if users_el is not None else []:
             guid = norm_guid(u.get("guid"))
             label = u.get("name") or u.get("id") or (f"user_{guid[:8]}" if guid else "user")
-            name = _unique(coder_name(label), taken_coders)
+            name = unique_name(coder_name(label), taken_coders)
             if name != label:
                 self.warn(f"user {label!r} is coder {name!r} (coder names are file names: letters, digits, _ . -)")
             if guid:
@@ -201,13 +172,14 @@ class _Reader:
         taken_books_own: set[str] = set()
         for el in top:
             desc = child_text(el, "Description")
-            lead, meta = unpack_labelled(desc, [lab for lab, _ in CODEBOOK_LABELS])
+            lead, meta = unpack_labelled(desc, [lab for lab, _ in CODEBOOK_LABELS], signature="Codebook id")
             is_folder = (el.get("isCodable") or "").strip().lower() in ("false", "0")
             book_id = meta.get("Codebook id")
             if is_folder and isinstance(book_id, str) and re.fullmatch(r"[a-z0-9][a-z0-9_.\-]*", book_id.strip()):
-                book_id = _unique(book_id.strip(), taken_books)
+                book_id = unique_name(book_id.strip(), taken_books)
                 taken_books_own.add(book_id)
-                tree = read_code_elements(children(el, "Code"), taken_ids, path=path, member=member)
+                tree = read_code_elements(children(el, "Code"), taken_ids, path=path, member=member,
+                                          known=self.known)
                 name = meta.get("Codebook name") or el.get("name") or book_id
                 fw = meta.get("Framework") if isinstance(meta.get("Framework"), str) else None
                 data.codebooks.append(Codebook(book_id, str(name).strip(), tree.codes, lead, fw or None))
@@ -219,9 +191,9 @@ class _Reader:
         if loose:
             from qualkit.io.naming import slugify
 
-            tree = read_code_elements(loose, taken_ids, path=path, member=member)
+            tree = read_code_elements(loose, taken_ids, path=path, member=member, known=self.known)
             base = slugify(data.name or path.stem) or "imported"
-            book_id = _unique(base, taken_books)
+            book_id = unique_name(base, taken_books)
             label = data.name or path.stem
             description = f"Imported from {path.name}" + (f" ({data.origin})" if data.origin else "") + "."
             data.codebooks.insert(0, Codebook(book_id, label, tree.codes, description))
@@ -250,8 +222,8 @@ class _Reader:
                 m = self.archive.find(ref)
                 if m is not None:
                     self.used_members.add(m)
-                    text = _decode(self.archive.read(m), self.path, m, self.data.warnings)
-            self.note_texts[norm_guid(n.get("guid"))] = text.strip()
+                    text = _decode(self.archive.read(m), self.path, m, self.data.warnings)[0]
+            self.note_texts[norm_guid(n.get("guid"))] = text.lstrip("\ufeff").strip()
         self.data.counts["notes"] = len(self.note_texts)
 
     def links(self) -> None:
@@ -325,7 +297,7 @@ class _Reader:
     def _text_source(self, src: Any, sguid: str, tally: dict[str, int],
                      taken_transcripts: set[str]) -> tuple[str, SourceText, list[_Sel]] | None:
         label = src.get("name") or sguid or "source"
-        text = None
+        text, bom = None, False
         ref = src.get("plainTextPath")
         inline = child(src, "PlainTextContent")
         if ref and ref.strip().lower().startswith("internal://"):
@@ -333,7 +305,7 @@ class _Reader:
             if m is None:
                 raise self.err(f"text source {label!r} refers to {ref!r}, which is not in the archive", src)
             self.used_members.add(m)
-            text = _decode(self.archive.read(m, MAX_TEXT_BYTES), self.path, m, self.data.warnings)
+            text, bom = _decode(self.archive.read(m, MAX_TEXT_BYTES), self.path, m, self.data.warnings)
         elif inline is not None:
             text = inline.text or ""
         elif ref:
@@ -351,15 +323,16 @@ class _Reader:
         tally["text_selections"] += len(sels_el)
         tally["whole"] += len(children(src, "Coding"))
         tally["vars"] += len(children(src, "VariableValue"))
-        tally["descs"] += child(src, "Description") is not None
+        tally["descs"] += bool(child_text(src, "Description").strip())  # NVivo writes an empty one on every source
         if not text.strip():
             self.warn(f"text source {label!r} has no text (its plain text is empty); not imported"
                       + (f", with its {len(sels_el)} selection(s)" if sels_el else ""))
             return None
-        tid = _unique(transcript_id(label), taken_transcripts)
+        tid = unique_name(transcript_id(label), taken_transcripts)
         self.source_ids[sguid] = tid
         sels = [sel for sel in (self._selection(s) for s in sels_el) if sel is not None]
-        return tid, SourceText(text), sels
+        body = text.lstrip("\ufeff")
+        return tid, SourceText(body, lead=len(text) - len(body) + bom), sels
 
     def _selection(self, s: Any) -> _Sel | None:
         member = self.member
@@ -397,10 +370,20 @@ class _Reader:
         if detection.decided:
             self.warn(detection.note)
         n_codings = 0
+        unmatched: list[int] = []
         for tid, st, sels in pending:
             data.transcripts[tid] = st.text
-            for s in sels:
-                start, end = st.convert(s.start, detection.reading), st.convert(s.end, detection.reading)
+            shifts = choose_shifts(st, [Selection(s.start, s.end, s.name) for s in sels], detection.reading)
+            unmatched += [sels[i].line for i in shifts.unmatched]
+            if st.lead:
+                counting = sum(1 for k in shifts.shifts if k)
+                self.warn(f"source {tid!r} starts with U+FEFF (a byte-order mark or the character, which QualCoder "
+                          f"keeps as text): {counting} of {len(sels)} selection(s) count it in their positions, "
+                          f"{len(sels) - counting} do not ({shifts.decided} decided by the selected text in their "
+                          "name); the transcript starts after it")
+            for s, shift in zip(sels, shifts.shifts):
+                start = st.convert(s.start, detection.reading, shift)
+                end = st.convert(s.end, detection.reading, shift)
                 if start is None or end is None or end <= start:
                     self.warn(f"{self.member}, line {s.line}: selection {s.start}-{s.end} does not fit source "
                               f"{tid!r} ({st.length(detection.reading)} positions); its {len(s.codings)} "
@@ -408,6 +391,10 @@ class _Reader:
                     continue
                 n_codings += self._codings_of(tid, st, s, start, end)
         data.counts["codings"] = n_codings
+        if unmatched:
+            shown = ", ".join(str(x) for x in unmatched[:8]) + (", ..." if len(unmatched) > 8 else "")
+            self.warn(f"{len(unmatched)} selection(s) whose text matches their name under no reading of the positions "
+                      f"({self.member}, lines {shown}); placed by their positions: check them")
         order = {name: i for i, name in enumerate(data.users)}
         data.codings = dict(sorted(data.codings.items(), key=lambda kv: order.get(kv[0], len(order))))
         for coder, codings in data.codings.items():
@@ -470,8 +457,9 @@ class _Reader:
             shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
             self.warn(f"{len(stray)} file(s) in the archive that the project does not use, ignored: {shown}")
 
-def _decode(raw: bytes, path: Path, member: str, warnings: list[str]) -> str:
-    """A source's text as written (BOM removed, newlines and normalization untouched)."""
+def _decode(raw: bytes, path: Path, member: str, warnings: list[str]) -> tuple[str, bool]:
+    """A source's text as written (the byte-order mark decoded away, every character of the text
+    kept, U+FEFF too; newlines and normalization untouched) and whether the file had a BOM."""
     import codecs
 
     from qualkit.io.textdecode import decode_bytes
@@ -480,12 +468,9 @@ def _decode(raw: bytes, path: Path, member: str, warnings: list[str]) -> str:
         text, encoding, notes = decode_bytes(raw, path)
     except QualkitError as exc:
         raise RefiQdaError(exc.message, path, member) from None
-    if raw.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        warnings.append(f"{member} starts with a byte-order mark; ignored (positions count from the text after it)")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    bom = raw.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE))
     warnings.extend(f"{member}: {n}" for n in notes)
-    return text
+    return text, bom
 
 
 def _duplicate_names(books: list[Codebook]) -> list[str]:
@@ -496,102 +481,3 @@ def _duplicate_names(books: list[Codebook]) -> list[str]:
             names[key] = names.get(key, 0) + 1
     firsts = {c.name.casefold(): c.name for b in books for c in b.codes}
     return [firsts[k] for k, n in names.items() if n > 1]
-
-
-def _read_cases(root: Any, data: ProjectData, source_ids: dict[str, str], all_sources: set[str],
-                selection_source: dict[str, str], err: Callable[..., RefiQdaError]) -> None:
-    warn, lost = data.warnings.append, data.not_carried.append
-    variables: dict[str, str] = {}  # guid -> column
-    columns: list[str] = []
-    taken = {c for c in _RESERVED_COLUMNS}
-    vars_el = child(root, "Variables")
-    for v in children(vars_el, "Variable") if vars_el is not None else []:
-        name = " ".join((v.get("name") or "").split()) or "variable"
-        col = name
-        if col.casefold() in {t.casefold() for t in taken}:
-            col = _unique(f"var_{name}", {t.casefold() for t in taken})
-            warn(f"variable {name!r} is column {col!r} of participants.csv")
-        taken.add(col)
-        variables[norm_guid(v.get("guid"))] = col
-        columns.append(col)
-    data.counts["variables"] = len(columns)
-    cases_el = child(root, "Cases")
-    cases = children(cases_el, "Case") if cases_el is not None else []
-    data.counts["cases"] = len(cases)
-    if not cases:
-        return
-    data.participant_columns = [*_RESERVED_COLUMNS, *columns]
-    speakers_cache: dict[str, list[str]] = {}
-    taken_ids: set[str] = set()
-    case_codes = 0
-    for case in cases:
-        guid = norm_guid(case.get("guid"))
-        pid = _unique(" ".join((case.get("name") or "").split()) or f"case_{guid[:8]}", taken_ids)
-        values = {c: "" for c in columns}
-        for vv in children(case, "VariableValue"):
-            ref = child(vv, "VariableRef")
-            column = variables.get(norm_guid(ref.get("targetGUID"))) if ref is not None else None
-            if column is None:
-                warn(f"case {pid!r}: a value of an unknown variable; left out")
-                continue
-            value_el = next((c for c in children(vv) if localname(c) != "VariableRef"), None)
-            if value_el is not None and not values[column]:
-                values[column] = (value_el.text or "").strip()
-        case_codes += len(children(case, "CodeRef"))
-        rows: list[tuple[str, str]] = []
-        for line in child_text(case, "Description").split("\n"):
-            m = _SPEAKER_LINE.match(line.strip())
-            if not m:
-                continue
-            try:
-                label = json.loads(m.group(1))
-                tid = json.loads(m.group(3)) if m.group(3) else ""
-            except ValueError:
-                continue
-            if tid:
-                tid = _transcript_for(tid, data.transcripts)
-            rows.append((tid, label))
-        if not rows:
-            sources: list[str] = []
-            for r in children(case, "SourceRef"):
-                sg = norm_guid(r.get("targetGUID"))
-                if sg not in all_sources:
-                    raise err(f"case {pid!r} refers to source {r.get('targetGUID')!r}, which is not in the project", r)
-                if sg in source_ids and source_ids[sg] not in sources:
-                    sources.append(source_ids[sg])
-            for r in children(case, "SelectionRef"):
-                sel_source = selection_source.get(norm_guid(r.get("targetGUID")))
-                if sel_source is None:
-                    warn(f"case {pid!r} refers to selection {r.get('targetGUID')!r}, which is not in the project")
-                elif sel_source in source_ids and source_ids[sel_source] not in sources:
-                    sources.append(source_ids[sel_source])
-            for tid in sources:
-                rows.append((tid, _speaker_for(pid, tid, data.transcripts, speakers_cache)))
-            if not rows:
-                rows.append(("", pid))
-        for tid, label in rows:
-            data.participant_rows.append({"transcript": tid, "speaker": label, "participant_id": pid, **values})
-    if case_codes:
-        lost(f"{case_codes} code(s) applied to cases (case classification)")
-
-
-def _transcript_for(old_id: str, transcripts: dict[str, str]) -> str:
-    """A transcript id written in a case description, as it was renamed on import (if it was)."""
-    if old_id in transcripts:
-        return old_id
-    new = transcript_id(old_id)
-    return new if new in transcripts else old_id
-
-
-def _speaker_for(case_name: str, tid: str, transcripts: dict[str, str], cache: dict[str, list[str]]) -> str:
-    """The transcript's speaker label that names this case, else the case name itself."""
-    if tid not in cache:
-        from qualkit.transcripts.speakers import segment
-
-        turns, _ = segment(transcripts[tid])
-        cache[tid] = list(dict.fromkeys(t.speaker for t in turns if t.speaker))
-    key = " ".join(case_name.split()).casefold()
-    for label in cache[tid]:
-        if " ".join(label.split()).casefold() == key:
-            return label
-    return case_name

@@ -1,0 +1,211 @@
+"""REFI-QDA with real clients (issue 15): what QualCoder, NVivo, MAXQDA, ATLAS.ti and Taguette users
+get back intact. Each test is one thing a user of those tools saw go wrong."""
+from __future__ import annotations
+
+import codecs
+import zipfile
+from pathlib import Path
+
+from qualkit.api import Workspace
+from qualkit.refiqda.qdpx_import import import_qdpx
+from qualkit.refiqda.qdpx_read import read_qdpx
+
+NS = "urn:QDA-XML:project:1.0"
+USER = "10000000-0000-0000-0000-000000000001"
+CODEBOOK = ('<CodeBook><Codes><Code guid="20000000-0000-0000-0000-000000000001" name="Cost" isCodable="true"/>'
+            '</Codes></CodeBook>')
+USERS = f'<Users><User guid="{USER}" name="ana"/></Users>'
+
+
+def make_qdpx(path: Path, body: str, files: dict[str, bytes] | None = None) -> Path:
+    qde = f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="Study">\n{body}\n</Project>\n'
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde.encode("utf-8"))
+        for name, data in (files or {}).items():
+            zf.writestr(name, data)
+    return path
+
+
+def selection(start: int, end: int, name: str = "", n: int = 1, code: str = "20000000-0000-0000-0000-000000000001",
+              extra: str = "") -> str:
+    label = f' name="{name}"' if name else ""
+    return (f'<PlainTextSelection guid="50000000-0000-0000-0000-{n:012d}"{label} startPosition="{start}" '
+            f'endPosition="{end}">{extra}<Coding guid="60000000-0000-0000-0000-{n:012d}" creatingUser="{USER}">'
+            f'<CodeRef targetGUID="{code}"/></Coding></PlainTextSelection>')
+
+
+def source(sels: str, inner: str = "") -> str:
+    return (f'<Sources><TextSource guid="40000000-0000-0000-0000-000000000001" name="int1.txt" '
+            f'plainTextPath="internal://s1.txt">{inner}{sels}</TextSource></Sources>')
+
+
+# 7 -----------------------------------------------------------------------------------------------
+
+def test_an_empty_source_description_as_nvivo_writes_is_not_reported_as_lost(tmp_path):
+    text = b"Ana: Cost is the barrier.\n"
+    qdpx = make_qdpx(tmp_path / "nv.qdpx", USERS + CODEBOOK + source(selection(5, 9), "<Description />"),
+                     {"sources/s1.txt": text})
+    data = read_qdpx(qdpx)
+    assert not any("description" in x for x in data.not_carried), data.not_carried
+    qdpx = make_qdpx(tmp_path / "nv2.qdpx", USERS + CODEBOOK + source(selection(5, 9), "<Description>Site A</Description>"),
+                     {"sources/s1.txt": text})
+    assert "1 description(s) of sources" in read_qdpx(qdpx).not_carried
+
+
+# 1 -----------------------------------------------------------------------------------------------
+
+BOM_TEXT = "Ana: Cost is the barrier.\nBob: Travel, and the cost of travel.\n"
+
+
+def test_a_leading_u_feff_is_counted_or_not_selection_by_selection_as_the_selected_text_says(tmp_path):
+    """QualCoder keeps a text file's U+FEFF as a character and counts it in the codings made in it;
+    codings that came from elsewhere do not. One source mixes both; the selection names decide."""
+    def at(quote: str, counted: bool) -> tuple[int, int]:
+        i = BOM_TEXT.index(quote) + counted
+        return i, i + len(quote)
+
+    sels = (selection(*at("Cost is the barrier.", True), "Cost is the barrier.", 1)  # made in QualCoder
+            + selection(*at("Travel", False), "Travel", 2)  # imported into QualCoder from elsewhere
+            + selection(*at("the cost of travel", True), "the cost of travel", 3)
+            + selection(*at("Bob", True), "", 4)  # no name: the source's usual convention (counted)
+            + selection(*at("barrier", True), "a label, not the text", 5))  # matches under no reading
+    for n, raw in enumerate((codecs.BOM_UTF8 + BOM_TEXT.encode("utf-8"),  # a byte-order mark
+                             ("\ufeff" + BOM_TEXT).encode("utf-8-sig"))):  # a BOM and the character U+FEFF
+        qdpx = make_qdpx(tmp_path / f"qc{n}.qdpx", USERS + CODEBOOK + source(sels), {"sources/s1.txt": raw})
+        result = import_qdpx(qdpx, tmp_path / f"qc{n}")
+        ws = Workspace(tmp_path / f"qc{n}")
+        assert ws.transcript("int1").text == BOM_TEXT
+        assert [c.text for c in sorted(ws.codings("ana"), key=lambda c: c.start)] == [
+            "Cost is the barrier.", "barrier", "Bob", "Travel", "the cost of travel"]
+        warnings = "\n".join(result.warnings)
+        assert "starts with U+FEFF" in warnings and "4 of 5 selection(s) count it" in warnings
+        assert "1 selection(s) whose text matches their name under no reading" in warnings
+
+
+# 3 and 4 -----------------------------------------------------------------------------------------
+
+def exported_selections(make_workspace, tmp_path):
+    """A coder's three codings (two on one span, one with a memo and date) exported as QDPX."""
+    from lxml import etree
+
+    from qualkit.refiqda.qdpx_export import export_qdpx
+    from qualkit.workspace.codings import Coding
+
+    ws = make_workspace(codebook=[("fax", "Referrals by fax"), ("delay", "Delays")])
+    text = ws.transcript("int1").text
+    i = text.index("By fax")
+    ws.write_codings("ana", [Coding("int1", i, i + 6, "fax", "By fax", "fax still\nin 2026", "2026-03-01T10:00:00"),
+                             Coding("int1", i, i + 6, "delay", "By fax", "", "2026-03-02T09:00:00"),
+                             Coding("int1", i + 8, i + 17, "delay", "days late")])
+    export_qdpx(ws, tmp_path / "p.qdpx")
+    with zipfile.ZipFile(tmp_path / "p.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    return ws, root, list(root.iter(f"{{{NS}}}PlainTextSelection"))
+
+
+def test_coding_memos_reach_qualcoder_as_the_selection_description_and_other_tools_as_notes(make_workspace, tmp_path):
+    ws, root, sels = exported_selections(make_workspace, tmp_path)
+    # one selection per coding, as QualCoder makes them: its memo is the selection's description
+    assert len(sels) == 3 and all(len(s.findall(f"{{{NS}}}Coding")) == 1 for s in sels)
+    described = [s for s in sels if s.find(f"{{{NS}}}Description") is not None]
+    assert [s.find(f"{{{NS}}}Description").text for s in described] == ["fax still\nin 2026"]
+    assert described[0].find(f"{{{NS}}}Coding/{{{NS}}}NoteRef") is not None  # and a Note for NVivo and MAXQDA
+    assert [n.findtext(f"{{{NS}}}PlainTextContent") for n in root.iter(f"{{{NS}}}Note")] == ["fax still\nin 2026"]
+    # read back, the memo is not doubled
+    import_qdpx(tmp_path / "p.qdpx", tmp_path / "back")
+    back = Workspace(tmp_path / "back")
+    assert sorted((c.code, c.memo) for c in back.codings("ana")) == sorted((c.code, c.memo) for c in ws.codings("ana"))
+
+
+def test_coding_dates_and_coders_are_on_the_selection_too_where_qualcoder_reads_them(make_workspace, tmp_path):
+    ws, root, sels = exported_selections(make_workspace, tmp_path)
+    users = {u.get("guid"): u.get("name") for u in root.iter(f"{{{NS}}}User")}
+    got = sorted((s.get("creationDateTime") or "", users[s.get("creatingUser")]) for s in sels)
+    assert got == [("", "ana"), ("2026-03-01T10:00:00", "ana"), ("2026-03-02T09:00:00", "ana")]
+    for s in sels:  # the coding says the same
+        coding = s.find(f"{{{NS}}}Coding")
+        assert (coding.get("creationDateTime"), coding.get("creatingUser")) == (s.get("creationDateTime"),
+                                                                                s.get("creatingUser"))
+    import_qdpx(tmp_path / "p.qdpx", tmp_path / "back")
+    back = Workspace(tmp_path / "back")
+    assert sorted((c.code, c.coded_at) for c in back.codings("ana")) == sorted((c.code, c.coded_at)
+                                                                               for c in ws.codings("ana"))
+
+
+# 2 -----------------------------------------------------------------------------------------------
+
+def edit_project(src: Path, dst: Path, edit) -> Path:
+    """The .qdpx at src with its project.qde changed by edit(text) -> text, as another tool saves it."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            zout.writestr(item, edit(data.decode("utf-8")).encode("utf-8") if item.filename == "project.qde" else data)
+    return dst
+
+
+def test_a_description_edited_in_another_tool_keeps_the_codes_fields_and_id(make_workspace, tmp_path):
+    from qualkit.refiqda.qdc import unpack_description
+    from qualkit.refiqda.qdpx_export import export_qdpx
+    from qualkit.workspace.codebook import Code
+
+    code = Code("fax_referral", "Referrals by fax", definition="Faxed referrals.", include="Any fax.", keywords=["fax"],
+                origin="deductive")
+    ws = make_workspace(coders={"ana": [("By fax", "fax_referral"), ("days late", "fax_referral")]}, codebook=[code])
+    export_qdpx(ws, tmp_path / "p.qdpx")
+    # a user adds a line after qualkit's packed fields; another deletes the Code id line
+    added = edit_project(tmp_path / "p.qdpx", tmp_path / "added.qdpx",
+                         lambda t: t.replace("Code id: fax_referral", "Code id: fax_referral\nAlso: phone referrals."))
+    dropped = edit_project(tmp_path / "p.qdpx", tmp_path / "dropped.qdpx", lambda t: t.replace("\nCode id: fax_referral", ""))
+    import_qdpx(added, tmp_path / "added")
+    back = Workspace(tmp_path / "added")
+    (got,) = back.codebook().codes
+    assert (got.id, got.definition, got.include, got.keywords, got.origin) == (
+        "fax_referral", "Faxed referrals.\n\nAlso: phone referrals.", "Any fax.", ["fax"], "deductive")
+    assert {c.code for c in back.codings("ana")} == {"fax_referral"}
+    # without its Code id line, the code's GUID finds it in the workspace that holds the codebook
+    from qualkit.workspace.codebook import Codebook, save_codebook
+    from qualkit.workspace.scaffold import init
+
+    other = init(tmp_path / "colleague")
+    save_codebook(Codebook("cb", "Codebook", [code]), other / "codebooks" / "cb.yaml")
+    result = import_qdpx(dropped, other)
+    assert result.reused_codebooks == ["cb"] and not any("renamed" in w for w in result.warnings)
+    assert {c.code for c in Workspace(other).codings("ana")} == {"fax_referral"}
+    # the packed fields are found wherever they stand
+    fields = unpack_description("Intro.\n\nBrief: b\nCode id: x\nA line a user wrote.\n\nAnd more.")
+    assert fields == {"definition": "Intro.\n\nA line a user wrote.\n\nAnd more.", "brief": "b", "id": "x"}
+
+
+def test_a_code_whose_id_is_taken_is_renamed_with_a_warning_never_silently(tmp_path):
+    from lxml import etree
+
+    from qualkit.refiqda.qdc import read_code_elements
+
+    codes = etree.fromstring(f'<Codes xmlns="{NS}"><Code guid="20000000-0000-0000-0000-000000000001" name="Fax">'
+                             '<Description>Code id: fax</Description></Code></Codes>')
+    tree = read_code_elements(list(codes), {"fax"})
+    assert [c.id for c in tree.codes] == ["fax_2"]
+    assert tree.warnings == ["code 'Fax': its id 'fax' is already used by another code; imported as 'fax_2' "
+                             "(its codings follow it)"]
+
+
+# 5 -----------------------------------------------------------------------------------------------
+
+def test_two_codes_named_culture_are_exported_under_distinct_names_and_come_back_as_culture(tmp_path):
+    """The built-in HEIF codebook has two codes named "Culture"; QualCoder keeps one code per name."""
+    from lxml import etree
+
+    from qualkit.refiqda.qdpx_export import export_qdpx
+    from qualkit.workspace.scaffold import demo
+
+    ws = Workspace(demo(tmp_path / "s"))
+    result = export_qdpx(ws, tmp_path / "s.qdpx")
+    assert any("2 codes are named 'Culture'" in w for w in result.warnings)
+    with zipfile.ZipFile(tmp_path / "s.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    names = [c.get("name") for c in root.iter(f"{{{NS}}}Code")]
+    assert len({n.casefold() for n in names}) == len(names)
+    assert {"Culture (inner local)", "Culture (inner organizational)"} <= set(names)
+    import_qdpx(tmp_path / "s.qdpx", tmp_path / "back")
+    back = {c.id: c.name for b in Workspace(tmp_path / "back").codebooks() for c in b.codes}
+    assert back["local_culture"] == back["organizational_culture"] == "Culture"
