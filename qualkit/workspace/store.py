@@ -86,6 +86,8 @@ class Workspace:
         self.config: Config = load_config(self.root / CONFIG_NAME)
         self._participants: Participants | None = None
         self._cache: dict[Path, tuple[tuple[float, int], Transcript]] = {}
+        # Files the last :meth:`transcripts` call could not read, each with its one-line reason.
+        self.skipped_transcripts: list[QualkitError] = []
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -321,10 +323,15 @@ class Workspace:
                 out.append(f"{PARTICIPANTS_NAME}: transcript {tid!r} (speaker {row['speaker']!r}) is not in transcripts/{hint}")
         return out
 
-    def transcripts(self) -> list[Transcript]:
-        """Every transcript in the workspace; the first unreadable one raises its error."""
+    def transcripts(self, *, strict: bool = False) -> list[Transcript]:
+        """Every readable transcript in the workspace.
+
+        An unreadable file does not stop a study: it is left out and its error kept in
+        :attr:`skipped_transcripts` for the caller to report. ``strict`` raises the first instead.
+        """
         result = self.ingest(summarize=False)
-        if result.errors:
+        self.skipped_transcripts = list(result.errors)
+        if result.errors and strict:
             raise result.errors[0]
         return result.transcripts
 
