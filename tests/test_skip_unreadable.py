@@ -3,21 +3,16 @@ transcript, name it with its reason, and carry on (exit 0; --strict makes it exi
 from __future__ import annotations
 
 from conftest import INTERVIEW
+from test_documents import pdf_bytes
 
 from qualkit.workspace.codebook import Code
-
-# A one-page PDF with no text on it (what a scanner without OCR produces, minus the image).
-EMPTY_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-             b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-             b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
-             b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
 
 def _broken_study(make_workspace):
     ws = make_workspace({"int1": INTERVIEW, "int2": "Interviewer: And the fax?\nSam: The fax is slow.\n"},
                         codebook=[Code("fax", "Fax", keywords=["fax"])])
     (ws.transcripts_dir / "int3.docx").write_bytes(b"PK\x03\x04 this zip was cut short")
-    (ws.transcripts_dir / "int4.pdf").write_bytes(EMPTY_PDF)
+    (ws.transcripts_dir / "int4.pdf").write_bytes(pdf_bytes([[]]))  # a scan: pages, no text
     return ws
 
 
@@ -28,7 +23,7 @@ def test_run_skips_a_corrupt_docx_and_a_pdf_without_text_and_writes_everything_e
     assert "Traceback" not in r.output
     assert (ws.root / "exports" / "turns.csv").is_file() and (ws.root / "exports" / "report.html").is_file()
     assert "2 transcript file(s) skipped" in r.output
-    assert "int3.docx" in r.output and "int4.pdf" in r.output
+    assert "int3.docx" in r.output and "int4.pdf: the PDF has no text layer" in r.output
     # and the report names them too
     html = (ws.root / "exports" / "report.html").read_text(encoding="utf-8")
     assert "int3.docx" in html and "int4.pdf" in html

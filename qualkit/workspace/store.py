@@ -269,6 +269,8 @@ class Workspace:
         else:
             files = self.transcript_paths()
             for other in self.unreadable_paths():
+                if other.with_suffix(".docx").is_file():
+                    continue  # converted (`qualkit ingest --convert`): its .docx copy is read instead
                 try:
                     from qualkit.transcripts import read_transcript
 
@@ -293,6 +295,26 @@ class Workspace:
         if paths is None:
             result.warnings.extend(self._unmatched_participant_rows({p.stem for p in files}))
         return result
+
+    def convert_documents(self) -> tuple[list[tuple[Path, Path]], list[QualkitError]]:
+        """Convert legacy documents in transcripts/ (.doc, ...) to .docx copies with LibreOffice.
+
+        Returns ((original, copy) pairs, errors). Originals are never modified; a file that already
+        has a .docx of its name is left alone.
+        """
+        from qualkit.transcripts import CONVERTIBLE
+        from qualkit.transcripts.convert import convert_to_docx, find_soffice
+
+        todo = [p for p in self.unreadable_paths() if p.suffix.lower() in CONVERTIBLE and not p.with_suffix(".docx").exists()]
+        done: list[tuple[Path, Path]] = []
+        errors: list[QualkitError] = []
+        soffice = find_soffice()
+        for path in todo:
+            try:
+                done.append((path, convert_to_docx(path, soffice)))
+            except QualkitError as exc:
+                errors.append(exc)
+        return done, errors
 
     def rel(self, path: str | Path | None) -> str:
         """``path`` relative to the workspace root, as a POSIX path for display; as given when outside it."""
