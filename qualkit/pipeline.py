@@ -3,8 +3,9 @@
 ingest -> codebooks -> autocode (if enabled) -> agreement between the configured coders -> consensus status -> matrices and
 manuscript tables -> HTML report -> run manifest.
 Each step either runs or is skipped with a reason when it has no input yet (no codings, no second
-coder...), so a young workspace still gets everything that can be made from it. Unreadable input
-(a broken transcript, codebook or codings file) stops the run with its one-line error.
+coder...), so a young workspace still gets everything that can be made from it. An unreadable
+transcript is skipped with its one-line reason (listed in ``RunReport.skipped`` and in the report);
+an unreadable codebook or codings file stops the run with its one-line error.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class RunReport:
     workspace: Path
     steps: list[StepResult] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: list[QualkitError] = field(default_factory=list)  # transcripts left out, with the reason
 
     @property
     def outputs(self) -> list[Path]:
@@ -69,14 +71,11 @@ def _ingest(run: _Run) -> bool:
 
     ws = run.ws
     result = ws.ingest()
-    if result.errors:
-        # The first error is raised; the CLI's `qualkit ingest` lists them all.
-        first = result.errors[0]
-        more = f" (and {len(result.errors) - 1} more problem(s): see `qualkit ingest`)" if len(result.errors) > 1 else ""
-        raise QualkitError(first.message + more, first.path, first.line)
+    # One unreadable file never stops a study: it is skipped and named at the end and in the report.
+    run.report.skipped = list(result.errors)
     run.transcripts = result.transcripts
     if not run.transcripts:
-        run.skipped("ingest", "no transcripts in transcripts/ yet")
+        run.skipped("ingest", "no readable transcript in transcripts/" if result.errors else "no transcripts in transcripts/ yet")
         return False
     n_warn = sum(len(r.warnings) for r in result.rows) + len(result.warnings)
     inventory = pd.DataFrame([{**{k: v for k, v in r.as_dict().items() if k != "warnings"},
@@ -90,7 +89,8 @@ def _ingest(run: _Run) -> bool:
     team = {p for p in ids if ws.participant_table.is_facilitator(p)}
     who = f"{len(ids - team)} participants" + (f" (+{len(team)} research team)" if team else "")
     run.done("ingest", f"{len(run.transcripts)} transcripts, {len(turns)} turns, {int(inventory['words'].sum())} words, "
-                       f"{who}, {n_warn} warning(s)" + (" (see `qualkit ingest`)" if n_warn else ""), outputs)
+                       f"{who}, {n_warn} warning(s)" + (" (see `qualkit ingest`)" if n_warn else "")
+                       + (f"; {len(result.errors)} file(s) skipped" if result.errors else ""), outputs)
     return True
 
 
@@ -205,7 +205,8 @@ STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _autocode, _agreemen
 
 
 def run(ws: Workspace) -> RunReport:
-    """Run every step that has input on workspace ``ws``; raises on unreadable input."""
+    """Run every step that has input on workspace ``ws``; unreadable transcripts are skipped
+    (``RunReport.skipped``), other unreadable input raises."""
     started = time.perf_counter()
     state = _Run(ws, ws.root / EXPORTS_DIR, RunReport(ws.root))
     state.out.mkdir(exist_ok=True)

@@ -154,7 +154,8 @@ def test_files_qualkit_cannot_read_are_errors_not_skipped(make_workspace, run_cl
     (ws.root / "transcripts" / ".DS_Store").write_bytes(b"\x00\x01")
     r = run_cli("ingest")
     assert r.exit_code == 1
-    assert "report.pdf: PDF is not supported" in r.output and "old.doc: old Word .doc files" in r.output
+    assert "report.pdf: cannot read the PDF, it may be damaged" in r.output
+    assert "old.doc: old Word .doc files are not read: convert it with LibreOffice" in r.output
     assert ".DS_Store" not in r.output
 
 

@@ -222,7 +222,7 @@ def test_missing_file_names_the_file(tmp_path):
     assert "nope.txt" in str(e.value)
 
 
-@pytest.mark.parametrize("name, message", [("a.pdf", "PDF"), ("a.doc", "save as .docx"), ("a.xyz", "unsupported file type .xyz")])
+@pytest.mark.parametrize("name, message", [("a.pdf", "cannot read the PDF"), ("a.doc", "convert-to docx"), ("a.xyz", "unsupported file type .xyz")])
 def test_unsupported_extensions_say_what_to_do(tmp_path, name, message):
     (tmp_path / name).write_bytes(b"x")
     with pytest.raises(TranscriptError, match=message):

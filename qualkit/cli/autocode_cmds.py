@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from qualkit.cli.context import open_workspace
-from qualkit.cli.output import echo_json, echo_table, progress_bar
+from qualkit.cli.output import echo_json, echo_table, progress_bar, report_skipped, strict_option
 
 MAX_CORRECTIONS_SHOWN = 15
 
@@ -25,9 +25,10 @@ MAX_CORRECTIONS_SHOWN = 15
               help="Also code research-team turns (interviewer, moderator roles in participants.csv).")
 @click.option("--dry-run", is_flag=True, help="Show what would be suggested; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (with the suggestions).")
+@strict_option
 @click.pass_context
 def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str, fuzzy: bool, threshold: float,
-             include_facilitators: bool, dry_run: bool, as_json: bool) -> None:
+             include_facilitators: bool, dry_run: bool, as_json: bool, strict: bool) -> None:
     """Suggest codings from the codebook's keywords and token patterns (all local, nothing is sent).
 
     Keywords match whole words, case-insensitively, and their inflections (lemma); a keyword in
@@ -53,7 +54,8 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
     for w in result.warnings:
         click.echo(click.style("warning: ", fg="yellow") + w, err=True)
     if as_json:
-        echo_json(result.as_dict())
+        echo_json({**result.as_dict(), "skipped": [str(e) for e in ws.skipped_transcripts]})
+        report_skipped(ctx, ws.skipped_transcripts, strict)
         return
     rows = [(c.code, c.name, c.units, c.matches["exact"], c.matches["lemma"], c.matches["pattern"], c.matches["fuzzy"])
             for c in result.counts.values()]
@@ -74,12 +76,14 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
     n = len(result.codings)
     if dry_run:
         click.echo(f"\n{n} suggestion(s); nothing written (--dry-run).")
+        report_skipped(ctx, ws.skipped_transcripts, strict)
         return
     msg = f"\nWrote {n} suggestion(s) to {ws.rel(result.path)}"
     if result.backup:
         msg += f" (previous version kept as {ws.rel(result.backup)})"
     click.echo(msg + ".")
     click.echo("These are suggestions to review, not a coder's codings.")
+    report_skipped(ctx, ws.skipped_transcripts, strict)
 
 
 @click.command()
@@ -94,9 +98,10 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
               help="Characters of context on each side.")
 @click.option("--skip-facilitators", is_flag=True, help="Leave out research-team turns.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@strict_option
 @click.pass_context
 def search(ctx: click.Context, term: str, fuzzy: bool, lemma: bool, threshold: float, transcript_ids: tuple[str, ...],
-           context: int, skip_facilitators: bool, as_json: bool) -> None:
+           context: int, skip_facilitators: bool, as_json: bool, strict: bool) -> None:
     """Keyword in context: every occurrence of TERM in the transcripts' turns.
 
     Case-insensitive whole words; a multi-word TERM matches across spaces and hyphens, and *
@@ -110,10 +115,13 @@ def search(ctx: click.Context, term: str, fuzzy: bool, lemma: bool, threshold: f
                       threshold=threshold, include_facilitators=not skip_facilitators,
                       progress=progress_bar("Searching turns", min_items=2000))
     if as_json:
-        echo_json({"term": term, "fuzzy": fuzzy, "lemma": lemma, "hits": [h.as_dict() for h in hits]})
+        echo_json({"term": term, "fuzzy": fuzzy, "lemma": lemma, "hits": [h.as_dict() for h in hits],
+                   "skipped": [str(e) for e in ws.skipped_transcripts]})
+        report_skipped(ctx, ws.skipped_transcripts, strict)
         return
     if not hits:
         click.echo(f"No hits for {term!r}.")
+        report_skipped(ctx, ws.skipped_transcripts, strict)
         return
     ids = max(len(h.transcript) for h in hits)
     nums = max(len(str(h.turn)) for h in hits)
@@ -136,3 +144,4 @@ def search(ctx: click.Context, term: str, fuzzy: bool, lemma: bool, threshold: f
             tag = "" if kind == "exact" else (f" ({kind} {score:.0f})" if kind == "fuzzy" else f" ({kind})")
             parts.append(f"{form}{tag} x{n}")
         click.echo("Forms: " + ", ".join(parts))
+    report_skipped(ctx, ws.skipped_transcripts, strict)

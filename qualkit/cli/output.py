@@ -71,3 +71,25 @@ def progress_bar(label: str, min_items: int = 50) -> Callable[[Iterable[Any]], I
             yield from bar
 
     return wrap_items
+
+
+def strict_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--strict``: a transcript that could not be read (and was skipped) makes the command exit 1."""
+    return click.option("--strict", is_flag=True,
+                        help="Exit 1 when any transcript was skipped as unreadable (default: warn, exit 0).")(func)
+
+
+def report_skipped(ctx: click.Context, errors: Sequence[Exception], strict: bool) -> None:
+    """List the transcripts a command skipped, each with its one-line reason, at the end of its output.
+
+    A study never stops on one file: the command carries on and exits 0 with this warning,
+    unless ``strict`` (then exit 1).
+    """
+    if not errors:
+        return
+    click.echo(click.style("Warning: ", fg="yellow")
+               + f"{len(errors)} transcript file(s) skipped (fix or remove them; `qualkit ingest` lists them):", err=True)
+    for exc in errors:
+        click.echo(f"  skipped {describe_error(exc)}", err=True)
+    if strict:
+        ctx.exit(1)

@@ -4,11 +4,13 @@ from __future__ import annotations
 import click
 
 from qualkit.cli.context import open_workspace
+from qualkit.cli.output import report_skipped, strict_option
 
 
 @click.command()
+@strict_option
 @click.pass_context
-def run(ctx: click.Context) -> None:
+def run(ctx: click.Context, strict: bool) -> None:
     """Run the pipeline on this workspace and write exports/ (prints each step and the files written)."""
     from qualkit.pipeline import run as do_run
 
@@ -27,3 +29,4 @@ def run(ctx: click.Context) -> None:
                 shown = p
             click.echo(f"  {shown}")
     click.echo(f"Finished in {report.seconds:.1f} s.")
+    report_skipped(ctx, report.skipped, strict)

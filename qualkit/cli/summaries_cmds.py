@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from qualkit.cli.context import open_workspace
-from qualkit.cli.output import echo_json, echo_table
+from qualkit.cli.output import echo_json, echo_table, report_skipped, strict_option
 
 EXPORT_FORMATS = ("csv", "md", "html", "json", "xlsx", "docx", "tex")
 
@@ -49,9 +49,10 @@ def summaries() -> None:
 @click.option("--max-chars", type=click.IntRange(20, None), default=300, show_default=True,
               help="Trim longer excerpts at a word boundary.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@strict_option
 @click.pass_context
 def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, transcripts: tuple[str, ...],
-             overwrite: bool, max_chars: int, as_json: bool) -> None:
+             overwrite: bool, max_chars: int, as_json: bool, strict: bool) -> None:
     """One template per transcript: summaries/<transcript>.md (or .docx).
 
     A template the analyst has started (anything changed since qualkit wrote it) is kept as it is;
@@ -64,8 +65,7 @@ def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, tran
     run = write_templates(ws, domains, fmt, coder, overwrite, list(transcripts) or None, max_chars)
     if as_json:
         echo_json(run.as_dict())
-        if run.errors:
-            ctx.exit(1)
+        report_skipped(ctx, run.errors, strict)
         return
     for w in run.warnings:
         _warn(w)
@@ -87,12 +87,10 @@ def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, tran
         if r.removed:
             line += f"  (removed {ws.rel(r.removed)}, the old format)"
         click.echo(line)
-    for e in run.errors:
-        click.echo(click.style("Error: ", fg="red") + _error_line(ws, e), err=True)
     if not run.results and not run.errors:
         click.echo("No transcripts in transcripts/ yet.")
-    if run.errors:
-        ctx.exit(1)
+    # An unreadable transcript is skipped, not fatal: the others get their templates.
+    report_skipped(ctx, run.errors, strict)
 
 
 @summaries.command("collect", short_help="Read the filled templates back; report empty domains and problems.")

@@ -27,8 +27,11 @@ def _report_warnings(warnings: Iterable[str]) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--convert", is_flag=True,
+              help="First convert old .doc (and other LibreOffice-readable) files to .docx copies with soffice; "
+                   "the originals are kept as they are.")
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
+def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool, convert: bool) -> None:
     """Read every transcript in transcripts/ (or PATHS) and report what was found.
 
     One row per transcript: id, format, turns, speakers, words and warnings. Unknown speakers
@@ -36,6 +39,11 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool) -> None:
     not be read.
     """
     ws = open_workspace(ctx)
+    if convert:
+        converted, problems = ws.convert_documents()
+        for src, dst in converted:
+            click.echo(f"Converted {ws.rel(src)} -> {ws.rel(dst)} (the original is unchanged)", err=as_json)
+        _report_errors(problems)
     result = ws.ingest(paths or None, progress=progress_bar("Reading transcripts"))
     if as_json:
         echo_json({"transcripts": [r.as_dict() for r in result.rows], "warnings": result.warnings,

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from qualkit.errors import TranscriptError
+from qualkit.transcripts.documents import CONVERT_HINT
 from qualkit.transcripts.model import Transcript
 
 # extension -> (module, function); modules are imported only when a file of that kind is read.
@@ -16,14 +17,18 @@ _READERS: dict[str, tuple[str, str]] = {
     ".vtt": ("subtitles", "read_vtt"),
     ".srt": ("subtitles", "read_srt"),
     ".docx": ("wordfile", "read_docx"),
+    ".pdf": ("documents", "read_pdf"),
+    ".odt": ("documents", "read_odt"),
+    ".rtf": ("documents", "read_rtf"),
 }
 SUPPORTED_EXTENSIONS = tuple(sorted(_READERS))
 _HINTS = {
-    ".doc": "old Word .doc files are not supported: open it in Word and save as .docx",
-    ".rtf": "RTF is not supported: save it as .docx or .txt",
-    ".pdf": "PDF is not supported: export the transcript as .docx or .txt",
-    ".odt": "OpenDocument is not supported: save it as .docx",
+    ".doc": f"old Word .doc files are not read: {CONVERT_HINT}",
+    ".wpd": f"WordPerfect files are not read: {CONVERT_HINT}",
+    ".pages": "Apple Pages files are not read: export it from Pages as .docx",
 }
+# Files LibreOffice can turn into .docx (`qualkit ingest --convert`).
+CONVERTIBLE = (".doc", ".wpd", ".dot", ".wps", ".sxw")
 
 
 def is_transcript_file(path: str | Path) -> bool:
@@ -38,7 +43,7 @@ def read_transcript(
     speaker_pattern: str | None = None,
     known_speakers: Iterable[str] = (),
 ) -> Transcript:
-    """Read one transcript file (.txt .md .vtt .srt .docx) into a :class:`~qualkit.transcripts.model.Transcript`.
+    """Read one transcript file (.txt .md .vtt .srt .docx .pdf .odt .rtf) into a :class:`~qualkit.transcripts.model.Transcript`.
 
     ``speaker_pattern``: a regular expression with a ``(?P<speaker>...)`` group (and optionally
     ``(?P<timestamp>...)``) that alone decides which lines start turns in plain-text formats.
@@ -48,7 +53,9 @@ def read_transcript(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in _READERS:
-        hint = _HINTS.get(suffix, f"unsupported file type {suffix or '(no extension)'}; qualkit reads {', '.join(SUPPORTED_EXTENSIONS)}")
+        hint = _HINTS.get(suffix) or (f"{suffix} files are not read: {CONVERT_HINT}" if suffix in CONVERTIBLE else
+                                      f"unsupported file type {suffix or '(no extension)'}; qualkit reads "
+                                      f"{', '.join(SUPPORTED_EXTENSIONS)}; {CONVERT_HINT}")
         raise TranscriptError(hint, path)
     if not path.exists():
         raise TranscriptError("no such file", path)

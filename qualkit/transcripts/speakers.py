@@ -25,24 +25,39 @@ LABEL = r"@?[^\W_][^:\n?!;\"“”\[\]*]{0,59}?"
 
 # Each kind of label line; ``inline`` kinds carry content on the same line.
 _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
+    # 00:00:03 <v Michael Kennedy>text   (WebVTT voice spans saved one cue per line)
+    ("voice", re.compile(rf"(?:\[?(?P<ts>{TS})\]?[ \t]+)?<v(?:\.[\w.-]+)*[ \t]+(?P<label>[^>\n]{{1,60}})>[ \t]*"), True),
     # [00:01:23] Name: text   /   00:01:23 Name: text   /   00:05:07<TAB>Name:<TAB>text
     ("ts_label", re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]+(?P<label>{LABEL})[ \t]?:(?=\s|$)[ \t]*"), True),
+    # [12:04] [Speaker 3] text
+    ("ts_bracket", re.compile(rf"\[(?P<ts>{TS})\][ \t]+\[(?P<label>[^\W_][^\]\n:]{{0,39}})\](?=\s|$)[ \t]*"), True),
     # Name (00:01:23): text
     ("label_ts", re.compile(rf"(?P<label>{LABEL})[ \t]*[(\[](?P<ts>{TS})[)\]][ \t]?:(?=\s|$)[ \t]*"), True),
     # **Name** text  /  **Name:** text  /  **Name**: text   (Markdown bold label)
     ("md_bold", re.compile(r"\*\*(?P<label>[^\W_][^*\n:]{0,59}?)[ \t]*(?::\*\*|\*\*[ \t]?:?)(?=\s|$)[ \t]*"), True),
+    # ### Interviewer   (a Markdown heading naming the speaker of the paragraphs below)
+    ("md_heading", re.compile(r"#{1,6}[ \t]+(?P<label>[^\W_][^:\n?!;\"“”\[\]*#]{0,59}?)[ \t]*:?[ \t]*$"), False),
     # Name: text   /  Interviewer1 : text   /  S01: [00:00:12] text
     ("label", re.compile(rf"(?P<label>{LABEL})[ \t]?:(?=\s|$)[ \t]*(?:\[(?P<ts>{TS})\][ \t]*)?"), True),
-    # [Name] text
-    ("bracket", re.compile(r"\[(?P<label>[^\W_][^\]\n:]{0,39})\](?=\s|$)[ \t]*"), True),
+    # I:Q2  /  B:Das ...   (f4/f5: a short label with no space after the colon)
+    ("label", re.compile(r"(?P<label>[A-ZÄÖÜ][A-Za-zÄÖÜäöü]{0,2}\d{0,2}):(?=[^\s\d/\\])"), True),
+    # [Name] text   /   [Speaker 3] [12:04] text   (diarised ASR)
+    ("bracket", re.compile(rf"\[(?P<label>[^\W_][^\]\n:]{{0,39}})\](?=\s|$)[ \t]*(?:\[(?P<ts>{TS})\](?=\s|$)[ \t]*)?"), True),
     # Speaker 1  0:03   (Otter: label and time alone on a line, speech on the next lines)
     ("label_time_line", re.compile(rf"(?P<label>{LABEL})[ \t]+(?P<ts>{TS})[ \t]*$"), False),
+    # 00:00:03 Speaker 1   (Word for the web / M365 Transcribe: time and label, speech below)
+    ("time_label_line", re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]+(?P<label>{LABEL})[ \t]*$"), False),
     # INTERVIEWER   (a label alone on its line, speech in the paragraphs below)
     ("label_line", re.compile(r"(?P<label>[^\W_][^:\n?!;\"“”\[\]*.,]{0,39}?)[ \t]*$"), False),
 ]
-_DELIMITED_KINDS = {"md_bold", "bracket", "ts_label", "label_ts", "label_time_line"}
-_TIMED_KINDS = {"ts_label", "label_ts", "label_time_line"}
+_DELIMITED_KINDS = {"md_bold", "bracket", "ts_label", "label_ts", "label_time_line", "voice", "ts_bracket", "md_heading"}
+_TIMED_KINDS = {"ts_label", "label_ts", "label_time_line", "ts_bracket"}
+# Own-line labels that are easy to confuse with a heading or a timed line of speech: they need to
+# recur, be known, or have a role's shape.
+_OWN_LINE_KINDS = {"label_line", "md_heading", "time_label_line"}
 _TS_LINE = re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]*$")
+# f4/f5 time marks ("#00:01:22-6#": h:m:s and tenths) at the end of a paragraph.
+F4_TIME = re.compile(r"[ \t]*#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,](?P<tenth>\d{1,2}))?#[ \t]*$")
 _LINE_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]+(?=\S)")
 
 # Bracketed or colon-ended words that are not speakers.
@@ -197,7 +212,7 @@ def segment(
         accepted = _accept(candidates, known)
 
     warnings: list[str] = []
-    turns = _build_turns(text, lines, starts, accepted, ts_lines)
+    turns = _trim_marks(text, _build_turns(text, lines, starts, accepted, ts_lines))
     if not accepted and any(t for t in turns):
         warnings.append("no speaker labels found: each paragraph is an unlabeled turn")
     _warn_case_variants(accepted, warnings)
@@ -238,7 +253,7 @@ def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candida
             off += 1
         body = ln[off:] if off else ln
         first = body[0]
-        if not (first.isalnum() or first in "[*@"):
+        if not (first.isalnum() or first in "[*@#<"):
             continue
         m = _TS_LINE.match(body)
         if m:
@@ -275,14 +290,16 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
         k = _key(c.label)
         # Own-line labels with no colon ("INTERVIEWER") are the easiest to confuse with headings:
         # recurring ones need an upper-case or code style; one-offs are judged like other one-offs.
-        if c.kind == "label_line":
-            if k in known or _ROLE_SHAPE.match(c.label) or (by_label[k] >= 2 and _style(c.label) in ("upper", "code")):
+        if c.kind in _OWN_LINE_KINDS:
+            # A Markdown heading or a timed line is marked by its layout: recurring is enough.
+            styled = c.kind != "label_line" or _style(c.label) in ("upper", "code")
+            if k in known or _ROLE_SHAPE.match(c.label) or (by_label[k] >= 2 and styled):
                 strong.append(c)
             else:
                 weak.append(c)
             continue
         # A time next to a label ("[00:01:23] Name:", "Name (00:01:23):") is a transcript's mark.
-        if k in known or _ROLE_SHAPE.match(c.label) or c.kind in _TIMED_KINDS:
+        if k in known or _ROLE_SHAPE.match(c.label) or c.kind in _TIMED_KINDS or c.kind == "voice":
             strong.append(c)
         elif by_label[k] >= 2:
             strong.append(c)
@@ -423,6 +440,33 @@ def _build_turns(text, lines, starts, accepted, ts_lines) -> list[Turn]:
     for n, t in enumerate(turns):
         t.index = n
     return turns
+
+
+_VOICE_END = re.compile(r"[ \t]*</v>[ \t]*$")
+
+
+def _trim_marks(text: str, turns: list[Turn]) -> list[Turn]:
+    """Keep layout marks out of turn content: a closing ``</v>`` and an f4/f5 time mark at the end.
+
+    f4/f5 (Dresing & Pehl, *Praxisbuch Interview, Transkription & Analyse*) put ``#hh:mm:ss-t#`` at
+    the end of a paragraph: the time when it ends, so it is the start time of the turn after it.
+    """
+    end_time: float | None = None
+    for turn in turns:
+        if end_time is not None and turn.timestamp is None:
+            turn.timestamp = end_time
+        end_time = None
+        content = text[turn.start:turn.end]
+        m = _VOICE_END.search(content)
+        if m:
+            content = content[:m.start()]
+        m = F4_TIME.search(content)
+        if m:
+            tenth = m.group("tenth")
+            end_time = (parse_timestamp(m.group("ts")) or 0.0) + (int(tenth) / 10 ** len(tenth) if tenth else 0.0)
+            content = content[:m.start()]
+        turn.end = turn.start + len(content.rstrip())
+    return [t for t in turns if t.end > t.start]
 
 
 def _warn_case_variants(accepted: list[_Candidate], warnings: list[str]) -> None:

@@ -99,8 +99,36 @@ def _check_archive(path: Path) -> None:
     limits = ZipLimits(MAX_MEMBERS, MAX_UNCOMPRESSED_BYTES, MAX_COMPRESSION_RATIO, RATIO_CHECK_MIN_BYTES)
     with SafeZip(path, kind="a Word .docx file", label="the .docx archive", error_cls=TranscriptError,
                  limits=limits, not_zip_hint=hint) as zf:
-        if "word/document.xml" not in zf.names:
-            raise TranscriptError("not a Word document: word/document.xml missing", path)
+        main_document_part(zf, path)
+
+
+_OFFICE_DOCUMENT = "/officeDocument"
+
+
+def main_document_part(zf, path: Path) -> str:
+    """The name of the main document part, found as Word finds it: through ``_rels/.rels``.
+
+    Word for the web and Microsoft 365 Transcribe save it as ``word/document2.xml``, so the
+    name ``word/document.xml`` is only the usual one (ECMA-376 Part 2, Open Packaging Conventions).
+    ``zf`` is an open :class:`qualkit.io.safezip.SafeZip`.
+    """
+    from lxml import etree
+
+    target = None
+    if "_rels/.rels" in zf.names:
+        try:
+            root = etree.fromstring(zf.read("_rels/.rels"), etree.XMLParser(resolve_entities=False, no_network=True))
+            for rel in root:
+                if str(rel.get("Type", "")).endswith(_OFFICE_DOCUMENT) and rel.get("TargetMode") != "External":
+                    target = str(rel.get("Target", "")).lstrip("/")
+                    break
+        except etree.XMLSyntaxError:
+            target = None
+    if target is None and "word/document.xml" in zf.names:
+        target = "word/document.xml"
+    if not target or target not in zf.names:
+        raise TranscriptError("not a Word document: no main document part (word/document.xml or the one _rels/.rels names)", path)
+    return target
 
 
 def _load_blocks(path: Path) -> list[_Para | _Table]:

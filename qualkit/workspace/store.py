@@ -93,6 +93,8 @@ class Workspace:
         self.config: Config = load_config(self.root / CONFIG_NAME)
         self._participants: Participants | None = None
         self._cache: dict[Path, tuple[tuple[float, int], Transcript]] = {}
+        # Files the last :meth:`transcripts` call could not read, each with its one-line reason.
+        self.skipped_transcripts: list[QualkitError] = []
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -274,6 +276,8 @@ class Workspace:
         else:
             files = self.transcript_paths()
             for other in self.unreadable_paths():
+                if other.with_suffix(".docx").is_file():
+                    continue  # converted (`qualkit ingest --convert`): its .docx copy is read instead
                 try:
                     from qualkit.transcripts import read_transcript
 
@@ -298,6 +302,26 @@ class Workspace:
         if paths is None:
             result.warnings.extend(self._unmatched_participant_rows({p.stem for p in files}))
         return result
+
+    def convert_documents(self) -> tuple[list[tuple[Path, Path]], list[QualkitError]]:
+        """Convert legacy documents in transcripts/ (.doc, ...) to .docx copies with LibreOffice.
+
+        Returns ((original, copy) pairs, errors). Originals are never modified; a file that already
+        has a .docx of its name is left alone.
+        """
+        from qualkit.transcripts import CONVERTIBLE
+        from qualkit.transcripts.convert import convert_to_docx, find_soffice
+
+        todo = [p for p in self.unreadable_paths() if p.suffix.lower() in CONVERTIBLE and not p.with_suffix(".docx").exists()]
+        done: list[tuple[Path, Path]] = []
+        errors: list[QualkitError] = []
+        soffice = find_soffice()
+        for path in todo:
+            try:
+                done.append((path, convert_to_docx(path, soffice)))
+            except QualkitError as exc:
+                errors.append(exc)
+        return done, errors
 
     def rel(self, path: str | Path | None) -> str:
         """``path`` relative to the workspace root, as a POSIX path for display; as given when outside it."""
@@ -325,10 +349,15 @@ class Workspace:
                 out.append(f"{PARTICIPANTS_NAME}: transcript {tid!r} (speaker {row['speaker']!r}) is not in transcripts/{hint}")
         return out
 
-    def transcripts(self) -> list[Transcript]:
-        """Every transcript in the workspace; the first unreadable one raises its error."""
+    def transcripts(self, *, strict: bool = False) -> list[Transcript]:
+        """Every readable transcript in the workspace.
+
+        An unreadable file does not stop a study: it is left out and its error kept in
+        :attr:`skipped_transcripts` for the caller to report. ``strict`` raises the first instead.
+        """
         result = self.ingest(summarize=False)
-        if result.errors:
+        self.skipped_transcripts = list(result.errors)
+        if result.errors and strict:
             raise result.errors[0]
         return result.transcripts
 

@@ -208,10 +208,13 @@ def _anchors_elsewhere(path: Path) -> dict[int, str]:
     """Comment id -> a description of the non-body part its range or reference is in."""
     from lxml import etree
 
+    from qualkit.transcripts.wordfile import main_document_part
+
     out: dict[int, str] = {}
     with SafeZip(path, kind="a Word .docx file", error_cls=ImportFileError) as zf:
+        main = main_document_part(zf, path)
         for name in zf.names:
-            if not (name.startswith("word/") and name.endswith(".xml")) or name == "word/document.xml":
+            if not (name.startswith("word/") and name.endswith(".xml")) or name == main:
                 continue
             blob = zf.read(name)
             if b"commentRangeStart" not in blob and b"commentReference" not in blob:
@@ -515,6 +518,21 @@ def _open_transcript(workspace: Workspace, tid: str, path: Path) -> Transcript:
                               "will do; qualkit ignores comments) or name it with --transcript ID", path) from None
 
 
+def _without_label(transcript: Transcript, match: Match) -> Match:
+    """A comment on a whole paragraph covers its ``B: `` label too; the coded span starts at the
+    turn's content, as a coder selecting the speech would have it."""
+    import dataclasses
+
+    for turn in transcript.turns:
+        if turn.start <= match.start:
+            continue
+        line_start = transcript.text.rfind("\n", 0, turn.start) + 1
+        if line_start <= match.start < turn.start and match.end > turn.start:
+            return dataclasses.replace(match, start=turn.start)
+        break
+    return match
+
+
 def import_word_comments(workspace: Workspace, path: str | Path, coder: str, *, transcript_id: str | None = None,
                          add_missing: bool = False, codebook: str | None = None, partial: bool = False,
                          dry_run: bool = False, threshold: float = DEFAULT_THRESHOLD,
@@ -556,6 +574,7 @@ def import_word_comments(workspace: Workspace, path: str | Path, coder: str, *, 
         if match is None:
             result.unplaced.append(Unplaced(where, None, why))
             continue
+        match = _without_label(transcript, match)
         notes = []
         if match.method == "fuzzy":
             notes.append(f"commented text found by fuzzy match (similarity {match.score:.0f})")
