@@ -535,3 +535,37 @@ def test_a_consensus_keeps_the_single_coded_transcripts_in_the_analysis(tmp_path
     fg3 = [c for c, who in pairs if c.transcript == "fg3_regional"]
     assert len(fg3) == len([c for c in ws.codings("ana") if c.transcript == "fg3_regional"])
     assert {c.transcript for c in load_codings(ws).codings} == transcripts
+
+
+# -- provenance --------------------------------------------------------------------------------
+
+def test_every_exported_table_says_what_it_was_built_from(ws, tmp_path):
+    """A table built on a half-finished consensus must say so (the issue's audit: 10 of 129 decided,
+    tables switched silently); COREQ item 24 (Tong et al. 2007) asks how many coders coded the data
+    and how they agreed, so the reader needs: consensus (complete or partial: N of M undecided), one
+    coder, or coders merged, in the notes of DOCX/XLSX/Markdown and in the manifest of every file."""
+    from qualkit.analysis.reconcile import reconcile
+
+    w = qualkit.Workspace(ws)
+    merged = build(ws, "codes")
+    assert "merged (no consensus)" in merged.tables[0].notes
+    assert "one coder's codings (ana)" in build(ws, "codes", coder="ana").tables[0].notes
+    first = reconcile(w, ["ana", "ben"], dry_run=True)
+    reconcile(w, ["ana", "ben"], decisions={first.undecided[0]: "A"})
+    total = first.disagreements
+    result = build(ws, "themes")
+    expected = f"partial: {total - 1} of {total} disagreements of ana and ben undecided"
+    assert all(expected in (t.notes or "") for t in result.tables)
+    for fmt in ("docx", "xlsx", "csv"):
+        r = cli(ws, "themes", "--out", str(tmp_path / f"t.{fmt}"))
+        assert r.exit_code == 0, r.output
+        manifest = json.loads((tmp_path / f"t.{fmt}.manifest.json").read_text())
+        assert expected in json.dumps(manifest)
+    import docx
+    import openpyxl
+
+    assert expected in "\n".join(p.text for p in docx.Document(str(tmp_path / "t.docx")).paragraphs)
+    cells = [str(c.value) for row in openpyxl.load_workbook(tmp_path / "t.xlsx").worksheets[0].iter_rows() for c in row]
+    assert any(expected in c for c in cells)
+    reconcile(w, ["ana", "ben"], decisions={k: "A" for k in first.undecided})
+    assert f"complete: all {total} disagreements" in build(ws, "themes").tables[0].notes

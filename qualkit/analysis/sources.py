@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
 __all__ = ["CONSENSUS", "EXEMPLAR_WORD", "POOLED", "CodingSource", "Excerpt", "ExcerptSet", "load_codings",
-           "load_excerpts", "resolve_codings"]
+           "load_excerpts", "provenance", "resolve_codings"]
 
 CONSENSUS = "consensus"
 POOLED = "pooled"
@@ -221,6 +221,39 @@ def resolve_codings(workspace: Workspace, coder: str | None = None) -> tuple[lis
         raise MatrixError(f"no codings file for coder {name!r} (known: {', '.join(known) or 'none'}; "
                           f"or use 'consensus' or 'pooled'){hint}", workspace.codings_dir)
     return [(c, (name,)) for c in workspace.codings(name)], CodingSource(name, [name], [workspace.coder_file(name)])
+
+
+def _consensus_state(workspace: Workspace) -> str:
+    """"complete: all 129 disagreements decided" or "partial: 119 of 129 disagreements undecided"."""
+    from qualkit.analysis.reconcile import reconcile
+    from qualkit.errors import QualkitError
+
+    coders = [c for c in dict.fromkeys(workspace.config.coders) if c != CONSENSUS]
+    if len(coders) != 2 or not all(workspace.coder_file(c).exists() for c in coders):
+        return "status unknown: reconciliation compares two coders"
+    try:
+        st = reconcile(workspace, coders, dry_run=True)
+    except QualkitError:
+        return "status unknown"
+    if not st.undecided:
+        return f"complete: all {st.disagreements} disagreements of {coders[0]} and {coders[1]} decided"
+    return (f"partial: {len(st.undecided)} of {st.disagreements} disagreements of {coders[0]} and {coders[1]} "
+            "undecided; their passages are in no table yet")
+
+
+def provenance(workspace: Workspace, source: CodingSource) -> str:
+    """What a table was built from, as its footnote says it: consensus (complete, or partial: N of M
+    undecided), one coder, or coders merged. A reviewer reads counts differently in each case."""
+    if source.label.startswith(CONSENSUS):
+        text = f"Built from the consensus codings ({_consensus_state(workspace)})"
+        if len(source.coders) > 1:
+            text += f"; transcripts coded by one coder use that coder's codings ({', '.join(source.coders[1:])})"
+        return text + "."
+    if source.pooled:
+        who = ", ".join(source.coders) or "no coders"
+        return (f"Built from the codings of {who} merged (no consensus): overlapping passages of the same code "
+                "count once.")
+    return f"Built from one coder's codings ({source.label}); not a consensus."
 
 
 def load_codings(workspace: Workspace, coder: str | Iterable[str] | None = CONSENSUS) -> CodingSource:

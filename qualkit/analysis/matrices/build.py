@@ -22,7 +22,7 @@ from qualkit.analysis.matrices.cooccurrence import cooccurrence_matrix
 from qualkit.analysis.matrices.saturation import saturation_matrix
 from qualkit.analysis.matrices.themes import themes_matrix
 from qualkit.analysis.quote_text import DEFAULT_LIMIT
-from qualkit.analysis.sources import CONSENSUS, load_excerpts
+from qualkit.analysis.sources import CONSENSUS, load_excerpts, provenance
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -69,6 +69,10 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
         result = saturation_matrix(workspace, ex, by or "transcript", level or "code", order, base, run, threshold,
                                    params, sessions)
     result.warnings[:0] = ex.warnings
+    prov = provenance(workspace, ex.source)
+    params["provenance"] = prov
+    for t in result.tables:
+        t.notes = f"{t.notes} {prov}" if t.notes else prov
     result.inputs = input_files(workspace, ex, themes=kind == "themes")
     result.root = workspace.root
     return result
