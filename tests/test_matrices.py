@@ -289,15 +289,33 @@ def test_a_broken_theme_domain_stops_the_matrix_with_file_and_line(ws):
 def test_cooccurrence_over_turns_with_the_c_coefficient(ws):
     counts = build(ws, "cooccurrence").frame.set_index("code")
     assert list(counts.columns) == ["fax", "partners", "uniform", "peer", "shame"]
-    assert counts.loc["fax", "fax"] == 3 and counts.loc["fax", "partners"] == 2 and counts.loc["fax", "peer"] == 1
+    assert counts.loc["fax", "fax"] == 3 and counts.loc["fax", "partners"] == 2
     assert counts.loc["uniform", "fax"] == 0
     pairs = build(ws, "cooccurrence", cells="pairs").frame
     top = pairs.iloc[0].to_dict()
     assert top == {"code_a": "fax", "code_b": "partners", "n_a": 3, "n_b": 2, "n_both": 2, "c": 0.667}
-    assert pairs.iloc[1]["c"] == 0.25  # fax and peer: 1 / (3 + 2 - 1)
     coef = build(ws, "cooccurrence", cells="coefficient").frame.set_index("code")
     assert coef.loc["partners", "fax"] == 0.667 and coef.loc["fax", "fax"] == 1.0
     assert c_coefficient(3, 2, 2) == pytest.approx(2 / 3)
+
+
+def test_pooled_codings_count_a_passage_once_and_pair_codes_only_within_one_coder(ws):
+    """Pooling two coders' codings (no consensus yet) must not count one passage twice because the
+    coders drew its boundaries differently, nor pair ana's code with ben's code in the same turn
+    (that is disagreement, not co-occurrence: a co-occurrence is a property of one coding of the data;
+    the issue's audit of the sample study). A code paired with its own parent is left out (a
+    sub-code always sits inside its parent's idea)."""
+    before = build(ws, "themes").parameters["excerpts"]
+    w = qualkit.Workspace(ws)
+    w.write_codings("ben", [coding(*x) for x in BEN] + [coding("int1", "By fax", "fax"),
+                                                         coding("int1", "days late. Nobody talks", "partners")])
+    w.write_codings("ana", [coding(*x) for x in ANA] + [coding("int1", "Nobody talks to anybody.", "info")])
+    result = build(ws, "cooccurrence")
+    assert result.parameters["excerpts"] == before + 1  # ana's new 'info'; ben's two overlaps merge
+    counts = result.frame.set_index("code")
+    assert counts.loc["fax", "peer"] == 0  # Bo's turn: ben's peer, ana's fax
+    assert counts.loc["info", "partners"] == 0  # parent and sub-code
+    assert "one coder applied both" in result.notes[0] and "built from" in result.notes[0]
 
 
 def test_cooccurrence_by_sentence_separates_what_turns_join(ws):
@@ -319,15 +337,42 @@ def test_guest_saturation_on_a_hand_counted_sequence():
     assert saturation_table(seq, base=4, run=2, threshold=0.2)[1] == 4
 
 
-def test_saturation_in_natural_order_and_in_a_given_order(ws):
-    result = build(ws, "saturation", base=1, run=1)
-    frame = result.frame
-    assert list(frame["transcript"]) == ["fg1", "int1", "int2"]
-    assert list(frame["new"]) == [3, 2, 0] and list(frame["cumulative"]) == [3, 5, 5]
-    assert result.saturation.label == "2+1" and result.saturation.reached
-    assert "reached at 2+1" in result.saturation.statement and "natural id order" in result.saturation.statement
-    given = build(ws, "saturation", base=1, run=1, order="int2,int1,fg1")
+def test_saturation_divides_by_the_codes_of_the_original_base_not_a_growing_one():
+    """Guest, Namey & Chen 2020 (PLoS ONE 15:e0232076): new information = new codes in the run ÷ the
+    unique codes in the original base. Interviews 1-4 hold 20 codes, 5 adds 20, 6 adds 2, 7 and 8 none;
+    base 4, run 2, threshold 5%: run 6-7 is 2/20 = 10% (not yet), run 7-8 is 0/20, so 6+2 (a growing
+    base would give 2/40 = 5% and 5+2)."""
+    base = [f"b{i}" for i in range(20)]
+    seq = [("i1", set(base[:5])), ("i2", set(base[5:10])), ("i3", set(base[10:15])), ("i4", set(base[15:])),
+           ("i5", {f"n{i}" for i in range(20)}), ("i6", {"x", "y", "b1"}), ("i7", {"b2"}), ("i8", {"n3"})]
+    rows, at = saturation_table(seq, base=4, run=2, threshold=0.05)
+    assert (rows[4]["run"], rows[4]["new_in_run"], rows[4]["base_codes"], rows[4]["new_info"]) == ("6–7", 2, 20, 0.1)
+    assert rows[4]["saturated"] is False
+    assert (rows[5]["run"], rows[5]["new_in_run"], rows[5]["new_info"], rows[5]["saturated"]) == ("7–8", 0, 0.0, True)
+    assert at == 6  # "saturation at 6+2"
+
+
+def test_saturation_without_dates_asks_for_the_order(ws):
+    """Guest et al. 2020 assess interviews in the order they were done: file names are not that order."""
+    with pytest.raises(MatrixError, match="needs the interview order.*--order"):
+        build(ws, "saturation", base=1, run=1)
+    r = cli(ws, "saturation", "--base", "1", "--run", "1")
+    assert r.exit_code != 0 and "needs the interview order" in r.output and "Traceback" not in r.output
+
+
+def test_saturation_in_a_given_order_interviews_and_focus_groups_apart(ws):
+    """Guest et al. 2020 validated the method on in-depth interviews: a focus group is another kind of
+    session, so the two are assessed apart unless the analyst says otherwise (sessions="together")."""
+    together = build(ws, "saturation", base=1, run=1, order="fg1,int1,int2", sessions="together")
+    assert list(together.frame["new"]) == [3, 2, 0] and list(together.frame["cumulative"]) == [3, 5, 5]
+    assert together.saturation.label == "2+1" and "reached at 2+1" in together.saturation.statement
+    given = build(ws, "saturation", base=1, run=1, order="int2,int1,fg1", sessions="together")
     assert list(given.frame["new"]) == [3, 0, 2] and given.saturation.label == "1+1"
+    apart = build(ws, "saturation", base=1, run=1, order="int2,int1,fg1")
+    assert list(apart.frame["kind"]) == ["interview", "interview", "focus group"]
+    assert list(apart.frame["position"]) == [1, 2, 1]
+    assert [p.kind for p in apart.saturation.parts] == ["interview", "focus group"]
+    assert apart.saturation.label == "1+1" and "by focus group: not assessable" in apart.saturation.statement
     with pytest.raises(MatrixError, match="no transcript 'int9'"):
         build(ws, "saturation", order="int9")
 
@@ -361,12 +406,12 @@ def _header(root, tid: str) -> str:
 
 
 def test_saturation_not_assessable_with_too_few_transcripts(ws):
-    result = build(ws, "saturation")  # base 4 + run 2 > 3 transcripts
+    result = build(ws, "saturation", order="int1,int2,fg1")  # base 4 + run 2 > 3 transcripts
     assert not result.saturation.reached and "not assessable" in result.saturation.statement
 
 
 def test_saturation_counts_focus_group_participants_one_by_one(ws):
-    frame = build(ws, "saturation", by="participant", base=1, run=1).frame
+    frame = build(ws, "saturation", by="participant", base=1, run=1, order="fg1,int1,int2").frame
     assert list(frame["participant"]) == ["FG-P1", "FG-P2", "KP-1", "KP-2"]
     assert list(frame["new"]) == [2, 1, 2, 0]  # Ann: peer, shame; Bo: fax; Maria: partners, uniform
 
@@ -387,7 +432,8 @@ def test_terminal_views_of_codes_cooccurrence_and_saturation(ws):
     assert r.exit_code == 0 and "public safety" in r.output and "uniform" in r.output
     r = cli(ws, "cooccurrence")
     assert r.exit_code == 0 and "fax" in r.output and "0.667" in r.output
-    r = cli(ws, "saturation", "--base", "1", "--run", "1", "--threshold", "5%")
+    r = cli(ws, "saturation", "--base", "1", "--run", "1", "--threshold", "5%", "--order", "fg1,int1,int2",
+            "--sessions", "together")
     assert r.exit_code == 0 and "reached at 2+1" in r.output
 
 
@@ -397,7 +443,7 @@ def test_json_output(ws):
     assert data["kind"] == "codes" and data["warnings"][0].startswith("codings/consensus.csv does not exist yet")
     rows = {row["code"]: row for row in data["tables"][0]["rows"]}
     assert rows["uniform"]["KP-2"] == 2
-    r = cli(ws, "saturation", "--json", "--base", "1", "--run", "1")
+    r = cli(ws, "saturation", "--json", "--base", "1", "--run", "1", "--order", "fg1,int1,int2", "--sessions", "together")
     assert json.loads(r.stdout)["saturation"]["label"] == "2+1"
 
 
@@ -428,7 +474,7 @@ def test_export_csv_html_and_json(ws, tmp_path):
     r = cli(ws, "themes", "--format", "json", "--out", str(tmp_path / "themes.json"))
     data = json.loads((tmp_path / "themes.json").read_text())
     assert [t["name"] for t in data["tables"]] == ["themes_by_domain", "facilitators", "barriers", "mixed"]
-    r = cli(ws, "saturation", "--format", "md")  # default place: exports/
+    r = cli(ws, "saturation", "--format", "md", "--order", "int1,int2,fg1")  # default place: exports/
     assert r.exit_code == 0 and (ws / "exports" / "matrix_saturation.md").is_file()
 
 
@@ -467,7 +513,7 @@ def test_the_sample_study_codes_and_saturation(tmp_path):
     presence = build_matrix(w, "codes", cells="presence", by="role").frame
     assert list(presence.columns) == ["code", "name", "behavioral health", "medical", "public health", "public safety", "total"]
     assert set(presence[["behavioral health", "medical", "public health", "public safety"]].values.ravel()) <= {0, 1}
-    sat = build_matrix(w, "saturation")
+    sat = build_matrix(w, "saturation", sessions="together")  # participants.csv dates: the focus groups came first
     assert list(sat.frame["transcript"])[:3] == ["fg1_calder", "fg2_pinehollow", "fg3_regional"]
     assert sat.saturation.reached and sat.saturation.total_codes == 26
 
@@ -489,3 +535,37 @@ def test_a_consensus_keeps_the_single_coded_transcripts_in_the_analysis(tmp_path
     fg3 = [c for c, who in pairs if c.transcript == "fg3_regional"]
     assert len(fg3) == len([c for c in ws.codings("ana") if c.transcript == "fg3_regional"])
     assert {c.transcript for c in load_codings(ws).codings} == transcripts
+
+
+# -- provenance --------------------------------------------------------------------------------
+
+def test_every_exported_table_says_what_it_was_built_from(ws, tmp_path):
+    """A table built on a half-finished consensus must say so (the issue's audit: 10 of 129 decided,
+    tables switched silently); COREQ item 24 (Tong et al. 2007) asks how many coders coded the data
+    and how they agreed, so the reader needs: consensus (complete or partial: N of M undecided), one
+    coder, or coders merged, in the notes of DOCX/XLSX/Markdown and in the manifest of every file."""
+    from qualkit.analysis.reconcile import reconcile
+
+    w = qualkit.Workspace(ws)
+    merged = build(ws, "codes")
+    assert "merged (no consensus)" in merged.tables[0].notes
+    assert "one coder's codings (ana)" in build(ws, "codes", coder="ana").tables[0].notes
+    first = reconcile(w, ["ana", "ben"], dry_run=True)
+    reconcile(w, ["ana", "ben"], decisions={first.undecided[0]: "A"})
+    total = first.disagreements
+    result = build(ws, "themes")
+    expected = f"partial: {total - 1} of {total} disagreements of ana and ben undecided"
+    assert all(expected in (t.notes or "") for t in result.tables)
+    for fmt in ("docx", "xlsx", "csv"):
+        r = cli(ws, "themes", "--out", str(tmp_path / f"t.{fmt}"))
+        assert r.exit_code == 0, r.output
+        manifest = json.loads((tmp_path / f"t.{fmt}.manifest.json").read_text())
+        assert expected in json.dumps(manifest)
+    import docx
+    import openpyxl
+
+    assert expected in "\n".join(p.text for p in docx.Document(str(tmp_path / "t.docx")).paragraphs)
+    cells = [str(c.value) for row in openpyxl.load_workbook(tmp_path / "t.xlsx").worksheets[0].iter_rows() for c in row]
+    assert any(expected in c for c in cells)
+    reconcile(w, ["ana", "ben"], decisions={k: "A" for k in first.undecided})
+    assert f"complete: all {total} disagreements" in build(ws, "themes").tables[0].notes

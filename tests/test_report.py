@@ -53,7 +53,7 @@ def test_sample_report_has_every_section_and_a_manifest(sample):
     for phrase in ("Study overview", "Participants by role and site", "PORT inductive codebook", "Unused codes",
                    "kappa paradox", "All codes (pooled)", "Set-valued Krippendorff", "Left out",
                    "Codes by participant role", "Matrix with illustrative quotes", "Results table", "Facilitators",
-                   "Barriers", "Mixed", "Strongest pairs", "saturation at 4+2", "Double-coded participant turns",
+                   "Barriers", "Mixed", "Strongest pairs", "by interview: not assessable", "Double-coded participant turns",
                    "Consensus status", "report.html.manifest.json"):
         assert phrase in html, phrase
     manifest = json.loads((root / "exports" / "report.html.manifest.json").read_text(encoding="utf-8"))

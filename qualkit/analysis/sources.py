@@ -6,8 +6,8 @@ report, so that "the consensus codings" and "a quote" mean the same thing everyw
 
 Codings: ``coder=None`` or ``"consensus"`` uses codings/consensus.csv (plus each transcript only one
 coder coded, as that coder left it); when it does not exist the coders of qualkit.yaml's
-``coders:`` are pooled (union of their codings, the same span and code counted once) with a
-warning. ``coder="pooled"`` pools on purpose; any other name uses that coder.
+``coders:`` are pooled (union of their codings; overlapping spans of the same code merged into one
+excerpt) with a warning. ``coder="pooled"`` pools on purpose; any other name uses that coder.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
 __all__ = ["CONSENSUS", "EXEMPLAR_WORD", "POOLED", "CodingSource", "Excerpt", "ExcerptSet", "load_codings",
-           "load_excerpts", "resolve_codings"]
+           "load_excerpts", "provenance", "resolve_codings"]
 
 CONSENSUS = "consensus"
 POOLED = "pooled"
@@ -148,20 +148,39 @@ def _consensus_view(workspace: Workspace, known: list[str]) -> tuple[list[Pair],
     return pairs, CodingSource(CONSENSUS, [CONSENSUS], files)
 
 
+def _merge_text(a: Any, b: Any) -> str:
+    """The words of two overlapping spans joined (each text is the transcript's text[start:end])."""
+    if b.end <= a.end:
+        return a.text
+    return a.text + b.text[max(a.end - b.start, 0):] if len(b.text) == b.end - b.start else a.text
+
+
 def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
-    """The union of the coders' codings: the same span and code once, with every coder who applied it."""
-    pooled: dict[tuple, list] = {}
+    """The union of the coders' codings, overlapping spans of the same code merged into one excerpt.
+
+    Two coders marking the same idea with different boundaries is one passage, not two: counting
+    both would inflate a pooled count past either coder's. The merged excerpt spans both and lists
+    every coder who applied it."""
+    by_code: dict[tuple[str, str], list[tuple[Any, str]]] = {}
     for c_name in coders:
         for c in workspace.codings(c_name):
-            entry = pooled.get(c.key)
-            if entry is None:
-                pooled[c.key] = [c, [c_name]]
+            by_code.setdefault((c.transcript, c.code), []).append((c, c_name))
+    out: list[Pair] = []
+    for items in by_code.values():
+        items.sort(key=lambda x: (x[0].start, -x[0].end))
+        cur, who = items[0][0], [items[0][1]]
+        for c, name in items[1:]:
+            if c.start < cur.end or c.key == cur.key:  # overlap (or the same span): one passage
+                memo = cur.memo if not c.memo or c.memo in cur.memo else (f"{cur.memo} | {c.memo}" if cur.memo else c.memo)
+                cur = replace(cur, end=max(cur.end, c.end), text=_merge_text(cur, c), memo=memo)
+                if name not in who:
+                    who.append(name)
                 continue
-            if c_name not in entry[1]:
-                entry[1].append(c_name)
-            if c.memo and c.memo not in entry[0].memo:
-                entry[0] = replace(entry[0], memo=f"{entry[0].memo} | {c.memo}" if entry[0].memo else c.memo)
-    return [(c, tuple(who)) for c, who in pooled.values()]
+            out.append((cur, tuple(who)))
+            cur, who = c, [name]
+        out.append((cur, tuple(who)))
+    out.sort(key=lambda p: (natural_key(p[0].transcript), p[0].start, p[0].end, p[0].code))
+    return out
 
 
 def _pooled_view(workspace: Workspace, name: str, known: list[str]) -> tuple[list[Pair], CodingSource]:
@@ -179,7 +198,7 @@ def _pooled_view(workspace: Workspace, name: str, known: list[str]) -> tuple[lis
     if name == CONSENSUS:
         if coders:
             warns.insert(0, f"codings/{CONSENSUS}.csv does not exist yet: pooling the codings of {', '.join(coders)} "
-                            f"({origin}; their union, the same span and code counted once). Reconcile first "
+                            f"({origin}; their union, overlapping spans of one code merged). Reconcile first "
                             "(`qualkit reconcile`) or pick one coder with --coder NAME.")
         else:
             warns.insert(0, f"codings/{CONSENSUS}.csv does not exist yet and there are no coders' files to pool")
@@ -202,6 +221,39 @@ def resolve_codings(workspace: Workspace, coder: str | None = None) -> tuple[lis
         raise MatrixError(f"no codings file for coder {name!r} (known: {', '.join(known) or 'none'}; "
                           f"or use 'consensus' or 'pooled'){hint}", workspace.codings_dir)
     return [(c, (name,)) for c in workspace.codings(name)], CodingSource(name, [name], [workspace.coder_file(name)])
+
+
+def _consensus_state(workspace: Workspace) -> str:
+    """"complete: all 129 disagreements decided" or "partial: 119 of 129 disagreements undecided"."""
+    from qualkit.analysis.reconcile import reconcile
+    from qualkit.errors import QualkitError
+
+    coders = [c for c in dict.fromkeys(workspace.config.coders) if c != CONSENSUS]
+    if len(coders) != 2 or not all(workspace.coder_file(c).exists() for c in coders):
+        return "status unknown: reconciliation compares two coders"
+    try:
+        st = reconcile(workspace, coders, dry_run=True)
+    except QualkitError:
+        return "status unknown"
+    if not st.undecided:
+        return f"complete: all {st.disagreements} disagreements of {coders[0]} and {coders[1]} decided"
+    return (f"partial: {len(st.undecided)} of {st.disagreements} disagreements of {coders[0]} and {coders[1]} "
+            "undecided; their passages are in no table yet")
+
+
+def provenance(workspace: Workspace, source: CodingSource) -> str:
+    """What a table was built from, as its footnote says it: consensus (complete, or partial: N of M
+    undecided), one coder, or coders merged. A reviewer reads counts differently in each case."""
+    if source.label.startswith(CONSENSUS):
+        text = f"Built from the consensus codings ({_consensus_state(workspace)})"
+        if len(source.coders) > 1:
+            text += f"; transcripts coded by one coder use that coder's codings ({', '.join(source.coders[1:])})"
+        return text + "."
+    if source.pooled:
+        who = ", ".join(source.coders) or "no coders"
+        return (f"Built from the codings of {who} merged (no consensus): overlapping passages of the same code "
+                "count once.")
+    return f"Built from one coder's codings ({source.label}); not a consensus."
 
 
 def load_codings(workspace: Workspace, coder: str | Iterable[str] | None = CONSENSUS) -> CodingSource:

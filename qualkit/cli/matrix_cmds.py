@@ -53,7 +53,10 @@ def _threshold(ctx, param, value):
 @click.option("--framework", metavar="ID", help="themes: only this framework's domains (default: every framework mapped).")
 @click.option("--table", type=click.Choice(["all", "matrix", "results"]), default="all", show_default=True,
               help="themes: the theme × domain matrix, the results table (facilitators / barriers / mixed), or both.")
-@click.option("--order", metavar="T1,T2,...", help="saturation: interview order (transcript ids; default: dates, else id order).")
+@click.option("--order", metavar="T1,T2,...",
+              help="saturation: interview order (transcript ids; default: interview dates, required without them).")
+@click.option("--sessions", type=click.Choice(["separate", "together"]), default="separate", show_default=True,
+              help="saturation: interviews and focus groups assessed apart (default) or as one sequence.")
 @click.option("--base", type=int, default=4, show_default=True, help="saturation: base size.")
 @click.option("--run", "run_length", type=int, default=2, show_default=True, help="saturation: run length.")
 @click.option("--threshold", callback=_threshold, metavar="SHARE", help="saturation: new-information threshold (default 5%).")
@@ -68,7 +71,8 @@ def _threshold(ctx, param, value):
               help="Export to FILE (default with --format: exports/matrix_KIND.FORMAT); a manifest is written beside.")
 @click.pass_context
 def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None, coder: str | None, unit: str,
-                level: str | None, framework: str | None, table: str, order: str | None, base: int, run_length: int,
+                level: str | None, framework: str | None, table: str, order: str | None, sessions: str, base: int,
+                run_length: int,
                 threshold: float, quotes: int, quote_chars: int | None, transpose: bool, include_moderator: bool,
                 top: int, as_json: bool, fmt: str | None, out: str | None) -> None:
     """Build a matrix: KIND is themes, codes, cooccurrence or saturation.
@@ -94,7 +98,7 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
     result = build_matrix(ws, kind, by=by, cells=cells, coder=coder, unit=unit, level=level, framework=framework,
                           table="results" if table == "results" else "matrix", order=order, base=base, run=run_length,
                           threshold=threshold, quotes=quotes, quote_chars=quote_chars or None,
-                          include_facilitators=include_moderator, transpose=transpose)
+                          include_facilitators=include_moderator, transpose=transpose, sessions=sessions)
     written = []
     if path is not None:
         names = _table_names(result, table)
@@ -314,7 +318,9 @@ def _print_cooccurrence(result, explicit_cells: bool, top: int) -> None:
 def _print_saturation(result) -> None:
     frame = result.frame
     name = "transcript" if "transcript" in frame.columns else "participant"
-    headers = ["#", name, *(["date"] if "date" in frame.columns else []), "codes", "new", "cumulative", "next run",
+    kind = "kind" in frame.columns
+    headers = ["#", *(["kind"] if kind else []), name, *(["date"] if "date" in frame.columns else []), "codes", "new",
+               "cumulative", "next run",
                "new in run", "new info", "≤ threshold"]
     rows = []
     for r in frame.to_dict("records"):
@@ -324,11 +330,11 @@ def _print_saturation(result) -> None:
             has = has and str(info) != "<NA>"
         except TypeError:
             has = False
-        rows.append([r["position"], r[name], *([r["date"]] if "date" in frame.columns else []), r["codes"], r["new"],
+        rows.append([r["position"], *([r["kind"]] if kind else []), r[name], *([r["date"]] if "date" in frame.columns else []), r["codes"], r["new"],
                      r["cumulative"], r["run"] or "", "" if not has else r["new_in_run"],
                      "" if not has else f"{float(info):.0%}", "" if not has else ("yes" if r["saturated"] else "no")])
     n_right = len(headers)
-    echo_table(rows, headers, right=tuple(i for i in range(n_right) if headers[i] not in (name, "date", "next run")))
+    echo_table(rows, headers, right=tuple(i for i in range(n_right) if headers[i] not in (name, "kind", "date", "next run")))
     new_rows = [r for r in frame.to_dict("records") if r["new"] and r["position"] > 1]
     if new_rows:
         click.echo("")

@@ -383,14 +383,20 @@ def cooccurrence_section(study: Study) -> Section:
 
 def saturation_section(study: Study) -> Section:
     """Cumulative distinct codes per transcript (line), new codes (bars), Guest et al.'s point marked."""
+    from qualkit.errors import MatrixError
     from qualkit.render.svg_charts import bar_line_chart
 
     s = Section("saturation", "Code saturation")
-    result = _matrix(study, "saturation")
+    try:
+        result = _matrix(study, "saturation")
+    except MatrixError as e:  # no interview dates: Guest et al. need the order the interviews were done in
+        return s.missing(f"Not assessed: {e}.")
     frame = result.frame
     if result.parameters.get("excerpts", 0) == 0 or not len(frame):
         return s.missing("No codings yet: saturation needs coded transcripts.")
     summary = result.saturation
+    if "kind" in frame.columns:  # interviews and focus groups assessed apart: the chart shows the first kind
+        frame = frame[frame["kind"] == summary.kind]
     s.warnings += [w for w in result.warnings if not w.startswith("codings/consensus.csv does not exist")]
     labels = [str(x) for x in frame["transcript"]]
     bars = [int(x) for x in frame["new"]]
@@ -417,7 +423,7 @@ def saturation_section(study: Study) -> Section:
         verdict = "not assessable"
     else:
         verdict = f"reached at {summary.label}" if summary.reached else "not reached"
-    s.data = {"svg": svg, "rows": rows, "statement": summary.statement, "reached": summary.reached, "verdict": verdict,
+    s.data = {"svg": svg, "rows": rows, "statement": result.saturation.statement, "reached": summary.reached, "verdict": verdict,
               "label": summary.label, "base": summary.base, "run": summary.run, "threshold": summary.threshold,
               "has_date": "date" in frame.columns}
     s.notes += result.notes[1:]

@@ -50,6 +50,7 @@ def export_study(workspace: Workspace, out_dir: str | Path | None = None, format
     """
     from qualkit.analysis.matrices import MatrixWarning, build_matrix, export_matrix
     from qualkit.analysis.themes import load_themes
+    from qualkit.errors import MatrixError
 
     ws = workspace
     out = Path(out_dir) if out_dir is not None else ws.root / "exports"
@@ -72,7 +73,11 @@ def export_study(workspace: Workspace, out_dir: str | Path | None = None, format
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore", MatrixWarning)
         for stem, kind, options, default_formats in plans:
-            result = build_matrix(ws, kind, **options)
+            try:
+                result = build_matrix(ws, kind, **options)
+            except MatrixError as e:  # saturation without interview dates: Guest et al. need the order
+                done.skipped.append((stem, str(e)))
+                continue
             for w in result.warnings:
                 if w not in done.warnings:
                     done.warnings.append(w)
@@ -104,8 +109,10 @@ def _rapid(ws, out: Path, formats: list[str], done: StudyExport) -> None:
     group = "role" if "role" in ws.participant_table.attribute_columns else None
     frame = rapid_matrix(ws, rows="participant", cells="summary", group_by=group)
     inputs = sorted(p for p in summaries.iterdir() if p.suffix in (".md", ".docx")) + [ws.root / "qualkit.yaml", ws.root / "participants.csv"]
-    table = Table("rapid_matrix", frame, title="Rapid analysis matrix: participants by interview-guide domain")
+    table = Table("rapid_matrix", frame, title="Rapid analysis matrix: participants by interview-guide domain",
+                  notes="Built from the analysts' summaries in summaries/ (rapid analysis; no codings).")
     for fmt in formats:
         done.written += export_tables([table], out / f"rapid_matrix.{fmt}", title=table.title, workspace=ws,
-                                      inputs=inputs, parameters={"command": "export all", "rows": "participant", "group_by": group})
+                                      inputs=inputs, parameters={"command": "export all", "rows": "participant", "group_by": group,
+                                                  "provenance": table.notes})
     done.made.append("rapid matrix")

@@ -22,7 +22,7 @@ from qualkit.analysis.matrices.cooccurrence import cooccurrence_matrix
 from qualkit.analysis.matrices.saturation import saturation_matrix
 from qualkit.analysis.matrices.themes import themes_matrix
 from qualkit.analysis.quote_text import DEFAULT_LIMIT
-from qualkit.analysis.sources import CONSENSUS, load_excerpts
+from qualkit.analysis.sources import CONSENSUS, load_excerpts, provenance
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -45,7 +45,7 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
                  table: str = "matrix", order: Sequence[str] | str | None = None, base: int = 4, run: int = 2,
                  threshold: float = 0.05, quotes: int = 2, quote_chars: int | None = DEFAULT_LIMIT,
                  attributes: Sequence[str] = ("role",), include_facilitators: bool = False, transpose: bool = False,
-                 themes_file: str | Path | None = None) -> MatrixResult:
+                 themes_file: str | Path | None = None, sessions: str = "separate") -> MatrixResult:
     """Build a matrix of ``kind`` (see the package docstring) with every table for export."""
     check_choice(kind, KINDS, "kind")
     if quotes < 0:
@@ -67,8 +67,12 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
         result = cooccurrence_matrix(workspace, ex, unit, str(chosen), level or "code", params)
     else:
         result = saturation_matrix(workspace, ex, by or "transcript", level or "code", order, base, run, threshold,
-                                   params)
+                                   params, sessions)
     result.warnings[:0] = ex.warnings
+    prov = provenance(workspace, ex.source)
+    params["provenance"] = prov
+    for t in result.tables:
+        t.notes = f"{t.notes} {prov}" if t.notes else prov
     result.inputs = input_files(workspace, ex, themes=kind == "themes")
     result.root = workspace.root
     return result

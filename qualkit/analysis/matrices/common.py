@@ -44,11 +44,14 @@ class SaturationSummary:
     n: int                      # transcripts (or participants) assessed
     order_source: str
     statement: str
+    kind: str = ""              # "interview" / "focus group" when the two are assessed apart
+    parts: tuple[SaturationSummary, ...] = ()  # one per kind when assessed apart (the first is this one)
 
     def as_dict(self) -> dict[str, Any]:
         return {"base": self.base, "run": self.run, "threshold": self.threshold, "reached": self.reached, "at": self.at,
                 "label": self.label, "unit": self.unit, "total_codes": self.total_codes, "n": self.n,
-                "order": self.order_source, "statement": self.statement}
+                "order": self.order_source, "statement": self.statement,
+                "kind": self.kind, "parts": [p.as_dict() for p in self.parts]}
 
 
 @dataclass

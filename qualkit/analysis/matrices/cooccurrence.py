@@ -5,10 +5,15 @@ coded with both codes, and c = n12 / (n1 + n2 − n12), the Jaccard index of the
 sets (ATLAS.ti counts overlapping quotations, qualkit counts units, so figures can differ).
 ``cells``: ``count`` (square, diagonal = units with the code), ``coefficient`` (square), or
 ``pairs`` (one row per pair with n1, n2, n12 and c side by side).
+
+Pairs are counted within one coder's codings (or the consensus), never across coders: with pooled
+codings a unit counts for a pair only when one coder applied both codes, since ana's A beside
+ben's B is a disagreement, not a co-occurrence. A code and its own ancestor (``stigma`` and
+``stigma_staff``) are left out as a pair: a sub-code always co-occurs with its parent's idea.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 from qualkit.analysis.matrices.common import MatrixResult, check_choice, code_order, level_mapper
@@ -17,7 +22,7 @@ from qualkit.analysis.sources import ExcerptSet
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["c_coefficient", "cooccurrence_counts", "cooccurrence_matrix"]
+__all__ = ["c_coefficient", "cooccurrence_counts", "cooccurrence_matrix", "per_coder_counts"]
 
 
 def cooccurrence_counts(unit_codes: Sequence[set[str]], codes: Sequence[str]
@@ -41,8 +46,11 @@ def c_coefficient(n1: int, n2: int, n12: int) -> float | None:
     return n12 / denom if denom > 0 else None
 
 
-def _unit_sets(workspace: Workspace, ex: ExcerptSet, unit: str, lv: Callable[[str], str]) -> tuple[list[set[str]], int]:
-    """The codes of each unit (research-team units left out unless included) and the number of units."""
+def _unit_sets(workspace: Workspace, ex: ExcerptSet, unit: str, lv: Callable[[str], str]
+               ) -> tuple[list[list[set[str]]], int]:
+    """Per unit, the codes each coder (or the consensus) put on it; and the number of units.
+
+    Research-team units are left out unless included."""
     from qualkit.coding.units import coded_units, split_units
 
     table = workspace.participant_table
@@ -50,18 +58,55 @@ def _unit_sets(workspace: Workspace, ex: ExcerptSet, unit: str, lv: Callable[[st
     def is_fac(turn: Any) -> bool:
         return table.is_facilitator(turn.participant)
 
-    spans_by: dict[str, list[tuple[int, int, str]]] = {}
-    for c, _ in ex.codings:
-        spans_by.setdefault(c.transcript, []).append((c.start, c.end, lv(c.code)))
-    unit_sets: list[set[str]] = []
+    spans_by: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    coders: list[str] = []
+    for c, who in ex.codings:
+        for name in who or ("",):
+            if name not in coders:
+                coders.append(name)
+            spans_by.setdefault((c.transcript, name), []).append((c.start, c.end, lv(c.code)))
+    unit_sets: list[list[set[str]]] = []
     n_units = 0
     for tid, t in ex.transcripts.items():
         units = split_units(t, unit, is_facilitator=is_fac)
         if not ex.include_facilitators and unit not in ("question", "document"):
             units = [u for u in units if u.turn is None or not is_fac(t.turns[u.turn])]
         n_units += len(units)
-        unit_sets.extend(coded_units(units, spans_by.get(tid, [])))
+        per_coder = [coded_units(units, spans_by.get((tid, name), [])) for name in coders]
+        unit_sets.extend([list(sets) for sets in zip(*per_coder)] if per_coder else [])
     return unit_sets, n_units
+
+
+def _related(workspace: Workspace) -> set[tuple[str, str]]:
+    """(ancestor, descendant) pairs of code ids across the study's codebooks, both ways round."""
+    out: set[tuple[str, str]] = set()
+    for book in workspace.codebooks():
+        for code in book.codes:
+            for anc in book.path_of(code)[:-1]:
+                out |= {(anc.id, code.id), (code.id, anc.id)}
+    return out
+
+
+def per_coder_counts(unit_sets: Sequence[Sequence[set[str]]], codes: Sequence[str],
+                     related: Set[tuple[str, str]] = frozenset()) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """n per code (units any coder coded with it) and n12 per pair (units where ONE coder applied both).
+
+    ``unit_sets``: per unit, one code set per coder. Pairs in ``related`` (ancestor and descendant)
+    are not counted."""
+    n = {c: 0 for c in codes}
+    both: dict[tuple[str, str], int] = {}
+    for sets in unit_sets:
+        union: set[str] = set().union(*sets) if sets else set()
+        for c in codes:
+            if c in union:
+                n[c] += 1
+        pairs: set[tuple[str, str]] = set()
+        for one in sets:
+            present = [c for c in codes if c in one]
+            pairs |= {(a, b) for i, a in enumerate(present) for b in present[i + 1:] if (a, b) not in related}
+        for key in pairs:
+            both[key] = both.get(key, 0) + 1
+    return n, both
 
 
 def _frames(used: list[str], n: dict[str, int], both: dict[tuple[str, str], int]) -> tuple[Any, Any, Any]:
@@ -102,14 +147,16 @@ def cooccurrence_matrix(workspace: Workspace, ex: ExcerptSet, unit: str, cells: 
     order, _names = code_order(workspace, {lv(c.code) for c, _ in ex.codings})
     if level == "top":
         order = list(dict.fromkeys(lv(c) for c in order))
-    used = [c for c in order if any(c in s for s in unit_sets)]
-    n, both = cooccurrence_counts(unit_sets, used)
+    used = [c for c in order if any(c in one for sets in unit_sets for one in sets)]
+    n, both = per_coder_counts(unit_sets, used, _related(workspace) if level == "code" else set())
     counts_df, coef_df, pairs = _frames(used, n, both)
     note = (f"{n_units} {unit} units in {len(ex.transcripts)} transcripts"
             + ("" if ex.include_facilitators or unit in ("question", "document") else " (interviewer/moderator turns left out)")
             + f"; {len(used)} codes used; c = n12 / (n1 + n2 − n12), the Jaccard index of the units coded with each code "
             "(the formula of ATLAS.ti's c-coefficient; ATLAS.ti counts quotations, not units); "
-            f"{ex.source_text()}.")
+            + ("a pair counts in a unit only when one coder applied both codes (never one coder's A with another's B); "
+               if ex.source.pooled else "")
+            + f"a code paired with its own parent or sub-code is left out; built from {ex.source_text()}.")
     tables = [Table("cooccurrence_counts", counts_df, f"Code co-occurrence: units coded with both (diagonal: with the code), per {unit}", note),
               Table("cooccurrence_c", coef_df, "Code co-occurrence: c = n12 / (n1 + n2 − n12)", note),
               Table("cooccurrence_pairs", pairs, "Code pairs that co-occur, strongest first", note)]

@@ -1,17 +1,20 @@
 """Code saturation: new codes per transcript in interview order, and Guest, Namey & Chen's (2020) assessment.
 
-Base size (default 4), run length (default 2), new-information threshold (default ≤ 5%). Starting
-from the base, the codes new in the next run are divided by the unique codes in the base; the base
-grows one transcript at a time until the ratio is at or below the threshold, reported as
-"saturation at B+R" (base + run). (The growing base is qualkit's reading of the method, which
-reports results as "6+2"; check it against the paper before describing it in a manuscript.)
-Order: ``order`` if given, else interview dates (a date / interview_date / session_date column of
-participants.csv, or a "Date:" line at the top of every transcript), else natural id order.
-``by="participant"`` counts focus-group participants one by one instead of sessions. Code
-saturation is not meaning saturation (Hennink et al. 2017).
+Base size (default 4), run length (default 2), new-information threshold (default ≤ 5%). The
+denominator is fixed: the number of unique codes in the ORIGINAL base (the first ``base``
+interviews). Each run of ``run`` interviews is checked in turn (5-6, then 6-7, ...): the codes it adds
+that no earlier interview had, divided by that fixed base count. The first run at or below the
+threshold is reported as "saturation at N+R", N the interviews before that run (Guest, Namey & Chen
+2020, PLoS ONE 15:e0232076). Order: ``order`` if given, else interview dates (a date /
+interview_date / session_date column of participants.csv, or a "Date:" line at the top of every
+transcript); without a date for every transcript the order must be given (file names are not an
+interview order). Interviews and focus groups (two or more participants) are assessed separately
+unless ``sessions="together"``. ``by="participant"`` counts focus-group participants one by one
+instead of sessions. Code saturation is not meaning saturation (Hennink et al. 2017).
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable, Sequence
@@ -91,7 +94,10 @@ def transcript_dates(workspace: Workspace, transcripts: dict[str, Any]) -> tuple
 
 def saturation_table(sequence: Sequence[tuple[str, set[str]]], base: int = 4, run: int = 2,
                      threshold: float = 0.05) -> tuple[list[dict[str, Any]], int | None]:
-    """Guest et al. (2020) on codes per unit in order: (rows, summary fields). Pure; no workspace."""
+    """Guest, Namey & Chen (2020) on codes per unit in order: (rows, base size at saturation). Pure.
+
+    new_info for the run after position b = codes in the run not seen in positions 1..b, divided by
+    the unique codes of the original base (positions 1..``base``), which does not grow."""
     rows = []
     seen: set[str] = set()
     cumulative = []
@@ -100,19 +106,19 @@ def saturation_table(sequence: Sequence[tuple[str, set[str]]], base: int = 4, ru
         seen |= codes
         cumulative.append(set(seen))
         rows.append({"position": pos, "name": name, "codes": len(codes), "new": len(new), "new_codes": ", ".join(new),
-                     "cumulative": len(seen), "run": "", "new_in_run": None, "new_info": None, "saturated": None})
+                     "cumulative": len(seen), "run": "", "new_in_run": None, "base_codes": None, "new_info": None, "saturated": None})
     reached_at = None
+    base_codes = len(cumulative[base - 1]) if len(cumulative) >= base else 0
     for b in range(base, len(sequence) - run + 1):
-        in_base = cumulative[b - 1]
-        if not in_base:
-            continue
+        if not base_codes:
+            break
         run_codes: set[str] = set().union(*(codes for _, codes in sequence[b:b + run]))
-        new_in_run = len(run_codes - in_base)
-        ratio = new_in_run / len(in_base)
+        new_in_run = len(run_codes - cumulative[b - 1])
+        ratio = new_in_run / base_codes
         ok = ratio <= threshold + 1e-12
         row = rows[b - 1]
         row.update({"run": f"{b + 1}–{b + run}" if run > 1 else str(b + 1), "new_in_run": new_in_run,
-                    "new_info": round(ratio, 4), "saturated": ok})
+                    "base_codes": base_codes, "new_info": round(ratio, 4), "saturated": ok})
         if ok and reached_at is None:
             reached_at = b
     return rows, reached_at
@@ -151,10 +157,11 @@ def _order(workspace: Workspace, ex: ExcerptSet, order: Sequence[str] | str | No
     if ids and all(t in dates for t in ids):
         ids.sort(key=lambda t: (dates[t], natural_key(t)))
         return ids, dates, f"interview date ({where})"
-    order_source = "natural id order"
-    if dates:
-        order_source += f" (dates for only {sum(1 for t in ids if t in dates)} of {len(ids)} transcripts)"
-    return ids, dates, order_source
+    undated = [t for t in ids if t not in dates]
+    raise MatrixError(f"saturation needs the interview order: no interview date for {len(undated)} of {len(ids)} "
+                      f"transcripts ({', '.join(undated[:6])}{', ...' if len(undated) > 6 else ''}); add a 'date' column "
+                      "to participants.csv (or a 'Date:' line at the top of each transcript), or give the order "
+                      "(--order T1,T2,...)")
 
 
 def _sequence(ex: ExcerptSet, ids: list[str], by: str, lv: Callable[[str], str]) -> list[tuple[str, set[str]]]:
@@ -187,11 +194,11 @@ def _statement(rows: list[dict[str, Any]], at: int | None, n: int, base: int, ru
     elif at is not None:
         r = rows[at - 1]
         statement = (head + f"reached at {at}+{run}: the {run} {unit_word}(s) after the first {at} added {r['new_in_run']} "
-                     f"new code(s), {r['new_info']:.0%} of the {rows[at - 1]['cumulative']} codes in the base.")
+                     f"new code(s), {r['new_info']:.0%} of the {r['base_codes']} codes in the base (the first {base}).")
     else:
         last = next((r for r in reversed(rows) if r["new_info"] is not None), None)
         tail = (f" The last run ({unit_word}s {last['run']}) added {last['new_in_run']} new code(s), {last['new_info']:.0%} "
-                f"of the {last['cumulative']} codes in its base.") if last else ""
+                f"of the {last['base_codes']} codes in the base (the first {base}).") if last else ""
         statement = head + "not reached." + tail
     total = rows[-1]["cumulative"] if rows else 0
     return statement + f" {total} distinct codes in {n} {unit_word}s; order: {order_source}."
@@ -209,12 +216,27 @@ def _frame(rows: list[dict[str, Any]], unit_word: str) -> Any:
     return frame
 
 
+def _kinds(ex: ExcerptSet, ids: list[str], by: str, sessions: str) -> list[tuple[str, list[str]]]:
+    """The transcripts to assess together: interviews and focus groups apart unless asked otherwise."""
+    if sessions == "together" or by == "participant":
+        return [("", ids)]
+    groups: dict[str, list[str]] = {}
+    for t in ids:
+        groups.setdefault("focus group" if len(ex.participants.get(t, [])) > 1 else "interview", []).append(t)
+    if len(groups) < 2:
+        return [("", ids)]
+    return [(k, groups[k]) for k in ("interview", "focus group")]
+
+
 def saturation_matrix(workspace: Workspace, ex: ExcerptSet, by: str, level: str, order: Sequence[str] | str | None,
-                      base: int, run: int, threshold: float, params: dict[str, Any]) -> MatrixResult:
-    """New codes per transcript (or participant) in order, and where saturation was reached."""
+                      base: int, run: int, threshold: float, params: dict[str, Any],
+                      sessions: str = "separate") -> MatrixResult:
+    """New codes per transcript (or participant) in order, and where saturation was reached
+    (Guest, Namey & Chen 2020; interviews and focus groups assessed apart unless ``sessions="together"``)."""
     from qualkit.render.tables import Table
 
     check_choice(by, ("transcript", "participant"), "by for saturation")
+    check_choice(sessions, ("separate", "together"), "sessions for saturation")
     if base < 1 or run < 1:
         raise MatrixError("base and run must be at least 1")
     if not 0 <= threshold < 1:
@@ -222,24 +244,38 @@ def saturation_matrix(workspace: Workspace, ex: ExcerptSet, by: str, level: str,
     lv = level_mapper(workspace, level)
     warns: list[str] = []
     ids, dates, order_source = _order(workspace, ex, order, warns)
-    sequence = _sequence(ex, ids, by, lv)
-    rows, at = saturation_table(sequence, base, run, threshold)
-    total = rows[-1]["cumulative"] if rows else 0
     unit_word = "transcript" if by == "transcript" else "participant"
     pct = f"{threshold:.0%}" if threshold * 100 == int(threshold * 100) else f"{threshold:.1%}"
-    statement = _statement(rows, at, len(sequence), base, run, pct, unit_word, order_source)
-    summary = SaturationSummary(base, run, threshold, at is not None, at, f"{at}+{run}" if at is not None else None,
-                                unit_word, total, len(sequence), order_source, statement)
-    frame = _frame(rows, unit_word)
+    summaries, frames, names = [], [], []
+    for kind, group in _kinds(ex, ids, by, sessions):
+        sequence = _sequence(ex, group, by, lv)
+        rows, at = saturation_table(sequence, base, run, threshold)
+        word = kind or unit_word
+        statement = _statement(rows, at, len(sequence), base, run, pct, word, order_source)
+        summaries.append(SaturationSummary(base, run, threshold, at is not None, at,
+                                           f"{at}+{run}" if at is not None else None, unit_word,
+                                           rows[-1]["cumulative"] if rows else 0, len(sequence), order_source, statement,
+                                           kind))
+        frame = _frame(rows, unit_word)
+        if kind:
+            frame.insert(1, "kind", kind)
+        frames.append(frame)
+        names += [r["name"] for r in rows]
+    import pandas as pd
+
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    main = summaries[0]
+    if len(summaries) > 1:
+        main = dataclasses.replace(main, statement=" ".join(s.statement for s in summaries), parts=tuple(summaries))
     if by == "transcript" and dates and order_source.startswith("interview date"):
-        frame.insert(2, "date", [dates[t].isoformat() for t in ids])
-    notes = [statement, _CAVEAT]
+        frame.insert(2 + (len(summaries) > 1), "date", [dates[t].isoformat() for t in names])
+    notes = [main.statement, _CAVEAT]
     if ex.left_out:
         notes.append(f"Not coded in {ex.source_label()}, left out: {', '.join(ex.left_out)}.")
     defs = ("codes: distinct codes in the " + unit_word + "; new: codes not seen before; cumulative: distinct codes so far; "
-            "run/new_in_run/new_info: the next run's new codes ÷ the codes in the base (the first `position` "
-            f"{unit_word}s); saturated: new_info ≤ {pct}.")
-    params.update({"by": by, "level": level, "base": base, "run": run, "threshold": threshold,
-                   "order": [r["name"] for r in rows], "order_source": order_source})
-    tables = [Table("saturation", frame, "Code saturation (Guest, Namey & Chen 2020)", " ".join([statement, defs, _CAVEAT]))]
-    return MatrixResult("saturation", frame, tables, "Code saturation", warns, notes, params, saturation=summary)
+            "run/new_in_run/new_info: the next run's codes not seen before ÷ the codes in the original base (the first "
+            f"{base} {unit_word}s; Guest et al. 2020); saturated: new_info ≤ {pct}.")
+    params.update({"by": by, "level": level, "base": base, "run": run, "threshold": threshold, "sessions": sessions,
+                   "order": names, "order_source": order_source})
+    tables = [Table("saturation", frame, "Code saturation (Guest, Namey & Chen 2020)", " ".join([main.statement, defs, _CAVEAT]))]
+    return MatrixResult("saturation", frame, tables, "Code saturation", warns, notes, params, saturation=main)
