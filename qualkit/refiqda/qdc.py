@@ -298,10 +298,11 @@ def qdc_bytes(codebook: Codebook, warnings: list[str] | None = None) -> bytes:
 
 def export_qdc(codebook: Codebook, path: str | Path) -> list[str]:
     """Write ``codebook`` to ``path`` as a ``.qdc`` file (atomically); returns warnings."""
-    from qualkit.io.atomic import atomic_write_bytes
+    from qualkit.io.outputs import check_output, write_output_bytes
 
+    check_output(path)
     warnings: list[str] = []
-    atomic_write_bytes(Path(path), qdc_bytes(codebook, warnings))
+    write_output_bytes(Path(path), qdc_bytes(codebook, warnings))
     return warnings
 
 
