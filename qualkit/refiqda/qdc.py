@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import RefiQdaError
 from qualkit.workspace.codebook import ID_RE, Code, Codebook
+from qualkit.workspace.store import state_locked
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -450,6 +451,7 @@ def read_qdc(path: str | Path, *, codebook_id: str | None = None, name: str | No
     return result
 
 
+@state_locked
 def import_qdc(workspace: Workspace, path: str | Path, *, codebook_id: str | None = None, name: str | None = None,
                dry_run: bool = False) -> QdcResult:
     """Read a ``.qdc`` file and save it as ``codebooks/<id>.yaml`` in ``workspace``.
