@@ -95,6 +95,20 @@ class WorkspaceFactory:
         return ws
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """qualkit's ledger of outputs written outside a workspace goes to a test folder, not ~/.cache."""
+    import os
+
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
+
+
 @pytest.fixture
 def make_workspace(tmp_path: Path) -> WorkspaceFactory:
     """The workspace factory (see WorkspaceFactory); ``run_cli`` runs in the last workspace it made."""

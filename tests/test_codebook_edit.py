@@ -326,20 +326,20 @@ def test_merge_across_codebooks_moves_children_to_the_sources_parent(ws):
 
 def test_a_failure_halfway_puts_back_the_files_already_written(ws, monkeypatch):
     import qualkit.coding.codebook_edit as edit
-    import qualkit.coding.codebook_edit_core as edit_core
+    import qualkit.io.transaction as transaction
 
     small_book(ws)
     (ws / "codings" / "ana.csv").write_text(HEADER + "int1,0,10,fax,a,,\n", encoding="utf-8")
     (ws / "codings" / "ben.csv").write_text(HEADER + "int1,0,10,fax,a,,\n", encoding="utf-8")
     before = snapshot(ws)
-    real = edit_core.atomic_write_text
+    real = transaction.backup
 
-    def flaky(path, text, *a, **k):
+    def flaky(path, *a, **k):  # the disk fills up while the change is being staged
         if path.name == "ben.csv":
             raise OSError(28, "No space left on device", str(path))
-        return real(path, text, *a, **k)
+        return real(path, *a, **k)
 
-    monkeypatch.setattr(edit_core, "atomic_write_text", flaky)
+    monkeypatch.setattr(transaction, "backup", flaky)
     with pytest.raises(OSError):
         edit.rename_code(qualkit.Workspace(ws), "fax", "fax_referrals")
     assert snapshot(ws) == before

@@ -15,7 +15,6 @@ import numpy as np
 
 from qualkit.agreement.patterns import Resampling
 from qualkit.analysis.agree_tables import PARADOX_AGREEMENT, PARADOX_KAPPA, POOLED, Rules
-from qualkit.errors import QualkitError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -344,8 +343,8 @@ def export_report(report: AgreementReport, csv: str | Path | None = None, md: st
     """
     import json
 
-    from qualkit.io.atomic import atomic_write_text
     from qualkit.io.manifest import build_manifest, write_manifest
+    from qualkit.io.outputs import check_output, write_output_text
 
     texts: list[tuple[Path, str]] = []
     if csv is not None:
@@ -357,12 +356,11 @@ def export_report(report: AgreementReport, csv: str | Path | None = None, md: st
     if json_path is not None:
         texts.append((Path(json_path), json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"))
     for path, _ in texts:
-        if path.is_dir():
-            raise QualkitError("is a folder; give a file name for the export", path)
+        check_output(path, report.root)
     written = []
     root = report.root or Path.cwd()
     for path, text in texts:
-        atomic_write_text(path, text)
+        write_output_text(path, text, report.root)
         manifest = build_manifest(root, report.inputs, [path], {"command": "agree", **report.parameters})
         write_manifest(Path(f"{path}.manifest.json"), manifest)
         written.append(path)

@@ -41,7 +41,8 @@ from qualkit.analysis.adjudication import (
 from qualkit.analysis.audit import AuditLog, decisions_in_force
 from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
 from qualkit.errors import QualkitError
-from qualkit.io.atomic import atomic_write_bytes, atomic_write_text, backup
+from qualkit.io.atomic import backup
+from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
 from qualkit.workspace.store import Workspace
 
 if TYPE_CHECKING:
@@ -388,6 +389,7 @@ def write_adjudication(items: DisagreementList, path: str | Path, force: bool = 
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
         raise QualkitError(f"an adjudication file is .csv or .xlsx, not '.{fmt}'", path)
+    check_output(path)
     if path.exists():
         pending = _pending_decisions(path, items)
         if (pending is None or pending) and not force:
@@ -399,9 +401,9 @@ def write_adjudication(items: DisagreementList, path: str | Path, force: bool = 
     cols = adjudication_columns(items.coders)
     rows = [adjudication_row(d, items) for d in items]
     if fmt == "csv":
-        atomic_write_text(path, adjudication_csv(cols, rows, readme_lines(items)))
+        write_output_text(path, adjudication_csv(cols, rows, readme_lines(items)))
     else:
-        atomic_write_bytes(path, adjudication_xlsx(cols, rows, readme_lines(items), items.coders))
+        write_output_bytes(path, adjudication_xlsx(cols, rows, readme_lines(items), items.coders))
     return path
 
 

@@ -24,7 +24,7 @@ from qualkit.analysis.disagreements import (
     write_adjudication,
 )
 from qualkit.errors import QualkitError
-from qualkit.io.atomic import atomic_write_bytes, atomic_write_text
+from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
 from qualkit.render.formats import landscape, mark_row, shade_cell
 
 __all__ = ["FORMATS", "meeting_docx", "meeting_markdown", "write_disagreements"]
@@ -41,12 +41,13 @@ def write_disagreements(items: DisagreementList, path: str | Path, pairs: list[C
         raise QualkitError(f"cannot write '.{fmt}': use .csv or .xlsx (adjudication file), .docx or .md", path)
     if fmt in ("csv", "xlsx"):
         return write_adjudication(items, path, force=force)
+    check_output(path)
     if pairs is None:
         pairs = confusion_pairs(items)
     if fmt == "md":
-        atomic_write_text(path, meeting_markdown(items, pairs))
+        write_output_text(path, meeting_markdown(items, pairs))
     else:
-        atomic_write_bytes(path, meeting_docx(items, pairs))
+        write_output_bytes(path, meeting_docx(items, pairs))
     return path
 
 

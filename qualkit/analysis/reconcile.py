@@ -116,7 +116,7 @@ from qualkit.workspace.codings import (
     dumps_codings,
     read_codings,
 )
-from qualkit.workspace.store import Workspace
+from qualkit.workspace.store import Workspace, state_locked
 
 __all__ = [
     "LOCK_DIR", "RESERVED", "ReconcileError", "ReconcileResult", "applicable", "build_consensus", "check_into",
@@ -267,7 +267,7 @@ def reconcile_lock(ws: Workspace, into: str) -> ExitStack:
     base = ws.root / LOCK_DIR / f"reconcile__{into}"
     stack = ExitStack()
     try:
-        stack.enter_context(locked(base, timeout=0, what=f"the consensus {into}"))
+        stack.enter_context(locked(base, timeout=0, what=f"the consensus {into}", reentrant=False))
     except LockedError:
         raise ReconcileError(f"another `qualkit reconcile` into {into} is running; finish it first",
                              base.with_name(base.name + ".lock")) from None
@@ -411,6 +411,7 @@ def names_into(records: Sequence[Record], into: str) -> bool:
     return any(r.get("into") == into for r in records)
 
 
+@state_locked
 def reconcile(workspace: Workspace, coders: str | Iterable[str], into: str = "consensus",
               adjudication: str | Path | None = None, decisions: Mapping[str, Any] | None = None,
               by: str | None = None, *, unit: str | None = None, include_facilitators: bool = False,

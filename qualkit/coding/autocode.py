@@ -191,8 +191,9 @@ def autocode(workspace: Workspace, codebook: Codebook | str | None = None, unit:
     result.corrections = dict(engine.corrections)
     if write:
         path = workspace.coder_file(coder)
-        result.backup = backup(path, workspace.backup_dir)
-        atomic_write_text(path, dumps_codings(result.codings))
+        with workspace.state_lock():
+            result.backup = backup(path, workspace.backup_dir)
+            atomic_write_text(path, dumps_codings(result.codings))
         result.path = path
     result.seconds = time.perf_counter() - began
     return result

@@ -55,7 +55,7 @@ from qualkit.coding.codebook_new import add_codebook, new_codebook
 from qualkit.coding.codebook_recode import Recode, coding_counts, recode_files, themes_mentions
 from qualkit.io.naming import slugify, unique_id
 from qualkit.workspace.codebook import Code
-from qualkit.workspace.store import Workspace
+from qualkit.workspace.store import Workspace, state_locked
 
 __all__ = ["EditResult", "add_code", "add_codebook", "coding_counts", "default_user", "edit_code", "merge_codes",
            "move_code", "new_codebook", "rename_code", "retire_code", "slugify", "unique_id"]
@@ -63,6 +63,7 @@ __all__ = ["EditResult", "add_code", "add_codebook", "coding_counts", "default_u
 
 # -- add / edit -------------------------------------------------------------------------------
 
+@state_locked
 def add_code(workspace: Workspace, name: str, *, id: str | None = None, codebook: str | None = None,  # noqa: A002
              parent: str | None = None, brief: str = "", definition: str = "", include: str = "",
              exclude: str = "", examples: Iterable[str] = (), keywords: Iterable[str] = (),
@@ -109,6 +110,7 @@ def _dedupe(items: Iterable[str]) -> list[str]:
     return out
 
 
+@state_locked
 def edit_code(workspace: Workspace, code: str, *, codebook: str | None = None, clear: Iterable[str] = (),
               by: str | None = None, **changes: Any) -> EditResult:
     """Change a code's fields (not its id: see rename_code, nor its parent: see move_code).
@@ -164,6 +166,7 @@ def edit_code(workspace: Workspace, code: str, *, codebook: str | None = None, c
 
 # -- rename -----------------------------------------------------------------------------------
 
+@state_locked
 def rename_code(workspace: Workspace, code: str, new_id: str | None = None, *, name: str | None = None,
                 codebook: str | None = None, by: str | None = None) -> EditResult:
     """Change a code's id (rewriting every codings file that uses it) and/or its name."""
@@ -234,6 +237,7 @@ def _add_notes(ws: Workspace, result: EditResult, old_id: str | None, skipped: l
 
 # -- merge ------------------------------------------------------------------------------------
 
+@state_locked
 def merge_codes(workspace: Workspace, source: str, target: str, *, codebook: str | None = None,
                 by: str | None = None) -> EditResult:
     """Merge code ``source`` (A) into ``target`` (B): A's codings become B's; A is retired."""
@@ -301,6 +305,7 @@ def merge_codes(workspace: Workspace, source: str, target: str, *, codebook: str
 
 # -- move / retire ----------------------------------------------------------------------------
 
+@state_locked
 def move_code(workspace: Workspace, code: str, parent: str | None, *, codebook: str | None = None,
               by: str | None = None) -> EditResult:
     """Give a code a new parent (None: top level); refuses to make a cycle."""
@@ -332,6 +337,7 @@ def move_code(workspace: Workspace, code: str, parent: str | None, *, codebook: 
                       book, target, written, backups)
 
 
+@state_locked
 def retire_code(workspace: Workspace, code: str, *, codebook: str | None = None, by: str | None = None) -> EditResult:
     """Mark a code retired: it stays in the codebook and its codings stay; new use is a warning."""
     ws = workspace

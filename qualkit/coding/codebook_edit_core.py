@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualkit.io.atomic import atomic_write_text, backup
 from qualkit.workspace.codebook import ID_RE, ORIGINS, STATUSES, Code, Codebook, CodebookError, dump_codebook
 from qualkit.workspace.store import Workspace
 
@@ -246,26 +245,13 @@ class FileChange:
         self.add(book.path, dump_codebook(book))
 
     def commit(self) -> tuple[list[Path], list[Path]]:
-        """Write every file (backed up first); on any failure put back those already written."""
-        import shutil
-
-        done: list[tuple[Path, Path | None]] = []
-        try:
+        """Write every file as one transaction (each backed up first): a kill at any point leaves
+        either all old files or all new ones (see :mod:`qualkit.io.transaction`)."""
+        with self.ws.state_lock():
+            txn = self.ws.transaction()
             for path, text in self.files:
-                saved = backup(path, self.ws.backup_dir)
-                atomic_write_text(path, text)
-                done.append((path, saved))
-        except BaseException:
-            for path, saved in reversed(done):
-                try:
-                    if saved is not None:
-                        shutil.copy2(saved, path)
-                    else:
-                        path.unlink(missing_ok=True)
-                except OSError:
-                    pass
-            raise
-        return [p for p, _ in done], [b for _, b in done if b is not None]
+                txn.add(path, text)
+            return txn.commit()
 
 
 def book_file(book: Codebook) -> str:

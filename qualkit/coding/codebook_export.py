@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.coding.codebook_sheet import COLUMNS, FORMATS, sheet_row, visible_rows
-from qualkit.io.atomic import atomic_write_bytes, atomic_write_text
+from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
 from qualkit.workspace.codebook import Code, Codebook, CodebookError
 
 __all__ = ["export_codebook"]
@@ -32,17 +32,18 @@ def export_codebook(codebook: Codebook, path: str | Path, *, include_retired: bo
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise CodebookError(f"cannot export to '.{fmt}': use .csv, .xlsx, .docx or .md", path)
+    check_output(path)
     if include_retired is None:
         include_retired = fmt in ("csv", "xlsx")
     rows = visible_rows(codebook, include_retired)
     if fmt == "csv":
-        atomic_write_text(path, _csv_text(codebook, rows))
+        write_output_text(path, _csv_text(codebook, rows))
     elif fmt == "xlsx":
-        atomic_write_bytes(path, _xlsx_bytes(codebook, rows))
+        write_output_bytes(path, _xlsx_bytes(codebook, rows))
     elif fmt == "docx":
-        atomic_write_bytes(path, _docx_bytes(codebook, rows, source))
+        write_output_bytes(path, _docx_bytes(codebook, rows, source))
     else:
-        atomic_write_text(path, _markdown(codebook, rows, source))
+        write_output_text(path, _markdown(codebook, rows, source))
     return path
 
 

@@ -16,13 +16,14 @@ from qualkit.coding.codebook_recode import coding_counts
 from qualkit.frameworks.catalog import Framework, FrameworkItem
 from qualkit.io.naming import slugify
 from qualkit.workspace.codebook import ID_RE, Code, Codebook, CodebookError
-from qualkit.workspace.store import Workspace
+from qualkit.workspace.store import Workspace, state_locked
 
 __all__ = ["add_codebook", "new_codebook"]
 
 
 # -- new --------------------------------------------------------------------------------------
 
+@state_locked
 def new_codebook(workspace: Workspace, name: str, from_framework: str | None = None, id: str | None = None,  # noqa: A002
                  *, description: str | None = None, by: str | None = None) -> EditResult:
     """Create codebooks/<id>.yaml: empty (inductive) or one code per item of a framework.
@@ -139,6 +140,7 @@ def _brief(definition: str, limit: int = 110) -> str:
 
 # -- adding a whole codebook (import) ---------------------------------------------------------
 
+@state_locked
 def add_codebook(workspace: Workspace, codebook: Codebook, *, replace: bool = False, by: str | None = None,
                  what: str | None = None) -> EditResult:
     """Write a codebook built elsewhere (e.g. by import_codebook) to codebooks/<id>.yaml.

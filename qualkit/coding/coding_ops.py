@@ -21,6 +21,7 @@ from qualkit.coding.reanchor import (
 )
 from qualkit.errors import QualkitError
 from qualkit.workspace.codings import Coding, CodingError, check_against, now_iso
+from qualkit.workspace.store import state_locked
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,6 +63,7 @@ def _validate_span(text: str, transcript_id: str, start, end) -> tuple[int, int]
     return s, e
 
 
+@state_locked
 def add_coding(workspace: Workspace, coder: str, transcript_id: str, start: int, end: int, code: str,
                memo: str = "") -> tuple[Coding, bool]:
     """Code ``text[start:end]`` of a transcript with ``code`` (id or name) for ``coder``.
@@ -82,6 +84,7 @@ def add_coding(workspace: Workspace, coder: str, transcript_id: str, start: int,
     return coding, True
 
 
+@state_locked
 def remove_coding(workspace: Workspace, coder: str, transcript_id: str, start: int, end: int, code: str) -> Coding:
     """Remove ``coder``'s coding of ``code`` (id or name) on that span; returns what was removed.
 
@@ -220,6 +223,13 @@ def check_codings(workspace: Workspace, coders: Iterable[str] | None = None, *, 
     With ``fix=True`` moved and fuzzy codings are re-anchored and the file rewritten (backup first);
     validation problems are then reported for the rewritten file. Lost codings are never removed.
     """
+    if fix:  # a rewrite: its read and its write are one step under the workspace lock
+        with workspace.state_lock():
+            return _check_codings(workspace, coders, fix, threshold)
+    return _check_codings(workspace, coders, fix, threshold)
+
+
+def _check_codings(workspace: Workspace, coders: Iterable[str] | None, fix: bool, threshold: float) -> CheckReport:
     available = workspace.coders()
     names = list(coders) if coders is not None else available
     for name in names:

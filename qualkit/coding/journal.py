@@ -33,8 +33,11 @@ def journal_path(root: str | Path, coder: str, transcript_id: str) -> Path:
 
 
 def coder_lock(root: str | Path, coder: str) -> AbstractContextManager[None]:
-    """The lock every rewrite of ``codings/<coder>.csv`` by a session takes (``.qualkit/sessions/<coder>.lock``)."""
-    return locked(Path(root) / SESSIONS_DIR / coder, timeout=CODER_LOCK_TIMEOUT, what=f"codings/{coder}.csv")
+    """The lock every rewrite of ``codings/<coder>.csv`` by a session takes: the workspace's one lock
+    (``.qualkit/state.lock``), which imports, edits and reconcile take too."""
+    from qualkit.workspace.store import STATE_LOCK
+
+    return locked(Path(root) / STATE_LOCK, timeout=CODER_LOCK_TIMEOUT, what=f"codings/{coder}.csv")
 
 
 def coding_row(c: Coding) -> dict[str, Any]:
@@ -75,7 +78,7 @@ class Journal:
         self._held = ExitStack()
         try:
             # the session lock is not the JsonLog's own per-append lock (a sibling file of its own)
-            self._held.enter_context(locked(self.path.with_suffix(".session"), timeout=0))
+            self._held.enter_context(locked(self.path.with_suffix(".session"), timeout=0, reentrant=False))
         except LockedError:
             raise SessionError("another `qualkit code` session is using this journal; finish it first",
                                self.path) from None

@@ -411,6 +411,13 @@ def reanchor_coder(workspace: Workspace, coder: str, apply: bool = False, *, thr
     With ``apply=True`` and anything moved, the coder's file is rewritten (the old one backed up
     in .qualkit/backups/) with the new offsets and quoted text; lost codings stay as they were.
     """
+    if apply:  # a rewrite: its read and its write are one step under the workspace lock
+        with workspace.state_lock():
+            return _reanchor_coder(workspace, coder, apply, threshold, window)
+    return _reanchor_coder(workspace, coder, apply, threshold, window)
+
+
+def _reanchor_coder(workspace: Workspace, coder: str, apply: bool, threshold: float, window: int) -> ReanchorReport:
     path = workspace.coder_file(coder)
     if not path.exists():
         known = ", ".join(workspace.coders()) or "none"

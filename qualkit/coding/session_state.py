@@ -265,25 +265,27 @@ class SessionState:
 
     def _ensure_code(self, code: dict, when: str | None, book_id: str) -> None:
         """Make sure an inductive code created in this session is in the codebook file."""
-        book = self._fresh_codebook(book_id)
-        if book.get(code["id"]) is not None:
-            return
-        book.codes.append(Code(code["id"], code["name"], code.get("parent"), "inductive",
-                               definition=code.get("definition", ""), status="active"))
-        stamp = datetime.fromisoformat(when) if when else None
-        book.log(self.coder, f"added inductive code {code['id']} ({code['name']}) while coding {self.tid}", stamp)
-        save_codebook(book, backup_dir=self.ws.backup_dir)
+        with coder_lock(self.ws.root, self.coder):  # the codebook is read and rewritten as one step
+            book = self._fresh_codebook(book_id)
+            if book.get(code["id"]) is not None:
+                return
+            book.codes.append(Code(code["id"], code["name"], code.get("parent"), "inductive",
+                                   definition=code.get("definition", ""), status="active"))
+            stamp = datetime.fromisoformat(when) if when else None
+            book.log(self.coder, f"added inductive code {code['id']} ({code['name']}) while coding {self.tid}", stamp)
+            save_codebook(book, backup_dir=self.ws.backup_dir)
 
     def _remove_code(self, code_id: str, when: str | None, book_id: str) -> None:
         """Take an inductive code created in this session out of the codebook again (undo)."""
-        book = self._fresh_codebook(book_id)
-        code = book.get(code_id)
-        if code is None or code.origin != "inductive":
-            return
-        book.codes.remove(code)
-        stamp = datetime.fromisoformat(when) if when else None
-        book.log(self.coder, f"removed inductive code {code_id} (undo in `qualkit code` of {self.tid})", stamp)
-        save_codebook(book, backup_dir=self.ws.backup_dir)
+        with coder_lock(self.ws.root, self.coder):  # the codebook is read and rewritten as one step
+            book = self._fresh_codebook(book_id)
+            code = book.get(code_id)
+            if code is None or code.origin != "inductive":
+                return
+            book.codes.remove(code)
+            stamp = datetime.fromisoformat(when) if when else None
+            book.log(self.coder, f"removed inductive code {code_id} (undo in `qualkit code` of {self.tid})", stamp)
+            save_codebook(book, backup_dir=self.ws.backup_dir)
 
     def close(self) -> None:
         """End the session: a clean-exit marker (only if everything journaled is also saved)."""

@@ -1,10 +1,11 @@
 """Safe writes: atomic replace (temp file + rename) and a backup before overwriting a user's file."""
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -12,10 +13,12 @@ from typing import IO, Any
 
 
 @contextmanager
-def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None) -> Iterator[IO[Any]]:
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None,
+                before_replace: Callable[[], object] | None = None) -> Iterator[IO[Any]]:
     """Open a temp file beside ``path``; on success it replaces ``path`` in one rename.
 
-    On any exception the temp file is removed and ``path`` is left as it was.
+    On any exception the temp file is removed and ``path`` is left as it was. ``before_replace``
+    runs once the new content is safely on disk, just before the rename (e.g. to back up the old file).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,6 +39,8 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
             yield f
             f.flush()
             os.fsync(f.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -76,7 +81,15 @@ def backup(path: str | Path, backup_dir: str | Path | None = None) -> Path | Non
     target_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
     dest = target_dir / f"{path.name}.{stamp}.bak"
-    shutil.copy2(path, dest)
+    # Copied to a temp file, checked byte for byte, then renamed: a full disk leaves no truncated
+    # backup that looks like a good one, and the rewrite that follows does not start.
+    data = path.read_bytes()
+    with atomic_open(dest, "wb", encoding=None) as f:
+        f.write(data)
+    if dest.read_bytes() != data:
+        dest.unlink(missing_ok=True)
+        raise OSError(errno.EIO, "the backup copy does not match the original", str(dest))
+    shutil.copystat(path, dest)
     return dest
 
 

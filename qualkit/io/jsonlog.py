@@ -31,24 +31,46 @@ def _lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
 
+# Locks this thread already holds (lock file -> depth): taking one again nests instead of waiting
+# for itself, so a command that holds the workspace lock can call helpers that take it too.
+_HELD: dict[tuple[int, str], int] = {}
+
+
 @contextmanager
-def locked(path: str | Path, timeout: float = DEFAULT_LOCK_TIMEOUT, what: str = "this file") -> Iterator[None]:
+def locked(path: str | Path, timeout: float = DEFAULT_LOCK_TIMEOUT, what: str = "this file",
+           reentrant: bool = True) -> Iterator[None]:
     """Hold the cross-platform lock of ``path`` (waiting up to ``timeout`` seconds).
 
-    A second writer waits, then fails with a clear message naming the file; nothing is lost."""
+    A second writer waits, then fails with a clear message naming the file; nothing is lost.
+    ``reentrant``: the same thread may take it again (nested); False for a lock that says "only
+    one of these at a time", such as one coding session per transcript."""
+    import threading
+
     from filelock import FileLock, Timeout
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    key = (threading.get_ident(), str(_lock_path(path).resolve()))
+    if reentrant and key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
     lock = FileLock(str(_lock_path(path)), timeout=timeout)
     try:
         lock.acquire()
     except Timeout:
         raise LockedError(f"another qualkit command is writing {what}; wait for it to finish and try again",
                           path) from None
+    if reentrant:
+        _HELD[key] = 0
     try:
         yield
     finally:
+        if reentrant:
+            del _HELD[key]
         lock.release()
 
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import RefiQdaError
 from qualkit.workspace.codebook import ID_RE, Code, Codebook
+from qualkit.workspace.store import state_locked
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -348,10 +349,11 @@ def qdc_bytes(codebook: Codebook, warnings: list[str] | None = None) -> bytes:
 
 def export_qdc(codebook: Codebook, path: str | Path) -> list[str]:
     """Write ``codebook`` to ``path`` as a ``.qdc`` file (atomically); returns warnings."""
-    from qualkit.io.atomic import atomic_write_bytes
+    from qualkit.io.outputs import check_output, write_output_bytes
 
+    check_output(path)
     warnings: list[str] = []
-    atomic_write_bytes(Path(path), qdc_bytes(codebook, warnings))
+    write_output_bytes(Path(path), qdc_bytes(codebook, warnings))
     return warnings
 
 
@@ -521,6 +523,7 @@ def read_qdc(path: str | Path, *, codebook_id: str | None = None, name: str | No
     return result
 
 
+@state_locked
 def import_qdc(workspace: Workspace, path: str | Path, *, codebook_id: str | None = None, name: str | None = None,
                dry_run: bool = False) -> QdcResult:
     """Read a ``.qdc`` file and save it as ``codebooks/<id>.yaml`` in ``workspace``.

@@ -363,10 +363,11 @@ def export_qdpx(ws: Workspace, path: str | Path, coders: Iterable[str] | None = 
     ``coders``: whose codings to export (default: every codings file). Codings that cannot be
     placed (unknown transcript or code, span outside the text) are left out with a warning.
     """
-    from qualkit.io.atomic import atomic_write_bytes
+    from qualkit.io.outputs import check_output, write_output_bytes
 
+    check_output(path, ws.root)
     xml, texts, result = build_project(ws, coders)
     path = Path(path)
-    atomic_write_bytes(path, qdpx_bytes(xml, texts))
+    write_output_bytes(path, qdpx_bytes(xml, texts), ws.root)
     result.path = path
     return result

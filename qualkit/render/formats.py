@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qualkit.io.atomic import atomic_open
+from qualkit.io.outputs import output_open
 
 __all__ = ["write_xlsx", "write_docx", "write_latex", "latex_escape", "sheet_names"]
 
@@ -213,7 +213,7 @@ def _save_atomically(document, path: Path) -> None:
     """Serialise ``document`` (a Workbook or a Document) in memory, then replace ``path`` in one go."""
     buffer = io.BytesIO()
     document.save(buffer)
-    with atomic_open(path, "wb", encoding=None) as f:
+    with output_open(path, "wb", encoding=None) as f:
         f.write(buffer.getbuffer())
 
 

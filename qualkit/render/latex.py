@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qualkit.io.atomic import atomic_open
+from qualkit.io.outputs import output_open
 from qualkit.render.cells import (
     display_text as _text,
 )
@@ -159,6 +159,6 @@ def write_latex(tables: Iterable[Any], path: Path, title: str | None = None) -> 
     """Write ``tables`` to a LaTeX fragment at ``path``: booktabs ``table`` floats, escaped."""
     path = Path(path)
     text = _latex_document(list(tables), title)
-    with atomic_open(path, "w", encoding="utf-8", newline="\n") as f:
+    with output_open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
     return [path]

@@ -18,9 +18,9 @@ from typing import Any
 from qualkit.errors import (
     ExportError,  # noqa: F401  (defined with every other error in qualkit.errors)
 )
-from qualkit.io.atomic import atomic_open
 from qualkit.io.manifest import build_manifest, write_manifest
 from qualkit.io.naming import file_stem
+from qualkit.io.outputs import output_open
 
 
 @dataclass
@@ -67,7 +67,7 @@ def _write_csv(tables: list[Table], path: Path, **_) -> list[Path]:
     out = []
     for t in tables:
         target = path if len(tables) == 1 else path.with_name(f"{path.stem}__{file_stem(t.name)}{path.suffix}")
-        with atomic_open(target, "w", encoding="utf-8-sig", newline="") as f:
+        with output_open(target, "w", encoding="utf-8-sig", newline="") as f:
             t.frame.to_csv(f, index=False)
         out.append(target)
     return out
@@ -95,7 +95,7 @@ def _write_md(tables: list[Table], path: Path, title: str | None = None, **_) ->
         parts.append(markdown_table(t.frame) + "\n")
         if t.notes:
             parts.append(f"\n*{t.notes}*\n")
-    with atomic_open(path, "w", encoding="utf-8") as f:
+    with output_open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(parts))
     return [path]
 
@@ -124,7 +124,7 @@ def _write_html(tables: list[Table], path: Path, title: str | None = None, **_) 
             body.append(f"<p><em>{html.escape(t.notes)}</em></p>")
     doc = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title or path.stem)}</title>"
            f"<style>{_HTML_STYLE}</style></head><body>{''.join(body)}</body></html>\n")
-    with atomic_open(path, "w", encoding="utf-8") as f:
+    with output_open(path, "w", encoding="utf-8") as f:
         f.write(doc)
     return [path]
 
@@ -132,7 +132,7 @@ def _write_html(tables: list[Table], path: Path, title: str | None = None, **_) 
 def _write_json(tables: list[Table], path: Path, title: str | None = None, **_) -> list[Path]:
     data = {"title": title, "tables": [{"name": t.name, "title": t.title, "notes": t.notes,
                                         "rows": json.loads(t.frame.to_json(orient="records", force_ascii=False))} for t in tables]}
-    with atomic_open(path, "w", encoding="utf-8") as f:
+    with output_open(path, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2, ensure_ascii=False)
     return [path]
 

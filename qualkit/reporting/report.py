@@ -349,16 +349,15 @@ def render_report(context: dict[str, Any]) -> str:
 def build_report(ws: Workspace, out: str | Path | None = None, coders: Iterable[str] | str | None = None, ci: bool = True, *, resamples: int = 1000,
                  seed: int = 1) -> Path:
     """Write the report (default ``exports/report.html``) atomically with its manifest; return its path."""
-    from qualkit.io.atomic import atomic_write_text
     from qualkit.io.manifest import build_manifest, write_manifest
+    from qualkit.io.outputs import check_output, write_output_text
 
     path = Path(out) if out is not None else ws.root / "exports" / REPORT_NAME
-    if path.is_dir():
-        raise QualkitError("is a folder; give a file name for the report (e.g. report.html)", path)
+    check_output(path, ws.root)
     context = report_context(ws, coders, ci, resamples=resamples, seed=seed,
                              manifest_name=path.name + ".manifest.json")
     text = render_report(context)  # render before writing: a template error writes nothing
-    atomic_write_text(path, text)
+    write_output_text(path, text, ws.root)
     params = {"command": "report", **context["parameters"],
               "sections": {s.id: ("ok" if s.ok else "missing input") for s in context["sections"]}}
     write_manifest(Path(f"{path}.manifest.json"), build_manifest(ws.root, context["_inputs"], [path], params))

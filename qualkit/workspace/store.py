@@ -1,13 +1,17 @@
 """A workspace: a folder with qualkit.yaml, found the way git finds its repository."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from qualkit.errors import QualkitError, TranscriptError, WorkspaceError
+from qualkit.io.jsonlog import locked
 from qualkit.io.naming import natural_key  # noqa: F401  (re-exported for callers of the store)
+from qualkit.io.transaction import Transaction, pending, recover
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import CONFIG_NAME, Config, load_config
 from qualkit.workspace.participants import (
@@ -22,7 +26,19 @@ if TYPE_CHECKING:
     from qualkit.workspace.codebook import Codebook
     from qualkit.workspace.codings import Coding
 
+T = TypeVar("T")
 TRANSCRIPTS_DIR = "transcripts"
+STATE_LOCK = Path(".qualkit") / "state"
+STATE_LOCK_TIMEOUT = 120.0  # seconds a writer waits for another one before giving up with a message
+
+
+def state_locked(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run ``fn(workspace, ...)`` holding the workspace's lock: its reads and writes are one step."""
+    @functools.wraps(fn)
+    def wrapper(workspace: Workspace, *args: Any, **kwargs: Any) -> T:
+        with workspace.state_lock():
+            return fn(workspace, *args, **kwargs)
+    return wrapper
 
 
 def _hidden(path: Path, folder: Path) -> bool:
@@ -90,11 +106,23 @@ class Workspace:
             if not (path / CONFIG_NAME).is_file():
                 raise WorkspaceError(f"no {CONFIG_NAME} in this folder", path)
             self.root = path.resolve()
+        if pending(self.root):  # a multi-file change was interrupted (killed): finish or undo it first
+            with self.state_lock():
+                recover(self.root)
         self.config: Config = load_config(self.root / CONFIG_NAME)
         self._participants: Participants | None = None
         self._cache: dict[Path, tuple[tuple[float, int], Transcript]] = {}
         # Files the last :meth:`transcripts` call could not read, each with its one-line reason.
         self.skipped_transcripts: list[QualkitError] = []
+
+    def state_lock(self, timeout: float = STATE_LOCK_TIMEOUT) -> AbstractContextManager[None]:
+        """The one lock every read-modify-write of the workspace's files takes (codings, codebooks,
+        consensus, audit log); re-entrant, so a command holding it may call helpers that take it."""
+        return locked(self.root / STATE_LOCK, timeout=timeout, what="this workspace")
+
+    def transaction(self) -> Transaction:
+        """Files to replace together (see :mod:`qualkit.io.transaction`); commit it under :meth:`state_lock`."""
+        return Transaction(self.root, self.backup_dir)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"

@@ -38,7 +38,7 @@ from qualkit.coding.imports import (
 from qualkit.coding.reanchor import DEFAULT_THRESHOLD, QuoteFinder
 from qualkit.errors import QualkitError
 from qualkit.workspace.codings import Coding, now_iso
-from qualkit.workspace.store import Workspace
+from qualkit.workspace.store import Workspace, state_locked
 
 HEADER_SCAN_ROWS = 10
 MAX_CELL_CHARS = 100_000
@@ -221,6 +221,7 @@ def place_excerpt(finder: QuoteFinder, excerpt: str, coded: set[tuple[int, int]]
     return None, []
 
 
+@state_locked
 def import_sheet(workspace: Workspace, path: str | Path, coder: str, *, codebook: str | None = None, partial: bool = False,
                  dry_run: bool = False, threshold: float = DEFAULT_THRESHOLD,
                  code_threshold: float = DEFAULT_CODE_THRESHOLD) -> ImportResult:

@@ -61,7 +61,7 @@ from qualkit.io.textdecode import normalize_text
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.codebook import Code, Codebook, CodebookError
 from qualkit.workspace.codings import Coding, now_iso
-from qualkit.workspace.store import Workspace
+from qualkit.workspace.store import Workspace, state_locked
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
@@ -533,6 +533,7 @@ def _without_label(transcript: Transcript, match: Match) -> Match:
     return match
 
 
+@state_locked
 def import_word_comments(workspace: Workspace, path: str | Path, coder: str, *, transcript_id: str | None = None,
                          add_missing: bool = False, codebook: str | None = None, partial: bool = False,
                          dry_run: bool = False, threshold: float = DEFAULT_THRESHOLD,
