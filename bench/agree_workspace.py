@@ -4,7 +4,10 @@ Not a test. Generates interview transcripts (.txt, interviewer questions and par
 answers), a 60-code codebook with skewed code frequencies, and three coders' codings that mostly
 agree (shifted boundaries, some missed, swapped and extra codes), then times the library call
 ``qualkit.analysis.agree.agreement`` on a freshly opened workspace (reading transcripts and codings
-included) for several settings. Target (issue): the default call (turn units) under 5 s.
+included) for several settings, and the `qualkit agree` command as a whole process (start-up and the
+pandas/numpy imports included: what a user waits for; CPU time and its own peak RSS read with
+``getrusage(RUSAGE_CHILDREN)`` in a fresh wrapper). The first library timing imports pandas inside
+the timed call too. Target: the command (turn units) under 5 s.
 
     python bench/agree_workspace.py [--transcripts 200] [--coders 3] [--codes 60] [--words 5000] [--keep DIR]
 """
@@ -111,12 +114,16 @@ def main() -> int:
         n_codings = sum(len((root / "codings" / f"{c}.csv").read_text().splitlines()) - 1 for c in coders)
         print(f"generated {args.transcripts} transcripts x ~{args.words} words, {args.coders} coders, {args.codes} codes, "
               f"{n_codings} codings in {time.perf_counter() - t0:.1f} s ({root})")
-        import pandas  # noqa: F401  (imported once, as in any session using the library)
+        from commands import QK, measure
+
+        cmd = measure([*QK, "agree", "--coders", ",".join(coders)], root)
+        print(f"{'`qualkit agree` (whole process)':<34} {cmd['wall']:6.2f} s wall, {cmd['cpu']:.2f} s cpu, "
+              f"peak RSS {cmd['peak_mb']:.0f} MB" + ("" if cmd["rc"] == 0 else f" (exit {cmd['rc']})"))
+        main_secs = timed("agree (turn, default; cold import)", root, coders)
 
         from qualkit import Workspace
         from qualkit.analysis.unit_codes import build_unit_codes
 
-        main_secs = timed("agree (turn, default)", root, coders)
         t0 = time.perf_counter()
         build_unit_codes(Workspace(root), coders)
         units_secs = time.perf_counter() - t0
@@ -129,8 +136,8 @@ def main() -> int:
         timed("agree --by coder-pair", root, coders, by="coder-pair")
         timed("agree --ci (1000 resamples)", root, coders, ci=True)
         timed("agree --unit character --ci", root, coders, unit="character", ci=True)
-        print(f"target: default call under 5 s -> {'OK' if main_secs < 5 else 'TOO SLOW'}")
-    return 0 if main_secs < 5 else 1
+        print(f"target: the command under 5 s -> {'OK' if cmd['wall'] < 5 else 'TOO SLOW'}")
+    return 0 if cmd["wall"] < 5 else 1
 
 
 if __name__ == "__main__":

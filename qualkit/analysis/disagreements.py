@@ -189,6 +189,7 @@ class Comparison:
         for i, ref in enumerate(self.uc.units):
             by_tid.setdefault(ref.transcript, []).append(i)
         self._by_tid = by_tid
+        self._starts = {tid: [self.uc.units[i].unit.start for i in idxs] for tid, idxs in by_tid.items()}
         self.on_unit: dict[str, list[list[int]]] = {c: [[] for _ in self.uc.units] for c in self.coders}
         self.touches: dict[str, dict[int, list[int]]] = {c: {} for c in self.coders}
         for coder in self.coders:
@@ -204,7 +205,7 @@ class Comparison:
         idxs = self._by_tid.get(transcript)
         if not idxs:
             return []
-        starts = [self.uc.units[i].unit.start for i in idxs]
+        starts = self._starts[transcript]
         k = max(bisect.bisect_right(starts, start) - 1, 0)
         hit = []
         while k < len(idxs) and self.uc.units[idxs[k]].unit.start < end:

@@ -128,7 +128,7 @@ def _quote_content(workspace: Workspace, transcripts: list[Any], rows: str, doma
     warnings += dset.warnings + source.warnings
     content: Content = {}
     for t in transcripts:
-        for did, items in transcript_excerpts(workspace, t, source.codings, dset).items():
+        for did, items in transcript_excerpts(workspace, t, source.codings_of(t.id), dset).items():
             for ex in items:
                 key = (t.id, (ex.participant or ex.speaker) if rows == "participant" else None)
                 content.setdefault(key, {}).setdefault(did, []).append(template_quote(ex, max_chars))

@@ -52,6 +52,17 @@ class CodingSource:
     warnings: list[str] = field(default_factory=list)
     codings: list[Any] = field(default_factory=list)
     description: str = ""
+    _by_transcript: dict[str, list[Any]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def codings_of(self, transcript_id: str) -> list[Any]:
+        """The codings of one transcript, in file order: grouped in one pass, so a loop over
+        transcripts costs one pass over the codings, not one pass per transcript."""
+        if self._by_transcript is None:
+            grouped: dict[str, list[Any]] = {}
+            for c in self.codings:
+                grouped.setdefault(c.transcript, []).append(c)
+            self._by_transcript = grouped
+        return self._by_transcript.get(transcript_id, [])
 
 
 @dataclass

@@ -77,14 +77,14 @@ def coreq_section(study: Study, sections: dict[str, Section]) -> Section:
     table = study.table
     ids = [t.id for t in study.transcripts]
     coders = study.coders
-    double = [t for t in ids if coders and len(coders) >= 2 and all(
-        any(c.transcript == t for c in study.coder_files.get(coder, [])) for coder in coders)]
+    double = [t for t in ids if coders and len(coders) >= 2 and all(t in study.transcripts_of(coder) for coder in coders)]
 
     def participant_turns(t) -> int:
         return sum(1 for turn in t.turns if not table.is_facilitator(turn.participant))
 
     all_turns = sum(participant_turns(t) for t in study.transcripts)
-    double_turns = sum(participant_turns(t) for t in study.transcripts if t.id in double)
+    double_set = set(double)
+    double_turns = sum(participant_turns(t) for t in study.transcripts if t.id in double_set)
     ov = sections.get("overview")
     rows: list[dict] = []
 

@@ -78,8 +78,15 @@ class Study:
 
         return all_codes(self.codebooks())
 
+    def transcripts_of(self, coder: str) -> set[str]:
+        """Ids of the transcripts ``coder`` coded (one pass over the coder's codings, then kept)."""
+        key = "transcripts_of:" + coder
+        if key not in self.cache:
+            self.cache[key] = {x.transcript for x in self.coder_files.get(coder, [])}
+        return self.cache[key]
+
     def coded_by(self, transcript: str) -> list[str]:
-        return [c for c, codings in self.coder_files.items() if any(x.transcript == transcript for x in codings)]
+        return [c for c in self.coder_files if transcript in self.transcripts_of(c)]
 
 
 def _describe(exc: QualkitError, root: Path | None = None) -> str:

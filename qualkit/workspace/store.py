@@ -46,6 +46,17 @@ def _hidden(path: Path, folder: Path) -> bool:
     return any(part.startswith((".", "~$")) for part in path.relative_to(folder).parts)
 
 
+def _stamps(dirs) -> tuple[int | None, ...]:
+    """Each folder's mtime in nanoseconds (None when it does not exist)."""
+    out: list[int | None] = []
+    for d in dirs:
+        try:
+            out.append(d.stat().st_mtime_ns)
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
 def find_root(start: str | Path = ".") -> Path:
     """The nearest folder at or above ``start`` holding qualkit.yaml."""
     if not Path(start).exists():
@@ -114,6 +125,10 @@ class Workspace:
         self._cache: dict[Path, tuple[tuple[float, int], Transcript]] = {}
         # Files the last :meth:`transcripts` call could not read, each with its one-line reason.
         self.skipped_transcripts: list[QualkitError] = []
+
+        # transcripts/ listing, valid while no folder in it changed (see _files)
+        self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]]] | None = None
+        self._codings_cache: dict[Path, tuple[tuple[int, int, int], list]] = {}
 
     def state_lock(self, timeout: float = STATE_LOCK_TIMEOUT) -> AbstractContextManager[None]:
         """The one lock every read-modify-write of the workspace's files takes (codings, codebooks,
@@ -204,10 +219,25 @@ class Workspace:
         return coder_path(self.root, coder)
 
     def codings(self, coder: str) -> list:
-        """A coder's codings (empty if the coder has no file yet)."""
+        """A coder's codings (empty if the coder has no file yet).
+
+        Parsed once per file state (mtime, size, inode): every step of a command that asks again
+        gets the same Coding objects in a new list, so callers must not modify them in place."""
         from qualkit.workspace.codings import read_codings
 
-        return read_codings(self.coder_file(coder))
+        path = self.coder_file(coder)
+        try:
+            st = path.stat()
+            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            stamp = None
+        cached = self._codings_cache.get(path)
+        if stamp is not None and cached is not None and cached[0] == stamp:
+            return list(cached[1])
+        codings = read_codings(path)
+        if stamp is not None:
+            self._codings_cache[path] = (stamp, codings)
+        return list(codings)
 
     def write_codings(self, coder: str, codings: Iterable[Coding]) -> Path:
         """Replace a coder's file atomically, backing up the old one in .qualkit/backups/."""
@@ -231,10 +261,31 @@ class Workspace:
         return self.root / TRANSCRIPTS_DIR
 
     def _files(self) -> list[Path]:
+        """Every file in transcripts/ (recursively, hidden ones left out), in natural order.
+
+        Listed once and kept while every folder in transcripts/ keeps its mtime: adding, removing
+        or renaming a file changes its folder's mtime, so the listing is never stale, and asking
+        for one transcript by id costs a few stat calls instead of a scan of the folder."""
+        index = self._index
+        if index is not None and _stamps(index[0]) == index[1]:
+            return list(index[2])
         folder = self.transcripts_dir
-        if not folder.is_dir():
-            return []
-        return sorted((p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder)), key=natural_key)
+        dirs: list[Path] = [folder]
+        stamps = _stamps(dirs)  # taken before listing: a change during the scan shows next time
+        files: list[Path] = []
+        if folder.is_dir():
+            for p in folder.rglob("*"):
+                if p.is_dir():
+                    dirs.append(p)
+                    stamps += _stamps([p])
+                elif p.is_file() and not _hidden(p, folder):
+                    files.append(p)
+        files.sort(key=natural_key)
+        by_stem: dict[str, list[Path]] = {}
+        for p in files:
+            by_stem.setdefault(p.stem, []).append(p)
+        self._index = (tuple(dirs), stamps, files, by_stem)
+        return list(files)
 
     def transcript_paths(self) -> list[Path]:
         """Transcript files in transcripts/ (recursively), in natural order (int2 before int10)."""
@@ -391,8 +442,12 @@ class Workspace:
 
     def transcript(self, transcript_id: str) -> Transcript:
         """One transcript by id (file stem; a file name with its extension is accepted too)."""
-        paths = self.transcript_paths()
-        matches = [p for p in paths if p.stem == transcript_id] or [p for p in paths if p.name == transcript_id]
+        from qualkit.transcripts import is_transcript_file
+
+        paths = self.transcript_paths()  # also brings the index (self._index) up to date
+        by_stem = self._index[3] if self._index is not None else {}
+        matches = [p for p in by_stem.get(transcript_id, []) if is_transcript_file(p)]
+        matches = matches or [p for p in paths if p.name == transcript_id]
         if not matches:
             ids = [p.stem for p in paths]
             known = ", ".join(ids[:12]) + (f", ... ({len(ids)} in all: `qualkit transcripts list`)" if len(ids) > 12 else "")

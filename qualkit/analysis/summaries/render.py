@@ -76,7 +76,7 @@ class TemplateRun:
 def _template_model(workspace: Workspace, transcript: Any, session: Session, domains: DomainSet,
                     source: CodingSource) -> tuple[list[tuple[str, str]], list[tuple[Domain, list[Excerpt]]]]:
     """The header fields and each domain's excerpts, shared by the Markdown and Word writers."""
-    excerpts = transcript_excerpts(workspace, transcript, source.codings, domains)
+    excerpts = transcript_excerpts(workspace, transcript, source.codings_of(transcript.id), domains)
     try:
         rel = Path(session.path).resolve().relative_to(Path(workspace.root).resolve()) if session.path else Path(transcript.id)
     except ValueError:

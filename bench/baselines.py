@@ -1,0 +1,105 @@
+"""Yardsticks for bench/commands.py: the least work a command could do on the same study.
+
+Not a test. Each baseline is run as its own fresh process, exactly as the commands are, so its
+start-up counts the same way:
+
+* ``floor``: the import floor, ``qualkit --help`` (Python start-up and the CLI's lazy imports);
+* ``read``: a bare read + decode + split of every transcript (what ingest cannot avoid);
+* ``spacy``: truly bare spaCy: ``spacy.blank("en")`` and one ``PhraseMatcher`` (attr LOWER) of
+  every codebook keyword over every blank-line-separated turn (what autocode cannot avoid);
+* ``regex``: one case-insensitive alternation regex of every keyword over each transcript's text;
+* ``krippendorff``: the krippendorff package's nominal alpha of the first three coders over the
+  study's turn x code units (the same matrix size as ``qualkit agree`` pools).
+
+    python bench/baselines.py floor|read|spacy|regex|krippendorff WORKSPACE
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "transcripts").rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _keywords(root: Path) -> list[str]:
+    import yaml
+
+    out: list[str] = []
+    for book in sorted((root / "codebooks").glob("*.yaml")):
+        for code in (yaml.safe_load(book.read_text(encoding="utf-8")) or {}).get("codes") or []:
+            out += [str(k) for k in code.get("keywords") or []]
+    return out
+
+
+def read(root: Path) -> int:
+    words = 0
+    for f in _files(root):
+        words += len(f.read_bytes().decode("utf-8", errors="replace").split())
+    return words
+
+
+def bare_spacy(root: Path) -> int:
+    import spacy
+    from spacy.matcher import PhraseMatcher
+
+    nlp = spacy.blank("en")
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    matcher.add("kw", list(nlp.tokenizer.pipe(_keywords(root))))
+    turns = (t for f in _files(root) for t in f.read_text(encoding="utf-8").split("\n\n") if t.strip())
+    return sum(len(matcher(doc)) for doc in nlp.pipe(turns))
+
+
+def regex(root: Path) -> int:
+    import re
+
+    terms = sorted(_keywords(root), key=len, reverse=True)
+    rx = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b", re.IGNORECASE)
+    return sum(1 for f in _files(root) for _m in rx.finditer(f.read_text(encoding="utf-8")))
+
+
+def krippendorff_alpha(root: Path) -> int:
+    import csv
+
+    import krippendorff
+    import numpy as np
+
+    coders = sorted(p.stem for p in (root / "codings").glob("coder*.csv"))[:3]
+    keys: dict[tuple[str, str], int] = {}
+    labels: dict[str, int] = {}
+    rows: list[dict[int, int]] = []
+    for coder in coders:
+        seen: dict[int, int] = {}
+        with open(root / "codings" / f"{coder}.csv", encoding="utf-8-sig", newline="") as fh:
+            for rec in csv.DictReader(fh):
+                i = keys.setdefault((rec["transcript"], rec["start"]), len(keys))
+                seen[i] = labels.setdefault(rec["code"], len(labels))
+        rows.append(seen)
+    data = np.full((len(coders), len(keys)), np.nan)
+    for r, seen in enumerate(rows):
+        data[r, list(seen)] = list(seen.values())
+    print(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+    return len(keys)
+
+
+def main(argv: list[str]) -> int:
+    kind, root = argv[0], Path(argv[1]) if len(argv) > 1 else Path(".")
+    if kind == "floor":
+        import runpy
+
+        sys.argv = ["qualkit", "--help"]
+        try:
+            runpy.run_module("qualkit.cli", run_name="__main__")
+        except SystemExit:
+            pass
+        return 0
+    fn = {"read": read, "spacy": bare_spacy, "regex": regex, "krippendorff": krippendorff_alpha}[kind]
+    print(kind, fn(root))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,149 @@
+"""Benchmark every command on generated studies of 10 / 100 / 1,000 (/ 5,000) transcripts.
+
+Not a test. For each size it generates a study once (bench/study.py; kept in ``--dir`` and reused),
+then runs each command and each baseline (bench/baselines.py) as a fresh process, ``--repeat``
+times in turn (command A, B, C, ..., A, B, C, ...: a busy moment of this shared machine hurts
+every row alike), and prints the median CPU time (user + system), wall time and the command's own
+peak RSS. Each measurement runs in a fresh wrapper process that starts the command and reads
+``resource.getrusage(RUSAGE_CHILDREN)`` after it exits, so the peak is the command's, never this
+script's. Then: the ratios to the baselines measured in the same run, and the growth exponent
+``log(t2 / t1) / log(n2 / n1)`` of each command between consecutive sizes (1.0 = linear).
+
+    python bench/commands.py [--sizes 10,100,1000] [--repeat 3] [--dir /tmp/qualkit-bench]
+                             [--only ingest,agree] [--sample]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+__all__ = ["COMMANDS", "measure"]
+
+QK = [sys.executable, "-m", "qualkit.cli"]
+BASE = [sys.executable, str(ROOT / "bench" / "baselines.py")]
+COMMANDS: dict[str, list[str]] = {
+    "ingest": [*QK, "ingest"],
+    "autocode": [*QK, "autocode"],
+    "search": [*QK, "search", "naloxone"],
+    "agree": [*QK, "agree"],
+    "disagreements --code c01": [*QK, "disagreements", "--coders", "coder1,coder2", "--code", "c01"],
+    "summaries template": [*QK, "summaries", "template"],
+    "matrix codes": [*QK, "matrix", "codes"],
+    "matrix themes": [*QK, "matrix", "themes"],
+    "export all": [*QK, "export", "all"],
+    "report": [*QK, "report"],
+    "run": [*QK, "run"],
+}
+BASELINES: dict[str, list[str]] = {
+    "(floor: qualkit --help)": [*BASE, "floor", "."],
+    "(bare read+decode+split)": [*BASE, "read", "."],
+    "(bare spaCy+PhraseMatcher)": [*BASE, "spacy", "."],
+    "(one alternation regex)": [*BASE, "regex", "."],
+    "(krippendorff package)": [*BASE, "krippendorff", "."],
+}
+# The command's own figures, read in a fresh process so that RUSAGE_CHILDREN holds this child only.
+WRAPPER = r"""
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+rc = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"cpu": ru.ru_utime + ru.ru_stime, "wall": wall, "peak_mb": ru.ru_maxrss / 1024, "rc": rc}))
+"""
+
+
+def measure(cmd: list[str], cwd: Path) -> dict:
+    """CPU seconds, wall seconds, peak RSS (MB) and exit code of one fresh run of ``cmd`` in ``cwd``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
+    out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def study(folder: Path, n: int) -> Path:
+    from study import make_study
+
+    path = folder / f"study{n}"
+    if not (path / "qualkit.yaml").is_file():
+        shutil.rmtree(path, ignore_errors=True)
+        make_study(path, n)
+    return path
+
+
+def bench(path: Path, names: dict[str, list[str]], repeat: int) -> dict[str, dict]:
+    runs: dict[str, list[dict]] = {k: [] for k in names}
+    for _ in range(repeat):
+        for name, cmd in names.items():
+            runs[name].append(measure(cmd, path))
+    out = {}
+    for name, rs in runs.items():
+        out[name] = {k: statistics.median(r[k] for r in rs) for k in ("cpu", "wall", "peak_mb")}
+        out[name]["rc"] = max(r["rc"] for r in rs)
+    return out
+
+
+def show(title: str, res: dict[str, dict]) -> None:
+    print(f"\n{title}\n{'':34}{'cpu s':>9}{'wall s':>9}{'peak MB':>9}")
+    for name, r in res.items():
+        bad = "" if r["rc"] == 0 else f"  (exit {r['rc']})"
+        print(f"{name:34}{r['cpu']:9.2f}{r['wall']:9.2f}{r['peak_mb']:9.0f}{bad}")
+
+
+def ratios(res: dict[str, dict]) -> None:
+    def r(a: str, b: str) -> str:
+        return f"{res[a]['cpu'] / res[b]['cpu']:.2f}x" if a in res and b in res and res[b]["cpu"] else "n/a"
+
+    print(f"  ingest / bare read+decode+split: {r('ingest', '(bare read+decode+split)')} (target <= 3x)")
+    print(f"  bare spaCy+PhraseMatcher / autocode: {r('(bare spaCy+PhraseMatcher)', 'autocode')} (target >= 0.9x)")
+    print(f"  autocode / one alternation regex: {r('autocode', '(one alternation regex)')}")
+    print(f"  agree / krippendorff package (whole processes): {r('agree', '(krippendorff package)')}")
+    print(f"  run / import floor: {r('run', '(floor: qualkit --help)')}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10,100,1000", help="comma list of study sizes (transcripts)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per command; the median is printed")
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/qualkit-bench"), help="where studies are generated and kept")
+    ap.add_argument("--only", help="comma list of command names to run (default: all)")
+    ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--sample", action="store_true", help="also `run` on a copy of the bundled sample study")
+    args = ap.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    names = {k: v for k, v in COMMANDS.items() if not args.only or k in args.only.split(",")}
+    if not args.no_baselines:
+        names.update(BASELINES)
+    if args.sample:
+        sample = args.dir / "sample"
+        shutil.rmtree(sample, ignore_errors=True)
+        subprocess.run([*QK, "demo", str(sample)], env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True)
+        res = bench(sample, {"run": COMMANDS["run"], "(floor: qualkit --help)": BASELINES["(floor: qualkit --help)"]}, args.repeat)
+        show("sample study", res)
+        ratios(res)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[int, dict[str, dict]] = {}
+    for n in sizes:
+        results[n] = bench(study(args.dir, n), names, args.repeat)
+        show(f"{n} transcripts (median of {args.repeat})", results[n])
+        ratios(results[n])
+    for a, b in zip(sizes, sizes[1:]):
+        print(f"\ngrowth exponent of CPU time, {a} -> {b} transcripts (1.0 = linear)")
+        for name in names:
+            ta, tb = results[a][name]["cpu"], results[b][name]["cpu"]
+            if ta > 0 and tb > 0:
+                print(f"  {name:34}{math.log(tb / ta) / math.log(b / a):6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Each piece of work once (issue 17): a study of a thousand interviews must not rescan transcripts/
+for every transcript asked for, re-parse a coder's file for every step, or loop over every coding
+once per transcript. Each test is a user's action and what it must (not) cost, with the same answer."""
+from __future__ import annotations
+
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+import qualkit
+from qualkit.io.textdecode import _looks_binary
+from qualkit.workspace.codings import Coding
+from qualkit.workspace.scaffold import init
+
+INTERVIEW = "Interviewer: How do referrals arrive?\nMaria: By fax.\nInterviewer: Always?\nMaria: Mostly.\n"
+
+
+@pytest.fixture
+def ws(tmp_path):
+    root = init(tmp_path / "ws")
+    for i in range(30):
+        (root / "transcripts" / f"int{i}.txt").write_text(INTERVIEW, encoding="utf-8")
+    return qualkit.Workspace(root)
+
+
+def test_asking_for_one_transcript_does_not_rescan_the_folder(ws, monkeypatch):
+    ws.transcript("int3")
+    calls = []
+    real = Path.rglob
+    monkeypatch.setattr(Path, "rglob", lambda self, pattern: calls.append(self) or real(self, pattern))
+    for i in range(30):
+        assert ws.transcript(f"int{i}").id == f"int{i}"
+    assert ws.transcript("int7.txt").id == "int7"   # a file name is accepted too
+    assert calls == []
+
+
+def test_a_transcript_added_renamed_or_removed_is_seen_at_once(ws):
+    assert len(ws.transcript_paths()) == 30
+    (ws.transcripts_dir / "site2").mkdir()
+    (ws.transcripts_dir / "site2" / "new.txt").write_text(INTERVIEW, encoding="utf-8")
+    assert ws.transcript("new").id == "new"
+    (ws.transcripts_dir / "site2" / "new.txt").rename(ws.transcripts_dir / "site2" / "newer.txt")
+    with pytest.raises(qualkit.QualkitError, match="no transcript with id 'new'"):
+        ws.transcript("new")
+    assert ws.transcript("newer").id == "newer"
+    (ws.transcripts_dir / "int0.txt").unlink()
+    assert "int0" not in [p.stem for p in ws.transcript_paths()]
+    (ws.transcripts_dir / "sub" / "deeper").mkdir(parents=True)
+    (ws.transcripts_dir / "sub" / "deeper" / "int0.txt").write_text(INTERVIEW, encoding="utf-8")
+    assert ws.transcript("int0").path.parent.name == "deeper"
+
+
+def test_a_coders_file_is_parsed_once_until_it_changes(ws, monkeypatch):
+    import qualkit.workspace.codings as codings_mod
+
+    ws.write_codings("ana", [Coding("int1", 38, 45, "fax", "By fax.")])
+    parsed = []
+    real = codings_mod.read_codings
+    monkeypatch.setattr(codings_mod, "read_codings", lambda p: parsed.append(p) or real(p))
+    first = ws.codings("ana")
+    second = ws.codings("ana")
+    assert first == second and len(parsed) == 1
+    second.clear()                                   # a caller's list is its own
+    assert len(ws.codings("ana")) == 1
+    time.sleep(0.01)
+    ws.write_codings("ana", [Coding("int1", 38, 45, "fax", "By fax."), Coding("int2", 38, 45, "fax", "By fax.")])
+    assert [c.transcript for c in ws.codings("ana")] == ["int1", "int2"]
+    assert len(parsed) == 2
+
+
+def test_binary_check_counts_the_same_control_characters_as_unicodedata():
+    controls = [chr(i) for i in range(0x110000) if unicodedata.category(chr(i)) == "Cc"]
+    for ch in controls:
+        text = "a" * 50 + ch * 2
+        expected = ch not in "\n\r\t\f\v"
+        assert _looks_binary(text) is expected, repr(ch)
+    assert not _looks_binary("plain words, 'quotes' \u2019 and accents: café\n" * 100)
+    assert not _looks_binary("x" * 999 + "\x07")          # one bell in 1,000 characters is text
+    assert _looks_binary("x" * 97 + "\x07\x07")
+
+
+def test_report_lists_who_coded_each_transcript(ws):
+    from qualkit.reporting.study import load_study
+
+    ws.write_codings("ana", [Coding("int1", 38, 45, "fax", "By fax."), Coding("int2", 38, 45, "fax", "By fax.")])
+    ws.write_codings("ben", [Coding("int2", 38, 45, "fax", "By fax.")])
+    study = load_study(ws, ["ana", "ben"], ci=False)
+    assert study.coded_by("int1") == ["ana"]
+    assert study.coded_by("int2") == ["ana", "ben"]
+    assert study.coded_by("int3") == []
+
+
+def test_a_coding_source_hands_out_one_transcripts_codings():
+    from qualkit.analysis.sources import CodingSource
+
+    codings = [Coding("b", 1, 2, "x"), Coding("a", 1, 2, "x"), Coding("b", 3, 4, "y")]
+    source = CodingSource("pooled", ["ana"], codings=codings)
+    assert source.codings_of("b") == [codings[0], codings[2]]
+    assert source.codings_of("a") == [codings[1]]
+    assert source.codings_of("zzz") == []
