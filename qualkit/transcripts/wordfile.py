@@ -22,12 +22,16 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualkit.errors import TranscriptError
 from qualkit.io.textdecode import normalize_text
 from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.render import RawTurn, merge_consecutive, render_turns
 from qualkit.transcripts.speakers import TS, parse_timestamp, segment
+
+if TYPE_CHECKING:
+    from qualkit.io.safezip import SafeZip
 
 MAX_MEMBERS = 10_000
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -105,7 +109,7 @@ def _check_archive(path: Path) -> None:
 _OFFICE_DOCUMENT = "/officeDocument"
 
 
-def main_document_part(zf, path: Path) -> str:
+def main_document_part(zf: SafeZip, path: Path) -> str:
     """The name of the main document part, found as Word finds it: through ``_rels/.rels``.
 
     Word for the web and Microsoft 365 Transcribe save it as ``word/document2.xml``, so the
