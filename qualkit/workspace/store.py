@@ -292,6 +292,11 @@ class Workspace:
             result.warnings.extend(self._unmatched_participant_rows({p.stem for p in files}))
         return result
 
+    def export_text(self, text: str) -> str:
+        """Free text on its way into an export (a summary bullet). As written here; the
+        de-identified view (qualkit.deid.redact) replaces identifiers."""
+        return text
+
     def rel(self, path: str | Path | None) -> str:
         """``path`` relative to the workspace root, as a POSIX path for display; as given when outside it."""
         if path is None:
