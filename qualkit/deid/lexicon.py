@@ -40,7 +40,14 @@ ALLOW_DEFAULT = frozenset(w.casefold() for w in (
     "GED DUI DWI CRT QRT CIT PD Zoom Teams Facebook Google Uber Lyft Walmart Narcotics Anonymous "
     "Alcoholics COVID English Spanish American Americans Black Hispanic Latino Latina Latinx Native "
     "Indian Catholic Baptist Methodist Christian Muslim OK Okay Yeah Yes No Um Uh Hmm Mm "
-    "Interviewer Moderator Facilitator Respondent Participant Speaker").split())
+    "Interviewer Moderator Facilitator Respondent Participant Speaker Oh Hey Hi Hello Bye Ah Aw Wow Gee Huh Yep Nope "
+    # Safe Harbor allows states and countries: they are no identifier (and many are census names).
+    "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho "
+    "Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota "
+    "Mississippi Missouri Montana Nebraska Nevada Hampshire Jersey Mexico York Carolina Dakota Ohio Oklahoma "
+    "Oregon Pennsylvania Rhode Island Tennessee Texas Utah Vermont Virginia Washington Wisconsin Wyoming "
+    "New North South West East America Canada England Britain Scotland Wales Ireland France Germany Spain "
+    "Italy China India Europe Africa Asia Australia").split())
 
 
 def _read_list(name: str) -> frozenset[str]:
