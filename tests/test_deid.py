@@ -212,3 +212,21 @@ def test_a_transcript_edited_after_the_scan_is_still_redacted_where_the_words_mo
     rows = [DeidRow("d1", "x", 3, 8, "Karen", "person", "participants", "[P1]", "accept")]
     red = redaction_for("Oh, hi Karen.", rows)  # three characters were added before the name
     assert red.text == "Oh, hi [P1]."
+
+
+@pytest.mark.parametrize("text,expected,kind", [
+    ("seen on 3/14/2026 at noon", "3/14/2026", "date"), ("the 14th of March", "14th of March", "date"),
+    ("back in March 2024", "March 2024", "date"), ("fax 606.555.0110 now", "606.555.0110", "phone"),
+    ("server 192.168.4.20 is down", "192.168.4.20", "ip"), ("see https://example.org/a.", "https://example.org/a", "url"),
+    ("MRN 00448821 was wrong", "00448821", "number"), ("she is 97 years old", "97", "age"),
+    ("aged 103, still sharp", "103", "age"), ("mail it to KY 41465", "41465", "zip"),
+    ("out on Route 9 again", "Route 9", "place"), ("the Bluebird Motel lot", "Bluebird Motel", "organisation"),
+])
+def test_safe_harbor_patterns(text, expected, kind):
+    found = [(text[c.start:c.end], c.kind) for c in Detector().candidates(text)]
+    assert (expected, kind) in found
+
+
+@pytest.mark.parametrize("text", ["he is 45 years old", "in 2024 we started", "about 30 people, 12 of them", "at 10:30 am"])
+def test_numbers_that_identify_no_one_survive(text):
+    assert Detector().candidates(text) == []
