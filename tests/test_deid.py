@@ -230,3 +230,18 @@ def test_safe_harbor_patterns(text, expected, kind):
 @pytest.mark.parametrize("text", ["he is 45 years old", "in 2024 we started", "about 30 people, 12 of them", "at 10:30 am"])
 def test_numbers_that_identify_no_one_survive(text):
     assert Detector().candidates(text) == []
+
+
+@pytest.mark.slow
+def test_an_installed_ner_model_adds_its_entities(make_workspace, run_cli, tmp_path):
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PERSON", "pattern": "Zorblat"},
+                                                {"label": "GPE", "pattern": "Quarnville"}])
+    nlp.to_disk(tmp_path / "model")
+    ws = make_workspace({"int1": "Maria: Zorblat drove us to Quarnville.\n"})
+    (ws.root / "deid.yaml").write_text(f"ner_model: '{tmp_path / 'model'}'\n", encoding="utf-8")
+    assert run_cli("deid", "scan").exit_code == 0
+    found = {(r["text"], r["kind"], r["detector"]) for r in _rows(ws)}
+    assert {("Zorblat", "person", "ner"), ("Quarnville", "place", "ner")} <= found

@@ -78,11 +78,14 @@ def build_detector(ws: Workspace, settings: DeidSettings | None = None, warnings
 
 def _load_ner(name: str, warnings: list[str]) -> object | None:
     """The user's installed spaCy model (deid.yaml `ner_model:`); never downloaded."""
-    import spacy
+    import importlib.util
 
-    if not (spacy.util.is_package(name) or Path(name).is_dir()):
+    installed = Path(name).is_dir() or (name.isidentifier() and importlib.util.find_spec(name) is not None)
+    if not installed:  # checked without importing spaCy
         warnings.append(f"deid.yaml: ner_model {name!r} is not installed; scanned without it (qualkit never downloads models)")
         return None
+    import spacy
+
     try:
         return spacy.load(name, exclude=["lemmatizer", "textcat"])
     except (OSError, ValueError) as exc:
