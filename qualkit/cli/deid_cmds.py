@@ -4,8 +4,7 @@ from __future__ import annotations
 import click
 
 from qualkit.cli.context import open_workspace
-
-_KINDS = ("person", "place", "organisation", "date", "phone", "email", "url", "ip", "number", "age", "zip", "address")
+from qualkit.deid.table import KINDS as _KINDS
 
 
 @click.group("deid")

@@ -16,7 +16,7 @@ from pathlib import Path
 from qualkit.errors import DeidError
 from qualkit.io.atomic import atomic_write_text, backup
 
-__all__ = ["COLUMNS", "DECISIONS", "DEID_CSV", "DEID_YAML", "DeidRow", "DeidSettings", "DeidTable",
+__all__ = ["COLUMNS", "DECISIONS", "DEID_CSV", "DEID_YAML", "KINDS", "DeidRow", "DeidSettings", "DeidTable",
            "load_settings", "read_table", "write_table"]
 
 DEID_CSV = "deid.csv"
