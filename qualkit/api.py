@@ -5,7 +5,7 @@ take the plain :class:`qualkit.workspace.store.Workspace` and never import this 
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,10 @@ if TYPE_CHECKING:  # only for the annotations: importing these loads pandas
     from qualkit.coding.autocode import AutocodeResult
     from qualkit.coding.coding_ops import CheckReport
     from qualkit.coding.search import Hit
+    from qualkit.deid.check import Finding
+    from qualkit.deid.decide import DecideResult, DeidExport
+    from qualkit.deid.review import ReviewItem
+    from qualkit.deid.scan import ScanResult
     from qualkit.workspace.codebook import Codebook
 
 __all__ = ["Workspace"]
@@ -96,3 +100,58 @@ class Workspace(_Store):
         from qualkit.analysis.reconcile import reconcile
 
         return reconcile(self, coders, into, adjudication, decisions, by, **kwargs)
+
+    # -- de-identification (`qualkit deid ...`) ----------------------------------------------
+    def deid_scan(self) -> ScanResult:
+        """Propose identifiers in every transcript into deid.csv, keeping decisions (`qualkit deid scan`)."""
+        from qualkit.deid.scan import deid_scan
+
+        return deid_scan(self)
+
+    def deid_decide(self, decision: str, ids: Iterable[str] = (), **options: Any) -> DecideResult:
+        """Set a decision on spans by id, ``kind=``, ``transcript=`` or ``everything=True``."""
+        from qualkit.deid.decide import deid_decide
+
+        return deid_decide(self, decision, ids, **options)
+
+    def deid_accept(self, ids: Iterable[str] = (), **options: Any) -> DecideResult:
+        """`qualkit deid accept`: these spans are redacted in exports."""
+        return self.deid_decide("accept", ids, **options)
+
+    def deid_reject(self, ids: Iterable[str] = (), **options: Any) -> DecideResult:
+        """`qualkit deid reject`: these spans stay as written."""
+        return self.deid_decide("reject", ids, **options)
+
+    def deid_review_queue(self, kind: str | None = None, transcript: str | None = None) -> Iterator[ReviewItem]:
+        """`qualkit deid review`: the undecided spans in context, one at a time (answer with deid_answer)."""
+        from qualkit.deid.review import review_queue
+
+        return review_queue(self, kind, transcript)
+
+    def deid_answer(self, row_id: str, decision: str, **options: Any) -> int:
+        """Decide one span (``same_text=True``: all undecided with its text; ``replacement=``: rename)."""
+        from qualkit.deid.review import answer
+
+        return answer(self, row_id, decision, **options)
+
+    def deid_export(self, out_dir: str | Path) -> DeidExport:
+        """`qualkit deid export DIR`: redacted transcript copies, mapping file beside the folder."""
+        from qualkit.deid.decide import deid_export
+
+        return deid_export(self, out_dir)
+
+    def deid_check(self, paths: Iterable[str | Path]) -> list[Finding]:
+        """`qualkit deid check PATH...`: accepted or undecided identifiers found in finished files."""
+        from qualkit.deid.check import deid_check
+        from qualkit.deid.redact import redacted_view
+        from qualkit.deid.scan import load_deid
+
+        table = load_deid(self)
+        corpus = " ".join(" ".join(t.text.split()) for t in redacted_view(self, table).transcripts()) if table.rows else ""
+        return deid_check(table, paths, corpus)
+
+    def redacted(self, *, no_deid: bool = False) -> Workspace:
+        """The view exports read: redacted once deid.csv holds a decision (this workspace otherwise)."""
+        from qualkit.deid.apply import export_view
+
+        return export_view(self, no_deid=no_deid)[0]  # type: ignore[return-value]

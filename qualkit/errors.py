@@ -27,6 +27,7 @@ __all__ = [
     "SpeakerPatternError",
     "SummaryError",
     "ThemesError",
+    "DeidError",
     "TranscriptError",
     "UndefinedStatisticError",
     "WorkspaceError",
@@ -171,3 +172,7 @@ class FrameworkRefError(FrameworkError):
         if self.suggestions:
             message += "; did you mean " + ", ".join(self.suggestions) + "?"
         super().__init__(message, path, line)
+
+
+class DeidError(QualkitError):
+    """deid.csv or deid.yaml cannot be read, or a de-identification request names no span."""

@@ -51,6 +51,7 @@ class _Run:
     report: RunReport
     inputs: list[Path] = field(default_factory=list)
     transcripts: list = field(default_factory=list)
+    source: Workspace | None = None  # the workspace itself, for steps that write to it (ws may be redacted)
 
     def done(self, name: str, detail: str, outputs: list[Path] | None = None) -> None:
         self.report.steps.append(StepResult(name, "done", detail, list(outputs or [])))
@@ -119,7 +120,7 @@ def _autocode(run: _Run) -> bool:
         return True
     from qualkit.coding.autocode import autocode
 
-    result = autocode(run.ws, settings.codebook, settings.unit)
+    result = autocode(run.source or run.ws, settings.codebook, settings.unit)
     run.done("autocode", f"{len(result.codings)} suggestions from codebook {result.codebook} in codings/{result.coder}.csv, "
                          f"to review with `qualkit code ID --coder NAME --review auto`")
     return True
@@ -204,18 +205,26 @@ def _report(run: _Run) -> bool:
 STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _autocode, _agreement, _consensus, _matrices, _report]
 
 
-def run(ws: Workspace) -> RunReport:
+def run(ws: Workspace, *, no_deid: bool = False) -> RunReport:
     """Run every step that has input on workspace ``ws``; unreadable transcripts are skipped
-    (``RunReport.skipped``), other unreadable input raises."""
+    (``RunReport.skipped``), other unreadable input raises.
+
+    Once deid.csv holds a decision, every export reads the redacted transcripts (``no_deid``
+    turns that off); the manifests say which."""
+    from qualkit.deid.apply import exporting
+
     started = time.perf_counter()
-    state = _Run(ws, ws.root / EXPORTS_DIR, RunReport(ws.root))
-    state.out.mkdir(exist_ok=True)
-    for step in STEPS:
-        if not step(state):
-            break
-    if state.report.outputs:
-        manifest_path = state.out / "run.manifest.json"
-        write_manifest(manifest_path, build_manifest(ws.root, state.inputs, state.report.outputs, {"command": "run"}))
-        state.done("manifest", "input hashes, parameters and versions", [manifest_path])
+    with exporting(ws, no_deid=no_deid) as view:
+        state = _Run(view, ws.root / EXPORTS_DIR, RunReport(ws.root), source=ws)
+        state.out.mkdir(exist_ok=True)
+        if (ws.root / "deid.csv").is_file():
+            state.inputs.append(ws.root / "deid.csv")
+        for step in STEPS:
+            if not step(state):
+                break
+        if state.report.outputs:
+            manifest_path = state.out / "run.manifest.json"
+            write_manifest(manifest_path, build_manifest(ws.root, state.inputs, state.report.outputs, {"command": "run"}))
+            state.done("manifest", "input hashes, parameters and versions", [manifest_path])
     state.report.seconds = time.perf_counter() - started
     return state.report

@@ -118,7 +118,7 @@ def test_no_function_is_longer_than_80_lines():
 
 # Bottom first: a module may import from its own layer or any layer before it, never after.
 LAYERS = ["qualkit.errors", "qualkit.io", "qualkit.render", "qualkit.transcripts", "qualkit.agreement",
-          "qualkit.frameworks", "qualkit.workspace", "qualkit.coding", "qualkit.analysis", "qualkit.reporting",
+          "qualkit.frameworks", "qualkit.workspace", "qualkit.deid", "qualkit.coding", "qualkit.analysis", "qualkit.reporting",
           "qualkit.refiqda", "qualkit.pipeline", "qualkit.api", "qualkit.cli"]
 
 

@@ -103,7 +103,7 @@ def _summary_content(workspace: Workspace, rows: str, sessions: dict[str, Sessio
             continue
         for d in sf.domains:
             for b in d.bullets:
-                line = BULLET + b.text
+                line = BULLET + workspace.export_text(b.text)
                 if rows == "participant" and s.kind == "focus group":
                     named: list[str | None] = list(_named(b.text, s.participants))
                     if len(named) == len(s.participants):

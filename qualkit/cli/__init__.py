@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "themes": ("themes_cmds", "themes", "Show and check themes (themes.yaml): codes grouped into themes, mapped onto framework domains."),
     "matrix": ("matrix_cmds", "matrix", "Matrices: themes x domains, codes x cases, co-occurrence, saturation, rapid analysis."),
     "report": ("report_cmd", "report", "Write one self-contained HTML report of the study (exports/report.html)."),
+    "deid": ("deid_cmds", "deid", "De-identify: propose identifiers (deid.csv), review, apply to exports, check files."),
     "frameworks": ("frameworks_cmds", "frameworks", "List implementation frameworks or show one as a tree."),
 }
 

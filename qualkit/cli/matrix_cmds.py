@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import deid_option, open_export_workspace
 from qualkit.cli.output import echo_json, echo_table, wrap
 from qualkit.io.paths import cwd_relative
 
@@ -69,6 +69,7 @@ def _threshold(ctx, param, value):
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Export format (default: from --out's extension).")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Export to FILE (default with --format: exports/matrix_KIND.FORMAT); a manifest is written beside.")
+@deid_option
 @click.pass_context
 def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None, coder: str | None, unit: str,
                 level: str | None, framework: str | None, table: str, order: str | None, sessions: str, base: int,
@@ -93,7 +94,7 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
     """
     from qualkit.analysis.matrices import build_matrix, export_matrix
 
-    ws = open_workspace(ctx)
+    ws = open_export_workspace(ctx)
     path = _export_path(ws, kind, fmt, out)
     result = build_matrix(ws, kind, by=by, cells=cells, coder=coder, unit=unit, level=level, framework=framework,
                           table="results" if table == "results" else "matrix", order=order, base=base, run=run_length,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import deid_option, open_export_workspace, open_workspace
 from qualkit.cli.output import echo_json
 
 
@@ -34,6 +34,7 @@ def export() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-c", "--codebook", "codebook_id", metavar="ID", help="Which codebook (default: qualkit.yaml's codebook, or the only one).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@deid_option
 @click.pass_context
 def export_qdc(ctx: click.Context, file: str, codebook_id: str | None, as_json: bool) -> None:
     """Write a codebook to FILE (.qdc): hierarchy, colors, and every qualkit field packed into each
@@ -41,7 +42,7 @@ def export_qdc(ctx: click.Context, file: str, codebook_id: str | None, as_json: 
     "Framework:" ... lines), which `qualkit import qdc` reads back."""
     from qualkit.refiqda.qdc import export_qdc as run
 
-    ws = open_workspace(ctx)
+    ws = open_export_workspace(ctx)
     book = ws.codebook(codebook_id)
     warnings = run(book, file)
     if as_json:
@@ -56,6 +57,7 @@ def export_qdc(ctx: click.Context, file: str, codebook_id: str | None, as_json: 
 @click.option("--coders", "coders", multiple=True, metavar="NAMES",
               help="Whose codings to export (comma-separated or repeated; default: every coder).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@deid_option
 @click.pass_context
 def export_qdpx(ctx: click.Context, file: str, coders: tuple[str, ...], as_json: bool) -> None:
     """Write the whole workspace to FILE (.qdpx): one user per coder, the codebooks, transcripts as
@@ -64,7 +66,7 @@ def export_qdpx(ctx: click.Context, file: str, coders: tuple[str, ...], as_json:
     workspace again gives the same file."""
     from qualkit.refiqda.qdpx_export import export_qdpx as run
 
-    ws = open_workspace(ctx)
+    ws = open_export_workspace(ctx)
     result = run(ws, file, _split_coders(coders))
     if as_json:
         echo_json(result.as_dict())
@@ -89,7 +91,7 @@ def import_qdc(ctx: click.Context, file: str, codebook_id: str | None, name: str
     An existing codebook is never overwritten."""
     from qualkit.refiqda.qdc import import_qdc as run
 
-    ws = open_workspace(ctx)
+    ws = open_export_workspace(ctx)
     result = run(ws, file, codebook_id=codebook_id, name=name, dry_run=dry_run)
     if as_json:
         echo_json(result.as_dict())

@@ -9,14 +9,16 @@ from qualkit.cli.output import report_skipped, strict_option
 
 @click.command()
 @strict_option
+@click.option("--no-deid", is_flag=True, help="Export the original transcript text even though deid.csv holds decisions "
+                                               "(recorded in the manifests).")
 @click.pass_context
-def run(ctx: click.Context, strict: bool) -> None:
+def run(ctx: click.Context, strict: bool, no_deid: bool) -> None:
     """Run the pipeline on this workspace and write exports/ (prints each step and the files written)."""
     from qualkit.pipeline import run as do_run
 
     ws = open_workspace(ctx)
     click.echo(f"qualkit run: {ws.config.project}  ({ws.root})")
-    report = do_run(ws)
+    report = do_run(ws, no_deid=no_deid)
     for step in report.steps:
         mark = click.style("done", fg="green") if step.status == "done" else click.style("skipped", fg="yellow")
         click.echo(f"  {step.name:<10} {mark}  {step.detail}")

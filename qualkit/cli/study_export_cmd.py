@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import deid_option, open_export_workspace
 
 
 @click.command("all")
@@ -11,13 +11,14 @@ from qualkit.cli.context import open_workspace
               help="Formats for every table (repeatable). Default: XLSX+DOCX+CSV for themes and the rapid matrix, "
                    "XLSX+CSV for the others.")
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Folder to write to (default: exports/).")
+@deid_option
 @click.pass_context
 def export_all(ctx: click.Context, formats: tuple[str, ...], out_dir: str | None) -> None:
     """Themes x framework domains with the results table, codes by role, co-occurrence, saturation and
     the rapid matrix, each with a manifest. Tables without input yet are skipped with the reason."""
     from qualkit.reporting.study_exports import export_study
 
-    ws = open_workspace(ctx)
+    ws = open_export_workspace(ctx)
     result = export_study(ws, out_dir, formats or None)
     for w in result.warnings:
         click.echo(click.style("Note: ", fg="yellow") + w, err=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import deid_option, open_export_workspace, open_workspace
 from qualkit.cli.output import echo_json, echo_table, report_skipped, strict_option
 
 EXPORT_FORMATS = ("csv", "md", "html", "json", "xlsx", "docx", "tex")
@@ -50,6 +50,7 @@ def summaries() -> None:
               help="Trim longer excerpts at a word boundary.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @strict_option
+@deid_option
 @click.pass_context
 def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, transcripts: tuple[str, ...],
              overwrite: bool, max_chars: int, as_json: bool, strict: bool) -> None:
@@ -61,7 +62,7 @@ def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, tran
     """
     from qualkit.analysis.summaries import write_templates
 
-    ws = open_workspace(ctx)
+    ws = open_export_workspace(ctx)
     run = write_templates(ws, domains, fmt, coder, overwrite, list(transcripts) or None, max_chars)
     if as_json:
         echo_json(run.as_dict())

@@ -4,13 +4,19 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from qualkit.io.atomic import atomic_write_text
 from qualkit.io.paths import relative_to
+
+# Parameters every manifest written inside `recorded(...)` carries (e.g. whether de-identification
+# was applied), so the entry point that decides them need not reach every writer.
+_RECORDED: ContextVar[dict[str, Any] | None] = ContextVar("qualkit_manifest_recorded", default=None)
 
 _DEPENDENCIES = ("click", "pandas", "numpy", "python-docx", "pyyaml", "rapidfuzz", "jinja2", "openpyxl")
 
@@ -36,13 +42,23 @@ def versions() -> dict[str, str]:
     return out
 
 
+@contextmanager
+def recorded(**parameters: Any) -> Iterator[None]:
+    """Add ``parameters`` to every manifest built inside this block."""
+    token = _RECORDED.set({**(_RECORDED.get() or {}), **parameters})
+    try:
+        yield
+    finally:
+        _RECORDED.reset(token)
+
+
 def build_manifest(root: Path, inputs: Iterable[Path], outputs: Iterable[Path], parameters: dict[str, Any]) -> dict[str, Any]:
     def rel(p: Path) -> str:
         return relative_to(p, root)
 
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "parameters": parameters,
+        "parameters": {**(_RECORDED.get() or {}), **parameters},
         "inputs": [{"path": rel(p), "sha256": sha256_file(p)} for p in sorted(set(inputs)) if Path(p).is_file()],
         "outputs": [rel(p) for p in outputs],
         "versions": versions(),

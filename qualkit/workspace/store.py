@@ -402,6 +402,11 @@ class Workspace:
                 errors.append(exc)
         return done, errors
 
+    def export_text(self, text: str) -> str:
+        """Free text on its way into an export (a summary bullet). As written here; the
+        de-identified view (qualkit.deid.redact) replaces identifiers."""
+        return text
+
     def rel(self, path: str | Path | None) -> str:
         """``path`` relative to the workspace root, as a POSIX path for display; as given when outside it."""
         from qualkit.io.paths import relative_to
