@@ -5,6 +5,7 @@ detectors no longer propose, and adds new proposals with the replacement their e
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from qualkit.deid.table import (
     read_table,
     write_table,
 )
+from qualkit.transcripts.model import Transcript
 from qualkit.workspace.store import Workspace
 
 __all__ = ["ScanResult", "build_detector", "deid_scan", "entity_key", "load_deid", "replacement_for"]
@@ -134,7 +136,7 @@ def _entity_of(row: DeidRow, participants: dict[str, str]) -> str:
     return entity_key(row.kind, row.text)
 
 
-def deid_scan(ws: Workspace, progress=None) -> ScanResult:
+def deid_scan(ws: Workspace, progress: Callable[[list[Transcript]], Iterable[Transcript]] | None = None) -> ScanResult:
     """Propose spans in every transcript and merge them into deid.csv (decisions are kept)."""
     path = ws.root / DEID_CSV
     table = read_table(path)
