@@ -227,18 +227,36 @@ class Workspace:
         if cached is not None and stamp is not None and cached[0] == stamp:
             return cached[1]
         table = self.participant_table
-        # The workspace's speaker pattern describes its plain-text house style; subtitle and Word
-        # files carry their own labelling (Zoom, Teams, bold runs).
-        plain = path.suffix.lower() in (".txt", ".text", ".md", ".markdown")
         transcript = read_transcript(
             path,
-            speaker_pattern=self.config.speaker_pattern if plain else None,
+            speaker_pattern=self.speaker_rule(path)[0],
             known_speakers=table.labels_for(path.stem),
         )
         self._attach_participants(transcript)
         if stamp is not None:
             self._cache[path] = (stamp, transcript)
         return transcript
+
+    def speaker_rule(self, path: str | Path) -> tuple[str | None, str]:
+        """(pattern or None to learn the file's convention, where that comes from) for one file.
+
+        The first ``speakers.rules`` entry whose ``files`` glob matches the path (relative to
+        transcripts/) or the file name wins; otherwise ``speakers.pattern`` applies to .txt/.md files,
+        while subtitle and Word files carry their own labelling (Zoom, Teams, bold runs).
+        """
+        from fnmatch import fnmatch
+
+        path = Path(path)
+        try:
+            rel = path.resolve().relative_to(self.transcripts_dir.resolve()).as_posix()
+        except (ValueError, OSError):
+            rel = path.name
+        for n, (glob, pattern, what) in enumerate(self.config.speaker_rules, 1):
+            if fnmatch(rel, glob) or fnmatch(path.name, glob):
+                return pattern, f"speakers.rules entry {n} ({glob!r}: {what})"
+        if self.config.speaker_pattern and path.suffix.lower() in (".txt", ".text", ".md", ".markdown"):
+            return self.config.speaker_pattern, "speakers.pattern"
+        return None, "learned from the file"
 
     def _attach_participants(self, transcript: Transcript) -> None:
         table = self.participant_table
