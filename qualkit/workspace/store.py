@@ -258,6 +258,17 @@ class Workspace:
             return self.config.speaker_pattern, "speakers.pattern"
         return None, "learned from the file"
 
+    def explain_transcript(self, transcript_id: str):
+        """Why a transcript's speakers came out as they did (``qualkit transcripts explain``): the rule
+        used, the convention detected, each label candidate accepted or rejected and why, the first
+        lines attributed to no one. Returns a :class:`qualkit.transcripts.explain.Explanation`."""
+        from qualkit.transcripts.explain import explain_transcript
+
+        t = self.transcript(transcript_id)
+        pattern, rule = self.speaker_rule(t.path) if t.path is not None else (None, "learned from the file")
+        return explain_transcript(t, speaker_pattern=pattern, known_speakers=self.participant_table.labels_for(t.id),
+                                  rule=rule)
+
     def _attach_participants(self, transcript: Transcript) -> None:
         table = self.participant_table
         unknown: dict[str, int] = {}
