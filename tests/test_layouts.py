@@ -129,3 +129,14 @@ def test_word_comments_find_the_main_part_through_the_relationships(tmp_path, ma
 
     path = transcribe_docx(tmp_path / "int4.docx", main_part)
     assert read_word_comments(path).paragraphs[1] == "00:00:03 Speaker 1"
+
+
+# Layouts seen on public transcript pages (described, not copied): a transcription service's export
+# with a "[00:00:15]" line over each unlabeled paragraph, and a podcast host's "00:00:37: text" lines.
+@pytest.mark.parametrize("text", [
+    "[00:00:15]\n\nFirst part of the talk.\n\n[00:00:33]\n\nSecond part,\nover two lines.\n",
+    "00:00:15: First part of the talk.\n\n00:00:33: Second part,\nover two lines.\n",
+])
+def test_timed_paragraphs_without_speakers_keep_the_time_out_of_the_text(tmp_path, text):
+    t = read(tmp_path, "podcast.txt", text)
+    assert turns(t) == [(None, 15.0, "First part of the talk."), (None, 33.0, "Second part,\nover two lines.")]

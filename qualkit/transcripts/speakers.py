@@ -212,7 +212,8 @@ def segment(
         accepted = _accept(candidates, known)
 
     warnings: list[str] = []
-    turns = _trim_marks(text, _build_turns(text, lines, starts, accepted, ts_lines))
+    timed = _timed_unlabeled(lines, starts) if not accepted else None
+    turns = _trim_marks(text, timed if timed is not None else _build_turns(text, lines, starts, accepted, ts_lines))
     if not accepted and any(t for t in turns):
         warnings.append("no speaker labels found: each paragraph is an unlabeled turn")
     _warn_case_variants(accepted, warnings)
@@ -439,6 +440,48 @@ def _build_turns(text, lines, starts, accepted, ts_lines) -> list[Turn]:
     close()
     for n, t in enumerate(turns):
         t.index = n
+    return turns
+
+
+# "[00:00:15]" alone, or "00:00:37: text" / "[00:01:06] text": a time starting unlabeled speech.
+_TS_TEXT = re.compile(rf"\[?(?P<ts>{TS})\]?:?(?:[ \t]+|$)")
+
+
+def _timed_unlabeled(lines: list[str], starts: list[int]) -> list[Turn] | None:
+    """Files without speaker labels whose speech is timed (Happy Scribe's ``[00:00:15]`` lines, podcast
+    pages' ``00:00:37: text``): one unlabeled turn per time, the time in Turn.timestamp, not the text.
+    None when fewer than two lines start with a time (then paragraphs are the turns)."""
+    marks = {}
+    for i, ln in enumerate(lines):
+        m = _TS_TEXT.match(ln)
+        if m and parse_timestamp(m.group("ts")) is not None:
+            marks[i] = m
+    if len(marks) < 2:
+        return None
+    turns: list[Turn] = []
+    cur: list = [None, None, None, None]  # timestamp, start, end, line
+
+    def close() -> None:
+        if cur[1] is not None and cur[2] is not None and cur[2] > cur[1]:
+            turns.append(Turn(len(turns), None, cur[1], cur[2], cur[0], None, cur[3]))
+
+    for i, ln in enumerate(lines):
+        m = marks.get(i)
+        if m is not None:
+            close()
+            rest = ln[m.end():]
+            cur[:] = [parse_timestamp(m.group("ts")), None, None, i + 1]
+            if rest.strip():
+                cur[1] = starts[i] + m.end() + len(rest) - len(rest.lstrip())
+                cur[2] = starts[i] + len(ln.rstrip())
+            continue
+        if not ln.strip():
+            continue
+        if cur[1] is None:
+            cur[1] = starts[i] + len(ln) - len(ln.lstrip())
+            cur[3] = cur[3] or i + 1
+        cur[2] = starts[i] + len(ln.rstrip())
+    close()
     return turns
 
 
