@@ -19,12 +19,12 @@ from qualkit.transcripts.speakers import (
     _PHRASE_LABEL,
     _ROLE_SHAPE,
     _STOP_LABELS,
-    _TIMED_KINDS,
     _accept,
     _find_candidates,
     _key,
     _match_user_pattern,
     _style,
+    _timed_mark,
     compile_speaker_pattern,
 )
 
@@ -36,6 +36,7 @@ KIND_NAMES = {
     "ts_label": "time then label ([00:01:23] Name: text)",
     "ts_bracket": "time then bracketed label ([12:04] [Name] text)",
     "label_ts": "label then time (Name (00:01:23): text)",
+    "label_bracket_ts": "label then bracketed time (Name [00:01:23] text)",
     "md_bold": "Markdown bold labels (**Name** text)",
     "md_heading": "Markdown heading labels (### Name, speech below)",
     "label": "Name: text (f4/f5 I:/B: included)",
@@ -88,7 +89,7 @@ def _reason(c, accepted: bool, counts: Counter, known: set[str], main: tuple[str
             return "known speaker (participants.csv, or a bold label in the Word file)"
         if _ROLE_SHAPE.match(c.label):
             return "has the shape of an interview role"
-        if c.kind in _TIMED_KINDS or c.kind == "voice":
+        if _timed_mark(c):
             return "a time or voice tag marks it as a speaker"
         if n >= 2:
             return f"recurs ({n} times)"

@@ -33,6 +33,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
     ("ts_bracket", re.compile(rf"\[(?P<ts>{TS})\][ \t]+\[(?P<label>[^\W_][^\]\n:]{{0,39}})\](?=\s|$)[ \t]*"), True),
     # Name (00:01:23): text
     ("label_ts", re.compile(rf"(?P<label>{LABEL})[ \t]*[(\[](?P<ts>{TS})[)\]][ \t]?:(?=\s|$)[ \t]*"), True),
+    # Name [00:01:23] text   (Trint-style: a time in brackets after the name, no colon)
+    ("label_bracket_ts", re.compile(rf"(?P<label>{LABEL})[ \t]+\[(?P<ts>{TS})\](?=\s|$)[ \t]*"), True),
     # **Name** text  /  **Name:** text  /  **Name**: text   (Markdown bold label)
     ("md_bold", re.compile(r"\*\*(?P<label>[^\W_][^*\n:]{0,59}?)[ \t]*(?::\*\*|\*\*[ \t]?:?)(?=\s|$)[ \t]*"), True),
     # ### Interviewer   (a Markdown heading naming the speaker of the paragraphs below)
@@ -51,13 +53,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
     ("label_line", re.compile(r"(?P<label>[^\W_][^:\n?!;\"“”\[\]*.,]{0,39}?)[ \t]*$"), False),
 ]
 _DELIMITED_KINDS = {"md_bold", "bracket", "ts_label", "label_ts", "label_time_line", "voice", "ts_bracket", "md_heading"}
-_TIMED_KINDS = {"ts_label", "label_ts", "label_time_line", "ts_bracket"}
+_TIMED_KINDS = {"ts_label", "label_ts", "label_time_line", "ts_bracket", "label_bracket_ts"}
 # Own-line labels that are easy to confuse with a heading or a timed line of speech: they need to
 # recur, be known, or have a role's shape.
 _OWN_LINE_KINDS = {"label_line", "md_heading", "time_label_line"}
 _TS_LINE = re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]*$")
-# f4/f5 time marks ("#00:01:22-6#": h:m:s and tenths) at the end of a paragraph.
-F4_TIME = re.compile(r"[ \t]*#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,](?P<tenth>\d{1,2}))?#[ \t]*$")
+# f4/f5 time marks ("#00:01:22-6#": h:m:s and tenths) at the end of a paragraph, and Scribie's
+# "[00:01:22]" there: the time the paragraph ends.
+F4_TIME = re.compile(r"\s*(?:#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,](?P<tenth>\d{1,2}))?#|\[(?P<bts>\d{1,2}:\d{2}:\d{2})\])[ \t]*$")
 _LINE_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]+(?=\S)")
 
 # Bracketed or colon-ended words that are not speakers.
@@ -280,6 +283,12 @@ def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candida
     return cands, ts_lines
 
 
+def _timed_mark(c: _Candidate) -> bool:
+    """A time or voice tag next to the label marks it as a speaker (``[00:01:23] Name:``, ``<v Name>``,
+    ``Name: [00:01:23]``); ``Name [00:01:23] text`` must also recur, since a sentence can open that way."""
+    return (c.kind in _TIMED_KINDS and c.kind != "label_bracket_ts") or c.kind == "voice" or (c.kind == "label" and bool(c.ts))
+
+
 def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
     """Keep the candidates that fit the file's convention (see the module docstring)."""
     if not cands:
@@ -300,7 +309,7 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
                 weak.append(c)
             continue
         # A time next to a label ("[00:01:23] Name:", "Name (00:01:23):") is a transcript's mark.
-        if k in known or _ROLE_SHAPE.match(c.label) or c.kind in _TIMED_KINDS or c.kind == "voice":
+        if k in known or _ROLE_SHAPE.match(c.label) or _timed_mark(c):
             strong.append(c)
         elif by_label[k] >= 2:
             strong.append(c)
@@ -506,7 +515,7 @@ def _trim_marks(text: str, turns: list[Turn]) -> list[Turn]:
         m = F4_TIME.search(content)
         if m:
             tenth = m.group("tenth")
-            end_time = (parse_timestamp(m.group("ts")) or 0.0) + (int(tenth) / 10 ** len(tenth) if tenth else 0.0)
+            end_time = (parse_timestamp(m.group("ts") or m.group("bts")) or 0.0) + (int(tenth) / 10 ** len(tenth) if tenth else 0.0)
             content = content[:m.start()]
         turn.end = turn.start + len(content.rstrip())
     return [t for t in turns if t.end > t.start]
