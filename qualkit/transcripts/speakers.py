@@ -50,7 +50,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
     # 00:00:03 Speaker 1   (Word for the web / M365 Transcribe: time and label, speech below)
     ("time_label_line", re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]+(?P<label>{LABEL})[ \t]*$"), False),
     # INTERVIEWER   (a label alone on its line, speech in the paragraphs below)
-    ("label_line", re.compile(r"(?P<label>[^\W_][^:\n?!;\"“”\[\]*.,]{0,39}?)[ \t]*$"), False),
+    ("label_line", re.compile(r"(?P<label>(?:(?i:dr|mr|mrs|ms|prof)\.[ \t]+)?[^\W_][^:\n?!;\"“”\[\]*.,]{0,39}?)[ \t]*$"),
+     False),
 ]
 _DELIMITED_KINDS = {"md_bold", "bracket", "ts_label", "label_ts", "label_time_line", "voice", "ts_bracket", "md_heading"}
 _TIMED_KINDS = {"ts_label", "label_ts", "label_time_line", "ts_bracket", "label_bracket_ts"}
