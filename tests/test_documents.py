@@ -135,6 +135,8 @@ def test_ingest_convert_makes_a_docx_copy_with_libreoffice_and_keeps_the_origina
                     f"shutil.copy({str(made)!r}, out + '/' + sys.argv[-1].rsplit('/', 1)[-1].rsplit('.', 1)[0] + '.docx')\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    r = run_cli("ingest")
+    assert "LibreOffice is installed here: `qualkit ingest --convert` will do it" in r.output
     before = old.read_bytes()
     r = run_cli("ingest", "--convert")
     assert r.exit_code == 0, r.output

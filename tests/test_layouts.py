@@ -129,3 +129,40 @@ def test_word_comments_find_the_main_part_through_the_relationships(tmp_path, ma
 
     path = transcribe_docx(tmp_path / "int4.docx", main_part)
     assert read_word_comments(path).paragraphs[1] == "00:00:03 Speaker 1"
+
+
+# Layouts seen on public transcript pages (described, not copied): a transcription service's export
+# with a "[00:00:15]" line over each unlabeled paragraph, and a podcast host's "00:00:37: text" lines.
+@pytest.mark.parametrize("text", [
+    "[00:00:15]\n\nFirst part of the talk.\n\n[00:00:33]\n\nSecond part,\nover two lines.\n",
+    "00:00:15: First part of the talk.\n\n00:00:33: Second part,\nover two lines.\n",
+])
+def test_timed_paragraphs_without_speakers_keep_the_time_out_of_the_text(tmp_path, text):
+    t = read(tmp_path, "podcast.txt", text)
+    assert turns(t) == [(None, 15.0, "First part of the talk."), (None, 33.0, "Second part,\nover two lines.")]
+
+
+# Transcription-service exports, as their public style guides describe them (our own text):
+@pytest.mark.parametrize("text, times", [
+    # Rev: "Name (mm:ss):" on its own line, the speech below
+    ("Jane Doe (00:03):\nThanks for coming.\n\nJohn Roe (00:09):\nHappy to be here.\n\nJane Doe (00:15):\nLet's start.\n",
+     [3.0, 9.0, 15.0]),
+    # Trint-style: name, bracketed time, speech on one line
+    ("Jane Doe [00:00:03] Thanks for coming.\n\nJohn Roe [00:00:09] Happy to be here.\n\nJane Doe [00:00:15] Let's start.\n",
+     [3.0, 9.0, 15.0]),
+    # Sonix/Descript-style: "Name: [time] speech", each speaker once is enough (the time marks the label)
+    ("Jane Doe: [00:00:03] Thanks for coming.\nJohn Roe: [00:00:09] Happy to be here.\nJane Doe: [00:00:15] Let's start.\n",
+     [3.0, 9.0, 15.0]),
+    # Scribie: "S1: speech [hh:mm:ss]", the time closing the paragraph (so it starts the next turn)
+    ("S1: Thanks for coming. [00:00:09]\n\nS2: Happy to be here. [00:00:15]\n\nS1: Let's start.\n", [None, 9.0, 15.0]),
+])
+def test_transcription_service_layouts(tmp_path, text, times):
+    t = read(tmp_path, "svc.txt", text)
+    got = turns(t)
+    assert [c for _, _, c in got] == ["Thanks for coming.", "Happy to be here.", "Let's start."]
+    assert [s for s, _, _ in got][0] in ("Jane Doe", "S1") and [x for _, x, _ in got] == times
+
+
+def test_a_sentence_opening_with_a_bracketed_time_is_not_a_speaker(tmp_path):
+    t = read(tmp_path, "memo.txt", "Then [10:30] we went home.\nIt was late.\n")
+    assert t.speakers == []

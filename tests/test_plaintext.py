@@ -248,3 +248,9 @@ def test_binary_garbage_is_an_error(tmp_path):
     (tmp_path / "g.txt").write_bytes(bytes(rng.randrange(256) for _ in range(4000)))
     with pytest.raises(TranscriptError, match="binary|not text"):
         qualkit.read_transcript(tmp_path / "g.txt")
+
+
+def test_a_titled_name_alone_on_its_line_is_a_one_off_speaker(tmp_path):
+    t = read(tmp_path, "INTERVIEWER\nHow far is it?\n\nMARIA\nForty miles.\n\nINTERVIEWER\nAnd then?\n\nMARIA\nWinter.\n\n"
+                       "DR. OKAFOR\nIf I may add one thing.\n")
+    assert [s for s, _ in turns_of(t)] == ["INTERVIEWER", "MARIA", "INTERVIEWER", "MARIA", "DR. OKAFOR"]

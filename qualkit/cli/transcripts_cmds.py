@@ -152,3 +152,38 @@ def show(ctx: click.Context, transcript_id: str, turn_spec: str | None, as_json:
         click.echo(wrap(t.turn_text(turn)))
     if not selected:
         click.echo(f"No turns in that range (the transcript has {len(t.turns)}).")
+
+
+@transcripts.command("explain")
+@click.argument("transcript_id")
+@click.option("--all", "show_all", is_flag=True, help="List every label candidate (default: the first 40).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def explain(ctx: click.Context, transcript_id: str, show_all: bool, as_json: bool) -> None:
+    """Why TRANSCRIPT_ID's speakers came out as they did.
+
+    Says which rule applied (a speakers.rules entry, speakers.pattern, or learned from the file),
+    which convention was detected and why, every line that looked like a label with the verdict
+    (accepted or rejected) and the reason, and the first lines no speaker was attributed to.
+    """
+    ws = open_workspace(ctx)
+    ex = ws.explain_transcript(transcript_id)
+    if as_json:
+        echo_json(ex.as_dict())
+        return
+    click.echo(click.style(ex.id, bold=True) + f"  ({ex.source_format})")
+    click.echo(f"Rule:        {ex.rule}")
+    click.echo(f"Convention:  {ex.convention}")
+    click.echo(f"Why:         {ex.why}")
+    click.echo(f"Speakers:    {', '.join(ex.speakers) or '(none)'}")
+    shown = ex.candidates if show_all else ex.candidates[:40]
+    if shown:
+        click.echo("\nLabel candidates:")
+        echo_table([(c.line, "accepted" if c.accepted else "rejected", c.label, c.reason) for c in shown],
+                   ["line", "verdict", "label", "reason"], right=(0,))
+        if len(shown) < len(ex.candidates):
+            click.echo(f"  ... {len(ex.candidates) - len(shown)} more (--all)")
+    if ex.unattributed:
+        click.echo("\nFirst lines attributed to no speaker:")
+        for line, text in ex.unattributed:
+            click.echo(f"  {line if line is not None else '?':>5}  {text}")

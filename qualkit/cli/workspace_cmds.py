@@ -9,11 +9,23 @@ import click
 @click.option("--project", help="Project name written into qualkit.yaml.")
 def init(directory: str, project: str | None) -> None:
     """Create a workspace in DIRECTORY: a new or empty folder, or one holding your transcripts (nothing is overwritten)."""
-    from qualkit.workspace.scaffold import init as do_init
+    from qualkit.workspace.scaffold import init_workspace
 
-    path = do_init(directory, project=project)
-    click.echo(f"Created an empty workspace in {path}")
-    click.echo("Next: put transcripts in transcripts/, list speakers in participants.csv, then `qualkit ingest`.")
+    result = init_workspace(directory, project=project)
+    path = result.path
+    found = len(result.adopted) + len(result.present)
+    if not found:
+        click.echo(f"Created an empty workspace in {path}")
+        click.echo("Next: put transcripts in transcripts/, list speakers in participants.csv, then `qualkit ingest`.")
+        return
+    click.echo(f"Created a workspace in {path}")
+    if result.adopted:
+        click.echo(f"Moved {len(result.adopted)} transcript file(s)/folder(s) into transcripts/ (contents unchanged):")
+        for src, _dst in result.adopted:
+            click.echo(f"  {src.name}{'/' if src.is_dir() or _dst.is_dir() else ''}")
+    if result.present:
+        click.echo(f"Found {len(result.present)} transcript file(s) already in transcripts/.")
+    click.echo("Next: `qualkit ingest` to see speakers and turns, then list speakers in participants.csv.")
 
 
 @click.command()

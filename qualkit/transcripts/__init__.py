@@ -56,6 +56,11 @@ def read_transcript(
         hint = _HINTS.get(suffix) or (f"{suffix} files are not read: {CONVERT_HINT}" if suffix in CONVERTIBLE else
                                       f"unsupported file type {suffix or '(no extension)'}; qualkit reads "
                                       f"{', '.join(SUPPORTED_EXTENSIONS)}; {CONVERT_HINT}")
+        if suffix in CONVERTIBLE:
+            from qualkit.transcripts.convert import find_soffice
+
+            if find_soffice():
+                hint += " (LibreOffice is installed here: `qualkit ingest --convert` will do it)"
         raise TranscriptError(hint, path)
     if not path.exists():
         raise TranscriptError("no such file", path)

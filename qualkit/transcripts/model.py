@@ -40,6 +40,7 @@ class Transcript:
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
     path: Path | None = None
+    layout: str | None = None  # a layout whose structure gives the speakers (a Word turn table, Teams entries)
 
     def turn_text(self, turn: Turn | int) -> str:
         """The content of a turn (by object or index)."""

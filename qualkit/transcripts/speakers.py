@@ -33,6 +33,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
     ("ts_bracket", re.compile(rf"\[(?P<ts>{TS})\][ \t]+\[(?P<label>[^\W_][^\]\n:]{{0,39}})\](?=\s|$)[ \t]*"), True),
     # Name (00:01:23): text
     ("label_ts", re.compile(rf"(?P<label>{LABEL})[ \t]*[(\[](?P<ts>{TS})[)\]][ \t]?:(?=\s|$)[ \t]*"), True),
+    # Name [00:01:23] text   (Trint-style: a time in brackets after the name, no colon)
+    ("label_bracket_ts", re.compile(rf"(?P<label>{LABEL})[ \t]+\[(?P<ts>{TS})\](?=\s|$)[ \t]*"), True),
     # **Name** text  /  **Name:** text  /  **Name**: text   (Markdown bold label)
     ("md_bold", re.compile(r"\*\*(?P<label>[^\W_][^*\n:]{0,59}?)[ \t]*(?::\*\*|\*\*[ \t]?:?)(?=\s|$)[ \t]*"), True),
     # ### Interviewer   (a Markdown heading naming the speaker of the paragraphs below)
@@ -48,16 +50,18 @@ _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
     # 00:00:03 Speaker 1   (Word for the web / M365 Transcribe: time and label, speech below)
     ("time_label_line", re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]+(?P<label>{LABEL})[ \t]*$"), False),
     # INTERVIEWER   (a label alone on its line, speech in the paragraphs below)
-    ("label_line", re.compile(r"(?P<label>[^\W_][^:\n?!;\"“”\[\]*.,]{0,39}?)[ \t]*$"), False),
+    ("label_line", re.compile(r"(?P<label>(?:(?i:dr|mr|mrs|ms|prof)\.[ \t]+)?[^\W_][^:\n?!;\"“”\[\]*.,]{0,39}?)[ \t]*$"),
+     False),
 ]
 _DELIMITED_KINDS = {"md_bold", "bracket", "ts_label", "label_ts", "label_time_line", "voice", "ts_bracket", "md_heading"}
-_TIMED_KINDS = {"ts_label", "label_ts", "label_time_line", "ts_bracket"}
+_TIMED_KINDS = {"ts_label", "label_ts", "label_time_line", "ts_bracket", "label_bracket_ts"}
 # Own-line labels that are easy to confuse with a heading or a timed line of speech: they need to
 # recur, be known, or have a role's shape.
 _OWN_LINE_KINDS = {"label_line", "md_heading", "time_label_line"}
 _TS_LINE = re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]*$")
-# f4/f5 time marks ("#00:01:22-6#": h:m:s and tenths) at the end of a paragraph.
-F4_TIME = re.compile(r"[ \t]*#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,](?P<tenth>\d{1,2}))?#[ \t]*$")
+# f4/f5 time marks ("#00:01:22-6#": h:m:s and tenths) at the end of a paragraph, and Scribie's
+# "[00:01:22]" there: the time the paragraph ends.
+F4_TIME = re.compile(r"\s*(?:#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,](?P<tenth>\d{1,2}))?#|\[(?P<bts>\d{1,2}:\d{2}:\d{2})\])[ \t]*$")
 _LINE_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]+(?=\S)")
 
 # Bracketed or colon-ended words that are not speakers.
@@ -212,7 +216,8 @@ def segment(
         accepted = _accept(candidates, known)
 
     warnings: list[str] = []
-    turns = _trim_marks(text, _build_turns(text, lines, starts, accepted, ts_lines))
+    timed = _timed_unlabeled(lines, starts) if not accepted else None
+    turns = _trim_marks(text, timed if timed is not None else _build_turns(text, lines, starts, accepted, ts_lines))
     if not accepted and any(t for t in turns):
         warnings.append("no speaker labels found: each paragraph is an unlabeled turn")
     _warn_case_variants(accepted, warnings)
@@ -279,6 +284,12 @@ def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candida
     return cands, ts_lines
 
 
+def _timed_mark(c: _Candidate) -> bool:
+    """A time or voice tag next to the label marks it as a speaker (``[00:01:23] Name:``, ``<v Name>``,
+    ``Name: [00:01:23]``); ``Name [00:01:23] text`` must also recur, since a sentence can open that way."""
+    return (c.kind in _TIMED_KINDS and c.kind != "label_bracket_ts") or c.kind == "voice" or (c.kind == "label" and bool(c.ts))
+
+
 def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
     """Keep the candidates that fit the file's convention (see the module docstring)."""
     if not cands:
@@ -299,7 +310,7 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
                 weak.append(c)
             continue
         # A time next to a label ("[00:01:23] Name:", "Name (00:01:23):") is a transcript's mark.
-        if k in known or _ROLE_SHAPE.match(c.label) or c.kind in _TIMED_KINDS or c.kind == "voice":
+        if k in known or _ROLE_SHAPE.match(c.label) or _timed_mark(c):
             strong.append(c)
         elif by_label[k] >= 2:
             strong.append(c)
@@ -442,6 +453,48 @@ def _build_turns(text, lines, starts, accepted, ts_lines) -> list[Turn]:
     return turns
 
 
+# "[00:00:15]" alone, or "00:00:37: text" / "[00:01:06] text": a time starting unlabeled speech.
+_TS_TEXT = re.compile(rf"\[?(?P<ts>{TS})\]?:?(?:[ \t]+|$)")
+
+
+def _timed_unlabeled(lines: list[str], starts: list[int]) -> list[Turn] | None:
+    """Files without speaker labels whose speech is timed (Happy Scribe's ``[00:00:15]`` lines, podcast
+    pages' ``00:00:37: text``): one unlabeled turn per time, the time in Turn.timestamp, not the text.
+    None when fewer than two lines start with a time (then paragraphs are the turns)."""
+    marks = {}
+    for i, ln in enumerate(lines):
+        m = _TS_TEXT.match(ln)
+        if m and parse_timestamp(m.group("ts")) is not None:
+            marks[i] = m
+    if len(marks) < 2:
+        return None
+    turns: list[Turn] = []
+    cur: list = [None, None, None, None]  # timestamp, start, end, line
+
+    def close() -> None:
+        if cur[1] is not None and cur[2] is not None and cur[2] > cur[1]:
+            turns.append(Turn(len(turns), None, cur[1], cur[2], cur[0], None, cur[3]))
+
+    for i, ln in enumerate(lines):
+        m = marks.get(i)
+        if m is not None:
+            close()
+            rest = ln[m.end():]
+            cur[:] = [parse_timestamp(m.group("ts")), None, None, i + 1]
+            if rest.strip():
+                cur[1] = starts[i] + m.end() + len(rest) - len(rest.lstrip())
+                cur[2] = starts[i] + len(ln.rstrip())
+            continue
+        if not ln.strip():
+            continue
+        if cur[1] is None:
+            cur[1] = starts[i] + len(ln) - len(ln.lstrip())
+            cur[3] = cur[3] or i + 1
+        cur[2] = starts[i] + len(ln.rstrip())
+    close()
+    return turns
+
+
 _VOICE_END = re.compile(r"[ \t]*</v>[ \t]*$")
 
 
@@ -463,7 +516,7 @@ def _trim_marks(text: str, turns: list[Turn]) -> list[Turn]:
         m = F4_TIME.search(content)
         if m:
             tenth = m.group("tenth")
-            end_time = (parse_timestamp(m.group("ts")) or 0.0) + (int(tenth) / 10 ** len(tenth) if tenth else 0.0)
+            end_time = (parse_timestamp(m.group("ts") or m.group("bts")) or 0.0) + (int(tenth) / 10 ** len(tenth) if tenth else 0.0)
             content = content[:m.start()]
         turn.end = turn.start + len(content.rstrip())
     return [t for t in turns if t.end > t.start]

@@ -71,11 +71,11 @@ def read_docx(path: str | Path, *, speaker_pattern: str | None = None, known_spe
     turn_tables = [(b, cols) for b in blocks if isinstance(b, _Table) and (cols := _columns(b.rows[0]))]
     if turn_tables:
         text, turns = render_turns(merge_consecutive(_table_turns(turn_tables), sep="\n"))
-        return Transcript(path.stem, text, turns, "docx", None, [], path)
+        return Transcript(path.stem, text, turns, "docx", None, [], path, layout="a Word table with speaker and text columns")
     paras = [b for b in blocks if isinstance(b, _Para)]
     if _is_teams_layout(paras):
         text, turns = render_turns(merge_consecutive(_teams_turns(blocks)))
-        return Transcript(path.stem, text, turns, "docx", None, [], path)
+        return Transcript(path.stem, text, turns, "docx", None, [], path, layout="the Teams transcript layout")
     lines = [line for b in blocks for line in _block_lines(b)]
     # A Word paragraph is a paragraph: a blank line between them, so an unlabeled document gives
     # one turn per paragraph, as a .txt file does.

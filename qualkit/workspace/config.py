@@ -42,6 +42,10 @@ speakers:
   # alone decides which lines of a .txt/.md transcript start a turn. Leave empty to let qualkit
   # learn each file's convention.
   pattern:
+  # Per-file rules, first match wins: {files: GLOB, pattern: REGEX} or {files: GLOB, convention: NAME}
+  # (word-transcribe, f4, otter, zoom-vtt, webvtt-voice, asr-brackets, markdown-heading, colon, auto).
+  # rules:
+  #   - {files: "interviews_de/*.txt", convention: f4}
 agreement:
   unit: turn
 # Auto-coding suggestions (codings/auto.csv, for review): set enabled: true to run them in `qualkit run`.
@@ -80,6 +84,8 @@ class Config:
     framework: str | None = "heif"
     facilitator_roles: list[str] = field(default_factory=lambda: ["interviewer", "moderator", "facilitator", "note-taker"])
     speaker_pattern: str | None = None
+    # speakers.rules: (files glob, regular expression or None to learn the file's convention, what it is)
+    speaker_rules: list[tuple[str, str | None, str]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     problems: list[SchemaProblem] = field(default_factory=list)
@@ -201,4 +207,11 @@ def load_config(path: str | Path) -> Config:
         cfg.facilitator_roles = [str(r).strip().lower() for r in settings.facilitator_roles]
     if settings.speakers is not None:
         cfg.speaker_pattern = settings.speakers.pattern
+        from qualkit.transcripts.conventions import convention_pattern
+
+        for rule in settings.speakers.rules or []:
+            if rule.convention is not None:
+                cfg.speaker_rules.append((rule.files, convention_pattern(rule.convention), f"convention {rule.convention}"))
+            else:
+                cfg.speaker_rules.append((rule.files, rule.pattern, "pattern"))
     return cfg

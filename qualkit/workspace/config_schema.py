@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-__all__ = ["AgreementSettings", "AutocodeSettings", "NlpSettings", "QualkitYaml", "SpeakerSettings"]
+__all__ = ["AgreementSettings", "AutocodeSettings", "NlpSettings", "QualkitYaml", "SpeakerRule", "SpeakerSettings"]
 
 # The same units as qualkit.workspace.config.AGREEMENT_UNITS (a test keeps them equal).
 AgreementUnit = Literal["turn", "sentence", "paragraph", "question", "document", "character"]
@@ -22,25 +22,64 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
-class SpeakerSettings(_Section):
-    """``speakers:``: the regular expression that alone decides which lines start a turn."""
+def _check_pattern(value: Any, where: str) -> Any:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"'{where}' must be a regular expression string")
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"'{where}' is not a valid regular expression: {exc}") from None
+    if "speaker" not in compiled.groupindex:
+        raise ValueError(f"'{where}' needs a named group (?P<speaker>...)")
+    return value
 
+
+class SpeakerRule(BaseModel):
+    """One entry of ``speakers.rules``: the files it covers (a glob) and their ``pattern`` or named
+    ``convention`` (see :mod:`qualkit.transcripts.conventions`); the first rule that matches wins."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    files: str
     pattern: str | None = None
+    convention: str | None = None
 
     @field_validator("pattern", mode="before")
     @classmethod
     def _pattern(cls, value: Any) -> Any:
+        return _check_pattern(value, "speakers.rules pattern")
+
+    @field_validator("convention", mode="before")
+    @classmethod
+    def _convention(cls, value: Any) -> Any:
+        from qualkit.transcripts.conventions import AUTO, CONVENTIONS
+
         if value in (None, ""):
             return None
-        if not isinstance(value, str):
-            raise ValueError("'speakers.pattern' must be a regular expression string")
-        try:
-            compiled = re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"'speakers.pattern' is not a valid regular expression: {exc}") from None
-        if "speaker" not in compiled.groupindex:
-            raise ValueError("'speakers.pattern' needs a named group (?P<speaker>...)")
+        if value != AUTO and value not in CONVENTIONS:
+            raise ValueError(f"unknown speaker convention {value!r} (known: {', '.join([AUTO, *CONVENTIONS])})")
         return value
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SpeakerRule:
+        if (self.pattern is None) == (self.convention is None):
+            raise ValueError(f"speakers rule for {self.files!r} needs exactly one of 'pattern' or 'convention'")
+        return self
+
+
+class SpeakerSettings(_Section):
+    """``speakers:``: the regular expression that alone decides which lines start a turn, and
+    per-file ``rules`` (first match wins) that override it."""
+
+    pattern: str | None = None
+    rules: list[SpeakerRule] | None = None
+
+    @field_validator("pattern", mode="before")
+    @classmethod
+    def _pattern(cls, value: Any) -> Any:
+        return _check_pattern(value, "speakers.pattern")
 
 
 class AgreementSettings(_Section):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualkit.errors import WorkspaceError
@@ -46,10 +47,73 @@ def _check_target(target: Path, allow_existing_files: bool = False) -> None:
         raise WorkspaceError("folder is not empty; choose a new or empty folder so nothing is overwritten", target)
 
 
+# Files in a folder of transcripts that are the folder's own papers, not interviews.
+_NOT_TRANSCRIPTS = ("readme", "license", "licence", "changelog", "contributing", "citation")
+
+
+@dataclass
+class InitResult:
+    """What `init` did: the workspace, the transcript files it moved into transcripts/ (from, to),
+    and those that were already there."""
+
+    path: Path
+    adopted: list[tuple[Path, Path]] = field(default_factory=list)
+    present: list[Path] = field(default_factory=list)
+
+
+def _transcript_like(path: Path) -> bool:
+    from qualkit.transcripts import CONVERTIBLE, is_transcript_file
+
+    return (is_transcript_file(path) or path.suffix.lower() in CONVERTIBLE) and \
+        path.stem.lower() not in _NOT_TRANSCRIPTS and not path.name.startswith((".", "~$"))
+
+
+def _adoptable(target: Path) -> list[Path]:
+    """Transcript files at the top of ``target``, and sub-folders that hold transcripts and nothing else."""
+    found = []
+    for item in sorted(target.iterdir()):
+        if item.name in WORKSPACE_DIRS or item.name.startswith("."):
+            continue
+        if item.is_file() and _transcript_like(item):
+            found.append(item)
+        elif item.is_dir():
+            files = [f for f in item.rglob("*") if f.is_file() and not f.name.startswith(".")]
+            if files and all(_transcript_like(f) for f in files):
+                found.append(item)
+    return found
+
+
+def init_workspace(directory: str | Path, project: str | None = None) -> InitResult:
+    """Create a workspace in ``directory`` and adopt the transcripts already in it.
+
+    Transcript files (and folders holding only transcripts) at the top of ``directory`` are
+    **moved** into transcripts/ (a rename: their bytes and dates are never changed), since every
+    command reads transcripts/ and a reference to files elsewhere would break when the folder is
+    shared. A name already taken in transcripts/ is left where it is.
+    """
+    target = Path(directory)
+    existing = target.is_dir()
+    path = init(target, project)
+    result = InitResult(path)
+    if existing:
+        dest_dir = path / "transcripts"
+        for item in _adoptable(path):
+            dest = dest_dir / item.name
+            if dest.exists():
+                continue
+            item.rename(dest)
+            result.adopted.append((item, dest))
+        adopted = {d for _, d in result.adopted}
+        result.present = [p for p in sorted(dest_dir.rglob("*")) if p.is_file() and _transcript_like(p)
+                          and not any(p == d or d in p.parents for d in adopted)]
+    return result
+
+
 def init(directory: str | Path, project: str | None = None) -> Path:
     """Create a workspace in ``directory`` (new, empty, or holding other files); returns its path.
 
     Never overwrites: a folder that already has participants.csv, themes.yaml or .gitignore is refused.
+    :func:`init_workspace` also adopts the transcripts already in the folder.
     """
     target = Path(directory)
     _check_target(target, allow_existing_files=True)

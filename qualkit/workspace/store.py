@@ -313,18 +313,47 @@ class Workspace:
         if cached is not None and stamp is not None and cached[0] == stamp:
             return cached[1]
         table = self.participant_table
-        # The workspace's speaker pattern describes its plain-text house style; subtitle and Word
-        # files carry their own labelling (Zoom, Teams, bold runs).
-        plain = path.suffix.lower() in (".txt", ".text", ".md", ".markdown")
         transcript = read_transcript(
             path,
-            speaker_pattern=self.config.speaker_pattern if plain else None,
+            speaker_pattern=self.speaker_rule(path)[0],
             known_speakers=table.labels_for(path.stem),
         )
         self._attach_participants(transcript)
         if stamp is not None:
             self._cache[path] = (stamp, transcript)
         return transcript
+
+    def speaker_rule(self, path: str | Path) -> tuple[str | None, str]:
+        """(pattern or None to learn the file's convention, where that comes from) for one file.
+
+        The first ``speakers.rules`` entry whose ``files`` glob matches the path (relative to
+        transcripts/) or the file name wins; otherwise ``speakers.pattern`` applies to .txt/.md files,
+        while subtitle and Word files carry their own labelling (Zoom, Teams, bold runs).
+        """
+        from fnmatch import fnmatch
+
+        path = Path(path)
+        try:
+            rel = path.resolve().relative_to(self.transcripts_dir.resolve()).as_posix()
+        except (ValueError, OSError):
+            rel = path.name
+        for n, (glob, pattern, what) in enumerate(self.config.speaker_rules, 1):
+            if fnmatch(rel, glob) or fnmatch(path.name, glob):
+                return pattern, f"speakers.rules entry {n} ({glob!r}: {what})"
+        if self.config.speaker_pattern and path.suffix.lower() in (".txt", ".text", ".md", ".markdown"):
+            return self.config.speaker_pattern, "speakers.pattern"
+        return None, "learned from the file"
+
+    def explain_transcript(self, transcript_id: str):
+        """Why a transcript's speakers came out as they did (``qualkit transcripts explain``): the rule
+        used, the convention detected, each label candidate accepted or rejected and why, the first
+        lines attributed to no one. Returns a :class:`qualkit.transcripts.explain.Explanation`."""
+        from qualkit.transcripts.explain import explain_transcript
+
+        t = self.transcript(transcript_id)
+        pattern, rule = self.speaker_rule(t.path) if t.path is not None else (None, "learned from the file")
+        return explain_transcript(t, speaker_pattern=pattern, known_speakers=self.participant_table.labels_for(t.id),
+                                  rule=rule)
 
     def _attach_participants(self, transcript: Transcript) -> None:
         table = self.participant_table
