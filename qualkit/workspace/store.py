@@ -23,6 +23,7 @@ from qualkit.workspace.participants import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from qualkit.transcripts.explain import Explanation
     from qualkit.workspace.codebook import Codebook
     from qualkit.workspace.codings import Coding
 
@@ -344,7 +345,7 @@ class Workspace:
             return self.config.speaker_pattern, "speakers.pattern"
         return None, "learned from the file"
 
-    def explain_transcript(self, transcript_id: str):
+    def explain_transcript(self, transcript_id: str) -> Explanation:
         """Why a transcript's speakers came out as they did (``qualkit transcripts explain``): the rule
         used, the convention detected, each label candidate accepted or rejected and why, the first
         lines attributed to no one. Returns a :class:`qualkit.transcripts.explain.Explanation`."""
