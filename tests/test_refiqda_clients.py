@@ -209,3 +209,49 @@ def test_two_codes_named_culture_are_exported_under_distinct_names_and_come_back
     import_qdpx(tmp_path / "s.qdpx", tmp_path / "back")
     back = {c.id: c.name for b in Workspace(tmp_path / "back").codebooks() for c in b.codes}
     assert back["local_culture"] == back["organizational_culture"] == "Culture"
+
+
+# 6 -----------------------------------------------------------------------------------------------
+
+FOLDERS = ('<CodeBook><Codes><Code guid="20000000-0000-0000-0000-00000000000a" name="Barriers" isCodable="false">'
+           '<Code guid="20000000-0000-0000-0000-000000000001" name="Cost" isCodable="true"/></Code></Codes></CodeBook>')
+
+
+def test_an_nvivo_folder_stays_a_folder_through_import_and_export(tmp_path):
+    from lxml import etree
+
+    from qualkit.refiqda.qdpx_export import export_qdpx
+
+    qdpx = make_qdpx(tmp_path / "nv.qdpx", USERS + FOLDERS + source(selection(5, 9, "Cost")),
+                     {"sources/s1.txt": b"Ana: Cost is the barrier.\n"})
+    import_qdpx(qdpx, tmp_path / "nv")
+    ws = Workspace(tmp_path / "nv")
+    codes = {c.name: c for c in ws.codebook().codes}
+    assert codes["Barriers"].codable is False and codes["Cost"].codable is True
+    assert "codable: false" in ws.codebook().path.read_text(encoding="utf-8")
+    export_qdpx(ws, tmp_path / "again.qdpx")
+    with zipfile.ZipFile(tmp_path / "again.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    assert {c.get("name"): c.get("isCodable") for c in root.iter(f"{{{NS}}}Code")} == {"Barriers": "false",
+                                                                                    "Cost": "true"}
+
+
+def test_a_single_codebook_is_not_wrapped_under_a_folder_and_comes_back_whole(make_workspace, tmp_path):
+    from lxml import etree
+
+    from qualkit.refiqda.qdpx_export import export_qdpx
+    from qualkit.workspace.codebook import Codebook, save_codebook
+
+    ws = make_workspace(coders={"ana": [("By fax", "fax")]}, codebook=[("fax", "Referrals by fax")])
+    book = ws.codebook()
+    save_codebook(Codebook(book.id, "Fax codebook", book.codes, "Codes about faxes.\nTwo lines.", "heif"), book.path)
+    export_qdpx(ws, tmp_path / "p.qdpx")
+    with zipfile.ZipFile(tmp_path / "p.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    top = root.find(f"{{{NS}}}CodeBook/{{{NS}}}Codes")
+    assert [(c.get("name"), c.get("isCodable")) for c in top] == [("Referrals by fax", "true")]  # no "Untitled" folder
+    import_qdpx(tmp_path / "p.qdpx", tmp_path / "back")
+    back = Workspace(tmp_path / "back").codebook()
+    assert (back.id, back.name, back.description, back.framework) == ("cb", "Fax codebook",
+                                                                      "Codes about faxes.\nTwo lines.", "heif")
+    assert [c.as_dict() for c in back.codes] == [c.as_dict() for c in book.codes]

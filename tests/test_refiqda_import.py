@@ -153,7 +153,7 @@ def test_deviating_project_imports_leniently_with_warnings(tmp_path):
     result = import_qdpx(qdpx, tmp_path / "odd")
     warnings = "\n".join(result.warnings)
     for fragment in ("'My Study.qde', not 'project.qde'", "urn:QDA-XML:project:0:4", "byte-order mark", "Thumbs.db",
-                     "'Ana Lucía' is coder 'Ana_Lucia'", "occur in more than one branch", "folder code"):
+                     "'Ana Lucía' is coder 'Ana_Lucia'", "occur in more than one branch"):
         assert fragment in warnings, fragment
     ws = Workspace(tmp_path / "odd")
     (t,) = ws.transcripts()
@@ -162,6 +162,7 @@ def test_deviating_project_imports_leniently_with_warnings(tmp_path):
     assert [c.text for c in codings] == ["Cost", "Cost"]
     codes = {c.id: c for c in ws.codebook().codes}
     assert codes[codings[0].code].parent == "barriers" and codes[codings[1].code].parent == "facilitators"
+    assert not codes["barriers"].codable and codes["facilitators"].codable  # a folder stays a folder
     assert codings[0].code != codings[1].code and codings[0].coded_at == ""
 
 

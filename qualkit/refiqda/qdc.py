@@ -309,7 +309,7 @@ def add_code_elements(parent_el: Any, ns: str, codes: list[Code], *, note_refs: 
         el.set("guid", guid_for("code", code.id))
         shown = (names or {}).get(code.id, code.name)
         el.set("name", xml_safe(shown))
-        el.set("isCodable", "true")
+        el.set("isCodable", "true" if code.codable else "false")
         if code.color:
             if _RGB.match(code.color.strip()):
                 el.set("color", code.color.strip())
@@ -420,9 +420,9 @@ def read_code_elements(elements: list, taken: set[str], *, parent: str | None = 
         if color and not _RGB.match(color):
             result.warnings.append(f"code {name!r}: color {color!r} is not #RRGGBB; left out")
             color = ""
-        if (el.get("isCodable") or "true").strip().lower() in ("false", "0"):
-            result.folders += 1
-        code = Code(code_id, name, parent_id, color=color or None, **fields_)
+        codable = (el.get("isCodable") or "true").strip().lower() not in ("false", "0")
+        result.folders += not codable
+        code = Code(code_id, name, parent_id, color=color or None, codable=codable, **fields_)
         result.codes.append(code)
         if not guid:
             result.warnings.append(f"{member or 'codebook'}, line {el.sourceline}: code {name!r} has no guid")
@@ -516,8 +516,6 @@ def read_qdc(path: str | Path, *, codebook_id: str | None = None, name: str | No
         result.sets = len(children(sets_el, "Set"))
         if result.sets:
             result.not_carried.append(f"{result.sets} set(s) of codes (code groups): qualkit codebooks have no sets")
-    if tree.folders:
-        result.warnings.append(f"{tree.folders} folder code(s) (not codable in the source) became ordinary parent codes")
     return result
 
 

@@ -21,6 +21,7 @@ File format (every field but ``id`` and ``name`` of a code is optional)::
         framework: [heif:outer_context]
         color: "#1f77b4"
         status: active            # active | retired
+        codable: false            # only on a folder: a code that groups codes and is not applied (NVivo, ATLAS.ti)
     changelog:
       - {who: ana, when: "2026-03-01T10:00:00", what: "added data_sharing"}
 
@@ -78,6 +79,7 @@ class Code:
     framework: list[str] = field(default_factory=list)
     color: str | None = None
     status: str = "active"
+    codable: bool = True  # False: a folder that groups codes and is not applied itself (REFI-QDA isCodable)
     line: int | None = field(default=None, compare=False, repr=False)  # where it is defined
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,6 +97,8 @@ class Code:
         if self.color:
             out["color"] = self.color
         out["status"] = self.status
+        if not self.codable:
+            out["codable"] = False
         return out
 
 

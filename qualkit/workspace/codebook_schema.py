@@ -76,6 +76,7 @@ class CodeEntry(BaseModel):
     include: str = ""
     exclude: str = ""
     color: str | None = None
+    codable: bool = True
 
     @model_validator(mode="wrap")
     @classmethod
@@ -125,6 +126,13 @@ class CodeEntry(BaseModel):
         if text not in STATUSES:
             raise _problem("status", f"status {text!r} must be active or retired")
         return text
+
+    @field_validator("codable", mode="before")
+    @classmethod
+    def _codable(cls, value: Any) -> bool:
+        if value is None or isinstance(value, bool):
+            return value is not False
+        raise _problem("codable", f"codable {value!r} must be true or false")
 
     @field_validator(*LIST_FIELDS, mode="before")
     @classmethod
