@@ -255,3 +255,62 @@ def test_a_single_codebook_is_not_wrapped_under_a_folder_and_comes_back_whole(ma
     assert (back.id, back.name, back.description, back.framework) == ("cb", "Fax codebook",
                                                                       "Codes about faxes.\nTwo lines.", "heif")
     assert [c.as_dict() for c in back.codes] == [c.as_dict() for c in book.codes]
+
+
+# 9 -----------------------------------------------------------------------------------------------
+
+REFI = Path(__file__).resolve().parents[2] / "shared" / "reference" / "refi-qda"
+
+
+def schema(name: str):
+    import pytest
+    from lxml import etree
+
+    path = REFI / name
+    if not path.exists():
+        pytest.skip(f"{name} not available")
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+def test_maxqda_sets_become_code_groups_and_go_back_out_as_sets(tmp_path):
+    from lxml import etree
+
+    from qualkit.refiqda.qdc import export_qdc
+    from qualkit.refiqda.qdpx_export import export_qdpx
+
+    sets = ('<Sets><Set guid="c0000000-0000-0000-0000-000000000001" name="Money"><Description>What costs.</Description>'
+            '<MemberCode targetGUID="20000000-0000-0000-0000-000000000001"/>'
+            '<MemberSource targetGUID="40000000-0000-0000-0000-000000000001"/></Set>'
+            '<Set guid="c0000000-0000-0000-0000-000000000002" name="Documents only">'
+            '<MemberSource targetGUID="40000000-0000-0000-0000-000000000001"/></Set></Sets>')
+    qdpx = make_qdpx(tmp_path / "mx.qdpx", USERS + FOLDERS + source(selection(5, 9, "Cost")) + sets,
+                     {"sources/s1.txt": b"Ana: Cost is the barrier.\n"})
+    result = import_qdpx(qdpx, tmp_path / "mx")
+    assert result.not_carried == ["1 set(s) of sources or notes only (qualkit groups codes)",
+                                  "1 source(s) and note(s) in sets (their codes are kept as code groups)"]
+    ws = Workspace(tmp_path / "mx")
+    book = ws.codebook()
+    assert [g.as_dict() for g in book.groups] == [{"name": "Money", "codes": ["cost"], "description": "What costs."}]
+    assert "groups:\n- name: Money\n  codes:\n  - cost\n" in book.path.read_text(encoding="utf-8")
+    # out again as <Sets>, valid against both schemas
+    export_qdpx(ws, tmp_path / "again.qdpx")
+    with zipfile.ZipFile(tmp_path / "again.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    project = schema("Project-mrt2019.xsd")
+    assert project.validate(root), project.error_log
+    (s,) = root.iter(f"{{{NS}}}Set")
+    assert s.get("name") == "Money" and len(s.findall(f"{{{NS}}}MemberCode")) == 1
+    export_qdc(book, tmp_path / "book.qdc")
+    codebook = schema("Codebook-mrt2019.xsd")
+    assert codebook.validate(etree.parse(str(tmp_path / "book.qdc"))), codebook.error_log
+    import_qdpx(tmp_path / "again.qdpx", tmp_path / "back")
+    assert Workspace(tmp_path / "back").codebook().groups == book.groups
+
+
+def test_a_group_naming_an_unknown_code_is_reported_by_validate(make_workspace, run_cli):
+    ws = make_workspace(codebook=[("cost", "Cost")])
+    path = ws.codebook().path
+    path.write_text(path.read_text(encoding="utf-8").replace("changelog:", "groups:\n- name: Money\n  codes: [cost, gone]\n"
+                                                                          "changelog:"), encoding="utf-8")
+    r = run_cli("codebook", "validate")
+    assert "group 'Money' lists code 'gone', which is in no codebook" in r.output

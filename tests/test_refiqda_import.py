@@ -110,7 +110,7 @@ def test_hand_authored_fixture_imports_and_reports_what_qualkit_cannot_hold(tmp_
     data = read_qdpx(qdpx)
     assert (data.counts["codes"], data.counts["sources"], data.counts["selections"], data.counts["users"]) == (4, 5, 7, 1)
     lost = "\n".join(data.not_carried)
-    for what in ("picture source", "PDF source", "audio source", "video source", "5 selection(s)", "set(s)", "graph(s)",
+    for what in ("picture source", "PDF source", "audio source", "video source", "5 selection(s)", "in sets", "graph(s)",
                  "applied to cases"):
         assert what in lost
     ws = Workspace(tmp_path / "hand")

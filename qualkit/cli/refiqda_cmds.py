@@ -98,7 +98,8 @@ def import_qdc(ctx: click.Context, file: str, codebook_id: str | None, name: str
     for item in result.not_carried:
         click.echo(click.style("not carried over: ", fg="yellow") + item)
     verb = "Imported" if result.written else "Dry run: would import"
-    click.echo(f"{verb} {len(result.codebook.codes)} code(s) from {Path(file).name} as codebook "
+    groups = f" and {len(result.codebook.groups)} code group(s)" if result.codebook.groups else ""
+    click.echo(f"{verb} {len(result.codebook.codes)} code(s){groups} from {Path(file).name} as codebook "
                f"{result.codebook.id} ({result.path.name if result.path else ''}).")
 
 

@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import RefiQdaError
+from qualkit.refiqda.ids import GUID_NAMESPACE, guid_for, xml_safe  # noqa: F401  (public here too)
 from qualkit.workspace.codebook import ID_RE, Code, Codebook
 
 if TYPE_CHECKING:
@@ -47,10 +47,7 @@ if TYPE_CHECKING:
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
-GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://qualkit.invalid/refi-qda")
 _RGB = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
-# Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF).
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # label in the description -> Code field, in the order they are written
 CODE_LABELS = (
@@ -67,16 +64,6 @@ CODE_LABELS = (
     ("Code id", "id"),
 )
 CODEBOOK_LABELS = (("Codebook id", "id"), ("Codebook name", "name"), ("Framework", "framework"))
-
-
-def guid_for(kind: str, *key: Any) -> str:
-    """A deterministic GUID (uuid5) for a qualkit object: the same inputs give the same GUID."""
-    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join([kind, *(str(k) for k in key)])))
-
-
-def xml_safe(text: str) -> str:
-    """Text with the characters XML 1.0 cannot carry removed."""
-    return _XML_BAD.sub("", text or "")
 
 
 def version_origin() -> str:
@@ -343,6 +330,9 @@ def qdc_bytes(codebook: Codebook, warnings: list[str] | None = None) -> bytes:
     if warnings is not None:
         warnings.extend(name_warnings)
     add_code_elements(codes_el, CODEBOOK_NS, codebook.codes, warnings=warnings, names=names)
+    from qualkit.refiqda.sets import add_sets
+
+    add_sets(root, CODEBOOK_NS, [codebook], member_attr="guid", exported={c.id for c in codebook.codes})
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True, standalone=True)
 
 
@@ -511,11 +501,12 @@ def read_qdc(path: str | Path, *, codebook_id: str | None = None, name: str | No
     description = f"Imported from {path.name}" + (f" ({origin})" if origin else "") + "."
     book = Codebook(book_id, name or path.stem.replace("_", " ").strip() or book_id, tree.codes, description)
     result = QdcResult(book, path, tree.folders, warnings=warnings + tree.warnings)
-    sets_el = child(root, "Sets")
-    if sets_el is not None:
-        result.sets = len(children(sets_el, "Set"))
-        if result.sets:
-            result.not_carried.append(f"{result.sets} set(s) of codes (code groups): qualkit codebooks have no sets")
+    from qualkit.refiqda.sets import read_sets
+
+    sets = read_sets(child(root, "Sets"), tree.by_guid, [book])
+    result.sets = sets.sets
+    result.warnings += sets.warnings
+    result.not_carried += sets.not_carried()
     return result
 
 

@@ -23,6 +23,7 @@ What goes where:
   coding's).
 * ``<Notes>``: a coding's memo is a ``Note`` referenced from that ``Coding`` (``NoteRef``), and
   also the selection's ``Description``, which is where QualCoder reads it.
+* ``<Sets>``: each code group (``groups:`` of a codebook) is a set of its member codes.
 * ``<Description>`` of the project: the default codebook and framework, for a round trip.
 
 GUIDs are ``uuid5`` of stable keys (coder name, code id, transcript id, span), the XML has no
@@ -73,13 +74,14 @@ class QdpxExportResult:
     cases: int = 0
     variables: int = 0
     notes: int = 0
+    sets: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "coders": dict(self.coders), "transcripts": self.transcripts,
                 "codebooks": self.codebooks, "codes": self.codes, "selections": self.selections,
                 "codings": sum(self.coders.values()), "cases": self.cases, "variables": self.variables,
-                "notes": self.notes, "warnings": list(self.warnings)}
+                "notes": self.notes, "sets": self.sets, "warnings": list(self.warnings)}
 
 
 def _valid_datetime(value: str) -> str | None:
@@ -139,6 +141,10 @@ def build_project(ws: Workspace, coders: Iterable[str] | None = None) -> tuple[b
                 note.set("creationDateTime", when)
             _el(note, "PlainTextContent").text = xml_safe(text)
         result.notes = len(notes)
+    from qualkit.refiqda.sets import add_sets
+
+    result.sets = add_sets(root, PROJECT_NS, books, member_attr="targetGUID",
+                           exported={c.id for b in books if b.codes for c in b.codes})
 
     _el(root, "Description").text = xml_safe(_project_description(ws, books))
     xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True, standalone=True)

@@ -131,6 +131,8 @@ def _rename_codes(book: Codebook, taken: set[str], codings: dict[str, list[Codin
         if c.parent in local:
             c.parent = local[c.parent]
         taken.add(c.id)
+    for g in book.groups:
+        g.codes = [local.get(x, x) for x in g.codes]
     if local:
         for items in codings.values():
             for co in items:

@@ -458,7 +458,14 @@ class _Reader:
             lost(f"{len(unused_notes)} note(s) not attached to a coded text selection (project, source or other memos)")
         if self.other_links:
             lost(f"{self.other_links} link(s) between items other than a note and a selection")
-        for group, item, key in (("Sets", "Set", "sets"), ("Graphs", "Graph", "graphs")):
+        from qualkit.refiqda.sets import read_sets
+
+        sets = read_sets(child(root, "Sets"), self.code_map, data.codebooks)
+        data.counts["sets"] = sets.sets
+        self.data.warnings.extend(sets.warnings)
+        for item in sets.not_carried():
+            lost(item)
+        for group, item, key in (("Graphs", "Graph", "graphs"),):
             group_el = child(root, group)
             if group_el is not None and children(group_el, item):
                 data.counts[key] = len(children(group_el, item))
