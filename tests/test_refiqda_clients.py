@@ -314,3 +314,67 @@ def test_a_group_naming_an_unknown_code_is_reported_by_validate(make_workspace, 
                                                                           "changelog:"), encoding="utf-8")
     r = run_cli("codebook", "validate")
     assert "group 'Money' lists code 'gone', which is in no codebook" in r.output
+
+
+# 8 -----------------------------------------------------------------------------------------------
+
+def taguette_codebook(make_workspace):
+    from qualkit.workspace.codebook import Code
+
+    return make_workspace(codebook=[
+        Code("stigma", "Stigma", definition="Judgement of people who use drugs.", include="Staff attitudes.",
+             keywords=["shame", "judged"], origin="deductive"),
+        Code("self_stigma", "Self-stigma", "stigma", brief="Turned inward"),
+        Code("old", "Old code", status="retired"),
+    ])
+
+
+def test_a_codebook_exported_for_taguette_has_its_tag_column_and_reads_back_whole(make_workspace, run_cli, tmp_path):
+    ws = taguette_codebook(make_workspace)
+    out = tmp_path / "tags.csv"
+    r = run_cli("export", "codebook", str(out), "--format", "taguette-csv")
+    assert r.exit_code == 0, r.output
+    import csv
+
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["tag", "description"]
+    assert [r[0] for r in rows[1:]] == ["Stigma", "Stigma.Self-stigma"]  # Taguette's hierarchy; retired left out
+    assert rows[1][1].startswith("Judgement of people who use drugs.\n\nWhen to use: Staff attitudes.")
+    # read back (qualkit codebook import sees the Taguette form)
+    r = run_cli("codebook", "import", str(out), "--id", "tg")
+    assert r.exit_code == 0, r.output
+    assert "code id 'stigma' is already used" in r.output  # the ids are this workspace's: new ones, said so
+    back = {c.name: c for c in Workspace(ws.root).codebook("tg").codes}
+    assert back["Stigma"].keywords == ["shame", "judged"] and back["Stigma"].origin == "deductive"
+    assert back["Self-stigma"].parent == back["Stigma"].id and back["Self-stigma"].brief == "Turned inward"
+    # into another workspace, the ids come back too
+    from qualkit.refiqda.codebook_formats import read_taguette_csv
+
+    book, _ = read_taguette_csv(out)
+    assert [(c.id, c.parent) for c in book.codes] == [("stigma", None), ("self_stigma", "stigma")]
+
+
+def test_taguettes_own_codebook_export_reads_as_a_codebook(tmp_path):
+    from qualkit.refiqda.codebook_formats import is_taguette_csv, read_taguette_csv
+
+    path = tmp_path / "codebook.csv"  # what Taguette 1.5 writes (export.codebook_csv)
+    path.write_text("tag,description,number of highlights,number of documents\r\n"
+                    "interesting,Things that are interesting,3,2\r\ninteresting.bright,,1,1\r\n", encoding="utf-8")
+    assert is_taguette_csv(path)
+    book, notes = read_taguette_csv(path)
+    assert [(c.id, c.name, c.parent, c.definition) for c in book.codes] == [
+        ("interesting", "interesting", None, "Things that are interesting"), ("bright", "bright", "interesting", "")]
+
+
+def test_taguettes_own_importer_accepts_the_export(make_workspace, tmp_path):
+    """Taguette's codebook parser (taguette.import_codebook.list_tags), when Taguette is installed."""
+    import pytest
+
+    list_tags = pytest.importorskip("taguette.import_codebook").list_tags
+    ws = taguette_codebook(make_workspace)
+    ws.export_codebook(tmp_path / "tags.csv", "taguette-csv")
+    with (tmp_path / "tags.csv").open("rb") as f:
+        tags = list_tags(f)
+    assert [t["path"] for t in tags] == ["Stigma", "Stigma.Self-stigma"]
+    assert tags[0]["description"].startswith("Judgement of people who use drugs.")
