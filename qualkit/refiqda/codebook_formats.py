@@ -10,9 +10,12 @@ CSV codebook (a ``code`` column) is refused there. So the Taguette form has:
 
 * ``tag``: the code's path of names joined by ``.`` (Taguette shows tags whose path starts with
   ``parent.`` under that parent's highlights);
-* ``description``: the code's fields packed as in REFI-QDA (:func:`~.qdc.pack_description`:
-  the definition first, then ``Brief:``, ``When to use:``... and ``Code id:``), so that a codebook
-  read back (:func:`read_taguette_csv`) keeps its ids and fields, whatever Taguette users added.
+* ``description``: the definition (else the brief) on one line: Taguette's import form shows it in
+  a one-line text box, and a browser drops the line breaks of such a box when the form is sent;
+* then qualkit's own sheet columns (``id``, ``brief``, ``definition``, ``include``...; see
+  :mod:`qualkit.coding.codebook_exchange`), which Taguette ignores and :func:`read_taguette_csv`
+  reads back, so the file re-imports whole. Taguette's own export has only the first two: its
+  tags come back with ids made from their names.
 
 Retired codes are left out of the Taguette form (a tag is there to be applied).
 """
@@ -60,12 +63,12 @@ def export_codebook(codebook: Codebook, path: str | Path, fmt: str | None = None
 
 def taguette_csv_text(codebook: Codebook) -> tuple[str, list[str]]:
     """The codebook as Taguette's codebook CSV (see the module docstring) and warnings."""
-    from qualkit.coding.codebook_sheet import tree_order
-    from qualkit.refiqda.qdc import pack_description
+    from qualkit.coding.codebook_sheet import COLUMNS, sheet_row, tree_order
 
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(["tag", "description"])
+    columns = [c for c in COLUMNS if c != "code"]
+    writer.writerow(["tag", "description", *columns])
     warnings: list[str] = []
     dotted = [c.name for c in codebook.codes if "." in c.name]
     if dotted:
@@ -81,7 +84,8 @@ def taguette_csv_text(codebook: Codebook) -> tuple[str, list[str]]:
         if tag in seen:
             warnings.append(f"codes {seen[tag]!r} and {code.id!r} have the same tag path {tag!r}; Taguette keeps one")
         seen.setdefault(tag, code.id)
-        writer.writerow([tag, pack_description(code)])
+        row = sheet_row(codebook, code)
+        writer.writerow([tag, " ".join((code.definition or code.brief).split()), *(row[c] for c in columns)])
     return buf.getvalue(), warnings
 
 
@@ -115,11 +119,10 @@ def is_taguette_csv(path: str | Path) -> bool:
 def read_taguette_csv(path: str | Path, *, id: str | None = None, name: str | None = None,  # noqa: A002
                       taken: set[str] | None = None) -> tuple[Codebook, list[str]]:
     """A codebook from Taguette's codebook CSV (its own export, or :func:`export_codebook`'s
-    ``taguette-csv``): tag paths split on ``.`` make the hierarchy, and qualkit's packed fields in
-    a description are restored (:func:`~.qdc.unpack_description`). Returns it and notes."""
+    ``taguette-csv``): tag paths split on ``.`` make the hierarchy; qualkit's columns, when there,
+    give every field and the id, else the description is the definition. Returns it and notes."""
     from qualkit.io.naming import slugify, unique_id
     from qualkit.io.tables import read_csv
-    from qualkit.refiqda.qdc import unpack_description
     from qualkit.workspace.codebook import ID_RE
 
     path = Path(path)
@@ -129,6 +132,8 @@ def read_taguette_csv(path: str | Path, *, id: str | None = None, name: str | No
     if cols is None:
         raise CodebookImportError("not a Taguette codebook: no 'tag' column", path, 1)
     tag_col, desc_col = cols
+    header = [c.strip().lstrip("\ufeff").casefold() for c in rows[0].cells]
+    extra = {name: header.index(name) for name in _SHEET_FIELDS if name in header}
     taken = set(taken or ())
     made: dict[tuple[str, ...], Code] = {}
     codes: list[Code] = []
@@ -144,9 +149,7 @@ def read_taguette_csv(path: str | Path, *, id: str | None = None, name: str | No
         if key in made and made[key].line is not None:
             raise CodebookImportError(f"duplicate tag {cell!r} (also line {made[key].line})", path, row.line)
         parent = _parents(names, key, made, codes, taken)
-        desc = row.cells[desc_col] if desc_col is not None and desc_col < len(row.cells) else ""
-        fields: dict[str, Any] = unpack_description(desc)
-        fields.pop("name", None)
+        fields = _row_fields(row.cells, desc_col, extra)
         wanted = fields.pop("id", None)
         if key in made:  # a parent made earlier from a child's path: fill it in
             code = made[key]
@@ -170,6 +173,41 @@ def read_taguette_csv(path: str | Path, *, id: str | None = None, name: str | No
     book_id = id or slugify(path.stem) or "taguette"
     return Codebook(book_id, name or path.stem.replace("_", " ").strip() or book_id, codes,
                     f"Imported from {path.name} (Taguette codebook)."), notes
+
+
+_SHEET_FIELDS = ("id", "origin", "status", "brief", "definition", "include", "exclude", "examples", "keywords",
+                 "framework", "color", "patterns")
+
+
+def _row_fields(cells: list[str], desc_col: int | None, extra: dict[str, int]) -> dict[str, Any]:
+    """A row's code fields: qualkit's own columns when the file has them, else the description."""
+    import json
+
+    from qualkit.coding.codebook_sheet import split_list
+
+    def cell(i: int | None) -> str:
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    if not extra:
+        return {"definition": cell(desc_col)} if cell(desc_col) else {}
+    out: dict[str, Any] = {}
+    for name, i in extra.items():
+        value = cell(i)
+        if not value:
+            continue
+        if name in ("examples", "keywords", "framework"):
+            out[name] = split_list(value)
+        elif name == "patterns":
+            try:
+                out[name] = json.loads(value)
+            except ValueError:
+                continue
+        elif name == "origin" and value not in ("deductive", "inductive") or name == "status" and value not in (
+                "active", "retired"):
+            continue
+        else:
+            out[name] = value
+    return out
 
 
 def _parents(names: list[str], key: tuple[str, ...], made: dict[tuple[str, ...], Code], codes: list[Code],
