@@ -63,7 +63,25 @@ CODE_LABELS = (
     ("Code name", "name"),
     ("Code id", "id"),
 )
-CODEBOOK_LABELS = (("Codebook id", "id"), ("Codebook name", "name"), ("Framework", "framework"))
+CODEBOOK_LABELS = (("Codebook id", "id"), ("Codebook name", "name"), ("Framework", "framework"),
+                   ("Change log", "changelog"))
+
+
+def pack_changelog(entries: Iterable[Any]) -> list[str]:
+    """A codebook's change log as list items ``WHEN | WHO | WHAT`` (for a description)."""
+    return [f"{e.when} | {e.who} | {e.what}" for e in entries]
+
+
+def unpack_changelog(items: Any) -> list[Any]:
+    """The change log back from :func:`pack_changelog`'s items (others are skipped)."""
+    from qualkit.workspace.codebook import ChangeLogEntry
+
+    out = []
+    for item in items if isinstance(items, list) else []:
+        parts = str(item).split(" | ", 2)
+        if len(parts) == 3:
+            out.append(ChangeLogEntry(parts[1], parts[0], parts[2]))
+    return out
 
 
 def version_origin() -> str:

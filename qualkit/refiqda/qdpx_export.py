@@ -48,6 +48,7 @@ from qualkit.refiqda.qdc import (
     add_code_elements,
     export_names,
     guid_for,
+    pack_changelog,
     pack_labelled,
     version_origin,
     xml_safe,
@@ -270,7 +271,8 @@ def _write_codebooks(root: Any, books: list[Any], result: QdpxExportResult) -> N
             parent = _el(codes_el, "Code", guid=guid_for("codebook", book.id), name=xml_safe(book.name) or book.id,
                          isCodable="false")
             desc = pack_labelled(book.description, [("Codebook id", book.id), ("Codebook name", book.name),
-                                                    ("Framework", book.framework or "")])
+                                                    ("Framework", book.framework or ""),
+                                                    ("Change log", pack_changelog(book.changelog))])
             _el(parent, "Description").text = xml_safe(desc)
         tree_warnings: list[str] = []
         result.codes += add_code_elements(parent, PROJECT_NS, book.codes, warnings=tree_warnings, names=names)
@@ -281,13 +283,13 @@ def _write_codebooks(root: Any, books: list[Any], result: QdpxExportResult) -> N
 def _project_description(ws: Workspace, books: list[Any]) -> str:
     """The project's description: the default codebook and framework, and the only codebook's id,
     name, description and framework (it has no folder to hold them)."""
-    fields: list[tuple[str, str]] = [("Default codebook", str(ws.config.codebook or "")),
+    fields: list[tuple[str, Any]] = [("Default codebook", str(ws.config.codebook or "")),
                                      ("Framework", ws.config.framework or "")]
     books = [b for b in books if b.codes]
     if len(books) == 1:
         (book,) = books
         fields += [("Codebook id", book.id), ("Codebook name", book.name), ("Codebook description", book.description),
-                   ("Codebook framework", book.framework or "")]
+                   ("Codebook framework", book.framework or ""), ("Codebook change log", pack_changelog(book.changelog))]
     return pack_labelled("Exported by qualkit.", fields)
 
 

@@ -230,7 +230,8 @@ def _stage(stage: Path, data: ProjectData, result: QdpxImportResult, *, reused_b
     for book in data.codebooks:
         if book.id in reused_books:
             continue
-        book.log("qualkit", f"imported {len(book.codes)} codes from {data.source.name}")
+        if not book.changelog:  # a qualkit codebook brings its own log back and is unchanged
+            book.log("qualkit", f"imported {len(book.codes)} codes from {data.source.name}")
         p = stage / "codebooks" / f"{book.id}.yaml"
         save_codebook(book, p)
         files.append(p)

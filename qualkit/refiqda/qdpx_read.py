@@ -31,6 +31,7 @@ from qualkit.refiqda.qdc import (
     PROJECT_NS,
     _check_namespace,
     read_code_elements,
+    unpack_changelog,
     unpack_labelled,
 )
 from qualkit.refiqda.qdpx_cases import read_cases
@@ -38,7 +39,7 @@ from qualkit.workspace.codebook import Codebook
 from qualkit.workspace.codings import Coding
 
 _PROJECT_LABELS = ["Default codebook", "Framework", "Codebook id", "Codebook name", "Codebook description",
-                   "Codebook framework"]
+                   "Codebook framework", "Codebook change log"]
 
 __all__ = ["ProjectData", "coder_name", "read_qdpx", "transcript_id"]
 
@@ -185,7 +186,8 @@ class _Reader:
                                           known=self.known)
                 name = meta.get("Codebook name") or el.get("name") or book_id
                 fw = meta.get("Framework") if isinstance(meta.get("Framework"), str) else None
-                data.codebooks.append(Codebook(book_id, str(name).strip(), tree.codes, lead, fw or None))
+                data.codebooks.append(Codebook(book_id, str(name).strip(), tree.codes, lead, fw or None,
+                                               unpack_changelog(meta.get("Change log"))))
                 self.folder_guids.add(norm_guid(el.get("guid")))
             else:
                 loose.append(el)
@@ -219,7 +221,8 @@ class _Reader:
             desc, fw = meta.get("Codebook description"), meta.get("Codebook framework")
             return Codebook(book_id, name.strip() if isinstance(name, str) and name.strip() else book_id, codes,
                             desc.strip() if isinstance(desc, str) else "",
-                            fw.strip() if isinstance(fw, str) and fw.strip() else None), True
+                            fw.strip() if isinstance(fw, str) and fw.strip() else None,
+                            unpack_changelog(meta.get("Codebook change log"))), True
         book_id = unique_name(slugify(data.name or path.stem) or "imported", taken_books)
         description = f"Imported from {path.name}" + (f" ({data.origin})" if data.origin else "") + "."
         return Codebook(book_id, data.name or path.stem, codes, description), False
