@@ -94,6 +94,14 @@ class Workspace(_Store):
 
         return disagreements(self, coders, unit, code, include_facilitators)
 
+    def export_codebook(self, path: str | Path, format: str | None = None,  # noqa: A002
+                        codebook: str | None = None) -> list[str]:
+        """`qualkit export codebook`: a codebook as csv, xlsx, docx, md, qdc or taguette-csv
+        (default: by the file's extension); returns warnings."""
+        from qualkit.refiqda.codebook_formats import export_codebook
+
+        return export_codebook(self.codebook(codebook), path, format)
+
     def reconcile(self, coders: list[str] | str, into: str = "consensus", adjudication: str | Path | None = None,
                   decisions: Mapping[str, Any] | None = None, by: str | None = None, **kwargs: Any) -> ReconcileResult:
         """Consensus codings from two coders and decisions (`qualkit reconcile`); returns a ReconcileResult."""

@@ -209,3 +209,173 @@ def test_two_codes_named_culture_are_exported_under_distinct_names_and_come_back
     import_qdpx(tmp_path / "s.qdpx", tmp_path / "back")
     back = {c.id: c.name for b in Workspace(tmp_path / "back").codebooks() for c in b.codes}
     assert back["local_culture"] == back["organizational_culture"] == "Culture"
+
+
+# 6 -----------------------------------------------------------------------------------------------
+
+FOLDERS = ('<CodeBook><Codes><Code guid="20000000-0000-0000-0000-00000000000a" name="Barriers" isCodable="false">'
+           '<Code guid="20000000-0000-0000-0000-000000000001" name="Cost" isCodable="true"/></Code></Codes></CodeBook>')
+
+
+def test_an_nvivo_folder_stays_a_folder_through_import_and_export(tmp_path):
+    from lxml import etree
+
+    from qualkit.refiqda.qdpx_export import export_qdpx
+
+    qdpx = make_qdpx(tmp_path / "nv.qdpx", USERS + FOLDERS + source(selection(5, 9, "Cost")),
+                     {"sources/s1.txt": b"Ana: Cost is the barrier.\n"})
+    import_qdpx(qdpx, tmp_path / "nv")
+    ws = Workspace(tmp_path / "nv")
+    codes = {c.name: c for c in ws.codebook().codes}
+    assert codes["Barriers"].codable is False and codes["Cost"].codable is True
+    assert "codable: false" in ws.codebook().path.read_text(encoding="utf-8")
+    export_qdpx(ws, tmp_path / "again.qdpx")
+    with zipfile.ZipFile(tmp_path / "again.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    assert {c.get("name"): c.get("isCodable") for c in root.iter(f"{{{NS}}}Code")} == {"Barriers": "false",
+                                                                                    "Cost": "true"}
+
+
+def test_a_single_codebook_is_not_wrapped_under_a_folder_and_comes_back_whole(make_workspace, tmp_path):
+    from lxml import etree
+
+    from qualkit.refiqda.qdpx_export import export_qdpx
+    from qualkit.workspace.codebook import Codebook, save_codebook
+
+    ws = make_workspace(coders={"ana": [("By fax", "fax")]}, codebook=[("fax", "Referrals by fax")])
+    book = ws.codebook()
+    save_codebook(Codebook(book.id, "Fax codebook", book.codes, "Codes about faxes.\nTwo lines.", "heif"), book.path)
+    export_qdpx(ws, tmp_path / "p.qdpx")
+    with zipfile.ZipFile(tmp_path / "p.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    top = root.find(f"{{{NS}}}CodeBook/{{{NS}}}Codes")
+    assert [(c.get("name"), c.get("isCodable")) for c in top] == [("Referrals by fax", "true")]  # no "Untitled" folder
+    import_qdpx(tmp_path / "p.qdpx", tmp_path / "back")
+    back = Workspace(tmp_path / "back").codebook()
+    assert (back.id, back.name, back.description, back.framework) == ("cb", "Fax codebook",
+                                                                      "Codes about faxes.\nTwo lines.", "heif")
+    assert [c.as_dict() for c in back.codes] == [c.as_dict() for c in book.codes]
+
+
+# 9 -----------------------------------------------------------------------------------------------
+
+REFI = Path(__file__).resolve().parents[2] / "shared" / "reference" / "refi-qda"
+
+
+def schema(name: str):
+    import pytest
+    from lxml import etree
+
+    path = REFI / name
+    if not path.exists():
+        pytest.skip(f"{name} not available")
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+def test_maxqda_sets_become_code_groups_and_go_back_out_as_sets(tmp_path):
+    from lxml import etree
+
+    from qualkit.refiqda.qdc import export_qdc
+    from qualkit.refiqda.qdpx_export import export_qdpx
+
+    sets = ('<Sets><Set guid="c0000000-0000-0000-0000-000000000001" name="Money"><Description>What costs.</Description>'
+            '<MemberCode targetGUID="20000000-0000-0000-0000-000000000001"/>'
+            '<MemberSource targetGUID="40000000-0000-0000-0000-000000000001"/></Set>'
+            '<Set guid="c0000000-0000-0000-0000-000000000002" name="Documents only">'
+            '<MemberSource targetGUID="40000000-0000-0000-0000-000000000001"/></Set></Sets>')
+    qdpx = make_qdpx(tmp_path / "mx.qdpx", USERS + FOLDERS + source(selection(5, 9, "Cost")) + sets,
+                     {"sources/s1.txt": b"Ana: Cost is the barrier.\n"})
+    result = import_qdpx(qdpx, tmp_path / "mx")
+    assert result.not_carried == ["1 set(s) of sources or notes only (qualkit groups codes)",
+                                  "1 source(s) and note(s) in sets (their codes are kept as code groups)"]
+    ws = Workspace(tmp_path / "mx")
+    book = ws.codebook()
+    assert [g.as_dict() for g in book.groups] == [{"name": "Money", "codes": ["cost"], "description": "What costs."}]
+    assert "groups:\n- name: Money\n  codes:\n  - cost\n" in book.path.read_text(encoding="utf-8")
+    # out again as <Sets>, valid against both schemas
+    export_qdpx(ws, tmp_path / "again.qdpx")
+    with zipfile.ZipFile(tmp_path / "again.qdpx") as zf:
+        root = etree.fromstring(zf.read("project.qde"))
+    project = schema("Project-mrt2019.xsd")
+    assert project.validate(root), project.error_log
+    (s,) = root.iter(f"{{{NS}}}Set")
+    assert s.get("name") == "Money" and len(s.findall(f"{{{NS}}}MemberCode")) == 1
+    export_qdc(book, tmp_path / "book.qdc")
+    codebook = schema("Codebook-mrt2019.xsd")
+    assert codebook.validate(etree.parse(str(tmp_path / "book.qdc"))), codebook.error_log
+    import_qdpx(tmp_path / "again.qdpx", tmp_path / "back")
+    assert Workspace(tmp_path / "back").codebook().groups == book.groups
+
+
+def test_a_group_naming_an_unknown_code_is_reported_by_validate(make_workspace, run_cli):
+    ws = make_workspace(codebook=[("cost", "Cost")])
+    path = ws.codebook().path
+    path.write_text(path.read_text(encoding="utf-8").replace("changelog:", "groups:\n- name: Money\n  codes: [cost, gone]\n"
+                                                                          "changelog:"), encoding="utf-8")
+    r = run_cli("codebook", "validate")
+    assert "group 'Money' lists code 'gone', which is in no codebook" in r.output
+
+
+# 8 -----------------------------------------------------------------------------------------------
+
+def taguette_codebook(make_workspace):
+    from qualkit.workspace.codebook import Code
+
+    return make_workspace(codebook=[
+        Code("stigma", "Stigma", definition="Judgement of people who use drugs.", include="Staff attitudes.",
+             keywords=["shame", "judged"], origin="deductive"),
+        Code("self_stigma", "Self-stigma", "stigma", brief="Turned inward"),
+        Code("old", "Old code", status="retired"),
+    ])
+
+
+def test_a_codebook_exported_for_taguette_has_its_tag_column_and_reads_back_whole(make_workspace, run_cli, tmp_path):
+    ws = taguette_codebook(make_workspace)
+    out = tmp_path / "tags.csv"
+    r = run_cli("export", "codebook", str(out), "--format", "taguette-csv")
+    assert r.exit_code == 0, r.output
+    import csv
+
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:3] == ["tag", "description", "id"]  # Taguette reads the first two, ignores the rest
+    assert [r[0] for r in rows[1:]] == ["Stigma", "Stigma.Self-stigma"]  # Taguette's hierarchy; retired left out
+    # one line: Taguette's import form shows it in a one-line box, which drops line breaks
+    assert [r[1] for r in rows[1:]] == ["Judgement of people who use drugs.", "Turned inward"]
+    # read back (qualkit codebook import sees the Taguette form)
+    r = run_cli("codebook", "import", str(out), "--id", "tg")
+    assert r.exit_code == 0, r.output
+    assert "code id 'stigma' is already used" in r.output  # the ids are this workspace's: new ones, said so
+    back = {c.name: c for c in Workspace(ws.root).codebook("tg").codes}
+    assert back["Stigma"].keywords == ["shame", "judged"] and back["Stigma"].origin == "deductive"
+    assert back["Self-stigma"].parent == back["Stigma"].id and back["Self-stigma"].brief == "Turned inward"
+    # into another workspace, the ids come back too
+    from qualkit.refiqda.codebook_formats import read_taguette_csv
+
+    book, _ = read_taguette_csv(out)
+    assert [(c.id, c.parent) for c in book.codes] == [("stigma", None), ("self_stigma", "stigma")]
+
+
+def test_taguettes_own_codebook_export_reads_as_a_codebook(tmp_path):
+    from qualkit.refiqda.codebook_formats import is_taguette_csv, read_taguette_csv
+
+    path = tmp_path / "codebook.csv"  # what Taguette 1.5 writes (export.codebook_csv)
+    path.write_text("tag,description,number of highlights,number of documents\r\n"
+                    "interesting,Things that are interesting,3,2\r\ninteresting.bright,,1,1\r\n", encoding="utf-8")
+    assert is_taguette_csv(path)
+    book, notes = read_taguette_csv(path)
+    assert [(c.id, c.name, c.parent, c.definition) for c in book.codes] == [
+        ("interesting", "interesting", None, "Things that are interesting"), ("bright", "bright", "interesting", "")]
+
+
+def test_taguettes_own_importer_accepts_the_export(make_workspace, tmp_path):
+    """Taguette's codebook parser (taguette.import_codebook.list_tags), when Taguette is installed."""
+    import pytest
+
+    list_tags = pytest.importorskip("taguette.import_codebook").list_tags
+    ws = taguette_codebook(make_workspace)
+    ws.export_codebook(tmp_path / "tags.csv", "taguette-csv")
+    with (tmp_path / "tags.csv").open("rb") as f:
+        tags = list_tags(f)
+    assert [t["path"] for t in tags] == ["Stigma", "Stigma.Self-stigma"]
+    assert tags[0]["description"].startswith("Judgement of people who use drugs.")

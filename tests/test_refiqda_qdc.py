@@ -110,13 +110,18 @@ def test_atlasti_draft_namespace_codebook_imports_with_warnings(root):
     qdc = reference("samples/atlasti-win-9_codebook_ns-0-4.qdc")
     r = CliRunner().invoke(cli, ["--workspace", str(root), "import", "qdc", str(qdc), "--id", "atlas", "--name", "ATLAS"])
     assert r.exit_code == 0, r.output
-    assert "urn:QDA-XML:codebook:0:4" in r.output and "2 set(s)" in r.output
+    assert "urn:QDA-XML:codebook:0:4" in r.output and "and 2 code group(s)" in r.output
     imported = load_codebook(root / "codebooks" / "atlas.yaml")
     assert imported.name == "ATLAS"
     by_name = {c.name: c for c in imported.codes}
     assert len(imported.codes) == 5  # PROVENANCE: nested codes, one folder
     assert by_name["code1.1"].parent == by_name["code1"].id
     assert by_name["code:3.1"].parent == by_name["code3"].id  # ':' in names is fine
+    assert not by_name["code3"].codable  # the folder stays a folder
+    # ATLAS.ti's code groups are the codebook's groups
+    assert [(g.name, [by_id.name for cid in g.codes for by_id in imported.codes if by_id.id == cid])
+            for g in imported.groups] == [("codeGroup1::codeGroup1.2", ["code2", "code1.1"]),
+                                          ("codeGroup1::codeGroup1.1", ["code1", "code1.1"])]
     result = read_qdc(qdc)
     assert result.folders == 1 and result.sets == 2
 

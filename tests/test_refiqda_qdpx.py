@@ -188,6 +188,14 @@ def test_round_trip_of_the_sample_study_loses_nothing(tmp_path):
     imported = import_qdpx(out, tmp_path / "back")
     assert imported.written and imported.not_carried == []
     assert_same_workspace(Workspace(src), Workspace(tmp_path / "back"))
+    # byte for byte: the coders' files, the codebooks (their change logs travel too), the
+    # participants, and the project exported again from the imported workspace
+    back = tmp_path / "back"
+    files = ["participants.csv", *(f"{d}/{p.name}" for d in ("codings", "codebooks") for p in sorted((src / d).iterdir()))]
+    assert len(files) == 5
+    assert {f: (back / f).read_bytes() for f in files} == {f: (src / f).read_bytes() for f in files}
+    export_qdpx(Workspace(back), tmp_path / "again.qdpx")
+    assert (tmp_path / "again.qdpx").read_bytes() == out.read_bytes()
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

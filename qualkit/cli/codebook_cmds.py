@@ -363,7 +363,8 @@ def export(ctx: click.Context, file: str, codebook: str | None, retired: bool | 
 @_BY
 @click.pass_context
 def import_(ctx: click.Context, file: str, book_id: str | None, name: str | None, replace: bool, by: str | None) -> None:
-    """Read a CSV/XLSX codebook (a 'code' column with paths like 'Parent > Child') into codebooks/ID.yaml."""
+    """Read a CSV/XLSX codebook (a 'code' column with paths like 'Parent > Child') into codebooks/ID.yaml;
+    a Taguette codebook CSV (a 'tag' column with paths like 'Parent.Child', and 'description') too."""
     from qualkit.coding.codebook_edit import add_codebook
     from qualkit.coding.codebook_exchange import import_codebook
     from qualkit.io.naming import slugify
@@ -379,8 +380,13 @@ def import_(ctx: click.Context, file: str, book_id: str | None, name: str | None
                             "backed up) or --id to import under another id; nothing was changed", existing.path)
     taken = {c.id: b.id for b in books if not (replace and b.id == wanted) for c in b.codes}
     notes: list[str] = []
-    book = import_codebook(file, id=wanted, name=name, frameworks=ws.frameworks(),
-                           default_framework=ws.config.framework, taken_ids=taken, notes=notes)
+    from qualkit.refiqda.codebook_formats import is_taguette_csv, read_taguette_csv
+
+    if is_taguette_csv(file):  # Taguette's codebook CSV: a 'tag' column, not 'code'
+        book, notes = read_taguette_csv(file, id=wanted, name=name, taken=set(taken))
+    else:
+        book = import_codebook(file, id=wanted, name=name, frameworks=ws.frameworks(),
+                               default_framework=ws.config.framework, taken_ids=taken, notes=notes)
     result = add_codebook(ws, book, replace=replace, by=by, what=f"imported from {Path(file).name} ({len(book.codes)} codes)")
     result.notes = notes + result.notes
     _report(result)

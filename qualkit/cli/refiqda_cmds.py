@@ -52,6 +52,25 @@ def export_qdc(ctx: click.Context, file: str, codebook_id: str | None, as_json: 
     click.echo(f"Exported codebook {book.id} ({len(book.codes)} codes) to {file}.")
 
 
+@export.command("codebook", short_help="Export a codebook for people or another tool (Taguette, REFI-QDA, sheets).")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-c", "--codebook", "codebook_id", metavar="ID", help="Which codebook (default: qualkit.yaml's codebook, or the only one).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "docx", "md", "qdc", "taguette-csv"]),
+              help="The format (default: from FILE's extension). taguette-csv is what Taguette's 'Import codebook' reads.")
+@click.pass_context
+def export_codebook(ctx: click.Context, file: str, codebook_id: str | None, fmt: str | None) -> None:
+    """Write a codebook to FILE. taguette-csv has a 'tag' column (the code's path, 'Parent.Child')
+    and a 'description' holding every qualkit field, so that `qualkit codebook import` reads it
+    back whole; .csv/.xlsx are qualkit's sheets, .docx and .md for reading, .qdc for REFI-QDA tools."""
+    from qualkit.refiqda.codebook_formats import export_codebook as run
+
+    ws = open_workspace(ctx)
+    book = ws.codebook(codebook_id)
+    _notes(run(book, file, fmt), "warning")
+    click.echo(f"Exported codebook {book.id} ({len(book.codes)} codes) to {file}"
+               + (f" ({fmt})." if fmt else "."))
+
+
 @export.command("qdpx", short_help="Export the workspace as a REFI-QDA project (.qdpx).")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--coders", "coders", multiple=True, metavar="NAMES",
@@ -100,7 +119,8 @@ def import_qdc(ctx: click.Context, file: str, codebook_id: str | None, name: str
     for item in result.not_carried:
         click.echo(click.style("not carried over: ", fg="yellow") + item)
     verb = "Imported" if result.written else "Dry run: would import"
-    click.echo(f"{verb} {len(result.codebook.codes)} code(s) from {Path(file).name} as codebook "
+    groups = f" and {len(result.codebook.groups)} code group(s)" if result.codebook.groups else ""
+    click.echo(f"{verb} {len(result.codebook.codes)} code(s){groups} from {Path(file).name} as codebook "
                f"{result.codebook.id} ({result.path.name if result.path else ''}).")
 
 

@@ -199,6 +199,8 @@ def rename_code(workspace: Workspace, code: str, new_id: str | None = None, *, n
         for c in book.codes:
             if c.parent == old_id:
                 c.parent = new_id
+        for g in book.groups:  # code groups follow the code
+            g.codes = [new_id if x == old_id else x for x in g.codes]
         what.insert(0, f"renamed code {old_id} to {new_id}")
     n = sum(r.changed for r in recodes)
     if new_id is not None:

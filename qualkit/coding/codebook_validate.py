@@ -122,7 +122,15 @@ def check_codebooks(books: list[Codebook], frameworks: Mapping[str, Any] | None 
         problems += _cycle_problems(book, lb)
         problems += _name_problems(book, lb)
         problems += _ref_problems(book, lb, frameworks)
+        problems += _group_problems(book, lb, first)
     return problems
+
+
+def _group_problems(book: Codebook, lb: CodebookLines, first: Mapping[str, tuple[Codebook, Code]]) -> list[Problem]:
+    """A group (``groups:``) naming a code that is in no codebook of the workspace."""
+    line = lb.book_keys.get("groups")
+    return [Problem(book.path, line, ERROR, f"group {group.name!r} lists code {cid!r}, which is in no codebook")
+            for group in book.groups for cid in group.codes if cid not in first]
 
 
 def _book_id_problems(books: list[Codebook], lines_of: Mapping[int, CodebookLines]) -> list[Problem]:

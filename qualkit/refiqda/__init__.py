@@ -20,6 +20,8 @@ from typing import Any
 from qualkit.errors import RefiQdaError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 _LAZY = {
+    "export_codebook": ("qualkit.refiqda.codebook_formats", "export_codebook"),
+    "read_taguette_csv": ("qualkit.refiqda.codebook_formats", "read_taguette_csv"),
     "export_qdc": ("qualkit.refiqda.qdc", "export_qdc"),
     "import_qdc": ("qualkit.refiqda.qdc", "import_qdc"),
     "read_qdc": ("qualkit.refiqda.qdc", "read_qdc"),

@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import RefiQdaError
+from qualkit.refiqda.ids import GUID_NAMESPACE, guid_for, xml_safe  # noqa: F401  (public here too)
 from qualkit.workspace.codebook import ID_RE, Code, Codebook
 from qualkit.workspace.store import state_locked
 
@@ -48,10 +48,7 @@ if TYPE_CHECKING:
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
-GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://qualkit.invalid/refi-qda")
 _RGB = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
-# Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF).
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 # label in the description -> Code field, in the order they are written
 CODE_LABELS = (
@@ -67,17 +64,25 @@ CODE_LABELS = (
     ("Code name", "name"),
     ("Code id", "id"),
 )
-CODEBOOK_LABELS = (("Codebook id", "id"), ("Codebook name", "name"), ("Framework", "framework"))
+CODEBOOK_LABELS = (("Codebook id", "id"), ("Codebook name", "name"), ("Framework", "framework"),
+                   ("Change log", "changelog"))
 
 
-def guid_for(kind: str, *key: Any) -> str:
-    """A deterministic GUID (uuid5) for a qualkit object: the same inputs give the same GUID."""
-    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join([kind, *(str(k) for k in key)])))
+def pack_changelog(entries: Iterable[Any]) -> list[str]:
+    """A codebook's change log as list items ``WHEN | WHO | WHAT`` (for a description)."""
+    return [f"{e.when} | {e.who} | {e.what}" for e in entries]
 
 
-def xml_safe(text: str) -> str:
-    """Text with the characters XML 1.0 cannot carry removed."""
-    return _XML_BAD.sub("", text or "")
+def unpack_changelog(items: Any) -> list[Any]:
+    """The change log back from :func:`pack_changelog`'s items (others are skipped)."""
+    from qualkit.workspace.codebook import ChangeLogEntry
+
+    out = []
+    for item in items if isinstance(items, list) else []:
+        parts = str(item).split(" | ", 2)
+        if len(parts) == 3:
+            out.append(ChangeLogEntry(parts[1], parts[0], parts[2]))
+    return out
 
 
 def version_origin() -> str:
@@ -310,7 +315,7 @@ def add_code_elements(parent_el: Any, ns: str, codes: list[Code], *, note_refs: 
         el.set("guid", guid_for("code", code.id))
         shown = (names or {}).get(code.id, code.name)
         el.set("name", xml_safe(shown))
-        el.set("isCodable", "true")
+        el.set("isCodable", "true" if code.codable else "false")
         if code.color:
             if _RGB.match(code.color.strip()):
                 el.set("color", code.color.strip())
@@ -344,6 +349,9 @@ def qdc_bytes(codebook: Codebook, warnings: list[str] | None = None) -> bytes:
     if warnings is not None:
         warnings.extend(name_warnings)
     add_code_elements(codes_el, CODEBOOK_NS, codebook.codes, warnings=warnings, names=names)
+    from qualkit.refiqda.sets import add_sets
+
+    add_sets(root, CODEBOOK_NS, [codebook], member_attr="guid", exported={c.id for c in codebook.codes})
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True, standalone=True)
 
 
@@ -422,9 +430,9 @@ def read_code_elements(elements: list, taken: set[str], *, parent: str | None = 
         if color and not _RGB.match(color):
             result.warnings.append(f"code {name!r}: color {color!r} is not #RRGGBB; left out")
             color = ""
-        if (el.get("isCodable") or "true").strip().lower() in ("false", "0"):
-            result.folders += 1
-        code = Code(code_id, name, parent_id, color=color or None, **fields_)
+        codable = (el.get("isCodable") or "true").strip().lower() not in ("false", "0")
+        result.folders += not codable
+        code = Code(code_id, name, parent_id, color=color or None, codable=codable, **fields_)
         result.codes.append(code)
         if not guid:
             result.warnings.append(f"{member or 'codebook'}, line {el.sourceline}: code {name!r} has no guid")
@@ -513,13 +521,12 @@ def read_qdc(path: str | Path, *, codebook_id: str | None = None, name: str | No
     description = f"Imported from {path.name}" + (f" ({origin})" if origin else "") + "."
     book = Codebook(book_id, name or path.stem.replace("_", " ").strip() or book_id, tree.codes, description)
     result = QdcResult(book, path, tree.folders, warnings=warnings + tree.warnings)
-    sets_el = child(root, "Sets")
-    if sets_el is not None:
-        result.sets = len(children(sets_el, "Set"))
-        if result.sets:
-            result.not_carried.append(f"{result.sets} set(s) of codes (code groups): qualkit codebooks have no sets")
-    if tree.folders:
-        result.warnings.append(f"{tree.folders} folder code(s) (not codable in the source) became ordinary parent codes")
+    from qualkit.refiqda.sets import read_sets
+
+    sets = read_sets(child(root, "Sets"), tree.by_guid, [book])
+    result.sets = sets.sets
+    result.warnings += sets.warnings
+    result.not_carried += sets.not_carried()
     return result
 
 

@@ -4,10 +4,12 @@ What goes where:
 
 * ``<Users>``: one ``User`` per exported coder (``name`` and ``id`` are the coder name), so coder
   identity survives: every selection and coding carries its coder's ``creatingUser``.
-* ``<CodeBook>``: each workspace codebook is a top-level folder code (``isCodable="false"``)
-  named after the codebook, whose description holds ``Codebook id:`` (and the codebook's own
-  description and framework); its codes nest below with their packed descriptions
-  (:func:`qualkit.refiqda.qdc.pack_description`).
+* ``<CodeBook>``: the codes with their hierarchy, codability and packed descriptions
+  (:func:`qualkit.refiqda.qdc.pack_description`), under distinct names
+  (:func:`qualkit.refiqda.qdc.export_names`). With several codebooks each is a top-level folder
+  code (``isCodable="false"``) named after it, whose description holds ``Codebook id:`` (and the
+  codebook's own description and framework); a single codebook is not wrapped, and the
+  project's description names it.
 * ``<Variables>`` + ``<Cases>``: one case per participant id of ``participants.csv``, one text
   variable per attribute column (role, site, ...). The case description lists the speaker labels
   that map to the participant (``Speaker: "Karen" in transcript "fg1_calder"`` or
@@ -21,6 +23,7 @@ What goes where:
   coding's).
 * ``<Notes>``: a coding's memo is a ``Note`` referenced from that ``Coding`` (``NoteRef``), and
   also the selection's ``Description``, which is where QualCoder reads it.
+* ``<Sets>``: each code group (``groups:`` of a codebook) is a set of its member codes.
 * ``<Description>`` of the project: the default codebook and framework, for a round trip.
 
 GUIDs are ``uuid5`` of stable keys (coder name, code id, transcript id, span), the XML has no
@@ -45,6 +48,7 @@ from qualkit.refiqda.qdc import (
     add_code_elements,
     export_names,
     guid_for,
+    pack_changelog,
     pack_labelled,
     version_origin,
     xml_safe,
@@ -71,13 +75,14 @@ class QdpxExportResult:
     cases: int = 0
     variables: int = 0
     notes: int = 0
+    sets: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "coders": dict(self.coders), "transcripts": self.transcripts,
                 "codebooks": self.codebooks, "codes": self.codes, "selections": self.selections,
                 "codings": sum(self.coders.values()), "cases": self.cases, "variables": self.variables,
-                "notes": self.notes, "warnings": list(self.warnings)}
+                "notes": self.notes, "sets": self.sets, "warnings": list(self.warnings)}
 
 
 def _valid_datetime(value: str) -> str | None:
@@ -137,11 +142,12 @@ def build_project(ws: Workspace, coders: Iterable[str] | None = None) -> tuple[b
                 note.set("creationDateTime", when)
             _el(note, "PlainTextContent").text = xml_safe(text)
         result.notes = len(notes)
+    from qualkit.refiqda.sets import add_sets
 
-    default_book = ws.config.codebook
-    project_desc = pack_labelled("Exported by qualkit.", [("Default codebook", str(default_book or "")),
-                                                          ("Framework", ws.config.framework or "")])
-    _el(root, "Description").text = xml_safe(project_desc)
+    result.sets = add_sets(root, PROJECT_NS, books, member_attr="targetGUID",
+                           exported={c.id for b in books if b.codes for c in b.codes})
+
+    _el(root, "Description").text = xml_safe(_project_description(ws, books))
     xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True, standalone=True)
     return xml, texts, result
 
@@ -247,24 +253,44 @@ def _el(parent: Any, tag: str, **attrs: str) -> Any:
 
 
 def _write_codebooks(root: Any, books: list[Any], result: QdpxExportResult) -> None:
+    """The codebooks: several as one non-codable folder each (``Codebook id:`` in its description),
+    the only one with its codes at the top (other tools showed its folder as a code, "Untitled" in
+    QualCoder); the project's description then names it (:func:`_project_description`)."""
     names, name_warnings = export_names(c for b in books for c in b.codes)
     result.warnings.extend(name_warnings)
-    codes_el = None
     for book in books:
         if not book.codes:
             result.warnings.append(f"codebook {book.id!r} has no codes; left out")
-            continue
-        if codes_el is None:
-            codes_el = _el(_el(root, "CodeBook"), "Codes")
-        folder = _el(codes_el, "Code", guid=guid_for("codebook", book.id), name=xml_safe(book.name) or book.id,
-                     isCodable="false")
-        desc = pack_labelled(book.description, [("Codebook id", book.id), ("Codebook name", book.name),
-                                                ("Framework", book.framework or "")])
-        _el(folder, "Description").text = xml_safe(desc)
+    books = [b for b in books if b.codes]
+    if not books:
+        return
+    codes_el = _el(_el(root, "CodeBook"), "Codes")
+    for book in books:
+        parent = codes_el
+        if len(books) > 1:
+            parent = _el(codes_el, "Code", guid=guid_for("codebook", book.id), name=xml_safe(book.name) or book.id,
+                         isCodable="false")
+            desc = pack_labelled(book.description, [("Codebook id", book.id), ("Codebook name", book.name),
+                                                    ("Framework", book.framework or ""),
+                                                    ("Change log", pack_changelog(book.changelog))])
+            _el(parent, "Description").text = xml_safe(desc)
         tree_warnings: list[str] = []
-        result.codes += add_code_elements(folder, PROJECT_NS, book.codes, warnings=tree_warnings, names=names)
+        result.codes += add_code_elements(parent, PROJECT_NS, book.codes, warnings=tree_warnings, names=names)
         result.warnings.extend(f"{book.id}: {w}" for w in tree_warnings)
         result.codebooks += 1
+
+
+def _project_description(ws: Workspace, books: list[Any]) -> str:
+    """The project's description: the default codebook and framework, and the only codebook's id,
+    name, description and framework (it has no folder to hold them)."""
+    fields: list[tuple[str, Any]] = [("Default codebook", str(ws.config.codebook or "")),
+                                     ("Framework", ws.config.framework or "")]
+    books = [b for b in books if b.codes]
+    if len(books) == 1:
+        (book,) = books
+        fields += [("Codebook id", book.id), ("Codebook name", book.name), ("Codebook description", book.description),
+                   ("Codebook framework", book.framework or ""), ("Codebook change log", pack_changelog(book.changelog))]
+    return pack_labelled("Exported by qualkit.", fields)
 
 
 def _write_cases(root: Any, attrs: list[str], cases: dict[str, dict[str, Any]], result: QdpxExportResult) -> None:

@@ -131,6 +131,8 @@ def _rename_codes(book: Codebook, taken: set[str], codings: dict[str, list[Codin
         if c.parent in local:
             c.parent = local[c.parent]
         taken.add(c.id)
+    for g in book.groups:
+        g.codes = [local.get(x, x) for x in g.codes]
     if local:
         for items in codings.values():
             for co in items:
@@ -228,7 +230,8 @@ def _stage(stage: Path, data: ProjectData, result: QdpxImportResult, *, reused_b
     for book in data.codebooks:
         if book.id in reused_books:
             continue
-        book.log("qualkit", f"imported {len(book.codes)} codes from {data.source.name}")
+        if not book.changelog:  # a qualkit codebook brings its own log back and is unchanged
+            book.log("qualkit", f"imported {len(book.codes)} codes from {data.source.name}")
         p = stage / "codebooks" / f"{book.id}.yaml"
         save_codebook(book, p)
         files.append(p)

@@ -31,11 +31,15 @@ from qualkit.refiqda.qdc import (
     PROJECT_NS,
     _check_namespace,
     read_code_elements,
+    unpack_changelog,
     unpack_labelled,
 )
 from qualkit.refiqda.qdpx_cases import read_cases
 from qualkit.workspace.codebook import Codebook
 from qualkit.workspace.codings import Coding
+
+_PROJECT_LABELS = ["Default codebook", "Framework", "Codebook id", "Codebook name", "Codebook description",
+                   "Codebook framework", "Codebook change log"]
 
 __all__ = ["ProjectData", "coder_name", "read_qdpx", "transcript_id"]
 
@@ -182,29 +186,46 @@ class _Reader:
                                           known=self.known)
                 name = meta.get("Codebook name") or el.get("name") or book_id
                 fw = meta.get("Framework") if isinstance(meta.get("Framework"), str) else None
-                data.codebooks.append(Codebook(book_id, str(name).strip(), tree.codes, lead, fw or None))
+                data.codebooks.append(Codebook(book_id, str(name).strip(), tree.codes, lead, fw or None,
+                                               unpack_changelog(meta.get("Change log"))))
                 self.folder_guids.add(norm_guid(el.get("guid")))
             else:
                 loose.append(el)
                 continue
             folders += self._take_tree(tree)
         if loose:
-            from qualkit.io.naming import slugify
-
             tree = read_code_elements(loose, taken_ids, path=path, member=member, known=self.known)
-            base = slugify(data.name or path.stem) or "imported"
-            book_id = unique_name(base, taken_books)
-            label = data.name or path.stem
-            description = f"Imported from {path.name}" + (f" ({data.origin})" if data.origin else "") + "."
-            data.codebooks.insert(0, Codebook(book_id, label, tree.codes, description))
+            book, ours = self._single_codebook(tree.codes, taken_books)
+            taken_books_own.update([book.id] if ours else [])
+            data.codebooks.insert(0, book)
             folders += self._take_tree(tree)
-        if folders:
-            self.warn(f"{folders} folder code(s) (not codable in the source) became ordinary parent codes")
+        data.counts["folders"] = folders
         # qualkit's own codes come back with their ids; other tools' repeated names get new ones
         dupes = _duplicate_names([b for b in data.codebooks if b.id not in taken_books_own])
         if dupes:
             self.warn(f"{len(dupes)} code name(s) occur in more than one branch and were kept as distinct codes "
                       f"with their own ids ({', '.join(dupes[:5])}{', ...' if len(dupes) > 5 else ''})")
+
+    def _single_codebook(self, codes: list[Any], taken_books: set[str]) -> tuple[Codebook, bool]:
+        """The codebook of the codes not in a qualkit codebook folder, and whether it is qualkit's:
+        qualkit's only codebook when the project's description names it (qualkit wraps codebooks in
+        folders only when there are several), else one named after the project."""
+        from qualkit.io.naming import slugify
+
+        data, path = self.data, self.path
+        _, meta = unpack_labelled(child_text(self.root, "Description"), _PROJECT_LABELS)
+        book_id = meta.get("Codebook id")
+        if isinstance(book_id, str) and re.fullmatch(r"[a-z0-9][a-z0-9_.\-]*", book_id.strip()):
+            book_id = unique_name(book_id.strip(), taken_books)
+            name = meta.get("Codebook name")
+            desc, fw = meta.get("Codebook description"), meta.get("Codebook framework")
+            return Codebook(book_id, name.strip() if isinstance(name, str) and name.strip() else book_id, codes,
+                            desc.strip() if isinstance(desc, str) else "",
+                            fw.strip() if isinstance(fw, str) and fw.strip() else None,
+                            unpack_changelog(meta.get("Codebook change log"))), True
+        book_id = unique_name(slugify(data.name or path.stem) or "imported", taken_books)
+        description = f"Imported from {path.name}" + (f" ({data.origin})" if data.origin else "") + "."
+        return Codebook(book_id, data.name or path.stem, codes, description), False
 
     def _take_tree(self, tree: Any) -> int:
         """Record a code tree's guids and memo references; returns its number of folder codes."""
@@ -440,14 +461,21 @@ class _Reader:
             lost(f"{len(unused_notes)} note(s) not attached to a coded text selection (project, source or other memos)")
         if self.other_links:
             lost(f"{self.other_links} link(s) between items other than a note and a selection")
-        for group, item, key in (("Sets", "Set", "sets"), ("Graphs", "Graph", "graphs")):
+        from qualkit.refiqda.sets import read_sets
+
+        sets = read_sets(child(root, "Sets"), self.code_map, data.codebooks)
+        data.counts["sets"] = sets.sets
+        self.data.warnings.extend(sets.warnings)
+        for item in sets.not_carried():
+            lost(item)
+        for group, item, key in (("Graphs", "Graph", "graphs"),):
             group_el = child(root, group)
             if group_el is not None and children(group_el, item):
                 data.counts[key] = len(children(group_el, item))
                 lost(f"{data.counts[key]} {item.lower()}(s)")
         desc_el = child(root, "Description")
         if desc_el is not None:
-            _, meta = unpack_labelled(desc_el.text or "", ["Default codebook", "Framework"])
+            _, meta = unpack_labelled(desc_el.text or "", _PROJECT_LABELS)
             if isinstance(meta.get("Default codebook"), str):
                 data.default_codebook = meta["Default codebook"].strip() or None
             if isinstance(meta.get("Framework"), str):

@@ -21,6 +21,11 @@ File format (every field but ``id`` and ``name`` of a code is optional)::
         framework: [heif:outer_context]
         color: "#1f77b4"
         status: active            # active | retired
+        codable: false            # only on a folder: a code that groups codes and is not applied (NVivo, ATLAS.ti)
+    groups:                       # code groups (MAXQDA sets, ATLAS.ti code groups): codes by id, any branch
+      - name: Money
+        codes: [cost, insurance]
+        description: Anything that costs someone something.
     changelog:
       - {who: ana, when: "2026-03-01T10:00:00", what: "added data_sharing"}
 
@@ -44,7 +49,7 @@ from qualkit.workspace.codebook_fields import CODE_FIELDS, ID_RE, LIST_FIELDS, O
 if TYPE_CHECKING:  # the schema (pydantic) is imported when a codebook is first read
     from qualkit.workspace.codebook_schema import CodebookFile, CodeEntry
 
-__all__ = ["ID_RE", "ORIGINS", "STATUSES", "ChangeLogEntry", "Code", "Codebook", "CodebookError", "CodebookLines",
+__all__ = ["ID_RE", "ORIGINS", "STATUSES", "ChangeLogEntry", "Code", "CodeGroup", "Codebook", "CodebookError", "CodebookLines",
            "all_codes", "dump_codebook", "load_codebook", "load_codebooks", "read_codebook", "save_codebook"]
 
 
@@ -58,6 +63,21 @@ class ChangeLogEntry:
 
     def as_dict(self) -> dict[str, str]:
         return {"who": self.who, "when": self.when, "what": self.what}
+
+
+@dataclass
+class CodeGroup:
+    """A named set of codes from any branch of the codebook (a MAXQDA set, an ATLAS.ti code group)."""
+
+    name: str
+    codes: list[str] = field(default_factory=list)  # code ids
+    description: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "codes": list(self.codes)}
+        if self.description:
+            out["description"] = self.description
+        return out
 
 
 @dataclass
@@ -78,6 +98,7 @@ class Code:
     framework: list[str] = field(default_factory=list)
     color: str | None = None
     status: str = "active"
+    codable: bool = True  # False: a folder that groups codes and is not applied itself (REFI-QDA isCodable)
     line: int | None = field(default=None, compare=False, repr=False)  # where it is defined
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,6 +116,8 @@ class Code:
         if self.color:
             out["color"] = self.color
         out["status"] = self.status
+        if not self.codable:
+            out["codable"] = False
         return out
 
 
@@ -109,6 +132,7 @@ class Codebook:
     framework: str | None = None
     changelog: list[ChangeLogEntry] = field(default_factory=list)
     path: Path | None = None
+    groups: list[CodeGroup] = field(default_factory=list)
 
     def get(self, code_id: str) -> Code | None:
         """The code with this id, or None."""
@@ -152,6 +176,8 @@ class Codebook:
         if self.framework:
             out["framework"] = self.framework
         out["codes"] = [c.as_dict() for c in self.codes]
+        if self.groups:
+            out["groups"] = [g.as_dict() for g in self.groups]
         out["changelog"] = [e.as_dict() for e in self.changelog]
         return out
 
@@ -217,7 +243,8 @@ def read_codebook(path: str | Path) -> tuple[Codebook | None, list[SchemaProblem
         lines.add(code, node)
         codes.append(code)
     changelog = [ChangeLogEntry(e.who, e.when, e.what) for e in head.changelog]
-    return Codebook(head.id, head.name, codes, head.description, head.framework, changelog, path), problems, lines
+    groups = [CodeGroup(g.name, list(g.codes), g.description) for g in head.groups]
+    return Codebook(head.id, head.name, codes, head.description, head.framework, changelog, path, groups), problems, lines
 
 
 def _code_nodes(root: Any) -> list[Any]:

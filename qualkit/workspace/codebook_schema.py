@@ -23,7 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from qualkit.workspace.codebook_fields import CODE_FIELDS, ID_RE, LIST_FIELDS, ORIGINS, STATUSES, TEXT_FIELDS
 
-__all__ = ["ChangeLogEntryModel", "CodeEntry", "CodebookFile"]
+__all__ = ["ChangeLogEntryModel", "CodeEntry", "CodeGroupModel", "CodebookFile"]
 
 def _problem(kind: str, message: str) -> PydanticCustomError:
     """A pydantic error whose message is ours, word for word (braces in user text stay as they are)."""
@@ -76,6 +76,7 @@ class CodeEntry(BaseModel):
     include: str = ""
     exclude: str = ""
     color: str | None = None
+    codable: bool = True
 
     @model_validator(mode="wrap")
     @classmethod
@@ -126,6 +127,13 @@ class CodeEntry(BaseModel):
             raise _problem("status", f"status {text!r} must be active or retired")
         return text
 
+    @field_validator("codable", mode="before")
+    @classmethod
+    def _codable(cls, value: Any) -> bool:
+        if value is None or isinstance(value, bool):
+            return value is not False
+        raise _problem("codable", f"codable {value!r} must be true or false")
+
     @field_validator(*LIST_FIELDS, mode="before")
     @classmethod
     def _list(cls, value: Any, info: Any) -> list[Any]:
@@ -158,6 +166,34 @@ class ChangeLogEntryModel(BaseModel):
         return str(value)
 
 
+class CodeGroupModel(BaseModel):
+    """One ``groups:`` entry: a name, the ids of its codes, a description."""
+
+    name: str = ""
+    codes: list[str] = []
+    description: str = ""
+
+    @field_validator("name", "description", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return _scalar(value).strip()
+
+    @field_validator("codes", mode="before")
+    @classmethod
+    def _codes(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value or [], list):
+            raise _problem("group_codes", "a group's 'codes' must be a list of code ids")
+        return [str(x) for x in value or []]
+
+    @model_validator(mode="after")
+    def _named(self) -> CodeGroupModel:
+        if not self.name:
+            raise _problem("group_name", "a group needs a name")
+        return self
+
+
 class CodebookFile(BaseModel):
     """A whole codebook file: id, name, description, default framework, codes, change log."""
 
@@ -168,6 +204,7 @@ class CodebookFile(BaseModel):
     description: str = ""
     framework: str | None = None
     codes: list[CodeEntry] = []
+    groups: list[CodeGroupModel] = []
     changelog: list[ChangeLogEntryModel] = []
 
     @model_validator(mode="wrap")
@@ -204,6 +241,13 @@ class CodebookFile(BaseModel):
     def _codes(cls, value: Any) -> list[Any]:
         if not isinstance(value or [], list):
             raise _problem("codes_type", "'codes' must be a list of codes")
+        return value or []
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _groups(cls, value: Any) -> list[Any]:
+        if not isinstance(value or [], list) or any(not isinstance(g, dict) for g in value or []):
+            raise _problem("groups_type", "'groups' must be a list of groups, each with a name and codes")
         return value or []
 
     @field_validator("changelog", mode="before")
