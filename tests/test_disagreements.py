@@ -48,7 +48,7 @@ def make_ws(tmp_path):
     ws = Workspace(root)
     ws.write_codings("ana", [at("By fax", "data_sharing"), at("People feel judged.", "stigma"),
                              at("The agreement sits on his desk", "legal"), at("The nurses look down on them.", "stigma"),
-                             Coding("int2", 36, 55, "legal", "Funding ends in June")])
+                             Coding("int2", 35, 55, "legal", "Funding ends in June")])
     ws.write_codings("ben", [at("By fax, usually days late.", "data_sharing"), at("There is no bus out there.", "transport"),
                              at("He is careful.", "legal"), at("nurses look down", "stigma_staff")])
     return ws

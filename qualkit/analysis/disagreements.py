@@ -40,6 +40,7 @@ from qualkit.analysis.adjudication import (
 )
 from qualkit.analysis.audit import AuditLog, decisions_in_force
 from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
+from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_write_bytes, atomic_write_text, backup
 from qualkit.workspace.store import Workspace
@@ -182,7 +183,7 @@ class Comparison:
         self.unit_kind = unit
         self.include_facilitators = include_facilitators
         self.code_index = self.ws.code_index()
-        self.codings = {c: self.ws.codings(c) for c in self.coders}
+        self.codings = {c: anchored_codings(self.ws, c) for c in self.coders}
         self.texts = {tid: self.ws.transcript(tid).text for tid in self.uc.transcripts}
         by_tid: dict[str, list[int]] = {}
         for i, ref in enumerate(self.uc.units):

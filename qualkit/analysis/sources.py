@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.analysis.quote_text import DEFAULT_LIMIT, QUOTE_MARKS, attribution, trim_quote
+from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import MatrixError
 from qualkit.io.naming import natural_key
 
@@ -123,9 +124,9 @@ def _consensus_view(workspace: Workspace, known: list[str]) -> tuple[list[Pair],
     Reconciliation only covers transcripts that every coder coded; without this, a study's
     single-coded transcripts would vanish from every matrix and summary once reconciling starts.
     """
-    consensus = workspace.codings(CONSENSUS)
+    consensus = anchored_codings(workspace, CONSENSUS)
     coders = [c for c in dict.fromkeys(workspace.config.coders) if c in known and c != CONSENSUS]
-    per = {c: workspace.codings(c) for c in coders}
+    per = {c: anchored_codings(workspace, c) for c in coders}
     coded = [{x.transcript for x in per[c]} for c in coders]
     reconciled = (set.intersection(*coded) if len(coded) >= 2 else set()) | {c.transcript for c in consensus}
     pairs: list[Pair] = [(c, (CONSENSUS,)) for c in consensus]
@@ -152,7 +153,7 @@ def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
     """The union of the coders' codings: the same span and code once, with every coder who applied it."""
     pooled: dict[tuple, list] = {}
     for c_name in coders:
-        for c in workspace.codings(c_name):
+        for c in anchored_codings(workspace, c_name):
             entry = pooled.get(c.key)
             if entry is None:
                 pooled[c.key] = [c, [c_name]]
@@ -201,7 +202,7 @@ def resolve_codings(workspace: Workspace, coder: str | None = None) -> tuple[lis
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise MatrixError(f"no codings file for coder {name!r} (known: {', '.join(known) or 'none'}; "
                           f"or use 'consensus' or 'pooled'){hint}", workspace.codings_dir)
-    return [(c, (name,)) for c in workspace.codings(name)], CodingSource(name, [name], [workspace.coder_file(name)])
+    return [(c, (name,)) for c in anchored_codings(workspace, name)], CodingSource(name, [name], [workspace.coder_file(name)])
 
 
 def load_codings(workspace: Workspace, coder: str | Iterable[str] | None = CONSENSUS) -> CodingSource:
@@ -243,7 +244,7 @@ def load_codings(workspace: Workspace, coder: str | Iterable[str] | None = CONSE
     seen: set = set()
     codings = []
     for n in names:
-        for c in workspace.codings(n):
+        for c in anchored_codings(workspace, n):
             if c.key not in seen:
                 seen.add(c.key)
                 codings.append(c)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from qualkit.coding.anchoring import anchored_codings
 from qualkit.coding.units import UNIT_KINDS, Unit, coded_units, split_units
 from qualkit.errors import AgreementInputError, CodingError  # AgreementInputError is re-exported from here too
 from qualkit.io.naming import natural_key
@@ -68,7 +69,7 @@ def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn"
     if missing:
         raise AgreementInputError(f"no codings file for coder(s) {', '.join(missing)} (known: {', '.join(known) or 'none'})",
                                   workspace.codings_dir)
-    per_coder = {c: workspace.codings(c) for c in coders}
+    per_coder = {c: anchored_codings(workspace, c) for c in coders}
     paths = {p.stem: p for p in workspace.transcript_paths()}
     code_ids = set(workspace.code_index()) if check_codes else None
     spans_by: dict[str, dict[str, list[tuple[int, int, str]]]] = {c: {} for c in coders}

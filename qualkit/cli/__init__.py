@@ -95,14 +95,16 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="qualkit", prog_name="qualkit")
 @click.option("-w", "--workspace", type=click.Path(file_okay=False), envvar="QUALKIT_WORKSPACE",
               help="Workspace folder (default: the one containing the current folder).")
+@click.option("--allow-unanchored", is_flag=True, help="For every command: leave out codings that can no longer be "
+              "placed in a changed transcript (default: stop with an error).")
 @click.pass_context
-def cli(ctx: click.Context, workspace: str | None) -> None:
+def cli(ctx: click.Context, workspace: str | None, allow_unanchored: bool) -> None:
     """qualkit: transcripts -> codes -> agreement -> themes -> framework matrices.
 
     Run commands inside a workspace (a folder with qualkit.yaml); `qualkit demo DIR` makes one
     with a sample study, `qualkit init DIR` an empty one.
     """
-    ctx.obj = {"workspace": workspace}
+    ctx.obj = {"workspace": workspace, "allow_unanchored": allow_unanchored}
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 from qualkit.cli.output import echo_json, echo_table, wrap
 from qualkit.io.paths import cwd_relative
 
@@ -66,6 +66,7 @@ def _threshold(ctx, param, value):
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Export format (default: from --out's extension).")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Export to FILE (default with --format: exports/matrix_KIND.FORMAT); a manifest is written beside.")
+@allow_unanchored_option
 @click.pass_context
 def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None, coder: str | None, unit: str,
                 level: str | None, framework: str | None, table: str, order: str | None, base: int, run_length: int,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 from qualkit.cli.terminal import HL_OFF as _HL_OFF
 from qualkit.cli.terminal import HL_ON as _HL_ON
 from qualkit.cli.terminal import LineTerminal
@@ -55,6 +55,7 @@ def _coders(value: str | None, ws: Workspace | None = None) -> list[str]:
 @click.option("--include-moderator", is_flag=True, help="Compare the interviewer's / moderator's turns too.")
 @click.option("--force", is_flag=True, help="Replace an --out adjudication file that already holds decisions (a backup is kept).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@allow_unanchored_option
 @click.pass_context
 def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None, code_id: str | None, out: str | None,
                   include_moderator: bool, force: bool, as_json: bool) -> None:
@@ -183,6 +184,7 @@ def _show_pairs(items: DisagreementList, pairs: Sequence[ConfusionPair]) -> None
 @click.option("--include-moderator", is_flag=True, help="Compare the interviewer's / moderator's turns too.")
 @click.option("--dry-run", is_flag=True, help="With --adjudication: check the file and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary (with --adjudication).")
+@allow_unanchored_option
 @click.pass_context
 def reconcile(ctx: click.Context, coders: str | None, into: str, adjudication: str | None, by: str | None,
               unit_kind: str | None, include_moderator: bool, dry_run: bool, as_json: bool) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 from qualkit.cli.output import echo_json
 
 
@@ -56,6 +56,7 @@ def export_qdc(ctx: click.Context, file: str, codebook_id: str | None, as_json: 
 @click.option("--coders", "coders", multiple=True, metavar="NAMES",
               help="Whose codings to export (comma-separated or repeated; default: every coder).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@allow_unanchored_option
 @click.pass_context
 def export_qdpx(ctx: click.Context, file: str, coders: tuple[str, ...], as_json: bool) -> None:
     """Write the whole workspace to FILE (.qdpx): one user per coder, the codebooks, transcripts as

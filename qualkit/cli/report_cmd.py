@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 
 
 @click.command()
@@ -14,6 +14,7 @@ from qualkit.cli.context import open_workspace
               help="Percentile bootstrap confidence intervals for the agreement figures.")
 @click.option("--resamples", type=click.IntRange(min=1), default=1000, show_default=True, help="Bootstrap resamples (with --ci).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Bootstrap seed (with --ci).")
+@allow_unanchored_option
 @click.pass_context
 def report(ctx: click.Context, out: str | None, coders: str | None, ci: bool, resamples: int, seed: int) -> None:
     """Write one self-contained HTML report of the study.

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 
 
 @click.command()
+@allow_unanchored_option
 @click.pass_context
 def run(ctx: click.Context) -> None:
     """Run the pipeline on this workspace and write exports/ (prints each step and the files written)."""

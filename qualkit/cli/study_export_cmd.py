@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 
 
 @click.command("all")
@@ -11,6 +11,7 @@ from qualkit.cli.context import open_workspace
               help="Formats for every table (repeatable). Default: XLSX+DOCX+CSV for themes and the rapid matrix, "
                    "XLSX+CSV for the others.")
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Folder to write to (default: exports/).")
+@allow_unanchored_option
 @click.pass_context
 def export_all(ctx: click.Context, formats: tuple[str, ...], out_dir: str | None) -> None:
     """Themes x framework domains with the results table, codes by role, co-occurrence, saturation and

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 from qualkit.cli.output import echo_json, echo_table
 
 EXPORT_FORMATS = ("csv", "md", "html", "json", "xlsx", "docx", "tex")
@@ -49,6 +49,7 @@ def summaries() -> None:
 @click.option("--max-chars", type=click.IntRange(20, None), default=300, show_default=True,
               help="Trim longer excerpts at a word boundary.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@allow_unanchored_option
 @click.pass_context
 def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, transcripts: tuple[str, ...],
              overwrite: bool, max_chars: int, as_json: bool) -> None:
@@ -164,6 +165,7 @@ def collect(ctx: click.Context, as_json: bool, out: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the matrix to FILE (default with --format: exports/rapid_matrix.<format>).")
 @click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON records.")
+@allow_unanchored_option
 @click.pass_context
 def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domains: str | None, coder: str,
           fmt: str | None, out: str | None, as_json: bool) -> None:

@@ -1,7 +1,7 @@
 """A workspace: a folder with qualkit.yaml, found the way git finds its repository."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +86,11 @@ class Workspace:
         self.config: Config = load_config(self.root / CONFIG_NAME)
         self._participants: Participants | None = None
         self._cache: dict[Path, tuple[tuple[float, int], Transcript]] = {}
+        # Codings whose transcript changed are re-anchored in memory (qualkit.coding.anchoring);
+        # entry points decide whether unplaceable ones may be left out, and where notices go.
+        self.allow_unanchored: bool = False
+        self.notify: Callable[[str], None] | None = None
+        self.anchor_state: dict = {}
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -173,10 +178,34 @@ class Workspace:
         return read_codings(self.coder_file(coder))
 
     def write_codings(self, coder: str, codings) -> Path:
-        """Replace a coder's file atomically, backing up the old one in .qualkit/backups/."""
-        from qualkit.workspace.codings import write_codings
+        """Replace a coder's file atomically, backing up the old one in .qualkit/backups/.
 
-        return write_codings(self.coder_file(coder), codings, self.backup_dir)
+        Each coding whose quote is verified at its offsets is stamped with the transcript's
+        current content hash (the text it is anchored to)."""
+        from qualkit.workspace.codings import stamp_hashes, write_codings
+
+        codings = list(codings)
+        texts = self.texts_by_id({c.transcript for c in codings})
+        return write_codings(self.coder_file(coder), stamp_hashes(codings, texts), self.backup_dir)
+
+    def texts_by_id(self, ids: Iterable[str] | None = None) -> dict[str, str]:
+        """Transcript id -> normalized text for the readable transcripts among ``ids`` (default: all).
+
+        A missing, duplicated or unreadable transcript is left out (the commands that need it say why)."""
+        paths: dict[str, list[Path]] = {}
+        for p in self.transcript_paths():
+            paths.setdefault(p.stem, []).append(p)
+        wanted = set(paths) if ids is None else set(ids)
+        out: dict[str, str] = {}
+        for tid in sorted(wanted):
+            found = paths.get(tid)
+            if not found or len(found) > 1:
+                continue
+            try:
+                out[tid] = self.read(found[0]).text
+            except QualkitError:
+                continue
+        return out
 
     def codings_frame(self, coders: Iterable[str] | None = None):
         """Codings of the given coders (default: all) as one DataFrame with a ``coder`` column."""
