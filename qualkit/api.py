@@ -34,6 +34,12 @@ class Workspace(_Store):
 
         return check_codings(self, coders, fix=fix)
 
+    def mark_done(self, transcript: str, coder: str, done: bool = True) -> bool:
+        """Mark a transcript done (or not) for a coder (`qualkit codings done`); True if that changed."""
+        from qualkit.coding.coverage import mark_done
+
+        return mark_done(self, transcript, coder, done)
+
     def query_codings(self, coders: Iterable[str] | None = None, transcript: str | None = None,
                       code: str | None = None) -> pd.DataFrame:
         """Codings with the speaker and participant of each (`qualkit codings list`), as a DataFrame."""

@@ -56,6 +56,7 @@ class AgreementReport:
     definitions: list[str] = field(default_factory=list)
     inputs: list[Path] = field(default_factory=list)
     root: Path | None = None
+    progress: dict[str, dict[str, str]] = field(default_factory=dict)  # left-out transcript -> coder -> progress
 
     @property
     def unit_label(self) -> str:
@@ -90,7 +91,7 @@ class AgreementReport:
         """The transcripts left out, each with the coders who did not code it."""
         if not self.left_out:
             return "No transcript was left out."
-        parts = [f"{t} (not coded by {', '.join(cs)})" for t, cs in self.left_out.items()]
+        parts = [f"{t} ({_why(cs, self.progress.get(t, {}))})" for t, cs in self.left_out.items()]
         return f"Left out ({len(parts)}): " + "; ".join(parts) + "."
 
     # -- machine forms ---------------------------------------------------------------------
@@ -111,7 +112,8 @@ class AgreementReport:
             "coders": self.coders, "unit": self.unit, "overlap": self.overlap,
             "include_facilitators": self.include_facilitators, "metric": self.metric, "threshold": self.threshold,
             "transcripts": self.transcripts, "n_transcripts": len(self.transcripts),
-            "left_out": [{"transcript": t, "not_coded_by": cs} for t, cs in self.left_out.items()],
+            "left_out": [{"transcript": t, "not_coded_by": cs} | ({"progress": self.progress[t]} if t in self.progress else {})
+                         for t, cs in self.left_out.items()],
             "n_units": self.n_units, "unit_label": self.unit_label,
             "codes": _records(self.table), "pooled": next(iter(_records(self.overall)), None),
             "set_alpha": _clean(self.set_alpha), "ci": self.ci, "definitions": self.definitions,
@@ -368,3 +370,11 @@ def export_report(report: AgreementReport, csv: str | Path | None = None, md: st
         written.append(path)
     return written
 
+
+
+def _why(coders: list[str], progress: dict[str, str]) -> str:
+    """"not coded by ben; not done by ana: 2/28 turns coded" for one left-out transcript."""
+    partly = [f"{c}: {progress[c]}" for c in coders if c in progress]
+    absent = [c for c in coders if c not in progress]
+    parts = ([f"not coded by {', '.join(absent)}"] if absent else []) + ([f"not done by {'; '.join(partly)}"] if partly else [])
+    return "; ".join(parts)

@@ -435,6 +435,8 @@ def left_out_line(items: DisagreementList) -> str | None:
     """The transcripts left out because one coder did not code them (None when none)."""
     if not items.left_out:
         return None
-    parts = [f"{t} (not coded by {', '.join(c)})" for t, c in items.left_out.items()]
+    progress = items.comparison.uc.progress
+    parts = [f"{t} (not coded by {', '.join(c)})" if t not in progress else
+             f"{t} (not done by {'; '.join(f'{k}: {v}' for k, v in progress[t].items())})" for t, c in items.left_out.items()]
     return "left out: " + "; ".join(parts)
 

@@ -190,7 +190,16 @@ def _pooled_view(workspace: Workspace, name: str, known: list[str]) -> tuple[lis
 
 
 def resolve_codings(workspace: Workspace, coder: str | None = None) -> tuple[list[Pair], CodingSource]:
-    """The codings to analyse and where they come from: ``([(Coding, coders)], CodingSource)``."""
+    """The codings to analyse and where they come from: ``([(Coding, coders)], CodingSource)``;
+    the source warns about transcripts a coder has only partly coded."""
+    from qualkit.coding.coverage import partly_coded
+
+    pairs, source = _resolve(workspace, coder)
+    warning = partly_coded(workspace, [c for c in source.coders if c != CONSENSUS])
+    return pairs, (replace(source, warnings=[*source.warnings, warning]) if warning else source)
+
+
+def _resolve(workspace: Workspace, coder: str | None = None) -> tuple[list[Pair], CodingSource]:
     name = (coder or CONSENSUS).strip()
     known = workspace.coders()
     if name == CONSENSUS and CONSENSUS in known:
@@ -250,6 +259,10 @@ def load_codings(workspace: Workspace, coder: str | Iterable[str] | None = CONSE
                 codings.append(c)
     desc = f"codings/{names[0]}.csv" if len(names) == 1 else f"pooled {', '.join(names)} (codings/{{{','.join(names)}}}.csv)"
     label = names[0] if len(names) == 1 else f"pooled: {', '.join(names)}"
+    from qualkit.coding.coverage import partly_coded
+
+    if (partial := partly_coded(workspace, names)):
+        warnings.append(partial)
     return CodingSource(label, names, [workspace.coder_file(n) for n in names], pooled=len(names) > 1,
                         warnings=warnings, codings=codings, description=desc)
 

@@ -1,7 +1,7 @@
 """From coders' span codings to the codes each coder put on each unit: the input of agreement.
 
-Only transcripts coded by every named coder count (a coder "coded" a transcript when their file
-has at least one coding in it). Units in the research team's turns (interviewer, moderator) are
+Only transcripts every named coder has done count (marked done: :mod:`qualkit.coding.coverage`;
+for a coder who never marks any, a transcript with at least one of their codings). Units in the research team's turns (interviewer, moderator) are
 left out unless asked for; a ``question`` unit always starts with one and is kept.
 """
 from __future__ import annotations
@@ -48,6 +48,7 @@ class UnitCodes:
     transcripts: list[str] = field(default_factory=list)           # coded by all coders
     left_out: dict[str, list[str]] = field(default_factory=dict)  # transcript -> coders who did not code it
     code_ids: set[str] = field(default_factory=set)               # every code used by any of the coders
+    progress: dict[str, dict[str, str]] = field(default_factory=dict)  # left-out transcript -> coder -> "2/28 turns coded"
 
     def matrix(self, code: str) -> npt.NDArray[np.int8]:
         """Coders x units 0/1 matrix for one code (1 = the coder applied it to the unit)."""
@@ -81,13 +82,10 @@ def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn"
                 raise CodingError(f"transcript {c.transcript!r} is not in transcripts/", path, c.line)
             if code_ids is not None and c.code not in code_ids:
                 raise CodingError(f"code {c.code!r} is not in any codebook", path, c.line)
-    coded_by = {c: {x.transcript for x in codings} for c, codings in per_coder.items()}
-    common = sorted(set.intersection(*coded_by.values()), key=natural_key)
-    result = UnitCodes(coders, unit, codes={c: [] for c in coders}, transcripts=common)
-    for tid in sorted(set.union(*coded_by.values()) - set(common), key=natural_key):
-        result.left_out[tid] = [c for c in coders if tid not in coded_by[c]]
+    common, result = _counted(workspace, coders, unit, per_coder, set(paths))
     if not common:
-        raise AgreementInputError(f"coders {', '.join(coders)} have no transcript in common: each must have coded a transcript for it to count")
+        raise AgreementInputError(f"coders {', '.join(coders)} have no transcript in common: each must have coded a transcript "
+                                  "and marked it done (`qualkit codings done`) for it to count")
     table = workspace.participant_table
 
     def is_facilitator(turn: Any) -> bool:
@@ -108,3 +106,24 @@ def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn"
             result.codes[coder].extend(coded_units(units, spans))
     return result
 
+
+
+def _counted(workspace: Workspace, coders: list[str], unit: str, per_coder: dict[str, list],
+             known: set[str]) -> tuple[list[str], UnitCodes]:
+    """The transcripts every coder has done (coded, for a coder who never marks any done), and the
+    UnitCodes to fill, listing the others as left out with each unfinished coder's progress."""
+    from qualkit.coding.coverage import done_transcripts, progress
+
+    coded_by = {c: {x.transcript for x in codings} for c, codings in per_coder.items()}
+    marks = {c: done_transcripts(workspace, c) for c in coders}
+    done = {c: coded_by[c] if (m := marks[c]) is None else m & known for c in coders}
+    common = sorted(set.intersection(*done.values()), key=natural_key)
+    result = UnitCodes(coders, unit, codes={c: [] for c in coders}, transcripts=common)
+    for tid in sorted(set.union(*coded_by.values(), *done.values()) - set(common), key=natural_key):
+        result.left_out[tid] = [c for c in coders if tid not in done[c]]
+        for c in result.left_out[tid]:
+            if tid in coded_by[c]:
+                p = progress(workspace, c, [tid], per_coder[c]).get(tid)
+                if p is not None:
+                    result.progress.setdefault(tid, {})[c] = str(p)
+    return common, result

@@ -82,7 +82,7 @@ def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, tran
             line += f"  ({r.excerpts} excerpt{'s' if r.excerpts != 1 else ''})"
         if r.status == "kept":
             kept += 1
-            line += "  (the analyst has started it; --overwrite replaces it after a backup)"
+            line += f"  ({r.reason or 'the analyst has started it; --overwrite replaces it after a backup'})"
         if r.backup:
             line += f"  backup: {ws.rel(r.backup)}"
         if r.removed:
