@@ -53,7 +53,7 @@ def _coders(value: str | None, ws: Workspace | None = None) -> list[str]:
 @click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write FILE.csv or .xlsx (an adjudication file to fill in), .docx or .md (for the meeting).")
 @click.option("--include-moderator", is_flag=True, help="Compare the interviewer's / moderator's turns too.")
-@click.option("--force", is_flag=True, help="Replace an --out adjudication file that already holds decisions (a backup is kept).")
+@click.option("--force", is_flag=True, help="Replace an --out adjudication file that cannot be read or compares other coders (a backup is kept).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @allow_unanchored_option
 @click.pass_context
@@ -89,6 +89,9 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
     if out:
         path = write_disagreements(items, out, pairs, force=force)
         click.echo(f"Wrote {len(items)} disagreement(s) to {path}")
+        if (c := items.carried) and (c["kept"] or c["applied"]):
+            click.echo(f"Carried forward {c['kept']} decision(s) from the file and {c['applied']} applied in the consensus; "
+                       f"{c['new']} new row(s); {c['review']} marked for re-review (the codings changed since).")
         if path.suffix.lower() in (".csv", ".xlsx"):
             from qualkit.analysis.disagreements import reconcile_command
 
