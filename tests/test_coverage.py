@@ -75,3 +75,19 @@ def test_qualkit_code_asks_at_the_end_whether_the_transcript_is_done(make_worksp
     assert result.exit_code == 0, result.output
     assert "Mark int1 done for ana" in result.output and "int1 marked done for ana." in result.output
     assert "int1" in (ws.root / "codings" / "ana.done").read_text(encoding="utf-8")
+
+
+def test_codings_in_interviewer_turns_are_counted_and_reported_not_lost(sample_workspace, run_cli):
+    text = (sample_workspace / "transcripts" / "int1_sheriff.txt").read_text(encoding="utf-8")
+    quote = "could you tell me a bit about your role"
+    i = text.index(quote)
+    with open(sample_workspace / "codings" / "ana.csv", "a", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerow(["int1_sheriff", i, i + len(quote), "program_fit", quote, "", ""])
+    result = run_cli("agree", workspace=sample_workspace)
+    assert "1 coding(s) lie only in interviewer/moderator turns and are not counted (ana 1)" in result.output
+    assert json.loads(run_cli("agree", "--json", workspace=sample_workspace).stdout)["facilitator_only"] == {"ana": 1}
+    assert "1 coding(s) hold only interviewer/moderator words" in run_cli("matrix", "codes", "--coder", "ana",
+                                                                          workspace=sample_workspace).output
+    run = run_cli("run", workspace=sample_workspace)
+    assert "1 coding(s) only in interviewer/moderator turns not counted" in run.output
+    assert quote in (sample_workspace / "codings" / "ana.csv").read_text(encoding="utf-8")  # kept

@@ -155,7 +155,8 @@ def agreement(ws: Workspace, coders: list[str] | str | None = None, unit: str | 
     return AgreementReport(
         coders=uc.coders, unit=unit, overlap=share, include_facilitators=include_facilitators,
         table=computed.table, overall=computed.overall, set_alpha=computed.set_alpha, transcripts=list(uc.transcripts),
-        left_out=dict(uc.left_out), progress=dict(uc.progress), n_units=int(computed.n_units), metric=metric, threshold=threshold, by=by,
+        left_out=dict(uc.left_out), progress=dict(uc.progress),
+        facilitator_only=dict(uc.facilitator_only), n_units=int(computed.n_units), metric=metric, threshold=threshold, by=by,
         breakdown=computed.breakdown, ci=ci_info,
         definitions=definitions(unit, len(uc.coders), share, rule, resampling),
         inputs=_inputs(ws, uc.coders, uc.transcripts), root=ws.root)

@@ -57,6 +57,16 @@ class AgreementReport:
     inputs: list[Path] = field(default_factory=list)
     root: Path | None = None
     progress: dict[str, dict[str, str]] = field(default_factory=dict)  # left-out transcript -> coder -> progress
+    facilitator_only: dict[str, int] = field(default_factory=dict)    # coder -> codings only in the team's turns
+
+    def facilitator_text(self) -> str | None:
+        """One line counting the codings in interviewer/moderator turns, which agreement leaves out."""
+        if not self.facilitator_only:
+            return None
+        n = sum(self.facilitator_only.values())
+        who = ", ".join(f"{c} {k}" for c, k in self.facilitator_only.items())
+        return (f"{n} coding(s) lie only in interviewer/moderator turns and are not counted ({who}); they are kept in "
+                "the coders' files; --include-moderator counts them.")
 
     @property
     def unit_label(self) -> str:
@@ -114,7 +124,7 @@ class AgreementReport:
             "transcripts": self.transcripts, "n_transcripts": len(self.transcripts),
             "left_out": [{"transcript": t, "not_coded_by": cs} | ({"progress": self.progress[t]} if t in self.progress else {})
                          for t, cs in self.left_out.items()],
-            "n_units": self.n_units, "unit_label": self.unit_label,
+            "n_units": self.n_units, "unit_label": self.unit_label, "facilitator_only": self.facilitator_only,
             "codes": _records(self.table), "pooled": next(iter(_records(self.overall)), None),
             "set_alpha": _clean(self.set_alpha), "ci": self.ci, "definitions": self.definitions,
         }

@@ -49,6 +49,7 @@ class UnitCodes:
     left_out: dict[str, list[str]] = field(default_factory=dict)  # transcript -> coders who did not code it
     code_ids: set[str] = field(default_factory=set)               # every code used by any of the coders
     progress: dict[str, dict[str, str]] = field(default_factory=dict)  # left-out transcript -> coder -> "2/28 turns coded"
+    facilitator_only: dict[str, int] = field(default_factory=dict)    # coder -> codings only in the team's turns
 
     def matrix(self, code: str) -> npt.NDArray[np.int8]:
         """Coders x units 0/1 matrix for one code (1 = the coder applied it to the unit)."""
@@ -104,7 +105,18 @@ def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn"
             spans = spans_by[coder].get(tid, [])
             result.code_ids.update(code for *_, code in spans)
             result.codes[coder].extend(coded_units(units, spans))
+            if not include_facilitators and spans:
+                _count_outside(result, coder, units, spans)
     return result
+
+
+def _count_outside(result: UnitCodes, coder: str, units: list[Unit], spans: list[tuple[int, int, str]]) -> None:
+    """Count the coder's codings that touch no counted unit (they lie in interviewer/moderator turns):
+    they are kept in the files but would vanish from agreement without a word."""
+    touched = set().union(*coded_units(units, [(s, e, str(i)) for i, (s, e, _) in enumerate(spans)]))
+    outside = len(spans) - len(touched)
+    if outside:
+        result.facilitator_only[coder] = result.facilitator_only.get(coder, 0) + outside
 
 
 

@@ -67,6 +67,8 @@ def agree(ctx: click.Context, coders: str | None, unit: str | None, overlap: flo
 def _print(report: AgreementReport) -> None:
     click.echo(report.summary())
     click.echo(report.left_out_text())
+    if (line := report.facilitator_text()):
+        click.echo(click.style("Warning: ", fg="yellow") + line, err=True)
     if report.n_units == 0:
         click.echo(click.style("Warning: ", fg="yellow") + "nothing to compare: the counted transcripts have no "
                    f"{report.unit_label} outside interviewer/moderator turns (see --include-moderator and participants.csv roles).",
