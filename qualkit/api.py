@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # only for the annotations: importing these loads pandas
     from qualkit.coding.autocode import AutocodeResult
     from qualkit.coding.coding_ops import CheckReport
     from qualkit.coding.search import Hit
+    from qualkit.reporting.status import StudyStatus
     from qualkit.workspace.codebook import Codebook
 
 __all__ = ["Workspace"]
@@ -33,6 +34,12 @@ class Workspace(_Store):
         from qualkit.coding.coding_ops import check_codings
 
         return check_codings(self, coders, fix=fix)
+
+    def status(self) -> StudyStatus:
+        """The study's state (`qualkit status`): coverage, drift, agreement, consensus, stale exports, next step."""
+        from qualkit.reporting.status import status
+
+        return status(self)
 
     def mark_done(self, transcript: str, coder: str, done: bool = True) -> bool:
         """Mark a transcript done (or not) for a coder (`qualkit codings done`); True if that changed."""

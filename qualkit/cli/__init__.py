@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("workspace_cmds", "init", "Create a workspace in DIR (new, empty, or holding your transcripts)."),
     "demo": ("workspace_cmds", "demo", "Copy the bundled sample study into DIR."),
     "run": ("run_cmd", "run", "Run the whole pipeline on this workspace and write exports/."),
+    "status": ("status_cmd", "status", "What changed and what is left: transcripts, coders' progress, drift, consensus, stale exports."),
     "ingest": ("transcripts_cmds", "ingest", "Read every transcript and report turns, speakers and warnings."),
     "transcripts": ("transcripts_cmds", "transcripts", "List parsed transcripts or show one, turn by turn."),
     "codebook": ("codebook_cmds", "codebook", "Create, edit, check, compare, export and import codebooks."),

@@ -28,3 +28,6 @@ def run(ctx: click.Context) -> None:
                 shown = p
             click.echo(f"  {shown}")
     click.echo(f"Finished in {report.seconds:.1f} s.")
+    click.echo(click.style("Status:", bold=True))
+    for line in ws.status().lines():
+        click.echo(f"  {line}")
