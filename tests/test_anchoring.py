@@ -65,6 +65,12 @@ def test_allow_unanchored_leaves_them_out_and_says_so(make_workspace, run_cli):
     notes = json.loads(result.stdout)["anchoring"]
     assert any("int1" in n and "LEFT OUT" in n for n in notes)
     assert "LEFT OUT" in run_cli("--allow-unanchored", "matrix", "codes", "--coder", "ana").stderr
+    md = ws.root / "agree.md"
+    result = run_cli("agree", "--coders", "ana,ben", "--allow-unanchored", "--md", str(md))
+    assert "Codings left out: int1 changed since ana coded it" in result.stdout  # in the output itself, not only stderr
+    assert "Codings left out: int1 changed since ana coded it" in md.read_text(encoding="utf-8")
+    manifest = json.loads((ws.root / "agree.md.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["unanchored_left_out"]
 
 
 def test_codings_check_fix_saves_the_reanchoring_with_a_backup_and_the_hash(make_workspace, run_cli):

@@ -58,6 +58,7 @@ class AgreementReport:
     root: Path | None = None
     progress: dict[str, dict[str, str]] = field(default_factory=dict)  # left-out transcript -> coder -> progress
     facilitator_only: dict[str, int] = field(default_factory=dict)    # coder -> codings only in the team's turns
+    unanchored: list[str] = field(default_factory=list)  # --allow-unanchored: what was left out, one line per transcript
 
     def facilitator_text(self) -> str | None:
         """One line counting the codings in interviewer/moderator turns, which agreement leaves out."""
@@ -79,7 +80,8 @@ class AgreementReport:
         return {"coders": self.coders, "unit": self.unit, "overlap": self.overlap,
                 "include_facilitators": self.include_facilitators, "by": self.by, "metric": self.metric,
                 "threshold": self.threshold, "ci": self.ci, "transcripts": self.transcripts,
-                "left_out": self.left_out, "n_units": self.n_units}
+                "left_out": self.left_out, "n_units": self.n_units,
+                **({"unanchored_left_out": self.unanchored} if self.unanchored else {})}
 
     def summary(self) -> str:
         """One sentence: who, which unit, how many transcripts and units."""
@@ -99,10 +101,11 @@ class AgreementReport:
 
     def left_out_text(self) -> str:
         """The transcripts left out, each with the coders who did not code it."""
+        extra = "".join(f" Codings left out: {n}." for n in self.unanchored)
         if not self.left_out:
-            return "No transcript was left out."
+            return "No transcript was left out." + extra
         parts = [f"{t} ({_why(cs, self.progress.get(t, {}))})" for t, cs in self.left_out.items()]
-        return f"Left out ({len(parts)}): " + "; ".join(parts) + "."
+        return f"Left out ({len(parts)}): " + "; ".join(parts) + "." + extra
 
     # -- machine forms ---------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
