@@ -32,7 +32,9 @@ def test_agree_gives_the_same_numbers_after_text_is_inserted_in_an_early_coded_a
     result = run_cli("agree", "--json", workspace=sample_workspace)
     assert result.exit_code == 0, result.output
     after = json.loads(result.stdout)
-    assert any("int1_sheriff changed since ana coded it" in n and "re-anchored" in n for n in after.pop("anchoring"))
+    notes = after.pop("anchoring")
+    assert len(notes) == 1 and notes[0].startswith("int1_sheriff changed since it was coded: ana 45 re-anchored in memory")
+    assert "; ben 34 re-anchored in memory" in notes[0]  # one line per transcript, every coder in it
     assert after == before
     assert "int1_sheriff changed since" in result.stderr  # one line per transcript, on stderr
 
@@ -67,8 +69,8 @@ def test_allow_unanchored_leaves_them_out_and_says_so(make_workspace, run_cli):
     assert "LEFT OUT" in run_cli("--allow-unanchored", "matrix", "codes", "--coder", "ana").stderr
     md = ws.root / "agree.md"
     result = run_cli("agree", "--coders", "ana,ben", "--allow-unanchored", "--md", str(md))
-    assert "Codings left out: int1 changed since ana coded it" in result.stdout  # in the output itself, not only stderr
-    assert "Codings left out: int1 changed since ana coded it" in md.read_text(encoding="utf-8")
+    assert "Codings left out: int1 changed since it was coded: ana" in result.stdout  # in the output itself, not only stderr
+    assert "Codings left out: int1 changed since it was coded: ana" in md.read_text(encoding="utf-8")
     manifest = json.loads((ws.root / "agree.md.manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"]["unanchored_left_out"]
 

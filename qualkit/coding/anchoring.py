@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from qualkit.errors import CodingError
+from qualkit.errors import CodingError, QualkitError
 from qualkit.workspace.codings import Coding, content_hash
 
 if TYPE_CHECKING:
@@ -85,41 +85,62 @@ def _stamp(ws: Workspace, coder: str) -> tuple:
     return (stat(ws.coder_file(coder)), tuple((p.name, stat(p)) for p in ws.transcript_paths()))
 
 
-def coder_anchoring(ws: Workspace, coder: str) -> CoderAnchoring:
-    """The coder's codings re-anchored against the current transcripts (cached until a file changes)."""
+def _get(ws: Workspace, coder: str) -> CoderAnchoring:
     stamp = _stamp(ws, coder)
     cached = ws.anchor_state.get(coder)
     if cached is not None and cached[0] == stamp:
         return cached[1]
     result = _compute(ws, coder)
     ws.anchor_state[coder] = (stamp, result)
-    _notify(ws, coder, result)
     return result
 
 
-def _notify(ws: Workspace, coder: str, a: CoderAnchoring) -> None:
-    """One line per changed transcript (per coder), sent once to ``ws.notify``."""
+def coder_anchoring(ws: Workspace, coder: str) -> CoderAnchoring:
+    """The coder's codings re-anchored against the current transcripts (cached until a file changes).
+
+    The other coders' files are re-anchored too, so that the notice for a changed transcript is
+    one line covering every coder."""
+    result = _get(ws, coder)
+    for other in ws.coders():
+        if other != coder and other != "auto":
+            try:
+                _get(ws, other)
+            except QualkitError:
+                continue  # that coder's own command reports its file's problem
+    _notify(ws)
+    return result
+
+
+def _notify(ws: Workspace) -> None:
+    """One line per changed transcript, across coders, sent to ``ws.notify`` when it is new."""
+    per: dict[str, list[str]] = {}
+    moved_any: set[str] = set()
+    for coder, entry in sorted((k, v) for k, v in ws.anchor_state.items() if not k.startswith("_")):
+        a: CoderAnchoring = entry[1]
+        for tid in sorted(set(a.moved) | set(a.lost)):  # a changed text whose codings all still match: nothing to say
+            per.setdefault(tid, []).append(_part(ws, coder, tid, a))
+            moved_any.update(a.moved)
     notes = ws.anchor_state.setdefault("_notes", {})
-    for tid in sorted(set(a.moved) | set(a.lost)):  # a changed text whose codings all still match: nothing to say
-        line = _note(ws, coder, tid, a)
-        if notes.get((coder, tid)) == line:
+    for tid, parts in sorted(per.items()):
+        fix = "; `qualkit codings check --fix` saves the new positions" if tid in moved_any else ""
+        line = f"{tid} changed since it was coded: {'; '.join(parts)}{fix}"
+        if notes.get(tid) == line:
             continue
-        notes[(coder, tid)] = line
+        notes[tid] = line
         if ws.notify is not None:
             ws.notify(line)
 
 
-def _note(ws: Workspace, coder: str, tid: str, a: CoderAnchoring) -> str:
+def _part(ws: Workspace, coder: str, tid: str, a: CoderAnchoring) -> str:
     moved = a.moved.get(tid, Counter())
     lost = len(a.lost.get(tid, []))
-    parts = []
+    bits = []
     if moved:
         how = ", ".join(f"{n} {s}" for s, n in sorted(moved.items()))
-        parts.append(f"{sum(moved.values())} coding(s) re-anchored in memory ({how})")
+        bits.append(f"{sum(moved.values())} re-anchored in memory ({how})")
     if lost:
-        parts.append(f"{lost} cannot be placed" + (" and are LEFT OUT (--allow-unanchored)" if ws.allow_unanchored else ""))
-    fix = "; `qualkit codings check --fix` saves the new positions" if moved else ""
-    return f"{tid} changed since {coder} coded it: {'; '.join(parts)}{fix}"
+        bits.append(f"{lost} cannot be placed" + (" and are LEFT OUT (--allow-unanchored)" if ws.allow_unanchored else ""))
+    return f"{coder} " + ", ".join(bits)
 
 
 def anchored_codings(ws: Workspace, coder: str) -> list[Coding]:
