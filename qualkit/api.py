@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # only for the annotations: importing these loads pandas
     from qualkit.deid.decide import DecideResult, DeidExport
     from qualkit.deid.review import ReviewItem
     from qualkit.deid.scan import ScanResult
+    from qualkit.reporting.status import StudyStatus
     from qualkit.workspace.codebook import Codebook
 
 __all__ = ["Workspace"]
@@ -37,6 +38,18 @@ class Workspace(_Store):
         from qualkit.coding.coding_ops import check_codings
 
         return check_codings(self, coders, fix=fix)
+
+    def status(self) -> StudyStatus:
+        """The study's state (`qualkit status`): coverage, drift, agreement, consensus, stale exports, next step."""
+        from qualkit.reporting.status import status
+
+        return status(self)
+
+    def mark_done(self, transcript: str, coder: str, done: bool = True) -> bool:
+        """Mark a transcript done (or not) for a coder (`qualkit codings done`); True if that changed."""
+        from qualkit.coding.coverage import mark_done
+
+        return mark_done(self, transcript, coder, done)
 
     def query_codings(self, coders: Iterable[str] | None = None, transcript: str | None = None,
                       code: str | None = None) -> pd.DataFrame:

@@ -153,6 +153,9 @@ def _agreement(run: _Run) -> bool:
               f"pooled alpha {overall['alpha']:.2f}, kappa {overall['kappa']:.2f}")
     if not worst.empty:
         detail += f"; lowest: {worst.iloc[0]['code']} (alpha {worst.iloc[0]['alpha']:.2f})"
+    if report.facilitator_only:
+        detail += (f"; {sum(report.facilitator_only.values())} coding(s) only in interviewer/moderator turns not counted "
+                   "(kept; see `qualkit agree`)")
     run.done("agreement", detail, [p for p in outputs if not p.name.endswith(".manifest.json")])
     return True
 

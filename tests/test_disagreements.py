@@ -48,7 +48,7 @@ def make_ws(tmp_path):
     ws = Workspace(root)
     ws.write_codings("ana", [at("By fax", "data_sharing"), at("People feel judged.", "stigma"),
                              at("The agreement sits on his desk", "legal"), at("The nurses look down on them.", "stigma"),
-                             Coding("int2", 36, 55, "legal", "Funding ends in June")])
+                             Coding("int2", 35, 55, "legal", "Funding ends in June")])
     ws.write_codings("ben", [at("By fax, usually days late.", "data_sharing"), at("There is no bus out there.", "transport"),
                              at("He is careful.", "legal"), at("nurses look down", "stigma_staff")])
     return ws
@@ -242,9 +242,22 @@ def test_a_file_that_is_not_an_adjudication_file_is_refused_with_its_row(tmp_pat
         read_adjudication(tmp_path / "x.txt")
 
 
-def test_a_filled_adjudication_file_is_never_overwritten_silently(tmp_path):
+def _adj_rows(path):
     import csv as _csv
 
+    rows = list(_csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    h = next(i for i, r in enumerate(rows) if r and r[0] == "key")
+    return rows, h
+
+
+def _write_rows(path, rows):
+    import csv as _csv
+
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        _csv.writer(f, lineterminator="\r\n").writerows(rows)
+
+
+def test_rewriting_a_filled_adjudication_file_keeps_every_decision(tmp_path):
     from click.testing import CliRunner
 
     from qualkit.cli import cli
@@ -252,22 +265,61 @@ def test_a_filled_adjudication_file_is_never_overwritten_silently(tmp_path):
 
     root = demo(tmp_path / "s")
     runner = CliRunner()
-    assert runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(root / "adj.csv")]).exit_code == 0
-    # The team fills in one decision, as in a spreadsheet program.
-    rows = list(_csv.reader((root / "adj.csv").read_text(encoding="utf-8-sig").splitlines()))
-    h = next(i for i, r in enumerate(rows) if r and r[0] == "key")
-    rows[h + 1][rows[h].index("decision")] = "both"
-    rows[h + 1][rows[h].index("rationale")] = "fits both definitions"
-    with open(root / "adj.csv", "w", encoding="utf-8-sig", newline="") as f:
-        _csv.writer(f, lineterminator="\r\n").writerows(rows)
-    filled = (root / "adj.csv").read_bytes()
-    r = runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(root / "adj.csv")])
-    assert r.exit_code == 1 and "already holds 1 decision(s) not yet applied" in r.output
-    assert (root / "adj.csv").read_bytes() == filled
-    r = runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(root / "adj.csv"), "--force"])
-    assert r.exit_code == 0
+    adj = root / "adj.csv"
+    assert runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(adj)]).exit_code == 0
+    rows, h = _adj_rows(adj)  # the team fills in one decision, as in a spreadsheet program
+    col = {name: i for i, name in enumerate(rows[h])}
+    key = rows[h + 1][col["key"]]
+    rows[h + 1][col["decision"]], rows[h + 1][col["rationale"]] = "both", "fits both definitions"
+    _write_rows(adj, rows)
+    filled = adj.read_bytes()
+    r = runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(adj)])
+    assert r.exit_code == 0, r.output
+    assert "Carried forward 1 decision(s) from the file" in r.output
+    again, h2 = _adj_rows(adj)
+    kept = [row for row in again[h2 + 1:] if row[col["key"]] == key]
+    assert [(x[col["decision"]], x[col["rationale"]], x[col["review"]]) for x in kept] == [("both", "fits both definitions", "")]
+    assert len(again) == len(rows)  # no row lost, none duplicated
     assert [p.read_bytes() for p in root.glob("adj.csv.*.bak")] == [filled]
-    # Once applied, the decision is in the audit log: regenerating the file is then allowed.
-    (root / "adj.csv").write_bytes(filled)
-    assert runner.invoke(cli, ["--workspace", str(root), "reconcile", "--adjudication", str(root / "adj.csv")]).exit_code == 0
-    assert runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(root / "adj.csv")]).exit_code == 0
+    # applied to the consensus, the decision is written into a brand-new file too
+    assert runner.invoke(cli, ["--workspace", str(root), "reconcile", "--adjudication", str(adj)]).exit_code == 0
+    fresh = root / "fresh.csv"
+    assert runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(fresh)]).exit_code == 0
+    rows3, h3 = _adj_rows(fresh)
+    assert [(x[col["decision"]], x[col["rationale"]]) for x in rows3[h3 + 1:] if x[col["key"]] == key] == [
+        ("both", "fits both definitions")]
+
+
+def test_a_decision_whose_codings_changed_is_marked_for_re_review_not_dropped(tmp_path):
+    from click.testing import CliRunner
+
+    from qualkit.cli import cli
+    from qualkit.workspace.codings import read_codings, write_codings
+    from qualkit.workspace.scaffold import demo
+
+    root = demo(tmp_path / "s")
+    runner = CliRunner()
+    adj = root / "adj.csv"
+    assert runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(adj)]).exit_code == 0
+    rows, h = _adj_rows(adj)
+    col = {name: i for i, name in enumerate(rows[h])}
+    row = rows[h + 1]
+    key, code, by = row[col["key"]], row[col["code"]], row[col["applied_by"]]
+    row[col["decision"]] = "neither"
+    _write_rows(adj, rows)
+    # the coder who applied the code takes it back: the disagreement is gone
+    tid, _, span, _ = key.rsplit(":", 3)
+    s, e = (int(x) for x in span.split("-"))
+    path = root / "codings" / f"{by}.csv"
+    write_codings(path, [c for c in read_codings(path)
+                         if not (c.transcript == tid and c.code == code and c.start < e and c.end > s)])
+    r = runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(adj)])
+    assert r.exit_code == 0, r.output
+    assert "1 marked for re-review" in r.output
+    again, h2 = _adj_rows(adj)
+    kept = [x for x in again[h2 + 1:] if x[col["key"]] == key]
+    assert len(kept) == 1 and kept[0][col["decision"]] == "neither"
+    assert kept[0][col["review"]].startswith("re-review: no longer a disagreement")
+    # reconcile leaves the marked row alone instead of failing on it
+    r = runner.invoke(cli, ["--workspace", str(root), "reconcile", "--adjudication", str(adj)])
+    assert r.exit_code == 0, r.output

@@ -175,3 +175,11 @@ def test_dash_c_names_the_codebook_to_match_against_as_on_codebook_commands(root
     assert r.exit_code == 0, r.output
     r = run(root, str(sheet), "--coder", "ana", "--dry-run", "-c", "nosuch")
     assert r.exit_code == 1 and "no codebook 'nosuch'" in r.output
+
+
+def test_import_with_done_marks_the_imported_transcripts_done(root, tmp_path):
+    sheet = write_csv(tmp_path / "coded.csv", "transcript,code,excerpt\nint1,data_sharing,\"By fax, usually days late.\"\n")
+    r = run(root, str(sheet), "--coder", "ana", "--done")
+    assert r.exit_code == 0, r.output
+    assert "int1: marked done for ana." in r.output
+    assert (root / "codings" / "ana.done").read_text(encoding="utf-8").splitlines()[1].startswith("int1,")

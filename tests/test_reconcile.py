@@ -360,7 +360,8 @@ def test_walking_the_disagreements_deciding_with_rationale_undo_and_resume(tmp_p
     before = snapshot(ws)
     same = reconcile(ws, ["ana", "ben"], adjudication=adjudication(ws, tmp_path, decisions={
         f"{T2}:stigma": ("A", "judged is stigma"), f"{T6}:stigma_staff": ("neither", "covered by the edit")}))
-    assert (same.new, same.already) == (0, 2) and snapshot(ws) == before
+    # (a new adjudication file carries every decision in force, so all 4 are "already" there)
+    assert (same.new, same.already) == (0, 4) and snapshot(ws) == before
 
 
 def test_a_killed_session_loses_no_confirmed_decision_and_resumes(tmp_path, monkeypatch):
@@ -422,3 +423,12 @@ def test_piped_interactive_reconcile(tmp_path, recon_cli):
     r = recon_cli(ws.root, "--coders", "ana,ben", "--adjudication", str(path), "--json")
     data = json.loads(r.output)
     assert data["complete"] and (data["new"], data["already"]) == (4, 0)  # other rationales: new records
+
+
+def test_q_at_the_rationale_prompt_quits_instead_of_saving_q_as_the_rationale(tmp_path):
+    ws = make_ws(tmp_path)
+    with ReconcileSession(ws, ["ana", "ben"], by="cara") as s:
+        assert s.execute("A").message.endswith("rationale? (one line; Enter leaves it empty)")
+        r = s.execute("q")
+        assert r.quit and not r.error and "not saved" in r.message
+    assert [rec for rec in audit(ws) if rec.get("action") == "decide"] == []

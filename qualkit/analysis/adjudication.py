@@ -10,11 +10,12 @@ One row per disagreement, with these columns (:func:`adjudication_columns`; the 
 are named ``A (<coder>)`` and ``B (<coder>)``)::
 
     key, transcript, unit, speaker, participant, role, text, code, code_name, applied_by, quote,
-    A (ana), B (ben), decision, rationale, decided_by, definition, include, exclude
+    A (ana), B (ben), decision, rationale, decided_by, review, definition, include, exclude
 
 ``applied_by`` is the coder who applied ``code``; ``quote`` is what they marked of the unit;
 ``A (ana)`` / ``B (ben)`` list the names of every code each coder put on the unit. The team fills
-in ``decision`` (grammar below), ``rationale`` and ``decided_by``. The CSV starts with a few
+in ``decision`` (grammar below), ``rationale`` and ``decided_by``; ``review`` marks a decision whose
+codings changed since it was decided ("re-review: ..."; reconcile skips it until the mark is cleared). The CSV starts with a few
 instruction rows whose first cell starts with ``#`` (kept or deleted, they are skipped); the XLSX
 has them on a README sheet. ``key``, ``code``, ``applied_by`` and the two coder columns are checked
 against the coders' files when the file is read back; anything else may be edited, rows may be
@@ -53,7 +54,7 @@ XLSX_CELL_LIMIT = 32000       # Excel holds at most 32,767 characters in a cell
 
 FIXED_BEFORE = ("key", "transcript", "unit", "speaker", "participant", "role", "text", "code", "code_name",
                 "applied_by", "quote")
-FIXED_AFTER = ("decision", "rationale", "decided_by", "definition", "include", "exclude")
+FIXED_AFTER = ("decision", "rationale", "decided_by", "review", "definition", "include", "exclude")
 REQUIRED_COLUMNS = ("key", "code", "applied_by", "decision")
 CHECKED_COLUMNS = ("code", "applied_by")  # and the two coder columns
 FILL_IN_COLUMNS = ("decision", "rationale", "decided_by")

@@ -110,6 +110,7 @@ from qualkit.analysis.agree_output import AgreementReport, definitions, export_r
 from qualkit.analysis.agree_tables import POOLED, Rules, Tables, binary_tables, overlap_tables
 from qualkit.analysis.agree_units import character_units, span_lists, unit_table
 from qualkit.analysis.unit_codes import UnitCodes, build_unit_codes
+from qualkit.coding.anchoring import anchoring_notes
 from qualkit.coding.units import UNIT_KINDS
 from qualkit.errors import AgreementInputError
 from qualkit.workspace.store import Workspace
@@ -155,7 +156,9 @@ def agreement(ws: Workspace, coders: list[str] | str | None = None, unit: str | 
     return AgreementReport(
         coders=uc.coders, unit=unit, overlap=share, include_facilitators=include_facilitators,
         table=computed.table, overall=computed.overall, set_alpha=computed.set_alpha, transcripts=list(uc.transcripts),
-        left_out=dict(uc.left_out), n_units=int(computed.n_units), metric=metric, threshold=threshold, by=by,
+        left_out=dict(uc.left_out), progress=dict(uc.progress),
+        facilitator_only=dict(uc.facilitator_only), unanchored=[n for n in anchoring_notes(ws) if "LEFT OUT" in n],
+        n_units=int(computed.n_units), metric=metric, threshold=threshold, by=by,
         breakdown=computed.breakdown, ci=ci_info,
         definitions=definitions(unit, len(uc.coders), share, rule, resampling),
         inputs=_inputs(ws, uc.coders, uc.transcripts), root=ws.root)

@@ -55,6 +55,18 @@ class AgreementReport:
     definitions: list[str] = field(default_factory=list)
     inputs: list[Path] = field(default_factory=list)
     root: Path | None = None
+    progress: dict[str, dict[str, str]] = field(default_factory=dict)  # left-out transcript -> coder -> progress
+    facilitator_only: dict[str, int] = field(default_factory=dict)    # coder -> codings only in the team's turns
+    unanchored: list[str] = field(default_factory=list)  # --allow-unanchored: what was left out, one line per transcript
+
+    def facilitator_text(self) -> str | None:
+        """One line counting the codings in interviewer/moderator turns, which agreement leaves out."""
+        if not self.facilitator_only:
+            return None
+        n = sum(self.facilitator_only.values())
+        who = ", ".join(f"{c} {k}" for c, k in self.facilitator_only.items())
+        return (f"{n} coding(s) lie only in interviewer/moderator turns and are not counted ({who}); they are kept in "
+                "the coders' files; --include-moderator counts them.")
 
     @property
     def unit_label(self) -> str:
@@ -67,7 +79,8 @@ class AgreementReport:
         return {"coders": self.coders, "unit": self.unit, "overlap": self.overlap,
                 "include_facilitators": self.include_facilitators, "by": self.by, "metric": self.metric,
                 "threshold": self.threshold, "ci": self.ci, "transcripts": self.transcripts,
-                "left_out": self.left_out, "n_units": self.n_units}
+                "left_out": self.left_out, "n_units": self.n_units,
+                **({"unanchored_left_out": self.unanchored} if self.unanchored else {})}
 
     def summary(self) -> str:
         """One sentence: who, which unit, how many transcripts and units."""
@@ -87,10 +100,11 @@ class AgreementReport:
 
     def left_out_text(self) -> str:
         """The transcripts left out, each with the coders who did not code it."""
+        extra = "".join(f" Codings left out: {n}." for n in self.unanchored)
         if not self.left_out:
-            return "No transcript was left out."
-        parts = [f"{t} (not coded by {', '.join(cs)})" for t, cs in self.left_out.items()]
-        return f"Left out ({len(parts)}): " + "; ".join(parts) + "."
+            return "No transcript was left out." + extra
+        parts = [f"{t} ({_why(cs, self.progress.get(t, {}))})" for t, cs in self.left_out.items()]
+        return f"Left out ({len(parts)}): " + "; ".join(parts) + "." + extra
 
     # -- machine forms ---------------------------------------------------------------------
     def to_frame(self) -> pd.DataFrame:
@@ -110,8 +124,9 @@ class AgreementReport:
             "coders": self.coders, "unit": self.unit, "overlap": self.overlap,
             "include_facilitators": self.include_facilitators, "metric": self.metric, "threshold": self.threshold,
             "transcripts": self.transcripts, "n_transcripts": len(self.transcripts),
-            "left_out": [{"transcript": t, "not_coded_by": cs} for t, cs in self.left_out.items()],
-            "n_units": self.n_units, "unit_label": self.unit_label,
+            "left_out": [{"transcript": t, "not_coded_by": cs} | ({"progress": self.progress[t]} if t in self.progress else {})
+                         for t, cs in self.left_out.items()],
+            "n_units": self.n_units, "unit_label": self.unit_label, "facilitator_only": self.facilitator_only,
             "codes": _records(self.table), "pooled": next(iter(_records(self.overall)), None),
             "set_alpha": _clean(self.set_alpha), "ci": self.ci, "definitions": self.definitions,
         }
@@ -366,3 +381,11 @@ def export_report(report: AgreementReport, csv: str | Path | None = None, md: st
         written.append(path)
     return written
 
+
+
+def _why(coders: list[str], progress: dict[str, str]) -> str:
+    """"not coded by ben; not done by ana: 2/28 turns coded" for one left-out transcript."""
+    partly = [f"{c}: {progress[c]}" for c in coders if c in progress]
+    absent = [c for c in coders if c not in progress]
+    parts = ([f"not coded by {', '.join(absent)}"] if absent else []) + ([f"not done by {'; '.join(partly)}"] if partly else [])
+    return "; ".join(parts)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qualkit.analysis.unit_codes import UnitCodes
+from qualkit.coding.anchoring import anchored_codings
 from qualkit.workspace.store import Workspace
 
 __all__ = ["Units", "unit_table", "character_units", "kept_text", "span_lists"]
@@ -74,7 +75,7 @@ def span_lists(ws: Workspace, uc: UnitCodes) -> SpanLists:
     out: dict[str, dict[str, dict[str, list[tuple[int, int]]]]] = {}
     for coder in uc.coders:
         per: dict[str, dict[str, list[tuple[int, int]]]] = {}
-        for c in ws.codings(coder):
+        for c in anchored_codings(ws, coder):
             if c.transcript in counted:
                 per.setdefault(c.code, {}).setdefault(c.transcript, []).append((c.start, c.end))
         out[coder] = per
@@ -92,7 +93,7 @@ def _coding_arrays(ws: Workspace, uc: UnitCodes) -> tuple[list[str], dict[str, n
     codes: dict[str, int] = {}
     cols: dict[str, list[int]] = {"coder": [], "code": [], "transcript": [], "start": [], "end": []}
     for g, coder in enumerate(uc.coders):
-        for c in ws.codings(coder):
+        for c in anchored_codings(ws, coder):
             t = tindex.get(c.transcript)
             if t is None:
                 continue

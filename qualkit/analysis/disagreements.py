@@ -36,10 +36,10 @@ from qualkit.analysis.adjudication import (
     adjudication_csv,
     adjudication_xlsx,
     coder_header,
-    read_adjudication,
 )
-from qualkit.analysis.audit import AuditLog, decisions_in_force
+from qualkit.analysis.adjudication_carry import carry_forward
 from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
+from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import backup
 from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
@@ -133,6 +133,7 @@ class DisagreementList(list[Disagreement]):
         self.left_out: dict[str, list[str]] = dict(comparison.uc.left_out)
         self.units: int = len(comparison.uc.units)
         self.code_filter = code_filter
+        self.carried: dict[str, int] = {}  # after write_adjudication: decisions kept / applied / to re-review / new rows
 
     def code_name(self, code_id: str) -> str:
         """A code's name in the codebook (its id when no codebook has it)."""
@@ -183,7 +184,7 @@ class Comparison:
         self.unit_kind = unit
         self.include_facilitators = include_facilitators
         self.code_index = self.ws.code_index()
-        self.codings = {c: self.ws.codings(c) for c in self.coders}
+        self.codings = {c: anchored_codings(self.ws, c) for c in self.coders}
         self.texts = {tid: self.ws.transcript(tid).text for tid in self.uc.transcripts}
         by_tid: dict[str, list[int]] = {}
         for i, ref in enumerate(self.uc.units):
@@ -335,7 +336,7 @@ def adjudication_row(d: Disagreement, items: DisagreementList) -> dict[str, obje
             "participant": d.participant or "", "role": d.role, "text": d.text, "code": d.code,
             "code_name": d.code_name, "applied_by": d.applied_by, "quote": d.quote,
             coder_header("A", a): code_names(items, d.codes[a]), coder_header("B", b): code_names(items, d.codes[b]),
-            "decision": "", "rationale": "", "decided_by": "",
+            "decision": "", "rationale": "", "decided_by": "", "review": "",
             "definition": d.definition, "include": d.include, "exclude": d.exclude}
 
 
@@ -363,44 +364,23 @@ def reconcile_command(items: DisagreementList, path: str | Path) -> str:
     return f"qualkit reconcile --coders {','.join(items.coders)} --adjudication {path}{flag}"
 
 
-def _pending_decisions(path: Path, items: DisagreementList) -> int | None:
-    """Decisions in an existing adjudication file that are not yet in force (None: unreadable).
-
-    A decision already applied by `qualkit reconcile` lives in the audit log, so regenerating the
-    file after reconciling loses nothing; one not applied yet would be lost.
-    """
-    try:
-        adj = read_adjudication(path)
-    except QualkitError:
-        return None
-    comp = items.comparison
-    in_force = decisions_in_force(AuditLog(comp.ws.root).read(), items.coders, items.unit_kind, "consensus")
-    return sum(1 for r in adj.rows
-               if r.decision is not None and (r.key not in in_force or in_force[r.key].decision != r.decision))
-
-
 def write_adjudication(items: DisagreementList, path: str | Path, force: bool = False) -> Path:
     """Write the adjudication file (``.csv`` or ``.xlsx``) for these disagreements, atomically.
 
-    A team's filled-in decisions are never overwritten silently: an existing file with decisions not
-    yet applied by `qualkit reconcile` (or one that cannot be read) is refused unless ``force``; an
-    existing file is always kept as a backup beside it.
+    Decisions carry forward (:mod:`qualkit.analysis.adjudication_carry`): every decision in an
+    existing file or applied to the consensus is kept, changed ones marked for re-review, and only
+    new disagreements get empty rows. An unreadable file is refused unless ``force``; an existing
+    file is always kept as a backup beside it.
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
         raise QualkitError(f"an adjudication file is .csv or .xlsx, not '.{fmt}'", path)
     check_output(path)
+    rows, items.carried = carry_forward(items, path, [adjudication_row(d, items) for d in items], force)
     if path.exists():
-        pending = _pending_decisions(path, items)
-        if (pending is None or pending) and not force:
-            what = ("could not be read as an adjudication file" if pending is None
-                    else f"already holds {pending} decision(s) not yet applied")
-            raise QualkitError(f"{what}; apply it first (`qualkit reconcile --adjudication {path.name}`) or write to "
-                               "another file; --force replaces it and keeps a backup beside it", path)
         backup(path)
     cols = adjudication_columns(items.coders)
-    rows = [adjudication_row(d, items) for d in items]
     if fmt == "csv":
         write_output_text(path, adjudication_csv(cols, rows, readme_lines(items)))
     else:
@@ -437,6 +417,8 @@ def left_out_line(items: DisagreementList) -> str | None:
     """The transcripts left out because one coder did not code them (None when none)."""
     if not items.left_out:
         return None
-    parts = [f"{t} (not coded by {', '.join(c)})" for t, c in items.left_out.items()]
+    progress = items.comparison.uc.progress
+    parts = [f"{t} (not coded by {', '.join(c)})" if t not in progress else
+             f"{t} (not done by {'; '.join(f'{k}: {v}' for k, v in progress[t].items())})" for t, c in items.left_out.items()]
     return "left out: " + "; ".join(parts)
 

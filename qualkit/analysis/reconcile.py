@@ -90,6 +90,7 @@ from qualkit.analysis.adjudication import (
     read_adjudication,
     split_key,
 )
+from qualkit.analysis.adjudication_carry import needs_review
 from qualkit.analysis.audit import (
     AUDIT_LOG,
     AuditLog,
@@ -324,6 +325,8 @@ def _from_adjudication(adj: Adjudication, items: DisagreementList, by_key: Mappi
         shown = str(path)
     out: list[Given] = []
     for row in adj.rows:
+        if needs_review(row.cells):
+            continue  # the codings changed since it was decided: the team looks again, then clears the mark
         d = by_key.get(row.key)
         if d is None:
             raise AdjudicationError(f"key {row.key} matches no current disagreement between {a} and {b}"

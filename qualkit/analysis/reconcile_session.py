@@ -223,6 +223,9 @@ class ReconcileSession:
             if self.pending is not None:
                 dec, _ = self.pending
                 self.pending = None
+                if line.strip().casefold() in ("q", "quit", "exit"):  # quitting, not a rationale of "q"
+                    return Reply(f"{self._describe(dec)}: not saved (quit at the rationale prompt). {self.summary()}",
+                                 quit=True)
                 return self._commit(dec, line.strip())
             return self._dispatch(line.strip())
         except _CommandError as exc:

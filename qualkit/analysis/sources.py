@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.analysis.quote_text import DEFAULT_LIMIT, QUOTE_MARKS, attribution, trim_quote
+from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import MatrixError
 from qualkit.io.naming import natural_key
 
@@ -134,9 +135,9 @@ def _consensus_view(workspace: Workspace, known: list[str]) -> tuple[list[Pair],
     Reconciliation only covers transcripts that every coder coded; without this, a study's
     single-coded transcripts would vanish from every matrix and summary once reconciling starts.
     """
-    consensus = workspace.codings(CONSENSUS)
+    consensus = anchored_codings(workspace, CONSENSUS)
     coders = [c for c in dict.fromkeys(workspace.config.coders) if c in known and c != CONSENSUS]
-    per = {c: workspace.codings(c) for c in coders}
+    per = {c: anchored_codings(workspace, c) for c in coders}
     coded = [{x.transcript for x in per[c]} for c in coders]
     reconciled = (set.intersection(*coded) if len(coded) >= 2 else set()) | {c.transcript for c in consensus}
     pairs: list[Pair] = [(c, (CONSENSUS,)) for c in consensus]
@@ -174,7 +175,7 @@ def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
     every coder who applied it."""
     by_code: dict[tuple[str, str], list[tuple[Any, str]]] = {}
     for c_name in coders:
-        for c in workspace.codings(c_name):
+        for c in anchored_codings(workspace, c_name):
             by_code.setdefault((c.transcript, c.code), []).append((c, c_name))
     out: list[Pair] = []
     for items in by_code.values():
@@ -219,7 +220,16 @@ def _pooled_view(workspace: Workspace, name: str, known: list[str]) -> tuple[lis
 
 
 def resolve_codings(workspace: Workspace, coder: str | None = None) -> tuple[list[Pair], CodingSource]:
-    """The codings to analyse and where they come from: ``([(Coding, coders)], CodingSource)``."""
+    """The codings to analyse and where they come from: ``([(Coding, coders)], CodingSource)``;
+    the source warns about transcripts a coder has only partly coded."""
+    from qualkit.coding.coverage import partly_coded
+
+    pairs, source = _resolve(workspace, coder)
+    warning = partly_coded(workspace, [c for c in source.coders if c != CONSENSUS])
+    return pairs, (replace(source, warnings=[*source.warnings, warning]) if warning else source)
+
+
+def _resolve(workspace: Workspace, coder: str | None = None) -> tuple[list[Pair], CodingSource]:
     name = (coder or CONSENSUS).strip()
     known = workspace.coders()
     if name == CONSENSUS and CONSENSUS in known:
@@ -231,7 +241,7 @@ def resolve_codings(workspace: Workspace, coder: str | None = None) -> tuple[lis
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise MatrixError(f"no codings file for coder {name!r} (known: {', '.join(known) or 'none'}; "
                           f"or use 'consensus' or 'pooled'){hint}", workspace.codings_dir)
-    return [(c, (name,)) for c in workspace.codings(name)], CodingSource(name, [name], [workspace.coder_file(name)])
+    return [(c, (name,)) for c in anchored_codings(workspace, name)], CodingSource(name, [name], [workspace.coder_file(name)])
 
 
 def _consensus_state(workspace: Workspace) -> str:
@@ -306,12 +316,16 @@ def load_codings(workspace: Workspace, coder: str | Iterable[str] | None = CONSE
     seen: set = set()
     codings = []
     for n in names:
-        for c in workspace.codings(n):
+        for c in anchored_codings(workspace, n):
             if c.key not in seen:
                 seen.add(c.key)
                 codings.append(c)
     desc = f"codings/{names[0]}.csv" if len(names) == 1 else f"pooled {', '.join(names)} (codings/{{{','.join(names)}}}.csv)"
     label = names[0] if len(names) == 1 else f"pooled: {', '.join(names)}"
+    from qualkit.coding.coverage import partly_coded
+
+    if (partial := partly_coded(workspace, names)):
+        warnings.append(partial)
     return CodingSource(label, names, [workspace.coder_file(n) for n in names], pooled=len(names) > 1,
                         warnings=warnings, codings=codings, description=desc)
 

@@ -1,7 +1,7 @@
 """From coders' span codings to the codes each coder put on each unit: the input of agreement.
 
-Only transcripts coded by every named coder count (a coder "coded" a transcript when their file
-has at least one coding in it). Units in the research team's turns (interviewer, moderator) are
+Only transcripts every named coder has done count (marked done: :mod:`qualkit.coding.coverage`;
+for a coder who never marks any, a transcript with at least one of their codings). Units in the research team's turns (interviewer, moderator) are
 left out unless asked for; a ``question`` unit always starts with one and is kept.
 """
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from qualkit.coding.anchoring import anchored_codings
 from qualkit.coding.units import UNIT_KINDS, Unit, coded_units, split_units
 from qualkit.errors import AgreementInputError, CodingError  # AgreementInputError is re-exported from here too
 from qualkit.io.naming import natural_key
@@ -47,6 +48,8 @@ class UnitCodes:
     transcripts: list[str] = field(default_factory=list)           # coded by all coders
     left_out: dict[str, list[str]] = field(default_factory=dict)  # transcript -> coders who did not code it
     code_ids: set[str] = field(default_factory=set)               # every code used by any of the coders
+    progress: dict[str, dict[str, str]] = field(default_factory=dict)  # left-out transcript -> coder -> "2/28 turns coded"
+    facilitator_only: dict[str, int] = field(default_factory=dict)    # coder -> codings only in the team's turns
 
     def matrix(self, code: str) -> npt.NDArray[np.int8]:
         """Coders x units 0/1 matrix for one code (1 = the coder applied it to the unit)."""
@@ -68,7 +71,7 @@ def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn"
     if missing:
         raise AgreementInputError(f"no codings file for coder(s) {', '.join(missing)} (known: {', '.join(known) or 'none'})",
                                   workspace.codings_dir)
-    per_coder = {c: workspace.codings(c) for c in coders}
+    per_coder = {c: anchored_codings(workspace, c) for c in coders}
     paths = {p.stem: p for p in workspace.transcript_paths()}
     code_ids = set(workspace.code_index()) if check_codes else None
     spans_by: dict[str, dict[str, list[tuple[int, int, str]]]] = {c: {} for c in coders}
@@ -80,13 +83,10 @@ def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn"
                 raise CodingError(f"transcript {c.transcript!r} is not in transcripts/", path, c.line)
             if code_ids is not None and c.code not in code_ids:
                 raise CodingError(f"code {c.code!r} is not in any codebook", path, c.line)
-    coded_by = {c: {x.transcript for x in codings} for c, codings in per_coder.items()}
-    common = sorted(set.intersection(*coded_by.values()), key=natural_key)
-    result = UnitCodes(coders, unit, codes={c: [] for c in coders}, transcripts=common)
-    for tid in sorted(set.union(*coded_by.values()) - set(common), key=natural_key):
-        result.left_out[tid] = [c for c in coders if tid not in coded_by[c]]
+    common, result = _counted(workspace, coders, unit, per_coder, set(paths))
     if not common:
-        raise AgreementInputError(f"coders {', '.join(coders)} have no transcript in common: each must have coded a transcript for it to count")
+        raise AgreementInputError(f"coders {', '.join(coders)} have no transcript in common: each must have coded a transcript "
+                                  "and marked it done (`qualkit codings done`) for it to count")
     table = workspace.participant_table
 
     def is_facilitator(turn: Any) -> bool:
@@ -105,5 +105,37 @@ def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn"
             spans = spans_by[coder].get(tid, [])
             result.code_ids.update(code for *_, code in spans)
             result.codes[coder].extend(coded_units(units, spans))
+            if not include_facilitators and spans:
+                _count_outside(result, coder, units, spans)
     return result
 
+
+def _count_outside(result: UnitCodes, coder: str, units: list[Unit], spans: list[tuple[int, int, str]]) -> None:
+    """Count the coder's codings that touch no counted unit (they lie in interviewer/moderator turns):
+    they are kept in the files but would vanish from agreement without a word."""
+    touched = set().union(*coded_units(units, [(s, e, str(i)) for i, (s, e, _) in enumerate(spans)]))
+    outside = len(spans) - len(touched)
+    if outside:
+        result.facilitator_only[coder] = result.facilitator_only.get(coder, 0) + outside
+
+
+
+def _counted(workspace: Workspace, coders: list[str], unit: str, per_coder: dict[str, list],
+             known: set[str]) -> tuple[list[str], UnitCodes]:
+    """The transcripts every coder has done (coded, for a coder who never marks any done), and the
+    UnitCodes to fill, listing the others as left out with each unfinished coder's progress."""
+    from qualkit.coding.coverage import done_transcripts, progress
+
+    coded_by = {c: {x.transcript for x in codings} for c, codings in per_coder.items()}
+    marks = {c: done_transcripts(workspace, c) for c in coders}
+    done = {c: coded_by[c] if (m := marks[c]) is None else m & known for c in coders}
+    common = sorted(set.intersection(*done.values()), key=natural_key)
+    result = UnitCodes(coders, unit, codes={c: [] for c in coders}, transcripts=common)
+    for tid in sorted(set.union(*coded_by.values(), *done.values()) - set(common), key=natural_key):
+        result.left_out[tid] = [c for c in coders if tid not in done[c]]
+        for c in result.left_out[tid]:
+            if tid in coded_by[c]:
+                p = progress(workspace, c, [tid], per_coder[c]).get(tid)
+                if p is not None:
+                    result.progress.setdefault(tid, {})[c] = str(p)
+    return common, result

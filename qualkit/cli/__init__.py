@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("workspace_cmds", "init", "Create a workspace in DIR (new, empty, or holding your transcripts)."),
     "demo": ("workspace_cmds", "demo", "Copy the bundled sample study into DIR."),
     "run": ("run_cmd", "run", "Run the whole pipeline on this workspace and write exports/."),
+    "status": ("status_cmd", "status", "What changed and what is left: transcripts, coders' progress, drift, consensus, stale exports."),
     "ingest": ("transcripts_cmds", "ingest", "Read every transcript and report turns, speakers and warnings."),
     "transcripts": ("transcripts_cmds", "transcripts", "List parsed transcripts or show one, turn by turn."),
     "codebook": ("codebook_cmds", "codebook", "Create, edit, check, compare, export and import codebooks."),
@@ -96,14 +97,16 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="qualkit", prog_name="qualkit")
 @click.option("-w", "--workspace", type=click.Path(file_okay=False), envvar="QUALKIT_WORKSPACE",
               help="Workspace folder (default: the one containing the current folder).")
+@click.option("--allow-unanchored", is_flag=True, help="For every command: leave out codings that can no longer be "
+              "placed in a changed transcript (default: stop with an error).")
 @click.pass_context
-def cli(ctx: click.Context, workspace: str | None) -> None:
+def cli(ctx: click.Context, workspace: str | None, allow_unanchored: bool) -> None:
     """qualkit: transcripts -> codes -> agreement -> themes -> framework matrices.
 
     Run commands inside a workspace (a folder with qualkit.yaml); `qualkit demo DIR` makes one
     with a sample study, `qualkit init DIR` an empty one.
     """
-    ctx.obj = {"workspace": workspace}
+    ctx.obj = {"workspace": workspace, "allow_unanchored": allow_unanchored}
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 from qualkit.cli.output import echo_json, echo_table
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the table as CSV.")
 @click.option("--md", "md_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write a Markdown report section.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write an HTML report section.")
+@allow_unanchored_option
 @click.pass_context
 def agree(ctx: click.Context, coders: str | None, unit: str | None, overlap: float | None, include_moderator: bool,
           by: str | None, ci: bool, resamples: int, seed: int, threshold: float | None, metric: str | None,
@@ -53,7 +54,10 @@ def agree(ctx: click.Context, coders: str | None, unit: str | None, overlap: flo
                        ci=ci, resamples=resamples, seed=seed, threshold=threshold, metric=metric)
     written = export_report(report, csv=csv_path, md=md_path, html_path=html_path)
     if as_json:
-        echo_json(report.to_dict())
+        from qualkit.coding.anchoring import anchoring_notes
+
+        notes = anchoring_notes(ws)
+        echo_json(report.to_dict() | ({"anchoring": notes} if notes else {}))
         return
     _print(report)
     for path in written:
@@ -63,6 +67,8 @@ def agree(ctx: click.Context, coders: str | None, unit: str | None, overlap: flo
 def _print(report: AgreementReport) -> None:
     click.echo(report.summary())
     click.echo(report.left_out_text())
+    if (line := report.facilitator_text()):
+        click.echo(click.style("Warning: ", fg="yellow") + line, err=True)
     if report.n_units == 0:
         click.echo(click.style("Warning: ", fg="yellow") + "nothing to compare: the counted transcripts have no "
                    f"{report.unit_label} outside interviewer/moderator turns (see --include-moderator and participants.csv roles).",

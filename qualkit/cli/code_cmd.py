@@ -45,6 +45,7 @@ def code(ctx: click.Context, transcript_id: str, coder: str, codebook_id: str | 
     ui = _Terminal(session)
     try:
         ui.run()
+        ui.ask_done(ws)
     except KeyboardInterrupt:  # Ctrl-C while a command ran: what was journaled is recovered on next start
         click.echo("\nInterrupted. Everything confirmed so far is saved; run the same command to resume.", err=True)
     finally:
@@ -86,6 +87,20 @@ class _Terminal(LineTerminal):
             reply = s.execute(line)
             if self.render(reply):
                 return
+
+    def ask_done(self, ws) -> None:
+        """At the end of the transcript, ask whether the coder has finished it (agreement counts only done ones)."""
+        from qualkit.coding.coverage import done_transcripts, mark_done
+
+        s = self.s
+        if s.mode != "code" or not s.units or s.pos < len(s.units) - 1 or s.tid in (done_transcripts(ws, s.coder) or set()):
+            return
+        answer = self.read(f"Mark {s.tid} done for {s.coder} (all of it coded; agreement counts only done transcripts)? [y/N] ")
+        if answer is not None and answer.strip().lower() in ("y", "yes"):
+            mark_done(ws, s.tid, s.coder)
+            self.out(f"{s.tid} marked done for {s.coder}.", fg="green")
+        else:
+            self.out(f"Not marked done; later: qualkit codings done {s.tid} --coder {s.coder}")
 
     def prompt(self) -> str:
         s = self.s

@@ -118,6 +118,28 @@ def list_(ctx: click.Context, coders: tuple[str, ...], transcript: str | None, c
     click.echo(f"\n{len(records)} coding(s).")
 
 
+@codings.command("done", short_help="Mark a transcript done for a coder (agreement counts only done transcripts).")
+@click.argument("transcript")
+@click.option("--coder", required=True, metavar="NAME", help="The coder who finished it.")
+@click.option("--undo", is_flag=True, help="Mark it not done (in progress) again.")
+@click.pass_context
+def done(ctx: click.Context, transcript: str, coder: str, undo: bool) -> None:
+    """Mark TRANSCRIPT done for a coder: they have coded all of it.
+
+    Agreement compares only transcripts every compared coder has done, so a transcript a second
+    coder has only started is never counted as double-coded. Marks are kept in codings/NAME.done.
+    """
+    from qualkit.coding.coverage import done_path, mark_done, progress
+
+    ws = open_workspace(ctx)
+    changed = mark_done(ws, transcript, coder, done=not undo)
+    tid = ws.transcript(transcript).id
+    p = progress(ws, coder, [tid]).get(tid)
+    state = "not done (in progress)" if undo else "done"
+    click.echo(f"{tid}: {state} for {coder}" + (f" ({p})" if p else "") + ("" if changed else " (already so)")
+               + f"; saved in {ws.rel(done_path(ws, coder))}")
+
+
 def _isna(value) -> bool:
     try:
         return value != value  # NaN

@@ -1,20 +1,52 @@
 """Opening the workspace a command runs in (the --workspace option, else the current folder)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from qualkit.api import Workspace
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+ALLOW_UNANCHORED_HELP = ("Leave out codings that can no longer be placed in a changed transcript "
+                         "(default: stop with an error naming the transcript).")
+
+
+def _set_allow(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        root = ctx.find_root()
+        if root.obj is None:
+            root.obj = {}
+        root.obj["allow_unanchored"] = True
+
+
+def allow_unanchored_option(f: F) -> F:
+    """``--allow-unanchored`` on a command that computes or exports results from codings."""
+    return click.option("--allow-unanchored", is_flag=True, expose_value=False, callback=_set_allow,
+                        help=ALLOW_UNANCHORED_HELP)(f)
+
+
+def _notice(line: str) -> None:
+    import textwrap
+
+    lines = textwrap.wrap("Note: " + line, 100, subsequent_indent="  ")
+    click.echo(click.style("Note:", fg="yellow") + "\n".join(lines)[5:], err=True)
+
 
 def open_workspace(ctx: click.Context) -> Workspace:
-    """The Workspace for this invocation."""
+    """The Workspace for this invocation; anchoring notices go to stderr, one line each."""
+    import os
+
     from qualkit.api import Workspace
 
-    root = (ctx.find_root().obj or {}).get("workspace")
-    return Workspace(root or ".")
+    obj = ctx.find_root().obj or {}
+    ws = Workspace(obj.get("workspace") or ".")
+    ws.allow_unanchored = bool(obj.get("allow_unanchored")) or os.environ.get("QUALKIT_ALLOW_UNANCHORED", "") not in ("", "0")
+    ws.notify = _notice
+    return ws
 
 
 _NO_DEID = "qualkit.no_deid"

@@ -57,6 +57,17 @@ def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun:
             ctx.exit(1)
 
 
+def _mark_done(ws: Workspace, result: ImportResult, mark: bool) -> None:
+    """--done: the imported transcripts are complete for this coder (only when the import was saved)."""
+    from qualkit.coding.coverage import mark_done
+
+    if not mark or result.dry_run or not result.ok:
+        return
+    for tid in sorted({p.coding.transcript for p in (*result.placed, *result.duplicates)}):
+        mark_done(ws, tid, result.coder)
+        click.echo(f"{tid}: marked done for {result.coder}.")
+
+
 @click.group("import")
 def import_() -> None:
     """Import codings (a spreadsheet, Word comments) or a REFI-QDA codebook/project (.qdc/.qdpx)."""
@@ -70,9 +81,10 @@ def import_() -> None:
 @click.option("--partial", is_flag=True, help="Import the rows that can be placed even if others cannot.")
 @click.option("--threshold", type=click.FloatRange(50, 100), default=90.0, show_default=True,
               help="Lowest similarity (0-100) for a fuzzy excerpt match.")
+@click.option("--done", "mark", is_flag=True, help="Also mark each imported transcript done for the coder (fully coded).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
-def sheet(ctx: click.Context, file: str, coder: str, codebook: str | None, dry_run: bool, partial: bool,
+def sheet(ctx: click.Context, file: str, coder: str, codebook: str | None, dry_run: bool, partial: bool, mark: bool,
           threshold: float, as_json: bool) -> None:
     """Import coded excerpts from FILE (.csv or .xlsx) with columns transcript, code, excerpt
     (and optionally memo; synonyms such as document/file, quote/segment/text are accepted).
@@ -84,6 +96,7 @@ def sheet(ctx: click.Context, file: str, coder: str, codebook: str | None, dry_r
 
     ws = open_workspace(ctx)
     result = import_sheet(ws, file, coder, codebook=codebook, partial=partial, dry_run=dry_run, threshold=threshold)
+    _mark_done(ws, result, mark and not as_json)
     report_import(ctx, ws, result, "row", as_json)
 
 
@@ -97,9 +110,10 @@ def sheet(ctx: click.Context, file: str, coder: str, codebook: str | None, dry_r
 @click.option("--partial", is_flag=True, help="Import the comments that can be placed even if others cannot.")
 @click.option("--threshold", type=click.FloatRange(50, 100), default=90.0, show_default=True,
               help="Lowest similarity (0-100) for a fuzzy match of the commented text.")
+@click.option("--done", "mark", is_flag=True, help="Also mark each imported transcript done for the coder (fully coded).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
-def word_comments(ctx: click.Context, file: str, coder: str, transcript_id: str | None, add_missing: bool,
+def word_comments(ctx: click.Context, file: str, coder: str, transcript_id: str | None, add_missing: bool, mark: bool,
                   codebook: str | None, dry_run: bool, partial: bool, threshold: float, as_json: bool) -> None:
     """Import the comments of a Word FILE (.docx) as codings: the commented text is the span, the
     comment names the code(s).
@@ -113,6 +127,7 @@ def word_comments(ctx: click.Context, file: str, coder: str, transcript_id: str 
     ws = open_workspace(ctx)
     result = import_word_comments(ws, file, coder, transcript_id=transcript_id, add_missing=add_missing,
                                   codebook=codebook, partial=partial, dry_run=dry_run, threshold=threshold)
+    _mark_done(ws, result, mark and not as_json)
     report_import(ctx, ws, result, "comment", as_json)
 
 

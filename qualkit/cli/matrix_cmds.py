@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from qualkit.cli.context import deid_option, open_export_workspace
+from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace
 from qualkit.cli.output import echo_json, echo_table, wrap
 from qualkit.io.paths import cwd_relative
 
@@ -70,6 +70,7 @@ def _threshold(ctx, param, value):
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Export to FILE (default with --format: exports/matrix_KIND.FORMAT); a manifest is written beside.")
 @deid_option
+@allow_unanchored_option
 @click.pass_context
 def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None, coder: str | None, unit: str,
                 level: str | None, framework: str | None, table: str, order: str | None, sessions: str, base: int,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 from qualkit.cli.terminal import HL_OFF as _HL_OFF
 from qualkit.cli.terminal import HL_ON as _HL_ON
 from qualkit.cli.terminal import LineTerminal
@@ -53,8 +53,9 @@ def _coders(value: str | None, ws: Workspace | None = None) -> list[str]:
 @click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write FILE.csv or .xlsx (an adjudication file to fill in), .docx or .md (for the meeting).")
 @click.option("--include-moderator", is_flag=True, help="Compare the interviewer's / moderator's turns too.")
-@click.option("--force", is_flag=True, help="Replace an --out adjudication file that already holds decisions (a backup is kept).")
+@click.option("--force", is_flag=True, help="Replace an --out adjudication file that cannot be read or compares other coders (a backup is kept).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@allow_unanchored_option
 @click.pass_context
 def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None, code_id: str | None, out: str | None,
                   include_moderator: bool, force: bool, as_json: bool) -> None:
@@ -88,6 +89,9 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
     if out:
         path = write_disagreements(items, out, pairs, force=force)
         click.echo(f"Wrote {len(items)} disagreement(s) to {path}")
+        if (c := items.carried) and (c["kept"] or c["applied"]):
+            click.echo(f"Carried forward {c['kept']} decision(s) from the file and {c['applied']} applied in the consensus; "
+                       f"{c['new']} new row(s); {c['review']} marked for re-review (the codings changed since).")
         if path.suffix.lower() in (".csv", ".xlsx"):
             from qualkit.analysis.disagreements import reconcile_command
 
@@ -183,6 +187,7 @@ def _show_pairs(items: DisagreementList, pairs: Sequence[ConfusionPair]) -> None
 @click.option("--include-moderator", is_flag=True, help="Compare the interviewer's / moderator's turns too.")
 @click.option("--dry-run", is_flag=True, help="With --adjudication: check the file and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary (with --adjudication).")
+@allow_unanchored_option
 @click.pass_context
 def reconcile(ctx: click.Context, coders: str | None, into: str, adjudication: str | None, by: str | None,
               unit_kind: str | None, include_moderator: bool, dry_run: bool, as_json: bool) -> None:

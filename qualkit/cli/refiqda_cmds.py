@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from qualkit.cli.context import deid_option, open_export_workspace, open_workspace
+from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace, open_workspace
 from qualkit.cli.output import echo_json
 
 
@@ -77,6 +77,7 @@ def export_codebook(ctx: click.Context, file: str, codebook_id: str | None, fmt:
               help="Whose codings to export (comma-separated or repeated; default: every coder).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @deid_option
+@allow_unanchored_option
 @click.pass_context
 def export_qdpx(ctx: click.Context, file: str, coders: tuple[str, ...], as_json: bool) -> None:
     """Write the whole workspace to FILE (.qdpx): one user per coder, the codebooks, transcripts as

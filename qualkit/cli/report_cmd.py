@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import deid_option, open_export_workspace
+from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace
 
 
 @click.command()
@@ -15,6 +15,7 @@ from qualkit.cli.context import deid_option, open_export_workspace
 @click.option("--resamples", type=click.IntRange(min=1), default=1000, show_default=True, help="Bootstrap resamples (with --ci).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Bootstrap seed (with --ci).")
 @deid_option
+@allow_unanchored_option
 @click.pass_context
 def report(ctx: click.Context, out: str | None, coders: str | None, ci: bool, resamples: int, seed: int) -> None:
     """Write one self-contained HTML report of the study.

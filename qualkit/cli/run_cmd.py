@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace
 from qualkit.cli.output import report_skipped, strict_option
 
 
@@ -11,6 +11,7 @@ from qualkit.cli.output import report_skipped, strict_option
 @strict_option
 @click.option("--no-deid", is_flag=True, help="Export the original transcript text even though deid.csv holds decisions "
                                                "(recorded in the manifests).")
+@allow_unanchored_option
 @click.pass_context
 def run(ctx: click.Context, strict: bool, no_deid: bool) -> None:
     """Run the pipeline on this workspace and write exports/ (prints each step and the files written)."""
@@ -31,4 +32,7 @@ def run(ctx: click.Context, strict: bool, no_deid: bool) -> None:
                 shown = p
             click.echo(f"  {shown}")
     click.echo(f"Finished in {report.seconds:.1f} s.")
+    click.echo(click.style("Status:", bold=True))
+    for line in ws.status().lines():
+        click.echo(f"  {line}")
     report_skipped(ctx, report.skipped, strict)

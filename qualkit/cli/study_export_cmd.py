@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import deid_option, open_export_workspace
+from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace
 
 
 @click.command("all")
@@ -12,6 +12,7 @@ from qualkit.cli.context import deid_option, open_export_workspace
                    "XLSX+CSV for the others.")
 @click.option("--out-dir", type=click.Path(file_okay=False), help="Folder to write to (default: exports/).")
 @deid_option
+@allow_unanchored_option
 @click.pass_context
 def export_all(ctx: click.Context, formats: tuple[str, ...], out_dir: str | None) -> None:
     """Themes x framework domains with the results table, codes by role, co-occurrence, saturation and

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from qualkit.cli.context import deid_option, open_export_workspace, open_workspace
+from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace, open_workspace
 from qualkit.cli.output import echo_json, echo_table, report_skipped, strict_option
 
 EXPORT_FORMATS = ("csv", "md", "html", "json", "xlsx", "docx", "tex")
@@ -51,6 +51,7 @@ def summaries() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @strict_option
 @deid_option
+@allow_unanchored_option
 @click.pass_context
 def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, transcripts: tuple[str, ...],
              overwrite: bool, max_chars: int, as_json: bool, strict: bool) -> None:
@@ -82,7 +83,7 @@ def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, tran
             line += f"  ({r.excerpts} excerpt{'s' if r.excerpts != 1 else ''})"
         if r.status == "kept":
             kept += 1
-            line += "  (the analyst has started it; --overwrite replaces it after a backup)"
+            line += f"  ({r.reason or 'the analyst has started it; --overwrite replaces it after a backup'})"
         if r.backup:
             line += f"  backup: {ws.rel(r.backup)}"
         if r.removed:
@@ -163,6 +164,7 @@ def collect(ctx: click.Context, as_json: bool, out: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the matrix to FILE (default with --format: exports/rapid_matrix.<format>).")
 @click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON records.")
+@allow_unanchored_option
 @click.pass_context
 def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domains: str | None, coder: str,
           fmt: str | None, out: str | None, as_json: bool) -> None:

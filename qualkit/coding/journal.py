@@ -43,13 +43,14 @@ def coder_lock(root: str | Path, coder: str) -> AbstractContextManager[None]:
 def coding_row(c: Coding) -> dict[str, Any]:
     """A coding as the journal stores it."""
     return {"transcript": c.transcript, "start": int(c.start), "end": int(c.end), "code": c.code,
-            "text": c.text, "memo": c.memo, "coded_at": c.coded_at}
+            "text": c.text, "memo": c.memo, "coded_at": c.coded_at,
+            **({"transcript_hash": c.transcript_hash} if c.transcript_hash else {})}
 
 
 def row_coding(row: dict[str, Any]) -> Coding:
     """A journal row back as a coding."""
     return Coding(row["transcript"], int(row["start"]), int(row["end"]), row["code"], row.get("text", ""),
-                  row.get("memo", ""), row.get("coded_at", ""))
+                  row.get("memo", ""), row.get("coded_at", ""), row.get("transcript_hash", ""))
 
 
 def apply_changes(codings: list[Coding], changes: list[dict[str, Any]]) -> list[Coding]:

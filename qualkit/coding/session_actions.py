@@ -18,7 +18,7 @@ from qualkit.coding.session_views import CodingView, CommandError, Reply
 from qualkit.coding.units import split_units
 from qualkit.io.naming import slugify
 from qualkit.workspace.codebook import ID_RE, Code
-from qualkit.workspace.codings import Coding, now_iso, read_codings
+from qualkit.workspace.codings import Coding, content_hash, now_iso, read_codings
 
 __all__ = ["CodingActions"]
 
@@ -52,7 +52,7 @@ class CodingActions(SessionState):
 
     def _newcoding_row(self, code_id: str, s: int, e: int, memo: str = "") -> dict:
         return {"transcript": self.tid, "start": s, "end": e, "code": code_id, "text": self.text[s:e],
-                "memo": memo, "coded_at": now_iso()}
+                "memo": memo, "coded_at": now_iso(), "transcript_hash": content_hash(self.text)}
 
     def _current(self, key: tuple) -> Coding | None:
         return next((c for c in self.codings if c.key == key), None)
@@ -286,7 +286,7 @@ class CodingActions(SessionState):
             key = (self.tid, s, e, sug.code)
             if key not in state:  # else the coder already has this coding: nothing to copy
                 row = {"transcript": self.tid, "start": s, "end": e, "code": sug.code, "text": self.text[s:e],
-                       "memo": sug.memo, "coded_at": now_iso()}
+                       "memo": sug.memo, "coded_at": now_iso(), "transcript_hash": content_hash(self.text)}
                 changes.append({"key": list(key), "before": None, "after": row, "mine": True, "was_mine": False})
                 coding_key = list(key)
         self._commit({"type": "decide", "item": list(item), "item_index": self.rpos, "decision": decision,

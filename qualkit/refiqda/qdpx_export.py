@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import RefiQdaError
 from qualkit.refiqda.qdc import (
     PROJECT_NS,
@@ -187,7 +188,7 @@ def _selections(ws: Workspace, chosen: list[str], transcripts: dict[str, Any], c
     selections: dict[tuple[str, str, int, int], list] = {}
     for coder in chosen:
         try:
-            codings = ws.codings(coder)
+            codings = anchored_codings(ws, coder)
         except CodingError as exc:
             raise RefiQdaError(f"cannot export: {exc}", ws.coder_file(coder)) from None
         n = 0

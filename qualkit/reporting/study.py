@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qualkit.coding.anchoring import UnanchoredError, anchored_codings
 from qualkit.errors import QualkitError
 
 if TYPE_CHECKING:
@@ -119,13 +120,17 @@ def load_study(ws: Workspace, coders: Iterable[str] | str | None = None, ci: boo
         if not ws.coder_file(name).is_file():
             continue
         try:
-            files[name] = ws.codings(name)
+            files[name] = anchored_codings(ws, name)
+        except UnanchoredError:
+            raise  # never a report built on codings at wrong positions
         except QualkitError as exc:
             errors.append(_describe(exc, ws.root))
     consensus = None
     if ws.coder_file("consensus").is_file():
         try:
-            consensus = ws.codings("consensus")
+            consensus = anchored_codings(ws, "consensus")
+        except UnanchoredError:
+            raise
         except QualkitError as exc:
             errors.append(_describe(exc, ws.root))
     table = ws.participant_table

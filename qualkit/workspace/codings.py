@@ -1,8 +1,11 @@
 """Codings: one CSV per coder in codings/, each row a coded span of a transcript.
 
-Columns ``transcript, start, end, code, text, memo, coded_at`` (DESIGN.md): offsets are
-code-point offsets into the transcript's normalized text, half-open; ``text`` is the quoted span,
-kept so a coding can be re-found if the transcript is edited. Files open in Excel and diff well.
+Columns ``transcript, start, end, code, text, memo, coded_at, transcript_hash`` (DESIGN.md):
+offsets are code-point offsets into the transcript's normalized text, half-open; ``text`` is the
+quoted span, kept so a coding can be re-found if the transcript is edited; ``transcript_hash`` is
+the :func:`content_hash` of the transcript text the offsets were last verified against (blank in
+files written before it existed). The hash lives in the row, not in ``.qualkit/``, because a
+coder's file travels on its own (git, e-mail) while ``.qualkit/`` is local and git-ignored. Files open in Excel and diff well.
 Writes are atomic and the previous file is backed up first, so a coder's work is never lost.
 """
 from __future__ import annotations
@@ -21,7 +24,7 @@ from qualkit.io.atomic import atomic_write_text, backup
 if TYPE_CHECKING:
     import pandas as pd
 
-COLUMNS = ("transcript", "start", "end", "code", "text", "memo", "coded_at")
+COLUMNS = ("transcript", "start", "end", "code", "text", "memo", "coded_at", "transcript_hash")
 REQUIRED = ("transcript", "start", "end", "code")
 CODINGS_DIR = "codings"
 BACKUP_DIR = Path(".qualkit") / "backups"
@@ -40,6 +43,7 @@ class Coding:
     text: str = ""
     memo: str = ""
     coded_at: str = ""
+    transcript_hash: str = ""
     line: int | None = field(default=None, compare=False, repr=False)  # row's line in its CSV file
 
     @property
@@ -50,6 +54,30 @@ class Coding:
     def as_row(self) -> dict[str, str]:
         # getattr, not dataclasses.asdict: asdict deep-copies, which made writing 46k rows take 6 s.
         return {k: str(getattr(self, k)) for k in COLUMNS}
+
+
+def content_hash(text: str) -> str:
+    """A short fingerprint of a transcript's text (sha256, 16 hex digits): what offsets point into."""
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def stamp_hashes(codings: Iterable[Coding], texts: dict[str, str]) -> list[Coding]:
+    """The codings with ``transcript_hash`` set to the current text's hash wherever the quote is
+    verified at its offsets; a coding that cannot be verified keeps the hash it had (it is still
+    anchored to that older text)."""
+    from dataclasses import replace
+
+    hashes = {tid: content_hash(t) for tid, t in texts.items()}
+    out = []
+    for c in codings:
+        text = texts.get(c.transcript)
+        h = hashes.get(c.transcript)
+        if text is not None and h != c.transcript_hash and c.text and text[c.start:c.end] == c.text:
+            c = replace(c, transcript_hash=h or "")
+        out.append(c)
+    return out
 
 
 def now_iso() -> str:
@@ -97,7 +125,7 @@ def read_codings(path: str | Path) -> list[Coding]:
         if not get("transcript").strip() or not get("code").strip():
             raise CodingError("blank transcript or code", path, lineno)
         out.append(Coding(get("transcript").strip(), start, end, get("code").strip(), get("text"),
-                          get("memo"), get("coded_at").strip(), lineno))
+                          get("memo"), get("coded_at").strip(), get("transcript_hash").strip(), lineno))
     return out
 
 

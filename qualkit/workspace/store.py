@@ -131,6 +131,12 @@ class Workspace:
         self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]]] | None = None
         self._codings_cache: dict[Path, tuple[tuple[int, int, int], list]] = {}
 
+        # Codings whose transcript changed are re-anchored in memory (qualkit.coding.anchoring);
+        # entry points decide whether unplaceable ones may be left out, and where notices go.
+        self.allow_unanchored: bool = False
+        self.notify: Callable[[str], None] | None = None
+        self.anchor_state: dict = {}
+
     def state_lock(self, timeout: float = STATE_LOCK_TIMEOUT) -> AbstractContextManager[None]:
         """The one lock every read-modify-write of the workspace's files takes (codings, codebooks,
         consensus, audit log); re-entrant, so a command holding it may call helpers that take it."""
@@ -241,10 +247,34 @@ class Workspace:
         return list(codings)
 
     def write_codings(self, coder: str, codings: Iterable[Coding]) -> Path:
-        """Replace a coder's file atomically, backing up the old one in .qualkit/backups/."""
-        from qualkit.workspace.codings import write_codings
+        """Replace a coder's file atomically, backing up the old one in .qualkit/backups/.
 
-        return write_codings(self.coder_file(coder), codings, self.backup_dir)
+        Each coding whose quote is verified at its offsets is stamped with the transcript's
+        current content hash (the text it is anchored to)."""
+        from qualkit.workspace.codings import stamp_hashes, write_codings
+
+        codings = list(codings)
+        texts = self.texts_by_id({c.transcript for c in codings})
+        return write_codings(self.coder_file(coder), stamp_hashes(codings, texts), self.backup_dir)
+
+    def texts_by_id(self, ids: Iterable[str] | None = None) -> dict[str, str]:
+        """Transcript id -> normalized text for the readable transcripts among ``ids`` (default: all).
+
+        A missing, duplicated or unreadable transcript is left out (the commands that need it say why)."""
+        paths: dict[str, list[Path]] = {}
+        for p in self.transcript_paths():
+            paths.setdefault(p.stem, []).append(p)
+        wanted = set(paths) if ids is None else set(ids)
+        out: dict[str, str] = {}
+        for tid in sorted(wanted):
+            found = paths.get(tid)
+            if not found or len(found) > 1:
+                continue
+            try:
+                out[tid] = self.read(found[0]).text
+            except QualkitError:
+                continue
+        return out
 
     def codings_frame(self, coders: Iterable[str] | None = None) -> pd.DataFrame:
         """Codings of the given coders (default: all) as one DataFrame with a ``coder`` column."""

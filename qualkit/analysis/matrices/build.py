@@ -23,6 +23,7 @@ from qualkit.analysis.matrices.saturation import saturation_matrix
 from qualkit.analysis.matrices.themes import themes_matrix
 from qualkit.analysis.quote_text import DEFAULT_LIMIT
 from qualkit.analysis.sources import CONSENSUS, load_excerpts, provenance
+from qualkit.coding.anchoring import anchoring_notes
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -68,7 +69,7 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
     else:
         result = saturation_matrix(workspace, ex, by or "transcript", level or "code", order, base, run, threshold,
                                    params, sessions)
-    result.warnings[:0] = ex.warnings
+    result.warnings[:0] = ex.warnings + [n for n in anchoring_notes(workspace) if "LEFT OUT" in n]
     prov = provenance(workspace, ex.source)
     params["provenance"] = prov
     for t in result.tables:

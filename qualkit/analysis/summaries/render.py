@@ -51,11 +51,12 @@ class TemplateResult:
     excerpts: int = 0
     backup: Path | None = None
     removed: Path | None = None     # a template in the other format that was replaced
+    reason: str = ""                # why a template was kept, when not because the analyst started it
 
     def as_dict(self) -> dict:
         return {"transcript": self.transcript, "path": str(self.path), "status": self.status,
                 "excerpts": self.excerpts, "backup": str(self.backup) if self.backup else None,
-                "removed": str(self.removed) if self.removed else None}
+                "removed": str(self.removed) if self.removed else None, "reason": self.reason or None}
 
 
 @dataclass
@@ -190,6 +191,21 @@ def render_docx(workspace: Workspace, transcript: Any, session: Session, domains
     return doc, n
 
 
+def excerpt_count(path: Path) -> int:
+    """How many pre-filled excerpts a template holds (Markdown block quotes, Word *Quote* paragraphs)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".docx":
+            import docx
+
+            doc = docx.Document(str(path))
+            return sum(1 for p in doc.paragraphs if p.style is not None and p.style.name == "Quote" and p.text.strip())
+        text = path.read_text(encoding="utf-8-sig")
+    except Exception:  # noqa: BLE001 - an unreadable file is someone's work; template_state keeps it
+        return 0
+    return sum(1 for line in text.splitlines() if line.startswith("> ") and line[2:].strip())
+
+
 def template_state(path: Path) -> str:
     """``pristine`` (exactly as qualkit wrote it), ``started`` (edited by an analyst) or ``unreadable``."""
     path = Path(path)
@@ -261,7 +277,13 @@ def write_templates(workspace: Workspace, domains: str | DomainSet | None = None
         if started and not overwrite:
             run.results.append(TemplateResult(t.id, started[0], "kept", n))
             continue
+        had = max((excerpt_count(p) for p in existing), default=0)
+        if had > n and not overwrite:  # codings went missing (a coder only started, a consensus not yet made)
+            run.results.append(_kept_fewer(t.id, existing[0], had, n))
+            continue
         res = TemplateResult(t.id, target, "written", n)
+        if had > n:
+            started = existing  # replacing more excerpts with fewer: back the old one up first
         if started:
             for p in started:
                 saved = backup(p, workspace.backup_dir)
@@ -285,6 +307,11 @@ def write_templates(workspace: Workspace, domains: str | DomainSet | None = None
             res.removed = other
         run.results.append(res)
     return run
+
+
+def _kept_fewer(tid: str, path: Path, had: int, n: int) -> TemplateResult:
+    return TemplateResult(tid, path, "kept", n, reason=f"it has {had} excerpt(s) and the codings now give {n}; "
+                                                       "--overwrite replaces it after a backup")
 
 
 def _path_of(workspace: Workspace, transcript_id: str) -> Any:

@@ -1,0 +1,169 @@
+"""Anchoring as an invariant: every command that reads codings for results reads them through here.
+
+A coding's offsets point into the transcript text it was coded against (its ``transcript_hash``).
+When the transcript changed since, the codings are re-anchored in memory exactly as
+``qualkit codings check`` does (exact, normalised, fuzzy: :mod:`qualkit.coding.reanchor`) and one
+line per changed transcript says what happened. A coding that cannot be placed is never used at
+its old, wrong position: reading it raises :class:`UnanchoredError` (the CLI exits 1 naming the
+transcript and the count) unless the workspace allows unanchored codings, in which case it is
+left out and every notice says so. Nothing is written: ``codings check --fix`` persists.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from qualkit.errors import CodingError, QualkitError
+from qualkit.workspace.codings import Coding, content_hash
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
+
+__all__ = ["CoderAnchoring", "UnanchoredError", "anchored_codings", "anchoring_notes", "coder_anchoring",
+           "unanchored_summary"]
+
+
+class UnanchoredError(CodingError):
+    """Codings whose transcript changed can no longer be placed; results would be wrong."""
+
+
+@dataclass
+class CoderAnchoring:
+    """One coder's codings placed in the current transcripts: ``codings`` (moved ones updated,
+    lost ones left out), and per transcript the count of each re-anchoring status."""
+
+    coder: str
+    codings: list[Coding] = field(default_factory=list)
+    lost: dict[str, list[Coding]] = field(default_factory=dict)        # transcript -> unplaceable codings
+    moved: dict[str, Counter] = field(default_factory=dict)            # transcript -> Counter(moved/fuzzy)
+    changed: set[str] = field(default_factory=set)                      # transcripts whose hash changed
+
+
+def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
+    from qualkit.coding.reanchor import reanchor_codings
+
+    raw = ws.codings(coder)
+    texts = ws.texts_by_id({c.transcript for c in raw})
+    hashes = {tid: content_hash(t) for tid, t in texts.items()}
+    out = CoderAnchoring(coder)
+    for c in raw:
+        if c.transcript_hash and c.transcript in hashes and c.transcript_hash != hashes[c.transcript]:
+            out.changed.add(c.transcript)
+    # codings of missing or unreadable transcripts are kept as they are: they match no transcript
+    # a command reads, and `qualkit status` / `codings check` report them
+    placed = {i for i, c in enumerate(raw) if c.transcript in texts}
+    results = iter(reanchor_codings([raw[i] for i in sorted(placed)], texts))
+    for i, c in enumerate(raw):
+        if i not in placed:
+            out.codings.append(c)
+            continue
+        r = next(results)
+        if r.status == "lost" and not c.text:
+            out.codings.append(c)  # no quote to re-find it by: the span is checked where it is used, as before
+        elif r.status == "lost":
+            out.lost.setdefault(c.transcript, []).append(c)
+            out.changed.add(c.transcript)
+        elif r.changed:
+            out.moved.setdefault(c.transcript, Counter())[r.status] += 1
+            out.changed.add(c.transcript)
+            out.codings.append(r.updated())
+        else:
+            out.codings.append(c)
+    return out
+
+
+def _stamp(ws: Workspace, coder: str) -> tuple:
+    """What the cached anchoring depends on: the coder's file and the transcripts' files."""
+    def stat(p):
+        try:
+            s = p.stat()
+            return (s.st_mtime_ns, s.st_size)
+        except OSError:
+            return None
+
+    return (stat(ws.coder_file(coder)), tuple((p.name, stat(p)) for p in ws.transcript_paths()))
+
+
+def _get(ws: Workspace, coder: str) -> CoderAnchoring:
+    stamp = _stamp(ws, coder)
+    cached = ws.anchor_state.get(coder)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    result = _compute(ws, coder)
+    ws.anchor_state[coder] = (stamp, result)
+    return result
+
+
+def coder_anchoring(ws: Workspace, coder: str) -> CoderAnchoring:
+    """The coder's codings re-anchored against the current transcripts (cached until a file changes).
+
+    The other coders' files are re-anchored too, so that the notice for a changed transcript is
+    one line covering every coder."""
+    result = _get(ws, coder)
+    for other in ws.coders():
+        if other != coder and other != "auto":
+            try:
+                _get(ws, other)
+            except QualkitError:
+                continue  # that coder's own command reports its file's problem
+    _notify(ws)
+    return result
+
+
+def _notify(ws: Workspace) -> None:
+    """One line per changed transcript, across coders, sent to ``ws.notify`` when it is new."""
+    per: dict[str, list[str]] = {}
+    moved_any: set[str] = set()
+    for coder, entry in sorted((k, v) for k, v in ws.anchor_state.items() if not k.startswith("_")):
+        a: CoderAnchoring = entry[1]
+        for tid in sorted(set(a.moved) | set(a.lost)):  # a changed text whose codings all still match: nothing to say
+            per.setdefault(tid, []).append(_part(ws, coder, tid, a))
+            moved_any.update(a.moved)
+    notes = ws.anchor_state.setdefault("_notes", {})
+    for tid, parts in sorted(per.items()):
+        fix = "; `qualkit codings check --fix` saves the new positions" if tid in moved_any else ""
+        line = f"{tid} changed since it was coded: {'; '.join(parts)}{fix}"
+        if notes.get(tid) == line:
+            continue
+        notes[tid] = line
+        if ws.notify is not None:
+            ws.notify(line)
+
+
+def _part(ws: Workspace, coder: str, tid: str, a: CoderAnchoring) -> str:
+    moved = a.moved.get(tid, Counter())
+    lost = len(a.lost.get(tid, []))
+    bits = []
+    if moved:
+        how = ", ".join(f"{n} {s}" for s, n in sorted(moved.items()))
+        bits.append(f"{sum(moved.values())} re-anchored in memory ({how})")
+    if lost:
+        bits.append(f"{lost} cannot be placed" + (" and are LEFT OUT (--allow-unanchored)" if ws.allow_unanchored else ""))
+    return f"{coder} " + ", ".join(bits)
+
+
+def anchored_codings(ws: Workspace, coder: str) -> list[Coding]:
+    """``coder``'s codings at their current positions, for computing or exporting results.
+
+    Raises :class:`UnanchoredError` naming the transcript(s) and count when some cannot be
+    placed, unless ``ws.allow_unanchored`` (then they are left out, and the notices say so)."""
+    a = coder_anchoring(ws, coder)
+    if a.lost and not ws.allow_unanchored:
+        raise UnanchoredError(
+            f"{unanchored_summary({coder: a.lost})} can no longer be placed: the transcript changed since it was "
+            "coded. See them with `qualkit codings check`, fix the quotes or the transcript, or pass "
+            "--allow-unanchored to leave them out", ws.coder_file(coder))
+    return a.codings
+
+
+def unanchored_summary(lost: dict[str, dict[str, list[Coding]]]) -> str:
+    """"int1: 3 coding(s) of ana, int2: 1 coding(s) of ben" from coder -> transcript -> lost codings."""
+    parts = [f"{tid}: {len(cs)} coding(s) of {coder}" for coder, per in sorted(lost.items())
+             for tid, cs in sorted(per.items())]
+    return ", ".join(parts)
+
+
+def anchoring_notes(ws: Workspace) -> list[str]:
+    """Every anchoring notice given so far in this workspace object (for JSON and file outputs)."""
+    return [line for _, line in sorted(ws.anchor_state.get("_notes", {}).items())]

@@ -1,0 +1,130 @@
+"""Coverage made explicit: which transcripts each coder has finished, and how far they got in the others.
+
+A coder marks a transcript done (``qualkit codings done``, the end of ``qualkit code``, an import
+with ``--done``); the marks live beside the coder's codings in ``codings/<coder>.done`` (a CSV of
+``transcript, done_at``), so they travel with the coder's file. Agreement counts only transcripts
+every compared coder has done: a coder who coded two turns of a transcript has not coded it.
+
+A coder with no ``.done`` file at all (a study from before marks existed) is taken to have done
+every transcript they coded, as qualkit always assumed; ``qualkit status`` says so.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qualkit.errors import CodingError
+from qualkit.io.atomic import atomic_write_text
+from qualkit.io.jsonlog import locked
+from qualkit.io.naming import natural_key
+from qualkit.workspace.codings import now_iso
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
+
+__all__ = ["DONE_SUFFIX", "Progress", "done_path", "done_transcripts", "mark_done", "partly_coded", "progress", "read_done"]
+
+DONE_SUFFIX = ".done"
+
+
+def done_path(ws: Workspace, coder: str) -> Path:
+    """codings/<coder>.done for a coder (the name is checked as coder file names are)."""
+    return ws.coder_file(coder).with_suffix(DONE_SUFFIX)
+
+
+def read_done(path: Path) -> dict[str, str]:
+    """transcript id -> when it was marked done; a malformed row names the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return {}
+    out: dict[str, str] = {}
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for row in reader:
+        if not row or not row[0].strip() or (reader.line_num == 1 and row[0].strip() == "transcript"):
+            continue
+        if len(row) > 2:
+            raise CodingError("expected two columns: transcript, done_at", path, reader.line_num)
+        out[row[0].strip()] = row[1].strip() if len(row) > 1 else ""
+    return out
+
+
+def done_transcripts(ws: Workspace, coder: str) -> set[str] | None:
+    """The transcripts ``coder`` marked done; None when the coder never marked any (no .done file)."""
+    path = done_path(ws, coder)
+    return set(read_done(path)) if path.exists() else None
+
+
+def mark_done(ws: Workspace, transcript: str, coder: str, done: bool = True) -> bool:
+    """Mark (or with ``done=False`` unmark) a transcript done for a coder; True if the file changed."""
+    tid = ws.transcript(transcript).id  # an unknown transcript is an error naming the known ones
+    path = done_path(ws, coder)
+    with locked(path, what=f"codings/{path.name}"):
+        marks = read_done(path)
+        if done == (tid in marks) and path.exists():
+            return False
+        if done:
+            marks[tid] = now_iso()
+        else:
+            marks.pop(tid, None)
+        buf = io.StringIO(newline="")
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["transcript", "done_at"])
+        for t in sorted(marks, key=natural_key):
+            w.writerow([t, marks[t]])
+        atomic_write_text(path, buf.getvalue())
+    return True
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How much of a transcript a coder coded: turns with a coding / turns outside the team's."""
+
+    coded: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"{self.coded}/{self.total} turns coded"
+
+
+def progress(ws: Workspace, coder: str, transcripts: list[str] | None = None,
+             codings: list | None = None) -> dict[str, Progress]:
+    """Per transcript the coder has codings in (or ``transcripts``): turns coded / participant turns.
+
+    Interviewer and moderator turns are not counted in the total (codings there are reported apart)."""
+    from qualkit.coding.units import coded_units, turn_units
+
+    codings = ws.codings(coder) if codings is None else codings
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for c in codings:
+        spans.setdefault(c.transcript, []).append((c.start, c.end, c.code))
+    texts = ws.texts_by_id(transcripts if transcripts is not None else set(spans))
+    table = ws.participant_table
+    out: dict[str, Progress] = {}
+    for tid in sorted(texts, key=natural_key):
+        t = ws.transcript(tid)
+        units = [u for u in turn_units(t) if u.turn is None or not table.is_facilitator(t.turns[u.turn].participant)]
+        coded = sum(1 for s in coded_units(units, spans.get(tid, [])) if s)
+        out[tid] = Progress(coded, len(units))
+    return out
+
+
+def partly_coded(ws: Workspace, coders: list[str]) -> str | None:
+    """One warning naming the transcripts some of ``coders`` coded without marking them done, with
+    their progress ("int2 (ana: 1/14 turns coded)"); None when there are none. Coders who never
+    mark transcripts done are not asked."""
+    parts = []
+    for coder in coders:
+        marks = done_transcripts(ws, coder)
+        if marks is None:
+            continue
+        codings = ws.codings(coder)
+        open_ids = sorted({c.transcript for c in codings} - marks, key=natural_key)
+        for tid, p in progress(ws, coder, open_ids, codings).items():
+            parts.append(f"{tid} ({coder}: {p})")
+    if not parts:
+        return None
+    return f"partly coded (not marked done), so these excerpts are incomplete: {', '.join(parts)}"

@@ -1,0 +1,244 @@
+"""`qualkit status`: the state of a study at a glance, like `git status` for a repository.
+
+What changed and what is left: transcripts new, changed since coded or unreadable; per coder and
+transcript done, in progress (turns coded / total) or not started; codings that drifted (found
+again elsewhere) or were lost; codings only in interviewer/moderator turns; which transcripts
+qualify for agreement; the consensus decided / undecided; the themes check; exports whose
+manifest inputs changed since they were written; and the next command to run. Reads only.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from qualkit.coding.anchoring import coder_anchoring
+from qualkit.coding.coverage import done_transcripts, progress
+from qualkit.errors import QualkitError
+from qualkit.io.naming import natural_key
+from qualkit.workspace.codings import content_hash
+from qualkit.workspace.store import Workspace
+
+__all__ = ["StudyStatus", "status"]
+
+NOT_CODERS = ("consensus", "auto")
+
+
+@dataclass
+class StudyStatus:
+    """Everything `qualkit status` reports; ``as_dict`` is its --json form, ``lines`` its text."""
+
+    transcripts: dict[str, Any] = field(default_factory=dict)         # readable (count); new / changed / unreadable -> ids
+    coverage: dict[str, dict[str, str]] = field(default_factory=dict)  # coder -> transcript -> state
+    marks_done: dict[str, bool] = field(default_factory=dict)          # coder -> has a .done file
+    drifted: dict[str, dict[str, int]] = field(default_factory=dict)   # coder -> transcript -> moved codings
+    lost: dict[str, dict[str, int]] = field(default_factory=dict)      # coder -> transcript -> unplaceable codings
+    facilitator_only: dict[str, int] = field(default_factory=dict)     # coder -> codings only in the team's turns
+    agreement: dict[str, Any] = field(default_factory=dict)            # coders, qualifying, partial
+    consensus: dict[str, Any] = field(default_factory=dict)            # decided, undecided, agreed (or why not)
+    themes: str = ""
+    stale_exports: list[str] = field(default_factory=list)
+    next_command: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"transcripts": self.transcripts, "coverage": self.coverage, "marks_done": self.marks_done,
+                "drifted": self.drifted, "lost": self.lost, "facilitator_only": self.facilitator_only,
+                "agreement": self.agreement, "consensus": self.consensus, "themes": self.themes,
+                "stale_exports": self.stale_exports, "next": self.next_command}
+
+    def lines(self) -> list[str]:
+        """The status as short lines of text (what `qualkit status` and the end of `qualkit run` print)."""
+        out: list[str] = []
+        t = self.transcripts
+        out.append(f"Transcripts: {t.get('readable', 0)} readable" +
+                   "".join(f"; {k.replace('_', ' ')}: {', '.join(v)}" for k, v in t.items() if k != "readable" and v))
+        for coder, per in self.coverage.items():
+            done = [k for k, v in per.items() if v == "done"]
+            doing = [f"{k} ({v})" for k, v in per.items() if v.startswith("in progress")]
+            rest = [k for k, v in per.items() if v == "not started"]
+            note = "" if self.marks_done.get(coder) else " (marks none done: every coded transcript counts as done)"
+            out.append(f"{coder}: done {len(done)}" + (f"; in progress: {', '.join(doing)}" if doing else "")
+                       + (f"; not started: {', '.join(rest)}" if rest else "") + note)
+        for label, data in (("drifted (re-anchored in memory)", self.drifted), ("LOST (cannot be placed)", self.lost)):
+            for coder, counts in data.items():
+                out.append(f"Codings {label}: {coder} " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+        if self.facilitator_only:
+            out.append("Codings only in interviewer/moderator turns (kept, not counted): "
+                       + ", ".join(f"{c} {n}" for c, n in self.facilitator_only.items()))
+        a = self.agreement
+        if a.get("coders"):
+            out.append(f"Agreement ({', '.join(a['coders'])}): {len(a['qualifying'])} transcript(s) qualify"
+                       + (f" ({', '.join(a['qualifying'])})" if a["qualifying"] else "")
+                       + (f"; partly coded, left out: {', '.join(a['partial'])}" if a.get("partial") else ""))
+        else:
+            out.append(f"Agreement: {a.get('why', 'not configured')}")
+        c = self.consensus
+        out.append(f"Consensus: {c['decided']} of {c['disagreements']} disagreements decided, {len(c['undecided'])} undecided"
+                   if "decided" in c else f"Consensus: {c.get('why', '')}")
+        if self.themes:
+            out.append(f"Themes: {self.themes}")
+        out.append("Stale exports (inputs changed since written): " + (", ".join(self.stale_exports) if self.stale_exports
+                                                                        else "none"))
+        out.append(f"Next: {self.next_command}")
+        return out
+
+
+def _coders(ws: Workspace) -> list[str]:
+    return [c for c in ws.coders() if c not in NOT_CODERS and not c.startswith("adjudication")]
+
+
+def _transcripts(ws: Workspace, st: StudyStatus, coded: dict[str, list]) -> dict[str, str]:
+    result = ws.ingest(summarize=False)
+    texts = {t.id: t.text for t in result.transcripts}
+    unreadable = sorted({ws.rel(e.path) if getattr(e, "path", None) else str(e) for e in result.errors})
+    touched = {c.transcript for cs in coded.values() for c in cs}
+    marked = {tid for coder in coded for tid in (done_transcripts(ws, coder) or set())}
+    changed = set()
+    for cs in coded.values():
+        for c in cs:
+            if c.transcript_hash and c.transcript in texts and c.transcript_hash != content_hash(texts[c.transcript]):
+                changed.add(c.transcript)
+    st.transcripts = {"readable": len(texts),
+                      "new": sorted(set(texts) - touched - marked, key=natural_key),
+                      "changed_since_coded": sorted(changed, key=natural_key), "unreadable": unreadable}
+    return texts
+
+
+def _coverage(ws: Workspace, st: StudyStatus, coded: dict[str, list], texts: dict[str, str]) -> None:
+    table = ws.participant_table
+    for coder, codings in coded.items():
+        marks = done_transcripts(ws, coder)
+        st.marks_done[coder] = marks is not None
+        a = coder_anchoring(ws, coder)  # codings where they are now (moved ones moved, lost ones out)
+        codings = a.codings
+        prog = progress(ws, coder, sorted(texts), codings)
+        per: dict[str, str] = {}
+        for tid in sorted(texts, key=natural_key):
+            p = prog.get(tid)
+            is_done = tid in marks if marks is not None else bool(p and p.coded)
+            per[tid] = "done" if is_done else (f"in progress ({p})" if p and p.coded else "not started")
+        st.coverage[coder] = per
+        n = _outside_turns(ws, table, codings, texts)
+        if n:
+            st.facilitator_only[coder] = n
+        moved = {k: sum(v.values()) for k, v in a.moved.items()}
+        if moved:
+            st.drifted[coder] = moved
+        if a.lost:
+            st.lost[coder] = {k: len(v) for k, v in a.lost.items()}
+        changed = set(st.transcripts["changed_since_coded"]) | set(a.moved) | set(a.lost)
+        st.transcripts["changed_since_coded"] = sorted(changed, key=natural_key)
+
+
+def _outside_turns(ws: Workspace, table: Any, codings: list, texts: dict[str, str]) -> int:
+    """Codings that touch no participant turn (only interviewer/moderator words)."""
+    from qualkit.coding.units import coded_units, turn_units
+
+    by_t: dict[str, list[tuple[int, int, str]]] = {}
+    for i, c in enumerate(codings):
+        if c.transcript in texts:
+            by_t.setdefault(c.transcript, []).append((c.start, c.end, str(i)))
+    n = 0
+    for tid, spans in by_t.items():
+        t = ws.transcript(tid)
+        units = [u for u in turn_units(t) if u.turn is None or not table.is_facilitator(t.turns[u.turn].participant)]
+        touched = set().union(*coded_units(units, spans)) if units else set()
+        n += len(spans) - len(touched)
+    return n
+
+
+def _agreement(ws: Workspace, st: StudyStatus) -> None:
+    coders = [c for c in (ws.config.coders or _coders(ws)) if c in st.coverage]
+    if len(coders) < 2:
+        st.agreement = {"coders": [], "why": "name two coders in qualkit.yaml `coders:` (or add codings/<coder>.csv)"}
+        return
+    tids = list(st.coverage[coders[0]])
+    qualifying = [t for t in tids if all(st.coverage[c][t] == "done" for c in coders)]
+    partial = [t for t in tids if t not in qualifying and any(st.coverage[c][t].startswith("in progress") for c in coders)]
+    st.agreement = {"coders": coders, "qualifying": qualifying, "partial": partial}
+
+
+def _consensus(ws: Workspace, st: StudyStatus) -> None:
+    from qualkit.analysis.reconcile import reconcile
+
+    coders = st.agreement.get("coders") or []
+    if len(coders) != 2:
+        st.consensus = {"why": "reconciliation needs exactly two coders"}
+        return
+    try:
+        r = reconcile(ws, coders, dry_run=True)
+    except QualkitError as exc:
+        st.consensus = {"why": str(exc)}
+        return
+    st.consensus = {"agreed": r.agreed, "disagreements": r.disagreements, "decided": r.decided,
+                    "undecided": list(r.undecided), "written": ws.coder_file(r.into).exists()}
+
+
+def _themes(ws: Workspace, st: StudyStatus) -> None:
+    from qualkit.analysis.themes import check_themes, themes_path
+
+    if not themes_path(ws).exists():
+        return
+    try:
+        st.themes = check_themes(ws).summary()
+    except QualkitError as exc:
+        st.themes = str(exc)
+
+
+def _stale(ws: Workspace, st: StudyStatus) -> None:
+    from qualkit.io.manifest import sha256_file
+
+    folder = ws.root / "exports"
+    for m in sorted(folder.glob("*.manifest.json")) if folder.is_dir() else []:
+        try:
+            inputs = json.loads(m.read_text(encoding="utf-8")).get("inputs") or []
+        except (OSError, ValueError):
+            continue
+        for item in inputs:
+            p = ws.root / item.get("path", "")
+            if not p.is_file() or sha256_file(p) != item.get("sha256"):
+                st.stale_exports.append(ws.rel(m)[: -len(".manifest.json")])
+                break
+
+
+def _next(st: StudyStatus) -> str:
+    if st.transcripts.get("unreadable"):
+        return "qualkit ingest   (fix or remove the unreadable transcripts)"
+    if st.lost:
+        return "qualkit codings check   (codings that cannot be placed in changed transcripts)"
+    if st.drifted:
+        return "qualkit codings check --fix   (save the re-anchored positions)"
+    for coder, per in st.coverage.items():
+        for tid, state in per.items():
+            if state.startswith("in progress"):
+                return f"qualkit code {tid} --coder {coder}   (then: qualkit codings done {tid} --coder {coder})"
+    c = st.consensus
+    if c.get("undecided"):
+        return "qualkit disagreements --out adjudication.xlsx   (then qualkit reconcile --adjudication adjudication.xlsx)"
+    if c.get("disagreements") is not None and not c.get("written"):
+        return "qualkit reconcile"
+    if st.stale_exports:
+        return "qualkit run   (bring the exports up to date)"
+    return "nothing pending: `qualkit report` writes the study report"
+
+
+def status(ws: Workspace) -> StudyStatus:
+    """The study's status (see the module docstring); never raises on content, never writes."""
+    st = StudyStatus()
+    coded: dict[str, list] = {}
+    bad: list[str] = []
+    for coder in _coders(ws):
+        try:
+            coded[coder] = ws.codings(coder)
+        except QualkitError as exc:
+            bad.append(str(exc))
+    texts = _transcripts(ws, st, coded)
+    if bad:
+        st.transcripts["unreadable_codings"] = bad
+    _coverage(ws, st, coded, texts)
+    _agreement(ws, st)
+    _consensus(ws, st)
+    _themes(ws, st)
+    _stale(ws, st)
+    st.next_command = _next(st)
+    return st
