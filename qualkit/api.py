@@ -65,6 +65,14 @@ class Workspace(_Store):
 
         return check_themes(self, coder=coder)
 
+    def quote(self, theme: str, pin: str | None = None, coder: str | None = None) -> Any:
+        """`qualkit themes quote THEME [--pin CODING]`: the theme's quote candidates, or pin one."""
+        from qualkit.analysis.theme_quotes import pin_quote, theme_quotes
+
+        if pin:
+            return pin_quote(self, theme, pin, coder)
+        return theme_quotes(self, theme, coder)
+
     def matrix(self, kind: str, **options: Any) -> pd.DataFrame:
         """`qualkit matrix KIND` as a DataFrame: themes, codes, cooccurrence, saturation or rapid."""
         if kind == "rapid":

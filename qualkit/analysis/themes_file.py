@@ -25,13 +25,13 @@ __all__ = ["FILE_KEYS", "THEME_KEYS", "VALENCES", "Theme", "ThemeEntry", "ThemeP
            "load_themes"]
 
 VALENCES = ("facilitator", "barrier", "mixed")
-THEME_KEYS = ("id", "name", "description", "codes", "domains", "valence", "memo")
+THEME_KEYS = ("id", "name", "description", "codes", "domains", "valence", "memo", "quotes")
 FILE_KEYS = ("themes", "framework", "codebook")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # keys people write for framework refs by analogy with codebooks or other tools
 _DOMAIN_ALIASES = ("framework", "frameworks", "domain", "heif", "cfir", "mapping", "maps", "refs")
 _TEXT = (str, int, float)
-_CHECK_ORDER = ("id", "name", "description", "memo", "codes", "domains", "valence")
+_CHECK_ORDER = ("id", "name", "description", "memo", "codes", "domains", "valence", "quotes")
 
 
 @dataclass
@@ -60,6 +60,7 @@ class Theme:
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)        # key -> line
     code_lines: list[int] = field(default_factory=list, compare=False, repr=False)        # line of each code
     domain_lines: list[int] = field(default_factory=list, compare=False, repr=False)      # line of each ref
+    quotes: list[str] = field(default_factory=list)  # pinned codings, "transcript:start-end" (`themes quote --pin`)
 
     def code_line(self, i: int) -> int | None:
         return self.code_lines[i] if i < len(self.code_lines) else self.lines.get("codes", self.line)
@@ -69,7 +70,7 @@ class Theme:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "valence": self.valence, "description": self.description,
-                "codes": list(self.codes), "domains": list(self.domains), "memo": self.memo}
+                "codes": list(self.codes), "domains": list(self.domains), "memo": self.memo, "quotes": list(self.quotes)}
 
 
 @dataclass
@@ -180,6 +181,7 @@ class ThemeEntry(BaseModel):
     codes: Annotated[list[str], BeforeValidator(_refs)] = []
     domains: Annotated[list[str], BeforeValidator(_refs)] = []
     valence: Annotated[str | None, BeforeValidator(_valence)] = None
+    quotes: Annotated[list[str], BeforeValidator(_refs)] = []
 
 
 class ThemesFile(BaseModel):
@@ -193,7 +195,7 @@ class ThemesFile(BaseModel):
 
 
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {"id": _id, "name": _name, "description": _description, "memo": _memo,
-                                                "codes": _refs, "domains": _refs, "valence": _valence}
+                                                "codes": _refs, "domains": _refs, "valence": _valence, "quotes": _refs}
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -299,7 +301,8 @@ def _read_theme(node: Any, constructor: Any, problem: Report, path: Path) -> The
         problem(f"theme '{theme_id}' has no valence (facilitator, barrier or mixed): it goes in no "
                 "facilitator/barrier section of the results table", line, theme_id, "no-valence", WARNING)
     return Theme(theme_id, kept["name"], kept["description"] or "", kept["codes"], kept["domains"], kept["valence"],
-                 kept["memo"] or "", line, lines, item_lines.get("codes", []), item_lines.get("domains", []))
+                 kept["memo"] or "", line, lines, item_lines.get("codes", []), item_lines.get("domains", []),
+                 kept["quotes"] or [])
 
 
 def _read_settings(root: Any, constructor: Any, result: ThemeSet, problem: Report, path: Path) -> Any:

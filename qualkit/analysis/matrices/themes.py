@@ -41,6 +41,7 @@ class _Layout:
     framework: str | None
     columns: list
     labels: list[str]
+    terms: dict[str, list[str]]     # theme id -> the words that carry it (theme and code names, keywords, examples)
 
 
 def _fw_name(fw_id: str, frameworks: dict) -> str:
@@ -83,6 +84,7 @@ def _matrix_rows(lay: _Layout, by_code: dict[str, list[Excerpt]], cells: str, qu
 
     rows, compact = [], []
     theme_excerpts: dict[str, list[Excerpt]] = {}
+    used: set = set()  # no quote twice in the table
     for theme in lay.themeset:
         m = lay.mappings[theme.id]
         mine = [e for code in theme.codes for e in by_code.get(code, [])]
@@ -91,13 +93,13 @@ def _matrix_rows(lay: _Layout, by_code: dict[str, list[Excerpt]], cells: str, qu
         theme_excerpts[theme.id] = mine
         row: dict[str, Any] = {"theme": theme.id, "name": theme.name, "valence": theme.valence or ""}
         crow: dict[str, Any] = dict(row)
-        used: set = set()
         for col, label in zip(lay.columns, lay.labels):
-            inside = [e for e in mine if id(col) in places[e.code]]
-            row[label] = cell(inside, cells, quotes, quote_chars, attributes, used)
+            inside = _pinned_first([e for e in mine if id(col) in places[e.code]], theme)
+            row[label] = cell(inside, cells, quotes, quote_chars, attributes, used, lay.terms[theme.id])
             crow[label] = cell(inside, "compact", 0, None, ())
-        row["all domains"] = (cell(mine, cells, quotes, quote_chars, attributes) if cells != "summary"
-                              else counts_text(distinct(mine)))
+        row["all domains"] = (counts_text(distinct(mine)) if cells == "summary" else
+                              cell(_pinned_first(mine, theme), cells, quotes, quote_chars, attributes, used,
+                                   lay.terms[theme.id]))  # quotes not already in the row's domain cells
         crow["all domains"] = cell(mine, "compact", 0, None, ())
         rows.append(row)
         compact.append(crow)
@@ -125,6 +127,7 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
     quote_header = ("Illustrative quotes (participant, " + ", ".join(attributes) + ")" if attributes
                     else "Illustrative quotes (participant)")
     res_rows = []
+    used = {e.span for t in lay.themeset for e in _pins(theme_excerpts[t.id], t)}  # pinned quotes are reserved
     for valence, section in SECTIONS:
         for theme in lay.themeset:
             if theme.valence != valence:
@@ -132,10 +135,60 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
             items = [i for i in lay.mappings[theme.id].items if not framework or i.framework == framework]
             dom = "\n".join((f"{_fw_name(i.framework, frameworks)}: " if len(fws_used) > 1 else "")
                             + item_label(i, frameworks) for i in items)
-            chosen = select_quotes(distinct(theme_excerpts[theme.id]), quotes) if quotes else []
+            chosen = _table_quotes(theme, distinct(theme_excerpts[theme.id]), quotes, used)
             res_rows.append({"Section": section, "Theme": theme.name, domain_header: dom, "Description": theme.description,
-                             quote_header: "\n".join(e.formatted(quote_chars, attributes) for e in chosen)})
+                             quote_header: "\n".join(e.formatted(quote_chars, attributes, terms=lay.terms[theme.id])
+                                                     for e in chosen)})
     return pd.DataFrame(res_rows, columns=["Section", "Theme", domain_header, "Description", quote_header]), fw_title
+
+
+def _pins(excerpts: list[Excerpt], theme: Any) -> list[Excerpt]:
+    """The theme's pinned codings (``quotes:`` in themes.yaml, "transcript:start-end"), in the order pinned."""
+    out = []
+    for ref in getattr(theme, "quotes", []) or []:
+        tid, _, rng = str(ref).rpartition(":")
+        start, _, end = rng.partition("-")
+        if not (start.isdigit() and end.isdigit()):
+            continue
+        hit = next((e for e in excerpts if e.transcript == tid and e.start < int(end) and int(start) < e.end), None)
+        if hit is not None and hit not in out:
+            out.append(hit)
+    return out
+
+
+def _pinned_first(excerpts: list[Excerpt], theme: Any) -> list[Excerpt]:
+    """Pinned excerpts marked as exemplars so that quote selection takes them first."""
+    from dataclasses import replace
+
+    pins = {e.span for e in _pins(excerpts, theme)}
+    return [replace(e, memo=f"{e.memo} exemplar (pinned)") if e.span in pins else e for e in excerpts]
+
+
+def _table_quotes(theme: Any, excerpts: list[Excerpt], n: int, used: set) -> list[Excerpt]:
+    """Up to ``n`` quotes for a theme's row: its pins first, then the usual rule among passages no
+    other row of the table quotes (Lingard 2019: one quote, one claim)."""
+    if not n:
+        return []
+    pins = _pins(excerpts, theme)[:n]
+    rest = select_quotes([e for e in excerpts if e.span not in used and e not in pins], n - len(pins))
+    chosen = pins + rest
+    used.update(e.span for e in chosen)
+    return chosen
+
+
+def _terms(workspace: Workspace, themeset: Any) -> dict[str, list[str]]:
+    """Per theme, the words a quote about it should contain: its name, and its codes' names,
+    keywords and examples (qualkit.analysis.quote_text.focus_quote stems them)."""
+    index = workspace.code_index()
+    out: dict[str, list[str]] = {}
+    for theme in themeset:
+        words = [theme.name]
+        for code_id in theme.codes:
+            code = index.get(code_id, (None, None))[1]
+            if code is not None:
+                words += [code.name, *code.keywords, *code.examples]
+        out[theme.id] = words
+    return out
 
 
 def _notes(lay: _Layout, cells: str, ex: ExcerptSet, main_fw: str | None) -> list[str]:
@@ -168,7 +221,8 @@ def _layout(workspace: Workspace, level: str, framework: str | None, path: Path)
     if errors:
         raise MatrixError(errors[0].message + " (`qualkit themes check` lists every problem)", errors[0].path, errors[0].line)
     columns, labels = _columns(mappings, frameworks, level, framework, workspace.config.framework)
-    return _Layout(themeset, mappings, frameworks, level, framework, columns, labels), [str(p.message) for p in problems]
+    return (_Layout(themeset, mappings, frameworks, level, framework, columns, labels, _terms(workspace, themeset)),
+            [str(p.message) for p in problems])
 
 
 def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, framework: str | None, table: str,
