@@ -274,7 +274,7 @@ def test_the_results_table_puts_facilitators_barriers_and_mixed_apart(ws):
         "\u201cBy fax, days late.\u201d (KP-1, medical)\n\u201cWe fax the list every morning.\u201d (KP-2, public safety)")
     peers = frame[frame["Theme"] == "Peers build trust"].iloc[0]
     assert peers["HEIF domain"] == "Clinical encounter or patient–provider interaction\nCulturally relevant factors of recipients\nPatient factors"
-    assert [t.name for t in result.tables] == ["themes_by_domain", "facilitators", "barriers", "mixed"]
+    assert [t.name for t in result.tables] == ["themes_by_domain", "facilitators", "barriers", "mixed", "results_by_domain"]
 
 
 def test_a_broken_theme_domain_stops_the_matrix_with_file_and_line(ws):
@@ -473,7 +473,7 @@ def test_export_csv_html_and_json(ws, tmp_path):
     assert r.exit_code == 0 and "<table>" in (tmp_path / "co.html").read_text()
     r = cli(ws, "themes", "--format", "json", "--out", str(tmp_path / "themes.json"))
     data = json.loads((tmp_path / "themes.json").read_text())
-    assert [t["name"] for t in data["tables"]] == ["themes_by_domain", "facilitators", "barriers", "mixed"]
+    assert [t["name"] for t in data["tables"]] == ["themes_by_domain", "facilitators", "barriers", "mixed", "results_by_domain"]
     r = cli(ws, "saturation", "--format", "md", "--order", "int1,int2,fg1")  # default place: exports/
     assert r.exit_code == 0 and (ws / "exports" / "matrix_saturation.md").is_file()
 

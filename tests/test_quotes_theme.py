@@ -85,3 +85,21 @@ def test_an_analyst_pins_a_quote(ws):  # noqa: F811
     r = run(qualkit.cli.cli, ["--workspace", str(ws), "themes", "quote", "information_flow", "--pin", "int2:1-2"])
     assert r.exit_code == 1 and "not a coded passage" in r.output and "Traceback" not in r.output
     assert isinstance(Coding, type) and BEN
+
+
+def test_descriptive_themes_and_the_domain_first_layout(ws):  # noqa: F811
+    """A theme that is neither facilitator nor barrier (who the program serves) is 'descriptive'
+    context, not 'Valence not set'; findings laid out domain first, then themes, then quotes, as
+    framework-guided implementation papers report them (HEIF: Woodward et al. 2019, Implement Sci 14:26)."""
+    (ws / "themes.yaml").write_text(THEMES.replace("valence: facilitator", "valence: descriptive"))
+    result = build(ws, "themes", table="results")
+    names = [t.name for t in result.tables]
+    assert "descriptive" in names and "valence_not_set" not in names
+    assert not any("no valence" in w for w in result.warnings)
+    domains = build(ws, "themes", table="domains").frame
+    assert list(domains.columns) == ["Domain", "Theme", "Valence", "Illustrative quotes"]
+    col = list(domains["Domain"])
+    assert [d for i, d in enumerate(col) if i == 0 or col[i - 1] != d] == list(dict.fromkeys(col))  # grouped
+    assert "Descriptive" in set(domains["Valence"])
+    quotes = [q for v in domains["Illustrative quotes"] for q in v.split("\n") if q]
+    assert len(quotes) == len(set(quotes))

@@ -24,7 +24,8 @@ from qualkit.errors import ThemesError
 __all__ = ["FILE_KEYS", "THEME_KEYS", "VALENCES", "Theme", "ThemeEntry", "ThemeProblem", "ThemeSet", "ThemesFile",
            "load_themes"]
 
-VALENCES = ("facilitator", "barrier", "mixed")
+#: descriptive: context that is neither facilitator nor barrier (who the program serves, how it runs)
+VALENCES = ("facilitator", "barrier", "mixed", "descriptive")
 THEME_KEYS = ("id", "name", "description", "codes", "domains", "valence", "memo", "quotes")
 FILE_KEYS = ("themes", "framework", "codebook")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -159,7 +160,7 @@ def _valence(v: Any) -> str | None:
         return None
     folded = str(v).strip().casefold()
     if folded not in VALENCES:
-        raise ValueError("must be facilitator, barrier or mixed")
+        raise ValueError("must be facilitator, barrier, mixed or descriptive")
     return folded
 
 
@@ -237,7 +238,7 @@ def _field_message(key: str, theme_id: str, value: Any) -> str:
         return f"'{key}' of theme '{theme_id}' must be a list of {'code ids' if key == 'codes' else 'framework refs'}"
     close = difflib.get_close_matches(str(value).strip().casefold(), VALENCES, n=1, cutoff=0.5)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"valence '{value}' of theme '{theme_id}' must be facilitator, barrier or mixed{hint}"
+    return f"valence '{value}' of theme '{theme_id}' must be facilitator, barrier, mixed or descriptive{hint}"
 
 
 def _theme_values(node: Any, constructor: Any) -> tuple[dict[str, Any], dict[str, int], dict[str, list[int]], list]:
@@ -298,7 +299,7 @@ def _read_theme(node: Any, constructor: Any, problem: Report, path: Path) -> The
         else:
             kept[key] = getattr(entry, key) if entry is not None else _VALIDATORS[key](values.get(key))
     if kept["valence"] is None and "valence" not in bad:
-        problem(f"theme '{theme_id}' has no valence (facilitator, barrier or mixed): it goes in no "
+        problem(f"theme '{theme_id}' has no valence (facilitator, barrier, mixed or descriptive): it goes in no "
                 "facilitator/barrier section of the results table", line, theme_id, "no-valence", WARNING)
     return Theme(theme_id, kept["name"], kept["description"] or "", kept["codes"], kept["domains"], kept["valence"],
                  kept["memo"] or "", line, lines, item_lines.get("codes", []), item_lines.get("domains", []),

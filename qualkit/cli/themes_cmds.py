@@ -26,7 +26,7 @@ def themes() -> None:
 
     Each theme has an id, a name, a description, the codes it groups, the framework refs it maps
     onto ('domains', e.g. heif:societal_context or cfir2:outer_setting.partnerships_connections;
-    empty = its codes' own refs from the codebook), a valence (facilitator, barrier or mixed) and
+    empty = its codes' own refs from the codebook), a valence (facilitator, barrier, mixed or descriptive) and
     the analyst's memo. `show` lists them; `check` checks them against the workspace.
     """
 

@@ -5,7 +5,9 @@ Rows are the themes of themes.yaml, columns the framework domains they map onto 
 written). A theme with ``domains`` puts all its excerpts under each of them; a theme whose mapping
 comes from its codes' refs puts each excerpt under its own code's domains. ``table="results"``
 gives Theme | domain | Description | Illustrative quotes, in sections: facilitators, barriers,
-then mixed themes in a section of their own, then themes with no valence yet.
+then mixed themes in a section of their own, descriptive (context) themes, then themes with no
+valence yet. ``table="domains"`` gives the domain-first layout HEIF papers report: framework domain,
+then the themes under it, then their quotes (each quote once in the table).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["FRAMEWORK_SHORT", "SECTIONS", "themes_matrix"]
 
 SECTIONS = (("facilitator", "Facilitators"), ("barrier", "Barriers"), ("mixed", "Mixed (facilitator and barrier)"),
-            (None, "Valence not set"))
+            ("descriptive", "Descriptive (context)"), (None, "Valence not set"))
 FRAMEWORK_SHORT = {"heif": "HEIF", "cfir2": "CFIR 2.0", "cfir2009": "CFIR", "iparihs": "i-PARIHS", "reaim": "RE-AIM",
                    "epis": "EPIS"}
 
@@ -191,6 +193,33 @@ def _terms(workspace: Workspace, themeset: Any) -> dict[str, list[str]]:
     return out
 
 
+def _domain_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quotes: int, quote_chars: int | None,
+                  attributes: Sequence[str]) -> Any:
+    """Domain-first results (framework domain, then its themes, then quotes), the order in which
+    framework-guided papers report findings (HEIF: Woodward et al. 2019, Implement Sci 14:26):
+    one row per (domain, theme)."""
+    import pandas as pd
+
+    from qualkit.analysis.themes import at_level, item_label
+
+    used = {e.span for t in lay.themeset for e in _pins(theme_excerpts[t.id], t)}
+    rows = []
+    for col, label in zip(lay.columns, lay.labels):
+        for theme in lay.themeset:
+            m = lay.mappings[theme.id]
+            places = {code: {id(at_level(i, lay.frameworks, lay.level)) for i in m.items_for_code(code)}
+                      for code in theme.codes}
+            inside = distinct(e for e in theme_excerpts[theme.id] if id(col) in places.get(e.code, set()))
+            if not inside:
+                continue
+            chosen = _table_quotes(theme, inside, quotes, used)
+            rows.append({"Domain": label or item_label(col, lay.frameworks), "Theme": theme.name,
+                         "Valence": (theme.valence or "not set").capitalize(),
+                         "Illustrative quotes": "\n".join(e.formatted(quote_chars, attributes, terms=lay.terms[theme.id])
+                                                          for e in chosen)})
+    return pd.DataFrame(rows, columns=["Domain", "Theme", "Valence", "Illustrative quotes"])
+
+
 def _notes(lay: _Layout, cells: str, ex: ExcerptSet, main_fw: str | None) -> list[str]:
     themeset, mappings, frameworks, framework = lay.themeset, lay.mappings, lay.frameworks, lay.framework
     notes = [f"{len(themeset)} themes; {cells_note(cells)}; columns: {lay.level} level; {ex.source_text()}."]
@@ -235,7 +264,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     from qualkit.render.tables import Table
 
     check_choice(level, LEVELS, "level for themes")
-    check_choice(table, ("matrix", "results"), "table")
+    check_choice(table, ("matrix", "results", "domains"), "table")
     path = Path(themes_file) if themes_file else themes_path(workspace)
     lay, warns = _layout(workspace, level, framework, path)
     main_fw = workspace.config.framework
@@ -253,6 +282,9 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
         part = results_df[results_df["Section"] == section].drop(columns=["Section"]).reset_index(drop=True)
         if len(part):
             tables.append(Table(slug(section.split(" (")[0]), part, f"{section}: themes mapped onto {fw_title}", quote_note))
+    domains_df = _domain_frame(lay, theme_excerpts, quotes, quote_chars, attributes)
+    tables.append(Table("results_by_domain", domains_df, f"Findings by {fw_title} domain: themes and illustrative quotes",
+                        quote_note))
     themeset = lay.themeset
     if lay.framework and not lay.columns and len(themeset):
         warns.append(f"no theme maps onto {lay.framework}: the matrix has no domain columns")
@@ -262,7 +294,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     params.update({"cells": cells, "level": level, "framework": lay.framework, "table": table, "quotes": quotes,
                    "quote_chars": quote_chars, "attributes": list(attributes), "themes": str(path.name),
                    "quote_rule": quote_note})
-    frame = matrix_df if table == "matrix" else results_df
+    frame = {"matrix": matrix_df, "results": results_df, "domains": domains_df}[table]
     result = MatrixResult("themes", frame, tables, f"Themes and {fw_title} domains", warns, notes, params)
     result.display = (matrix_df if cells in ("count", "presence", "participants")
                       else pd.DataFrame(compact, columns=matrix_df.columns))
