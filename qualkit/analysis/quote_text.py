@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 __all__ = ["DEFAULT_LIMIT", "ELLIPSIS", "MIN_SENTENCE_SHARE", "QUOTE_MARKS", "attribution", "collapse_whitespace",
-           "focus_quote", "stem", "trim_quote"]
+           "focus_quote", "stem", "trim_quote", "word_stems"]
 
 DEFAULT_LIMIT = 300
 ELLIPSIS = "…"
@@ -80,12 +80,13 @@ def stem(word: str) -> str:
     return w
 
 
-def _stems(text: str) -> set[str]:
+def word_stems(text: str) -> set[str]:
+    """The stems of a text's content words (stop words and 1-2 letter words left out)."""
     return {stem(w) for w in _WORD.findall(text) if w.casefold() not in _STOP and len(w) > 2}
 
 
 def _score(sentence: str, terms: set[str]) -> int:
-    words = _stems(sentence)
+    words = word_stems(sentence)
     return sum(1 for t in terms if any(w == t or (len(t) >= 5 and (w.startswith(t) or t.startswith(w)) and len(w) >= 5)
                                        for w in words))
 
@@ -100,7 +101,7 @@ def focus_quote(text: str, terms: Sequence[str], limit: int | None = DEFAULT_LIM
     flat = collapse_whitespace(text)
     if limit is None or len(flat) <= limit:
         return flat
-    wanted = set().union(*(_stems(t) for t in terms)) if terms else set()
+    wanted = set().union(*(word_stems(t) for t in terms)) if terms else set()
     from qualkit.coding.units import split_sentences
 
     sentences = split_sentences(flat)
