@@ -103,3 +103,24 @@ def test_descriptive_themes_and_the_domain_first_layout(ws):  # noqa: F811
     assert "Descriptive" in set(domains["Valence"])
     quotes = [q for v in domains["Illustrative quotes"] for q in v.split("\n") if q]
     assert len(quotes) == len(set(quotes))
+
+
+def test_the_exported_theme_tables_drop_into_a_manuscript(ws, tmp_path):  # noqa: F811
+    """Journal tables (the issue's audit of the theme DOCX; COREQ item 29-31, Tong et al. 2007, ask for
+    clear themes and quotes): human labels, no raw id column, capitalised valence, no 'all domains'
+    column repeating the quote cells, a domain listed beside its own sub-item left out, and the
+    rapid matrix labels a focus group without nested parentheses."""
+    from qualkit.analysis.matrices.themes import _domain_text
+
+    result = build(ws, "themes", cells="summary")
+    matrix = result.tables[0].frame
+    assert "theme" not in matrix.columns and "all domains" not in matrix.columns
+    assert list(matrix.columns[:2]) == ["Theme", "Valence"] and set(matrix["Valence"]) <= {"Barrier", "Mixed", "Facilitator"}
+    counts = build(ws, "themes", cells="count").tables[0].frame
+    assert "Total" in counts.columns and "all domains" not in counts.columns
+    w = qualkit.Workspace(ws)
+    fw = w.frameworks()
+    from qualkit.frameworks.catalog import resolve_ref
+
+    items = [resolve_ref(r, frameworks=fw, default="heif") for r in ("heif:context.outer", "heif:context.outer.regulatory_frameworks")]
+    assert _domain_text(items, fw, False).count("Outer context") == 1

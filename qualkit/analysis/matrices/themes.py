@@ -12,7 +12,7 @@ then the themes under it, then their quotes (each quote once in the table).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ class _Layout:
     columns: list
     labels: list[str]
     terms: dict[str, list[str]]     # theme id -> the words that carry it (theme and code names, keywords, examples)
+    code_items: dict[str, list] = field(default_factory=dict)  # code id -> its own framework refs, resolved
 
 
 def _fw_name(fw_id: str, frameworks: dict) -> str:
@@ -82,16 +83,13 @@ def _columns(mappings: dict[str, Any], frameworks: dict, level: str, framework: 
 def _matrix_rows(lay: _Layout, by_code: dict[str, list[Excerpt]], cells: str, quotes: int, quote_chars: int | None,
                  attributes: Sequence[str]) -> tuple[list[dict], list[dict], dict[str, list[Excerpt]]]:
     """Each theme's row (and its compact terminal row) and the excerpts of each theme."""
-    from qualkit.analysis.themes import at_level
 
     rows, compact = [], []
     theme_excerpts: dict[str, list[Excerpt]] = {}
     used: set = set()  # no quote twice in the table
     for theme in lay.themeset:
-        m = lay.mappings[theme.id]
         mine = [e for code in theme.codes for e in by_code.get(code, [])]
-        places = {code: {id(at_level(i, lay.frameworks, lay.level)) for i in m.items_for_code(code)}
-                  for code in theme.codes}
+        places = _places(lay, theme)
         theme_excerpts[theme.id] = mine
         row: dict[str, Any] = {"theme": theme.id, "name": theme.name, "valence": theme.valence or ""}
         crow: dict[str, Any] = dict(row)
@@ -113,7 +111,6 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
     """The manuscript table (one row per theme, in valence sections) and the framework's short title."""
     import pandas as pd
 
-    from qualkit.analysis.themes import item_label
 
     frameworks, framework = lay.frameworks, lay.framework
     fws_used = {i.framework for m in lay.mappings.values() for i in m.items if not framework or i.framework == framework}
@@ -135,13 +132,81 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
             if theme.valence != valence:
                 continue
             items = [i for i in lay.mappings[theme.id].items if not framework or i.framework == framework]
-            dom = "\n".join((f"{_fw_name(i.framework, frameworks)}: " if len(fws_used) > 1 else "")
-                            + item_label(i, frameworks) for i in items)
+            dom = _domain_text(items, frameworks, len(fws_used) > 1)
             chosen = _table_quotes(theme, distinct(theme_excerpts[theme.id]), quotes, used)
             res_rows.append({"Section": section, "Theme": theme.name, domain_header: dom, "Description": theme.description,
                              quote_header: "\n".join(e.formatted(quote_chars, attributes, terms=lay.terms[theme.id])
                                                      for e in chosen)})
     return pd.DataFrame(res_rows, columns=["Section", "Theme", domain_header, "Description", quote_header]), fw_title
+
+
+def _domain_text(items: list, frameworks: dict, several: bool) -> str:
+    """The framework items of a theme for a manuscript cell: a domain listed beside one of its own
+    sub-items is left out (it says nothing more), and items under one domain share one line
+    ("Characteristics of the innovation: Degree of fit; Adaptability")."""
+    from qualkit.analysis.themes import ancestry, at_level, item_label
+
+    kept = [i for i in items if not any(o is not i and any(a is i for a in ancestry(o, frameworks)) for o in items)]
+    lines: dict[str, list[str]] = {}
+    for i in kept:
+        prefix = f"{_fw_name(i.framework, frameworks)}: " if several else ""
+        anchor = at_level(i, frameworks, "subdomain")
+        if anchor is i or i.kind in ("domain", "subdomain"):
+            lines.setdefault(prefix + item_label(i, frameworks), [])
+        else:
+            lines.setdefault(prefix + anchor.label, []).append(i.label)
+    return "\n".join(k + (": " + "; ".join(v) if v else "") for k, v in lines.items())
+
+
+def _manuscript_matrix(matrix_df: Any, cells: str) -> Any:
+    """The theme × domain matrix as a journal table: the theme's name (no id column), capitalised
+    valence, and a Total column only where cells are counts (in quote cells it would repeat them)."""
+    out = matrix_df.drop(columns=["theme"]).rename(columns={"name": "Theme", "valence": "Valence"})
+    out["Valence"] = [str(v).capitalize() if v else "Not set" for v in out["Valence"]]
+    if cells in ("count", "participants", "presence"):
+        return out.rename(columns={"all domains": "Total" if cells != "presence" else "Any domain"})
+    return out.drop(columns=["all domains"])
+
+
+def _places(lay: _Layout, theme: Any) -> dict[str, set[int]]:
+    """Code -> the domain columns its excerpts count in. A theme mapped through its codes: each
+    code's own refs. A theme with its own ``domains``: those of the theme's domains that the code's
+    own refs fall in (or under), so a cell counts the excerpts about that domain, not the theme's
+    whole total in every column it maps to."""
+    from qualkit.analysis.themes import ancestry, at_level
+
+    m = lay.mappings[theme.id]
+    if m.from_codes:
+        return {code: {id(at_level(i, lay.frameworks, lay.level)) for i in m.items_for_code(code)} for code in theme.codes}
+
+    def related(a: Any, b: Any) -> bool:
+        return any(x is a for x in ancestry(b, lay.frameworks)) or any(x is b for x in ancestry(a, lay.frameworks))
+
+    return {code: {id(at_level(i, lay.frameworks, lay.level)) for i in m.items
+                   if any(related(i, own) for own in lay.code_items.get(code, []))} for code in theme.codes}
+
+
+def _code_items(workspace: Workspace, themeset: Any, frameworks: dict) -> dict[str, list]:
+    """Each theme code's own framework refs, resolved (unresolvable refs left out)."""
+    from qualkit.analysis.themes import default_framework
+    from qualkit.frameworks.catalog import FrameworkError, resolve_ref
+
+    index, default = workspace.code_index(), default_framework(workspace, themeset)
+    out: dict[str, list] = {}
+    for code in {c for t in themeset for c in t.codes}:
+        entry = index.get(code)
+        items: list = []
+        if entry is None:
+            out[code] = items
+            continue
+        book, c = entry
+        for ref in c.framework:
+            try:
+                items.append(resolve_ref(ref, frameworks=frameworks, default=book.framework or default))
+            except FrameworkError:
+                continue
+        out[code] = items
+    return out
 
 
 def _pins(excerpts: list[Excerpt], theme: Any) -> list[Excerpt]:
@@ -200,15 +265,13 @@ def _domain_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quotes
     one row per (domain, theme)."""
     import pandas as pd
 
-    from qualkit.analysis.themes import at_level, item_label
+    from qualkit.analysis.themes import item_label
 
     used = {e.span for t in lay.themeset for e in _pins(theme_excerpts[t.id], t)}
     rows = []
     for col, label in zip(lay.columns, lay.labels):
         for theme in lay.themeset:
-            m = lay.mappings[theme.id]
-            places = {code: {id(at_level(i, lay.frameworks, lay.level)) for i in m.items_for_code(code)}
-                      for code in theme.codes}
+            places = _places(lay, theme)
             inside = distinct(e for e in theme_excerpts[theme.id] if id(col) in places.get(e.code, set()))
             if not inside:
                 continue
@@ -250,8 +313,8 @@ def _layout(workspace: Workspace, level: str, framework: str | None, path: Path)
     if errors:
         raise MatrixError(errors[0].message + " (`qualkit themes check` lists every problem)", errors[0].path, errors[0].line)
     columns, labels = _columns(mappings, frameworks, level, framework, workspace.config.framework)
-    return (_Layout(themeset, mappings, frameworks, level, framework, columns, labels, _terms(workspace, themeset)),
-            [str(p.message) for p in problems])
+    return (_Layout(themeset, mappings, frameworks, level, framework, columns, labels, _terms(workspace, themeset),
+                    _code_items(workspace, themeset, frameworks)), [str(p.message) for p in problems])
 
 
 def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, framework: str | None, table: str,
@@ -276,7 +339,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     results_df, fw_title = _results_frame(lay, theme_excerpts, quotes, quote_chars, attributes, main_fw)
     notes = _notes(lay, cells, ex, main_fw)
     quote_note = quote_rule(quote_chars)
-    tables = [Table("themes_by_domain", matrix_df, f"Themes × {fw_title} domains ({cells_note(cells)})",
+    tables = [Table("themes_by_domain", _manuscript_matrix(matrix_df, cells), f"Themes × {fw_title} domains ({cells_note(cells)})",
                     " ".join(notes) + (" " + quote_note if cells in ("quotes", "summary") else ""))]
     for _valence, section in SECTIONS:
         part = results_df[results_df["Section"] == section].drop(columns=["Section"]).reset_index(drop=True)
