@@ -82,6 +82,26 @@ class Workspace(_Store):
 
         return check_themes(self, coder=coder)
 
+    def quote(self, theme: str, pin: str | None = None, coder: str | None = None) -> Any:
+        """`qualkit themes quote THEME [--pin CODING]`: the theme's quote candidates, or pin one."""
+        from qualkit.analysis.theme_quotes import pin_quote, theme_quotes
+
+        if pin:
+            return pin_quote(self, theme, pin, coder)
+        return theme_quotes(self, theme, coder)
+
+    def calibrate(self, transcript: str, analysts: list[str], **options: Any) -> list[Path]:
+        """`qualkit summaries calibrate`: one summary template of ``transcript`` per analyst."""
+        from qualkit.analysis.summaries.calibration import calibration_templates
+
+        return calibration_templates(self, transcript, analysts, **options)
+
+    def compare(self, transcript: str) -> Any:
+        """`qualkit summaries compare`: the analysts' calibration summaries side by side."""
+        from qualkit.analysis.summaries.calibration import compare_calibration
+
+        return compare_calibration(self, transcript)
+
     def matrix(self, kind: str, **options: Any) -> pd.DataFrame:
         """`qualkit matrix KIND` as a DataFrame: themes, codes, cooccurrence, saturation or rapid."""
         if kind == "rapid":

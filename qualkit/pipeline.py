@@ -135,6 +135,10 @@ def _agreement(run: _Run) -> bool:
 
     configured = run.ws.config.coders
     coders = _coders(run)
+    if run.ws.config.reflexive:
+        run.skipped("agreement", "analysis.approach is reflexive (Braun & Clarke 2019): no inter-rater statistics; "
+                                 "the report shows the consensus discussion log instead")
+        return True
     if len(configured) < 2:
         run.skipped("agreement", "name two or more coders in qualkit.yaml `coders:` to compare them")
         return True

@@ -234,17 +234,18 @@ def test_themes_by_heif_domain(ws):
                                    "Clinical encounter or patient–provider interaction", "Inner context, organisational",
                                    "Outer context", "Societal context", "all domains"]
     table = cells(frame, "theme")
-    # a theme with domains puts all its excerpts under each: 3 fax + 2 partners
-    assert table["information_flow"]["Outer context"] == 5 and table["information_flow"]["Inner context, organisational"] == 5
+    # a theme with domains counts in each domain the excerpts whose code's own refs fall in it (a cell
+    # means what its header says; the audit): 3 fax under structures, 2 partners under outer context
+    assert table["information_flow"]["Outer context"] == 2 and table["information_flow"]["Inner context, organisational"] == 3
     assert table["police"]["Clinical encounter or patient–provider interaction"] == 3
-    assert table["police"]["Societal context"] == 3
+    assert table["police"]["Societal context"] == 0
     # peers has no domains: each excerpt goes under its own code's refs (peer: 2, shame: 1)
     assert table["peers"]["Clinical encounter or patient–provider interaction"] == 2
     assert table["peers"]["Culturally relevant factors of recipients"] == 2
     assert table["peers"]["Patient factors"] == 1
     assert table["peers"]["Outer context"] == 0 and table["peers"]["all domains"] == 3
     participants = cells(build(ws, "themes", cells="participants").frame, "theme")
-    assert participants["information_flow"]["Outer context"] == 3 and participants["police"]["all domains"] == 2
+    assert participants["information_flow"]["Outer context"] == 2 and participants["police"]["all domains"] == 2
 
 
 def test_theme_columns_at_domain_level(ws):
@@ -256,10 +257,10 @@ def test_theme_columns_at_domain_level(ws):
 def test_summary_cells_give_counts_and_a_quote(ws):
     table = cells(build(ws, "themes").frame, "theme")
     assert table["information_flow"]["Inner context, organisational"].split("\n") == [
-        "5 excerpts / 3 participants", "\u201cBy fax, days late.\u201d (KP-1, medical)"]
+        "3 excerpts / 3 participants", "\u201cBy fax, days late.\u201d (KP-1, medical)"]
     assert table["information_flow"]["Patient factors"] == ""
-    # the same theme shows a different quote in its next column while others remain
-    assert table["information_flow"]["Outer context"].split("\n")[1] == "\u201cWe fax the list every morning.\u201d (KP-2, public safety)"
+    # the outer-context cell holds the partners excerpts, and its own quote
+    assert table["information_flow"]["Outer context"].split("\n")[1] == "\u201cNobody talks to anybody.\u201d (KP-1, medical)"
 
 
 def test_the_results_table_puts_facilitators_barriers_and_mixed_apart(ws):
@@ -274,7 +275,7 @@ def test_the_results_table_puts_facilitators_barriers_and_mixed_apart(ws):
         "\u201cBy fax, days late.\u201d (KP-1, medical)\n\u201cWe fax the list every morning.\u201d (KP-2, public safety)")
     peers = frame[frame["Theme"] == "Peers build trust"].iloc[0]
     assert peers["HEIF domain"] == "Clinical encounter or patient–provider interaction\nCulturally relevant factors of recipients\nPatient factors"
-    assert [t.name for t in result.tables] == ["themes_by_domain", "facilitators", "barriers", "mixed"]
+    assert [t.name for t in result.tables] == ["themes_by_domain", "facilitators", "barriers", "mixed", "results_by_domain"]
 
 
 def test_a_broken_theme_domain_stops_the_matrix_with_file_and_line(ws):
@@ -473,7 +474,7 @@ def test_export_csv_html_and_json(ws, tmp_path):
     assert r.exit_code == 0 and "<table>" in (tmp_path / "co.html").read_text()
     r = cli(ws, "themes", "--format", "json", "--out", str(tmp_path / "themes.json"))
     data = json.loads((tmp_path / "themes.json").read_text())
-    assert [t["name"] for t in data["tables"]] == ["themes_by_domain", "facilitators", "barriers", "mixed"]
+    assert [t["name"] for t in data["tables"]] == ["themes_by_domain", "facilitators", "barriers", "mixed", "results_by_domain"]
     r = cli(ws, "saturation", "--format", "md", "--order", "int1,int2,fg1")  # default place: exports/
     assert r.exit_code == 0 and (ws / "exports" / "matrix_saturation.md").is_file()
 

@@ -58,7 +58,7 @@ def test_rows_per_participant_keep_a_focus_group_summary_on_one_row(tmp_path):
     assert cells(df, "participant", "FG1-P1", "Referrals and data") == ["• ED faxes consents; no feedback on outcomes (FG1-P1)."]
     assert cells(df, "participant", "FG1-P1", "Barriers") == ["• FG1-P1 and FG1-P3: stigma and rides."]
     assert cells(df, "participant", "FG1-P3", "Barriers") == ["• FG1-P1 and FG1-P3: stigma and rides."]
-    assert cells(df, "participant", "FG1-P2", "session") == ["focus group (FG1)"]
+    assert cells(df, "participant", "FG1-P2", "session") == ["focus group FG1"]
     assert cells(df, "participant", "KP-1", "Barriers") == ["• No bus.\n• ED staff look down on clients."]
     assert cells(df, "participant", "KP-1", "What helps") == [""]
     assert "not copied to each member" in df.attrs["notes"]

@@ -147,7 +147,7 @@ def test_themes_check_lists_every_problem_and_loading_stops_at_the_first_of_them
     """)
     lenient = load_themes(ws / "themes.yaml", strict=False)
     assert [(p.line, p.message) for p in lenient.errors] == [
-        (4, "valence 'barier' of theme 'a' must be facilitator, barrier or mixed (did you mean 'barrier'?)"),
+        (4, "valence 'barier' of theme 'a' must be facilitator, barrier, mixed or descriptive (did you mean 'barrier'?)"),
         (5, "theme id 'Second Theme' must be snake_case (lower-case letters, digits and _), e.g. 'second_theme'")]
     assert [t.id for t in lenient] == ["a", "Second Theme"]  # a theme with a bad field keeps the others
     with pytest.raises(ThemesError) as err:

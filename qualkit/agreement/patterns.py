@@ -111,8 +111,11 @@ class PatternCells:
         -------
         dict of str to ndarray
             ``n_units``, ``n_coded`` (units coded by anyone), ``prevalence`` (π₁),
-            ``percent_agreement``, ``kappa``, ``alpha``, ``ac1``, and the value counts ``n1`` /
-            ``n0`` (cells coded / not coded), each of the leading shape.
+            ``percent_agreement``, ``kappa``, ``alpha``, ``ac1``, the positive and negative specific
+            agreement ``p_pos`` / ``p_neg`` (Cicchetti & Feinstein 1990), the bias and prevalence
+            indices ``bias_index`` / ``prevalence_index`` (Byrt, Bishop & Carlin 1993; bias: two
+            coders only, else NaN), and the value counts ``n1`` / ``n0`` (cells coded / not
+            coded), each of the leading shape.
 
         Notes
         -----
@@ -124,7 +127,11 @@ class PatternCells:
         * kappa = (p_a − p_e) / (1 − p_e), p_e = q₁q₂ + (1 − q₁)(1 − q₂) with each coder's share
           q of units coded (Cohen) for two coders, else π₁² + (1 − π₁)² (Fleiss);
         * alpha = 1 − (n − 1) o₀₁ / (n₀ n₁), o₀₁ = Σ_p c_p r₁ r₀ / (m − 1) (nominal coincidences);
-        * AC1 = (p_a − p_e) / (1 − p_e), p_e = 2π₁(1 − π₁).
+        * AC1 = (p_a − p_e) / (1 − p_e), p_e = 2π₁(1 − π₁);
+        * p_pos = Σ_p c_p r₁(r₁ − 1) / Σ_p c_p r₁(m − 1), p_neg the same with r₀ (for two coders
+          2a / (2a + b + c) and 2d / (2d + b + c); Cicchetti & Feinstein 1990, Uebersax's general form);
+        * bias index = q₁ − q₂ = (b − c) / N, prevalence index = (a − d) / N (Byrt et al. 1993; for
+          more coders the prevalence index uses "all coders" for a and "nobody" for d).
 
         Results are rounded to 12 decimals so that an exact 0 is not shown as "-3e-16".
 
@@ -141,6 +148,8 @@ class PatternCells:
         >>> data = [[0] * 6 + [1, 0, 1, 1], [0] * 6 + [0, 1, 1, 1]]
         >>> round(cohen_kappa(data), 4), round(krippendorff_alpha(data), 4)
         (0.5238, 0.5476)
+        >>> round(float(st["p_pos"]), 4), round(float(st["p_neg"]), 4), float(st["bias_index"]), float(st["prevalence_index"])
+        (0.6667, 0.8571, 0.0, -0.4)
         """
         m = self.m
         c = np.asarray(counts, dtype=float)
@@ -164,9 +173,27 @@ class PatternCells:
             alpha = np.where(n0 * n1 > 0, 1 - (n_vals - 1) * o01 / (n0 * n1), np.nan)
             pe1 = 2 * pi1 * (1 - pi1)
             ac1 = (pa - pe1) / (1 - pe1)
+            extra = self._specific(c, n_units)
         # 12 decimals: no "-3e-16" where the exact value is 0
         return {"n_units": n_units, "n_coded": n_units - c[..., 0], "prevalence": pi1, "percent_agreement": np.round(pa, 12),
-                "kappa": np.round(kappa, 12), "alpha": np.round(alpha, 12), "ac1": np.round(ac1, 12), "n1": n1, "n0": n0}
+                "kappa": np.round(kappa, 12), "alpha": np.round(alpha, 12), "ac1": np.round(ac1, 12), "n1": n1, "n0": n0,
+                **{k: np.round(v, 12) for k, v in extra.items()}}
+
+    def _specific(self, c: FloatArray, n_units: FloatArray) -> dict[str, FloatArray]:
+        """p_pos, p_neg (Cicchetti & Feinstein 1990), bias and prevalence indices (Byrt et al. 1993)."""
+        m, r1 = self.m, self.r1
+        r0 = m - r1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pos_den = c @ (r1 * (m - 1))
+            neg_den = c @ (r0 * (m - 1))
+            out = {"p_pos": np.where(pos_den > 0, (c @ (r1 * (r1 - 1))) / pos_den, np.nan),
+                   "p_neg": np.where(neg_den > 0, (c @ (r0 * (r0 - 1))) / neg_den, np.nan),
+                   "prevalence_index": (c[..., -1] - c[..., 0]) / n_units}
+            if self.first is not None and self.second is not None:
+                out["bias_index"] = (c @ self.first - c @ self.second) / n_units
+            else:
+                out["bias_index"] = np.full_like(n_units, np.nan)
+        return out
 
 
 def pattern_keys(cell: npt.ArrayLike, n_cells: int) -> IntArray:

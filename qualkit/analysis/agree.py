@@ -117,6 +117,12 @@ from qualkit.workspace.store import Workspace
 
 __all__ = ["UNITS", "METRICS", "POOLED", "AgreementReport", "agreement", "export_report"]
 
+#: why agreement is not computed under ``analysis.approach: reflexive``
+REFLEXIVE_NOTE = ("analysis.approach is reflexive: reflexive thematic analysis does not use inter-rater reliability "
+                  "(Braun & Clarke 2019, 2021), so no agreement statistics are computed; the consensus discussion "
+                  "(`qualkit reconcile`, .qualkit/audit.log) is the record of how coders' readings were brought together. "
+                  "Set analysis.approach: coding-reliability in qualkit.yaml to compute them")
+
 UNITS = (*UNIT_KINDS, "character")
 METRICS = ("alpha", "kappa", "ac1", "percent_agreement", "f1")
 BY = ("transcript", "coder-pair")
@@ -138,6 +144,8 @@ def agreement(ws: Workspace, coders: list[str] | str | None = None, unit: str | 
     file and line for unusable input (unknown coder, no common transcript, codings of missing
     transcripts or codes, unknown unit, overlap outside (0, 1]).
     """
+    if ws.config.reflexive:
+        raise AgreementInputError(REFLEXIVE_NOTE, ws.config.path)
     coders = _resolve_coders(ws, coders)
     unit = _resolve_unit(ws, unit, overlap)
     share = _check_overlap(overlap) if overlap is not None else None

@@ -141,11 +141,12 @@ class AgreementReport:
         cols = [("code", "Code", "text"), ("code_name", "Name", "text"), ("n_units", "n", "int")]
         if self.unit == "overlap":
             cols += [("n_spans", "Spans", "int"), ("matched", "Matched", "int"), ("unmatched", "Unmatched", "int"),
-                     ("percent_agreement", "Agreement", "num"), ("f1", "F1", "num")]
+                     ("percent_agreement", "Agreement", "num"), ("f1", "Pos. agr. (F1)", "num")]
         else:
             kappa = "Cohen's κ" if len(self.coders) == 2 else "Fleiss' κ"
             cols += [("n_coded", "Coded", "int"), ("prevalence", "Prevalence", "pct"),
-                     ("percent_agreement", "Agreement", "num"), ("kappa", kappa, "num"), ("alpha", "α", "num"),
+                     ("percent_agreement", "Agreement", "num"), ("p_pos", "Pos. agr.", "num"),
+                     ("p_neg", "Neg. agr.", "num"), ("kappa", kappa, "num"), ("alpha", "α", "num"),
                      ("ac1", "AC1", "num")]
         cols.append(("flags", "Flags", "text"))
         return cols
@@ -288,8 +289,12 @@ def definitions(unit: str, m: int, overlap: float | None, rule: Rules, ci: Resam
                "(each unit–code pair one item); statistics computed on the stack.",
                "Set-valued alpha: Krippendorff's alpha with each unit's set of codes per coder as the value and "
                "the MASI (Passonneau 2006) or Jaccard distance.",
-               f"Flags: 'kappa paradox' = kappa < {PARADOX_KAPPA} with agreement ≥ {PARADOX_AGREEMENT} "
-               "(Feinstein & Cicchetti 1990); 'rare' = fewer than "
+               "Pos. agr. / Neg. agr. = positive and negative specific agreement, 2a/(2a+b+c) and 2d/(2d+b+c) "
+               "(Cicchetti & Feinstein 1990); bias index = (b − c)/N, prevalence index = (a − d)/N (Byrt, Bishop & "
+               "Carlin 1993).",
+               f"Flags: 'kappa paradox' = kappa < {PARADOX_KAPPA} with agreement ≥ {PARADOX_AGREEMENT} and a small bias "
+               "index (|BI| at most half the disagreement rate: the low kappa is a prevalence effect, Feinstein & "
+               "Cicchetti 1990; a biased pair is real disagreement and is not flagged); 'rare' = fewer than "
                + (f"{rule.rare_units} coded passages (stretches of characters coded by anyone)" if unit == "character"
                   else f"{rule.rare_units} units coded by anyone or prevalence < {rule.rare_prevalence:.0%}")
                + "; 'undefined' = kappa and alpha undefined (nobody, or everybody, applied the code everywhere)."]

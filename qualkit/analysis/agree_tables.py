@@ -38,7 +38,8 @@ from qualkit.analysis.unit_codes import UnitCodes
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["POOLED", "STATISTICS", "PARADOX_KAPPA", "PARADOX_AGREEMENT", "Rules", "Tables", "binary_tables",
+__all__ = ["POOLED", "STATISTICS", "PARADOX_KAPPA", "PARADOX_AGREEMENT", "PARADOX_BIAS_SHARE", "paradox_flag", "Rules",
+           "Tables", "binary_tables",
            "overlap_tables", "sort_key"]
 
 POOLED = "(pooled)"
@@ -46,8 +47,11 @@ STATISTICS = PATTERN_STATISTICS
 PARADOX_KAPPA = 0.4
 PARADOX_AGREEMENT = 0.8
 Row = dict[str, Any]
-BINARY_COLUMNS = ["code", "code_name", "n_units", "n_coded", "prevalence", "percent_agreement", "kappa", "kappa_kind",
-                  "alpha", "ac1", "flags", "notes"]
+BINARY_COLUMNS = ["code", "code_name", "n_units", "n_coded", "prevalence", "percent_agreement", "p_pos", "p_neg",
+                  "kappa", "kappa_kind", "alpha", "ac1", "bias_index", "prevalence_index", "flags", "notes"]
+#: the bias counts as small when neither coder accounts for more than 3/4 of the disagreements:
+#: |BI| = |b - c| / N at most half the disagreement rate (b + c) / N (Byrt, Bishop & Carlin 1993)
+PARADOX_BIAS_SHARE = 0.5
 SPAN_COLUMNS = ["code", "code_name", "n_units", "n_spans", "matched", "unmatched", "prevalence", "percent_agreement",
                 "f1", "kappa", "kappa_kind", "alpha", "ac1", "flags", "notes"]
 
@@ -159,8 +163,10 @@ def _code_rows(cells: PatternCells, counts: np.ndarray, codes: Sequence[str], na
         n = float(st["n_units"][i])
         r: Row = {"code": code, "code_name": names[i], "n_units": int(round(n)), "n_coded": int(round(st["n_coded"][i])),
                   "prevalence": float(st["prevalence"][i]), "percent_agreement": float(st["percent_agreement"][i]),
+                  "p_pos": float(st["p_pos"][i]), "p_neg": float(st["p_neg"][i]),
                   "kappa": float(st["kappa"][i]), "kappa_kind": kind, "alpha": float(st["alpha"][i]),
-                  "ac1": float(st["ac1"][i])}
+                  "ac1": float(st["ac1"][i]), "bias_index": float(st["bias_index"][i]),
+                  "prevalence_index": float(st["prevalence_index"][i])}
         flags: list[str] = []
         notes: list[str] = []
         if n == 0:
@@ -170,10 +176,7 @@ def _code_rows(cells: PatternCells, counts: np.ndarray, codes: Sequence[str], na
             flags.append("undefined")
             who = "no coder applied this code to any unit" if st["n1"][i] == 0 else "every coder applied this code to every unit"
             notes.append(f"kappa and alpha undefined: {who} (chance agreement is 1)")
-        if r["kappa"] < PARADOX_KAPPA and r["percent_agreement"] >= PARADOX_AGREEMENT:
-            flags.append("kappa paradox")
-            notes.append(f"kappa {r['kappa']:.2f} despite {r['percent_agreement']:.0%} agreement: "
-                         f"prevalence {r['prevalence']:.1%}; see AC1")
+        paradox_flag(r, flags, notes)
         if not pooled and n > 0:
             _rare_flag(r, rule, None if passages is None else int(passages[i]), flags, notes)
         _threshold_flag(r, rule, flags)
@@ -181,6 +184,23 @@ def _code_rows(cells: PatternCells, counts: np.ndarray, codes: Sequence[str], na
         r["notes"] = "; ".join(notes)
         rows.append(r)
     return rows
+
+
+def paradox_flag(r: Row, flags: list[str], notes: list[str]) -> None:
+    """'kappa paradox' only when agreement is high, kappa low AND the coders are not biased
+    (Feinstein & Cicchetti 1990; Byrt, Bishop & Carlin 1993): a low kappa from one coder applying
+    the code far more often is real disagreement, not a prevalence artefact, and is not flagged."""
+    if not (r["kappa"] < PARADOX_KAPPA and r["percent_agreement"] >= PARADOX_AGREEMENT):
+        return
+    bi, disagree = r["bias_index"], 1 - r["percent_agreement"]
+    if bi == bi and abs(bi) > PARADOX_BIAS_SHARE * disagree + 1e-12:  # not NaN and large
+        notes.append(f"low kappa from coder bias, not prevalence: bias index {bi:+.3f} ({abs(bi) / disagree:.0%} of "
+                     f"the disagreement rate); positive agreement {r['p_pos']:.2f}")
+        return
+    flags.append("kappa paradox")
+    notes.append(f"kappa {r['kappa']:.2f} despite {r['percent_agreement']:.0%} agreement: prevalence index "
+                 f"{r['prevalence_index']:+.2f}, bias index {bi:+.3f}; read positive ({r['p_pos']:.2f}) and negative "
+                 f"({r['p_neg']:.2f}) specific agreement")
 
 
 def _rare_flag(r: Row, rule: Rules, passages: int | None, flags: list[str], notes: list[str]) -> None:

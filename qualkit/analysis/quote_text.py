@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 __all__ = ["DEFAULT_LIMIT", "ELLIPSIS", "MIN_SENTENCE_SHARE", "QUOTE_MARKS", "attribution", "collapse_whitespace",
-           "trim_quote"]
+           "focus_quote", "stem", "trim_quote", "word_stems"]
 
 DEFAULT_LIMIT = 300
 ELLIPSIS = "…"
@@ -62,3 +62,68 @@ def attribution(participant: str | None, attributes: Mapping[str, str] | None = 
         if value and str(value).strip():
             parts.append(str(value).strip())
     return f"({', '.join(parts)})" if parts else ""
+
+
+_STOP = frozenset("""a an and are as at be but by can do does for from had has have he her his i if in into is it its
+me my no not of on or our she so than that the their them then there they this to too us was we were what when where
+which who will with would you your about just like yeah okay um uh really very much more some any all one get got""".split())
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ness", "ies", "ied", "ers", "er", "ed", "es", "ly", "s")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+
+
+def stem(word: str) -> str:
+    """A crude English stem (the word's lemma for matching: 'uniformed', 'uniforms' -> 'uniform')."""
+    w = word.casefold().strip("'-")
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)]
+    return w
+
+
+def word_stems(text: str) -> set[str]:
+    """The stems of a text's content words (stop words and 1-2 letter words left out)."""
+    return {stem(w) for w in _WORD.findall(text) if w.casefold() not in _STOP and len(w) > 2}
+
+
+def _score(sentence: str, terms: set[str]) -> int:
+    words = word_stems(sentence)
+    return sum(1 for t in terms if any(w == t or (len(t) >= 5 and (w.startswith(t) or t.startswith(w)) and len(w) >= 5)
+                                       for w in words))
+
+
+def focus_quote(text: str, terms: Sequence[str], limit: int | None = DEFAULT_LIMIT, ellipsis: str = ELLIPSIS) -> str:
+    """The sentence(s) of ``text`` that carry ``terms`` (a code's name, keywords, examples), within ``limit``.
+
+    A quote must show the coded idea, not the first 300 characters of a long turn (Lingard 2019,
+    "Beyond the default colon": a quote is evidence for the claim it sits beside). The sentence
+    matching most term stems is kept, with its neighbours while they fit; an ellipsis marks each
+    cut. No match, or no limit: as :func:`trim_quote`."""
+    flat = collapse_whitespace(text)
+    if limit is None or len(flat) <= limit:
+        return flat
+    wanted = set().union(*(word_stems(t) for t in terms)) if terms else set()
+    from qualkit.coding.units import split_sentences
+
+    sentences = split_sentences(flat)
+    scores = [_score(flat[a:b], wanted) for a, b in sentences] if wanted else []
+    if not scores or max(scores) == 0:
+        return trim_quote(flat, limit, ellipsis)
+    best = scores.index(max(scores))
+    lo = hi = best
+
+    def size(i: int, j: int) -> int:
+        return (sentences[j][1] - sentences[i][0] + (len(ellipsis) + 1) * ((sentences[i][0] > 0)
+                                                                        + (sentences[j][1] < len(flat))))
+
+    if size(lo, hi) > limit:  # the sentence alone is too long: trim it, mark the cut before it
+        head = ellipsis + " " if sentences[best][0] > 0 else ""
+        return head + trim_quote(flat[sentences[best][0]:sentences[best][1]], limit - len(head), ellipsis)
+    grew = True
+    while grew:
+        grew = False
+        for i, j in ((lo, hi + 1), (lo - 1, hi)):
+            if 0 <= i and j < len(sentences) and size(i, j) <= limit:
+                lo, hi, grew = i, j, True
+                break
+    body = flat[sentences[lo][0]:sentences[hi][1]]
+    return (ellipsis + " " if sentences[lo][0] > 0 else "") + body + (" " + ellipsis if sentences[hi][1] < len(flat) else "")

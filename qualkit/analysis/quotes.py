@@ -93,5 +93,7 @@ def _voice(e: Excerpt) -> str:
 def quote_rule(limit: int | None = DEFAULT_LIMIT) -> str:
     """One sentence describing how quotes were chosen, for table notes and manifests."""
     trim = f"trimmed to {limit} characters at a sentence or word boundary" if limit else "not trimmed"
-    return ("Quotes: codings whose memo says 'exemplar' first, then the longest, one per participant before a "
-            f"second from anyone, no passage twice; {trim}; attributed (participant, role).")
+    return ("Quotes: codings pinned by the analyst (`themes quote --pin`) or whose memo says 'exemplar' first, then the "
+            "longest, one per participant before a second from anyone, no passage twice in a table; a long passage "
+            f"is quoted by the sentences that carry the theme's codes (their names, keywords, examples); {trim}; "
+            "attributed (participant, role).")

@@ -16,7 +16,7 @@ A focus group's summary describes the group's discussion, so it is **not copied 
   interviews and focus groups;
 * every other bullet (and one naming every member) stays on **one row for the group** (``participant`` = the group label from
   participants.csv, e.g. ``FG1``, with the member ids in ``participants``). Its group-by value is
-  the members' shared value (a single-site group keeps its site) or ``mixed (focus group)``.
+  the members' shared value (a single-site group keeps its site) or ``mixed``.
 
 Focus-group members with no attributed bullet get no row of their own. With ``cells="quotes"``
 every excerpt is attributable to one speaker, so each participant, focus-group members included,
@@ -49,7 +49,7 @@ __all__ = ["CELLS", "MIXED", "ROWS", "RapidError", "rapid_matrix"]
 
 ROWS = ("participant", "transcript")
 CELLS = ("summary", "quotes")
-MIXED = "mixed (focus group)"
+MIXED = "mixed"  # a focus group whose members differ in the grouping attribute
 BULLET = "• "
 
 
@@ -170,7 +170,7 @@ def _records(workspace: Workspace, transcripts: list[Any], sessions: dict[str, S
                     rec["role"] = table.attributes(pid).get("role", "") if pid else ", ".join(
                         sorted({table.attributes(p).get("role", "") for p in s.participants} - {""}))
                 rec["transcript"] = t.id
-                rec["session"] = s.kind if pid is None or s.kind == "interview" else f"{s.kind} ({s.name})"
+                rec["session"] = s.kind if pid is None or s.kind == "interview" else f"{s.kind} {s.name}"
             else:
                 rec["transcript"] = t.id
                 rec["session"] = s.kind

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualkit.analysis.quote_text import DEFAULT_LIMIT, QUOTE_MARKS, attribution, trim_quote
+from qualkit.analysis.quote_text import DEFAULT_LIMIT, QUOTE_MARKS, attribution, focus_quote, trim_quote
 from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import MatrixError
 from qualkit.io.naming import natural_key
@@ -98,9 +98,10 @@ class Excerpt:
     def all_codes(self) -> tuple[str, ...]:
         return self.codes or (self.code,)
 
-    def quote(self, limit: int | None = DEFAULT_LIMIT) -> str:
-        """The text, trimmed to ``limit`` characters (None: whole, whitespace collapsed)."""
-        return trim_quote(self.text, limit)
+    def quote(self, limit: int | None = DEFAULT_LIMIT, terms: Sequence[str] = ()) -> str:
+        """The text, trimmed to ``limit`` characters (None: whole, whitespace collapsed); with ``terms``
+        (the code's name, keywords, examples) the sentences that carry them are kept."""
+        return focus_quote(self.text, terms, limit) if terms else trim_quote(self.text, limit)
 
     def attribution(self, fields: Sequence[str] = ("role",), fallback: str | None = None) -> str:
         """"(FG1-P3, medical)"; an unidentified speaker is named by ``fallback`` (default: the transcript)."""
@@ -108,10 +109,10 @@ class Excerpt:
                            fallback=self.transcript if fallback is None else fallback)
 
     def formatted(self, limit: int | None = DEFAULT_LIMIT, fields: Sequence[str] = ("role",),
-                  fallback: str | None = None) -> str:
+                  fallback: str | None = None, terms: Sequence[str] = ()) -> str:
         """“quote” (FG1-P3, medical)"""
         who = self.attribution(fields, fallback)
-        text = f"{QUOTE_MARKS[0]}{self.quote(limit)}{QUOTE_MARKS[1]}"
+        text = f"{QUOTE_MARKS[0]}{self.quote(limit, terms)}{QUOTE_MARKS[1]}"
         return f"{text} {who}" if who else text
 
     def locator(self) -> str:

@@ -24,14 +24,15 @@ from qualkit.errors import ThemesError
 __all__ = ["FILE_KEYS", "THEME_KEYS", "VALENCES", "Theme", "ThemeEntry", "ThemeProblem", "ThemeSet", "ThemesFile",
            "load_themes"]
 
-VALENCES = ("facilitator", "barrier", "mixed")
-THEME_KEYS = ("id", "name", "description", "codes", "domains", "valence", "memo")
+#: descriptive: context that is neither facilitator nor barrier (who the program serves, how it runs)
+VALENCES = ("facilitator", "barrier", "mixed", "descriptive")
+THEME_KEYS = ("id", "name", "description", "codes", "domains", "valence", "memo", "quotes")
 FILE_KEYS = ("themes", "framework", "codebook")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # keys people write for framework refs by analogy with codebooks or other tools
 _DOMAIN_ALIASES = ("framework", "frameworks", "domain", "heif", "cfir", "mapping", "maps", "refs")
 _TEXT = (str, int, float)
-_CHECK_ORDER = ("id", "name", "description", "memo", "codes", "domains", "valence")
+_CHECK_ORDER = ("id", "name", "description", "memo", "codes", "domains", "valence", "quotes")
 
 
 @dataclass
@@ -60,6 +61,7 @@ class Theme:
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)        # key -> line
     code_lines: list[int] = field(default_factory=list, compare=False, repr=False)        # line of each code
     domain_lines: list[int] = field(default_factory=list, compare=False, repr=False)      # line of each ref
+    quotes: list[str] = field(default_factory=list)  # pinned codings, "transcript:start-end" (`themes quote --pin`)
 
     def code_line(self, i: int) -> int | None:
         return self.code_lines[i] if i < len(self.code_lines) else self.lines.get("codes", self.line)
@@ -69,7 +71,7 @@ class Theme:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "valence": self.valence, "description": self.description,
-                "codes": list(self.codes), "domains": list(self.domains), "memo": self.memo}
+                "codes": list(self.codes), "domains": list(self.domains), "memo": self.memo, "quotes": list(self.quotes)}
 
 
 @dataclass
@@ -158,7 +160,7 @@ def _valence(v: Any) -> str | None:
         return None
     folded = str(v).strip().casefold()
     if folded not in VALENCES:
-        raise ValueError("must be facilitator, barrier or mixed")
+        raise ValueError("must be facilitator, barrier, mixed or descriptive")
     return folded
 
 
@@ -180,6 +182,7 @@ class ThemeEntry(BaseModel):
     codes: Annotated[list[str], BeforeValidator(_refs)] = []
     domains: Annotated[list[str], BeforeValidator(_refs)] = []
     valence: Annotated[str | None, BeforeValidator(_valence)] = None
+    quotes: Annotated[list[str], BeforeValidator(_refs)] = []
 
 
 class ThemesFile(BaseModel):
@@ -193,7 +196,7 @@ class ThemesFile(BaseModel):
 
 
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {"id": _id, "name": _name, "description": _description, "memo": _memo,
-                                                "codes": _refs, "domains": _refs, "valence": _valence}
+                                                "codes": _refs, "domains": _refs, "valence": _valence, "quotes": _refs}
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -235,7 +238,7 @@ def _field_message(key: str, theme_id: str, value: Any) -> str:
         return f"'{key}' of theme '{theme_id}' must be a list of {'code ids' if key == 'codes' else 'framework refs'}"
     close = difflib.get_close_matches(str(value).strip().casefold(), VALENCES, n=1, cutoff=0.5)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"valence '{value}' of theme '{theme_id}' must be facilitator, barrier or mixed{hint}"
+    return f"valence '{value}' of theme '{theme_id}' must be facilitator, barrier, mixed or descriptive{hint}"
 
 
 def _theme_values(node: Any, constructor: Any) -> tuple[dict[str, Any], dict[str, int], dict[str, list[int]], list]:
@@ -296,10 +299,11 @@ def _read_theme(node: Any, constructor: Any, problem: Report, path: Path) -> The
         else:
             kept[key] = getattr(entry, key) if entry is not None else _VALIDATORS[key](values.get(key))
     if kept["valence"] is None and "valence" not in bad:
-        problem(f"theme '{theme_id}' has no valence (facilitator, barrier or mixed): it goes in no "
+        problem(f"theme '{theme_id}' has no valence (facilitator, barrier, mixed or descriptive): it goes in no "
                 "facilitator/barrier section of the results table", line, theme_id, "no-valence", WARNING)
     return Theme(theme_id, kept["name"], kept["description"] or "", kept["codes"], kept["domains"], kept["valence"],
-                 kept["memo"] or "", line, lines, item_lines.get("codes", []), item_lines.get("domains", []))
+                 kept["memo"] or "", line, lines, item_lines.get("codes", []), item_lines.get("domains", []),
+                 kept["quotes"] or [])
 
 
 def _read_settings(root: Any, constructor: Any, result: ThemeSet, problem: Report, path: Path) -> Any:

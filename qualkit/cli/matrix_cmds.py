@@ -51,8 +51,9 @@ def _threshold(ctx, param, value):
               help="themes: domain, subdomain (default) or item (the refs as written); "
                    "codes/cooccurrence/saturation: code (default) or top (codes rolled up to their top-level parent).")
 @click.option("--framework", metavar="ID", help="themes: only this framework's domains (default: every framework mapped).")
-@click.option("--table", type=click.Choice(["all", "matrix", "results"]), default="all", show_default=True,
-              help="themes: the theme × domain matrix, the results table (facilitators / barriers / mixed), or both.")
+@click.option("--table", type=click.Choice(["all", "matrix", "results", "domains"]), default="all", show_default=True,
+              help="themes: the theme × domain matrix, the results table (facilitators / barriers / mixed / "
+                   "descriptive), the domain-first findings (domain, themes, quotes), or all.")
 @click.option("--order", metavar="T1,T2,...",
               help="saturation: interview order (transcript ids; default: interview dates, required without them).")
 @click.option("--sessions", type=click.Choice(["separate", "together"]), default="separate", show_default=True,
@@ -98,7 +99,7 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
     ws = open_export_workspace(ctx)
     path = _export_path(ws, kind, fmt, out)
     result = build_matrix(ws, kind, by=by, cells=cells, coder=coder, unit=unit, level=level, framework=framework,
-                          table="results" if table == "results" else "matrix", order=order, base=base, run=run_length,
+                          table=table if table in ("results", "domains") else "matrix", order=order, base=base, run=run_length,
                           threshold=threshold, quotes=quotes, quote_chars=quote_chars or None,
                           include_facilitators=include_moderator, transpose=transpose, sessions=sessions)
     written = []
@@ -151,7 +152,9 @@ def _table_names(result, table: str) -> list[str] | None:
         return None
     if table == "matrix":
         return ["themes_by_domain"]
-    return [t.name for t in result.tables if t.name != "themes_by_domain"]
+    if table == "domains":
+        return ["results_by_domain"]
+    return [t.name for t in result.tables if t.name not in ("themes_by_domain", "results_by_domain")]
 
 
 # -- terminal views ---------------------------------------------------------------------------
@@ -240,7 +243,7 @@ def _print_themes(result, table: str) -> None:
     if table in ("all", "results"):
         if table == "all":
             click.echo("")
-        section_tables = [t for t in result.tables if t.name != "themes_by_domain"]
+        section_tables = [t for t in result.tables if t.name not in ("themes_by_domain", "results_by_domain")]
         if not section_tables:
             click.echo("No themes in themes.yaml yet.")
         for t in section_tables:
@@ -258,7 +261,23 @@ def _print_themes(result, table: str) -> None:
                         click.echo(wrap(q, "      "))
                 click.echo("")
         click.echo(wrap(result.parameters.get("quote_rule", ""), ""))
+    if table == "domains":
+        _print_domains(next(t for t in result.tables if t.name == "results_by_domain"))
     click.echo(wrap(result.notes[0], "") if result.notes else "")
+
+
+def _print_domains(table) -> None:
+    """Domain, then its themes (valence), then their quotes."""
+    last = None
+    for row in table.frame.to_dict("records"):
+        if row["Domain"] != last:
+            click.echo(click.style(row["Domain"].upper(), bold=True))
+            last = row["Domain"]
+        click.echo(click.style(f"  {row['Theme']} ({row['Valence']})", bold=True))
+        for q in (row["Illustrative quotes"] or "").split("\n"):
+            if q:
+                click.echo(wrap(q, "      "))
+    click.echo("")
 
 
 def _print_quote_cells(frame, row_col: str, columns: list[str]) -> None:

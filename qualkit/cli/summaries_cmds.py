@@ -239,3 +239,44 @@ def _print_matrix(df, rows: str, group_by: str | None) -> None:
         click.echo("")
     if df.attrs.get("notes"):
         click.echo(df.attrs["notes"])
+
+
+@summaries.command("calibrate", short_help="Calibration: one template of TRANSCRIPT per analyst.")
+@click.argument("transcript")
+@click.option("--analysts", required=True, metavar="A,B", help="The analysts who each summarise TRANSCRIPT.")
+@click.option("--coder", default="consensus", show_default=True, help="Codings whose excerpts pre-fill the templates.")
+@click.pass_context
+def calibrate(ctx: click.Context, transcript: str, analysts: str, coder: str) -> None:
+    """Write summaries/calibration/<analyst>/TRANSCRIPT.md for each analyst (Hamilton's rapid analysis,
+    Taylor et al. 2018: analysts summarise the same transcript, then compare with `summaries compare`)."""
+    from qualkit.analysis.summaries.calibration import calibration_templates
+    from qualkit.io.paths import cwd_relative
+
+    ws = open_workspace(ctx)
+    for path in calibration_templates(ws, transcript, analysts.split(","), coder=coder):
+        click.echo(f"Wrote {cwd_relative(path)}")
+    click.echo(f"When each analyst has filled theirs in: qualkit summaries compare {transcript}")
+
+
+@summaries.command("compare", short_help="Calibration: the analysts' summaries of TRANSCRIPT side by side.")
+@click.argument("transcript")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE", help="Also write the comparison (xlsx, docx, csv, md, html).")
+@click.pass_context
+def compare(ctx: click.Context, transcript: str, out: str | None) -> None:
+    """Each domain's bullets from every analyst's calibration template, side by side."""
+    from qualkit.analysis.summaries.calibration import compare_calibration
+    from qualkit.cli.output import wrap
+    from qualkit.render.tables import Table, export_tables
+
+    ws = open_workspace(ctx)
+    cal = compare_calibration(ws, transcript)
+    for row in cal.frame.to_dict("records"):
+        click.echo(click.style(row["Domain"], bold=True))
+        for a in cal.analysts:
+            click.echo(wrap(f"{a}: " + (" ".join(row[a].split("\n")) or "(nothing written)"), "    "))
+        click.echo("")
+    if out:
+        note = f"Calibration of {transcript}: {', '.join(cal.analysts)} (rapid analysis; Taylor et al. 2018)."
+        for p in export_tables([Table("calibration", cal.frame, f"Calibration: {transcript}", note)], out,
+                               title=f"Calibration: {transcript}", workspace=ws, parameters={"command": "summaries compare"}):
+            click.echo(f"Wrote {p}")

@@ -1,4 +1,4 @@
-"""`qualkit themes show|check`: the themes of themes.yaml, and whether they hold together.
+"""`qualkit themes show|check|quote`: the themes of themes.yaml, and whether they hold together.
 
 A thin layer over qualkit.analysis.themes (load_themes, theme_mappings, check_themes).
 """
@@ -26,7 +26,7 @@ def themes() -> None:
 
     Each theme has an id, a name, a description, the codes it groups, the framework refs it maps
     onto ('domains', e.g. heif:societal_context or cfir2:outer_setting.partnerships_connections;
-    empty = its codes' own refs from the codebook), a valence (facilitator, barrier or mixed) and
+    empty = its codes' own refs from the codebook), a valence (facilitator, barrier, mixed or descriptive) and
     the analyst's memo. `show` lists them; `check` checks them against the workspace.
     """
 
@@ -173,3 +173,28 @@ def check(ctx: click.Context, file: str | None, coder: str | None, include_moder
                    + f"{n} theme{'s' if n != 1 else ''}: {result.summary()}.")
     if not result.ok:
         ctx.exit(1)
+
+
+@themes.command("quote")
+@click.argument("theme")
+@click.option("--pin", "pin", metavar="CODING",
+              help="Pin this coding (transcript:start-end, as listed) as the theme's first quote in every table.")
+@_CODER
+@click.option("--limit", type=int, default=10, show_default=True, help="Candidates listed.")
+@click.pass_context
+def quote(ctx: click.Context, theme: str, pin: str | None, coder: str | None, limit: int) -> None:
+    """List THEME's quote candidates (pinned first), or pin one with --pin CODING."""
+    from qualkit.analysis.theme_quotes import coding_ref, pin_quote, theme_quotes
+
+    ws = open_workspace(ctx)
+    if pin:
+        path = pin_quote(ws, theme, pin, coder)
+        click.echo(f"Pinned {pin} as the first quote of {theme} in {cwd_relative(path)}.")
+        return
+    found = theme_quotes(ws, theme, coder)
+    for e in found.excerpts[:limit]:
+        mark = "* " if coding_ref(e) in found.pinned else "  "
+        click.echo(wrap(f"{mark}{coding_ref(e)}  [{e.code}] {e.formatted(200)}", "    "))
+    if len(found.excerpts) > limit:
+        click.echo(f"... {len(found.excerpts) - limit} more (--limit N).")
+    click.echo("Pin one: qualkit themes quote " + found.theme + " --pin TRANSCRIPT:START-END (* = pinned).")

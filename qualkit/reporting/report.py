@@ -23,7 +23,8 @@ when its input is missing: no second coder, no themes, no codings):
 * :func:`cooccurrence_section`: the strongest code pairs and a compact c-coefficient heatmap;
 * :func:`saturation_section`: new codes per transcript (bars) and cumulative distinct codes (line)
   in interview order, with Guest, Namey & Chen's (2020) saturation point marked;
-* :func:`coreq_section`: figures a COREQ checklist asks for (items 12, 16, 22, 24-27);
+* :func:`coreq_section`: figures a COREQ checklist asks for (items 12, 16, 17, 21, 22, 24-27), and the
+  SRQR standards the project supports (:mod:`qualkit.reporting.checklists`);
 * a footer with qualkit's version, the date, the parameters and the inputs' sha256.
 
 Charts are hand-made SVG (:mod:`qualkit.render.svg_charts`), not matplotlib: small, crisp at any zoom
@@ -118,14 +119,10 @@ def coreq_section(study: Study, sections: dict[str, Section]) -> Section:
     consensus = _consensus_status(study)
     if consensus:
         add("24 Number of data coders", "Consensus status", consensus[0], consensus[1])
-    cb = sections.get("codebook")
-    if cb is not None and cb.ok:
-        books = cb.data["books"]
-        add("25 Description of the coding tree", "Codes", str(cb.data["n_codes"]),
-            "; ".join(f"{b['name']}: {b['codes']} codes, {b['levels']} level{'s' if b['levels'] != 1 else ''}" for b in books))
-        add("26 Derivation of themes", "Code origin (deductive / inductive)",
-            f"{sum(b['deductive'] for b in books)} / {sum(b['inductive'] for b in books)}",
-            f"{cb.data['n_used']} codes applied")
+    from qualkit.reporting.checklists import coreq_rows, srqr_rows
+    from qualkit.reporting.sections import _used_codes
+
+    rows += coreq_rows(study, _used_codes(study))
     th = sections.get("themes")
     if th is not None and th.ok:
         add("26 Derivation of themes", "Themes (facilitators / barriers / mixed)",
@@ -139,7 +136,7 @@ def coreq_section(study: Study, sections: dict[str, Section]) -> Section:
 
     add("27 Software", "Software", f"qualkit {__version__}", "this report")
     rows.sort(key=lambda r: int(r["item"].split()[0]))  # stable: figures of one item keep their order
-    s.data = {"rows": rows}
+    s.data = {"rows": rows, "srqr": srqr_rows(study, sections, rows)}
     s.notes.append("Items of Tong, Sainsbury & Craig (2007) that project data can support; the rest of the "
                    "checklist (team, reflexivity, setting, participant checking) needs the team's own account.")
     return s

@@ -126,12 +126,32 @@ def _stat(rec: dict, name: str) -> dict:
     return {"value": None if v is None or _bad(v) else float(v), "low": low, "high": high}
 
 
+def _discussion_log(study: Study, s: Section) -> Section:
+    """Reflexive thematic analysis: the consensus discussion (decisions and their rationale), no statistics."""
+    from qualkit.analysis.audit import AuditLog
+
+    s.title = "Consensus discussion (reflexive thematic analysis)"
+    records = [r for r in AuditLog(study.ws.root).read() if r.get("action") == "decide"]
+    s.missing("analysis.approach is reflexive: no inter-rater statistics (Braun & Clarke 2019, 2021: reflexive "
+              "thematic analysis treats coders' different readings as material for discussion, not error). "
+              f"Consensus discussion log (.qualkit/audit.log): {len(records)} decision(s)"
+              + (f" by {', '.join(sorted({str(r.get('who')) for r in records}))}." if records else "."))
+    for r in records[-30:]:
+        d = r.get("disagreement") or {}
+        s.notes.append(f"{d.get('transcript', '')} {d.get('code', '')}: {r.get('decision')}"
+                       + (f" ({', '.join(r.get('result') or [])})" if r.get("result") else "")
+                       + f" by {r.get('who')}, {str(r.get('when', ''))[:10]}: {r.get('rationale') or 'no rationale given'}")
+    return s
+
+
 def agreement_section(study: Study) -> Section:
     """Per-code agreement worst first, with bootstrap intervals, flags, pooled and set-valued figures."""
     from qualkit.analysis.agree import agreement
     from qualkit.render.svg_charts import ci_whisker
 
     s = Section("agreement", "Inter-coder agreement")
+    if study.ws.config.reflexive:
+        return _discussion_log(study, s)
     coders = study.coders
     if len(coders) < 2:
         return s.missing("Agreement needs two or more coders: name them under `coders:` in qualkit.yaml or pass "

@@ -18,7 +18,13 @@ from qualkit.io.schema import SchemaProblem, validate
 from qualkit.io.yamlfile import key_lines, load_yaml_file
 
 if TYPE_CHECKING:  # the schema imports pydantic, which is slow to import: only when a file is read
-    from qualkit.workspace.config_schema import AgreementSettings, AutocodeSettings, NlpSettings, QualkitYaml
+    from qualkit.workspace.config_schema import (
+        AgreementSettings,
+        AnalysisSettings,
+        AutocodeSettings,
+        NlpSettings,
+        QualkitYaml,
+    )
 
 __all__ = ["AGREEMENT_UNITS", "CONFIG_NAME", "DEFAULT_CONFIG_TEXT", "KNOWN_KEYS", "Config", "load_config"]
 
@@ -59,7 +65,7 @@ nlp:
 
 
 # Settings qualkit reads; anything else in qualkit.yaml gets a warning (a typo must not pass silently).
-KNOWN_KEYS = {"project", "coders", "framework", "facilitator_roles", "speakers", "agreement", "codebook",
+KNOWN_KEYS = {"project", "coders", "framework", "facilitator_roles", "speakers", "agreement", "analysis", "codebook",
               "interview_guide", "autocode", "summaries", "matrices", "report", "exports", "consensus", "nlp"}
 # Settings every command needs: a problem here stops the workspace from opening.
 _CORE = {
@@ -109,6 +115,18 @@ class Config:
         from qualkit.workspace.config_schema import AgreementSettings
 
         return self._section("agreement") or AgreementSettings()
+
+    @property
+    def analysis(self) -> AnalysisSettings:
+        """``analysis:`` (``approach``: reflexive, codebook or coding-reliability, the default)."""
+        from qualkit.workspace.config_schema import AnalysisSettings
+
+        return self._section("analysis") or AnalysisSettings()
+
+    @property
+    def reflexive(self) -> bool:
+        """Reflexive thematic analysis (Braun & Clarke 2019): no agreement statistics anywhere."""
+        return self.analysis.approach == "reflexive"
 
     @property
     def autocode(self) -> AutocodeSettings:

@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-__all__ = ["AgreementSettings", "AutocodeSettings", "NlpSettings", "QualkitYaml", "SpeakerRule", "SpeakerSettings"]
+__all__ = ["AgreementSettings", "AnalysisSettings", "AutocodeSettings", "NlpSettings", "QualkitYaml", "SpeakerRule",
+           "SpeakerSettings"]
 
 # The same units as qualkit.workspace.config.AGREEMENT_UNITS (a test keeps them equal).
 AgreementUnit = Literal["turn", "sentence", "paragraph", "question", "document", "character"]
@@ -93,6 +94,23 @@ class AgreementSettings(_Section):
         return value or "turn"
 
 
+class AnalysisSettings(_Section):
+    """``analysis:``: the approach. ``reflexive`` (Braun & Clarke 2019, 2021: reflexive thematic analysis
+    rejects inter-rater reliability) skips agreement statistics and reports the consensus discussion;
+    ``codebook`` and ``coding-reliability`` (today's default) compute them."""
+
+    approach: Literal["reflexive", "codebook", "coding-reliability"] = "coding-reliability"
+
+    @field_validator("approach", mode="before")
+    @classmethod
+    def _approach(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return "coding-reliability"
+        if str(value).strip().lower() not in ("reflexive", "codebook", "coding-reliability"):
+            raise ValueError("'analysis.approach' must be reflexive, codebook or coding-reliability")
+        return str(value).strip().lower()
+
+
 class AutocodeSettings(_Section):
     """``autocode:``: whether `qualkit run` makes suggestions, from which codebook, on which unit."""
 
@@ -130,6 +148,7 @@ class QualkitYaml(BaseModel):
     speakers: SpeakerSettings | None = None
     codebook: str | None = None
     agreement: AgreementSettings | None = None
+    analysis: AnalysisSettings | None = None
     autocode: AutocodeSettings | None = None
     nlp: NlpSettings | None = None
     interview_guide: list[Any] | None = None  # each domain is checked by qualkit.analysis.summaries

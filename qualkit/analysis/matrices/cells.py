@@ -1,8 +1,8 @@
 """One cell of a themes or codes matrix: a count, presence, participants, quotes or a summary.
 
-An excerpt is a coded span; the same span with two codes of one theme counts once. Within a row, a
-quote already shown in an earlier cell is passed over while the cell has others (a theme mapped
-onto several domains would otherwise repeat its best quote in each).
+An excerpt is a coded span; the same span with two codes of one theme counts once. Within a table, a
+quote already shown in an earlier cell is never shown again (a theme mapped onto several domains,
+or two themes sharing a code, would otherwise repeat the same quote).
 """
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ __all__ = ["cell", "cells_note", "counts_text", "distinct", "people"]
 
 
 def distinct(excerpts: Iterable[Excerpt]) -> list[Excerpt]:
-    """One excerpt per span (a passage with two codes of a theme is one excerpt of that theme)."""
+    """One excerpt per span (a passage with two codes of a theme is one excerpt of that theme); the
+    analyst's exemplar wins whichever code it was written on (not the first code in themes.yaml)."""
     seen: dict[tuple, Excerpt] = {}
     for e in excerpts:
-        seen.setdefault(e.span, e)
+        if e.span not in seen or (e.exemplar and not seen[e.span].exemplar):
+            seen[e.span] = e
     return list(seen.values())
 
 
@@ -35,9 +37,10 @@ def counts_text(excerpts: list[Excerpt]) -> str:
 
 
 def cell(excerpts: list[Excerpt], cells: str, quotes: int, quote_chars: int | None, attributes: Sequence[str],
-         used: set | None = None) -> Any:
-    """One cell's value. ``used``: spans already quoted in this row, avoided while others remain
-    (a theme mapped onto several domains would otherwise show the same quote in each)."""
+         used: set | None = None, terms: Sequence[str] = ()) -> Any:
+    """One cell's value. ``used``: spans already quoted in this table, avoided while others remain
+    (a theme mapped onto several domains would otherwise show the same quote in each). ``terms``:
+    the words that carry the row's idea, for choosing the sentences of a long quote."""
     excerpts = distinct(excerpts)
     if cells == "compact":  # terminal view: "excerpts/participants"
         return f"{len(excerpts)}/{len(people(excerpts))}" if excerpts else ""
@@ -51,11 +54,11 @@ def cell(excerpts: list[Excerpt], cells: str, quotes: int, quote_chars: int | No
         return ""
     fresh = [e for e in excerpts if used is None or e.span not in used]
     picked = select_quotes(fresh, quotes)
-    if len(picked) < min(quotes, len(excerpts)):
+    if used is None and len(picked) < min(quotes, len(excerpts)):
         picked += [e for e in select_quotes(excerpts, quotes + len(picked)) if e not in picked][: quotes - len(picked)]
     if used is not None:
         used.update(e.span for e in picked[: quotes if cells == "quotes" else 1])
-    chosen = [e.formatted(quote_chars, attributes) for e in picked]
+    chosen = [e.formatted(quote_chars, attributes, terms=terms) for e in picked]
     if cells == "quotes":
         return "\n".join(chosen)
     return "\n".join([counts_text(excerpts), *chosen[:1]])

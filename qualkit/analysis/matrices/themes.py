@@ -5,12 +5,14 @@ Rows are the themes of themes.yaml, columns the framework domains they map onto 
 written). A theme with ``domains`` puts all its excerpts under each of them; a theme whose mapping
 comes from its codes' refs puts each excerpt under its own code's domains. ``table="results"``
 gives Theme | domain | Description | Illustrative quotes, in sections: facilitators, barriers,
-then mixed themes in a section of their own, then themes with no valence yet.
+then mixed themes in a section of their own, descriptive (context) themes, then themes with no
+valence yet. ``table="domains"`` gives the domain-first layout HEIF papers report: framework domain,
+then the themes under it, then their quotes (each quote once in the table).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["FRAMEWORK_SHORT", "SECTIONS", "themes_matrix"]
 
 SECTIONS = (("facilitator", "Facilitators"), ("barrier", "Barriers"), ("mixed", "Mixed (facilitator and barrier)"),
-            (None, "Valence not set"))
+            ("descriptive", "Descriptive (context)"), (None, "Valence not set"))
 FRAMEWORK_SHORT = {"heif": "HEIF", "cfir2": "CFIR 2.0", "cfir2009": "CFIR", "iparihs": "i-PARIHS", "reaim": "RE-AIM",
                    "epis": "EPIS"}
 
@@ -42,6 +44,8 @@ class _Layout:
     framework: str | None
     columns: list
     labels: list[str]
+    terms: dict[str, list[str]]     # theme id -> the words that carry it (theme and code names, keywords, examples)
+    code_items: dict[str, list] = field(default_factory=dict)  # code id -> its own framework refs, resolved
 
 
 def _fw_name(fw_id: str, frameworks: dict) -> str:
@@ -80,25 +84,23 @@ def _columns(mappings: dict[str, Any], frameworks: dict, level: str, framework: 
 def _matrix_rows(lay: _Layout, by_code: dict[str, list[Excerpt]], cells: str, quotes: int, quote_chars: int | None,
                  attributes: Sequence[str]) -> tuple[list[dict], list[dict], dict[str, list[Excerpt]]]:
     """Each theme's row (and its compact terminal row) and the excerpts of each theme."""
-    from qualkit.analysis.themes import at_level
 
     rows, compact = [], []
     theme_excerpts: dict[str, list[Excerpt]] = {}
+    used: set = set()  # no quote twice in the table
     for theme in lay.themeset:
-        m = lay.mappings[theme.id]
         mine = [e for code in theme.codes for e in by_code.get(code, [])]
-        places = {code: {id(at_level(i, lay.frameworks, lay.level)) for i in m.items_for_code(code)}
-                  for code in theme.codes}
+        places = _places(lay, theme)
         theme_excerpts[theme.id] = mine
         row: dict[str, Any] = {"theme": theme.id, "name": theme.name, "valence": theme.valence or ""}
         crow: dict[str, Any] = dict(row)
-        used: set = set()
         for col, label in zip(lay.columns, lay.labels):
-            inside = [e for e in mine if id(col) in places[e.code]]
-            row[label] = cell(inside, cells, quotes, quote_chars, attributes, used)
+            inside = _pinned_first([e for e in mine if id(col) in places[e.code]], theme)
+            row[label] = cell(inside, cells, quotes, quote_chars, attributes, used, lay.terms[theme.id])
             crow[label] = cell(inside, "compact", 0, None, ())
-        row["all domains"] = (cell(mine, cells, quotes, quote_chars, attributes) if cells != "summary"
-                              else counts_text(distinct(mine)))
+        row["all domains"] = (counts_text(distinct(mine)) if cells == "summary" else
+                              cell(_pinned_first(mine, theme), cells, quotes, quote_chars, attributes, used,
+                                   lay.terms[theme.id]))  # quotes not already in the row's domain cells
         crow["all domains"] = cell(mine, "compact", 0, None, ())
         rows.append(row)
         compact.append(crow)
@@ -110,7 +112,6 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
     """The manuscript table (one row per theme, in valence sections) and the framework's short title."""
     import pandas as pd
 
-    from qualkit.analysis.themes import item_label
 
     frameworks, framework = lay.frameworks, lay.framework
     fws_used = {i.framework for m in lay.mappings.values() for i in m.items if not framework or i.framework == framework}
@@ -126,17 +127,161 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
     quote_header = ("Illustrative quotes (participant, " + ", ".join(attributes) + ")" if attributes
                     else "Illustrative quotes (participant)")
     res_rows = []
+    used = {e.span for t in lay.themeset for e in _pins(theme_excerpts[t.id], t)}  # pinned quotes are reserved
     for valence, section in SECTIONS:
         for theme in lay.themeset:
             if theme.valence != valence:
                 continue
             items = [i for i in lay.mappings[theme.id].items if not framework or i.framework == framework]
-            dom = "\n".join((f"{_fw_name(i.framework, frameworks)}: " if len(fws_used) > 1 else "")
-                            + item_label(i, frameworks) for i in items)
-            chosen = select_quotes(distinct(theme_excerpts[theme.id]), quotes) if quotes else []
+            dom = _domain_text(items, frameworks, len(fws_used) > 1)
+            chosen = _table_quotes(theme, distinct(theme_excerpts[theme.id]), quotes, used)
             res_rows.append({"Section": section, "Theme": theme.name, domain_header: dom, "Description": theme.description,
-                             quote_header: "\n".join(e.formatted(quote_chars, attributes) for e in chosen)})
+                             quote_header: "\n".join(e.formatted(quote_chars, attributes, terms=lay.terms[theme.id])
+                                                     for e in chosen)})
     return pd.DataFrame(res_rows, columns=["Section", "Theme", domain_header, "Description", quote_header]), fw_title
+
+
+def _domain_text(items: list, frameworks: dict, several: bool) -> str:
+    """The framework items of a theme for a manuscript cell: a domain listed beside one of its own
+    sub-items is left out (it says nothing more), and items under one domain share one line
+    ("Characteristics of the innovation: Degree of fit; Adaptability")."""
+    from qualkit.analysis.themes import ancestry, at_level, item_label
+
+    kept = [i for i in items if not any(o is not i and any(a is i for a in ancestry(o, frameworks)) for o in items)]
+    lines: dict[str, list[str]] = {}
+    for i in kept:
+        prefix = f"{_fw_name(i.framework, frameworks)}: " if several else ""
+        anchor = at_level(i, frameworks, "subdomain")
+        if anchor is i or i.kind in ("domain", "subdomain"):
+            lines.setdefault(prefix + item_label(i, frameworks), [])
+        else:
+            lines.setdefault(prefix + anchor.label, []).append(i.label)
+    return "\n".join(k + (": " + "; ".join(v) if v else "") for k, v in lines.items())
+
+
+def _manuscript_matrix(matrix_df: Any, cells: str) -> Any:
+    """The theme × domain matrix as a journal table: the theme's name (no id column), capitalised
+    valence, and a Total column only where cells are counts (in quote cells it would repeat them)."""
+    out = matrix_df.drop(columns=["theme"]).rename(columns={"name": "Theme", "valence": "Valence"})
+    out["Valence"] = [str(v).capitalize() if v else "Not set" for v in out["Valence"]]
+    if cells in ("count", "participants", "presence"):
+        return out.rename(columns={"all domains": "Total" if cells != "presence" else "Any domain"})
+    return out.drop(columns=["all domains"])
+
+
+def _places(lay: _Layout, theme: Any) -> dict[str, set[int]]:
+    """Code -> the domain columns its excerpts count in. A theme mapped through its codes: each
+    code's own refs. A theme with its own ``domains``: those of the theme's domains that the code's
+    own refs fall in (or under), so a cell counts the excerpts about that domain, not the theme's
+    whole total in every column it maps to."""
+    from qualkit.analysis.themes import ancestry, at_level
+
+    m = lay.mappings[theme.id]
+    if m.from_codes:
+        return {code: {id(at_level(i, lay.frameworks, lay.level)) for i in m.items_for_code(code)} for code in theme.codes}
+
+    def related(a: Any, b: Any) -> bool:
+        return any(x is a for x in ancestry(b, lay.frameworks)) or any(x is b for x in ancestry(a, lay.frameworks))
+
+    return {code: {id(at_level(i, lay.frameworks, lay.level)) for i in m.items
+                   if any(related(i, own) for own in lay.code_items.get(code, []))} for code in theme.codes}
+
+
+def _code_items(workspace: Workspace, themeset: Any, frameworks: dict) -> dict[str, list]:
+    """Each theme code's own framework refs, resolved (unresolvable refs left out)."""
+    from qualkit.analysis.themes import default_framework
+    from qualkit.frameworks.catalog import FrameworkError, resolve_ref
+
+    index, default = workspace.code_index(), default_framework(workspace, themeset)
+    out: dict[str, list] = {}
+    for code in {c for t in themeset for c in t.codes}:
+        entry = index.get(code)
+        items: list = []
+        if entry is None:
+            out[code] = items
+            continue
+        book, c = entry
+        for ref in c.framework:
+            try:
+                items.append(resolve_ref(ref, frameworks=frameworks, default=book.framework or default))
+            except FrameworkError:
+                continue
+        out[code] = items
+    return out
+
+
+def _pins(excerpts: list[Excerpt], theme: Any) -> list[Excerpt]:
+    """The theme's pinned codings (``quotes:`` in themes.yaml, "transcript:start-end"), in the order pinned."""
+    out = []
+    for ref in getattr(theme, "quotes", []) or []:
+        tid, _, rng = str(ref).rpartition(":")
+        start, _, end = rng.partition("-")
+        if not (start.isdigit() and end.isdigit()):
+            continue
+        hit = next((e for e in excerpts if e.transcript == tid and e.start < int(end) and int(start) < e.end), None)
+        if hit is not None and hit not in out:
+            out.append(hit)
+    return out
+
+
+def _pinned_first(excerpts: list[Excerpt], theme: Any) -> list[Excerpt]:
+    """Pinned excerpts marked as exemplars so that quote selection takes them first."""
+    from dataclasses import replace
+
+    pins = {e.span for e in _pins(excerpts, theme)}
+    return [replace(e, memo=f"{e.memo} exemplar (pinned)") if e.span in pins else e for e in excerpts]
+
+
+def _table_quotes(theme: Any, excerpts: list[Excerpt], n: int, used: set) -> list[Excerpt]:
+    """Up to ``n`` quotes for a theme's row: its pins first, then the usual rule among passages no
+    other row of the table quotes (Lingard 2019: one quote, one claim)."""
+    if not n:
+        return []
+    pins = _pins(excerpts, theme)[:n]
+    rest = select_quotes([e for e in excerpts if e.span not in used and e not in pins], n - len(pins))
+    chosen = pins + rest
+    used.update(e.span for e in chosen)
+    return chosen
+
+
+def _terms(workspace: Workspace, themeset: Any) -> dict[str, list[str]]:
+    """Per theme, the words a quote about it should contain: its name, and its codes' names,
+    keywords and examples (qualkit.analysis.quote_text.focus_quote stems them)."""
+    index = workspace.code_index()
+    out: dict[str, list[str]] = {}
+    for theme in themeset:
+        words = [theme.name]
+        for code_id in theme.codes:
+            code = index.get(code_id, (None, None))[1]
+            if code is not None:
+                words += [code.name, *code.keywords, *code.examples]
+        out[theme.id] = words
+    return out
+
+
+def _domain_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quotes: int, quote_chars: int | None,
+                  attributes: Sequence[str]) -> Any:
+    """Domain-first results (framework domain, then its themes, then quotes), the order in which
+    framework-guided papers report findings (HEIF: Woodward et al. 2019, Implement Sci 14:26):
+    one row per (domain, theme)."""
+    import pandas as pd
+
+    from qualkit.analysis.themes import item_label
+
+    used = {e.span for t in lay.themeset for e in _pins(theme_excerpts[t.id], t)}
+    rows = []
+    for col, label in zip(lay.columns, lay.labels):
+        for theme in lay.themeset:
+            places = _places(lay, theme)
+            inside = distinct(e for e in theme_excerpts[theme.id] if id(col) in places.get(e.code, set()))
+            if not inside:
+                continue
+            chosen = _table_quotes(theme, inside, quotes, used)
+            rows.append({"Domain": label or item_label(col, lay.frameworks), "Theme": theme.name,
+                         "Valence": (theme.valence or "not set").capitalize(),
+                         "Illustrative quotes": "\n".join(e.formatted(quote_chars, attributes, terms=lay.terms[theme.id])
+                                                          for e in chosen)})
+    return pd.DataFrame(rows, columns=["Domain", "Theme", "Valence", "Illustrative quotes"])
 
 
 def _notes(lay: _Layout, cells: str, ex: ExcerptSet, main_fw: str | None) -> list[str]:
@@ -169,7 +314,8 @@ def _layout(workspace: Workspace, level: str, framework: str | None, path: Path)
     if errors:
         raise MatrixError(errors[0].message + " (`qualkit themes check` lists every problem)", errors[0].path, errors[0].line)
     columns, labels = _columns(mappings, frameworks, level, framework, workspace.config.framework)
-    return _Layout(themeset, mappings, frameworks, level, framework, columns, labels), [str(p.message) for p in problems]
+    return (_Layout(themeset, mappings, frameworks, level, framework, columns, labels, _terms(workspace, themeset),
+                    _code_items(workspace, themeset, frameworks)), [str(p.message) for p in problems])
 
 
 def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, framework: str | None, table: str,
@@ -182,7 +328,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     from qualkit.render.tables import Table
 
     check_choice(level, LEVELS, "level for themes")
-    check_choice(table, ("matrix", "results"), "table")
+    check_choice(table, ("matrix", "results", "domains"), "table")
     path = Path(themes_file) if themes_file else themes_path(workspace)
     lay, warns = _layout(workspace, level, framework, path)
     main_fw = workspace.config.framework
@@ -194,12 +340,15 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     results_df, fw_title = _results_frame(lay, theme_excerpts, quotes, quote_chars, attributes, main_fw)
     notes = _notes(lay, cells, ex, main_fw)
     quote_note = quote_rule(quote_chars)
-    tables = [Table("themes_by_domain", matrix_df, f"Themes × {fw_title} domains ({cells_note(cells)})",
+    tables = [Table("themes_by_domain", _manuscript_matrix(matrix_df, cells), f"Themes × {fw_title} domains ({cells_note(cells)})",
                     " ".join(notes) + (" " + quote_note if cells in ("quotes", "summary") else ""))]
     for _valence, section in SECTIONS:
         part = results_df[results_df["Section"] == section].drop(columns=["Section"]).reset_index(drop=True)
         if len(part):
             tables.append(Table(file_stem(section.split(" (")[0]), part, f"{section}: themes mapped onto {fw_title}", quote_note))
+    domains_df = _domain_frame(lay, theme_excerpts, quotes, quote_chars, attributes)
+    tables.append(Table("results_by_domain", domains_df, f"Findings by {fw_title} domain: themes and illustrative quotes",
+                        quote_note))
     themeset = lay.themeset
     if lay.framework and not lay.columns and len(themeset):
         warns.append(f"no theme maps onto {lay.framework}: the matrix has no domain columns")
@@ -209,7 +358,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     params.update({"cells": cells, "level": level, "framework": lay.framework, "table": table, "quotes": quotes,
                    "quote_chars": quote_chars, "attributes": list(attributes), "themes": str(path.name),
                    "quote_rule": quote_note})
-    frame = matrix_df if table == "matrix" else results_df
+    frame = {"matrix": matrix_df, "results": results_df, "domains": domains_df}[table]
     result = MatrixResult("themes", frame, tables, f"Themes and {fw_title} domains", warns, notes, params)
     result.display = (matrix_df if cells in ("count", "presence", "participants")
                       else pd.DataFrame(compact, columns=matrix_df.columns))

@@ -21,6 +21,7 @@ from qualkit.analysis.summaries.sessions import (
     MAX_EXCERPT_CHARS,
     Session,
     describe_participant,
+    guide_excerpts,
     session_info,
     summaries_dir,
     template_quote,
@@ -75,9 +76,12 @@ class TemplateRun:
 
 
 def _template_model(workspace: Workspace, transcript: Any, session: Session, domains: DomainSet,
-                    source: CodingSource) -> tuple[list[tuple[str, str]], list[tuple[Domain, list[Excerpt]]]]:
+                    source: CodingSource, analyst: str = "") -> tuple[list[tuple[str, str]], list[tuple[Domain, list[Excerpt]]]]:
     """The header fields and each domain's excerpts, shared by the Markdown and Word writers."""
     excerpts = transcript_excerpts(workspace, transcript, source.codings_of(transcript.id), domains)
+    by_guide = domains.source == "guide" and not any(excerpts.values())
+    if by_guide:  # no codes yet: each guide question's answer (Hamilton's rapid analysis starts from the guide)
+        excerpts = guide_excerpts(workspace, transcript, domains)
     try:
         rel = Path(session.path).resolve().relative_to(Path(workspace.root).resolve()) if session.path else Path(transcript.id)
     except ValueError:
@@ -90,8 +94,9 @@ def _template_model(workspace: Workspace, transcript: Any, session: Session, dom
     label = "Participants" if session.kind == "focus group" else "Participant"
     header.append((label, "" if session.kind == "focus group" else
                    (describe_participant(workspace, session.participants[0]) if session.participants else "(not in participants.csv)")))
-    header += [("Domains", f"{domains.source} — {domains.description}"), ("Excerpts", f"{source.description}"),
-               ("Analyst", ""), ("Summarised on", "")]
+    header += [("Domains", f"{domains.source} — {domains.description}"),
+               ("Excerpts", "answers to each guide question (no codings yet)" if by_guide else f"{source.description}"),
+               ("Analyst", analyst), ("Summarised on", "")]
     return header, [(d, excerpts.get(d.id, [])) for d in domains.domains]
 
 
@@ -103,9 +108,10 @@ INSTRUCTIONS = ("Write your summary as bullets under "
 
 
 def render_markdown(workspace: Workspace, transcript: Any, session: Session, domains: DomainSet, source: CodingSource,
-                    max_chars: int | None = MAX_EXCERPT_CHARS, bullets: int = EMPTY_BULLETS) -> tuple[str, int]:
+                    max_chars: int | None = MAX_EXCERPT_CHARS, bullets: int = EMPTY_BULLETS,
+                    analyst: str = "") -> tuple[str, int]:
     """The Markdown template text (with its fingerprint) and the number of excerpts in it."""
-    header, sections = _template_model(workspace, transcript, session, domains, source)
+    header, sections = _template_model(workspace, transcript, session, domains, source, analyst)
     lines = [f"# Rapid analysis summary: {transcript.id}", "",
              f"<!-- qualkit summary template (fingerprint {_PLACEHOLDER}). {INSTRUCTIONS} -->", ""]
     for key, value in header:
@@ -118,7 +124,8 @@ def render_markdown(workspace: Workspace, transcript: Any, session: Session, dom
         if d.prompt:
             lines += [f"*{'Guide question' if domains.source == 'guide' else 'Definition'}:* {d.prompt}", ""]
         if items:
-            lines += ["Coded excerpts (a starting point; not collected):", ""]
+            lines += [("The answer to this guide question" if items[0].all_codes[0].startswith("answer to")
+                       else "Coded excerpts") + " (a starting point; not collected):", ""]
             for ex in items:
                 lines.append(f"> {template_quote(ex, max_chars)} · {ex.locator()}")
                 lines.append(">")
@@ -230,8 +237,9 @@ def template_state(path: Path) -> str:
 def write_templates(workspace: Workspace, domains: str | DomainSet | None = None, format: str = "md",
                     coder: str | Iterable[str] | None = "consensus", overwrite: bool = False,
                     transcripts: Iterable[str] | None = None, max_chars: int | None = MAX_EXCERPT_CHARS,
-                    bullets: int = EMPTY_BULLETS) -> TemplateRun:
-    """One summary template per transcript in summaries/ (``<id>.md`` or ``<id>.docx``).
+                    bullets: int = EMPTY_BULLETS, folder: Path | None = None, analyst: str = "") -> TemplateRun:
+    """One summary template per transcript in summaries/ (``<id>.md`` or ``<id>.docx``); ``folder``
+    and ``analyst`` for an analyst's own calibration copy (:mod:`.calibration`).
 
     A template the analyst has started (anything changed since qualkit wrote it) is never
     replaced unless ``overwrite``; even then the old file is copied to .qualkit/backups/ first. A
@@ -261,7 +269,8 @@ def write_templates(workspace: Workspace, domains: str | DomainSet | None = None
     if unplaced:
         run.warnings.append(f"{len(unplaced)} code(s) fall in no {dset.source} domain, so their excerpts are not in the "
                             f"templates: {', '.join(unplaced)}")
-    folder = summaries_dir(workspace)
+    folder = Path(folder) if folder is not None else summaries_dir(workspace)
+    folder.mkdir(parents=True, exist_ok=True)
     for t in result.transcripts:
         session = session_info(workspace, t, paths.get(t.id))
         target = folder / f"{t.id}.{format}"
@@ -270,7 +279,7 @@ def write_templates(workspace: Workspace, domains: str | DomainSet | None = None
         states = {p: template_state(p) for p in existing}
         content: Any
         if format == "md":
-            content, n = render_markdown(workspace, t, session, dset, source, max_chars, bullets)
+            content, n = render_markdown(workspace, t, session, dset, source, max_chars, bullets, analyst)
         else:
             content, n = render_docx(workspace, t, session, dset, source, max_chars, bullets)
         started = [p for p in existing if states[p] != "pristine"]

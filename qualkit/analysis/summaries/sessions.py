@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualkit.analysis.quote_text import DEFAULT_LIMIT
+from qualkit.analysis.quote_text import DEFAULT_LIMIT, word_stems
 from qualkit.analysis.sources import Excerpt
 from qualkit.analysis.summaries.guide import DomainSet
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["MAX_EXCERPT_CHARS", "SUMMARIES_DIR", "Session", "describe_participant", "session_info", "summaries_dir",
+__all__ = ["MAX_EXCERPT_CHARS", "SUMMARIES_DIR", "Session", "describe_participant", "guide_excerpts", "session_info", "summaries_dir",
            "template_quote", "transcript_excerpts"]
 
 SUMMARIES_DIR = "summaries"
@@ -174,3 +174,36 @@ def describe_participant(workspace: Workspace, pid: str) -> str:
     parts = [f"{k}: {v}" for k, v in attrs.items() if v]
     return f"{pid} ({'; '.join(parts)})" if parts else pid
 
+
+# ------------------------------------------------------------------------------ guide answers
+_MIN_SHARED = 2  # word stems an interviewer turn must share with a prompt to count as asking it
+
+
+def guide_excerpts(workspace: Workspace, transcript: Any, domains: DomainSet) -> dict[str, list[Excerpt]]:
+    """Domain id -> the participant turns answering that domain's guide question (prompt matched in
+    an interviewer/moderator turn), in text order; domains whose question is not found get none."""
+    table = workspace.participant_table
+    turns = transcript.turns
+    prompts = {d.id: word_stems(d.prompt) for d in domains.domains if d.prompt}
+    starts: list[tuple[int, str]] = []
+    taken: set[str] = set()
+    for i, turn in enumerate(turns):
+        if not table.is_facilitator(turn.participant):
+            continue
+        words = word_stems(transcript.text[turn.start:turn.end])
+        best = max(((len(words & p), did) for did, p in prompts.items() if did not in taken), default=(0, ""))
+        if best[0] >= _MIN_SHARED:
+            starts.append((i, best[1]))
+            taken.add(best[1])
+    out: dict[str, list[Excerpt]] = {d.id: [] for d in domains.domains}
+    for k, (i, did) in enumerate(starts):
+        end = starts[k + 1][0] if k + 1 < len(starts) else len(turns)
+        for j in range(i + 1, end):
+            turn = turns[j]
+            if table.is_facilitator(turn.participant):
+                continue
+            attrs = table.attributes(turn.participant) if turn.participant else {}
+            out[did].append(Excerpt(transcript.id, turn.start, turn.end, did, transcript.text[turn.start:turn.end],
+                                    participant=turn.participant, speaker=turn.speaker, attributes=dict(attrs),
+                                    turn=j, codes=(f"answer to '{did}'",)))
+    return out
