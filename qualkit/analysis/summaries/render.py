@@ -234,6 +234,15 @@ def template_state(path: Path) -> str:
 
 
 
+def _unplaced_codes(source: CodingSource, dset: DomainSet, known_ids: set[str]) -> list[str]:
+    """A warning naming the codes used in these transcripts that fall in no domain (their excerpts are left out)."""
+    unplaced = sorted({c.code for c in source.codings if c.transcript in known_ids and not dset.domains_of(c.code)})
+    if not unplaced:
+        return []
+    return [f"{len(unplaced)} code(s) fall in no {dset.source} domain, so their excerpts are not in the "
+            f"templates: {', '.join(unplaced)}"]
+
+
 def write_templates(workspace: Workspace, domains: str | DomainSet | None = None, format: str = "md",
                     coder: str | Iterable[str] | None = "consensus", overwrite: bool = False,
                     transcripts: Iterable[str] | None = None, max_chars: int | None = MAX_EXCERPT_CHARS,
@@ -264,11 +273,7 @@ def write_templates(workspace: Workspace, domains: str | DomainSet | None = None
         result = workspace.ingest()
     run.errors += result.errors
     paths = {r.id: r.path for r in result.rows}
-    known_ids = {t.id for t in result.transcripts}
-    unplaced = sorted({c.code for c in source.codings if c.transcript in known_ids and not dset.domains_of(c.code)})
-    if unplaced:
-        run.warnings.append(f"{len(unplaced)} code(s) fall in no {dset.source} domain, so their excerpts are not in the "
-                            f"templates: {', '.join(unplaced)}")
+    run.warnings += _unplaced_codes(source, dset, {t.id for t in result.transcripts})
     folder = Path(folder) if folder is not None else summaries_dir(workspace)
     folder.mkdir(parents=True, exist_ok=True)
     for t in result.transcripts:
