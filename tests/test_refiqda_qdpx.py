@@ -188,15 +188,83 @@ def test_round_trip_of_the_sample_study_loses_nothing(tmp_path):
     imported = import_qdpx(out, tmp_path / "back")
     assert imported.written and imported.not_carried == []
     assert_same_workspace(Workspace(src), Workspace(tmp_path / "back"))
-    # byte for byte: the coders' files, the codebooks (their change logs travel too), the
-    # participants, and the project exported again from the imported workspace
+    # byte for byte: the coders' files and their done marks, the codebooks (their change logs
+    # travel too), the participants, and the project exported again from the imported workspace
     back = tmp_path / "back"
     files = ["participants.csv", *(f"{d}/{p.name}" for d in ("codings", "codebooks") for p in sorted((src / d).iterdir()))]
-    assert len(files) == 5
+    assert len(files) == 7 and "codings/ana.done" in files and "codings/ben.done" in files
     assert {f: (back / f).read_bytes() for f in files} == {f: (src / f).read_bytes() for f in files}
     export_qdpx(Workspace(back), tmp_path / "again.qdpx")
     assert (tmp_path / "again.qdpx").read_bytes() == out.read_bytes()
 
+
+
+def test_a_coders_done_marks_survive_a_qdpx_round_trip(root, tmp_path):
+    """`qualkit codings done` marks go out in the transcript's own description, which a person
+    reads in NVivo or QualCoder, and come back as codings/<coder>.done, byte for byte."""
+    run = CliRunner().invoke
+    for transcript, coder in [("int1", "ana"), ("int2", "ana"), ("int1", "ben")]:
+        assert run(cli, ["--workspace", str(root), "codings", "done", transcript, "--coder", coder]).exit_code == 0
+    out = tmp_path / "study.qdpx"
+    assert export_qdpx(Workspace(root), out).done == 3
+    from lxml import etree
+
+    with zipfile.ZipFile(out) as zf:
+        project = etree.fromstring(zf.read("project.qde"))
+    assert project_schema().validate(project)
+    when = {c: dict(line.split(",") for line in (root / "codings" / f"{c}.done").read_text().splitlines()[1:])
+            for c in ("ana", "ben")}
+    descriptions = {s.get("name"): s.findtext("{*}Description") for s in project.iter("{*}TextSource")}
+    assert descriptions == {"int1": f"Coding done by:\n- ana ({when['ana']['int1']})\n- ben ({when['ben']['int1']})",
+                            "int2": f"Coding done by:\n- ana ({when['ana']['int2']})"}
+    r = run(cli, ["import", "qdpx", str(out), "--into", str(tmp_path / "copy")])
+    assert r.exit_code == 0, r.output
+    assert "done marks by ana (2), ben (1)" in r.output and "not carried" not in r.output
+    for name in ("ana.done", "ben.done"):
+        assert (tmp_path / "copy" / "codings" / name).read_bytes() == (root / "codings" / name).read_bytes()
+    # into the workspace they came from: the same marks are already there; other marks are not overwritten
+    def empty_codings():
+        for c in ("ana", "ben"):
+            (root / "codings" / f"{c}.csv").write_text("transcript,start,end,code,text,memo,coded_at\n", encoding="utf-8")
+
+    empty_codings()
+    before = {c: (root / "codings" / f"{c}.done").read_bytes() for c in ("ana", "ben")}
+    r = run(cli, ["--workspace", str(root), "import", "qdpx", str(out)])
+    assert r.exit_code == 0, r.output
+    assert {c: (root / "codings" / f"{c}.done").read_bytes() for c in ("ana", "ben")} == before
+    empty_codings()
+    run(cli, ["--workspace", str(root), "codings", "done", "int2", "--coder", "ana", "--undo"])
+    r = run(cli, ["--workspace", str(root), "import", "qdpx", str(out)])
+    assert r.exit_code == 1 and "codings/ana.done already has other done marks" in r.output
+
+
+def test_done_marks_are_found_when_another_tool_adds_to_the_description(root, tmp_path):
+    from qualkit.refiqda.qdpx_read import read_qdpx
+
+    CliRunner().invoke(cli, ["--workspace", str(root), "codings", "done", "int1", "--coder", "ben"])
+    out = tmp_path / "study.qdpx"
+    export_qdpx(Workspace(root), out)
+    with zipfile.ZipFile(out) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["project.qde"] = members["project.qde"].replace(b"<Description>Coding done by:",
+                                                            b"<Description>Second pass in NVivo.\n\nCoding done by:")
+    edited = tmp_path / "edited.qdpx"
+    with zipfile.ZipFile(edited, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    data = read_qdpx(edited)
+    assert list(data.done) == ["ben"] and list(data.done["ben"]) == ["int1"]
+    assert "1 description(s) of sources" in data.not_carried  # the user's own text is reported, not lost silently
+
+
+def test_a_project_without_done_marks_imports_no_done_files(root, tmp_path):
+    (root / "codings" / "ana.done").write_text("transcript,done_at\n", encoding="utf-8")  # marks kept, none yet
+    out = tmp_path / "study.qdpx"
+    result = export_qdpx(Workspace(root), out)
+    assert result.done == 0
+    assert any("ana.done marks no transcript done" in w for w in result.warnings)
+    import_qdpx(out, tmp_path / "copy")
+    assert not list((tmp_path / "copy" / "codings").glob("*.done"))
 
 def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))

@@ -158,6 +158,8 @@ def import_qdpx(ctx: click.Context, file: str, into: str | None, dry_run: bool, 
     if result.reused_codebooks:
         books += f"; already there: {', '.join(result.reused_codebooks)}"
     coders = ("codings by " + ", ".join(f"{c} ({n})" for c, n in result.coders.items())) if result.coders else "no codings"
+    if result.done:
+        coders += "; done marks by " + ", ".join(f"{c} ({n})" for c, n in result.done.items())
     transcripts = f"{len(result.transcripts)} new"
     if result.reused_transcripts:
         transcripts += f", {len(result.reused_transcripts)} already there"

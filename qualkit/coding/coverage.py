@@ -25,7 +25,7 @@ from qualkit.workspace.codings import now_iso
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["DONE_SUFFIX", "Progress", "done_path", "done_transcripts", "mark_done", "partly_coded", "progress", "read_done"]
+__all__ = ["DONE_SUFFIX", "Progress", "done_csv", "done_path", "done_transcripts", "mark_done", "partly_coded", "progress", "read_done"]
 
 DONE_SUFFIX = ".done"
 
@@ -70,13 +70,19 @@ def mark_done(ws: Workspace, transcript: str, coder: str, done: bool = True) -> 
             marks[tid] = now_iso()
         else:
             marks.pop(tid, None)
-        buf = io.StringIO(newline="")
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["transcript", "done_at"])
-        for t in sorted(marks, key=natural_key):
-            w.writerow([t, marks[t]])
-        atomic_write_text(path, buf.getvalue())
+        atomic_write_text(path, done_csv(marks))
     return True
+
+
+def done_csv(marks: dict[str, str]) -> str:
+    """The text of a ``.done`` file holding ``marks`` (transcript -> done_at), in transcript order;
+    the one writer, so that a file written by an import is byte for byte the one ``mark_done`` writes."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["transcript", "done_at"])
+    for t in sorted(marks, key=natural_key):
+        w.writerow([t, marks[t]])
+    return buf.getvalue()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ What goes where:
   ``PlainTextSelection`` (positions are code points, as the standard says) with one ``Coding``,
   as QualCoder writes them; the coder is ``creatingUser`` of both, and ``coded_at``, when it is a
   valid date-time, their ``creationDateTime`` (QualCoder reads the selection's, the others the
-  coding's).
+  coding's). The coders' done marks (``codings/<coder>.done``) are the source's ``Description``
+  (``Coding done by:``, :mod:`qualkit.refiqda.done_marks` says why there).
 * ``<Notes>``: a coding's memo is a ``Note`` referenced from that ``Coding`` (``NoteRef``), and
   also the selection's ``Description``, which is where QualCoder reads it.
 * ``<Sets>``: each code group (``groups:`` of a codebook) is a set of its member codes.
@@ -44,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import RefiQdaError
+from qualkit.refiqda.done_marks import pack_done
 from qualkit.refiqda.qdc import (
     PROJECT_NS,
     add_code_elements,
@@ -77,13 +79,14 @@ class QdpxExportResult:
     variables: int = 0
     notes: int = 0
     sets: int = 0
+    done: int = 0  # done marks exported
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "coders": dict(self.coders), "transcripts": self.transcripts,
                 "codebooks": self.codebooks, "codes": self.codes, "selections": self.selections,
                 "codings": sum(self.coders.values()), "cases": self.cases, "variables": self.variables,
-                "notes": self.notes, "sets": self.sets, "warnings": list(self.warnings)}
+                "notes": self.notes, "sets": self.sets, "done": self.done, "warnings": list(self.warnings)}
 
 
 def _valid_datetime(value: str) -> str | None:
@@ -132,7 +135,8 @@ def build_project(ws: Workspace, coders: Iterable[str] | None = None) -> tuple[b
     _write_codebooks(root, books, result)
     _write_cases(root, attrs, cases, result)
     # notes are collected while writing codings, written after Sources (schema order)
-    texts, notes = _write_sources(root, transcripts, selections, chosen, user_guid, result)
+    done = _done_marks(ws, chosen, transcripts, warn)
+    texts, notes = _write_sources(root, transcripts, selections, chosen, user_guid, result, done)
     if notes:
         notes_el = _el(root, "Notes")
         for nguid, name, text, user, when in notes:
@@ -216,6 +220,29 @@ def _selections(ws: Workspace, chosen: list[str], transcripts: dict[str, Any], c
             n += 1
         result.coders[coder] = n
     return selections
+
+
+def _done_marks(ws: Workspace, chosen: list[str], transcripts: dict[str, Any],
+                warn: Callable[[str], None]) -> dict[str, list[tuple[str, str]]]:
+    """Transcript id -> (coder, done_at) of the exported coders' done marks, in coder order."""
+    from qualkit.coding.coverage import done_path, read_done
+
+    done: dict[str, list[tuple[str, str]]] = {}
+    for coder in chosen:
+        path = done_path(ws, coder)
+        if not path.exists():
+            continue
+        marks = read_done(path)
+        if not marks:
+            # a project carries marks, not "marks none": after import this coder would count as
+            # having done every transcript they coded
+            warn(f"codings/{path.name} marks no transcript done; not carried (a project holds marks only)")
+        for tid, when in marks.items():
+            if tid in transcripts:
+                done.setdefault(tid, []).append((coder, when))
+            else:
+                warn(f"codings/{path.name}: transcript {tid!r} is not exported; its done mark is left out")
+    return done
 
 
 def _cases(ws: Workspace, transcripts: dict[str, Any], warn: Callable[[str], None]) -> dict[str, dict[str, Any]]:
@@ -325,8 +352,8 @@ _Note = tuple[str, str, str, "str | None", "str | None"]  # guid, name, text, us
 
 
 def _write_sources(root: Any, transcripts: dict[str, Any], selections: dict[tuple[str, str, int, int], list[Any]],
-                   chosen: list[str], user_guid: dict[str, str],
-                   result: QdpxExportResult) -> tuple[dict[str, bytes], list[_Note]]:
+                   chosen: list[str], user_guid: dict[str, str], result: QdpxExportResult,
+                   done: dict[str, list[tuple[str, str]]]) -> tuple[dict[str, bytes], list[_Note]]:
     """Text sources with their selections and codings; returns the text members and the memos as notes."""
     texts: dict[str, bytes] = {}
     notes: list[_Note] = []
@@ -336,6 +363,9 @@ def _write_sources(root: Any, transcripts: dict[str, Any], selections: dict[tupl
     for tid, t in transcripts.items():
         sguid = guid_for("source", tid)
         src = _el(sources_el, "TextSource", guid=sguid, name=xml_safe(tid), plainTextPath=f"internal://{sguid}.txt")
+        if done.get(tid):
+            _el(src, "Description").text = xml_safe(pack_done("", done[tid]))
+            result.done += len(done[tid])
         texts[f"sources/{sguid}.txt"] = t.text.encode("utf-8")
         keys = sorted(k for k in selections if k[0] == tid)
         keys.sort(key=lambda k: (k[2], k[3], chosen.index(k[1])))

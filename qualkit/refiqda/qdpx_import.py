@@ -18,6 +18,8 @@ existing workspace:
   texts of notes referenced from the coding or its selection, of notes linked to the selection
   (``Link``) and of the selection's description. Positions are converted to qualkit's
   (:mod:`.offsets`) and the choice of reading is reported.
+* ``codings/<user>.done`` per user with done marks (``Coding done by:`` in a source's
+  description, as qualkit exports them: :mod:`.done_marks`); none when the project has none.
 * ``participants.csv`` from ``Cases`` and ``Variables``: one row per participant and speaker
   label. A case exported by qualkit lists its speaker labels in its description and they are
   restored exactly. For other cases the participant id is the case name and each text source
@@ -82,6 +84,7 @@ class QdpxImportResult:
     codebooks: dict[str, int] = field(default_factory=dict)  # codebook id -> codes
     reused_codebooks: list[str] = field(default_factory=list)
     coders: dict[str, int] = field(default_factory=dict)
+    done: dict[str, int] = field(default_factory=dict)  # coder -> done marks written
     participants: int = 0
     reused_participants: bool = False
     offsets: str = ""
@@ -96,6 +99,7 @@ class QdpxImportResult:
                 "counts": dict(self.counts), "transcripts": list(self.transcripts),
                 "reused_transcripts": list(self.reused_transcripts), "codebooks": dict(self.codebooks),
                 "reused_codebooks": list(self.reused_codebooks), "coders": dict(self.coders),
+                "done": dict(self.done),
                 "participants": self.participants, "reused_participants": self.reused_participants,
                 "offsets": self.offsets, "warnings": list(self.warnings),
                 "not_carried": list(self.not_carried), "created_workspace": self.created_workspace,
@@ -186,12 +190,38 @@ def _plan_existing(ws: Workspace, data: ProjectData, result: QdpxImportResult) -
             continue
         if _existing_codings(path):
             conflicts.append(f"codings/{coder}.csv already has codings")
+    conflicts += _plan_done(ws, data)
     if data.participant_rows and ws.participant_table.rows:
         have = {tuple(r.get(c, "") for c in data.participant_columns) for r in ws.participant_table.rows}
         if all(tuple(r.get(c, "") for c in data.participant_columns) in have for r in data.participant_rows):
             result.reused_participants = True
         else:
             conflicts.append("participants.csv already has other participants")
+    return conflicts
+
+
+def _plan_done(ws: Workspace, data: ProjectData) -> list[str]:
+    """Conflicts of the imported done marks with the workspace's; the same marks already there
+    are not written again (dropped from ``data``)."""
+    from qualkit.coding.coverage import done_path, read_done
+
+    conflicts = []
+    for coder in list(data.done):
+        try:
+            path = done_path(ws, coder)
+        except QualkitError as exc:
+            conflicts.append(exc.message)
+            continue
+        if not path.exists():
+            continue
+        try:
+            same = read_done(path) == data.done[coder]
+        except QualkitError:
+            same = False
+        if same:
+            del data.done[coder]
+        else:
+            conflicts.append(f"codings/{path.name} already has other done marks")
     return conflicts
 
 
@@ -216,9 +246,10 @@ def _participants_csv(columns: list[str], rows: list[dict[str, str]]) -> str:
 
 def _stage(stage: Path, data: ProjectData, result: QdpxImportResult, *, reused_books: set[str], reused_transcripts: set[str]) -> list[Path]:
     """Write every new file under ``stage`` (relative layout of a workspace); returns their paths."""
+    from qualkit.coding.coverage import done_csv
     from qualkit.io.atomic import atomic_write_text
     from qualkit.workspace.codebook import save_codebook
-    from qualkit.workspace.codings import write_codings
+    from qualkit.workspace.codings import stamp_hashes, write_codings
 
     files: list[Path] = []
     for tid, text in data.transcripts.items():
@@ -238,9 +269,16 @@ def _stage(stage: Path, data: ProjectData, result: QdpxImportResult, *, reused_b
         result.codebooks[book.id] = len(book.codes)
     for coder, codings in data.codings.items():
         p = stage / "codings" / f"{coder}.csv"
-        write_codings(p, codings)
+        # anchored, as every coding qualkit writes, to the text imported with it (the offsets were
+        # just converted against that text)
+        write_codings(p, stamp_hashes(codings, data.transcripts))
         files.append(p)
         result.coders[coder] = len(codings)
+    for coder, marks in data.done.items():
+        p = stage / "codings" / f"{coder}.done"
+        atomic_write_text(p, done_csv(marks))
+        files.append(p)
+        result.done[coder] = len(marks)
     if data.participant_rows and not result.reused_participants:
         p = stage / "participants.csv"
         atomic_write_text(p, _participants_csv(data.participant_columns, data.participant_rows))
@@ -320,6 +358,7 @@ def import_qdpx(path: str | Path, into: str | Path, *, dry_run: bool = False) ->
         result.transcripts = [t for t in data.transcripts if t not in result.reused_transcripts]
         result.codebooks = {b.id: len(b.codes) for b in data.codebooks if b.id not in result.reused_codebooks}
         result.coders = {c: len(v) for c, v in data.codings.items()}
+        result.done = {c: len(v) for c, v in data.done.items()}
         result.participants = 0 if result.reused_participants else len(data.participant_rows)
         return result
     if ws is None:

@@ -24,6 +24,7 @@ from qualkit.refiqda.archive import (
     norm_guid,
     parse_xml,
 )
+from qualkit.refiqda.done_marks import unpack_done
 from qualkit.refiqda.names import coder_name, transcript_id, unique_name
 from qualkit.refiqda.offsets import Detection, Selection, SourceText, choose_shifts, detect
 from qualkit.refiqda.qdc import (
@@ -60,6 +61,7 @@ class ProjectData:
     codebooks: list[Codebook] = field(default_factory=list)
     codings: dict[str, list[Coding]] = field(default_factory=dict)  # coder -> codings
     users: list[str] = field(default_factory=list)  # coder names, in the project's order
+    done: dict[str, dict[str, str]] = field(default_factory=dict)  # coder -> transcript id -> done_at
     participant_columns: list[str] = field(default_factory=list)
     participant_rows: list[dict[str, str]] = field(default_factory=list)
     default_codebook: str | None = None
@@ -133,6 +135,7 @@ class _Reader:
         self.warn, self.lost = data.warnings.append, data.not_carried.append
         self.used_members: set[str] = set()
         self.users_by_guid: dict[str, str] = {}  # guid -> coder name
+        self.users_by_label: dict[str, str] = {}  # User name (else id) -> coder name
         self.code_map: dict[str, str] = {}  # code guid -> code id
         self.folder_guids: set[str] = set()
         self.code_notes: dict[str, list[str]] = {}
@@ -160,6 +163,7 @@ class _Reader:
                 self.warn(f"user {label!r} is coder {name!r} (coder names are file names: letters, digits, _ . -)")
             if guid:
                 self.users_by_guid[guid] = name
+            self.users_by_label.setdefault(label, name)
             data.users.append(name)
         data.counts["users"] = len(data.users)
 
@@ -344,13 +348,17 @@ class _Reader:
         tally["text_selections"] += len(sels_el)
         tally["whole"] += len(children(src, "Coding"))
         tally["vars"] += len(children(src, "VariableValue"))
-        tally["descs"] += bool(child_text(src, "Description").strip())  # NVivo writes an empty one on every source
+        free, marks = unpack_done(child_text(src, "Description"))
+        tally["descs"] += bool(free)  # NVivo writes an empty one on every source
         if not text.strip():
             self.warn(f"text source {label!r} has no text (its plain text is empty); not imported"
                       + (f", with its {len(sels_el)} selection(s)" if sels_el else ""))
             return None
         tid = unique_name(transcript_id(label), taken_transcripts)
         self.source_ids[sguid] = tid
+        for label, when in marks:
+            coder = self.users_by_label.get(label) or coder_name(label)
+            self.data.done.setdefault(coder, {})[tid] = when
         sels = [sel for sel in (self._selection(s) for s in sels_el) if sel is not None]
         body = text.lstrip("\ufeff")
         return tid, SourceText(body, lead=len(text) - len(body) + bom), sels
