@@ -285,3 +285,11 @@ def test_too_few_transcripts_for_saturation_reads_not_assessable_everywhere(tmp_
     html = build_report(qualkit.Workspace(root), ci=False).read_text(encoding="utf-8")
     assert "not assessable" in html
     assert "not reached" not in html
+
+
+def test_sample_report_cuts_themes_by_health_equity_domain_and_footnotes_unverified_items(sample):
+    html = _section(sample[2], "themes")
+    assert "Themes by health-equity domain" in html
+    assert "<th>Culturally relevant factors of recipients</th>" in html and "<th>Societal context</th>" in html
+    assert "Physical structures\u2020" in html
+    assert "\u2020 Name not verified against the framework&#39;s source" in html

@@ -51,8 +51,9 @@ def _threshold(ctx, param, value):
               help="themes: domain, subdomain (default) or item (the refs as written); "
                    "codes/cooccurrence/saturation: code (default) or top (codes rolled up to their top-level parent).")
 @click.option("--framework", metavar="ID", help="themes: only this framework's domains (default: every framework mapped).")
-@click.option("--table", type=click.Choice(["all", "matrix", "results"]), default="all", show_default=True,
-              help="themes: the theme × domain matrix, the results table (facilitators / barriers / mixed), or both.")
+@click.option("--table", type=click.Choice(["all", "matrix", "results", "equity"]), default="all", show_default=True,
+              help="themes: the theme × domain matrix, the results table (facilitators / barriers / mixed), "
+                   "themes × health-equity domain, or all.")
 @click.option("--order", metavar="T1,T2,...", help="saturation: interview order (transcript ids; default: dates, else id order).")
 @click.option("--base", type=int, default=4, show_default=True, help="saturation: base size.")
 @click.option("--run", "run_length", type=int, default=2, show_default=True, help="saturation: run length.")
@@ -92,7 +93,7 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
     ws = open_workspace(ctx)
     path = _export_path(ws, kind, fmt, out)
     result = build_matrix(ws, kind, by=by, cells=cells, coder=coder, unit=unit, level=level, framework=framework,
-                          table="results" if table == "results" else "matrix", order=order, base=base, run=run_length,
+                          table=table if table in ("results", "equity") else "matrix", order=order, base=base, run=run_length,
                           threshold=threshold, quotes=quotes, quote_chars=quote_chars or None,
                           include_facilitators=include_moderator, transpose=transpose)
     written = []
@@ -145,7 +146,9 @@ def _table_names(result, table: str) -> list[str] | None:
         return None
     if table == "matrix":
         return ["themes_by_domain"]
-    return [t.name for t in result.tables if t.name != "themes_by_domain"]
+    if table == "equity":
+        return ["themes_by_equity_domain"]
+    return [t.name for t in result.tables if t.name not in ("themes_by_domain", "themes_by_equity_domain")]
 
 
 # -- terminal views ---------------------------------------------------------------------------
@@ -213,8 +216,29 @@ def _print(result, table: str, explicit_cells: bool, top: int) -> None:
         _print_saturation(result)
 
 
+def _print_equity(result) -> None:
+    """Themes × health-equity domain: each theme's determinants under each domain."""
+    t = next((t for t in result.tables if t.name == "themes_by_equity_domain"), None)
+    if t is None:
+        click.echo("The framework marks no health-equity domains (HEIF does: `qualkit frameworks show heif --equity`).")
+        return
+    click.echo(click.style(t.title, bold=True))
+    cols = [c for c in t.frame.columns if c not in ("theme", "name", "valence")]
+    for row in t.frame.to_dict("records"):
+        click.echo(f"\n{row['name']}  [{row['valence'] or '-'}]")
+        for col in cols:
+            if row[col]:
+                first = str(row[col]).split("\n")[0]
+                click.echo(wrap(f"{col}: {first}", "  "))
+    click.echo("")
+    click.echo(wrap(t.notes or "", ""))
+
+
 def _print_themes(result, table: str) -> None:
     cells = result.parameters["cells"]
+    if table == "equity":
+        _print_equity(result)
+        return
     if not len(result.display):
         click.echo(f"No themes yet in {result.parameters.get('themes', 'themes.yaml')}: add them under 'themes:' "
                    "(see `qualkit themes --help`).")
@@ -234,7 +258,7 @@ def _print_themes(result, table: str) -> None:
     if table in ("all", "results"):
         if table == "all":
             click.echo("")
-        section_tables = [t for t in result.tables if t.name != "themes_by_domain"]
+        section_tables = [t for t in result.tables if t.name not in ("themes_by_domain", "themes_by_equity_domain")]
         if not section_tables:
             click.echo("No themes in themes.yaml yet.")
         for t in section_tables:

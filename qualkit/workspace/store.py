@@ -105,10 +105,19 @@ class Workspace:
 
     # -- frameworks ---------------------------------------------------------------------
     def frameworks(self) -> dict:
-        """Built-in frameworks plus (overridden or extended by) the workspace's frameworks/*.yaml."""
+        """Built-in frameworks plus (overridden or extended by) the workspace's frameworks/*.yaml.
+
+        With ``framework: heif@2019`` in qualkit.yaml, HEIF carries its 2019 labels (ids unchanged)."""
         from qualkit.frameworks.catalog import available_frameworks
 
-        return available_frameworks([self.root / "frameworks"])
+        pool = available_frameworks([self.root / "frameworks"])
+        fid, version = self.config.framework, self.config.framework_version
+        if fid and version and fid in pool:
+            try:
+                pool[fid] = pool[fid].for_version(version)
+            except QualkitError as exc:
+                raise WorkspaceError(f"'framework: {fid}@{version}': {exc.message}", self.root / "qualkit.yaml") from None
+        return pool
 
     # -- codebooks ----------------------------------------------------------------------
     @property

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualkit.analysis.matrices.cells import cell, cells_note, counts_text, distinct
 from qualkit.analysis.matrices.common import MatrixError, MatrixResult, check_choice, slug, unique_labels
+from qualkit.analysis.matrices.equity import equity_frame, unverified_footnote
 from qualkit.analysis.quotes import quote_rule, select_quotes
 from qualkit.analysis.sources import Excerpt, ExcerptSet
 
@@ -50,7 +51,8 @@ def _fw_name(fw_id: str, frameworks: dict) -> str:
 def _columns(mappings: dict[str, Any], frameworks: dict, level: str, framework: str | None,
              main_fw: str | None) -> tuple[list, list[str]]:
     """The domain columns (framework items at ``level``), main framework first, and their labels."""
-    from qualkit.analysis.themes import at_level, item_label
+    from qualkit.analysis.matrices.equity import marked_label
+    from qualkit.analysis.themes import at_level
 
     columns: list = []
     for m in mappings.values():
@@ -71,7 +73,7 @@ def _columns(mappings: dict[str, Any], frameworks: dict, level: str, framework: 
     several = len({c.framework for c in columns}) > 1
     labels = []
     for c in columns:
-        label = item_label(c, frameworks)
+        label = marked_label(c, frameworks)
         labels.append(f"{_fw_name(c.framework, frameworks)}: {label}" if several else label)
     return columns, unique_labels(labels)
 
@@ -109,7 +111,7 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
     """The manuscript table (one row per theme, in valence sections) and the framework's short title."""
     import pandas as pd
 
-    from qualkit.analysis.themes import item_label
+    from qualkit.analysis.matrices.equity import marked_label
 
     frameworks, framework = lay.frameworks, lay.framework
     fws_used = {i.framework for m in lay.mappings.values() for i in m.items if not framework or i.framework == framework}
@@ -131,7 +133,7 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
                 continue
             items = [i for i in lay.mappings[theme.id].items if not framework or i.framework == framework]
             dom = "\n".join((f"{_fw_name(i.framework, frameworks)}: " if len(fws_used) > 1 else "")
-                            + item_label(i, frameworks) for i in items)
+                            + marked_label(i, frameworks) for i in items)
             chosen = select_quotes(distinct(theme_excerpts[theme.id]), quotes) if quotes else []
             res_rows.append({"Section": section, "Theme": theme.name, domain_header: dom, "Description": theme.description,
                              quote_header: "\n".join(e.formatted(quote_chars, attributes) for e in chosen)})
@@ -181,7 +183,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     from qualkit.render.tables import Table
 
     check_choice(level, LEVELS, "level for themes")
-    check_choice(table, ("matrix", "results"), "table")
+    check_choice(table, ("matrix", "results", "equity"), "table")
     path = Path(themes_file) if themes_file else themes_path(workspace)
     lay, warns = _layout(workspace, level, framework, path)
     main_fw = workspace.config.framework
@@ -193,12 +195,25 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     results_df, fw_title = _results_frame(lay, theme_excerpts, quotes, quote_chars, attributes, main_fw)
     notes = _notes(lay, cells, ex, main_fw)
     quote_note = quote_rule(quote_chars)
+    equity_df, equity_items = equity_frame(lay.themeset, lay.mappings, lay.frameworks, main_fw, theme_excerpts, cells,
+                                           quotes, quote_chars, attributes)
+    mapped = [i for m in lay.mappings.values() for i in m.items if not lay.framework or i.framework == lay.framework]
+    foot = {name: unverified_footnote(items) for name, items in
+            (("matrix", lay.columns), ("results", mapped), ("equity", equity_items))}
     tables = [Table("themes_by_domain", matrix_df, f"Themes × {fw_title} domains ({cells_note(cells)})",
-                    " ".join(notes) + (" " + quote_note if cells in ("quotes", "summary") else ""))]
+                    " ".join(x for x in (*notes, foot["matrix"]) if x)
+                    + (" " + quote_note if cells in ("quotes", "summary") else ""))]
+    notes += [foot["results"]] if foot["results"] else []
     for _valence, section in SECTIONS:
         part = results_df[results_df["Section"] == section].drop(columns=["Section"]).reset_index(drop=True)
         if len(part):
-            tables.append(Table(slug(section.split(" (")[0]), part, f"{section}: themes mapped onto {fw_title}", quote_note))
+            tables.append(Table(slug(section.split(" (")[0]), part, f"{section}: themes mapped onto {fw_title}",
+                                " ".join(x for x in (quote_note, foot["results"]) if x)))
+    if len(equity_df.columns) > 4:
+        tables.append(Table("themes_by_equity_domain", equity_df,
+                            f"Themes × {fw_title} health-equity domains ({cells_note(cells)})",
+                            " ".join(x for x in ("Health-equity domains of Woodward et al. 2021; each cell lists the "
+                                                 "theme's determinants in that domain.", foot["equity"]) if x)))
     themeset = lay.themeset
     if lay.framework and not lay.columns and len(themeset):
         warns.append(f"no theme maps onto {lay.framework}: the matrix has no domain columns")
@@ -208,7 +223,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     params.update({"cells": cells, "level": level, "framework": lay.framework, "table": table, "quotes": quotes,
                    "quote_chars": quote_chars, "attributes": list(attributes), "themes": str(path.name),
                    "quote_rule": quote_note})
-    frame = matrix_df if table == "matrix" else results_df
+    frame = {"matrix": matrix_df, "results": results_df, "equity": equity_df}[table]
     result = MatrixResult("themes", frame, tables, f"Themes and {fw_title} domains", warns, notes, params)
     result.display = (matrix_df if cells in ("count", "presence", "participants")
                       else pd.DataFrame(compact, columns=matrix_df.columns))
