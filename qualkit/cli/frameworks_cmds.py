@@ -210,3 +210,27 @@ def _equity_section(fw, full: bool) -> None:
                 _details(item, "      ")
             else:
                 click.echo(wrap("Source: " + _source_of(item), indent="      "))
+
+
+@frameworks.command("crosswalk")
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="TO")
+@click.option("--json", "as_json", is_flag=True, help="Print the pairs as JSON.")
+def crosswalk_cmd(source: str, target: str, as_json: bool) -> None:
+    """Show which items of framework FROM map onto which of TO (cfir2009 cfir2, either way round).
+
+    Pairs not checked against the published crosswalk are marked with a dagger.
+    """
+    from qualkit.frameworks.crosswalk import crosswalk
+
+    walk = crosswalk(source, target)
+    if as_json:
+        echo_json({"from": walk.source, "to": walk.target, "source": walk.reference, "pairs": walk.rows()})
+        return
+    click.echo(click.style(f"{walk.source} -> {walk.target}", bold=True) + f"  ({walk.reference})")
+    rows = [(p.source.label + ("" if p.verified else "\u2020"), "; ".join(t.label for t in p.targets) or "(no counterpart)")
+            for p in walk.pairs]
+    echo_table(rows, [walk.source, walk.target])
+    if any(not p.verified for p in walk.pairs):
+        click.echo("\n\u2020 not yet checked against the published crosswalk; `qualkit codebook crosswalk --to "
+                   f"{walk.target}` adds the {walk.target} refs to a codebook's codes.")
