@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qualkit.errors import QualkitError, TranscriptError, WorkspaceError
 from qualkit.io.naming import natural_key  # noqa: F401  (re-exported for callers of the store)
@@ -85,6 +86,9 @@ class Workspace:
             self.root = path.resolve()
         self.config: Config = load_config(self.root / CONFIG_NAME)
         self._participants: Participants | None = None
+        self._documents: Any = None
+        self._cases: Any = None
+        self._sections: dict[str, tuple[int, list]] = {}
         self._cache: dict[Path, tuple[tuple[float, int], Transcript]] = {}
 
     def __repr__(self) -> str:
@@ -337,6 +341,57 @@ class Workspace:
             raise result.errors[0]
         return result.transcripts
 
+    # -- documents and cases ------------------------------------------------------------
+    @property
+    def documents(self) -> Any:
+        """documents.csv (:class:`qualkit.workspace.cases.Documents`): attributes per document."""
+        if self._documents is None:
+            from qualkit.workspace.cases import DOCUMENTS_NAME, load_documents
+
+            self._documents = load_documents(self.root / DOCUMENTS_NAME)
+        return self._documents
+
+    @property
+    def cases(self) -> Any:
+        """cases.csv (:class:`qualkit.workspace.cases.Cases`): attributes per case (site, program, ...)."""
+        if self._cases is None:
+            from qualkit.workspace.cases import CASES_NAME, load_cases
+
+            self._cases = load_cases(self.root / CASES_NAME)
+        return self._cases
+
+    def case_columns(self) -> list[str]:
+        """Attribute names a matrix can be cut by besides participants.csv's: documents.csv's, cases.csv's
+        and the section headings' keys."""
+        cols = [*self.documents.attribute_columns, *self.section_keys(), *self.cases.attribute_columns]
+        return [c for c in dict.fromkeys(cols) if c not in ("type",)]
+
+    def section_keys(self) -> list[str]:
+        """Heading words that open a case section (``## Site: Millbrook``)."""
+        return list(dict.fromkeys(["site", "program", "participant", "case", *self.cases.types()]))
+
+    def attributes_at(self, transcript: Transcript, turn: Any | None = None, offset: int | None = None) -> dict[str, str]:
+        """The attributes of a passage: its document's, its participant's, its case section's, then those
+        of the cases these name (see :mod:`qualkit.workspace.cases`)."""
+        from qualkit.workspace.cases import sections
+
+        out = dict(self.documents.attributes(transcript.id))
+        if turn is not None and turn.participant:
+            out.update({k: v for k, v in self.participant_table.attributes(turn.participant).items() if v})
+        cached = self._sections.get(transcript.id)
+        if cached is None or cached[0] != len(transcript.text):
+            cached = (len(transcript.text), sections(transcript.text, set(self.section_keys())))
+            self._sections[transcript.id] = cached
+        where = offset if offset is not None else (turn.start if turn is not None else None)
+        if where is not None:
+            for start, end, values in cached[1]:
+                if start <= where < end:
+                    out.update(values)
+        for value in list(out.values()):
+            for k, v in self.cases.attributes(value).items():
+                out.setdefault(k, v)
+        return out
+
     def transcript(self, transcript_id: str) -> Transcript:
         """One transcript by id (file stem; a file name with its extension is accepted too)."""
         paths = self.transcript_paths()
@@ -356,11 +411,11 @@ class Workspace:
         from qualkit.transcripts.render import format_timestamp
 
         table = self.participant_table
-        attrs = table.attribute_columns
+        attrs = list(dict.fromkeys([*table.attribute_columns, *self.case_columns()]))
         records = []
         for t in transcripts if transcripts is not None else self.transcripts():
             for turn in t.turns:
-                a = table.attributes(turn.participant) if turn.participant else {}
+                a = self.attributes_at(t, turn)
                 rec = {"transcript": t.id, "turn": turn.index + 1, "speaker": turn.speaker,
                        "participant_id": turn.participant, **{c: a.get(c) for c in attrs},
                        "time": format_timestamp(turn.timestamp) if turn.timestamp is not None else None,
