@@ -84,3 +84,50 @@ def test_a_broken_documents_or_cases_file_names_the_line(study, run_cli):
     r = run_cli("matrix", "codes", "--by", "site")
     assert r.exit_code == 1 and "cases.csv:4: case 'Millbrook' is listed twice" in r.output
     assert "Traceback" not in r.output
+
+
+SITES = "site,engagement_rate,referrals\nMillbrook,0.31,42\nPine Hollow,0.58,17\nCalder,0.44,9\n"
+THEMES = """themes:
+  - id: information_flow
+    name: Referrals arrive late
+    valence: barrier
+    codes: [fax]
+    domains: [heif:structure_and_systems]
+  - id: reach
+    name: Rural distance limits reach
+    valence: barrier
+    codes: [police, broadband]
+    domains: [heif:physical_structures]
+"""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "docx", "md", "tex", "html", "json"])
+def test_a_joint_display_puts_each_sites_measures_beside_its_themes_in_every_format(study, run_cli, fmt):
+    """Fetters, Curry & Creswell (2013): a side-by-side joint display of measures and themes per case."""
+    (study.root / "themes.yaml").write_text(THEMES)
+    (study.root / "sites.csv").write_text(SITES)
+    out = study.root / f"joint.{fmt}"
+    r = run_cli("matrix", "joint", "--measures", "sites.csv", "--coder", "ana", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert out.is_file() and (study.root / f"joint.{fmt}.manifest.json").is_file()
+    if fmt == "csv":
+        import csv
+
+        rows = {r["site"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+        assert list(rows) == ["Millbrook", "Pine Hollow", "Calder"]
+        assert rows["Millbrook"]["engagement_rate"] == "0.31"
+        assert rows["Millbrook"]["Referrals arrive late"].startswith("2 excerpts")
+        assert "fax machine broke" in rows["Millbrook"]["Referrals arrive late"] or \
+            "two days late" in rows["Millbrook"]["Referrals arrive late"]
+        assert "broadband" in rows["Pine Hollow"]["Rural distance limits reach"]
+        assert rows["Calder"]["Referrals arrive late"] == ""
+        assert "no coded excerpt for site Calder" in r.output
+
+
+def test_a_joint_display_needs_measures_and_names_a_bad_line(study, run_cli):
+    (study.root / "themes.yaml").write_text(THEMES)
+    r = run_cli("matrix", "joint")
+    assert r.exit_code == 1 and "needs --measures FILE" in r.output
+    (study.root / "sites.csv").write_text(SITES + "Millbrook,0.2,1\n")
+    r = run_cli("matrix", "joint", "--measures", str(study.root / "sites.csv"))
+    assert r.exit_code == 1 and "sites.csv:5: site 'Millbrook' is listed twice (first on line 2)" in r.output

@@ -14,7 +14,7 @@ from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json, echo_table, wrap
 from qualkit.io.paths import cwd_relative
 
-KINDS = ("themes", "codes", "cooccurrence", "saturation")
+KINDS = ("themes", "codes", "cooccurrence", "saturation", "joint")
 FORMATS = ("csv", "xlsx", "docx", "md", "tex", "html", "json")
 ALL_CELLS = ("count", "presence", "participants", "quotes", "summary", "coefficient", "pairs")
 
@@ -62,6 +62,8 @@ def _threshold(ctx, param, value):
 @click.option("--quote-chars", type=int, default=300, show_default=True, help="Trim quotes to this many characters (0: whole).")
 @click.option("--transpose", is_flag=True, help="codes: cases in rows, codes in columns (Framework Method layout).")
 @click.option("--include-moderator", is_flag=True, help="Keep interviewer/moderator turns (left out by default).")
+@click.option("--measures", type=click.Path(dir_okay=False), metavar="FILE",
+              help="joint: a case table of measures (sites.csv: site, engagement_rate, ...), first column the case.")
 @click.option("--top", type=int, default=20, show_default=True, help="cooccurrence: pairs shown on the terminal.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Export format (default: from --out's extension).")
@@ -71,8 +73,8 @@ def _threshold(ctx, param, value):
 def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None, coder: str | None, unit: str,
                 level: str | None, framework: str | None, table: str, order: str | None, base: int, run_length: int,
                 threshold: float, quotes: int, quote_chars: int | None, transpose: bool, include_moderator: bool,
-                top: int, as_json: bool, fmt: str | None, out: str | None) -> None:
-    """Build a matrix: KIND is themes, codes, cooccurrence or saturation.
+                top: int, measures: str | None, as_json: bool, fmt: str | None, out: str | None) -> None:
+    """Build a matrix: KIND is themes, codes, cooccurrence, saturation or joint.
 
     \b
     themes        themes × framework domains (excerpts / participants, quotes), and the results
@@ -84,6 +86,8 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
                   (Jaccard; ATLAS.ti's c-coefficient formula)
     saturation    new codes per transcript in interview order, with Guest et al. (2020) base
                   size, run length and new-information threshold
+    joint         a joint display (mixed methods): one row per case of --measures FILE (sites.csv),
+                  its measures beside each theme's excerpts and quotes there (Fetters et al. 2013)
 
     Interviewer/moderator turns are left out. Quotes: 'exemplar' in the coding memo first, then
     the longest, one per participant before a second; trimmed at a sentence or word boundary.
@@ -95,7 +99,7 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
     result = build_matrix(ws, kind, by=by, cells=cells, coder=coder, unit=unit, level=level, framework=framework,
                           table=table if table in ("results", "equity") else "matrix", order=order, base=base, run=run_length,
                           threshold=threshold, quotes=quotes, quote_chars=quote_chars or None,
-                          include_facilitators=include_moderator, transpose=transpose)
+                          include_facilitators=include_moderator, transpose=transpose, measures=measures)
     written = []
     if path is not None:
         names = _table_names(result, table)
@@ -206,7 +210,9 @@ def _short(text: str, n: int) -> str:
 
 
 def _print(result, table: str, explicit_cells: bool, top: int) -> None:
-    if result.kind == "themes":
+    if result.kind == "joint":
+        _print_joint(result)
+    elif result.kind == "themes":
         _print_themes(result, table)
     elif result.kind == "codes":
         _print_codes(result)
@@ -214,6 +220,22 @@ def _print(result, table: str, explicit_cells: bool, top: int) -> None:
         _print_cooccurrence(result, explicit_cells, top)
     else:
         _print_saturation(result)
+
+
+def _print_joint(result) -> None:
+    """One block per case: its measures, then each theme's count and best quote."""
+    t = result.tables[0]
+    click.echo(click.style(t.title, bold=True))
+    case_col = t.frame.columns[0]
+    measures = [c for c in t.frame.columns[1:] if c in result.parameters.get("measure_columns", [])]
+    for row in t.frame.to_dict("records"):
+        head = ", ".join(f"{m} {row[m]}" for m in measures)
+        click.echo(f"\n{row[case_col]}" + (f"  ({head})" if head else ""))
+        for col in t.frame.columns[1 + len(measures):]:
+            if row[col] not in ("", 0, None):
+                click.echo(wrap(f"{col}: {str(row[col]).replace(chr(10), ' ')}", "  "))
+    click.echo("")
+    click.echo(wrap(t.notes or "", ""))
 
 
 def _print_equity(result) -> None:
