@@ -469,7 +469,8 @@ def test_the_sample_study_codes_and_saturation(tmp_path):
     root = demo(tmp_path / "s")
     w = qualkit.Workspace(root)
     presence = build_matrix(w, "codes", cells="presence", by="role").frame
-    assert list(presence.columns) == ["code", "name", "behavioral health", "medical", "public health", "public safety", "total"]
+    assert list(presence.columns) == ["code", "name", "behavioral health", "medical", "public health", "public safety",
+                                      "(not set)", "total"]   # (not set): the site-visit notes have no speaker
     assert set(presence[["behavioral health", "medical", "public health", "public safety"]].values.ravel()) <= {0, 1}
     sat = build_matrix(w, "saturation")
     assert list(sat.frame["transcript"])[:3] == ["fg1_calder", "fg2_pinehollow", "fg3_regional"]

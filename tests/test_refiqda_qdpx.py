@@ -176,7 +176,7 @@ def test_round_trip_of_the_sample_study_loses_nothing(tmp_path):
     src = demo(tmp_path / "s")
     out = tmp_path / "s.qdpx"
     result = export_qdpx(Workspace(src), out)
-    assert result.warnings == [] and result.transcripts == 8
+    assert result.warnings == [] and result.transcripts == 9
     from lxml import etree
 
     with zipfile.ZipFile(out) as zf:

@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "matrix": ("matrix_cmds", "matrix", "Matrices: themes x domains, codes x cases, co-occurrence, saturation, rapid analysis."),
     "report": ("report_cmd", "report", "Write one self-contained HTML report of the study (exports/report.html)."),
     "frameworks": ("frameworks_cmds", "frameworks", "List implementation frameworks or show one as a tree."),
+    "memo": ("memo_cmds", "memo", "Write and list analytic memos and reflexive-journal entries (memos/*.md)."),
 }
 
 

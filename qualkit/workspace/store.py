@@ -260,6 +260,9 @@ class Workspace:
                 turn.participant = row["participant_id"]
             elif turn.speaker is not None:
                 unknown[turn.speaker] = unknown.get(turn.speaker, 0) + 1
+        if transcript.id in self.documents.rows and not transcript.speakers:
+            # a document listed in documents.csv (field notes, a site-visit report) has no speakers by design
+            transcript.warnings = [w for w in transcript.warnings if not w.startswith("no speaker labels found")]
         if table.path is not None and not table.path.exists():
             return  # one workspace-level warning says participants.csv is missing
         for label, n in unknown.items():
@@ -345,20 +348,30 @@ class Workspace:
     @property
     def documents(self) -> Any:
         """documents.csv (:class:`qualkit.workspace.cases.Documents`): attributes per document."""
-        if self._documents is None:
-            from qualkit.workspace.cases import DOCUMENTS_NAME, load_documents
+        from qualkit.workspace.cases import DOCUMENTS_NAME, load_documents
 
-            self._documents = load_documents(self.root / DOCUMENTS_NAME)
-        return self._documents
+        self._documents = self._fresh(self._documents, self.root / DOCUMENTS_NAME, load_documents)
+        return self._documents[1]
 
     @property
     def cases(self) -> Any:
         """cases.csv (:class:`qualkit.workspace.cases.Cases`): attributes per case (site, program, ...)."""
-        if self._cases is None:
-            from qualkit.workspace.cases import CASES_NAME, load_cases
+        from qualkit.workspace.cases import CASES_NAME, load_cases
 
-            self._cases = load_cases(self.root / CASES_NAME)
-        return self._cases
+        self._cases = self._fresh(self._cases, self.root / CASES_NAME, load_cases)
+        return self._cases[1]
+
+    @staticmethod
+    def _fresh(cached: Any, path: Path, load: Any) -> tuple[Any, Any]:
+        """(stamp, table), read again when the file changed since it was last read."""
+        try:
+            stat = path.stat()
+            stamp: Any = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        if cached is None or cached[0] != stamp:
+            return stamp, load(path)
+        return cached
 
     def case_columns(self) -> list[str]:
         """Attribute names a matrix can be cut by besides participants.csv's: documents.csv's, cases.csv's

@@ -78,7 +78,8 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
     result.warnings[:0] = ex.warnings
     result.inputs = input_files(workspace, ex, themes=kind in ("themes", "joint"))
     if measures is not None:
-        result.inputs.append(Path(measures) if Path(measures).is_file() else workspace.root / measures)
+        in_ws = workspace.root / measures
+        result.inputs.append(in_ws if not Path(measures).is_absolute() and in_ws.is_file() else Path(measures))
     result.root = workspace.root
     return result
 

@@ -75,8 +75,8 @@ def joint_matrix(workspace: Workspace, ex: ExcerptSet, measures: str | Path, by:
     from qualkit.render.tables import Table
 
     measures = Path(measures)
-    if not measures.is_file() and not measures.is_absolute() and (workspace.root / measures).is_file():
-        measures = workspace.root / measures   # `--measures sites.csv` from anywhere in the workspace
+    if not measures.is_absolute() and (workspace.root / measures).is_file():
+        measures = workspace.root / measures   # `--measures sites.csv`: the workspace's own file, from anywhere
     case_col, measure_cols, rows = read_measures(measures)
     by = by or case_col
     _values, case_of = _cases(workspace, ex, by)
