@@ -131,3 +131,16 @@ def test_a_joint_display_needs_measures_and_names_a_bad_line(study, run_cli):
     (study.root / "sites.csv").write_text(SITES + "Millbrook,0.2,1\n")
     r = run_cli("matrix", "joint", "--measures", str(study.root / "sites.csv"))
     assert r.exit_code == 1 and "sites.csv:5: site 'Millbrook' is listed twice (first on line 2)" in r.output
+
+
+def test_a_document_can_be_split_into_cases_by_turn_ranges(make_workspace, run_cli):
+    ws = make_workspace({"call_05": "The fax broke again.\n\nStill no bilingual worker.\n\nThe car is back.\n"},
+                        codebook=[("fax", "Referrals by fax")], coders={"ana": [("fax broke", "fax")]})
+    (ws.root / "documents.csv").write_text("document,source_type,sections\n"
+                                           "call_05,meeting notes,site=Millbrook:1-2; site=Pine Hollow:3\n")
+    turns = ws.turn_table()
+    assert list(turns["site"]) == ["Millbrook", "Millbrook", "Pine Hollow"]
+    assert "sections" not in turns.columns
+    (ws.root / "documents.csv").write_text("document,sections\ncall_05,Millbrook 1 to 2\n")
+    r = run_cli("matrix", "codes", "--by", "site")
+    assert r.exit_code == 1 and "documents.csv: section 'Millbrook 1 to 2' must look like site=Millbrook:1-4" in r.output

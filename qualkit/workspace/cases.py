@@ -18,7 +18,8 @@ from pathlib import Path
 
 from qualkit.errors import WorkspaceError
 
-__all__ = ["CASES_NAME", "DOCUMENTS_NAME", "Cases", "Documents", "load_cases", "load_documents", "sections"]
+__all__ = ["CASES_NAME", "DOCUMENTS_NAME", "Cases", "Documents", "load_cases", "load_documents", "parse_ranges",
+           "sections"]
 
 DOCUMENTS_NAME = "documents.csv"
 CASES_NAME = "cases.csv"
@@ -51,7 +52,39 @@ class _Keyed:
 
 
 class Documents(_Keyed):
-    """documents.csv: ``document`` (the file's id in transcripts/) and its attributes."""
+    """documents.csv: ``document`` (the file's id in transcripts/) and its attributes.
+
+    An optional ``sections`` column splits a document by turn ranges instead of headings:
+    ``site=Millbrook:1-4; site=Pine Hollow:5-9`` (turns numbered from 1, as on screen)."""
+
+    @property
+    def attribute_columns(self) -> list[str]:
+        return [c for c in self.columns if c not in (self.key, "sections")]
+
+    def attributes(self, name: str) -> dict[str, str]:
+        return {k: v for k, v in super().attributes(name).items() if k != "sections"}
+
+    def ranges(self, name: str) -> list[tuple[str, str, int, int]]:
+        """The document's ``sections`` as (key, value, first turn, last turn), turns from 1."""
+        text = (self.rows.get(name) or {}).get("sections", "")
+        return parse_ranges(text, self.path) if text else []
+
+
+_RANGE = re.compile(r"^\s*(?P<key>[A-Za-z][\w -]*?)\s*=\s*(?P<value>[^:]+?)\s*:\s*(?P<a>\d+)\s*(?:-\s*(?P<b>\d+))?\s*$")
+
+
+def parse_ranges(text: str, path: Path | None = None) -> list[tuple[str, str, int, int]]:
+    """``site=Millbrook:1-4; site=Pine Hollow:5`` as [(site, Millbrook, 1, 4), (site, Pine Hollow, 5, 5)]."""
+    out = []
+    for part in (p for p in text.split(";") if p.strip()):
+        m = _RANGE.match(part)
+        if m is None:
+            raise WorkspaceError(f"section {part.strip()!r} must look like site=Millbrook:1-4 (turns from 1)", path)
+        first, last = int(m.group("a")), int(m.group("b") or m.group("a"))
+        if first < 1 or last < first:
+            raise WorkspaceError(f"section {part.strip()!r}: the range must run from a turn to a later one", path)
+        out.append((_key(m.group("key")), m.group("value").strip(), first, last))
+    return out
 
 
 class Cases(_Keyed):

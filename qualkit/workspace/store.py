@@ -400,6 +400,10 @@ class Workspace:
             for start, end, values in cached[1]:
                 if start <= where < end:
                     out.update(values)
+        if turn is not None:
+            for key, value, first, last in self.documents.ranges(transcript.id):
+                if first <= turn.index + 1 <= last:
+                    out[key] = value
         for value in list(out.values()):
             for k, v in self.cases.attributes(value).items():
                 out.setdefault(k, v)
