@@ -196,3 +196,15 @@ class Workspace(_Store):
         from qualkit.deid.apply import export_view
 
         return export_view(self, no_deid=no_deid)[0]  # type: ignore[return-value]
+
+    def memo_add(self, title: str, body: str = "", **options: Any) -> Any:
+        """`qualkit memo add`: write memos/<date>-<title>.md (kind, author, links, date)."""
+        from qualkit.workspace.memos import add_memo
+
+        return add_memo(self.root, title, body, **options)
+
+    def memos(self, link: str | None = None, kind: str | None = None) -> list:
+        """`qualkit memo list`: the memos in memos/, by date (only those linked to ``link``, of ``kind``)."""
+        from qualkit.workspace.memos import list_memos
+
+        return list_memos(self.root, link=link, kind=kind)

@@ -213,7 +213,7 @@ def test_turns_export_has_readable_times_and_opens_in_excel(make_workspace, run_
 def test_listing_the_sample_study_after_run_shows_its_eight_transcripts(sample_study_run, run_cli):
     r = run_cli("transcripts", "list", "--json", workspace=sample_study_run)
     assert r.exit_code == 0
-    assert len(json.loads(r.output)) == 8
+    assert len(json.loads(r.output)) == 9   # and the site-visit notes
     assert (sample_study_run / "exports" / "turns.csv").is_file()
 
 

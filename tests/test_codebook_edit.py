@@ -64,12 +64,12 @@ def test_new_from_heif_gives_one_deductive_code_per_framework_item_with_the_hier
 
     r = qk(ws, "new", "HEIF deductive", "--from-framework", "heif", "--by", "lead")
     assert r.exit_code == 0, r.output
-    assert "Created codebooks/heif_deductive.yaml: 55 codes" in r.output
+    assert "Created codebooks/heif_deductive.yaml: 66 codes" in r.output
     data = book(ws, "heif_deductive")
     fw = get_framework("heif")
     assert data["framework"] == "heif"
     got = {c["id"]: c for c in data["codes"]}
-    assert len(got) == len(fw.items()) == 55
+    assert len(got) == len(fw.items()) == 66
     for item in fw.items():
         code = got[item.id]
         assert code["name"] == item.label

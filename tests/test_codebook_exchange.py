@@ -55,7 +55,7 @@ def test_the_sample_codebook_round_trips_through_the_cli(ws):
     before = load_codebook(path)
     out = ws / "exports" / "heif.csv"
     r = qk(ws, "export", str(out))
-    assert r.exit_code == 0 and "55 codes" in r.output
+    assert r.exit_code == 0 and "66 codes" in r.output
     r = qk(ws, "import", str(out))            # same id as the codebook it came from
     assert r.exit_code == 1 and "codebook 'heif' already exists; use --replace" in r.output
     r = qk(ws, "import", str(out), "--id", "heif_copy")

@@ -313,7 +313,7 @@ def test_cli_frameworks_list_outside_a_workspace(run, tmp_path):
     rows = {ln.split()[0]: ln for ln in lines[1:7]}
     assert set(rows) == BUILTINS
     assert rows["cfir2"].split()[2:7] == ["5", "48", "19", "6", "built-in"]
-    assert rows["heif"].split()[1:7] == ["2021", "6", "41", "0", "31", "built-in"]
+    assert rows["heif"].split()[1:7] == ["2021", "6", "52", "0", "42", "built-in"]
     assert "Health Equity Implementation Framework" in rows["heif"]
     data = json.loads(run("frameworks", "list", "--json", cwd=tmp_path).output)
     assert {d["id"] for d in data} == BUILTINS
@@ -338,8 +338,9 @@ def test_cli_frameworks_show_heif_prints_the_tree(run, tmp_path):
     flat = " ".join(out.split())
     assert "(2021). A more practical guide to incorporating health equity domains" in flat
     assert "(2019). The health equity implementation framework: proposal" in flat
-    assert "6 domains, 8 sub-domains, 41 constructs; 31 not verified" in out
-    assert "\nSocietal context  [societal_context]  (also: Societal influence, Societal influences)" in out
+    assert "6 domains, 8 sub-domains, 52 constructs; 42 not verified" in out
+    assert ("\nSocietal context  [societal_context]  (also: Societal influence, Societal influences; "
+            "health-equity domain)") in out
     assert "\n  Economies  [economies]  (unverified)" in out
     assert "\n  Outer context  [outer]  (also: Healthcare system factors" in out
     assert "\n    Clarity  [clarity]\n" in out
@@ -357,7 +358,7 @@ def test_cli_frameworks_show_heif_prints_the_tree(run, tmp_path):
     assert societal["aliases"] == ["Societal influence", "Societal influences"]
     assert [c["ref"] for c in societal["children"]] == ["heif:economies", "heif:physical_structures",
                                                         "heif:sociopolitical_forces"]
-    assert data["counts"]["unverified"] == 31
+    assert data["counts"]["unverified"] == 42
 
 
 def test_cli_frameworks_show_cfir2_uses_the_published_codes(run, tmp_path):

@@ -269,13 +269,16 @@ def test_the_results_table_puts_facilitators_barriers_and_mixed_apart(ws):
     assert list(frame.columns) == ["Section", "Theme", "HEIF domain", "Description", "Illustrative quotes (participant, role)"]
     assert list(frame["Section"]) == ["Facilitators", "Barriers", "Mixed (facilitator and barrier)"]
     info = frame[frame["Theme"] == "Information does not flow between partners"].iloc[0]
-    assert info["HEIF domain"] == "Outer context\nInner context, organisational: Structure and systems"
+    # an item inherited from i-PARIHS (not verified in the HEIF papers) is marked and footnoted
+    assert info["HEIF domain"] == "Outer context\nInner context, organisational: Structure and systems\u2020"
+    assert all("\u2020 Name not verified" in t.notes for t in result.tables[1:4])
     # the exemplar first, then the longest quote from someone else
     assert info["Illustrative quotes (participant, role)"] == (
         "\u201cBy fax, days late.\u201d (KP-1, medical)\n\u201cWe fax the list every morning.\u201d (KP-2, public safety)")
     peers = frame[frame["Theme"] == "Peers build trust"].iloc[0]
     assert peers["HEIF domain"] == "Clinical encounter or patient–provider interaction\nCulturally relevant factors of recipients\nPatient factors"
-    assert [t.name for t in result.tables] == ["themes_by_domain", "facilitators", "barriers", "mixed", "results_by_domain"]
+    assert [t.name for t in result.tables] == ["themes_by_domain", "facilitators", "barriers", "mixed", "results_by_domain",
+                                               "themes_by_equity_domain"]
 
 
 def test_a_broken_theme_domain_stops_the_matrix_with_file_and_line(ws):
@@ -474,7 +477,8 @@ def test_export_csv_html_and_json(ws, tmp_path):
     assert r.exit_code == 0 and "<table>" in (tmp_path / "co.html").read_text()
     r = cli(ws, "themes", "--format", "json", "--out", str(tmp_path / "themes.json"))
     data = json.loads((tmp_path / "themes.json").read_text())
-    assert [t["name"] for t in data["tables"]] == ["themes_by_domain", "facilitators", "barriers", "mixed", "results_by_domain"]
+    assert [t["name"] for t in data["tables"]] == ["themes_by_domain", "facilitators", "barriers", "mixed",
+                                                "results_by_domain", "themes_by_equity_domain"]
     r = cli(ws, "saturation", "--format", "md", "--order", "int1,int2,fg1")  # default place: exports/
     assert r.exit_code == 0 and (ws / "exports" / "matrix_saturation.md").is_file()
 
@@ -512,7 +516,8 @@ def test_the_sample_study_codes_and_saturation(tmp_path):
     root = demo(tmp_path / "s")
     w = qualkit.Workspace(root)
     presence = build_matrix(w, "codes", cells="presence", by="role").frame
-    assert list(presence.columns) == ["code", "name", "behavioral health", "medical", "public health", "public safety", "total"]
+    assert list(presence.columns) == ["code", "name", "behavioral health", "medical", "public health", "public safety",
+                                      "(not set)", "total"]   # (not set): the site-visit notes have no speaker
     assert set(presence[["behavioral health", "medical", "public health", "public safety"]].values.ravel()) <= {0, 1}
     sat = build_matrix(w, "saturation", sessions="together")  # participants.csv dates: the focus groups came first
     assert list(sat.frame["transcript"])[:3] == ["fg1_calder", "fg2_pinehollow", "fg3_regional"]

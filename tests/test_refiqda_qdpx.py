@@ -176,7 +176,7 @@ def test_round_trip_of_the_sample_study_loses_nothing(tmp_path):
     src = demo(tmp_path / "s")
     out = tmp_path / "s.qdpx"
     result = export_qdpx(Workspace(src), out)
-    assert result.transcripts == 8
+    assert result.transcripts == 9
     assert result.warnings == ["2 codes are named 'Culture': exported as 'Culture (inner local)', 'Culture (inner "
                                "organizational)' (tools such as QualCoder keep one code per name); `qualkit import` "
                                "restores the name"]

@@ -80,13 +80,13 @@ def test_sample_report_has_no_external_resource(sample):
 def test_sample_report_figures(sample):
     _, _, html = sample
     overview = _section(html, "overview")
-    assert "21,235" in overview and "fg2_pinehollow" in overview and "focus group" in overview
+    assert "21,565" in overview and "fg2_pinehollow" in overview and "focus group" in overview
     agreement = _section(html, "agreement")
     # worst first: partnership_information (alpha -0.01) before funding_sustainability (0.91)
     assert agreement.index("partnership_information") < agreement.index("funding_sustainability")
     assert "[0.70, 0.78]" in agreement  # pooled alpha's bootstrap interval
     coreq = _section(html, "coreq")
-    assert "4 of 8 (50%)" in coreq and "214 of 354 (60%)" in coreq  # double-coded transcripts and turns
+    assert "4 of 9 (44%)" in coreq and "214 of 367 (58%)" in coreq  # double-coded transcripts and turns (9: with the site-visit notes)
     assert "5 / 3" in coreq  # interviews / focus groups
 
 
@@ -285,3 +285,11 @@ def test_too_few_transcripts_for_saturation_reads_not_assessable_everywhere(tmp_
     html = build_report(qualkit.Workspace(root), ci=False).read_text(encoding="utf-8")
     assert "not assessable" in html
     assert "not reached" not in html
+
+
+def test_sample_report_cuts_themes_by_health_equity_domain_and_footnotes_unverified_items(sample):
+    html = _section(sample[2], "themes")
+    assert "Themes by health-equity domain" in html
+    assert "<th>Culturally relevant factors of recipients</th>" in html and "<th>Societal context</th>" in html
+    assert "Physical structures\u2020" in html
+    assert "\u2020 Name not verified against the framework&#39;s source" in html

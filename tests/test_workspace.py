@@ -123,7 +123,7 @@ def test_ingest_collects_every_bad_file_and_keeps_the_good_ones(tmp_path):
     ("speaker,participant_id\n", 1, "missing column(s) transcript"),
     ("transcript,speaker,participant_id\nint1,Maria,\n", 2, "blank participant_id"),
     ("transcript,speaker,participant_id\nint1,Maria,A\nint1,maria,B\n", 3, "mapped twice"),
-    ("transcript,speaker,participant_id\nint1,,A\n", 2, "blank speaker"),
+    ("transcript,speaker,participant_id\n,,A\n", 2, "blank speaker label and blank transcript"),
     ("transcript,speaker,participant_id\nint1,Maria,A,extra\n", 2, "4 fields but the header has 3"),
 ])
 def test_malformed_participants_csv_names_the_line(tmp_path, csv_text, line, message):

@@ -367,7 +367,7 @@ def _speakers(transcript: Any, table: Any, include_facilitators: bool) -> list[s
 
 
 def _lay_onto_turns(t: Any, starts: list[int], c: Any, who: tuple[str, ...], table: Any,
-                    include_facilitators: bool) -> Excerpt | None:
+                    include_facilitators: bool, attrs: Any = None) -> Excerpt | None:
     """One coding as an excerpt of the transcript's turns; None when it holds only research-team words.
 
     Its quote is its longest remaining turn segment, said by that turn's participant; every
@@ -382,14 +382,17 @@ def _lay_onto_turns(t: Any, starts: list[int], c: Any, who: tuple[str, ...], tab
             segments.append((turn, s, e))
         i += 1
     if not segments:  # between turns (a label, a header): keep it, unattributed
-        return Excerpt(tid, c.start, c.end, c.code, t.text[c.start:c.end], c.memo, coders=who)
+        return Excerpt(tid, c.start, c.end, c.code, t.text[c.start:c.end], c.memo, coders=who,
+                       attributes=attrs(t, None, c.start) if attrs is not None else {})
     kept = [seg for seg in segments if include_facilitators or not table.is_facilitator(seg[0].participant)]
     if not kept:
         return None
     turn, s, e = max(kept, key=lambda seg: (seg[2] - seg[1], -seg[1]))
     people_here = tuple(dict.fromkeys(seg[0].participant for seg in kept if seg[0].participant))
+    attributes = (attrs(t, turn) if attrs is not None
+                  else table.attributes(turn.participant) if turn.participant else {})
     return Excerpt(tid, c.start, c.end, c.code, t.text[s:e], c.memo, turn.participant, people_here, turn.speaker,
-                   table.attributes(turn.participant) if turn.participant else {}, who, turn.index)
+                   attributes, who, turn.index)
 
 
 def _by_transcript(workspace: Workspace, pairs: list[Pair], paths: Mapping[str, Path]) -> dict[str, list[Pair]]:
@@ -430,7 +433,7 @@ def load_excerpts(workspace: Workspace, coder: str | None = None, include_facili
         participants[tid] = _speakers(t, table, include_facilitators)
         starts = [turn.start for turn in t.turns]
         for c, who in sorted(by_t[tid], key=lambda cw: (cw[0].start, cw[0].end, cw[0].code)):
-            excerpt = _lay_onto_turns(t, starts, c, who, table, include_facilitators)
+            excerpt = _lay_onto_turns(t, starts, c, who, table, include_facilitators, workspace.attributes_at)
             if excerpt is None:
                 dropped += 1
             else:

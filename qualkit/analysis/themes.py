@@ -75,6 +75,7 @@ class ThemeMapping:
     items: list = field(default_factory=list)          # FrameworkItem
     from_codes: bool = False
     by_code: dict[str, list] = field(default_factory=dict)
+    ref_index: dict[str, int] = field(default_factory=dict)  # item ref -> index in the theme's `domains`
 
     def items_for_code(self, code: str) -> list:
         """The items an excerpt of ``code`` is placed under."""
@@ -108,7 +109,9 @@ def theme_mappings(workspace: Workspace, themeset: ThemeSet, frameworks: dict | 
         if theme.domains:
             for i, ref in enumerate(theme.domains):
                 try:
-                    add(mapping.items, resolve_ref(ref, frameworks=frameworks, default=default))
+                    found = resolve_ref(ref, frameworks=frameworks, default=default)
+                    add(mapping.items, found)
+                    mapping.ref_index.setdefault(found.ref, i)
                 except FrameworkError as exc:
                     if problems is not None:
                         problems.append(ThemeProblem(themeset.path, theme.domain_line(i), ERROR,
@@ -214,6 +217,23 @@ def _unmapped_problems(check: ThemeCheck, path: Path, problems: list[ThemeProble
                                          theme=theme.id, kind="no-domains"))
 
 
+def _unverified_problems(check: ThemeCheck, path: Path, problems: list[ThemeProblem]) -> None:
+    """Themes mapped onto framework items whose names were not verified in the source (they are
+    footnoted in exported tables; say so before a reader takes them for the framework's words)."""
+    for theme in check.themeset:
+        m = check.mappings.get(theme.id)
+        for item in (m.items if m else []):
+            if item.verified:
+                continue
+            index = m.ref_index.get(item.ref) if m else None
+            line = theme.domain_line(index) if index is not None else theme.lines.get("domains", theme.line)
+            why = "inherited from the parent framework and " if item.status == "inherited" else ""
+            problems.append(ThemeProblem(path, line, WARNING,
+                                         f"theme '{theme.id}' maps onto {item.ref} ({item.label}), which is {why}not "
+                                         "verified against the framework's source; tables footnote it",
+                                         theme=theme.id, kind="unverified-domain"))
+
+
 def _excerpt_counts(workspace: Workspace, check: ThemeCheck, coder: str | None, include_facilitators: bool,
                     path: Path, problems: list[ThemeProblem]) -> dict[str, int]:
     """Coded excerpts per code and per theme (from the same codings as matrices); themes with none."""
@@ -305,6 +325,7 @@ def check_themes(workspace: Workspace, path: str | Path | None = None, coder: st
     frameworks = workspace.frameworks()
     check.mappings = theme_mappings(workspace, themeset, frameworks, problems)
     _unmapped_problems(check, path, problems)
+    _unverified_problems(check, path, problems)
     book_id = themeset.codebook or workspace.config.codebook
     books = workspace.codebooks()
     scope = [b for b in books if b.id == book_id] if book_id else books

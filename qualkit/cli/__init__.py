@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("report_cmd", "report", "Write one self-contained HTML report of the study (exports/report.html)."),
     "deid": ("deid_cmds", "deid", "De-identify: propose identifiers (deid.csv), review, apply to exports, check files."),
     "frameworks": ("frameworks_cmds", "frameworks", "List implementation frameworks or show one as a tree."),
+    "memo": ("memo_cmds", "memo", "Write and list analytic memos and reflexive-journal entries (memos/*.md)."),
 }
 
 

@@ -193,6 +193,22 @@ def retire(ctx: click.Context, code: str, codebook: str | None, by: str | None) 
     _report(retire_code(ws, code, codebook=codebook, by=by))
 
 
+@codebook.command("crosswalk")
+@click.option("--to", "to", required=True, metavar="FRAMEWORK", help="The framework version to add refs of, e.g. cfir2.")
+@_IN_CODEBOOK
+@_BY
+@click.pass_context
+def crosswalk(ctx: click.Context, to: str, codebook: str | None, by: str | None) -> None:
+    """Add to each code the refs its framework refs map onto in another version (CFIR 2009 <-> CFIR 2.0).
+
+    The mapping is Damschroder et al. 2022's Additional file 4; `qualkit frameworks crosswalk` shows it.
+    """
+    from qualkit.coding.codebook_crosswalk import crosswalk_codebook
+
+    ws = open_workspace(ctx)
+    _report(crosswalk_codebook(ws, to, codebook=codebook, by=by))
+
+
 # -- show ---------------------------------------------------------------------------------
 
 def _code_dict(book, code, counts, path: str) -> dict:

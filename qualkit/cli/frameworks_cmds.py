@@ -105,6 +105,10 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 
 
 def _status_note(item) -> str:
+    if item.equity_domain and not item.verified:
+        return "health-equity domain; not verified"
+    if item.equity_domain:
+        return "health-equity domain"
     if not item.verified:
         return f"{item.status}, not verified" if item.status and item.status != "unverified" else "unverified"
     if item.status == "secondary":
@@ -115,13 +119,16 @@ def _status_note(item) -> str:
 @frameworks.command("show")
 @click.argument("framework_id", metavar="ID")
 @click.option("-d", "--definitions", is_flag=True, help="Include each item's definition.")
+@click.option("--equity", is_flag=True, help="Only the health-equity domains, with definitions, examples and sources.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full structure as JSON.")
 @click.pass_context
-def show(ctx: click.Context, framework_id: str, definitions: bool, as_json: bool) -> None:
+def show(ctx: click.Context, framework_id: str, definitions: bool, equity: bool, as_json: bool) -> None:
     """Show framework ID as a tree: domains, sub-domains and constructs with their ids and labels.
 
-    Items whose names are not confirmed against the source are marked. Refer to an item in a
-    codebook or themes.yaml as ID:item_id or ID:dotted.path (e.g. cfir2:outer_setting.financing).
+    Items whose names are not confirmed against the source are marked, and HEIF's health-equity
+    domains are listed at the end with their determinants and where each was read. ID@VERSION
+    (heif@2019) shows that version's labels. Refer to an item in a codebook or themes.yaml as
+    ID:item_id or ID:dotted.path (e.g. cfir2:outer_setting.financing).
     """
     from qualkit.frameworks.catalog import get_framework
 
@@ -145,7 +152,7 @@ def show(ctx: click.Context, framework_id: str, definitions: bool, as_json: bool
     if n["unverified"]:
         summary += f"; {n['unverified']} not verified against the source (marked)"
     click.echo(summary + ".")
-    for item in fw.items():
+    for item in ([] if equity else fw.items()):
         indent = "  " * item.depth
         text = (f"{item.code}  " if item.code else "") + item.label
         line = indent + (click.style(text, bold=True) if item.kind == "domain" else text) + f"  [{item.id}]"
@@ -161,9 +168,69 @@ def show(ctx: click.Context, framework_id: str, definitions: bool, as_json: bool
             click.echo("")
         click.echo(line)
         if definitions:
-            for paragraph in (item.definition, item.notes):
-                if paragraph:
-                    click.echo(wrap(paragraph, indent=indent + "    "))
+            _details(item, indent + "    ")
+    _equity_section(fw, equity)
     example = next((i for i in fw.items() if i.parent), fw.items()[0])
     eg = example.ref if example.ref == example.path_ref else f"{example.ref} or {example.path_ref}"
     click.echo(f"\nRefer to an item as {fw.id}:ID or {fw.id}:dotted.path, e.g. {eg}.")
+
+
+def _details(item, indent: str) -> None:
+    """Definition, example, notes, where it was read and where an inherited item comes from."""
+    for prefix, paragraph in (("", item.definition), ("Example: ", item.example), ("", item.notes),
+                              ("Source: ", _source_of(item)), ("From: ", item.inherited_from)):
+        if paragraph:
+            click.echo(wrap(prefix + paragraph, indent=indent))
+
+
+def _source_of(item) -> str:
+    where = item.where or (f"{item.source} paper" if item.source else "")
+    if not where or item.verified or "not read" in where:
+        return where
+    return where + " (not verified)"
+
+
+def _equity_section(fw, full: bool) -> None:
+    """The health-equity domains and every determinant under them, with sources (all of it with ``full``)."""
+    domains = fw.equity_domains()
+    if not domains:
+        if full:
+            click.echo(f"{fw.id} marks no health-equity domains.")
+        return
+    click.echo("\n" + click.style(f"Health-equity domains ({len(domains)})", bold=True))
+    for dom in domains:
+        click.echo(f"\n{dom.label}  [{dom.ref}]" + ("" if dom.verified else "  (not verified)"))
+        click.echo(wrap("Source: " + _source_of(dom), indent="    "))
+        if full:
+            _details(dom, "    ")
+        for item in list(dom.walk())[1:]:
+            mark = "" if item.verified else "  (not verified)"
+            click.echo(f"  {item.label}  [{item.id}]{mark}")
+            if full:
+                _details(item, "      ")
+            else:
+                click.echo(wrap("Source: " + _source_of(item), indent="      "))
+
+
+@frameworks.command("crosswalk")
+@click.argument("source", metavar="FROM")
+@click.argument("target", metavar="TO")
+@click.option("--json", "as_json", is_flag=True, help="Print the pairs as JSON.")
+def crosswalk_cmd(source: str, target: str, as_json: bool) -> None:
+    """Show which items of framework FROM map onto which of TO (cfir2009 cfir2, either way round).
+
+    Pairs not checked against the published crosswalk are marked with a dagger.
+    """
+    from qualkit.frameworks.crosswalk import crosswalk
+
+    walk = crosswalk(source, target)
+    if as_json:
+        echo_json({"from": walk.source, "to": walk.target, "source": walk.reference, "pairs": walk.rows()})
+        return
+    click.echo(click.style(f"{walk.source} -> {walk.target}", bold=True) + f"  ({walk.reference})")
+    rows = [(p.source.label + ("" if p.verified else "\u2020"), "; ".join(t.label for t in p.targets) or "(no counterpart)")
+            for p in walk.pairs]
+    echo_table(rows, [walk.source, walk.target])
+    if any(not p.verified for p in walk.pairs):
+        click.echo("\n\u2020 not yet checked against the published crosswalk; `qualkit codebook crosswalk --to "
+                   f"{walk.target}` adds the {walk.target} refs to a codebook's codes.")

@@ -14,7 +14,7 @@ from qualkit.cli.context import allow_unanchored_option, deid_option, open_expor
 from qualkit.cli.output import echo_json, echo_table, wrap
 from qualkit.io.paths import cwd_relative
 
-KINDS = ("themes", "codes", "cooccurrence", "saturation")
+KINDS = ("themes", "codes", "cooccurrence", "saturation", "joint")
 FORMATS = ("csv", "xlsx", "docx", "md", "tex", "html", "json")
 ALL_CELLS = ("count", "presence", "participants", "quotes", "summary", "coefficient", "pairs")
 
@@ -51,9 +51,11 @@ def _threshold(ctx, param, value):
               help="themes: domain, subdomain (default) or item (the refs as written); "
                    "codes/cooccurrence/saturation: code (default) or top (codes rolled up to their top-level parent).")
 @click.option("--framework", metavar="ID", help="themes: only this framework's domains (default: every framework mapped).")
-@click.option("--table", type=click.Choice(["all", "matrix", "results", "domains"]), default="all", show_default=True,
+@click.option("--table", type=click.Choice(["all", "matrix", "results", "domains", "equity"]), default="all",
+              show_default=True,
               help="themes: the theme × domain matrix, the results table (facilitators / barriers / mixed / "
-                   "descriptive), the domain-first findings (domain, themes, quotes), or all.")
+                   "descriptive), the domain-first findings (domain, themes, quotes), themes × health-equity "
+                   "domain, or all.")
 @click.option("--order", metavar="T1,T2,...",
               help="saturation: interview order (transcript ids; default: interview dates, required without them).")
 @click.option("--sessions", type=click.Choice(["separate", "together"]), default="separate", show_default=True,
@@ -65,6 +67,8 @@ def _threshold(ctx, param, value):
 @click.option("--quote-chars", type=int, default=300, show_default=True, help="Trim quotes to this many characters (0: whole).")
 @click.option("--transpose", is_flag=True, help="codes: cases in rows, codes in columns (Framework Method layout).")
 @click.option("--include-moderator", is_flag=True, help="Keep interviewer/moderator turns (left out by default).")
+@click.option("--measures", type=click.Path(dir_okay=False), metavar="FILE",
+              help="joint: a case table of measures (sites.csv: site, engagement_rate, ...), first column the case.")
 @click.option("--top", type=int, default=20, show_default=True, help="cooccurrence: pairs shown on the terminal.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Export format (default: from --out's extension).")
@@ -77,8 +81,8 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
                 level: str | None, framework: str | None, table: str, order: str | None, sessions: str, base: int,
                 run_length: int,
                 threshold: float, quotes: int, quote_chars: int | None, transpose: bool, include_moderator: bool,
-                top: int, as_json: bool, fmt: str | None, out: str | None) -> None:
-    """Build a matrix: KIND is themes, codes, cooccurrence or saturation.
+                top: int, measures: str | None, as_json: bool, fmt: str | None, out: str | None) -> None:
+    """Build a matrix: KIND is themes, codes, cooccurrence, saturation or joint.
 
     \b
     themes        themes × framework domains (excerpts / participants, quotes), and the results
@@ -90,6 +94,8 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
                   (Jaccard; ATLAS.ti's c-coefficient formula)
     saturation    new codes per transcript in interview order, with Guest et al. (2020) base
                   size, run length and new-information threshold
+    joint         a joint display (mixed methods): one row per case of --measures FILE (sites.csv),
+                  its measures beside each theme's excerpts and quotes there (Fetters et al. 2013)
 
     Interviewer/moderator turns are left out. Quotes: 'exemplar' in the coding memo first, then
     the longest, one per participant before a second; trimmed at a sentence or word boundary.
@@ -99,9 +105,10 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
     ws = open_export_workspace(ctx)
     path = _export_path(ws, kind, fmt, out)
     result = build_matrix(ws, kind, by=by, cells=cells, coder=coder, unit=unit, level=level, framework=framework,
-                          table=table if table in ("results", "domains") else "matrix", order=order, base=base, run=run_length,
+                          table=table if table in ("results", "domains", "equity") else "matrix", order=order, base=base, run=run_length,
                           threshold=threshold, quotes=quotes, quote_chars=quote_chars or None,
-                          include_facilitators=include_moderator, transpose=transpose, sessions=sessions)
+                          include_facilitators=include_moderator, transpose=transpose, sessions=sessions,
+                          measures=measures)
     written = []
     if path is not None:
         names = _table_names(result, table)
@@ -154,7 +161,9 @@ def _table_names(result, table: str) -> list[str] | None:
         return ["themes_by_domain"]
     if table == "domains":
         return ["results_by_domain"]
-    return [t.name for t in result.tables if t.name not in ("themes_by_domain", "results_by_domain")]
+    if table == "equity":
+        return ["themes_by_equity_domain"]
+    return [t.name for t in result.tables if t.name not in ("themes_by_domain", "results_by_domain", "themes_by_equity_domain")]
 
 
 # -- terminal views ---------------------------------------------------------------------------
@@ -212,7 +221,9 @@ def _short(text: str, n: int) -> str:
 
 
 def _print(result, table: str, explicit_cells: bool, top: int) -> None:
-    if result.kind == "themes":
+    if result.kind == "joint":
+        _print_joint(result)
+    elif result.kind == "themes":
         _print_themes(result, table)
     elif result.kind == "codes":
         _print_codes(result)
@@ -222,8 +233,45 @@ def _print(result, table: str, explicit_cells: bool, top: int) -> None:
         _print_saturation(result)
 
 
+def _print_joint(result) -> None:
+    """One block per case: its measures, then each theme's count and best quote."""
+    t = result.tables[0]
+    click.echo(click.style(t.title, bold=True))
+    case_col = t.frame.columns[0]
+    measures = [c for c in t.frame.columns[1:] if c in result.parameters.get("measure_columns", [])]
+    for row in t.frame.to_dict("records"):
+        head = ", ".join(f"{m} {row[m]}" for m in measures)
+        click.echo(f"\n{row[case_col]}" + (f"  ({head})" if head else ""))
+        for col in t.frame.columns[1 + len(measures):]:
+            if row[col] not in ("", 0, None):
+                click.echo(wrap(f"{col}: {str(row[col]).replace(chr(10), ' ')}", "  "))
+    click.echo("")
+    click.echo(wrap(t.notes or "", ""))
+
+
+def _print_equity(result) -> None:
+    """Themes × health-equity domain: each theme's determinants under each domain."""
+    t = next((t for t in result.tables if t.name == "themes_by_equity_domain"), None)
+    if t is None:
+        click.echo("The framework marks no health-equity domains (HEIF does: `qualkit frameworks show heif --equity`).")
+        return
+    click.echo(click.style(t.title, bold=True))
+    cols = [c for c in t.frame.columns if c not in ("theme", "name", "valence")]
+    for row in t.frame.to_dict("records"):
+        click.echo(f"\n{row['name']}  [{row['valence'] or '-'}]")
+        for col in cols:
+            if row[col]:
+                first = str(row[col]).split("\n")[0]
+                click.echo(wrap(f"{col}: {first}", "  "))
+    click.echo("")
+    click.echo(wrap(t.notes or "", ""))
+
+
 def _print_themes(result, table: str) -> None:
     cells = result.parameters["cells"]
+    if table == "equity":
+        _print_equity(result)
+        return
     if not len(result.display):
         click.echo(f"No themes yet in {result.parameters.get('themes', 'themes.yaml')}: add them under 'themes:' "
                    "(see `qualkit themes --help`).")
@@ -243,7 +291,8 @@ def _print_themes(result, table: str) -> None:
     if table in ("all", "results"):
         if table == "all":
             click.echo("")
-        section_tables = [t for t in result.tables if t.name not in ("themes_by_domain", "results_by_domain")]
+        section_tables = [t for t in result.tables if t.name not in ("themes_by_domain", "results_by_domain",
+                                                                      "themes_by_equity_domain")]
         if not section_tables:
             click.echo("No themes in themes.yaml yet.")
         for t in section_tables:

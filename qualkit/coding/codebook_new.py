@@ -98,24 +98,56 @@ def _fill_from_framework(book: Codebook, books: Books, framework: str, notes: li
 
 
 def _code_from_item(item: FrameworkItem, fw: Framework, prefix: str) -> Code:
-    kind = {"domain": "domain", "subdomain": "sub-domain", "construct": "construct",
-            "subconstruct": "sub-construct"}[item.kind]
+    """A deductive code whose include, exclude and example come from the item's own definition and
+    example and from its neighbours (MacQueen et al. 1998's fields, filled with content, not a template)."""
     definition = " ".join(item.definition.split())
     if not item.verified:
         source = f"the {fw.id.upper()} source"
-        definition += (f" (Inherited from the parent framework; the name is not verified against {source}.)"
+        origin = f" ({item.inherited_from})" if item.inherited_from else ""
+        definition += (f" (Inherited from the parent framework{origin}; the name is not verified against {source}.)"
                        if item.status == "inherited" else f" (The name is not verified against {source}.)")
     brief = _brief(item.definition) or item.label
-    include = f"Passages about {_lower_first(item.label)}, as the definition describes, that bear on implementation."
-    if item.children:
-        names = ", ".join(c.label for c in item.children[:4]) + (", ..." if len(item.children) > 4 else "")
-        include += f" Use this {kind} code when no more specific item under it fits."
-        exclude = f"A more specific item under this {kind} fits ({names}): code that item instead."
-    else:
-        exclude = "Passages that only mention the topic in passing; double-code with inductive codes where both apply."
+    include = f"Passages in which {_clause(item.definition)}."
+    if item.example:
+        include += f" For instance: {' '.join(item.example.split())}"
     return Code(id=prefix + item.id, name=item.label, parent=(prefix + item.parent) if item.parent else None,
-                origin="deductive", brief=brief, definition=definition, include=include, exclude=exclude,
+                origin="deductive", brief=brief, definition=definition, include=include,
+                exclude=_exclude(item, fw), examples=[" ".join(item.example.split())] if item.example else [],
                 framework=[item.ref])
+
+
+def _clause(definition: str) -> str:
+    """The definition's first sentence as a clause after 'Passages in which ...'."""
+    text = " ".join(str(definition).split()).rstrip(".")
+    text = text.split("; ", 1)[0].split(". ", 1)[0]
+    lowered = text[:1].lower() + text[1:] if text and not text[:2].isupper() else text
+    return f"participants speak of {lowered}"
+
+
+def _exclude(item: FrameworkItem, fw: Framework) -> str:
+    """What the code is not: its more specific children, else its closest siblings by wording."""
+    if item.children:
+        names = ", ".join(c.label for c in item.children[:5]) + (", ..." if len(item.children) > 5 else "")
+        return f"Passages a more specific item fits ({names}): code that item instead, not this one."
+    parent = fw.parent_of(item)
+    siblings = [c for c in (parent.children if parent is not None else fw.domains())
+                if c is not item and c.kind == item.kind]
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[a-z]{4,}", text.lower()))
+
+    df: dict[str, int] = {}
+    for other in fw.items():
+        for w in words(other.definition):
+            df[w] = df.get(w, 0) + 1
+    mine = words(item.definition)
+    close = sorted(siblings, key=lambda c: -sum(1 / df[w] for w in mine & words(c.definition)))[:2]
+    if not close:
+        return "Passages that only name the topic without saying how it helped or hindered the work."
+    parts = [f"{c.label} ({_brief(c.definition, 90)})" for c in close]
+    own = _brief(item.definition, 90)
+    own = own[:1].lower() + own[1:] if own and not own[:2].isupper() else own
+    return ("Not for " + " or ".join(parts) + f": code those instead. This code is only for {own.rstrip('.')} "
+            "(double-code a passage that is about both).")
 
 
 def _lower_first(label: str) -> str:

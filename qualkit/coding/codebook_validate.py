@@ -123,6 +123,50 @@ def check_codebooks(books: list[Codebook], frameworks: Mapping[str, Any] | None 
         problems += _name_problems(book, lb)
         problems += _ref_problems(book, lb, frameworks)
         problems += _group_problems(book, lb, first)
+        problems += _boilerplate_problems(book, lb)
+    return problems
+
+
+#: phrases of codebooks generated without content (qualkit's own generator before 0.2 wrote these)
+_BOILERPLATE = (re.compile(r"^passages about .{1,120}, as the definition describes", re.I),
+                re.compile(r"only mention the topic in passing", re.I))
+
+
+def _boilerplate_problems(book: Codebook, lb: CodebookLines, repeat: int = 3) -> list[Problem]:
+    """Include/exclude text that says nothing about the code: a known template phrase, the definition
+    repeated, or the same sentence (the code's name aside) in ``repeat`` or more codes of the book.
+
+    MacQueen et al. (1998) ask for inclusion and exclusion criteria specific to each code; a template
+    line gives coders nothing to decide with."""
+    def skeleton(code: Code, text: str) -> str:
+        out = " ".join(text.split()).casefold()
+        for name in {code.name.casefold(), code.name.casefold()[:1] + code.name[1:]}:
+            out = out.replace(name.casefold(), "<name>")
+        return out
+
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], list[Code]] = {}
+    for code in book.codes:
+        for key in ("include", "exclude"):
+            text = getattr(code, key)
+            if text.strip():
+                seen.setdefault((key, skeleton(code, text)), []).append(code)
+    for code in book.codes:
+        for key in ("include", "exclude"):
+            text = " ".join(getattr(code, key).split())
+            if not text:
+                continue
+            why = None
+            if any(p.search(text) for p in _BOILERPLATE):
+                why = "is template text"
+            elif code.definition and text.casefold() == " ".join(code.definition.split()).casefold():
+                why = "repeats the definition"
+            elif len(seen[(key, skeleton(code, text))]) >= repeat:
+                why = f"is the same sentence in {len(seen[(key, skeleton(code, text))])} codes"
+            if why:
+                problems.append(Problem(book.path, lb.of(code, key), WARNING,
+                                        f"boilerplate: the {key!r} of {code.id!r} {why}; say what a coder should "
+                                        f"{'code' if key == 'include' else 'not code'} here and why", code.id))
     return problems
 
 

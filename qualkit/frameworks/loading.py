@@ -231,6 +231,8 @@ def _build(spec: _Spec, base: Framework | None = None, *, path=None, builtin: bo
             parent=parent.id if parent else None, path=f"{parent.path}.{item_id}" if parent else item_id,
             aliases=list(fields.get("aliases", [])), status=status, verified=verified,
             code=fields.get("code"), source=fields.get("source"), notes=fields.get("notes"),
+            example=fields.get("example"), where=fields.get("where"), inherited_from=fields.get("inherited_from"),
+            equity_domain=bool(fields.get("equity_domain")), labels=dict(fields.get("labels") or {}),
             framework=fw.id, file=Path(str(s.file)) if s.file is not None else None, line=s.line)
         for key, child_kind in CHILD_KEYS[kind].items():
             for child in s.children.get(key, []):

@@ -30,7 +30,8 @@ CHILD_KEYS: dict[str, dict[str, str]] = {
     "construct": {"subconstructs": "subconstruct"},
     "subconstruct": {},
 }
-ITEM_KEYS = ("id", "label", "definition", "status", "verified", "aliases", "code", "source", "notes")
+ITEM_KEYS = ("id", "label", "definition", "status", "verified", "aliases", "code", "source", "notes",
+             "example", "where", "inherited_from", "equity_domain", "labels")
 FRAMEWORK_KEYS = ("id", "name", "version", "citation", "description", "url", "notes", "extends", "domains")
 CITATION_KEYS = ("authors", "year", "title", "journal", "volume", "issue", "pages", "doi", "url", "note", "status")
 
@@ -51,6 +52,11 @@ class FrameworkItem:
     code: str | None = None            # the framework's own numbering, e.g. "II.D"
     source: str | None = None          # which paper or version the name comes from
     notes: str | None = None
+    example: str | None = None         # an illustrative example (paraphrased), for codebooks and `frameworks show`
+    where: str | None = None           # where in the source it was read, e.g. "2021 Table 1, innovation row"
+    inherited_from: str | None = None  # the parent framework an inherited item comes from, e.g. "i-PARIHS ..."
+    equity_domain: bool = False        # True on a health-equity domain (HEIF 2021); tables can be cut by it
+    labels: dict[str, str] = field(default_factory=dict)  # the label in another version, e.g. {"2019": ...}
     framework: str = ""                # the framework id
     file: Path | None = field(default=None, repr=False, compare=False)
     line: int | None = field(default=None, repr=False, compare=False)
@@ -81,8 +87,9 @@ class FrameworkItem:
         """The item as plain data (for JSON), with its children unless ``children`` is False."""
         d: dict[str, Any] = {"id": self.id, "ref": self.ref, "path": self.path, "kind": self.kind,
                              "label": self.label, "definition": self.definition, "parent": self.parent,
-                             "aliases": list(self.aliases), "status": self.status, "verified": self.verified}
-        for key in ("code", "source", "notes"):
+                             "aliases": list(self.aliases), "status": self.status, "verified": self.verified,
+                             "equity_domain": self.equity_domain}
+        for key in ("code", "source", "notes", "example", "where", "inherited_from", "labels"):
             if getattr(self, key):
                 d[key] = getattr(self, key)
         if children:
@@ -126,6 +133,51 @@ class Framework:
         out = {f"{k}s": sum(1 for i in items if i.kind == k) for k in KINDS}
         out["unverified"] = sum(1 for i in items if not i.verified)
         return out
+
+    def parent_of(self, item: FrameworkItem) -> FrameworkItem | None:
+        """The item one level up (None for a domain)."""
+        return self._build_index()["id"].get(item.parent.casefold()) if item.parent else None
+
+    def equity_domains(self) -> list[FrameworkItem]:
+        """The items marked ``equity_domain: true`` (HEIF 2021's three health-equity domains), in file order."""
+        return [i for i in self.items() if i.equity_domain]
+
+    def equity_domain_of(self, item: FrameworkItem) -> FrameworkItem | None:
+        """The health-equity domain ``item`` belongs to (itself or its nearest marked ancestor), or None."""
+        current: FrameworkItem | None = item
+        while current is not None:
+            if current.equity_domain:
+                return current
+            current = self.parent_of(current)
+        return None
+
+    def versions(self) -> list[str]:
+        """The versions whose labels this framework knows: its own, then any named in items' ``labels``."""
+        found = [self.version] if self.version else []
+        for item in self.items():
+            found += [v for v in item.labels if v not in found]
+        return found
+
+    def for_version(self, version: str) -> Framework:
+        """A copy whose labels are those of ``version`` (e.g. HEIF's 2019 names); ids and refs are unchanged.
+
+        The current labels stay resolvable as aliases. Unknown versions raise :class:`FrameworkRefError`."""
+        import copy
+
+        version = str(version).strip()
+        if version == (self.version or ""):
+            return self
+        if version not in self.versions():
+            raise FrameworkRefError(f"framework {self.id} has no version '{version}' (known: "
+                                    f"{', '.join(self.versions()) or 'none'})", f"{self.id}@{version}")
+        other = copy.deepcopy(self)
+        other.version = version
+        other._index = None
+        for item in other.items():
+            if version in item.labels:
+                old, item.label = item.label, item.labels[version]
+                item.aliases = [a for a in [old, *item.aliases] if _norm(a) != _norm(item.label)]
+        return other
 
     def get(self, key: str) -> FrameworkItem | None:
         """The item a key (id, dotted path, code, label or alias) names, or None."""

@@ -15,9 +15,14 @@ __all__ = ["get_framework", "resolve_ref"]
 
 def get_framework(framework_id: str, extra_dirs: Iterable[str | Path] = (),
                   frameworks: Mapping[str, Framework] | None = None) -> Framework:
-    """The framework with this id (case-insensitive); unknown ids raise :class:`FrameworkRefError`."""
+    """The framework with this id (case-insensitive); unknown ids raise :class:`FrameworkRefError`.
+
+    ``heif@2019`` is HEIF with the labels of its 2019 version (see :meth:`Framework.for_version`)."""
     pool = frameworks if frameworks is not None else available_frameworks(extra_dirs)
     key = framework_id.strip()
+    if "@" in key:
+        base, version = key.split("@", 1)
+        return get_framework(base, extra_dirs, pool).for_version(version)
     if key in pool:
         return pool[key]
     for fid, fw in pool.items():

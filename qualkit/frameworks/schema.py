@@ -59,7 +59,7 @@ def text_value(value: Any, what: str, required: bool = False) -> str | None:
         return None
     if isinstance(value, bool):
         raise _problem(f"{what} must be text")
-    return " ".join(str(value).split()) if what.endswith("definition") else str(value).strip()
+    return " ".join(str(value).split()) if what.endswith(("definition", "example")) else str(value).strip()
 
 
 def _mapping_keys(data: Any, what: str, allowed: Sequence[str], title: str) -> dict[str, Any]:
@@ -96,6 +96,11 @@ class ItemSpec(BaseModel):
     code: str | None = None
     source: str | None = None
     notes: str | None = None
+    example: str | None = None
+    where: str | None = None
+    inherited_from: str | None = None
+    equity_domain: bool | None = None
+    labels: dict[str, str] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -107,11 +112,33 @@ class ItemSpec(BaseModel):
             raise _problem(f"{cls.KIND} {('labelled ' + repr(label) + ' ') if label else ''}has no 'id'")
         return data
 
-    @field_validator("id", "label", "definition", "code", "source", "notes", mode="before")
+    @field_validator("equity_domain", mode="before")
+    @classmethod
+    def _equity(cls, value: Any) -> bool:
+        value = _single(value, "'equity_domain'")
+        if not isinstance(value, bool):
+            raise _problem("'equity_domain' must be true or false")
+        return value
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels(cls, value: Any) -> dict[str, str]:
+        """``labels: {"2019": Societal influence}``: the item's label in another version of the framework."""
+        if not isinstance(value, dict):
+            raise _problem("'labels' must be a mapping of version to label, e.g. {\"2019\": Societal influence}")
+        out = {}
+        for version, label in value.items():
+            text = text_value(label, f"the label for version {version}")
+            if text:
+                out[str(version).strip()] = text
+        return out
+
+    @field_validator("id", "label", "definition", "code", "source", "notes", "example", "where", "inherited_from",
+                     mode="before")
     @classmethod
     def _text(cls, value: Any, info: ValidationInfo) -> str | None:
         key = info.field_name or ""
-        what = "definition" if key == "definition" else f"the {cls.KIND}'s {key}"
+        what = key if key in ("definition", "example") else f"the {cls.KIND}'s {key}"
         text = text_value(value, what, required=key == "id")
         if key == "id" and text is not None and not _ID_RE.match(text):
             suggestion = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")

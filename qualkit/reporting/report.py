@@ -255,8 +255,19 @@ def report_context(ws: Workspace, coders: Iterable[str] | str | None = None, ci:
         "glance": _glance(sections, study), "sections": [sections[k] for k in order],
         "s": sections, "inputs": rel, "fingerprint": fingerprint, "parameters": parameters,
         "parameter_rows": [(k.replace("_", " "), _param_text(v)) for k, v in parameters.items() if v is not None],
-        "manifest_name": manifest_name, "_inputs": inputs,
+        "manifest_name": manifest_name, "_inputs": inputs, "memos": _memos(study),
     }
+
+
+def _memos(study: Study) -> list[dict]:
+    """The analytic memos and reflexive-journal entries (memos/*.md) for the audit trail; none if unreadable."""
+    from qualkit.errors import QualkitError
+    from qualkit.workspace.memos import list_memos
+
+    try:
+        return [m.as_dict() for m in list_memos(study.ws.root)]
+    except QualkitError:
+        return []
 
 
 @contextmanager

@@ -336,7 +336,10 @@ def themes_section(study: Study) -> Section:
                       legend_label="Coded excerpts", legend_fmt=lambda v: f"{v:g}", rotate=True, min_cell_w=44,
                       max_label_chars=52)
     sections = []
+    equity = next((t for t in counts.tables if t.name == "themes_by_equity_domain"), None)
     for t in counts.tables[1:]:
+        if t is equity:
+            continue
         cols = list(t.frame.columns)
         rows = [{"theme": r[cols[0]], "domains": _split_lines(r[cols[1]]), "description": r[cols[2]],
                  "quotes": _split_lines(r[cols[3]])} for r in t.frame.to_dict("records")]
@@ -345,10 +348,21 @@ def themes_section(study: Study) -> Section:
     s.data = {"svg": svg, "domains": domains, "long": long_rows, "results": sections, "framework": fw,
               "n_themes": len(long_rows), "n_facilitator": valences.count("facilitator"),
               "n_barrier": valences.count("barrier"), "n_mixed": valences.count("mixed"),
-              "quote_rule": counts.parameters.get("quote_rule", ""), "source": _excerpts(study).source_text() + "."}
+              "quote_rule": counts.parameters.get("quote_rule", ""), "source": _excerpts(study).source_text() + ".",
+              "equity": _equity_rows(equity)}
     if counts.parameters.get("excerpts", 0) == 0:
         s.notes.insert(0, "No codings yet: the themes have no excerpts and no quotes.")
     return s
+
+
+def _equity_rows(table) -> dict | None:
+    """Themes by health-equity domain (HEIF 2021): each theme's determinants under each equity domain."""
+    if table is None:
+        return None
+    domains = [c for c in table.frame.columns if c not in ("theme", "name", "valence")]
+    rows = [{"name": r["name"], "valence": r["valence"], "cells": [str(r[d] or "").split("\n")[0] for d in domains]}
+            for r in table.frame.to_dict("records")]
+    return {"title": table.title.split(" (")[0], "domains": domains, "rows": rows, "note": table.notes or ""}
 
 
 # ============================================================================ co-occurrence

@@ -88,6 +88,7 @@ class Config:
     project: str = "Untitled study"
     coders: list[str] = field(default_factory=list)
     framework: str | None = "heif"
+    framework_version: str | None = None  # `framework: heif@2019`: print that version's labels
     facilitator_roles: list[str] = field(default_factory=lambda: ["interviewer", "moderator", "facilitator", "note-taker"])
     speaker_pattern: str | None = None
     # speakers.rules: (files glob, regular expression or None to learn the file's convention, what it is)
@@ -221,6 +222,9 @@ def load_config(path: str | Path) -> Config:
         cfg.coders = [str(c) for c in settings.coders]
     if "framework" in data:
         cfg.framework = settings.framework
+        if cfg.framework and "@" in cfg.framework:
+            cfg.framework, _, version = cfg.framework.partition("@")
+            cfg.framework_version = version.strip() or None
     if settings.facilitator_roles is not None:
         cfg.facilitator_roles = [str(r).strip().lower() for r in settings.facilitator_roles]
     if settings.speakers is not None:

@@ -44,9 +44,12 @@ class Participants:
         return [c for c in self.columns if c not in REQUIRED_COLUMNS]
 
     def lookup(self, transcript: str, speaker: str | None) -> dict[str, str] | None:
-        """The row for ``speaker`` in ``transcript`` (transcript-specific rows win over blank ones)."""
+        """The row for ``speaker`` in ``transcript`` (transcript-specific rows win over blank ones).
+
+        ``speaker`` None (a turn with no label, as in field notes) finds the transcript's row with a
+        blank speaker, if it has one."""
         if speaker is None:
-            return None
+            return self._by_key.get((transcript, ""))
         key = _norm(speaker)
         return self._by_key.get((transcript, key)) or self._by_key.get(("", key))
 
@@ -104,10 +107,12 @@ def load_participants(path: str | Path, facilitator_roles: Iterable[str] | None 
         if len(values) > len(header):
             raise WorkspaceError(f"{len(values)} fields but the header has {len(header)}", path, lineno)
         row = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
-        if not row["speaker"]:
-            raise WorkspaceError("blank speaker label", path, lineno)
+        if not row["speaker"] and not row["transcript"]:
+            raise WorkspaceError("blank speaker label and blank transcript: a blank speaker stands for the "
+                                 "unlabeled turns of one document, so name its transcript", path, lineno)
         if not row["participant_id"]:
-            raise WorkspaceError(f"blank participant_id for speaker {row['speaker']!r}", path, lineno)
+            who = f"speaker {row['speaker']!r}" if row["speaker"] else f"the unlabeled turns of {row['transcript']!r}"
+            raise WorkspaceError(f"blank participant_id for {who}", path, lineno)
         key = (row["transcript"], _norm(row["speaker"]))
         if key in seen and seen[key][1] != row["participant_id"]:
             where = f"transcript {row['transcript']!r}" if row["transcript"] else "all transcripts"

@@ -123,6 +123,9 @@ class Workspace:
                 recover(self.root)
         self.config: Config = load_config(self.root / CONFIG_NAME)
         self._participants: Participants | None = None
+        self._documents: Any = None
+        self._cases: Any = None
+        self._sections: dict[str, tuple[int, list]] = {}
         self._cache: dict[Path, tuple[tuple[float, int], Transcript]] = {}
         # Files the last :meth:`transcripts` call could not read, each with its one-line reason.
         self.skipped_transcripts: list[QualkitError] = []
@@ -164,10 +167,19 @@ class Workspace:
 
     # -- frameworks ---------------------------------------------------------------------
     def frameworks(self) -> dict:
-        """Built-in frameworks plus (overridden or extended by) the workspace's frameworks/*.yaml."""
+        """Built-in frameworks plus (overridden or extended by) the workspace's frameworks/*.yaml.
+
+        With ``framework: heif@2019`` in qualkit.yaml, HEIF carries its 2019 labels (ids unchanged)."""
         from qualkit.frameworks.catalog import available_frameworks
 
-        return available_frameworks([self.root / "frameworks"])
+        pool = available_frameworks([self.root / "frameworks"])
+        fid, version = self.config.framework, self.config.framework_version
+        if fid and version and fid in pool:
+            try:
+                pool[fid] = pool[fid].for_version(version)
+            except QualkitError as exc:
+                raise WorkspaceError(f"'framework: {fid}@{version}': {exc.message}", self.root / "qualkit.yaml") from None
+        return pool
 
     # -- codebooks ----------------------------------------------------------------------
     @property
@@ -395,6 +407,9 @@ class Workspace:
                 turn.participant = row["participant_id"]
             elif turn.speaker is not None:
                 unknown[turn.speaker] = unknown.get(turn.speaker, 0) + 1
+        if transcript.id in self.documents.rows and not transcript.speakers:
+            # a document listed in documents.csv (field notes, a site-visit report) has no speakers by design
+            transcript.warnings = [w for w in transcript.warnings if not w.startswith("no speaker labels found")]
         if table.path is not None and not table.path.exists():
             return  # one workspace-level warning says participants.csv is missing
         for label, n in unknown.items():
@@ -505,6 +520,71 @@ class Workspace:
             raise result.errors[0]
         return result.transcripts
 
+    # -- documents and cases ------------------------------------------------------------
+    @property
+    def documents(self) -> Any:
+        """documents.csv (:class:`qualkit.workspace.cases.Documents`): attributes per document."""
+        from qualkit.workspace.cases import DOCUMENTS_NAME, load_documents
+
+        self._documents = self._fresh(self._documents, self.root / DOCUMENTS_NAME, load_documents)
+        return self._documents[1]
+
+    @property
+    def cases(self) -> Any:
+        """cases.csv (:class:`qualkit.workspace.cases.Cases`): attributes per case (site, program, ...)."""
+        from qualkit.workspace.cases import CASES_NAME, load_cases
+
+        self._cases = self._fresh(self._cases, self.root / CASES_NAME, load_cases)
+        return self._cases[1]
+
+    @staticmethod
+    def _fresh(cached: Any, path: Path, load: Any) -> tuple[Any, Any]:
+        """(stamp, table), read again when the file changed since it was last read."""
+        try:
+            stat = path.stat()
+            stamp: Any = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        if cached is None or cached[0] != stamp:
+            return stamp, load(path)
+        return cached
+
+    def case_columns(self) -> list[str]:
+        """Attribute names a matrix can be cut by besides participants.csv's: documents.csv's, cases.csv's
+        and the section headings' keys."""
+        cols = [*self.documents.attribute_columns, *self.section_keys(), *self.cases.attribute_columns]
+        return [c for c in dict.fromkeys(cols) if c not in ("type",)]
+
+    def section_keys(self) -> list[str]:
+        """Heading words that open a case section (``## Site: Millbrook``)."""
+        return list(dict.fromkeys(["site", "program", "participant", "case", *self.cases.types()]))
+
+    def attributes_at(self, transcript: Transcript, turn: Any | None = None, offset: int | None = None) -> dict[str, str]:
+        """The attributes of a passage: its document's, its participant's, its case section's, then those
+        of the cases these name (see :mod:`qualkit.workspace.cases`)."""
+        from qualkit.workspace.cases import sections
+
+        out = dict(self.documents.attributes(transcript.id))
+        if turn is not None and turn.participant:
+            out.update({k: v for k, v in self.participant_table.attributes(turn.participant).items() if v})
+        cached = self._sections.get(transcript.id)
+        if cached is None or cached[0] != len(transcript.text):
+            cached = (len(transcript.text), sections(transcript.text, set(self.section_keys())))
+            self._sections[transcript.id] = cached
+        where = offset if offset is not None else (turn.start if turn is not None else None)
+        if where is not None:
+            for start, end, values in cached[1]:
+                if start <= where < end:
+                    out.update(values)
+        if turn is not None:
+            for key, value, first, last in self.documents.ranges(transcript.id):
+                if first <= turn.index + 1 <= last:
+                    out[key] = value
+        for value in list(out.values()):
+            for k, v in self.cases.attributes(value).items():
+                out.setdefault(k, v)
+        return out
+
     def transcript(self, transcript_id: str) -> Transcript:
         """One transcript by id (file stem; a file name with its extension is accepted too)."""
         from qualkit.transcripts import is_transcript_file
@@ -528,11 +608,11 @@ class Workspace:
         from qualkit.transcripts.render import format_timestamp
 
         table = self.participant_table
-        attrs = table.attribute_columns
+        attrs = list(dict.fromkeys([*table.attribute_columns, *self.case_columns()]))
         records = []
         for t in transcripts if transcripts is not None else self.transcripts():
             for turn in t.turns:
-                a = table.attributes(turn.participant) if turn.participant else {}
+                a = self.attributes_at(t, turn)
                 rec = {"transcript": t.id, "turn": turn.index + 1, "speaker": turn.speaker,
                        "participant_id": turn.participant, **{c: a.get(c) for c in attrs},
                        "time": format_timestamp(turn.timestamp) if turn.timestamp is not None else None,

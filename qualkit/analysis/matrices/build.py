@@ -46,7 +46,8 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
                  table: str = "matrix", order: Sequence[str] | str | None = None, base: int = 4, run: int = 2,
                  threshold: float = 0.05, quotes: int = 2, quote_chars: int | None = DEFAULT_LIMIT,
                  attributes: Sequence[str] = ("role",), include_facilitators: bool = False, transpose: bool = False,
-                 themes_file: str | Path | None = None, sessions: str = "separate") -> MatrixResult:
+                 themes_file: str | Path | None = None, sessions: str = "separate",
+                 measures: str | Path | None = None) -> MatrixResult:
     """Build a matrix of ``kind`` (see the package docstring) with every table for export."""
     check_choice(kind, KINDS, "kind")
     if quotes < 0:
@@ -64,6 +65,13 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
     elif kind == "codes":
         result = codes_matrix(workspace, ex, by or "participant", str(chosen), level or "code", quotes, quote_chars,
                               attributes, transpose, params)
+    elif kind == "joint":
+        if measures is None:
+            raise MatrixError("a joint display needs --measures FILE (a case table such as sites.csv: site, measures...)")
+        from qualkit.analysis.matrices.joint import joint_matrix
+
+        result = joint_matrix(workspace, ex, measures, by, str(chosen), quotes, quote_chars, attributes, themes_file,
+                              params)
     elif kind == "cooccurrence":
         result = cooccurrence_matrix(workspace, ex, unit, str(chosen), level or "code", params)
     else:
@@ -74,7 +82,10 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
     params["provenance"] = prov
     for t in result.tables:
         t.notes = f"{t.notes} {prov}" if t.notes else prov
-    result.inputs = input_files(workspace, ex, themes=kind == "themes")
+    result.inputs = input_files(workspace, ex, themes=kind in ("themes", "joint"))
+    if measures is not None:
+        in_ws = workspace.root / measures
+        result.inputs.append(in_ws if not Path(measures).is_absolute() and in_ws.is_file() else Path(measures))
     result.root = workspace.root
     return result
 

@@ -44,21 +44,32 @@ def _cases(workspace: Workspace, ex: ExcerptSet, by: str) -> tuple[list[str], Ca
         cases = people + ([UNIDENTIFIED] if unidentified else [])
         return cases, lambda e: set(who(e)) or {UNIDENTIFIED}
     columns = table.attribute_columns
-    if by not in columns:
-        choices = ["participant", "transcript", *columns]
+    extra = [c for c in workspace.case_columns() if c not in columns]
+    if by not in columns and by not in extra:
+        choices = ["participant", "transcript", *columns, *extra]
         close = difflib.get_close_matches(by, choices, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise MatrixError(f"cannot break down by {by!r}: use participant, transcript or a participants.csv column "
-                          f"({', '.join(columns) or 'none'}){hint}")
+        raise MatrixError(f"cannot break down by {by!r}: use participant, transcript, a participants.csv column "
+                          f"({', '.join(columns) or 'none'}) or a documents.csv/cases.csv column or section heading "
+                          f"({', '.join(extra) or 'none'}){hint}")
 
     def value(p: str) -> str:
         v = (table.attributes(p).get(by) or "").strip()
         return v or NOT_SET
 
-    values = sorted({value(p) for p in people}, key=lambda v: (v == NOT_SET, v.casefold()))
-    if unidentified and NOT_SET not in values:
-        values.append(NOT_SET)
-    return values, lambda e: {value(p) for p in who(e)} or {NOT_SET}
+    def values_of(e: Excerpt) -> set[str]:
+        # a participant's own value first; a passage with no participant (field notes) or a column that
+        # is not a participant's takes the passage's document, section or case value
+        found = {value(p) for p in who(e)} - {NOT_SET} if by in columns else set()
+        if not found:
+            found = {(e.attributes.get(by) or "").strip() or NOT_SET}
+        return found
+
+    seen = {v for e in ex.excerpts for v in values_of(e)}
+    if by in columns:
+        seen |= {value(p) for p in people}
+    values = sorted(seen, key=lambda v: (v == NOT_SET, v.casefold()))
+    return values, values_of
 
 
 def _rows(order: list[str], names: dict[str, str], cases: list[str], grid: dict[tuple[str, str], list[Excerpt]],

@@ -17,10 +17,10 @@ __all__ = ["CELLS", "COOC_CELLS", "DEFAULT_CELLS", "KINDS", "NOT_SET", "UNIDENTI
            "MatrixWarning", "SaturationSummary", "check_choice", "code_order", "input_files", "level_mapper",
            "unique_labels"]
 
-KINDS = ("themes", "codes", "cooccurrence", "saturation")
+KINDS = ("themes", "codes", "cooccurrence", "saturation", "joint")
 CELLS = ("count", "presence", "participants", "quotes", "summary")
 COOC_CELLS = ("count", "coefficient", "pairs")
-DEFAULT_CELLS = {"themes": "summary", "codes": "count", "cooccurrence": "count"}
+DEFAULT_CELLS = {"themes": "summary", "codes": "count", "cooccurrence": "count", "joint": "summary"}
 UNIDENTIFIED = "(unidentified)"
 NOT_SET = "(not set)"
 

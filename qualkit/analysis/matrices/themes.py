@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualkit.analysis.matrices.cells import cell, cells_note, counts_text, distinct
 from qualkit.analysis.matrices.common import MatrixError, MatrixResult, check_choice, unique_labels
+from qualkit.analysis.matrices.equity import equity_frame, unverified_footnote
 from qualkit.analysis.quotes import quote_rule, select_quotes
 from qualkit.analysis.sources import Excerpt, ExcerptSet
 from qualkit.io.naming import file_stem
@@ -55,7 +56,8 @@ def _fw_name(fw_id: str, frameworks: dict) -> str:
 def _columns(mappings: dict[str, Any], frameworks: dict, level: str, framework: str | None,
              main_fw: str | None) -> tuple[list, list[str]]:
     """The domain columns (framework items at ``level``), main framework first, and their labels."""
-    from qualkit.analysis.themes import at_level, item_label
+    from qualkit.analysis.matrices.equity import marked_label
+    from qualkit.analysis.themes import at_level
 
     columns: list = []
     for m in mappings.values():
@@ -76,7 +78,7 @@ def _columns(mappings: dict[str, Any], frameworks: dict, level: str, framework: 
     several = len({c.framework for c in columns}) > 1
     labels = []
     for c in columns:
-        label = item_label(c, frameworks)
+        label = marked_label(c, frameworks)
         labels.append(f"{_fw_name(c.framework, frameworks)}: {label}" if several else label)
     return columns, unique_labels(labels)
 
@@ -112,6 +114,7 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
     """The manuscript table (one row per theme, in valence sections) and the framework's short title."""
     import pandas as pd
 
+    from qualkit.analysis.matrices.equity import marked_label
 
     frameworks, framework = lay.frameworks, lay.framework
     fws_used = {i.framework for m in lay.mappings.values() for i in m.items if not framework or i.framework == framework}
@@ -133,7 +136,8 @@ def _results_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quote
             if theme.valence != valence:
                 continue
             items = [i for i in lay.mappings[theme.id].items if not framework or i.framework == framework]
-            dom = _domain_text(items, frameworks, len(fws_used) > 1)
+            dom = "\n".join((f"{_fw_name(i.framework, frameworks)}: " if len(fws_used) > 1 else "")
+                            + marked_label(i, frameworks) for i in items)
             chosen = _table_quotes(theme, distinct(theme_excerpts[theme.id]), quotes, used)
             res_rows.append({"Section": section, "Theme": theme.name, domain_header: dom, "Description": theme.description,
                              quote_header: "\n".join(e.formatted(quote_chars, attributes, terms=lay.terms[theme.id])
@@ -328,7 +332,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     from qualkit.render.tables import Table
 
     check_choice(level, LEVELS, "level for themes")
-    check_choice(table, ("matrix", "results", "domains"), "table")
+    check_choice(table, ("matrix", "results", "domains", "equity"), "table")
     path = Path(themes_file) if themes_file else themes_path(workspace)
     lay, warns = _layout(workspace, level, framework, path)
     main_fw = workspace.config.framework
@@ -340,15 +344,28 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     results_df, fw_title = _results_frame(lay, theme_excerpts, quotes, quote_chars, attributes, main_fw)
     notes = _notes(lay, cells, ex, main_fw)
     quote_note = quote_rule(quote_chars)
+    equity_df, equity_items = equity_frame(lay.themeset, lay.mappings, lay.frameworks, main_fw, theme_excerpts, cells,
+                                           quotes, quote_chars, attributes)
+    mapped = [i for m in lay.mappings.values() for i in m.items if not lay.framework or i.framework == lay.framework]
+    foot = {name: unverified_footnote(items) for name, items in
+            (("matrix", lay.columns), ("results", mapped), ("equity", equity_items))}
     tables = [Table("themes_by_domain", _manuscript_matrix(matrix_df, cells), f"Themes × {fw_title} domains ({cells_note(cells)})",
-                    " ".join(notes) + (" " + quote_note if cells in ("quotes", "summary") else ""))]
+                    " ".join(x for x in (*notes, foot["matrix"]) if x)
+                    + (" " + quote_note if cells in ("quotes", "summary") else ""))]
+    notes += [foot["results"]] if foot["results"] else []
     for _valence, section in SECTIONS:
         part = results_df[results_df["Section"] == section].drop(columns=["Section"]).reset_index(drop=True)
         if len(part):
-            tables.append(Table(file_stem(section.split(" (")[0]), part, f"{section}: themes mapped onto {fw_title}", quote_note))
+            tables.append(Table(file_stem(section.split(" (")[0]), part, f"{section}: themes mapped onto {fw_title}",
+                                " ".join(x for x in (quote_note, foot["results"]) if x)))
     domains_df = _domain_frame(lay, theme_excerpts, quotes, quote_chars, attributes)
     tables.append(Table("results_by_domain", domains_df, f"Findings by {fw_title} domain: themes and illustrative quotes",
-                        quote_note))
+                        " ".join(x for x in (quote_note, foot["results"]) if x)))
+    if len(equity_df.columns) > 4:
+        tables.append(Table("themes_by_equity_domain", equity_df,
+                            f"Themes × {fw_title} health-equity domains ({cells_note(cells)})",
+                            " ".join(x for x in ("Health-equity domains of Woodward et al. 2021; each cell lists the "
+                                                 "theme's determinants in that domain.", foot["equity"]) if x)))
     themeset = lay.themeset
     if lay.framework and not lay.columns and len(themeset):
         warns.append(f"no theme maps onto {lay.framework}: the matrix has no domain columns")
@@ -358,7 +375,7 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     params.update({"cells": cells, "level": level, "framework": lay.framework, "table": table, "quotes": quotes,
                    "quote_chars": quote_chars, "attributes": list(attributes), "themes": str(path.name),
                    "quote_rule": quote_note})
-    frame = {"matrix": matrix_df, "results": results_df, "domains": domains_df}[table]
+    frame = {"matrix": matrix_df, "results": results_df, "domains": domains_df, "equity": equity_df}[table]
     result = MatrixResult("themes", frame, tables, f"Themes and {fw_title} domains", warns, notes, params)
     result.display = (matrix_df if cells in ("count", "presence", "participants")
                       else pd.DataFrame(compact, columns=matrix_df.columns))

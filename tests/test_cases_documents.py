@@ -1,0 +1,146 @@
+"""Studies beyond interviews (Formica et al. 2022's design: encounter data plus notes from monthly
+calls and site visits): field notes with no speakers ingest as documents with attributes from
+documents.csv, a `## Site: ...` heading puts a section under its case, cases.csv gives cases
+attributes, and matrices are cut by any of them."""
+from __future__ import annotations
+
+import pytest
+
+NOTES = """# Site-visit notes, March 2026
+
+## Site: Millbrook
+
+Referrals arrive by fax, two days late on average.
+
+The deputy rides along on every visit; families do not open the door.
+
+## Site: Pine Hollow
+
+Referrals come by phone from the fire chief, same day.
+
+No broadband north of the reservoir, so telehealth follow-ups fail.
+"""
+CALL = "Monthly call, April. Millbrook says the fax machine broke again; referrals waited a week.\n"
+DOCUMENTS = "document,source_type,date,site\nvisit_notes,site-visit report,2026-03-12,\ncall_04,meeting notes,2026-04-02,Millbrook\n"
+CASES = "case,type,rurality,county_pop\nMillbrook,site,rural,12000\nPine Hollow,site,frontier,3100\n"
+
+
+@pytest.fixture
+def study(make_workspace):
+    ws = make_workspace({"int1": "Interviewer: How do referrals arrive?\nMaria: By fax, days late.\n",
+                         "visit_notes.md": NOTES, "call_04": CALL},
+                        codebook=[("fax", "Referrals by fax"), ("police", "Police at visits"),
+                                  ("broadband", "No broadband")],
+                        coders={"ana": [("By fax, days late", "fax"),
+                                        ("Referrals arrive by fax, two days late", "fax"),
+                                        ("The deputy rides along", "police"),
+                                        ("No broadband north of the reservoir", "broadband"),
+                                        ("the fax machine broke again", "fax")]})
+    (ws.root / "documents.csv").write_text(DOCUMENTS)
+    (ws.root / "cases.csv").write_text(CASES)
+    return ws
+
+
+def test_field_notes_ingest_as_documents_with_their_attributes(study, run_cli):
+    r = run_cli("ingest")
+    assert r.exit_code == 0, r.output
+    turns = study.turn_table()
+    notes = turns[turns["transcript"] == "visit_notes"]
+    assert set(notes["source_type"]) == {"site-visit report"}
+    by_text = dict(zip(notes["text"], notes["site"]))
+    assert by_text["Referrals arrive by fax, two days late on average."] == "Millbrook"
+    assert by_text["No broadband north of the reservoir, so telehealth follow-ups fail."] == "Pine Hollow"
+    call = turns[turns["transcript"] == "call_04"].iloc[0]
+    assert call["site"] == "Millbrook" and call["rurality"] == "rural"     # from cases.csv via the site
+    # the interview keeps its participant's site
+    assert set(turns[turns["transcript"] == "int1"]["site"].dropna()) == {"Pine Hollow"}
+
+
+def test_matrices_cut_by_site_and_by_a_case_attribute(study, run_cli):
+    site = study.matrix("codes", by="site", coder="ana")
+    row = site.set_index("code").loc["fax"]
+    assert row["Millbrook"] == 2 and row["Pine Hollow"] == 1
+    assert study.matrix("codes", by="site", coder="ana").set_index("code").loc["broadband"]["Pine Hollow"] == 1
+    rural = study.matrix("codes", by="rurality", coder="ana").set_index("code")
+    assert rural.loc["police"]["rural"] == 1 and rural.loc["broadband"]["frontier"] == 1
+    kinds = study.matrix("codes", by="source_type", coder="ana").set_index("code")
+    assert kinds.loc["fax"]["meeting notes"] == 1 and kinds.loc["fax"]["site-visit report"] == 1
+    r = run_cli("matrix", "codes", "--by", "rurallity")
+    assert r.exit_code == 1 and "did you mean 'rurality'" in r.output
+
+
+def test_a_blank_speaker_maps_a_documents_unlabeled_turns_to_a_participant(make_workspace, run_cli):
+    ws = make_workspace({"fieldnotes": "The nurse said referrals come late.\n\nShe keeps a paper list.\n"},
+                        participants="transcript,speaker,participant_id,role,site\n"
+                                     "fieldnotes,,OBS-1,observer,Millbrook\n")
+    r = run_cli("ingest")
+    assert r.exit_code == 0 and "Error" not in r.output, r.output
+    turns = ws.turn_table()
+    assert set(turns["participant_id"]) == {"OBS-1"} and set(turns["site"]) == {"Millbrook"}
+
+
+def test_a_broken_documents_or_cases_file_names_the_line(study, run_cli):
+    (study.root / "cases.csv").write_text(CASES + "Millbrook,site,urban,1\n")
+    r = run_cli("matrix", "codes", "--by", "site")
+    assert r.exit_code == 1 and "cases.csv:4: case 'Millbrook' is listed twice" in r.output
+    assert "Traceback" not in r.output
+
+
+SITES = "site,engagement_rate,referrals\nMillbrook,0.31,42\nPine Hollow,0.58,17\nCalder,0.44,9\n"
+THEMES = """themes:
+  - id: information_flow
+    name: Referrals arrive late
+    valence: barrier
+    codes: [fax]
+    domains: [heif:structure_and_systems]
+  - id: reach
+    name: Rural distance limits reach
+    valence: barrier
+    codes: [police, broadband]
+    domains: [heif:physical_structures]
+"""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "docx", "md", "tex", "html", "json"])
+def test_a_joint_display_puts_each_sites_measures_beside_its_themes_in_every_format(study, run_cli, fmt):
+    """Fetters, Curry & Creswell (2013): a side-by-side joint display of measures and themes per case."""
+    (study.root / "themes.yaml").write_text(THEMES)
+    (study.root / "sites.csv").write_text(SITES)
+    out = study.root / f"joint.{fmt}"
+    r = run_cli("matrix", "joint", "--measures", "sites.csv", "--coder", "ana", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert out.is_file() and (study.root / f"joint.{fmt}.manifest.json").is_file()
+    if fmt == "csv":
+        import csv
+
+        rows = {r["site"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+        assert list(rows) == ["Millbrook", "Pine Hollow", "Calder"]
+        assert rows["Millbrook"]["engagement_rate"] == "0.31"
+        assert rows["Millbrook"]["Referrals arrive late"].startswith("2 excerpts")
+        assert "fax machine broke" in rows["Millbrook"]["Referrals arrive late"] or \
+            "two days late" in rows["Millbrook"]["Referrals arrive late"]
+        assert "broadband" in rows["Pine Hollow"]["Rural distance limits reach"]
+        assert rows["Calder"]["Referrals arrive late"] == ""
+        assert "no coded excerpt for site Calder" in r.output
+
+
+def test_a_joint_display_needs_measures_and_names_a_bad_line(study, run_cli):
+    (study.root / "themes.yaml").write_text(THEMES)
+    r = run_cli("matrix", "joint")
+    assert r.exit_code == 1 and "needs --measures FILE" in r.output
+    (study.root / "sites.csv").write_text(SITES + "Millbrook,0.2,1\n")
+    r = run_cli("matrix", "joint", "--measures", str(study.root / "sites.csv"))
+    assert r.exit_code == 1 and "sites.csv:5: site 'Millbrook' is listed twice (first on line 2)" in r.output
+
+
+def test_a_document_can_be_split_into_cases_by_turn_ranges(make_workspace, run_cli):
+    ws = make_workspace({"call_05": "The fax broke again.\n\nStill no bilingual worker.\n\nThe car is back.\n"},
+                        codebook=[("fax", "Referrals by fax")], coders={"ana": [("fax broke", "fax")]})
+    (ws.root / "documents.csv").write_text("document,source_type,sections\n"
+                                           "call_05,meeting notes,site=Millbrook:1-2; site=Pine Hollow:3\n")
+    turns = ws.turn_table()
+    assert list(turns["site"]) == ["Millbrook", "Millbrook", "Pine Hollow"]
+    assert "sections" not in turns.columns
+    (ws.root / "documents.csv").write_text("document,sections\ncall_05,Millbrook 1 to 2\n")
+    r = run_cli("matrix", "codes", "--by", "site")
+    assert r.exit_code == 1 and "documents.csv: section 'Millbrook 1 to 2' must look like site=Millbrook:1-4" in r.output
