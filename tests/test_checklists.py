@@ -14,7 +14,7 @@ def test_coreq_counts_codes_applied_and_reads_guide_and_duration_and_srqr_is_bes
     ctx = report_context(qualkit.Workspace(demo(tmp_path / "s")), ci=False)
     rows = {(r["item"], r["figure"]): r for r in ctx["s"]["coreq"].data["rows"]}
     applied = rows[("25 Description of the coding tree", "Codes applied")]
-    assert applied["value"] == "26" and "HEIF deductive codebook: 0 of 55 applied" in applied["detail"]
+    assert applied["value"] == "26" and "HEIF deductive codebook: 0 of 66 applied" in applied["detail"]
     origin = rows[("26 Derivation of themes", "Applied codes by origin (deductive / inductive)")]
     assert origin["value"] == "0 / 26" and "not used: HEIF deductive codebook" in origin["detail"]
     assert rows[("17 Interview guide", "Guide questions")]["value"] == "8"

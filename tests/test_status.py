@@ -18,7 +18,7 @@ def _status(run_cli, root) -> dict:
 
 def test_status_of_the_sample_study_says_who_has_done_what_and_what_to_run_next(sample_workspace, run_cli):
     st = _status(run_cli, sample_workspace)
-    assert st["transcripts"]["readable"] == 8 and st["transcripts"]["new"] == []
+    assert st["transcripts"]["readable"] == 9 and st["transcripts"]["new"] == []
     assert st["coverage"]["ana"][INT2] == "not started" and st["coverage"]["ben"][INT2] == "done"
     assert st["agreement"]["qualifying"] == ["fg1_calder", "fg2_pinehollow", "int1_sheriff", "int3_health_director"]
     assert st["consensus"]["undecided"] and st["consensus"]["decided"] == 0

@@ -152,8 +152,13 @@ def _order(workspace: Workspace, ex: ExcerptSet, order: Sequence[str] | str | No
     """Transcripts in interview order, their dates, and how the order was found."""
     if order:
         return _given_order(workspace, ex, order, warns), {}, "as given (--order)"
-    ids = list(ex.transcripts)
-    dates, where = transcript_dates(workspace, ex.transcripts)
+    documents = set(workspace.documents.rows)
+    ids = [t for t in ex.transcripts if t not in documents]
+    if len(ids) < len(ex.transcripts):  # field notes and reports are not data-collection sessions
+        left = [t for t in ex.transcripts if t in documents]
+        warns.append(f"left out {len(left)} document(s) of documents.csv ({', '.join(left[:6])}): saturation is "
+                     "assessed over interviews and focus groups")
+    dates, where = transcript_dates(workspace, {t: ex.transcripts[t] for t in ids})
     if ids and all(t in dates for t in ids):
         ids.sort(key=lambda t: (dates[t], natural_key(t)))
         return ids, dates, f"interview date ({where})"
