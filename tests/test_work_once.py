@@ -100,3 +100,29 @@ def test_a_coding_source_hands_out_one_transcripts_codings():
     assert source.codings_of("b") == [codings[0], codings[2]]
     assert source.codings_of("a") == [codings[1]]
     assert source.codings_of("zzz") == []
+
+
+def test_matrices_of_one_command_share_one_reading_of_the_excerpts(ws, monkeypatch):
+    import qualkit.analysis.sources as sources
+
+    (ws.root / "codebooks" / "cb.yaml").write_text("id: cb\nname: CB\ncodes:\n  - id: fax\n    name: Fax\n", encoding="utf-8")
+    ws.write_codings("consensus", [Coding("int1", 38, 45, "fax", "By fax.")])
+    built = []
+    real = sources._load_excerpts
+    monkeypatch.setattr(sources, "_load_excerpts", lambda *a: built.append(a) or real(*a))
+    first = sources.load_excerpts(ws)
+    assert sources.load_excerpts(ws) is first and len(built) == 1
+    time.sleep(0.01)
+    ws.write_codings("consensus", [Coding("int1", 38, 45, "fax", "By fax."), Coding("int2", 38, 45, "fax", "By fax.")])
+    assert len(sources.load_excerpts(ws).excerpts) == 2 and len(built) == 2
+
+
+def test_word_count_is_counted_once_per_transcript(ws, monkeypatch):
+    import qualkit.transcripts.model as model
+
+    t = ws.transcript("int1")
+    counted = []
+    real = model.count_words
+    monkeypatch.setattr(model, "count_words", lambda text: counted.append(text) or real(text))
+    assert t.word_count == t.word_count == 8
+    assert len(counted) == len(t.turns)

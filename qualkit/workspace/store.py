@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qualkit.errors import QualkitError, TranscriptError, WorkspaceError
 from qualkit.io.naming import natural_key  # noqa: F401  (re-exported for callers of the store)
@@ -100,6 +101,7 @@ class Workspace:
         # transcripts/ listing, valid while no folder in it changed (see _files)
         self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]]] | None = None
         self._codings_cache: dict[Path, tuple[tuple[int, int, int], list]] = {}
+        self._derived: dict[Any, tuple[tuple, Any]] = {}
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -216,6 +218,35 @@ class Workspace:
         frames = [to_dataframe(self.codings(c), coder=c) for c in (coders if coders is not None else self.coders())]
         frames = [f for f in frames if not f.empty]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["coder", *COLUMNS])
+
+    # -- derived results ---------------------------------------------------------------
+    def inputs_stamp(self) -> tuple:
+        """The state (mtime, size, inode) of every file an analysis reads: qualkit.yaml,
+        participants.csv, codebooks/, codings/ and the transcripts. Equal stamps, same inputs."""
+        files = [self.root / CONFIG_NAME, self.root / PARTICIPANTS_NAME, *self.transcript_paths()]
+        for folder in (self.codebooks_dir, self.codings_dir):
+            files += sorted(folder.glob("*")) if folder.is_dir() else []
+        out: list[tuple[str, int | None, int | None, int | None]] = []
+        for f in files:
+            try:
+                st = f.stat()
+                out.append((str(f), st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                out.append((str(f), None, None, None))
+        return tuple(out)
+
+    def derived(self, key: Any, build: Any) -> Any:
+        """``build()``'s result, computed once while the inputs are unchanged (see :meth:`inputs_stamp`).
+
+        For results several steps of one command share (the excerpts every matrix is built from);
+        the result is shared, so callers must not modify it."""
+        stamp = self.inputs_stamp()
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = build()
+        self._derived[key] = (stamp, value)
+        return value
 
     # -- transcripts --------------------------------------------------------------------
     @property
