@@ -102,6 +102,7 @@ class Workspace:
         self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]]] | None = None
         self._codings_cache: dict[Path, tuple[tuple[int, int, int], list]] = {}
         self._derived: dict[Any, tuple[tuple, Any]] = {}
+        self._disk_cache: Any = None
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -309,15 +310,26 @@ class Workspace:
         # The workspace's speaker pattern describes its plain-text house style; subtitle and Word
         # files carry their own labelling (Zoom, Teams, bold runs).
         plain = path.suffix.lower() in (".txt", ".text", ".md", ".markdown")
-        transcript = read_transcript(
-            path,
-            speaker_pattern=self.config.speaker_pattern if plain else None,
-            known_speakers=table.labels_for(path.stem),
-        )
+        pattern, known = self.config.speaker_pattern if plain else None, table.labels_for(path.stem)
+        key = self.disk_cache.key(path, stamp, [pattern, known]) if stamp is not None else None
+        transcript = self.disk_cache.get(key) if key is not None else None
+        if transcript is None:
+            transcript = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
+            if key is not None:
+                self.disk_cache.put(key, transcript)
         self._attach_participants(transcript)
         if stamp is not None:
             self._cache[path] = (stamp, transcript)
         return transcript
+
+    @property
+    def disk_cache(self):
+        """Parsed transcripts kept in .qualkit/cache/ across commands (see qualkit.workspace.cache)."""
+        if self._disk_cache is None:
+            from qualkit.workspace.cache import TranscriptCache
+
+            self._disk_cache = TranscriptCache(self.root)
+        return self._disk_cache
 
     def _attach_participants(self, transcript: Transcript) -> None:
         table = self.participant_table
