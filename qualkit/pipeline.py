@@ -27,6 +27,7 @@ class StepResult:
     status: str  # "done" | "skipped"
     detail: str
     outputs: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -204,17 +205,37 @@ def _report(run: _Run) -> bool:
 STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _autocode, _agreement, _consensus, _matrices, _report]
 
 
-def run(ws: Workspace) -> RunReport:
-    """Run every step that has input on workspace ``ws``; raises on unreadable input."""
+def run(ws: Workspace, on_start: Callable[[str], None] | None = None,
+        on_step: Callable[[StepResult], None] | None = None) -> RunReport:
+    """Run every step that has input on workspace ``ws``; raises on unreadable input.
+
+    ``on_start(name)`` is called as a step begins and ``on_step(result)`` as soon as it has
+    finished (with its ``seconds``), so a caller can show progress; the library never prints."""
     started = time.perf_counter()
     state = _Run(ws, ws.root / EXPORTS_DIR, RunReport(ws.root))
     state.out.mkdir(exist_ok=True)
+
+    def timed(name: str, step: Callable[[], bool]) -> bool:
+        if on_start is not None:
+            on_start(name)
+        t0, before = time.perf_counter(), len(state.report.steps)
+        go_on = step()
+        for result in state.report.steps[before:]:
+            result.seconds = time.perf_counter() - t0
+            if on_step is not None:
+                on_step(result)
+        return go_on
+
     for step in STEPS:
-        if not step(state):
+        if not timed(step.__name__.lstrip("_"), lambda step=step: step(state)):  # type: ignore[misc]
             break
     if state.report.outputs:
-        manifest_path = state.out / "run.manifest.json"
-        write_manifest(manifest_path, build_manifest(ws.root, state.inputs, state.report.outputs, {"command": "run"}))
-        state.done("manifest", "input hashes, parameters and versions", [manifest_path])
+        def manifest() -> bool:
+            manifest_path = state.out / "run.manifest.json"
+            write_manifest(manifest_path, build_manifest(ws.root, state.inputs, state.report.outputs, {"command": "run"}))
+            state.done("manifest", "input hashes, parameters and versions", [manifest_path])
+            return True
+
+        timed("manifest", manifest)
     state.report.seconds = time.perf_counter() - started
     return state.report
