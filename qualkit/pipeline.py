@@ -28,6 +28,7 @@ class StepResult:
     status: str  # "done" | "skipped"
     detail: str
     outputs: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -212,12 +213,43 @@ def _report(run: _Run) -> bool:
 STEPS: list[Callable[[_Run], bool]] = [_ingest, _codebooks, _autocode, _agreement, _consensus, _matrices, _report]
 
 
-def run(ws: Workspace, *, no_deid: bool = False) -> RunReport:
+def _run_steps(state: _Run, on_start: Callable[[str], None] | None,
+               on_step: Callable[[StepResult], None] | None) -> None:
+    """Each step in turn, timed, until one says the rest cannot run; then the run's manifest."""
+    def timed(name: str, step: Callable[[], bool]) -> bool:
+        if on_start is not None:
+            on_start(name)
+        t0, before = time.perf_counter(), len(state.report.steps)
+        go_on = step()
+        for result in state.report.steps[before:]:
+            result.seconds = time.perf_counter() - t0
+            if on_step is not None:
+                on_step(result)
+        return go_on
+
+    for step in STEPS:
+        if not timed(step.__name__.lstrip("_"), lambda step=step: step(state)):  # type: ignore[misc]
+            break
+    if state.report.outputs:
+        def manifest() -> bool:
+            root = state.ws.root
+            manifest_path = state.out / "run.manifest.json"
+            write_manifest(manifest_path, build_manifest(root, state.inputs, state.report.outputs, {"command": "run"}))
+            state.done("manifest", "input hashes, parameters and versions", [manifest_path])
+            return True
+
+        timed("manifest", manifest)
+
+
+def run(ws: Workspace, *, no_deid: bool = False, on_start: Callable[[str], None] | None = None,
+        on_step: Callable[[StepResult], None] | None = None) -> RunReport:
     """Run every step that has input on workspace ``ws``; unreadable transcripts are skipped
     (``RunReport.skipped``), other unreadable input raises.
 
     Once deid.csv holds a decision, every export reads the redacted transcripts (``no_deid``
-    turns that off); the manifests say which."""
+    turns that off); the manifests say which. ``on_start(name)`` is called as a step begins and
+    ``on_step(result)`` as soon as it has finished (with its ``seconds``), so a caller can show
+    progress; the library never prints."""
     from qualkit.deid.apply import exporting
 
     started = time.perf_counter()
@@ -226,12 +258,6 @@ def run(ws: Workspace, *, no_deid: bool = False) -> RunReport:
         state.out.mkdir(exist_ok=True)
         if (ws.root / "deid.csv").is_file():
             state.inputs.append(ws.root / "deid.csv")
-        for step in STEPS:
-            if not step(state):
-                break
-        if state.report.outputs:
-            manifest_path = state.out / "run.manifest.json"
-            write_manifest(manifest_path, build_manifest(ws.root, state.inputs, state.report.outputs, {"command": "run"}))
-            state.done("manifest", "input hashes, parameters and versions", [manifest_path])
+        _run_steps(state, on_start, on_step)
     state.report.seconds = time.perf_counter() - started
     return state.report

@@ -146,7 +146,9 @@ def run_cli(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
+    # .qualkit/cache/ is derived (parsed transcripts any reader may add): not the study's files
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")
+            if p.is_file() and not p.relative_to(root).as_posix().startswith(".qualkit/cache/")}
 
 
 @pytest.fixture(scope="session")

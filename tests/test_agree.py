@@ -458,3 +458,25 @@ def test_span_matching_with_three_coders_sums_over_pairs(ws):
     assert (b.loc[("ben-cy", "fax")].matched, b.loc[("ben-cy", "fax")].n_spans) == (1, 2)
     by_t = agreement(ws, ["ana", "ben", "cy"], overlap=0.5, by="transcript").breakdown.set_index(["transcript", "code"])
     assert by_t.loc[("int1", "fax")].n_spans == 3
+
+
+def test_set_alpha_in_row_blocks_equals_the_whole_matrices_and_never_holds_sets_squared(monkeypatch):
+    """Issue 17: many distinct code sets (S) made set alpha hold several S × S float matrices (GBs)."""
+    import tracemalloc
+
+    import qualkit.agreement.profiles as profiles
+    from qualkit.agreement.patterns import Resampling
+
+    rng = np.random.default_rng(3)
+    x = rng.random((3, 3000, 30)) < 0.05
+    w = np.ones(3000, dtype=np.int64)
+    whole = set_alpha_by_profiles(x, w, None, Resampling(200, 1, 0.95))
+    n_sets = whole["n_distinct_sets"]
+    monkeypatch.setattr(profiles, "_BLOCK_BYTES", 64 * 8 * n_sets)   # 64 rows at a time
+    tracemalloc.start()
+    blocked = set_alpha_by_profiles(x, w, None, Resampling(200, 1, 0.95))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    for key in ("masi", "jaccard", "masi_low", "masi_high", "jaccard_low", "jaccard_high"):
+        assert blocked[key] == pytest.approx(whole[key], abs=1e-12)
+    assert peak < 8 * n_sets * n_sets

@@ -3,6 +3,7 @@ for every transcript asked for, re-parse a coder's file for every step, or loop 
 once per transcript. Each test is a user's action and what it must (not) cost, with the same answer."""
 from __future__ import annotations
 
+import sqlite3
 import time
 import unicodedata
 from pathlib import Path
@@ -100,3 +101,57 @@ def test_a_coding_source_hands_out_one_transcripts_codings():
     assert source.codings_of("b") == [codings[0], codings[2]]
     assert source.codings_of("a") == [codings[1]]
     assert source.codings_of("zzz") == []
+
+
+def test_matrices_of_one_command_share_one_reading_of_the_excerpts(ws, monkeypatch):
+    import qualkit.analysis.sources as sources
+
+    (ws.root / "codebooks" / "cb.yaml").write_text("id: cb\nname: CB\ncodes:\n  - id: fax\n    name: Fax\n", encoding="utf-8")
+    ws.write_codings("consensus", [Coding("int1", 38, 45, "fax", "By fax.")])
+    built = []
+    real = sources._load_excerpts
+    monkeypatch.setattr(sources, "_load_excerpts", lambda *a: built.append(a) or real(*a))
+    first = sources.load_excerpts(ws)
+    assert sources.load_excerpts(ws) is first and len(built) == 1
+    time.sleep(0.01)
+    ws.write_codings("consensus", [Coding("int1", 38, 45, "fax", "By fax."), Coding("int2", 38, 45, "fax", "By fax.")])
+    assert len(sources.load_excerpts(ws).excerpts) == 2 and len(built) == 2
+
+
+def test_word_count_is_counted_once_per_transcript(ws, monkeypatch):
+    import qualkit.transcripts.model as model
+
+    t = ws.transcript("int1")
+    counted = []
+    real = model.count_words
+    monkeypatch.setattr(model, "count_words", lambda text: counted.append(text) or real(text))
+    assert t.word_count == t.word_count == 8
+    assert len(counted) == len(t.turns)
+
+
+def test_a_second_command_reads_parsed_transcripts_from_the_cache(ws, monkeypatch):
+    import qualkit.transcripts as readers
+
+    first = [(t.id, t.text, [(u.speaker, u.start, u.end, u.participant) for u in t.turns]) for t in ws.transcripts()]
+    assert (ws.root / ".qualkit" / "cache" / "transcripts.sqlite").is_file()
+    parsed = []
+    real = readers.read_transcript
+    monkeypatch.setattr(readers, "read_transcript", lambda *a, **k: parsed.append(a) or real(*a, **k))
+    again = qualkit.Workspace(ws.root)                       # a new command
+    assert [(t.id, t.text, [(u.speaker, u.start, u.end, u.participant) for u in t.turns]) for t in again.transcripts()] == first
+    assert parsed == []
+    time.sleep(0.01)
+    (ws.transcripts_dir / "int2.txt").write_text(INTERVIEW + "Maria: One more thing.\n", encoding="utf-8")
+    assert qualkit.Workspace(ws.root).transcript("int2").turns[-1].speaker == "Maria"
+    assert len(parsed) == 1                                  # the edited file only
+
+
+def test_a_broken_cache_is_rebuilt_not_an_error(ws):
+    ws.transcripts()
+    db = ws.root / ".qualkit" / "cache" / "transcripts.sqlite"
+    for extra in db.parent.glob("transcripts.sqlite-*"):
+        extra.unlink()
+    db.write_bytes(b"not a database at all" * 100)
+    assert len(qualkit.Workspace(ws.root).transcripts()) == 30
+    with sqlite3.connect(db) as con:                           # and made afresh
+        assert con.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 30

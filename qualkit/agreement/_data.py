@@ -131,6 +131,10 @@ def coerce(data: Any, categories: Iterable[Hashable] | None = None, *, min_coder
         raise AgreementError("data have no units (columns)")
     if arr.dtype.kind in "iuf":
         return _coerce_numeric(arr, declared)
+    if arr.dtype.kind in "UO":
+        fast = _coerce_strings(arr, declared)
+        if fast is not None:
+            return fast
     if arr.dtype.kind in "US":
         arr = arr.astype(object)
     if arr.dtype.kind not in "Ob":
@@ -180,7 +184,14 @@ def _as_2d_array(data: Any) -> np.ndarray:
             f"ragged matrix: rows have {sorted(lengths)} values; give every coder one cell per unit "
             "(None for missing)"
         )
-    arr = np.empty((len(rows), lengths.pop()), dtype=object)
+    width = lengths.pop()
+    try:  # one C loop when numpy sees a plain 2-D matrix of single labels
+        whole = np.array(rows, dtype=object)
+        if whole.shape == (len(rows), width):
+            return whole
+    except ValueError:
+        pass
+    arr = np.empty((len(rows), width), dtype=object)
     for i, row in enumerate(rows):
         for j, x in enumerate(row):  # cell by cell, so that numpy never splits a list cell
             arr[i, j] = x
@@ -282,6 +293,36 @@ def _map_to_declared(values: np.ndarray, declared: tuple[Hashable, ...]) -> np.n
         bad = values[unknown][0]
         raise AgreementError(f"value {bad.item()!r} is not among the categories {list(declared)!r}")
     return positions[where]
+
+
+def _coerce_strings(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded | None:
+    """Text labels (str, None = missing), how codes arrive: the distinct labels from one set(),
+    then every cell mapped by C loops (set, map, np.fromiter), never Python code per cell; the
+    same result as :func:`_coerce_objects`.
+
+    Returns None for anything else (numbers, NaN, mixed types, a label not declared), which the
+    general path handles and reports."""
+    flat = arr.ravel().tolist()
+    try:
+        distinct = set(flat)
+    except TypeError:  # an unhashable cell (a list of codes): the general path says where
+        return None
+    if not all(x is None or type(x) is str for x in distinct):
+        return None
+    names = sorted(x for x in distinct if x is not None)
+    if not names:
+        return None
+    if declared is None:
+        mapping: dict[str | None, int] = {x: i for i, x in enumerate(names)}
+    else:
+        position = {c: i for i, c in enumerate(declared)}
+        if any(x not in position for x in names):
+            return None
+        mapping = {x: position[x] for x in names}
+    mapping[None] = -1
+    dtype = _code_dtype(len(declared) if declared is not None else len(names))
+    codes: np.ndarray = np.fromiter(map(mapping.__getitem__, flat), dtype=dtype, count=len(flat)).reshape(arr.shape)
+    return Coded(codes, declared if declared is not None else tuple(names), True)
 
 
 def _coerce_objects(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded:

@@ -59,15 +59,56 @@ def set_distances(sets: npt.ArrayLike) -> dict[str, FloatArray]:
     """
     a = np.asarray(sets).astype(np.float64)  # float matrix product (BLAS); counts are exact in float64
     size = a.sum(axis=1)
-    inter = a @ a.T
-    union = size[:, None] + size[None, :] - inter
+    masi, jaccard = _distances(a @ a.T, size[:, None], size[None, :])
+    return {"masi": masi, "jaccard": jaccard}
+
+
+def _distances(inter: FloatArray, size_a: FloatArray, size_b: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """MASI and Jaccard distances from intersection sizes and the two sets' sizes (broadcast)."""
+    union = size_a + size_b - inter
     with np.errstate(divide="ignore", invalid="ignore"):
         j = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
-    equal = (inter == size[:, None]) & (inter == size[None, :])
-    nested = inter == np.minimum(size[:, None], size[None, :])
+    equal = (inter == size_a) & (inter == size_b)
+    nested = inter == np.minimum(size_a, size_b)
     masi = np.where(equal, 0.0, np.where(inter == 0, 1.0, 1.0 - j * np.where(nested, 2 / 3, 1 / 3)))
     jaccard = np.where(union == 0, 0.0, 1.0 - j)
-    return {"masi": masi, "jaccard": jaccard}
+    return masi, jaccard
+
+
+# Sets × sets distances are built this many bytes of rows at a time: with many distinct code sets
+# (S ~ 10^4 at thousands of transcripts) the whole S × S matrices would take gigabytes.
+_BLOCK_BYTES = 32 << 20
+
+
+def _row_blocks(n_sets: int) -> list[slice]:
+    rows = max(1, _BLOCK_BYTES // (8 * max(n_sets, 1)))
+    return [slice(i, min(i + rows, n_sets)) for i in range(0, n_sets, rows)]
+
+
+def _observed(a: FloatArray, profiles: IntArray) -> dict[str, FloatArray]:
+    """Each profile's observed disagreement Σ_{g≠h} δ²(A_pg, A_ph) / (m − 1), from the pairs it holds only."""
+    m = profiles.shape[1]
+    size = a.sum(axis=1)
+    out = {"masi": np.zeros(len(profiles)), "jaccard": np.zeros(len(profiles))}
+    for g in range(m):
+        for h in range(m):
+            if g != h:
+                pg, ph = profiles[:, g], profiles[:, h]
+                masi, jaccard = _distances(np.einsum("pk,pk->p", a[pg], a[ph]), size[pg], size[ph])
+                out["masi"] += masi
+                out["jaccard"] += jaccard
+    return {name: v / (m - 1) for name, v in out.items()}
+
+
+def _expected_blocked(nmat: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
+    """nᵀ δ² n for each row of ``nmat`` and both distances, δ² built a block of rows at a time."""
+    size = a.sum(axis=1)
+    out = {"masi": np.zeros(len(nmat)), "jaccard": np.zeros(len(nmat))}
+    for blk in _row_blocks(len(a)):
+        masi, jaccard = _distances(a[blk] @ a.T, size[blk, None], size[None, :])
+        out["masi"] += np.einsum("bi,bi->b", nmat @ masi.T, nmat[:, blk])
+        out["jaccard"] += np.einsum("bi,bi->b", nmat @ jaccard.T, nmat[:, blk])
+    return out
 
 
 def distinct_rows(x: npt.ArrayLike) -> tuple[BoolArray, IntArray]:
@@ -155,18 +196,29 @@ def profile_set_alpha(w: npt.ArrayLike, profiles: npt.ArrayLike, observed: npt.A
     wf = np.asarray(w, dtype=float)
     prof = np.asarray(profiles, dtype=np.int64)
     dl = np.asarray(delta, dtype=float)
+    nmat = _set_counts(wf, prof, len(dl))
+    expected = np.einsum("bs,bs->b", nmat @ dl, nmat)      # nᵀ δ² n (δ² has a zero diagonal)
+    return _alpha(wf, prof.shape[1], observed, expected)
+
+
+def _set_counts(wf: FloatArray, prof: IntArray, n_sets: int) -> FloatArray:
+    """Resamples × sets: n_s = Σ_p w_p · (coders giving set s in profile p)."""
     b, m = len(wf), prof.shape[1]
-    n_sets = len(dl)
     rows = np.repeat(np.arange(b, dtype=np.int64) * n_sets, wf.shape[1])
     nvec = np.zeros(b * n_sets)
-    for g in range(m):  # n_s = Σ_p w_p · (coders giving set s in profile p)
+    for g in range(m):
         nvec += np.bincount(rows + np.tile(prof[:, g], b), weights=wf.ravel(), minlength=b * n_sets)
-    nmat = nvec.reshape(b, n_sets)
-    expected = np.einsum("bs,bs->b", nmat @ dl, nmat)      # nᵀ δ² n (δ² has a zero diagonal)
-    total = wf.sum(axis=1) * m
+    return nvec.reshape(b, n_sets)
+
+
+def _alpha(wf: FloatArray, m: int, observed: npt.ArrayLike, expected: FloatArray) -> FloatArray:
+    return _alpha_from(wf.sum(axis=1) * m, wf @ np.asarray(observed, dtype=float), expected)
+
+
+def _alpha_from(total: FloatArray, disagreement: FloatArray, expected: FloatArray) -> FloatArray:
+    """α = 1 − (n − 1) Σ_p w_p d_p / (nᵀ δ² n); NaN where undefined."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        result: FloatArray = np.where((expected > 0) & (total >= 2),
-                                      1 - (total - 1) * (wf @ np.asarray(observed, dtype=float)) / expected, np.nan)
+        result: FloatArray = np.where((expected > 0) & (total >= 2), 1 - (total - 1) * disagreement / expected, np.nan)
     return result
 
 
@@ -244,25 +296,57 @@ def set_alpha_by_profiles(x: npt.ArrayLike, weight: npt.ArrayLike, cluster: npt.
     set_idx = np.sort(set_idx.reshape(m, n), axis=0)
     profiles, inverse = distinct_profiles(set_idx, len(sets))             # P × m set indexes
     pw = np.asarray(np.bincount(inverse, weights=wt, minlength=len(profiles)), dtype=np.float64)
+    cl = None if cluster is None else np.asarray(cluster, dtype=np.int64)
+    draws = iter(()) if resampling is None else _profile_draws(pw, inverse, len(profiles), wt, cl, resampling)
+    if len(_row_blocks(len(sets))) == 1:
+        alphas = _alphas_whole(sets, profiles, pw, draws)
+    else:
+        alphas = _alphas_blocked(sets, profiles, pw, draws)
     notes = []
-    distances = set_distances(sets)
-    observed = {name: sum(delta[profiles[:, g], profiles[:, h]] for g in range(m) for h in range(m) if g != h) / (m - 1)
-                for name, delta in distances.items()}
-    for name, delta in distances.items():
-        value = float(profile_set_alpha(pw[None, :], profiles, observed[name], delta)[0])
+    for name, (value, boot) in alphas.items():
         out[name] = value
         if math.isnan(value):
             notes.append(f"{name}: undefined (every coder gave every unit the same set of codes: expected disagreement is 0)")
-    if resampling is not None:  # the same resamples of units for both distances
-        cl = None if cluster is None else np.asarray(cluster, dtype=np.int64)
-        values: dict[str, list[FloatArray]] = {name: [] for name in distances}
-        for draws in _profile_draws(pw, inverse, len(profiles), wt, cl, resampling):
-            for name, delta in distances.items():
-                values[name].append(profile_set_alpha(draws, profiles, observed[name], delta))
-        for name in distances:
-            out[f"{name}_low"], out[f"{name}_high"] = percentile_interval(np.concatenate(values[name]),
-                                                                          resampling.confidence)
+        if resampling is not None:  # the same resamples of units for both distances
+            out[f"{name}_low"], out[f"{name}_high"] = percentile_interval(boot, resampling.confidence)
     if notes:
         out["note"] = "; ".join(notes)
     out["n_distinct_sets"] = int(len(sets))
+    return out
+
+
+def _alphas_whole(sets: BoolArray, profiles: IntArray, pw: FloatArray,
+                  draws: Iterator[FloatArray]) -> dict[str, tuple[float, FloatArray]]:
+    """Alpha and its resamples with the whole sets × sets distance matrices (few distinct sets)."""
+    m = profiles.shape[1]
+    distances = set_distances(sets)
+    observed = {name: sum(delta[profiles[:, g], profiles[:, h]] for g in range(m) for h in range(m) if g != h) / (m - 1)
+                for name, delta in distances.items()}
+    boot: dict[str, list[FloatArray]] = {name: [] for name in distances}
+    for d in draws:
+        for name, delta in distances.items():
+            boot[name].append(profile_set_alpha(d, profiles, observed[name], delta))
+    return {name: (float(profile_set_alpha(pw[None, :], profiles, observed[name], delta)[0]),
+                   np.concatenate(boot[name]) if boot[name] else np.empty(0)) for name, delta in distances.items()}
+
+
+def _alphas_blocked(sets: BoolArray, profiles: IntArray, pw: FloatArray,
+                    draws: Iterator[FloatArray]) -> dict[str, tuple[float, FloatArray]]:
+    """The same, with the distances built a block of rows at a time: memory grows with the number
+    of distinct sets times the resamples, never with its square."""
+    a = np.asarray(sets, dtype=np.float64)
+    m = profiles.shape[1]
+    observed = _observed(a, profiles)
+    counts, totals = [], []
+    disagreement: dict[str, list[FloatArray]] = {name: [] for name in observed}
+    for w in (pw[None, :], *draws):  # only resamples × sets counts are kept, not the weights
+        counts.append(_set_counts(w, profiles, len(a)))
+        totals.append(w.sum(axis=1) * m)
+        for name, d in observed.items():
+            disagreement[name].append(w @ d)
+    expected = _expected_blocked(np.vstack(counts), a)
+    out = {}
+    for name in observed:
+        alphas = _alpha_from(np.concatenate(totals), np.concatenate(disagreement[name]), expected[name])
+        out[name] = (float(alphas[0]), alphas[1:])
     return out

@@ -413,6 +413,11 @@ def load_excerpts(workspace: Workspace, coder: str | None = None, include_facili
     that holds only such words is dropped. Its quote is its longest remaining turn segment, said by
     that turn's participant; every participant it touches counts as having said it.
     """
+    return workspace.derived(("excerpts", coder, include_facilitators),
+                             lambda: _load_excerpts(workspace, coder, include_facilitators))
+
+
+def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators: bool) -> ExcerptSet:
     pairs, source = resolve_codings(workspace, coder)
     warns = list(source.warnings)
     paths = {p.stem: p for p in workspace.transcript_paths()}

@@ -60,7 +60,16 @@ class UnitCodes:
 
 def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn", include_facilitators: bool = False,
                      check_codes: bool = True) -> UnitCodes:
-    """Read the coders' files and lay their codings onto units (see the module docstring)."""
+    """Read the coders' files and lay their codings onto units (see the module docstring).
+
+    Built once per arguments while the workspace's inputs are unchanged (`run`'s agreement step,
+    its report and the coder comparison share it); callers must not modify the result."""
+    key = ("unit_codes", tuple(coders), unit, include_facilitators, check_codes)
+    return workspace.derived(key, lambda: _build_unit_codes(workspace, coders, unit, include_facilitators, check_codes))
+
+
+def _build_unit_codes(workspace: Workspace, coders: list[str], unit: str, include_facilitators: bool,
+                      check_codes: bool) -> UnitCodes:
     if unit not in UNIT_KINDS:
         raise AgreementInputError(f"unit must be one of {', '.join(UNIT_KINDS)}, not {unit!r}")
     coders = list(dict.fromkeys(coders))

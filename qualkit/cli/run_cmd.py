@@ -1,6 +1,8 @@
 """`qualkit run`: the main job."""
 from __future__ import annotations
 
+import sys
+
 import click
 
 from qualkit.cli.context import allow_unanchored_option, open_workspace
@@ -19,10 +21,25 @@ def run(ctx: click.Context, strict: bool, no_deid: bool) -> None:
 
     ws = open_workspace(ctx)
     click.echo(f"qualkit run: {ws.config.project}  ({ws.root})")
-    report = do_run(ws, no_deid=no_deid)
-    for step in report.steps:
+    tty = sys.stdout.isatty()
+
+    def started(name: str) -> None:
+        if tty:  # a transient line while the step runs; overwritten by its result
+            click.echo(f"  {name:<10} ...", nl=False)
+
+    def finished(step) -> None:
+        if tty:
+            click.echo("\r\033[K", nl=False)
         mark = click.style("done", fg="green") if step.status == "done" else click.style("skipped", fg="yellow")
-        click.echo(f"  {step.name:<10} {mark}  {step.detail}")
+        took = f"  ({step.seconds:.1f} s)" if step.status == "done" else ""
+        click.echo(f"  {step.name:<10} {mark}  {step.detail}{took}")
+
+    try:
+        report = do_run(ws, no_deid=no_deid, on_start=started, on_step=finished)
+    except BaseException:
+        if tty:
+            click.echo("")  # the error goes on a line of its own
+        raise
     if report.outputs:
         click.echo("Wrote:")
         for p in report.outputs:

@@ -59,5 +59,13 @@ class Transcript:
 
     @property
     def word_count(self) -> int:
-        """Words spoken (turn contents only, labels and timestamps excluded)."""
-        return sum(count_words(self.text[t.start:t.end]) for t in self.turns)
+        """Words spoken (turn contents only, labels and timestamps excluded).
+
+        Counted once per text and turn spans (ingest, the report and the summaries all ask)."""
+        key = (self.text, tuple((t.start, t.end) for t in self.turns))
+        cached = self.__dict__.get("_word_count")
+        if cached is not None and cached[0] == key:
+            return int(cached[1])
+        words = sum(count_words(self.text[t.start:t.end]) for t in self.turns)
+        self.__dict__["_word_count"] = (key, words)
+        return words

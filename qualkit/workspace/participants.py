@@ -59,8 +59,12 @@ class Participants:
 
     def attributes(self, participant_id: str) -> dict[str, str]:
         """A participant's attribute columns (empty dict if unknown)."""
-        row = self._by_id.get(participant_id)
-        return {c: row.get(c, "") for c in self.attribute_columns} if row else {}
+        cache: dict[str, dict[str, str]] = self.__dict__.setdefault("_attributes", {})
+        found = cache.get(participant_id)
+        if found is None:  # built once per participant: the matrices ask once per coding
+            row = self._by_id.get(participant_id)
+            found = cache[participant_id] = {c: row.get(c, "") for c in self.attribute_columns} if row else {}
+        return dict(found)
 
     def is_facilitator(self, participant_id: str | None) -> bool:
         """True for research-team members (role in facilitator_roles), excluded from analysis by default."""

@@ -133,6 +133,8 @@ class Workspace:
         # transcripts/ listing, valid while no folder in it changed (see _files)
         self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]]] | None = None
         self._codings_cache: dict[Path, tuple[tuple[int, int, int], list]] = {}
+        self._derived: dict[Any, tuple[tuple, Any]] = {}
+        self._disk_cache: Any = None
 
         # Codings whose transcript changed are re-anchored in memory (qualkit.coding.anchoring);
         # entry points decide whether unplaceable ones may be left out, and where notices go.
@@ -298,6 +300,35 @@ class Workspace:
         frames = [f for f in frames if not f.empty]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["coder", *COLUMNS])
 
+    # -- derived results ---------------------------------------------------------------
+    def inputs_stamp(self) -> tuple:
+        """The state (mtime, size, inode) of every file an analysis reads: qualkit.yaml,
+        participants.csv, codebooks/, codings/ and the transcripts. Equal stamps, same inputs."""
+        files = [self.root / CONFIG_NAME, self.root / PARTICIPANTS_NAME, *self.transcript_paths()]
+        for folder in (self.codebooks_dir, self.codings_dir):
+            files += sorted(folder.glob("*")) if folder.is_dir() else []
+        out: list[tuple[str, int | None, int | None, int | None]] = []
+        for f in files:
+            try:
+                st = f.stat()
+                out.append((str(f), st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                out.append((str(f), None, None, None))
+        return tuple(out)
+
+    def derived(self, key: Any, build: Any) -> Any:
+        """``build()``'s result, computed once while the inputs are unchanged (see :meth:`inputs_stamp`).
+
+        For results several steps of one command share (the excerpts every matrix is built from);
+        the result is shared, so callers must not modify it."""
+        stamp = self.inputs_stamp()
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = build()
+        self._derived[key] = (stamp, value)
+        return value
+
     # -- transcripts --------------------------------------------------------------------
     @property
     def transcripts_dir(self) -> Path:
@@ -356,11 +387,13 @@ class Workspace:
         if cached is not None and stamp is not None and cached[0] == stamp:
             return cached[1]
         table = self.participant_table
-        transcript = read_transcript(
-            path,
-            speaker_pattern=self.speaker_rule(path)[0],
-            known_speakers=table.labels_for(path.stem),
-        )
+        pattern, known = self.speaker_rule(path)[0], table.labels_for(path.stem)
+        key = self.disk_cache.key(path, stamp, [pattern, known]) if stamp is not None else None
+        transcript = self.disk_cache.get(key) if key is not None else None
+        if transcript is None:
+            transcript = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
+            if key is not None:
+                self.disk_cache.put(key, transcript)
         self._attach_participants(transcript)
         if stamp is not None:
             self._cache[path] = (stamp, transcript)
@@ -397,6 +430,15 @@ class Workspace:
         pattern, rule = self.speaker_rule(t.path) if t.path is not None else (None, "learned from the file")
         return explain_transcript(t, speaker_pattern=pattern, known_speakers=self.participant_table.labels_for(t.id),
                                   rule=rule)
+
+    @property
+    def disk_cache(self):
+        """Parsed transcripts kept in .qualkit/cache/ across commands (see qualkit.workspace.cache)."""
+        if self._disk_cache is None:
+            from qualkit.workspace.cache import TranscriptCache
+
+            self._disk_cache = TranscriptCache(self.root)
+        return self._disk_cache
 
     def _attach_participants(self, transcript: Transcript) -> None:
         table = self.participant_table

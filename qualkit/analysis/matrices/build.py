@@ -48,7 +48,20 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
                  attributes: Sequence[str] = ("role",), include_facilitators: bool = False, transpose: bool = False,
                  themes_file: str | Path | None = None, sessions: str = "separate",
                  measures: str | Path | None = None) -> MatrixResult:
-    """Build a matrix of ``kind`` (see the package docstring) with every table for export."""
+    """Build a matrix of ``kind`` (see the package docstring) with every table for export.
+
+    Built once per set of arguments while the workspace's inputs are unchanged: `run`'s exports
+    and its report share one (callers must not modify the result)."""
+    args = dict(locals())
+    del args["workspace"]
+    return workspace.derived(("matrix", repr(sorted(args.items()))), lambda: _build_matrix(workspace, **args))
+
+
+def _build_matrix(workspace: Workspace, kind: str, *, by: str | None, cells: str | None, coder: str | None, unit: str,
+                  level: str | None, framework: str | None, table: str, order: Sequence[str] | str | None, base: int,
+                  run: int, threshold: float, quotes: int, quote_chars: int | None, attributes: Sequence[str],
+                  include_facilitators: bool, transpose: bool, themes_file: str | Path | None, sessions: str,
+                  measures: str | Path | None) -> MatrixResult:
     check_choice(kind, KINDS, "kind")
     if quotes < 0:
         raise MatrixError("quotes must be 0 or more")
