@@ -57,7 +57,7 @@ def _remember_no_deid(ctx: click.Context, param: click.Parameter, value: bool) -
     return value
 
 
-def deid_option(f):
+def deid_option(f: F) -> F:
     """``--no-deid`` on a command that exports: original text although deid.csv has decisions."""
     return click.option("--no-deid", is_flag=True, expose_value=False, callback=_remember_no_deid, is_eager=True,
                         help="Export the original transcript text even though deid.csv holds decisions "

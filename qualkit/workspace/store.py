@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from qualkit.transcripts.explain import Explanation
+    from qualkit.workspace.cache import TranscriptCache
     from qualkit.workspace.codebook import Codebook
     from qualkit.workspace.codings import Coding
 
@@ -432,7 +433,7 @@ class Workspace:
                                   rule=rule)
 
     @property
-    def disk_cache(self):
+    def disk_cache(self) -> TranscriptCache:
         """Parsed transcripts kept in .qualkit/cache/ across commands (see qualkit.workspace.cache)."""
         if self._disk_cache is None:
             from qualkit.workspace.cache import TranscriptCache
