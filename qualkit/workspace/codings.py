@@ -16,6 +16,7 @@ from pathlib import Path
 
 from qualkit.errors import CodingError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.io.atomic import atomic_write_text, backup
+from qualkit.io.tables import no_field_limit
 
 COLUMNS = ("transcript", "start", "end", "code", "text", "memo", "coded_at")
 REQUIRED = ("transcript", "start", "end", "code")
@@ -70,8 +71,18 @@ def read_codings(path: str | Path) -> list[Coding]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CodingError(f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8", path) from None
+    except OSError as exc:
+        raise CodingError(f"cannot read file ({exc.strerror or exc})", path) from None
     if not text.strip():
         return []
+    with no_field_limit():  # a coding may quote more than the csv module's 131,072-character default
+        try:
+            return _read_rows(path, text)
+        except csv.Error as exc:
+            raise CodingError(f"not a readable CSV file ({exc})", path) from None
+
+
+def _read_rows(path: Path, text: str) -> list[Coding]:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader)]
     missing = [c for c in REQUIRED if c not in header]
