@@ -141,11 +141,20 @@ def read_csv(path: str | Path, *, error_cls: type[QualkitError] = QualkitError, 
     with no_field_limit():
         try:
             for number, values in enumerate(reader, start=1):
-                table.rows.append(Row(line, number, values))
+                table.rows.append(Row(line, number, [_unprotect(v) for v in values]))
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise error_cls(f"not a readable CSV file ({exc})", path, line) from None
     return table
+
+
+_PROTECTED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+
+
+def _unprotect(cell: str) -> str:
+    """A cell as it was before a CSV writer made it inert (``'=x`` -> ``=x``, OWASP CSV injection),
+    so qualkit's own CSV exports (codebook, adjudication) read back unchanged."""
+    return cell[1:] if cell.startswith(_PROTECTED) else cell
 
 
 def _ordered_sheets(wb: Any, active_first: bool) -> list[Any]:
