@@ -19,7 +19,7 @@ from qualkit.workspace.codings import Coding, read_codings, write_codings
 from qualkit.workspace.scaffold import init
 
 REPO = Path(__file__).resolve().parents[1]
-LINES = 200
+LINES = 400  # enough distinct remarks for 40 import batches of 5 (30 concurrent pairs use 300)
 
 # Runs the CLI; with QK_KILL_AT=n the process kills itself (SIGKILL) just before its n-th os.replace
 # or os.rename, and with QK_COUNT=FILE it writes how many it made.
@@ -154,6 +154,7 @@ def concurrent_pairs(root: Path, pairs: int, coder: str = "carl", size: int = 5)
     problems = []
     folder = root.parent / "sheets"
     folder.mkdir(exist_ok=True)
+    assert 2 * pairs * size <= LINES, "the harness transcript has too few remarks for this many pairs"
     for p in range(pairs):
         paths = [folder / f"s{p}_{k}.csv" for k in (0, 1)]
         for k, path in enumerate(paths):

@@ -106,7 +106,8 @@ def read_text_file(path: str | Path) -> tuple[str, str, list[str]]:
     return text, encoding, warnings
 
 
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# C0 and C1 controls (ESC and CSI start terminal escape sequences), DEL, and XML's non-characters.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def replace_controls(text: str) -> tuple[str, str | None]:

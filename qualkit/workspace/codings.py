@@ -16,6 +16,7 @@ from pathlib import Path
 
 from qualkit.errors import CodingError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.io.atomic import atomic_write_text, backup
+from qualkit.io.naming import name_problem
 from qualkit.io.tables import no_field_limit
 
 COLUMNS = ("transcript", "start", "end", "code", "text", "memo", "coded_at")
@@ -59,6 +60,9 @@ def coder_path(root: str | Path, coder: str) -> Path:
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", coder or ""):
         raise CodingError(f"coder name {coder!r} must be letters, digits, _ . - (it becomes codings/{coder}.csv)")
+    why = name_problem(coder, ".csv")
+    if why:
+        raise CodingError(f"coder name {coder!r} {why} (it becomes codings/{coder}.csv); choose another")
     return Path(root) / CODINGS_DIR / f"{coder}.csv"
 
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from qualkit.errors import QualkitError, TranscriptError, WorkspaceError
 from qualkit.io.jsonlog import locked
-from qualkit.io.naming import natural_key  # noqa: F401  (re-exported for callers of the store)
+from qualkit.io.naming import name_problem, natural_key  # noqa: F401  (re-exported for callers of the store)
 from qualkit.io.transaction import Transaction, pending, recover
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import CONFIG_NAME, Config, load_config
@@ -223,10 +223,34 @@ class Workspace:
         return self.root / TRANSCRIPTS_DIR
 
     def _files(self) -> list[Path]:
+        return self._scan()[0]
+
+    def _scan(self) -> tuple[list[Path], list[QualkitError]]:
+        """Files in transcripts/, and the links refused: dangling ones, and ones that lead out of the
+        workspace (their content would end up in exports) unless QUALKIT_ALLOW_OUTSIDE_LINKS is set."""
+        import os
+
         folder = self.transcripts_dir
         if not folder.is_dir():
-            return []
-        return sorted((p for p in folder.rglob("*") if p.is_file() and not _hidden(p, folder)), key=natural_key)
+            return [], []
+        allow = bool(os.environ.get("QUALKIT_ALLOW_OUTSIDE_LINKS"))
+        files: list[Path] = []
+        refused: list[QualkitError] = []
+        for p in folder.rglob("*"):
+            if _hidden(p, folder):
+                continue
+            if p.is_symlink():
+                if not p.exists():
+                    refused.append(TranscriptError("is a link to a file that does not exist (dangling); remove it", p))
+                    continue
+                if not allow and not p.resolve().is_relative_to(self.root):
+                    refused.append(TranscriptError(
+                        f"is a link to {p.resolve()}, outside the workspace; copy the file in, or allow links "
+                        "with `qualkit --allow-outside-links`", p))
+                    continue
+            if p.is_file():
+                files.append(p)
+        return sorted(files, key=natural_key), refused
 
     def transcript_paths(self) -> list[Path]:
         """Transcript files in transcripts/ (recursively), in natural order (int2 before int10)."""
@@ -295,6 +319,7 @@ class Workspace:
             files = [Path(p) for p in paths]
         else:
             files = self.transcript_paths()
+            result.errors.extend(self._scan()[1])
             for other in self.unreadable_paths():
                 try:
                     from qualkit.transcripts import read_transcript
@@ -309,6 +334,10 @@ class Workspace:
                     f"two transcripts have the id {path.stem!r} ({self._transcripts_rel(by_id[path.stem])} and {self._transcripts_rel(path)}); rename one", path))
                 continue
             by_id[path.stem] = path
+            why = name_problem(path.stem)
+            if why:
+                result.errors.append(TranscriptError(f"the transcript id {path.stem!r} {why}; rename the file", path))
+                continue
             try:
                 t = self.read(path)
             except QualkitError as exc:
