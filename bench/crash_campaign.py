@@ -18,13 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.crash_harness import concurrent_pairs, kill_trial, make_study, renames  # noqa: E402
+from tests.crash_harness import concurrent_pairs, import_during_rename, kill_trial, make_study, renames  # noqa: E402
 
 COMMANDS = {"rename": ("codebook", "rename", "fax", "fax_referrals"),
             "merge": ("codebook", "merge", "portal", "into", "fax")}
 
 
-def campaign(kills: int, pairs: int, seed: int) -> dict:
+def campaign(kills: int, pairs: int, seed: int, rounds: int = 12) -> dict:
     rng = random.Random(seed)
     out: dict = {"kills": {}, "concurrent": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,6 +47,9 @@ def campaign(kills: int, pairs: int, seed: int) -> dict:
         problems = concurrent_pairs(root, pairs)
         out["concurrent"] = {"pairs": pairs, "failed_pairs": len(problems), "problems": problems[:5],
                              "seconds": round(time.perf_counter() - began, 1)}
+        root = make_study(base / "race-rename")
+        problems = import_during_rename(root, rounds)
+        out["import_during_rename"] = {"rounds": rounds, "failed_rounds": len(problems), "problems": problems[:5]}
     return out
 
 
@@ -55,8 +58,9 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=100)
     ap.add_argument("--pairs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=12, help="imports raced against a codebook rename")
     a = ap.parse_args()
-    print(json.dumps(campaign(a.kills, a.pairs, a.seed), indent=2))
+    print(json.dumps(campaign(a.kills, a.pairs, a.seed, a.rounds), indent=2))
 
 
 if __name__ == "__main__":

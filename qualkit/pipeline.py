@@ -17,6 +17,7 @@ from pathlib import Path
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_open
 from qualkit.io.manifest import build_manifest, write_manifest
+from qualkit.render.cells import csv_safe_frame
 from qualkit.workspace.store import Workspace
 
 EXPORTS_DIR = "exports"
@@ -64,7 +65,7 @@ class _Run:
 def _write_csv(df, path: Path) -> Path:
     # UTF-8 with a BOM: Excel otherwise shows Word's curly quotes as mojibake.
     with atomic_open(path, "w", encoding="utf-8-sig", newline="") as f:
-        df.to_csv(f, index=False)
+        csv_safe_frame(df).to_csv(f, index=False)  # a turn starting with '=' stays text in Excel
     return path
 
 

@@ -19,7 +19,7 @@ from qualkit.workspace.codings import Coding, read_codings, write_codings
 from qualkit.workspace.scaffold import init
 
 REPO = Path(__file__).resolve().parents[1]
-LINES = 200
+LINES = 400  # enough distinct remarks for 40 import batches of 5 (30 concurrent pairs use 300)
 
 # Runs the CLI; with QK_KILL_AT=n the process kills itself (SIGKILL) just before its n-th os.replace
 # or os.rename, and with QK_COUNT=FILE it writes how many it made.
@@ -154,6 +154,7 @@ def concurrent_pairs(root: Path, pairs: int, coder: str = "carl", size: int = 5)
     problems = []
     folder = root.parent / "sheets"
     folder.mkdir(exist_ok=True)
+    assert 2 * pairs * size <= LINES, "the harness transcript has too few remarks for this many pairs"
     for p in range(pairs):
         paths = [folder / f"s{p}_{k}.csv" for k in (0, 1)]
         for k, path in enumerate(paths):
@@ -166,4 +167,29 @@ def concurrent_pairs(root: Path, pairs: int, coder: str = "carl", size: int = 5)
         failed = [err for proc, (_, err) in zip(procs, outs, strict=True) if proc.returncode != 0]
         if got != expected or failed:
             problems.append(f"pair {p}: {got} codings, expected {expected}; {failed}")
+    return problems
+
+
+def import_during_rename(root: Path, rounds: int, coder: str = "carl", size: int = 5) -> list[str]:
+    """``rounds`` times, `import sheet` into a coder while `codebook rename` renames the code it uses;
+    afterwards every coding must be on a code the codebook defines and none of the import lost."""
+    problems = []
+    folder = root.parent / "race-sheets"
+    folder.mkdir(exist_ok=True)
+    names = ["fax"] + [f"fax_{r}" for r in range(1, rounds + 1)]
+    for r in range(rounds):
+        path = folder / f"s{r}.csv"
+        sheet(path, r, size)
+        path.write_text(path.read_text(encoding="utf-8").replace(",fax,", f",{names[r]},"), encoding="utf-8")
+        before = len(read_codings(root / "codings" / f"{coder}.csv"))
+        procs = [start(root, "import", "sheet", str(path), "--coder", coder),
+                 start(root, "codebook", "rename", names[r], names[r + 1])]
+        outs = [proc.communicate(timeout=300) for proc in procs]
+        ids, codings = state(root)
+        unknown = sorted({k[3] for rows in codings.values() for k in rows} - ids)
+        got = len(codings.get(coder, []))
+        imported = procs[0].returncode == 0
+        if unknown or (imported and got != before + size) or procs[1].returncode != 0:
+            problems.append(f"round {r}: codings on unknown codes {unknown}, {got} codings (before {before}); "
+                            f"{[err.strip()[-200:] for _, err in outs]}")
     return problems

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from tests.crash_harness import concurrent_pairs, kill_trial, make_study, renames
+from tests.crash_harness import concurrent_pairs, import_during_rename, kill_trial, make_study, renames
 
 RENAME = ("codebook", "rename", "fax", "fax_referrals")
 MERGE = ("codebook", "merge", "portal", "into", "fax")
@@ -39,3 +39,9 @@ def test_a_kill_at_a_random_moment_leaves_all_old_or_all_new(tmp_path):
     for n in range(3):
         trial = make_study(tmp_path / f"ws{n}")
         assert kill_trial(trial, RENAME, delay=rng.uniform(0.3, 1.5)) is None
+
+
+@pytest.mark.slow
+def test_an_import_during_a_rename_lands_on_a_code_that_exists(tmp_path):
+    root = make_study(tmp_path / "ws")
+    assert import_during_rename(root, rounds=3) == []

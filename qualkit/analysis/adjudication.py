@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from qualkit.errors import AdjudicationError
+from qualkit.render.cells import csv_safe, harden_workbook
 
 __all__ = [
     "CHECKED_COLUMNS", "DECISION_KINDS", "FIXED_AFTER", "FIXED_BEFORE", "REQUIRED_COLUMNS", "XLSX_CELL_LIMIT",
@@ -310,7 +311,7 @@ def adjudication_csv(columns: Sequence[str], rows: Sequence[Row], readme: Sequen
         writer.writerow(["# " + line])
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([row[c] for c in columns])
+        writer.writerow([csv_safe(row[c]) for c in columns])
     return "\ufeff" + buf.getvalue()  # a BOM so that Excel reads UTF-8
 
 
@@ -335,6 +336,7 @@ def adjudication_xlsx(columns: Sequence[str], rows: Sequence[Row], readme: Seque
     if len(rows):
         _decision_prompt(ws, cols, len(rows), coders)
     _readme_sheet(wb, readme)
+    harden_workbook(wb)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

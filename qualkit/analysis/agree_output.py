@@ -365,10 +365,11 @@ def export_report(report: AgreementReport, csv: str | Path | None = None, md: st
 
     from qualkit.io.manifest import build_manifest, write_manifest
     from qualkit.io.outputs import check_output, write_output_text
+    from qualkit.render.cells import csv_safe_frame
 
     texts: list[tuple[Path, str]] = []
     if csv is not None:
-        texts.append((Path(csv), report.to_frame().to_csv(index=False, lineterminator="\n")))
+        texts.append((Path(csv), csv_safe_frame(report.to_frame()).to_csv(index=False, lineterminator="\n")))
     if md is not None:
         texts.append((Path(md), report.to_markdown()))
     if html_path is not None:

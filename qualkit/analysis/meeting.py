@@ -25,6 +25,7 @@ from qualkit.analysis.disagreements import (
 )
 from qualkit.errors import QualkitError
 from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
+from qualkit.render.cells import xml_safe
 from qualkit.render.formats import landscape, mark_row, shade_cell
 
 __all__ = ["FORMATS", "meeting_docx", "meeting_markdown", "write_disagreements"]
@@ -114,7 +115,7 @@ class _Doc:
         """A run of text; only what differs from the Normal style (9 pt): python-docx is slow with many run properties."""
         from docx.shared import Pt, RGBColor
 
-        r = p.add_run(text)
+        r = p.add_run(xml_safe(text))
         if bold:
             r.bold = True
         if italic:

@@ -342,7 +342,7 @@ def load_themes(path: str | Path, strict: bool = True) -> ThemeSet:
     """
     import yaml
 
-    from qualkit.io.yamlfile import compose_yaml
+    from qualkit.io.yamlfile import compose_yaml, construct_yaml
 
     path = Path(path)
     try:
@@ -351,10 +351,13 @@ def load_themes(path: str | Path, strict: bool = True) -> ThemeSet:
         raise ThemesError("no such file (create it: a 'themes:' list; see `qualkit themes --help`)", path) from None
     except UnicodeDecodeError as exc:
         raise ThemesError(f"not UTF-8 text (byte {exc.start})", path) from None
+    except OSError as exc:
+        raise ThemesError(f"cannot read file ({exc.strerror or exc})", path) from None
     root = compose_yaml(text, path, ThemesError)
     result = ThemeSet(path=path)
     if root is None:
         return result
+    construct_yaml(root, path, ThemesError)  # a bad explicit tag (!!int abc) is one line naming it
     constructor = yaml.SafeLoader("")
 
     def problem(message: str, line: int | None, theme: str | None = None, kind: str = "file",

@@ -88,10 +88,21 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except QualkitError as exc:
             raise click.ClickException(describe_error(exc)) from None
-        except PermissionError as exc:
-            raise click.ClickException(f"{exc.filename}: permission denied") from None
-        except (IsADirectoryError, NotADirectoryError, FileNotFoundError) as exc:
-            raise click.ClickException(f"{exc.filename}: {(exc.strerror or str(exc)).lower()}") from None
+        except OSError as exc:  # disk full, read-only, permission, name too long, ...: one line naming the file
+            raise click.ClickException(os_error_line(exc)) from None
+
+
+def os_error_line(exc: OSError) -> str:
+    """An operating-system error as one line naming the file and what to do."""
+    import errno
+
+    hints = {errno.ENOSPC: "the disk is full; free some space and run the command again (nothing was half-written)",
+             errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+             errno.EROFS: "the file system is read-only", errno.ENAMETOOLONG: "the name is too long for the file system",
+             errno.EDQUOT: "the disk quota is exceeded; free some space and run the command again"}
+    what = hints.get(exc.errno or -1) or (exc.strerror or str(exc)).lower()
+    name = exc.filename if exc.filename is not None else ""
+    return f"{name}: {what}" if name else what
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,13 +111,19 @@ class LazyGroup(click.Group):
               help="Workspace folder (default: the one containing the current folder).")
 @click.option("--allow-unanchored", is_flag=True, help="For every command: leave out codings that can no longer be "
               "placed in a changed transcript (default: stop with an error).")
+@click.option("--allow-outside-links", is_flag=True, envvar="QUALKIT_ALLOW_OUTSIDE_LINKS",
+              help="Read transcripts that are symbolic links to files outside the workspace.")
 @click.pass_context
-def cli(ctx: click.Context, workspace: str | None, allow_unanchored: bool) -> None:
+def cli(ctx: click.Context, workspace: str | None, allow_unanchored: bool, allow_outside_links: bool = False) -> None:
     """qualkit: transcripts -> codes -> agreement -> themes -> framework matrices.
 
     Run commands inside a workspace (a folder with qualkit.yaml); `qualkit demo DIR` makes one
     with a sample study, `qualkit init DIR` an empty one.
     """
+    if allow_outside_links:
+        import os
+
+        os.environ["QUALKIT_ALLOW_OUTSIDE_LINKS"] = "1"
     ctx.obj = {"workspace": workspace, "allow_unanchored": allow_unanchored}
 
 

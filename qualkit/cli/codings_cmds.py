@@ -63,9 +63,13 @@ def check(ctx: click.Context, coders: tuple[str, ...], fix: bool, threshold: flo
             if r.status == "unchanged":
                 continue
             line = f"line {c.line}" if c.line else ""
-            if r.status == "lost":
-                click.echo(click.style("  lost     ", fg="red") + f"{line}  {c.transcript} {c.start}-{c.end} {c.code}  "
+            if r.status in ("lost", "ambiguous"):
+                click.echo(click.style(f"  {r.status:<9}", fg="red") + f"{line}  {c.transcript} {c.start}-{c.end} {c.code}  "
                            f"\"{_quote(c.text)}\": {r.reason}")
+                continue
+            if r.status == "unquoted":
+                click.echo(click.style("  unquoted ", fg="yellow") + f"{line}  {c.transcript} {c.start}-{c.end} {c.code}  "
+                           f"now covers \"{_quote(r.new_text)}\": {r.reason}")
                 continue
             score = f" (similarity {r.score:.0f})" if r.status == "fuzzy" else ""
             color = "yellow" if r.status == "fuzzy" else "cyan"

@@ -13,6 +13,7 @@ from typing import Any
 
 from qualkit.coding.codebook_sheet import COLUMNS, FORMATS, sheet_row, visible_rows
 from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
+from qualkit.render.cells import csv_safe, harden_workbook, xml_safe
 from qualkit.workspace.codebook import Code, Codebook, CodebookError
 
 __all__ = ["export_codebook"]
@@ -54,7 +55,7 @@ def _csv_text(book: Codebook, rows: Rows) -> str:
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for code, _ in rows:
-        writer.writerow(sheet_row(book, code))
+        writer.writerow({k: csv_safe(v) for k, v in sheet_row(book, code).items()})
     return "\ufeff" + buf.getvalue()  # a BOM so that Excel reads UTF-8
 
 
@@ -68,7 +69,8 @@ def _xlsx_bytes(book: Codebook, rows: Rows) -> bytes:
     ws.append(list(COLUMNS))
     for code, _ in rows:
         r = sheet_row(book, code)
-        ws.append([r[c] for c in COLUMNS])
+        ws.append([xml_safe(r[c]) if isinstance(r[c], str) else r[c] for c in COLUMNS])
+    harden_workbook(wb)  # a code named "=HYPERLINK(...)" stays text
     widths = {"code": 40, "id": 24, "origin": 11, "status": 9, "brief": 40, "definition": 60, "include": 50,
               "exclude": 50, "examples": 60, "keywords": 40, "framework": 30, "color": 10, "patterns": 20}
     for i, col in enumerate(COLUMNS, 1):
@@ -98,9 +100,9 @@ def _docx_bytes(book: Codebook, rows: Rows, source: str | None) -> bytes:
 
     doc = Document()
     section = landscape(doc, margin_cm=1.8, font="Calibri", font_pt=10)
-    doc.add_heading(f"Codebook: {book.name}", level=1)
+    doc.add_heading(xml_safe(f"Codebook: {book.name}"), level=1)
     if book.description:
-        doc.add_paragraph(book.description)
+        doc.add_paragraph(xml_safe(book.description))
     n_ind = sum(1 for c, _ in rows if c.origin == "inductive")
     doc.add_paragraph(f"{len(rows)} codes ({len(rows) - n_ind} deductive, {n_ind} inductive). "
                       "Sub-codes are indented under their parent code. Fields after MacQueen et al. (1998).")
@@ -143,7 +145,7 @@ def _para(cell: Any, first: bool = False) -> Any:
 def _run(p: Any, text: str, bold: bool = False, italic: bool = False, size: float = 9, grey: bool = False) -> Any:
     from docx.shared import Pt, RGBColor
 
-    r = p.add_run(text)
+    r = p.add_run(xml_safe(text))
     r.bold, r.italic = bold, italic
     r.font.size = Pt(size)
     if grey:

@@ -73,7 +73,10 @@ class _Columns:
 def _recode_text(text: str, old: str, new: str, merge: bool) -> tuple[str, int, int] | None:
     """A codings file's text with ``old`` recoded as ``new`` (None when nothing changes), codings changed, dropped."""
     newline = "\r\n" if "\r\n" in text else "\n"
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    from qualkit.io.tables import no_field_limit
+
+    with no_field_limit():
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     cols = _Columns(rows[0])
     existing: dict[tuple[str, int, int, str], list[str]] = {}
     for row in rows[1:]:

@@ -124,6 +124,24 @@ def check_codebooks(books: list[Codebook], frameworks: Mapping[str, Any] | None 
         problems += _ref_problems(book, lb, frameworks)
         problems += _group_problems(book, lb, first)
         problems += _boilerplate_problems(book, lb)
+        problems += _control_problems(book, lb)
+    return problems
+
+
+def _control_problems(book: Codebook, lb: CodebookLines) -> list[Problem]:
+    """Control characters in a code's text (Word and Excel exports cannot hold them): warnings."""
+    from qualkit.render.cells import ILLEGAL_XML
+
+    problems = []
+    for code in book.codes:
+        for name in ("name", "brief", "definition", "include", "exclude", "examples", "keywords"):
+            value = getattr(code, name)
+            text = "\n".join(map(str, value)) if isinstance(value, list) else str(value or "")
+            bad = ILLEGAL_XML.search(text)
+            if bad:
+                problems.append(Problem(book.path, lb.of(code, name), WARNING,
+                                        f"{name} of {code.id!r} holds control character U+{ord(bad.group()):04X}; "
+                                        "exports leave it out", code.id))
     return problems
 
 

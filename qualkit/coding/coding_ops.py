@@ -193,7 +193,8 @@ class CoderCheck:
     def ok(self) -> bool:
         if self.error is not None or self.problems:
             return False
-        return self.reanchor is None or not (self.reanchor.lost or (self.reanchor.changed and not self.reanchor.applied))
+        return self.reanchor is None or not (self.reanchor.lost or self.reanchor.ambiguous
+                                             or (self.reanchor.changed and not self.reanchor.applied))
 
     def as_dict(self) -> dict:
         return {"coder": self.coder, "path": str(self.path), "codings": self.codings, "ok": self.ok,

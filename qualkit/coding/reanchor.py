@@ -36,7 +36,9 @@ MIN_FUZZY_LENGTH = 12
 # Characters searched on each side of the old position before the whole text is tried.
 DEFAULT_WINDOW = 2000
 
-STATUSES = ("unchanged", "moved", "fuzzy", "lost")
+STATUSES = ("unchanged", "moved", "fuzzy", "unquoted", "ambiguous", "lost")
+# Quotes shorter than this many words that occur several times are not distinctive enough to move.
+MIN_DISTINCT_WORDS = 3
 
 # Typographic characters and their ASCII equivalents; zero-width characters disappear.
 _FOLD = {
@@ -264,7 +266,7 @@ class Reanchored:
     """What became of one coding: status, old and new span, how it was found and how well."""
 
     coding: Coding
-    status: str  # unchanged | moved | fuzzy | lost
+    status: str  # unchanged | moved | fuzzy | unquoted (no quote stored) | ambiguous (not moved) | lost
     new_start: int | None = None
     new_end: int | None = None
     new_text: str | None = None
@@ -282,10 +284,12 @@ class Reanchored:
 
     @property
     def changed(self) -> bool:
-        return self.status in ("moved", "fuzzy")
+        return self.status in ("moved", "fuzzy", "unquoted")
 
     def updated(self) -> Coding:
-        """The coding as it should be written: new span and quote if it moved, else as it was."""
+        """The coding as it should be written: new span and quote if it moved (or had no quote), else as it was."""
+        if self.status == "unquoted" and self.new_text is not None:
+            return replace(self.coding, text=self.new_text)
         if not self.changed or self.new_start is None or self.new_end is None or self.new_text is None:
             return self.coding
         return replace(self.coding, start=self.new_start, end=self.new_end, text=self.new_text)
@@ -321,7 +325,9 @@ def reanchor_codings(codings: Iterable[Coding], texts: dict[str, str], *, thresh
             continue
         if not c.text:
             if c.end <= len(text):
-                results[i] = Reanchored(c, "unchanged", c.start, c.end, None, None, None, "no quoted text stored; span not verified")
+                results[i] = Reanchored(c, "unquoted", c.start, c.end, text[c.start:c.end], None, None,
+                                        "no quoted text stored, so the span cannot be verified; --fix stores the text "
+                                        "it covers now")
                 claimed.setdefault((c.transcript, c.code), set()).add((c.start, c.end))
             else:
                 results[i] = Reanchored(c, "lost", reason=f"span ends past the end of the transcript ({len(text)} characters) "
@@ -343,11 +349,28 @@ def reanchor_codings(codings: Iterable[Coding], texts: dict[str, str], *, thresh
                                     + (" (too short for a fuzzy match)" if len(c.text.strip()) < MIN_FUZZY_LENGTH else
                                        f" (no fuzzy match scoring {threshold:g} or more)"))
             continue
+        if _ambiguous(finder, c.text, m, near=c.start, taken=taken):
+            results[i] = Reanchored(c, "ambiguous", m.start, m.end, text[m.start:m.end], m.method, m.score,
+                                    f"the quote fits {m.candidates} places equally well; not moved: correct the "
+                                    "offsets by hand or code a longer passage")
+            continue
         taken.add((m.start, m.end))
         status = "fuzzy" if m.method == "fuzzy" else "moved"
         reason = f"{m.candidates} occurrences; took the nearest" if m.candidates > 1 else ""
         results[i] = Reanchored(c, status, m.start, m.end, text[m.start:m.end], m.method, m.score, reason)
     return [r for r in results if r is not None]
+
+
+def _ambiguous(finder: QuoteFinder, quote: str, m: Match, *, near: int, taken: set[tuple[int, int]]) -> bool:
+    """Several occurrences and nothing to choose between them: the two nearest are equally near the
+    old place, or the quote is too short (under MIN_DISTINCT_WORDS words) to say which passage it was."""
+    if m.candidates < 2 or m.method not in ("exact", "normalized"):
+        return False
+    if len(quote.split()) < MIN_DISTINCT_WORDS:
+        return True
+    find = finder.exact if m.method == "exact" else finder.normalized
+    distances = sorted(abs(s - near) for s, e in find(quote) if (s, e) not in taken)
+    return len(distances) > 1 and distances[0] == distances[1]
 
 
 @dataclass
@@ -363,7 +386,8 @@ class ReanchorReport:
         out = {s: 0 for s in STATUSES}
         for r in self.results:
             out[r.status] += 1
-        return out
+        # unquoted and ambiguous are listed only when they occur (older readers know the other four)
+        return {s: n for s, n in out.items() if n or s not in ("unquoted", "ambiguous")}
 
     @property
     def changed(self) -> list[Reanchored]:
@@ -372,6 +396,10 @@ class ReanchorReport:
     @property
     def lost(self) -> list[Reanchored]:
         return [r for r in self.results if r.status == "lost"]
+
+    @property
+    def ambiguous(self) -> list[Reanchored]:
+        return [r for r in self.results if r.status == "ambiguous"]
 
     def as_dict(self) -> dict:
         return {"coder": self.coder, "path": str(self.path), "applied": self.applied, "counts": self.counts(),

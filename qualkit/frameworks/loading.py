@@ -22,7 +22,7 @@ from qualkit.frameworks.model import (
     FrameworkItem,
 )
 from qualkit.io.schema import SchemaProblem, node_line, validate
-from qualkit.io.yamlfile import compose_yaml
+from qualkit.io.yamlfile import compose_yaml, construct_yaml
 
 __all__ = ["available_frameworks", "builtin_frameworks", "framework_problems", "load_framework"]
 
@@ -76,7 +76,6 @@ def _duplicate_keys(node: Any, what: str, kind: str, path: Any) -> list[SchemaPr
 
 def _problems_and_spec(text: str, path: Any) -> tuple[list[SchemaProblem], _Spec | None]:
     """Every problem of one framework file, by line, and its spec tree when there are none."""
-    import yaml
 
     from qualkit.frameworks.schema import FrameworkSpec
 
@@ -84,7 +83,7 @@ def _problems_and_spec(text: str, path: Any) -> tuple[list[SchemaProblem], _Spec
     where = Path(str(path)) if path is not None else None
     if node is None:
         return [SchemaProblem(where, 1, "", "empty framework file (it needs id, name and domains)")], None
-    data = yaml.SafeLoader("").construct_document(node)
+    data = construct_yaml(node, path, FrameworkError)
     problems = _duplicate_keys(node, "the framework file", "framework", path)
     model, found = validate(FrameworkSpec, data, node, where)
     problems += found

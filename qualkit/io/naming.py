@@ -9,7 +9,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-__all__ = ["file_stem", "natural_key", "slugify", "unique_id"]
+__all__ = ["MAX_NAME_BYTES", "RESERVED_NAMES", "file_stem", "name_problem", "natural_key", "slugify", "unique_id"]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -49,3 +49,29 @@ def file_stem(name: str, fallback: str = "table") -> str:
 
     Unlike :func:`slugify` it spells nothing out, so export file names stay as they always were."""
     return re.sub(r"[^A-Za-z0-9]+", "_", str(name)).strip("_").lower() or fallback
+
+
+# Names Windows refuses for a file whatever its extension (CON.csv is CON), and the longest name
+# most file systems take (255 bytes: ext4, APFS, NTFS counts UTF-16 units, so bytes is the safe bound).
+RESERVED_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                            *(f"lpt{i}" for i in range(1, 10))})
+MAX_NAME_BYTES = 255
+_BAD_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def name_problem(name: str, extension: str = "") -> str | None:
+    """Why ``name`` (plus ``extension``) cannot be a file name on Windows, macOS and Linux alike, or None.
+
+    A study folder moves between colleagues' computers, so a name only one system takes is refused."""
+    if not name or name in (".", ".."):
+        return "is empty"
+    if name.split(".")[0].casefold() in RESERVED_NAMES:
+        return f"is a name Windows reserves for a device ({name.split('.')[0].upper()})"
+    bad = _BAD_CHARS.search(name)
+    if bad:
+        return f"contains {bad.group()!r}, which Windows does not allow in file names"
+    if name.endswith((".", " ")):
+        return "ends with a dot or a space, which Windows drops"
+    if len((name + extension).encode("utf-8")) > MAX_NAME_BYTES:
+        return f"is longer than {MAX_NAME_BYTES} bytes, the limit of most file systems"
+    return None

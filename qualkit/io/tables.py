@@ -24,7 +24,7 @@ from typing import Any
 from qualkit.errors import QualkitError
 
 __all__ = [
-    "DELIMITERS", "Row", "Table", "cell_text", "detect_delimiter", "read_csv", "read_table", "read_xlsx",
+    "DELIMITERS", "Row", "Table", "cell_text", "detect_delimiter", "no_field_limit", "read_csv", "read_table", "read_xlsx",
 ]
 
 DELIMITERS = (",", ";", "\t")
@@ -76,7 +76,8 @@ def cell_text(value: Any) -> str:
 
 
 @contextmanager
-def _no_field_limit() -> Iterator[None]:
+def no_field_limit() -> Iterator[None]:
+    """Let the csv module read cells of any length (its default limit is 131,072 characters)."""
     old = csv.field_size_limit()
     csv.field_size_limit(_FIELD_LIMIT)
     try:
@@ -104,7 +105,7 @@ def detect_delimiter(text: str, score: Score | None = None) -> str:
         records = _sample(text, delimiter)
         return (score(records) if score is not None else 0, len(records[0]) if records else 0)
 
-    with _no_field_limit():
+    with no_field_limit():
         return max(DELIMITERS, key=key)
 
 
@@ -137,14 +138,23 @@ def read_csv(path: str | Path, *, error_cls: type[QualkitError] = QualkitError, 
     table = Table(path, encoding=encoding, delimiter=delim, warnings=warnings)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     line = 1
-    with _no_field_limit():
+    with no_field_limit():
         try:
             for number, values in enumerate(reader, start=1):
-                table.rows.append(Row(line, number, values))
+                table.rows.append(Row(line, number, [_unprotect(v) for v in values]))
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise error_cls(f"not a readable CSV file ({exc})", path, line) from None
     return table
+
+
+_PROTECTED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+
+
+def _unprotect(cell: str) -> str:
+    """A cell as it was before a CSV writer made it inert (``'=x`` -> ``=x``, OWASP CSV injection),
+    so qualkit's own CSV exports (codebook, adjudication) read back unchanged."""
+    return cell[1:] if cell.startswith(_PROTECTED) else cell
 
 
 def _ordered_sheets(wb: Any, active_first: bool) -> list[Any]:

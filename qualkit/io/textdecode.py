@@ -105,4 +105,23 @@ def read_text_file(path: str | Path) -> tuple[str, str, list[str]]:
     except OSError as exc:
         raise TranscriptError(f"cannot read file ({exc.strerror})", path) from None
     text, encoding, warnings = decode_bytes(data, path)
-    return normalize_text(text), encoding, warnings
+    text, note = replace_controls(normalize_text(text))
+    if note:
+        warnings.append(note)
+    return text, encoding, warnings
+
+
+# C0 and C1 controls (ESC and CSI start terminal escape sequences), DEL, and XML's non-characters.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def replace_controls(text: str) -> tuple[str, str | None]:
+    """``text`` with control characters (which Word and Excel files cannot hold) replaced by spaces,
+    so every offset stays where it was; and a warning naming the first one, or None."""
+    first = _CONTROLS.search(text)
+    if first is None:
+        return text, None
+    n = len(_CONTROLS.findall(text))
+    line = text.count("\n", 0, first.start()) + 1
+    return _CONTROLS.sub(" ", text), (f"{n} control character(s) replaced by spaces (the first, U+{ord(first.group()):04X}, "
+                                      f"on line {line}); Word and Excel files cannot hold them")

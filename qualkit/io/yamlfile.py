@@ -22,7 +22,6 @@ def compose_yaml(text: str, path: str | Path | None, error_cls: type[QualkitErro
 
 def load_yaml_file(path: str | Path, error_cls: type[QualkitError] = QualkitError, what: str = "file") -> tuple[Any, Any]:
     """Read a UTF-8 YAML file; returns (data, root node) from one parse. Errors name file and line."""
-    import yaml
 
     path = Path(path)
     try:
@@ -31,9 +30,50 @@ def load_yaml_file(path: str | Path, error_cls: type[QualkitError] = QualkitErro
         raise error_cls(f"no such {what}", path) from None
     except UnicodeDecodeError as exc:
         raise error_cls(f"not UTF-8 text (byte {exc.start})", path) from None
+    except OSError as exc:
+        raise error_cls(f"cannot read file ({exc.strerror or exc})", path) from None
     node = compose_yaml(text, path, error_cls)
-    data = yaml.SafeLoader("").construct_document(node) if node is not None else None
+    data = construct_yaml(node, path, error_cls) if node is not None else None
     return data, node
+
+
+# What PyYAML's safe constructors raise for a bad explicit tag (!!int abc, !!timestamp 2001-12-14x, ...).
+_CONSTRUCT_ERRORS = (ValueError, TypeError, AttributeError, OverflowError, KeyError, IndexError)
+
+
+def construct_yaml(node: Any, path: str | Path | None, error_cls: type[QualkitError] = QualkitError) -> Any:
+    """The data of a composed document; a value its explicit tag cannot hold names its line."""
+    import yaml
+
+    try:
+        return yaml.SafeLoader("").construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise error_cls(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+    except _CONSTRUCT_ERRORS:
+        bad = _first_bad_scalar(node)
+        line = bad.start_mark.line + 1 if bad is not None else None
+        what = f"{bad.value!r} is not a valid {bad.tag.rsplit(':', 1)[-1]}" if bad is not None else "a value cannot be read"
+        raise error_cls(f"invalid YAML: {what} (remove the explicit !! tag or fix the value)", path, line) from None
+
+
+def _first_bad_scalar(node: Any) -> Any:
+    import yaml
+
+    stack = [node]
+    while stack:
+        n = stack.pop(0)
+        if isinstance(n, yaml.ScalarNode):
+            try:
+                yaml.SafeLoader("").construct_object(n, deep=True)
+            except Exception:  # noqa: BLE001 - looking for the value that failed above
+                return n
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend(v for pair in n.value for v in pair)
+    return None
 
 
 def key_lines(node: Any) -> dict[str, int]:

@@ -379,6 +379,7 @@ def _write_new(into: Path, data: ProjectData, result: QdpxImportResult) -> None:
 
     parent = into.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(parent, f".{into.name}.import-*")
     stage = Path(tempfile.mkdtemp(prefix=f".{into.name}.import-", dir=parent))
     try:
         init(stage)
@@ -404,37 +405,27 @@ def _write_new(into: Path, data: ProjectData, result: QdpxImportResult) -> None:
 
 
 def _write_into(ws: Workspace, data: ProjectData, result: QdpxImportResult) -> None:
-    from qualkit.io.atomic import backup
-
+    """Stage every file, then replace them as one transaction (:mod:`qualkit.io.transaction`), so a
+    kill leaves the workspace as it was or fully imported; a killed run's staging folder goes next time."""
     (ws.root / ".qualkit").mkdir(exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix="import-", dir=ws.root / ".qualkit"))
-    moved: list[Path] = []
-    backups: list[tuple[Path, Path]] = []
-    try:
-        files = _stage(stage, data, result, reused_books=set(result.reused_codebooks),
-                       reused_transcripts=set(result.reused_transcripts))
-        for f in files:
-            dest = ws.root / f.relative_to(stage)
-            if dest.exists():
-                # only empty coder files and a participants.csv without rows get here (checked above)
-                bak = backup(dest, ws.backup_dir)
-                if bak is not None:
-                    backups.append((dest, bak))
-            else:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                moved.append(dest)
-            os.replace(f, dest)
-    except BaseException:
-        for dest in moved:
-            try:
-                dest.unlink()
-            except OSError:
-                pass
-        for dest, bak in backups:
-            try:
-                shutil.copy2(bak, dest)
-            except OSError:
-                pass
-        raise
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    with ws.state_lock():
+        _clean_stale(ws.root / ".qualkit", "import-*")
+        stage = Path(tempfile.mkdtemp(prefix="import-", dir=ws.root / ".qualkit"))
+        try:
+            files = _stage(stage, data, result, reused_books=set(result.reused_codebooks),
+                           reused_transcripts=set(result.reused_transcripts))
+            txn = ws.transaction()
+            for f in files:
+                txn.add(ws.root / f.relative_to(stage), f.read_bytes())
+            for f in files:
+                (ws.root / f.relative_to(stage)).parent.mkdir(parents=True, exist_ok=True)
+            txn.commit()
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _clean_stale(folder: Path, pattern: str) -> None:
+    """Remove staging folders a killed import left behind (full transcript copies, hidden)."""
+    for old in folder.glob(pattern):
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)

@@ -9,12 +9,58 @@ import re
 import unicodedata
 from typing import Any
 
-__all__ = ["ILLEGAL_XML", "display_len", "display_text", "headers_of", "heading_of", "is_bool", "is_missing", "is_number",
+__all__ = ["CSV_TRIGGERS", "ILLEGAL_XML", "csv_safe", "csv_safe_frame", "display_len", "harden_workbook", "xml_safe", "display_text", "headers_of", "heading_of", "is_bool", "is_missing", "is_number",
            "longest_line", "longest_word", "numeric_columns", "rows_of"]
 
 
 # Control characters that XML (and so XLSX/DOCX) cannot hold; tab and newline are kept.
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+# A cell that begins with one of these is run as a formula by Excel, LibreOffice and Sheets (OWASP
+# "CSV Injection"): =HYPERLINK(...), +cmd|..., -2+3, @SUM(...); tab and CR start one after a delimiter.
+CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell made inert for spreadsheets: prefixed with ``'`` when it begins with a formula
+    trigger (OWASP CSV injection guidance); numbers and other values are returned as they are."""
+    if not isinstance(value, str):
+        return value
+    # A bare CR is no line break to pandas' CSV writer (left unquoted) but is one to Excel, where the
+    # rest of the cell would start a new row: line breaks inside a cell are written as LF.
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if value.startswith(CSV_TRIGGERS) else value
+
+
+def csv_safe_frame(frame: Any) -> Any:
+    """A copy of a DataFrame with every text cell and column name passed through :func:`csv_safe`."""
+    from pandas.api.types import is_numeric_dtype
+
+    out = frame.copy()
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if not is_numeric_dtype(column.dtype) and column.map(lambda v: isinstance(v, str) and (v.startswith(CSV_TRIGGERS) or "\r" in v)).any():
+            out.isetitem(i, column.map(csv_safe).astype(object))
+    if all(isinstance(c, str) for c in out.columns):
+        out.columns = [csv_safe(c) for c in out.columns]
+    return out
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the control characters XML 1.0 (so DOCX and XLSX) cannot hold."""
+    return ILLEGAL_XML.sub("", text)
+
+
+def harden_workbook(wb: Any) -> Any:
+    """Every cell of an openpyxl workbook that openpyxl took for a formula (a text starting with
+    ``=``) stored as the text it is: qualkit writes data, never formulas (OWASP CSV injection)."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    return wb
 
 
 def is_missing(value: Any) -> bool:

@@ -21,6 +21,7 @@ from qualkit.errors import (
 from qualkit.io.manifest import build_manifest, write_manifest
 from qualkit.io.naming import file_stem
 from qualkit.io.outputs import output_open
+from qualkit.render.cells import csv_safe_frame
 
 
 @dataclass
@@ -68,13 +69,14 @@ def _write_csv(tables: list[Table], path: Path, **_) -> list[Path]:
     for t in tables:
         target = path if len(tables) == 1 else path.with_name(f"{path.stem}__{file_stem(t.name)}{path.suffix}")
         with output_open(target, "w", encoding="utf-8-sig", newline="") as f:
-            t.frame.to_csv(f, index=False)
+            csv_safe_frame(t.frame).to_csv(f, index=False)
         out.append(target)
     return out
 
 
 def _mdcell_text(value) -> str:
-    return cell_text(value).replace("|", "\\|").replace("\n", "<br>")
+    # HTML in a cell is shown as text, not run: Markdown renderers pass raw HTML through.
+    return html.escape(cell_text(value), quote=False).replace("|", "\\|").replace("\n", "<br>")
 
 
 def markdown_table(frame: Any) -> str:

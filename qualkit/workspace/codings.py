@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from qualkit.errors import CodingError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.io.atomic import atomic_write_text, backup
+from qualkit.io.naming import name_problem
+from qualkit.io.tables import no_field_limit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,6 +92,9 @@ def coder_path(root: str | Path, coder: str) -> Path:
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", coder or ""):
         raise CodingError(f"coder name {coder!r} must be letters, digits, _ . - (it becomes codings/{coder}.csv)")
+    why = name_problem(coder, ".csv")
+    if why:
+        raise CodingError(f"coder name {coder!r} {why} (it becomes codings/{coder}.csv); choose another")
     return Path(root) / CODINGS_DIR / f"{coder}.csv"
 
 
@@ -102,8 +107,18 @@ def read_codings(path: str | Path) -> list[Coding]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CodingError(f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8", path) from None
+    except OSError as exc:
+        raise CodingError(f"cannot read file ({exc.strerror or exc})", path) from None
     if not text.strip():
         return []
+    with no_field_limit():  # a coding may quote more than the csv module's 131,072-character default
+        try:
+            return _read_rows(path, text)
+        except csv.Error as exc:
+            raise CodingError(f"not a readable CSV file ({exc})", path) from None
+
+
+def _read_rows(path: Path, text: str) -> list[Coding]:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader)]
     missing = [c for c in REQUIRED if c not in header]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from qualkit.errors import QualkitError, TranscriptError, WorkspaceError
 from qualkit.io.jsonlog import locked
-from qualkit.io.naming import natural_key  # noqa: F401  (re-exported for callers of the store)
+from qualkit.io.naming import name_problem, natural_key  # noqa: F401  (re-exported for callers of the store)
 from qualkit.io.transaction import Transaction, pending, recover
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import CONFIG_NAME, Config, load_config
@@ -132,7 +132,8 @@ class Workspace:
         self.skipped_transcripts: list[QualkitError] = []
 
         # transcripts/ listing, valid while no folder in it changed (see _files)
-        self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]]] | None = None
+        self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]], bool,
+                           list[QualkitError]] | None = None
         self._codings_cache: dict[Path, tuple[tuple[int, int, int], list]] = {}
         self._derived: dict[Any, tuple[tuple, Any]] = {}
         self._disk_cache: Any = None
@@ -336,31 +337,54 @@ class Workspace:
         return self.root / TRANSCRIPTS_DIR
 
     def _files(self) -> list[Path]:
-        """Every file in transcripts/ (recursively, hidden ones left out), in natural order.
+        """Every file in transcripts/ (recursively, hidden ones and refused links left out), in natural order."""
+        return self._scan()[0]
+
+    def _scan(self) -> tuple[list[Path], list[QualkitError]]:
+        """Files in transcripts/, and the links refused: dangling ones, and ones that lead out of the
+        workspace (their content would end up in exports) unless QUALKIT_ALLOW_OUTSIDE_LINKS is set.
 
         Listed once and kept while every folder in transcripts/ keeps its mtime: adding, removing
         or renaming a file changes its folder's mtime, so the listing is never stale, and asking
         for one transcript by id costs a few stat calls instead of a scan of the folder."""
+        import os
+
+        allow = bool(os.environ.get("QUALKIT_ALLOW_OUTSIDE_LINKS"))
         index = self._index
-        if index is not None and _stamps(index[0]) == index[1]:
-            return list(index[2])
+        if index is not None and _stamps(index[0]) == index[1] and index[4] == allow:
+            return list(index[2]), list(index[5])
         folder = self.transcripts_dir
         dirs: list[Path] = [folder]
         stamps = _stamps(dirs)  # taken before listing: a change during the scan shows next time
         files: list[Path] = []
+        refused: list[QualkitError] = []
         if folder.is_dir():
             for p in folder.rglob("*"):
-                if p.is_dir():
+                if p.is_dir() and not p.is_symlink():
                     dirs.append(p)
                     stamps += _stamps([p])
-                elif p.is_file() and not _hidden(p, folder):
-                    files.append(p)
+                elif not _hidden(p, folder):
+                    self._list_entry(p, allow, files, refused)
         files.sort(key=natural_key)
         by_stem: dict[str, list[Path]] = {}
         for p in files:
             by_stem.setdefault(p.stem, []).append(p)
-        self._index = (tuple(dirs), stamps, files, by_stem)
-        return list(files)
+        self._index = (tuple(dirs), stamps, files, by_stem, allow, refused)
+        return list(files), list(refused)
+
+    def _list_entry(self, p: Path, allow: bool, files: list[Path], refused: list[QualkitError]) -> None:
+        """A file goes to ``files``; a dangling link, or one out of the workspace (unless ``allow``), to ``refused``."""
+        if p.is_symlink():
+            if not p.exists():
+                refused.append(TranscriptError("is a link to a file that does not exist (dangling); remove it", p))
+                return
+            if not allow and not p.resolve().is_relative_to(self.root):
+                refused.append(TranscriptError(
+                    f"is a link to {p.resolve()}, outside the workspace; copy the file in, or allow links "
+                    "with `qualkit --allow-outside-links`", p))
+                return
+        if p.is_file():
+            files.append(p)
 
     def transcript_paths(self) -> list[Path]:
         """Transcript files in transcripts/ (recursively), in natural order (int2 before int10)."""
@@ -472,6 +496,7 @@ class Workspace:
             files = [Path(p) for p in paths]
         else:
             files = self.transcript_paths()
+            result.errors.extend(self._scan()[1])
             for other in self.unreadable_paths():
                 if other.with_suffix(".docx").is_file():
                     continue  # converted (`qualkit ingest --convert`): its .docx copy is read instead
@@ -488,6 +513,10 @@ class Workspace:
                     f"two transcripts have the id {path.stem!r} ({self._transcripts_rel(by_id[path.stem])} and {self._transcripts_rel(path)}); rename one", path))
                 continue
             by_id[path.stem] = path
+            why = name_problem(path.stem)
+            if why:
+                result.errors.append(TranscriptError(f"the transcript id {path.stem!r} {why}; rename the file", path))
+                continue
             try:
                 t = self.read(path)
             except QualkitError as exc:

@@ -204,6 +204,10 @@ def _md_blocks(text: str) -> list[_Block]:
 def _docx_blocks(path: Path) -> list[_Block]:
     import docx
 
+    from qualkit.io.safezip import SafeZip
+
+    # The archive checks every zip-based reader makes (size, ratio, members, names) before parsing.
+    SafeZip(path, kind="a Word .docx file", label="the .docx archive", error_cls=SummaryError).close()
     doc = docx.Document(str(path))
     out: list[_Block] = []
     for n, p in enumerate(doc.paragraphs, start=1):
@@ -238,6 +242,8 @@ def _read_blocks(sf: SummaryFile) -> list[_Block] | None:
         return _md_blocks(sf.path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:
         sf.errors.append(SummaryError(f"not UTF-8 text (byte {exc.start})", sf.path))
+    except SummaryError as exc:
+        sf.errors.append(exc)
     except Exception as exc:  # noqa: BLE001 - a damaged .docx
         sf.errors.append(SummaryError(f"cannot be read as a Word document ({type(exc).__name__})", sf.path))
     return None

@@ -220,6 +220,9 @@ def template_state(path: Path) -> str:
         try:
             import docx
 
+            from qualkit.io.safezip import SafeZip
+
+            SafeZip(path, kind="a Word .docx file", error_cls=SummaryError).close()
             doc = docx.Document(str(path))
         except Exception:  # noqa: BLE001 - a damaged file is treated as someone's work
             return "unreadable"
