@@ -509,11 +509,13 @@ def _trim_marks(text: str, turns: list[Turn]) -> list[Turn]:
         if end_time is not None and turn.timestamp is None:
             turn.timestamp = end_time
         end_time = None
-        content = text[turn.start:turn.end]
-        m = _VOICE_END.search(content)
+        # Both marks stand at the very end: search only there (a regex anchored with $ but searched
+        # from every position is quadratic on a long run of spaces, e.g. an ASR dump).
+        content = text[turn.start:turn.end].rstrip()
+        m = _VOICE_END.search(content, max(len(content) - 16, 0))
         if m:
-            content = content[:m.start()]
-        m = F4_TIME.search(content)
+            content = content[:m.start()].rstrip()
+        m = F4_TIME.search(content, max(len(content) - 32, 0))
         if m:
             tenth = m.group("tenth")
             end_time = (parse_timestamp(m.group("ts") or m.group("bts")) or 0.0) + (int(tenth) / 10 ** len(tenth) if tenth else 0.0)

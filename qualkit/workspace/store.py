@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,6 +13,7 @@ from qualkit.io.naming import name_problem, natural_key  # noqa: F401  (re-expor
 from qualkit.io.transaction import Transaction, pending, recover
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import CONFIG_NAME, Config, load_config
+from qualkit.workspace.ingest import IngestResult, IngestRow  # noqa: F401  (re-exported: where they always were)
 from qualkit.workspace.participants import (
     PARTICIPANTS_NAME,
     Participants,
@@ -70,38 +70,6 @@ def find_root(start: str | Path = ".") -> Path:
     raise WorkspaceError(
         f"not inside a qualkit workspace (no {CONFIG_NAME} here or above); "
         "create one with `qualkit init DIR` or try `qualkit demo DIR`", here)
-
-
-@dataclass
-class IngestRow:
-    """One transcript's ingest summary, as `qualkit ingest` prints it."""
-
-    id: str
-    path: Path
-    format: str
-    turns: int
-    speakers: int
-    words: int
-    warnings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"id": self.id, "path": str(self.path), "format": self.format, "turns": self.turns,
-                "speakers": self.speakers, "words": self.words, "warnings": list(self.warnings)}
-
-
-@dataclass
-class IngestResult:
-    """What ingest read (``transcripts``, ``rows``), what it could not (``errors``), and
-    workspace-level ``warnings`` (participants.csv rows that match no transcript, ...)."""
-
-    transcripts: list[Transcript] = field(default_factory=list)
-    rows: list[IngestRow] = field(default_factory=list)
-    errors: list[QualkitError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 class Workspace:
@@ -482,72 +450,20 @@ class Workspace:
         for label, n in unknown.items():
             transcript.warnings.append(f"speaker {label!r} ({n} turn{'s' if n != 1 else ''}) is not in {PARTICIPANTS_NAME}")
 
-    def ingest(self, paths: Iterable[str | Path] | None = None, progress: Callable[[list[Path]], Iterable[Path]] | None = None, summarize: bool = True) -> IngestResult:
-        """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none.
+    def ingest(self, paths: Iterable[str | Path] | None = None,
+               progress: Callable[[list[Path]], Iterable[Path]] | None = None, summarize: bool = True) -> IngestResult:
+        """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none
+        (:func:`qualkit.workspace.ingest.ingest`)."""
+        from qualkit.workspace.ingest import ingest
 
-        Two files with the same id (file stem) are an error for both: codings refer to transcripts by id.
-        ``progress``, if given, wraps the list of files (e.g. a progress bar) and is iterated.
-        """
-        from qualkit.transcripts import is_transcript_file
-
-        table = self.participant_table  # a broken participants.csv is one error, not one per file
-        result = IngestResult(warnings=list(self.config.warnings) + list(table.warnings))
-        if paths is not None:
-            files = [Path(p) for p in paths]
-        else:
-            files = self.transcript_paths()
-            result.errors.extend(self._scan()[1])
-            for other in self.unreadable_paths():
-                if other.with_suffix(".docx").is_file():
-                    continue  # converted (`qualkit ingest --convert`): its .docx copy is read instead
-                try:
-                    from qualkit.transcripts import read_transcript
-
-                    read_transcript(other)  # raises the format's own hint (e.g. "PDF is not supported")
-                except QualkitError as exc:
-                    result.errors.append(exc)
-        by_id: dict[str, Path] = {}
-        for path in progress(files) if progress is not None else files:
-            if path.stem in by_id and is_transcript_file(path):
-                result.errors.append(TranscriptError(
-                    f"two transcripts have the id {path.stem!r} ({self._transcripts_rel(by_id[path.stem])} and {self._transcripts_rel(path)}); rename one", path))
-                continue
-            by_id[path.stem] = path
-            why = name_problem(path.stem)
-            if why:
-                result.errors.append(TranscriptError(f"the transcript id {path.stem!r} {why}; rename the file", path))
-                continue
-            try:
-                t = self.read(path)
-            except QualkitError as exc:
-                result.errors.append(exc)
-                continue
-            result.transcripts.append(t)
-            if summarize:  # word counts cost a pass over the text; transcripts() does not need them
-                result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
-        if paths is None:
-            result.warnings.extend(self._unmatched_participant_rows({p.stem for p in files}))
-        return result
+        return ingest(self, paths, progress, summarize)
 
     def convert_documents(self) -> tuple[list[tuple[Path, Path]], list[QualkitError]]:
-        """Convert legacy documents in transcripts/ (.doc, ...) to .docx copies with LibreOffice.
+        """Convert legacy documents in transcripts/ (.doc, ...) to .docx copies with LibreOffice;
+        originals are never modified (:func:`qualkit.workspace.ingest.convert_documents`)."""
+        from qualkit.workspace.ingest import convert_documents
 
-        Returns ((original, copy) pairs, errors). Originals are never modified; a file that already
-        has a .docx of its name is left alone.
-        """
-        from qualkit.transcripts import CONVERTIBLE
-        from qualkit.transcripts.convert import convert_to_docx, find_soffice
-
-        todo = [p for p in self.unreadable_paths() if p.suffix.lower() in CONVERTIBLE and not p.with_suffix(".docx").exists()]
-        done: list[tuple[Path, Path]] = []
-        errors: list[QualkitError] = []
-        soffice = find_soffice()
-        for path in todo:
-            try:
-                done.append((path, convert_to_docx(path, soffice)))
-            except QualkitError as exc:
-                errors.append(exc)
-        return done, errors
+        return convert_documents(self)
 
     def export_text(self, text: str) -> str:
         """Free text on its way into an export (a summary bullet). As written here; the
@@ -566,19 +482,6 @@ class Workspace:
             return str(Path(path).resolve().relative_to(self.transcripts_dir.resolve()))
         except ValueError:
             return str(path)
-
-    def _unmatched_participant_rows(self, ids: set[str]) -> list[str]:
-        """participants.csv rows naming a transcript that does not exist (a typo loses a mapping)."""
-        import difflib
-
-        out = []
-        for row in self.participant_table.rows:
-            tid = row["transcript"]
-            if tid and tid not in ids:
-                close = difflib.get_close_matches(tid, sorted(ids), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                out.append(f"{PARTICIPANTS_NAME}: transcript {tid!r} (speaker {row['speaker']!r}) is not in transcripts/{hint}")
-        return out
 
     def transcripts(self, *, strict: bool = False) -> list[Transcript]:
         """Every readable transcript in the workspace.
@@ -675,20 +578,6 @@ class Workspace:
 
     def turn_table(self, transcripts: list[Transcript] | None = None) -> pd.DataFrame:
         """Every turn as a DataFrame row: transcript, turn, speaker, participant, attributes, text."""
-        import pandas as pd
+        from qualkit.workspace.ingest import turn_table
 
-        from qualkit.transcripts.render import format_timestamp
-
-        table = self.participant_table
-        attrs = list(dict.fromkeys([*table.attribute_columns, *self.case_columns()]))
-        records = []
-        for t in transcripts if transcripts is not None else self.transcripts():
-            for turn in t.turns:
-                a = self.attributes_at(t, turn)
-                rec = {"transcript": t.id, "turn": turn.index + 1, "speaker": turn.speaker,
-                       "participant_id": turn.participant, **{c: a.get(c) for c in attrs},
-                       "time": format_timestamp(turn.timestamp) if turn.timestamp is not None else None,
-                       "seconds": turn.timestamp, "start": turn.start, "end": turn.end,
-                       "text": t.text[turn.start:turn.end]}
-                records.append(rec)
-        return pd.DataFrame.from_records(records, columns=["transcript", "turn", "speaker", "participant_id", *attrs, "time", "seconds", "start", "end", "text"])
+        return turn_table(self, transcripts)

@@ -1,0 +1,175 @@
+"""Reading a workspace's transcripts as `qualkit ingest` does: every problem collected, none fatal;
+turn tables; converting legacy documents. Functions of the data-access Workspace, kept apart so the
+store stays small; they take any object with the store's reading methods (:class:`_Store`)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from qualkit.errors import QualkitError, TranscriptError
+from qualkit.io.naming import name_problem
+from qualkit.transcripts.model import Transcript
+from qualkit.workspace.config import Config
+from qualkit.workspace.participants import PARTICIPANTS_NAME, Participants
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["IngestResult", "IngestRow", "convert_documents", "ingest", "turn_table", "unmatched_participant_rows"]
+
+
+class _Store(Protocol):
+    """What these functions read of a workspace (qualkit.workspace.store.Workspace has all of it)."""
+
+    config: Config
+
+    @property
+    def participant_table(self) -> Participants: ...
+    def transcript_paths(self) -> list[Path]: ...
+    def unreadable_paths(self) -> list[Path]: ...
+    def _scan(self) -> tuple[list[Path], list[QualkitError]]: ...
+    def _transcripts_rel(self, path: Path) -> str: ...
+    def read(self, path: str | Path) -> Transcript: ...
+    def transcripts(self, *, strict: bool = False) -> list[Transcript]: ...
+    def case_columns(self) -> list[str]: ...
+    def attributes_at(self, transcript: Transcript, turn: Any | None = None,
+                      offset: int | None = None) -> dict[str, str]: ...
+
+
+@dataclass
+class IngestRow:
+    """One transcript's ingest summary, as `qualkit ingest` prints it."""
+
+    id: str
+    path: Path
+    format: str
+    turns: int
+    speakers: int
+    words: int
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "path": str(self.path), "format": self.format, "turns": self.turns,
+                "speakers": self.speakers, "words": self.words, "warnings": list(self.warnings)}
+
+
+@dataclass
+class IngestResult:
+    """What ingest read (``transcripts``, ``rows``), what it could not (``errors``), and
+    workspace-level ``warnings`` (participants.csv rows that match no transcript, ...)."""
+
+    transcripts: list[Transcript] = field(default_factory=list)
+    rows: list[IngestRow] = field(default_factory=list)
+    errors: list[QualkitError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
+           progress: Callable[[list[Path]], Iterable[Path]] | None = None, summarize: bool = True) -> IngestResult:
+    """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none.
+
+    Two files with the same id (file stem) are an error for both: codings refer to transcripts by id.
+    ``progress``, if given, wraps the list of files (e.g. a progress bar) and is iterated.
+    """
+    from qualkit.transcripts import is_transcript_file
+
+    table = ws.participant_table  # a broken participants.csv is one error, not one per file
+    result = IngestResult(warnings=list(ws.config.warnings) + list(table.warnings))
+    if paths is not None:
+        files = [Path(p) for p in paths]
+    else:
+        files = ws.transcript_paths()
+        result.errors.extend(ws._scan()[1])
+        for other in ws.unreadable_paths():
+            if other.with_suffix(".docx").is_file():
+                continue  # converted (`qualkit ingest --convert`): its .docx copy is read instead
+            try:
+                from qualkit.transcripts import read_transcript
+
+                read_transcript(other)  # raises the format's own hint (e.g. "PDF is not supported")
+            except QualkitError as exc:
+                result.errors.append(exc)
+    by_id: dict[str, Path] = {}
+    for path in progress(files) if progress is not None else files:
+        if path.stem in by_id and is_transcript_file(path):
+            result.errors.append(TranscriptError(
+                f"two transcripts have the id {path.stem!r} ({ws._transcripts_rel(by_id[path.stem])} and {ws._transcripts_rel(path)}); rename one", path))
+            continue
+        by_id[path.stem] = path
+        why = name_problem(path.stem)
+        if why:
+            result.errors.append(TranscriptError(f"the transcript id {path.stem!r} {why}; rename the file", path))
+            continue
+        try:
+            t = ws.read(path)
+        except QualkitError as exc:
+            result.errors.append(exc)
+            continue
+        result.transcripts.append(t)
+        if summarize:  # word counts cost a pass over the text; transcripts() does not need them
+            result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
+    if paths is None:
+        result.warnings.extend(unmatched_participant_rows(ws, {p.stem for p in files}))
+    return result
+
+
+def unmatched_participant_rows(ws: _Store, ids: set[str]) -> list[str]:
+    """participants.csv rows naming a transcript that does not exist (a typo loses a mapping)."""
+    import difflib
+
+    out = []
+    for row in ws.participant_table.rows:
+        tid = row["transcript"]
+        if tid and tid not in ids:
+            close = difflib.get_close_matches(tid, sorted(ids), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append(f"{PARTICIPANTS_NAME}: transcript {tid!r} (speaker {row['speaker']!r}) is not in transcripts/{hint}")
+    return out
+
+
+def convert_documents(ws: _Store) -> tuple[list[tuple[Path, Path]], list[QualkitError]]:
+    """Convert legacy documents in transcripts/ (.doc, ...) to .docx copies with LibreOffice.
+
+    Returns ((original, copy) pairs, errors). Originals are never modified; a file that already
+    has a .docx of its name is left alone.
+    """
+    from qualkit.transcripts import CONVERTIBLE
+    from qualkit.transcripts.convert import convert_to_docx, find_soffice
+
+    todo = [p for p in ws.unreadable_paths() if p.suffix.lower() in CONVERTIBLE and not p.with_suffix(".docx").exists()]
+    done: list[tuple[Path, Path]] = []
+    errors: list[QualkitError] = []
+    soffice = find_soffice()
+    for path in todo:
+        try:
+            done.append((path, convert_to_docx(path, soffice)))
+        except QualkitError as exc:
+            errors.append(exc)
+    return done, errors
+
+
+def turn_table(ws: _Store, transcripts: list[Transcript] | None = None) -> pd.DataFrame:
+    """Every turn as a DataFrame row: transcript, turn, speaker, participant, attributes, text."""
+    import pandas as pd
+
+    from qualkit.transcripts.render import format_timestamp
+
+    table = ws.participant_table
+    attrs = list(dict.fromkeys([*table.attribute_columns, *ws.case_columns()]))
+    records = []
+    for t in transcripts if transcripts is not None else ws.transcripts():
+        for turn in t.turns:
+            a = ws.attributes_at(t, turn)
+            rec = {"transcript": t.id, "turn": turn.index + 1, "speaker": turn.speaker,
+                   "participant_id": turn.participant, **{c: a.get(c) for c in attrs},
+                   "time": format_timestamp(turn.timestamp) if turn.timestamp is not None else None,
+                   "seconds": turn.timestamp, "start": turn.start, "end": turn.end,
+                   "text": t.text[turn.start:turn.end]}
+            records.append(rec)
+    return pd.DataFrame.from_records(records, columns=["transcript", "turn", "speaker", "participant_id", *attrs, "time", "seconds", "start", "end", "text"])
