@@ -1,0 +1,64 @@
+"""Bad input a new user makes by hand, as the README's "Errors and safety" promises: one line naming
+the file and the line, exit code 1, never a traceback and never a silent loss of data."""
+from __future__ import annotations
+
+from qualkit.workspace.codings import Coding
+
+
+def _one_error_line(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert len(errors) == 1, result.output
+    assert "Traceback" not in result.output
+    return errors[0]
+
+
+def test_a_quote_never_closed_in_participants_csv_names_its_line_not_the_rest_of_the_file(make_workspace, run_cli):
+    # A user types a quote before a speaker label in Excel's text view and forgets to close it.
+    participants = ("transcript,speaker,participant_id,role,site\n"
+                    ',Interviewer,RT-1,interviewer,\n'
+                    'int1,"Maria,KP-4,behavioral health,Pine Hollow\n'
+                    'int2,Ben,KP-5,medical,Calder\n')
+    make_workspace(participants=participants)
+    result = run_cli("ingest")
+    assert result.exit_code == 1
+    error = _one_error_line(result)
+    assert error.startswith("Error: ") and "participants.csv:3: " in error
+    assert "never closed" in error
+    assert "Ben" not in error  # the rest of the file is not dumped into the message
+
+
+def test_a_stray_quote_in_a_codings_csv_is_an_error_not_a_lost_coding(make_workspace, run_cli):
+    ws = make_workspace(codebook=[("fax", "Fax"), ("late", "Late")],
+                        coders={"ana": [("By fax", "fax"), ("days late", "late")]})
+    path = ws.root / "codings" / "ana.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    # Hand-edited in a text editor: a note added after the last column, with an opening quote only.
+    lines[1] = lines[1].rstrip("\n") + ',"see memo\n'
+    path.write_text("".join(lines), encoding="utf-8")
+    result = run_cli("matrix", "codes")
+    assert result.exit_code == 1
+    error = _one_error_line(result)
+    assert "codings/ana.csv:2: " in error and "never closed" in error, error
+
+
+def test_extra_cells_on_a_codings_row_are_an_error_naming_the_line(make_workspace, run_cli):
+    make_workspace(codebook=[("fax", "Fax")], coders={"ana": [("By fax", "fax")]})
+    ws = make_workspace.made[-1]
+    path = ws.root / "codings" / "ana.csv"
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + ",an extra note\n", encoding="utf-8")
+    result = run_cli("matrix", "codes")
+    assert result.exit_code == 1
+    error = _one_error_line(result)
+    assert "codings/ana.csv:2: 8 fields but the header has 7" in error, error
+
+
+def test_codings_written_by_qualkit_with_line_breaks_and_quotes_still_read(make_workspace):
+    # The guard against stray quotes must not reject what qualkit itself writes.
+    ws = make_workspace(transcripts={"int1": 'Interviewer: Say it.\nMaria: He said "no,\nnot now".\n'},
+                        codebook=[("no", "No")])
+    text = ws.transcript("int1").text
+    quote = 'He said "no,\nnot now".'
+    start = text.index(quote)
+    ws.write_codings("ana", [Coding("int1", start, start + len(quote), "no", quote, 'a "memo"')])
+    assert [c.text for c in ws.codings("ana")] == [quote]
