@@ -62,3 +62,28 @@ def test_codings_written_by_qualkit_with_line_breaks_and_quotes_still_read(make_
     start = text.index(quote)
     ws.write_codings("ana", [Coding("int1", start, start + len(quote), "no", quote, 'a "memo"')])
     assert [c.text for c in ws.codings("ana")] == [quote]
+
+
+def _edit_settings(ws, old: str, new: str) -> None:
+    path = ws.root / "qualkit.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_speaker_rules_that_are_not_a_list_of_rules_say_so(make_workspace, run_cli):
+    # The README's per-file rules, typed into qualkit.yaml with a mistake: a rule without `files`.
+    ws = make_workspace()
+    _edit_settings(ws, "  # rules:\n", "  rules:\n    - {pattern: '^(?P<speaker>P\\d+) - '}\n")
+    result = run_cli("ingest")
+    assert result.exit_code == 1
+    error = _one_error_line(result)
+    assert "qualkit.yaml:" in error and "'speakers' must be a mapping" not in error, error
+    assert "speakers.rules" in error and "files" in error, error
+
+
+def test_a_misspelt_speaker_setting_is_a_warning_not_silently_ignored(make_workspace, run_cli):
+    ws = make_workspace()
+    _edit_settings(ws, "  pattern:\n", "  patern: '^(?P<speaker>[A-Z]+):\\s'\n")
+    result = run_cli("ingest")
+    assert "unknown setting 'speakers.patern' is ignored (did you mean 'pattern'?)" in result.output, result.output
