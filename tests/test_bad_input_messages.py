@@ -87,3 +87,14 @@ def test_a_misspelt_speaker_setting_is_a_warning_not_silently_ignored(make_works
     _edit_settings(ws, "  pattern:\n", "  patern: '^(?P<speaker>[A-Z]+):\\s'\n")
     result = run_cli("ingest")
     assert "unknown setting 'speakers.patern' is ignored (did you mean 'pattern'?)" in result.output, result.output
+
+
+def test_an_srt_timing_typo_is_explained_in_srt_form(make_workspace, run_cli):
+    # SubRip writes milliseconds after a comma; the hint must show that, not WebVTT's full stop.
+    make_workspace(transcripts={"int2.srt": "1\n00:00:01,000 -> 00:00:04,000\nMaria: Hello.\n"})
+    result = run_cli("ingest")
+    assert result.exit_code == 1
+    error = _one_error_line(result)
+    assert "int2.srt:2: cue timing does not parse" in error
+    assert "(expected 00:00:01,000 --> 00:00:04,000)" in error, error
+
