@@ -98,3 +98,12 @@ def test_an_srt_timing_typo_is_explained_in_srt_form(make_workspace, run_cli):
     assert "int2.srt:2: cue timing does not parse" in error
     assert "(expected 00:00:01,000 --> 00:00:04,000)" in error, error
 
+
+def test_deid_accept_and_reject_say_what_became_of_the_spans(make_workspace, run_cli):
+    make_workspace(transcripts={"int1": "Interviewer: When?\nMaria: On March 3, 2024, in Calder County.\n"})
+    run_cli("deid", "scan")
+    accepted = run_cli("deid", "accept", "--kind", "date")
+    assert accepted.exit_code == 0
+    assert "span(s) now accepted (redacted on export)" in accepted.output, accepted.output
+    rejected = run_cli("deid", "reject", "--all")
+    assert "span(s) now rejected (kept as written)" in rejected.output, rejected.output
