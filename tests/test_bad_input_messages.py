@@ -107,3 +107,14 @@ def test_deid_accept_and_reject_say_what_became_of_the_spans(make_workspace, run
     assert "span(s) now accepted (redacted on export)" in accepted.output, accepted.output
     rejected = run_cli("deid", "reject", "--all")
     assert "span(s) now rejected (kept as written)" in rejected.output, rejected.output
+
+
+def test_transcripts_explain_counts_the_candidate_lines_it_lists(make_workspace, run_cli):
+    # The README's example: a 'Note:' line must not become a speaker, and explain says why.
+    make_workspace(transcripts={"int1": "Interviewer: Hello there.\nMaria: Hi.\nNote: the clinic closed\n"
+                                        "Interviewer: Go on.\nMaria: Fine.\n"})
+    result = run_cli("transcripts", "explain", "int1")
+    assert result.exit_code == 0
+    rows = [line for line in result.output.splitlines() if line.strip()[:1].isdigit()]
+    assert len(rows) == 5 and any("Note" in r and "rejected" in r for r in rows), result.output
+    assert "among 5 candidate line(s)" in result.output, result.output
