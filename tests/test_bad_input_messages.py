@@ -118,3 +118,18 @@ def test_transcripts_explain_counts_the_candidate_lines_it_lists(make_workspace,
     rows = [line for line in result.output.splitlines() if line.strip()[:1].isdigit()]
     assert len(rows) == 5 and any("Note" in r and "rejected" in r for r in rows), result.output
     assert "among 5 candidate line(s)" in result.output, result.output
+
+
+def test_transcripts_show_names_a_text_encoding_only_where_the_file_has_one(make_workspace, run_cli):
+    # A Word or PDF transcript has no text encoding: the header must not show a puzzling 'n/a'.
+    from docx import Document
+
+    ws = make_workspace()
+    doc = Document()
+    for line in ("Interviewer: How do referrals arrive?", "Maria: By fax.", "Interviewer: Always?", "Maria: Mostly."):
+        doc.add_paragraph(line)
+    doc.save(str(ws.root / "transcripts" / "int2.docx"))
+    shown = run_cli("transcripts", "show", "int2")
+    assert shown.exit_code == 0
+    assert "(docx; 4 turns" in shown.output and "n/a" not in shown.output, shown.output
+    assert "(txt, utf-8; 4 turns" in run_cli("transcripts", "show", "int1").output
