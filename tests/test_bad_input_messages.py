@@ -133,3 +133,33 @@ def test_transcripts_show_names_a_text_encoding_only_where_the_file_has_one(make
     assert shown.exit_code == 0
     assert "(docx; 4 turns" in shown.output and "n/a" not in shown.output, shown.output
     assert "(txt, utf-8; 4 turns" in run_cli("transcripts", "show", "int1").output
+
+
+def test_a_stray_quote_in_deid_csv_stops_the_export_instead_of_leaking_names(make_workspace, run_cli):
+    # A researcher edits a replacement in deid.csv by hand and leaves a quote open. Before, the rows
+    # after it vanished and `qualkit run` exported their names unredacted, with exit code 0.
+    ws = make_workspace(transcripts={"int1": "Interviewer: Who helped?\nMaria: Dana Whitfield at Calder County, "
+                                             "and Marcus Bell.\nInterviewer: Thanks.\nMaria: Sure.\n"})
+    assert run_cli("deid", "scan").exit_code == 0
+    assert run_cli("deid", "accept", "--all").exit_code == 0
+    path = ws.root / "deid.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) >= 4, lines
+    lines[1] = lines[1].rstrip("\n") + ',"double-check\n'
+    path.write_text("".join(lines), encoding="utf-8")
+    result = run_cli("run")
+    assert result.exit_code == 1
+    error = _one_error_line(result)
+    assert "deid.csv:2: " in error and "never closed" in error, error
+    assert not (ws.root / "exports" / "turns.csv").exists()
+
+
+def test_deid_csv_with_a_line_break_in_a_span_still_reads(make_workspace, run_cli):
+    ws = make_workspace()
+    (ws.root / "deid.csv").write_text(
+        "id,transcript,start,end,text,kind,detector,replacement,decision\n"
+        'd1,int1,0,5,"Inter\nviewer",person,manual,[Person 1],\n'
+        "d2,int1,40,45,Maria,person,manual,[Person 2],accept\n", encoding="utf-8")
+    result = run_cli("deid", "accept", "d1")
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 span(s) now accepted" in result.output
