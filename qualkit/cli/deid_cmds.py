@@ -36,11 +36,16 @@ def scan(ctx: click.Context) -> None:
     click.echo("Decide with `qualkit deid review` or `qualkit deid accept --all`; a person must review them.")
 
 
+# What a decision means for the span, said as the user reads it ("now accept" read as a typo).
+_NOW = {"accept": "accepted (redacted on export)", "reject": "rejected (kept as written)"}
+
+
 def _decide(ctx: click.Context, decision: str, ids: tuple[str, ...], kind: str | None, transcript: str | None,
             everything: bool, redecide: bool) -> None:
     ws = open_workspace(ctx)
     result = ws.deid_decide(decision, ids, kind=kind, transcript=transcript, everything=everything, redecide=redecide)
-    click.echo(f"{ws.rel(result.path)}: {result.changed} of {result.matched} span(s) now {decision or 'undecided'}; "
+    now = _NOW.get(decision, decision or "undecided")
+    click.echo(f"{ws.rel(result.path)}: {result.changed} of {result.matched} span(s) now {now}; "
                f"{result.undecided} undecided left.")
 
 

@@ -133,7 +133,7 @@ def show(ctx: click.Context, transcript_id: str, turn_spec: str | None, as_json:
                         "timestamp": t.turns[i].timestamp, "start": t.turns[i].start, "end": t.turns[i].end,
                         "text": t.turn_text(i)} for i in selected]})
         return
-    click.echo(click.style(f"{t.id}", bold=True) + f"  ({t.source_format}, {t.encoding or 'n/a'}; {len(t.turns)} turns, {t.word_count} words)  {t.path}")
+    click.echo(click.style(f"{t.id}", bold=True) + f"  ({t.source_format}{f', {t.encoding}' if t.encoding else ''}; {len(t.turns)} turns, {t.word_count} words)  {t.path}")
     for w in t.warnings:
         click.echo(click.style("  warning: ", fg="yellow") + w)
     from qualkit.transcripts.render import format_timestamp

@@ -98,9 +98,18 @@ def read_table(path: str | Path) -> DeidTable:
     idx = {h: i for i, h in enumerate(header)}
     rows: list[DeidRow] = []
     seen: set[str] = set()
-    for n, cells in enumerate(reader, start=2):
+    from qualkit.io.tables import UNCLOSED_QUOTE, unclosed_quote
+
+    # A stray quote typed by hand swallows the rows after it: every identifier in them would silently
+    # leave the study unredacted. So a row with extra cells, or a quote never closed, is an error.
+    first = n = reader.line_num + 1  # the line the next record starts on, and this one's
+    for cells in reader:
+        n, first = first, reader.line_num + 1
         if not any(c.strip() for c in cells):
             continue
+        if len(cells) > len(header):
+            raise DeidError(UNCLOSED_QUOTE if unclosed_quote(text, n) else
+                            f"{len(cells)} fields but the header has {len(header)}", path, n)
         cells += [""] * (len(header) - len(cells))
         get = {c: cells[idx[c]] for c in COLUMNS}
         decision = get["decision"].strip().lower()
@@ -115,6 +124,8 @@ def read_table(path: str | Path) -> DeidTable:
         seen.add(rid)
         rows.append(DeidRow(rid, get["transcript"].strip(), start, end, get["text"], get["kind"].strip(),
                             get["detector"].strip(), get["replacement"], decision, line=n))
+    if unclosed_quote(text, n):
+        raise DeidError(UNCLOSED_QUOTE, path, n)
     return DeidTable(path, rows)
 
 

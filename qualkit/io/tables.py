@@ -25,6 +25,7 @@ from qualkit.errors import QualkitError
 
 __all__ = [
     "DELIMITERS", "Row", "Table", "cell_text", "detect_delimiter", "no_field_limit", "read_csv", "read_table", "read_xlsx",
+    "unclosed_quote",
 ]
 
 DELIMITERS = (",", ";", "\t")
@@ -109,6 +110,29 @@ def detect_delimiter(text: str, score: Score | None = None) -> str:
         return max(DELIMITERS, key=key)
 
 
+def unclosed_quote(text: str, line: int, delimiter: str = ",") -> bool:
+    """True when the record starting on ``line`` opens a quoted cell that the file never closes.
+
+    Python's csv module then reads the rest of the file into that one cell, silently: a stray quote
+    typed by hand would swallow every row after it.
+    """
+    pos = 0
+    for _ in range(line - 1):
+        pos = text.find("\n", pos) + 1
+        if pos == 0:
+            return False
+    reader = csv.reader(io.StringIO(text[pos:], newline=""), delimiter=delimiter, strict=True)
+    try:
+        with _no_field_limit():
+            next(reader, None)
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+UNCLOSED_QUOTE = 'a quote (") opened on this line is never closed, so the rest of the file would be one cell'
+
+
 def _decode(path: Path, error_cls: type[QualkitError]) -> tuple[str, str, list[str]]:
     from qualkit.io.textdecode import decode_bytes, normalize_text
 
@@ -145,6 +169,8 @@ def read_csv(path: str | Path, *, error_cls: type[QualkitError] = QualkitError, 
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise error_cls(f"not a readable CSV file ({exc})", path, line) from None
+    if table.rows and unclosed_quote(text, table.rows[-1].line, delim):
+        raise error_cls(UNCLOSED_QUOTE, path, table.rows[-1].line)
     return table
 
 

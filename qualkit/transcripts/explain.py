@@ -130,6 +130,11 @@ def explain_transcript(transcript: Transcript, *, speaker_pattern: str | None = 
     cands, _ = _find_candidates(lines, starts)
     accepted = {c.line for c in _accept(cands, known)}
     counts = Counter(_key(c.label) for c in cands)
+    # Lines shaped "Word: ..." that never became candidates: listed (and counted) too, since they look like labels.
+    seen = {c.line for c in cands}
+    shaped = [(i, m.group(1).strip()) for i, ln in enumerate(lines)
+              if (m := _COLON_SHAPED.match(ln)) and i not in seen]
+    listed = len(cands) + len(shaped)
     strong = [c for c in cands if c.line in accepted]
     kinds = Counter(c.kind for c in strong)
     main = None
@@ -139,19 +144,14 @@ def explain_transcript(transcript: Transcript, *, speaker_pattern: str | None = 
         main = (kind, style)
         out.convention = KIND_NAMES.get(kind, kind)
         out.why = (f"{n} of {len(strong)} accepted labels are of this kind, mostly in {style} style; "
-                   f"{len(counts)} distinct label(s) among {len(cands)} candidate line(s)")
+                   f"{len(counts)} distinct label(s) among {listed} candidate line(s)")
     else:
         out.convention = "no speaker labels"
-        out.why = (f"none of {len(cands)} candidate line(s) recurs, is known or role-shaped: each paragraph is an "
+        out.why = (f"none of {listed} candidate line(s) recurs, is known or role-shaped: each paragraph is an "
                    "unlabeled turn" if cands else "no line looks like a label: each paragraph is an unlabeled turn")
     out.candidates = [Candidate(c.line + 1, c.label, c.kind, c.line in accepted,
                                 _reason(c, c.line in accepted, counts, known, main)) for c in cands]
-    # Lines shaped "Word: ..." that never became candidates: say why, since they look like labels.
-    seen = {c.line for c in cands}
-    for i, ln in enumerate(lines):
-        m = _COLON_SHAPED.match(ln)
-        if m and i not in seen:
-            out.candidates.append(Candidate(i + 1, m.group(1).strip(), "label", False, _not_a_name(m.group(1).strip())))
+    out.candidates += [Candidate(i + 1, label, "label", False, _not_a_name(label)) for i, label in shaped]
     out.candidates.sort(key=lambda c: c.line)
     return out
 

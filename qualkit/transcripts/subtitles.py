@@ -130,15 +130,20 @@ def _parse_time(value: str) -> float | None:
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + (float(f"0.{frac}") if frac else 0.0)
 
 
-def _parse_timing(line: str, lineno: int, path: Path) -> tuple[float, float]:
+def _expected(fmt: str) -> str:
+    """The timing line a cue needs, as the file's own format writes it (SubRip: a comma before the milliseconds)."""
+    if fmt == "srt":
+        return "expected 00:00:01,000 --> 00:00:04,000"
+    return "expected 00:00:01.000 --> 00:00:04.000"
+
+
+def _parse_timing(line: str, lineno: int, path: Path, fmt: str = "vtt") -> tuple[float, float]:
     """A cue timing line -> (start, end); one that does not parse is an error naming its line."""
     m = _TIMING.fullmatch(line)
     start = _parse_time(m.group(1)) if m else None
     end = _parse_time(m.group(2)) if m else None
     if start is None or end is None:
-        raise TranscriptError(
-            f"cue timing does not parse: {line.strip()!r} (expected 00:00:01.000 --> 00:00:04.000)", path, lineno
-        )
+        raise TranscriptError(f"cue timing does not parse: {line.strip()!r} ({_expected(fmt)})", path, lineno)
     return start, end
 
 
@@ -184,7 +189,7 @@ def _parse_cues(lines: list[str], path: Path, fmt: str, warnings: list[str]) -> 
             continue
         for lineno, ln in block:
             if "-->" not in ln and _NEAR_TIMING.fullmatch(ln):
-                raise TranscriptError(f"cue timing does not parse: {ln.strip()!r} (expected 00:00:01.000 --> 00:00:04.000)", path, lineno)
+                raise TranscriptError(f"cue timing does not parse: {ln.strip()!r} ({_expected(fmt)})", path, lineno)
         timing_at = [k for k, (_, ln) in enumerate(block) if "-->" in ln]
         bounds = timing_at + [len(block)]
         head = block[: timing_at[0]] if timing_at else block
@@ -198,7 +203,7 @@ def _parse_cues(lines: list[str], path: Path, fmt: str, warnings: list[str]) -> 
             preamble.append(head[0][0])
         for n, k in enumerate(timing_at):
             lineno, ln = block[k]
-            start, end = _parse_timing(ln, lineno, path)
+            start, end = _parse_timing(ln, lineno, path, fmt)
             body = block[k + 1: bounds[n + 1]]
             if n + 1 < len(timing_at) and body and _CUE_ID.fullmatch(body[-1][1].strip()):
                 body = body[:-1]  # identifier of the next cue, written without a blank line

@@ -126,10 +126,17 @@ def _read_rows(path: Path, text: str) -> list[Coding]:
         raise CodingError(f"missing column(s) {', '.join(missing)} in the header row (expected {', '.join(COLUMNS)})", path, 1)
     idx = {h: i for i, h in enumerate(header)}
     out: list[Coding] = []
+    from qualkit.io.tables import UNCLOSED_QUOTE, unclosed_quote
+
+    first = begins = reader.line_num + 1  # the line the next record starts on, and the last one's
     for values in reader:
-        lineno = reader.line_num
+        lineno, begins, first = reader.line_num, first, reader.line_num + 1
         if not any(v.strip() for v in values):
             continue
+        if len(values) > len(header):  # a stray quote or comma: the row would be read wrongly
+            if unclosed_quote(text, begins):
+                raise CodingError(UNCLOSED_QUOTE, path, begins)
+            raise CodingError(f"{len(values)} fields but the header has {len(header)}", path, begins)
         get = lambda c, values=values: values[idx[c]] if c in idx and idx[c] < len(values) else ""  # noqa: E731
         try:
             start, end = int(get("start")), int(get("end"))
@@ -141,6 +148,8 @@ def _read_rows(path: Path, text: str) -> list[Coding]:
             raise CodingError("blank transcript or code", path, lineno)
         out.append(Coding(get("transcript").strip(), start, end, get("code").strip(), get("text"),
                           get("memo"), get("coded_at").strip(), get("transcript_hash").strip(), lineno))
+    if unclosed_quote(text, begins):
+        raise CodingError(UNCLOSED_QUOTE, path, begins)
     return out
 
 

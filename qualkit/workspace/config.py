@@ -186,6 +186,36 @@ def _message(problem: SchemaProblem) -> str:
     return f"'{problem.field}': {problem.message}" if problem.field else problem.message
 
 
+def _core_message(problem: SchemaProblem) -> str:
+    """What a wrong core setting must look like; inside ``speakers.rules``, what a rule looks like and
+    which part of it is wrong (the rule is a mapping inside a mapping: "'speakers' must be a mapping" misled)."""
+    if problem.field.startswith("speakers.rules"):
+        return ("'speakers.rules' must be a list of {files: GLOB, pattern: REGEX} or {files: GLOB, convention: NAME}"
+                f" ({problem.field}: {problem.message.lower()})")
+    return _CORE[_top(problem.field)]
+
+
+def _unknown_speaker_keys(data: dict[str, Any], node: Any, path: Path) -> list[str]:
+    """A warning for each key of ``speakers:`` qualkit does not read (a misspelt ``pattern`` is otherwise ignored)."""
+    import difflib
+
+    import yaml
+
+    speakers = data.get("speakers")
+    if not isinstance(speakers, dict) or not isinstance(node, yaml.MappingNode):
+        return []
+    sub = next((v for k, v in node.value if str(k.value) == "speakers"), None)
+    lines = key_lines(sub)
+    known = ("pattern", "rules")
+    out = []
+    for key in speakers:
+        if str(key) not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            out.append(f"{path.name}:{lines.get(str(key), '?')}: unknown setting 'speakers.{key}' is ignored{hint}")
+    return out
+
+
 def load_config(path: str | Path) -> Config:
     """Read qualkit.yaml; a syntax or type error names the file and line."""
     path = Path(path)
@@ -202,7 +232,7 @@ def load_config(path: str | Path) -> Config:
     for p in problems:
         if _top(p.field) in _CORE:
             own = p.message.startswith("Value error, ")
-            raise WorkspaceError(_message(p) if own else _CORE[_top(p.field)], p.path, p.line)
+            raise WorkspaceError(_message(p) if own else _core_message(p), p.path, p.line)
     if settings is None:  # only sections are wrong: read the file without them, keep their problems
         bad = {_top(p.field) for p in problems}
         settings, _ = validate(QualkitYaml, {k: v for k, v in data.items() if str(k) not in bad}, node, path)
@@ -215,6 +245,7 @@ def load_config(path: str | Path) -> Config:
             close = difflib.get_close_matches(str(key), sorted(KNOWN_KEYS), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             cfg.warnings.append(f"{path.name}:{lines.get(str(key), '?')}: unknown setting '{key}' is ignored{hint}")
+    cfg.warnings += _unknown_speaker_keys(data, node, path)
     cfg.warnings += [f"{path.name}:{p.line or '?'}: {_message(p)}" for p in problems]
     if settings.project is not None:
         cfg.project = str(settings.project)
