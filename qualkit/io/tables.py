@@ -123,7 +123,7 @@ def unclosed_quote(text: str, line: int, delimiter: str = ",") -> bool:
             return False
     reader = csv.reader(io.StringIO(text[pos:], newline=""), delimiter=delimiter, strict=True)
     try:
-        with _no_field_limit():
+        with no_field_limit():
             next(reader, None)
     except csv.Error as exc:
         return "unexpected end of data" in str(exc)
