@@ -50,7 +50,7 @@ def test_extra_cells_on_a_codings_row_are_an_error_naming_the_line(make_workspac
     result = run_cli("matrix", "codes")
     assert result.exit_code == 1
     error = _one_error_line(result)
-    assert "codings/ana.csv:2: 8 fields but the header has 7" in error, error
+    assert "codings/ana.csv:2: 9 fields but the header has 8" in error, error
 
 
 def test_codings_written_by_qualkit_with_line_breaks_and_quotes_still_read(make_workspace):
