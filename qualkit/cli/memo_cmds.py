@@ -29,8 +29,9 @@ def add(ctx: click.Context, title: str, body: str, reflexive: bool, links: tuple
 
     ws = open_workspace(ctx)
     if not body:
-        stdin = click.get_text_stream("stdin")
-        body = "" if stdin.isatty() else stdin.read()
+        import sys
+
+        body = "" if sys.stdin.isatty() else sys.stdin.read()
     m = ws.memo_add(title, body, kind="reflexive" if reflexive else "memo", author=author or default_user(),
                     links=list(links))
     click.echo(f"Wrote memos/{m.path.name}" + (f" (links: {', '.join(m.links)})" if m.links else ""))
