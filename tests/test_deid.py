@@ -196,11 +196,14 @@ def test_sample_study_after_scan_and_accept_all_exports_nothing_identifying(tmp_
     from qualkit.workspace.scaffold import demo
 
     root = demo(tmp_path / "study")
-    for args in (["deid", "scan"], ["deid", "accept", "--all"], ["run"], ["export", "qdpx", "exports/study.qdpx"]):
+    for args in (["deid", "scan"], ["deid", "accept", "--all"], ["run"], ["export", "qdpx", "exports/study.qdpx"],
+                 # the joint display meets sites.csv's case names with the redacted site attributes
+                 ["matrix", "joint", "--measures", "sites.csv", "--format", "md", "--out", "exports/joint.md"]):
         result = run_cli(*args, workspace=root, cwd=root)
         assert result.exit_code == 0, result.output
     check = run_cli("deid", "check", "exports", workspace=root, cwd=root)
     assert check.exit_code == 0, check.output
+    assert "no coded excerpt for site" not in (root / "exports" / "joint.md.manifest.json").read_text(encoding="utf-8")
     quotes = pd.read_csv(root / "exports" / "themes_by_domain__facilitators.csv").iloc[:, -1].dropna()
     assert "[FG1-P1] or one of the other peers" in " ".join(quotes)  # was "Karen or one of the other peers"
     for quote in quotes:  # still readable: mostly words, a few placeholders

@@ -265,9 +265,14 @@ def _memos(study: Study) -> list[dict]:
     from qualkit.workspace.memos import list_memos
 
     try:
-        return [m.as_dict() for m in list_memos(study.ws.root)]
+        memos = [m.as_dict() for m in list_memos(study.ws.root)]
     except QualkitError:
         return []
+    clean = study.ws.export_text  # de-identified on the way out, as every other free text of the report
+    for m in memos:
+        m.update(title=clean(m["title"]), body=clean(m["body"]), links=[clean(link) for link in m["links"]],
+                 path=clean(m["path"]))
+    return memos
 
 
 @contextmanager

@@ -78,6 +78,8 @@ def joint_matrix(workspace: Workspace, ex: ExcerptSet, measures: str | Path, by:
     if not measures.is_absolute() and (workspace.root / measures).is_file():
         measures = workspace.root / measures   # `--measures sites.csv`: the workspace's own file, from anywhere
     case_col, measure_cols, rows = read_measures(measures)
+    # the case names meet the excerpts' attributes, which a de-identified view has redacted: redact them alike
+    rows = [{**r, case_col: workspace.export_text(str(r[case_col]))} for r in rows]
     by = by or case_col
     _values, case_of = _cases(workspace, ex, by)
     themeset = load_themes(Path(themes_file) if themes_file else themes_path(workspace))
