@@ -254,3 +254,15 @@ def test_a_titled_name_alone_on_its_line_is_a_one_off_speaker(tmp_path):
     t = read(tmp_path, "INTERVIEWER\nHow far is it?\n\nMARIA\nForty miles.\n\nINTERVIEWER\nAnd then?\n\nMARIA\nWinter.\n\n"
                        "DR. OKAFOR\nIf I may add one thing.\n")
     assert [s for s, _ in turns_of(t)] == ["INTERVIEWER", "MARIA", "INTERVIEWER", "MARIA", "DR. OKAFOR"]
+
+
+def test_bracketed_labels_with_a_colon_as_de_identified_copies_write_them_are_speakers(tmp_path):
+    """`qualkit deid export` writes a participant's label as `[FG1-P1]:`; reading the copy back keeps its turns."""
+    from qualkit.transcripts import read_transcript
+
+    path = tmp_path / "fg1.txt"
+    path.write_text("[Interviewer]: So tell me.\n\n[FG1-P1]: Well we go out.\n\n[FG1-P2]: And we knock.\n\n"
+                    "[Interviewer]: Thanks.\n\n[FG1-P1]: Sure.\n", encoding="utf-8")
+    t = read_transcript(path)
+    assert t.speakers == ["Interviewer", "FG1-P1", "FG1-P2"]
+    assert [t.text[x.start:x.end] for x in t.turns][:2] == ["So tell me.", "Well we go out."]

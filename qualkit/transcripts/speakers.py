@@ -44,7 +44,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
     # I:Q2  /  B:Das ...   (f4/f5: a short label with no space after the colon)
     ("label", re.compile(r"(?P<label>[A-ZÄÖÜ][A-Za-zÄÖÜäöü]{0,2}\d{0,2}):(?=[^\s\d/\\])"), True),
     # [Name] text   /   [Speaker 3] [12:04] text   (diarised ASR)
-    ("bracket", re.compile(rf"\[(?P<label>[^\W_][^\]\n:]{{0,39}})\](?=\s|$)[ \t]*(?:\[(?P<ts>{TS})\](?=\s|$)[ \t]*)?"), True),
+    ("bracket", re.compile(rf"\[(?P<label>[^\W_][^\]\n:]{{0,39}})\]:?(?=\s|$)[ \t]*(?:\[(?P<ts>{TS})\](?=\s|$)[ \t]*)?"), True),
     # Speaker 1  0:03   (Otter: label and time alone on a line, speech on the next lines)
     ("label_time_line", re.compile(rf"(?P<label>{LABEL})[ \t]+(?P<ts>{TS})[ \t]*$"), False),
     # 00:00:03 Speaker 1   (Word for the web / M365 Transcribe: time and label, speech below)
