@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ingest import WORDS, _sentence  # noqa: E402  (bench/ingest.py's word generator)
+from study import _codings as study_codings  # noqa: E402  (bench/study.py's coders)
 
 PARTICIPANTS = ["Maria", "Dr. Okafor", "Sheriff Boyd", "Karen", "Luis"]
 
@@ -44,7 +45,6 @@ def make_workspace(root: Path, n_transcripts: int, n_coders: int, n_codes: int, 
     """Write the workspace; returns the coder names."""
     from qualkit import Workspace
     from qualkit.workspace.codebook import Code, Codebook, save_codebook
-    from qualkit.workspace.codings import Coding
     from qualkit.workspace.scaffold import init
 
     init(root)
@@ -56,29 +56,9 @@ def make_workspace(root: Path, n_transcripts: int, n_coders: int, n_codes: int, 
         (root / "transcripts" / f"int{i + 1:03d}.txt").write_text(make_transcript(random.Random(seed * 1000 + i), words))
     codes = [f"c{k + 1:02d}" for k in range(n_codes)]
     save_codebook(Codebook("bench", "Bench codebook", [Code(c, f"Code {c}") for c in codes]), root / "codebooks" / "bench.yaml")
-    weights = [1 / (k + 1) for k in range(n_codes)]  # Zipf: a few common codes, a long tail of rare ones
     coders = [f"coder{g + 1}" for g in range(n_coders)]
-    per_coder: dict[str, list[Coding]] = {c: [] for c in coders}
     ws = Workspace(root)
-    for t in ws.transcripts():
-        for turn in t.turns:
-            if turn.speaker == "Interviewer" or rng.random() > 0.5:
-                continue
-            for code in sorted(set(rng.choices(codes, weights, k=rng.randint(1, 2)))):
-                length = turn.end - turn.start
-                s = turn.start + rng.randint(0, length // 3)
-                e = turn.end - rng.randint(0, length // 3)
-                for coder in coders:
-                    u = rng.random()
-                    if u < 0.12:
-                        continue                                   # missed
-                    c = rng.choice(codes) if u < 0.18 else code    # swapped
-                    js = max(turn.start, min(s + rng.randint(-15, 15), e - 1))
-                    je = min(turn.end, max(e + rng.randint(-15, 15), js + 1))
-                    per_coder[coder].append(Coding(t.id, js, je, c, t.text[js:je]))
-            for coder in coders:                                   # an extra code of one coder's own
-                if rng.random() < 0.06:
-                    per_coder[coder].append(Coding(t.id, turn.start, turn.end, rng.choices(codes, weights)[0], t.text[turn.start:turn.end]))
+    per_coder = study_codings(ws, codes, coders, rng)  # bench/study.py's coding simulation, the one copy
     for coder, codings in per_coder.items():
         ws.write_codings(coder, codings)
     return coders
