@@ -218,20 +218,34 @@ def _unmapped_problems(check: ThemeCheck, path: Path, problems: list[ThemeProble
 
 
 def _unverified_problems(check: ThemeCheck, path: Path, problems: list[ThemeProblem]) -> None:
-    """Themes mapped onto framework items whose names were not verified in the source (they are
-    footnoted in exported tables; say so before a reader takes them for the framework's words)."""
+    """One warning for every framework item a theme maps onto whose name was not verified in the source
+    (footnoted † in exported tables): each item once, with the themes that use it, at the first line
+    that maps onto one, so a reader does not take them for the framework's words."""
+    uses: dict[str, tuple[Any, list[str]]] = {}
+    first_line: int | None = None
     for theme in check.themeset:
         m = check.mappings.get(theme.id)
         for item in (m.items if m else []):
             if item.verified:
                 continue
-            index = m.ref_index.get(item.ref) if m else None
-            line = theme.domain_line(index) if index is not None else theme.lines.get("domains", theme.line)
-            why = "inherited from the parent framework and " if item.status == "inherited" else ""
-            problems.append(ThemeProblem(path, line, WARNING,
-                                         f"theme '{theme.id}' maps onto {item.ref} ({item.label}), which is {why}not "
-                                         "verified against the framework's source; tables footnote it",
-                                         theme=theme.id, kind="unverified-domain"))
+            if first_line is None:
+                index = m.ref_index.get(item.ref) if m else None
+                first_line = theme.domain_line(index) if index is not None else theme.lines.get("domains", theme.line)
+            _item, themes = uses.setdefault(item.ref, (item, []))
+            if theme.id not in themes:
+                themes.append(theme.id)
+    if not uses:
+        return
+    n_themes = len({t for _i, ts in uses.values() for t in ts})
+    parts = []
+    for ref, (item, themes) in uses.items():
+        parts.append(f"{ref}{'*' if item.status == 'inherited' else ''} ({', '.join(themes)})")
+    inherited = any(item.status == "inherited" for item, _t in uses.values())
+    why = " (* inherited from the parent framework, not confirmed in this one's papers)" if inherited else ""
+    problems.append(ThemeProblem(path, first_line, WARNING,
+                                 f"{n_themes} theme(s) map onto {len(uses)} framework item(s) not verified against "
+                                 f"the framework's source{why}; tables footnote them with †: " + "; ".join(parts),
+                                 theme=None, kind="unverified-domain"))
 
 
 def _excerpt_counts(workspace: Workspace, check: ThemeCheck, coder: str | None, include_facilitators: bool,
