@@ -144,3 +144,57 @@ def test_a_document_can_be_split_into_cases_by_turn_ranges(make_workspace, run_c
     (ws.root / "documents.csv").write_text("document,sections\ncall_05,Millbrook 1 to 2\n")
     r = run_cli("matrix", "codes", "--by", "site")
     assert r.exit_code == 1 and "documents.csv: section 'Millbrook 1 to 2' must look like site=Millbrook:1-4" in r.output
+
+
+# -- every matrix cut by case attribute: the same `by` as the codes matrix ----------------------------
+
+GUIDE = """interview_guide:
+  - id: referrals
+    label: Referrals
+    codes: [fax]
+  - id: reach
+    label: Reach
+    codes: [police, broadband]
+"""
+
+
+def test_the_themes_matrix_cut_by_site_has_a_column_per_site(study, run_cli):
+    (study.root / "themes.yaml").write_text(THEMES)
+    frame = study.matrix("themes", by="site", coder="ana", cells="count").set_index("theme")
+    assert [c for c in frame.columns if c not in ("name", "valence", "total")] == ["Millbrook", "Pine Hollow"]
+    # the site-visit notes and the monthly call are Millbrook's, the interview Pine Hollow's
+    assert frame.loc["information_flow", "Millbrook"] == 2 and frame.loc["information_flow", "Pine Hollow"] == 1
+    assert frame.loc["reach", "Millbrook"] == 1 and frame.loc["reach", "Pine Hollow"] == 1
+    rural = study.matrix("themes", by="rurality", coder="ana", cells="count").set_index("theme")
+    assert rural.loc["reach", "frontier"] == 1
+    r = run_cli("matrix", "themes", "--by", "site", "--table", "matrix", "--coder", "ana")
+    assert r.exit_code == 0, r.output
+    assert "Themes × site" in r.output and "Millbrook" in r.output and "Pine Hollow" in r.output
+    out = study.root / "by_site.csv"
+    r = run_cli("matrix", "themes", "--by", "site", "--table", "matrix", "--coder", "ana", "--out", str(out))
+    assert r.exit_code == 0 and "Millbrook" in out.read_text(encoding="utf-8-sig").splitlines()[0]
+    r = run_cli("matrix", "themes", "--by", "sitte")
+    assert r.exit_code == 1 and "did you mean 'site'" in r.output and "Traceback" not in r.output
+
+
+def test_saturation_cut_by_site_assesses_each_site_apart(make_workspace, run_cli):
+    """Guest, Namey & Chen (2020), each site's interviews in date order with only that site's codings."""
+    ws = make_workspace({"a1": "I: Q?\nAnn: fax and phone.\n", "a2": "I: Q?\nAbe: fax again.\n",
+                         "b1": "I: Q?\nBea: no broadband here.\n"},
+                        participants="transcript,speaker,participant_id,role,site,date\n"
+                                     ",I,RT-1,interviewer,,\n"
+                                     "a1,Ann,A-1,nurse,Millbrook,2026-01-02\na2,Abe,A-2,nurse,Millbrook,2026-01-09\n"
+                                     "b1,Bea,B-1,nurse,Pine Hollow,2026-01-05\n",
+                        codebook=[("fax", "Fax"), ("phone", "Phone"), ("broadband", "Broadband")],
+                        coders={"ana": [("fax and phone", "fax"), ("phone", "phone"), ("fax again", "fax"),
+                                        ("no broadband here", "broadband")]})
+    frame = ws.matrix("saturation", by="site", coder="ana", base=1, run=1)
+    assert list(zip(frame["site"], frame["transcript"], frame["new"])) == [
+        ("Millbrook", "a1", 2), ("Millbrook", "a2", 0), ("Pine Hollow", "b1", 1)]
+    sat = frame.attrs["saturation"]
+    assert [p["kind"] for p in sat["parts"]] == ["Millbrook", "Pine Hollow"]
+    assert sat["parts"][0]["reached"] and sat["parts"][0]["label"] == "1+1"
+    r = run_cli("matrix", "saturation", "--by", "site", "--coder", "ana", "--base", "1", "--run", "1")
+    assert r.exit_code == 0, r.output
+    assert "Site Millbrook: Guest et al. (2020) saturation" in " ".join(r.output.split())
+    assert any(line.split()[:3] == ["1", "Pine", "Hollow"] for line in r.output.splitlines())

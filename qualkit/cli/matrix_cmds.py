@@ -37,8 +37,11 @@ def _threshold(ctx, param, value):
 @click.command("matrix")
 @click.argument("kind", type=click.Choice(KINDS))
 @click.option("--by", metavar="CASE",
-              help="codes: participant (default), transcript, or a participants.csv column (role, site, ...); "
-                   "saturation: transcript (default) or participant (focus groups counted person by person).")
+              help="Cut by case: participant, transcript, or a case attribute (a participants.csv, documents.csv or "
+                   "cases.csv column, or a section heading: role, site, source_type, ...). codes: codes × cases "
+                   "(default participant); themes: themes × cases; saturation: transcript (default), participant "
+                   "(focus groups person by person) or an attribute (each site assessed apart); joint: the case "
+                   "column (default: the measures file's first).")
 @click.option("--cells", type=click.Choice(ALL_CELLS), metavar="KIND",
               help="themes/codes: count, presence (0/1), participants, quotes or summary (themes default: summary, "
                    "codes: count); cooccurrence: count, coefficient or pairs.")
@@ -158,12 +161,17 @@ def _table_names(result, table: str) -> list[str] | None:
     if result.kind != "themes" or table == "all":
         return None
     if table == "matrix":
-        return ["themes_by_domain"]
+        return [result.tables[0].name]      # themes_by_domain, or themes_by_site with --by site
     if table == "domains":
         return ["results_by_domain"]
     if table == "equity":
         return ["themes_by_equity_domain"]
-    return [t.name for t in result.tables if t.name not in ("themes_by_domain", "results_by_domain", "themes_by_equity_domain")]
+    return [t.name for t in result.tables if not _overview(t.name)]
+
+
+def _overview(name: str) -> bool:
+    """A themes table that is not a section of the results table (the matrices and the domain-first table)."""
+    return name.startswith("themes_by_") or name == "results_by_domain"
 
 
 # -- terminal views ---------------------------------------------------------------------------
@@ -282,17 +290,18 @@ def _print_themes(result, table: str) -> None:
         what = {"count": "excerpts", "presence": "1 = present", "participants": "participants"}.get(cells, "excerpts/participants")
         click.echo(click.style(result.tables[0].title.split(" (")[0] + f"  (cells: {what})", bold=True))
         labels = [f"{_short(n, 44)} [{v[:1].upper() if v else '-'}]" for n, v in zip(frame["name"], frame["valence"])]
-        echo_grid(labels, domain_cols, frame[domain_cols].values.tolist(), "Theme  [F/B/M = valence]", legend=True)
+        by = result.parameters.get("by")
+        echo_grid(labels, domain_cols, frame[domain_cols].values.tolist(), "Theme  [F/B/M = valence]",
+                  legend=None if by else True)
         if cells == "quotes" and table == "matrix":
             click.echo("")
             _print_quote_cells(result.frame, "name", domain_cols)
-        for note in result.notes[1:]:
+        for note in [result.tables[0].notes or ""] if by else result.notes[1:]:
             click.echo(wrap(note, ""))
     if table in ("all", "results"):
         if table == "all":
             click.echo("")
-        section_tables = [t for t in result.tables if t.name not in ("themes_by_domain", "results_by_domain",
-                                                                      "themes_by_equity_domain")]
+        section_tables = [t for t in result.tables if not _overview(t.name)]
         if not section_tables:
             click.echo("No themes in themes.yaml yet.")
         for t in section_tables:
@@ -388,8 +397,10 @@ def _print_cooccurrence(result, explicit_cells: bool, top: int) -> None:
 def _print_saturation(result) -> None:
     frame = result.frame
     name = "transcript" if "transcript" in frame.columns else "participant"
-    kind = "kind" in frame.columns
-    headers = ["#", *(["kind"] if kind else []), name, *(["date"] if "date" in frame.columns else []), "codes", "new",
+    by = result.parameters.get("by")
+    group = "kind" if "kind" in frame.columns else by if by not in (None, name) and by in frame.columns else None
+    kind = group is not None
+    headers = ["#", *([str(group)] if kind else []), name, *(["date"] if "date" in frame.columns else []), "codes", "new",
                "cumulative", "next run",
                "new in run", "new info", "≤ threshold"]
     rows = []
@@ -400,11 +411,11 @@ def _print_saturation(result) -> None:
             has = has and str(info) != "<NA>"
         except TypeError:
             has = False
-        rows.append([r["position"], *([r["kind"]] if kind else []), r[name], *([r["date"]] if "date" in frame.columns else []), r["codes"], r["new"],
+        rows.append([r["position"], *([r[group]] if kind else []), r[name], *([r["date"]] if "date" in frame.columns else []), r["codes"], r["new"],
                      r["cumulative"], r["run"] or "", "" if not has else r["new_in_run"],
                      "" if not has else f"{float(info):.0%}", "" if not has else ("yes" if r["saturated"] else "no")])
     n_right = len(headers)
-    echo_table(rows, headers, right=tuple(i for i in range(n_right) if headers[i] not in (name, "kind", "date", "next run")))
+    echo_table(rows, headers, right=tuple(i for i in range(n_right) if headers[i] not in (name, group, "date", "next run")))
     new_rows = [r for r in frame.to_dict("records") if r["new"] and r["position"] > 1]
     if new_rows:
         click.echo("")

@@ -74,7 +74,7 @@ def _build_matrix(workspace: Workspace, kind: str, *, by: str | None, cells: str
                               "excerpts": len(ex.excerpts), "include_facilitators": include_facilitators}
     if kind == "themes":
         result = themes_matrix(workspace, ex, str(chosen), level or "subdomain", framework, table, quotes, quote_chars,
-                               attributes, themes_file, params)
+                               attributes, themes_file, params, by=by)
     elif kind == "codes":
         result = codes_matrix(workspace, ex, by or "participant", str(chosen), level or "code", quotes, quote_chars,
                               attributes, transpose, params)

@@ -5,19 +5,12 @@ role or site; ``transpose=True`` puts cases in rows, as Gale et al. (2013) chart
 """
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from qualkit.analysis.matrices.bycase import case_cut
 from qualkit.analysis.matrices.cells import cell, cells_note, counts_text, distinct
-from qualkit.analysis.matrices.common import (
-    NOT_SET,
-    UNIDENTIFIED,
-    MatrixError,
-    MatrixResult,
-    code_order,
-    level_mapper,
-)
+from qualkit.analysis.matrices.common import MatrixResult, code_order, level_mapper
 from qualkit.analysis.quotes import quote_rule
 from qualkit.analysis.sources import Excerpt, ExcerptSet
 from qualkit.io.naming import file_stem
@@ -26,50 +19,6 @@ if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
 __all__ = ["codes_matrix"]
-
-
-def _cases(workspace: Workspace, ex: ExcerptSet, by: str) -> tuple[list[str], Callable[[Excerpt], set[str]]]:
-    """Case labels in order and a function excerpt -> the cases it belongs to."""
-    table = workspace.participant_table
-    if by == "transcript":
-        return list(ex.transcripts), lambda e: {e.transcript}
-    people = [p for tid in ex.transcripts for p in ex.participants[tid]]
-    people = list(dict.fromkeys(people))
-    unidentified = any(not (e.participants or e.participant) for e in ex.excerpts)
-
-    def who(e: Excerpt) -> tuple:
-        return e.participants or ((e.participant,) if e.participant else ())
-
-    if by == "participant":
-        cases = people + ([UNIDENTIFIED] if unidentified else [])
-        return cases, lambda e: set(who(e)) or {UNIDENTIFIED}
-    columns = table.attribute_columns
-    extra = [c for c in workspace.case_columns() if c not in columns]
-    if by not in columns and by not in extra:
-        choices = ["participant", "transcript", *columns, *extra]
-        close = difflib.get_close_matches(by, choices, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise MatrixError(f"cannot break down by {by!r}: use participant, transcript, a participants.csv column "
-                          f"({', '.join(columns) or 'none'}) or a documents.csv/cases.csv column or section heading "
-                          f"({', '.join(extra) or 'none'}){hint}")
-
-    def value(p: str) -> str:
-        v = (table.attributes(p).get(by) or "").strip()
-        return v or NOT_SET
-
-    def values_of(e: Excerpt) -> set[str]:
-        # a participant's own value first; a passage with no participant (field notes) or a column that
-        # is not a participant's takes the passage's document, section or case value
-        found = {value(p) for p in who(e)} - {NOT_SET} if by in columns else set()
-        if not found:
-            found = {(e.attributes.get(by) or "").strip() or NOT_SET}
-        return found
-
-    seen = {v for e in ex.excerpts for v in values_of(e)}
-    if by in columns:
-        seen |= {value(p) for p in people}
-    values = sorted(seen, key=lambda v: (v == NOT_SET, v.casefold()))
-    return values, values_of
 
 
 def _rows(order: list[str], names: dict[str, str], cases: list[str], grid: dict[tuple[str, str], list[Excerpt]],
@@ -106,7 +55,7 @@ def codes_matrix(workspace: Workspace, ex: ExcerptSet, by: str, cells: str, leve
     from qualkit.render.tables import Table
 
     lv = level_mapper(workspace, level)
-    cases, case_of = _cases(workspace, ex, by)
+    cases, case_of = case_cut(workspace, ex, by)
     order, names = code_order(workspace, {e.code for e in ex.excerpts})
     if level == "top":
         order = list(dict.fromkeys(lv(c) for c in order))

@@ -70,7 +70,7 @@ def joint_matrix(workspace: Workspace, ex: ExcerptSet, measures: str | Path, by:
     """Cases (the measures file's rows, matched on ``by``, default its first column) x measures + themes."""
     import pandas as pd
 
-    from qualkit.analysis.matrices.codes import _cases
+    from qualkit.analysis.matrices.bycase import case_cut
     from qualkit.analysis.themes import load_themes, themes_path
     from qualkit.render.tables import Table
 
@@ -81,7 +81,7 @@ def joint_matrix(workspace: Workspace, ex: ExcerptSet, measures: str | Path, by:
     # the case names meet the excerpts' attributes, which a de-identified view has redacted: redact them alike
     rows = [{**r, case_col: workspace.export_text(str(r[case_col]))} for r in rows]
     by = by or case_col
-    _values, case_of = _cases(workspace, ex, by)
+    _values, case_of = case_cut(workspace, ex, by)
     themeset = load_themes(Path(themes_file) if themes_file else themes_path(workspace))
     if not len(themeset):
         raise MatrixError("themes.yaml has no themes yet: a joint display puts themes beside the measures")

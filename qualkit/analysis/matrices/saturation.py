@@ -10,7 +10,10 @@ interview_date / session_date column of participants.csv, or a "Date:" line at t
 transcript); without a date for every transcript the order must be given (file names are not an
 interview order). Interviews and focus groups (two or more participants) are assessed separately
 unless ``sessions="together"``. ``by="participant"`` counts focus-group participants one by one
-instead of sessions. Code saturation is not meaning saturation (Hennink et al. 2017).
+instead of sessions. ``by`` a case attribute (``site``, ``role``, any column the codes matrix takes)
+assesses each of its values apart: each site's transcripts in order, with only that site's codings
+(interviews and focus groups together within a value). Code saturation is not meaning saturation
+(Hennink et al. 2017).
 """
 from __future__ import annotations
 
@@ -233,6 +236,22 @@ def _kinds(ex: ExcerptSet, ids: list[str], by: str, sessions: str) -> list[tuple
     return [(k, groups[k]) for k in ("interview", "focus group")]
 
 
+def _parts(workspace: Workspace, ex: ExcerptSet, ids: list[str], by: str, sessions: str,
+           lv: Callable[[str], str]) -> list[tuple[str, list[tuple[str, set[str]]]]]:
+    """(label, sequence) per assessment: one, interviews and focus groups apart, or one per case value."""
+    if by in ("transcript", "participant"):
+        return [(kind, _sequence(ex, group, by, lv)) for kind, group in _kinds(ex, ids, by, sessions)]
+    from qualkit.analysis.matrices.bycase import case_cut
+
+    values, case_of = case_cut(workspace, ex, by)
+    codes: dict[tuple[str, str], set[str]] = {}
+    for e in ex.excerpts:
+        for v in case_of(e):
+            codes.setdefault((v, e.transcript), set()).add(lv(e.code))
+    return [(v, [(t, codes[(v, t)]) for t in ids if (v, t) in codes]) for v in values
+            if any((v, t) in codes for t in ids)]
+
+
 def saturation_matrix(workspace: Workspace, ex: ExcerptSet, by: str, level: str, order: Sequence[str] | str | None,
                       base: int, run: int, threshold: float, params: dict[str, Any],
                       sessions: str = "separate") -> MatrixResult:
@@ -240,7 +259,6 @@ def saturation_matrix(workspace: Workspace, ex: ExcerptSet, by: str, level: str,
     (Guest, Namey & Chen 2020; interviews and focus groups assessed apart unless ``sessions="together"``)."""
     from qualkit.render.tables import Table
 
-    check_choice(by, ("transcript", "participant"), "by for saturation")
     check_choice(sessions, ("separate", "together"), "sessions for saturation")
     if base < 1 or run < 1:
         raise MatrixError("base and run must be at least 1")
@@ -249,31 +267,36 @@ def saturation_matrix(workspace: Workspace, ex: ExcerptSet, by: str, level: str,
     lv = level_mapper(workspace, level)
     warns: list[str] = []
     ids, dates, order_source = _order(workspace, ex, order, warns)
-    unit_word = "transcript" if by == "transcript" else "participant"
+    unit_word = "participant" if by == "participant" else "transcript"
+    by_case = by not in ("transcript", "participant")
     pct = f"{threshold:.0%}" if threshold * 100 == int(threshold * 100) else f"{threshold:.1%}"
     summaries, frames, names = [], [], []
-    for kind, group in _kinds(ex, ids, by, sessions):
-        sequence = _sequence(ex, group, by, lv)
+    for kind, sequence in _parts(workspace, ex, ids, by, sessions, lv):
         rows, at = saturation_table(sequence, base, run, threshold)
-        word = kind or unit_word
-        statement = _statement(rows, at, len(sequence), base, run, pct, word, order_source)
+        word = unit_word if by_case else (kind or unit_word)
+        statement = (f"{by.capitalize()} {kind}: " if by_case else "") + _statement(rows, at, len(sequence), base, run,
+                                                                                    pct, word, order_source)
         summaries.append(SaturationSummary(base, run, threshold, at is not None, at,
                                            f"{at}+{run}" if at is not None else None, unit_word,
                                            rows[-1]["cumulative"] if rows else 0, len(sequence), order_source, statement,
                                            kind))
         frame = _frame(rows, unit_word)
-        if kind:
+        if by_case:
+            frame.insert(1, by, kind)
+        elif kind:
             frame.insert(1, "kind", kind)
         frames.append(frame)
         names += [r["name"] for r in rows]
     import pandas as pd
 
+    if not frames:
+        raise MatrixError(f"no interview or focus group has a {by} value with codings: nothing to assess")
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     main = summaries[0]
     if len(summaries) > 1:
         main = dataclasses.replace(main, statement=" ".join(s.statement for s in summaries), parts=tuple(summaries))
-    if by == "transcript" and dates and order_source.startswith("interview date"):
-        frame.insert(2 + (len(summaries) > 1), "date", [dates[t].isoformat() for t in names])
+    if unit_word == "transcript" and dates and order_source.startswith("interview date"):
+        frame.insert(2 + (len(summaries) > 1 or by_case), "date", [dates[t].isoformat() for t in names])
     notes = [main.statement, _CAVEAT]
     if ex.left_out:
         notes.append(f"Not coded in {ex.source_label()}, left out: {', '.join(ex.left_out)}.")

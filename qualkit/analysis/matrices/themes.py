@@ -324,8 +324,11 @@ def _layout(workspace: Workspace, level: str, framework: str | None, path: Path)
 
 def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, framework: str | None, table: str,
                   quotes: int, quote_chars: int | None, attributes: Sequence[str], themes_file: str | Path | None,
-                  params: dict[str, Any]) -> MatrixResult:
-    """The themes × domains matrix and the manuscript table, sections exported one table each."""
+                  params: dict[str, Any], by: str | None = None) -> MatrixResult:
+    """The themes × domains matrix and the manuscript table, sections exported one table each.
+
+    With ``by`` (participant, transcript, role, site, ... as for the codes matrix) the first table is
+    themes × the cases of ``by`` instead: each theme's excerpts in each case."""
     import pandas as pd
 
     from qualkit.analysis.themes import LEVELS, themes_path
@@ -367,6 +370,12 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
                             " ".join(x for x in ("Health-equity domains of Woodward et al. 2021; each cell lists the "
                                                  "theme's determinants in that domain.", foot["equity"]) if x)))
     themeset = lay.themeset
+    by_frame = by_display = None
+    if by:
+        by_frame, by_display, by_note = _by_case(workspace, ex, lay, theme_excerpts, by, cells, quotes, quote_chars,
+                                                 attributes)
+        tables.insert(0, Table(f"themes_by_{file_stem(by)}", by_frame, f"Themes × {by} ({cells_note(cells)})",
+                               " ".join(x for x in (by_note, quote_note if cells in ("quotes", "summary") else "") if x)))
     if lay.framework and not lay.columns and len(themeset):
         warns.append(f"no theme maps onto {lay.framework}: the matrix has no domain columns")
     no_valence = [t.id for t in themeset if t.valence is None]
@@ -374,9 +383,43 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
         warns.append(f"theme(s) with no valence: {', '.join(no_valence)} (results table: section 'Valence not set')")
     params.update({"cells": cells, "level": level, "framework": lay.framework, "table": table, "quotes": quotes,
                    "quote_chars": quote_chars, "attributes": list(attributes), "themes": str(path.name),
-                   "quote_rule": quote_note})
-    frame = {"matrix": matrix_df, "results": results_df, "domains": domains_df, "equity": equity_df}[table]
-    result = MatrixResult("themes", frame, tables, f"Themes and {fw_title} domains", warns, notes, params)
+                   "quote_rule": quote_note, "by": by})
+    frame = {"matrix": matrix_df if by_frame is None else by_frame, "results": results_df, "domains": domains_df,
+             "equity": equity_df}[table]
+    result = MatrixResult("themes", frame, tables, f"Themes and {fw_title} domains" + (f", by {by}" if by else ""),
+                          warns, notes, params)
     result.display = (matrix_df if cells in ("count", "presence", "participants")
-                      else pd.DataFrame(compact, columns=matrix_df.columns))
+                      else pd.DataFrame(compact, columns=matrix_df.columns)) if by_display is None else by_display
     return result
+
+
+def _by_case(workspace: Workspace, ex: ExcerptSet, lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], by: str,
+             cells: str, quotes: int, quote_chars: int | None, attributes: Sequence[str]) -> tuple[Any, Any, str]:
+    """Themes × the cases of ``by`` (the codes matrix's cut): the table, its compact terminal form, its note."""
+    import pandas as pd
+
+    from qualkit.analysis.matrices.bycase import case_cut
+
+    cases, case_of = case_cut(workspace, ex, by)
+    rows, compact = [], []
+    for theme in lay.themeset:
+        mine = _pinned_first(theme_excerpts.get(theme.id, []), theme)
+        row: dict[str, Any] = {"theme": theme.id, "name": theme.name, "valence": theme.valence or ""}
+        crow = dict(row)
+        used: set = set()
+        for case in cases:
+            inside = [e for e in mine if case in case_of(e)]
+            row[case] = cell(inside, cells, quotes, quote_chars, attributes, used, lay.terms[theme.id])
+            crow[case] = cell(inside, "compact", 0, None, ())
+        row["total"] = (sum(1 for case in cases if row[case]) if cells == "presence" else
+                        cell(distinct(mine), cells, 0, None, ()) if cells in ("count", "participants") else
+                        counts_text(distinct(mine)) if mine else "")
+        crow["total"] = cell(mine, "compact", 0, None, ())
+        rows.append(row)
+        compact.append(crow)
+    columns = ["theme", "name", "valence", *cases, "total"]
+    frame = pd.DataFrame(rows, columns=columns)
+    display = frame if cells in ("count", "presence", "participants") else pd.DataFrame(compact, columns=columns)
+    note = (f"{len(rows)} themes × {len(cases)} {by} cases; {cells_note(cells)}; a passage counts for the {by} of its "
+            f"participant, else of its document or section; {ex.source_text()}.")
+    return frame, display, note
