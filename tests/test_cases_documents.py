@@ -198,3 +198,27 @@ def test_saturation_cut_by_site_assesses_each_site_apart(make_workspace, run_cli
     assert r.exit_code == 0, r.output
     assert "Site Millbrook: Guest et al. (2020) saturation" in " ".join(r.output.split())
     assert any(line.split()[:3] == ["1", "Pine", "Hollow"] for line in r.output.splitlines())
+
+
+def test_the_rapid_matrix_cut_by_site_gives_each_site_its_rows_field_notes_included(study, run_cli):
+    import qualkit
+
+    with open(study.root / "qualkit.yaml", "a", encoding="utf-8") as f:
+        f.write(GUIDE)
+    study = qualkit.Workspace(study.root)
+    frame = study.matrix("rapid", rows="transcript", cells="quotes", by="site", coder="ana")
+    rows = list(zip(frame["site"], frame["transcript"]))
+    # the notes split at their `## Site:` headings: one row per site; the call is Millbrook's (documents.csv)
+    assert rows == [("Millbrook", "call_04"), ("Millbrook", "visit_notes"), ("Pine Hollow", "int1"),
+                    ("Pine Hollow", "visit_notes")]
+    notes = frame[frame["transcript"] == "visit_notes"].set_index("site")
+    assert "two days late" in notes.loc["Millbrook", "Referrals"] and notes.loc["Pine Hollow", "Referrals"] == ""
+    assert "broadband" in notes.loc["Pine Hollow", "Reach"]
+    people = study.matrix("rapid", rows="participant", cells="quotes", by="rurality", coder="ana")
+    assert set(people["rurality"]) == {"rural", "frontier"}
+    assert study.matrix("rapid", rows="transcript", cells="quotes", group_by="site", coder="ana").equals(frame)
+    r = run_cli("matrix", "rapid", "--rows", "transcript", "--cells", "quotes", "--by", "site", "--coder", "ana")
+    assert r.exit_code == 0, r.output
+    assert "== site: Millbrook ==" in r.output and "== site: Pine Hollow ==" in r.output
+    r = run_cli("matrix", "rapid", "--cells", "quotes", "--by", "sitte")
+    assert r.exit_code == 1 and "did you mean 'site'" in r.output

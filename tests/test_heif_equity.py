@@ -110,3 +110,32 @@ def test_framework_heif_at_2019_in_qualkit_yaml_prints_2019_labels_in_tables(sam
     cfg.write_text(cfg.read_text().replace("heif@2019", "heif@1999"))
     r = run_cli("matrix", "themes", workspace=sample_workspace)
     assert r.exit_code == 1 and "no version '1999'" in r.output and "Traceback" not in r.output
+
+
+def test_rapid_summaries_and_excerpts_grouped_by_health_equity_domain(sample_workspace, run_cli):
+    """The rapid matrix by HEIF 2021's three equity domains (Woodward et al. 2021), as themes are."""
+    import qualkit
+
+    ws = qualkit.Workspace(sample_workspace)
+    equity = ["Culturally relevant factors of recipients", "Clinical encounter or patient–provider interaction",
+              "Societal context"]
+    frame = ws.matrix("rapid", rows="transcript", equity=True)
+    assert [c for c in frame.columns if c not in ("transcript", "session", "participants")] == [
+        *equity, "Not in an equity domain"]
+    row = frame.set_index("transcript").loc["fg1_calder"]
+    # each bullet says which template domain it was written under
+    assert "• [Who is missed] " in row["Societal context"]
+    assert all(line.startswith("• [") for line in row["Societal context"].split("\n"))
+    assert "health-equity domains" in frame.attrs["notes"]
+    quotes = ws.matrix("rapid", rows="transcript", cells="quotes", equity=True, by="site")
+    assert equity[2] in quotes.columns and "Not in an equity domain" not in quotes.columns
+    assert quotes["site"].iloc[0] == "Calder" and quotes[equity[2]].str.len().sum() > 0
+    assert ws.matrix("rapid", rows="transcript", cells="quotes", domains="equity").columns.tolist()[3:] == equity
+    r = run_cli("matrix", "rapid", "--equity", "--by", "site", workspace=sample_workspace)
+    assert r.exit_code == 0, r.output
+    assert "== site: Calder ==" in r.output and "Societal context:" in r.output
+    r = run_cli("summaries", "template", "--domains", "equity", "--transcript", "int1_sheriff", "--overwrite",
+                workspace=sample_workspace)
+    assert r.exit_code == 0 and "health-equity domains" in r.output, r.output
+    text = (sample_workspace / "summaries" / "int1_sheriff.md").read_text(encoding="utf-8")
+    assert "## Culturally relevant factors of recipients" in text and "## Societal context" in text

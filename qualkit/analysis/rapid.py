@@ -2,9 +2,11 @@
 
 Cells hold the analyst's summary bullets from the filled templates in summaries/ (``cells="summary"``)
 or, with ``cells="quotes"``, the coded excerpts that fall in each domain, each attributed with the
-participant id and role, e.g. ``“...” (FG1-P3, medical)``. Rows can be grouped by a participant
-attribute (``role``, ``site``, ...): Gale et al. (2019) chart one matrix per participant type,
-Abraham et al. one per site (methods.md §4.3).
+participant id and role, e.g. ``“...” (FG1-P3, medical)``. Rows can be grouped by a case attribute
+(``by="role"``, ``"site"``, any column the codes matrix takes, documents.csv's and cases.csv's and
+section headings included): Gale et al. (2019) chart one matrix per participant type, Abraham et al.
+one per site (methods.md §4.3). A document with no speakers (site-visit notes) takes its own value,
+and with ``cells="quotes"`` a document split into ``## Site:`` sections gives one row per section value.
 
 Focus groups and ``rows="participant"``
 ---------------------------------------
@@ -45,32 +47,49 @@ from qualkit.errors import RapidError
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["CELLS", "MIXED", "ROWS", "RapidError", "rapid_matrix"]
+__all__ = ["CELLS", "MIXED", "NO_EQUITY_ID", "ROWS", "RapidError", "rapid_matrix"]
 
 ROWS = ("participant", "transcript")
 CELLS = ("summary", "quotes")
 MIXED = "mixed"  # a focus group whose members differ in the grouping attribute
+NO_EQUITY_ID = "_no_equity_domain"
 BULLET = "• "
 
 
 def _check_group(workspace: Workspace, group_by: str | None) -> None:
     if group_by is None:
         return
-    attrs = workspace.participant_table.attribute_columns
+    attrs = [*workspace.participant_table.attribute_columns, *workspace.case_columns()]
     if group_by not in attrs:
         import difflib
 
         close = difflib.get_close_matches(group_by, attrs, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise RapidError(f"cannot group by {group_by!r}: participants.csv has no such column{hint} "
-                         f"(columns: {', '.join(attrs) or 'none'})")
+        raise RapidError(f"cannot group by {group_by!r}: no participants.csv, documents.csv or cases.csv column or "
+                         f"section heading of that name{hint} (columns: {', '.join(dict.fromkeys(attrs)) or 'none'})")
 
 
-def _group_value(workspace: Workspace, pids: list[str], group_by: str) -> str:
-    values = {workspace.participant_table.attributes(p).get(group_by, "") for p in pids}
+def _document_value(workspace: Workspace, transcript: Any, group_by: str) -> str:
+    """A transcript's own value (documents.csv, else its sections': one value, or mixed), '' if none."""
+    values = {(workspace.attributes_at(transcript, turn) .get(group_by) or "").strip() for turn in transcript.turns}
+    values |= {(workspace.attributes_at(transcript).get(group_by) or "").strip()}
+    values.discard("")
+    if not values:
+        return ""
+    return values.pop() if len(values) == 1 else MIXED
+
+
+def _group_value(workspace: Workspace, transcript: Any, pids: list[str], group_by: str, section: str = "") -> str:
+    """The row's value: its section's, else its participants' (a shared one, or mixed), else its document's."""
+    if section:
+        return section
+    values = {(workspace.participant_table.attributes(p).get(group_by) or "").strip() for p in pids}
+    values.discard("")
     if len(values) == 1:
-        return values.pop() or "(none)"
-    return MIXED if len(pids) > 1 else "(none)"
+        return values.pop()
+    if len(values) > 1:
+        return MIXED
+    return _document_value(workspace, transcript, group_by) or "(none)"
 
 
 def _named(text: str, pids: list[str]) -> list[str]:
@@ -78,7 +97,9 @@ def _named(text: str, pids: list[str]) -> list[str]:
     return [p for p in pids if re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", text, re.I)]
 
 
-Content = dict[tuple[str, "str | None"], dict[str, list[str]]]   # (transcript, row participant) -> domain -> lines
+# (transcript, row participant, section value) -> domain -> lines; the section value is set only for
+# passages with no participant in a document cut into sections by the grouping attribute
+Content = dict[tuple[str, "str | None", str], dict[str, list[str]]]
 
 
 def _summary_content(workspace: Workspace, rows: str, sessions: dict[str, Session], warnings: list[str],
@@ -109,9 +130,9 @@ def _summary_content(workspace: Workspace, rows: str, sessions: dict[str, Sessio
                     if len(named) == len(s.participants):
                         named = []  # about the whole group
                     for pid in named or [None]:
-                        content.setdefault((tid, pid), {}).setdefault(d.domain, []).append(line)
+                        content.setdefault((tid, pid, ""), {}).setdefault(d.domain, []).append(line)
                 else:
-                    key = (tid, s.participants[0] if rows == "participant" and s.participants else None)
+                    key = (tid, s.participants[0] if rows == "participant" and s.participants else None, "")
                     content.setdefault(key, {}).setdefault(d.domain, []).append(line)
     notes.append(f"Cells: the analyst's summary bullets from summaries/ ({dset.source} domains); blank: not summarised.")
     if rows == "participant":
@@ -121,7 +142,8 @@ def _summary_content(workspace: Workspace, rows: str, sessions: dict[str, Sessio
 
 
 def _quote_content(workspace: Workspace, transcripts: list[Any], rows: str, domains: str | None, coder: str | None,
-                   max_chars: int | None, warnings: list[str], notes: list[str]) -> tuple[DomainSet, Content]:
+                   max_chars: int | None, warnings: list[str], notes: list[str],
+                   group_by: str | None = None) -> tuple[DomainSet, Content]:
     """The coded excerpts per row and domain, each attributed with the participant id and role."""
     dset = load_domains(workspace, domains)
     source = load_codings(workspace, coder)
@@ -130,19 +152,25 @@ def _quote_content(workspace: Workspace, transcripts: list[Any], rows: str, doma
     for t in transcripts:
         for did, items in transcript_excerpts(workspace, t, source.codings_of(t.id), dset).items():
             for ex in items:
-                key = (t.id, (ex.participant or ex.speaker) if rows == "participant" else None)
+                who = ex.participant or ex.speaker
+                section = ""
+                if group_by and not who and ex.turn is not None:
+                    section = (workspace.attributes_at(t, t.turns[ex.turn]).get(group_by) or "").strip()
+                key = (t.id, who if rows == "participant" else None, section)
                 content.setdefault(key, {}).setdefault(did, []).append(template_quote(ex, max_chars))
     notes.append(f"Cells: coded excerpts ({source.description}) by {dset.source} domain, each with the "
                  "participant id and role; excerpts are trimmed at a word boundary (…).")
     return dset, content
 
 
-def _row_keys(t: Any, s: Session, rows: str, cells: str, content: Content) -> list[tuple[str, str | None]]:
+def _row_keys(t: Any, s: Session, rows: str, cells: str, content: Content) -> list[tuple[str, str | None, str]]:
+    sections = [k for k in content if k[0] == t.id and k[2]]   # a document's sections, one row each
     if rows == "transcript":
-        return [(t.id, None)]
+        whole = [] if sections and (t.id, None, "") not in content else [(t.id, None, "")]
+        return whole + [k for k in sections if k[1] is None]
     if cells == "summary" and s.kind == "focus group":
-        return [(t.id, None)] + [(t.id, p) for p in s.participants if (t.id, p) in content]
-    keys: list[tuple[str, str | None]] = [(t.id, p) for p in s.participants]
+        return [(t.id, None, "")] + [(t.id, p, "") for p in s.participants if (t.id, p, "") in content]
+    keys: list[tuple[str, str | None, str]] = [(t.id, p, "") for p in s.participants]
     keys += [k for k in content if k[0] == t.id and k[1] not in s.participants and k not in keys]
     return keys
 
@@ -163,7 +191,7 @@ def _records(workspace: Workspace, transcripts: list[Any], sessions: dict[str, S
             rec: dict[str, Any] = {}
             members = s.participants if pid is None else [pid]
             if group_by:
-                rec[group_by] = _group_value(workspace, members, group_by)
+                rec[group_by] = _group_value(workspace, t, members, group_by, key[2])
             if rows == "participant":
                 rec["participant"] = pid if pid is not None else s.name
                 if with_role:
@@ -181,25 +209,64 @@ def _records(workspace: Workspace, transcripts: list[Any], sessions: dict[str, S
     return records
 
 
-def rapid_matrix(workspace: Workspace, rows: str = "participant", cells: str = "summary", group_by: str | None = None,
+def _equity_regroup(workspace: Workspace, dset: DomainSet, content: Content,
+                    notes: list[str]) -> tuple[DomainSet, Content]:
+    """The analyst's bullets under the health-equity domains their template domain's codes and refs lie in
+    (a bullet under several when its domain spans them), each marked with the domain it was written under;
+    bullets of domains in no equity domain go to a last column."""
+    from qualkit.analysis.summaries import Domain, load_domains
+
+    eq = load_domains(workspace, "equity")
+    fw = workspace.frameworks().get(eq.source.split(":", 1)[1])
+    targets: dict[str, list[str]] = {d.id: [] for d in dset.domains}
+    for code, ds in dset.code_domains.items():
+        for did in ds:
+            targets.setdefault(did, []).extend(e for e in eq.code_domains.get(code, []) if e not in targets[did])
+    for d in dset.domains:
+        for item in d.items:
+            dom = fw.equity_domain_of(item) if fw is not None and item.framework == fw.id else None
+            if dom is not None and dom.id not in targets[d.id]:
+                targets[d.id].append(dom.id)
+    other = Domain(NO_EQUITY_ID, "Not in an equity domain")
+    regrouped: Content = {}
+    for key, cells in content.items():
+        for did, lines in cells.items():
+            known = dset.get(did)
+            label = known.label if known is not None else did
+            for eid in targets.get(did) or [other.id]:
+                regrouped.setdefault(key, {}).setdefault(eid, []).extend(
+                    f"{BULLET}[{label}] {ln.removeprefix(BULLET)}" for ln in lines)
+    notes.append(f"Columns: the health-equity domains of {eq.description}; each bullet goes under the equity domains "
+                 "its template domain's codes or framework refs lie in, marked with that domain ([...]).")
+    return DomainSet(eq.source, [*eq.domains, other], eq.description, eq.code_domains, eq.warnings), regrouped
+
+
+def rapid_matrix(workspace: Workspace, rows: str = "participant", cells: str = "summary", by: str | None = None,
                  domains: str | None = None, coder: str | None = "consensus",
-                 max_chars: int | None = MAX_EXCERPT_CHARS, include_empty: bool = True) -> Any:
-    """The rapid analysis matrix as a DataFrame: ``[group_by,] row keys, one column per domain``.
+                 max_chars: int | None = MAX_EXCERPT_CHARS, include_empty: bool = True, *,
+                 group_by: str | None = None, equity: bool = False) -> Any:
+    """The rapid analysis matrix as a DataFrame: ``[by,] row keys, one column per domain``.
 
     ``rows``: ``participant`` or ``transcript``. ``cells``: ``summary`` (the analyst's bullets, one
     per line, from summaries/; every template must be well formed) or ``quotes`` (coded excerpts of
-    ``coder``, default consensus, else the pooled coders). ``domains`` applies to quotes (default:
-    the interview guide, else the workspace's framework); summaries use the domains their templates
-    were made with. ``include_empty=False`` drops rows with no content. ``df.attrs["notes"]`` says
-    how the matrix was built (focus-group mapping, sources); ``df.attrs["warnings"]`` lists gaps.
+    ``coder``, default consensus, else the pooled coders). ``by`` groups the rows by a case attribute
+    as the codes matrix cuts by one (role, site, source_type, ...; ``group_by`` is its old name).
+    ``domains`` applies to quotes (default: the interview guide, else the workspace's framework;
+    ``"equity"``: its health-equity domains); summaries use the domains their templates were made
+    with, or, with ``equity=True``, are regrouped under the health-equity domains (HEIF 2021).
+    ``include_empty=False`` drops rows with no content. ``df.attrs["notes"]`` says how the matrix was
+    built (focus-group mapping, sources); ``df.attrs["warnings"]`` lists gaps.
     """
     import pandas as pd
 
+    if group_by is not None and by is not None and group_by != by:
+        raise RapidError(f"by={by!r} and group_by={group_by!r}: give one (group_by is by's old name)")
+    by = by or group_by
     if rows not in ROWS:
         raise RapidError(f"rows must be one of {', '.join(ROWS)}, not {rows!r}")
     if cells not in CELLS:
         raise RapidError(f"cells must be one of {', '.join(CELLS)}, not {cells!r}")
-    _check_group(workspace, group_by)
+    _check_group(workspace, by)
     result = workspace.ingest()
     if result.errors:
         raise result.errors[0]
@@ -210,22 +277,27 @@ def rapid_matrix(workspace: Workspace, rows: str = "participant", cells: str = "
     notes: list[str] = []
     if cells == "summary":
         dset, content = _summary_content(workspace, rows, sessions, warnings, notes)
+        if equity:
+            dset, content = _equity_regroup(workspace, dset, content, notes)
     else:
-        dset, content = _quote_content(workspace, transcripts, rows, domains, coder, max_chars, warnings, notes)
-    with_role = rows == "participant" and "role" in workspace.participant_table.attribute_columns and group_by != "role"
+        if equity and domains not in (None, "equity") and not str(domains).startswith("equity:"):
+            raise RapidError(f"equity=True groups the excerpts by health-equity domain: leave domains out, not {domains!r}")
+        dset, content = _quote_content(workspace, transcripts, rows, "equity" if equity and not domains else domains,
+                                       coder, max_chars, warnings, notes, by)
+    with_role = rows == "participant" and "role" in workspace.participant_table.attribute_columns and by != "role"
     labels = [d.label for d in dset.domains]
     if len(set(labels)) != len(labels):
         labels = [f"{d.label} ({d.id})" for d in dset.domains]
-    records = _records(workspace, transcripts, sessions, rows, cells, group_by, include_empty, dset, labels, content,
+    records = _records(workspace, transcripts, sessions, rows, cells, by, include_empty, dset, labels, content,
                        with_role)
-    if group_by:
+    if by:
         from qualkit.io.naming import natural_key
 
         # stable: within a group, transcripts keep their natural order
-        records.sort(key=lambda r: (r[group_by] == MIXED, r[group_by] == "(none)", natural_key(r[group_by])))
-        notes.append(f"Rows grouped by {group_by}; a focus group row whose members differ in {group_by} is '{MIXED}'.")
-    keys = ([group_by] if group_by else []) + (["participant", "role", "transcript", "session"] if rows == "participant"
-                                               else ["transcript", "session", "participants"])
+        records.sort(key=lambda r: (r[by] == MIXED, r[by] == "(none)", natural_key(r[by])))
+        notes.append(f"Rows grouped by {by}; a row whose participants differ in {by} is '{MIXED}'.")
+    keys = ([by] if by else []) + (["participant", "role", "transcript", "session"] if rows == "participant"
+                                   else ["transcript", "session", "participants"])
     if rows == "participant" and not with_role:
         keys.remove("role")
     df = pd.DataFrame.from_records(records, columns=keys + labels)

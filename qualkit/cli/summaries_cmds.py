@@ -34,9 +34,10 @@ def summaries() -> None:
 
 
 @summaries.command("template", short_help="Write a summary template per transcript in summaries/.")
-@click.option("--domains", "domains", metavar="guide|framework:ID",
-              help="Domains: 'guide' (interview_guide: in qualkit.yaml) or a framework's top-level domains, "
-                   "e.g. framework:heif (default: the guide if there is one, else the workspace's framework).")
+@click.option("--domains", "domains", metavar="guide|framework:ID|equity",
+              help="Domains: 'guide' (interview_guide: in qualkit.yaml), a framework's top-level domains, "
+                   "e.g. framework:heif, or 'equity' (its health-equity domains; default: the guide if there is "
+                   "one, else the workspace's framework).")
 @click.option("--format", "fmt", type=click.Choice(["md", "docx"]), default="md", show_default=True,
               help="Markdown or Word templates.")
 @click.option("--coder", default="consensus", show_default=True, metavar="NAME[,NAME...]",
@@ -153,11 +154,17 @@ def collect(ctx: click.Context, as_json: bool, out: str | None) -> None:
 @click.command("rapid", short_help="Rapid analysis matrix: participants or transcripts x domains.")
 @click.option("--rows", type=click.Choice(["participant", "transcript"]), default="participant", show_default=True,
               help="One row per participant (focus groups: see below) or per transcript.")
-@click.option("--group-by", "group_by", metavar="ATTRIBUTE",
-              help="Group rows by a participants.csv column, e.g. role or site.")
+@click.option("--by", "by", metavar="ATTRIBUTE",
+              help="Group rows by a case attribute, as `matrix codes --by` cuts: a participants.csv, documents.csv "
+                   "or cases.csv column or section heading (role, site, source_type, ...).")
+@click.option("--group-by", "group_by", metavar="ATTRIBUTE", hidden=True, help="The old name of --by.")
+@click.option("--equity", is_flag=True,
+              help="Columns are the framework's health-equity domains (HEIF 2021): summary bullets regrouped under "
+                   "the equity domains their template domain's codes lie in; --cells quotes: excerpts by equity domain.")
 @click.option("--cells", type=click.Choice(["summary", "quotes"]), default="summary", show_default=True,
               help="The analyst's summary bullets (summaries/) or the coded excerpts with participant ids.")
-@click.option("--domains", metavar="guide|framework:ID", help="Domains for --cells quotes (default: the guide, else the framework).")
+@click.option("--domains", metavar="guide|framework:ID|equity",
+              help="Domains for --cells quotes (default: the guide, else the framework; equity: its health-equity domains).")
 @click.option("--coder", default="consensus", show_default=True, metavar="NAME[,NAME...]",
               help="Codings for --cells quotes (no consensus.csv: the qualkit.yaml coders pooled).")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), help="Export format (default: from --out's extension).")
@@ -166,10 +173,11 @@ def collect(ctx: click.Context, as_json: bool, out: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON records.")
 @allow_unanchored_option
 @click.pass_context
-def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domains: str | None, coder: str,
-          fmt: str | None, out: str | None, as_json: bool) -> None:
-    """Rows are participants or transcripts (optionally grouped by role or site), columns are
-    domains, cells are the analyst's summary bullets or, with --cells quotes, coded excerpts.
+def rapid(ctx: click.Context, rows: str, by: str | None, group_by: str | None, equity: bool, cells: str,
+          domains: str | None, coder: str, fmt: str | None, out: str | None, as_json: bool) -> None:
+    """Rows are participants or transcripts (optionally grouped by role, site or any case attribute,
+    --by), columns are domains (--equity: the health-equity domains), cells are the analyst's summary
+    bullets or, with --cells quotes, coded excerpts.
 
     With --rows participant, a focus group's summary is one row for the group (not copied to each
     member); bullets that name a participant, e.g. '(FG1-P3)', go to that participant's row.
@@ -179,7 +187,8 @@ def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domai
     from qualkit.render.tables import Table, export_tables
 
     ws = open_workspace(ctx)
-    df = rapid_matrix(ws, rows=rows, cells=cells, group_by=group_by, domains=domains, coder=coder)
+    by = by or group_by
+    df = rapid_matrix(ws, rows=rows, cells=cells, by=by, domains=domains, coder=coder, equity=equity)
     for w in df.attrs.get("warnings", []):
         _warn(w)
     if out is None and fmt is not None:
@@ -196,7 +205,8 @@ def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domai
         written = export_tables([Table("rapid_matrix", df, title=None, notes=df.attrs.get("notes"))], path, title=title,
                                 workspace=ws, inputs=inputs,
                                 parameters={"command": "matrix rapid", "rows": rows, "cells": cells,
-                                            "group_by": group_by, "domains": df.attrs.get("domains"), "coder": coder})
+                                            "by": by, "equity": equity, "domains": df.attrs.get("domains"),
+                                            "coder": coder})
         if as_json:
             echo_json({"written": [str(p) for p in written]})
             return
@@ -206,7 +216,7 @@ def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domai
     if as_json:
         echo_json({"notes": df.attrs.get("notes"), "rows": df.to_dict("records")})
         return
-    _print_matrix(df, rows, group_by)
+    _print_matrix(df, rows, by)
 
 
 def _print_matrix(df, rows: str, group_by: str | None) -> None:

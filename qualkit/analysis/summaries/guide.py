@@ -286,4 +286,33 @@ def load_domains(workspace: Workspace, source: str | None = None) -> DomainSet:
         return _guide_set(workspace, frameworks, index, warnings)
     if source == "framework" or source.startswith("framework:"):
         return _framework_set(workspace, source, frameworks, index, warnings)
-    raise SummaryError(f"--domains must be 'guide' or 'framework:ID' (e.g. framework:heif), not {source!r}")
+    if source == "equity" or source.startswith("equity:"):
+        return _equity_set(workspace, source, frameworks, index, warnings)
+    raise SummaryError(f"--domains must be 'guide', 'framework:ID' (e.g. framework:heif) or 'equity' (the "
+                       f"framework's health-equity domains), not {source!r}")
+
+
+def _equity_set(workspace: Workspace, source: str, frameworks: dict, index: dict, warnings: list[str]) -> DomainSet:
+    """The framework's health-equity domains (HEIF 2021: culturally relevant factors of recipients, the
+    clinical encounter, societal context; Woodward et al. 2021, Implement Sci Commun 2:61): a code falls
+    in the equity domain its framework refs lie in (the nearest marked ancestor)."""
+    fid = source.partition(":")[2].strip() or (workspace.config.framework or "heif")
+    fw = frameworks.get(fid.split("@")[0]) or frameworks.get(fid)
+    if fw is None:
+        raise SummaryError(f"no framework {fid!r} (known: {', '.join(sorted(frameworks))})")
+    marked = fw.equity_domains()
+    if not marked:
+        raise SummaryError(f"{fw.name} marks no health-equity domains (HEIF does: --domains equity:heif)")
+    domains = [Domain(item.id, item.label, item.definition, [], [item.ref], None, [item]) for item in marked]
+    order = {d.id: i for i, d in enumerate(domains)}
+    code_domains: dict[str, list[str]] = {}
+    for cid, (book, code) in index.items():
+        hits: list[str] = []
+        for ref in _code_refs(book, code):
+            item = _resolve(frameworks, ref)
+            dom = fw.equity_domain_of(item) if item is not None and item.framework == fw.id else None
+            if dom is not None and dom.id not in hits:
+                hits.append(dom.id)
+        code_domains[cid] = sorted(hits, key=lambda h: order.get(h, 99))
+    description = f"{fw.name} ({fw.id}), its {len(domains)} health-equity domains"
+    return DomainSet(f"equity:{fw.id}", domains, description, code_domains, warnings)
