@@ -123,3 +123,9 @@ def test_the_sample_shows_site_visit_notes_cases_a_joint_display_and_memos(sampl
     by_site = run_cli("matrix", "codes", "--by", "site", "--json", workspace=sample_workspace)
     assert by_site.exit_code == 0 and '"Regional"' in by_site.output
     assert [m.kind for m in ws.memos()] == ["memo", "reflexive"]
+    # the README tour's other cuts by site: themes x site, and the rapid matrix by site and equity domain
+    themes = run_cli("matrix", "themes", "--by", "site", "--table", "matrix", workspace=sample_workspace)
+    assert themes.exit_code == 0 and "Themes × site" in themes.output and "Pine Hollow" in themes.output
+    rapid = run_cli("matrix", "rapid", "--by", "site", "--equity", workspace=sample_workspace)
+    assert rapid.exit_code == 0, rapid.output
+    assert "== site: Regional ==" in rapid.output and "Societal context:" in rapid.output
