@@ -139,3 +139,16 @@ def test_rapid_summaries_and_excerpts_grouped_by_health_equity_domain(sample_wor
     assert r.exit_code == 0 and "health-equity domains" in r.output, r.output
     text = (sample_workspace / "summaries" / "int1_sheriff.md").read_text(encoding="utf-8")
     assert "## Culturally relevant factors of recipients" in text and "## Societal context" in text
+
+
+def test_rapid_equity_without_equity_domains_says_which_frameworks_have_them(sample_workspace, run_cli):
+    """--equity on summaries has no --domains to fix it: the message names the framework and what to set."""
+    cfg = sample_workspace / "qualkit.yaml"
+    cfg.write_text(cfg.read_text().replace("framework: heif", "framework: cfir2"))
+    r = run_cli("matrix", "rapid", "--equity", workspace=sample_workspace)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "cfir2" in r.output and "marks no health-equity domains" in r.output
+    assert "Frameworks that mark them: heif" in r.output and "`framework: heif`" in r.output
+    assert "--domains" not in r.output  # it does not apply to summary bullets
+    r = run_cli("matrix", "rapid", "--equity", "--cells", "quotes", workspace=sample_workspace)
+    assert r.exit_code == 1 and "frameworks that do: heif" in r.output

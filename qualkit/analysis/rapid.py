@@ -215,7 +215,18 @@ def _equity_regroup(workspace: Workspace, dset: DomainSet, content: Content,
     (a bullet under several when its domain spans them), each marked with the domain it was written under;
     bullets of domains in no equity domain go to a last column."""
     from qualkit.analysis.summaries import Domain, load_domains
+    from qualkit.analysis.summaries.guide import equity_frameworks
 
+    frameworks = workspace.frameworks()
+    fid = workspace.config.framework or "heif"
+    main = frameworks.get(fid.split("@")[0]) or frameworks.get(fid)
+    if main is not None and not main.equity_domains():
+        # --domains does not apply to summary cells: say what does
+        others = equity_frameworks(frameworks)
+        raise RapidError(f"--equity: the codebook's framework, {main.name} ({main.id}, `framework:` in qualkit.yaml), "
+                         "marks no health-equity domains, so the summary bullets have none to go under. Frameworks "
+                         f"that mark them: {', '.join(others) or 'none'}. Set `framework: {(others or ['heif'])[0]}` "
+                         "in qualkit.yaml and map the codes onto its refs, or leave out --equity.")
     eq = load_domains(workspace, "equity")
     fw = workspace.frameworks().get(eq.source.split(":", 1)[1])
     targets: dict[str, list[str]] = {d.id: [] for d in dset.domains}

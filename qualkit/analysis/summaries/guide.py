@@ -19,7 +19,8 @@ from qualkit.errors import SummaryError
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["GUIDE_FIELDS", "GUIDE_KEY", "Domain", "DomainSet", "default_source", "interview_guide", "load_domains"]
+__all__ = ["GUIDE_FIELDS", "GUIDE_KEY", "Domain", "DomainSet", "default_source", "equity_frameworks", "interview_guide",
+           "load_domains"]
 
 GUIDE_KEY = "interview_guide"
 GUIDE_FIELDS = ("id", "label", "prompt", "question", "codes", "framework")
@@ -292,6 +293,11 @@ def load_domains(workspace: Workspace, source: str | None = None) -> DomainSet:
                        f"framework's health-equity domains), not {source!r}")
 
 
+def equity_frameworks(frameworks: dict) -> list[str]:
+    """Ids of the frameworks that mark health-equity domains (HEIF), for messages that suggest one."""
+    return [fid for fid, fw in frameworks.items() if fw.equity_domains()]
+
+
 def _equity_set(workspace: Workspace, source: str, frameworks: dict, index: dict, warnings: list[str]) -> DomainSet:
     """The framework's health-equity domains (HEIF 2021: culturally relevant factors of recipients, the
     clinical encounter, societal context; Woodward et al. 2021, Implement Sci Commun 2:61): a code falls
@@ -302,7 +308,10 @@ def _equity_set(workspace: Workspace, source: str, frameworks: dict, index: dict
         raise SummaryError(f"no framework {fid!r} (known: {', '.join(sorted(frameworks))})")
     marked = fw.equity_domains()
     if not marked:
-        raise SummaryError(f"{fw.name} marks no health-equity domains (HEIF does: --domains equity:heif)")
+        where = "" if source.partition(":")[2].strip() else ", the framework of qualkit.yaml,"
+        raise SummaryError(f"{fw.name} ({fw.id}){where} marks no health-equity domains; frameworks that do: "
+                           f"{', '.join(equity_frameworks(frameworks)) or 'none'} (--domains equity:ID, with codes "
+                           f"mapped onto that framework's refs)")
     domains = [Domain(item.id, item.label, item.definition, [], [item.ref], None, [item]) for item in marked]
     order = {d.id: i for i, d in enumerate(domains)}
     code_domains: dict[str, list[str]] = {}
