@@ -19,7 +19,7 @@ from qualkit.reporting.report import build_report, render_report, report_context
 from qualkit.workspace.codebook import load_codebook, save_codebook
 from qualkit.workspace.scaffold import demo, init
 
-SECTIONS = ["overview", "codebook", "agreement", "heatmap", "themes", "cooccurrence", "saturation", "coreq"]
+SECTIONS = ["overview", "codebook", "agreement", "heatmap", "themes", "cooccurrence", "saturation", "rapid", "coreq"]
 EVIL = "<script>alert(1)</script>"
 
 
@@ -293,3 +293,36 @@ def test_sample_report_cuts_themes_by_health_equity_domain_and_footnotes_unverif
     assert "<th>Culturally relevant factors of recipients</th>" in html and "<th>Societal context</th>" in html
     assert "Physical structures\u2020" in html
     assert "\u2020 Name not verified against the framework&#39;s source" in html
+
+
+def test_sample_report_shows_themes_by_site_and_the_rapid_matrix_by_equity_domain(sample):
+    """The sample's sites (participants.csv, cases.csv) cut the themes, and its summaries stand under HEIF
+    2021's health-equity domains by site, as `export all` writes them (Woodward et al. 2021)."""
+    root, _path, page = sample
+    themes = _section(page, "themes")
+    assert "Themes by site" in themes and "coded excerpts / participants" in themes
+    for site in ("Calder", "Pine Hollow", "Regional"):
+        assert f'<th class="num">{site}</th>' in themes
+    assert re.search(r"<td class=\"num\">\d+ / \d+</td>", themes)
+    rapid = _section(page, "rapid")
+    assert '<span class="num">8</span>Rapid analysis by health-equity domain' in rapid
+    assert "<th>Site</th>" in rapid and "<th>Societal context</th>" in rapid and "<th>Not in an equity domain</th>" in rapid
+    assert "<code>fg1_calder</code>" in rapid and "<strong>Calder</strong>" in rapid
+    assert "[Who is missed]" in rapid  # each bullet names the template domain it was written under
+    assert '<span class="num">9</span>COREQ' in _section(page, "coreq")
+    manifest = json.loads((root / "exports" / "report.html.manifest.json").read_text(encoding="utf-8"))
+    paths = {i["path"] for i in manifest["inputs"]}
+    assert {"cases.csv", "documents.csv", "summaries/fg1_calder.md"} <= paths
+
+
+def test_report_without_equity_domains_or_sites_says_why_the_cuts_are_missing(tmp_path):
+    root = demo(tmp_path / "s")
+    cfg = root / "qualkit.yaml"
+    cfg.write_text(cfg.read_text().replace("framework: heif", "framework: cfir2"))
+    (root / "cases.csv").unlink()
+    people = root / "participants.csv"
+    people.write_text(people.read_text().replace(",site,", ",place,"))
+    page = build_report(qualkit.Workspace(root), ci=False).read_text(encoding="utf-8")
+    assert "Themes by site" not in page
+    rapid = _section(page, "rapid")
+    assert "Not built: the framework (cfir2) marks no health-equity domains" in rapid

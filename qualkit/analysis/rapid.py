@@ -252,6 +252,24 @@ def _equity_regroup(workspace: Workspace, dset: DomainSet, content: Content,
     return DomainSet(eq.source, [*eq.domains, other], eq.description, eq.code_domains, eq.warnings), regrouped
 
 
+def _labels(dset: DomainSet, notes: list[str]) -> list[str]:
+    """Column labels; a framework item (equity or framework domains) not verified in its source gets
+    † and the footnote other framework tables give it."""
+    from qualkit.analysis.matrices.equity import UNVERIFIED_MARK, unverified_footnote
+
+    of_framework = dset.source.startswith(("equity:", "framework"))
+    items = [d.items[0] for d in dset.domains if of_framework and len(d.items) == 1]
+    unverified = {id(i) for i in items if not i.verified}
+    labels = [d.label + (UNVERIFIED_MARK if of_framework and len(d.items) == 1 and id(d.items[0]) in unverified else "")
+              for d in dset.domains]
+    if len(set(labels)) != len(labels):
+        labels = [f"{label} ({d.id})" for label, d in zip(labels, dset.domains)]
+    foot = unverified_footnote(items)
+    if foot:
+        notes.append(foot)
+    return labels
+
+
 def rapid_matrix(workspace: Workspace, rows: str = "participant", cells: str = "summary", by: str | None = None,
                  domains: str | None = None, coder: str | None = "consensus",
                  max_chars: int | None = MAX_EXCERPT_CHARS, include_empty: bool = True, *,
@@ -296,9 +314,7 @@ def rapid_matrix(workspace: Workspace, rows: str = "participant", cells: str = "
         dset, content = _quote_content(workspace, transcripts, rows, "equity" if equity and not domains else domains,
                                        coder, max_chars, warnings, notes, by)
     with_role = rows == "participant" and "role" in workspace.participant_table.attribute_columns and by != "role"
-    labels = [d.label for d in dset.domains]
-    if len(set(labels)) != len(labels):
-        labels = [f"{d.label} ({d.id})" for d in dset.domains]
+    labels = _labels(dset, notes)
     records = _records(workspace, transcripts, sessions, rows, cells, by, include_empty, dset, labels, content,
                        with_role)
     if by:

@@ -19,10 +19,13 @@ when its input is missing: no second coder, no themes, no codings):
   participants who said something coded with the code, the number of those participants printed;
 * :func:`themes_section`: themes × framework domains (counts), the same matrix in long form with
   an illustrative quote per cell, and the results table (facilitators / barriers / mixed) of the
-  HEIF papers (:mod:`qualkit.analysis.matrices`, kind ``themes``);
+  HEIF papers (:mod:`qualkit.analysis.matrices`, kind ``themes``), themes by health-equity domain,
+  and themes × site when the study has sites (participants.csv, documents.csv or cases.csv);
 * :func:`cooccurrence_section`: the strongest code pairs and a compact c-coefficient heatmap;
 * :func:`saturation_section`: new codes per transcript (bars) and cumulative distinct codes (line)
   in interview order, with Guest, Namey & Chen's (2020) saturation point marked;
+* :func:`rapid_section`: the analysts' summary bullets by health-equity domain (HEIF 2021), one row
+  per transcript grouped by site, when there are summaries and the framework marks equity domains;
 * :func:`coreq_section`: figures a COREQ checklist asks for (items 12, 16, 17, 21, 22, 24-27), and the
   SRQR standards the project supports (:mod:`qualkit.reporting.checklists`);
 * a footer with qualkit's version, the date, the parameters and the inputs' sha256.
@@ -51,6 +54,7 @@ from qualkit.reporting.sections import (
     cooccurrence_section,
     heatmap_section,
     overview_section,
+    rapid_section,
     saturation_section,
     themes_section,
 )
@@ -61,7 +65,7 @@ if TYPE_CHECKING:
 
 __all__ = ["REPORT_NAME", "Section", "Study", "load_study", "overview_section", "codebook_section",
            "agreement_section", "heatmap_section", "themes_section", "cooccurrence_section", "saturation_section",
-           "coreq_section", "report_context", "render_report", "build_report"]
+           "rapid_section", "coreq_section", "report_context", "render_report", "build_report"]
 
 REPORT_NAME = "report.html"
 TEMPLATE = "report.html.j2"
@@ -175,6 +179,9 @@ def _inputs(study: Study) -> list[Path]:
     if study.consensus is not None:
         files.append(ws.coder_file("consensus"))
     files.append(ws.root / "themes.yaml")
+    files += [ws.root / "documents.csv", ws.root / "cases.csv"]  # the cut by site reads them
+    if study.cache.get("rapid_inputs"):
+        files += study.cache["rapid_inputs"]
     if (ws.root / "frameworks").is_dir():
         files += sorted((ws.root / "frameworks").glob("*.y*ml"))
     return [Path(p) for p in dict.fromkeys(files) if p and Path(p).is_file()]
@@ -217,6 +224,7 @@ SECTION_BUILDERS: list[tuple[str, str, Callable[[Study], Section]]] = [
     ("themes", "Themes and framework domains", themes_section),
     ("cooccurrence", "Code co-occurrence", cooccurrence_section),
     ("saturation", "Code saturation", saturation_section),
+    ("rapid", "Rapid analysis by health-equity domain", rapid_section),
 ]
 
 
@@ -247,7 +255,7 @@ def report_context(ws: Workspace, coders: Iterable[str] | str | None = None, ci:
                   "agreement_unit": agreement_report.unit if agreement_report is not None else None,
                   "codings": source, "facilitator_roles": list(study.ws.config.facilitator_roles),
                   "framework": study.ws.config.framework}
-    order = ["overview", "codebook", "agreement", "heatmap", "themes", "cooccurrence", "saturation", "coreq"]
+    order = ["overview", "codebook", "agreement", "heatmap", "themes", "cooccurrence", "saturation", "rapid", "coreq"]
     return {
         "project": study.ws.config.project, "version": __version__,
         "generated": stamp.strftime("%Y-%m-%d %H:%M UTC"), "generated_iso": stamp.isoformat(timespec="seconds"),

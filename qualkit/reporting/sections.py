@@ -5,7 +5,7 @@ from __future__ import annotations
 from qualkit.reporting.study import NOT_SET, TOP_PAIRS, Section, Study, _bad, _matrix
 
 __all__ = ["agreement_section", "codebook_section", "cooccurrence_section", "heatmap_section", "overview_section",
-           "saturation_section", "themes_section"]
+           "rapid_section", "saturation_section", "themes_section"]
 
 
 # ============================================================================ overview
@@ -349,7 +349,7 @@ def themes_section(study: Study) -> Section:
               "n_themes": len(long_rows), "n_facilitator": valences.count("facilitator"),
               "n_barrier": valences.count("barrier"), "n_mixed": valences.count("mixed"),
               "quote_rule": counts.parameters.get("quote_rule", ""), "source": _excerpts(study).source_text() + ".",
-              "equity": _equity_rows(equity)}
+              "equity": _equity_rows(equity), "by_case": _by_case_rows(study)}
     if counts.parameters.get("excerpts", 0) == 0:
         s.notes.insert(0, "No codings yet: the themes have no excerpts and no quotes.")
     return s
@@ -363,6 +363,58 @@ def _equity_rows(table) -> dict | None:
     rows = [{"name": r["name"], "valence": r["valence"], "cells": [str(r[d] or "").split("\n")[0] for d in domains]}
             for r in table.frame.to_dict("records")]
     return {"title": table.title.split(" (")[0], "domains": domains, "rows": rows, "note": table.notes or ""}
+
+
+def _case(study: Study) -> str | None:
+    """The case attribute the study is cut by (site when there are sites), as `export all` cuts it."""
+    if "case" not in study.cache:
+        from qualkit.reporting.study_exports import study_case_attribute
+
+        study.cache["case"] = study_case_attribute(study.ws)
+    return study.cache["case"]
+
+
+def _by_case_rows(study: Study) -> dict | None:
+    """Themes × site (or the study's case attribute): excerpts and participants of each theme in each case."""
+    case = _case(study)
+    if case is None:
+        return None
+    counts = _matrix(study, "themes", cells="count", by=case)
+    people = _matrix(study, "themes", cells="participants", by=case)
+    table = counts.tables[0]
+    cases = [c for c in table.frame.columns if c not in ("theme", "name", "valence", "total")]
+    rows = []
+    for rc, rp in zip(table.frame.to_dict("records"), people.tables[0].frame.to_dict("records")):
+        cells = [(int(rc[c] or 0), int(rp[c] or 0)) for c in [*cases, "total"]]
+        rows.append({"name": rc["name"], "valence": rc["valence"], "cells": cells})
+    note = table.notes.split(" Built from")[0]
+    return {"case": case, "cases": cases, "rows": rows, "note": note}
+
+
+# ============================================================================ rapid analysis by equity domain
+
+def rapid_section(study: Study) -> Section:
+    """The analysts' summary bullets under HEIF 2021's health-equity domains (Woodward et al. 2021,
+    Implement Sci Commun 2:61), one row per transcript grouped by site, as `export all` writes it."""
+    from qualkit.reporting.study_exports import rapid_by_equity
+
+    s = Section("rapid", "Rapid analysis by health-equity domain")
+    case = _case(study)
+    frame, why = rapid_by_equity(study.ws, case)
+    if frame is None:
+        return s.missing(f"Not built: {why}.")
+    keys = [k for k in (case, "transcript", "session", "participants") if k]
+    domains = [c for c in frame.columns if c not in keys]
+    rows = [{"case": r[case] if case else "", "transcript": r["transcript"], "session": r["session"],
+             "participants": r["participants"], "cells": [_split_lines(r[d]) for d in domains]}
+            for r in frame.to_dict("records")]
+    study.cache["rapid_inputs"] = sorted(p for p in (study.ws.root / "summaries").iterdir() if p.suffix in (".md", ".docx"))
+    s.warnings += list(frame.attrs.get("warnings", []))
+    s.notes.append(str(frame.attrs.get("notes", "")))
+    s.notes.append("Transcripts whose templates have no bullets yet are left out (`qualkit summaries collect` lists "
+                   "them); `qualkit export all` writes this table as rapid_matrix_by_equity_domain.")
+    s.data = {"case": case, "domains": domains, "rows": rows}
+    return s
 
 
 # ============================================================================ co-occurrence
