@@ -189,7 +189,7 @@ def test_sample_report_loads_cleanly_in_chromium(browser, tmp_path):
     facts = result["facts"]
     assert facts["title"].startswith("PORT evaluation")
     assert facts["sections"] == ["overview", "codebook", "agreement", "heatmap", "themes", "cooccurrence",
-                                 "saturation", "coreq", "memos"]  # memos: the audit trail
+                                 "saturation", "rapid", "coreq", "memos"]  # memos: the audit trail
     assert facts["svgs"] >= 4 and facts["tables"] >= 8
     assert facts["scripts"] == 0
     assert facts["bodyWidth"] <= WIDTH  # nothing forces a horizontal scrollbar on the page itself

@@ -387,7 +387,8 @@ def _by_case_rows(study: Study) -> dict | None:
     for rc, rp in zip(table.frame.to_dict("records"), people.tables[0].frame.to_dict("records")):
         cells = [(int(rc[c] or 0), int(rp[c] or 0)) for c in [*cases, "total"]]
         rows.append({"name": rc["name"], "valence": rc["valence"], "cells": cells})
-    note = table.notes.split(" Built from")[0]
+    note = (f"{len(rows)} themes × {len(cases)} {case} cases; cells: coded excerpts / distinct participants; a passage "
+            f"counts for the {case} of its participant, else of its document or section; {_excerpts(study).source_text()}.")
     return {"case": case, "cases": cases, "rows": rows, "note": note}
 
 

@@ -1,9 +1,11 @@
 """Every manuscript table of a study at once (`qualkit export all`, and the matrices step of `run`).
 
 Writes to exports/: the theme x framework-domain matrix with the results table (facilitators,
-barriers, mixed) as DOCX and XLSX, codes by role, code co-occurrence, saturation, and the rapid
-analysis matrix, each in the chosen formats and each with a manifest. A table whose input is not
-there yet (no themes, no codings, no summaries) is skipped with the reason.
+barriers, mixed) as DOCX and XLSX, themes x site when the study has sites, codes by role, code
+co-occurrence, saturation, the rapid analysis matrix, and the rapid matrix by health-equity domain
+(HEIF 2021; Woodward et al. 2021) by site, each in the chosen formats and each with a manifest. A
+table whose input is not there yet (no themes, no codings, no summaries, no equity domains) is
+skipped with the reason.
 """
 from __future__ import annotations
 
