@@ -222,3 +222,37 @@ def test_the_rapid_matrix_cut_by_site_gives_each_site_its_rows_field_notes_inclu
     assert "== site: Millbrook ==" in r.output and "== site: Pine Hollow ==" in r.output
     r = run_cli("matrix", "rapid", "--cells", "quotes", "--by", "sitte")
     assert r.exit_code == 1 and "did you mean 'site'" in r.output
+
+
+def test_code_cooccurrence_cut_by_site_counts_each_sites_units_apart(make_workspace, run_cli):
+    """`matrix cooccurrence --by site`, as codes and themes take it: interviews by their participant's
+    site, field notes by their `## Site:` section; c = n12 / (n1 + n2 - n12) within each site."""
+    ws = make_workspace({"int1": "Interviewer: How do referrals arrive?\nMaria: By fax, and the deputy comes along.\n",
+                         "int2": "Interviewer: And here?\nJoe: By fax, but no broadband for telehealth.\n",
+                         "visit_notes.md": NOTES},
+                        participants="transcript,speaker,participant_id,role,site\n"
+                                     ",Interviewer,RT-1,interviewer,\nint1,Maria,P1,nurse,Millbrook\n"
+                                     "int2,Joe,P2,officer,Pine Hollow\n",
+                        codebook=[("fax", "Referrals by fax"), ("police", "Police at visits"),
+                                  ("broadband", "No broadband")],
+                        coders={"ana": [("By fax, and the deputy comes along", "fax"),
+                                        ("the deputy comes along", "police"),
+                                        ("By fax, but no broadband", "fax"), ("no broadband for telehealth", "broadband"),
+                                        ("The deputy rides along", "police"), ("families do not open the door", "fax")]})
+    (ws.root / "documents.csv").write_text(DOCUMENTS.replace("call_04,meeting notes,2026-04-02,Millbrook\n", ""))
+    result = ws.matrix("cooccurrence", by="site", cells="pairs", coder="ana")
+    pairs = {(r["site"], r["code_a"], r["code_b"]): (r["n_both"], r["c"]) for r in result.to_dict("records")}
+    assert pairs == {("Millbrook", "fax", "police"): (2, 1.0), ("Pine Hollow", "fax", "broadband"): (1, 1.0)}
+    whole = ws.matrix("cooccurrence", cells="pairs", coder="ana")  # without by: unchanged, every unit together
+    assert set(zip(whole["code_a"], whole["code_b"], whole["n_both"])) == {("fax", "police", 2), ("fax", "broadband", 1)}
+    counts = ws.matrix("cooccurrence", by="site", coder="ana")
+    assert list(counts.columns[:2]) == ["site", "code"] and set(counts["site"]) == {"Millbrook", "Pine Hollow"}
+    mill = counts[counts["site"] == "Millbrook"].set_index("code")
+    assert mill.loc["fax", "fax"] == 2 and mill.loc["fax", "police"] == 2 and mill.loc["broadband", "broadband"] == 0
+    r = run_cli("matrix", "cooccurrence", "--by", "site", "--coder", "ana")
+    assert r.exit_code == 0, r.output
+    assert "== site: Millbrook ==" in r.output and "Cut by site" in r.output
+    r = run_cli("matrix", "cooccurrence", "--by", "site", "--coder", "ana", "--format", "csv")
+    assert r.exit_code == 0 and (ws.root / "exports" / "matrix_cooccurrence__cooccurrence_pairs_by_site.csv").is_file()
+    r = run_cli("matrix", "cooccurrence", "--by", "sitte")
+    assert r.exit_code == 1 and "did you mean 'site'" in r.output

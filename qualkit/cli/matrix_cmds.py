@@ -39,7 +39,8 @@ def _threshold(ctx, param, value):
 @click.option("--by", metavar="CASE",
               help="Cut by case: participant, transcript, or a case attribute (a participants.csv, documents.csv or "
                    "cases.csv column, or a section heading: role, site, source_type, ...). codes: codes × cases "
-                   "(default participant); themes: themes × cases; saturation: transcript (default), participant "
+                   "(default participant); themes: themes × cases; cooccurrence: each case's units apart; saturation: "
+                   "transcript (default), participant "
                    "(focus groups person by person) or an attribute (each site assessed apart); joint: the case "
                    "column (default: the measures file's first).")
 @click.option("--cells", type=click.Choice(ALL_CELLS), metavar="KIND",
@@ -373,6 +374,10 @@ def _print_codes(result) -> None:
 
 def _print_cooccurrence(result, explicit_cells: bool, top: int) -> None:
     cells = result.parameters["cells"]
+    by = result.parameters.get("by")
+    if by:
+        _print_cooccurrence_by(result, by, top)
+        return
     if explicit_cells and cells in ("count", "coefficient"):
         frame = result.frame
         codes = list(frame["code"])
@@ -392,6 +397,25 @@ def _print_cooccurrence(result, explicit_cells: bool, top: int) -> None:
             click.echo("Every pair and the full code × code matrices: --format csv|xlsx|md|html --out FILE, or --json.")
     click.echo("")
     click.echo(wrap(result.notes[0], ""))
+
+
+def _print_cooccurrence_by(result, by: str, top: int) -> None:
+    """Each case's strongest pairs (--by): the stacked squares are for --format / --json."""
+    from qualkit.io.naming import file_stem
+
+    pairs = result.table(f"cooccurrence_pairs_by_{file_stem(by)}").frame
+    click.echo(click.style(f"{result.title}: code pairs, strongest first in each {by}", bold=True))
+    for case in dict.fromkeys(pairs[by]):
+        mine = pairs[pairs[by] == case]
+        shown = mine.head(top) if top and top > 0 else mine
+        click.echo(f"\n== {by}: {case} ==" + (f" (top {len(shown)} of {len(mine)})" if len(shown) < len(mine) else ""))
+        rows = [[r["code_a"], r["code_b"], r["n_a"], r["n_b"], r["n_both"], f"{r['c']:.3f}"] for r in shown.to_dict("records")]
+        echo_table(rows, ["code A", "code B", "n A", "n B", "n both", "c"], right=(2, 3, 4, 5))
+    if not len(pairs):
+        click.echo("No two codes share a unit in any case.")
+    click.echo("")
+    for note in result.notes[::-1]:
+        click.echo(wrap(note, ""))
 
 
 def _print_saturation(result) -> None:

@@ -29,7 +29,8 @@ Kinds
     Jaccard index of the two codes' unit sets; it is the formula of ATLAS.ti's c-coefficient
     (ATLAS.ti counts overlapping quotations, qualkit counts units, so figures can differ).
     ``cells``: ``count`` (square, diagonal = units with the code), ``coefficient`` (square), or
-    ``pairs`` (one row per pair with n1, n2, n12 and c side by side).
+    ``pairs`` (one row per pair with n1, n2, n12 and c side by side). ``by`` cuts the units by case
+    (as for ``codes``): each case's counts apart, under a first column of cases.
 ``saturation``
     New codes per transcript in interview order and Guest, Namey & Chen's (2020) assessment: base
     size (default 4), run length (default 2), new-information threshold (default ≤ 5%). Starting

@@ -86,7 +86,7 @@ def _build_matrix(workspace: Workspace, kind: str, *, by: str | None, cells: str
         result = joint_matrix(workspace, ex, measures, by, str(chosen), quotes, quote_chars, attributes, themes_file,
                               params)
     elif kind == "cooccurrence":
-        result = cooccurrence_matrix(workspace, ex, unit, str(chosen), level or "code", params)
+        result = cooccurrence_matrix(workspace, ex, unit, str(chosen), level or "code", params, by=by)
     else:
         result = saturation_matrix(workspace, ex, by or "transcript", level or "code", order, base, run, threshold,
                                    params, sessions)

@@ -6,6 +6,11 @@ sets (ATLAS.ti counts overlapping quotations, qualkit counts units, so figures c
 ``cells``: ``count`` (square, diagonal = units with the code), ``coefficient`` (square), or
 ``pairs`` (one row per pair with n1, n2, n12 and c side by side).
 
+``by`` (participant, transcript, role, site, ... as for the codes and themes matrices) cuts the
+units by case first: each case's units counted apart, its squares stacked and its pairs listed
+under a first column of cases; a unit belongs to the case of its participant, else of its document
+or section (field notes), and a unit two participants share (a question) to both their cases.
+
 Pairs are counted within one coder's codings (or the consensus), never across coders: with pooled
 codings a unit counts for a pair only when one coder applied both codes, since ana's A beside
 ben's B is a disagreement, not a co-occurrence. A code and its own ancestor (``stigma`` and
@@ -46,11 +51,12 @@ def c_coefficient(n1: int, n2: int, n12: int) -> float | None:
     return n12 / denom if denom > 0 else None
 
 
-def _unit_sets(workspace: Workspace, ex: ExcerptSet, unit: str, lv: Callable[[str], str]
-               ) -> tuple[list[list[set[str]]], int]:
+def _unit_sets(workspace: Workspace, ex: ExcerptSet, unit: str, lv: Callable[[str], str],
+               where: list[tuple[Any, Any]] | None = None) -> tuple[list[list[set[str]]], int]:
     """Per unit, the codes each coder (or the consensus) put on it; and the number of units.
 
-    Research-team units are left out unless included."""
+    Research-team units are left out unless included. ``where``, if given, gets (transcript, unit)
+    for each unit, in the same order (for the cut by case)."""
     from qualkit.coding.units import coded_units, split_units
 
     table = workspace.participant_table
@@ -74,7 +80,63 @@ def _unit_sets(workspace: Workspace, ex: ExcerptSet, unit: str, lv: Callable[[st
         n_units += len(units)
         per_coder = [coded_units(units, spans_by.get((tid, name), [])) for name in coders]
         unit_sets.extend([list(sets) for sets in zip(*per_coder)] if per_coder else [])
+        if where is not None and per_coder:
+            where.extend((t, u) for u in units)
     return unit_sets, n_units
+
+
+def _unit_cases(workspace: Workspace, ex: ExcerptSet, by: str, where: list[tuple[Any, Any]]
+                ) -> tuple[list[str], list[set[str]]]:
+    """The cases of ``by`` and each unit's cases, read as the codes matrix reads an excerpt's (case_cut)."""
+    import bisect
+
+    from qualkit.analysis.matrices.bycase import case_cut
+    from qualkit.analysis.sources import Excerpt
+
+    cases, case_of = case_cut(workspace, ex, by)
+    table = workspace.participant_table
+    starts: dict[str, list[int]] = {}
+    out: list[set[str]] = []
+    for t, u in where:
+        first = starts.setdefault(t.id, [x.start for x in t.turns])
+        i = max(bisect.bisect_right(first, u.start) - 1, 0)
+        people: list[str] = []
+        while i < len(t.turns) and t.turns[i].start < u.end:
+            p = t.turns[i].participant
+            if p and p not in people and (ex.include_facilitators or not table.is_facilitator(p)):
+                people.append(p)
+            i += 1
+        turn = t.turns[u.turn] if u.turn is not None and u.turn < len(t.turns) else None
+        attrs = workspace.attributes_at(t, turn) if turn is not None else workspace.attributes_at(t, None, u.start)
+        proxy = Excerpt(t.id, u.start, u.end, "", "", participant=people[0] if people else None,
+                        participants=tuple(people), attributes=attrs)
+        out.append(case_of(proxy))
+    return cases, out
+
+
+def _by_case_frames(workspace: Workspace, ex: ExcerptSet, by: str, unit_sets: list[list[set[str]]],
+                    where: list[tuple[Any, Any]], used: list[str], related: Set[tuple[str, str]]
+                    ) -> tuple[Any, Any, Any, list[str]]:
+    """Each case's counts and c squares stacked, and its pairs, under a first column ``by``."""
+    import pandas as pd
+
+    cases, of_unit = _unit_cases(workspace, ex, by, where)
+    counts: list[Any] = []
+    coefs: list[Any] = []
+    pairs: list[Any] = []
+    for case in cases:
+        mine = [sets for sets, in_cases in zip(unit_sets, of_unit) if case in in_cases]
+        n, both = per_coder_counts(mine, used, related)
+        for frame, out in zip(_frames(used, n, both), (counts, coefs, pairs)):
+            frame.insert(0, by, case)
+            out.append(frame)
+
+    def stack(frames: list, columns: list[str]) -> Any:
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+    square = [by, "code", *used]
+    return (stack(counts, square), stack(coefs, square),
+            stack(pairs, [by, "code_a", "code_b", "n_a", "n_b", "n_both", "c"]), cases)
 
 
 def _related(workspace: Workspace) -> set[tuple[str, str]]:
@@ -136,19 +198,21 @@ def _frames(used: list[str], n: dict[str, int], both: dict[tuple[str, str], int]
 
 
 def cooccurrence_matrix(workspace: Workspace, ex: ExcerptSet, unit: str, cells: str, level: str,
-                        params: dict[str, Any]) -> MatrixResult:
-    """Code co-occurrence by ``unit`` (see the module docstring)."""
+                        params: dict[str, Any], by: str | None = None) -> MatrixResult:
+    """Code co-occurrence by ``unit`` (see the module docstring); with ``by``, cut by case first."""
     from qualkit.coding.units import UNIT_KINDS
     from qualkit.render.tables import Table
 
     check_choice(unit, UNIT_KINDS, "unit")
     lv = level_mapper(workspace, level)
-    unit_sets, n_units = _unit_sets(workspace, ex, unit, lv)
+    where: list[tuple[Any, Any]] | None = [] if by else None
+    unit_sets, n_units = _unit_sets(workspace, ex, unit, lv, where)
     order, _names = code_order(workspace, {lv(c.code) for c, _ in ex.codings})
     if level == "top":
         order = list(dict.fromkeys(lv(c) for c in order))
     used = [c for c in order if any(c in one for sets in unit_sets for one in sets)]
-    n, both = per_coder_counts(unit_sets, used, _related(workspace) if level == "code" else set())
+    related = _related(workspace) if level == "code" else set()
+    n, both = per_coder_counts(unit_sets, used, related)
     counts_df, coef_df, pairs = _frames(used, n, both)
     note = (f"{n_units} {unit} units in {len(ex.transcripts)} transcripts"
             + ("" if ex.include_facilitators or unit in ("question", "document") else " (interviewer/moderator turns left out)")
@@ -162,5 +226,21 @@ def cooccurrence_matrix(workspace: Workspace, ex: ExcerptSet, unit: str, cells: 
               Table("cooccurrence_pairs", pairs, "Code pairs that co-occur, strongest first", note)]
     frame = {"count": counts_df, "coefficient": coef_df, "pairs": pairs}[cells]
     params.update({"unit": unit, "cells": cells, "level": level, "coefficient": "c = n12/(n1+n2-n12) (Jaccard)",
-                   "units": n_units})
-    return MatrixResult("cooccurrence", frame, tables, f"Code co-occurrence by {unit}", [], [note], params)
+                   "units": n_units, "by": by})
+    notes = [note]
+    if by and where is not None:
+        from qualkit.io.naming import file_stem
+
+        by_counts, by_coef, by_pairs, cases = _by_case_frames(workspace, ex, by, unit_sets, where, used, related)
+        by_note = (f"Cut by {by}: {len(cases)} cases, each case's units counted apart; a unit counts for the {by} of "
+                   f"its participant(s), else of its document or section.")
+        stem = file_stem(by)
+        tables[:0] = [Table(f"cooccurrence_pairs_by_{stem}", by_pairs, f"Code pairs that co-occur, by {by}",
+                            f"{by_note} {note}"),
+                      Table(f"cooccurrence_counts_by_{stem}", by_counts,
+                            f"Code co-occurrence by {by}: units coded with both, per {unit}", f"{by_note} {note}"),
+                      Table(f"cooccurrence_c_by_{stem}", by_coef, f"Code co-occurrence by {by}: c", f"{by_note} {note}")]
+        frame = {"count": by_counts, "coefficient": by_coef, "pairs": by_pairs}[cells]
+        notes.append(by_note)
+    return MatrixResult("cooccurrence", frame, tables, f"Code co-occurrence by {unit}" + (f", by {by}" if by else ""),
+                        [], notes, params)
