@@ -126,3 +126,20 @@ def test_a_two_megabyte_line_of_spaces_reads_fast(make_workspace, run_cli):
     began = time.perf_counter()
     assert run_cli("ingest").exit_code == 0
     assert time.perf_counter() - began < 5
+
+
+def test_a_file_with_no_extension_is_named_with_the_formats_accepted(make_workspace, run_cli, tmp_path):
+    make_workspace(codebook=[("fax", "Referrals by fax")],
+                   coders={"ana": [("By fax, days late.", "fax")], "ben": [("Mostly.", "fax")]})
+    notes = tmp_path / "notes"
+    notes.write_text("code,name\nfax,Fax\n", encoding="utf-8")
+    for args, accepted in ((["codebook", "import", notes], ".csv or .xlsx"),
+                           (["reconcile", "--coders", "ana,ben", "--adjudication", notes], ".csv or .xlsx"),
+                           (["disagreements", "--coders", "ana,ben", "--out", notes], ".csv or .xlsx"),
+                           (["codebook", "export", notes], ".csv, .xlsx, .docx or .md"),
+                           (["import", "sheet", notes, "--coder", "cy"], ".csv or .xlsx")):
+        result = run_cli(*args)
+        assert result.exit_code != 0, (args, result.output)
+        assert "'.'" not in result.output and "a file with no extension" in result.output, (args, result.output)
+        assert str(notes) in result.output and accepted in result.output, (args, result.output)
+        assert "Traceback" not in result.output

@@ -209,7 +209,7 @@ def test_meeting_documents_docx_landscape_with_repeated_header_and_plain_markdow
     md = write_disagreements(items, tmp_path / "meeting.md").read_text()
     assert md.startswith("# Disagreements: ana and ben\n")
     assert "| 1 | Stigma | Stigma by staff |" in md and "## int1 · turn 6 · Maria (KP-4, behavioral health)" in md
-    with pytest.raises(Exception, match="cannot write '.pdf'"):
+    with pytest.raises(Exception, match="cannot write a '.pdf' file"):
         write_disagreements(items, tmp_path / "meeting.pdf")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp files left
 

@@ -42,6 +42,7 @@ from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
 from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import backup
+from qualkit.io.naming import file_kind
 from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
 from qualkit.workspace.store import Workspace
 
@@ -375,7 +376,7 @@ def write_adjudication(items: DisagreementList, path: str | Path, force: bool = 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
-        raise QualkitError(f"an adjudication file is .csv or .xlsx, not '.{fmt}'", path)
+        raise QualkitError(f"an adjudication file is .csv or .xlsx, not {file_kind(path)}", path)
     check_output(path)
     rows, items.carried = carry_forward(items, path, [adjudication_row(d, items) for d in items], force)
     if path.exists():

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.coding.codebook_sheet import COLUMNS, FORMATS, sheet_row, visible_rows
+from qualkit.io.naming import file_kind
 from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
 from qualkit.render.cells import csv_safe, harden_workbook, xml_safe
 from qualkit.workspace.codebook import Code, Codebook, CodebookError
@@ -32,7 +33,7 @@ def export_codebook(codebook: Codebook, path: str | Path, *, include_retired: bo
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise CodebookError(f"cannot export to '.{fmt}': use .csv, .xlsx, .docx or .md", path)
+        raise CodebookError(f"cannot export to {file_kind(path)}: use .csv, .xlsx, .docx or .md", path)
     check_output(path)
     if include_retired is None:
         include_retired = fmt in ("csv", "xlsx")

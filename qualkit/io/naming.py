@@ -9,7 +9,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-__all__ = ["MAX_NAME_BYTES", "RESERVED_NAMES", "file_stem", "name_problem", "natural_key", "slugify", "unique_id"]
+__all__ = ["MAX_NAME_BYTES", "RESERVED_NAMES", "file_kind", "file_stem", "name_problem", "natural_key", "slugify", "unique_id"]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -75,3 +75,9 @@ def name_problem(name: str, extension: str = "") -> str | None:
     if len((name + extension).encode("utf-8")) > MAX_NAME_BYTES:
         return f"is longer than {MAX_NAME_BYTES} bytes, the limit of most file systems"
     return None
+
+
+def file_kind(path: str | Path) -> str:
+    """How a message names a file's type: "a '.txt' file", or "a file with no extension" (never "'.'")."""
+    suffix = Path(path).suffix
+    return f"a '{suffix}' file" if suffix else "a file with no extension"
