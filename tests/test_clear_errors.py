@@ -143,3 +143,18 @@ def test_a_file_with_no_extension_is_named_with_the_formats_accepted(make_worksp
         assert "'.'" not in result.output and "a file with no extension" in result.output, (args, result.output)
         assert str(notes) in result.output and accepted in result.output, (args, result.output)
         assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text, line", [("themes: [a\n", 1), ("themes: [a", 1), ('title: "open\nthemes: []\n', 1),
+                                        ("title: x\nthemes: [a\n\n\n", 2), ("themes:\n  - id: a\n\tname: x\n", 3)])
+def test_a_yaml_syntax_error_names_the_line_to_fix(make_workspace, run_cli, text, line):
+    """PyYAML notices an unclosed bracket at the end of the file; the line to fix is where it opened."""
+    ws = make_workspace()
+    (ws.root / "themes.yaml").write_text(text, encoding="utf-8")
+    result = run_cli("themes", "check")
+    assert result.exit_code == 1
+    assert f"themes.yaml:{line}: " in result.output and "invalid YAML" in result.output, result.output
+    (ws.root / "memos").mkdir(exist_ok=True)
+    (ws.root / "memos" / "m.md").write_text(f"---\n{text.rstrip()}\n---\nBody\n", encoding="utf-8")
+    result = run_cli("memo", "list")
+    assert f"m.md:{line + 1}: " in result.output, result.output  # the header starts on line 2
