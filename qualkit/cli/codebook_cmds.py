@@ -34,7 +34,8 @@ def _one_codebook(positional: str | None, option: str | None) -> str | None:
 def _report(result) -> None:
     click.echo(result.message)
     for note in result.notes:
-        click.echo(f"  note: {note}")
+        if note not in result.message:  # some messages already say it (codebook new's id prefix)
+            click.echo(f"  note: {note}")
 
 
 def _field_options(f):
