@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from qualkit.cli.context import open_workspace
-from qualkit.cli.output import echo_json
+from qualkit.cli.output import OutputFile, echo_json
 from qualkit.io.paths import cwd_relative
 
 _BY = click.option("--by", metavar="NAME", help="Who makes the change, for the change log (default: your OS user name).")
@@ -356,7 +356,7 @@ def diff(ctx: click.Context, a: str, b: str, as_json: bool) -> None:
 # -- export / import ----------------------------------------------------------------------
 
 @codebook.command("export")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=OutputFile())
 @_CODEBOOK
 @click.option("--retired/--no-retired", "retired", default=None,
               help="Include retired codes (default: yes for CSV/XLSX, no for DOCX/MD).")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from qualkit.cli.context import allow_unanchored_option, open_workspace
+from qualkit.cli.output import OutputFile
 from qualkit.cli.terminal import HL_OFF as _HL_OFF
 from qualkit.cli.terminal import HL_ON as _HL_ON
 from qualkit.cli.terminal import LineTerminal
@@ -50,7 +51,7 @@ def _coders(value: str | None, ws: Workspace | None = None) -> list[str]:
 @click.option("--unit", "unit_kind", type=click.Choice(UNIT_KINDS), default=None,
               help="Unit compared (default: qualkit.yaml's agreement unit, else turn).")
 @click.option("--code", "code_id", metavar="ID", help="Only disagreements about this code.")
-@click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--out", "out", type=OutputFile(), metavar="FILE",
               help="Write FILE.csv or .xlsx (an adjudication file to fill in), .docx or .md (for the meeting).")
 @click.option("--include-moderator", is_flag=True, help="Compare the interviewer's / moderator's turns too.")
 @click.option("--force", is_flag=True, help="Replace an --out adjudication file that cannot be read or compares other coders (a backup is kept).")

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace, open_workspace
-from qualkit.cli.output import echo_json
+from qualkit.cli.output import OutputFile, echo_json
 
 
 def _split_coders(values: tuple[str, ...]) -> list[str] | None:
@@ -31,7 +31,7 @@ def export() -> None:
 
 
 @export.command("qdc", short_help="Export a codebook as a REFI-QDA codebook (.qdc).")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=OutputFile())
 @click.option("-c", "--codebook", "codebook_id", metavar="ID", help="Which codebook (default: qualkit.yaml's codebook, or the only one).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @deid_option
@@ -53,7 +53,7 @@ def export_qdc(ctx: click.Context, file: str, codebook_id: str | None, as_json: 
 
 
 @export.command("codebook", short_help="Export a codebook for people or another tool (Taguette, REFI-QDA, sheets).")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=OutputFile())
 @click.option("-c", "--codebook", "codebook_id", metavar="ID", help="Which codebook (default: qualkit.yaml's codebook, or the only one).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "docx", "md", "qdc", "taguette-csv"]),
               help="The format (default: from FILE's extension). taguette-csv is what Taguette's 'Import codebook' reads.")
@@ -72,7 +72,7 @@ def export_codebook(ctx: click.Context, file: str, codebook_id: str | None, fmt:
 
 
 @export.command("qdpx", short_help="Export the workspace as a REFI-QDA project (.qdpx).")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=OutputFile())
 @click.option("--coders", "coders", multiple=True, metavar="NAMES",
               help="Whose codings to export (comma-separated or repeated; default: every coder).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
