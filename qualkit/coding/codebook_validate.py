@@ -215,12 +215,7 @@ def _code_id_problems(books: list[Codebook], lines_of: Mapping[int, CodebookLine
         lb = lines_of[id(book)]
         seen: dict[str, Code] = {}
         for code in book.codes:
-            if code.id in seen:
-                prev = seen[code.id]
-                problems.append(Problem(book.path, lb.of(code, "id"), ERROR,
-                                        f"duplicate code id {code.id!r} (already defined{_at_line(prev)})", code.id))
-                continue
-            seen[code.id] = code
+            seen.setdefault(code.id, code)  # a duplicate within the file is reported by read_codebook
         for code in book.codes:
             if seen.get(code.id) is not code:
                 continue
