@@ -108,3 +108,15 @@ def test_framework_heif_at_2019_in_qualkit_yaml_prints_2019_labels_in_tables(sam
     cfg.write_text(cfg.read_text().replace("heif@2019", "heif@1999"))
     r = run_cli("matrix", "themes", workspace=sample_workspace)
     assert r.exit_code == 1 and "no version '1999'" in r.output and "Traceback" not in r.output
+
+
+def test_the_equity_table_shows_each_quote_once(sample_workspace, run_cli, tmp_path):
+    """A theme mapped onto several equity domains, or two themes sharing a coding, showed the same
+    quote in each of their cells; like the themes x domains matrix, the table now quotes a passage once."""
+    import re
+
+    out = tmp_path / "equity.md"
+    result = run_cli("matrix", "themes", "--table", "equity", "--out", out, workspace=sample_workspace)
+    assert result.exit_code == 0, result.output
+    quotes = re.findall(r"“[^”]{20,}”", out.read_text(encoding="utf-8"))
+    assert len(quotes) >= 5 and len(quotes) == len(set(quotes)), quotes
