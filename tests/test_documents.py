@@ -52,7 +52,7 @@ def test_a_pdf_transcript_is_read_from_its_text_layer_across_pages(tmp_path):
 def test_a_scanned_pdf_without_text_is_refused_saying_so(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(pdf_bytes([[], []]))
-    with pytest.raises(TranscriptError, match=r"no text layer \(2 page\(s\), a scan\?\): run OCR"):
+    with pytest.raises(TranscriptError, match=r"no text layer \(2 pages, a scan\?\): run OCR"):
         qualkit.read_transcript(path)
 
 

@@ -408,7 +408,7 @@ def test_piped_interactive_reconcile(tmp_path, recon_cli):
     r = recon_cli(ws.root, "--coders", "ana,ben", "--by", "cara", input="?\na\njudged\nb -- access\nq\n")
     assert r.exit_code == 0, r.output
     out = r.output
-    assert "Reconciling A = ana and B = ben into codings/consensus.csv · turn units · 4 disagreement(s)" in out
+    assert "Reconciling A = ana and B = ben into codings/consensus.csv · turn units · 4 disagreements" in out
     assert "── 1/4 · int1 · turn 2 · Maria (KP-4, behavioral health)" in out
     assert "[[People feel judged.]]" in out and "  A ana: Data sharing; Stigma" in out
     assert "in dispute: Stigma (stigma) — applied by ana only" in out and "u                 undo" in out

@@ -24,7 +24,7 @@ def test_status_of_the_sample_study_says_who_has_done_what_and_what_to_run_next(
     assert st["consensus"]["undecided"] and st["consensus"]["decided"] == 0
     assert st["next"].startswith("qualkit disagreements --out adjudication.xlsx")
     text = run_cli("status", workspace=sample_workspace).output
-    assert "Agreement (ana, ben): 4 transcript(s) qualify" in text and "Next: qualkit disagreements" in text
+    assert "Agreement (ana, ben): 4 transcripts qualify" in text and "Next: qualkit disagreements" in text
 
 
 def test_status_shows_a_started_transcript_in_progress_and_a_changed_one_drifted(sample_workspace, run_cli):

@@ -110,6 +110,7 @@ from qualkit.analysis.disagreements import (
 from qualkit.errors import AdjudicationError, QualkitError, ReconcileError
 from qualkit.io.atomic import atomic_write_text, backup
 from qualkit.io.jsonlog import LockedError, locked
+from qualkit.io.naming import plural_s
 from qualkit.workspace.codings import (
     Coding,
     CodingError,
@@ -218,13 +219,13 @@ class ReconcileResult:
                   f"disagreement{'' if self.disagreements == 1 else 's'}: {self.decided} decided")
         if self.undecided:
             counts += f", {len(self.undecided)} still undecided"
-        line = (f"Consensus of {a} and {b} ({self.unit_kind} units, {len(self.transcripts)} transcript(s)): {counts}; "
+        line = (f"Consensus of {a} and {b} ({self.unit_kind} units, {len(self.transcripts)} transcript{plural_s(len(self.transcripts))}): {counts}; "
                 f"{verb} {self.path.parent.name}/{self.path.name}: {self.codings_breakdown()}")
-        logged = f"{'Would log' if self.dry_run else 'Logged'} {self.new} new decision(s) in {AUDIT_LOG}"
+        logged = f"{'Would log' if self.dry_run else 'Logged'} {self.new} new decision{plural_s(self.new)} in {AUDIT_LOG}"
         if self.already:
             logged += f"; {self.already} already in force (not logged again)"
         if self.stale:
-            logged += f"; {self.stale} earlier decision(s) no longer match the coders' files and were not applied"
+            logged += f"; {self.stale} earlier decision{plural_s(self.stale)} no longer match the coders' files and were not applied"
         return line + "\n" + logged
 
     def codings_breakdown(self) -> str:
@@ -236,7 +237,7 @@ class ReconcileResult:
             return total
         a = self.coders[0]
         return (f"{total} = {self.from_agreed} of {a}'s passages on the agreed (unit, code)s (a {self.unit_kind} can "
-                f"hold several; one passage can span {self.unit_kind}s) + {self.codings - self.from_agreed} from decisions")
+                f"hold several; one passage can span {self.unit_kind}s) + {self.codings - self.from_agreed} from decision{plural_s(self.codings - self.from_agreed)}")
 
     def as_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data (``qualkit reconcile --json``)."""

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from qualkit.io.naming import plural_s
+
 
 def describe_error(exc: Exception) -> str:
     """A QualkitError as one line, its path shown relative to the current folder when inside it."""
@@ -89,7 +91,7 @@ def report_skipped(ctx: click.Context, errors: Sequence[Exception], strict: bool
     if not errors:
         return
     click.echo(click.style("Warning: ", fg="yellow")
-               + f"{len(errors)} transcript file(s) skipped (fix or remove them; `qualkit ingest` lists them):", err=True)
+               + f"{len(errors)} transcript file{plural_s(len(errors))} skipped (fix or remove them; `qualkit ingest` lists them):", err=True)
     for exc in errors:
         click.echo(f"  skipped {describe_error(exc)}", err=True)
     if strict:

@@ -7,6 +7,7 @@ import click
 
 from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace, open_workspace
 from qualkit.cli.output import OutputFile, echo_json, echo_table, report_skipped, strict_option
+from qualkit.io.naming import plural_s
 
 EXPORT_FORMATS = ("csv", "md", "html", "json", "xlsx", "docx", "tex")
 
@@ -200,7 +201,7 @@ def rapid(ctx: click.Context, rows: str, group_by: str | None, cells: str, domai
         if as_json:
             echo_json({"written": [str(p) for p in written]})
             return
-        click.echo(f"Wrote {ws.rel(written[0])} ({len(df)} rows x {len(df.columns)} columns; "
+        click.echo(f"Wrote {ws.rel(written[0])} ({len(df)} row{plural_s(len(df))} x {len(df.columns)} column{plural_s(len(df.columns))}; "
                    f"manifest: {ws.rel(written[-1])})")
         return
     if as_json:

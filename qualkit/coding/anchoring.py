@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qualkit.errors import CodingError, QualkitError
+from qualkit.io.naming import plural_s
 from qualkit.workspace.codings import Coding, content_hash
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ def anchored_codings(ws: Workspace, coder: str, *, keep_past_end: bool = False) 
 
 def unanchored_summary(lost: dict[str, dict[str, list[Coding]]]) -> str:
     """"int1: 3 coding(s) of ana, int2: 1 coding(s) of ben" from coder -> transcript -> lost codings."""
-    parts = [f"{tid}: {len(cs)} coding(s) of {coder}" for coder, per in sorted(lost.items())
+    parts = [f"{tid}: {len(cs)} coding{plural_s(len(cs))} of {coder}" for coder, per in sorted(lost.items())
              for tid, cs in sorted(per.items())]
     return ", ".join(parts)
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import QualkitError
+from qualkit.io.naming import plural_s
 from qualkit.workspace.codebook import Code, Codebook, CodebookError, CodebookLines, read_codebook
 from qualkit.workspace.store import Workspace
 
@@ -180,7 +181,7 @@ def _boilerplate_problems(book: Codebook, lb: CodebookLines, repeat: int = 3) ->
             elif code.definition and text.casefold() == " ".join(code.definition.split()).casefold():
                 why = "repeats the definition"
             elif len(seen[(key, skeleton(code, text))]) >= repeat:
-                why = f"is the same sentence in {len(seen[(key, skeleton(code, text))])} codes"
+                why = f"is the same sentence in {len(seen[(key, skeleton(code, text))])} code{plural_s(len(seen[(key, skeleton(code, text))]))}"
             if why:
                 problems.append(Problem(book.path, lb.of(code, key), WARNING,
                                         f"boilerplate: the {key!r} of {code.id!r} {why}; say what a coder should "

@@ -19,6 +19,7 @@ from qualkit.coding.session_views import CodeEntry, CodingView, SuggestionView, 
 from qualkit.coding.units import UNIT_KINDS, Unit, split_units, turn_units, unit_at
 from qualkit.errors import SessionError
 from qualkit.io.atomic import atomic_write_text, backup
+from qualkit.io.naming import plural_s
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding, coder_path, dumps_codings, now_iso, read_codings
 from qualkit.workspace.store import Workspace
@@ -129,10 +130,10 @@ class SessionState:
         wrote = self._write_csv(changes)
         self._append({"type": "recovered", "actions": len(pending), "csv_rewritten": wrote})
         if wrote:
-            self.notices.append(f"the last session was interrupted: its {len(pending)} action(s) were replayed "
+            self.notices.append(f"the last session was interrupted: its {len(pending)} action{plural_s(len(pending))} were replayed "
                                 f"from the journal into {self.csv_path.name}")
         else:
-            self.notices.append(f"the last session was interrupted; all its {len(pending)} action(s) were "
+            self.notices.append(f"the last session was interrupted; all its {len(pending)} action{plural_s(len(pending))} were "
                                 f"already saved in {self.csv_path.name}")
 
     def _track(self, r: dict) -> None:
