@@ -94,3 +94,16 @@ def test_codings_in_interviewer_turns_are_counted_and_reported_not_lost(sample_w
     run = run_cli("run", workspace=sample_workspace)
     assert "1 coding only in interviewer/moderator turns not counted" in run.output
     assert quote in (sample_workspace / "codings" / "ana.csv").read_text(encoding="utf-8")  # kept
+
+
+def test_quitting_a_session_and_marking_done_count_the_same_turns(make_workspace, run_cli):
+    """The session counted every turn (interviewer too), `codings done` participant turns: a coder saw
+    0/4 then 0/2 for the same transcript. The session now gives both, and marking a transcript done
+    with nothing coded says what that means for agreement."""
+    make_workspace(transcripts={"int1": "Interviewer: Why?\nMaria: Money.\nInterviewer: Ok.\nMaria: Yes.\n"},
+                   codebook=[("money", "Money")])
+    result = run_cli("code", "int1", "--coder", "ana", input="q\n")
+    assert "0/4 turns coded (0/2 participant turns)" in result.output, result.output
+    result = run_cli("codings", "done", "int1", "--coder", "ana")
+    assert result.exit_code == 0 and "(0/2 turns coded)" in result.output
+    assert "ana coded none of its turns" in result.stderr and "--undo" in result.stderr

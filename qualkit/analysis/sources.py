@@ -348,6 +348,8 @@ class ExcerptSet:
     include_facilitators: bool = False
 
     def source_label(self) -> str:
+        if self.source.label == f"{CONSENSUS} + single-coded":
+            return f"the consensus codings and single-coded transcripts ({', '.join(self.source.coders[1:])})"
         return "consensus codings" if self.source.label == CONSENSUS else (
             f"codings {self.source.label}" if self.source.pooled else f"{self.source.label}'s codings")
 

@@ -143,6 +143,10 @@ def done(ctx: click.Context, transcript: str, coder: str, undo: bool) -> None:
     state = "not done (in progress)" if undo else "done"
     click.echo(f"{tid}: {state} for {coder}" + (f" ({p})" if p else "") + ("" if changed else " (already so)")
                + f"; saved in {ws.rel(done_path(ws, coder))}")
+    if not undo and p is not None and p.coded == 0 and p.total:
+        click.echo(f"Note: {coder} coded none of its turns: agreement now counts every code another coder applied "
+                   f"there as a disagreement. If that was a slip, `qualkit codings done {tid} --coder {coder} --undo`.",
+                   err=True)
 
 
 def _isna(value) -> bool:

@@ -393,11 +393,22 @@ class SessionState:
             return (f"{len(decided)}/{n} suggestions decided ({by.get('accept', 0)} accepted, "
                     f"{by.get('edit', 0)} edited, {by.get('reject', 0)} rejected); saved in {self.csv_path.name}")
         coded = {u.index for u in self.units for x in self.codings if x.start < u.end and x.end > u.start}
-        done = [f"{n} {what}" for n, what in [(c["added"], "coding(s) added"), (c["removed"], "removed"),
-                                               (c["memos"], "memo(s)"), (c["codes"], "new code(s)"),
-                                               (c["undone"], "undone")] if n]
-        return (f"{len(coded)}/{len(self.units)} {self.unit_kind}s coded; this run: "
-                + (f"{', '.join(done)}; saved in {self.csv_path.name}" if done else "no changes"))
+        done = [f"{n} {what}" for n, what in [
+            (c["added"], f"coding{plural_s(c['added'])} added"), (c["removed"], "removed"),
+            (c["memos"], f"memo{plural_s(c['memos'])}"), (c["codes"], f"new code{plural_s(c['codes'])}"),
+            (c["undone"], "undone")] if n]
+        return (f"{len(coded)}/{len(self.units)} {self.unit_kind}{plural_s(len(self.units))} coded{self._participant_progress()}; "
+                "this run: " + (f"{', '.join(done)}; saved in {self.csv_path.name}" if done else "no changes"))
+
+    def _participant_progress(self) -> str:
+        """" (3/14 participant turns)" when the research team's turns make the two counts differ: the
+        count `codings done`, `status` and agreement use, so the numbers a coder sees agree."""
+        from qualkit.coding.coverage import progress
+
+        p = progress(self.ws, self.coder, [self.transcript.id], codings=list(self.codings)).get(self.transcript.id)
+        if p is None or self.unit_kind != "turn" or p.total == len(self.units):
+            return ""
+        return f" ({p.coded}/{p.total} participant turn{plural_s(p.total)})"
 
     # -- navigation records --------------------------------------------------------------------
     def _nav_record(self, **extra) -> dict:
