@@ -121,7 +121,7 @@ class ReconcileSession:
         if self._save():
             shown = f"{self.path.parent.name}/{self.path.name}"
             self.notices.append(f"{shown} brought up to date from the coders' files and {len(self.force)} "
-                                f"decision(s) in {AUDIT_LOG}" if existed else
+                                f"decision{plural_s(len(self.force))} in {AUDIT_LOG}" if existed else
                                 f"{shown} created with the {self.n_codings} coding{plural_s(self.n_codings)} the coders agree on")
         if self.stale:
             self.notices.append(f"{self.stale} earlier decision{plural_s(self.stale)} no longer match the coders' files "

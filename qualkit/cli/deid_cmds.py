@@ -135,6 +135,7 @@ def check(ctx: click.Context, paths: tuple[str, ...]) -> None:
     for f in findings:
         click.echo(str(f))
     if findings:
-        click.echo(f"{len(findings)} identifier{plural_s(len(findings))} found in {len({f.path for f in findings})} file(s).", err=True)
+        files = {f.path for f in findings}
+        click.echo(f"{len(findings)} identifier{plural_s(len(findings))} found in {len(files)} file{plural_s(len(files))}.", err=True)
         ctx.exit(1)
     click.echo("No identifier of deid.csv found.")

@@ -46,7 +46,7 @@ def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun:
             where = ", ".join(p.where for p in result.duplicates[:10]) + (", ..." if len(result.duplicates) > 10 else "")
             click.echo(f"Skipped {len(result.duplicates)} duplicate{plural_s(len(result.duplicates))} of codings already in {target}: {where}.")
     if result.unplaced:
-        click.echo(f"Could not import {len(result.unplaced)} {noun}(s):", err=True)
+        click.echo(f"Could not import {len(result.unplaced)} {noun}{plural_s(len(result.unplaced))}:", err=True)
         for msg in result.messages():
             click.echo(click.style("error: ", fg="red") + msg, err=True)
         if result.partial:

@@ -198,8 +198,8 @@ def _statement(rows: list[dict[str, Any]], at: int | None, n: int, base: int, ru
         statement = head + f"not assessable: {n} {unit_word}s, fewer than base + run ({base + run})."
     elif at is not None:
         r = rows[at - 1]
-        statement = (head + f"reached at {at}+{run}: the {run} {unit_word}(s) after the first {at} added {r['new_in_run']} "
-                     f"new code(s), {r['new_info']:.0%} of the {r['base_codes']} code{plural_s(r['base_codes'])} in the base (the first {base}).")
+        statement = (head + f"reached at {at}+{run}: the {run} {unit_word}{plural_s(run)} after the first {at} added {r['new_in_run']} "
+                     f"new code{plural_s(r['new_in_run'])}, {r['new_info']:.0%} of the {r['base_codes']} code{plural_s(r['base_codes'])} in the base (the first {base}).")
     else:
         last = next((r for r in reversed(rows) if r["new_info"] is not None), None)
         tail = (f" The last run ({unit_word}s {last['run']}) added {last['new_in_run']} new code{plural_s(last['new_in_run'])}, {last['new_info']:.0%} "
