@@ -208,6 +208,10 @@ def _next(st: StudyStatus) -> str:
         return "qualkit codings check   (codings that cannot be placed in changed transcripts)"
     if st.drifted:
         return "qualkit codings check --fix   (save the re-anchored positions)"
+    if not st.transcripts.get("readable"):
+        return "put transcripts in transcripts/ (speakers in participants.csv), then qualkit ingest"
+    if not any(st.coverage.values()):
+        return "qualkit code TRANSCRIPT --coder NAME   (or qualkit import sheet|word-comments FILE --coder NAME)"
     for coder, per in st.coverage.items():
         for tid, state in per.items():
             if state.startswith("in progress"):
