@@ -176,7 +176,7 @@ def anchored_codings(ws: Workspace, coder: str, *, keep_past_end: bool = False) 
 
 
 def unanchored_summary(lost: dict[str, dict[str, list[Coding]]]) -> str:
-    """"int1: 3 coding(s) of ana, int2: 1 coding(s) of ben" from coder -> transcript -> lost codings."""
+    """"int1: 3 codings of ana, int2: 1 coding of ben" from coder -> transcript -> lost codings."""
     parts = [f"{tid}: {len(cs)} coding{plural_s(len(cs))} of {coder}" for coder, per in sorted(lost.items())
              for tid, cs in sorted(per.items())]
     return ", ".join(parts)
