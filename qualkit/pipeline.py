@@ -179,7 +179,7 @@ def _consensus(run: _Run) -> bool:
         run.skipped("consensus", "the coders share no coded transcript yet")
         return True
     if status.undecided:
-        detail = (f"{status.agreed} agreed, {status.decided} of {status.disagreements} disagreement{plural_s(status.disagreements)} decided; "
+        detail = (f"{status.agreed} (unit, code){plural_s(status.agreed)} agreed, {status.decided} of {status.disagreements} disagreement{plural_s(status.disagreements)} decided; "
                   f"to reconcile: `qualkit disagreements --out adjudication.xlsx`, then "
                   f"`qualkit reconcile --adjudication adjudication.xlsx`")
     else:
