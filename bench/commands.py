@@ -11,6 +11,7 @@ script's. Then: the ratios to the baselines measured in the same run, and the gr
 
     python bench/commands.py [--sizes 10,100,1000] [--repeat 3] [--dir /tmp/qualkit-bench]
                              [--only ingest,agree] [--sample]
+    python bench/commands.py --sizes "" --sample     # `run` on the sample study only
 """
 from __future__ import annotations
 
@@ -130,7 +131,7 @@ def main() -> int:
         res = bench(sample, {"run": COMMANDS["run"], "(floor: qualkit --help)": BASELINES["(floor: qualkit --help)"]}, args.repeat)
         show("sample study", res)
         ratios(res)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]  # --sizes "" --sample: the sample study only
     results: dict[int, dict[str, dict]] = {}
     for n in sizes:
         results[n] = bench(study(args.dir, n), names, args.repeat)

@@ -17,6 +17,7 @@ from pathlib import Path
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_open
 from qualkit.io.manifest import build_manifest, write_manifest
+from qualkit.io.naming import plural_s
 from qualkit.render.cells import csv_safe_frame
 from qualkit.workspace.store import Workspace
 
@@ -90,10 +91,10 @@ def _ingest(run: _Run) -> bool:
     run.inputs += [t.path for t in run.transcripts if t.path] + [ws.root / "qualkit.yaml", ws.root / "participants.csv"]
     ids = set(turns["participant_id"].dropna())
     team = {p for p in ids if ws.participant_table.is_facilitator(p)}
-    who = f"{len(ids - team)} participants" + (f" (+{len(team)} research team)" if team else "")
-    run.done("ingest", f"{len(run.transcripts)} transcripts, {len(turns)} turns, {int(inventory['words'].sum())} words, "
-                       f"{who}, {n_warn} warning(s)" + (" (see `qualkit ingest`)" if n_warn else "")
-                       + (f"; {len(result.errors)} file(s) skipped" if result.errors else ""), outputs)
+    who = f"{len(ids - team)} participant{plural_s(len(ids - team))}" + (f" (+{len(team)} research team)" if team else "")
+    run.done("ingest", f"{len(run.transcripts)} transcript{plural_s(len(run.transcripts))}, {len(turns)} turn{plural_s(len(turns))}, {int(inventory['words'].sum())} word{plural_s(int(inventory['words'].sum()))}, "
+                       f"{who}, {n_warn} warning{plural_s(n_warn)}" + (" (see `qualkit ingest`)" if n_warn else "")
+                       + (f"; {len(result.errors)} file{plural_s(len(result.errors))} skipped" if result.errors else ""), outputs)
     return True
 
 
@@ -108,9 +109,9 @@ def _codebooks(run: _Run) -> bool:
     errors = errors_only(problems)
     run.inputs += [b.path for b in books if b.path]
     n_codes = sum(len(b.active()) for b in books)
-    detail = f"{len(books)} codebook(s), {n_codes} active codes"
+    detail = f"{len(books)} codebook{plural_s(len(books))}, {n_codes} active code{plural_s(n_codes)}"
     if problems:
-        detail += f"; {len(errors)} error(s), {len(problems) - len(errors)} warning(s) (see `qualkit codebook validate`)"
+        detail += f"; {len(errors)} error{plural_s(len(errors))}, {len(problems) - len(errors)} warning{plural_s(len(problems) - len(errors))} (see `qualkit codebook validate`)"
     run.done("codebooks", detail)
     return True
 
@@ -155,12 +156,12 @@ def _agreement(run: _Run) -> bool:
     judged = report.table.dropna(subset=["alpha"])
     judged = judged[~judged["flags"].astype(str).str.contains("rare")]  # too rare to judge: not the headline
     worst = judged.sort_values("alpha").head(1)
-    detail = (f"{', '.join(coders)} on {len(report.transcripts)} shared transcript(s): "
+    detail = (f"{', '.join(coders)} on {len(report.transcripts)} shared transcript{plural_s(len(report.transcripts))}: "
               f"pooled alpha {overall['alpha']:.2f}, kappa {overall['kappa']:.2f}")
     if not worst.empty:
         detail += f"; lowest: {worst.iloc[0]['code']} (alpha {worst.iloc[0]['alpha']:.2f})"
     if report.facilitator_only:
-        detail += (f"; {sum(report.facilitator_only.values())} coding(s) only in interviewer/moderator turns not counted "
+        detail += (f"; {sum(report.facilitator_only.values())} coding{plural_s(sum(report.facilitator_only.values()))} only in interviewer/moderator turns not counted "
                    "(kept; see `qualkit agree`)")
     run.done("agreement", detail, [p for p in outputs if not p.name.endswith(".manifest.json")])
     return True
@@ -178,11 +179,11 @@ def _consensus(run: _Run) -> bool:
         run.skipped("consensus", "the coders share no coded transcript yet")
         return True
     if status.undecided:
-        detail = (f"{status.agreed} agreed, {status.decided} of {status.disagreements} disagreements decided; "
+        detail = (f"{status.agreed} (unit, code){plural_s(status.agreed)} agreed, {status.decided} of {status.disagreements} disagreement{plural_s(status.disagreements)} decided; "
                   f"to reconcile: `qualkit disagreements --out adjudication.xlsx`, then "
                   f"`qualkit reconcile --adjudication adjudication.xlsx`")
     else:
-        detail = f"complete: {status.codings} consensus codings in codings/{status.into}.csv"
+        detail = f"complete: {status.codings} consensus coding{plural_s(status.codings)} in codings/{status.into}.csv"
     run.done("consensus", detail)
     return True
 

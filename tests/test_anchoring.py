@@ -56,7 +56,7 @@ def test_a_coding_that_cannot_be_placed_stops_agree_and_matrix_naming_the_transc
     for args in (["agree", "--coders", "ana,ben"], ["matrix", "codes", "--coder", "ana"]):
         result = run_cli(*args)
         assert result.exit_code == 1, (args, result.output)
-        assert "int1: 1 coding(s) of ana" in result.output and "--allow-unanchored" in result.output
+        assert "int1: 1 coding of ana" in result.output and "--allow-unanchored" in result.output
 
 
 def test_allow_unanchored_leaves_them_out_and_says_so(make_workspace, run_cli):
@@ -91,3 +91,22 @@ def test_every_coding_written_records_the_text_it_is_anchored_to(make_workspace)
     header = ws.coder_file("ana").read_text(encoding="utf-8").splitlines()[0]
     assert header.endswith(",transcript_hash")
     assert {c.transcript_hash for c in ws.codings("ana")} == {content_hash(ws.transcript("int1").text)}
+
+
+def test_a_quote_less_coding_past_the_end_of_its_transcript_stops_agree_matrix_and_run(make_workspace, run_cli):
+    ws = _study(make_workspace)
+    path = ws.root / "codings" / "ana.csv"
+    rows = path.read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    row = dict.fromkeys(header, "")
+    row.update(transcript="int1", start="5000", end="5010", code="fax")
+    path.write_text("\n".join([*rows, ",".join(row[h] for h in header)]) + "\n", encoding="utf-8")
+    for args in (["agree", "--coders", "ana,ben"], ["matrix", "codes", "--coder", "ana"], ["run"]):
+        result = run_cli(*args)
+        assert result.exit_code != 0, (args, result.output)
+        assert "int1: 1 coding of ana" in result.output and "--allow-unanchored" in result.output, args
+        assert "past the end" in result.output, args
+    result = run_cli("agree", "--coders", "ana,ben", "--allow-unanchored", "--json")
+    assert result.exit_code == 0, result.output
+    notes = json.loads(result.stdout)["anchoring"]
+    assert any("int1" in n and "past the end" in n and "LEFT OUT" in n for n in notes), notes

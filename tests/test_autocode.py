@@ -83,7 +83,7 @@ def test_autocode_codes_participant_turns_and_writes_auto_csv(tmp_path):
     # interviewer turns (1, 3, 6) are never coded, retired codes never used
     assert not [k for k in got if k[0] in (1, 3, 6)]
     assert not [k for k in got if k[1] == "unused"]
-    assert "Skipped 3 research-team turn(s)" in r.output
+    assert "Skipped 3 research-team turns" in r.output
 
 
 @pytest.mark.slow

@@ -104,9 +104,9 @@ def test_deid_accept_and_reject_say_what_became_of_the_spans(make_workspace, run
     run_cli("deid", "scan")
     accepted = run_cli("deid", "accept", "--kind", "date")
     assert accepted.exit_code == 0
-    assert "span(s) now accepted (redacted on export)" in accepted.output, accepted.output
+    assert "span now accepted (redacted on export)" in accepted.output, accepted.output
     rejected = run_cli("deid", "reject", "--all")
-    assert "span(s) now rejected (kept as written)" in rejected.output, rejected.output
+    assert "spans now rejected (kept as written)" in rejected.output, rejected.output
 
 
 def test_transcripts_explain_counts_the_candidate_lines_it_lists(make_workspace, run_cli):
@@ -117,7 +117,7 @@ def test_transcripts_explain_counts_the_candidate_lines_it_lists(make_workspace,
     assert result.exit_code == 0
     rows = [line for line in result.output.splitlines() if line.strip()[:1].isdigit()]
     assert len(rows) == 5 and any("Note" in r and "rejected" in r for r in rows), result.output
-    assert "among 5 candidate line(s)" in result.output, result.output
+    assert "among 5 candidate lines" in result.output, result.output
 
 
 def test_transcripts_show_names_a_text_encoding_only_where_the_file_has_one(make_workspace, run_cli):
@@ -162,4 +162,4 @@ def test_deid_csv_with_a_line_break_in_a_span_still_reads(make_workspace, run_cl
         "d2,int1,40,45,Maria,person,manual,[Person 2],accept\n", encoding="utf-8")
     result = run_cli("deid", "accept", "d1")
     assert result.exit_code == 0, result.output
-    assert "1 of 1 span(s) now accepted" in result.output
+    assert "1 of 1 span now accepted" in result.output

@@ -126,3 +126,35 @@ def test_a_two_megabyte_line_of_spaces_reads_fast(make_workspace, run_cli):
     began = time.perf_counter()
     assert run_cli("ingest").exit_code == 0
     assert time.perf_counter() - began < 5
+
+
+def test_a_file_with_no_extension_is_named_with_the_formats_accepted(make_workspace, run_cli, tmp_path):
+    make_workspace(codebook=[("fax", "Referrals by fax")],
+                   coders={"ana": [("By fax, days late.", "fax")], "ben": [("Mostly.", "fax")]})
+    notes = tmp_path / "notes"
+    notes.write_text("code,name\nfax,Fax\n", encoding="utf-8")
+    for args, accepted in ((["codebook", "import", notes], ".csv or .xlsx"),
+                           (["reconcile", "--coders", "ana,ben", "--adjudication", notes], ".csv or .xlsx"),
+                           (["disagreements", "--coders", "ana,ben", "--out", notes], ".csv or .xlsx"),
+                           (["codebook", "export", notes], ".csv, .xlsx, .docx or .md"),
+                           (["import", "sheet", notes, "--coder", "cy"], ".csv or .xlsx")):
+        result = run_cli(*args)
+        assert result.exit_code != 0, (args, result.output)
+        assert "'.'" not in result.output and "a file with no extension" in result.output, (args, result.output)
+        assert str(notes) in result.output and accepted in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text, line", [("themes: [a\n", 1), ("themes: [a", 1), ('title: "open\nthemes: []\n', 1),
+                                        ("title: x\nthemes: [a\n\n\n", 2), ("themes:\n  - id: a\n\tname: x\n", 3)])
+def test_a_yaml_syntax_error_names_the_line_to_fix(make_workspace, run_cli, text, line):
+    """PyYAML notices an unclosed bracket at the end of the file; the line to fix is where it opened."""
+    ws = make_workspace()
+    (ws.root / "themes.yaml").write_text(text, encoding="utf-8")
+    result = run_cli("themes", "check")
+    assert result.exit_code == 1
+    assert f"themes.yaml:{line}: " in result.output and "invalid YAML" in result.output, result.output
+    (ws.root / "memos").mkdir(exist_ok=True)
+    (ws.root / "memos" / "m.md").write_text(f"---\n{text.rstrip()}\n---\nBody\n", encoding="utf-8")
+    result = run_cli("memo", "list")
+    assert f"m.md:{line + 1}: " in result.output, result.output  # the header starts on line 2

@@ -221,3 +221,13 @@ def test_a_coding_made_by_quoting_covers_exactly_that_text(make_workspace):
     ws = make_workspace(codebook=[("fax", "Referrals by fax")], coders={"ana": [("By fax", "fax")]})
     [coding] = ws.codings("ana")
     assert ws.transcript("int1").text[coding.start:coding.end] == "By fax" and coding.code == "fax"
+
+
+def test_counts_agree_with_their_nouns(make_workspace, run_cli):
+    """'1 turns' and 'transcript(s)' read as unfinished: a count of one takes the singular."""
+    make_workspace(transcripts={"int1": "Maria: We fax them.\n"})
+    result = run_cli("ingest")
+    assert result.exit_code == 0, result.output
+    assert "1 transcript, 1 turn, 3 words." in result.output and "(s)" not in result.output, result.output
+    result = run_cli("run")
+    assert "1 transcript, 1 turn, 3 words" in result.output and "(s)" not in result.output, result.output

@@ -219,3 +219,20 @@ def test_the_port_codebook_fits_the_sample_transcripts(sample_workspace):
 def test_shipped_codebook_ids_do_not_clash():
     ids = [c["id"] for p in SHIPPED for c in yaml.safe_load(p.read_text(encoding="utf-8"))["codes"]]
     assert len(ids) == len(set(ids))
+
+
+def test_a_code_id_used_twice_in_one_codebook_stops_show_and_every_loader_naming_both_lines(make_workspace, run_cli):
+    ws = make_workspace(coders={"ana": [("By fax, days late.", "stigma")], "ben": [("Mostly.", "stigma")]})
+    (ws.root / "codebooks" / "dup.yaml").write_text(
+        "id: dup\nname: Dup\ncodes:\n  - id: stigma\n    name: Stigma\n  - id: access\n    name: Access\n"
+        "  - id: stigma\n    name: Stigma again\n", encoding="utf-8")
+    for args in (["codebook", "show", "dup"], ["codebook", "validate"], ["codebook", "add", "Transport", "-c", "dup"],
+                 ["agree", "--coders", "ana,ben"]):
+        result = run_cli(*args)
+        assert result.exit_code != 0, (args, result.output)
+        assert "dup.yaml:8: " in result.output and "duplicate code id 'stigma' (already defined on line 4)" in result.output, \
+            (args, result.output)
+    from qualkit.workspace.codebook import CodebookError, load_codebook
+
+    with pytest.raises(CodebookError, match="already defined on line 4"):
+        load_codebook(ws.root / "codebooks" / "dup.yaml")

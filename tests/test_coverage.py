@@ -65,7 +65,7 @@ def test_summaries_template_never_replaces_more_excerpts_with_fewer(sample_works
     result = run_cli("summaries", "template", "--coder", "ana", workspace=sample_workspace)  # ana never coded int2
     assert result.exit_code == 0, result.output
     # with no codings of ana's, the template would start from the guide answers: still fewer excerpts
-    assert re.search(r"it has (\d+) excerpt\(s\) and the codings now give (\d+); --overwrite replaces it after a backup",
+    assert re.search(r"it has (\d+) excerpts? and the codings now give (\d+); --overwrite replaces it after a backup",
                      result.output)
     assert path.read_text(encoding="utf-8") == full
     result = run_cli("summaries", "template", "--coder", "ana", "--overwrite", workspace=sample_workspace)
@@ -87,10 +87,23 @@ def test_codings_in_interviewer_turns_are_counted_and_reported_not_lost(sample_w
     with open(sample_workspace / "codings" / "ana.csv", "a", encoding="utf-8", newline="") as f:
         csv.writer(f, lineterminator="\n").writerow(["int1_sheriff", i, i + len(quote), "program_fit", quote, "", ""])
     result = run_cli("agree", workspace=sample_workspace)
-    assert "1 coding(s) lie only in interviewer/moderator turns and are not counted (ana 1)" in result.output
+    assert "1 coding lie only in interviewer/moderator turns and are not counted (ana 1)" in result.output
     assert json.loads(run_cli("agree", "--json", workspace=sample_workspace).stdout)["facilitator_only"] == {"ana": 1}
-    assert "1 coding(s) hold only interviewer/moderator words" in run_cli("matrix", "codes", "--coder", "ana",
+    assert "1 coding hold only interviewer/moderator words" in run_cli("matrix", "codes", "--coder", "ana",
                                                                           workspace=sample_workspace).output
     run = run_cli("run", workspace=sample_workspace)
-    assert "1 coding(s) only in interviewer/moderator turns not counted" in run.output
+    assert "1 coding only in interviewer/moderator turns not counted" in run.output
     assert quote in (sample_workspace / "codings" / "ana.csv").read_text(encoding="utf-8")  # kept
+
+
+def test_quitting_a_session_and_marking_done_count_the_same_turns(make_workspace, run_cli):
+    """The session counted every turn (interviewer too), `codings done` participant turns: a coder saw
+    0/4 then 0/2 for the same transcript. The session now gives both, and marking a transcript done
+    with nothing coded says what that means for agreement."""
+    make_workspace(transcripts={"int1": "Interviewer: Why?\nMaria: Money.\nInterviewer: Ok.\nMaria: Yes.\n"},
+                   codebook=[("money", "Money")])
+    result = run_cli("code", "int1", "--coder", "ana", input="q\n")
+    assert "0/4 turns coded (0/2 participant turns)" in result.output, result.output
+    result = run_cli("codings", "done", "int1", "--coder", "ana")
+    assert result.exit_code == 0 and "(0/2 turns coded)" in result.output
+    assert "ana coded none of its turns" in result.stderr and "--undo" in result.stderr

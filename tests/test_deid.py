@@ -248,3 +248,24 @@ def test_an_installed_ner_model_adds_its_entities(make_workspace, run_cli, tmp_p
     assert run_cli("deid", "scan").exit_code == 0
     found = {(r["text"], r["kind"], r["detector"]) for r in _rows(ws)}
     assert {("Zorblat", "person", "ner"), ("Quarnville", "place", "ner")} <= found
+
+
+@pytest.mark.slow
+def test_de_identified_copies_of_the_sample_study_read_back_with_the_same_turns_and_speakers(tmp_path, run_cli):
+    """`Sheriff [KP-1]:`, `[00:00:16] [KP-4]:`, `[RT-2] (Eval Team):`: a placeholder inside a speaker
+    label must not stop the copy's label being read as one."""
+    from qualkit.transcripts import read_transcript
+    from qualkit.workspace.scaffold import demo
+
+    root = demo(tmp_path / "study")
+    for args in (["deid", "scan"], ["deid", "accept", "--all"], ["deid", "export", str(tmp_path / "shared")]):
+        result = run_cli(*args, workspace=root)
+        assert result.exit_code == 0, result.output
+    sizes = {}
+    for path in sorted((root / "transcripts").iterdir()):
+        before, after = read_transcript(path), read_transcript(tmp_path / "shared" / f"{path.stem}.txt")
+        sizes[path.stem] = (len(before.turns), len(set(t.speaker for t in before.turns)))
+        assert (len(after.turns), len(set(t.speaker for t in after.turns))) == sizes[path.stem], path.name
+    assert sizes["int1_sheriff"] == (33, 3) and sizes["fg2_pinehollow"][1] == 6
+    copy = (tmp_path / "shared" / "int1_sheriff.txt").read_text(encoding="utf-8")
+    assert "Boyd" not in copy and "[00:00:13] Sheriff KP-1: Yep" in copy

@@ -137,7 +137,7 @@ def test_the_terminal_view_shows_units_codes_definitions_and_confusion_pairs(tmp
     assert "Confusion pairs (ana used X where ben used Y" in out
     assert "    1  Stigma (stigma)  Stigma by staff (stigma_staff)" in out
     assert "left out: int2 (not coded by ben)" in out
-    assert out.rstrip().endswith("4 disagreement(s) on 2 of 3 turns between ana and ben (1 transcript(s) coded by both)")
+    assert out.rstrip().endswith("4 disagreements on 2 of 3 turns between ana and ben (1 transcript coded by both)")
     assert "\x1b[" not in out
     long_text = "Maria: " + "word " * 60 + "end.\n"
     full = INT1 + "Interviewer: More?\n" + long_text
@@ -158,7 +158,7 @@ def test_the_terminal_view_shows_units_codes_definitions_and_confusion_pairs(tmp
 def test_adjudication_csv_and_xlsx_have_keys_empty_decision_columns_and_instructions(tmp_path, cli):
     ws = make_ws(tmp_path)
     r = cli(ws.root, "--coders", "ana,ben", "--out", str(tmp_path / "adj.csv"))
-    assert r.exit_code == 0 and "Wrote 4 disagreement(s)" in r.output and "qualkit reconcile --coders ana,ben" in r.output
+    assert r.exit_code == 0 and "Wrote 4 disagreements" in r.output and "qualkit reconcile --coders ana,ben" in r.output
     raw = (tmp_path / "adj.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
     rows = list(csv.reader((tmp_path / "adj.csv").read_text(encoding="utf-8-sig").splitlines()))
@@ -209,7 +209,7 @@ def test_meeting_documents_docx_landscape_with_repeated_header_and_plain_markdow
     md = write_disagreements(items, tmp_path / "meeting.md").read_text()
     assert md.startswith("# Disagreements: ana and ben\n")
     assert "| 1 | Stigma | Stigma by staff |" in md and "## int1 · turn 6 · Maria (KP-4, behavioral health)" in md
-    with pytest.raises(Exception, match="cannot write '.pdf'"):
+    with pytest.raises(Exception, match="cannot write a '.pdf' file"):
         write_disagreements(items, tmp_path / "meeting.pdf")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp files left
 
@@ -275,7 +275,7 @@ def test_rewriting_a_filled_adjudication_file_keeps_every_decision(tmp_path):
     filled = adj.read_bytes()
     r = runner.invoke(cli, ["--workspace", str(root), "disagreements", "--out", str(adj)])
     assert r.exit_code == 0, r.output
-    assert "Carried forward 1 decision(s) from the file" in r.output
+    assert "Carried forward 1 decision from the file" in r.output
     again, h2 = _adj_rows(adj)
     kept = [row for row in again[h2 + 1:] if row[col["key"]] == key]
     assert [(x[col["decision"]], x[col["rationale"]], x[col["review"]]) for x in kept] == [("both", "fits both definitions", "")]

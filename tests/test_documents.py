@@ -52,7 +52,7 @@ def test_a_pdf_transcript_is_read_from_its_text_layer_across_pages(tmp_path):
 def test_a_scanned_pdf_without_text_is_refused_saying_so(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(pdf_bytes([[], []]))
-    with pytest.raises(TranscriptError, match=r"no text layer \(2 page\(s\), a scan\?\): run OCR"):
+    with pytest.raises(TranscriptError, match=r"no text layer \(2 pages, a scan\?\): run OCR"):
         qualkit.read_transcript(path)
 
 
@@ -143,3 +143,12 @@ def test_ingest_convert_makes_a_docx_copy_with_libreoffice_and_keeps_the_origina
     assert "Converted transcripts/old.doc -> transcripts/old.docx" in r.output
     assert old.read_bytes() == before
     assert [s for s in ws.transcript("old").speakers] == ["Interviewer", "Sam"]
+
+
+def test_ingest_convert_without_libreoffice_says_once_what_to_do(make_workspace, run_cli, monkeypatch):
+    monkeypatch.setattr("qualkit.transcripts.convert.find_soffice", lambda: None)
+    ws = make_workspace()
+    (ws.transcripts_dir / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 legacy")
+    r = run_cli("ingest", "--convert")
+    assert r.exit_code == 1
+    assert r.output.count("old.doc") == 1 and "LibreOffice (soffice) is not on PATH" in r.output, r.output

@@ -32,7 +32,7 @@ def test_several_tables_to_csv_give_one_file_each(tmp_path):
 
 
 def test_unknown_format_is_a_clear_error(tmp_path):
-    with pytest.raises(ExportError, match="cannot export to .pdf"):
+    with pytest.raises(ExportError, match="cannot export to a '.pdf' file"):
         export_tables(FRAME, tmp_path / "t.pdf")
     assert list(tmp_path.iterdir()) == []
 

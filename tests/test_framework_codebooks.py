@@ -93,3 +93,11 @@ def test_codebook_crosswalk_adds_cfir2_refs_to_a_cfir2009_codebook(make_workspac
     assert "Intervention Source " in shown and "Evidence Strength & Quality\u2020" in shown
     r = run_cli("frameworks", "crosswalk", "heif", "cfir2")
     assert r.exit_code == 1 and "no crosswalk between heif and cfir2" in r.output
+
+
+def test_a_second_framework_codebook_says_once_why_its_ids_carry_a_prefix(make_workspace, run_cli):
+    make_workspace()
+    assert run_cli("codebook", "new", "HEIF", "--from-framework", "heif").exit_code == 0
+    result = run_cli("codebook", "new", "HEIF again", "--from-framework", "heif", "--id", "heif2")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("carry the prefix 'heif_'") == 1, result.output

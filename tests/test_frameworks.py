@@ -241,7 +241,7 @@ BAD_FILES = [
     ("id: x\nname: X\ndomains:\n  - id: a\n    label: A\n    constructs:\n      - id: a\n        label: Again\n",
      7, "duplicate id 'a' (already used on line 4)"),
     ("id: x\nname: X\ndomains:\n  - id: a\n    label: A\n    status: confirmed\n", 6, "unknown status 'confirmed'"),
-    ("id: x\nname: X\ndomains:\n  - id: a\n    label: [A\n", 6, "invalid YAML"),
+    ("id: x\nname: X\ndomains:\n  - id: a\n    label: [A\n", 5, "invalid YAML"),
     ("id: x\nname: X\ndomains:\n  - id: a\n    label: A\n    contructs: []\n", 6, "did you mean 'constructs'?"),
     ("id: x\nname: X\ndomains:\n  - id: Societal Context\n    label: A\n", 4, "e.g. 'societal_context'"),
     ("id: x\nname: X\ndomains:\n  - id: a\n    label: A\n    status: unverified\n    verified: true\n", 7,

@@ -72,7 +72,7 @@ def test_themes_check_warns_once_about_unverified_items_listing_the_themes_that_
     lines = [ln for ln in out.splitlines() if "not verified against the framework's source" in ln]
     assert len(lines) == 1, lines          # one warning, not one per theme and item (19 lines before)
     line = lines[0]
-    assert re.search(r"themes\.yaml:\d+: warning: 7 theme\(s\) map onto 16 framework item\(s\)", line)
+    assert re.search(r"themes\.yaml:\d+: warning: 7 themes map onto 16 framework items", line)
     assert "heif:physical_structures (rural_distance, who_is_missed)" in line
     assert "heif:regulatory_frameworks* (information_flow)" in line and "* inherited from the parent framework" in line
     assert line.count("heif:physical_structures") == 1
@@ -152,3 +152,15 @@ def test_rapid_equity_without_equity_domains_says_which_frameworks_have_them(sam
     assert "--domains" not in r.output  # it does not apply to summary bullets
     r = run_cli("matrix", "rapid", "--equity", "--cells", "quotes", workspace=sample_workspace)
     assert r.exit_code == 1 and "frameworks that do: heif" in r.output
+
+
+def test_the_equity_table_shows_each_quote_once(sample_workspace, run_cli, tmp_path):
+    """A theme mapped onto several equity domains, or two themes sharing a coding, showed the same
+    quote in each of their cells; like the themes x domains matrix, the table now quotes a passage once."""
+    import re
+
+    out = tmp_path / "equity.md"
+    result = run_cli("matrix", "themes", "--table", "equity", "--out", out, workspace=sample_workspace)
+    assert result.exit_code == 0, result.output
+    quotes = re.findall(r"“[^”]{20,}”", out.read_text(encoding="utf-8"))
+    assert len(quotes) >= 5 and len(quotes) == len(set(quotes)), quotes

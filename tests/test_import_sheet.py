@@ -54,7 +54,7 @@ def test_csv_with_synonym_headers_is_placed_exactly_normalized_and_fuzzily(root,
                       "int1,peer_support,\"The peer specialist calls within a day\",\n")
     r = run(root, str(sheet), "--coder", "ana")
     assert r.exit_code == 0, r.output
-    assert "Imported 4 coding(s)" in r.output
+    assert "Imported 4 codings" in r.output
     assert "read as 'naloxone'" in r.output and "fuzzy match" in r.output
     rows = {c.code: c for c in read_codings(root / "codings" / "ana.csv")}
     texts = {"int1": INT1, "int2_sheriff": INT2}
@@ -68,7 +68,7 @@ def test_csv_with_synonym_headers_is_placed_exactly_normalized_and_fuzzily(root,
     # Importing the same sheet again adds nothing and backs the file up.
     r = run(root, str(sheet), "--coder", "ana")
     assert r.exit_code == 0
-    assert "Skipped 4 duplicate(s)" in r.output
+    assert "Skipped 4 duplicates" in r.output
     assert len(read_codings(root / "codings" / "ana.csv")) == 4
 
 
@@ -92,7 +92,7 @@ def test_an_unplaceable_row_writes_nothing_unless_partial(root, tmp_path):
 
     r = run(root, str(sheet), "--coder", "ana", "--partial")
     assert r.exit_code == 0
-    assert "Imported 1 coding(s)" in r.output
+    assert "Imported 1 coding" in r.output
     assert f"{sheet}:3:" in r.output  # still listed
     assert [c.text for c in read_codings(root / "codings" / "ana.csv")] == ["By fax, usually days late."]
 

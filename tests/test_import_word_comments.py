@@ -58,7 +58,7 @@ def test_comments_on_the_transcript_itself_become_codings(root):
     ])
     r = run(root, str(path), "--coder", "ana")
     assert r.exit_code == 0, r.output
-    assert "Imported 3 coding(s)" in r.output
+    assert "Imported 3 codings" in r.output
     text = Workspace(root).transcript("int2").text
     rows = sorted(read_codings(root / "codings" / "ana.csv"), key=lambda c: (c.start, c.code))
     for c in rows:
@@ -73,7 +73,7 @@ def test_comments_on_the_transcript_itself_become_codings(root):
 
     # Importing again adds nothing.
     r = run(root, str(path), "--coder", "ana")
-    assert r.exit_code == 0 and "Skipped 3 duplicate(s)" in r.output
+    assert r.exit_code == 0 and "Skipped 3 duplicates" in r.output
 
 
 def test_a_commented_copy_maps_onto_an_edited_transcript(root, tmp_path):

@@ -18,7 +18,7 @@ def test_init_in_a_folder_of_transcripts_adopts_them_and_never_changes_them(tmp_
 
     r = run_cli("init", study, workspace=None)
     assert r.exit_code == 0, r.output
-    assert "Created a workspace" in r.output and "Moved 2 transcript file(s)/folder(s)" in r.output
+    assert "Created a workspace" in r.output and "Moved 2 transcript files/folders" in r.output
     assert "int1.txt" in r.output and "focus_groups/" in r.output
     moved = study / "transcripts" / "int1.txt"
     assert moved.read_bytes() == before and moved.stat().st_mtime == 1_600_000_000
@@ -26,7 +26,7 @@ def test_init_in_a_folder_of_transcripts_adopts_them_and_never_changes_them(tmp_
     assert (study / "README.md").is_file() and (study / "budget.xlsx").is_file()  # not transcripts: left alone
 
     r = run_cli("ingest", workspace=study)
-    assert "2 transcript(s)" in r.output
+    assert "2 transcripts" in r.output
 
 
 def test_init_in_an_empty_folder_still_says_empty(tmp_path, run_cli):

@@ -175,7 +175,7 @@ def test_interviewer_words_are_never_counted_nor_quoted(ws):
     result = build(ws, "codes", coder="cy", cells="quotes")
     assert cells(result.frame)["fax"]["KP-1"] == "\u201cBy fax, days late.\u201d (KP-1, medical)"
     pooled = build(ws, "codes")
-    assert any("1 coding(s) hold only interviewer/moderator words" in w for w in pooled.warnings)
+    assert any("1 coding hold only interviewer/moderator words" in w for w in pooled.warnings)
 
 
 # -- codes × cases ---------------------------------------------------------------------------

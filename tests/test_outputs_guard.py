@@ -63,3 +63,18 @@ def test_a_colleagues_file_is_kept_before_it_is_replaced(ws, run_cli):
     # qualkit's own export, written again, is replaced without another backup
     assert run_cli("matrix", "codes", "--out", str(out)).exit_code == 0
     assert len(list((ws.root / ".qualkit" / "backups").glob("matrix.csv.*.bak"))) == 1
+
+
+def test_every_output_option_creates_a_missing_folder_and_says_so(sample_workspace, run_cli, tmp_path):
+    """One rule for every FILE a command writes: missing folders are created (as `export all` and the
+    defaults in exports/ need), and a note on stderr names the new folder, so a typo does not pass unseen."""
+    for args, name in ((["disagreements", "--out"], "x.docx"), (["matrix", "codes", "--coder", "ana", "--out"], "m.csv"),
+                       (["agree", "--md"], "a.md"), (["codebook", "export", "-c", "port_inductive"], "c.csv"),
+                       (["report", "--out"], "r.html")):
+        out = tmp_path / args[0] / "new" / name
+        result = run_cli(*args, out, workspace=sample_workspace)
+        assert result.exit_code == 0, (args, result.output)
+        assert out.is_file(), args
+        assert f"folder {out.parent}/ does not exist; it will be created" in result.stderr, (args, result.stderr)
+        again = run_cli(*args, out, workspace=sample_workspace)
+        assert "does not exist" not in again.stderr

@@ -257,7 +257,7 @@ def test_a_titled_name_alone_on_its_line_is_a_one_off_speaker(tmp_path):
 
 
 def test_bracketed_labels_with_a_colon_as_de_identified_copies_write_them_are_speakers(tmp_path):
-    """`qualkit deid export` writes a participant's label as `[FG1-P1]:`; reading the copy back keeps its turns."""
+    """A bracketed placeholder as a label (`[FG1-P1]:`, as de-identified text shows it) reads back with its turns."""
     from qualkit.transcripts import read_transcript
 
     path = tmp_path / "fg1.txt"

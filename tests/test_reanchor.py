@@ -161,7 +161,7 @@ def test_check_reports_problems_and_fix_rewrites_only_what_moved(tmp_path):
 
     r = invoke(root, "codings", "check", "--coder", "ana", "--fix")
     assert r.exit_code == 1  # the bad rows are still there
-    assert "Re-anchored 3 coding(s)" in r.output
+    assert "Re-anchored 3 codings" in r.output
     rows = read_codings(root / "codings" / "ana.csv")
     assert len(rows) == 6
     for c in rows:

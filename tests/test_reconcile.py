@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -407,7 +408,7 @@ def test_piped_interactive_reconcile(tmp_path, recon_cli):
     r = recon_cli(ws.root, "--coders", "ana,ben", "--by", "cara", input="?\na\njudged\nb -- access\nq\n")
     assert r.exit_code == 0, r.output
     out = r.output
-    assert "Reconciling A = ana and B = ben into codings/consensus.csv · turn units · 4 disagreement(s)" in out
+    assert "Reconciling A = ana and B = ben into codings/consensus.csv · turn units · 4 disagreements" in out
     assert "── 1/4 · int1 · turn 2 · Maria (KP-4, behavioral health)" in out
     assert "[[People feel judged.]]" in out and "  A ana: Data sharing; Stigma" in out
     assert "in dispute: Stigma (stigma) — applied by ana only" in out and "u                 undo" in out
@@ -432,3 +433,21 @@ def test_q_at_the_rationale_prompt_quits_instead_of_saving_q_as_the_rationale(tm
         r = s.execute("q")
         assert r.quit and not r.error and "not saved" in r.message
     assert [rec for rec in audit(ws) if rec.get("action") == "decide"] == []
+
+
+def test_the_summary_says_how_the_codings_written_add_up(sample_workspace, run_cli, tmp_path):
+    """The sample study has more codings on agreed turns than agreed (turn, code)s (a turn can hold
+    several passages with one code): the summary must not leave a reader with 195 agreed and 205 written."""
+    adj = tmp_path / "adj.csv"
+    assert run_cli("disagreements", "--out", adj, workspace=sample_workspace).exit_code == 0
+    keys = [r[0] for r in csv.reader(adj.read_text(encoding="utf-8-sig").splitlines()) if r and ":" in r[0]
+            and not r[0].startswith("#")]
+    fill_csv(adj, {k: ("both", "") for k in keys[:10]})
+    result = run_cli("reconcile", "--adjudication", adj, workspace=sample_workspace)
+    assert result.exit_code == 0, result.output
+    line = result.output.splitlines()[0]
+    agreed = int(line.split(": ", 1)[1].split(" ", 1)[0])
+    written = len(read_codings(sample_workspace / "codings" / "consensus.csv"))
+    assert f"{agreed} (unit, code)s agreed" in line and f"{written} codings = " in line, line
+    from_agreed, from_decisions = (int(x) for x in re.findall(r"= (\d+) of ana's passages.* \+ (\d+) from decisions", line)[0])
+    assert from_agreed + from_decisions == written and from_decisions > 0 and from_agreed != agreed, line

@@ -49,7 +49,7 @@ def test_an_empty_source_description_as_nvivo_writes_is_not_reported_as_lost(tmp
     assert not any("description" in x for x in data.not_carried), data.not_carried
     qdpx = make_qdpx(tmp_path / "nv2.qdpx", USERS + CODEBOOK + source(selection(5, 9), "<Description>Site A</Description>"),
                      {"sources/s1.txt": text})
-    assert "1 description(s) of sources" in read_qdpx(qdpx).not_carried
+    assert "1 description of sources" in read_qdpx(qdpx).not_carried
 
 
 # 1 -----------------------------------------------------------------------------------------------
@@ -78,8 +78,8 @@ def test_a_leading_u_feff_is_counted_or_not_selection_by_selection_as_the_select
         assert [c.text for c in sorted(ws.codings("ana"), key=lambda c: c.start)] == [
             "Cost is the barrier.", "barrier", "Bob", "Travel", "the cost of travel"]
         warnings = "\n".join(result.warnings)
-        assert "starts with U+FEFF" in warnings and "4 of 5 selection(s) count it" in warnings
-        assert "1 selection(s) whose text matches their name under no reading" in warnings
+        assert "starts with U+FEFF" in warnings and "4 of 5 selections count it" in warnings
+        assert "1 selection whose text matches their name under no reading" in warnings
 
 
 # 3 and 4 -----------------------------------------------------------------------------------------
@@ -286,8 +286,8 @@ def test_maxqda_sets_become_code_groups_and_go_back_out_as_sets(tmp_path):
     qdpx = make_qdpx(tmp_path / "mx.qdpx", USERS + FOLDERS + source(selection(5, 9, "Cost")) + sets,
                      {"sources/s1.txt": b"Ana: Cost is the barrier.\n"})
     result = import_qdpx(qdpx, tmp_path / "mx")
-    assert result.not_carried == ["1 set(s) of sources or notes only (qualkit groups codes)",
-                                  "1 source(s) and note(s) in sets (their codes are kept as code groups)"]
+    assert result.not_carried == ["1 set of sources or notes only (qualkit groups codes)",
+                                  "1 member of sets (sources and notes; their codes are kept as code groups)"]
     ws = Workspace(tmp_path / "mx")
     book = ws.codebook()
     assert [g.as_dict() for g in book.groups] == [{"name": "Money", "codes": ["cost"], "description": "What costs."}]

@@ -105,7 +105,7 @@ def test_export_validates_against_the_project_schema_and_is_reproducible(root, t
     out = tmp_path / "study.qdpx"
     r = CliRunner().invoke(cli, ["--workspace", str(root), "export", "qdpx", str(out)])
     assert r.exit_code == 0, r.output
-    assert "Exported 2 transcript(s), 6 code(s) in 2 codebook(s), 6 coding(s) by ana (4), ben (2), 3 participant(s)" in r.output
+    assert "Exported 2 transcripts, 6 codes in 2 codebooks, 6 codings by ana (4), ben (2), 3 participants" in r.output
     from lxml import etree
 
     with zipfile.ZipFile(out) as zf:
@@ -254,7 +254,7 @@ def test_done_marks_are_found_when_another_tool_adds_to_the_description(root, tm
             zf.writestr(name, data)
     data = read_qdpx(edited)
     assert list(data.done) == ["ben"] and list(data.done["ben"]) == ["int1"]
-    assert "1 description(s) of sources" in data.not_carried  # the user's own text is reported, not lost silently
+    assert "1 description of sources" in data.not_carried  # the user's own text is reported, not lost silently
 
 
 def test_a_project_without_done_marks_imports_no_done_files(root, tmp_path):

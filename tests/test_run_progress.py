@@ -29,6 +29,6 @@ def test_run_calls_back_as_each_step_starts_and_finishes(tmp_path):
 def test_run_prints_each_done_step_with_its_time_and_no_progress_line_in_a_pipe(tmp_path):
     r = CliRunner().invoke(cli, ["--workspace", str(_young(tmp_path)), "run"])
     assert r.exit_code == 0, r.output
-    assert re.search(r"  ingest     done  1 transcripts, .*\(\d+\.\d s\)\n", r.output)
+    assert re.search(r"  ingest     done  1 transcript, .*\(\d+\.\d s\)\n", r.output)
     assert "agreement  skipped  name two or more coders" in r.output
     assert "..." not in r.output and "\r" not in r.output

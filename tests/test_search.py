@@ -86,7 +86,7 @@ def test_cli_prints_aligned_kwic_lines(root):
     cols = {line.lower().index("fax", line.index("  ", 10) + 20 - 2) for line in lines}
     assert len(cols) == 1  # the term starts in the same column on every line
     assert "\x1b[" not in r.output  # no colors when not on a terminal
-    assert "4 hit(s) in 2 transcript(s)." in r.output
+    assert "4 hits in 2 transcripts." in r.output
 
 
 def test_cli_highlights_the_term_on_a_terminal(root):

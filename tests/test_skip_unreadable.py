@@ -22,7 +22,7 @@ def test_run_skips_a_corrupt_docx_and_a_pdf_without_text_and_writes_everything_e
     assert r.exit_code == 0, r.output
     assert "Traceback" not in r.output
     assert (ws.root / "exports" / "turns.csv").is_file() and (ws.root / "exports" / "report.html").is_file()
-    assert "2 transcript file(s) skipped" in r.output
+    assert "2 transcript files skipped" in r.output
     assert "int3.docx" in r.output and "int4.pdf: the PDF has no text layer" in r.output
     # and the report names them too
     html = (ws.root / "exports" / "report.html").read_text(encoding="utf-8")

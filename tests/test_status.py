@@ -24,7 +24,7 @@ def test_status_of_the_sample_study_says_who_has_done_what_and_what_to_run_next(
     assert st["consensus"]["undecided"] and st["consensus"]["decided"] == 0
     assert st["next"].startswith("qualkit disagreements --out adjudication.xlsx")
     text = run_cli("status", workspace=sample_workspace).output
-    assert "Agreement (ana, ben): 4 transcript(s) qualify" in text and "Next: qualkit disagreements" in text
+    assert "Agreement (ana, ben): 4 transcripts qualify" in text and "Next: qualkit disagreements" in text
 
 
 def test_status_shows_a_started_transcript_in_progress_and_a_changed_one_drifted(sample_workspace, run_cli):
@@ -51,3 +51,12 @@ def test_run_ends_with_the_status_and_status_then_finds_stale_exports(sample_wor
         f.write("\n")  # any change to an input makes the exports that read it stale
     stale = _status(run_cli, sample_workspace)["stale_exports"]
     assert "exports/agreement.csv" in stale
+
+
+def test_a_new_workspace_is_told_to_add_transcripts_then_to_code_not_that_nothing_is_pending(tmp_path, run_cli):
+    assert run_cli("init", tmp_path / "new", workspace=None).exit_code == 0
+    result = run_cli("status", workspace=tmp_path / "new")
+    assert "Next: put transcripts in transcripts/" in result.output, result.output
+    (tmp_path / "new" / "transcripts" / "int1.txt").write_text("Interviewer: Why?\nMaria: Money.\n", encoding="utf-8")
+    result = run_cli("status", workspace=tmp_path / "new")
+    assert "Next: qualkit code TRANSCRIPT --coder NAME" in result.output and "nothing pending" not in result.output

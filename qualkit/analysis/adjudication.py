@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from qualkit.errors import AdjudicationError
+from qualkit.io.naming import file_kind
 from qualkit.render.cells import csv_safe, harden_workbook
 
 __all__ = [
@@ -201,7 +202,7 @@ def read_adjudication(path: str | Path) -> Adjudication:
     elif fmt in ("xlsx", "xlsm"):
         table = _xlsx_rows(path)
     else:
-        raise AdjudicationError(f"an adjudication file is .csv or .xlsx, not '.{fmt}'", path)
+        raise AdjudicationError(f"an adjudication file is .csv or .xlsx, not {file_kind(path)}", path)
     hrow, header = _header(table, path)
     coder_cols = _coder_columns(header, path, hrow)
     names = [header_coder(header[coder_cols["A"]]), header_coder(header[coder_cols["B"]])]

@@ -15,6 +15,7 @@ import numpy as np
 
 from qualkit.agreement.patterns import Resampling
 from qualkit.analysis.agree_tables import PARADOX_AGREEMENT, PARADOX_KAPPA, POOLED, Rules
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,7 +66,7 @@ class AgreementReport:
             return None
         n = sum(self.facilitator_only.values())
         who = ", ".join(f"{c} {k}" for c, k in self.facilitator_only.items())
-        return (f"{n} coding(s) lie only in interviewer/moderator turns and are not counted ({who}); they are kept in "
+        return (f"{n} coding{plural_s(n)} lie only in interviewer/moderator turns and are not counted ({who}); they are kept in "
                 "the coders' files; --include-moderator counts them.")
 
     @property

@@ -34,6 +34,7 @@ from qualkit.agreement.spans import (
 )
 from qualkit.analysis.agree_units import SpanLists, Units, kept_text
 from qualkit.analysis.unit_codes import UnitCodes
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,7 +94,7 @@ def binary_tables(units: Units, names: list[str], rule: Rules, by: str | None, c
     counts = count_patterns(keys, units.weight, cells.n)
 
     rows = _code_rows(cells, counts, units.codes, names, kind, rule, units.passages)
-    pooled = _code_rows(cells, counts.sum(axis=0)[None, :], [POOLED], [f"all {k} codes"], kind, rule, None,
+    pooled = _code_rows(cells, counts.sum(axis=0)[None, :], [POOLED], [f"all {k} code{plural_s(k)}"], kind, rule, None,
                         pooled=True)[0]
     if ci is not None and units.cluster is None:
         for r, code, cnt in zip(rows, units.codes, counts):
@@ -150,7 +151,7 @@ def _group_rows(key: str, label: str, cells: PatternCells, counts: np.ndarray, c
                 names: Sequence[str], kind: str, rule: Rules) -> list[Row]:
     rows = _code_rows(cells, counts, codes, names, kind, rule, None)
     rows.sort(key=sort_key(rule.metric))
-    pooled = _code_rows(cells, counts.sum(axis=0)[None, :], [POOLED], [f"all {len(codes)} codes"], kind, rule, None,
+    pooled = _code_rows(cells, counts.sum(axis=0)[None, :], [POOLED], [f"all {len(codes)} code{plural_s(len(codes))}"], kind, rule, None,
                         pooled=True)
     return [{key: label, **r} for r in rows + pooled]
 
@@ -270,7 +271,7 @@ def _span_rows(tab: np.ndarray, spans_n: Sequence[int] | np.ndarray, codes: list
     for i in range(tab.shape[0]):
         a, u = int(tab[i, 0]), int(tab[i, 1])
         code = pooled_label or codes[i]
-        r: Row = {"code": code, "code_name": f"all {len(codes)} codes" if pooled_label else names[i], "n_units": a + u,
+        r: Row = {"code": code, "code_name": f"all {len(codes)} code{plural_s(len(codes))}" if pooled_label else names[i], "n_units": a + u,
                   "n_spans": int(spans_n[i]), "matched": a, "unmatched": u, "prevalence": math.nan,
                   "percent_agreement": float(st["percent_agreement"][i]), "f1": float(st["f1"][i]),
                   "kappa": math.nan, "kappa_kind": "", "alpha": math.nan, "ac1": math.nan}

@@ -42,6 +42,7 @@ from qualkit.analysis.unit_codes import AgreementInputError, build_unit_codes
 from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import backup
+from qualkit.io.naming import file_kind, plural_s
 from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
 from qualkit.workspace.store import Workspace
 
@@ -345,7 +346,7 @@ def readme_lines(items: DisagreementList) -> list[str]:
     a, b = items.coders
     what = f" for code {items.code_filter}" if items.code_filter else ""
     return [
-        f"qualkit adjudication file: {len(items)} disagreement(s){what} between A = {a} and B = {b}, "
+        f"qualkit adjudication file: {len(items)} disagreement{plural_s(len(items))}{what} between A = {a} and B = {b}, "
         f"{items.unit_kind} units. One row per code that one coder applied to a unit and the other did not.",
         f"Fill in 'decision' (and 'rationale', 'decided_by'), then run: {reconcile_command(items, 'THIS_FILE')}",
         f"decision: A (or {a}) = take {a}'s coding of this code here (keep it if {a} applied it, drop it if not); "
@@ -375,7 +376,7 @@ def write_adjudication(items: DisagreementList, path: str | Path, force: bool = 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("csv", "xlsx"):
-        raise QualkitError(f"an adjudication file is .csv or .xlsx, not '.{fmt}'", path)
+        raise QualkitError(f"an adjudication file is .csv or .xlsx, not {file_kind(path)}", path)
     check_output(path)
     rows, items.carried = carry_forward(items, path, [adjudication_row(d, items) for d in items], force)
     if path.exists():
@@ -409,8 +410,8 @@ def summary_line(items: DisagreementList) -> str:
     a, b = items.coders
     units = len(items.by_unit())
     what = f" on code {items.code_filter}" if items.code_filter else ""
-    return (f"{len(items)} disagreement(s){what} on {units} of {items.units} {items.unit_kind}s between {a} and {b} "
-            f"({len(items.transcripts)} transcript(s) coded by both)")
+    return (f"{len(items)} disagreement{plural_s(len(items))}{what} on {units} of {items.units} {items.unit_kind}s between {a} and {b} "
+            f"({len(items.transcripts)} transcript{plural_s(len(items.transcripts))} coded by both)")
 
 
 def left_out_line(items: DisagreementList) -> str | None:

@@ -24,6 +24,7 @@ from qualkit.analysis.disagreements import (
     write_adjudication,
 )
 from qualkit.errors import QualkitError
+from qualkit.io.naming import file_kind
 from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
 from qualkit.render.cells import xml_safe
 from qualkit.render.formats import landscape, mark_row, shade_cell
@@ -39,7 +40,7 @@ def write_disagreements(items: DisagreementList, path: str | Path, pairs: list[C
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise QualkitError(f"cannot write '.{fmt}': use .csv or .xlsx (adjudication file), .docx or .md", path)
+        raise QualkitError(f"cannot write {file_kind(path)}: use .csv or .xlsx (adjudication file), .docx or .md", path)
     if fmt in ("csv", "xlsx"):
         return write_adjudication(items, path, force=force)
     check_output(path)

@@ -43,6 +43,7 @@ from qualkit.analysis.summaries import (
     transcript_excerpts,
 )
 from qualkit.errors import RapidError
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -116,7 +117,7 @@ def _summary_content(workspace: Workspace, rows: str, sessions: dict[str, Sessio
                          "fill them in, or use --cells quotes")
     filled = summaries.by_transcript()
     if summaries.missing:
-        warnings.append(f"no template for {len(summaries.missing)} transcript(s): {', '.join(summaries.missing)}")
+        warnings.append(f"no template for {len(summaries.missing)} transcript{plural_s(len(summaries.missing))}: {', '.join(summaries.missing)}")
     content: Content = {}
     for tid, sf in filled.items():
         s = sessions.get(tid)

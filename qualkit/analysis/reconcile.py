@@ -110,6 +110,7 @@ from qualkit.analysis.disagreements import (
 from qualkit.errors import AdjudicationError, QualkitError, ReconcileError
 from qualkit.io.atomic import atomic_write_text, backup
 from qualkit.io.jsonlog import LockedError, locked
+from qualkit.io.naming import plural_s
 from qualkit.workspace.codings import (
     Coding,
     CodingError,
@@ -203,6 +204,7 @@ class ReconcileResult:
     written: bool = False          # the consensus file changed
     dry_run: bool = False
     audit_log: Path | None = None
+    from_agreed: int | None = None  # consensus codings that are coder A's passages on agreed (unit, code)s
 
     @property
     def complete(self) -> bool:
@@ -213,17 +215,29 @@ class ReconcileResult:
         """Two lines for the terminal: what the consensus holds and where, what was logged."""
         a, b = self.coders
         verb = ("would write" if self.dry_run else "wrote") if self.written else "unchanged:"
-        counts = f"{self.agreed} agreed, {self.disagreements} disagreement(s): {self.decided} decided"
+        counts = (f"{self.agreed} (unit, code){'' if self.agreed == 1 else 's'} agreed, {self.disagreements} "
+                  f"disagreement{'' if self.disagreements == 1 else 's'}: {self.decided} decided")
         if self.undecided:
             counts += f", {len(self.undecided)} still undecided"
-        line = (f"Consensus of {a} and {b} ({self.unit_kind} units, {len(self.transcripts)} transcript(s)): {counts}; "
-                f"{verb} {self.path.parent.name}/{self.path.name} ({self.codings} codings)")
-        logged = f"{'Would log' if self.dry_run else 'Logged'} {self.new} new decision(s) in {AUDIT_LOG}"
+        line = (f"Consensus of {a} and {b} ({self.unit_kind} units, {len(self.transcripts)} transcript{plural_s(len(self.transcripts))}): {counts}; "
+                f"{verb} {self.path.parent.name}/{self.path.name}: {self.codings_breakdown()}")
+        logged = f"{'Would log' if self.dry_run else 'Logged'} {self.new} new decision{plural_s(self.new)} in {AUDIT_LOG}"
         if self.already:
             logged += f"; {self.already} already in force (not logged again)"
         if self.stale:
-            logged += f"; {self.stale} earlier decision(s) no longer match the coders' files and were not applied"
+            logged += f"; {self.stale} earlier decision{plural_s(self.stale)} no longer match the coders' files and were not applied"
         return line + "\n" + logged
+
+    def codings_breakdown(self) -> str:
+        """How the codings written add up: a coding is one coded passage, and the agreed count is of
+        (unit, code)s, so the two differ: a unit may hold several passages with one code, and one
+        passage may cover several units."""
+        total = f"{self.codings} coding{'' if self.codings == 1 else 's'}"
+        if self.from_agreed is None:
+            return total
+        a = self.coders[0]
+        return (f"{total} = {self.from_agreed} of {a}'s passages on the agreed (unit, code)s (a {self.unit_kind} can "
+                f"hold several; one passage can span {self.unit_kind}s) + {self.codings - self.from_agreed} from decision{plural_s(self.codings - self.from_agreed)}")
 
     def as_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data (``qualkit reconcile --json``)."""
@@ -231,6 +245,7 @@ class ReconcileResult:
                 "transcripts": self.transcripts, "left_out": self.left_out, "agreed": self.agreed,
                 "disagreements": self.disagreements, "decided": self.decided, "undecided": self.undecided,
                 "new": self.new, "already": self.already, "stale": self.stale, "codings": self.codings,
+                "codings_from_agreed": self.from_agreed,
                 "written": self.written, "dry_run": self.dry_run, "complete": self.complete}
 
 
@@ -454,6 +469,8 @@ def reconcile(workspace: Workspace, coders: str | Iterable[str], into: str = "co
                                  len(comp.agreed()), len(items), len(force),
                                  [d.key for d in items if d.key not in force], len(new_records), already, stale,
                                  len(consensus), dry_run=dry_run, audit_log=log.path)
+        agreed_keys = {c.key for c in build_consensus(comp, {}, by_key)}
+        result.from_agreed = sum(c.key in agreed_keys for c in consensus)
         if dry_run:
             result.written = dumps_codings(consensus) != (path.read_text(encoding="utf-8") if path.exists() else None)
             return result

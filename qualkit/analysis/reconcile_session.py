@@ -35,6 +35,7 @@ from qualkit.analysis.reconcile import (
     write_consensus,
 )
 from qualkit.coding.session import Reply
+from qualkit.io.naming import plural_s
 from qualkit.workspace.store import Workspace
 
 __all__ = ["HELP", "DisagreementView", "ReconcileSession"]
@@ -120,10 +121,10 @@ class ReconcileSession:
         if self._save():
             shown = f"{self.path.parent.name}/{self.path.name}"
             self.notices.append(f"{shown} brought up to date from the coders' files and {len(self.force)} "
-                                f"decision(s) in {AUDIT_LOG}" if existed else
-                                f"{shown} created with the {self.n_codings} coding(s) the coders agree on")
+                                f"decision{plural_s(len(self.force))} in {AUDIT_LOG}" if existed else
+                                f"{shown} created with the {self.n_codings} coding{plural_s(self.n_codings)} the coders agree on")
         if self.stale:
-            self.notices.append(f"{self.stale} earlier decision(s) no longer match the coders' files "
+            self.notices.append(f"{self.stale} earlier decision{plural_s(self.stale)} no longer match the coders' files "
                                 "(the codings or transcripts changed) and are not applied")
         first = self._next_undecided(-1)
         self.pos = 0 if first is None else first
@@ -211,8 +212,8 @@ class ReconcileSession:
         """One line: how many decided, what this run did, where the consensus is."""
         c = self.counts
         done = [f"{n} {w}" for n, w in ((c["decided"], "decided"), (c["undone"], "undone")) if n]
-        return (f"{self.decided}/{len(self.items)} disagreements decided (this run: {', '.join(done) or 'no changes'}); "
-                f"consensus in {self.path.parent.name}/{self.path.name} ({self.n_codings} codings)")
+        return (f"{self.decided}/{len(self.items)} disagreement{plural_s(len(self.items))} decided (this run: {', '.join(done) or 'no changes'}); "
+                f"consensus in {self.path.parent.name}/{self.path.name} ({self.n_codings} coding{plural_s(self.n_codings)})")
 
     # -- commands -------------------------------------------------------------------------------
     def execute(self, line: str) -> Reply:
@@ -319,7 +320,7 @@ class ReconcileSession:
         msg = f"decided {dec}{what} on {d.transcript} {d.unit_label}"
         nxt = self._next_undecided(self.pos)
         if nxt is None:
-            return Reply(msg + f"; all {len(self.items)} disagreements decided, q to quit", changed=True)
+            return Reply(msg + f"; all {len(self.items)} disagreement{plural_s(len(self.items))} decided, q to quit", changed=True)
         self.pos = nxt
         return Reply(msg, moved=True, changed=True)
 

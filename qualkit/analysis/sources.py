@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from qualkit.analysis.quote_text import DEFAULT_LIMIT, QUOTE_MARKS, attribution, focus_quote, trim_quote
 from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import MatrixError
-from qualkit.io.naming import natural_key
+from qualkit.io.naming import natural_key, plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -155,7 +155,7 @@ def _consensus_view(workspace: Workspace, known: list[str]) -> tuple[list[Pair],
         contributors = sorted(set(single.values()))
         files += [workspace.coder_file(c) for c in contributors]
         listed = ", ".join(f"{t} ({single[t]})" for t in sorted(single))
-        warns = [f"codings/{CONSENSUS}.csv covers the transcripts every coder coded; {len(single)} transcript(s) "
+        warns = [f"codings/{CONSENSUS}.csv covers the transcripts every coder coded; {len(single)} transcript{plural_s(len(single))} "
                  f"coded by one coder use that coder's codings: {listed}"]
         return pairs, CodingSource(f"{CONSENSUS} + single-coded", [CONSENSUS, *contributors], files, warnings=warns)
     return pairs, CodingSource(CONSENSUS, [CONSENSUS], files)
@@ -258,8 +258,8 @@ def _consensus_state(workspace: Workspace) -> str:
     except QualkitError:
         return "status unknown"
     if not st.undecided:
-        return f"complete: all {st.disagreements} disagreements of {coders[0]} and {coders[1]} decided"
-    return (f"partial: {len(st.undecided)} of {st.disagreements} disagreements of {coders[0]} and {coders[1]} "
+        return f"complete: all {st.disagreements} disagreement{plural_s(st.disagreements)} of {coders[0]} and {coders[1]} decided"
+    return (f"partial: {len(st.undecided)} of {st.disagreements} disagreement{plural_s(st.disagreements)} of {coders[0]} and {coders[1]} "
             "undecided; their passages are in no table yet")
 
 
@@ -348,12 +348,14 @@ class ExcerptSet:
     include_facilitators: bool = False
 
     def source_label(self) -> str:
+        if self.source.label == f"{CONSENSUS} + single-coded":
+            return f"the consensus codings and single-coded transcripts ({', '.join(self.source.coders[1:])})"
         return "consensus codings" if self.source.label == CONSENSUS else (
             f"codings {self.source.label}" if self.source.pooled else f"{self.source.label}'s codings")
 
     def source_text(self) -> str:
         n = len(self.excerpts)
-        return f"{n} coded excerpt{'s' if n != 1 else ''} from {self.source_label()} in {len(self.transcripts)} transcript(s)"
+        return f"{n} coded excerpt{'s' if n != 1 else ''} from {self.source_label()} in {len(self.transcripts)} transcript{plural_s(len(self.transcripts))}"
 
 
 def _speakers(transcript: Any, table: Any, include_facilitators: bool) -> list[str]:
@@ -444,5 +446,5 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
             else:
                 excerpts.append(excerpt)
     if dropped:
-        warns.append(f"{dropped} coding(s) hold only interviewer/moderator words and are left out")
+        warns.append(f"{dropped} coding{plural_s(dropped)} hold only interviewer/moderator words and are left out")
     return ExcerptSet(excerpts, source, transcripts, participants, pairs, warns, left_out, dropped, include_facilitators)

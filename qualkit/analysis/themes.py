@@ -50,6 +50,7 @@ from qualkit.analysis.themes_file import (
 )
 from qualkit.coding.codebook_validate import ERROR, WARNING, Problem, summary
 from qualkit.errors import QualkitError, ThemesError
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -243,7 +244,7 @@ def _unverified_problems(check: ThemeCheck, path: Path, problems: list[ThemeProb
     inherited = any(item.status == "inherited" for item, _t in uses.values())
     why = " (* inherited from the parent framework, not confirmed in this one's papers)" if inherited else ""
     problems.append(ThemeProblem(path, first_line, WARNING,
-                                 f"{n_themes} theme(s) map onto {len(uses)} framework item(s) not verified against "
+                                 f"{n_themes} theme{plural_s(n_themes)} map onto {len(uses)} framework item{plural_s(len(uses))} not verified against "
                                  f"the framework's source{why}; tables footnote them with †: " + "; ".join(parts),
                                  theme=None, kind="unverified-domain"))
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import click
 
 from qualkit.cli.context import allow_unanchored_option, open_workspace
-from qualkit.cli.output import echo_json, echo_table
+from qualkit.cli.output import OutputFile, echo_json, echo_table
 
 if TYPE_CHECKING:
     from qualkit.analysis.agree import AgreementReport
@@ -30,9 +30,9 @@ if TYPE_CHECKING:
               help="Statistic to sort by (worst first) and to compare with --threshold "
                    "(default: alpha; f1 with --overlap).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write the table as CSV.")
-@click.option("--md", "md_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write a Markdown report section.")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False), metavar="FILE", help="Write an HTML report section.")
+@click.option("--csv", "csv_path", type=OutputFile(), metavar="FILE", help="Write the table as CSV.")
+@click.option("--md", "md_path", type=OutputFile(), metavar="FILE", help="Write a Markdown report section.")
+@click.option("--html", "html_path", type=OutputFile(), metavar="FILE", help="Write an HTML report section.")
 @allow_unanchored_option
 @click.pass_context
 def agree(ctx: click.Context, coders: str | None, unit: str | None, overlap: float | None, include_moderator: bool,

@@ -5,6 +5,7 @@ import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json, echo_table, progress_bar, report_skipped, strict_option
+from qualkit.io.naming import plural_s
 
 MAX_CORRECTIONS_SHOWN = 15
 
@@ -59,7 +60,7 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
         return
     rows = [(c.code, c.name, c.units, c.matches["exact"], c.matches["lemma"], c.matches["pattern"], c.matches["fuzzy"])
             for c in result.counts.values()]
-    click.echo(f"Codebook {result.codebook}: {result.turns} turns of {result.transcripts} transcript(s), "
+    click.echo(f"Codebook {result.codebook}: {result.turns} turn{plural_s(result.turns)} of {result.transcripts} transcript{plural_s(result.transcripts)}, "
                f"unit: {result.unit}, pipeline: {result.pipeline}"
                + (f", fuzzy >= {threshold:g}" if fuzzy else "") + f" ({result.seconds:.1f} s).\n")
     echo_table(rows, ["code", "name", "units", "exact", "lemma", "pattern", "fuzzy"], right=(2, 3, 4, 5, 6))
@@ -71,14 +72,14 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
         if len(ranked) > MAX_CORRECTIONS_SHOWN:
             click.echo(f"  ... and {len(ranked) - MAX_CORRECTIONS_SHOWN} more (--json lists them all)")
     if result.skipped_facilitator_turns:
-        click.echo(f"\nSkipped {result.skipped_facilitator_turns} research-team turn(s) "
+        click.echo(f"\nSkipped {result.skipped_facilitator_turns} research-team turn{plural_s(result.skipped_facilitator_turns)} "
                    "(--include-facilitators to code them).")
     n = len(result.codings)
     if dry_run:
-        click.echo(f"\n{n} suggestion(s); nothing written (--dry-run).")
+        click.echo(f"\n{n} suggestion{plural_s(n)}; nothing written (--dry-run).")
         report_skipped(ctx, ws.skipped_transcripts, strict)
         return
-    msg = f"\nWrote {n} suggestion(s) to {ws.rel(result.path)}"
+    msg = f"\nWrote {n} suggestion{plural_s(n)} to {ws.rel(result.path)}"
     if result.backup:
         msg += f" (previous version kept as {ws.rel(result.backup)})"
     click.echo(msg + ".")
@@ -133,7 +134,7 @@ def search(ctx: click.Context, term: str, fuzzy: bool, lemma: bool, threshold: f
         line = f"{h.transcript:<{ids}}  {h.turn:>{nums}}  {w:<{wide}}  {h.left:>{context}}{middle}{h.right}"
         click.echo(line.rstrip())
     n_ts = len({h.transcript for h in hits})
-    click.echo(f"\n{len(hits)} hit(s) in {n_ts} transcript(s).")
+    click.echo(f"\n{len(hits)} hit{plural_s(len(hits))} in {n_ts} transcript{plural_s(n_ts)}.")
     if fuzzy or lemma:
         forms: dict[tuple[str, str], list] = {}
         for h in hits:

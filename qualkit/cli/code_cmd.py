@@ -16,6 +16,7 @@ from qualkit.cli.context import open_workspace
 from qualkit.cli.terminal import HL_OFF as _HL_OFF
 from qualkit.cli.terminal import HL_ON as _HL_ON
 from qualkit.cli.terminal import LineTerminal
+from qualkit.io.naming import plural_s
 
 
 @click.command()
@@ -65,7 +66,7 @@ class _Terminal(LineTerminal):
         where = f"{s.tid} as {s.coder} · codebook {s.codebook_id}"
         if s.mode == "review":
             self.out(self.style(f"Reviewing auto-coding suggestions for {where}", bold=True)
-                     + f" · {len(s.suggestions)} suggestion(s)")
+                     + f" · {len(s.suggestions)} suggestion{plural_s(len(s.suggestions))}")
             if not s.suggestions:
                 self.out(f"No suggestions for {s.tid} in codings/auto.csv: nothing to review.")
                 return

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from qualkit.cli.context import open_workspace
-from qualkit.cli.output import echo_json
+from qualkit.cli.output import OutputFile, echo_json
+from qualkit.io.naming import plural_s
 from qualkit.io.paths import cwd_relative
 
 _BY = click.option("--by", metavar="NAME", help="Who makes the change, for the change log (default: your OS user name).")
@@ -34,7 +35,8 @@ def _one_codebook(positional: str | None, option: str | None) -> str | None:
 def _report(result) -> None:
     click.echo(result.message)
     for note in result.notes:
-        click.echo(f"  note: {note}")
+        if note not in result.message:  # some messages already say it (codebook new's id prefix)
+            click.echo(f"  note: {note}")
 
 
 def _field_options(f):
@@ -252,7 +254,7 @@ def show(ctx: click.Context, codebook_id: str | None, codebook_opt: str | None, 
             click.echo("")
         n = sum(counts.get(c.id, 0) for c in book.codes)
         click.echo(click.style(f"{book.name}", bold=True) +
-                   f"  ({book.id}, {cwd_relative(book.path)}): {len(book.codes)} codes, {n} codings")
+                   f"  ({book.id}, {cwd_relative(book.path)}): {len(book.codes)} code{plural_s(len(book.codes))}, {n} coding{plural_s(n)}")
         for code, depth in tree_order(book):
             indent = "  " * depth
             k = counts.get(code.id, 0)
@@ -355,7 +357,7 @@ def diff(ctx: click.Context, a: str, b: str, as_json: bool) -> None:
 # -- export / import ----------------------------------------------------------------------
 
 @codebook.command("export")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=OutputFile())
 @_CODEBOOK
 @click.option("--retired/--no-retired", "retired", default=None,
               help="Include retired codes (default: yes for CSV/XLSX, no for DOCX/MD).")
@@ -368,7 +370,7 @@ def export(ctx: click.Context, file: str, codebook: str | None, retired: bool | 
     book = ws.codebook(codebook)
     source = cwd_relative(book.path) if book.path else None
     path = export_codebook(book, file, include_retired=retired, source=source)
-    click.echo(f"Wrote {cwd_relative(path)} ({book.id}, {len(book.codes)} codes).")
+    click.echo(f"Wrote {cwd_relative(path)} ({book.id}, {len(book.codes)} code{plural_s(len(book.codes))}).")
 
 
 @codebook.command("import")
@@ -403,6 +405,6 @@ def import_(ctx: click.Context, file: str, book_id: str | None, name: str | None
     else:
         book = import_codebook(file, id=wanted, name=name, frameworks=ws.frameworks(),
                                default_framework=ws.config.framework, taken_ids=taken, notes=notes)
-    result = add_codebook(ws, book, replace=replace, by=by, what=f"imported from {Path(file).name} ({len(book.codes)} codes)")
+    result = add_codebook(ws, book, replace=replace, by=by, what=f"imported from {Path(file).name} ({len(book.codes)} code{plural_s(len(book.codes))})")
     result.notes = notes + result.notes
     _report(result)

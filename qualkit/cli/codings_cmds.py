@@ -5,6 +5,7 @@ import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json, echo_table
+from qualkit.io.naming import plural_s
 
 
 def _quote(text: str | None, width: int = 50) -> str:
@@ -52,7 +53,7 @@ def check(ctx: click.Context, coders: tuple[str, ...], fix: bool, threshold: flo
             continue
         counts = chk.reanchor.counts() if chk.reanchor else {}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        click.echo(click.style(f"{chk.coder}", bold=True) + f"  {rel}  {chk.codings} coding(s)" + (f": {summary}" if summary else ""))
+        click.echo(click.style(f"{chk.coder}", bold=True) + f"  {rel}  {chk.codings} coding{plural_s(chk.codings)}" + (f": {summary}" if summary else ""))
         for p in chk.problems:
             where = f"{ws.rel(p.path)}:{p.line}" if p.path and p.line else rel
             click.echo(click.style("  problem  ", fg="red") + f"{where}: {p.message}")
@@ -76,15 +77,15 @@ def check(ctx: click.Context, coders: tuple[str, ...], fix: bool, threshold: flo
             click.echo(click.style(f"  {r.status:<9}", fg=color) + f"{line}  {c.transcript} {c.start}-{c.end} -> "
                        f"{r.new_start}-{r.new_end} {c.code}{score}  \"{_quote(r.new_text)}\"")
         if chk.reanchor.applied:
-            click.echo(f"  Re-anchored {len(chk.reanchor.changed)} coding(s) in {rel} "
+            click.echo(f"  Re-anchored {len(chk.reanchor.changed)} coding{plural_s(len(chk.reanchor.changed))} in {rel} "
                        f"(previous version in {ws.rel(ws.backup_dir)}/).")
         elif chk.reanchor.changed:
             pending += len(chk.reanchor.changed)
         if chk.reanchor.lost:
-            click.echo(f"  {len(chk.reanchor.lost)} lost coding(s) are kept in {rel} as they are: "
+            click.echo(f"  {len(chk.reanchor.lost)} lost coding{plural_s(len(chk.reanchor.lost))} are kept in {rel} as they are: "
                        "correct their offsets or remove them by hand.")
     if pending:
-        click.echo(f"\nRun `qualkit codings check --fix` to re-anchor {pending} coding(s); files are backed up first.")
+        click.echo(f"\nRun `qualkit codings check --fix` to re-anchor {pending} coding{plural_s(pending)}; files are backed up first.")
     if report.ok:
         click.echo("\nAll codings fit their transcripts and codebooks.")
     else:
@@ -119,7 +120,7 @@ def list_(ctx: click.Context, coders: tuple[str, ...], transcript: str | None, c
     rows = [(r["coder"], r["transcript"], f"{r['start']}-{r['end']}", r["code"], r["speaker"] or "", _quote(r["text"]))
             for r in records]
     echo_table(rows, ["coder", "transcript", "span", "code", "speaker", "quote"])
-    click.echo(f"\n{len(records)} coding(s).")
+    click.echo(f"\n{len(records)} coding{plural_s(len(records))}.")
 
 
 @codings.command("done", short_help="Mark a transcript done for a coder (agreement counts only done transcripts).")
@@ -142,6 +143,10 @@ def done(ctx: click.Context, transcript: str, coder: str, undo: bool) -> None:
     state = "not done (in progress)" if undo else "done"
     click.echo(f"{tid}: {state} for {coder}" + (f" ({p})" if p else "") + ("" if changed else " (already so)")
                + f"; saved in {ws.rel(done_path(ws, coder))}")
+    if not undo and p is not None and p.coded == 0 and p.total:
+        click.echo(f"Note: {coder} coded none of its turns: agreement now counts every code another coder applied "
+                   f"there as a disagreement. If that was a slip, `qualkit codings done {tid} --coder {coder} --undo`.",
+                   err=True)
 
 
 def _isna(value) -> bool:

@@ -5,6 +5,7 @@ import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.deid.table import KINDS as _KINDS
+from qualkit.io.naming import plural_s
 
 
 @click.group("deid")
@@ -31,7 +32,7 @@ def scan(ctx: click.Context) -> None:
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     kinds = ", ".join(f"{n} {k}" for k, n in result.by_kind().items()) or "nothing"
-    click.echo(f"{ws.rel(result.path)}: {len(result.table.rows)} span(s) ({kinds}); "
+    click.echo(f"{ws.rel(result.path)}: {len(result.table.rows)} span{plural_s(len(result.table.rows))} ({kinds}); "
                f"{result.added} new, {result.kept} kept, {result.dropped} dropped.")
     click.echo("Decide with `qualkit deid review` or `qualkit deid accept --all`; a person must review them.")
 
@@ -45,7 +46,7 @@ def _decide(ctx: click.Context, decision: str, ids: tuple[str, ...], kind: str |
     ws = open_workspace(ctx)
     result = ws.deid_decide(decision, ids, kind=kind, transcript=transcript, everything=everything, redecide=redecide)
     now = _NOW.get(decision, decision or "undecided")
-    click.echo(f"{ws.rel(result.path)}: {result.changed} of {result.matched} span(s) now {now}; "
+    click.echo(f"{ws.rel(result.path)}: {result.changed} of {result.matched} span{plural_s(result.matched)} now {now}; "
                f"{result.undecided} undecided left.")
 
 
@@ -119,7 +120,7 @@ def export(ctx: click.Context, out_dir: str) -> None:
     mapping (replacement -> original) goes to OUT_DIR.mapping.csv beside the folder, never inside."""
     ws = open_workspace(ctx)
     result = ws.deid_export(out_dir)
-    click.echo(f"Wrote {len(result.files)} redacted transcript(s) to {out_dir}; "
+    click.echo(f"Wrote {len(result.files)} redacted transcript{plural_s(len(result.files))} to {out_dir}; "
                f"mapping in {result.mapping} (keep it private).")
 
 
@@ -134,6 +135,7 @@ def check(ctx: click.Context, paths: tuple[str, ...]) -> None:
     for f in findings:
         click.echo(str(f))
     if findings:
-        click.echo(f"{len(findings)} identifier(s) found in {len({f.path for f in findings})} file(s).", err=True)
+        files = {f.path for f in findings}
+        click.echo(f"{len(findings)} identifier{plural_s(len(findings))} found in {len(files)} file{plural_s(len(files))}.", err=True)
         ctx.exit(1)
     click.echo("No identifier of deid.csv found.")

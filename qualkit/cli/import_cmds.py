@@ -10,6 +10,7 @@ import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import echo_json
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.coding.imports import ImportResult
@@ -30,12 +31,12 @@ def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun:
                 click.echo(click.style("note: ", fg="cyan") + f"{p.where}: {note}")
         n = len(result.placed)
         if result.written:
-            click.echo(f"Imported {n} coding(s) from {result.source.name} into {target} "
+            click.echo(f"Imported {n} coding{plural_s(n)} from {result.source.name} into {target} "
                        f"(the previous file, if any, is in {ws.rel(ws.backup_dir)}/).")
         elif result.dry_run:
-            click.echo(f"Dry run: {n} coding(s) would be imported into {target}; nothing was written.")
+            click.echo(f"Dry run: {n} coding{plural_s(n)} would be imported into {target}; nothing was written.")
         elif n and not result.ok:
-            click.echo(f"{n} coding(s) could be imported, but nothing was written.")
+            click.echo(f"{n} coding{plural_s(n)} could be imported, but nothing was written.")
         elif not n:
             click.echo(f"Nothing new to import into {target}.")
         for c in result.added_codes:
@@ -43,9 +44,9 @@ def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun:
             click.echo(f"Codebook: {verb} inductive code {c.id!r} ({c.name}) to {ws.rel(result.codebook_path)}.")
         if result.duplicates:
             where = ", ".join(p.where for p in result.duplicates[:10]) + (", ..." if len(result.duplicates) > 10 else "")
-            click.echo(f"Skipped {len(result.duplicates)} duplicate(s) of codings already in {target}: {where}.")
+            click.echo(f"Skipped {len(result.duplicates)} duplicate{plural_s(len(result.duplicates))} of codings already in {target}: {where}.")
     if result.unplaced:
-        click.echo(f"Could not import {len(result.unplaced)} {noun}(s):", err=True)
+        click.echo(f"Could not import {len(result.unplaced)} {noun}{plural_s(len(result.unplaced))}:", err=True)
         for msg in result.messages():
             click.echo(click.style("error: ", fg="red") + msg, err=True)
         if result.partial:
@@ -53,7 +54,7 @@ def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun:
         else:
             if not result.dry_run:
                 click.echo(f"Nothing was written. Fix these {noun}s, or run again with --partial to import only "
-                           f"the {len(result.placed)} coding(s) that could be placed.", err=True)
+                           f"the {len(result.placed)} coding{plural_s(len(result.placed))} that could be placed.", err=True)
             ctx.exit(1)
 
 

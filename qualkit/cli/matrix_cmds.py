@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace
-from qualkit.cli.output import echo_json, echo_table, wrap
+from qualkit.cli.output import OutputFile, echo_json, echo_table, wrap
 from qualkit.io.paths import cwd_relative
 
 KINDS = ("themes", "codes", "cooccurrence", "saturation", "joint")
@@ -76,7 +76,7 @@ def _threshold(ctx, param, value):
 @click.option("--top", type=int, default=20, show_default=True, help="cooccurrence: pairs shown on the terminal.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Export format (default: from --out's extension).")
-@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--out", type=OutputFile(), metavar="FILE",
               help="Export to FILE (default with --format: exports/matrix_KIND.FORMAT); a manifest is written beside.")
 @deid_option
 @allow_unanchored_option

@@ -5,9 +5,12 @@ import json
 import shutil
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
+
+from qualkit.io.naming import plural_s
 
 
 def describe_error(exc: Exception) -> str:
@@ -88,8 +91,24 @@ def report_skipped(ctx: click.Context, errors: Sequence[Exception], strict: bool
     if not errors:
         return
     click.echo(click.style("Warning: ", fg="yellow")
-               + f"{len(errors)} transcript file(s) skipped (fix or remove them; `qualkit ingest` lists them):", err=True)
+               + f"{len(errors)} transcript file{plural_s(len(errors))} skipped (fix or remove them; `qualkit ingest` lists them):", err=True)
     for exc in errors:
         click.echo(f"  skipped {describe_error(exc)}", err=True)
     if strict:
         ctx.exit(1)
+
+
+class OutputFile(click.Path):
+    """A file a command writes. Every output creates the folders it needs (as `export all` and the
+    defaults in exports/ must), and says so on stderr when a folder is new, so a mistyped folder name
+    does not pass unnoticed."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        value = super().convert(value, param, ctx)
+        folder = Path(str(value)).parent
+        if not folder.exists():
+            click.echo(f"Note: folder {folder}/ does not exist; it will be created for {Path(str(value)).name}.", err=True)
+        return value

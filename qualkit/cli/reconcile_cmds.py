@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from qualkit.cli.context import allow_unanchored_option, open_workspace
+from qualkit.cli.output import OutputFile
 from qualkit.cli.terminal import HL_OFF as _HL_OFF
 from qualkit.cli.terminal import HL_ON as _HL_ON
 from qualkit.cli.terminal import LineTerminal
@@ -23,6 +24,7 @@ from qualkit.cli.terminal import use_color as _color
 from qualkit.cli.terminal import width as _width
 from qualkit.cli.terminal import wrap as _wrap
 from qualkit.coding.units import UNIT_KINDS
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.analysis.disagreements import ConfusionPair, Disagreement, DisagreementList
@@ -50,7 +52,7 @@ def _coders(value: str | None, ws: Workspace | None = None) -> list[str]:
 @click.option("--unit", "unit_kind", type=click.Choice(UNIT_KINDS), default=None,
               help="Unit compared (default: qualkit.yaml's agreement unit, else turn).")
 @click.option("--code", "code_id", metavar="ID", help="Only disagreements about this code.")
-@click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--out", "out", type=OutputFile(), metavar="FILE",
               help="Write FILE.csv or .xlsx (an adjudication file to fill in), .docx or .md (for the meeting).")
 @click.option("--include-moderator", is_flag=True, help="Compare the interviewer's / moderator's turns too.")
 @click.option("--force", is_flag=True, help="Replace an --out adjudication file that cannot be read or compares other coders (a backup is kept).")
@@ -88,10 +90,10 @@ def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None,
 
     if out:
         path = write_disagreements(items, out, pairs, force=force)
-        click.echo(f"Wrote {len(items)} disagreement(s) to {path}")
+        click.echo(f"Wrote {len(items)} disagreement{plural_s(len(items))} to {path}")
         if (c := items.carried) and (c["kept"] or c["applied"]):
-            click.echo(f"Carried forward {c['kept']} decision(s) from the file and {c['applied']} applied in the consensus; "
-                       f"{c['new']} new row(s); {c['review']} marked for re-review (the codings changed since).")
+            click.echo(f"Carried forward {c['kept']} decision{plural_s(c['kept'])} from the file and {c['applied']} applied in the consensus; "
+                       f"{c['new']} new row{plural_s(c['new'])}; {c['review']} marked for re-review (the codings changed since).")
         if path.suffix.lower() in (".csv", ".xlsx"):
             from qualkit.analysis.disagreements import reconcile_command
 
@@ -242,7 +244,7 @@ class _Terminal(LineTerminal):
             self.out(note, fg="yellow")
         a, b = s.coders
         self.out(_style(f"Reconciling A = {a} and B = {b} into {s.path.parent.name}/{s.path.name}", bold=True)
-                 + f" · {s.unit_kind} units · {len(s.items)} disagreement(s), {s.decided} decided · deciding as {s.by}")
+                 + f" · {s.unit_kind} units · {len(s.items)} disagreement{plural_s(len(s.items))}, {s.decided} decided · deciding as {s.by}")
         if not s.items:
             self.out("No disagreements: the consensus holds every coding both coders agree on.")
             self.out(s.summary())
@@ -292,7 +294,7 @@ class _Terminal(LineTerminal):
             click.echo(f"  {letter} {coder}: " + _style(names, fg="cyan"), color=_color())
         click.echo("  " + _style(f"in dispute: {d.code_name} ({d.code})", bold=True)
                    + f" — applied by {d.applied_by} only"
-                   + (f" ({v.others_here} more disagreement(s) on this unit)" if v.others_here else ""), color=_color())
+                   + (f" ({v.others_here} more disagreement{plural_s(v.others_here)} on this unit)" if v.others_here else ""), color=_color())
         _definitions(d, "    ")
         if v.decision:
             why = f" — {v.rationale}" if v.rationale else ""

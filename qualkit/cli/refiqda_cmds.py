@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace, open_workspace
-from qualkit.cli.output import echo_json
+from qualkit.cli.output import OutputFile, echo_json
+from qualkit.io.naming import plural_s
 
 
 def _split_coders(values: tuple[str, ...]) -> list[str] | None:
@@ -31,7 +32,7 @@ def export() -> None:
 
 
 @export.command("qdc", short_help="Export a codebook as a REFI-QDA codebook (.qdc).")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=OutputFile())
 @click.option("-c", "--codebook", "codebook_id", metavar="ID", help="Which codebook (default: qualkit.yaml's codebook, or the only one).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @deid_option
@@ -49,11 +50,11 @@ def export_qdc(ctx: click.Context, file: str, codebook_id: str | None, as_json: 
         echo_json({"path": file, "codebook": book.id, "codes": len(book.codes), "warnings": warnings})
         return
     _notes(warnings, "warning")
-    click.echo(f"Exported codebook {book.id} ({len(book.codes)} codes) to {file}.")
+    click.echo(f"Exported codebook {book.id} ({len(book.codes)} code{plural_s(len(book.codes))}) to {file}.")
 
 
 @export.command("codebook", short_help="Export a codebook for people or another tool (Taguette, REFI-QDA, sheets).")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=OutputFile())
 @click.option("-c", "--codebook", "codebook_id", metavar="ID", help="Which codebook (default: qualkit.yaml's codebook, or the only one).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "docx", "md", "qdc", "taguette-csv"]),
               help="The format (default: from FILE's extension). taguette-csv is what Taguette's 'Import codebook' reads.")
@@ -67,12 +68,12 @@ def export_codebook(ctx: click.Context, file: str, codebook_id: str | None, fmt:
     ws = open_workspace(ctx)
     book = ws.codebook(codebook_id)
     _notes(run(book, file, fmt), "warning")
-    click.echo(f"Exported codebook {book.id} ({len(book.codes)} codes) to {file}"
+    click.echo(f"Exported codebook {book.id} ({len(book.codes)} code{plural_s(len(book.codes))}) to {file}"
                + (f" ({fmt})." if fmt else "."))
 
 
 @export.command("qdpx", short_help="Export the workspace as a REFI-QDA project (.qdpx).")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=OutputFile())
 @click.option("--coders", "coders", multiple=True, metavar="NAMES",
               help="Whose codings to export (comma-separated or repeated; default: every coder).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
@@ -93,8 +94,8 @@ def export_qdpx(ctx: click.Context, file: str, coders: tuple[str, ...], as_json:
         return
     _notes(result.warnings, "warning")
     coders_text = ", ".join(f"{c} ({n})" for c, n in result.coders.items()) or "no coders"
-    click.echo(f"Exported {result.transcripts} transcript(s), {result.codes} code(s) in {result.codebooks} codebook(s), "
-               f"{sum(result.coders.values())} coding(s) by {coders_text}, {result.cases} participant(s) to {file}.")
+    click.echo(f"Exported {result.transcripts} transcript{plural_s(result.transcripts)}, {result.codes} code{plural_s(result.codes)} in {result.codebooks} codebook{plural_s(result.codebooks)}, "
+               f"{sum(result.coders.values())} coding{plural_s(sum(result.coders.values()))} by {coders_text}, {result.cases} participant{plural_s(result.cases)} to {file}.")
 
 
 @click.command("qdc", short_help="Import a REFI-QDA codebook (.qdc) as a new codebook.")
@@ -120,8 +121,8 @@ def import_qdc(ctx: click.Context, file: str, codebook_id: str | None, name: str
     for item in result.not_carried:
         click.echo(click.style("not carried over: ", fg="yellow") + item)
     verb = "Imported" if result.written else "Dry run: would import"
-    groups = f" and {len(result.codebook.groups)} code group(s)" if result.codebook.groups else ""
-    click.echo(f"{verb} {len(result.codebook.codes)} code(s){groups} from {Path(file).name} as codebook "
+    groups = f" and {len(result.codebook.groups)} code group{plural_s(len(result.codebook.groups))}" if result.codebook.groups else ""
+    click.echo(f"{verb} {len(result.codebook.codes)} code{plural_s(len(result.codebook.codes))}{groups} from {Path(file).name} as codebook "
                f"{result.codebook.id} ({result.path.name if result.path else ''}).")
 
 
@@ -154,7 +155,7 @@ def import_qdpx(ctx: click.Context, file: str, into: str | None, dry_run: bool, 
     _notes([w for w in result.warnings if w != result.offsets], "warning")
     for item in result.not_carried:
         click.echo(click.style("not carried over: ", fg="yellow") + item)
-    books = ", ".join(f"{b} ({n} codes)" for b, n in result.codebooks.items()) or "none new"
+    books = ", ".join(f"{b} ({n} code{plural_s(n)})" for b, n in result.codebooks.items()) or "none new"
     if result.reused_codebooks:
         books += f"; already there: {', '.join(result.reused_codebooks)}"
     coders = ("codings by " + ", ".join(f"{c} ({n})" for c, n in result.coders.items())) if result.coders else "no codings"
@@ -166,7 +167,7 @@ def import_qdpx(ctx: click.Context, file: str, into: str | None, dry_run: bool, 
     where = "a new workspace " + str(target) if result.created_workspace else str(target)
     head = "Dry run: would import" if result.dry_run else "Imported"
     click.echo(f"{head} {Path(file).name} into {where}: transcripts {transcripts}; codebooks {books}; "
-               f"{coders}; {result.participants} participant row(s).")
+               f"{coders}; {result.participants} participant row{plural_s(result.participants)}.")
 
 
 # `qualkit export all` (the study's tables) sits beside the REFI-QDA exports in one group.

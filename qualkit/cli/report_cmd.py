@@ -4,10 +4,11 @@ from __future__ import annotations
 import click
 
 from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace
+from qualkit.cli.output import OutputFile
 
 
 @click.command()
-@click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--out", "out", type=OutputFile(), metavar="FILE",
               help="Where to write the page (default: exports/report.html in the workspace).")
 @click.option("--coders", metavar="A,B[,C...]", help="Coders to compare for agreement (default: 'coders:' in qualkit.yaml).")
 @click.option("--ci/--no-ci", default=True, show_default=True,

@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace, open_workspace
-from qualkit.cli.output import echo_json, echo_table, report_skipped, strict_option
+from qualkit.cli.output import OutputFile, echo_json, echo_table, report_skipped, strict_option
+from qualkit.io.naming import plural_s
 
 EXPORT_FORMATS = ("csv", "md", "html", "json", "xlsx", "docx", "tex")
 
@@ -98,7 +99,7 @@ def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, tran
 
 @summaries.command("collect", short_help="Read the filled templates back; report empty domains and problems.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (bullets, empty domains, errors).")
-@click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--out", "out", type=OutputFile(), metavar="FILE",
               help="Write the bullets (one row per bullet) to FILE; the format follows the extension "
                    "(.csv .md .html .json .xlsx .docx .tex).")
 @click.pass_context
@@ -168,7 +169,7 @@ def collect(ctx: click.Context, as_json: bool, out: str | None) -> None:
 @click.option("--coder", default="consensus", show_default=True, metavar="NAME[,NAME...]",
               help="Codings for --cells quotes (no consensus.csv: the qualkit.yaml coders pooled).")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), help="Export format (default: from --out's extension).")
-@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("--out", type=OutputFile(), metavar="FILE",
               help="Write the matrix to FILE (default with --format: exports/rapid_matrix.<format>).")
 @click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON records.")
 @allow_unanchored_option
@@ -210,7 +211,7 @@ def rapid(ctx: click.Context, rows: str, by: str | None, group_by: str | None, e
         if as_json:
             echo_json({"written": [str(p) for p in written]})
             return
-        click.echo(f"Wrote {ws.rel(written[0])} ({len(df)} rows x {len(df.columns)} columns; "
+        click.echo(f"Wrote {ws.rel(written[0])} ({len(df)} row{plural_s(len(df))} x {len(df.columns)} column{plural_s(len(df.columns))}; "
                    f"manifest: {ws.rel(written[-1])})")
         return
     if as_json:
@@ -270,7 +271,7 @@ def calibrate(ctx: click.Context, transcript: str, analysts: str, coder: str) ->
 
 @summaries.command("compare", short_help="Calibration: the analysts' summaries of TRANSCRIPT side by side.")
 @click.argument("transcript")
-@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE", help="Also write the comparison (xlsx, docx, csv, md, html).")
+@click.option("--out", type=OutputFile(), metavar="FILE", help="Also write the comparison (xlsx, docx, csv, md, html).")
 @click.pass_context
 def compare(ctx: click.Context, transcript: str, out: str | None) -> None:
     """Each domain's bullets from every analyst's calibration template, side by side."""

@@ -11,6 +11,7 @@ import click
 
 from qualkit.cli.context import allow_unanchored_option, open_workspace
 from qualkit.cli.output import echo_json, wrap
+from qualkit.io.naming import plural_s
 from qualkit.io.paths import cwd_relative
 
 _FILE = click.option("--file", "file", type=click.Path(dir_okay=False), metavar="PATH",
@@ -137,7 +138,7 @@ def show(ctx: click.Context, theme: str | None, file: str | None, coder: str | N
         click.echo(f"Counts: {source}.")
     if problems:
         n_err = sum(1 for p in problems if p.is_error)
-        click.echo(click.style(f"{len(problems)} problem(s) ({n_err} error(s)): run `qualkit themes check`.", fg="yellow"))
+        click.echo(click.style(f"{len(problems)} problem{plural_s(len(problems))} ({n_err} error{plural_s(n_err)}): run `qualkit themes check`.", fg="yellow"))
 
 
 @themes.command("check")

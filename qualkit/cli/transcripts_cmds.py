@@ -9,6 +9,7 @@ import click
 
 from qualkit.cli.context import open_workspace
 from qualkit.cli.output import describe_error, echo_json, echo_table, progress_bar, wrap
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.transcripts.model import Transcript
@@ -39,6 +40,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool, convert: b
     not be read.
     """
     ws = open_workspace(ctx)
+    problems: list = []
     if convert:
         converted, problems = ws.convert_documents()
         for src, dst in converted:
@@ -61,11 +63,15 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool, convert: b
                 for w in r.warnings:
                     click.echo(f"  {r.id}: {w}")
         total_words = sum(r.words for r in result.rows)
-        click.echo(f"\n{len(result.rows)} transcript(s), {sum(r.turns for r in result.rows)} turns, {total_words} words.")
+        click.echo(f"\n{len(result.rows)} transcript{plural_s(len(result.rows))}, {sum(r.turns for r in result.rows)} turn{plural_s(sum(r.turns for r in result.rows))}, {total_words} word{plural_s(total_words)}.")
     if not as_json:
         _report_warnings(result.warnings)
-    if result.errors:
-        _report_errors(result.errors)
+    # a file whose conversion failed was reported above; its "cannot read a .doc" error says nothing new
+    failed = {(ws.root / p.path).resolve() for p in problems if p.path is not None}
+    errors = [e for e in result.errors if e.path is None or (ws.root / e.path).resolve() not in failed]
+    if errors:
+        _report_errors(errors)
+    if result.errors or problems:
         ctx.exit(1)
 
 
@@ -133,7 +139,7 @@ def show(ctx: click.Context, transcript_id: str, turn_spec: str | None, as_json:
                         "timestamp": t.turns[i].timestamp, "start": t.turns[i].start, "end": t.turns[i].end,
                         "text": t.turn_text(i)} for i in selected]})
         return
-    click.echo(click.style(f"{t.id}", bold=True) + f"  ({t.source_format}{f', {t.encoding}' if t.encoding else ''}; {len(t.turns)} turns, {t.word_count} words)  {t.path}")
+    click.echo(click.style(f"{t.id}", bold=True) + f"  ({t.source_format}{f', {t.encoding}' if t.encoding else ''}; {len(t.turns)} turn{plural_s(len(t.turns))}, {t.word_count} word{plural_s(t.word_count)})  {t.path}")
     for w in t.warnings:
         click.echo(click.style("  warning: ", fg="yellow") + w)
     from qualkit.transcripts.render import format_timestamp

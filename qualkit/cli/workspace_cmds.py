@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from qualkit.io.naming import plural_s
+
 
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False))
@@ -20,11 +22,11 @@ def init(directory: str, project: str | None) -> None:
         return
     click.echo(f"Created a workspace in {path}")
     if result.adopted:
-        click.echo(f"Moved {len(result.adopted)} transcript file(s)/folder(s) into transcripts/ (contents unchanged):")
+        click.echo(f"Moved {len(result.adopted)} transcript file{plural_s(len(result.adopted))}/folder{plural_s(len(result.adopted))} into transcripts/ (contents unchanged):")
         for src, _dst in result.adopted:
             click.echo(f"  {src.name}{'/' if src.is_dir() or _dst.is_dir() else ''}")
     if result.present:
-        click.echo(f"Found {len(result.present)} transcript file(s) already in transcripts/.")
+        click.echo(f"Found {len(result.present)} transcript file{plural_s(len(result.present))} already in transcripts/.")
     click.echo("Next: `qualkit ingest` to see speakers and turns, then list speakers in participants.csv.")
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qualkit.errors import CodingError, QualkitError
+from qualkit.io.naming import plural_s
 from qualkit.workspace.codings import Coding, content_hash
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class CoderAnchoring:
     lost: dict[str, list[Coding]] = field(default_factory=dict)        # transcript -> unplaceable codings
     moved: dict[str, Counter] = field(default_factory=dict)            # transcript -> Counter(moved/fuzzy)
     changed: set[str] = field(default_factory=set)                      # transcripts whose hash changed
+    past_end: dict[str, list[Coding]] = field(default_factory=dict)    # transcript -> quote-less codings past its end
 
 
 def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
@@ -59,11 +61,13 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
             out.codings.append(c)
             continue
         r = next(results)
-        if r.status == "lost" and not c.text:
-            out.codings.append(c)  # no quote to re-find it by: the span is checked where it is used, as before
-        elif r.status == "lost":
+        if r.status == "lost":
+            # a quote not found, or no quote and a span past the end of the text: either way
+            # there is nothing in the transcript to put this coding on
             out.lost.setdefault(c.transcript, []).append(c)
             out.changed.add(c.transcript)
+            if not c.text:
+                out.past_end.setdefault(c.transcript, []).append(c)
         elif r.changed:
             out.moved.setdefault(c.transcript, Counter())[r.status] += 1
             out.changed.add(c.transcript)
@@ -139,27 +143,41 @@ def _part(ws: Workspace, coder: str, tid: str, a: CoderAnchoring) -> str:
         how = ", ".join(f"{n} {s}" for s, n in sorted(moved.items()))
         bits.append(f"{sum(moved.values())} re-anchored in memory ({how})")
     if lost:
-        bits.append(f"{lost} cannot be placed" + (" and are LEFT OUT (--allow-unanchored)" if ws.allow_unanchored else ""))
+        past = len(a.past_end.get(tid, []))
+        why = f" ({past} with no quote and a span past the end of the transcript)" if past else ""
+        bits.append(f"{lost} cannot be placed{why}"
+                    + (" and are LEFT OUT (--allow-unanchored)" if ws.allow_unanchored else ""))
     return f"{coder} " + ", ".join(bits)
 
 
-def anchored_codings(ws: Workspace, coder: str) -> list[Coding]:
+def anchored_codings(ws: Workspace, coder: str, *, keep_past_end: bool = False) -> list[Coding]:
     """``coder``'s codings at their current positions, for computing or exporting results.
 
     Raises :class:`UnanchoredError` naming the transcript(s) and count when some cannot be
-    placed, unless ``ws.allow_unanchored`` (then they are left out, and the notices say so)."""
+    placed, unless ``ws.allow_unanchored`` (then they are left out, and the notices say so).
+    ``keep_past_end``: quote-less codings whose span lies past the end of the text are returned as
+    they are, for a caller that checks spans itself and leaves them out with its own warning
+    (the REFI-QDA export)."""
     a = coder_anchoring(ws, coder)
-    if a.lost and not ws.allow_unanchored:
+    past = {id(c) for cs in a.past_end.values() for c in cs} if keep_past_end else set()
+    lost = {t: kept for t, cs in a.lost.items() if (kept := [c for c in cs if id(c) not in past])}
+    if lost and not ws.allow_unanchored:
+        n_past = sum(1 for cs in lost.values() for c in cs if not c.text)
+        n_lost = sum(len(cs) for cs in lost.values())
+        why = ("the transcript changed since it was coded" if not n_past else
+               f"{'it has' if n_past == 1 else 'they have'} no quoted text and a span past the end of the transcript"
+               if n_past == n_lost else
+               f"the transcript changed since it was coded ({n_past} with no quote and a span past its end)")
         raise UnanchoredError(
-            f"{unanchored_summary({coder: a.lost})} can no longer be placed: the transcript changed since it was "
-            "coded. See them with `qualkit codings check`, fix the quotes or the transcript, or pass "
-            "--allow-unanchored to leave them out", ws.coder_file(coder))
-    return a.codings
+            f"{unanchored_summary({coder: lost})} can no longer be placed: {why}. See them with "
+            "`qualkit codings check`, fix the quotes or the transcript, or pass --allow-unanchored to leave them "
+            "out", ws.coder_file(coder))
+    return a.codings + [c for cs in a.past_end.values() for c in cs] if past else a.codings
 
 
 def unanchored_summary(lost: dict[str, dict[str, list[Coding]]]) -> str:
-    """"int1: 3 coding(s) of ana, int2: 1 coding(s) of ben" from coder -> transcript -> lost codings."""
-    parts = [f"{tid}: {len(cs)} coding(s) of {coder}" for coder, per in sorted(lost.items())
+    """"int1: 3 codings of ana, int2: 1 coding of ben" from coder -> transcript -> lost codings."""
+    parts = [f"{tid}: {len(cs)} coding{plural_s(len(cs))} of {coder}" for coder, per in sorted(lost.items())
              for tid, cs in sorted(per.items())]
     return ", ".join(parts)
 

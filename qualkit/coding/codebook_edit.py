@@ -53,7 +53,7 @@ from qualkit.coding.codebook_edit_core import (
 )
 from qualkit.coding.codebook_new import add_codebook, new_codebook
 from qualkit.coding.codebook_recode import Recode, coding_counts, recode_files, themes_mentions
-from qualkit.io.naming import slugify, unique_id
+from qualkit.io.naming import plural_s, slugify, unique_id
 from qualkit.workspace.codebook import Code
 from qualkit.workspace.store import Workspace, state_locked
 
@@ -185,7 +185,7 @@ def rename_code(workspace: Workspace, code: str, new_id: str | None = None, *, n
         check_id(books, new_id, book)
         counts = coding_counts(ws)
         if counts.get(new_id):
-            raise edit_error(f"code id {new_id!r} is already used by {counts[new_id]} coding(s) in codings/ although no codebook "
+            raise edit_error(f"code id {new_id!r} is already used by {counts[new_id]} coding{plural_s(counts[new_id])} in codings/ although no codebook "
                        f"defines it; pick another id, or add {new_id!r} to a codebook and merge {old_id} into it", book, target)
         recodes, skipped = recode_files(ws, old_id, new_id, merge=False)
     what = []
@@ -296,7 +296,7 @@ def merge_codes(workspace: Workspace, source: str, target: str, *, codebook: str
            f"{d} duplicate{'s' if d != 1 else ''} (same coder, same span, already {b.id}) dropped; "
            f"{a.id} is retired. Files: {files}.")
     if added_kw or added_ex:
-        msg = msg[:-1] + f"; {len(added_kw)} keyword(s) and {len(added_ex)} example(s) of {a.id} added to {b.id}."
+        msg = msg[:-1] + f"; {len(added_kw)} keyword{plural_s(len(added_kw))} and {len(added_ex)} example{plural_s(len(added_ex))} of {a.id} added to {b.id}."
     result = EditResult(msg, book_b, b, written, backups, {r.path.name: r.changed for r in recodes},
                         {r.path.name: r.dropped for r in recodes if r.dropped}, skipped)
     if moved:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.coding.codebook_sheet import COLUMNS, FORMATS, sheet_row, visible_rows
+from qualkit.io.naming import file_kind, plural_s
 from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
 from qualkit.render.cells import csv_safe, harden_workbook, xml_safe
 from qualkit.workspace.codebook import Code, Codebook, CodebookError
@@ -32,7 +33,7 @@ def export_codebook(codebook: Codebook, path: str | Path, *, include_retired: bo
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise CodebookError(f"cannot export to '.{fmt}': use .csv, .xlsx, .docx or .md", path)
+        raise CodebookError(f"cannot export to {file_kind(path)}: use .csv, .xlsx, .docx or .md", path)
     check_output(path)
     if include_retired is None:
         include_retired = fmt in ("csv", "xlsx")
@@ -104,7 +105,7 @@ def _docx_bytes(book: Codebook, rows: Rows, source: str | None) -> bytes:
     if book.description:
         doc.add_paragraph(xml_safe(book.description))
     n_ind = sum(1 for c, _ in rows if c.origin == "inductive")
-    doc.add_paragraph(f"{len(rows)} codes ({len(rows) - n_ind} deductive, {n_ind} inductive). "
+    doc.add_paragraph(f"{len(rows)} code{plural_s(len(rows))} ({len(rows) - n_ind} deductive, {n_ind} inductive). "
                       "Sub-codes are indented under their parent code. Fields after MacQueen et al. (1998).")
     usable = section.page_width - section.left_margin - section.right_margin
     widths = [int(usable * f) for f in (0.22, 0.30, 0.30, 0.18)]
@@ -195,7 +196,7 @@ def _markdown(book: Codebook, rows: Rows, source: str | None) -> str:
     if book.description:
         out += [_md_escape(book.description), ""]
     n_ind = sum(1 for c, _ in rows if c.origin == "inductive")
-    out += [f"{len(rows)} codes ({len(rows) - n_ind} deductive, {n_ind} inductive); "
+    out += [f"{len(rows)} code{plural_s(len(rows))} ({len(rows) - n_ind} deductive, {n_ind} inductive); "
             "sub-codes are listed under their parent.", ""]
     numbers: dict[str, str] = {}
     counters: dict[str | None, int] = {}

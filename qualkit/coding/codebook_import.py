@@ -48,7 +48,9 @@ def _read_rows(path: Path, notes: list[str]) -> list[tuple[int, list[str]]]:
         return _read_csv_rows(path, notes)
     if fmt in ("xlsx", "xlsm"):
         return _read_xlsx_rows(path, notes)
-    raise CodebookImportError(f"cannot import '.{fmt}': use a .csv or .xlsx file", path)
+    from qualkit.io.naming import file_kind
+
+    raise CodebookImportError(f"cannot import {file_kind(path)}: a codebook is imported from a .csv or .xlsx file", path)
 
 
 def _read_csv_rows(path: Path, notes: list[str]) -> list[tuple[int, list[str]]]:

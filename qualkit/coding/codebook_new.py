@@ -14,7 +14,7 @@ import re
 from qualkit.coding.codebook_edit_core import Books, EditResult, FileChange, book_file, default_user, safety_net
 from qualkit.coding.codebook_recode import coding_counts
 from qualkit.frameworks.catalog import Framework, FrameworkItem
-from qualkit.io.naming import slugify
+from qualkit.io.naming import plural_s, slugify
 from qualkit.workspace.codebook import ID_RE, Code, Codebook, CodebookError
 from qualkit.workspace.store import Workspace, state_locked
 
@@ -94,7 +94,7 @@ def _fill_from_framework(book: Codebook, books: Books, framework: str, notes: li
         book.description = (f"Deductive codebook: one code per domain, sub-domain and construct of the {fw.name}"
                             + (f" ({fw.version})" if fw.version else "") + ", with the framework's definitions. "
                             "Add inductive sub-codes under the items they belong to.")
-    return f"created from framework {fw.id}: {len(book.codes)} codes ({', '.join(parts)})"
+    return f"created from framework {fw.id}: {len(book.codes)} code{plural_s(len(book.codes))} ({', '.join(parts)})"
 
 
 def _code_from_item(item: FrameworkItem, fw: Framework, prefix: str) -> Code:
@@ -205,7 +205,7 @@ def add_codebook(workspace: Workspace, codebook: Codebook, *, replace: bool = Fa
         if not codebook.framework:
             codebook.framework = old.framework
     who = by or default_user()
-    codebook.log(who, what or f"created with {len(codebook.codes)} codes")
+    codebook.log(who, what or f"created with {len(codebook.codes)} code{plural_s(len(codebook.codes))}")
     safety_net(books.books, [*others, codebook], ws)
     change = FileChange(ws)
     change.add_book(codebook)

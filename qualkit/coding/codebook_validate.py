@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import QualkitError
+from qualkit.io.naming import plural_s
 from qualkit.workspace.codebook import Code, Codebook, CodebookError, CodebookLines, read_codebook
 from qualkit.workspace.store import Workspace
 
@@ -180,7 +181,7 @@ def _boilerplate_problems(book: Codebook, lb: CodebookLines, repeat: int = 3) ->
             elif code.definition and text.casefold() == " ".join(code.definition.split()).casefold():
                 why = "repeats the definition"
             elif len(seen[(key, skeleton(code, text))]) >= repeat:
-                why = f"is the same sentence in {len(seen[(key, skeleton(code, text))])} codes"
+                why = f"is the same sentence in {len(seen[(key, skeleton(code, text))])} code{plural_s(len(seen[(key, skeleton(code, text))]))}"
             if why:
                 problems.append(Problem(book.path, lb.of(code, key), WARNING,
                                         f"boilerplate: the {key!r} of {code.id!r} {why}; say what a coder should "
@@ -215,12 +216,7 @@ def _code_id_problems(books: list[Codebook], lines_of: Mapping[int, CodebookLine
         lb = lines_of[id(book)]
         seen: dict[str, Code] = {}
         for code in book.codes:
-            if code.id in seen:
-                prev = seen[code.id]
-                problems.append(Problem(book.path, lb.of(code, "id"), ERROR,
-                                        f"duplicate code id {code.id!r} (already defined{_at_line(prev)})", code.id))
-                continue
-            seen[code.id] = code
+            seen.setdefault(code.id, code)  # a duplicate within the file is reported by read_codebook
         for code in book.codes:
             if seen.get(code.id) is not code:
                 continue

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from qualkit.errors import CodingError
 from qualkit.io.atomic import atomic_write_text
 from qualkit.io.jsonlog import locked
-from qualkit.io.naming import natural_key
+from qualkit.io.naming import natural_key, plural_s
 from qualkit.workspace.codings import now_iso
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class Progress:
     total: int
 
     def __str__(self) -> str:
-        return f"{self.coded}/{self.total} turns coded"
+        return f"{self.coded}/{self.total} turn{plural_s(self.total)} coded"
 
 
 def progress(ws: Workspace, coder: str, transcripts: list[str] | None = None,

@@ -19,6 +19,7 @@ from qualkit.coding.session_views import CodeEntry, CodingView, SuggestionView, 
 from qualkit.coding.units import UNIT_KINDS, Unit, split_units, turn_units, unit_at
 from qualkit.errors import SessionError
 from qualkit.io.atomic import atomic_write_text, backup
+from qualkit.io.naming import plural_s
 from qualkit.workspace.codebook import Code, Codebook, save_codebook
 from qualkit.workspace.codings import Coding, coder_path, dumps_codings, now_iso, read_codings
 from qualkit.workspace.store import Workspace
@@ -129,10 +130,10 @@ class SessionState:
         wrote = self._write_csv(changes)
         self._append({"type": "recovered", "actions": len(pending), "csv_rewritten": wrote})
         if wrote:
-            self.notices.append(f"the last session was interrupted: its {len(pending)} action(s) were replayed "
+            self.notices.append(f"the last session was interrupted: its {len(pending)} action{plural_s(len(pending))} were replayed "
                                 f"from the journal into {self.csv_path.name}")
         else:
-            self.notices.append(f"the last session was interrupted; all its {len(pending)} action(s) were "
+            self.notices.append(f"the last session was interrupted; all its {len(pending)} action{plural_s(len(pending))} were "
                                 f"already saved in {self.csv_path.name}")
 
     def _track(self, r: dict) -> None:
@@ -392,11 +393,22 @@ class SessionState:
             return (f"{len(decided)}/{n} suggestions decided ({by.get('accept', 0)} accepted, "
                     f"{by.get('edit', 0)} edited, {by.get('reject', 0)} rejected); saved in {self.csv_path.name}")
         coded = {u.index for u in self.units for x in self.codings if x.start < u.end and x.end > u.start}
-        done = [f"{n} {what}" for n, what in [(c["added"], "coding(s) added"), (c["removed"], "removed"),
-                                               (c["memos"], "memo(s)"), (c["codes"], "new code(s)"),
-                                               (c["undone"], "undone")] if n]
-        return (f"{len(coded)}/{len(self.units)} {self.unit_kind}s coded; this run: "
-                + (f"{', '.join(done)}; saved in {self.csv_path.name}" if done else "no changes"))
+        done = [f"{n} {what}" for n, what in [
+            (c["added"], f"coding{plural_s(c['added'])} added"), (c["removed"], "removed"),
+            (c["memos"], f"memo{plural_s(c['memos'])}"), (c["codes"], f"new code{plural_s(c['codes'])}"),
+            (c["undone"], "undone")] if n]
+        return (f"{len(coded)}/{len(self.units)} {self.unit_kind}{plural_s(len(self.units))} coded{self._participant_progress()}; "
+                "this run: " + (f"{', '.join(done)}; saved in {self.csv_path.name}" if done else "no changes"))
+
+    def _participant_progress(self) -> str:
+        """" (3/14 participant turns)" when the research team's turns make the two counts differ: the
+        count `codings done`, `status` and agreement use, so the numbers a coder sees agree."""
+        from qualkit.coding.coverage import progress
+
+        p = progress(self.ws, self.coder, [self.transcript.id], codings=list(self.codings)).get(self.transcript.id)
+        if p is None or self.unit_kind != "turn" or p.total == len(self.units):
+            return ""
+        return f" ({p.coded}/{p.total} participant turn{plural_s(p.total)})"
 
     # -- navigation records --------------------------------------------------------------------
     def _nav_record(self, **extra) -> dict:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from qualkit.deid.redact import redacted_view
 from qualkit.deid.scan import load_deid
+from qualkit.io.naming import plural_s
 from qualkit.workspace.store import Workspace
 
 __all__ = ["export_view", "exporting"]
@@ -23,7 +24,7 @@ def export_view(ws: Workspace, *, no_deid: bool = False) -> tuple[Workspace, dic
         return ws, {"deid": "not applied: deid.csv has no decision yet"}
     applied = sum(r.applied for r in table.rows)
     undecided = sum(not r.decision for r in table.rows)
-    note = f"applied: {applied} span(s) of deid.csv redacted ({undecided} still undecided, redacted too)"
+    note = f"applied: {applied} span{plural_s(applied)} of deid.csv redacted ({undecided} still undecided, redacted too)"
     return redacted_view(ws, table), {"deid": note}
 
 

@@ -72,7 +72,7 @@ def deid_export(ws: Workspace, out_dir: str | Path) -> DeidExport:
     import csv
     import io
 
-    from qualkit.deid.redact import redacted_view
+    from qualkit.deid.redact import label_safe_text, redacted_view
     from qualkit.deid.scan import load_deid
     from qualkit.io.atomic import atomic_write_text
 
@@ -83,9 +83,10 @@ def deid_export(ws: Workspace, out_dir: str | Path) -> DeidExport:
     out.mkdir(parents=True, exist_ok=True)
     view = redacted_view(ws, table)
     files = []
-    for t in view.transcripts():
+    for t in ws.transcripts():
         path = out / f"{t.id}.txt"
-        atomic_write_text(path, t.text if t.text.endswith("\n") else t.text + "\n")
+        text = label_safe_text(t.text, t.turns, view._redaction(t.id, t.text))  # type: ignore[attr-defined]
+        atomic_write_text(path, text if text.endswith("\n") else text + "\n")
         files.append(path)
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n")

@@ -16,7 +16,7 @@ from typing import Any
 from qualkit.deid.table import DeidRow, DeidTable
 from qualkit.workspace.store import Workspace
 
-__all__ = ["Redaction", "is_redacted", "redact_free_text", "redacted_view", "redaction_for"]
+__all__ = ["Redaction", "is_redacted", "label_safe_text", "redact_free_text", "redacted_view", "redaction_for"]
 
 
 @dataclass
@@ -72,6 +72,39 @@ def redaction_for(original: str, rows: list[DeidRow]) -> Redaction:
         pos = e
     pieces.append(original[pos:])
     return Redaction("".join(pieces), spans, [s for s, _, _ in spans], shift)
+
+
+def _label_regions(text: str, turns: list[Any]) -> list[tuple[int, int]]:
+    """Where each turn's speaker label is in ``text``: from the start of the line its content starts on
+    to the content; when the content starts a line, the line above (a label on its own line)."""
+    regions = []
+    for t in turns:
+        if not t.speaker:
+            continue
+        line = text.rfind("\n", 0, t.start) + 1
+        if line < t.start:
+            regions.append((line, t.start))
+        elif line > 1:
+            top = text[:line - 1].rstrip("\n")
+            regions.append((top.rfind("\n") + 1, len(top)))
+    return regions
+
+
+def label_safe_text(original: str, turns: list[Any], red: Redaction) -> str:
+    """The redacted text of a transcript, for a copy that is read again as a transcript: a placeholder
+    inside a speaker label loses its brackets (``Sheriff [KP-1]:`` is written ``Sheriff KP-1:``), since
+    brackets are not part of a label and the turn would otherwise be lost when the copy is read."""
+    regions = _label_regions(original, turns)
+    starts = [a for a, _ in regions]
+    pieces, pos = [], 0
+    for s, e, rep in red.spans:
+        i = bisect.bisect_right(starts, s) - 1
+        if i >= 0 and e <= regions[i][1]:
+            rep = rep.strip("[]") or rep
+        pieces += [original[pos:s], rep]
+        pos = e
+    pieces.append(original[pos:])
+    return "".join(pieces)
 
 
 def redact_free_text(text: str, table: DeidTable) -> str:

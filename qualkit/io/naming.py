@@ -9,7 +9,8 @@ import re
 import unicodedata
 from pathlib import Path
 
-__all__ = ["MAX_NAME_BYTES", "RESERVED_NAMES", "file_stem", "name_problem", "natural_key", "slugify", "unique_id"]
+__all__ = ["MAX_NAME_BYTES", "RESERVED_NAMES", "file_kind", "file_stem", "name_problem", "natural_key", "plural_s", "slugify",
+           "unique_id"]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -75,3 +76,14 @@ def name_problem(name: str, extension: str = "") -> str | None:
     if len((name + extension).encode("utf-8")) > MAX_NAME_BYTES:
         return f"is longer than {MAX_NAME_BYTES} bytes, the limit of most file systems"
     return None
+
+
+def file_kind(path: str | Path) -> str:
+    """How a message names a file's type: "a '.txt' file", or "a file with no extension" (never "'.'")."""
+    suffix = Path(path).suffix
+    return f"a '{suffix}' file" if suffix else "a file with no extension"
+
+
+def plural_s(n: int | float) -> str:
+    """The ending of a counted noun: ``f"{n} turn{plural_s(n)}"`` reads "1 turn", "0 turns", "2 turns"."""
+    return "" if n == 1 else "s"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import QualkitError
+from qualkit.io.naming import file_kind
 
 __all__ = [
     "DELIMITERS", "Row", "Table", "cell_text", "detect_delimiter", "no_field_limit", "read_csv", "read_table", "read_xlsx",
@@ -243,4 +244,4 @@ def read_table(path: str | Path, *, error_cls: type[QualkitError] = QualkitError
         return read_xlsx(path, error_cls=error_cls, prefer=prefer)
     if suffix in (".csv", ".tsv", ".txt"):
         return read_csv(path, error_cls=error_cls, score=score)
-    raise error_cls(f"unsupported file type {suffix or '(none)'}: give a .csv or .xlsx file", path)
+    raise error_cls(f"cannot read {file_kind(path)}: give a .csv or .xlsx file", path)

@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from qualkit.errors import TranscriptError
+from qualkit.io.naming import plural_s
 
 # Transcripts larger than this are almost certainly not transcripts (a video, a disk image).
 MAX_TEXT_BYTES = 200 * 1024 * 1024
@@ -123,5 +124,5 @@ def replace_controls(text: str) -> tuple[str, str | None]:
         return text, None
     n = len(_CONTROLS.findall(text))
     line = text.count("\n", 0, first.start()) + 1
-    return _CONTROLS.sub(" ", text), (f"{n} control character(s) replaced by spaces (the first, U+{ord(first.group()):04X}, "
+    return _CONTROLS.sub(" ", text), (f"{n} control character{plural_s(n)} replaced by spaces (the first, U+{ord(first.group()):04X}, "
                                       f"on line {line}); Word and Excel files cannot hold them")

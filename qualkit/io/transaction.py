@@ -21,6 +21,7 @@ from pathlib import Path
 
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_write_text, backup, fsync_dir
+from qualkit.io.naming import plural_s
 
 __all__ = ["STAGING", "Transaction", "pending", "recover"]
 
@@ -52,7 +53,7 @@ def recover(root: str | Path) -> str | None:
             if staged.exists():
                 os.replace(staged, target)
         fsync_dir(root)
-        done = f"completed an interrupted change to {len(entries)} file(s)"
+        done = f"completed an interrupted change to {len(entries)} file{plural_s(len(entries))}"
     else:
         done = "rolled back an interrupted change (no file had been replaced)"
     shutil.rmtree(folder, ignore_errors=True)

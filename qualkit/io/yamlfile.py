@@ -1,6 +1,7 @@
 """Reading the workspace's YAML files with line numbers, so every error can say where."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,29 @@ def compose_yaml(text: str, path: str | Path | None, error_cls: type[QualkitErro
     try:
         return yaml.compose(text, Loader=loader_cls)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error_cls(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+        line, problem = yaml_error_where(exc, text)
+        raise error_cls(f"invalid YAML: {problem}", path, line) from None
+
+
+def yaml_error_where(exc: Exception, text: str, first_line: int = 1) -> tuple[int | None, str]:
+    """The line (counting the first line of ``text`` as ``first_line``) and the words for a YAML syntax error.
+
+    PyYAML notices an unclosed bracket or quote only at the end of the text, one line past the last
+    one ("line 2" of a one-line file): the line where the unclosed thing opened is the one to fix."""
+    mark, context = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is None:
+        return None, problem
+    line = mark.line
+    last = max(len(text.rstrip().splitlines()) - 1, 0)
+    if line > last or mark.index >= len(text.rstrip()):
+        if context is not None and context.line <= last:
+            what = re.sub(r"^while (scanning|parsing) (an? )?", "", str(getattr(exc, "context", "") or ""))
+            problem += f" (the {what} that starts on this line is not closed)" if what and context.line != last else ""
+            line = context.line
+        else:
+            line = last
+    return line + first_line, problem
 
 
 def load_yaml_file(path: str | Path, error_cls: type[QualkitError] = QualkitError, what: str = "file") -> tuple[Any, Any]:
@@ -50,7 +71,7 @@ def construct_yaml(node: Any, path: str | Path | None, error_cls: type[QualkitEr
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error_cls(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+        raise error_cls(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None  # a node's own line
     except _CONSTRUCT_ERRORS:
         bad = _first_bad_scalar(node)
         line = bad.start_mark.line + 1 if bad is not None else None

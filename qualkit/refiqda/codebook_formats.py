@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import CodebookImportError, RefiQdaError
+from qualkit.io.naming import plural_s
 from qualkit.workspace.codebook import Code, Codebook
 
 __all__ = ["CODEBOOK_FORMATS", "export_codebook", "is_taguette_csv", "read_taguette_csv", "taguette_csv_text"]
@@ -72,7 +73,7 @@ def taguette_csv_text(codebook: Codebook) -> tuple[str, list[str]]:
     warnings: list[str] = []
     dotted = [c.name for c in codebook.codes if "." in c.name]
     if dotted:
-        warnings.append(f"{len(dotted)} code name(s) contain '.', which Taguette reads as a level of the tag "
+        warnings.append(f"{len(dotted)} code name{plural_s(len(dotted))} contain '.', which Taguette reads as a level of the tag "
                         f"hierarchy: {', '.join(repr(n) for n in dotted[:5])}")
     seen: dict[str, str] = {}
     for code, _ in tree_order(codebook):

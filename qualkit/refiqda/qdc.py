@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import RefiQdaError
+from qualkit.io.naming import plural_s
 from qualkit.refiqda.ids import GUID_NAMESPACE, guid_for, xml_safe  # noqa: F401  (public here too)
 from qualkit.workspace.codebook import ID_RE, Code, Codebook
 from qualkit.workspace.store import state_locked
@@ -263,7 +264,7 @@ def export_names(codes: Iterable[Code]) -> tuple[dict[str, str], list[str]]:
             taken.add(candidate.casefold())
             names[c.id] = candidate
         shown = ", ".join(repr(names[c.id]) for c in group)
-        warnings.append(f"{len(group)} codes are named {group[0].name!r}: exported as {shown} (tools such as QualCoder "
+        warnings.append(f"{len(group)} code{plural_s(len(group))} are named {group[0].name!r}: exported as {shown} (tools such as QualCoder "
                         "keep one code per name); `qualkit import` restores the name")
     return names, warnings
 
@@ -551,7 +552,7 @@ def import_qdc(workspace: Workspace, path: str | Path, *, codebook_id: str | Non
                            Path(path))
     result.path = target
     if not dry_run:
-        result.codebook.log("qualkit", f"imported {len(result.codebook.codes)} codes from {Path(path).name}")
+        result.codebook.log("qualkit", f"imported {len(result.codebook.codes)} code{plural_s(len(result.codebook.codes))} from {Path(path).name}")
         save_codebook(result.codebook, target)
         result.written = True
     return result

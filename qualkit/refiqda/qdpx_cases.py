@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qualkit.errors import RefiQdaError
+from qualkit.io.naming import plural_s
 from qualkit.refiqda.archive import child, child_text, children, localname, norm_guid
 from qualkit.refiqda.names import transcript_id, unique_name
 
@@ -91,7 +92,7 @@ def read_cases(root: Any, data: Any, source_ids: dict[str, str], all_sources: se
         for tid, label in rows:
             data.participant_rows.append({"transcript": tid, "speaker": label, "participant_id": pid, **values})
     if case_codes:
-        lost(f"{case_codes} code(s) applied to cases (case classification)")
+        lost(f"{case_codes} code{plural_s(case_codes)} applied to cases (case classification)")
 
 
 def _transcript_for(old_id: str, transcripts: dict[str, str]) -> str:

@@ -192,7 +192,7 @@ def _selections(ws: Workspace, chosen: list[str], transcripts: dict[str, Any], c
     selections: dict[tuple[str, str, int, int], list] = {}
     for coder in chosen:
         try:
-            codings = anchored_codings(ws, coder)
+            codings = anchored_codings(ws, coder, keep_past_end=True)  # left out below, with a warning
         except CodingError as exc:
             raise RefiQdaError(f"cannot export: {exc}", ws.coder_file(coder)) from None
         n = 0

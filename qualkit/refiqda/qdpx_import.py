@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import QualkitError, RefiQdaError, WorkspaceError
+from qualkit.io.naming import plural_s
 from qualkit.refiqda.qdpx_read import ProjectData, coder_name, read_qdpx, transcript_id
 from qualkit.workspace.codebook import Codebook
 from qualkit.workspace.codings import Coding
@@ -181,7 +182,7 @@ def _plan_existing(ws: Workspace, data: ProjectData, result: QdpxImportResult) -
         _rename_codes(book, taken, data.codings, renamed)
     if renamed:
         shown = ", ".join(f"{a} -> {b}" for a, b in list(renamed.items())[:5])
-        result.warnings.append(f"{len(renamed)} code id(s) were already used in this workspace and were renamed ({shown})")
+        result.warnings.append(f"{len(renamed)} code id{plural_s(len(renamed))} were already used in this workspace and were renamed ({shown})")
     for coder in data.codings:
         try:
             path = ws.coder_file(coder)
@@ -262,7 +263,7 @@ def _stage(stage: Path, data: ProjectData, result: QdpxImportResult, *, reused_b
         if book.id in reused_books:
             continue
         if not book.changelog:  # a qualkit codebook brings its own log back and is unchanged
-            book.log("qualkit", f"imported {len(book.codes)} codes from {data.source.name}")
+            book.log("qualkit", f"imported {len(book.codes)} code{plural_s(len(book.codes))} from {data.source.name}")
         p = stage / "codebooks" / f"{book.id}.yaml"
         save_codebook(book, p)
         files.append(p)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import QualkitError, RefiQdaError
+from qualkit.io.naming import plural_s
 from qualkit.refiqda.archive import (
     MAX_TEXT_BYTES,
     MAX_XML_BYTES,
@@ -207,7 +208,7 @@ class _Reader:
         # qualkit's own codes come back with their ids; other tools' repeated names get new ones
         dupes = _duplicate_names([b for b in data.codebooks if b.id not in taken_books_own])
         if dupes:
-            self.warn(f"{len(dupes)} code name(s) occur in more than one branch and were kept as distinct codes "
+            self.warn(f"{len(dupes)} code name{plural_s(len(dupes))} occur in more than one branch and were kept as distinct codes "
                       f"with their own ids ({', '.join(dupes[:5])}{', ...' if len(dupes) > 5 else ''})")
 
     def _single_codebook(self, codes: list[Any], taken_books: set[str]) -> tuple[Codebook, bool]:
@@ -298,16 +299,16 @@ class _Reader:
         data.counts["selections"] = tally["selections"]
         data.counts["text_selections"] = tally["text_selections"]
         for kind, n in media.items():
-            lost(f"{n} {_MEDIA[kind]} source(s)")
+            lost(f"{n} {_MEDIA[kind]} source{plural_s(n)}")
         if tally["media_selections"]:
-            lost(f"{tally['media_selections']} selection(s) of pictures, PDFs, audio or video (and media "
+            lost(f"{tally['media_selections']} selection{plural_s(tally['media_selections'])} of pictures, PDFs, audio or video (and media "
                  "transcripts) with their codings")
         if tally["whole"]:
-            lost(f"{tally['whole']} coding(s) of whole text sources (not of a selection)")
+            lost(f"{tally['whole']} coding{plural_s(tally['whole'])} of whole text sources (not of a selection)")
         if tally["vars"]:
-            lost(f"{tally['vars']} variable value(s) of sources (qualkit has attributes for participants only)")
+            lost(f"{tally['vars']} variable value{plural_s(tally['vars'])} of sources (qualkit has attributes for participants only)")
         if tally["descs"]:
-            lost(f"{tally['descs']} description(s) of sources")
+            lost(f"{tally['descs']} description{plural_s(tally['descs'])} of sources")
         return pending
 
     def _use_media_members(self, src: Any) -> None:
@@ -352,7 +353,7 @@ class _Reader:
         tally["descs"] += bool(free)  # NVivo writes an empty one on every source
         if not text.strip():
             self.warn(f"text source {label!r} has no text (its plain text is empty); not imported"
-                      + (f", with its {len(sels_el)} selection(s)" if sels_el else ""))
+                      + (f", with its {len(sels_el)} selection{plural_s(len(sels_el))}" if sels_el else ""))
             return None
         tid = unique_name(transcript_id(label), taken_transcripts)
         self.source_ids[sguid] = tid
@@ -407,7 +408,7 @@ class _Reader:
             if st.lead:
                 counting = sum(1 for k in shifts.shifts if k)
                 self.warn(f"source {tid!r} starts with U+FEFF (a byte-order mark or the character, which QualCoder "
-                          f"keeps as text): {counting} of {len(sels)} selection(s) count it in their positions, "
+                          f"keeps as text): {counting} of {len(sels)} selection{plural_s(len(sels))} count it in their positions, "
                           f"{len(sels) - counting} do not ({shifts.decided} decided by the selected text in their "
                           "name); the transcript starts after it")
             for s, shift in zip(sels, shifts.shifts):
@@ -416,13 +417,13 @@ class _Reader:
                 if start is None or end is None or end <= start:
                     self.warn(f"{self.member}, line {s.line}: selection {s.start}-{s.end} does not fit source "
                               f"{tid!r} ({st.length(detection.reading)} positions); its {len(s.codings)} "
-                              "coding(s) left out")
+                              f"coding{plural_s(len(s.codings))} left out")
                     continue
                 n_codings += self._codings_of(tid, st, s, start, end)
         data.counts["codings"] = n_codings
         if unmatched:
             shown = ", ".join(str(x) for x in unmatched[:8]) + (", ..." if len(unmatched) > 8 else "")
-            self.warn(f"{len(unmatched)} selection(s) whose text matches their name under no reading of the positions "
+            self.warn(f"{len(unmatched)} selection{plural_s(len(unmatched))} whose text matches their name under no reading of the positions "
                       f"({self.member}, lines {shown}); placed by their positions: check them")
         order = {name: i for i, name in enumerate(data.users)}
         data.codings = dict(sorted(data.codings.items(), key=lambda kv: order.get(kv[0], len(order))))
@@ -462,13 +463,13 @@ class _Reader:
         data, lost, root = self.data, self.lost, self.root
         code_memo_refs = sum(len(v) for v in self.code_notes.values())
         if code_memo_refs:
-            lost(f"{code_memo_refs} memo(s) attached to codes (qualkit codebooks have no code memos)")
+            lost(f"{code_memo_refs} memo{plural_s(code_memo_refs)} attached to codes (qualkit codebooks have no code memos)")
         self.used_notes.update(g for refs in self.code_notes.values() for g in refs)
         unused_notes = [g for g in self.note_texts if g not in self.used_notes]
         if unused_notes:
-            lost(f"{len(unused_notes)} note(s) not attached to a coded text selection (project, source or other memos)")
+            lost(f"{len(unused_notes)} note{plural_s(len(unused_notes))} not attached to a coded text selection (project, source or other memos)")
         if self.other_links:
-            lost(f"{self.other_links} link(s) between items other than a note and a selection")
+            lost(f"{self.other_links} link{plural_s(self.other_links)} between items other than a note and a selection")
         from qualkit.refiqda.sets import read_sets
 
         sets = read_sets(child(root, "Sets"), self.code_map, data.codebooks)
@@ -480,7 +481,7 @@ class _Reader:
             group_el = child(root, group)
             if group_el is not None and children(group_el, item):
                 data.counts[key] = len(children(group_el, item))
-                lost(f"{data.counts[key]} {item.lower()}(s)")
+                lost(f"{data.counts[key]} {item.lower()}{plural_s(data.counts[key])}")
         desc_el = child(root, "Description")
         if desc_el is not None:
             _, meta = unpack_labelled(desc_el.text or "", _PROJECT_LABELS)
@@ -491,7 +492,7 @@ class _Reader:
         stray = self.archive.other_members(self.used_members)
         if stray:
             shown = ", ".join(stray[:5]) + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
-            self.warn(f"{len(stray)} file(s) in the archive that the project does not use, ignored: {shown}")
+            self.warn(f"{len(stray)} file{plural_s(len(stray))} in the archive that the project does not use, ignored: {shown}")
 
 def _decode(raw: bytes, path: Path, member: str, warnings: list[str]) -> tuple[str, bool]:
     """A source's text as written (the byte-order mark decoded away, every character of the text

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from qualkit.io.naming import plural_s
 from qualkit.refiqda.archive import child_text, children, norm_guid
 from qualkit.refiqda.ids import guid_for, xml_safe
 from qualkit.workspace.codebook import Codebook, CodeGroup
@@ -31,9 +32,9 @@ class SetsRead:
     def not_carried(self) -> list[str]:
         out = []
         if self.empty:
-            out.append(f"{self.empty} set(s) of sources or notes only (qualkit groups codes)")
+            out.append(f"{self.empty} set{plural_s(self.empty)} of sources or notes only (qualkit groups codes)")
         if self.other_members:
-            out.append(f"{self.other_members} source(s) and note(s) in sets (their codes are kept as code groups)")
+            out.append(f"{self.other_members} member{plural_s(self.other_members)} of sets (sources and notes; their codes are kept as code groups)")
         return out
 
 

@@ -30,6 +30,7 @@ from qualkit.io.outputs import output_open
 __all__ = ["write_xlsx", "write_docx", "write_latex", "latex_escape", "sheet_names"]
 
 
+from qualkit.io.naming import plural_s
 from qualkit.render.cells import (
     ILLEGAL_XML as _ILLEGAL_XML,
 )
@@ -169,7 +170,7 @@ def _build_workbook(tables, title: str | None):
         caption = table.title or title
         first = 2 if caption else 1  # the header row
         if len(headers) > _XLSX_MAX_COLS or first + len(rows) + 2 > _XLSX_MAX_ROWS:
-            raise ExportError(f"table {table.name!r} has {len(rows)} rows and {len(headers)} columns, "
+            raise ExportError(f"table {table.name!r} has {len(rows)} row{plural_s(len(rows))} and {len(headers)} column{plural_s(len(headers))}, "
                               "more than an Excel sheet holds; export it to CSV instead")
         ws = wb.create_sheet(sheet_name)
         if caption:

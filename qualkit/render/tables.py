@@ -19,7 +19,7 @@ from qualkit.errors import (
     ExportError,  # noqa: F401  (defined with every other error in qualkit.errors)
 )
 from qualkit.io.manifest import build_manifest, write_manifest
-from qualkit.io.naming import file_stem
+from qualkit.io.naming import file_kind, file_stem
 from qualkit.io.outputs import output_open
 from qualkit.render.cells import csv_safe_frame
 
@@ -164,7 +164,7 @@ def export_tables(tables: Any, path: str | Path, *, title: str | None = None, wo
         written = getattr(export_formats, _MORE_WRITERS[suffix])(items, path, title=title)
     else:
         known = ", ".join(sorted([*WRITERS, *_MORE_WRITERS]))
-        raise ExportError(f"cannot export to {suffix or 'a file without extension'}; use one of {known}", path)
+        raise ExportError(f"cannot export to {file_kind(path)}; use one of {known}", path)
     if manifest:
         root = Path(workspace.root) if workspace is not None else path.parent
         man_path = path.with_name(path.name + ".manifest.json")

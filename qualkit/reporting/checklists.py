@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qualkit.io.naming import plural_s
 from qualkit.reporting.study import Section, Study
 
 __all__ = ["applied_codes", "coreq_rows", "interview_durations", "srqr_rows"]
@@ -56,7 +57,7 @@ def coreq_rows(study: Study, used: dict[str, set[str]]) -> list[Row]:
         mid = vals[len(vals) // 2] if len(vals) % 2 else (vals[len(vals) // 2 - 1] + vals[len(vals) // 2]) / 2
         rows.append(_row("21 Duration", "Recorded length (minutes, from turn timestamps)",
                          f"median {mid:.0f} (range {vals[0]:.0f}–{vals[-1]:.0f})",
-                         f"{len(vals)} of {len(study.transcripts)} transcripts have timestamps; first to last turn"))
+                         f"{len(vals)} of {len(study.transcripts)} transcript{plural_s(len(study.transcripts))} have timestamps; first to last turn"))
     books = applied_codes(study, used)
     applied = [b for b in books if b["applied"]]
     if books:

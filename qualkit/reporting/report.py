@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import QualkitError
+from qualkit.io.naming import plural_s
 from qualkit.reporting.sections import (
     _excerpts,
     _fmt_stat,
@@ -161,10 +162,10 @@ def _consensus_status(study: Study) -> tuple[str, str] | None:
     if not st.disagreements and not st.agreed:
         return ("not started", "the coders share no coded transcript yet")
     exists = study.ws.coder_file(st.into).is_file()
-    detail = (f"{st.agreed} agreed (unit, code) pairs; {st.decided} of {st.disagreements} disagreements decided; "
-              + (f"codings/{st.into}.csv holds {st.codings} codings" if exists else f"codings/{st.into}.csv not written yet")
+    detail = (f"{st.agreed} agreed (unit, code) pairs; {st.decided} of {st.disagreements} disagreement{plural_s(st.disagreements)} decided; "
+              + (f"codings/{st.into}.csv holds {st.codings} coding{plural_s(st.codings)}" if exists else f"codings/{st.into}.csv not written yet")
               + ("" if not st.written or not exists else " (out of date: run `qualkit reconcile`)"))
-    value = "complete" if not st.undecided else f"{len(st.undecided)} of {st.disagreements} disagreements undecided"
+    value = "complete" if not st.undecided else f"{len(st.undecided)} of {st.disagreements} disagreement{plural_s(st.disagreements)} undecided"
     return value, detail
 
 
@@ -196,14 +197,14 @@ def _glance(sections: dict[str, Section], study: Study) -> list[dict]:
                       "hint": f"{_plural(d['n_interviews'], 'interview')}, {_plural(d['n_focus_groups'], 'focus group')}"})
         cards.append({"label": "Participants", "value": str(d["participants"]),
                       "hint": _plural(len(d["roles"]), "role") + (f", {_plural(len(d['sites']), 'site')}" if d["sites"] else "")})
-        cards.append({"label": "Words", "value": f"{d['words']:,}", "hint": f"{d['turns']:,} turns"})
+        cards.append({"label": "Words", "value": f"{d['words']:,}", "hint": f"{d['turns']:,} turn{plural_s(d['turns'])}"})
     cards.append({"label": "Coders", "value": str(len(study.coders)), "hint": ", ".join(study.coders) or "none named"})
     ag = sections["agreement"]
     if ag.ok and ag.data.get("pooled"):
         a = ag.data["pooled"]["alpha"]
         cards.append({"label": "Pooled alpha", "value": "—" if a["value"] is None else f"{a['value']:.2f}",
                       "hint": f"95% CI {a['low']:.2f}–{a['high']:.2f}" if a["low"] is not None else
-                      f"{len(ag.data['transcripts'])} shared transcripts"})
+                      f"{len(ag.data['transcripts'])} shared transcript{plural_s(len(ag.data['transcripts']))}"})
     th = sections["themes"]
     if th.ok:
         cards.append({"label": "Themes", "value": str(th.data["n_themes"]),

@@ -2,6 +2,7 @@
 agreement, heatmap, themes, co-occurrence, saturation); each degrades to a note when its input is missing."""
 from __future__ import annotations
 
+from qualkit.io.naming import plural_s
 from qualkit.reporting.study import NOT_SET, TOP_PAIRS, Section, Study, _bad, _matrix
 
 __all__ = ["agreement_section", "codebook_section", "cooccurrence_section", "heatmap_section", "overview_section",
@@ -134,7 +135,7 @@ def _discussion_log(study: Study, s: Section) -> Section:
     records = [r for r in AuditLog(study.ws.root).read() if r.get("action") == "decide"]
     s.missing("analysis.approach is reflexive: no inter-rater statistics (Braun & Clarke 2019, 2021: reflexive "
               "thematic analysis treats coders' different readings as material for discussion, not error). "
-              f"Consensus discussion log (.qualkit/audit.log): {len(records)} decision(s)"
+              f"Consensus discussion log (.qualkit/audit.log): {len(records)} decision{plural_s(len(records))}"
               + (f" by {', '.join(sorted({str(r.get('who')) for r in records}))}." if records else "."))
     for r in records[-30:]:
         d = r.get("disagreement") or {}

@@ -15,7 +15,7 @@ from typing import Any
 from qualkit.coding.anchoring import coder_anchoring
 from qualkit.coding.coverage import done_transcripts, progress
 from qualkit.errors import QualkitError
-from qualkit.io.naming import natural_key
+from qualkit.io.naming import natural_key, plural_s
 from qualkit.workspace.codings import content_hash
 from qualkit.workspace.store import Workspace
 
@@ -67,13 +67,13 @@ class StudyStatus:
                        + ", ".join(f"{c} {n}" for c, n in self.facilitator_only.items()))
         a = self.agreement
         if a.get("coders"):
-            out.append(f"Agreement ({', '.join(a['coders'])}): {len(a['qualifying'])} transcript(s) qualify"
+            out.append(f"Agreement ({', '.join(a['coders'])}): {len(a['qualifying'])} transcript{plural_s(len(a['qualifying']))} qualify"
                        + (f" ({', '.join(a['qualifying'])})" if a["qualifying"] else "")
                        + (f"; partly coded, left out: {', '.join(a['partial'])}" if a.get("partial") else ""))
         else:
             out.append(f"Agreement: {a.get('why', 'not configured')}")
         c = self.consensus
-        out.append(f"Consensus: {c['decided']} of {c['disagreements']} disagreements decided, {len(c['undecided'])} undecided"
+        out.append(f"Consensus: {c['decided']} of {c['disagreements']} disagreement{plural_s(c['disagreements'])} decided, {len(c['undecided'])} undecided"
                    if "decided" in c else f"Consensus: {c.get('why', '')}")
         if self.themes:
             out.append(f"Themes: {self.themes}")
@@ -208,6 +208,10 @@ def _next(st: StudyStatus) -> str:
         return "qualkit codings check   (codings that cannot be placed in changed transcripts)"
     if st.drifted:
         return "qualkit codings check --fix   (save the re-anchored positions)"
+    if not st.transcripts.get("readable"):
+        return "put transcripts in transcripts/ (speakers in participants.csv), then qualkit ingest"
+    if not any(st.coverage.values()):
+        return "qualkit code TRANSCRIPT --coder NAME   (or qualkit import sheet|word-comments FILE --coder NAME)"
     for coder, per in st.coverage.items():
         for tid, state in per.items():
             if state.startswith("in progress"):

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from qualkit.errors import TranscriptError
+from qualkit.io.naming import plural_s
 from qualkit.io.textdecode import normalize_text
 from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.speakers import segment
@@ -61,7 +62,7 @@ def read_pdf(path: str | Path, *, speaker_pattern: str | None = None, known_spea
         raise TranscriptError(f"cannot read the PDF, it may be damaged ({reason})", path) from None
     if not any(p.strip() for p in pages):
         raise TranscriptError(
-            f"the PDF has no text layer ({len(pages)} page(s), a scan?): run OCR on it (e.g. `ocrmypdf IN.pdf OUT.pdf`) "
+            f"the PDF has no text layer ({len(pages)} page{plural_s(len(pages))}, a scan?): run OCR on it (e.g. `ocrmypdf IN.pdf OUT.pdf`) "
             "or ask for the transcript as .docx or .txt", path)
     return _from_text(path, "\n".join(pages), "pdf", speaker_pattern, known_speakers)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from qualkit.io.naming import plural_s
 from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.speakers import (
     _NON_SPEECH,
@@ -144,10 +145,10 @@ def explain_transcript(transcript: Transcript, *, speaker_pattern: str | None = 
         main = (kind, style)
         out.convention = KIND_NAMES.get(kind, kind)
         out.why = (f"{n} of {len(strong)} accepted labels are of this kind, mostly in {style} style; "
-                   f"{len(counts)} distinct label(s) among {listed} candidate line(s)")
+                   f"{len(counts)} distinct label{plural_s(len(counts))} among {listed} candidate line{plural_s(listed)}")
     else:
         out.convention = "no speaker labels"
-        out.why = (f"none of {listed} candidate line(s) recurs, is known or role-shaped: each paragraph is an "
+        out.why = (f"none of {listed} candidate line{plural_s(listed)} recurs, is known or role-shaped: each paragraph is an "
                    "unlabeled turn" if cands else "no line looks like a label: each paragraph is an unlabeled turn")
     out.candidates = [Candidate(c.line + 1, c.label, c.kind, c.line in accepted,
                                 _reason(c, c.line in accepted, counts, known, main)) for c in cands]

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qualkit.errors import TranscriptError
+from qualkit.io.naming import plural_s
 from qualkit.io.textdecode import read_text_file
 from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.render import RawTurn, render_turns
@@ -211,7 +212,7 @@ def _parse_cues(lines: list[str], path: Path, fmt: str, warnings: list[str]) -> 
     if preamble:
         warnings.append(f"text before the first cue ignored (line {preamble[0]})")
     if stray:
-        warnings.append(f"{len(stray)} block(s) of text outside any cue (first on line {stray[0]}); kept with the cue before them")
+        warnings.append(f"{len(stray)} block{plural_s(len(stray))} of text outside any cue (first on line {stray[0]}); kept with the cue before them")
     _warn_order(cues, warnings)
     return cues
 
@@ -226,7 +227,7 @@ def _warn_order(cues: list[_Cue], warnings: list[str]) -> None:
     for c in cues:
         c.end = max(c.end, c.start)
     if backwards:
-        warnings.append(f"{len(backwards)} cue(s) end before they start (first on line {backwards[0]}); read as ending at their start")
+        warnings.append(f"{len(backwards)} cue{plural_s(len(backwards))} end before they start (first on line {backwards[0]}); read as ending at their start")
     overlap: list[int] = []
     disorder: list[int] = []
     for prev, cue in zip(cues, cues[1:]):
@@ -235,9 +236,9 @@ def _warn_order(cues: list[_Cue], warnings: list[str]) -> None:
         elif cue.start < prev.end:
             overlap.append(cue.line)
     if disorder:
-        warnings.append(f"{len(disorder)} cue(s) start before the cue above them (first on line {disorder[0]}); kept in file order")
+        warnings.append(f"{len(disorder)} cue{plural_s(len(disorder))} start before the cue above them (first on line {disorder[0]}); kept in file order")
     if overlap:
-        warnings.append(f"{len(overlap)} cue(s) overlap the cue above them (first on line {overlap[0]})")
+        warnings.append(f"{len(overlap)} cue{plural_s(len(overlap))} overlap the cue above them (first on line {overlap[0]})")
 
 
 # --- speakers -------------------------------------------------------------------------------
@@ -284,7 +285,7 @@ def _pieces(cues: list[_Cue], warnings: list[str]) -> list[_Piece]:
             empty.append(cue.line)
         pieces.extend(found)
     if empty:
-        warnings.append(f"{len(empty)} empty cue(s) skipped (first on line {empty[0]})")
+        warnings.append(f"{len(empty)} empty cue{plural_s(len(empty))} skipped (first on line {empty[0]})")
     return pieces
 
 

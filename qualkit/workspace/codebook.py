@@ -242,9 +242,24 @@ def read_codebook(path: str | Path) -> tuple[Codebook | None, list[SchemaProblem
         code = Code(**entry.model_dump(), line=node.start_mark.line + 1 if node is not None else None)
         lines.add(code, node)
         codes.append(code)
+    problems += _duplicate_ids(codes, lines, path)
     changelog = [ChangeLogEntry(e.who, e.when, e.what) for e in head.changelog]
     groups = [CodeGroup(g.name, list(g.codes), g.description) for g in head.groups]
     return Codebook(head.id, head.name, codes, head.description, head.framework, changelog, path, groups), problems, lines
+
+
+def _duplicate_ids(codes: list[Code], lines: CodebookLines, path: Path) -> list[SchemaProblem]:
+    """A code id used twice in one file: codings name codes by id alone, so which one they mean is unknowable."""
+    first: dict[str, Code] = {}
+    problems = []
+    for code in codes:
+        prev = first.setdefault(code.id, code)
+        if prev is not code:
+            where = f" on line {lines.of(prev, 'id')}" if lines.of(prev, "id") else ""
+            problems.append(SchemaProblem(path, lines.of(code, "id"), "",
+                                          f"duplicate code id {code.id!r} (already defined{where}); give one of them "
+                                          "another id"))
+    return problems
 
 
 def _code_nodes(root: Any) -> list[Any]:

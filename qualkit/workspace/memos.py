@@ -78,9 +78,10 @@ def read_memo(path: str | Path) -> Memo:
         try:
             head = yaml.safe_load(text[4:end]) or {}
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise WorkspaceError(f"header is not valid YAML ({getattr(exc, 'problem', exc)})", path,
-                                 mark.line + 2 if mark is not None else 1) from None
+            from qualkit.io.yamlfile import yaml_error_where
+
+            line, problem = yaml_error_where(exc, text[4:end], first_line=2)
+            raise WorkspaceError(f"header is not valid YAML ({problem})", path, line or 1) from None
         if not isinstance(head, dict):
             raise WorkspaceError("the header must be 'key: value' lines", path, 2)
         body = text[end + 4:].lstrip("\n")

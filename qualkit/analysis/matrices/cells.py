@@ -58,7 +58,7 @@ def cell(excerpts: list[Excerpt], cells: str, quotes: int, quote_chars: int | No
         picked += [e for e in select_quotes(excerpts, quotes + len(picked)) if e not in picked][: quotes - len(picked)]
     if used is not None:
         used.update(e.span for e in picked[: quotes if cells == "quotes" else 1])
-    chosen = [e.formatted(quote_chars, attributes, terms=terms) for e in picked]
+    chosen = list(dict.fromkeys(e.formatted(quote_chars, attributes, terms=terms) for e in picked))  # never twice in a cell
     if cells == "quotes":
         return "\n".join(chosen)
     return "\n".join([counts_text(excerpts), *chosen[:1]])

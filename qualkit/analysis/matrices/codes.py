@@ -13,7 +13,7 @@ from qualkit.analysis.matrices.cells import cell, cells_note, counts_text, disti
 from qualkit.analysis.matrices.common import MatrixResult, code_order, level_mapper
 from qualkit.analysis.quotes import quote_rule
 from qualkit.analysis.sources import Excerpt, ExcerptSet
-from qualkit.io.naming import file_stem
+from qualkit.io.naming import file_stem, plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -73,7 +73,7 @@ def codes_matrix(workspace: Workspace, ex: ExcerptSet, by: str, cells: str, leve
         frame, display = _transpose(frame, cases, by), _transpose(display, cases, by)
     total_note = {"presence": "total: number of cases with the code", "count": "total: distinct excerpts",
                   "participants": "total: distinct participants"}.get(cells, "total: excerpts / participants")
-    note = (f"{len(order)} codes × {len(cases)} {by} cases; {cells_note(cells)}; {total_note}; "
+    note = (f"{len(order)} code{plural_s(len(order))} × {len(cases)} {by} cases; {cells_note(cells)}; {total_note}; "
             f"a coding that touches several participants counts for each; {ex.source_text()}.")
     if ex.left_out:
         note += f" Not coded, left out: {', '.join(ex.left_out)}."

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualkit.analysis.matrices.common import MatrixResult, check_choice, code_order, level_mapper
 from qualkit.analysis.sources import ExcerptSet
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -214,9 +215,9 @@ def cooccurrence_matrix(workspace: Workspace, ex: ExcerptSet, unit: str, cells: 
     related = _related(workspace) if level == "code" else set()
     n, both = per_coder_counts(unit_sets, used, related)
     counts_df, coef_df, pairs = _frames(used, n, both)
-    note = (f"{n_units} {unit} units in {len(ex.transcripts)} transcripts"
+    note = (f"{n_units} {unit} units in {len(ex.transcripts)} transcript{plural_s(len(ex.transcripts))}"
             + ("" if ex.include_facilitators or unit in ("question", "document") else " (interviewer/moderator turns left out)")
-            + f"; {len(used)} codes used; c = n12 / (n1 + n2 − n12), the Jaccard index of the units coded with each code "
+            + f"; {len(used)} code{plural_s(len(used))} used; c = n12 / (n1 + n2 − n12), the Jaccard index of the units coded with each code "
             "(the formula of ATLAS.ti's c-coefficient; ATLAS.ti counts quotations, not units); "
             + ("a pair counts in a unit only when one coder applied both codes (never one coder's A with another's B); "
                if ex.source.pooled else "")

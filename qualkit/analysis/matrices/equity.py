@@ -52,6 +52,7 @@ def equity_frame(themeset: Any, mappings: dict[str, Any], frameworks: dict, main
     domains = fw.equity_domains() if fw is not None else []
     labels = [d.label + ("" if d.verified else UNVERIFIED_MARK) for d in domains]
     rows, shown = [], []
+    used: set = set()  # no quote twice in the table (cells.py), as in the themes x domains matrix
     for theme in themeset:
         m = mappings[theme.id]
         row: dict[str, Any] = {"theme": theme.id, "name": theme.name, "valence": theme.valence or ""}
@@ -66,7 +67,7 @@ def equity_frame(themeset: Any, mappings: dict[str, Any], frameworks: dict, main
             inside = [e for e in theme_excerpts.get(theme.id, []) if e.code in codes]
             text = "; ".join(("(the domain itself)" if i is dom else i.label + ("" if i.verified else UNVERIFIED_MARK))
                              for i in items)
-            body = cell(inside, cells, quotes, quote_chars, attributes) if items else ""
+            body = cell(inside, cells, quotes, quote_chars, attributes, used) if items else ""
             row[label] = "\n".join(x for x in (text, str(body) if body not in ("", None) else "") if x)
         row[NO_EQUITY] = "yes" if not any(placed.get(d.id) for d in domains) else ""
         rows.append(row)

@@ -16,6 +16,7 @@ from qualkit.analysis.matrices.cells import cell, cells_note
 from qualkit.analysis.matrices.common import NOT_SET, MatrixError, MatrixResult
 from qualkit.analysis.quotes import quote_rule
 from qualkit.analysis.sources import ExcerptSet
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -104,7 +105,7 @@ def joint_matrix(workspace: Workspace, ex: ExcerptSet, measures: str | Path, by:
     frame = pd.DataFrame(out, columns=[case_col, *measure_cols, *(t.name for t in themeset)])
     warnings = []
     if extra:
-        warnings.append(f"{by} value(s) with codings but no row in {Path(measures).name}: {', '.join(extra)} "
+        warnings.append(f"{by} value{plural_s(len(extra))} with codings but no row in {Path(measures).name}: {', '.join(extra)} "
                         "(added with blank measures)")
     empty = [str(r[case_col]) for r in rows if not by_case.get(str(r[case_col]))]
     if empty:

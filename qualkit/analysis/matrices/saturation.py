@@ -33,7 +33,7 @@ from qualkit.analysis.matrices.common import (
     level_mapper,
 )
 from qualkit.analysis.sources import ExcerptSet
-from qualkit.io.naming import natural_key
+from qualkit.io.naming import natural_key, plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -159,7 +159,7 @@ def _order(workspace: Workspace, ex: ExcerptSet, order: Sequence[str] | str | No
     ids = [t for t in ex.transcripts if t not in documents]
     if len(ids) < len(ex.transcripts):  # field notes and reports are not data-collection sessions
         left = [t for t in ex.transcripts if t in documents]
-        warns.append(f"left out {len(left)} document(s) of documents.csv ({', '.join(left[:6])}): saturation is "
+        warns.append(f"left out {len(left)} document{plural_s(len(left))} of documents.csv ({', '.join(left[:6])}): saturation is "
                      "assessed over interviews and focus groups")
     dates, where = transcript_dates(workspace, {t: ex.transcripts[t] for t in ids})
     if ids and all(t in dates for t in ids):
@@ -201,15 +201,15 @@ def _statement(rows: list[dict[str, Any]], at: int | None, n: int, base: int, ru
         statement = head + f"not assessable: {n} {unit_word}s, fewer than base + run ({base + run})."
     elif at is not None:
         r = rows[at - 1]
-        statement = (head + f"reached at {at}+{run}: the {run} {unit_word}(s) after the first {at} added {r['new_in_run']} "
-                     f"new code(s), {r['new_info']:.0%} of the {r['base_codes']} codes in the base (the first {base}).")
+        statement = (head + f"reached at {at}+{run}: the {run} {unit_word}{plural_s(run)} after the first {at} added {r['new_in_run']} "
+                     f"new code{plural_s(r['new_in_run'])}, {r['new_info']:.0%} of the {r['base_codes']} code{plural_s(r['base_codes'])} in the base (the first {base}).")
     else:
         last = next((r for r in reversed(rows) if r["new_info"] is not None), None)
-        tail = (f" The last run ({unit_word}s {last['run']}) added {last['new_in_run']} new code(s), {last['new_info']:.0%} "
-                f"of the {last['base_codes']} codes in the base (the first {base}).") if last else ""
+        tail = (f" The last run ({unit_word}s {last['run']}) added {last['new_in_run']} new code{plural_s(last['new_in_run'])}, {last['new_info']:.0%} "
+                f"of the {last['base_codes']} code{plural_s(last['base_codes'])} in the base (the first {base}).") if last else ""
         statement = head + "not reached." + tail
     total = rows[-1]["cumulative"] if rows else 0
-    return statement + f" {total} distinct codes in {n} {unit_word}s; order: {order_source}."
+    return statement + f" {total} distinct code{plural_s(total)} in {n} {unit_word}s; order: {order_source}."
 
 
 def _frame(rows: list[dict[str, Any]], unit_word: str) -> Any:

@@ -21,7 +21,7 @@ from qualkit.analysis.matrices.common import MatrixError, MatrixResult, check_ch
 from qualkit.analysis.matrices.equity import equity_frame, unverified_footnote
 from qualkit.analysis.quotes import quote_rule, select_quotes
 from qualkit.analysis.sources import Excerpt, ExcerptSet
-from qualkit.io.naming import file_stem
+from qualkit.io.naming import file_stem, plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -290,7 +290,7 @@ def _domain_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quotes
 
 def _notes(lay: _Layout, cells: str, ex: ExcerptSet, main_fw: str | None) -> list[str]:
     themeset, mappings, frameworks, framework = lay.themeset, lay.mappings, lay.frameworks, lay.framework
-    notes = [f"{len(themeset)} themes; {cells_note(cells)}; columns: {lay.level} level; {ex.source_text()}."]
+    notes = [f"{len(themeset)} theme{plural_s(len(themeset))}; {cells_note(cells)}; columns: {lay.level} level; {ex.source_text()}."]
     mapped_from_codes = [t.id for t in themeset if mappings[t.id].from_codes and t.codes]
     if mapped_from_codes:
         notes.append("Mapped through their codes' framework refs (no 'domains' given): " + ", ".join(mapped_from_codes) + ".")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import SummaryError
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -204,7 +205,7 @@ def _guide_items(workspace: Workspace, domains: list[Domain], frameworks: dict, 
                 raise SummaryError(f"domain {d.id!r}: {exc.message}", path, d.line) from None
         unknown = [c for c in d.codes if index and c not in index]
         if unknown:
-            warnings.append(f"qualkit.yaml:{d.line}: interview guide domain {d.id!r} lists code(s) that are in no "
+            warnings.append(f"qualkit.yaml:{d.line}: interview guide domain {d.id!r} lists code{plural_s(len(unknown))} that {'is' if len(unknown) == 1 else 'are'} in no "
                             f"codebook: {', '.join(unknown)}")
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from qualkit.analysis.summaries.guide import DomainSet, default_source, load_domains
 from qualkit.analysis.summaries.sessions import Session, session_info, summaries_dir
 from qualkit.errors import QualkitError, SummaryError
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -453,7 +454,7 @@ def collect_summaries(workspace: Workspace, errors: str = "raise") -> Any:
     s = read_summaries(workspace)
     if errors == "raise" and s.errors:
         first = s.errors[0]
-        more = f" (and {len(s.errors) - 1} more problem(s): `qualkit summaries collect` lists them)" if len(s.errors) > 1 else ""
+        more = f" (and {len(s.errors) - 1} more problem{plural_s(len(s.errors) - 1)}: `qualkit summaries collect` lists them)" if len(s.errors) > 1 else ""
         raise SummaryError(first.message + more, first.path, first.line)
     df = s.frame(workspace)
     df.attrs["empty_domains"] = {f.transcript: f.empty_domains() for f in s.files if f.transcript}

@@ -28,6 +28,7 @@ from qualkit.analysis.summaries.sessions import (
     transcript_excerpts,
 )
 from qualkit.errors import QualkitError, SummaryError
+from qualkit.io.naming import plural_s
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -86,9 +87,9 @@ def _template_model(workspace: Workspace, transcript: Any, session: Session, dom
         rel = Path(session.path).resolve().relative_to(Path(workspace.root).resolve()) if session.path else Path(transcript.id)
     except ValueError:
         rel = Path(session.path or transcript.id)
-    kind = session.kind + (f", {len(session.participants)} participants" if session.kind == "focus group" else "")
+    kind = session.kind + (f", {len(session.participants)} participant{plural_s(len(session.participants))}" if session.kind == "focus group" else "")
     header = [("Transcript", transcript.id), ("Session", kind), ("Date", session.date or ""),
-              ("Source", f"{rel.as_posix()} ({session.format}, {session.turns} turns, {session.words} words)")]
+              ("Source", f"{rel.as_posix()} ({session.format}, {session.turns} turn{plural_s(session.turns)}, {session.words} word{plural_s(session.words)})")]
     if session.facilitators:
         header.append(("Facilitators", ", ".join(describe_participant(workspace, p) for p in session.facilitators)))
     label = "Participants" if session.kind == "focus group" else "Participant"
@@ -242,7 +243,7 @@ def _unplaced_codes(source: CodingSource, dset: DomainSet, known_ids: set[str]) 
     unplaced = sorted({c.code for c in source.codings if c.transcript in known_ids and not dset.domains_of(c.code)})
     if not unplaced:
         return []
-    return [f"{len(unplaced)} code(s) fall in no {dset.source} domain, so their excerpts are not in the "
+    return [f"{len(unplaced)} code{plural_s(len(unplaced))} fall in no {dset.source} domain, so their excerpts are not in the "
             f"templates: {', '.join(unplaced)}"]
 
 
@@ -327,7 +328,7 @@ def write_templates(workspace: Workspace, domains: str | DomainSet | None = None
 
 
 def _kept_fewer(tid: str, path: Path, had: int, n: int) -> TemplateResult:
-    return TemplateResult(tid, path, "kept", n, reason=f"it has {had} excerpt(s) and the codings now give {n}; "
+    return TemplateResult(tid, path, "kept", n, reason=f"it has {had} excerpt{plural_s(had)} and the codings now give {n}; "
                                                        "--overwrite replaces it after a backup")
 
 

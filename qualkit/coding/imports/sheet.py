@@ -37,6 +37,7 @@ from qualkit.coding.imports import (
 )
 from qualkit.coding.reanchor import DEFAULT_THRESHOLD, QuoteFinder
 from qualkit.errors import QualkitError
+from qualkit.io.naming import file_kind
 from qualkit.workspace.codings import Coding, now_iso
 from qualkit.workspace.store import Workspace, state_locked
 
@@ -128,7 +129,7 @@ def read_sheet(path: str | Path) -> tuple[list[tuple[int, dict[str, str]]], list
     elif suffix == ".xls":
         raise ImportFileError("old Excel .xls files are not supported: save it as .xlsx or CSV", path)
     else:
-        raise ImportFileError(f"unsupported file type {suffix or '(none)'}: give a .csv or .xlsx file", path)
+        raise ImportFileError(f"cannot import {file_kind(path)}: give a .csv or .xlsx file", path)
     k, roles = _find_header(rows)
     if k is None:
         raise ImportFileError("the file is empty (no header row)", path, 1)
