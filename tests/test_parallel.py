@@ -97,3 +97,41 @@ def test_every_speaker_pattern_has_its_quick_line_test():
     assert len(speakers._NEEDS) == len(speakers._PATTERNS)
     assert [k for k, *_ in speakers._patterns_for("M")][:3] == ["label_ts", "label_bracket_ts", "label"]
     assert [k for k, *_ in speakers._patterns_for("[")][0] == "voice"
+
+
+def test_jobs_option_on_the_commands_that_parse_and_autocode(tmp_path):
+    from click.testing import CliRunner
+
+    from qualkit.cli import cli
+
+    root = _study(tmp_path / "j", 8)
+    for args in (["ingest", "-j", "1"], ["ingest", "--jobs", "2"], ["run", "-j", "2"]):
+        r = CliRunner().invoke(cli, ["--workspace", str(root), *args])
+        assert r.exit_code in (0, 1) and "Error: No such option" not in r.output, r.output
+    r = CliRunner().invoke(cli, ["--workspace", str(root), "ingest", "-j", "-3"])
+    assert r.exit_code == 2 and "-3" in r.output
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
+@pytest.mark.parametrize("unit", ["turn", "sentence"])
+def test_autocode_over_several_processes_suggests_what_one_process_does(tmp_path, monkeypatch, unit):
+    import qualkit.coding.autocode as autocode_mod
+    from qualkit.api import Workspace
+    from tests.test_autocode import CODES, INT1, make_ws
+
+    monkeypatch.setattr(autocode_mod, "PARALLEL_MIN_CHARS", 0)   # a small study: parallel all the same
+    root = make_ws(tmp_path, CODES, INT1 * 3)
+    for i in range(2, 13):                                       # misspellings, acronyms, patterns in each
+        (root / "transcripts" / f"int{i}.txt").write_text(INT1.replace("faxed", "faxxed" if i % 2 else "faxed") * (i % 4 + 1),
+                                                           encoding="utf-8")
+    results = []
+    for jobs in (1, 3):
+        ws = Workspace(root)
+        ws.jobs = jobs
+        r = autocode_mod.autocode(ws, unit=unit, write=False)
+        stamps = {c.coded_at for c in r.codings}
+        assert len(stamps) == 1                                    # one time for the whole run, as in one process
+        results.append(([{**c.as_row(), "coded_at": ""} for c in r.codings], [c.as_dict() for c in r.counts.values()],
+                         sorted(r.corrections.items())))
+    assert results[0][0] and results[0][2]                       # suggestions and fuzzy corrections both
+    assert results[1] == results[0]

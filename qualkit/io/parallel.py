@@ -48,26 +48,29 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], jobs: int,
 
     ``fn`` must be a module-level function and its items and results picklable. Serial (in this
     process) when ``jobs`` is 1, there is one item, or processes cannot be forked here.
-    ``on_done(n)`` is called in this process as each item finishes (for a progress bar).
+    ``on_done(i)`` is called in this process as item ``i`` finishes (for a progress bar).
     """
     items = list(items)
     if jobs <= 1 or len(items) <= 1 or not can_fork():
         out = []
-        for x in items:
+        for i, x in enumerate(items):
             out.append(fn(x))
             if on_done is not None:
-                on_done(1)
+                on_done(i)
         return out
     import multiprocessing
+    import warnings
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     results: list[Any] = [None] * len(items)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
+    with warnings.catch_warnings(), ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: "multi-threaded, fork() may deadlock" (numpy's idle threads)
         futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
         for fut in as_completed(futures):
-            results[futures[fut]] = fut.result()
+            i = futures[fut]
+            results[i] = fut.result()
             if on_done is not None:
-                on_done(1)
+                on_done(i)
     return results
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from qualkit.errors import QualkitError, TranscriptError
 from qualkit.io.naming import name_problem
+from qualkit.io.progress import task, track
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import Config
 from qualkit.workspace.participants import PARTICIPANTS_NAME, Participants
@@ -110,7 +111,7 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
                 result.errors.append(exc)
     prefetch(ws, [p for p in files if not name_problem(p.stem)], ws.jobs)
     by_id: dict[str, Path] = {}
-    for path in progress(files) if progress is not None else files:
+    for path in progress(files) if progress is not None else track(files, "Reading transcripts"):
         if path.stem in by_id and is_transcript_file(path):
             result.errors.append(TranscriptError(
                 f"two transcripts have the id {path.stem!r} ({ws._transcripts_rel(by_id[path.stem])} and {ws._transcripts_rel(path)}); rename one", path))
@@ -216,7 +217,9 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None) -> int:
     if len(todo) < 2:
         return 0
     parts = chunks(todo, n * 4)  # a few chunks per process: an even finish without a task per file
-    results = parallel_map(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts], n)
+    with task("Parsing transcripts", len(todo)) as progress:
+        results = parallel_map(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts],
+                               n, on_done=lambda i: progress.advance(len(parts[i])))
     done = 0
     for part, parsed in zip(parts, results):
         for (path, stamp, _pattern, _known, key), transcript in zip(part, parsed):

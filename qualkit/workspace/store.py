@@ -250,9 +250,11 @@ class Workspace:
         paths: dict[str, list[Path]] = {}
         for p in self.transcript_paths():
             paths.setdefault(p.stem, []).append(p)
+        from qualkit.io.progress import track
+
         wanted = set(paths) if ids is None else set(ids)
         out: dict[str, str] = {}
-        for tid in sorted(wanted):
+        for tid in track(sorted(wanted), "Reading transcripts"):
             found = paths.get(tid)
             if not found or len(found) > 1:
                 continue
