@@ -13,7 +13,7 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-@dataclass
+@dataclass(slots=True)  # a study holds hundreds of thousands: slots make each smaller and quicker to build
 class Turn:
     """One speaker turn. ``text[start:end]`` of its transcript is the content, without the label."""
 

@@ -63,7 +63,7 @@ class TranscriptCache:
         parser itself (qualkit's version and the state of its reader modules' source files)."""
         from qualkit import __version__
 
-        path = Path(path)
+        path = path if isinstance(path, Path) else Path(path)
         where = path.resolve() if path.is_symlink() else path.absolute()  # resolve() costs a stat per folder
         raw = json.dumps([_SCHEMA, __version__, _parser_stamp(), str(where), list(stamp), settings],
                          default=str)

@@ -143,9 +143,17 @@ def _stamp(path: Path) -> tuple[float, int] | None:
 
 
 def _plan(ws: _Store, path: Path, stamp: tuple[float, int] | None) -> tuple[str | None, list[str], str | None]:
-    """(speaker pattern, known labels, disk-cache key) of one file: what its parse depends on."""
-    pattern, known = ws.speaker_rule(path)[0], ws.participant_table.labels_for(path.stem)
+    """(speaker pattern, known labels, disk-cache key) of one file: what its parse depends on.
+    Kept for the command (while the file, qualkit.yaml and participants.csv are unchanged):
+    :func:`prefetch` and then :func:`read_one` ask for every file."""
+    memo = ws.__dict__.setdefault("_plans", {})
+    config, table = ws.config, ws.participant_table
+    hit = memo.get(path)
+    if hit is not None and hit[0] == stamp and hit[1] is config and hit[2] is table:
+        return hit[3]
+    pattern, known = ws.speaker_rule(path)[0], table.labels_for(path.stem)
     key = ws.disk_cache.key(path, stamp, [pattern, known]) if stamp is not None else None
+    memo[path] = (stamp, config, table, (pattern, known, key))
     return pattern, known, key
 
 

@@ -375,7 +375,7 @@ class Workspace:
         command's memory, else the on-disk cache, else the file: :func:`qualkit.workspace.ingest.read_one`)."""
         from qualkit.workspace.ingest import read_one
 
-        return read_one(self, Path(path))
+        return read_one(self, path if isinstance(path, Path) else Path(path))
 
     def speaker_rule(self, path: str | Path) -> tuple[str | None, str]:
         """(pattern or None to learn the file's convention, where that comes from) for one file.
@@ -386,7 +386,7 @@ class Workspace:
         """
         from fnmatch import fnmatch
 
-        path = Path(path)
+        path = path if isinstance(path, Path) else Path(path)  # Path(a Path) parses it again
         rules = self.config.speaker_rules
         try:
             rel = path.resolve().relative_to(self.transcripts_dir.resolve()).as_posix() if rules else path.name
