@@ -207,10 +207,13 @@ def _turns(ts: list[Transcript], workspace: Workspace, include_facilitators: boo
            result: AutocodeResult) -> list[tuple[Transcript, Turn]]:
     """The turns to code (non-empty; the research team's only with ``include_facilitators``), counted."""
     table = workspace.participant_table
+    team: dict[str | None, bool] = {}  # a few participants, many turns: ask once each
     items = []
     for t in ts:
         for turn in t.turns:
-            if not include_facilitators and table.is_facilitator(turn.participant):
+            who = turn.participant
+            is_team = team[who] if who in team else team.setdefault(who, table.is_facilitator(who))
+            if not include_facilitators and is_team:
                 result.skipped_facilitator_turns += 1
             elif turn.end > turn.start:
                 items.append((t, turn))
