@@ -2,8 +2,8 @@
 
 Not a test. In one run, over the same turn texts, it reports words/s for
 
-* ``bare spaCy + PhraseMatcher``: truly bare spaCy, ``spacy.blank("en")`` and one PhraseMatcher
-  (attr LOWER) of every keyword over the same turn texts: the least a matcher could do;
+* ``bare spaCy + PhraseMatcher``: truly bare spaCy, ``spacy.blank("en")`` with its sentencizer and
+  one PhraseMatcher (attr LOWER) of every keyword over the same turn texts: the least a matcher could do;
 * ``qualkit nlp.pipe``: qualkit's own pipeline (qualkit.coding.nlp), every Doc discarded: not bare,
   it carries qualkit's components;
 * ``autocode``: the library call end to end (matchers built, every turn matched, fuzzy
@@ -183,6 +183,7 @@ def main() -> None:
     print(f"corpus generated in {time.perf_counter() - t0:.1f} s: {root}")
 
     ws = Workspace(root)
+    ws.jobs = 1  # one process: this script reads its own CPU time, which would miss worker processes
     t0 = time.perf_counter()
     transcripts = ws.transcripts()
     read_s = time.perf_counter() - t0
@@ -205,6 +206,7 @@ def main() -> None:
     from spacy.matcher import PhraseMatcher
 
     blank = spacy.blank("en")
+    blank.add_pipe("sentencizer")  # as bench/baselines.py: blank + sentencizer + PhraseMatcher
 
     def bare():
         matcher = PhraseMatcher(blank.vocab, attr="LOWER")

@@ -5,8 +5,9 @@ start-up counts the same way:
 
 * ``floor``: the import floor, ``qualkit --help`` (Python start-up and the CLI's lazy imports);
 * ``read``: a bare read + decode + split of every transcript (what ingest cannot avoid);
-* ``spacy``: truly bare spaCy: ``spacy.blank("en")`` and one ``PhraseMatcher`` (attr LOWER) of
-  every codebook keyword over every blank-line-separated turn (what autocode cannot avoid);
+* ``spacy``: truly bare spaCy: ``spacy.blank("en")`` with its rule-based ``sentencizer`` and one
+  ``PhraseMatcher`` (attr LOWER) of every codebook keyword over every blank-line-separated turn
+  (what autocode cannot avoid: it codes turns or sentences);
 * ``regex``: one case-insensitive alternation regex of every keyword over each transcript's text;
 * ``krippendorff``: the krippendorff package's nominal alpha of the first three coders over the
   study's turn x code units (the same matrix size as ``qualkit agree`` pools).
@@ -47,6 +48,7 @@ def bare_spacy(root: Path) -> int:
     from spacy.matcher import PhraseMatcher
 
     nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
     matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
     matcher.add("kw", list(nlp.tokenizer.pipe(_keywords(root))))
     turns = (t for f in _files(root) for t in f.read_text(encoding="utf-8").split("\n\n") if t.strip())

@@ -270,3 +270,13 @@ def test_sentence_suggestions_are_the_sentence_units_agreement_counts(tmp_path):
     result = autocode(ws, unit="sentence", write=False)
     assert result.codings and all((c.start, c.end) in units for c in result.codings)
     assert "We faxed them, e.g. to Dr. Cole, for years." in {c.text for c in result.codings}
+
+
+def test_a_memo_says_autocode_once_even_when_a_term_was_seen_alone_before(tmp_path):
+    """The memo of a turn with two hits names 'autocode:' once, whatever turns came before it (a term
+    first met alone used to carry the prefix into later two-hit memos: 'autocode: a; autocode: b')."""
+    text = "Maria: We use a spreadsheet.\nInterviewer: Ok.\nMaria: We faxed it, then a spreadsheet.\n"
+    root = make_ws(tmp_path, CODES, text)
+    result = Workspace(root).autocode(write=False)
+    memos = [c.memo for c in result.codings if c.code == "data_sharing"]
+    assert memos == ['autocode: "spreadsheet" exact', 'autocode: "faxed" lemma of "fax"; "spreadsheet" exact']

@@ -434,7 +434,9 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
     participants: dict[str, list[str]] = {}
     excerpts: list[Excerpt] = []
     dropped = 0
-    for tid in sorted(by_t, key=natural_key):
+    from qualkit.io.progress import track
+
+    for tid in track(sorted(by_t, key=natural_key), "Collecting excerpts"):
         t = workspace.read(paths[tid])
         transcripts[tid] = t
         participants[tid] = _speakers(t, table, include_facilitators)

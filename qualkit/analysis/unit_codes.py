@@ -101,7 +101,9 @@ def _build_unit_codes(workspace: Workspace, coders: list[str], unit: str, includ
     def is_facilitator(turn: Any) -> bool:
         return table.is_facilitator(turn.participant)
 
-    for tid in common:
+    from qualkit.io.progress import track
+
+    for tid in track(common, "Laying codings onto units"):
         t = workspace.read(paths[tid])  # not transcript(id): that rescans the folder each time
         units = split_units(t, unit, is_facilitator=is_facilitator)
         # Question and document units start with the team's turn by construction; keep them.

@@ -85,6 +85,12 @@ class LazyGroup(click.Group):
         from qualkit.errors import QualkitError
 
         try:
+            if ctx.parent is None and sys.stderr.isatty():  # progress bars on a terminal only (qualkit.io.progress)
+                from qualkit.cli.output import TerminalProgress
+                from qualkit.io.progress import reporting
+
+                with reporting(TerminalProgress()):
+                    return super().invoke(ctx)
             return super().invoke(ctx)
         except QualkitError as exc:
             raise click.ClickException(describe_error(exc)) from None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import jobs_option, open_workspace
 from qualkit.cli.output import echo_json, echo_table, progress_bar, report_skipped, strict_option
 from qualkit.io.naming import plural_s
 
@@ -27,6 +27,7 @@ MAX_CORRECTIONS_SHOWN = 15
 @click.option("--dry-run", is_flag=True, help="Show what would be suggested; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines (with the suggestions).")
 @strict_option
+@jobs_option
 @click.pass_context
 def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str, fuzzy: bool, threshold: float,
              include_facilitators: bool, dry_run: bool, as_json: bool, strict: bool) -> None:

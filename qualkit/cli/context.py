@@ -29,6 +29,21 @@ def allow_unanchored_option(f: F) -> F:
                         help=ALLOW_UNANCHORED_HELP)(f)
 
 
+def _set_jobs(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    if value is not None:
+        root = ctx.find_root()
+        if root.obj is None:
+            root.obj = {}
+        root.obj["jobs"] = value
+
+
+def jobs_option(f: F) -> F:
+    """``-j/--jobs N`` on a command that parses transcripts or auto-codes: processes to use."""
+    return click.option("-j", "--jobs", type=click.IntRange(0), default=None, expose_value=False, callback=_set_jobs,
+                        metavar="N", help="Processes for parsing transcripts and auto-coding (default: every core, "
+                        "or QUALKIT_JOBS; 1: one process). Small studies always run in one.")(f)
+
+
 def _notice(line: str) -> None:
     import textwrap
 
@@ -46,6 +61,7 @@ def open_workspace(ctx: click.Context) -> Workspace:
     ws = Workspace(obj.get("workspace") or ".")
     ws.allow_unanchored = bool(obj.get("allow_unanchored")) or os.environ.get("QUALKIT_ALLOW_UNANCHORED", "") not in ("", "0")
     ws.notify = _notice
+    ws.jobs = obj.get("jobs")
     return ws
 
 

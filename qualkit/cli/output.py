@@ -62,18 +62,81 @@ def wrap(text: str, indent: str = "    ") -> str:
 
 
 def progress_bar(label: str, min_items: int = 50) -> Callable[[Iterable[Any]], Iterator[Any]]:
-    """A wrapper for long loops: a progress bar on stderr when it is a terminal, else nothing."""
-    import sys
+    """A wrapper for long loops of the library's ``progress=`` arguments: the loop becomes a
+    :func:`qualkit.io.progress.track` task, shown by :class:`TerminalProgress` like every other.
+    (``min_items`` is kept for callers; short loops never show, since a bar waits before it appears.)"""
+    from qualkit.io.progress import track
 
     def wrap_items(items: Iterable[Any]) -> Iterator[Any]:
-        items = list(items)
-        if len(items) < min_items or not sys.stderr.isatty():
-            yield from items
-            return
-        with click.progressbar(items, label=label, file=sys.stderr) as bar:
-            yield from bar
+        return track(list(items), label)
 
     return wrap_items
+
+
+class TerminalProgress:
+    """Shows the library's progress (:mod:`qualkit.io.progress`) as one line on standard error:
+    the open tasks, the innermost as a bar with its count and time left. It appears only once a
+    step has run for ``delay`` seconds, redraws at most ten times a second, and is erased when the
+    step ends, so quick commands and the lines printed after it are untouched. Nothing is drawn
+    while the running command was given ``--json`` (its output is for machines)."""
+
+    WIDTH = 24
+
+    def __init__(self, stream: Any = None, delay: float = 0.5) -> None:
+        import sys
+
+        self.stream = stream if stream is not None else sys.stderr
+        self.delay = delay
+        self.began: float | None = None
+        self.drawn = 0.0
+        self.shown = False
+        self.started: dict[int, float] = {}  # when each open task was first seen (for the time left)
+
+    def __call__(self, tasks: list[Any]) -> None:
+        import time
+
+        now = time.monotonic()
+        if not tasks:
+            self.began = None
+            self.started.clear()
+            if self.shown:
+                self.stream.write("\r\033[K")
+                self.stream.flush()
+                self.shown = False
+            return
+        if self.began is None:
+            self.began = now
+        self.started.setdefault(id(tasks[-1]), now)
+        if now - self.began < self.delay or now - self.drawn < 0.1 or _machine_output():
+            return
+        self.drawn = now
+        self.stream.write("\r\033[K" + self.line(tasks, now)[: shutil.get_terminal_size((100, 20)).columns - 1])
+        self.stream.flush()
+        self.shown = True
+
+    def line(self, tasks: list[Any], now: float) -> str:
+        """``outer 3/12 > Reading transcripts [######------] 500/1000  ~4 s left``."""
+        outer = [f"{t.label} {t.done}/{t.total}" if t.total else t.label for t in tasks[:-1]]
+        t = tasks[-1]
+        if t.total:
+            filled = int(self.WIDTH * min(t.done, t.total) / t.total)
+            bar = f"{t.label} [{'#' * filled}{'-' * (self.WIDTH - filled)}] {t.done}/{t.total}"
+            took = now - self.started.get(id(t), now)
+            if 0 < t.done < t.total and not outer and took > 1:
+                bar += f"  ~{took * (t.total - t.done) / t.done:.0f} s left"
+        else:
+            bar = f"{t.label} ..." + (f" {t.done}" if t.done else "")
+        return " > ".join([*outer, bar])
+
+
+def _machine_output() -> bool:
+    """True when the command running now was asked for JSON (``--json``)."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.params.get("as_json") or ctx.params.get("json"):
+            return True
+        ctx = ctx.parent
+    return False
 
 
 def strict_option(func: Callable[..., Any]) -> Callable[..., Any]:

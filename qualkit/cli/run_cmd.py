@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from qualkit.cli.context import allow_unanchored_option, open_workspace
+from qualkit.cli.context import allow_unanchored_option, jobs_option, open_workspace
 from qualkit.cli.output import report_skipped, strict_option
 
 
@@ -14,6 +14,7 @@ from qualkit.cli.output import report_skipped, strict_option
 @click.option("--no-deid", is_flag=True, help="Export the original transcript text even though deid.csv holds decisions "
                                                "(recorded in the manifests).")
 @allow_unanchored_option
+@jobs_option
 @click.pass_context
 def run(ctx: click.Context, strict: bool, no_deid: bool) -> None:
     """Run the pipeline on this workspace and write exports/ (prints each step and the files written)."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import jobs_option, open_workspace
 from qualkit.cli.output import describe_error, echo_json, echo_table, progress_bar, wrap
 from qualkit.io.naming import plural_s
 
@@ -31,6 +31,7 @@ def _report_warnings(warnings: Iterable[str]) -> None:
 @click.option("--convert", is_flag=True,
               help="First convert old .doc (and other LibreOffice-readable) files to .docx copies with soffice; "
                    "the originals are kept as they are.")
+@jobs_option
 @click.pass_context
 def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool, convert: bool) -> None:
     """Read every transcript in transcripts/ (or PATHS) and report what was found.

@@ -135,8 +135,8 @@ def _memo(matches: list[Match], described: dict[tuple[Any, ...], str]) -> str:
         key = (m.kind, m.text, m.term, m.score)
         d = described.get(key)
         if d is None:
-            d = described[key] = f"{MEMO_PREFIX}: {m.describe()}"
-        return d
+            d = described[key] = m.describe()
+        return f"{MEMO_PREFIX}: {d}"
     parts: dict[str, None] = {}
     for m in matches:
         key = (m.kind, m.text, m.term, m.score)
@@ -187,8 +187,12 @@ def autocode(workspace: Workspace, codebook: Codebook | str | None = None, unit:
                             counts={c.id: CodeCount(c.id, c.name) for c in codes})
     ts = transcripts if transcripts is not None else workspace.transcripts()
     items = _turns(ts, workspace, include_facilitators, result)
-    result.codings = _suggest(items, pipeline, engine, unit, result.counts, progress, batch_size)
-    result.corrections = dict(engine.corrections)
+    jobs = _jobs_for(items, workspace.jobs)
+    if jobs > 1:
+        result.codings, result.corrections = _suggest_parallel(items, pipeline, engine, unit, result.counts, jobs, batch_size)
+    else:
+        result.codings = _suggest(items, pipeline, engine, unit, result.counts, progress, batch_size)
+        result.corrections = dict(engine.corrections)
     if write:
         path = workspace.coder_file(coder)
         with workspace.state_lock():
@@ -203,10 +207,13 @@ def _turns(ts: list[Transcript], workspace: Workspace, include_facilitators: boo
            result: AutocodeResult) -> list[tuple[Transcript, Turn]]:
     """The turns to code (non-empty; the research team's only with ``include_facilitators``), counted."""
     table = workspace.participant_table
+    team: dict[str | None, bool] = {}  # a few participants, many turns: ask once each
     items = []
     for t in ts:
         for turn in t.turns:
-            if not include_facilitators and table.is_facilitator(turn.participant):
+            who = turn.participant
+            is_team = team[who] if who in team else team.setdefault(who, table.is_facilitator(who))
+            if not include_facilitators and is_team:
                 result.skipped_facilitator_turns += 1
             elif turn.end > turn.start:
                 items.append((t, turn))
@@ -216,16 +223,17 @@ def _turns(ts: list[Transcript], workspace: Workspace, include_facilitators: boo
 
 def _suggest(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, engine: AutoCoder, unit: str,
              counts: dict[str, CodeCount], progress: Callable[[Iterable[Any]], Iterable[Any]] | None,
-             batch_size: int | None) -> list[Coding]:
+             batch_size: int | None, stamp: str | None = None) -> list[Coding]:
     """One coding per unit and code matched, in transcript order, batch by batch through the pipeline."""
     from qualkit.coding.nlp import BATCH_SIZE
+    from qualkit.io.progress import track
     from qualkit.workspace.codings import now_iso
 
-    source = progress(items) if progress is not None else items
+    source = progress(items) if progress is not None else track(items, "Auto-coding turns")
     pairs = ((t.text[turn.start:turn.end], (t, turn)) for t, turn in source)
     size = batch_size or BATCH_SIZE
     stream = pipeline.pipe_tuples(pairs, batch_size=size)
-    stamp = now_iso()
+    stamp = stamp or now_iso()
     described: dict[tuple[Any, ...], str] = {}
     codings: list[Coding] = []
     while True:
@@ -243,6 +251,67 @@ def _suggest(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, engine: A
                 codings.append(Coding(t.id, turn.start + s, turn.start + e, code, quote, _memo(ms, described), stamp))
     codings.sort(key=_coding_order)
     return codings
+
+
+# Auto-code in several processes only from this much turn text on (about 70 interviews of 5,000 words):
+# below it, starting the processes costs more than they save.
+PARALLEL_MIN_CHARS = 2_000_000
+_WORK: dict[str, Any] = {}  # what forked workers read: set just before the pool starts, cleared after
+
+
+def _jobs_for(items: list[tuple[Transcript, Turn]], jobs: int | None) -> int:
+    from qualkit.io.parallel import can_fork, resolve_jobs
+
+    n = resolve_jobs(jobs)
+    if n <= 1 or not can_fork() or sum(turn.end - turn.start for _t, turn in items) < PARALLEL_MIN_CHARS:
+        return 1
+    return n
+
+
+def _suggest_part(bounds: tuple[int, int]) -> tuple[list[Coding], dict[str, CodeCount], dict[str, tuple[str, float, int]]]:
+    """In a worker: :func:`_suggest` on ``items[a:b]``, with this process's own counts and corrections."""
+    w = _WORK
+    counts = {c: CodeCount(n.code, n.name) for c, n in w["counts"].items()}
+    w["engine"].corrections = {}  # this part's own (a worker runs several parts)
+    codings = _suggest(w["items"][bounds[0]:bounds[1]], w["pipeline"], w["engine"], w["unit"], counts, None,
+                       w["batch_size"], w["stamp"])
+    return codings, counts, dict(w["engine"].corrections)
+
+
+def _suggest_parallel(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, engine: AutoCoder, unit: str,
+                      counts: dict[str, CodeCount], jobs: int, batch_size: int | None
+                      ) -> tuple[list[Coding], dict[str, tuple[str, float, int]]]:
+    """:func:`_suggest` over runs of turns in ``jobs`` forked processes, merged: the same codings, counts
+    and fuzzy corrections as one process gives (a word's correction depends on the word alone, so the
+    counts of each add up; the codings are sorted in the end as in one process)."""
+    from qualkit.io.parallel import chunks, parallel_map
+    from qualkit.io.progress import task
+    from qualkit.workspace.codings import now_iso
+
+    bounds, start = [], 0
+    for part in chunks(range(len(items)), jobs * 4):
+        bounds.append((start, start + len(part)))
+        start += len(part)
+    _WORK.update(items=items, pipeline=pipeline, engine=engine, unit=unit, counts=counts,
+                 batch_size=batch_size, stamp=now_iso())
+    try:
+        with task("Auto-coding turns", len(items)) as progress:
+            parts = parallel_map(_suggest_part, bounds, jobs, on_done=lambda i: progress.advance(bounds[i][1] - bounds[i][0]))
+    finally:
+        _WORK.clear()
+    codings: list[Coding] = []
+    corrections: dict[str, tuple[str, float, int]] = {}
+    for part_codings, part_counts, part_corrections in parts:
+        codings += part_codings
+        for code, n in part_counts.items():
+            counts[code].units += n.units
+            for kind, k in n.matches.items():
+                counts[code].matches[kind] += k
+        for word, (term, score, k) in part_corrections.items():
+            prev = corrections.get(word)
+            corrections[word] = (term, score, (prev[2] if prev else 0) + k)
+    codings.sort(key=_coding_order)
+    return codings, corrections
 
 
 def _unit_groups(t: Transcript, turn: Turn, turn_text: str, matches: list[Match], unit: str,

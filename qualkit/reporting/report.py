@@ -237,7 +237,9 @@ def report_context(ws: Workspace, coders: Iterable[str] | str | None = None, ci:
     with _codebooks_read_once(ws):
         study = load_study(ws, coders, ci, resamples, seed)
         sections: dict[str, Section] = {}
-        for sid, title, build in SECTION_BUILDERS:
+        from qualkit.io.progress import track
+
+        for sid, title, build in track(SECTION_BUILDERS, "Building the report"):
             sections[sid] = _guard(study, sid, title, build)
         sections["coreq"] = _guard(study, "coreq", "COREQ-relevant figures", lambda st: coreq_section(st, sections))
     source = _excerpts_source(study)

@@ -99,7 +99,9 @@ def export_study(workspace: Workspace, out_dir: str | Path | None = None, format
 
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore", MatrixWarning)
-        for stem, kind, options, default_formats in plans:
+        from qualkit.io.progress import track
+
+        for stem, kind, options, default_formats in track(plans, "Writing study tables"):
             try:
                 result = build_matrix(ws, kind, **options)
             except MatrixError as e:  # saturation without interview dates: Guest et al. need the order

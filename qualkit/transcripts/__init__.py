@@ -33,7 +33,7 @@ CONVERTIBLE = (".doc", ".wpd", ".dot", ".wps", ".sxw")
 
 def is_transcript_file(path: str | Path) -> bool:
     """True for files qualkit can read as transcripts (by extension; hidden files excluded)."""
-    p = Path(path)
+    p = path if isinstance(path, Path) else Path(path)
     return p.suffix.lower() in _READERS and not p.name.startswith((".", "~$"))
 
 

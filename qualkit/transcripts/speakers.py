@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qualkit.errors import SpeakerPatternError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.transcripts.model import Turn
@@ -53,6 +54,22 @@ _PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
     ("label_line", re.compile(r"(?P<label>(?:(?i:dr|mr|mrs|ms|prof)\.[ \t]+)?[^\W_][^:\n?!;\"“”\[\]*.,]{0,39}?)[ \t]*$"),
      False),
 ]
+# For each pattern above, what a line must hold for it to match: the kind of its first character
+# (a label's letter or digit or "@", a time's digit or "[", ...) and one of a few substrings. A line
+# is tried only against the patterns it could match: the regexes are most of the cost of a long file.
+_FIRST = {"label": lambda c: c == "@" or c.isalnum(), "time": lambda c: c == "[" or c.isdigit(),
+          "voice": lambda c: c in "[<" or c.isdigit(), "[": lambda c: c == "[", "*": lambda c: c == "*",
+          "#": lambda c: c == "#", "f4": lambda c: c in "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÜ", "word": str.isalnum}
+_NEEDS: list[tuple[str, tuple[str, ...]]] = [
+    ("voice", ("<v",)), ("time", (":",)), ("[", ()), ("label", ("(", "[")), ("label", ("[",)), ("*", ("**",)),
+    ("#", ()), ("label", (":",)), ("f4", (":",)), ("[", ()), ("label", (":",)), ("time", (":",)), ("word", ())]
+
+
+@lru_cache(maxsize=512)
+def _patterns_for(first: str) -> list[tuple[str, re.Pattern[str], bool, tuple[str, ...]]]:
+    """The patterns (with the substrings they need) a line starting with ``first`` could match, in order."""
+    return [(kind, pat, inline, needs) for (kind, pat, inline), (start, needs) in zip(_PATTERNS, _NEEDS)
+            if _FIRST[start](first)]
 _DELIMITED_KINDS = {"md_bold", "bracket", "ts_label", "label_ts", "label_time_line", "voice", "ts_bracket", "md_heading"}
 _TIMED_KINDS = {"ts_label", "label_ts", "label_time_line", "ts_bracket", "label_bracket_ts"}
 # Own-line labels that are easy to confuse with a heading or a timed line of speech: they need to
@@ -128,6 +145,7 @@ def parse_timestamp(ts: str | None) -> float | None:
     return sum(n * s for n, s in zip(nums, scales))
 
 
+@lru_cache(maxsize=4096)  # a file has a few labels on thousands of lines: judge each label once
 def _style(label: str) -> str:
     """A coarse typographic style: 'upper', 'title', 'code' (P3, TN10, S01) or 'other'."""
     letters = [c for c in label if c.isalpha()]
@@ -144,6 +162,7 @@ def _style(label: str) -> str:
 _NAME_PARTICLES = {"de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "du", "dos", "das", "bin", "al", "|", "&", "and"}
 
 
+@lru_cache(maxsize=4096)
 def _plausible(label: str, delimited: bool = False) -> bool:
     """Cheap shape checks that apply to every convention.
 
@@ -167,6 +186,7 @@ def _plausible(label: str, delimited: bool = False) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
 def _key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
@@ -264,7 +284,9 @@ def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candida
         if m:
             ts_lines[i] = m.group("ts")
             continue
-        for kind, pat, inline in _PATTERNS:
+        for kind, pat, inline, needs in _patterns_for(first):
+            if needs and needs[0] not in body and (len(needs) == 1 or needs[1] not in body):
+                continue
             m = pat.match(body)
             if not m:
                 continue
@@ -512,10 +534,10 @@ def _trim_marks(text: str, turns: list[Turn]) -> list[Turn]:
         # Both marks stand at the very end: search only there (a regex anchored with $ but searched
         # from every position is quadratic on a long run of spaces, e.g. an ASR dump).
         content = text[turn.start:turn.end].rstrip()
-        m = _VOICE_END.search(content, max(len(content) - 16, 0))
+        m = _VOICE_END.search(content, max(len(content) - 16, 0)) if content.endswith(">") else None
         if m:
             content = content[:m.start()].rstrip()
-        m = F4_TIME.search(content, max(len(content) - 32, 0))
+        m = F4_TIME.search(content, max(len(content) - 32, 0)) if content.endswith(("#", "]")) else None
         if m:
             tenth = m.group("tenth")
             end_time = (parse_timestamp(m.group("ts") or m.group("bts")) or 0.0) + (int(tenth) / 10 ** len(tenth) if tenth else 0.0)

@@ -5,14 +5,15 @@ instead of decoding and segmenting the file again. Every entry is keyed by what 
 on: the file (path, mtime, size), the workspace's speaker rules and qualkit's version, so an edited
 file or changed setting is simply a miss. The cache is rebuildable (delete the folder at any time),
 git-ignored (.qualkit/), safe under concurrent readers and writers (SQLite in WAL mode; a busy or
-unwritable database is a miss, never an error), and holds JSON, never pickles.
+unwritable database is a miss, never an error), and holds JSON, never pickles. Entries are stored
+uncompressed (the text as UTF-8, the turns as JSON columns, the word count with them): reading one
+back is the cost a second command pays for every transcript, and decompressing doubled it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import sqlite3
-import zlib
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from qualkit.transcripts.model import Transcript, Turn
 __all__ = ["CACHE_DIR", "TranscriptCache"]
 
 CACHE_DIR = Path(".qualkit") / "cache"
-_SCHEMA = 1  # bump when the stored form or the parser's output changes without a version bump
+_SCHEMA = 2  # bump when the stored form or the parser's output changes without a version bump
 
 
 class TranscriptCache:
@@ -62,7 +63,9 @@ class TranscriptCache:
         parser itself (qualkit's version and the state of its reader modules' source files)."""
         from qualkit import __version__
 
-        raw = json.dumps([_SCHEMA, __version__, _parser_stamp(), str(Path(path).resolve()), list(stamp), settings],
+        path = path if isinstance(path, Path) else Path(path)
+        where = path.resolve() if path.is_symlink() else path.absolute()  # resolve() costs a stat per folder
+        raw = json.dumps([_SCHEMA, __version__, _parser_stamp(), str(where), list(stamp), settings],
                          default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
@@ -73,8 +76,23 @@ class TranscriptCache:
         try:
             row = db.execute("SELECT data FROM transcripts WHERE key = ?", (key,)).fetchone()
             return _decode(row[0]) if row else None
-        except (sqlite3.Error, ValueError, KeyError, TypeError, zlib.error):
+        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
             return None
+
+    def held(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` the cache holds (one query per 500 keys, nothing decoded)."""
+        db = self._connect()
+        out: set[str] = set()
+        if db is None:
+            return out
+        try:
+            for i in range(0, len(keys), 500):
+                part = keys[i:i + 500]
+                marks = ",".join("?" * len(part))
+                out.update(r[0] for r in db.execute(f"SELECT key FROM transcripts WHERE key IN ({marks})", part))
+        except sqlite3.Error:
+            return set()
+        return out
 
     def put(self, key: str, transcript: Transcript) -> None:
         db = self._connect()
@@ -102,15 +120,28 @@ def _parser_stamp() -> list[Any]:
     return _PARSER_STAMP
 
 
+_TURN_FIELDS = [f.name for f in fields(Turn)][1:]  # every field but ``index`` (its position)
+
+
 def _encode(t: Transcript) -> bytes:
-    record = {f.name: getattr(t, f.name) for f in fields(Transcript)}
-    record["turns"] = [[getattr(u, f.name) for f in fields(Turn)] for u in t.turns]
+    """``meta JSON \x00 text``: the text as UTF-8 (no escaping), the turns as one JSON list per field."""
+    record: dict[str, Any] = {f.name: getattr(t, f.name) for f in fields(Transcript) if f.name not in ("text", "turns")}
     record["path"] = str(t.path) if t.path is not None else None
-    return zlib.compress(json.dumps(record, ensure_ascii=False).encode("utf-8"), 1)
+    record["turns"] = [[getattr(u, name) for u in t.turns] for name in _TURN_FIELDS]
+    record["words"] = t.word_count  # counted once, when the file is parsed
+    meta = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
+    return meta.encode("ascii") + b"\x00" + t.text.encode("utf-8")
 
 
 def _decode(blob: bytes) -> Transcript:
-    record = json.loads(zlib.decompress(blob).decode("utf-8"))
-    record["turns"] = [Turn(*u) for u in record["turns"]]
+    cut = blob.index(b"\x00")
+    record = json.loads(blob[:cut])
+    columns = record.pop("turns")
+    words = record.pop("words")
+    n = len(columns[0]) if columns else 0
+    record["turns"] = list(map(Turn, range(n), *columns))
+    record["text"] = blob[cut + 1:].decode("utf-8")
     record["path"] = Path(record["path"]) if record["path"] is not None else None
-    return Transcript(**record)
+    t = Transcript(**record)
+    t.remember_word_count(words)
+    return t

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -158,9 +159,8 @@ def dumps_codings(codings: Iterable[Coding]) -> str:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for c in sorted(codings, key=lambda c: (c.transcript, c.start, c.end, c.code)):
-        row = c.as_row()
-        writer.writerow([row[k] for k in COLUMNS])
+    fields = operator.attrgetter(*COLUMNS)
+    writer.writerows([str(v) for v in fields(c)] for c in sorted(codings, key=lambda c: (c.transcript, c.start, c.end, c.code)))
     return buf.getvalue()
 
 

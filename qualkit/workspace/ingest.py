@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from qualkit.errors import QualkitError, TranscriptError
 from qualkit.io.naming import name_problem
+from qualkit.io.progress import task, track
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import Config
 from qualkit.workspace.participants import PARTICIPANTS_NAME, Participants
@@ -17,14 +18,27 @@ from qualkit.workspace.participants import PARTICIPANTS_NAME, Participants
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["IngestResult", "IngestRow", "convert_documents", "ingest", "turn_table", "unmatched_participant_rows"]
+__all__ = ["PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "convert_documents", "ingest", "prefetch", "read_one",
+           "turn_table", "unmatched_participant_rows"]
+
+# Parse in several processes only when the files to parse hold at least this much (about 70
+# interviews of 5,000 words, 0.2 s of work): below it, starting the processes costs more than it saves.
+PARALLEL_MIN_BYTES = 2_000_000
+# Word, PDF and OpenDocument files are zipped or binary: a byte of them is several bytes of text.
+_PACKED = {".docx": 4, ".pdf": 2, ".odt": 4, ".rtf": 1}
 
 
 class _Store(Protocol):
     """What these functions read of a workspace (qualkit.workspace.store.Workspace has all of it)."""
 
     config: Config
+    jobs: int | None
+    _cache: dict[Path, tuple[tuple[float, int], Transcript]]
 
+    @property
+    def disk_cache(self) -> Any: ...
+    def speaker_rule(self, path: str | Path) -> tuple[str | None, str]: ...
+    def _attach_participants(self, transcript: Transcript) -> None: ...
     @property
     def participant_table(self) -> Participants: ...
     def transcript_paths(self) -> list[Path]: ...
@@ -95,8 +109,9 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
                 read_transcript(other)  # raises the format's own hint (e.g. "PDF is not supported")
             except QualkitError as exc:
                 result.errors.append(exc)
+    prefetch(ws, [p for p in files if not name_problem(p.stem)], ws.jobs)
     by_id: dict[str, Path] = {}
-    for path in progress(files) if progress is not None else files:
+    for path in progress(files) if progress is not None else track(files, "Reading transcripts"):
         if path.stem in by_id and is_transcript_file(path):
             result.errors.append(TranscriptError(
                 f"two transcripts have the id {path.stem!r} ({ws._transcripts_rel(by_id[path.stem])} and {ws._transcripts_rel(path)}); rename one", path))
@@ -117,6 +132,112 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
     if paths is None:
         result.warnings.extend(unmatched_participant_rows(ws, {p.stem for p in files}))
     return result
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime, st.st_size)
+
+
+def _plan(ws: _Store, path: Path, stamp: tuple[float, int] | None) -> tuple[str | None, list[str], str | None]:
+    """(speaker pattern, known labels, disk-cache key) of one file: what its parse depends on.
+    Kept for the command (while the file, qualkit.yaml and participants.csv are unchanged):
+    :func:`prefetch` and then :func:`read_one` ask for every file."""
+    memo = ws.__dict__.setdefault("_plans", {})
+    config, table = ws.config, ws.participant_table
+    hit = memo.get(path)
+    if hit is not None and hit[0] == stamp and hit[1] is config and hit[2] is table:
+        return hit[3]
+    pattern, known = ws.speaker_rule(path)[0], table.labels_for(path.stem)
+    key = ws.disk_cache.key(path, stamp, [pattern, known]) if stamp is not None else None
+    memo[path] = (stamp, config, table, (pattern, known, key))
+    return pattern, known, key
+
+
+def _keep(ws: _Store, path: Path, stamp: tuple[float, int] | None, transcript: Transcript) -> Transcript:
+    ws._attach_participants(transcript)
+    if stamp is not None:
+        ws._cache[path] = (stamp, transcript)
+    return transcript
+
+
+def read_one(ws: _Store, path: Path) -> Transcript:
+    """One transcript: from this command's memory, else the on-disk cache, else parsed from the file."""
+    from qualkit.transcripts import read_transcript
+
+    stamp = _stamp(path)
+    cached = ws._cache.get(path)
+    if cached is not None and stamp is not None and cached[0] == stamp:
+        return cached[1]
+    pattern, known, key = _plan(ws, path, stamp)
+    transcript = ws.disk_cache.get(key) if key is not None else None
+    if transcript is None:
+        transcript = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
+        if key is not None:
+            ws.disk_cache.put(key, transcript)
+    return _keep(ws, path, stamp, transcript)
+
+
+def _parse_chunk(work: list[tuple[Path, str | None, list[str]]]) -> list[Transcript | None]:
+    """Parse files in a worker process; a file that fails is None (the serial read reports why)."""
+    from qualkit.transcripts import read_transcript
+
+    out: list[Transcript | None] = []
+    for path, pattern, known in work:
+        try:
+            t = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
+            t.remember_word_count(t.word_count)  # counted here, in parallel; the count travels with it
+            out.append(t)
+        except QualkitError:
+            out.append(None)
+    return out
+
+
+def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None) -> int:
+    """Parse the files of ``paths`` that no cache holds in ``jobs`` processes (default: every core),
+    and keep them as :func:`read_one` would; returns how many were parsed here.
+
+    Serial reading is left to :func:`read_one` when one process is asked for, processes cannot be
+    forked here, or the files to parse hold less than :data:`PARALLEL_MIN_BYTES` (weighted for
+    zipped formats): the results are the same either way, since each file is parsed on its own."""
+    from qualkit.io.parallel import can_fork, chunks, parallel_map, resolve_jobs
+    from qualkit.transcripts import is_transcript_file
+
+    n = resolve_jobs(jobs)
+    if n <= 1 or not can_fork():
+        return 0
+    todo: list[tuple[Path, tuple[float, int], str | None, list[str], str | None]] = []
+    size = 0
+    for path in dict.fromkeys(paths):
+        stamp = _stamp(path)
+        cached = ws._cache.get(path)
+        if stamp is None or not is_transcript_file(path) or (cached is not None and cached[0] == stamp):
+            continue
+        todo.append((path, stamp, *_plan(ws, path, stamp)))
+        size += stamp[1] * _PACKED.get(path.suffix.lower(), 1)
+    if size < PARALLEL_MIN_BYTES or len(todo) < 2:
+        return 0
+    held = ws.disk_cache.held([k for *_, k in todo if k is not None])
+    todo = [w for w in todo if w[4] not in held]
+    if len(todo) < 2:
+        return 0
+    parts = chunks(todo, n * 4)  # a few chunks per process: an even finish without a task per file
+    with task("Parsing transcripts", len(todo)) as progress:
+        results = parallel_map(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts],
+                               n, on_done=lambda i: progress.advance(len(parts[i])))
+    done = 0
+    for part, parsed in zip(parts, results):
+        for (path, stamp, _pattern, _known, key), transcript in zip(part, parsed):
+            if transcript is None:
+                continue
+            if key is not None:
+                ws.disk_cache.put(key, transcript)
+            _keep(ws, path, stamp, transcript)
+            done += 1
+    return done
 
 
 def unmatched_participant_rows(ws: _Store, ids: set[str]) -> list[str]:

@@ -34,7 +34,9 @@ class Participants:
     def __post_init__(self) -> None:
         self._by_key: dict[tuple[str, str], dict[str, str]] = {}
         self._by_id: dict[str, dict[str, str]] = {}
-        for row in self.rows:
+        self._rows_of: dict[str, list[int]] = {}  # transcript -> positions of its rows (labels_for, per file)
+        for i, row in enumerate(self.rows):
+            self._rows_of.setdefault(row["transcript"], []).append(i)
             self._by_key.setdefault((row["transcript"], _norm(row["speaker"])), row)
             self._by_id.setdefault(row["participant_id"], row)
 
@@ -55,7 +57,8 @@ class Participants:
 
     def labels_for(self, transcript: str) -> list[str]:
         """Speaker labels known for a transcript (its own rows and the all-transcript rows)."""
-        return [r["speaker"] for r in self.rows if r["transcript"] in ("", transcript)]
+        rows = self._rows_of.get(transcript, []) + (self._rows_of.get("", []) if transcript != "" else [])
+        return [self.rows[i]["speaker"] for i in sorted(rows)]
 
     def attributes(self, participant_id: str) -> dict[str, str]:
         """A participant's attribute columns (empty dict if unknown)."""

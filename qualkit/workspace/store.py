@@ -109,6 +109,8 @@ class Workspace:
         # Codings whose transcript changed are re-anchored in memory (qualkit.coding.anchoring);
         # entry points decide whether unplaceable ones may be left out, and where notices go.
         self.allow_unanchored: bool = False
+        # Processes that parse transcripts when many need parsing (None: every core; 1: serial).
+        self.jobs: int | None = None
         self.notify: Callable[[str], None] | None = None
         self.anchor_state: dict = {}
 
@@ -248,9 +250,11 @@ class Workspace:
         paths: dict[str, list[Path]] = {}
         for p in self.transcript_paths():
             paths.setdefault(p.stem, []).append(p)
+        from qualkit.io.progress import track
+
         wanted = set(paths) if ids is None else set(ids)
         out: dict[str, str] = {}
-        for tid in sorted(wanted):
+        for tid in track(sorted(wanted), "Reading transcripts"):
             found = paths.get(tid)
             if not found or len(found) > 1:
                 continue
@@ -367,30 +371,11 @@ class Workspace:
         return [p for p in self._files() if not is_transcript_file(p)]
 
     def read(self, path: str | Path) -> Transcript:
-        """Read one transcript with the workspace's speaker rules and attach participants."""
-        from qualkit.transcripts import read_transcript
+        """Read one transcript with the workspace's speaker rules and attach participants (from this
+        command's memory, else the on-disk cache, else the file: :func:`qualkit.workspace.ingest.read_one`)."""
+        from qualkit.workspace.ingest import read_one
 
-        path = Path(path)
-        try:
-            stat = path.stat()
-            stamp = (stat.st_mtime, stat.st_size)
-        except OSError:
-            stamp = None
-        cached = self._cache.get(path)
-        if cached is not None and stamp is not None and cached[0] == stamp:
-            return cached[1]
-        table = self.participant_table
-        pattern, known = self.speaker_rule(path)[0], table.labels_for(path.stem)
-        key = self.disk_cache.key(path, stamp, [pattern, known]) if stamp is not None else None
-        transcript = self.disk_cache.get(key) if key is not None else None
-        if transcript is None:
-            transcript = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
-            if key is not None:
-                self.disk_cache.put(key, transcript)
-        self._attach_participants(transcript)
-        if stamp is not None:
-            self._cache[path] = (stamp, transcript)
-        return transcript
+        return read_one(self, path if isinstance(path, Path) else Path(path))
 
     def speaker_rule(self, path: str | Path) -> tuple[str | None, str]:
         """(pattern or None to learn the file's convention, where that comes from) for one file.
@@ -401,12 +386,13 @@ class Workspace:
         """
         from fnmatch import fnmatch
 
-        path = Path(path)
+        path = path if isinstance(path, Path) else Path(path)  # Path(a Path) parses it again
+        rules = self.config.speaker_rules
         try:
-            rel = path.resolve().relative_to(self.transcripts_dir.resolve()).as_posix()
+            rel = path.resolve().relative_to(self.transcripts_dir.resolve()).as_posix() if rules else path.name
         except (ValueError, OSError):
             rel = path.name
-        for n, (glob, pattern, what) in enumerate(self.config.speaker_rules, 1):
+        for n, (glob, pattern, what) in enumerate(rules, 1):
             if fnmatch(rel, glob) or fnmatch(path.name, glob):
                 return pattern, f"speakers.rules entry {n} ({glob!r}: {what})"
         if self.config.speaker_pattern and path.suffix.lower() in (".txt", ".text", ".md", ".markdown"):
@@ -436,12 +422,14 @@ class Workspace:
     def _attach_participants(self, transcript: Transcript) -> None:
         table = self.participant_table
         unknown: dict[str, int] = {}
+        found: dict[str | None, Any] = {}  # a few labels, many turns: look each label up once
         for turn in transcript.turns:
-            row = table.lookup(transcript.id, turn.speaker)
+            label = turn.speaker
+            row = found[label] if label in found else found.setdefault(label, table.lookup(transcript.id, label))
             if row is not None:
                 turn.participant = row["participant_id"]
-            elif turn.speaker is not None:
-                unknown[turn.speaker] = unknown.get(turn.speaker, 0) + 1
+            elif label is not None:
+                unknown[label] = unknown.get(label, 0) + 1
         if transcript.id in self.documents.rows and not transcript.speakers:
             # a document listed in documents.csv (field notes, a site-visit report) has no speakers by design
             transcript.warnings = [w for w in transcript.warnings if not w.startswith("no speaker labels found")]

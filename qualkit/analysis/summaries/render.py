@@ -280,7 +280,9 @@ def write_templates(workspace: Workspace, domains: str | DomainSet | None = None
     run.warnings += _unplaced_codes(source, dset, {t.id for t in result.transcripts})
     folder = Path(folder) if folder is not None else summaries_dir(workspace)
     folder.mkdir(parents=True, exist_ok=True)
-    for t in result.transcripts:
+    from qualkit.io.progress import track
+
+    for t in track(result.transcripts, "Writing summary templates"):
         session = session_info(workspace, t, paths.get(t.id))
         target = folder / f"{t.id}.{format}"
         other = folder / f"{t.id}.{'docx' if format == 'md' else 'md'}"

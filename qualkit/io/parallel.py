@@ -1,0 +1,87 @@
+"""Independent pieces of work spread over the machine's cores: a process pool, serial when it cannot pay.
+
+Reading and parsing transcripts and matching keywords are CPU-bound Python, so threads do not help;
+processes do. Results come back in the order of the inputs, so a parallel run gives exactly what a
+serial one does. Processes are forked where the platform allows it (Linux), so a worker starts with
+everything the parent has already loaded; elsewhere the work stays serial.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+__all__ = ["MAX_DEFAULT_JOBS", "can_fork", "chunks", "default_jobs", "parallel_map", "resolve_jobs"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+MAX_DEFAULT_JOBS = 8  # more processes than this rarely pays for the memory each one holds
+
+
+def default_jobs() -> int:
+    """``QUALKIT_JOBS`` when set, else the processors this process may run on (at most 8)."""
+    raw = os.environ.get("QUALKIT_JOBS", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_JOBS))
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """``jobs`` as asked (0 or None: :func:`default_jobs`), at least 1."""
+    return default_jobs() if not jobs else max(1, int(jobs))
+
+
+def can_fork() -> bool:
+    """True where worker processes can be forked (POSIX but not macOS, where forking is unsafe)."""
+    import sys
+
+    return hasattr(os, "fork") and sys.platform != "darwin"
+
+
+def parallel_map(fn: Callable[[T], R], items: Sequence[T], jobs: int,
+                 on_done: Callable[[int], None] | None = None) -> list[R]:
+    """``[fn(x) for x in items]``, computed in up to ``jobs`` forked processes, in the order of ``items``.
+
+    ``fn`` must be a module-level function and its items and results picklable. Serial (in this
+    process) when ``jobs`` is 1, there is one item, or processes cannot be forked here.
+    ``on_done(i)`` is called in this process as item ``i`` finishes (for a progress bar).
+    """
+    items = list(items)
+    if jobs <= 1 or len(items) <= 1 or not can_fork():
+        out = []
+        for i, x in enumerate(items):
+            out.append(fn(x))
+            if on_done is not None:
+                on_done(i)
+        return out
+    import multiprocessing
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    results: list[Any] = [None] * len(items)
+    with warnings.catch_warnings(), ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: "multi-threaded, fork() may deadlock" (numpy's idle threads)
+        futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
+        for fut in as_completed(futures):
+            i = futures[fut]
+            results[i] = fut.result()
+            if on_done is not None:
+                on_done(i)
+    return results
+
+
+def chunks(items: Iterable[T], n: int) -> list[list[T]]:
+    """``items`` in ``n`` runs of consecutive items of about equal length (none empty)."""
+    items = list(items)
+    n = max(1, min(n, len(items)))
+    size, extra = divmod(len(items), n)
+    out, start = [], 0
+    for k in range(n):
+        end = start + size + (1 if k < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return [c for c in out if c]
