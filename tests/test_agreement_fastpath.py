@@ -243,3 +243,19 @@ def test_odd_set_cells_still_get_their_one_line_messages():
         ag.set_alpha([[{"a"}, {"b"}], [{"a", None}, {"b"}]])
     with pytest.raises(AgreementError, match=r"unhashable code"):
         ag.set_alpha([[{"a"}, {"b"}], [[["x"]], {"b"}]])
+
+
+@pytest.mark.parametrize("span", [2, 10, 40, 100])
+def test_large_numeric_matrices_with_unused_values_coerce_as_numpy_unique_does(span):
+    """Above 32k cells the values used are found by comparisons (span <= 16) or one bincount."""
+    rng = np.random.default_rng(SEED + span)
+    values = np.array([v for v in range(-3, span - 3) if v % 7 != 2], dtype=float)  # gaps in the range
+    data = values[rng.integers(0, len(values), size=(3, 20_000))]
+    data[rng.random(data.shape) < 0.05] = np.nan
+    fast = _data.coerce(data)
+    present = ~np.isnan(data)
+    labels, inverse = np.unique(data[present], return_inverse=True)
+    assert fast.categories == tuple(labels.tolist())
+    assert np.array_equal(fast.codes[present], inverse) and np.all(fast.codes[~present] == -1)
+    as_ints = _data.coerce(np.nan_to_num(data, nan=-3).astype(np.int64))
+    assert as_ints.categories == tuple(int(v) for v in np.unique(np.nan_to_num(data, nan=-3)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -26,7 +26,7 @@ _BINCOUNT_SPACE = 1 << 16
 _LOOP_CATEGORIES = 32
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class CountProfiles:
     """Distinct unit count rows: ``counts`` (P × q), ``weight`` (units per row, float) and
     :attr:`inverse` (each unit's row, worked out when first asked for: only resampling needs it)."""
@@ -73,7 +73,7 @@ def count_profiles(codes: np.ndarray, q: int) -> CountProfiles:
     if min(by_counts, by_codes) >= 1 << 62 or n == 0:
         return per_unit_profiles(per_unit_counts(codes, q))
     if by_counts <= max(by_codes, _BINCOUNT_SPACE, 4 * n):  # order-free keys, unless far more of them
-        powers = (c + 1) ** np.arange(q, dtype=np.int64)
+        powers = _powers(c + 1, q)
         key = _summed_lookup(codes, powers)
         keys, weight, inverse = _distinct(key, by_counts)
         return CountProfiles((keys[:, None] // powers[None, :]) % (c + 1), weight, inverse)
@@ -95,8 +95,7 @@ def count_profiles(codes: np.ndarray, q: int) -> CountProfiles:
 def _summed_lookup(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Σ_g values[codes[g]] per unit, missing (−1) adding 0."""
     if codes.dtype == np.int8:  # bytes index a 256-slot table (−1 is 255) with take(mode="clip"): the fastest gather
-        table = np.zeros(256, dtype=np.int64)
-        table[: len(values)] = values
+        table = _byte_table(values.tobytes())
         rows = codes.view(np.uint8)
         key: np.ndarray = table.take(rows[0], mode="clip")
         for row in rows[1:]:
@@ -107,6 +106,24 @@ def _summed_lookup(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     for row in codes[1:]:
         key += table[row]
     return key
+
+
+@lru_cache(maxsize=64)
+def _powers(base: int, q: int) -> np.ndarray:
+    """base ** k for k < q (read-only: cached)."""
+    powers = base ** np.arange(q, dtype=np.int64)
+    powers.flags.writeable = False
+    return powers
+
+
+@lru_cache(maxsize=64)
+def _byte_table(values: bytes) -> np.ndarray:
+    """A 256-slot int64 lookup table starting with ``values`` (read-only: cached)."""
+    table = np.zeros(256, dtype=np.int64)
+    given = np.frombuffer(values, dtype=np.int64)
+    table[: len(given)] = given
+    table.flags.writeable = False
+    return table
 
 
 def _distinct(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray, Callable[[], np.ndarray]]:

@@ -240,17 +240,16 @@ def _coerce_numeric(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> C
     return Coded(codes, tuple(labels.tolist()), True)
 
 
-def _used_values(ints: np.ndarray, span: int) -> np.ndarray:
+def _used_values(ints: np.ndarray, span: int) -> list[int]:
     """Which of the shifted values 1..span occur, as 0-based offsets (the extremes always do)."""
     if span <= 2:
-        return np.arange(span)
+        return list(range(span))
     if span <= _BITMASK_SPAN and ints.size <= _BITMASK_CELLS:  # one bit per value, OR-ed together
         mask = int(np.bitwise_or.reduce(np.left_shift(1, ints, dtype=np.int64), axis=None))
-        return np.array([v - 1 for v in range(1, span + 1) if mask >> v & 1], dtype=np.intp)
+        return [v - 1 for v in range(1, span + 1) if mask >> v & 1]
     if span <= _COMPARE_SPAN:  # a few byte comparisons are cheaper than bincount's cast to intp
-        inner = [v for v in range(2, span) if (ints == v).any()]
-        return np.array([0, *(v - 1 for v in inner), span - 1], dtype=np.intp)
-    return np.flatnonzero(np.bincount(ints.ravel(), minlength=span + 1)[1:])
+        return [0, *(v - 1 for v in range(2, span) if (ints == v).any()), span - 1]
+    return [int(v) for v in np.flatnonzero(np.bincount(ints.ravel(), minlength=span + 1)[1:])]
 
 
 def _numeric_declared(arr: np.ndarray, declared: tuple[Hashable, ...]) -> Coded:
@@ -284,13 +283,14 @@ def _small_integer_codes(arr: np.ndarray, lo: Any, hi: Any) -> Coded | None:
     else:
         ints = np.subtract(arr, lo - 1, dtype=np.int64).astype(dtype)
     used = _used_values(ints, span)
-    labels = (used + lo).astype(arr.dtype)
+    kind = float if arr.dtype.kind == "f" else int
+    labels = tuple(kind(v + lo) for v in used)  # Python numbers, as the general path gives
     if len(used) == span:  # every value in the range occurs: the code is the shifted value − 1
         ints -= 1
-        return Coded(ints, tuple(labels.tolist()), True)
+        return Coded(ints, labels, True)
     lookup = np.full(span + 1, -1, dtype=code_dtype(len(used)))
-    lookup[used + 1] = np.arange(len(used))
-    return Coded(lookup[ints], tuple(labels.tolist()), True)
+    lookup[np.asarray(used) + 1] = np.arange(len(used))
+    return Coded(lookup[ints], labels, True)
 
 
 def _map_to_declared(values: np.ndarray, declared: tuple[Hashable, ...]) -> np.ndarray:
