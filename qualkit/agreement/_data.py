@@ -10,6 +10,8 @@ DataFrame, duck-typed so that pandas is never imported here). Rows are coders, c
 """
 from __future__ import annotations
 
+import itertools
+import math
 import numbers
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,14 +21,19 @@ from typing import Any, TypeGuard
 import numpy as np
 import numpy.typing as npt
 
+from qualkit.agreement._counts import CountProfiles, count_profiles
+from qualkit.agreement._counts import per_unit_counts as unit_counts
+from qualkit.agreement._labels import code_dtype, label_codes
+from qualkit.agreement._labels import is_missing as _is_missing
 from qualkit.errors import AgreementError, QualkitError, UndefinedStatisticError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 # Above this span an integer-valued numeric matrix is mapped with np.unique (a sort) instead
 # of a direct lookup table.
 _MAX_LUT_SPAN = 1 << 22
-# Up to this many categories, per-unit counts come from one comparison per coder and category;
-# beyond it a single bincount over all cells is cheaper.
-_LOOP_CATEGORIES = 32
+# Up to this span the values used are found by comparisons, beyond it by one bincount.
+_COMPARE_SPAN = 16
+# Small matrices with small spans: one bit per value, OR-ed over all cells (two numpy calls).
+_BITMASK_SPAN, _BITMASK_CELLS = 62, 1 << 15
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +69,12 @@ class Coded:
         return unit_counts(self.codes, self.q)
 
     @cached_property
+    def profiles(self) -> CountProfiles:
+        """The distinct rows of :attr:`unit_counts` with how many units share each (what the
+        statistics sum over)."""
+        return count_profiles(self.codes, self.q)
+
+    @cached_property
     def coder_counts(self) -> np.ndarray:
         """coders × q matrix: how many units coder g put in category k."""
         q = self.q
@@ -73,8 +86,8 @@ class Coded:
     def take(self, units: np.ndarray) -> Coded:
         """The same coders and categories on the units at ``units`` (repeats allowed)."""
         taken = Coded(self.codes[:, units], self.categories, self.ordered)
-        if "unit_counts" in self.__dict__:  # reuse the cached counts: rows follow the units
-            taken.__dict__["unit_counts"] = self.__dict__["unit_counts"][units]
+        if "profiles" in self.__dict__:  # reuse the cached profiles: only their weights change
+            taken.__dict__["profiles"] = self.__dict__["profiles"].take(units)
         return taken
 
     def index_of(self, label: Hashable) -> int:
@@ -92,54 +105,44 @@ class Coded:
         return np.asarray(self.categories, dtype=float)
 
 
-def unit_counts(codes: np.ndarray, q: int) -> np.ndarray:
-    """units × q counts r_uk from a coders × units code matrix, without a loop over units.
-
-    Few categories: one vectorised comparison per coder and category (fastest); many: one
-    ``bincount`` over unit-offset keys. The result may be a transposed view.
-    """
-    n_units = codes.shape[1]
-    if q <= _LOOP_CATEGORIES:
-        out = np.zeros((q, n_units), dtype=np.int32)
-        for row in codes:
-            for k in range(q):
-                np.add(out[k], row == k, out=out[k])
-        transposed: np.ndarray = out.T
-        return transposed
-    offsets = (np.arange(n_units, dtype=np.int64) * q)[None, :]
-    # Missing cells go to one extra bin past the end, dropped afterwards.
-    keys = np.where(codes >= 0, codes + offsets, n_units * q)
-    counts = np.bincount(keys.ravel(), minlength=n_units * q + 1)
-    return counts[:-1].reshape(n_units, q)
-
-
 def coerce(data: Any, categories: Iterable[Hashable] | None = None, *, min_coders: int = 2) -> Coded:
     """Validate ``data`` and turn it into a :class:`Coded` matrix.
 
     Without ``categories`` the category list is the sorted set of observed labels (first-seen
     order, flagged unordered, when the labels cannot be sorted together). With ``categories``
     every observed label must be one of them and their order is kept.
+
+    Numeric arrays are mapped by arithmetic and a lookup table; labels (text, numbers in lists,
+    anything hashable) through one dict lookup per cell in C (:mod:`~qualkit.agreement._labels`).
     """
     declared = _declared_categories(categories)
-    arr = _as_2d_array(data)
-    if arr.shape[0] < min_coders:
+    if isinstance(data, np.ndarray) or hasattr(data, "to_numpy"):
+        arr = _as_2d_array(data)
+        _check_shape(arr.shape, min_coders)
+        if arr.dtype.kind in "iuf":
+            return _coerce_numeric(arr, declared)
+        if arr.dtype.kind not in "OUSb":
+            raise AgreementError(f"cannot use data of dtype {arr.dtype}; give labels (numbers or strings)")
+        fast = label_codes(lambda: arr.ravel().tolist(), arr.shape, declared)
+        if fast is not None:
+            return Coded(*fast)
+        return _coerce_objects(arr.astype(object), declared)
+    rows, width = _rows(data)
+    _check_shape((len(rows), width), min_coders)
+    fast = label_codes(lambda: itertools.chain.from_iterable(rows), (len(rows), width), declared)
+    if fast is not None:
+        return Coded(*fast)
+    return _coerce_objects(_object_matrix(rows, width), declared)
+
+
+def _check_shape(shape: tuple[int, ...], min_coders: int) -> None:
+    if shape[0] < min_coders:
         raise AgreementError(
-            f"need at least {min_coders} coders (rows); got {arr.shape[0]}. "
+            f"need at least {min_coders} coders (rows); got {shape[0]}. "
             "Data are a coders × units matrix: transpose a units × coders table first"
         )
-    if arr.shape[1] == 0:
+    if shape[1] == 0:
         raise AgreementError("data have no units (columns)")
-    if arr.dtype.kind in "iuf":
-        return _coerce_numeric(arr, declared)
-    if arr.dtype.kind in "UO":
-        fast = _coerce_strings(arr, declared)
-        if fast is not None:
-            return fast
-    if arr.dtype.kind in "US":
-        arr = arr.astype(object)
-    if arr.dtype.kind not in "Ob":
-        raise AgreementError(f"cannot use data of dtype {arr.dtype}; give labels (numbers or strings)")
-    return _coerce_objects(arr, declared)
 
 
 def _declared_categories(categories: Iterable[Hashable] | None) -> tuple[Hashable, ...] | None:
@@ -168,9 +171,14 @@ def _as_2d_array(data: Any) -> np.ndarray:
         if data.ndim != 2:
             raise AgreementError(f"data must be a 2-D coders × units matrix; got {data.ndim} dimension(s)")
         return data
+    return _object_matrix(*_rows(data))
+
+
+def _rows(data: Any) -> tuple[list[Any], int]:
+    """The rows of a list-of-lists matrix, checked to be rectangular, and their width."""
     if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
         raise AgreementError("data must be a coders × units matrix (list of lists, array or DataFrame)")
-    rows = [list(row) if _is_row(row) else row for row in data]
+    rows = [row if type(row) is list else list(row) if _is_row(row) else row for row in data]
     if not rows:
         raise AgreementError("data are empty: need at least 2 coders (rows)")
     for i, row in enumerate(rows):
@@ -184,7 +192,11 @@ def _as_2d_array(data: Any) -> np.ndarray:
             f"ragged matrix: rows have {sorted(lengths)} values; give every coder one cell per unit "
             "(None for missing)"
         )
-    width = lengths.pop()
+    return rows, lengths.pop()
+
+
+def _object_matrix(rows: list[Any], width: int) -> np.ndarray:
+    """The rows as a coders × units object array, list cells kept whole."""
     try:  # one C loop when numpy sees a plain 2-D matrix of single labels
         whole = np.array(rows, dtype=object)
         if whole.shape == (len(rows), width):
@@ -202,14 +214,6 @@ def _is_row(row: Any) -> bool:
     return isinstance(row, (Sequence, np.ndarray)) and not isinstance(row, (str, bytes))
 
 
-def _is_missing(x: Any) -> bool:
-    if x is None:
-        return True
-    if isinstance(x, (float, np.floating)):
-        return x != x
-    return type(x).__name__ in ("NAType", "NaTType")
-
-
 def _is_number(x: Any) -> TypeGuard[numbers.Real]:
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
@@ -217,64 +221,76 @@ def _is_number(x: Any) -> TypeGuard[numbers.Real]:
 def _coerce_numeric(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded:
     """Fast path for numeric arrays: vectorised label mapping, NaN = missing."""
     if arr.dtype.kind == "f":
-        missing = np.isnan(arr)
-        if np.isinf(arr).any():
+        lo, hi = float(np.fmin.reduce(arr, axis=None)), float(np.fmax.reduce(arr, axis=None))  # NaN if all are
+        if math.isinf(lo) or math.isinf(hi):
             raise AgreementError("data contain infinite values")
     else:
-        missing = np.zeros(arr.shape, dtype=bool)
+        lo, hi = arr.min(), arr.max()
     if declared is not None:
-        codes = np.full(arr.shape, -1, dtype=np.intp)
-        codes[~missing] = _map_to_declared(arr[~missing], declared)
-        return Coded(codes, declared, True)
-    if missing.all():
+        return _numeric_declared(arr, declared)
+    if lo != lo:  # every cell NaN
         return Coded(np.full(arr.shape, -1, dtype=np.intp), (), True)
-    fast = _small_integer_codes(arr, missing)
+    fast = _small_integer_codes(arr, lo, hi)
     if fast is not None:
         return fast
+    missing = np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, dtype=bool)
     labels, idx = np.unique(arr[~missing], return_inverse=True)
-    codes = np.full(arr.shape, -1, dtype=_code_dtype(len(labels)))
+    codes: np.ndarray = np.full(arr.shape, -1, dtype=code_dtype(len(labels)))
     codes[~missing] = idx.reshape(-1)
     return Coded(codes, tuple(labels.tolist()), True)
 
 
-def _small_integer_codes(arr: np.ndarray, missing: np.ndarray) -> Coded | None:
+def _used_values(ints: np.ndarray, span: int) -> list[int]:
+    """Which of the shifted values 1..span occur, as 0-based offsets (the extremes always do)."""
+    if span <= 2:
+        return list(range(span))
+    if span <= _BITMASK_SPAN and ints.size <= _BITMASK_CELLS:  # one bit per value, OR-ed together
+        mask = int(np.bitwise_or.reduce(np.left_shift(1, ints, dtype=np.int64), axis=None))
+        return [v - 1 for v in range(1, span + 1) if mask >> v & 1]
+    if span <= _COMPARE_SPAN:  # a few byte comparisons are cheaper than bincount's cast to intp
+        return [0, *(v - 1 for v in range(2, span) if (ints == v).any()), span - 1]
+    return [int(v) for v in np.flatnonzero(np.bincount(ints.ravel(), minlength=span + 1)[1:])]
+
+
+def _numeric_declared(arr: np.ndarray, declared: tuple[Hashable, ...]) -> Coded:
+    missing = np.isnan(arr) if arr.dtype.kind == "f" else np.zeros(arr.shape, dtype=bool)
+    codes = np.full(arr.shape, -1, dtype=np.intp)
+    codes[~missing] = _map_to_declared(arr[~missing], declared)
+    return Coded(codes, declared, True)
+
+
+def _small_integer_codes(arr: np.ndarray, lo: Any, hi: Any) -> Coded | None:
     """Whole-number data within a modest range: codes by subtraction and a lookup (no sort).
 
-    Returns None when the data are not whole numbers or span too wide a range.
+    Float cells are shifted so that NaN (missing) becomes 0 and value v becomes v − lo + 1 in one
+    ``fmax`` pass, then cast; a cell that changes in the cast was not a whole number. Returns None
+    when the data are not whole numbers or span too wide a range.
     """
-    if arr.dtype.kind == "f":
-        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-        if not (lo.is_integer() and hi.is_integer()):
-            return None
-    else:
-        lo, hi = arr.min(), arr.max()
+    if not (float(lo).is_integer() and float(hi).is_integer()):
+        return None
     lo, hi = int(lo), int(hi)
     span = hi - lo + 1
-    if span > _MAX_LUT_SPAN:
+    if span > _MAX_LUT_SPAN or max(abs(lo), abs(hi)) >= 1 << 52:  # beyond, float shifts are not exact
         return None
-    small = lo > -(2**31) and hi < 2**31 - 1  # int32 codes suffice
-    with np.errstate(invalid="ignore"):  # NaN cells cast to garbage, overwritten below
-        codes = arr.astype(np.int32 if small else np.int64)
-    if arr.dtype.kind == "f" and not np.all((codes == arr) | missing):
-        return None
-    codes[missing] = lo - 1
-    codes -= lo  # now -1 = missing, 0..span-1 = value - lo
-    if span <= _LOOP_CATEGORIES:
-        present = np.array([bool((codes == v).any()) for v in range(span)])
+    dtype = code_dtype(span + 1)
+    if arr.dtype.kind == "f":
+        shifted = np.fmax(arr, lo - 1)  # fmax skips NaN: missing cells become lo − 1
+        if lo != 1:
+            shifted -= lo - 1           # 0 = missing, 1..span = value − lo + 1 (exact: small whole numbers)
+        ints = shifted.astype(dtype)
+        if np.count_nonzero(ints != shifted):
+            return None
     else:
-        present = np.bincount(codes[codes >= 0], minlength=span) > 0
-    values = np.flatnonzero(present)
-    if len(values) < span:  # drop unused values from the category list
-        lookup: np.ndarray = np.full(span + 1, -1, dtype=_code_dtype(len(values)))
-        lookup[values] = np.arange(len(values))
-        codes = lookup[codes]  # code -1 indexes the last slot, which stays -1
-    labels = (values + lo).astype(arr.dtype)
-    return Coded(codes, tuple(labels.tolist()), True)
-
-
-def _code_dtype(q: int) -> type:
-    """Smallest signed integer type for codes 0..q-1 and -1 (less memory traffic when counting)."""
-    return np.int8 if q < 127 else np.int16 if q < 32767 else np.intp
+        ints = np.subtract(arr, lo - 1, dtype=np.int64).astype(dtype)
+    used = _used_values(ints, span)
+    kind = float if arr.dtype.kind == "f" else int
+    labels = tuple(kind(v + lo) for v in used)  # Python numbers, as the general path gives
+    if len(used) == span:  # every value in the range occurs: the code is the shifted value − 1
+        ints -= 1
+        return Coded(ints, labels, True)
+    lookup = np.full(span + 1, -1, dtype=code_dtype(len(used)))
+    lookup[np.asarray(used) + 1] = np.arange(len(used))
+    return Coded(lookup[ints], labels, True)
 
 
 def _map_to_declared(values: np.ndarray, declared: tuple[Hashable, ...]) -> np.ndarray:
@@ -293,36 +309,6 @@ def _map_to_declared(values: np.ndarray, declared: tuple[Hashable, ...]) -> np.n
         bad = values[unknown][0]
         raise AgreementError(f"value {bad.item()!r} is not among the categories {list(declared)!r}")
     return positions[where]
-
-
-def _coerce_strings(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded | None:
-    """Text labels (str, None = missing), how codes arrive: the distinct labels from one set(),
-    then every cell mapped by C loops (set, map, np.fromiter), never Python code per cell; the
-    same result as :func:`_coerce_objects`.
-
-    Returns None for anything else (numbers, NaN, mixed types, a label not declared), which the
-    general path handles and reports."""
-    flat = arr.ravel().tolist()
-    try:
-        distinct = set(flat)
-    except TypeError:  # an unhashable cell (a list of codes): the general path says where
-        return None
-    if not all(x is None or type(x) is str for x in distinct):
-        return None
-    names = sorted(x for x in distinct if x is not None)
-    if not names:
-        return None
-    if declared is None:
-        mapping: dict[str | None, int] = {x: i for i, x in enumerate(names)}
-    else:
-        position = {c: i for i, c in enumerate(declared)}
-        if any(x not in position for x in names):
-            return None
-        mapping = {x: position[x] for x in names}
-    mapping[None] = -1
-    dtype = _code_dtype(len(declared) if declared is not None else len(names))
-    codes: np.ndarray = np.fromiter(map(mapping.__getitem__, flat), dtype=dtype, count=len(flat)).reshape(arr.shape)
-    return Coded(codes, declared if declared is not None else tuple(names), True)
 
 
 def _coerce_objects(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded:

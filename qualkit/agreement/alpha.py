@@ -100,8 +100,36 @@ def krippendorff_alpha(
 
 
 def _alpha(coded: Coded, level: str = "nominal", distance: Distance | None = None) -> float:
-    o = coincidences(coded.unit_counts)
+    prof = coded.profiles  # distinct unit count rows, weighted by the units that share each
+    if level == "nominal" and distance is None:
+        return nominal_alpha(prof.counts, prof.weight)
+    o = coincidences(prof.counts, prof.weight)
     return alpha_from_coincidences(o, delta_squared(coded, o.sum(axis=1), level, distance))
+
+
+def nominal_alpha(counts: np.ndarray, weights: np.ndarray) -> float:
+    """Nominal α from units × q value counts and unit weights, without the q × q matrices.
+
+    With δ² = [c ≠ k]: n D_o = n − Σ_c o_cc and n (n − 1) D_e = n² − Σ_c n_c², where
+    o_cc = Σ_u w_u r_uc (r_uc − 1) / (r_u − 1) and n_c = Σ_u w_u r_uc over pairable units; the same
+    α as :func:`alpha_from_coincidences` with the nominal δ².
+    """
+    r = counts.sum(axis=1)
+    w = np.where(r >= 2, weights, 0.0)  # only pairable units count
+    n_c = w @ counts
+    n = float(n_c.sum())
+    if n < 2:
+        raise UndefinedStatisticError(
+            "Krippendorff's alpha is undefined: no unit has values from two or more coders"
+        )
+    matched = float((w / np.maximum(r - 1, 1)) @ (counts * (counts - 1)).sum(axis=1))  # Σ_c o_cc
+    expected = n * n - float(n_c @ n_c)
+    if expected <= 0.0:
+        raise UndefinedStatisticError(
+            "Krippendorff's alpha is undefined: expected disagreement D_e is 0 "
+            "(all pairable values are the same)"
+        )
+    return 1.0 - (n - 1.0) * (n - matched) / expected
 
 
 def coincidences(counts: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -118,9 +146,7 @@ def coincidences(counts: np.ndarray, weights: np.ndarray | None = None) -> np.nd
     if weights is not None:
         scale *= np.asarray(weights, dtype=float)
     scaled = ct * scale
-    o = scaled @ ct.T
-    o[np.diag_indices_from(o)] -= scaled.sum(axis=1)
-    result: np.ndarray = o
+    result: np.ndarray = scaled @ ct.T - np.diag(scaled.sum(axis=1))
     return result
 
 
@@ -132,8 +158,8 @@ def alpha_from_coincidences(o: np.ndarray, delta2: np.ndarray) -> float:
         raise UndefinedStatisticError(
             "Krippendorff's alpha is undefined: no unit has values from two or more coders"
         )
-    observed = float(np.sum(o * delta2))
-    expected = float(np.sum((np.outer(n_c, n_c) - np.diag(n_c)) * delta2))
+    observed = float((o * delta2).sum())
+    expected = float(((n_c[:, None] * n_c[None, :] - np.diag(n_c)) * delta2).sum())
     if expected <= 0.0:
         raise UndefinedStatisticError(
             "Krippendorff's alpha is undefined: expected disagreement D_e is 0 "

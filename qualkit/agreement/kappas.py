@@ -414,21 +414,22 @@ def gwet_ac1(data: npt.ArrayLike, categories: Categories = None) -> float:
 
 
 def _percent_agreement(coded: Coded) -> float:
-    counts = coded.unit_counts
-    r = counts.sum(axis=1)
+    prof = coded.profiles  # distinct unit count rows, each weighted by the units that share it
+    counts, r = prof.counts, prof.counts.sum(axis=1)
     pairable = r >= 2
     if not pairable.any():
         raise UndefinedStatisticError("no unit has values from two or more coders, so nothing can be compared")
-    c, r = counts[pairable], r[pairable]
-    return float(np.mean((c * (c - 1)).sum(axis=1) / (r * (r - 1))))
+    c, r, w = counts[pairable], r[pairable], prof.weight[pairable]
+    return float(w @ ((c * (c - 1)).sum(axis=1) / (r * (r - 1))) / w.sum())
 
 
 def _category_shares(coded: Coded) -> np.ndarray:
     """π_k: mean over units with at least one value of the share of that unit's values in k."""
-    counts = coded.unit_counts
-    r = counts.sum(axis=1)
+    prof = coded.profiles
+    r = prof.counts.sum(axis=1)
     rated = r > 0
-    shares: np.ndarray = (counts[rated] / r[rated, None]).mean(axis=0)
+    w = prof.weight[rated]
+    shares: np.ndarray = w @ (prof.counts[rated] / r[rated, None]) / w.sum()
     return shares
 
 

@@ -77,7 +77,7 @@ def _distances(inter: FloatArray, size_a: FloatArray, size_b: FloatArray) -> tup
 
 # Sets × sets distances are built this many bytes of rows at a time: with many distinct code sets
 # (S ~ 10^4 at thousands of transcripts) the whole S × S matrices would take gigabytes.
-_BLOCK_BYTES = 32 << 20
+_BLOCK_BYTES = 8 << 20
 
 
 def _row_blocks(n_sets: int) -> list[slice]:

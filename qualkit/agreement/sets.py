@@ -7,14 +7,17 @@ the set distance d(A, B) is used directly as δ² (as NLTK, Passonneau 2006 and 
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from qualkit.agreement._data import AgreementError, Coded, _as_2d_array, _is_missing
+from qualkit.agreement._data import AgreementError, Coded, _as_2d_array, _is_missing, _rows
+from qualkit.agreement._labels import set_codes
 from qualkit.agreement.alpha import alpha_from_coincidences, coincidences
+from qualkit.agreement.profiles import set_distances
 
 __all__ = ["set_alpha", "masi_distance", "jaccard_distance"]
 
@@ -151,10 +154,27 @@ def set_alpha(data: npt.ArrayLike | Sequence[Sequence[Any]], distance: str | Set
 def _set_alpha(coded: Coded, distance: str | SetDistance = "masi") -> float:
     d = _resolve(distance)
     sets = cast(tuple[frozenset[Hashable], ...], coded.categories)
-    delta2 = np.array([[float(d(a, b)) for b in sets] for a in sets]).reshape(len(sets), len(sets))
+    delta2 = _builtin_distances(sets, d)
+    if delta2 is None:
+        delta2 = np.array([[float(d(a, b)) for b in sets] for a in sets]).reshape(len(sets), len(sets))
     if np.any(~np.isfinite(delta2)) or np.any(delta2 < 0) or np.any(np.diag(delta2) != 0):
         raise AgreementError("set distance must be finite, non-negative and 0 between identical sets")
-    return alpha_from_coincidences(coincidences(coded.unit_counts), delta2)
+    prof = coded.profiles
+    return alpha_from_coincidences(coincidences(prof.counts, prof.weight), delta2)
+
+
+def _builtin_distances(sets: tuple[frozenset[Hashable], ...], d: SetDistance) -> np.ndarray | None:
+    """MASI or Jaccard between every two sets from one matrix product (the same floating-point
+    operations as :func:`masi_distance` / :func:`jaccard_distance`); None for another distance."""
+    if d is not masi_distance and d is not jaccard_distance:
+        return None
+    members: dict[Hashable, int] = {}
+    cells = [(i, members.setdefault(code, len(members))) for i, s in enumerate(sets) for code in s]
+    matrix = np.zeros((len(sets), len(members)), dtype=bool)
+    if cells:
+        rows, cols = np.array(cells).T
+        matrix[rows, cols] = True
+    return set_distances(matrix)["masi" if d is masi_distance else "jaccard"]
 
 
 def _resolve(distance: str | SetDistance) -> SetDistance:
@@ -167,12 +187,25 @@ def _resolve(distance: str | SetDistance) -> SetDistance:
 
 
 def coerce_sets(data: Any) -> Coded:
-    """A :class:`Coded` matrix whose categories are the distinct code sets (frozensets)."""
-    arr = _as_2d_array(data)
-    if arr.shape[0] < 2:
-        raise AgreementError(f"need at least 2 coders (rows); got {arr.shape[0]}")
-    if arr.shape[1] == 0:
+    """A :class:`Coded` matrix whose categories are the distinct code sets (frozensets).
+
+    Sets, lists and tuples (None = missing) go through C loops (:func:`~qualkit.agreement._labels.set_codes`);
+    anything else cell by cell, which also says which cell is wrong.
+    """
+    if isinstance(data, np.ndarray) or hasattr(data, "to_numpy"):
+        arr = _as_2d_array(data)
+        shape, cells = arr.shape, arr.ravel().tolist
+    else:  # lists of lists: read in place, no object array
+        rows, width = _rows(data)
+        shape, cells = (len(rows), width), lambda: list(itertools.chain.from_iterable(rows))
+    if shape[0] < 2:
+        raise AgreementError(f"need at least 2 coders (rows); got {shape[0]}")
+    if shape[1] == 0:
         raise AgreementError("data have no units (columns)")
+    fast = set_codes(cells, (shape[0], shape[1]))
+    if fast is not None:
+        return Coded(fast[0], fast[1], ordered=False)
+    arr = _as_2d_array(data)
     index: dict[frozenset[Hashable], int] = {}
     codes = np.full(arr.shape, -1, dtype=np.intp)
     for (i, j), cell in np.ndenumerate(arr):
