@@ -66,13 +66,19 @@ class Transaction:
         self.root = Path(root)
         self.backup_dir = Path(backup_dir) if backup_dir is not None else self.root / ".qualkit" / "backups"
         self.files: dict[Path, bytes] = {}
+        self.no_backup: set[Path] = set()
 
-    def add(self, path: str | Path, content: str | bytes) -> None:
-        """Replace ``path`` (inside ``root``) with ``content`` (text is written as UTF-8) on commit."""
+    def add(self, path: str | Path, content: str | bytes, *, backup: bool = True) -> None:
+        """Replace ``path`` (inside ``root``) with ``content`` (text is written as UTF-8) on commit.
+
+        ``backup=False`` for a file whose old content the new one keeps (an append-only log grown by
+        a few lines): a copy of it in ``.qualkit/backups`` on every run would only pile up."""
         path = Path(path)
         if not path.is_absolute():
             path = self.root / path
         self.files[path] = content.encode("utf-8") if isinstance(content, str) else content
+        if not backup:
+            self.no_backup.add(path)
 
     def commit(self) -> tuple[list[Path], list[Path]]:
         """Stage, journal, replace; returns the files written and the backups made."""
@@ -88,7 +94,7 @@ class Transaction:
                     f.flush()
                     os.fsync(f.fileno())
                 _copy_mode(path, staged)
-                saved = backup(path, self.backup_dir)
+                saved = None if path in self.no_backup else backup(path, self.backup_dir)
                 if saved is not None:
                     backups.append(saved)
                 entries.append({"path": path.relative_to(self.root).as_posix(), "staged": staged.name})
