@@ -1,9 +1,9 @@
 """Campaign: kill -9 every multi-file command many times, and race concurrent imports (issue 16).
 
 Not a test (tests/test_crash_safety.py runs a few trials). For each multi-file command (codebook
-rename, codebook merge, reconcile with an adjudication file, import qdpx into a workspace): one
-kill before each of its renames, then random-moment kills until ``--kills`` trials, each judged
-after the next command ran (old state, new state, or a problem); then ``--pairs`` pairs of
+rename, codebook merge, reconcile with an adjudication file, import qdpx into a workspace, import
+sheet --done): one kill before each of its renames, then random-moment kills until ``--kills``
+trials, each judged after the next command ran (old state, new state, or a problem); then ``--pairs`` pairs of
 concurrent `import sheet` into one coder, and ``--rounds`` imports raced against a rename. Prints
 JSON figures (each command's line also on stderr as it finishes).
 
@@ -29,6 +29,7 @@ from tests.crash_harness import (  # noqa: E402
     kill_trial,
     make_qdpx_study,
     make_reconcile_study,
+    make_sheet_study,
     make_study,
     renames,
 )
@@ -42,7 +43,8 @@ def _codebook(args: tuple[str, ...]):  # noqa: ANN202
 COMMANDS = {"rename": _codebook(("codebook", "rename", "fax", "fax_referrals")),
             "merge": _codebook(("codebook", "merge", "portal", "into", "fax")),
             "reconcile": make_reconcile_study,
-            "import-qdpx": make_qdpx_study}
+            "import-qdpx": make_qdpx_study,
+            "import-sheet-done": make_sheet_study}
 
 
 def kills_of(name: str, base: Path, kills: int, rng: random.Random) -> dict:

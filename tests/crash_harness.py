@@ -93,6 +93,14 @@ def make_reconcile_study(root: Path, tmp: Path) -> tuple[Path, tuple[str, ...]]:
     return root, ("reconcile", "--coders", "ana,ben", "--adjudication", str(adj), "--by", "cara")
 
 
+def make_sheet_study(root: Path, tmp: Path) -> tuple[Path, tuple[str, ...]]:
+    """A study and a coding sheet for a new coder; `import sheet --done` writes codings and done marks."""
+    path = tmp / "sheet.csv"
+    if not path.exists():
+        sheet(path, 0, size=20)
+    return make_study(root), ("import", "sheet", str(path), "--coder", "carl", "--done")
+
+
 def _offset(i: int) -> int:
     """Where remark ``i`` starts in the harness transcript, after its speaker label."""
     return sum(len(line(k)) + 1 for k in range(i)) + len("Maria: ")
@@ -148,7 +156,8 @@ def state(root: Path) -> tuple[set[str], dict[str, list[tuple[str, int, int, str
 
 
 def full_state(root: Path) -> tuple:
-    """Everything a multi-file command changes: the workspace's files (outside .qualkit/), each
+    """Everything a multi-file command changes: the workspace's files (outside .qualkit/; lock files
+    left out: a lock taken is no change), each
     transcript's bytes, code ids, every codings file (consensus too) and the audit log's records
     (action, key, decision: ids and times differ between runs)."""
     import hashlib
@@ -156,10 +165,13 @@ def full_state(root: Path) -> tuple:
     from qualkit.analysis.audit import AuditLog
 
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                   if p.is_file() and p.relative_to(root).parts[0] != ".qualkit")
+                   if p.is_file() and p.relative_to(root).parts[0] != ".qualkit" and p.suffix != ".lock")
     texts = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((root / "transcripts").glob("*"))}
+    from qualkit.coding.coverage import read_done
+
     records = [(r.get("action"), r.get("key"), r.get("decision")) for r in AuditLog(root).read()]
-    return files, texts, *state(root), records
+    done = {p.stem: sorted(read_done(p)) for p in sorted((root / "codings").glob("*.done"))}
+    return files, texts, *state(root), records, done
 
 
 OUTCOMES: dict[str, int] = {}  # how the trials ended, for the campaign's figures: old, new, or a problem
@@ -182,7 +194,7 @@ def _problem(root: Path, before: tuple, after: tuple) -> str | None:
     now = full_state(root)
     if now in (before, after):
         return None
-    files, _texts, ids, codings, records = now
+    files, _texts, ids, codings, records, _done = now
     unknown = sorted({k[3] for rows in codings.values() for k in rows} - ids)
     return (f"mixed state: {len(files)} files (before {len(before[0])}, after {len(after[0])}), "
             f"{len(records)} audit records (before {len(before[4])}, after {len(after[4])}), "
