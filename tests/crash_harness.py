@@ -68,6 +68,58 @@ def make_study(root: Path, coders: tuple[str, ...] = ("ana", "ben"), per_coder: 
     return root
 
 
+def make_reconcile_study(root: Path, tmp: Path) -> tuple[Path, tuple[str, ...]]:
+    """A study whose two coders disagree on every coded remark (120 disagreements), a consensus with
+    a few of them decided, and a filled-in adjudication file; the `reconcile` arguments that apply it."""
+    from qualkit.analysis.reconcile import reconcile
+    from qualkit.workspace.store import Workspace
+
+    root = make_study(root)
+    label = len("Maria: ")
+    keys = [f"int1:turn:{_offset(i)}-{_offset(i) - label + len(line(i))}:fax" for i in range(0, 12, 3)]
+    reconcile(Workspace(root), ["ana", "ben"], by="cara", decisions=dict.fromkeys(keys, "A"))
+    adj = tmp / "adjudication.csv"
+    if not adj.exists():
+        done = qualkit(root, "disagreements", "--coders", "ana,ben", "--out", str(adj))
+        assert done.returncode == 0, done.stderr
+        with open(adj, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+        head = next(i for i, r in enumerate(rows) if r and r[0] == "key")
+        col = rows[head].index("decision")
+        for n, r in enumerate(rows[head + 1:]):
+            r[col] = ("A", "B", "both", "neither")[n % 4]
+        with open(adj, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(rows)
+    return root, ("reconcile", "--coders", "ana,ben", "--adjudication", str(adj), "--by", "cara")
+
+
+def make_sheet_study(root: Path, tmp: Path) -> tuple[Path, tuple[str, ...]]:
+    """A study and a coding sheet for a new coder; `import sheet --done` writes codings and done marks."""
+    path = tmp / "sheet.csv"
+    if not path.exists():
+        sheet(path, 0, size=20)
+    return make_study(root), ("import", "sheet", str(path), "--coder", "carl", "--done")
+
+
+def _offset(i: int) -> int:
+    """Where remark ``i`` starts in the harness transcript, after its speaker label."""
+    return sum(len(line(k)) + 1 for k in range(i)) + len("Maria: ")
+
+
+def make_qdpx_study(root: Path, tmp: Path, transcripts: int = 4) -> tuple[Path, tuple[str, ...]]:
+    """An empty workspace and a project (several transcripts, a codebook, two coders) exported as
+    .qdpx from another one; the `import qdpx` arguments that fill the first with it."""
+    project = tmp / "project.qdpx"
+    if not project.exists():
+        source = make_study(tmp / "qdpx-source")
+        text = (source / "transcripts" / "int1.txt").read_text(encoding="utf-8")
+        for n in range(2, transcripts + 1):
+            (source / "transcripts" / f"int{n}.txt").write_text(text, encoding="utf-8")
+        done = qualkit(source, "export", "qdpx", str(project))
+        assert done.returncode == 0, done.stderr
+    return init(root), ("import", "qdpx", str(project))
+
+
 def qualkit(root: Path, *args: str, kill_at: int = 0, count_file: Path | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run `qualkit --workspace ROOT ARGS` in a new process (killed before its ``kill_at``-th rename)."""
@@ -103,31 +155,72 @@ def state(root: Path) -> tuple[set[str], dict[str, list[tuple[str, int, int, str
     return ids, codings
 
 
-def consistency_problem(root: Path, before: tuple[set[str], dict], after: tuple[set[str], dict]) -> str | None:
+def full_state(root: Path) -> tuple:
+    """Everything a multi-file command changes: the workspace's files (outside .qualkit/; lock files
+    left out: a lock taken is no change), each
+    transcript's bytes, code ids, every codings file (consensus too) and the audit log's records
+    (action, key, decision: ids and times differ between runs)."""
+    import hashlib
+
+    from qualkit.analysis.audit import AuditLog
+
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                   if p.is_file() and p.relative_to(root).parts[0] != ".qualkit" and p.suffix != ".lock")
+    texts = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((root / "transcripts").glob("*"))}
+    from qualkit.coding.coverage import read_done
+
+    records = [(r.get("action"), r.get("key"), r.get("decision")) for r in AuditLog(root).read()]
+    done = {p.stem: sorted(read_done(p)) for p in sorted((root / "codings").glob("*.done"))}
+    return files, texts, *state(root), records, done
+
+
+OUTCOMES: dict[str, int] = {}  # how the trials ended, for the campaign's figures: old, new, or a problem
+
+
+def consistency_problem(root: Path, before: tuple, after: tuple) -> str | None:
     """None when the workspace (after any next command has run) is all-before or all-after."""
+    problem = _problem(root, before, after)
+    outcome = "problem" if problem else "old" if full_state(root) == before else "new"
+    OUTCOMES[outcome] = OUTCOMES.get(outcome, 0) + 1
+    return problem
+
+
+def _problem(root: Path, before: tuple, after: tuple) -> str | None:
     opened = qualkit(root, "codings", "check")  # any command completes or rolls back a killed change
-    if "internal error" in opened.stderr:
-        return f"next command failed: {opened.stderr.strip()}"
-    now = state(root)
+    if "internal error" in opened.stderr or "Traceback" in opened.stderr:
+        return f"next command failed: {opened.stderr.strip()[-300:]}"
+    if (root / ".qualkit" / "transaction").exists():
+        return "the next command left the interrupted change's staging folder"
+    now = full_state(root)
     if now in (before, after):
         return None
-    ids, codings = now
+    files, _texts, ids, codings, records, _done = now
     unknown = sorted({k[3] for rows in codings.values() for k in rows} - ids)
-    return f"mixed state: codes {sorted(ids)}, codings on unknown codes {unknown}"
+    return (f"mixed state: {len(files)} files (before {len(before[0])}, after {len(after[0])}), "
+            f"{len(records)} audit records (before {len(before[4])}, after {len(after[4])}), "
+            f"codings on unknown codes {unknown}")
 
 
-def kill_trial(root: Path, args: tuple[str, ...], kill_at: int = 0, delay: float | None = None) -> str | None:
-    """Run ``args`` once, killed before rename ``kill_at`` or after ``delay`` seconds; a problem or None."""
+def kill_trial(root: Path, args: tuple[str, ...], kill_at: int = 0, delay: float | None = None,
+               fraction: float | None = None) -> str | None:
+    """Run ``args`` once, killed before rename ``kill_at``, after ``delay`` seconds or after
+    ``fraction`` of the time an uninterrupted run takes; a problem or None."""
     import shutil
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         after_ws = Path(tmp) / "after"
         shutil.copytree(root, after_ws)
+        began = time.perf_counter()
         done = qualkit(after_ws, *args)
+        took = time.perf_counter() - began
         if done.returncode != 0:
             return f"the command fails on its own: {done.stderr.strip()}"
-        before, after = state(root), state(after_ws)
+        before, after = full_state(root), full_state(after_ws)
+    if before == after:
+        return "the command changes nothing (no trial)"
+    if fraction is not None:
+        delay = fraction * took
     if delay is None:
         qualkit(root, *args, kill_at=kill_at)
     else:

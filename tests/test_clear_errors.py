@@ -121,8 +121,13 @@ def test_a_killed_import_leaves_no_staging_folder_behind_after_the_next_run(make
     assert ws.root.exists()
 
 
-def test_a_two_megabyte_line_of_spaces_reads_fast(make_workspace, run_cli):
-    make_workspace(transcripts={"int1": "Maria: hi\n" + " " * 2_000_000 + "\nBen: ok\n"})
+@pytest.mark.parametrize("text", [
+    "Maria: hi\n" + " " * 2_000_000 + "\nBen: ok\n",
+    "Maria: hi" + " " * 200_000 + "\nBen: ok\n",          # a turn ending in a long run of spaces (an ASR dump)
+    "Maria: hi " + " " * 200_000 + "x\nBen: ok\n",        # spaces inside a turn: quadratic before 2d15418
+], ids=["own-line", "turn-end", "inside-turn"])
+def test_a_two_megabyte_line_of_spaces_reads_fast(make_workspace, run_cli, text):
+    make_workspace(transcripts={"int1": text})
     began = time.perf_counter()
     assert run_cli("ingest").exit_code == 0
     assert time.perf_counter() - began < 5

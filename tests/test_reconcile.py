@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-import qualkit.analysis.reconcile_session as session_module
 import qualkit.cli
 from qualkit.analysis.adjudication import AdjudicationError
 from qualkit.analysis.disagreements import disagreements
@@ -365,31 +366,51 @@ def test_walking_the_disagreements_deciding_with_rationale_undo_and_resume(tmp_p
     assert (same.new, same.already) == (0, 4) and snapshot(ws) == before
 
 
-def test_a_killed_session_loses_no_confirmed_decision_and_resumes(tmp_path, monkeypatch):
+def die_before_replacing(monkeypatch, name):
+    """The process dies just before it renames a file onto ``name`` (as a kill -9 would)."""
+    real = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if Path(dst).name == name:
+            raise KeyboardInterrupt
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_a_killed_session_leaves_each_decision_whole_and_resumes(tmp_path, monkeypatch):
+    """Issue 16: a decision and the consensus it produces are one transaction: killed before it is
+    decided (the journal), the next command rolls it back; killed after, the next command completes it."""
     ws = make_ws(tmp_path)
     s = ReconcileSession(ws, ["ana", "ben"], by="cara")
     run(s, "a -- judged")
-
-    def killed(*args, **kwargs):
-        raise KeyboardInterrupt  # the process dies right after the decision was logged (fsync'ed)
-
-    monkeypatch.setattr(session_module, "write_consensus", killed)
+    die_before_replacing(monkeypatch, "journal.json")
     with pytest.raises(KeyboardInterrupt):
         s.execute("b -- rural access")
     monkeypatch.undo()
     s.close()
+    ws = Workspace(ws.root)  # the next command rolls back: decision b is neither logged nor applied
+    assert [r["action"] for r in audit(ws)] == ["create", "decide"]
     assert ("There is no bus out there.", "transport", "") not in consensus_rows(ws)
-    # the process also died in the middle of writing a later line of the log
+    with ReconcileSession(ws, ["ana", "ben"], by="cara") as again:
+        assert again.view().number == 2 and again.decided == 1
+        die_before_replacing(monkeypatch, "audit.log")  # after the journal: the change is decided
+        with pytest.raises(KeyboardInterrupt):
+            again.execute("b -- rural access")
+        monkeypatch.undo()
+    assert (ws.root / ".qualkit" / "transaction").exists()
+    ws = Workspace(ws.root)  # the next command completes it: logged and applied
+    assert not (ws.root / ".qualkit" / "transaction").exists()
+    assert ("There is no bus out there.", "transport", "") in consensus_rows(ws)
+    # an older qualkit died in the middle of appending a later line of the log
     with open(ws.root / ".qualkit" / "audit.log", "ab") as f:
         f.write(b'{"v":1,"id":"x","action":"dec')
     with ReconcileSession(ws, ["ana", "ben"], by="cara") as again:
         assert any("unfinished line" in n for n in again.notices)
-        assert any("brought up to date" in n for n in again.notices)
         assert again.view().number == 3 and again.decided == 2
         with pytest.raises(ReconcileError, match="another `qualkit reconcile` into consensus is running"):
             ReconcileSession(ws, ["ana", "ben"])
         run(again, "x -- no")
-    assert ("There is no bus out there.", "transport", "") in consensus_rows(ws)
     # the session's start wrote the consensus of agreed codings (recorded once); the partial line is gone
     assert [r["action"] for r in audit(ws)] == ["create", "decide", "decide", "decide"]
 

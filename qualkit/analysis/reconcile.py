@@ -65,11 +65,12 @@ when its content changes. Re-running the same adjudication file therefore leaves
 file byte-identical and the audit log unchanged. An empty decision cell means "no decision in this
 file": earlier decisions stand.
 
-**Crash safety.** Decisions are logged before the consensus file is rewritten, and every run and
-session start rebuilds the consensus from the coders' files and the log: after a ``kill -9`` at any
-point, the next run (interactive or not) brings the consensus file up to date, and an
-interactive session resumes at the first undecided disagreement. A partial last line of the log
-(the process died while writing it; never confirmed) is dropped.
+**Crash safety.** The new records and the consensus file they produce are written as one
+transaction (:mod:`qualkit.io.transaction`: both staged, a journal, then both replaced), so after a
+``kill -9`` at any point the next qualkit command finds the old log and file, or completes the new
+ones. Every run and session start also rebuilds the consensus from the coders' files and the log,
+and an interactive session resumes at the first undecided disagreement. A partial last line of the
+log (an older qualkit, or a hand edit, died while writing it) is dropped.
 """
 from __future__ import annotations
 
@@ -108,7 +109,6 @@ from qualkit.analysis.disagreements import (
     parse_coders,
 )
 from qualkit.errors import AdjudicationError, QualkitError, ReconcileError
-from qualkit.io.atomic import atomic_write_text, backup
 from qualkit.io.jsonlog import LockedError, locked
 from qualkit.io.naming import plural_s
 from qualkit.workspace.codings import (
@@ -122,7 +122,8 @@ from qualkit.workspace.store import Workspace, state_locked
 
 __all__ = [
     "LOCK_DIR", "RESERVED", "ReconcileError", "ReconcileResult", "applicable", "build_consensus", "check_into",
-    "check_owner", "decide_record", "names_into", "reconcile", "reconcile_lock", "unknown_codes", "write_consensus",
+    "check_owner", "decide_record", "names_into", "reconcile", "reconcile_lock", "save_consensus", "unknown_codes",
+    "write_consensus",
 ]
 
 LOCK_DIR = Path(".qualkit") / "sessions"
@@ -410,18 +411,32 @@ def applicable(force: Mapping[str, Decided], by_key: Mapping[str, Disagreement])
 
 def write_consensus(ws: Workspace, path: Path, codings: list[Coding], make_backup: bool = True) -> bool:
     """Rewrite codings/<into>.csv only if its content changes (atomic; the old file backed up); True if written."""
+    return save_consensus(ws, AuditLog(ws.root), path, codings, make_backup=make_backup)[0]
+
+
+def save_consensus(ws: Workspace, log: AuditLog, path: Path, codings: list[Coding], new: Sequence[Record] = (),
+                   create: Record | None = None, make_backup: bool = True) -> tuple[bool, list[Record]]:
+    """Append ``new`` audit records and rewrite codings/<into>.csv (when its content changes) as one
+    transaction (:mod:`qualkit.io.transaction`): a kill at any moment leaves both old or both new,
+    never decisions without their consensus or a consensus no record names. ``create`` is logged
+    too when the file is written. Returns whether the file changed and the records logged."""
     text = dumps_codings(codings)
-    old: str | None
-    try:
-        old = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        old = None
-    if old == text:
-        return False
-    if make_backup:
-        backup(path, ws.backup_dir)
-    atomic_write_text(path, text)
-    return True
+    with ws.state_lock(), locked(log.path, what="the audit log"):
+        try:
+            old: str | None = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            old = None
+        written = old != text
+        records = [*new, *([create] if written and create is not None else [])]
+        if not written and not records:
+            return False, []
+        txn = ws.transaction()
+        if records:
+            txn.add(log.path, log.appended(records), backup=False)  # append-only: the new file keeps the old
+        if written:
+            txn.add(path, text, backup=make_backup)
+        txn.commit()
+    return written, records
 
 
 def names_into(records: Sequence[Record], into: str) -> bool:
@@ -474,11 +489,10 @@ def reconcile(workspace: Workspace, coders: str | Iterable[str], into: str = "co
         if dry_run:
             result.written = dumps_codings(consensus) != (path.read_text(encoding="utf-8") if path.exists() else None)
             return result
-        log.append(new_records)  # decisions first (fsync), then the file they produce
-        result.written = write_consensus(ws, path, consensus)
-        if result.written and not names_into([*records, *new_records], into):
-            log.append([audit_record("create", who=by, coders=comp.coders, unit_kind=unit, into=into,
-                                     path=f"{path.parent.name}/{path.name}", codings=len(consensus))])
+        create = None if names_into([*records, *new_records], into) else audit_record(
+            "create", who=by, coders=comp.coders, unit_kind=unit, into=into, path=f"{path.parent.name}/{path.name}",
+            codings=len(consensus))
+        result.written = save_consensus(ws, log, path, consensus, new_records, create)[0]  # one transaction
         return result
 
 

@@ -1,14 +1,14 @@
 """The interactive reconciliation: walk two coders' disagreements and decide each, one text command at a time.
 
 :class:`ReconcileSession` is what `qualkit reconcile` (without --adjudication) drives; it does no
-terminal I/O, so tests drive it too. Every decision goes to the audit log first, then the consensus
-file is rebuilt, exactly as :func:`qualkit.analysis.reconcile.reconcile` does (see that module's
+terminal I/O, so tests drive it too. Every decision and the consensus file rebuilt from it are written
+as one transaction, exactly as :func:`qualkit.analysis.reconcile.reconcile` does (see that module's
 docstring for what the consensus holds, and how a killed session resumes).
 """
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +31,8 @@ from qualkit.analysis.reconcile import (
     decide_record,
     names_into,
     reconcile_lock,
+    save_consensus,
     unknown_codes,
-    write_consensus,
 )
 from qualkit.coding.session import Reply
 from qualkit.io.naming import plural_s
@@ -134,21 +134,26 @@ class ReconcileSession:
         self.force, self.stale = applicable(
             decisions_in_force(self.records, self.coders, self.unit_kind, self.into), self.by_key)
 
-    def _save(self) -> bool:
+    def _save(self, new: Sequence[dict[str, Any]] = ()) -> bool:
+        """Log ``new`` (already in ``self.records`` and in force) and rewrite the consensus, as one
+        transaction; if that fails, ``new`` is taken back out of the session's memory too."""
         consensus = build_consensus(self.comp, {k: v.decision for k, v in self.force.items()}, self.by_key)
-        written = write_consensus(self.ws, self.path, consensus, make_backup=not self._backed_up)
+        create = None if names_into(self.records, self.into) else audit_record(
+            "create", who=self.by, coders=self.coders, unit_kind=self.unit_kind, into=self.into,
+            path=f"{self.path.parent.name}/{self.path.name}", codings=len(consensus))
+        try:
+            written, logged = save_consensus(self.ws, self.log, self.path, consensus, new, create,
+                                             make_backup=not self._backed_up)
+        except BaseException:
+            for rec in new:
+                self.records.remove(rec)
+            self._refresh()
+            raise
         if written:
             self._backed_up = True
-        if written and not names_into(self.records, self.into):
-            self._append(audit_record("create", who=self.by, coders=self.coders, unit_kind=self.unit_kind,
-                                      into=self.into, path=f"{self.path.parent.name}/{self.path.name}",
-                                      codings=len(consensus)))
+        self.records.extend(logged[len(new):])  # the create record, when one was logged
         self.n_codings = len(consensus)
         return written
-
-    def _append(self, rec: dict[str, Any]) -> None:
-        self.log.append([rec])
-        self.records.append(rec)
 
     def _next_undecided(self, current: int) -> int | None:
         n = len(self.items)
@@ -310,9 +315,9 @@ class ReconcileSession:
         if cur is not None and cur.decision == dec and cur.rationale == rationale:
             return Reply(f"already decided: {dec}")
         rec = decide_record(d, dec, rationale, self.by, "interactive", self.coders, self.into)
-        self._append(rec)                 # the record of the decision first (fsync) ...
+        self.records.append(rec)
         self._refresh()
-        self._save()                      # ... then the consensus file it produces
+        self._save([rec])                 # the record and the consensus file it produces, as one transaction
         self.counts["decided"] += 1
         result = dec.result(d, self.coders)
         what = f": {d.code} {'kept' if result == [d.code] else 'dropped'}" if dec.kind != "edit" else \
@@ -335,9 +340,9 @@ class ReconcileSession:
         rec = audit_record("undo", who=self.by, coders=self.coders, unit_kind=self.unit_kind, into=self.into,
                            mode="interactive", key=target["key"], undoes=target["id"], decision=target.get("decision"),
                            codes=target.get("codes") or [])
-        self._append(rec)
+        self.records.append(rec)
         self._refresh()
-        self._save()
+        self._save([rec])
         self.counts["undone"] += 1
         moved = False
         d = self.by_key.get(target["key"])

@@ -58,14 +58,9 @@ def report_import(ctx: click.Context, ws: Workspace, result: ImportResult, noun:
             ctx.exit(1)
 
 
-def _mark_done(ws: Workspace, result: ImportResult, mark: bool) -> None:
-    """--done: the imported transcripts are complete for this coder (only when the import was saved)."""
-    from qualkit.coding.coverage import mark_done
-
-    if not mark or result.dry_run or not result.ok:
-        return
-    for tid in sorted({p.coding.transcript for p in (*result.placed, *result.duplicates)}):
-        mark_done(ws, tid, result.coder)
+def _marked(result: ImportResult) -> None:
+    """--done: say which transcripts were marked complete for the coder (in the import's transaction)."""
+    for tid in result.marked:
         click.echo(f"{tid}: marked done for {result.coder}.")
 
 
@@ -96,8 +91,9 @@ def sheet(ctx: click.Context, file: str, coder: str, codebook: str | None, dry_r
     from qualkit.coding.imports.sheet import import_sheet
 
     ws = open_workspace(ctx)
-    result = import_sheet(ws, file, coder, codebook=codebook, partial=partial, dry_run=dry_run, threshold=threshold)
-    _mark_done(ws, result, mark and not as_json)
+    result = import_sheet(ws, file, coder, codebook=codebook, partial=partial, dry_run=dry_run, threshold=threshold,
+                          done=mark and not as_json)
+    _marked(result)
     report_import(ctx, ws, result, "row", as_json)
 
 
@@ -127,8 +123,9 @@ def word_comments(ctx: click.Context, file: str, coder: str, transcript_id: str 
 
     ws = open_workspace(ctx)
     result = import_word_comments(ws, file, coder, transcript_id=transcript_id, add_missing=add_missing,
-                                  codebook=codebook, partial=partial, dry_run=dry_run, threshold=threshold)
-    _mark_done(ws, result, mark and not as_json)
+                                  codebook=codebook, partial=partial, dry_run=dry_run, threshold=threshold,
+                                  done=mark and not as_json)
+    _marked(result)
     report_import(ctx, ws, result, "comment", as_json)
 
 

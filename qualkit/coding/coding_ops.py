@@ -224,8 +224,8 @@ def check_codings(workspace: Workspace, coders: Iterable[str] | None = None, *, 
     With ``fix=True`` moved and fuzzy codings are re-anchored and the file rewritten (backup first);
     validation problems are then reported for the rewritten file. Lost codings are never removed.
     """
-    if fix:  # a rewrite: its read and its write are one step under the workspace lock
-        with workspace.state_lock():
+    if fix:  # rewrites: read and written under the workspace lock, every coder's file in one transaction
+        with workspace.one_change():
             return _check_codings(workspace, coders, fix, threshold)
     return _check_codings(workspace, coders, fix, threshold)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualkit.errors import CodingError
-from qualkit.io.atomic import atomic_write_text
 from qualkit.io.jsonlog import locked
 from qualkit.io.naming import natural_key, plural_s
+from qualkit.io.transaction import current_bytes
 from qualkit.workspace.codings import now_iso
 
 if TYPE_CHECKING:
@@ -35,12 +35,14 @@ def done_path(ws: Workspace, coder: str) -> Path:
     return ws.coder_file(coder).with_suffix(DONE_SUFFIX)
 
 
-def read_done(path: Path) -> dict[str, str]:
-    """transcript id -> when it was marked done; a malformed row names the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        return {}
+def read_done(path: Path, text: str | None = None) -> dict[str, str]:
+    """transcript id -> when it was marked done (from ``text`` when given: what a command staged);
+    a malformed row names the file and line."""
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            return {}
     out: dict[str, str] = {}
     reader = csv.reader(io.StringIO(text, newline=""))
     for row in reader:
@@ -63,14 +65,15 @@ def mark_done(ws: Workspace, transcript: str, coder: str, done: bool = True) -> 
     tid = ws.transcript(transcript).id  # an unknown transcript is an error naming the known ones
     path = done_path(ws, coder)
     with locked(path, what=f"codings/{path.name}"):
-        marks = read_done(path)
-        if done == (tid in marks) and path.exists():
+        staged = current_bytes(ws.root, path)  # inside one_change: what this command already marked
+        marks = read_done(path, None if staged is None else staged.decode("utf-8-sig"))
+        if done == (tid in marks) and staged is not None:
             return False
         if done:
             marks[tid] = now_iso()
         else:
             marks.pop(tid, None)
-        atomic_write_text(path, done_csv(marks))
+        ws.replace_file(path, done_csv(marks), keep_backup=False)
     return True
 
 

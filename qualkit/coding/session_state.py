@@ -18,9 +18,8 @@ from qualkit.coding.journal import JOURNAL_VERSION, Journal, apply_changes, code
 from qualkit.coding.session_views import CodeEntry, CodingView, SuggestionView, UnitView
 from qualkit.coding.units import UNIT_KINDS, Unit, split_units, turn_units, unit_at
 from qualkit.errors import SessionError
-from qualkit.io.atomic import atomic_write_text, backup
 from qualkit.io.naming import plural_s
-from qualkit.workspace.codebook import Code, Codebook, save_codebook
+from qualkit.workspace.codebook import Code, Codebook, dump_codebook
 from qualkit.workspace.codings import Coding, coder_path, dumps_codings, now_iso, read_codings
 from qualkit.workspace.store import Workspace
 
@@ -228,10 +227,8 @@ class SessionState:
             old_text, new_text = dumps_codings(current), dumps_codings(new)
             if new_text == old_text:
                 return False
-            if not self._backed_up:
-                backup(self.csv_path, self.ws.backup_dir)
-                self._backed_up = True
-            atomic_write_text(self.csv_path, new_text)
+            self.ws.replace_file(self.csv_path, new_text, keep_backup=not self._backed_up)  # staged: see _commit
+            self._backed_up = True
             return True
 
     def _commit(self, record: dict) -> dict:
@@ -241,11 +238,12 @@ class SessionState:
         self._track(record)
         changes = record.get("changes") or []
         self.codings = apply_changes(self.codings, changes)
-        if record.get("code"):
-            self._ensure_code(record["code"], record["at"], record["codebook"])
-        if record.get("code_removed"):
-            self._remove_code(record["code_removed"], record["at"], record["codebook"])
-        self._write_csv(changes)
+        with self.ws.one_change():  # the codebook and the codings file: one transaction
+            if record.get("code"):
+                self._ensure_code(record["code"], record["at"], record["codebook"])
+            if record.get("code_removed"):
+                self._remove_code(record["code_removed"], record["at"], record["codebook"])
+            self._write_csv(changes)
         self._dirty = False
         if record["type"] == "undo":
             self.counts["undone"] += 1
@@ -274,7 +272,7 @@ class SessionState:
                                    definition=code.get("definition", ""), status="active"))
             stamp = datetime.fromisoformat(when) if when else None
             book.log(self.coder, f"added inductive code {code['id']} ({code['name']}) while coding {self.tid}", stamp)
-            save_codebook(book, backup_dir=self.ws.backup_dir)
+            self.ws.replace_file(book.path or self.ws.codebooks_dir / f"{book.id}.yaml", dump_codebook(book))
 
     def _remove_code(self, code_id: str, when: str | None, book_id: str) -> None:
         """Take an inductive code created in this session out of the codebook again (undo)."""
@@ -286,7 +284,7 @@ class SessionState:
             book.codes.remove(code)
             stamp = datetime.fromisoformat(when) if when else None
             book.log(self.coder, f"removed inductive code {code_id} (undo in `qualkit code` of {self.tid})", stamp)
-            save_codebook(book, backup_dir=self.ws.backup_dir)
+            self.ws.replace_file(book.path or self.ws.codebooks_dir / f"{book.id}.yaml", dump_codebook(book))
 
     def close(self) -> None:
         """End the session: a clean-exit marker (only if everything journaled is also saved)."""

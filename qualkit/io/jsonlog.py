@@ -109,6 +109,16 @@ class JsonLog:
                 out.append(record)
         return out
 
+    def appended(self, records: Iterable[dict[str, Any]]) -> bytes:
+        """The whole file as it would be after :meth:`append` (a partial last line cut off): for a
+        caller that replaces the log together with other files in one transaction, holding the
+        log's lock (:func:`locked` on ``self.path``) from this read until the replacement."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            data = b""
+        return data[: data.rfind(b"\n") + 1] + b"".join(encode_record(r) for r in records)
+
     def append(self, records: Iterable[dict[str, Any]], timeout: float = DEFAULT_LOCK_TIMEOUT) -> int:
         """Append records under the file's lock, fsync'ed before returning; the number written.
 

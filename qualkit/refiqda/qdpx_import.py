@@ -395,11 +395,15 @@ def _write_new(into: Path, data: ProjectData, result: QdpxImportResult) -> None:
         load_config(config)  # must parse
         if into.exists():
             _check_new_target(into)
-            for item in stage.iterdir():
+        if into.exists() and any(into.iterdir()):  # only a .git: file by file, qualkit.yaml last, so a kill
+            items = sorted(stage.iterdir(), key=lambda p: p.name == "qualkit.yaml")  # leaves no half workspace
+            for item in items:
                 os.replace(item, into / item.name)
             stage.rmdir()
-        else:
-            os.replace(stage, into)
+            return
+        if into.exists():  # empty: the whole workspace arrives in one rename, never file by file
+            into.rmdir()
+        os.replace(stage, into)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from qualkit.errors import QualkitError, TranscriptError, WorkspaceError
 from qualkit.io.jsonlog import locked
 from qualkit.io.naming import name_problem, natural_key  # noqa: F401  (re-exported for callers of the store)
-from qualkit.io.transaction import Transaction, pending, recover
+from qualkit.io.transaction import Transaction, active, gathered, pending, recover, write_file
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import CONFIG_NAME, Config, load_config
 from qualkit.workspace.ingest import IngestResult, IngestRow  # noqa: F401  (re-exported: where they always were)
@@ -122,6 +122,15 @@ class Workspace:
     def transaction(self) -> Transaction:
         """Files to replace together (see :mod:`qualkit.io.transaction`); commit it under :meth:`state_lock`."""
         return Transaction(self.root, self.backup_dir)
+
+    def one_change(self) -> AbstractContextManager[Transaction]:
+        """Hold the lock; files written inside (:meth:`write_codings`, :meth:`replace_file`) are replaced
+        together when the block ends: a command writing several files is one transaction."""
+        return gathered(self.root, self.backup_dir, self.state_lock())
+
+    def replace_file(self, path: str | Path, content: str | bytes, *, keep_backup: bool = True) -> None:
+        """Replace a workspace file (atomic, the old one backed up), or stage it inside :meth:`one_change`."""
+        write_file(self.root, path, content, self.backup_dir, keep_backup=keep_backup)
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -237,11 +246,15 @@ class Workspace:
 
         Each coding whose quote is verified at its offsets is stamped with the transcript's
         current content hash (the text it is anchored to)."""
-        from qualkit.workspace.codings import stamp_hashes, write_codings
+        from qualkit.workspace.codings import dumps_codings, stamp_hashes, write_codings
 
         codings = list(codings)
         texts = self.texts_by_id({c.transcript for c in codings})
-        return write_codings(self.coder_file(coder), stamp_hashes(codings, texts), self.backup_dir)
+        path = self.coder_file(coder)
+        if active(self.root) is None:
+            return write_codings(path, stamp_hashes(codings, texts), self.backup_dir)
+        self.replace_file(path, dumps_codings(stamp_hashes(codings, texts)))  # inside one_change
+        return path
 
     def texts_by_id(self, ids: Iterable[str] | None = None) -> dict[str, str]:
         """Transcript id -> normalized text for the readable transcripts among ``ids`` (default: all).

@@ -199,6 +199,7 @@ class ImportResult:
     dry_run: bool = False
     partial: bool = False
     written: bool = False
+    marked: list[str] = field(default_factory=list)  # transcripts marked done for the coder (``done=True``)
 
     @property
     def ok(self) -> bool:
@@ -243,8 +244,19 @@ def may_write(result: ImportResult) -> bool:
     return not result.dry_run and (result.ok or result.partial)
 
 
-def commit(workspace: Workspace, result: ImportResult, existing: list[Coding]) -> None:
-    """Append the placed codings to the coder's file (backup first, atomic) if the policy allows."""
-    if may_write(result) and result.placed:
-        workspace.write_codings(result.coder, [*existing, *(p.coding for p in result.placed)])
-        result.written = True
+def commit(workspace: Workspace, result: ImportResult, existing: list[Coding], done: bool = False) -> None:
+    """Append the placed codings to the coder's file (backup first) if the policy allows; with
+    ``done``, a complete import also marks its transcripts done for the coder. One transaction
+    with whatever else the import writes (a codebook): a kill leaves all of it or none."""
+    from qualkit.coding.coverage import mark_done
+
+    if not may_write(result):
+        return
+    with workspace.one_change():
+        if result.placed:
+            workspace.write_codings(result.coder, [*existing, *(p.coding for p in result.placed)])
+            result.written = True
+        if done and result.ok:
+            for tid in sorted({p.coding.transcript for p in (*result.placed, *result.duplicates)}):
+                mark_done(workspace, tid, result.coder)
+                result.marked.append(tid)

@@ -225,8 +225,9 @@ def place_excerpt(finder: QuoteFinder, excerpt: str, coded: set[tuple[int, int]]
 @state_locked
 def import_sheet(workspace: Workspace, path: str | Path, coder: str, *, codebook: str | None = None, partial: bool = False,
                  dry_run: bool = False, threshold: float = DEFAULT_THRESHOLD,
-                 code_threshold: float = DEFAULT_CODE_THRESHOLD) -> ImportResult:
-    """Import a CSV/XLSX of coded excerpts into ``coder``'s codings file.
+                 code_threshold: float = DEFAULT_CODE_THRESHOLD, done: bool = False) -> ImportResult:
+    """Import a CSV/XLSX of coded excerpts into ``coder``'s codings file (``done``: and mark the
+    imported transcripts done for the coder, in the same transaction).
 
     Returns an :class:`~qualkit.coding.imports.ImportResult`; unplaceable rows are in ``unplaced`` and
     then nothing is written unless ``partial``. Unreadable files and missing columns raise.
@@ -293,5 +294,5 @@ def import_sheet(workspace: Workspace, path: str | Path, coder: str, *, codebook
         coding = Coding(tid, start, end, code_id, transcript.text[start:end], values.get("memo", "").strip(), stamp)
         result.placed.append(Placed(coding, where, line, method, score, notes_row))
     split_duplicates(result, existing)
-    commit(workspace, result, existing)
+    commit(workspace, result, existing, done)
     return result

@@ -464,7 +464,7 @@ class _NewCodes:
 
     def save(self, result: ImportResult, coder: str, path: Path) -> None:
         """Add the new codes that were used to their codebook (unless nothing is to be written)."""
-        from qualkit.workspace.codebook import save_codebook
+        from qualkit.workspace.codebook import dump_codebook
 
         used = {p.coding.code for p in result.placed}
         result.added_codes = [code for code in self.created.values() if code.id in used]
@@ -476,7 +476,8 @@ class _NewCodes:
             for code in result.added_codes:
                 book.codes.append(code)
                 book.log(coder, f"added inductive code {code.id} ({code.name!r}) from Word comments in {path.name}")
-            save_codebook(book, result.codebook_path, backup_dir=self.workspace.backup_dir)
+            self.workspace.replace_file(result.codebook_path, dump_codebook(book))  # staged: see import_word_comments
+            book.path = result.codebook_path
 
 
 def _unanchored(c: WordComment) -> str | None:
@@ -537,9 +538,10 @@ def _without_label(transcript: Transcript, match: Match) -> Match:
 def import_word_comments(workspace: Workspace, path: str | Path, coder: str, *, transcript_id: str | None = None,
                          add_missing: bool = False, codebook: str | None = None, partial: bool = False,
                          dry_run: bool = False, threshold: float = DEFAULT_THRESHOLD,
-                         code_threshold: float = DEFAULT_CODE_THRESHOLD) -> ImportResult:
+                         code_threshold: float = DEFAULT_CODE_THRESHOLD, done: bool = False) -> ImportResult:
     """Import a commented .docx as ``coder``'s codings of transcript ``transcript_id`` (default:
     the file stem). See the module docstring for the comment convention and the placing rules.
+    New codes, the codings and (``done``) the transcript's done mark are written as one transaction.
 
     Returns an :class:`~qualkit.coding.imports.ImportResult`; comments that cannot be imported are in
     ``unplaced`` and then nothing is written unless ``partial``. A bad file raises.
@@ -590,6 +592,7 @@ def import_word_comments(workspace: Workspace, path: str | Path, coder: str, *, 
                             c.date or stamp)
             result.placed.append(Placed(coding, where, None, match.method, match.score, code_notes))
     split_duplicates(result, existing)
-    new_codes.save(result, coder, path)
-    commit(workspace, result, existing)
+    with workspace.one_change():
+        new_codes.save(result, coder, path)
+        commit(workspace, result, existing, done)
     return result
