@@ -31,7 +31,7 @@ def run(ctx: click.Context, strict: bool, no_deid: bool) -> None:
         if tty:
             click.echo("\r\033[K", nl=False)
         mark = click.style("done", fg="green") if step.status == "done" else click.style("skipped", fg="yellow")
-        took = f"  ({step.seconds:.1f} s)" if step.status == "done" else ""
+        took = ("  (unchanged since the last run)" if step.cached else f"  ({step.seconds:.1f} s)") if step.status == "done" else ""
         click.echo(f"  {step.name:<10} {mark}  {step.detail}{took}")
 
     try:

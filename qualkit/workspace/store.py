@@ -539,7 +539,8 @@ class Workspace:
         of the cases these name (see :mod:`qualkit.workspace.cases`)."""
         from qualkit.workspace.cases import sections
 
-        out = dict(self.documents.attributes(transcript.id))
+        documents, cases = self.documents, self.cases  # each checks its file's state: once per call, not per use
+        out = dict(documents.attributes(transcript.id))
         if turn is not None and turn.participant:
             out.update({k: v for k, v in self.participant_table.attributes(turn.participant).items() if v})
         cached = self._sections.get(transcript.id)
@@ -552,11 +553,11 @@ class Workspace:
                 if start <= where < end:
                     out.update(values)
         if turn is not None:
-            for key, value, first, last in self.documents.ranges(transcript.id):
+            for key, value, first, last in documents.ranges(transcript.id):
                 if first <= turn.index + 1 <= last:
                     out[key] = value
         for value in list(out.values()):
-            for k, v in self.cases.attributes(value).items():
+            for k, v in cases.attributes(value).items():
                 out.setdefault(k, v)
         return out
 
