@@ -66,6 +66,6 @@ class Transcript:
         cached = self.__dict__.get("_word_count")
         if cached is not None and cached[0] == key:
             return int(cached[1])
-        words = sum(count_words(self.text[t.start:t.end]) for t in self.turns)
+        words = sum(len(_WORD.findall(self.text, t.start, t.end)) for t in self.turns)  # count_words, unsliced
         self.__dict__["_word_count"] = (key, words)
         return words

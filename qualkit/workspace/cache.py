@@ -106,6 +106,8 @@ def _encode(t: Transcript) -> bytes:
     record = {f.name: getattr(t, f.name) for f in fields(Transcript)}
     record["turns"] = [[getattr(u, f.name) for f in fields(Turn)] for u in t.turns]
     record["path"] = str(t.path) if t.path is not None else None
+    counted = t.__dict__.get("_word_count")  # kept with the parse: the next command need not count again
+    record["word_count"] = counted[1] if counted is not None else None
     return zlib.compress(json.dumps(record, ensure_ascii=False).encode("utf-8"), 1)
 
 
@@ -113,4 +115,8 @@ def _decode(blob: bytes) -> Transcript:
     record = json.loads(zlib.decompress(blob).decode("utf-8"))
     record["turns"] = [Turn(*u) for u in record["turns"]]
     record["path"] = Path(record["path"]) if record["path"] is not None else None
-    return Transcript(**record)
+    words = record.pop("word_count", None)
+    t = Transcript(**record)
+    if words is not None:
+        t.__dict__["_word_count"] = ((t.text, tuple((u.start, u.end) for u in t.turns)), words)
+    return t

@@ -386,6 +386,7 @@ class Workspace:
         if transcript is None:
             transcript = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
             if key is not None:
+                _ = transcript.word_count  # counted once and cached with the parse (ingest, report, summaries ask)
                 self.disk_cache.put(key, transcript)
         self._attach_participants(transcript)
         if stamp is not None:

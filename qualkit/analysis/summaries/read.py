@@ -136,9 +136,8 @@ def error_text(workspace: Workspace | None, e: QualkitError) -> str:
 
 
 def _sessions(workspace: Workspace) -> dict[str, Session]:
-    result = workspace.ingest()
-    paths = {r.id: r.path for r in result.rows}
-    return {t.id: session_info(workspace, t, paths.get(t.id)) for t in result.transcripts}
+    result = workspace.ingest(summarize=False)  # who took part, not word counts
+    return {t.id: session_info(workspace, t, t.path) for t in result.transcripts}
 
 
 @dataclass
