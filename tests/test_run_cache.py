@@ -55,6 +55,9 @@ def test_the_run_command_says_the_steps_are_unchanged(sample_workspace, run_cli)
     assert result.exit_code == 0
     assert "ingest     done" in result.output
     assert "(unchanged since the last run)" in result.output
+    again = run_cli("run", "--recompute", workspace=sample_workspace)
+    assert again.exit_code == 0
+    assert "unchanged" not in again.output
 
 
 @pytest.mark.slow
