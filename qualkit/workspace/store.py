@@ -102,6 +102,7 @@ class Workspace:
         # transcripts/ listing, valid while no folder in it changed (see _files)
         self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]], bool,
                            list[QualkitError]] | None = None
+        self._paths: tuple[Any, list[Path]] | None = None  # transcript_paths() for the index it was made from
         self._codings_cache: dict[Path, tuple[tuple[int, int, int], list]] = {}
         self._derived: dict[Any, tuple[tuple, Any]] = {}
         self._disk_cache: Any = None
@@ -358,7 +359,13 @@ class Workspace:
         """Transcript files in transcripts/ (recursively), in natural order (int2 before int10)."""
         from qualkit.transcripts import is_transcript_file
 
-        return [p for p in self._files() if is_transcript_file(p)]
+        files = self._files()  # brings the index up to date; the filtered list is kept with it
+        index = self._index
+        if index is not None and self._paths is not None and self._paths[0] is index:
+            return list(self._paths[1])
+        paths = [p for p in files if is_transcript_file(p)]
+        self._paths = (index, paths)
+        return list(paths)
 
     def unreadable_paths(self) -> list[Path]:
         """Files in transcripts/ that qualkit cannot read (a PDF, an old .doc): never skipped silently."""
