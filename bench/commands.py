@@ -42,9 +42,12 @@ COMMANDS: dict[str, list[str]] = {
     "summaries template": [*QK, "summaries", "template"],
     "matrix codes": [*QK, "matrix", "codes"],
     "matrix themes": [*QK, "matrix", "themes"],
+    "matrix cooccurrence": [*QK, "matrix", "cooccurrence"],
+    "matrix rapid": [*QK, "matrix", "rapid"],
     "export all": [*QK, "export", "all"],
     "report": [*QK, "report"],
-    "run": [*QK, "run"],
+    "run": [*QK, "run", "--recompute"],
+    "run (nothing changed)": [*QK, "run"],  # right after `run`: its files written again from .qualkit/cache/
 }
 BASELINES: dict[str, list[str]] = {
     "(floor: qualkit --help)": [*BASE, "floor", "."],

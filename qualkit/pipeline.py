@@ -31,6 +31,7 @@ class StepResult:
     detail: str
     outputs: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    cached: bool = False  # its files were written again from the last run's (nothing had changed)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class RunReport:
     steps: list[StepResult] = field(default_factory=list)
     seconds: float = 0.0
     skipped: list[QualkitError] = field(default_factory=list)  # transcripts left out, with the reason
+    cached: bool = False  # nothing had changed: the last run's files were written again from .qualkit/cache/
 
     @property
     def outputs(self) -> list[Path]:
@@ -244,22 +246,103 @@ def _run_steps(state: _Run, on_start: Callable[[str], None] | None,
 
 
 def run(ws: Workspace, *, no_deid: bool = False, on_start: Callable[[str], None] | None = None,
-        on_step: Callable[[StepResult], None] | None = None) -> RunReport:
+        on_step: Callable[[StepResult], None] | None = None, use_cache: bool = True) -> RunReport:
     """Run every step that has input on workspace ``ws``; unreadable transcripts are skipped
     (``RunReport.skipped``), other unreadable input raises.
 
     Once deid.csv holds a decision, every export reads the redacted transcripts (``no_deid``
     turns that off); the manifests say which. ``on_start(name)`` is called as a step begins and
     ``on_step(result)`` as soon as it has finished (with its ``seconds``), so a caller can show
-    progress; the library never prints."""
+    progress; the library never prints.
+
+    When nothing the run reads has changed since the last run (no file of the workspace, not
+    qualkit, not the options), its files are written again from .qualkit/cache/ byte for byte and
+    its steps reported as they were (``RunReport.cached``); ``use_cache=False`` always recomputes.
+    See :mod:`qualkit.workspace.results`."""
     from qualkit.deid.apply import exporting
 
     started = time.perf_counter()
-    with exporting(ws, no_deid=no_deid) as view:
-        state = _Run(view, ws.root / EXPORTS_DIR, RunReport(ws.root), source=ws)
-        state.out.mkdir(exist_ok=True)
-        if (ws.root / "deid.csv").is_file():
-            state.inputs.append(ws.root / "deid.csv")
-        _run_steps(state, on_start, on_step)
+    cache, key = _result_cache(ws, no_deid) if use_cache else (None, "")
+    if cache is not None:
+        replayed = _replay(ws, cache, key, on_start, on_step)
+        if replayed is not None:
+            replayed.seconds = time.perf_counter() - started
+            return replayed
+    notices: list[str] = []
+    shown = ws.notify
+
+    def notice(line: str) -> None:
+        notices.append(line)
+        if shown is not None:
+            shown(line)
+
+    ws.notify = notice
+    before = _written(ws.root / EXPORTS_DIR) if cache is not None else {}
+    try:
+        with exporting(ws, no_deid=no_deid) as view:
+            state = _Run(view, ws.root / EXPORTS_DIR, RunReport(ws.root), source=ws)
+            state.out.mkdir(exist_ok=True)
+            if (ws.root / "deid.csv").is_file():
+                state.inputs.append(ws.root / "deid.csv")
+            _run_steps(state, on_start, on_step)
+    finally:
+        ws.notify = shown
     state.report.seconds = time.perf_counter() - started
+    if cache is not None and not state.report.skipped:
+        _keep(ws, cache, key, state.report, notices, before)
     return state.report
+
+
+def _written(folder: Path) -> dict[Path, tuple[int, int, int]]:
+    """(mtime, size, inode) of each file in ``folder``: a file the run wrote (atomically) has a new one."""
+    out = {}
+    for p in folder.glob("*") if folder.is_dir() else []:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out[p] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return out
+
+
+def _result_cache(ws: Workspace, no_deid: bool) -> tuple[object | None, str]:
+    """The results store and this run's key; none when the run writes to the workspace (autocode)."""
+    from qualkit.workspace.results import ResultCache
+
+    if ws.config.autocode.enabled:  # it rewrites codings/auto.csv: the next run's inputs differ anyway
+        return None, ""
+    cache = ResultCache(ws.root)
+    return cache, cache.key("run", {"no_deid": no_deid, "allow_unanchored": ws.allow_unanchored, "out": EXPORTS_DIR})
+
+
+def _keep(ws: Workspace, cache, key: str, report: RunReport, notices: list[str],
+          before: dict[Path, tuple[int, int, int]]) -> None:
+    """Keep the run's report and every file it wrote in exports/ (manifests included) for the next run."""
+    root = ws.root.resolve()
+    if not all(p.resolve().is_relative_to(root) for p in report.outputs):
+        return
+    after = _written(ws.root / EXPORTS_DIR)
+    files = sorted(p for p, st in after.items() if before.get(p) != st)
+    steps = [{"name": s.name, "status": s.status, "detail": s.detail, "seconds": s.seconds,
+              "outputs": [p.resolve().relative_to(root).as_posix() for p in s.outputs]} for s in report.steps]
+    cache.put("run", key, {"steps": steps, "notices": notices}, files)
+
+
+def _replay(ws: Workspace, cache, key: str, on_start: Callable[[str], None] | None,
+            on_step: Callable[[StepResult], None] | None) -> RunReport | None:
+    """The last run's report, its files written again, when its key is this run's; else None."""
+    record = cache.get("run", key)
+    if record is None or not cache.restore("run", record):
+        return None
+    if ws.notify is not None:
+        for line in record["notices"]:
+            ws.notify(line)
+    report = RunReport(ws.root, cached=True)
+    for s in record["steps"]:
+        if on_start is not None:
+            on_start(s["name"])
+        step = StepResult(s["name"], s["status"], s["detail"], [ws.root / p for p in s["outputs"]], 0.0, cached=True)
+        report.steps.append(step)
+        if on_step is not None:
+            on_step(step)
+    return report

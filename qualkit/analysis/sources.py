@@ -434,6 +434,15 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
     participants: dict[str, list[str]] = {}
     excerpts: list[Excerpt] = []
     dropped = 0
+    known: dict[tuple, dict[str, str]] = {}
+
+    def attrs(t: Any, turn: Any = None, offset: int | None = None) -> dict[str, str]:
+        # A passage's attributes depend on its turn (or offset) only: looked up once per turn, not per coding.
+        key = (t.id, turn.index if turn is not None else None, offset)
+        if key not in known:
+            known[key] = workspace.attributes_at(t, turn, offset)
+        return dict(known[key])
+
     from qualkit.io.progress import track
 
     for tid in track(sorted(by_t, key=natural_key), "Collecting excerpts"):
@@ -442,7 +451,7 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
         participants[tid] = _speakers(t, table, include_facilitators)
         starts = [turn.start for turn in t.turns]
         for c, who in sorted(by_t[tid], key=lambda cw: (cw[0].start, cw[0].end, cw[0].code)):
-            excerpt = _lay_onto_turns(t, starts, c, who, table, include_facilitators, workspace.attributes_at)
+            excerpt = _lay_onto_turns(t, starts, c, who, table, include_facilitators, attrs)
             if excerpt is None:
                 dropped += 1
             else:

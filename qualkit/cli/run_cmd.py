@@ -13,10 +13,12 @@ from qualkit.cli.output import report_skipped, strict_option
 @strict_option
 @click.option("--no-deid", is_flag=True, help="Export the original transcript text even though deid.csv holds decisions "
                                                "(recorded in the manifests).")
+@click.option("--recompute", is_flag=True, help="Compute every step again even when nothing changed since the last "
+                                                "run (by default its files are written again from .qualkit/cache/).")
 @allow_unanchored_option
 @jobs_option
 @click.pass_context
-def run(ctx: click.Context, strict: bool, no_deid: bool) -> None:
+def run(ctx: click.Context, strict: bool, no_deid: bool, recompute: bool) -> None:
     """Run the pipeline on this workspace and write exports/ (prints each step and the files written)."""
     from qualkit.pipeline import run as do_run
 
@@ -32,11 +34,11 @@ def run(ctx: click.Context, strict: bool, no_deid: bool) -> None:
         if tty:
             click.echo("\r\033[K", nl=False)
         mark = click.style("done", fg="green") if step.status == "done" else click.style("skipped", fg="yellow")
-        took = f"  ({step.seconds:.1f} s)" if step.status == "done" else ""
+        took = ("  (unchanged since the last run)" if step.cached else f"  ({step.seconds:.1f} s)") if step.status == "done" else ""
         click.echo(f"  {step.name:<10} {mark}  {step.detail}{took}")
 
     try:
-        report = do_run(ws, no_deid=no_deid, on_start=started, on_step=finished)
+        report = do_run(ws, no_deid=no_deid, on_start=started, on_step=finished, use_cache=not recompute)
     except BaseException:
         if tty:
             click.echo("")  # the error goes on a line of its own

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -21,25 +22,40 @@ _RECORDED: ContextVar[dict[str, Any] | None] = ContextVar("qualkit_manifest_reco
 _DEPENDENCIES = ("click", "pandas", "numpy", "python-docx", "pyyaml", "rapidfuzz", "jinja2", "openpyxl")
 
 
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+
+
 def sha256_file(path: str | Path) -> str:
+    """The file's sha256, computed once per file state (mtime, size, inode) in a process: every
+    manifest of `qualkit run` lists the same inputs, a thousand transcripts in a large study."""
+    st = os.stat(path)
+    key = (os.fspath(path), st.st_mtime_ns, st.st_size, st.st_ino)
+    known = _DIGESTS.get(key)
+    if known is not None:
+        return known
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
+    _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
+
+
+_VERSIONS: dict[str, str] = {}
 
 
 def versions() -> dict[str, str]:
-    """qualkit's and its dependencies' installed versions."""
+    """qualkit's and its dependencies' installed versions (looked up once per process)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {"python": platform.python_version()}
-    for name in ("qualkit", *_DEPENDENCIES):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    if not _VERSIONS:
+        _VERSIONS["python"] = platform.python_version()
+        for name in ("qualkit", *_DEPENDENCIES):
+            try:
+                _VERSIONS[name] = version(name)
+            except PackageNotFoundError:
+                _VERSIONS[name] = "not installed"
+    return dict(_VERSIONS)
 
 
 @contextmanager

@@ -5,6 +5,7 @@ One implementation each, so an id made from the same name is the same whatever t
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from pathlib import Path
@@ -42,7 +43,13 @@ def unique_id(base: str, taken: set[str] | list[str] | tuple[str, ...] | frozens
 
 def natural_key(text: str | Path) -> list[int | str]:
     """Sort key that orders numbers by value and ignores case: 'int2' before 'int10'."""
-    return [int(part) if part.isdigit() else part.casefold() for part in _DIGITS.split(str(text))]
+    return list(_natural_key(str(text)))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _natural_key(text: str) -> tuple[int | str, ...]:
+    # The same few thousand transcript ids are sorted over and over (every coding is keyed by one).
+    return tuple(int(part) if part.isdigit() else part.casefold() for part in _DIGITS.split(text))
 
 
 def file_stem(name: str, fallback: str = "table") -> str:

@@ -94,10 +94,14 @@ def _transcripts(ws: Workspace, st: StudyStatus, coded: dict[str, list]) -> dict
     touched = {c.transcript for cs in coded.values() for c in cs}
     marked = {tid for coder in coded for tid in (done_transcripts(ws, coder) or set())}
     changed = set()
+    hashes: dict[str, str] = {}  # one hash per transcript, not one per coding
     for cs in coded.values():
         for c in cs:
-            if c.transcript_hash and c.transcript in texts and c.transcript_hash != content_hash(texts[c.transcript]):
-                changed.add(c.transcript)
+            if c.transcript_hash and c.transcript in texts:
+                if c.transcript not in hashes:
+                    hashes[c.transcript] = content_hash(texts[c.transcript])
+                if c.transcript_hash != hashes[c.transcript]:
+                    changed.add(c.transcript)
     st.transcripts = {"readable": len(texts),
                       "new": sorted(set(texts) - touched - marked, key=natural_key),
                       "changed_since_coded": sorted(changed, key=natural_key), "unreadable": unreadable}

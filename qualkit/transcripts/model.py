@@ -66,7 +66,7 @@ class Transcript:
         cached = self.__dict__.get("_word_count")
         if cached is not None and cached[0] is self.text and cached[1] is self.turns and cached[2] == len(self.turns):
             return int(cached[3])
-        words = sum(count_words(self.text[t.start:t.end]) for t in self.turns)
+        words = sum(len(_WORD.findall(self.text, t.start, t.end)) for t in self.turns)  # count_words, unsliced
         self.remember_word_count(words)
         return words
 

@@ -102,6 +102,7 @@ class Workspace:
         # transcripts/ listing, valid while no folder in it changed (see _files)
         self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]], bool,
                            list[QualkitError]] | None = None
+        self._paths: tuple[Any, list[Path]] | None = None  # transcript_paths() for the index it was made from
         self._codings_cache: dict[Path, tuple[tuple[int, int, int], list]] = {}
         self._derived: dict[Any, tuple[tuple, Any]] = {}
         self._disk_cache: Any = None
@@ -375,7 +376,13 @@ class Workspace:
         """Transcript files in transcripts/ (recursively), in natural order (int2 before int10)."""
         from qualkit.transcripts import is_transcript_file
 
-        return [p for p in self._files() if is_transcript_file(p)]
+        files = self._files()  # brings the index up to date; the filtered list is kept with it
+        index = self._index
+        if index is not None and self._paths is not None and self._paths[0] is index:
+            return list(self._paths[1])
+        paths = [p for p in files if is_transcript_file(p)]
+        self._paths = (index, paths)
+        return list(paths)
 
     def unreadable_paths(self) -> list[Path]:
         """Files in transcripts/ that qualkit cannot read (a PDF, an old .doc): never skipped silently."""
@@ -540,7 +547,8 @@ class Workspace:
         of the cases these name (see :mod:`qualkit.workspace.cases`)."""
         from qualkit.workspace.cases import sections
 
-        out = dict(self.documents.attributes(transcript.id))
+        documents, cases = self.documents, self.cases  # each checks its file's state: once per call, not per use
+        out = dict(documents.attributes(transcript.id))
         if turn is not None and turn.participant:
             out.update({k: v for k, v in self.participant_table.attributes(turn.participant).items() if v})
         cached = self._sections.get(transcript.id)
@@ -553,11 +561,11 @@ class Workspace:
                 if start <= where < end:
                     out.update(values)
         if turn is not None:
-            for key, value, first, last in self.documents.ranges(transcript.id):
+            for key, value, first, last in documents.ranges(transcript.id):
                 if first <= turn.index + 1 <= last:
                     out[key] = value
         for value in list(out.values()):
-            for k, v in self.cases.attributes(value).items():
+            for k, v in cases.attributes(value).items():
                 out.setdefault(k, v)
         return out
 

@@ -20,8 +20,10 @@ def distinct(excerpts: Iterable[Excerpt]) -> list[Excerpt]:
     analyst's exemplar wins whichever code it was written on (not the first code in themes.yaml)."""
     seen: dict[tuple, Excerpt] = {}
     for e in excerpts:
-        if e.span not in seen or (e.exemplar and not seen[e.span].exemplar):
-            seen[e.span] = e
+        span = (e.transcript, e.start, e.end)  # Excerpt.span, without a property call per excerpt
+        first = seen.get(span)
+        if first is None or (e.exemplar and not first.exemplar):
+            seen[span] = e
     return list(seen.values())
 
 

@@ -322,6 +322,17 @@ def _layout(workspace: Workspace, level: str, framework: str | None, path: Path)
                     _code_items(workspace, themeset, frameworks)), [str(p.message) for p in problems])
 
 
+def _file_state(path: Path) -> tuple:
+    """(mtime, size) of a file, or of each file in a folder; None when missing."""
+    try:
+        if path.is_dir():
+            return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in path.iterdir()))
+        st = path.stat()
+        return (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return ()
+
+
 def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, framework: str | None, table: str,
                   quotes: int, quote_chars: int | None, attributes: Sequence[str], themes_file: str | Path | None,
                   params: dict[str, Any], by: str | None = None) -> MatrixResult:
@@ -344,7 +355,15 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
         by_code.setdefault(e.code, []).append(e)
     rows, compact, theme_excerpts = _matrix_rows(lay, by_code, cells, quotes, quote_chars, attributes)
     matrix_df = pd.DataFrame(rows, columns=["theme", "name", "valence", *lay.labels, "all domains"])
-    results_df, fw_title = _results_frame(lay, theme_excerpts, quotes, quote_chars, attributes, main_fw)
+    # The results and domain tables do not depend on the cells: the report's count, participants and
+    # quotes matrices (and `run`'s export of the same themes) choose their quotes once.
+    shared = ex.__dict__.setdefault("_themes_tables", {})
+    key = (_file_state(path), _file_state(workspace.root / "frameworks"), level, framework, quotes, quote_chars,
+           tuple(attributes), main_fw)
+    if key not in shared:
+        shared[key] = (_results_frame(lay, theme_excerpts, quotes, quote_chars, attributes, main_fw),
+                       _domain_frame(lay, theme_excerpts, quotes, quote_chars, attributes))
+    (results_df, fw_title), domains_df = shared[key]
     notes = _notes(lay, cells, ex, main_fw)
     quote_note = quote_rule(quote_chars)
     equity_df, equity_items = equity_frame(lay.themeset, lay.mappings, lay.frameworks, main_fw, theme_excerpts, cells,
@@ -361,7 +380,6 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
         if len(part):
             tables.append(Table(file_stem(section.split(" (")[0]), part, f"{section}: themes mapped onto {fw_title}",
                                 " ".join(x for x in (quote_note, foot["results"]) if x)))
-    domains_df = _domain_frame(lay, theme_excerpts, quotes, quote_chars, attributes)
     tables.append(Table("results_by_domain", domains_df, f"Findings by {fw_title} domain: themes and illustrative quotes",
                         " ".join(x for x in (quote_note, foot["results"]) if x)))
     if len(equity_df.columns) > 4:

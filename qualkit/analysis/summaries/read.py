@@ -96,13 +96,14 @@ class Summaries:
             if _fatal(f):
                 continue
             s = sessions.get(f.transcript or "")
+            shown = _rel(workspace, f.path)  # once per file, not per bullet (it resolves the path)
             for d in f.domains:
                 for b in d.bullets:
                     rows.append({"transcript": f.transcript, "session": s.kind if s else "",
                                  "participant": s.name if s else "",
                                  "participants": ", ".join(s.participants) if s else "",
                                  "domain": d.domain, "domain_label": d.label, "bullet": b.text,
-                                 "analyst": f.analyst, "file": _rel(workspace, f.path), "line": b.line})
+                                 "analyst": f.analyst, "file": shown, "line": b.line})
         cols = ["transcript", "session", "participant", "participants", "domain", "domain_label", "bullet",
                 "analyst", "file", "line"]
         return pd.DataFrame(rows, columns=cols)
@@ -136,9 +137,8 @@ def error_text(workspace: Workspace | None, e: QualkitError) -> str:
 
 
 def _sessions(workspace: Workspace) -> dict[str, Session]:
-    result = workspace.ingest()
-    paths = {r.id: r.path for r in result.rows}
-    return {t.id: session_info(workspace, t, paths.get(t.id)) for t in result.transcripts}
+    result = workspace.ingest(summarize=False)  # who took part, not word counts
+    return {t.id: session_info(workspace, t, t.path) for t in result.transcripts}
 
 
 @dataclass
