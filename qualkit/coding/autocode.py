@@ -232,7 +232,7 @@ def _suggest(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, engine: A
     source = progress(items) if progress is not None else track(items, "Auto-coding turns")
     pairs = ((t.text[turn.start:turn.end], (t, turn)) for t, turn in source)
     size = batch_size or BATCH_SIZE
-    stream = pipeline.pipe_tuples(pairs, batch_size=size)
+    stream = pipeline.pipe_tuples(pairs, batch_size=size, lemmas=engine.needs_lemmas)
     stamp = stamp or now_iso()
     described: dict[tuple[Any, ...], str] = {}
     codings: list[Coding] = []

@@ -8,6 +8,7 @@ rapidfuzz are imported when used (``qualkit --help`` loads none of them).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ DEFAULT_THRESHOLD = 90.0
 FUZZY_MIN_LENGTH = 4  # shorter words are never corrected
 _RANK = {k: i for i, k in enumerate(KINDS)}
 _SENT_ATTRS = ("IS_SENT_START", "SENT_START")
+MAX_INFLECTED = 2000  # word sequences one keyword spelling may expand to on LOWER (else: LEMMA matcher)
 
 
 @dataclass(slots=True)
@@ -94,6 +96,7 @@ class AutoCoder:
         lower_terms, orth_terms = _keyword_terms(codes)
         self.keys: dict[int, list[tuple[str, str]]] = {}
         self.forms: dict[int, frozenset[str]] = {}  # keyword key -> its spellings, lower-case
+        self.needs_lemmas = True  # False: Docs come without lemmas (pipe_tuples(lemmas=False))
         self._add_acronyms(orth_terms)
         self._add_keywords(lower_terms)
         self._add_patterns(codes, source)
@@ -136,6 +139,10 @@ class AutoCoder:
             variants = {kw: keyword_variants(kw) for kw in lower_terms}
             flat = [v for vs in variants.values() for v in vs]
             lemma_docs = dict(zip(flat, pipeline.pipe(flat)))
+            inflected = self._inflected(lemma_docs) if pipeline.lemma_from_lower else None
+            if inflected is not None:  # lemma matches without lemmatizing every Doc: on LOWER
+                self.lemma = PhraseMatcher(vocab, attr="LOWER")
+                self.needs_lemmas = False
             for kw, owners in lower_terms.items():
                 docs = [pipeline.make_doc(v) for v in variants[kw]]
                 docs = [d for d in docs if len(d)]
@@ -145,13 +152,34 @@ class AutoCoder:
                 if self.lower is not None:
                     self.lower.add(key, docs)
                 self.forms[self.strings[key]] = frozenset(v.lower() for v in variants[kw])
-                self.lemma.add(key, [lemma_docs[v] for v in variants[kw] if len(lemma_docs[v])])
+                if inflected is not None:
+                    self.lemma.add(key, [d for v in variants[kw] for d in inflected[v]])
+                else:
+                    self.lemma.add(key, [lemma_docs[v] for v in variants[kw] if len(lemma_docs[v])])
                 if self.norm is not None:
                     for doc in docs:
                         norms: Any = np.asarray(doc.to_array(LOWER), dtype="uint64").reshape(-1, 1)
                         doc.from_array([NORM], norms)
                         self.term_words.update(t.lower_ for t in doc if t.is_alpha and len(t) >= FUZZY_MIN_LENGTH)
                     self.norm.add(key, docs)
+
+    def _inflected(self, lemma_docs: dict[str, Any]) -> dict[str, list[Any]] | None:
+        """Per keyword spelling, LOWER phrase patterns of every word sequence with its lemmas, or None.
+
+        With the lookup lemmatizer a word's lemma depends on its lower-case form alone, so the
+        words a LEMMA pattern matches are known in advance (:meth:`Pipeline.lemma_forms`): matching
+        them on LOWER gives the same hits, and Docs need no lemmas. None when some keyword would
+        need more than ``MAX_INFLECTED`` sequences (the LEMMA matcher is used then).
+        """
+        from spacy.tokens import Doc
+
+        vocab, out = self.pipeline.nlp.vocab, {}
+        for variant, doc in lemma_docs.items():
+            slots = [self.pipeline.lemma_forms(t.lemma_) for t in doc]
+            if math.prod(len(f) for f in slots) > MAX_INFLECTED:
+                return None
+            out[variant] = [Doc(vocab, words=list(words)) for words in itertools.product(*slots)] if slots else []
+        return out
 
     def _add_patterns(self, codes: list[Code], source: Path | None) -> None:
         """One token Matcher for every code's patterns the pipeline can run; the words each requires."""
@@ -259,7 +287,7 @@ class AutoCoder:
         """Learn the corrections of the batch's new words; Doc -> batch positions of its corrected words."""
         import numpy as np
 
-        fed = self.pipeline.new_words(self._seen_pos)
+        fed = self.pipeline.new_words(self._seen_pos) if self.needs_lemmas else None
         if fed is not None:  # the lemmatizer lists each distinct word once: no per-token work here
             words, self._seen_pos = fed
             new = np.array(words, dtype="uint64")
@@ -335,11 +363,13 @@ class AutoCoder:
         orth_docs: set[int] | None = None  # None: every Doc
         # the word columns this batch needs, and only those (Doc.to_array costs per attribute)
         anchored = self.patterns is not None and self._anchors is not None
-        need = [a for a, wanted in ((LOWER, self.norm is not None or anchored), (LEMMA, anchored),
+        need = [a for a, wanted in ((LOWER, self.norm is not None or anchored), (LEMMA, anchored and self.needs_lemmas),
                                     (ORTH, self.orth is not None)) if wanted]
         if need and sum(sizes):
             cat = np.concatenate([d.to_array(need) for d in docs if len(d)]).reshape(-1, len(need))
             col = {a: cat[:, i] for i, a in enumerate(need)}
+            if anchored and not self.needs_lemmas:
+                col[LEMMA] = self.pipeline.lemma_array(col[LOWER])
             doc_of = np.repeat(np.arange(n), sizes)
             base = [0, *itertools.accumulate(sizes)]
             if anchored:
@@ -396,6 +426,8 @@ class AutoCoder:
                         if prev is None or (kind == "exact" and prev[0] != "exact"):
                             found[(code, s, e)] = (kind, term, None)
         if run_patterns:
+            if not self.needs_lemmas:
+                self.pipeline.lemmatize(doc)
             if self.need_sents and not doc.has_annotation("SENT_START"):
                 self.pipeline.sentencizer(doc)
             pattern_keys = self.pattern_keys
