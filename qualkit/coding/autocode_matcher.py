@@ -214,9 +214,15 @@ class AutoCoder:
                     raise CodebookError(f"code {code.id!r}: pattern {n} is not a valid spaCy token pattern ({detail})",
                                         source, code.line) from None
                 self.pattern_keys[self.strings.add(name)] = (code.id, f"pattern {n}")
-                need = [(space, frozenset(self.strings.add(w) for w in alts)) for space, alts in pattern_anchors(pat)]
+                need = [self._anchor(space, alts) for space, alts in pattern_anchors(pat)]
                 if self._anchors is not None:
                     self._anchors = self._anchors + [need] if need else None
+
+    def _anchor(self, space: int, alts: frozenset[str]) -> tuple[int, frozenset[int]]:
+        """A pattern's required word as hashes; without lemmas, a lemma becomes its lower-case forms."""
+        if space == 1 and not self.needs_lemmas:
+            return 0, frozenset(self.strings.add(f) for w in alts for f in self.pipeline.lemma_forms(w))
+        return space, frozenset(self.strings.add(w) for w in alts)
 
     def _init_fuzzy(self) -> None:
         """Per distinct word, the correction (term word hash, score); the words seen so far."""
@@ -224,7 +230,7 @@ class AutoCoder:
 
         pipeline = self.pipeline
         self._fz: dict[int, tuple[int, float]] = {}
-        self._seen = np.empty(0, dtype="uint64")
+        self._seen: set[int] = set()  # words already looked at (when the pipeline does not list them)
         self._seen_pos = 0  # position in the pipeline's list of words seen (Pipeline.new_words)
         self._hits = np.empty(0, dtype="uint64")
         self._buckets: dict[int, list[str]] = {}
@@ -274,11 +280,13 @@ class AutoCoder:
 
         if self._anchors is None:
             return None
-        hit = _member(lowers, self._first[0]) | _member(lemmas, self._first[1])
+        hit = _member(lowers, self._first[0])
+        if lemmas is not None:
+            hit |= _member(lemmas, self._first[1])
         out = set()
         for i in set(doc_of[hit].tolist()):  # few Docs: check them word by word
             rows = doc_of == i
-            sets = (set(lowers[rows].tolist()), set(lemmas[rows].tolist()))
+            sets = (set(lowers[rows].tolist()), set(lemmas[rows].tolist()) if lemmas is not None else set())
             if any(all(not sets[space].isdisjoint(alts) for space, alts in need) for need in self._anchors):
                 out.add(i)
         return out
@@ -292,8 +300,9 @@ class AutoCoder:
             words, self._seen_pos = fed
             new = np.array(words, dtype="uint64")
         else:
-            new = np.unique(lowers[~_member(lowers, self._seen)])
-            self._seen = np.sort(np.concatenate((self._seen, new)))
+            seen = self._seen
+            new = np.array([h for h in set(lowers.tolist()) if h not in seen], dtype="uint64")
+            seen.update(new.tolist())
         if len(new):
             unknown = new[~_member(new, self._known)]
             found = []
@@ -368,12 +377,10 @@ class AutoCoder:
         if need and sum(sizes):
             cat = np.concatenate([d.to_array(need) for d in docs if len(d)]).reshape(-1, len(need))
             col = {a: cat[:, i] for i, a in enumerate(need)}
-            if anchored and not self.needs_lemmas:
-                col[LEMMA] = self.pipeline.lemma_array(col[LOWER])
             doc_of = np.repeat(np.arange(n), sizes)
             base = [0, *itertools.accumulate(sizes)]
             if anchored:
-                pattern_docs = self._pattern_docs(col[LOWER], col[LEMMA], doc_of)
+                pattern_docs = self._pattern_docs(col[LOWER], col.get(LEMMA), doc_of)
             if self.norm is not None:
                 fuzzy_docs = self._fuzzy_docs(col[LOWER], doc_of)
             if self.orth is not None:

@@ -228,20 +228,6 @@ class _LookupLemmatizer:
             return lower
         return self.vocab.strings.add(str(value).lower())
 
-    def lemma_array(self, lowers: NDArray[Any]) -> NDArray[Any]:
-        """The lemma hashes of an array of lower-case word hashes (what a Doc would get)."""
-        import numpy as np
-
-        uniq, inverse = np.unique(lowers, return_inverse=True)
-        cache = self.cache
-        keys = uniq.tolist()
-        missing = set(keys).difference(cache)
-        if missing:
-            for h in missing:
-                cache[h] = self._lemma(h)
-            self.seen.extend(missing)
-        return np.fromiter(map(cache.__getitem__, keys), dtype="uint64", count=len(keys))[inverse]
-
     def __call__(self, doc):
         if not len(doc):
             return doc
@@ -361,13 +347,6 @@ class Pipeline:
         """Give a Doc made with ``pipe_tuples(..., lemmas=False)`` its lemmas (blank pipeline)."""
         component = self._lookup() if self.lemma_from_lower else None
         return component(doc) if component is not None else doc
-
-    def lemma_array(self, lowers: NDArray[Any]) -> NDArray[Any]:
-        """Lemma hashes for lower-case word hashes, as the blank pipeline's lemmatizer gives them."""
-        component = self._lookup()
-        if component is None:
-            raise NlpError(f"the {self.name} pipeline has no lookup lemmatizer")
-        return component.lemma_array(lowers)
 
     def lemma_forms(self, lemma: str) -> list[str]:
         """Every lower-case word the blank pipeline lemmatizes to ``lemma`` (``lemma`` itself included
