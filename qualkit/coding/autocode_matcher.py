@@ -31,6 +31,7 @@ DEFAULT_THRESHOLD = 90.0
 FUZZY_MIN_LENGTH = 4  # shorter words are never corrected
 _RANK = {k: i for i, k in enumerate(KINDS)}
 _SENT_ATTRS = ("IS_SENT_START", "SENT_START")
+_SLOTS = 1 << 18  # slots of the table of words seen (a power of two)
 MAX_INFLECTED = 2000  # word sequences one keyword spelling may expand to on LOWER (else: LEMMA matcher)
 
 
@@ -97,6 +98,7 @@ class AutoCoder:
         self.keys: dict[int, list[tuple[str, str]]] = {}
         self.forms: dict[int, frozenset[str]] = {}  # keyword key -> its spellings, lower-case
         self.needs_lemmas = True  # False: Docs come without lemmas (pipe_tuples(lemmas=False))
+        self._kw_first: Any = None  # first words of the keyword phrases on LOWER (None: not known)
         self._add_acronyms(orth_terms)
         self._add_keywords(lower_terms)
         self._add_patterns(codes, source)
@@ -143,6 +145,9 @@ class AutoCoder:
             if inflected is not None:  # lemma matches without lemmatizing every Doc: on LOWER
                 self.lemma = PhraseMatcher(vocab, attr="LOWER")
                 self.needs_lemmas = False
+                # a Doc holding none of these first words is not given to the matcher
+                firsts = {d[0].lower for ds in inflected.values() for d in ds if len(d)}
+                self._kw_first = np.array(sorted(firsts), dtype="uint64")
             for kw, owners in lower_terms.items():
                 docs = [pipeline.make_doc(v) for v in variants[kw]]
                 docs = [d for d in docs if len(d)]
@@ -231,6 +236,7 @@ class AutoCoder:
         pipeline = self.pipeline
         self._fz: dict[int, tuple[int, float]] = {}
         self._seen: set[int] = set()  # words already looked at (when the pipeline does not list them)
+        self._slots: Any = None  # hash table of seen words (see _unseen)
         self._seen_pos = 0  # position in the pipeline's list of words seen (Pipeline.new_words)
         self._hits = np.empty(0, dtype="uint64")
         self._buckets: dict[int, list[str]] = {}
@@ -300,9 +306,7 @@ class AutoCoder:
             words, self._seen_pos = fed
             new = np.array(words, dtype="uint64")
         else:
-            seen = self._seen
-            new = np.array([h for h in set(lowers.tolist()) if h not in seen], dtype="uint64")
-            seen.update(new.tolist())
+            new = self._unseen(lowers)
         if len(new):
             unknown = new[~_member(new, self._known)]
             found = []
@@ -320,6 +324,26 @@ class AutoCoder:
         for pos, i in zip(where.tolist(), doc_of[where].tolist()):
             out.setdefault(i, []).append(pos)
         return out
+
+    def _unseen(self, lowers):
+        """The distinct words of ``lowers`` not looked at before (now marked seen).
+
+        A direct-mapped table of hashes answers "seen" for almost every word at numpy speed;
+        the few words it cannot vouch for (new, or sharing a slot) are checked in the exact set.
+        """
+        import numpy as np
+
+        if self._slots is None:
+            self._slots = np.zeros(_SLOTS, dtype="uint64")
+        slots, mask = self._slots, np.uint64(_SLOTS - 1)
+        maybe = np.unique(lowers[slots[lowers & mask] != lowers])
+        if not len(maybe):
+            return maybe
+        slots[maybe & mask] = maybe
+        seen = self._seen
+        new = [h for h in maybe.tolist() if h not in seen]
+        seen.update(new)
+        return np.array(new, dtype="uint64")
 
     def _fuzzy(self, doc, lowers, positions: list[int]) -> list[tuple[int, int, int, float]]:
         """``(key, start, end, score)`` of keyword matches needing at least one corrected word.
@@ -370,10 +394,12 @@ class AutoCoder:
         pattern_docs: set[int] | None = set()
         fuzzy_docs: dict[int, list[int]] = {}
         orth_docs: set[int] | None = None  # None: every Doc
+        kw_docs: set[int] | None = None
         # the word columns this batch needs, and only those (Doc.to_array costs per attribute)
         anchored = self.patterns is not None and self._anchors is not None
-        need = [a for a, wanted in ((LOWER, self.norm is not None or anchored), (LEMMA, anchored and self.needs_lemmas),
-                                    (ORTH, self.orth is not None)) if wanted]
+        wants = ((LOWER, self.norm is not None or anchored or self._kw_first is not None),
+                 (LEMMA, anchored and self.needs_lemmas), (ORTH, self.orth is not None))
+        need = [a for a, wanted in wants if wanted]
         if need and sum(sizes):
             cat = np.concatenate([d.to_array(need) for d in docs if len(d)]).reshape(-1, len(need))
             col = {a: cat[:, i] for i, a in enumerate(need)}
@@ -385,6 +411,8 @@ class AutoCoder:
                 fuzzy_docs = self._fuzzy_docs(col[LOWER], doc_of)
             if self.orth is not None:
                 orth_docs = set(doc_of[_member(col[ORTH], self._orth_first)].tolist())
+            if self._kw_first is not None:
+                kw_docs = set(doc_of[_member(col[LOWER], self._kw_first)].tolist())
         if self.patterns is not None and not anchored:
             pattern_docs = None
         out: list[list[Match]] = []
@@ -392,7 +420,7 @@ class AutoCoder:
             if not sizes[i]:
                 out.append([])
                 continue
-            found = self._phrases(doc, orth_docs is None or i in orth_docs,
+            found = self._phrases(doc, orth_docs is None or i in orth_docs, kw_docs is None or i in kw_docs,
                                   self.patterns is not None and (pattern_docs is None or i in pattern_docs), texts[i])
             if i in fuzzy_docs:
                 keys = self.keys
@@ -403,7 +431,7 @@ class AutoCoder:
             out.append(self._resolve(doc, texts[i], found) if found else [])
         return out
 
-    def _phrases(self, doc, run_orth: bool, run_patterns: bool,
+    def _phrases(self, doc, run_orth: bool, run_keywords: bool, run_patterns: bool,
                  text: str) -> dict[tuple[str, int, int], tuple[str, str, float | None]]:
         """``(code, start token, end token) -> (kind, term, score)``, the best kind per span.
 
@@ -417,7 +445,7 @@ class AutoCoder:
                 for mid, s, e in matcher(doc):
                     for code, term in keys[mid]:
                         found.setdefault((code, s, e), ("exact", term, None))
-        if self.lemma is not None:
+        if self.lemma is not None and run_keywords:
             lemma_hits = self.lemma(doc)
             if self.lower is not None:
                 for mid, s, e in lemma_hits:
@@ -469,6 +497,22 @@ def _member(values, sorted_array):
 
     if not len(sorted_array):
         return np.zeros(len(values), dtype=bool)
+    if len(values) > 1000 and len(sorted_array) < 8192:
+        # a batch against a few words: a bitmap of their hashes' low bits rules out most words at once
+        low = np.uint64(0xFFFF)
+        bits = np.zeros(0x10000, dtype=bool)
+        bits[sorted_array & low] = True
+        maybe = np.flatnonzero(bits[values & low])
+        out = np.zeros(len(values), dtype=bool)
+        out[maybe] = _searched(values[maybe], sorted_array)
+        return out
+    return _searched(values, sorted_array)
+
+
+def _searched(values, sorted_array):
+    """:func:`_member` by binary search."""
+    import numpy as np
+
     pos = np.searchsorted(sorted_array, values)
     pos[pos == len(sorted_array)] = 0
     return sorted_array[pos] == values
