@@ -8,6 +8,7 @@ rapidfuzz are imported when used (``qualkit --help`` loads none of them).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ DEFAULT_THRESHOLD = 90.0
 FUZZY_MIN_LENGTH = 4  # shorter words are never corrected
 _RANK = {k: i for i, k in enumerate(KINDS)}
 _SENT_ATTRS = ("IS_SENT_START", "SENT_START")
+_SLOTS = 1 << 18  # slots of the table of words seen (a power of two)
+MAX_INFLECTED = 2000  # word sequences one keyword spelling may expand to on LOWER (else: LEMMA matcher)
 
 
 @dataclass(slots=True)
@@ -94,6 +97,8 @@ class AutoCoder:
         lower_terms, orth_terms = _keyword_terms(codes)
         self.keys: dict[int, list[tuple[str, str]]] = {}
         self.forms: dict[int, frozenset[str]] = {}  # keyword key -> its spellings, lower-case
+        self.needs_lemmas = True  # False: Docs come without lemmas (pipe_tuples(lemmas=False))
+        self._kw_first: Any = None  # first words of the keyword phrases on LOWER (None: not known)
         self._add_acronyms(orth_terms)
         self._add_keywords(lower_terms)
         self._add_patterns(codes, source)
@@ -136,6 +141,13 @@ class AutoCoder:
             variants = {kw: keyword_variants(kw) for kw in lower_terms}
             flat = [v for vs in variants.values() for v in vs]
             lemma_docs = dict(zip(flat, pipeline.pipe(flat)))
+            inflected = self._inflected(lemma_docs) if pipeline.lemma_from_lower else None
+            if inflected is not None:  # lemma matches without lemmatizing every Doc: on LOWER
+                self.lemma = PhraseMatcher(vocab, attr="LOWER")
+                self.needs_lemmas = False
+                # a Doc holding none of these first words is not given to the matcher
+                firsts = {d[0].lower for ds in inflected.values() for d in ds if len(d)}
+                self._kw_first = np.array(sorted(firsts), dtype="uint64")
             for kw, owners in lower_terms.items():
                 docs = [pipeline.make_doc(v) for v in variants[kw]]
                 docs = [d for d in docs if len(d)]
@@ -145,13 +157,34 @@ class AutoCoder:
                 if self.lower is not None:
                     self.lower.add(key, docs)
                 self.forms[self.strings[key]] = frozenset(v.lower() for v in variants[kw])
-                self.lemma.add(key, [lemma_docs[v] for v in variants[kw] if len(lemma_docs[v])])
+                if inflected is not None:
+                    self.lemma.add(key, [d for v in variants[kw] for d in inflected[v]])
+                else:
+                    self.lemma.add(key, [lemma_docs[v] for v in variants[kw] if len(lemma_docs[v])])
                 if self.norm is not None:
                     for doc in docs:
                         norms: Any = np.asarray(doc.to_array(LOWER), dtype="uint64").reshape(-1, 1)
                         doc.from_array([NORM], norms)
                         self.term_words.update(t.lower_ for t in doc if t.is_alpha and len(t) >= FUZZY_MIN_LENGTH)
                     self.norm.add(key, docs)
+
+    def _inflected(self, lemma_docs: dict[str, Any]) -> dict[str, list[Any]] | None:
+        """Per keyword spelling, LOWER phrase patterns of every word sequence with its lemmas, or None.
+
+        With the lookup lemmatizer a word's lemma depends on its lower-case form alone, so the
+        words a LEMMA pattern matches are known in advance (:meth:`Pipeline.lemma_forms`): matching
+        them on LOWER gives the same hits, and Docs need no lemmas. None when some keyword would
+        need more than ``MAX_INFLECTED`` sequences (the LEMMA matcher is used then).
+        """
+        from spacy.tokens import Doc
+
+        vocab, out = self.pipeline.nlp.vocab, {}
+        for variant, doc in lemma_docs.items():
+            slots = [self.pipeline.lemma_forms(t.lemma_) for t in doc]
+            if math.prod(len(f) for f in slots) > MAX_INFLECTED:
+                return None
+            out[variant] = [Doc(vocab, words=list(words)) for words in itertools.product(*slots)] if slots else []
+        return out
 
     def _add_patterns(self, codes: list[Code], source: Path | None) -> None:
         """One token Matcher for every code's patterns the pipeline can run; the words each requires."""
@@ -186,9 +219,15 @@ class AutoCoder:
                     raise CodebookError(f"code {code.id!r}: pattern {n} is not a valid spaCy token pattern ({detail})",
                                         source, code.line) from None
                 self.pattern_keys[self.strings.add(name)] = (code.id, f"pattern {n}")
-                need = [(space, frozenset(self.strings.add(w) for w in alts)) for space, alts in pattern_anchors(pat)]
+                need = [self._anchor(space, alts) for space, alts in pattern_anchors(pat)]
                 if self._anchors is not None:
                     self._anchors = self._anchors + [need] if need else None
+
+    def _anchor(self, space: int, alts: frozenset[str]) -> tuple[int, frozenset[int]]:
+        """A pattern's required word as hashes; without lemmas, a lemma becomes its lower-case forms."""
+        if space == 1 and not self.needs_lemmas:
+            return 0, frozenset(self.strings.add(f) for w in alts for f in self.pipeline.lemma_forms(w))
+        return space, frozenset(self.strings.add(w) for w in alts)
 
     def _init_fuzzy(self) -> None:
         """Per distinct word, the correction (term word hash, score); the words seen so far."""
@@ -196,7 +235,8 @@ class AutoCoder:
 
         pipeline = self.pipeline
         self._fz: dict[int, tuple[int, float]] = {}
-        self._seen = np.empty(0, dtype="uint64")
+        self._seen: set[int] = set()  # words already looked at (when the pipeline does not list them)
+        self._slots: Any = None  # hash table of seen words (see _unseen)
         self._seen_pos = 0  # position in the pipeline's list of words seen (Pipeline.new_words)
         self._hits = np.empty(0, dtype="uint64")
         self._buckets: dict[int, list[str]] = {}
@@ -246,11 +286,13 @@ class AutoCoder:
 
         if self._anchors is None:
             return None
-        hit = _member(lowers, self._first[0]) | _member(lemmas, self._first[1])
+        hit = _member(lowers, self._first[0])
+        if lemmas is not None:
+            hit |= _member(lemmas, self._first[1])
         out = set()
         for i in set(doc_of[hit].tolist()):  # few Docs: check them word by word
             rows = doc_of == i
-            sets = (set(lowers[rows].tolist()), set(lemmas[rows].tolist()))
+            sets = (set(lowers[rows].tolist()), set(lemmas[rows].tolist()) if lemmas is not None else set())
             if any(all(not sets[space].isdisjoint(alts) for space, alts in need) for need in self._anchors):
                 out.add(i)
         return out
@@ -259,13 +301,12 @@ class AutoCoder:
         """Learn the corrections of the batch's new words; Doc -> batch positions of its corrected words."""
         import numpy as np
 
-        fed = self.pipeline.new_words(self._seen_pos)
+        fed = self.pipeline.new_words(self._seen_pos) if self.needs_lemmas else None
         if fed is not None:  # the lemmatizer lists each distinct word once: no per-token work here
             words, self._seen_pos = fed
             new = np.array(words, dtype="uint64")
         else:
-            new = np.unique(lowers[~_member(lowers, self._seen)])
-            self._seen = np.sort(np.concatenate((self._seen, new)))
+            new = self._unseen(lowers)
         if len(new):
             unknown = new[~_member(new, self._known)]
             found = []
@@ -283,6 +324,26 @@ class AutoCoder:
         for pos, i in zip(where.tolist(), doc_of[where].tolist()):
             out.setdefault(i, []).append(pos)
         return out
+
+    def _unseen(self, lowers):
+        """The distinct words of ``lowers`` not looked at before (now marked seen).
+
+        A direct-mapped table of hashes answers "seen" for almost every word at numpy speed;
+        the few words it cannot vouch for (new, or sharing a slot) are checked in the exact set.
+        """
+        import numpy as np
+
+        if self._slots is None:
+            self._slots = np.zeros(_SLOTS, dtype="uint64")
+        slots, mask = self._slots, np.uint64(_SLOTS - 1)
+        maybe = np.unique(lowers[slots[lowers & mask] != lowers])
+        if not len(maybe):
+            return maybe
+        slots[maybe & mask] = maybe
+        seen = self._seen
+        new = [h for h in maybe.tolist() if h not in seen]
+        seen.update(new)
+        return np.array(new, dtype="uint64")
 
     def _fuzzy(self, doc, lowers, positions: list[int]) -> list[tuple[int, int, int, float]]:
         """``(key, start, end, score)`` of keyword matches needing at least one corrected word.
@@ -333,21 +394,25 @@ class AutoCoder:
         pattern_docs: set[int] | None = set()
         fuzzy_docs: dict[int, list[int]] = {}
         orth_docs: set[int] | None = None  # None: every Doc
+        kw_docs: set[int] | None = None
         # the word columns this batch needs, and only those (Doc.to_array costs per attribute)
         anchored = self.patterns is not None and self._anchors is not None
-        need = [a for a, wanted in ((LOWER, self.norm is not None or anchored), (LEMMA, anchored),
-                                    (ORTH, self.orth is not None)) if wanted]
+        wants = ((LOWER, self.norm is not None or anchored or self._kw_first is not None),
+                 (LEMMA, anchored and self.needs_lemmas), (ORTH, self.orth is not None))
+        need = [a for a, wanted in wants if wanted]
         if need and sum(sizes):
             cat = np.concatenate([d.to_array(need) for d in docs if len(d)]).reshape(-1, len(need))
             col = {a: cat[:, i] for i, a in enumerate(need)}
             doc_of = np.repeat(np.arange(n), sizes)
             base = [0, *itertools.accumulate(sizes)]
             if anchored:
-                pattern_docs = self._pattern_docs(col[LOWER], col[LEMMA], doc_of)
+                pattern_docs = self._pattern_docs(col[LOWER], col.get(LEMMA), doc_of)
             if self.norm is not None:
                 fuzzy_docs = self._fuzzy_docs(col[LOWER], doc_of)
             if self.orth is not None:
                 orth_docs = set(doc_of[_member(col[ORTH], self._orth_first)].tolist())
+            if self._kw_first is not None:
+                kw_docs = set(doc_of[_member(col[LOWER], self._kw_first)].tolist())
         if self.patterns is not None and not anchored:
             pattern_docs = None
         out: list[list[Match]] = []
@@ -355,7 +420,7 @@ class AutoCoder:
             if not sizes[i]:
                 out.append([])
                 continue
-            found = self._phrases(doc, orth_docs is None or i in orth_docs,
+            found = self._phrases(doc, orth_docs is None or i in orth_docs, kw_docs is None or i in kw_docs,
                                   self.patterns is not None and (pattern_docs is None or i in pattern_docs), texts[i])
             if i in fuzzy_docs:
                 keys = self.keys
@@ -366,7 +431,7 @@ class AutoCoder:
             out.append(self._resolve(doc, texts[i], found) if found else [])
         return out
 
-    def _phrases(self, doc, run_orth: bool, run_patterns: bool,
+    def _phrases(self, doc, run_orth: bool, run_keywords: bool, run_patterns: bool,
                  text: str) -> dict[tuple[str, int, int], tuple[str, str, float | None]]:
         """``(code, start token, end token) -> (kind, term, score)``, the best kind per span.
 
@@ -380,7 +445,7 @@ class AutoCoder:
                 for mid, s, e in matcher(doc):
                     for code, term in keys[mid]:
                         found.setdefault((code, s, e), ("exact", term, None))
-        if self.lemma is not None:
+        if self.lemma is not None and run_keywords:
             lemma_hits = self.lemma(doc)
             if self.lower is not None:
                 for mid, s, e in lemma_hits:
@@ -396,6 +461,8 @@ class AutoCoder:
                         if prev is None or (kind == "exact" and prev[0] != "exact"):
                             found[(code, s, e)] = (kind, term, None)
         if run_patterns:
+            if not self.needs_lemmas:
+                self.pipeline.lemmatize(doc)
             if self.need_sents and not doc.has_annotation("SENT_START"):
                 self.pipeline.sentencizer(doc)
             pattern_keys = self.pattern_keys
@@ -430,6 +497,22 @@ def _member(values, sorted_array):
 
     if not len(sorted_array):
         return np.zeros(len(values), dtype=bool)
+    if len(values) > 1000 and len(sorted_array) < 8192:
+        # a batch against a few words: a bitmap of their hashes' low bits rules out most words at once
+        low = np.uint64(0xFFFF)
+        bits = np.zeros(0x10000, dtype=bool)
+        bits[sorted_array & low] = True
+        maybe = np.flatnonzero(bits[values & low])
+        out = np.zeros(len(values), dtype=bool)
+        out[maybe] = _searched(values[maybe], sorted_array)
+        return out
+    return _searched(values, sorted_array)
+
+
+def _searched(values, sorted_array):
+    """:func:`_member` by binary search."""
+    import numpy as np
+
     pos = np.searchsorted(sorted_array, values)
     pos[pos == len(sorted_array)] = 0
     return sorted_array[pos] == values

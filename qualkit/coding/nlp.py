@@ -147,6 +147,31 @@ def _lemma_table(language: str):
 
 
 @lru_cache(maxsize=8)
+def _lemma_forms(language: str) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """The lookup table reversed: (its lower-case keys, lemma -> every lower-case word with that lemma).
+
+    A word's lemma is what :class:`_LookupLemmatizer` gives its lower-case form, so the words
+    whose lemma is ``x`` are the keys mapped to ``x`` (plus ``x`` itself when it is no key).
+    """
+    try:
+        from spacy.lookups import load_language_data
+        from spacy.util import registry
+
+        raw: Any = load_language_data(registry.lookups.get(language)["lemma_lookup"])
+    except Exception:  # noqa: BLE001 - missing package or no table for this language
+        return frozenset(), {}
+    keys: set[str] = set()
+    forms: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        key = str(key)
+        if key != key.lower():
+            continue  # looked up by the lower-case word: such a key is never reached
+        keys.add(key)
+        forms.setdefault(str(value).lower() if value else key, []).append(key)
+    return frozenset(keys), {k: tuple(sorted(v)) for k, v in forms.items()}
+
+
+@lru_cache(maxsize=8)
 def _dictionary_words(language: str) -> frozenset[str]:
     """Base forms the lookup data knows (lemma values and, for English, WordNet's lemma index)."""
     words: set[str] = set()
@@ -299,9 +324,38 @@ class Pipeline:
         """Docs for ``texts`` in order: one pass, one process, batched."""
         return self.nlp.pipe(texts, batch_size=batch_size, n_process=1)
 
-    def pipe_tuples(self, pairs: Iterable[tuple[str, Any]], batch_size: int = BATCH_SIZE) -> Iterator:
-        """``(doc, context)`` for ``(text, context)`` pairs, in order."""
+    def pipe_tuples(self, pairs: Iterable[tuple[str, Any]], batch_size: int = BATCH_SIZE,
+                    lemmas: bool = True) -> Iterator:
+        """``(doc, context)`` for ``(text, context)`` pairs, in order.
+
+        ``lemmas=False``: a blank pipeline only tokenizes (its one component is the lemmatizer);
+        :meth:`lemmatize` adds the lemmas later to the few Docs that need them.
+        """
+        if not lemmas and self.lemma_from_lower:
+            make_doc = self.nlp.make_doc
+            return ((make_doc(text), context) for text, context in pairs)
         return self.nlp.pipe(pairs, batch_size=batch_size, n_process=1, as_tuples=True)
+
+    def _lookup(self) -> _LookupLemmatizer | None:
+        for name in self.nlp.pipe_names:
+            component = self.nlp.get_pipe(name)
+            if isinstance(component, _LookupLemmatizer):
+                return component
+        return None
+
+    def lemmatize(self, doc: Doc) -> Doc:
+        """Give a Doc made with ``pipe_tuples(..., lemmas=False)`` its lemmas (blank pipeline)."""
+        component = self._lookup() if self.lemma_from_lower else None
+        return component(doc) if component is not None else doc
+
+    def lemma_forms(self, lemma: str) -> list[str]:
+        """Every lower-case word the blank pipeline lemmatizes to ``lemma`` (``lemma`` itself included
+        unless the table maps it elsewhere): a keyword's inflections, matched on LOWER without lemmas."""
+        keys, forms = _lemma_forms(self.language)
+        out = list(forms.get(lemma, ()))
+        if lemma not in keys:
+            out.append(lemma)
+        return out
 
     def new_words(self, since: int) -> tuple[list[int], int] | None:
         """Lower-case word hashes first seen by the pipeline after position ``since``, and the new position.
@@ -310,12 +364,11 @@ class Pipeline:
         so a caller can learn each distinct word once without looking at every token. None when
         the pipeline does not keep the list (trained pipelines).
         """
-        for name in self.nlp.pipe_names:
-            component = self.nlp.get_pipe(name)
-            if isinstance(component, _LookupLemmatizer):
-                seen = component.seen
-                return seen[since:], len(seen)
-        return None
+        component = self._lookup()
+        if component is None:
+            return None
+        seen = component.seen
+        return seen[since:], len(seen)
 
     # -- vocabulary --------------------------------------------------------------------------
     @property
