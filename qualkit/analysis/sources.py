@@ -192,7 +192,8 @@ def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
             out.append((cur, tuple(who)))
             cur, who = c, [name]
         out.append((cur, tuple(who)))
-    out.sort(key=lambda p: (natural_key(p[0].transcript), p[0].start, p[0].end, p[0].code))
+    order = {t: natural_key(t) for t in {p[0].transcript for p in out}}  # once per transcript, not per coding
+    out.sort(key=lambda p: (order[p[0].transcript], p[0].start, p[0].end, p[0].code))
     return out
 
 

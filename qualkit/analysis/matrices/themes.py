@@ -281,11 +281,15 @@ def _domain_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quotes
 
     used = {e.span for t in lay.themeset for e in _pins(theme_excerpts[t.id], t)}
     rows = []
-    placed = {theme.id: _places(lay, theme) for theme in lay.themeset}  # once per theme, not per column
+    in_col: dict[str, dict[int, list[Excerpt]]] = {}  # theme -> column -> its excerpts, in one pass per theme
+    for theme in lay.themeset:
+        places, buckets = _places(lay, theme), in_col.setdefault(theme.id, {})
+        for e in theme_excerpts[theme.id]:
+            for col_id in places.get(e.code, ()):
+                buckets.setdefault(col_id, []).append(e)
     for col, label in zip(lay.columns, lay.labels):
         for theme in lay.themeset:
-            places = placed[theme.id]
-            inside = distinct(e for e in theme_excerpts[theme.id] if id(col) in places.get(e.code, set()))
+            inside = distinct(in_col[theme.id].get(id(col), []))
             if not inside:
                 continue
             chosen = _table_quotes(theme, inside, quotes, used)
