@@ -240,6 +240,8 @@ def _pinned_first(excerpts: list[Excerpt], theme: Any) -> list[Excerpt]:
     from dataclasses import replace
 
     pins = {e.span for e in _pins(excerpts, theme)}
+    if not pins:  # the common case: nothing to mark, no span to look at per excerpt
+        return list(excerpts)
     return [replace(e, memo=f"{e.memo} exemplar (pinned)") if e.span in pins else e for e in excerpts]
 
 
