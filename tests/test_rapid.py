@@ -132,3 +132,12 @@ def test_the_matrix_refuses_malformed_templates_and_bad_options(tmp_path, qk):
         rapid_matrix(ws)
     r = qk(ws, "matrix", "rapid")
     assert r.exit_code == 1 and "summaries/int1.md:" in r.output and "domain heading 'Barrier'" in r.output
+
+
+def test_an_edited_template_shows_in_the_next_matrix_of_the_same_session(tmp_path):
+    # the templates are read once per state of summaries/ (export all builds two matrices from them)
+    ws = summarised(tmp_path)
+    assert cells(rapid_matrix(ws, rows="participant"), "participant", "KP-1", "What helps") == [""]
+    fill_md(ws.root / "summaries" / "int1.md", {"What helps": ["The peer calls back within a day."]})
+    assert cells(rapid_matrix(ws, rows="participant"), "participant", "KP-1", "What helps") == [
+        "• The peer calls back within a day."]

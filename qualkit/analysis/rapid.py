@@ -27,6 +27,7 @@ its bullets or excerpts.
 """
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -103,10 +104,27 @@ def _named(text: str, pids: list[str]) -> list[str]:
 Content = dict[tuple[str, "str | None", str], dict[str, list[str]]]
 
 
+def _folder_state(folder: Any) -> tuple:
+    """(name, mtime, size) of each file directly in ``folder`` (empty when it is missing)."""
+    try:
+        return tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in os.scandir(folder)))
+    except OSError:
+        return ()
+
+
+def _read_summaries(workspace: Workspace) -> Any:
+    """The templates in summaries/, read once while they (and the workspace's inputs and frameworks)
+    are unchanged: `export all` builds two rapid matrices from them, the report a third."""
+    from qualkit.analysis.summaries.sessions import summaries_dir
+
+    key = ("summaries", _folder_state(summaries_dir(workspace)), _folder_state(workspace.root / "frameworks"))
+    return workspace.derived(key, lambda: read_summaries(workspace))
+
+
 def _summary_content(workspace: Workspace, rows: str, sessions: dict[str, Session], warnings: list[str],
                      notes: list[str]) -> tuple[DomainSet, Content]:
     """The analyst's bullets per row and domain; a focus group's bullet goes to the participants it names."""
-    summaries = read_summaries(workspace)
+    summaries = _read_summaries(workspace)  # shared: read, never modified
     if summaries.errors:
         first = summaries.errors[0]
         more = f" (and {len(summaries.errors) - 1} more: see `qualkit summaries collect`)" if len(summaries.errors) > 1 else ""

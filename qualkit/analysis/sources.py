@@ -192,7 +192,8 @@ def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
             out.append((cur, tuple(who)))
             cur, who = c, [name]
         out.append((cur, tuple(who)))
-    out.sort(key=lambda p: (natural_key(p[0].transcript), p[0].start, p[0].end, p[0].code))
+    order = {t: natural_key(t) for t in {p[0].transcript for p in out}}  # once per transcript, not per coding
+    out.sort(key=lambda p: (order[p[0].transcript], p[0].start, p[0].end, p[0].code))
     return out
 
 
@@ -435,12 +436,13 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
     excerpts: list[Excerpt] = []
     dropped = 0
     known: dict[tuple, dict[str, str]] = {}
+    tables = (workspace.documents, workspace.cases)  # their files' state checked once, not per passage
 
     def attrs(t: Any, turn: Any = None, offset: int | None = None) -> dict[str, str]:
         # A passage's attributes depend on its turn (or offset) only: looked up once per turn, not per coding.
         key = (t.id, turn.index if turn is not None else None, offset)
         if key not in known:
-            known[key] = workspace.attributes_at(t, turn, offset)
+            known[key] = workspace.attributes_at(t, turn, offset, tables=tables)
         return dict(known[key])
 
     from qualkit.io.progress import track

@@ -124,8 +124,16 @@ def _build_unit_codes(workspace: Workspace, coders: list[str], unit: str, includ
 def _count_outside(result: UnitCodes, coder: str, units: list[Unit], spans: list[tuple[int, int, str]]) -> None:
     """Count the coder's codings that touch no counted unit (they lie in interviewer/moderator turns):
     they are kept in the files but would vanish from agreement without a word."""
-    touched = set().union(*coded_units(units, [(s, e, str(i)) for i, (s, e, _) in enumerate(spans)]))
-    outside = len(spans) - len(touched)
+    import bisect
+
+    starts = [u.start for u in units]
+    outside = 0
+    for start, end, _code in spans:  # coded_units' overlap rule, without a code set per unit
+        i = max(bisect.bisect_right(starts, start) - 1, 0)
+        while i < len(units) and units[i].start < end and units[i].end <= start:
+            i += 1
+        if not (i < len(units) and units[i].start < end):
+            outside += 1
     if outside:
         result.facilitator_only[coder] = result.facilitator_only.get(coder, 0) + outside
 

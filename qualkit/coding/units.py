@@ -63,11 +63,12 @@ class Unit:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return (start, end) if end > start else None
+    # str.strip() drops exactly the characters str.isspace() is true for, in C rather than one by one
+    piece = text[start:end] if end > start else ""
+    left = piece.lstrip()
+    if not left:
+        return None
+    return start + len(piece) - len(left), start + len(left.rstrip()) + len(piece) - len(left)
 
 
 def _ends_sentence(text: str, start: int, punct_start: int, next_char: str) -> bool:

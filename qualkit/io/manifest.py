@@ -69,8 +69,18 @@ def recorded(**parameters: Any) -> Iterator[None]:
 
 
 def build_manifest(root: Path, inputs: Iterable[Path], outputs: Iterable[Path], parameters: dict[str, Any]) -> dict[str, Any]:
+    try:
+        base: Path | None = Path(root).resolve()  # once, not once per input (a thousand transcripts)
+    except OSError:
+        base = None
+
     def rel(p: Path) -> str:
-        return relative_to(p, root)
+        if base is None:
+            return relative_to(p, root)
+        try:  # as relative_to(p, root)
+            return Path(p).resolve().relative_to(base).as_posix()
+        except (ValueError, OSError):
+            return str(p)
 
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

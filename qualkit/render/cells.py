@@ -127,9 +127,14 @@ def numeric_columns(frame: Any, rows: list[tuple[Any, ...]]) -> list[bool]:
     return out
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def display_len(line: str) -> int:
     """Width of a line in character cells (East Asian wide characters count double)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+    if line.isascii():  # no wide character: one cell each (the common case, without a lookup per character)
+        return len(line)
+    return len(line) + sum(1 for ch in _NON_ASCII.findall(line) if unicodedata.east_asian_width(ch) in "WF")
 
 
 def longest_line(text: str) -> int:

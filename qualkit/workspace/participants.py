@@ -73,8 +73,12 @@ class Participants:
         """True for research-team members (role in facilitator_roles), excluded from analysis by default."""
         if participant_id is None:
             return False
-        row = self._by_id.get(participant_id)
-        return row is not None and row.get("role", "").strip().lower() in self.facilitator_roles
+        cache: dict[str, bool] = self.__dict__.setdefault("_facilitator", {})
+        found = cache.get(participant_id)
+        if found is None:  # once per participant: sections ask once per turn and per coding
+            row = self._by_id.get(participant_id)
+            found = cache[participant_id] = row is not None and row.get("role", "").strip().lower() in self.facilitator_roles
+        return found
 
     def to_dataframe(self) -> Any:
         """The table as a pandas DataFrame (all columns as strings)."""

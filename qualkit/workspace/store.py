@@ -542,12 +542,14 @@ class Workspace:
         """Heading words that open a case section (``## Site: Millbrook``)."""
         return list(dict.fromkeys(["site", "program", "participant", "case", *self.cases.types()]))
 
-    def attributes_at(self, transcript: Transcript, turn: Any | None = None, offset: int | None = None) -> dict[str, str]:
+    def attributes_at(self, transcript: Transcript, turn: Any | None = None, offset: int | None = None, *,
+                      tables: tuple[Any, Any] | None = None) -> dict[str, str]:
         """The attributes of a passage: its document's, its participant's, its case section's, then those
-        of the cases these name (see :mod:`qualkit.workspace.cases`)."""
+        of the cases these name (see :mod:`qualkit.workspace.cases`). ``tables``: (documents, cases) as
+        read once by a caller that asks for many passages (else each call checks both files' state)."""
         from qualkit.workspace.cases import sections
 
-        documents, cases = self.documents, self.cases  # each checks its file's state: once per call, not per use
+        documents, cases = tables if tables is not None else (self.documents, self.cases)
         out = dict(documents.attributes(transcript.id))
         if turn is not None and turn.participant:
             out.update({k: v for k, v in self.participant_table.attributes(turn.participant).items() if v})

@@ -48,9 +48,13 @@ def case_cut(workspace: Workspace, ex: ExcerptSet, by: str) -> tuple[list[str], 
                           f"({', '.join(columns) or 'none'}) or a documents.csv/cases.csv column or section heading "
                           f"({', '.join(extra) or 'none'}){hint}")
 
+    known: dict[str, str] = {}
+
     def value(p: str) -> str:
-        v = (table.attributes(p).get(by) or "").strip()
-        return v or NOT_SET
+        found = known.get(p)
+        if found is None:  # once per participant, not once per excerpt
+            found = known[p] = (table.attributes(p).get(by) or "").strip() or NOT_SET
+        return found
 
     def values_of(e: Excerpt) -> set[str]:
         # a participant's own value first; a passage with no participant (field notes) or a column that

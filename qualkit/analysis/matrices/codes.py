@@ -20,21 +20,26 @@ if TYPE_CHECKING:
 
 __all__ = ["codes_matrix"]
 
+NUMERIC = ("count", "presence", "participants")  # cells shown as they are in the terminal
+
 
 def _rows(order: list[str], names: dict[str, str], cases: list[str], grid: dict[tuple[str, str], list[Excerpt]],
           per_code: dict[str, list[Excerpt]], cells: str, quotes: int, quote_chars: int | None,
           attributes: Sequence[str]) -> tuple[list[dict], list[dict]]:
     """One row per code (and its compact terminal row), with a total."""
     rows, compact = [], []
+    shown = cells not in NUMERIC  # numeric cells are their own terminal view: no compact row to build
     for code in order:
         row: dict[str, Any] = {"code": code, "name": names.get(code, "")}
         crow: dict[str, Any] = {"code": code, "name": names.get(code, "")}
         used: set = set()
         for case in cases:
             row[case] = cell(grid.get((code, case), []), cells, quotes, quote_chars, attributes, used)
-            crow[case] = cell(grid.get((code, case), []), "compact", 0, None, ())
-        crow["total"] = cell(per_code.get(code, []), "compact", 0, None, ())
-        compact.append(crow)
+            if shown:
+                crow[case] = cell(grid.get((code, case), []), "compact", 0, None, ())
+        if shown:
+            crow["total"] = cell(per_code.get(code, []), "compact", 0, None, ())
+            compact.append(crow)
         mine = distinct(per_code.get(code, []))
         if cells == "presence":
             row["total"] = sum(1 for case in cases if row[case])
@@ -68,7 +73,7 @@ def codes_matrix(workspace: Workspace, ex: ExcerptSet, by: str, cells: str, leve
             grid.setdefault((code, case), []).append(e)
     rows, compact = _rows(order, names, cases, grid, per_code, cells, quotes, quote_chars, attributes)
     frame = pd.DataFrame(rows, columns=["code", "name", *cases, "total"])
-    display = frame if cells in ("count", "presence", "participants") else pd.DataFrame(compact, columns=frame.columns)
+    display = frame if cells in NUMERIC else pd.DataFrame(compact, columns=frame.columns)
     if transpose:
         frame, display = _transpose(frame, cases, by), _transpose(display, cases, by)
     total_note = {"presence": "total: number of cases with the code", "count": "total: distinct excerpts",

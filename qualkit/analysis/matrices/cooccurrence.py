@@ -158,14 +158,19 @@ def per_coder_counts(unit_sets: Sequence[Sequence[set[str]]], codes: Sequence[st
     are not counted."""
     n = {c: 0 for c in codes}
     both: dict[tuple[str, str], int] = {}
+    pos = {c: i for i, c in enumerate(codes)}
+    unique = len(pos) == len(codes)  # then a unit's few codes are walked, not every code per unit
     for sets in unit_sets:
         union: set[str] = set().union(*sets) if sets else set()
-        for c in codes:
+        for c in ((x for x in union if x in pos) if unique else codes):
             if c in union:
                 n[c] += 1
         pairs: set[tuple[str, str]] = set()
         for one in sets:
-            present = [c for c in codes if c in one]
+            if not one:
+                continue
+            present = (sorted((c for c in one if c in pos), key=pos.__getitem__) if unique
+                       else [c for c in codes if c in one])
             pairs |= {(a, b) for i, a in enumerate(present) for b in present[i + 1:] if (a, b) not in related}
         for key in pairs:
             both[key] = both.get(key, 0) + 1

@@ -63,11 +63,13 @@ def equity_frame(themeset: Any, mappings: dict[str, Any], frameworks: dict, main
         for dom, label in zip(domains, labels):
             items = placed.get(dom.id, [])
             shown += items
-            codes = {c for c in theme.codes if any(i in items for i in m.items_for_code(c))}
-            inside = [e for e in theme_excerpts.get(theme.id, []) if e.code in codes]
             text = "; ".join(("(the domain itself)" if i is dom else i.label + ("" if i.verified else UNVERIFIED_MARK))
                              for i in items)
-            body = cell(inside, cells, quotes, quote_chars, attributes, used) if items else ""
+            body: Any = ""
+            if items:  # a domain the theme does not touch has no cell to fill
+                codes = {c for c in theme.codes if any(i in items for i in m.items_for_code(c))}
+                inside = [e for e in theme_excerpts.get(theme.id, []) if e.code in codes]
+                body = cell(inside, cells, quotes, quote_chars, attributes, used)
             row[label] = "\n".join(x for x in (text, str(body) if body not in ("", None) else "") if x)
         row[NO_EQUITY] = "yes" if not any(placed.get(d.id) for d in domains) else ""
         rows.append(row)

@@ -90,20 +90,27 @@ def _matrix_rows(lay: _Layout, by_code: dict[str, list[Excerpt]], cells: str, qu
     rows, compact = [], []
     theme_excerpts: dict[str, list[Excerpt]] = {}
     used: set = set()  # no quote twice in the table
+    shown = cells not in ("count", "presence", "participants")  # else the table is its own terminal view
     for theme in lay.themeset:
         mine = [e for code in theme.codes for e in by_code.get(code, [])]
         places = _places(lay, theme)
         theme_excerpts[theme.id] = mine
         row: dict[str, Any] = {"theme": theme.id, "name": theme.name, "valence": theme.valence or ""}
         crow: dict[str, Any] = dict(row)
+        in_col: dict[int, list[Excerpt]] = {}  # one pass over the theme's excerpts, not one per column
+        for e in mine:
+            for col_id in places[e.code]:
+                in_col.setdefault(col_id, []).append(e)
         for col, label in zip(lay.columns, lay.labels):
-            inside = _pinned_first([e for e in mine if id(col) in places[e.code]], theme)
+            inside = _pinned_first(in_col.get(id(col), []), theme)
             row[label] = cell(inside, cells, quotes, quote_chars, attributes, used, lay.terms[theme.id])
-            crow[label] = cell(inside, "compact", 0, None, ())
+            if shown:
+                crow[label] = cell(inside, "compact", 0, None, ())
         row["all domains"] = (counts_text(distinct(mine)) if cells == "summary" else
                               cell(_pinned_first(mine, theme), cells, quotes, quote_chars, attributes, used,
                                    lay.terms[theme.id]))  # quotes not already in the row's domain cells
-        crow["all domains"] = cell(mine, "compact", 0, None, ())
+        if shown:
+            crow["all domains"] = cell(mine, "compact", 0, None, ())
         rows.append(row)
         compact.append(crow)
     return rows, compact, theme_excerpts
@@ -233,6 +240,8 @@ def _pinned_first(excerpts: list[Excerpt], theme: Any) -> list[Excerpt]:
     from dataclasses import replace
 
     pins = {e.span for e in _pins(excerpts, theme)}
+    if not pins:  # the common case: nothing to mark, no span to look at per excerpt
+        return list(excerpts)
     return [replace(e, memo=f"{e.memo} exemplar (pinned)") if e.span in pins else e for e in excerpts]
 
 
@@ -274,10 +283,15 @@ def _domain_frame(lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], quotes
 
     used = {e.span for t in lay.themeset for e in _pins(theme_excerpts[t.id], t)}
     rows = []
+    in_col: dict[str, dict[int, list[Excerpt]]] = {}  # theme -> column -> its excerpts, in one pass per theme
+    for theme in lay.themeset:
+        places, buckets = _places(lay, theme), in_col.setdefault(theme.id, {})
+        for e in theme_excerpts[theme.id]:
+            for col_id in places.get(e.code, ()):
+                buckets.setdefault(col_id, []).append(e)
     for col, label in zip(lay.columns, lay.labels):
         for theme in lay.themeset:
-            places = _places(lay, theme)
-            inside = distinct(e for e in theme_excerpts[theme.id] if id(col) in places.get(e.code, set()))
+            inside = distinct(in_col[theme.id].get(id(col), []))
             if not inside:
                 continue
             chosen = _table_quotes(theme, inside, quotes, used)
@@ -420,19 +434,26 @@ def _by_case(workspace: Workspace, ex: ExcerptSet, lay: _Layout, theme_excerpts:
 
     cases, case_of = case_cut(workspace, ex, by)
     rows, compact = [], []
+    shown = cells not in ("count", "presence", "participants")  # else the table is its own terminal view
     for theme in lay.themeset:
         mine = _pinned_first(theme_excerpts.get(theme.id, []), theme)
         row: dict[str, Any] = {"theme": theme.id, "name": theme.name, "valence": theme.valence or ""}
         crow = dict(row)
         used: set = set()
+        in_case: dict[str, list[Excerpt]] = {}  # one pass over the theme's excerpts, not one per case
+        for e in mine:
+            for case in dict.fromkeys(case_of(e)):
+                in_case.setdefault(case, []).append(e)
         for case in cases:
-            inside = [e for e in mine if case in case_of(e)]
+            inside = in_case.get(case, [])
             row[case] = cell(inside, cells, quotes, quote_chars, attributes, used, lay.terms[theme.id])
-            crow[case] = cell(inside, "compact", 0, None, ())
+            if shown:
+                crow[case] = cell(inside, "compact", 0, None, ())
         row["total"] = (sum(1 for case in cases if row[case]) if cells == "presence" else
                         cell(distinct(mine), cells, 0, None, ()) if cells in ("count", "participants") else
                         counts_text(distinct(mine)) if mine else "")
-        crow["total"] = cell(mine, "compact", 0, None, ())
+        if shown:
+            crow["total"] = cell(mine, "compact", 0, None, ())
         rows.append(row)
         compact.append(crow)
     columns = ["theme", "name", "valence", *cases, "total"]
