@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -248,6 +249,23 @@ def _guide_set(workspace: Workspace, frameworks: dict, index: dict, warnings: li
     return DomainSet("guide", domains, description, code_domains, warnings)
 
 
+
+def _code_domains(index: dict, frameworks: dict, domains: list[Domain],
+                  place: Callable[[Any], str | None]) -> dict[str, list[str]]:
+    """Each code's domains, in the domains' order: ``place`` maps one of its resolved framework refs
+    to a domain id (or None when the ref lies outside these domains)."""
+    order = {d.id: i for i, d in enumerate(domains)}
+    code_domains: dict[str, list[str]] = {}
+    for cid, (book, code) in index.items():
+        hits: list[str] = []
+        for ref in _code_refs(book, code):
+            item = _resolve(frameworks, ref)
+            hit = place(item) if item is not None else None
+            if hit is not None and hit not in hits:
+                hits.append(hit)
+        code_domains[cid] = sorted(hits, key=lambda h: order.get(h, 99))
+    return code_domains
+
 def _framework_set(workspace: Workspace, source: str, frameworks: dict, index: dict, warnings: list[str]) -> DomainSet:
     fid = source.partition(":")[2].strip() or (workspace.config.framework or "heif")
     if fid not in frameworks:
@@ -256,17 +274,8 @@ def _framework_set(workspace: Workspace, source: str, frameworks: dict, index: d
         raise SummaryError(f"no framework {fid!r}{hint}")
     fw = frameworks[fid]
     domains = [Domain(item.id, item.label, item.definition, [], [item.ref], None, [item]) for item in fw.domains()]
-    order = {d.id: i for i, d in enumerate(domains)}
-    code_domains: dict[str, list[str]] = {}
-    for cid, (book, code) in index.items():
-        hits: list[str] = []
-        for ref in _code_refs(book, code):
-            item = _resolve(frameworks, ref)
-            if item is not None and item.framework == fid:
-                top = item.path.split(".")[0]
-                if top not in hits:
-                    hits.append(top)
-        code_domains[cid] = sorted(hits, key=lambda h: order.get(h, 99))
+    code_domains = _code_domains(index, frameworks, domains,
+                                 lambda item: item.path.split(".")[0] if item.framework == fid else None)
     description = f"{fw.name} ({fid}), {len(domains)} top-level domains"
     return DomainSet(f"framework:{fid}", domains, description, code_domains, warnings)
 
@@ -314,15 +323,10 @@ def _equity_set(workspace: Workspace, source: str, frameworks: dict, index: dict
                            f"{', '.join(equity_frameworks(frameworks)) or 'none'} (--domains equity:ID, with codes "
                            f"mapped onto that framework's refs)")
     domains = [Domain(item.id, item.label, item.definition, [], [item.ref], None, [item]) for item in marked]
-    order = {d.id: i for i, d in enumerate(domains)}
-    code_domains: dict[str, list[str]] = {}
-    for cid, (book, code) in index.items():
-        hits: list[str] = []
-        for ref in _code_refs(book, code):
-            item = _resolve(frameworks, ref)
-            dom = fw.equity_domain_of(item) if item is not None and item.framework == fw.id else None
-            if dom is not None and dom.id not in hits:
-                hits.append(dom.id)
-        code_domains[cid] = sorted(hits, key=lambda h: order.get(h, 99))
+    def equity_place(item: Any) -> str | None:
+        dom = fw.equity_domain_of(item) if item.framework == fw.id else None
+        return dom.id if dom is not None else None
+
+    code_domains = _code_domains(index, frameworks, domains, equity_place)
     description = f"{fw.name} ({fw.id}), its {len(domains)} health-equity domains"
     return DomainSet(f"equity:{fw.id}", domains, description, code_domains, warnings)
