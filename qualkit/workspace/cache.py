@@ -20,10 +20,35 @@ from typing import Any
 
 from qualkit.transcripts.model import Transcript, Turn
 
-__all__ = ["CACHE_DIR", "TranscriptCache"]
+__all__ = ["CACHE_DIR", "TranscriptCache", "open_cache_db"]
 
 CACHE_DIR = Path(".qualkit") / "cache"
 _SCHEMA = 2  # bump when the stored form or the parser's output changes without a version bump
+_TABLES = ("CREATE TABLE IF NOT EXISTS transcripts (key TEXT PRIMARY KEY, data BLOB NOT NULL)",)
+
+
+def open_cache_db(path: Path, tables: tuple[str, ...]) -> sqlite3.Connection | None:
+    """A derived SQLite store under .qualkit/cache/ (WAL, safe under concurrent readers), with
+    ``tables`` created; None when it cannot be opened, which callers treat as a miss. A file that is
+    not a database (overwritten or truncated) is removed and started afresh, once."""
+    for attempt in (1, 2):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=2.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # derived: losing the last entries costs recomputing them
+            for sql in tables:
+                db.execute(sql)
+            return db
+        except sqlite3.DatabaseError as exc:
+            if attempt == 1 and "not a database" in str(exc):
+                for f in (path, *path.parent.glob(path.name + "-*")):
+                    f.unlink(missing_ok=True)
+                continue
+            return None
+        except (sqlite3.Error, OSError):
+            return None
+    return None
 
 
 class TranscriptCache:
@@ -35,27 +60,10 @@ class TranscriptCache:
         self._broken = False
 
     def _connect(self) -> sqlite3.Connection | None:
-        if self._db is not None or self._broken:
-            return self._db
-        for attempt in (1, 2):
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # a derived cache: losing the last entries costs a re-parse
-                db.execute("CREATE TABLE IF NOT EXISTS transcripts (key TEXT PRIMARY KEY, data BLOB NOT NULL)")
-                self._db = db
-                return db
-            except sqlite3.DatabaseError as exc:
-                if attempt == 1 and "not a database" in str(exc):  # overwritten or truncated: start afresh
-                    for f in (self.path, *self.path.parent.glob(self.path.name + "-*")):
-                        f.unlink(missing_ok=True)
-                    continue
-                break
-            except (sqlite3.Error, OSError):
-                break
-        self._broken = True
-        return None
+        if self._db is None and not self._broken:
+            self._db = open_cache_db(self.path, _TABLES)
+            self._broken = self._db is None
+        return self._db
 
     @staticmethod
     def key(path: Path, stamp: tuple, settings: Any) -> str:

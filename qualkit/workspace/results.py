@@ -26,11 +26,16 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from qualkit.workspace.cache import CACHE_DIR, open_cache_db
+
 __all__ = ["RESULTS_NAME", "ResultCache", "workspace_stamp"]
 
 RESULTS_NAME = "results.sqlite"
 _SCHEMA = 1
 _CHUNK = 8 << 20  # files are stored in 8 MiB pieces: restoring one never holds a whole large file
+_TABLES = ("CREATE TABLE IF NOT EXISTS results (command TEXT PRIMARY KEY, key TEXT NOT NULL, meta TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS pieces (command TEXT NOT NULL, path TEXT NOT NULL, seq INTEGER NOT NULL, "
+           "data BLOB NOT NULL, PRIMARY KEY (command, path, seq))")
 _SKIP_TOP = {"exports", ".git"}
 _SKIP_STATE = {"cache", "backups"}
 _LIBRARIES = ("pandas", "numpy", "openpyxl", "python-docx", "jinja2", "lxml", "pyyaml", "pydantic", "rapidfuzz",
@@ -93,8 +98,6 @@ class ResultCache:
     """The newest finished result of each command on this workspace; any failure reads as a miss."""
 
     def __init__(self, root: Path):
-        from qualkit.workspace.cache import CACHE_DIR
-
         self.root = Path(root)
         self.path = self.root / CACHE_DIR / RESULTS_NAME
         self._db: sqlite3.Connection | None = None
@@ -107,18 +110,9 @@ class ResultCache:
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def _connect(self) -> sqlite3.Connection | None:
-        if self._db is not None or self._broken:
-            return self._db
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS results (command TEXT PRIMARY KEY, key TEXT NOT NULL, meta TEXT NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS pieces (command TEXT NOT NULL, path TEXT NOT NULL, seq INTEGER NOT NULL, "
-                       "data BLOB NOT NULL, PRIMARY KEY (command, path, seq))")
-            self._db = db
-        except (sqlite3.Error, OSError):
-            self._broken = True
+        if self._db is None and not self._broken:
+            self._db = open_cache_db(self.path, _TABLES)
+            self._broken = self._db is None
         return self._db
 
     def get(self, command: str, key: str) -> dict[str, Any] | None:
