@@ -115,7 +115,7 @@ def search(ctx: click.Context, term: str, fuzzy: bool, lemma: bool, threshold: f
     ws = open_workspace(ctx)
     hits = run_search(ws, term, fuzzy, lemma=lemma, transcripts=list(transcript_ids) or None, context=context,
                       threshold=threshold, include_facilitators=not skip_facilitators,
-                      progress=progress_bar("Searching turns", min_items=2000))
+                      progress=progress_bar("Searching turns"))
     if as_json:
         echo_json({"term": term, "fuzzy": fuzzy, "lemma": lemma, "hits": [h.as_dict() for h in hits],
                    "skipped": [str(e) for e in ws.skipped_transcripts]})

@@ -61,10 +61,10 @@ def wrap(text: str, indent: str = "    ") -> str:
     return "\n".join(out)
 
 
-def progress_bar(label: str, min_items: int = 50) -> Callable[[Iterable[Any]], Iterator[Any]]:
+def progress_bar(label: str) -> Callable[[Iterable[Any]], Iterator[Any]]:
     """A wrapper for long loops of the library's ``progress=`` arguments: the loop becomes a
-    :func:`qualkit.io.progress.track` task, shown by :class:`TerminalProgress` like every other.
-    (``min_items`` is kept for callers; short loops never show, since a bar waits before it appears.)"""
+    :func:`qualkit.io.progress.track` task, shown by :class:`TerminalProgress` like every other
+    (short loops never show, since a bar waits before it appears)."""
     from qualkit.io.progress import track
 
     def wrap_items(items: Iterable[Any]) -> Iterator[Any]:
