@@ -257,13 +257,14 @@ def run(ws: Workspace, *, no_deid: bool = False, on_start: Callable[[str], None]
 
     When nothing the run reads has changed since the last run (no file of the workspace, not
     qualkit, not the options), its files are written again from .qualkit/cache/ byte for byte and
-    its steps reported as they were (``RunReport.cached``); ``use_cache=False`` always recomputes.
+    its steps reported as they were (``RunReport.cached``); ``use_cache=False`` always recomputes (and
+    keeps the fresh result for the next run).
     See :mod:`qualkit.workspace.results`."""
     from qualkit.deid.apply import exporting
 
     started = time.perf_counter()
-    cache, key = _result_cache(ws, no_deid) if use_cache else (None, "")
-    if cache is not None:
+    cache, key = _result_cache(ws, no_deid)  # --recompute still keeps its result for the next run
+    if cache is not None and use_cache:
         replayed = _replay(ws, cache, key, on_start, on_step)
         if replayed is not None:
             replayed.seconds = time.perf_counter() - started

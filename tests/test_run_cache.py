@@ -60,6 +60,15 @@ def test_the_run_command_says_the_steps_are_unchanged(sample_workspace, run_cli)
     assert "unchanged" not in again.output
 
 
+def test_a_run_after_run_recompute_replays_what_recompute_made(sample_workspace, run_cli):
+    assert run_cli("run", "--recompute", workspace=sample_workspace).exit_code == 0
+    made = _files(sample_workspace / "exports")
+    result = run_cli("run", workspace=sample_workspace)
+    assert result.exit_code == 0
+    assert "(unchanged since the last run)" in result.output
+    assert _files(sample_workspace / "exports") == made
+
+
 @pytest.mark.slow
 def test_a_changed_coding_is_computed_again_and_equals_a_run_without_cache(sample_workspace):
     run(qualkit.Workspace(sample_workspace))

@@ -14,7 +14,8 @@ from qualkit.cli.output import report_skipped, strict_option
 @click.option("--no-deid", is_flag=True, help="Export the original transcript text even though deid.csv holds decisions "
                                                "(recorded in the manifests).")
 @click.option("--recompute", is_flag=True, help="Compute every step again even when nothing changed since the last "
-                                                "run (by default its files are written again from .qualkit/cache/).")
+                                                "run (by default its files are written again from .qualkit/cache/); the fresh "
+                                                "result is kept for the next run.")
 @allow_unanchored_option
 @jobs_option
 @click.pass_context
