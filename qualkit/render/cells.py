@@ -87,6 +87,8 @@ def is_bool(value: Any) -> bool:
 
 def display_text(value: Any) -> str:
     """The text of a cell as a reader sees it: missing is empty, floats to at most 3 decimals."""
+    if type(value) is str:  # most cells: the last line below, without the type checks
+        return ILLEGAL_XML.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     if is_missing(value):
         return ""
     if is_number(value) and not isinstance(value, numbers.Integral):
@@ -138,11 +140,18 @@ def display_len(line: str) -> int:
 
 
 def longest_line(text: str) -> int:
-    return max((display_len(line) for line in text.split("\n")), default=0)
+    """Width of the widest line of ``text`` (:func:`display_len`; ASCII text without a call per line)."""
+    if text.isascii():
+        return max(map(len, text.split("\n")))
+    return max(map(display_len, text.split("\n")))
 
 
 def longest_word(text: str) -> int:
-    return max((display_len(w) for w in text.split()), default=0)
+    """Width of the widest white-space separated word of ``text``, 0 for none."""
+    words = text.split()
+    if not words:
+        return 0
+    return max(map(len if text.isascii() else display_len, words))
 
 
 def heading_of(table: Any, count: int) -> str | None:

@@ -22,6 +22,7 @@ import math
 import numbers
 import re
 from collections.abc import Iterable
+from copy import copy
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ from qualkit.render.cells import (
 from qualkit.render.cells import (
     rows_of as _rows,
 )
+from qualkit.render.docx_rows import append_rows
 from qualkit.render.latex import latex_escape, write_latex
 
 # -- XLSX ------------------------------------------------------------------------------------------
@@ -102,6 +104,9 @@ def sheet_names(names: list[str]) -> list[str]:
 
 def _xlsx_value(value):
     """A cell value as openpyxl should store it: numbers stay numbers, text is cleaned."""
+    if type(value) is str:  # most cells: the text branch at the end, without the type checks
+        text = _text(value)
+        return text if len(text) <= _XLSX_MAX_CELL else text[:_XLSX_MAX_CELL - 1] + "…"
     if _is_missing(value):
         return None
     if _is_bool(value):
@@ -183,12 +188,23 @@ def _build_workbook(tables, title: str | None):
             _set_text_cell(cell, head)
             cell.font, cell.fill, cell.border = header_font, header_fill, header_border
             cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right") if numeric[j - 1] else header_align
+        # Each body cell's style is one of two, set once through openpyxl and then copied: setting
+        # ``cell.alignment`` looks the Alignment up among the workbook's by hashing it, per cell.
+        styles: dict[bool, Any] = {}
         for i, row in enumerate(rows, start=first + 1):
             for j, value in enumerate(row, start=1):
                 cell = ws.cell(row=i, column=j)
                 stored = _xlsx_value(value)
-                _set_text_cell(cell, stored)
-                cell.alignment = number_align if isinstance(stored, (int, float)) and not isinstance(stored, bool) else text_align
+                if type(stored) is str:  # cleaned and cut to Excel's limit already: openpyxl's checks skipped
+                    cell._value, cell.data_type = stored, "s"
+                else:
+                    _set_text_cell(cell, stored)
+                is_num = isinstance(stored, (int, float)) and not isinstance(stored, bool)
+                if is_num in styles:
+                    cell._style = copy(styles[is_num])
+                else:
+                    cell.alignment = number_align if is_num else text_align
+                    styles[is_num] = copy(cell._style)
         for j, width in enumerate(_xlsx_widths(headers, rows), start=1):
             ws.column_dimensions[get_column_letter(j)].width = width
         if headers:
@@ -436,10 +452,9 @@ def _docx_table(document: Any, frame: Any, usable: int) -> None:
             _add_lines(paragraph, value, size_pt=_DOCX_FONT_PT, bold=bold)
 
     fill(header_row.cells, headers, bold=True)
-    for row in rows:
-        word_row = word_table.add_row()
-        mark_row(word_row)
-        fill(word_row.cells, [_text(v).strip("\n") for v in row], bold=False)
+    # The body rows as one piece of XML: add_row() and row.cells walk the whole table each time.
+    append_rows(word_table, ([_text(v).strip("\n") for v in row] for row in rows), widths, numeric,
+                size_pt=_DOCX_FONT_PT)
 
 
 def write_docx(tables: Iterable[Any], path: Path, title: str | None = None) -> list[Path]:
