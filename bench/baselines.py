@@ -3,7 +3,13 @@
 Not a test. Each baseline is run as its own fresh process, exactly as the commands are, so its
 start-up counts the same way:
 
-* ``floor``: the import floor, ``qualkit --help`` (Python start-up and the CLI's lazy imports);
+* ``floor``: the CLI floor, ``qualkit --help`` (Python start-up and the CLI's lazy imports). It
+  imports no heavy library, so it is a floor for a light command, not for ``run``;
+* ``libs``: the import floor of ``run``: Python start-up plus importing the libraries ``run`` cannot
+  avoid on any study (``RUN_LIBRARIES``: pandas and numpy for its tables, openpyxl and python-docx
+  for the XLSX/DOCX exports, jinja2 for the report, PyYAML and pydantic for the codebooks and
+  qualkit.yaml, filelock, click, lxml). Nothing else: qualkit's own modules and work are what the
+  ratio ``run / libs`` measures;
 * ``read``: a bare read + decode + split of every transcript (what ingest cannot avoid);
 * ``spacy``: truly bare spaCy: ``spacy.blank("en")`` with its rule-based ``sentencizer`` and one
   ``PhraseMatcher`` (attr LOWER) of every codebook keyword over every blank-line-separated turn
@@ -12,14 +18,17 @@ start-up counts the same way:
 * ``krippendorff``: the krippendorff package's nominal alpha of the first three coders over the
   study's turn x code units (the same matrix size as ``qualkit agree`` pools).
 
-    python bench/baselines.py floor|read|spacy|regex|krippendorff WORKSPACE
+    python bench/baselines.py floor|libs|read|spacy|regex|krippendorff WORKSPACE
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["RUN_LIBRARIES", "main"]
+
+# What `qualkit run` must import on any study, whatever qualkit does (python -X importtime on the sample).
+RUN_LIBRARIES = ("click", "numpy", "pandas", "openpyxl", "docx", "pydantic", "jinja2", "yaml", "filelock", "lxml.etree")
 
 
 def _files(root: Path) -> list[Path]:
@@ -99,6 +108,12 @@ def main(argv: list[str]) -> int:
             runpy.run_module("qualkit.cli", run_name="__main__")
         except SystemExit:
             pass
+        return 0
+    if kind == "libs":
+        import importlib
+
+        for name in RUN_LIBRARIES:
+            importlib.import_module(name)
         return 0
     fn = {"read": read, "spacy": bare_spacy, "regex": regex, "krippendorff": krippendorff_alpha}[kind]
     print(kind, fn(root))

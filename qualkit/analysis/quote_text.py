@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 __all__ = ["DEFAULT_LIMIT", "ELLIPSIS", "MIN_SENTENCE_SHARE", "QUOTE_MARKS", "attribution", "collapse_whitespace",
            "focus_quote", "stem", "trim_quote", "word_stems"]
@@ -80,15 +81,41 @@ def stem(word: str) -> str:
     return w
 
 
+@lru_cache(maxsize=65536)
+def _content_stem(word: str) -> str | None:
+    """The stem of a content word, None for a stop word or a 1-2 letter word (words recur: kept)."""
+    return stem(word) if word.casefold() not in _STOP and len(word) > 2 else None
+
+
 def word_stems(text: str) -> set[str]:
     """The stems of a text's content words (stop words and 1-2 letter words left out)."""
-    return {stem(w) for w in _WORD.findall(text) if w.casefold() not in _STOP and len(w) > 2}
+    return {s for w in _WORD.findall(text) if (s := _content_stem(w)) is not None}
 
 
-def _score(sentence: str, terms: set[str]) -> int:
+_PREFIX = 5  # a stem matches a longer one it begins (or that begins it) from this length on
+
+
+@lru_cache(maxsize=256)
+def _matcher(terms: tuple[str, ...]) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """The term stems, and each prefix (of ``_PREFIX`` letters or more) of a long stem -> the stems it begins."""
+    wanted = frozenset(set().union(*(word_stems(t) for t in terms))) if terms else frozenset()
+    begins: dict[str, set[str]] = {}
+    for t in wanted:
+        for k in range(_PREFIX, len(t) + 1):
+            begins.setdefault(t[:k], set()).add(t)
+    return wanted, {p: frozenset(ts) for p, ts in begins.items()}
+
+
+def _score(sentence: str, wanted: frozenset[str], begins: Mapping[str, frozenset[str]]) -> int:
+    """How many term stems the sentence carries: a word equal to one, or (both of 5+ letters) one
+    beginning the other. The same count as testing every term against every word, without the pairs."""
     words = word_stems(sentence)
-    return sum(1 for t in terms if any(w == t or (len(t) >= 5 and (w.startswith(t) or t.startswith(w)) and len(w) >= 5)
-                                       for w in words))
+    hit = words & wanted
+    for w in words:
+        if len(w) >= _PREFIX:
+            hit |= begins.get(w, frozenset())  # terms that w begins
+            hit.update(w[:k] for k in range(_PREFIX, len(w)) if w[:k] in wanted)  # terms that begin w
+    return len(hit)
 
 
 def focus_quote(text: str, terms: Sequence[str], limit: int | None = DEFAULT_LIMIT, ellipsis: str = ELLIPSIS) -> str:
@@ -97,15 +124,23 @@ def focus_quote(text: str, terms: Sequence[str], limit: int | None = DEFAULT_LIM
     A quote must show the coded idea, not the first 300 characters of a long turn (Lingard 2019,
     "Beyond the default colon": a quote is evidence for the claim it sits beside). The sentence
     matching most term stems is kept, with its neighbours while they fit; an ellipsis marks each
-    cut. No match, or no limit: as :func:`trim_quote`."""
+    cut. No match, or no limit: as :func:`trim_quote`.
+
+    Kept per (text, terms, limit): the matrices and the report of one `run` quote the same passage
+    for the same code several times."""
+    return _focus_quote(text, tuple(terms), limit, ellipsis)
+
+
+@lru_cache(maxsize=1024)
+def _focus_quote(text: str, terms: tuple[str, ...], limit: int | None, ellipsis: str) -> str:
     flat = collapse_whitespace(text)
     if limit is None or len(flat) <= limit:
         return flat
-    wanted = set().union(*(word_stems(t) for t in terms)) if terms else set()
+    wanted, begins = _matcher(terms)
     from qualkit.coding.units import split_sentences
 
     sentences = split_sentences(flat)
-    scores = [_score(flat[a:b], wanted) for a, b in sentences] if wanted else []
+    scores = [_score(flat[a:b], wanted, begins) for a, b in sentences] if wanted else []
     if not scores or max(scores) == 0:
         return trim_quote(flat, limit, ellipsis)
     best = scores.index(max(scores))

@@ -35,6 +35,7 @@ a workspace. Errors name the file and the line of the offending field.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from copy import copy, deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -213,13 +214,65 @@ class CodebookLines:
                 self.ref_lines[id(code)] = [x.start_mark.line + 1 for x in v.value]
 
 
+_Read = tuple["Codebook | None", list[SchemaProblem], CodebookLines]
+_READ_CACHE: dict[Path, tuple[bytes, _Read]] = {}  # path -> (the file's bytes, what they read as)
+_READ_CACHE_SIZE = 32
+
+
 def read_codebook(path: str | Path) -> tuple[Codebook | None, list[SchemaProblem], CodebookLines]:
     """Read a codebook file against its schema, collecting every problem instead of stopping at the first.
 
     Returns the codebook built from what could be read (None if the file is not a codebook at
     all), every problem with its file and line, and the line numbers of its keys.
+
+    Parsed once per content: a command asks for the codebooks many times (`run`: 46 reads of two
+    files), so the YAML parse and the schema check are kept with the file's bytes, and a read whose
+    bytes are the same gets a fresh copy (callers may edit what they get).
     """
     path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return _read_codebook(path)
+    hit = _READ_CACHE.get(path)
+    if hit is not None and hit[0] == raw:
+        return _fresh(hit[1])
+    result = _read_codebook(path)
+    try:
+        unchanged = path.read_bytes() == raw  # not edited while it was parsed
+    except OSError:
+        unchanged = False
+    if unchanged:
+        if len(_READ_CACHE) >= _READ_CACHE_SIZE:
+            _READ_CACHE.pop(next(iter(_READ_CACHE)))
+        _READ_CACHE[path] = (raw, result)
+        return _fresh(result)
+    return result
+
+
+def _fresh(result: _Read) -> _Read:
+    """A copy of a read codebook that shares nothing a caller could change with the kept one."""
+    book, problems, lines = result
+    new_lines = CodebookLines(book_keys=dict(lines.book_keys))
+    if book is None:
+        return None, list(problems), new_lines
+    codes = []
+    for code in book.codes:
+        new = copy(code)
+        for name in LIST_FIELDS:  # patterns hold lists of dicts
+            setattr(new, name, deepcopy(getattr(code, name)) if name == "patterns" else list(getattr(code, name)))
+        if id(code) in lines.by_code:
+            new_lines.by_code[id(new)] = dict(lines.by_code[id(code)])
+        if id(code) in lines.ref_lines:
+            new_lines.ref_lines[id(new)] = list(lines.ref_lines[id(code)])
+        codes.append(new)
+    changelog = [ChangeLogEntry(e.who, e.when, e.what) for e in book.changelog]
+    groups = [CodeGroup(g.name, list(g.codes), g.description) for g in book.groups]
+    return (Codebook(book.id, book.name, codes, book.description, book.framework, changelog, book.path, groups),
+            list(problems), new_lines)
+
+
+def _read_codebook(path: Path) -> tuple[Codebook | None, list[SchemaProblem], CodebookLines]:
     lines = CodebookLines()
     if path.is_dir():
         return None, [SchemaProblem(path, None, "", "is a folder, not a codebook file")], lines
