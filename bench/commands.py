@@ -50,6 +50,7 @@ COMMANDS: dict[str, list[str]] = {
     "matrix themes": [*QK, "matrix", "themes"],
     "matrix cooccurrence": [*QK, "matrix", "cooccurrence"],
     "matrix rapid": [*QK, "matrix", "rapid"],
+    "matrix saturation": [*QK, "matrix", "saturation"],
     "export all": [*QK, "export", "all"],
     "report": [*QK, "report"],
     "run": [*QK, "run", "--recompute"],
@@ -83,12 +84,14 @@ def measure(cmd: list[str], cwd: Path) -> dict:
 
 
 def study(folder: Path, n: int) -> Path:
-    from study import make_study
+    from study import add_dates, make_study
 
     path = folder / f"study{n}"
     if not (path / "qualkit.yaml").is_file():
         shutil.rmtree(path, ignore_errors=True)
         make_study(path, n)
+    elif add_dates(path, n):  # generated before studies had interview dates (matrix saturation needs them)
+        print(f"{path}: interview dates added to participants.csv", file=sys.stderr)
     return path
 
 

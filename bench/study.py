@@ -4,14 +4,16 @@ Not a test. Writes a workspace with ``N`` interview transcripts of ~``words`` wo
 interviewer questions and participant answers), participants.csv, a ``codes``-code codebook (a two-word keyword each) with
 Zipf code frequencies, ``coders`` coders' codings that mostly agree (shifted boundaries, missed,
 swapped and extra codes), an interview guide in qualkit.yaml (one domain per ten codes), themes.yaml
-(codes grouped into themes mapped onto HEIF domains), and a filled rapid-analysis summary per
-transcript. The same arguments always give the same files.
+(codes grouped into themes mapped onto HEIF domains), a filled rapid-analysis summary per
+transcript, and each interview's date (a ``date`` column of participants.csv, as in the sample study,
+so that ``matrix saturation`` can order the interviews). The same arguments always give the same files.
 
     python bench/study.py DIR [--transcripts 100] [--words 5000] [--codes 60] [--coders 3] [--seed 7]
 """
 from __future__ import annotations
 
 import argparse
+import datetime
 import random
 import sys
 import time
@@ -19,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-__all__ = ["make_study"]
+__all__ = ["add_dates", "make_study"]
 
 WORDS = ("the outreach team drove out to see him after the overdose and we brought naloxone "
          "but transportation is hard out here because the clinic is forty miles away and the roads "
@@ -51,6 +53,19 @@ def make_transcript(rng: random.Random, words: int) -> str:
         out.append(f"Interviewer: {q[0].upper() + q[1:]}?\n\n{speaker}: {answer}\n\n")
         total += answer.count(" ") + q.count(" ") + 2
     return "".join(out)
+
+
+def _participants(n_transcripts: int, width: int, seed: int) -> str:
+    """participants.csv: the speakers of every transcript, then one row per interview with its date
+    (interviews spread over a year, several a week; the participant keeps its all-transcript id)."""
+    rows = ["transcript,speaker,participant_id,role,date", ",Interviewer,RT-1,interviewer,"]
+    rows += [f",{p},P{i},participant," for i, p in enumerate(PARTICIPANTS)]
+    first = datetime.date(2025, 1, 6)
+    for i in range(n_transcripts):
+        speaker = random.Random(seed * 100_000 + i).choice(PARTICIPANTS)  # make_transcript's first draw
+        day = first + datetime.timedelta(days=i * 365 // max(n_transcripts, 1))
+        rows.append(f"int{i + 1:0{width}d},{speaker},P{PARTICIPANTS.index(speaker)},participant,{day.isoformat()}")
+    return "\n".join(rows) + "\n"
 
 
 def _config(codes: list[str], coders: list[str]) -> str:
@@ -121,10 +136,8 @@ def make_study(root: Path, n_transcripts: int, words: int = 5000, n_codes: int =
     coders = [f"coder{g + 1}" for g in range(n_coders)]
     (root / "qualkit.yaml").write_text(_config(codes, coders))
     (root / "themes.yaml").write_text(_themes(codes))
-    rows = ["transcript,speaker,participant_id,role", ",Interviewer,RT-1,interviewer"]
-    rows += [f",{p},P{i},participant" for i, p in enumerate(PARTICIPANTS)]
-    (root / "participants.csv").write_text("\n".join(rows) + "\n")
     width = max(3, len(str(n_transcripts)))
+    (root / "participants.csv").write_text(_participants(n_transcripts, width, seed))
     for i in range(n_transcripts):
         (root / "transcripts" / f"int{i + 1:0{width}d}.txt").write_text(make_transcript(random.Random(seed * 100_000 + i), words))
     kw = random.Random(seed + 1)
@@ -140,6 +153,16 @@ def make_study(root: Path, n_transcripts: int, words: int = 5000, n_codes: int =
         tid = f"int{i + 1:0{width}d}"
         (root / "summaries" / f"{tid}.md").write_text(_summary(tid, n_domains, rng))
     return root
+
+
+def add_dates(root: Path, n_transcripts: int, seed: int = 7) -> bool:
+    """Give a study generated before participants.csv had interview dates its dates (what
+    :func:`make_study` writes today); False when it already has them."""
+    path = root / "participants.csv"
+    if "date" in path.read_text().partition("\n")[0].split(","):
+        return False
+    path.write_text(_participants(n_transcripts, max(3, len(str(n_transcripts))), seed))
+    return True
 
 
 def main() -> int:
