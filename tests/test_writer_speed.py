@@ -81,7 +81,7 @@ def test_every_excel_body_cell_keeps_its_style_and_text(tmp_path):
     assert [ws.cell(row=r, column=1).value for r in range(3, 7)] == ["=1+1", "#N/A", "plain", "x\ny"]
 
 
-@pytest.mark.parametrize("text", ["", "\n", "ab  cd\n\nxyz", "日本語 ab\nc", " ", "\t x", "wide 全角文字 word\nshort"])
+@pytest.mark.parametrize("text", ["", "\n", "ab  cd\n\nxyz", "日本語 ab\nc", " ", "\t x", "wide 全角文字 word\nshort", "• a “curly” bullet\n• two"])
 def test_line_and_word_widths_count_wide_characters_double(text):
     assert longest_line(text) == max(display_len(line) for line in text.split("\n"))
     assert longest_word(text) == max((display_len(w) for w in text.split()), default=0)
