@@ -41,7 +41,7 @@ def big_table(rows: int, cols: int, seed: int = 17) -> Any:
     rng = random.Random(seed)
 
     def bullets() -> str:
-        return "\n".join("- " + " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 20)))
+        return "\n".join("• " + " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 20)))
                          for _ in range(rng.randint(0, 4)))
 
     data: dict[str, list[Any]] = {"participant": [f"P{i:04d}" for i in range(rows)],

@@ -81,7 +81,27 @@ def test_every_excel_body_cell_keeps_its_style_and_text(tmp_path):
     assert [ws.cell(row=r, column=1).value for r in range(3, 7)] == ["=1+1", "#N/A", "plain", "x\ny"]
 
 
-@pytest.mark.parametrize("text", ["", "\n", "ab  cd\n\nxyz", "日本語 ab\nc", " ", "\t x", "wide 全角文字 word\nshort"])
+@pytest.mark.parametrize("text", ["", "\n", "ab  cd\n\nxyz", "日本語 ab\nc", " ", "\t x", "wide 全角文字 word\nshort", "• a “curly” bullet\n• two"])
 def test_line_and_word_widths_count_wide_characters_double(text):
     assert longest_line(text) == max(display_len(line) for line in text.split("\n"))
     assert longest_word(text) == max((display_len(w) for w in text.split()), default=0)
+
+
+def test_every_adjudication_row_wraps_and_shades_the_cells_to_fill_in(tmp_path):
+    import io
+
+    from qualkit.analysis.adjudication import FILL_IN_COLUMNS, adjudication_columns, adjudication_xlsx
+
+    columns = adjudication_columns(["ana", "ben"])
+    rows = [{c: ("=SUM(A1)" if c == "quote" and i % 2 else f"{c} {i}") for c in columns} for i in range(120)]
+    for row in rows:
+        for c in FILL_IN_COLUMNS:
+            row[c] = ""
+    wb = openpyxl.load_workbook(io.BytesIO(adjudication_xlsx(columns, rows, ["Read me."], ["ana", "ben"])))
+    sheet = wb["Adjudication"]
+    for row in sheet.iter_rows(min_row=2, max_row=121):
+        for name, cell in zip(columns, row):
+            assert cell.alignment.wrap_text and cell.alignment.vertical == "top"
+            assert (cell.fill.fgColor.rgb == "00FFF2CC") == (name in FILL_IN_COLUMNS), (name, cell.coordinate)
+    quote = columns.index("quote") + 1
+    assert sheet.cell(row=3, column=quote).value == "=SUM(A1)" and sheet.cell(row=3, column=quote).data_type == "s"

@@ -37,6 +37,7 @@ import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -355,13 +356,22 @@ def _style_sheet(ws: Any, cols: list[str]) -> None:
         head = ws.cell(row=1, column=i)
         head.font = Font(bold=True)
         head.fill = fill_in if col in FILL_IN_COLUMNS else head_fill
+    # Two body styles (wrapped; wrapped and shaded to fill in), each set once through openpyxl and then
+    # copied: setting ``cell.alignment`` hashes the Alignment to find its id, per cell.
+    fill_col = [c in FILL_IN_COLUMNS for c in cols]
+    styles: dict[bool, Any] = {}
     for row in ws.iter_rows(min_row=2):
         for cell in row:
-            cell.alignment = wrap
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"  # a transcript's text is never a formula
-            if cols[cell.column - 1] in FILL_IN_COLUMNS:
+            shaded = fill_col[cell.column - 1]
+            if shaded in styles:
+                cell._style = copy(styles[shaded])
+                continue
+            cell.alignment = wrap
+            if shaded:
                 cell.fill = fill_in
+            styles[shaded] = copy(cell._style)
     ws.freeze_panes = "B2"
 
 

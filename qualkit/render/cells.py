@@ -139,11 +139,16 @@ def display_len(line: str) -> int:
     return len(line) + sum(1 for ch in _NON_ASCII.findall(line) if unicodedata.east_asian_width(ch) in "WF")
 
 
+def _narrow(text: str) -> bool:
+    """True when no character of ``text`` is East Asian wide, so :func:`display_len` is ``len``
+    (bullets and curly quotes are not wide: the common non-ASCII text is narrow too)."""
+    return text.isascii() or not any(unicodedata.east_asian_width(ch) in "WF" for ch in set(_NON_ASCII.findall(text)))
+
+
 def longest_line(text: str) -> int:
-    """Width of the widest line of ``text`` (:func:`display_len`; ASCII text without a call per line)."""
-    if text.isascii():
-        return max(map(len, text.split("\n")))
-    return max(map(display_len, text.split("\n")))
+    """Width of the widest line of ``text`` (:func:`display_len`, without a call per line when no
+    character is wide)."""
+    return max(map(len if _narrow(text) else display_len, text.split("\n")))
 
 
 def longest_word(text: str) -> int:
@@ -151,7 +156,7 @@ def longest_word(text: str) -> int:
     words = text.split()
     if not words:
         return 0
-    return max(map(len if text.isascii() else display_len, words))
+    return max(map(len if _narrow(text) else display_len, words))
 
 
 def heading_of(table: Any, count: int) -> str | None:
