@@ -28,7 +28,9 @@ from pathlib import Path
 __all__ = ["RUN_LIBRARIES", "main"]
 
 # What `qualkit run` must import on any study, whatever qualkit does (python -X importtime on the sample).
-RUN_LIBRARIES = ("click", "numpy", "pandas", "openpyxl", "docx", "pydantic", "jinja2", "yaml", "filelock", "lxml.etree")
+# pydantic.main: `import pydantic` alone defers BaseModel, which every schema needs.
+RUN_LIBRARIES = ("click", "numpy", "pandas", "openpyxl", "docx", "pydantic.main", "jinja2", "yaml", "filelock",
+                 "lxml.etree")
 
 
 def _files(root: Path) -> list[Path]:

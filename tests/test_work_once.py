@@ -124,3 +124,14 @@ def test_the_same_passage_quoted_for_the_same_code_is_focused_once(monkeypatch: 
     again = quote_text.focus_quote(text, ["naloxone", "carry"], 120)
     assert first == again and "naloxone" in first and len(first) <= 120
     assert len(calls) == 1
+
+
+def test_exporting_does_not_import_the_deid_detector() -> None:
+    # every export goes through deid.apply; the detector's patterns (regexes compiled at import) are for `deid scan`
+    import subprocess
+    import sys
+
+    code = "import sys, qualkit.deid.apply; print(sorted(m for m in sys.modules if m.startswith('qualkit.deid.')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(quote_text.__file__).parents[2])}).stdout
+    assert "qualkit.deid.patterns" not in out and "qualkit.deid.detect" not in out

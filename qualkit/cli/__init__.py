@@ -139,8 +139,13 @@ def main() -> None:
     An unexpected exception is a bug in qualkit, not the user's fault: say so in one line and keep
     the traceback for QUALKIT_DEBUG=1, so transcripts' content never floods a shared screen.
     """
+    import gc
     import os
 
+    # A command lives seconds and allocates millions of small objects that die young: the default
+    # young-generation collection every 700 allocations was ~10% of `run` on the sample study. Every
+    # 10,000 halves that; cyclic garbage is still collected, a little later.
+    gc.set_threshold(10_000, 10, 10)
     try:
         cli(prog_name="qualkit", standalone_mode=True)
     except SystemExit:

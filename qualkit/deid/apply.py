@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from qualkit.deid.redact import redacted_view
-from qualkit.deid.scan import load_deid
+from qualkit.deid.table import DEID_CSV, read_table
 from qualkit.io.naming import plural_s
 from qualkit.workspace.store import Workspace
 
@@ -15,7 +15,7 @@ __all__ = ["export_view", "exporting"]
 
 def export_view(ws: Workspace, *, no_deid: bool = False) -> tuple[Workspace, dict[str, str]]:
     """The workspace exports should read, and what to record in their manifests about it."""
-    table = load_deid(ws)
+    table = read_table(ws.root / DEID_CSV)  # as deid.scan.load_deid, without the detector every export would import
     if not table.rows:
         return ws, {}
     if no_deid:
