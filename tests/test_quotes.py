@@ -108,3 +108,43 @@ def test_the_same_passage_is_never_quoted_twice():
 def test_selection_does_not_depend_on_input_order():
     items = [ex(f"Quote number {i} " + "word " * (i % 4), f"P{i % 3}", start=i * 100) for i in range(9)]
     assert select_quotes(items, 4) == select_quotes(list(reversed(items)), 4)
+
+
+def _fully_sorted_choice(items, n):
+    """The rule of qualkit.analysis.quotes read literally: the whole pool sorted, then taken in order."""
+    from qualkit.analysis.quote_text import collapse_whitespace
+    from qualkit.io.naming import natural_key
+
+    pool = sorted(items, key=lambda e: (-len(collapse_whitespace(e.text)), natural_key(e.transcript), e.start, e.end, e.code))
+    chosen = []
+    for group in ([e for e in pool if e.exemplar], [e for e in pool if not e.exemplar]):
+        for new_voices_only in (True, False):
+            for e in group:
+                if len(chosen) >= n:
+                    return chosen
+                text = collapse_whitespace(e.text)
+                if (e in chosen or not text or text.casefold() in {collapse_whitespace(c.text).casefold() for c in chosen}
+                        or any(c.transcript == e.transcript and c.start < e.end and e.start < c.end for c in chosen)):
+                    continue
+                if new_voices_only and (e.participant or f"{e.transcript}:{e.speaker or '?'}") in {
+                        c.participant or f"{c.transcript}:{c.speaker or '?'}" for c in chosen}:
+                    continue
+                chosen.append(e)
+    return chosen
+
+
+_piece = st.sampled_from(["a", "bb", "ccc ", "dd d", "e\n\n  e", "   ", "", "Exemplar"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.lists(_piece, max_size=4), st.sampled_from(["int1", "int2", "int10", "INT2"]),
+                          st.integers(0, 30), st.integers(0, 8), st.sampled_from(["", "", "exemplar", "x"]),
+                          st.sampled_from([None, "P1", "P2", "P3"]), st.sampled_from(["fax", "partners"])), max_size=25),
+       st.integers(0, 4))
+def test_a_cell_takes_the_quotes_a_full_sort_of_its_pool_would_give(rows, n):
+    """Quotes are picked from a pool sorted only as far as needed (a cell takes one or two of thousands of
+    passages): the picks, ties and runs of whitespace included, are those of sorting the whole pool."""
+    items = [Excerpt(t, start, start + length, code, "".join(pieces), memo, who, (who,) if who else ())
+             for pieces, t, start, length, memo, who, code in rows]
+    items += items[:3]  # the same passage twice in a pool
+    assert [id(e) for e in select_quotes(items, n)] == [id(e) for e in _fully_sorted_choice(items, n)]

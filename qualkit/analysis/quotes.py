@@ -28,7 +28,9 @@ their ``role`` from participants.csv; passages from unidentified speakers get th
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from operator import attrgetter
 
 from qualkit.analysis.quote_text import (
     DEFAULT_LIMIT,
@@ -64,8 +66,13 @@ def _order_key(e: Excerpt) -> tuple:
 
 def select_quotes(excerpts: Iterable[Excerpt], n: int = 3) -> list[Excerpt]:
     """Up to ``n`` distinct excerpts chosen by the rule in the module docstring, in the order chosen."""
-    pool = sorted(excerpts, key=_order_key)
-    groups = [[e for e in pool if e.exemplar], [e for e in pool if not e.exemplar]]
+    if n <= 0:
+        return []
+    pinned: list[Excerpt] = []
+    rest: list[Excerpt] = []
+    for e in excerpts:
+        (pinned if e.exemplar else rest).append(e)
+    groups = [_Ordered(pinned), _Ordered(rest)]
     chosen: list[Excerpt] = []
     voices: set[str] = set()
     texts: set[str] = set()
@@ -91,6 +98,50 @@ def select_quotes(excerpts: Iterable[Excerpt], n: int = 3) -> list[Excerpt]:
                     continue
                 take(e)
     return chosen
+
+
+_TEXT = attrgetter("text")
+
+
+class _Ordered:
+    """A pool in the selection order (``sorted(pool, key=_order_key)``, ties in pool order), sorted
+    only as far as it is read: a table cell takes one or two quotes from thousands of passages.
+
+    Collapsing whitespace never lengthens a text, so a passage whose raw text is shorter than the
+    collapsed length of the best one ranked so far cannot come before it: exact keys are computed
+    (and ranked in a heap) only for passages at least as long as the next one handed out."""
+
+    def __init__(self, pool: list[Excerpt]) -> None:
+        self.pool = pool
+        n = self.n = len(pool) or 1
+        # (-raw length, position) as one int: -raw length is a lower bound of the key's first part
+        self.bound = [i - size * n for i, size in enumerate(map(len, map(_TEXT, pool)))]
+        heapq.heapify(self.bound)
+        self.exact: list[tuple[tuple, int]] = []
+        self.done: list[Excerpt] = []                                   # handed out so far, in order
+
+    def _next(self) -> Excerpt | None:
+        bound, exact, n = self.bound, self.exact, self.n
+        while bound and (not exact or exact[0][0][0] >= bound[0] // n):
+            i = heapq.heappop(bound) % n
+            heapq.heappush(exact, (_order_key(self.pool[i]), i))
+        if not exact:
+            return None
+        e = self.pool[heapq.heappop(exact)[1]]
+        self.done.append(e)
+        return e
+
+    def __iter__(self) -> Iterator[Excerpt]:
+        i = 0
+        while True:
+            if i < len(self.done):
+                yield self.done[i]
+            else:
+                e = self._next()
+                if e is None:
+                    return
+                yield e
+            i += 1
 
 
 def _voice(e: Excerpt) -> str:

@@ -233,8 +233,9 @@ def report_context(ws: Workspace, coders: Iterable[str] | str | None = None, ci:
                    now: datetime | None = None, manifest_name: str = REPORT_NAME + ".manifest.json") -> dict[str, Any]:
     """Everything the template needs (plain data and pre-rendered, escaped SVG)."""
     from qualkit import __version__
+    from qualkit.io.collector import gc_paused
 
-    with _codebooks_read_once(ws):
+    with gc_paused(), _codebooks_read_once(ws):
         study = load_study(ws, coders, ci, resamples, seed)
         sections: dict[str, Section] = {}
         from qualkit.io.progress import track
@@ -378,9 +379,12 @@ def build_report(ws: Workspace, out: str | Path | None = None, coders: Iterable[
 
     path = Path(out) if out is not None else ws.root / "exports" / REPORT_NAME
     check_output(path, ws.root)
-    context = report_context(ws, coders, ci, resamples=resamples, seed=seed,
-                             manifest_name=path.name + ".manifest.json")
-    text = render_report(context)  # render before writing: a template error writes nothing
+    from qualkit.io.collector import gc_paused
+
+    with gc_paused():
+        context = report_context(ws, coders, ci, resamples=resamples, seed=seed,
+                                 manifest_name=path.name + ".manifest.json")
+        text = render_report(context)  # render before writing: a template error writes nothing
     write_output_text(path, text, ws.root)
     params = {"command": "report", **context["parameters"],
               "sections": {s.id: ("ok" if s.ok else "missing input") for s in context["sections"]}}

@@ -71,6 +71,13 @@ def export_study(workspace: Workspace, out_dir: str | Path | None = None, format
     ``formats`` (e.g. ``["md"]``) applies to every table; by default the manuscript tables (themes,
     rapid matrix) are written as XLSX, DOCX and CSV and the others as XLSX and CSV.
     """
+    from qualkit.io.collector import gc_paused
+
+    with gc_paused():
+        return _export_study(workspace, out_dir, formats)
+
+
+def _export_study(workspace: Workspace, out_dir: str | Path | None, formats: Iterable[str] | None) -> StudyExport:
     from qualkit.analysis.matrices import MatrixWarning, build_matrix, export_matrix
     from qualkit.analysis.themes import load_themes
     from qualkit.errors import MatrixError

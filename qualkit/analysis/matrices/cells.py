@@ -18,9 +18,12 @@ __all__ = ["cell", "cells_note", "counts_text", "distinct", "people"]
 def distinct(excerpts: Iterable[Excerpt]) -> list[Excerpt]:
     """One excerpt per span (a passage with two codes of a theme is one excerpt of that theme); the
     analyst's exemplar wins whichever code it was written on (not the first code in themes.yaml)."""
+    items = excerpts if isinstance(excerpts, list) else list(excerpts)
+    spans = [(e.transcript, e.start, e.end) for e in items]  # Excerpt.span, without a property call per excerpt
+    if len(set(spans)) == len(items):  # the common case: no span twice, nothing to choose
+        return list(items)
     seen: dict[tuple, Excerpt] = {}
-    for e in excerpts:
-        span = (e.transcript, e.start, e.end)  # Excerpt.span, without a property call per excerpt
+    for span, e in zip(spans, items):
         first = seen.get(span)
         if first is None or (e.exemplar and not first.exemplar):
             seen[span] = e
