@@ -1,137 +1,165 @@
-"""One piece of work once (issue 17): what a command asks for again is not computed again.
-
-`run` on the sample study read and parsed the two codebooks 46 times and scored the same quotes
-for the same codes up to four times; the answers must not change, only the work.
-"""
+"""Each piece of work once (issue 17): a study of a thousand interviews must not rescan transcripts/
+for every transcript asked for, re-parse a coder's file for every step, or loop over every coding
+once per transcript. Each test is a user's action and what it must (not) cost, with the same answer."""
 from __future__ import annotations
 
-import os
+import sqlite3
+import time
+import unicodedata
 from pathlib import Path
 
 import pytest
 
-from qualkit.analysis import quote_text
-from qualkit.workspace import codebook as codebook_module
-from qualkit.workspace.codebook import load_codebooks, read_codebook
+import qualkit
+from qualkit.io.textdecode import _looks_binary
+from qualkit.workspace.codings import Coding
+from qualkit.workspace.scaffold import init
 
-BOOK = """id: study
-name: Study codebook
-codes:
-  - id: trust
-    name: Trust between partners
-    keywords: [trust, rapport]
-    patterns: [[{LOWER: trust}]]
-  - id: cost
-    name: Cost
-"""
+INTERVIEW = "Interviewer: How do referrals arrive?\nMaria: By fax.\nInterviewer: Always?\nMaria: Mostly.\n"
 
 
 @pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Each YAML parse of a codebook file, by path."""
-    seen: list[Path] = []
-    real = codebook_module.load_yaml_file
-
-    def counting(path, *args, **kwargs):
-        seen.append(Path(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(codebook_module, "load_yaml_file", counting)
-    monkeypatch.setattr(codebook_module, "_READ_CACHE", {}, raising=False)
-    return seen
+def ws(tmp_path):
+    root = init(tmp_path / "ws")
+    for i in range(30):
+        (root / "transcripts" / f"int{i}.txt").write_text(INTERVIEW, encoding="utf-8")
+    return qualkit.Workspace(root)
 
 
-def test_a_codebook_read_again_unchanged_is_parsed_once(tmp_path: Path, parses: list[Path]) -> None:
-    (tmp_path / "study.yaml").write_text(BOOK, encoding="utf-8")
-    first = load_codebooks(tmp_path)
-    again = load_codebooks(tmp_path)
-    assert len(parses) == 1
-    assert [c.id for c in again[0].codes] == ["trust", "cost"] == [c.id for c in first[0].codes]
-    assert again[0].codes == first[0].codes
-
-
-def test_changing_what_was_read_does_not_change_the_next_read(tmp_path: Path, parses: list[Path]) -> None:
-    (tmp_path / "study.yaml").write_text(BOOK, encoding="utf-8")
-    book = load_codebooks(tmp_path)[0]
-    book.codes[0].keywords.append("faith")
-    book.codes[0].patterns[0][0]["LOWER"] = "distrust"
-    book.codes.pop()
-    book.log("ana", "dropped cost")
-    again = load_codebooks(tmp_path)[0]
-    assert again.codes[0].keywords == ["trust", "rapport"]
-    assert again.codes[0].patterns == [[{"LOWER": "trust"}]]
-    assert [c.id for c in again.codes] == ["trust", "cost"] and again.changelog == []
-
-
-def test_a_file_rewritten_in_place_with_its_size_and_time_kept_is_read_anew(tmp_path: Path, parses: list[Path]) -> None:
-    path = tmp_path / "study.yaml"
-    path.write_text(BOOK, encoding="utf-8")
-    stat = path.stat()
-    assert load_codebooks(tmp_path)[0].codes[1].name == "Cost"
-    path.write_text(BOOK.replace("name: Cost", "name: Fees"), encoding="utf-8")  # same length, same inode
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert load_codebooks(tmp_path)[0].codes[1].name == "Fees"
-    assert len(parses) == 2
-
-
-def test_the_lines_of_a_code_are_found_in_every_read(tmp_path: Path) -> None:
-    # messages name the line of a code's field: a copy must keep them
-    path = tmp_path / "study.yaml"
-    path.write_text(BOOK, encoding="utf-8")
-    for _ in range(2):
-        book, problems, lines = read_codebook(path)
-        assert book is not None and problems == []
-        assert [lines.of(c, "name") for c in book.codes] == [5, 9]
-        assert [lines.of(c, "keywords") for c in book.codes] == [6, 8]  # none: where the code starts
-
-
-def test_a_codebook_with_problems_gives_the_same_problems_every_time(tmp_path: Path) -> None:
-    path = tmp_path / "bad.yaml"
-    path.write_text(BOOK.replace("id: cost", "id: Cost Code"), encoding="utf-8")
-    first, again = read_codebook(path)[1], read_codebook(path)[1]
-    assert first and first == again
-
-
-def _pairwise_score(sentence: str, terms: set[str]) -> int:
-    """The definition: a term counts when a word equals it, or (both 5+ letters) one begins the other."""
-    words = quote_text.word_stems(sentence)
-    return sum(1 for t in terms if any(w == t or (len(t) >= 5 and len(w) >= 5 and (w.startswith(t) or t.startswith(w)))
-                                       for w in words))
-
-
-@pytest.mark.parametrize("sentence, terms", [
-    ("The outreach workers built trust with the families.", ["trusted relationships", "outreach"]),
-    ("Uniformed officers scared people off.", ["uniform", "officer presence"]),
-    ("We faxed the consent forms to the clinic.", ["fax", "consent form", "clinical data"]),
-    ("Nothing here matches at all.", ["naloxone", "stigma"]),
-    ("Transportation was the barrier; transport vans were rare.", ["transportation barriers", "trans"]),
-])
-def test_a_sentence_scores_by_the_terms_it_carries(sentence: str, terms: list[str]) -> None:
-    wanted, begins = quote_text._matcher(tuple(terms))
-    assert quote_text._score(sentence, wanted, begins) == _pairwise_score(sentence, set(wanted))
-
-
-def test_the_same_passage_quoted_for_the_same_code_is_focused_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Lingard 2019: the sentences carrying the code's terms are kept; the pick is the same the second time
-    from qualkit.coding import units
-
+def test_asking_for_one_transcript_does_not_rescan_the_folder(ws, monkeypatch):
+    ws.transcript("int3")
     calls = []
-    real = units.split_sentences
-    monkeypatch.setattr(units, "split_sentences", lambda text: calls.append(text) or real(text))
-    quote_text._focus_quote.cache_clear()
-    text = "We met at the diner every week. " * 6 + "The sheriff's deputies carried naloxone on every shift. " + "Then we left. " * 6
-    first = quote_text.focus_quote(text, ["naloxone", "carry"], 120)
-    again = quote_text.focus_quote(text, ["naloxone", "carry"], 120)
-    assert first == again and "naloxone" in first and len(first) <= 120
-    assert len(calls) == 1
+    real = Path.rglob
+    monkeypatch.setattr(Path, "rglob", lambda self, pattern: calls.append(self) or real(self, pattern))
+    for i in range(30):
+        assert ws.transcript(f"int{i}").id == f"int{i}"
+    assert ws.transcript("int7.txt").id == "int7"   # a file name is accepted too
+    assert calls == []
 
 
-def test_exporting_does_not_import_the_deid_detector() -> None:
-    # every export goes through deid.apply; the detector's patterns (regexes compiled at import) are for `deid scan`
-    import subprocess
-    import sys
+def test_a_transcript_added_renamed_or_removed_is_seen_at_once(ws):
+    assert len(ws.transcript_paths()) == 30
+    (ws.transcripts_dir / "site2").mkdir()
+    (ws.transcripts_dir / "site2" / "new.txt").write_text(INTERVIEW, encoding="utf-8")
+    assert ws.transcript("new").id == "new"
+    (ws.transcripts_dir / "site2" / "new.txt").rename(ws.transcripts_dir / "site2" / "newer.txt")
+    with pytest.raises(qualkit.QualkitError, match="no transcript with id 'new'"):
+        ws.transcript("new")
+    assert ws.transcript("newer").id == "newer"
+    (ws.transcripts_dir / "int0.txt").unlink()
+    assert "int0" not in [p.stem for p in ws.transcript_paths()]
+    (ws.transcripts_dir / "sub" / "deeper").mkdir(parents=True)
+    (ws.transcripts_dir / "sub" / "deeper" / "int0.txt").write_text(INTERVIEW, encoding="utf-8")
+    assert ws.transcript("int0").path.parent.name == "deeper"
 
-    code = "import sys, qualkit.deid.apply; print(sorted(m for m in sys.modules if m.startswith('qualkit.deid.')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(Path(quote_text.__file__).parents[2])}).stdout
-    assert "qualkit.deid.patterns" not in out and "qualkit.deid.detect" not in out
+
+def test_a_coders_file_is_parsed_once_until_it_changes(ws, monkeypatch):
+    import qualkit.workspace.codings as codings_mod
+
+    ws.write_codings("ana", [Coding("int1", 38, 45, "fax", "By fax.")])
+    parsed = []
+    real = codings_mod.read_codings
+    monkeypatch.setattr(codings_mod, "read_codings", lambda p: parsed.append(p) or real(p))
+    first = ws.codings("ana")
+    second = ws.codings("ana")
+    assert first == second and len(parsed) == 1
+    second.clear()                                   # a caller's list is its own
+    assert len(ws.codings("ana")) == 1
+    time.sleep(0.01)
+    ws.write_codings("ana", [Coding("int1", 38, 45, "fax", "By fax."), Coding("int2", 38, 45, "fax", "By fax.")])
+    assert [c.transcript for c in ws.codings("ana")] == ["int1", "int2"]
+    assert len(parsed) == 2
+
+
+def test_binary_check_counts_the_same_control_characters_as_unicodedata():
+    controls = [chr(i) for i in range(0x110000) if unicodedata.category(chr(i)) == "Cc"]
+    for ch in controls:
+        text = "a" * 50 + ch * 2
+        expected = ch not in "\n\r\t\f\v"
+        assert _looks_binary(text) is expected, repr(ch)
+    assert not _looks_binary("plain words, 'quotes' \u2019 and accents: café\n" * 100)
+    assert not _looks_binary("x" * 999 + "\x07")          # one bell in 1,000 characters is text
+    assert _looks_binary("x" * 97 + "\x07\x07")
+
+
+def test_report_lists_who_coded_each_transcript(ws):
+    from qualkit.reporting.study import load_study
+
+    ws.write_codings("ana", [Coding("int1", 38, 45, "fax", "By fax."), Coding("int2", 38, 45, "fax", "By fax.")])
+    ws.write_codings("ben", [Coding("int2", 38, 45, "fax", "By fax.")])
+    study = load_study(ws, ["ana", "ben"], ci=False)
+    assert study.coded_by("int1") == ["ana"]
+    assert study.coded_by("int2") == ["ana", "ben"]
+    assert study.coded_by("int3") == []
+
+
+def test_a_coding_source_hands_out_one_transcripts_codings():
+    from qualkit.analysis.sources import CodingSource
+
+    codings = [Coding("b", 1, 2, "x"), Coding("a", 1, 2, "x"), Coding("b", 3, 4, "y")]
+    source = CodingSource("pooled", ["ana"], codings=codings)
+    assert source.codings_of("b") == [codings[0], codings[2]]
+    assert source.codings_of("a") == [codings[1]]
+    assert source.codings_of("zzz") == []
+
+
+def test_matrices_of_one_command_share_one_reading_of_the_excerpts(ws, monkeypatch):
+    import qualkit.analysis.sources as sources
+
+    (ws.root / "codebooks" / "cb.yaml").write_text("id: cb\nname: CB\ncodes:\n  - id: fax\n    name: Fax\n", encoding="utf-8")
+    ws.write_codings("consensus", [Coding("int1", 38, 45, "fax", "By fax.")])
+    built = []
+    real = sources._load_excerpts
+    monkeypatch.setattr(sources, "_load_excerpts", lambda *a: built.append(a) or real(*a))
+    first = sources.load_excerpts(ws)
+    assert sources.load_excerpts(ws) is first and len(built) == 1
+    time.sleep(0.01)
+    ws.write_codings("consensus", [Coding("int1", 38, 45, "fax", "By fax."), Coding("int2", 38, 45, "fax", "By fax.")])
+    assert len(sources.load_excerpts(ws).excerpts) == 2 and len(built) == 2
+
+
+def test_word_count_is_counted_once_per_transcript(ws, monkeypatch):
+    import qualkit.transcripts.model as model
+
+    t = ws.transcript("int1")
+    assert t.word_count == 8
+    monkeypatch.setattr(model, "_WORD", None)  # counting again would fail from here on
+    assert t.word_count == 8
+    again = qualkit.Workspace(ws.root).transcript("int1")  # a new command: the count comes with the cached parse
+    assert again.word_count == 8
+
+
+def test_a_second_command_takes_word_counts_from_the_cache(ws, monkeypatch):
+    import qualkit.transcripts.model as model
+
+    assert ws.transcript("int1").word_count == 8              # the first command parses and counts
+    monkeypatch.setattr(model, "_WORD", None)  # counting again would fail from here on
+    assert qualkit.Workspace(ws.root).transcript("int1").word_count == 8   # the next one counts nothing
+
+
+def test_a_second_command_reads_parsed_transcripts_from_the_cache(ws, monkeypatch):
+    import qualkit.transcripts as readers
+
+    first = [(t.id, t.text, [(u.speaker, u.start, u.end, u.participant) for u in t.turns]) for t in ws.transcripts()]
+    assert (ws.root / ".qualkit" / "cache" / "transcripts.sqlite").is_file()
+    parsed = []
+    real = readers.read_transcript
+    monkeypatch.setattr(readers, "read_transcript", lambda *a, **k: parsed.append(a) or real(*a, **k))
+    again = qualkit.Workspace(ws.root)                       # a new command
+    assert [(t.id, t.text, [(u.speaker, u.start, u.end, u.participant) for u in t.turns]) for t in again.transcripts()] == first
+    assert parsed == []
+    time.sleep(0.01)
+    (ws.transcripts_dir / "int2.txt").write_text(INTERVIEW + "Maria: One more thing.\n", encoding="utf-8")
+    assert qualkit.Workspace(ws.root).transcript("int2").turns[-1].speaker == "Maria"
+    assert len(parsed) == 1                                  # the edited file only
+
+
+def test_a_broken_cache_is_rebuilt_not_an_error(ws):
+    ws.transcripts()
+    db = ws.root / ".qualkit" / "cache" / "transcripts.sqlite"
+    for extra in db.parent.glob("transcripts.sqlite-*"):
+        extra.unlink()
+    db.write_bytes(b"not a database at all" * 100)
+    assert len(qualkit.Workspace(ws.root).transcripts()) == 30
+    with sqlite3.connect(db) as con:                           # and made afresh
+        assert con.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 30
