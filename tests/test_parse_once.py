@@ -1,7 +1,6 @@
-"""Codebooks parsed and quotes focused once (issue 17): what a command asks for again is not computed again.
-
-`run` on the sample study read and parsed the two codebooks 46 times and scored the same quotes
-for the same codes up to four times; the answers must not change, only the work.
+"""Parsed once (issue 17, `run` on the sample study against its import floor): what a command asks for
+again is not computed again. `run` on the sample read and parsed the two codebooks 46 times and
+scored the same quotes for the same codes up to four times; the answers must not change, only the work.
 """
 from __future__ import annotations
 
