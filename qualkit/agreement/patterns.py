@@ -43,6 +43,7 @@ __all__ = [
 PATTERN_STATISTICS = ("percent_agreement", "kappa", "alpha", "ac1")
 #: Bootstrap resamples drawn and evaluated together (bounds memory: batch × patterns or clusters).
 BATCH = 250
+_BLOCK = 1 << 15  # units per block in count_patterns
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -196,11 +197,16 @@ class PatternCells:
         return out
 
 
-def pattern_keys(cell: npt.ArrayLike, n_cells: int) -> IntArray:
-    """Units × codes keys ``cell + code · n_cells``: one bincount of them counts every code's patterns."""
+def pattern_keys(cell: npt.ArrayLike, n_cells: int) -> npt.NDArray[np.signedinteger[Any]]:
+    """Units × codes keys ``cell + code · n_cells``: one bincount of them counts every code's patterns.
+
+    32-bit when every key fits (always, short of 2^31 codes × cells): half the memory of a
+    5,000-transcript study's keys."""
     c = np.asarray(cell)
     k = c.shape[1]
-    return c.astype(np.int64) + (np.arange(k, dtype=np.int64) * n_cells)[None, :]
+    kind: type[np.signedinteger[Any]] = np.int32 if k * n_cells < 2**31 else np.int64
+    out: npt.NDArray[np.signedinteger[Any]] = c.astype(kind) + (np.arange(k, dtype=kind) * kind(n_cells))[None, :]
+    return out
 
 
 def count_patterns(keys: npt.ArrayLike, weight: npt.ArrayLike, n_cells: int,
@@ -225,15 +231,22 @@ def count_patterns(keys: npt.ArrayLike, weight: npt.ArrayLike, n_cells: int,
     >>> count_patterns(pattern_keys([[3, 0], [1, 0]], 4), [1, 1], 4).tolist()
     [[0.0, 1.0, 0.0, 1.0], [2.0, 0.0, 0.0, 0.0]]
     """
-    kk = np.asarray(keys, dtype=np.int64)
+    kk = np.asarray(keys)
     k = kk.shape[1]
-    w = np.repeat(np.asarray(weight), k)
-    if group is None:
-        counts = np.bincount(kk.ravel(), weights=w, minlength=k * n_cells)  # float64: weighted
-        return np.asarray(counts, dtype=np.float64).reshape(k, n_cells)
-    gkeys = kk + (np.asarray(group, dtype=np.int64)[:, None] * (k * n_cells))
-    counts = np.bincount(gkeys.ravel(), weights=w, minlength=n_groups * k * n_cells)
-    return np.asarray(counts, dtype=np.float64).reshape(n_groups, k, n_cells)
+    wt = np.asarray(weight)
+    g = None if group is None else np.asarray(group, dtype=np.int64)
+    size = k * n_cells * (1 if g is None else n_groups)
+    counts = np.zeros(size, dtype=np.float64)
+    # In blocks of units, so the repeated weights and 64-bit keys bincount needs are a few MB, not
+    # units × codes × 16 bytes. The weights are whole numbers, so the sums are exact in any order.
+    for b0 in range(0, kk.shape[0], _BLOCK):
+        block = kk[b0:b0 + _BLOCK].astype(np.int64)
+        if g is not None:
+            block += g[b0:b0 + _BLOCK, None] * (k * n_cells)
+        counts += np.bincount(block.ravel(), weights=np.repeat(wt[b0:b0 + _BLOCK], k), minlength=size)
+    if g is None:
+        return counts.reshape(k, n_cells)
+    return counts.reshape(n_groups, k, n_cells)
 
 
 def seeded_rng(seed: int, key: str) -> np.random.Generator:

@@ -44,6 +44,7 @@ from qualkit.errors import QualkitError
 from qualkit.io.atomic import backup
 from qualkit.io.naming import file_kind, plural_s
 from qualkit.io.outputs import check_output, write_output_bytes, write_output_text
+from qualkit.workspace.ingest import TranscriptsById
 from qualkit.workspace.store import Workspace
 
 if TYPE_CHECKING:
@@ -186,7 +187,9 @@ class Comparison:
         self.include_facilitators = include_facilitators
         self.code_index = self.ws.code_index()
         self.codings = {c: anchored_codings(self.ws, c) for c in self.coders}
-        self.texts = {tid: self.ws.transcript(tid).text for tid in self.uc.transcripts}
+        # read when a unit's words are shown, one transcript after another (not the study's text at once)
+        paths = {p.stem: p for p in self.ws.transcript_paths()}
+        self.texts = TranscriptsById(self.ws, {tid: paths[tid] for tid in self.uc.transcripts}, texts=True)
         by_tid: dict[str, list[int]] = {}
         for i, ref in enumerate(self.uc.units):
             by_tid.setdefault(ref.transcript, []).append(i)

@@ -22,6 +22,7 @@ from qualkit.analysis.quote_text import DEFAULT_LIMIT, QUOTE_MARKS, attribution,
 from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import MatrixError
 from qualkit.io.naming import natural_key, plural_s
+from qualkit.workspace.ingest import TranscriptsById
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -340,7 +341,7 @@ class ExcerptSet:
 
     excerpts: list[Excerpt]
     source: CodingSource
-    transcripts: dict[str, Any]                      # id -> Transcript (the coded ones, natural order)
+    transcripts: Mapping[str, Any]                   # id -> Transcript (the coded ones, natural order; read when asked for)
     participants: dict[str, list[str]]               # transcript -> participants (team left out), first-turn order
     codings: list[Pair]                              # (Coding, coders) as read
     warnings: list[str] = field(default_factory=list)
@@ -461,7 +462,7 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
     if unknown:
         warns.append(f"code(s) in no codebook: {', '.join(unknown)} (`qualkit codebook validate`)")
     left_out = [tid for tid in sorted(paths, key=natural_key) if tid not in by_t]
-    transcripts: dict[str, Any] = {}
+    transcripts: dict[str, Path] = {}
     participants: dict[str, list[str]] = {}
     excerpts: list[Excerpt] = []
     dropped = 0
@@ -479,7 +480,7 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
 
     for tid in track(sorted(by_t, key=natural_key), "Collecting excerpts"):
         t = workspace.read(paths[tid])
-        transcripts[tid] = t
+        transcripts[tid] = paths[tid]
         participants[tid] = _speakers(t, table, include_facilitators)
         starts = [turn.start for turn in t.turns]
         for c, who in sorted(by_t[tid], key=lambda cw: (cw[0].start, cw[0].end, cw[0].code)):
@@ -490,7 +491,8 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
                 excerpts.append(excerpt)
     if dropped:
         warns.append(f"{dropped} coding{plural_s(dropped)} hold only interviewer/moderator words and are left out")
-    return ExcerptSet(excerpts, source, transcripts, participants, pairs, warns, left_out, dropped, include_facilitators)
+    return ExcerptSet(excerpts, source, TranscriptsById(workspace, transcripts), participants, pairs, warns, left_out, dropped,
+                      include_facilitators)
 
 
 def excerpt_tally(workspace: Workspace, coder: str | None = None, include_facilitators: bool = False) -> ExcerptTally:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["AgreementInputError", "UnitRef", "UnitCodes", "build_unit_codes"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per unit of the study: slots keep them small
 class UnitRef:
     """A unit of one transcript, with who speaks in it (the first turn's speaker for question units)."""
 
@@ -44,7 +44,7 @@ class UnitCodes:
     coders: list[str]
     unit_kind: str
     units: list[UnitRef] = field(default_factory=list)
-    codes: dict[str, list[set[str]]] = field(default_factory=dict)
+    codes: dict[str, list[frozenset[str]]] = field(default_factory=dict)  # equal sets are one shared object
     transcripts: list[str] = field(default_factory=list)           # coded by all coders
     left_out: dict[str, list[str]] = field(default_factory=dict)  # transcript -> coders who did not code it
     code_ids: set[str] = field(default_factory=set)               # every code used by any of the coders
@@ -103,6 +103,9 @@ def _build_unit_codes(workspace: Workspace, coders: list[str], unit: str, includ
 
     from qualkit.io.progress import track
 
+    # A study has few distinct code sets (most units: none or one code): each unit's set is one
+    # shared frozenset, not a set of its own (216 bytes each, three per unit at three coders).
+    shared: dict[frozenset[str], frozenset[str]] = {}
     for tid in track(common, "Laying codings onto units"):
         t = workspace.read(paths[tid])  # not transcript(id): that rescans the folder each time
         units = split_units(t, unit, is_facilitator=is_facilitator)
@@ -115,7 +118,7 @@ def _build_unit_codes(workspace: Workspace, coders: list[str], unit: str, includ
         for coder in coders:
             spans = spans_by[coder].get(tid, [])
             result.code_ids.update(code for *_, code in spans)
-            result.codes[coder].extend(coded_units(units, spans))
+            result.codes[coder].extend(shared.setdefault(s, s) for s in map(frozenset, coded_units(units, spans)))
             if not include_facilitators and spans:
                 _count_outside(result, coder, units, spans)
     return result

@@ -19,6 +19,7 @@ from qualkit.io.naming import plural_s
 from qualkit.workspace.codings import Coding, content_hash
 
 if TYPE_CHECKING:
+    from qualkit.coding.reanchor import Reanchored
     from qualkit.workspace.store import Workspace
 
 __all__ = ["CoderAnchoring", "UnanchoredError", "anchored_codings", "anchoring_notes", "coder_anchoring",
@@ -44,23 +45,31 @@ class CoderAnchoring:
 
 def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
     from qualkit.coding.reanchor import reanchor_codings
+    from qualkit.workspace.ingest import iter_texts
 
     raw = ws.codings(coder)
-    texts = ws.texts_by_id({c.transcript for c in raw})
-    hashes = {tid: content_hash(t) for tid, t in texts.items()}
-    out = CoderAnchoring(coder)
-    for c in raw:
-        if c.transcript_hash and c.transcript in hashes and c.transcript_hash != hashes[c.transcript]:
-            out.changed.add(c.transcript)
-    # codings of missing or unreadable transcripts are kept as they are: they match no transcript
-    # a command reads, and `qualkit status` / `codings check` report them
-    placed = {i for i, c in enumerate(raw) if c.transcript in texts}
-    results = iter(reanchor_codings([raw[i] for i in sorted(placed)], texts))
+    rows: dict[str, list[int]] = {}
     for i, c in enumerate(raw):
-        if i not in placed:
+        rows.setdefault(c.transcript, []).append(i)
+    out = CoderAnchoring(coder)
+    # One transcript at a time (re-anchoring never looks across transcripts), so the texts of the
+    # whole study are never held at once. Codings of missing or unreadable transcripts are kept as
+    # they are: they match no transcript a command reads, and `status` / `codings check` report them.
+    # Only the codings found elsewhere or lost are kept apart; those still at their place are as read.
+    placed: dict[int, Reanchored] = {}
+    for tid, text in iter_texts(ws, rows):
+        h = content_hash(text)
+        mine = rows[tid]
+        if any(raw[i].transcript_hash and raw[i].transcript_hash != h for i in mine):
+            out.changed.add(tid)
+        for i, found in zip(mine, reanchor_codings([raw[i] for i in mine], {tid: text})):
+            if found.status == "lost" or found.changed:
+                placed[i] = found
+    for i, c in enumerate(raw):
+        r = placed.get(i)
+        if r is None:
             out.codings.append(c)
             continue
-        r = next(results)
         if r.status == "lost":
             # a quote not found, or no quote and a span past the end of the text: either way
             # there is nothing in the transcript to put this coding on

@@ -47,7 +47,7 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[\d\w])")
 _WORD_BEFORE = re.compile(r"([\w.]+)$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # agreement at 5,000 transcripts holds half a million
 class Unit:
     """One coding unit: its position in the unit list, its span, and the turn it belongs to."""
 

@@ -203,7 +203,7 @@ def redacted_view(ws: Workspace, table: DeidTable) -> Workspace:
         _CLASSES[cls] = type(f"Redacted{cls.__name__}", (_RedactedMixin, cls), {})
     view = copy.copy(ws)
     view.__class__ = _CLASSES[cls]
-    view._cache = {}
+    view._cache = type(ws._cache)()
     view.deid_table = table  # type: ignore[attr-defined]
     view._redactions = {}  # type: ignore[attr-defined]
     view.__dict__.pop("_redacted_participants", None)

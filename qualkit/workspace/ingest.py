@@ -3,7 +3,7 @@ turn tables; converting legacy documents. Functions of the data-access Workspace
 store stays small; they take any object with the store's reading methods (:class:`_Store`)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,8 +18,8 @@ from qualkit.workspace.participants import PARTICIPANTS_NAME, Participants
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "convert_documents", "ingest", "prefetch", "read_one",
-           "turn_table", "unmatched_participant_rows"]
+__all__ = ["MEMO_BUDGET", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptsById", "convert_documents", "ingest",
+           "iter_texts", "prefetch", "read_one", "turn_table", "unmatched_participant_rows"]
 
 # Parse in several processes only when the files to parse hold at least this much (about 70
 # interviews of 5,000 words, 0.2 s of work): below it, starting the processes costs more than it saves.
@@ -28,12 +28,79 @@ PARALLEL_MIN_BYTES = 2_000_000
 _PACKED = {".docx": 4, ".pdf": 2, ".odt": 4, ".rtf": 1}
 
 
+# What a command keeps of the transcripts it has read, in bytes (estimated: a character of text, about
+# 100 per turn). A 1,000-interview study fits (about 50 MB), so its commands read each file once; at
+# 5,000 the least recently read are dropped and read again from the on-disk cache when asked for.
+MEMO_BUDGET = 64_000_000
+
+
+def _weight(transcript: Transcript) -> int:
+    return len(transcript.text) + 100 * len(transcript.turns)
+
+
+class TranscriptMemo:
+    """This command's parsed transcripts by path, as ``(file state, Transcript)``: the most recently
+    used kept up to ``budget`` bytes, so that a command walking every transcript holds a few
+    hundred at a time, not the whole study (the on-disk cache makes a second read cheap)."""
+
+    def __init__(self, budget: int = MEMO_BUDGET):
+        from collections import OrderedDict
+
+        self.budget = budget
+        self.held = 0
+        self._items: OrderedDict[Path, tuple[tuple[float, int], Transcript]] = OrderedDict()
+
+    def get(self, path: Path) -> tuple[tuple[float, int], Transcript] | None:
+        hit = self._items.get(path)
+        if hit is not None:
+            self._items.move_to_end(path)
+        return hit
+
+    def __setitem__(self, path: Path, value: tuple[tuple[float, int], Transcript]) -> None:
+        old = self._items.pop(path, None)
+        if old is not None:
+            self.held -= _weight(old[1])
+        self._items[path] = value
+        self.held += _weight(value[1])
+        while self.held > self.budget and len(self._items) > 1:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.held -= _weight(dropped)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._items
+
+
+class TranscriptsById(Mapping[str, Transcript]):
+    """Transcripts by id, each read when asked for (from the workspace's memo or its on-disk cache):
+    a table over many transcripts holds their ids, not the study's text. ``texts=True`` gives each
+    transcript's text instead of the Transcript."""
+
+    def __init__(self, ws: _Store, paths: dict[str, Path], texts: bool = False):
+        self._ws, self._paths, self._texts = ws, paths, texts
+
+    def __getitem__(self, tid: str) -> Any:
+        t = self._ws.read(self._paths[tid])
+        return t.text if self._texts else t
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, tid: object) -> bool:
+        return tid in self._paths
+
+
 class _Store(Protocol):
     """What these functions read of a workspace (qualkit.workspace.store.Workspace has all of it)."""
 
     config: Config
     jobs: int | None
-    _cache: dict[Path, tuple[tuple[float, int], Transcript]]
+    _cache: TranscriptMemo
 
     @property
     def disk_cache(self) -> Any: ...
@@ -134,6 +201,25 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
         if summarize:  # a full ingest (the command, `run`): the cache keeps only what these files can hit
             ws.disk_cache.prune({k for p in by_id.values() if (k := _plan(ws, p, _stamp(p))[2]) is not None})
     return result
+
+
+def iter_texts(ws: _Store, ids: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:
+    """(id, normalized text) of the readable transcripts among ``ids`` (default: all), in id order,
+    one at a time: a caller that needs each text once holds one, not the study's. A missing,
+    duplicated or unreadable transcript is left out (the commands that need it say why)."""
+    paths: dict[str, list[Path]] = {}
+    for p in ws.transcript_paths():
+        paths.setdefault(p.stem, []).append(p)
+    wanted = set(paths) if ids is None else set(ids)
+    for tid in track(sorted(wanted), "Reading transcripts"):
+        found = paths.get(tid)
+        if not found or len(found) > 1:
+            continue
+        try:
+            text = ws.read(found[0]).text
+        except QualkitError:
+            continue
+        yield tid, text
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:

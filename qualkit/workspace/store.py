@@ -13,7 +13,7 @@ from qualkit.io.naming import name_problem, natural_key  # noqa: F401  (re-expor
 from qualkit.io.transaction import Transaction, active, gathered, pending, recover, write_file
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import CONFIG_NAME, Config, load_config
-from qualkit.workspace.ingest import IngestResult, IngestRow  # noqa: F401  (re-exported: where they always were)
+from qualkit.workspace.ingest import IngestResult, IngestRow, TranscriptMemo  # noqa: F401  (IngestResult/Row re-exported)
 from qualkit.workspace.participants import (
     PARTICIPANTS_NAME,
     Participants,
@@ -95,7 +95,7 @@ class Workspace:
         self._documents: Any = None
         self._cases: Any = None
         self._sections: dict[str, tuple[int, list]] = {}
-        self._cache: dict[Path, tuple[tuple[float, int], Transcript]] = {}
+        self._cache = TranscriptMemo()  # the transcripts read, most recent kept (qualkit.workspace.ingest)
         # Files the last :meth:`transcripts` call could not read, each with its one-line reason.
         self.skipped_transcripts: list[QualkitError] = []
 
@@ -260,23 +260,11 @@ class Workspace:
     def texts_by_id(self, ids: Iterable[str] | None = None) -> dict[str, str]:
         """Transcript id -> normalized text for the readable transcripts among ``ids`` (default: all).
 
-        A missing, duplicated or unreadable transcript is left out (the commands that need it say why)."""
-        paths: dict[str, list[Path]] = {}
-        for p in self.transcript_paths():
-            paths.setdefault(p.stem, []).append(p)
-        from qualkit.io.progress import track
+        A missing, duplicated or unreadable transcript is left out (the commands that need it say why);
+        :func:`qualkit.workspace.ingest.iter_texts` gives them one at a time."""
+        from qualkit.workspace.ingest import iter_texts
 
-        wanted = set(paths) if ids is None else set(ids)
-        out: dict[str, str] = {}
-        for tid in track(sorted(wanted), "Reading transcripts"):
-            found = paths.get(tid)
-            if not found or len(found) > 1:
-                continue
-            try:
-                out[tid] = self.read(found[0]).text
-            except QualkitError:
-                continue
-        return out
+        return dict(iter_texts(self, ids))
 
     def codings_frame(self, coders: Iterable[str] | None = None) -> pd.DataFrame:
         """Codings of the given coders (default: all) as one DataFrame with a ``coder`` column."""
