@@ -33,3 +33,12 @@ def test_a_collector_switched_off_by_the_caller_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_process_about_to_end_freezes_what_it_built():
+    try:
+        with gc_paused(freeze_after=True):
+            built = [[] for _ in range(100)]
+        assert gc.isenabled() and gc.get_freeze_count() >= len(built)
+    finally:
+        gc.unfreeze()

@@ -202,13 +202,23 @@ def profile_set_alpha(w: npt.ArrayLike, profiles: npt.ArrayLike, observed: npt.A
 
 
 def _set_counts(wf: FloatArray, prof: IntArray, n_sets: int) -> FloatArray:
-    """Resamples × sets: n_s = Σ_p w_p · (coders giving set s in profile p)."""
-    b, m = len(wf), prof.shape[1]
-    rows = np.repeat(np.arange(b, dtype=np.int64) * n_sets, wf.shape[1])
-    nvec = np.zeros(b * n_sets)
-    for g in range(m):
-        nvec += np.bincount(rows + np.tile(prof[:, g], b), weights=wf.ravel(), minlength=b * n_sets)
-    return nvec.reshape(b, n_sets)
+    """Resamples × sets: n_s = Σ_p w_p · (coders giving set s in profile p).
+
+    For each coder, the profiles are grouped by the set that coder gave, and each group's weights
+    summed in one segmented sum over profile rows (no resamples × profiles index arrays). With
+    whole-number weights (unit counts, resampled counts) every sum is exact, whatever its order."""
+    w_t = np.ascontiguousarray(np.asarray(wf, dtype=np.float64).T)  # profiles × resamples: a group's rows sum as vectors
+    counts = np.zeros((n_sets, len(w_t[0]) if len(w_t) else len(wf)))
+    for g in range(prof.shape[1]):
+        given = prof[:, g]
+        if not len(given):
+            continue
+        in_order = bool(np.all(given[1:] >= given[:-1]))    # the first coder's sets come sorted
+        order = None if in_order else np.argsort(given, kind="stable")
+        ordered = given if order is None else given[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        counts[ordered[starts]] += np.add.reduceat(w_t if order is None else w_t[order], starts, axis=0)
+    return np.ascontiguousarray(counts.T)
 
 
 def _alpha(wf: FloatArray, m: int, observed: npt.ArrayLike, expected: FloatArray) -> FloatArray:

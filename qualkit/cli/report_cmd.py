@@ -30,11 +30,13 @@ def report(ctx: click.Context, out: str | None, coders: str | None, ci: bool, re
     import json
     from pathlib import Path
 
+    from qualkit.io.collector import gc_paused
     from qualkit.reporting.report import build_report
 
     ws = open_export_workspace(ctx)
     coder_list = [c.strip() for c in coders.split(",") if c.strip()] if coders else None
-    path = build_report(ws, out, coders=coder_list, ci=ci, resamples=resamples, seed=seed)
+    with gc_paused(freeze_after=True):  # the process ends next: the collector need not walk the study again
+        path = build_report(ws, out, coders=coder_list, ci=ci, resamples=resamples, seed=seed)
     manifest = Path(f"{path}.manifest.json")
     try:
         shown = path.resolve().relative_to(Path.cwd().resolve())

@@ -17,10 +17,12 @@ from qualkit.cli.context import allow_unanchored_option, deid_option, open_expor
 def export_all(ctx: click.Context, formats: tuple[str, ...], out_dir: str | None) -> None:
     """Themes x framework domains with the results table, codes by role, co-occurrence, saturation and
     the rapid matrix, each with a manifest. Tables without input yet are skipped with the reason."""
+    from qualkit.io.collector import gc_paused
     from qualkit.reporting.study_exports import export_study
 
     ws = open_export_workspace(ctx)
-    result = export_study(ws, out_dir, formats or None)
+    with gc_paused(freeze_after=True):  # the process ends next: the collector need not walk the study again
+        result = export_study(ws, out_dir, formats or None)
     for w in result.warnings:
         click.echo(click.style("Note: ", fg="yellow") + w, err=True)
     for what, why in result.skipped:

@@ -3,7 +3,9 @@
 Building a report or every study table allocates millions of long-lived objects (transcripts,
 codings, excerpts) and almost no reference cycles; the collector's full passes over them cost about
 a fifth of the command's CPU and free next to nothing. Reference counting still frees everything
-else, and the collector runs again when the block ends.
+else, and the collector runs again when the block ends. A command-line process that ends right after
+asks for what it built to be frozen first (``freeze_after``): re-enabled, the collector would walk the
+millions of objects made inside once more, about half a second at 1,000 transcripts, for nothing.
 """
 from __future__ import annotations
 
@@ -15,12 +17,17 @@ __all__ = ["gc_paused"]
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
-    """``with gc_paused():`` the cyclic collector is off inside (nested use is harmless)."""
+def gc_paused(*, freeze_after: bool = False) -> Iterator[None]:
+    """``with gc_paused():`` the cyclic collector is off inside (nested use is harmless: the outer block
+    decides). ``freeze_after``: for a process about to end, every object alive at the end is moved out
+    of the collector's reach (:func:`gc.freeze`) before it is switched on again; not for long-lived
+    processes, where frozen reference cycles would never be freed."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            if freeze_after:
+                gc.freeze()
             gc.enable()
