@@ -105,3 +105,51 @@ def test_every_adjudication_row_wraps_and_shades_the_cells_to_fill_in(tmp_path):
             assert (cell.fill.fgColor.rgb == "00FFF2CC") == (name in FILL_IN_COLUMNS), (name, cell.coordinate)
     quote = columns.index("quote") + 1
     assert sheet.cell(row=3, column=quote).value == "=SUM(A1)" and sheet.cell(row=3, column=quote).data_type == "s"
+
+
+def _styled_names(document):
+    from docx.enum.style import WD_STYLE_TYPE
+
+    return [s.name for s in document.styles if s.type == WD_STYLE_TYPE.PARAGRAPH]
+
+
+def test_paragraph_styles_are_the_ones_python_docx_looks_up():
+    from docx.enum.style import WD_STYLE_TYPE
+
+    from qualkit.render.docx_styles import ParagraphStyles
+
+    document = docx.Document()
+    styles = ParagraphStyles(document)
+    names = _styled_names(document)
+    assert len(names) > 20
+    for name in names:
+        assert styles.style_id(name) == document.part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
+        made, reference = styles.add_paragraph(f"a {name}", style=name), document.add_paragraph(f"a {name}", style=name)
+        assert etree.tostring(made._p) == etree.tostring(reference._p)
+    document.add_paragraph("no style")
+    odd = document.add_paragraph("an unknown id")
+    odd._p.style = "NoSuchStyle"
+    character = document.add_paragraph("a character style's id")
+    character._p.style = "DefaultParagraphFont"
+    for paragraph in document.paragraphs:
+        assert styles.name(paragraph) == (paragraph.style.name if paragraph.style is not None else "")
+    assert etree.tostring(styles.add_heading("H", 2)._p) == etree.tostring(document.add_heading("H", 2)._p)
+    with pytest.raises(KeyError):
+        styles.add_paragraph("x", style="No such style")
+
+
+def test_paragraph_styles_of_a_document_with_other_definitions_are_its_own():
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml.ns import qn
+
+    from qualkit.render.docx_styles import ParagraphStyles
+
+    ParagraphStyles(docx.Document()).name(docx.Document().add_paragraph("x"))  # the default template's, remembered
+    document = docx.Document()
+    normal = document.styles["Normal"].element
+    normal.set(qn("w:default"), "0")
+    document.styles["Quote"].element.set(qn("w:default"), "1")
+    plain = document.add_paragraph("no style")
+    styles = ParagraphStyles(document)
+    assert styles.name(plain) == plain.style.name == "Quote"
+    assert styles.style_id("Quote") is None is document.part.get_style_id("Quote", WD_STYLE_TYPE.PARAGRAPH)

@@ -209,11 +209,14 @@ def _docx_blocks(path: Path) -> list[_Block]:
 
     # The archive checks every zip-based reader makes (size, ratio, members, names) before parsing.
     SafeZip(path, kind="a Word .docx file", label="the .docx archive", error_cls=SummaryError).close()
+    from qualkit.render.docx_styles import ParagraphStyles
+
     doc = docx.Document(str(path))
+    styles = ParagraphStyles(doc)  # p.style scans every style of the document, per paragraph
     out: list[_Block] = []
     for n, p in enumerate(doc.paragraphs, start=1):
         text = p.text.strip()
-        style = (p.style.name if p.style is not None else "").lower()
+        style = (styles.name(p) or "").lower()
         if style.startswith("heading 1") or style == "title":
             if text:
                 out.append(_Block(n, "title", text))

@@ -154,7 +154,10 @@ def _stamp(text: str) -> str:
 
 
 def _docx_payload(doc) -> str:
-    return "\n".join(f"{p.style.name if p.style is not None else ''}\t{p.text.rstrip()}" for p in doc.paragraphs).strip()
+    from qualkit.render.docx_styles import ParagraphStyles
+
+    styles = ParagraphStyles(doc)  # p.style scans every style of the document, per paragraph
+    return "\n".join(f"{styles.name(p)}\t{p.text.rstrip()}" for p in doc.paragraphs).strip()
 
 
 def render_docx(workspace: Workspace, transcript: Any, session: Session, domains: DomainSet, source: CodingSource,
@@ -163,9 +166,12 @@ def render_docx(workspace: Workspace, transcript: Any, session: Session, domains
     number of excerpts. Domains are *Heading 2*, excerpts *Quote*, summary bullets *List Bullet*."""
     import docx
 
+    from qualkit.render.docx_styles import ParagraphStyles
+
     header, sections = _template_model(workspace, transcript, session, domains, source)
     doc = docx.Document()
-    doc.add_heading(f"Rapid analysis summary: {transcript.id}", level=1)
+    styled = ParagraphStyles(doc)  # each style name resolved once, not per paragraph (4 ms each)
+    styled.add_heading(f"Rapid analysis summary: {transcript.id}", level=1)
     note = doc.add_paragraph()
     note.add_run(f"qualkit summary template. {INSTRUCTIONS}").italic = True
     for key, value in header:
@@ -175,10 +181,10 @@ def render_docx(workspace: Workspace, transcript: Any, session: Session, domains
             p.add_run(f" {value}")
         if key == "Participants":
             for pid in session.participants:
-                doc.add_paragraph(describe_participant(workspace, pid), style="List Bullet 2")
+                styled.add_paragraph(describe_participant(workspace, pid), style="List Bullet 2")
     n = 0
     for d, items in sections:
-        doc.add_heading(d.label, level=2)
+        styled.add_heading(d.label, level=2)
         if d.prompt:
             p = doc.add_paragraph()
             p.add_run(f"{'Guide question' if domains.source == 'guide' else 'Definition'}: ").italic = True
@@ -186,14 +192,14 @@ def render_docx(workspace: Workspace, transcript: Any, session: Session, domains
         if items:
             doc.add_paragraph("Coded excerpts (a starting point; not collected):")
             for ex in items:
-                doc.add_paragraph(f"{template_quote(ex, max_chars)} · {ex.locator()}", style="Quote")
+                styled.add_paragraph(f"{template_quote(ex, max_chars)} · {ex.locator()}", style="Quote")
             n += len(items)
         else:
             doc.add_paragraph("No coded excerpts fall in this domain; summarise from the transcript.")
         p = doc.add_paragraph()
         p.add_run("Summary:").bold = True
         for _ in range(max(bullets, 1)):
-            doc.add_paragraph("", style="List Bullet")
+            styled.add_paragraph("", style="List Bullet")
     doc.core_properties.title = f"Rapid analysis summary: {transcript.id}"
     doc.core_properties.comments = f"qualkit summary template; fingerprint {_digest(_docx_payload(doc))}"
     return doc, n
@@ -206,8 +212,11 @@ def excerpt_count(path: Path) -> int:
         if path.suffix.lower() == ".docx":
             import docx
 
+            from qualkit.render.docx_styles import ParagraphStyles
+
             doc = docx.Document(str(path))
-            return sum(1 for p in doc.paragraphs if p.style is not None and p.style.name == "Quote" and p.text.strip())
+            styles = ParagraphStyles(doc)
+            return sum(1 for p in doc.paragraphs if styles.name(p) == "Quote" and p.text.strip())
         text = path.read_text(encoding="utf-8-sig")
     except Exception:  # noqa: BLE001 - an unreadable file is someone's work; template_state keeps it
         return 0
