@@ -234,16 +234,39 @@ def _suggest(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, engine: A
     from qualkit.workspace.codings import now_iso
 
     source = progress(items) if progress is not None else track(items, "Auto-coding turns")
-    pairs = ((t.text[turn.start:turn.end], (t, turn)) for t, turn in source)
     size = batch_size or BATCH_SIZE
-    stream = pipeline.pipe_tuples(pairs, batch_size=size, lemmas=engine.needs_lemmas)
     stamp = stamp or now_iso()
     described: dict[tuple[Any, ...], str] = {}
     codings: list[Coding] = []
     with _no_gc():
-        _match_chunks(stream, size, engine, unit, counts, stamp, described, codings)
+        _match_chunks(_found(source, pipeline, engine, size), unit, counts, stamp, described, codings)
     codings.sort(key=_coding_order)
     return codings
+
+
+_Chunk = tuple[list[tuple["Transcript", "Turn"]], list[str], list[list[Match]]]
+
+
+def _found(source: Iterable[tuple[Transcript, Turn]], pipeline: Pipeline, engine: AutoCoder, size: int
+           ) -> Iterator[_Chunk]:
+    """``size`` turns at a time: the turns, their texts and each one's matches.
+
+    On the blank pipeline turns are tokenized and matched joined (:mod:`qualkit.coding.autocode_batch`,
+    the same matches); otherwise one Doc per turn comes out of the pipeline."""
+    from qualkit.coding.autocode_batch import can_join, match_texts
+
+    if can_join(engine):
+        turns = iter(source)
+        while chunk := list(itertools.islice(turns, size)):
+            texts = [t.text[turn.start:turn.end] for t, turn in chunk]
+            yield chunk, texts, match_texts(engine, texts)
+        return
+    pairs = ((t.text[turn.start:turn.end], (t, turn)) for t, turn in source)
+    stream = pipeline.pipe_tuples(pairs, batch_size=size, lemmas=engine.needs_lemmas)
+    while docs := list(itertools.islice(stream, size)):
+        ctx = [c for _doc, c in docs]
+        texts = [t.text[turn.start:turn.end] for t, turn in ctx]
+        yield ctx, texts, engine.match_many([doc for doc, _c in docs], texts)
 
 
 @contextmanager
@@ -262,16 +285,11 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _match_chunks(stream: Iterator[Any], size: int, engine: AutoCoder, unit: str, counts: dict[str, CodeCount],
-                  stamp: str, described: dict[tuple[Any, ...], str], codings: list[Coding]) -> None:
-    """Match the pipeline's ``(doc, (transcript, turn))`` stream batch by batch; codings appended."""
-    while True:
-        chunk = list(itertools.islice(stream, size))
-        if not chunk:
-            break
-        turn_texts = [t.text[turn.start:turn.end] for _doc, (t, turn) in chunk]
-        found = engine.match_many([doc for doc, _ctx in chunk], turn_texts)
-        for (_doc, (t, turn)), matches, turn_text in zip(chunk, found, turn_texts):
+def _match_chunks(chunks: Iterator[_Chunk], unit: str, counts: dict[str, CodeCount], stamp: str,
+                  described: dict[tuple[Any, ...], str], codings: list[Coding]) -> None:
+    """Codings for each chunk's matched turns (one per unit and code), appended to ``codings``."""
+    for chunk, turn_texts, found in chunks:
+        for (t, turn), matches, turn_text in zip(chunk, found, turn_texts):
             if not matches:
                 continue
             for (s, e, code), ms in _unit_groups(t, turn, turn_text, matches, unit, counts).items():
@@ -295,14 +313,20 @@ def _jobs_for(items: list[tuple[Transcript, Turn]], jobs: int | None) -> int:
     return n
 
 
-def _suggest_part(bounds: tuple[int, int]) -> tuple[list[Coding], dict[str, CodeCount], dict[str, tuple[str, float, int]]]:
-    """In a worker: :func:`_suggest` on ``items[a:b]``, with this process's own counts and corrections."""
+_Row = tuple[str, int, int, str, str]  # a coding as a worker sends it back: transcript, start, end, code, memo
+
+
+def _suggest_part(bounds: tuple[int, int]) -> tuple[list[_Row], dict[str, CodeCount], dict[str, tuple[str, float, int]]]:
+    """In a worker: :func:`_suggest` on ``items[a:b]``, with this process's own counts and corrections.
+
+    The codings go back as plain rows without their quotes (the parent cuts those from the transcripts
+    it holds): pickling whole Codings cost more than matching a tenth of the turns."""
     w = _WORK
     counts = {c: CodeCount(n.code, n.name) for c, n in w["counts"].items()}
     w["engine"].corrections = {}  # this part's own (a worker runs several parts)
     codings = _suggest(w["items"][bounds[0]:bounds[1]], w["pipeline"], w["engine"], w["unit"], counts, None,
                        w["batch_size"], w["stamp"])
-    return codings, counts, dict(w["engine"].corrections)
+    return [(c.transcript, c.start, c.end, c.code, c.memo) for c in codings], counts, dict(w["engine"].corrections)
 
 
 def _suggest_parallel(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, engine: AutoCoder, unit: str,
@@ -319,17 +343,19 @@ def _suggest_parallel(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, 
     for part in chunks(range(len(items)), jobs * 4):
         bounds.append((start, start + len(part)))
         start += len(part)
+    stamp = now_iso()
     _WORK.update(items=items, pipeline=pipeline, engine=engine, unit=unit, counts=counts,
-                 batch_size=batch_size, stamp=now_iso())
+                 batch_size=batch_size, stamp=stamp)
     try:
         with task("Auto-coding turns", len(items)) as progress:
             parts = parallel_map(_suggest_part, bounds, jobs, on_done=lambda i: progress.advance(bounds[i][1] - bounds[i][0]))
     finally:
         _WORK.clear()
+    texts = {t.id: t.text for t, _turn in items}
     codings: list[Coding] = []
     corrections: dict[str, tuple[str, float, int]] = {}
-    for part_codings, part_counts, part_corrections in parts:
-        codings += part_codings
+    for rows, part_counts, part_corrections in parts:
+        codings += [Coding(tid, a, b, code, texts[tid][a:b], memo, stamp) for tid, a, b, code, memo in rows]
         for code, n in part_counts.items():
             counts[code].units += n.units
             for kind, k in n.matches.items():

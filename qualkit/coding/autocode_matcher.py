@@ -99,6 +99,7 @@ class AutoCoder:
         self.forms: dict[int, frozenset[str]] = {}  # keyword key -> its spellings, lower-case
         self.needs_lemmas = True  # False: Docs come without lemmas (pipe_tuples(lemmas=False))
         self._kw_first: Any = None  # first words of the keyword phrases on LOWER (None: not known)
+        self.inflected_words: set[str] = set()  # the words of the keyword phrases matched on LOWER
         self._add_acronyms(orth_terms)
         self._add_keywords(lower_terms)
         self._add_patterns(codes, source)
@@ -183,6 +184,8 @@ class AutoCoder:
             slots = [self.pipeline.lemma_forms(t.lemma_) for t in doc]
             if math.prod(len(f) for f in slots) > MAX_INFLECTED:
                 return None
+            for forms in slots:
+                self.inflected_words.update(forms)
             out[variant] = [Doc(vocab, words=list(words)) for words in itertools.product(*slots)] if slots else []
         return out
 
@@ -250,6 +253,10 @@ class AutoCoder:
             space, alts = need[0]
             first[space].update(alts)
         self._first = tuple(np.array(sorted(x), dtype="uint64") for x in first)
+
+    def phrase_words_with(self, part: str) -> bool:
+        """True if a word of some keyword phrase holds ``part`` (e.g. a blank line: see autocode_batch)."""
+        return any(part in w for w in self.inflected_words)
 
     def _key(self, prefix: str, kw: str, owners: list[tuple[str, str]]) -> str:
         name = f"{prefix}\x1f{kw}"
