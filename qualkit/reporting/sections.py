@@ -440,11 +440,14 @@ def cooccurrence_section(study: Study) -> Section:
     codes = list(counts["code"])
     labels = [index[c][1].name if c in index else c for c in codes]
     values, text, tips = [], [], []
+    # the squares as plain rows: a pandas lookup per cell cost more than the rest of the section
+    count_rows = counts[codes].to_numpy().tolist()
+    coef_rows = coef[codes].to_numpy(dtype=float).tolist()
     for i, _a in enumerate(codes):
         vals, txt, tip = [], [], []
-        for j, b in enumerate(codes):
-            n = int(counts.iloc[i][b])
-            c = float(coef.iloc[i][b])
+        for j, _b in enumerate(codes):
+            n = int(count_rows[i][j])
+            c = float(coef_rows[i][j])
             vals.append(c if n and i != j else (0.0 if i != j else None))
             txt.append(str(n) if n and i != j else "")
             tip.append(f"{labels[i]} × {labels[j]}: {n} unit{'s' if n != 1 else ''} with both, c = {c:.2f}")

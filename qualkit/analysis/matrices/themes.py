@@ -251,7 +251,8 @@ def _table_quotes(theme: Any, excerpts: list[Excerpt], n: int, used: set) -> lis
     if not n:
         return []
     pins = _pins(excerpts, theme)[:n]
-    rest = select_quotes([e for e in excerpts if e.span not in used and e not in pins], n - len(pins))
+    rest = select_quotes([e for e in excerpts if (e.transcript, e.start, e.end) not in used and (not pins or e not in pins)],
+                         n - len(pins))
     chosen = pins + rest
     used.update(e.span for e in chosen)
     return chosen
