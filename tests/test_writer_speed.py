@@ -126,6 +126,9 @@ def test_paragraph_styles_are_the_ones_python_docx_looks_up():
         assert styles.style_id(name) == document.part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
         made, reference = styles.add_paragraph(f"a {name}", style=name), document.add_paragraph(f"a {name}", style=name)
         assert etree.tostring(made._p) == etree.tostring(reference._p)
+    for text in [" leading", "trailing ", "tab\there", "two\nlines", "cr\rx", "", "& < > “quoted”"]:
+        made, reference = styles.add_paragraph(text, style="Quote"), document.add_paragraph(text, style="Quote")
+        assert etree.tostring(made._p) == etree.tostring(reference._p)
     document.add_paragraph("no style")
     odd = document.add_paragraph("an unknown id")
     odd._p.style = "NoSuchStyle"

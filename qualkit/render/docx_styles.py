@@ -14,17 +14,18 @@ from typing import Any
 __all__ = ["ParagraphStyles"]
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-# Look-ups by the style definitions they depend on (see ParagraphStyles._key); a few entries at most.
-_SHARED: dict[tuple[Any, ...], tuple[dict[str, str | None], dict[str | None, str | None]]] = {}
+# Look-ups by the style definitions they depend on (see _key); a few entries at most.
+_SHARED: dict[bytes, tuple[dict[str, str | None], dict[str | None, str | None]]] = {}
 
 
-def _key(document: Any) -> tuple[Any, ...]:
-    """Everything python-docx's paragraph style look-ups read, in document order: each ``w:style``'s
-    id, type, default flag and names (one pass over the raw XML, no proxy objects)."""
-    styles = document.styles.element
-    return tuple((s.get(f"{_W}styleId"), s.get(f"{_W}type"), s.get(f"{_W}default"),
-                  tuple(n.get(f"{_W}val") for n in s.iterchildren(f"{_W}name")))
-                 for s in styles.iterchildren(f"{_W}style"))
+def _key(document: Any) -> bytes:
+    """The style definitions python-docx's look-ups read: the digest of the styles part's XML (one
+    C serialisation, no proxy objects)."""
+    import hashlib
+
+    from lxml import etree
+
+    return hashlib.sha256(etree.tostring(document.styles.element)).digest()
 
 
 class ParagraphStyles:
@@ -52,7 +53,11 @@ class ParagraphStyles:
 
     def add_paragraph(self, text: str = "", style: str | None = None) -> Any:
         """As ``document.add_paragraph(text, style)``."""
-        paragraph = self.document.add_paragraph(text)
+        paragraph = self.document.add_paragraph()
+        if text and not ("\t" in text or "\n" in text or "\r" in text):
+            paragraph._p.add_r().add_t(text)  # what run.text writes, without its loop over each character
+        elif text:
+            paragraph.add_run(text)
         if style is not None:
             paragraph._p.style = self.style_id(style)
         return paragraph
