@@ -163,3 +163,54 @@ def test_a_broken_cache_is_rebuilt_not_an_error(ws):
     assert len(qualkit.Workspace(ws.root).transcripts()) == 30
     with sqlite3.connect(db) as con:                           # and made afresh
         assert con.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 30
+
+
+def test_ingest_prunes_cache_entries_of_edited_and_removed_files(ws, monkeypatch):
+    import qualkit.transcripts as readers
+
+    db = ws.root / ".qualkit" / "cache" / "transcripts.sqlite"
+
+    def entries() -> int:
+        with sqlite3.connect(db) as con:
+            return con.execute("SELECT count(*) FROM transcripts").fetchone()[0]
+
+    ws.ingest()
+    assert entries() == 30
+    time.sleep(0.01)
+    for i in range(10):
+        (ws.transcripts_dir / f"int{i}.txt").write_text(INTERVIEW + "Maria: One more thing.\n", encoding="utf-8")
+    for i in range(10, 15):
+        (ws.transcripts_dir / f"int{i}.txt").unlink()
+    qualkit.Workspace(ws.root).transcripts()          # reading alone adds the edited files' entries
+    assert entries() == 40
+    result = qualkit.Workspace(ws.root).ingest()      # a full ingest keeps only what the files can hit
+    assert len(result.transcripts) == 25 and entries() == 25
+    parsed = []
+    real = readers.read_transcript
+    monkeypatch.setattr(readers, "read_transcript", lambda *a, **k: parsed.append(a) or real(*a, **k))
+    again = {t.id: t for t in qualkit.Workspace(ws.root).transcripts()}
+    last = again["int0"].turns[-1]
+    assert again["int0"].text[last.start:last.end] == "One more thing."
+    assert parsed == []                                # every file is still a hit
+
+
+def test_status_checks_themes_without_building_a_single_excerpt(sample_workspace, monkeypatch):
+    import qualkit.analysis.sources as sources
+    from qualkit.analysis.themes import check_themes
+
+    ws = qualkit.Workspace(sample_workspace)
+    ex = sources.load_excerpts(ws)
+    built = check_themes(ws)                                           # counted from the excerpts built
+    expected = {t.id: len({e.span for e in ex.excerpts if e.code in t.codes}) for t in built.themeset}
+    assert built.excerpts == expected and any(expected.values())
+
+    def no_excerpts(*args, **kwargs):
+        raise AssertionError("an excerpt was built")
+
+    monkeypatch.setattr(sources, "_lay_onto_turns", no_excerpts)
+    st = qualkit.Workspace(sample_workspace).status()
+    assert st.themes == built.summary()
+    counted = check_themes(qualkit.Workspace(sample_workspace))
+    assert counted.excerpts == expected
+    assert [p.message for p in counted.problems] == [p.message for p in built.problems]
+    assert counted.notes == built.notes

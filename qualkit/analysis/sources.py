@@ -26,8 +26,8 @@ from qualkit.io.naming import natural_key, plural_s
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["CONSENSUS", "EXEMPLAR_WORD", "POOLED", "CodingSource", "Excerpt", "ExcerptSet", "load_codings",
-           "load_excerpts", "provenance", "resolve_codings"]
+__all__ = ["CONSENSUS", "EXEMPLAR_WORD", "POOLED", "CodingSource", "Excerpt", "ExcerptSet", "ExcerptTally",
+           "excerpt_tally", "load_codings", "load_excerpts", "provenance", "resolve_codings"]
 
 CONSENSUS = "consensus"
 POOLED = "pooled"
@@ -349,14 +349,38 @@ class ExcerptSet:
     include_facilitators: bool = False
 
     def source_label(self) -> str:
-        if self.source.label == f"{CONSENSUS} + single-coded":
-            return f"the consensus codings and single-coded transcripts ({', '.join(self.source.coders[1:])})"
-        return "consensus codings" if self.source.label == CONSENSUS else (
-            f"codings {self.source.label}" if self.source.pooled else f"{self.source.label}'s codings")
+        return _source_label(self.source)
 
     def source_text(self) -> str:
-        n = len(self.excerpts)
-        return f"{n} coded excerpt{'s' if n != 1 else ''} from {self.source_label()} in {len(self.transcripts)} transcript{plural_s(len(self.transcripts))}"
+        return _source_text(len(self.excerpts), self.source, len(self.transcripts))
+
+
+def _source_label(source: CodingSource) -> str:
+    if source.label == f"{CONSENSUS} + single-coded":
+        return f"the consensus codings and single-coded transcripts ({', '.join(source.coders[1:])})"
+    return "consensus codings" if source.label == CONSENSUS else (
+        f"codings {source.label}" if source.pooled else f"{source.label}'s codings")
+
+
+def _source_text(n: int, source: CodingSource, transcripts: int) -> str:
+    return f"{n} coded excerpt{'s' if n != 1 else ''} from {_source_label(source)} in {transcripts} transcript{plural_s(transcripts)}"
+
+
+@dataclass
+class ExcerptTally:
+    """What counting excerpts needs, without building them (:func:`excerpt_tally`): each excerpt's
+    code and span, in the order :func:`load_excerpts` gives them, and the same notes."""
+
+    source: CodingSource
+    marks: list[tuple[str, tuple[str, int, int]]]   # (code, (transcript, start, end)) per excerpt
+    transcripts: int                                # transcripts with a coding in this source
+    warnings: list[str] = field(default_factory=list)
+
+    def source_label(self) -> str:
+        return _source_label(self.source)
+
+    def source_text(self) -> str:
+        return _source_text(len(self.marks), self.source, self.transcripts)
 
 
 def _speakers(transcript: Any, table: Any, include_facilitators: bool) -> list[str]:
@@ -369,13 +393,8 @@ def _speakers(transcript: Any, table: Any, include_facilitators: bool) -> list[s
     return people
 
 
-def _lay_onto_turns(t: Any, starts: list[int], c: Any, who: tuple[str, ...], table: Any,
-                    include_facilitators: bool, attrs: Any = None) -> Excerpt | None:
-    """One coding as an excerpt of the transcript's turns; None when it holds only research-team words.
-
-    Its quote is its longest remaining turn segment, said by that turn's participant; every
-    participant it touches counts as having said it."""
-    tid = c.transcript
+def _segments(t: Any, starts: list[int], c: Any) -> list[tuple[Any, int, int]]:
+    """(turn, start, end) of each turn the coding covers part of (``starts``: the turns' starts)."""
     segments = []
     i = max(bisect.bisect_right(starts, c.start) - 1, 0)
     while i < len(t.turns) and t.turns[i].start < c.end:
@@ -384,6 +403,17 @@ def _lay_onto_turns(t: Any, starts: list[int], c: Any, who: tuple[str, ...], tab
         if e > s:
             segments.append((turn, s, e))
         i += 1
+    return segments
+
+
+def _lay_onto_turns(t: Any, starts: list[int], c: Any, who: tuple[str, ...], table: Any,
+                    include_facilitators: bool, attrs: Any = None) -> Excerpt | None:
+    """One coding as an excerpt of the transcript's turns; None when it holds only research-team words.
+
+    Its quote is its longest remaining turn segment, said by that turn's participant; every
+    participant it touches counts as having said it."""
+    tid = c.transcript
+    segments = _segments(t, starts, c)
     if not segments:  # between turns (a label, a header): keep it, unattributed
         return Excerpt(tid, c.start, c.end, c.code, t.text[c.start:c.end], c.memo, coders=who,
                        attributes=attrs(t, None, c.start) if attrs is not None else {})
@@ -461,3 +491,38 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
     if dropped:
         warns.append(f"{dropped} coding{plural_s(dropped)} hold only interviewer/moderator words and are left out")
     return ExcerptSet(excerpts, source, transcripts, participants, pairs, warns, left_out, dropped, include_facilitators)
+
+
+def excerpt_tally(workspace: Workspace, coder: str | None = None, include_facilitators: bool = False) -> ExcerptTally:
+    """The code and span of every excerpt :func:`load_excerpts` would give, and its notes, without
+    building the excerpts (their quotes, speakers and attributes): what a check that only counts
+    them needs (`qualkit status`, `themes check`). Taken from the excerpts when this command has them."""
+    built = workspace.derived(("excerpts", coder, include_facilitators), None)
+    if built is not None:
+        return ExcerptTally(built.source, [(e.code, e.span) for e in built.excerpts], len(built.transcripts),
+                            list(built.warnings))
+    pairs, source = resolve_codings(workspace, coder)
+    warns = list(source.warnings)
+    paths = {p.stem: p for p in workspace.transcript_paths()}
+    table = workspace.participant_table
+    by_t = _by_transcript(workspace, pairs, paths)
+    index = workspace.code_index()
+    unknown = sorted({c.code for c, _ in pairs if c.code not in index})
+    if unknown:
+        warns.append(f"code(s) in no codebook: {', '.join(unknown)} (`qualkit codebook validate`)")
+    marks: list[tuple[str, tuple[str, int, int]]] = []
+    dropped = 0
+    from qualkit.io.progress import track
+
+    for tid in track(sorted(by_t, key=natural_key), "Counting excerpts"):
+        t = workspace.read(paths[tid])
+        starts = [turn.start for turn in t.turns]
+        for c, _who in sorted(by_t[tid], key=lambda cw: (cw[0].start, cw[0].end, cw[0].code)):
+            segments = _segments(t, starts, c)
+            if segments and not include_facilitators and all(table.is_facilitator(seg[0].participant) for seg in segments):
+                dropped += 1  # only research-team words: left out, as load_excerpts leaves it out
+            else:
+                marks.append((c.code, (tid, c.start, c.end)))
+    if dropped:
+        warns.append(f"{dropped} coding{plural_s(dropped)} hold only interviewer/moderator words and are left out")
+    return ExcerptTally(source, marks, len(by_t), warns)

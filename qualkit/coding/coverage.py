@@ -14,7 +14,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import CodingError
 from qualkit.io.jsonlog import locked
@@ -25,7 +25,8 @@ from qualkit.workspace.codings import now_iso
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["DONE_SUFFIX", "Progress", "done_csv", "done_path", "done_transcripts", "mark_done", "partly_coded", "progress", "read_done"]
+__all__ = ["DONE_SUFFIX", "Progress", "done_csv", "done_path", "done_transcripts", "mark_done", "participant_units", "partly_coded",
+           "progress", "read_done"]
 
 DONE_SUFFIX = ".done"
 
@@ -104,21 +105,35 @@ def progress(ws: Workspace, coder: str, transcripts: list[str] | None = None,
     """Per transcript the coder has codings in (or ``transcripts``): turns coded / participant turns.
 
     Interviewer and moderator turns are not counted in the total (codings there are reported apart)."""
-    from qualkit.coding.units import coded_units, turn_units
+    from qualkit.coding.units import coded_units
 
     codings = ws.codings(coder) if codings is None else codings
     spans: dict[str, list[tuple[int, int, str]]] = {}
     for c in codings:
         spans.setdefault(c.transcript, []).append((c.start, c.end, c.code))
     texts = ws.texts_by_id(transcripts if transcripts is not None else set(spans))
-    table = ws.participant_table
     out: dict[str, Progress] = {}
     for tid in sorted(texts, key=natural_key):
-        t = ws.transcript(tid)
-        units = [u for u in turn_units(t) if u.turn is None or not table.is_facilitator(t.turns[u.turn].participant)]
+        units = participant_units(ws, ws.transcript(tid))
         coded = sum(1 for s in coded_units(units, spans.get(tid, [])) if s)
         out[tid] = Progress(coded, len(units))
     return out
+
+
+def participant_units(ws: Workspace, transcript: Any) -> list[Any]:
+    """The transcript's turn units without the research team's turns: what coverage counts.
+    Kept per transcript (while it is the same parse) for the command, since every coder asks."""
+    from qualkit.coding.units import turn_units
+
+    memo: dict[str, tuple[Any, Any, list[Any]]] = ws.__dict__.setdefault("_participant_units", {})
+    table = ws.participant_table
+    hit = memo.get(transcript.id)
+    if hit is not None and hit[0] is transcript and hit[1] is table:
+        return hit[2]
+    units = [u for u in turn_units(transcript)
+             if u.turn is None or not table.is_facilitator(transcript.turns[u.turn].participant)]
+    memo[transcript.id] = (transcript, table, units)
+    return units
 
 
 def partly_coded(ws: Workspace, coders: list[str]) -> str | None:

@@ -109,7 +109,6 @@ def _transcripts(ws: Workspace, st: StudyStatus, coded: dict[str, list]) -> dict
 
 
 def _coverage(ws: Workspace, st: StudyStatus, coded: dict[str, list], texts: dict[str, str]) -> None:
-    table = ws.participant_table
     for coder, codings in coded.items():
         marks = done_transcripts(ws, coder)
         st.marks_done[coder] = marks is not None
@@ -122,7 +121,7 @@ def _coverage(ws: Workspace, st: StudyStatus, coded: dict[str, list], texts: dic
             is_done = tid in marks if marks is not None else bool(p and p.coded)
             per[tid] = "done" if is_done else (f"in progress ({p})" if p and p.coded else "not started")
         st.coverage[coder] = per
-        n = _outside_turns(ws, table, codings, texts)
+        n = _outside_turns(ws, codings, texts)
         if n:
             st.facilitator_only[coder] = n
         moved = {k: sum(v.values()) for k, v in a.moved.items()}
@@ -134,9 +133,10 @@ def _coverage(ws: Workspace, st: StudyStatus, coded: dict[str, list], texts: dic
         st.transcripts["changed_since_coded"] = sorted(changed, key=natural_key)
 
 
-def _outside_turns(ws: Workspace, table: Any, codings: list, texts: dict[str, str]) -> int:
+def _outside_turns(ws: Workspace, codings: list, texts: dict[str, str]) -> int:
     """Codings that touch no participant turn (only interviewer/moderator words)."""
-    from qualkit.coding.units import coded_units, turn_units
+    from qualkit.coding.coverage import participant_units
+    from qualkit.coding.units import coded_units
 
     by_t: dict[str, list[tuple[int, int, str]]] = {}
     for i, c in enumerate(codings):
@@ -144,8 +144,7 @@ def _outside_turns(ws: Workspace, table: Any, codings: list, texts: dict[str, st
             by_t.setdefault(c.transcript, []).append((c.start, c.end, str(i)))
     n = 0
     for tid, spans in by_t.items():
-        t = ws.transcript(tid)
-        units = [u for u in turn_units(t) if u.turn is None or not table.is_facilitator(t.turns[u.turn].participant)]
+        units = participant_units(ws, ws.transcript(tid))
         touched = set().union(*coded_units(units, spans)) if units else set()
         n += len(spans) - len(touched)
     return n

@@ -3,7 +3,8 @@
 A second command on an unchanged study reads each transcript's parsed text and turns from here
 instead of decoding and segmenting the file again. Every entry is keyed by what the parse depends
 on: the file (path, mtime, size), the workspace's speaker rules and qualkit's version, so an edited
-file or changed setting is simply a miss. The cache is rebuildable (delete the folder at any time),
+file or changed setting is simply a miss; a full ingest then prunes the entries no current file
+can hit (:meth:`TranscriptCache.prune`), so the file does not grow with every edit. The cache is rebuildable (delete the folder at any time),
 git-ignored (.qualkit/), safe under concurrent readers and writers (SQLite in WAL mode; a busy or
 unwritable database is a miss, never an error), and holds JSON, never pickles. Entries are stored
 uncompressed (the text as UTF-8, the turns as JSON columns, the word count with them): reading one
@@ -110,6 +111,27 @@ class TranscriptCache:
             db.execute("INSERT OR REPLACE INTO transcripts (key, data) VALUES (?, ?)", (key, _encode(transcript)))
         except sqlite3.Error:
             pass
+
+    def prune(self, keep: set[str]) -> int:
+        """Delete every entry whose key is not in ``keep`` (the keys of the files as they are now):
+        files removed or edited since, and settings or parser versions no longer in use. Reads only
+        the key index, so it costs milliseconds; the space is reused by later entries, and given back
+        to the disk (VACUUM) once over half the file is free. Returns how many entries went."""
+        db = self._connect()
+        if db is None:
+            return 0
+        try:
+            stale = [k for (k,) in db.execute("SELECT key FROM transcripts") if k not in keep]
+            for i in range(0, len(stale), 500):
+                part = stale[i:i + 500]
+                db.execute(f"DELETE FROM transcripts WHERE key IN ({','.join('?' * len(part))})", part)
+            if stale:
+                free, pages = (db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("freelist_count", "page_count"))
+                if free * 2 > pages:
+                    db.execute("VACUUM")
+        except sqlite3.Error:
+            return 0
+        return len(stale)
 
 
 _PARSER_STAMP: list[Any] = []

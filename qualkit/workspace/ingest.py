@@ -131,6 +131,8 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
             result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
     if paths is None:
         result.warnings.extend(unmatched_participant_rows(ws, {p.stem for p in files}))
+        if summarize:  # a full ingest (the command, `run`): the cache keeps only what these files can hit
+            ws.disk_cache.prune({k for p in by_id.values() if (k := _plan(ws, p, _stamp(p))[2]) is not None})
     return result
 
 

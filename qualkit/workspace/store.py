@@ -305,14 +305,14 @@ class Workspace:
         return tuple(out)
 
     def derived(self, key: Any, build: Any) -> Any:
-        """``build()``'s result, computed once while the inputs are unchanged (see :meth:`inputs_stamp`).
-
-        For results several steps of one command share (the excerpts every matrix is built from);
-        the result is shared, so callers must not modify it."""
+        """``build()``'s result, computed once while the inputs are unchanged (:meth:`inputs_stamp`) and shared by a
+        command's steps, so not to be modified; ``build=None`` only looks (None: not computed, or inputs changed)."""
         stamp = self.inputs_stamp()
         hit = self._derived.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
+        if build is None:
+            return None
         value = build()
         self._derived[key] = (stamp, value)
         return value
