@@ -162,7 +162,7 @@ def test_a_broken_cache_is_rebuilt_not_an_error(ws):
     db.write_bytes(b"not a database at all" * 100)
     assert len(qualkit.Workspace(ws.root).transcripts()) == 30
     with sqlite3.connect(db) as con:                           # and made afresh
-        assert con.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 30
+        assert con.execute("SELECT count(*) FROM parsed").fetchone()[0] == 30
 
 
 def test_ingest_prunes_cache_entries_of_edited_and_removed_files(ws, monkeypatch):
@@ -172,7 +172,7 @@ def test_ingest_prunes_cache_entries_of_edited_and_removed_files(ws, monkeypatch
 
     def entries() -> int:
         with sqlite3.connect(db) as con:
-            return con.execute("SELECT count(*) FROM transcripts").fetchone()[0]
+            return con.execute("SELECT count(*) FROM parsed").fetchone()[0]
 
     ws.ingest()
     assert entries() == 30
@@ -183,8 +183,12 @@ def test_ingest_prunes_cache_entries_of_edited_and_removed_files(ws, monkeypatch
         (ws.transcripts_dir / f"int{i}.txt").unlink()
     qualkit.Workspace(ws.root).transcripts()          # reading alone adds the edited files' entries
     assert entries() == 40
-    result = qualkit.Workspace(ws.root).ingest()      # a full ingest keeps only what the files can hit
-    assert len(result.transcripts) == 25 and entries() == 25
+    with sqlite3.connect(db) as con:                  # another qualkit version's parse of an unchanged file
+        con.execute("INSERT INTO parsed SELECT 'other version', file, state, data FROM parsed WHERE file LIKE '%int20.txt'")
+    result = qualkit.Workspace(ws.root).ingest()      # a full ingest drops the removed and edited files' old entries
+    assert len(result.transcripts) == 25 and entries() == 26
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT count(*) FROM parsed WHERE key = 'other version'").fetchone()[0] == 1
     parsed = []
     real = readers.read_transcript
     monkeypatch.setattr(readers, "read_transcript", lambda *a, **k: parsed.append(a) or real(*a, **k))
@@ -214,3 +218,22 @@ def test_status_checks_themes_without_building_a_single_excerpt(sample_workspace
     assert counted.excerpts == expected
     assert [p.message for p in counted.problems] == [p.message for p in built.problems]
     assert counted.notes == built.notes
+
+
+def test_each_session_looks_up_its_own_participant_rows(ws):
+    """A dated participants.csv has a row per interview: each session must not scan them all."""
+    from qualkit.analysis.summaries.sessions import session_info
+
+    rows = ["transcript,speaker,participant_id,role,date", ",Interviewer,RT-1,interviewer,"]
+    rows += [f"int{i},Maria,P{i},participant,2026-01-{i % 28 + 1:02d}" for i in range(30)]
+    (ws.root / "participants.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    table = ws.participant_table
+
+    class NoScan(list):
+        def __iter__(self):
+            raise AssertionError("every participants.csv row scanned")
+
+    table.rows = NoScan(table.rows)
+    for i in range(30):
+        s = session_info(ws, ws.transcript(f"int{i}"))
+        assert (s.participants, s.facilitators, s.date, s.kind) == ([f"P{i}"], ["RT-1"], f"2026-01-{i % 28 + 1:02d}", "interview")

@@ -107,7 +107,7 @@ Content = dict[tuple[str, "str | None", str], dict[str, list[str]]]
 def _folder_state(folder: Any) -> tuple:
     """(name, mtime, size) of each file directly in ``folder`` (empty when it is missing)."""
     try:
-        return tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in os.scandir(folder)))
+        return tuple(sorted((e.name, st.st_mtime_ns, st.st_size) for e in os.scandir(folder) for st in (e.stat(),)))
     except OSError:
         return ()
 
@@ -182,15 +182,17 @@ def _quote_content(workspace: Workspace, transcripts: list[Any], rows: str, doma
     return dset, content
 
 
-def _row_keys(t: Any, s: Session, rows: str, cells: str, content: Content) -> list[tuple[str, str | None, str]]:
-    sections = [k for k in content if k[0] == t.id and k[2]]   # a document's sections, one row each
+def _row_keys(t: Any, s: Session, rows: str, cells: str, content: Content,
+              own: list[tuple[str, str | None, str]]) -> list[tuple[str, str | None, str]]:
+    """The transcript's rows; ``own`` is its keys in ``content``, in content order."""
+    sections = [k for k in own if k[2]]   # a document's sections, one row each
     if rows == "transcript":
         whole = [] if sections and (t.id, None, "") not in content else [(t.id, None, "")]
         return whole + [k for k in sections if k[1] is None]
     if cells == "summary" and s.kind == "focus group":
         return [(t.id, None, "")] + [(t.id, p, "") for p in s.participants if (t.id, p, "") in content]
     keys: list[tuple[str, str | None, str]] = [(t.id, p, "") for p in s.participants]
-    keys += [k for k in content if k[0] == t.id and k[1] not in s.participants and k not in keys]
+    keys += [k for k in own if k[1] not in s.participants and k not in keys]
     return keys
 
 
@@ -200,9 +202,12 @@ def _records(workspace: Workspace, transcripts: list[Any], sessions: dict[str, S
     """One record per row: the row's keys, then one cell per domain."""
     table = workspace.participant_table
     records: list[dict[str, Any]] = []
+    own: dict[str, list[tuple[str, str | None, str]]] = {}  # content's keys by transcript: one pass, not one per transcript
+    for k in content:
+        own.setdefault(k[0], []).append(k)
     for t in transcripts:
         s = sessions[t.id]
-        for key in _row_keys(t, s, rows, cells, content):
+        for key in _row_keys(t, s, rows, cells, content, own.get(t.id, [])):
             pid = key[1]
             cell = content.get(key, {})
             if not include_empty and not cell:

@@ -3,8 +3,8 @@
 A second command on an unchanged study reads each transcript's parsed text and turns from here
 instead of decoding and segmenting the file again. Every entry is keyed by what the parse depends
 on: the file (path, mtime, size), the workspace's speaker rules and qualkit's version, so an edited
-file or changed setting is simply a miss; a full ingest then prunes the entries no current file
-can hit (:meth:`TranscriptCache.prune`), so the file does not grow with every edit. The cache is rebuildable (delete the folder at any time),
+file or changed setting is simply a miss; a full ingest then prunes the entries of files removed or
+changed since (:meth:`TranscriptCache.prune`), so the file does not grow with every edit. The cache is rebuildable (delete the folder at any time),
 git-ignored (.qualkit/), safe under concurrent readers and writers (SQLite in WAL mode; a busy or
 unwritable database is a miss, never an error), and holds JSON, never pickles. Entries are stored
 uncompressed (the text as UTF-8, the turns as JSON columns, the word count with them): reading one
@@ -25,7 +25,10 @@ __all__ = ["CACHE_DIR", "TranscriptCache", "open_cache_db"]
 
 CACHE_DIR = Path(".qualkit") / "cache"
 _SCHEMA = 2  # bump when the stored form or the parser's output changes without a version bump
-_TABLES = ("CREATE TABLE IF NOT EXISTS transcripts (key TEXT PRIMARY KEY, data BLOB NOT NULL)",)
+# Each entry names its file and the file's state (mtime, size), so that a prune finds the entries of files
+# removed or changed without decoding any; the table before them (no file column) is dropped.
+_TABLES = ("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, file TEXT NOT NULL, state TEXT NOT NULL, "
+           "data BLOB NOT NULL)", "DROP TABLE IF EXISTS transcripts")
 
 
 def open_cache_db(path: Path, tables: tuple[str, ...]) -> sqlite3.Connection | None:
@@ -72,18 +75,22 @@ class TranscriptCache:
         parser itself (qualkit's version and the state of its reader modules' source files)."""
         from qualkit import __version__
 
-        path = path if isinstance(path, Path) else Path(path)
-        where = path.resolve() if path.is_symlink() else path.absolute()  # resolve() costs a stat per folder
-        raw = json.dumps([_SCHEMA, __version__, _parser_stamp(), str(where), list(stamp), settings],
+        raw = json.dumps([_SCHEMA, __version__, _parser_stamp(), TranscriptCache.where(path), list(stamp), settings],
                          default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    @staticmethod
+    def where(path: Path) -> str:
+        """The file an entry is of, as entries name it."""
+        path = path if isinstance(path, Path) else Path(path)
+        return str(path.resolve() if path.is_symlink() else path.absolute())  # resolve() costs a stat per folder
 
     def get(self, key: str) -> Transcript | None:
         db = self._connect()
         if db is None:
             return None
         try:
-            row = db.execute("SELECT data FROM transcripts WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT data FROM parsed WHERE key = ?", (key,)).fetchone()
             return _decode(row[0]) if row else None
         except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
             return None
@@ -98,37 +105,40 @@ class TranscriptCache:
             for i in range(0, len(keys), 500):
                 part = keys[i:i + 500]
                 marks = ",".join("?" * len(part))
-                out.update(r[0] for r in db.execute(f"SELECT key FROM transcripts WHERE key IN ({marks})", part))
+                out.update(r[0] for r in db.execute(f"SELECT key FROM parsed WHERE key IN ({marks})", part))
         except sqlite3.Error:
             return set()
         return out
 
-    def put(self, key: str, transcript: Transcript) -> None:
+    def put(self, key: str, transcript: Transcript, path: Path, stamp: tuple) -> None:
+        """Keep ``transcript``, parsed from ``path`` in state ``stamp``, under ``key``."""
         db = self._connect()
         if db is None:
             return
         try:
-            db.execute("INSERT OR REPLACE INTO transcripts (key, data) VALUES (?, ?)", (key, _encode(transcript)))
+            db.execute("INSERT OR REPLACE INTO parsed (key, file, state, data) VALUES (?, ?, ?, ?)",
+                       (key, self.where(path), json.dumps(list(stamp)), _encode(transcript)))
         except sqlite3.Error:
             pass
 
-    def prune(self, keep: set[str]) -> int:
-        """Delete every entry whose key is not in ``keep`` (the keys of the files as they are now):
-        files removed or edited since, and settings or parser versions no longer in use. Reads only
-        the key index, so it costs milliseconds; the space is reused by later entries, and given back
-        to the disk (VACUUM) once over half the file is free. Returns how many entries went."""
+    def prune(self, files: dict[Path, tuple]) -> int:
+        """Delete the entries of files removed or changed: every file not in ``files`` (each file of
+        transcripts/ with its state now) or in another state. Entries of other settings or qualkit
+        versions for a file as it is stay (switching back is a hit). Reads no parsed data, so it costs
+        milliseconds; the space is reused by later entries, and given back to the disk (VACUUM) once
+        over half the file is free. Returns how many entries went."""
         db = self._connect()
         if db is None:
             return 0
+        now = {self.where(p): json.dumps(list(stamp)) for p, stamp in files.items()}
         try:
-            stale = [k for (k,) in db.execute("SELECT key FROM transcripts") if k not in keep]
+            stale = [k for k, f, state in db.execute("SELECT key, file, state FROM parsed") if now.get(f) != state]
             for i in range(0, len(stale), 500):
                 part = stale[i:i + 500]
-                db.execute(f"DELETE FROM transcripts WHERE key IN ({','.join('?' * len(part))})", part)
-            if stale:
-                free, pages = (db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("freelist_count", "page_count"))
-                if free * 2 > pages:
-                    db.execute("VACUUM")
+                db.execute(f"DELETE FROM parsed WHERE key IN ({','.join('?' * len(part))})", part)
+            free, pages = (db.execute(f"PRAGMA {p}").fetchone()[0] for p in ("freelist_count", "page_count"))
+            if free * 2 > pages:  # (also after the old table was dropped)
+                db.execute("VACUUM")
         except sqlite3.Error:
             return 0
         return len(stale)

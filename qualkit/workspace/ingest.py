@@ -198,8 +198,8 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
             result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
     if paths is None:
         result.warnings.extend(unmatched_participant_rows(ws, {p.stem for p in files}))
-        if summarize:  # a full ingest (the command, `run`): the cache keeps only what these files can hit
-            ws.disk_cache.prune({k for p in by_id.values() if (k := _plan(ws, p, _stamp(p))[2]) is not None})
+        if summarize:  # a full ingest (the command, `run`): entries of files removed or changed since go
+            ws.disk_cache.prune({p: st for p in by_id.values() if (st := _stamp(p)) is not None})
     return result
 
 
@@ -264,8 +264,8 @@ def read_one(ws: _Store, path: Path) -> Transcript:
     transcript = ws.disk_cache.get(key) if key is not None else None
     if transcript is None:
         transcript = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
-        if key is not None:
-            ws.disk_cache.put(key, transcript)
+        if key is not None and stamp is not None:
+            ws.disk_cache.put(key, transcript, path, stamp)
     return _keep(ws, path, stamp, transcript)
 
 
@@ -322,7 +322,7 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None) -> int:
             if transcript is None:
                 continue
             if key is not None:
-                ws.disk_cache.put(key, transcript)
+                ws.disk_cache.put(key, transcript, path, stamp)
             _keep(ws, path, stamp, transcript)
             done += 1
     return done

@@ -55,6 +55,10 @@ class Participants:
         key = _norm(speaker)
         return self._by_key.get((transcript, key)) or self._by_key.get(("", key))
 
+    def rows_for(self, transcript: str) -> list[dict[str, str]]:
+        """The rows naming ``transcript`` (not the all-transcript ones), in file order: looked up, not scanned."""
+        return [self.rows[i] for i in self._rows_of.get(transcript, [])] if transcript else []
+
     def labels_for(self, transcript: str) -> list[str]:
         """Speaker labels known for a transcript (its own rows and the all-transcript rows)."""
         rows = self._rows_of.get(transcript, []) + (self._rows_of.get("", []) if transcript != "" else [])

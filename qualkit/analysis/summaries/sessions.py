@@ -136,12 +136,11 @@ def session_info(workspace: Workspace, transcript: Any, path: Path | None = None
     table = workspace.participant_table
     people: list[str] = []
     facilitators: list[str] = []
-    for row in table.rows:
-        if row["transcript"] == transcript.id:
-            pid = row["participant_id"]
-            target = facilitators if table.is_facilitator(pid) else people
-            if pid not in target:
-                target.append(pid)
+    for row in table.rows_for(transcript.id):  # the transcript's own rows, not a scan of every row
+        pid = row["participant_id"]
+        target = facilitators if table.is_facilitator(pid) else people
+        if pid not in target:
+            target.append(pid)
     for turn in transcript.turns:
         pid = turn.participant
         if pid is None:
