@@ -157,13 +157,47 @@ def _read_rows(path: Path, text: str) -> list[Coding]:
 
 
 def dumps_codings(codings: Iterable[Coding]) -> str:
-    """CSV text, sorted by transcript, position and code so that files diff well."""
+    """CSV text, sorted by transcript, position and code so that files diff well.
+
+    The bytes the csv module writes (QUOTE_MINIMAL), with each distinct field escaped once: a turn's
+    quote repeats for every code suggested on it, and the csv module's per-character scan of 50 MB
+    took three times as long. A row holding a carriage return goes through the csv module itself (whether
+    it quotes one differs between Python versions)."""
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
     fields = operator.attrgetter(*COLUMNS)
-    writer.writerows([str(v) for v in fields(c)] for c in sorted(codings, key=lambda c: (c.transcript, c.start, c.end, c.code)))
-    return buf.getvalue()
+    lines = [buf.getvalue()]
+    escaped: dict[object, str] = {}
+    get = escaped.get
+    for c in sorted(codings, key=lambda c: (c.transcript, c.start, c.end, c.code)):
+        row = [get(v) or _escaped(v, escaped) for v in (c.transcript, c.code, c.text, c.memo, c.coded_at, c.transcript_hash)]
+        if "\r" in row:
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow([str(v) for v in fields(c)])
+            lines.append(buf.getvalue())
+            continue
+        t, code, text, memo, at, h = row
+        lines.append(f"{t},{c.start},{c.end},{code},{text},{memo},{at},{h}\n")
+    return "".join(lines)
+
+
+def _escaped(value: object, seen: dict[object, str]) -> str:
+    """``value`` as the csv module writes it in a row of several fields ("\\r" if it holds a carriage
+    return: the row is left to the csv module)."""
+    v = value if type(value) is str else str(value)
+    if "\r" in v:
+        got = "\r"
+    elif '"' in v:
+        got = '"' + v.replace('"', '""') + '"'
+    elif "," in v or "\n" in v:
+        got = f'"{v}"'
+    else:
+        got = v
+    if v is value:  # only strings are remembered (1 and True are equal keys)
+        seen[value] = got
+    return got
 
 
 def write_codings(path: str | Path, codings: Iterable[Coding], backup_dir: str | Path | None = None) -> Path:
