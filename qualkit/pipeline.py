@@ -79,7 +79,9 @@ def _ingest(run: _Run) -> bool:
     result = ws.ingest()
     # One unreadable file never stops a study: it is skipped and named at the end and in the report.
     run.report.skipped = list(result.errors)
-    run.transcripts = result.transcripts
+    from qualkit.workspace.ingest import by_reference
+
+    run.transcripts = result.transcripts = by_reference(ws, result.transcripts)  # read again one at a time
     if not run.transcripts:
         run.skipped("ingest", "no readable transcript in transcripts/" if result.errors else "no transcripts in transcripts/ yet")
         return False

@@ -200,11 +200,12 @@ class PatternCells:
 def pattern_keys(cell: npt.ArrayLike, n_cells: int) -> npt.NDArray[np.signedinteger[Any]]:
     """Units × codes keys ``cell + code · n_cells``: one bincount of them counts every code's patterns.
 
-    32-bit when every key fits (always, short of 2^31 codes × cells): half the memory of a
-    5,000-transcript study's keys."""
+    The smallest integers every key fits in (16 bits up to 4,096 codes of three coders): a quarter
+    of the memory of 64-bit keys, which a 5,000-transcript study's agreement held by the hundred MB."""
     c = np.asarray(cell)
     k = c.shape[1]
-    kind: type[np.signedinteger[Any]] = np.int32 if k * n_cells < 2**31 else np.int64
+    top = k * n_cells
+    kind: type[np.signedinteger[Any]] = np.int16 if top < 2**15 else np.int32 if top < 2**31 else np.int64
     out: npt.NDArray[np.signedinteger[Any]] = c.astype(kind) + (np.arange(k, dtype=kind) * kind(n_cells))[None, :]
     return out
 

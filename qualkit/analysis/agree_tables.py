@@ -90,8 +90,7 @@ def binary_tables(units: Units, names: list[str], rule: Rules, by: str | None, c
     cells = PatternCells(m)
     kind = "Cohen" if m == 2 else "Fleiss"
     cell = cells.index(units.x)                                   # units × codes
-    keys = pattern_keys(cell, cells.n)
-    counts = count_patterns(keys, units.weight, cells.n)
+    counts = count_patterns(pattern_keys(cell, cells.n), units.weight, cells.n)
 
     rows = _code_rows(cells, counts, units.codes, names, kind, rule, units.passages)
     pooled = _code_rows(cells, counts.sum(axis=0)[None, :], [POOLED], [f"all {k} code{plural_s(k)}"], kind, rule, None,
@@ -101,10 +100,12 @@ def binary_tables(units: Units, names: list[str], rule: Rules, by: str | None, c
             r.update(pattern_ci(cells, cnt, code, ci))
         pooled.update(pooled_pattern_ci(cells, cell, units.weight, POOLED, ci))
     elif ci is not None and units.cluster is not None:
-        per_code, whole = clustered_pattern_ci(cells, keys, units.weight, units.cluster, ci)
+        per_code, whole = clustered_pattern_ci(cells, pattern_keys(cell, cells.n), units.weight, units.cluster, ci)
         for r, extra in zip(rows, per_code):
             r.update(extra)
         pooled.update(whole)
+    if by != "transcript":
+        del cell  # not held through set alpha (units × codes; keys are made again where needed)
     set_alpha = set_alpha_by_profiles(units.x, units.weight, units.cluster, ci)
 
     columns = list(BINARY_COLUMNS)
@@ -114,7 +115,7 @@ def binary_tables(units: Units, names: list[str], rule: Rules, by: str | None, c
     overall = pd.DataFrame([pooled], columns=columns)
     breakdown = None
     if by == "transcript":
-        breakdown = _by_transcript(units, cells, keys, names, kind, rule)
+        breakdown = _by_transcript(units, cells, pattern_keys(cell, cells.n), names, kind, rule)
     elif by == "coder-pair":
         breakdown = _by_coder_pair(units, names, rule)
     return Tables(table, overall, set_alpha, breakdown, int(units.weight.sum()))

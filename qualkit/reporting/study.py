@@ -141,7 +141,11 @@ def load_study(ws: Workspace, coders: Iterable[str] | str | None = None, ci: boo
             if turn.participant and turn.participant not in seen and not table.is_facilitator(turn.participant):
                 seen.append(turn.participant)
         people[t.id] = seen
-    return Study(ws, result.transcripts, result.rows, errors, list(result.warnings), coder_list, files, consensus,
+    from qualkit.workspace.ingest import by_reference
+
+    transcripts = by_reference(ws, result.transcripts)  # the sections read them one at a time
+    result.transcripts = []
+    return Study(ws, transcripts, result.rows, errors, list(result.warnings), coder_list, files, consensus,
                  people, ci, resamples, seed)
 
 

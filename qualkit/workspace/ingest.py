@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from qualkit.errors import QualkitError, TranscriptError
 from qualkit.io.naming import name_problem
@@ -18,7 +18,8 @@ from qualkit.workspace.participants import PARTICIPANTS_NAME, Participants
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MEMO_BUDGET", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptsById", "convert_documents", "ingest",
+__all__ = ["MEMO_BUDGET", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptRef", "TranscriptsById", "convert_documents",
+           "by_reference", "ingest",
            "iter_texts", "prefetch", "read_one", "turn_table", "unmatched_participant_rows"]
 
 # Parse in several processes only when the files to parse hold at least this much (about 70
@@ -93,6 +94,29 @@ class TranscriptsById(Mapping[str, Transcript]):
 
     def __contains__(self, tid: object) -> bool:
         return tid in self._paths
+
+
+class TranscriptRef:
+    """A read transcript held by id and path: its other attributes (text, turns, ...) are read again
+    when asked for (from the workspace's memo, else its on-disk cache). A study-wide list of these
+    costs a few bytes a transcript, where the Transcripts themselves hold all the study's text."""
+
+    __slots__ = ("_ws", "id", "path")
+
+    def __init__(self, ws: _Store, transcript_id: str, path: Path):
+        self._ws, self.id, self.path = ws, transcript_id, path
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws.read(self.path), name)
+
+    def __repr__(self) -> str:
+        return f"TranscriptRef({self.id!r})"
+
+
+def by_reference(ws: _Store, transcripts: list[Transcript]) -> list[Transcript]:
+    """``transcripts`` as :class:`TranscriptRef` s (each a stand-in for its Transcript), for a command
+    that keeps the list while it works on one transcript at a time."""
+    return [cast(Transcript, TranscriptRef(ws, t.id, t.path)) if t.path is not None else t for t in transcripts]
 
 
 class _Store(Protocol):
