@@ -101,13 +101,20 @@ def _observed(a: FloatArray, profiles: IntArray) -> dict[str, FloatArray]:
 
 
 def _expected_blocked(nmat: FloatArray, a: FloatArray) -> dict[str, FloatArray]:
-    """nᵀ δ² n for each row of ``nmat`` and both distances, δ² built a block of rows at a time."""
+    """nᵀ δ² n for each row of ``nmat`` and both distances, δ² built a block of rows at a time.
+
+    δ² is symmetric with a zero diagonal, so each block of rows is paired only with itself and the
+    columns after it, those counted twice: half the products of the whole square."""
     size = a.sum(axis=1)
     out = {"masi": np.zeros(len(nmat)), "jaccard": np.zeros(len(nmat))}
     for blk in _row_blocks(len(a)):
-        masi, jaccard = _distances(a[blk] @ a.T, size[blk, None], size[None, :])
-        out["masi"] += np.einsum("bi,bi->b", nmat @ masi.T, nmat[:, blk])
-        out["jaccard"] += np.einsum("bi,bi->b", nmat @ jaccard.T, nmat[:, blk])
+        lo, hi = blk.start, blk.stop
+        masi, jaccard = _distances(a[blk] @ a[lo:].T, size[blk, None], size[None, lo:])   # rows of blk, columns lo..S
+        for name, delta in (("masi", masi), ("jaccard", jaccard)):
+            near = nmat[:, blk] @ delta[:, :hi - lo].T                    # pairs inside the block, both ways round
+            if hi < len(a):
+                near += 2 * (nmat[:, hi:] @ delta[:, hi - lo:].T)         # pairs with a later set, once each way
+            out[name] += np.einsum("bi,bi->b", near, nmat[:, blk])
     return out
 
 
