@@ -123,7 +123,7 @@ def test_word_count_is_counted_once_per_transcript(ws, monkeypatch):
 
     t = ws.transcript("int1")
     assert t.word_count == 8
-    monkeypatch.setattr(model, "_WORD", None)  # counting again would fail from here on
+    monkeypatch.setattr(model, "count_words_in", None)  # counting again would fail from here on
     assert t.word_count == 8
     again = qualkit.Workspace(ws.root).transcript("int1")  # a new command: the count comes with the cached parse
     assert again.word_count == 8
@@ -133,7 +133,7 @@ def test_a_second_command_takes_word_counts_from_the_cache(ws, monkeypatch):
     import qualkit.transcripts.model as model
 
     assert ws.transcript("int1").word_count == 8              # the first command parses and counts
-    monkeypatch.setattr(model, "_WORD", None)  # counting again would fail from here on
+    monkeypatch.setattr(model, "count_words_in", None)  # counting again would fail from here on
     assert qualkit.Workspace(ws.root).transcript("int1").word_count == 8   # the next one counts nothing
 
 

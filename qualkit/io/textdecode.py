@@ -30,13 +30,19 @@ def _looks_binary(text: str) -> bool:
     sample = text[:20000]
     if not sample:
         return False
-    bad = len(_CONTROL.findall(sample))
+    if sample.isascii():  # the same count, by deleting every other byte (C speed, no regex)
+        bad = len(sample.encode("ascii").translate(None, _NOT_CONTROL))
+    else:
+        bad = len(_CONTROL.findall(sample))
     return bad / len(sample) > 0.01
 
 
 # Unicode category Cc (U+0000-U+001F, U+007F-U+009F) less the whitespace controls \t \n \v \f \r:
 # one regex count, ~15x faster than asking unicodedata about each character, same answer.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# The ASCII bytes _CONTROL does not match, and those _CONTROLS (below) does not: what
+# bytes.translate deletes to leave only the controls of an ASCII text.
+_NOT_CONTROL = bytes(b for b in range(128) if not _CONTROL.match(chr(b)))
 
 
 def _bomless_utf16(data: bytes) -> str | None:
@@ -114,11 +120,14 @@ def read_text_file(path: str | Path) -> tuple[str, str, list[str]]:
 
 # C0 and C1 controls (ESC and CSI start terminal escape sequences), DEL, and XML's non-characters.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_NOT_CONTROLS = bytes(b for b in range(128) if not _CONTROLS.match(chr(b)))
 
 
 def replace_controls(text: str) -> tuple[str, str | None]:
     """``text`` with control characters (which Word and Excel files cannot hold) replaced by spaces,
     so every offset stays where it was; and a warning naming the first one, or None."""
+    if text.isascii() and not text.encode("ascii").translate(None, _NOT_CONTROLS):
+        return text, None  # the common case, found at C speed
     first = _CONTROLS.search(text)
     if first is None:
         return text, None

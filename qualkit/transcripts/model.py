@@ -10,7 +10,49 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 def count_words(text: str) -> int:
     """Words as a reader counts them: runs of letters/digits, keeping contractions whole."""
-    return len(_WORD.findall(text))
+    return count_words_in(text, [(0, len(text))])
+
+
+# How count_words_in sees a text: one byte a character, "w" for a word character (regex \w: letters,
+# digits, "_"), "g" for an apostrophe joining two of them (the one of "don't"), " " for anything else.
+_ASCII_MASK = bytes(ord("w") if chr(b).isalnum() or b == 0x5F else ord("'") if b == 0x27 else ord(" ") for b in range(128)) + b" " * 128
+
+
+def _mask_error(exc: UnicodeError) -> tuple[str, int]:
+    """Encode-error handler: each non-ASCII character as one ASCII stand-in of its class."""
+    assert isinstance(exc, UnicodeEncodeError)
+    part = exc.object[exc.start:exc.end]
+    return "".join("a" if c.isalnum() else "'" if c == "’" else " " for c in part), exc.end
+
+
+def _word_mask(text: str) -> bytes:
+    import codecs
+
+    try:
+        codecs.lookup_error("qualkit-wordmask")
+    except LookupError:
+        codecs.register_error("qualkit-wordmask", _mask_error)
+    mask = text.encode("ascii", "qualkit-wordmask").translate(_ASCII_MASK)
+    if b"'" not in mask:
+        return mask
+    while b"w'w" in mask:  # "a'b'c": each pass joins every other apostrophe of a chain
+        mask = mask.replace(b"w'w", b"wgw")
+    return mask.replace(b"'", b" ")
+
+
+def count_words_in(text: str, spans: list[tuple[int, int]]) -> int:
+    """``sum(len(_WORD.findall(text, start, end)))`` over ``spans``, without building a string per
+    word (a tenth of the time on a long interview). A word is a run of word characters joined by
+    single apostrophes; inside a span it begins at a word character after a non-word one, or at the
+    span's first character (an apostrophe there starts one only when a word character follows)."""
+    mask = _word_mask(text)
+    count = mask.count
+    words = 0
+    for start, end in spans:
+        if end > start:
+            first = mask[start]
+            words += count(b" w", start, end) + (first == 0x77 or (first == 0x67 and end - start >= 2))
+    return words
 
 
 @dataclass(slots=True)  # a study holds hundreds of thousands: slots make each smaller and quicker to build
@@ -66,7 +108,7 @@ class Transcript:
         cached = self.__dict__.get("_word_count")
         if cached is not None and cached[0] is self.text and cached[1] is self.turns and cached[2] == len(self.turns):
             return int(cached[3])
-        words = sum(len(_WORD.findall(self.text, t.start, t.end)) for t in self.turns)  # count_words, unsliced
+        words = count_words_in(self.text, [(t.start, t.end) for t in self.turns])
         self.remember_word_count(words)
         return words
 

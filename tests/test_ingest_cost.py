@@ -1,0 +1,42 @@
+"""What `qualkit ingest` costs on a large study (issue 17: ingest within 3x a bare read+decode+split),
+with exactly the answers it gave before: word counts, control characters, speaker turns."""
+from __future__ import annotations
+
+import random
+import re
+
+from qualkit.io.textdecode import replace_controls
+from qualkit.transcripts.model import Transcript, Turn, count_words, count_words_in
+
+# The definition of a word (qualkit.transcripts.model): runs of word characters, contractions whole.
+WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def test_word_counts_are_those_of_the_word_pattern_for_every_character():
+    # each character alone (a word exactly when it is \w): all of the BMP, every 7th beyond it
+    everything = " ".join(map(chr, [*range(0x10000), *range(0x10000, 0x110000, 7)]))
+    assert count_words(everything) == len(WORD.findall(everything))
+
+
+def test_word_counts_of_turns_on_awkward_text_match_the_word_pattern():
+    rng = random.Random(17)
+    pieces = ["a", "Z", "9", "_", "'", "’", "''", " ", "\n", ".", "-", "é", "ß", "中", "²", "‘", "\u00a0", "\U0001F600", "\u0301"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        spans = [(rng.randint(0, len(text)), rng.randint(0, len(text))) for _ in range(3)]
+        assert count_words_in(text, spans) == sum(len(WORD.findall(text, s, e)) for s, e in spans), (text, spans)
+
+
+def test_a_transcripts_word_count_is_its_turns_words():
+    text = "I: Don't you think it's 'fine'?\nP1: Rock’n’roll isn't -- well... l'école, 中文 ok."
+    turns = [Turn(0, "I", 3, 31), Turn(1, "P1", 36, len(text))]
+    assert Transcript("t", text, turns, "txt").word_count == 5 + 6
+
+
+def test_control_characters_are_found_alike_in_plain_ascii_and_other_text():
+    for code in range(0x100):
+        ch = chr(code)
+        for text in (f"ab{ch}cd\n", f"ab{ch}cd é\n"):  # the ASCII fast path and the general one
+            want = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", " ", text)
+            got, note = replace_controls(text)
+            assert got == want and (note is None) == (want == text), (code, text)
