@@ -6,7 +6,7 @@ import pytest
 
 import qualkit
 import qualkit.io.parallel as parallel_mod
-from qualkit.io.parallel import can_fork, chunks, default_jobs, parallel_map, resolve_jobs
+from qualkit.io.parallel import can_fork, chunks, default_jobs, parallel_each, parallel_map, resolve_jobs
 from qualkit.workspace import ingest as ingest_mod
 from qualkit.workspace.scaffold import init
 
@@ -53,9 +53,9 @@ def test_ingest_over_several_processes_gives_what_one_process_gives(tmp_path, mo
     many = qualkit.Workspace(_study(tmp_path / "b", 60))
     many.jobs = 3
     parsed = []
-    real = parallel_mod.parallel_map
-    monkeypatch.setattr(parallel_mod, "parallel_map",
-                        lambda fn, items, jobs, **k: parsed.extend(len(i) for i in items) or real(fn, items, jobs, **k))
+    real = parallel_mod.parallel_each
+    monkeypatch.setattr(parallel_mod, "parallel_each",
+                        lambda fn, items, jobs, each: parsed.extend(len(i) for i in items) or real(fn, items, jobs, each))
     parallel = many.ingest()
     assert sum(parsed) == 61 and len(parsed) > 1            # the files went to the workers in chunks
     assert _view(parallel, many.root) == _view(serial, one.root)
@@ -69,7 +69,7 @@ def test_ingest_over_several_processes_gives_what_one_process_gives(tmp_path, mo
 def test_a_small_study_is_read_in_one_process(tmp_path, monkeypatch):
     ws = qualkit.Workspace(_study(tmp_path / "s", 10))
     ws.jobs = 4
-    monkeypatch.setattr(parallel_mod, "parallel_map", lambda *a, **k: pytest.fail("no processes for a few files"))
+    monkeypatch.setattr(parallel_mod, "parallel_each", lambda *a, **k: pytest.fail("no processes for a few files"))
     assert ingest_mod.prefetch(ws, ws.transcript_paths(), 4) == 0
     assert len(ws.ingest().transcripts) == 10
 
@@ -79,6 +79,23 @@ def test_jobs_default_to_the_cores_and_follow_qualkit_jobs(monkeypatch):
     assert 1 <= default_jobs() <= 8
     monkeypatch.setenv("QUALKIT_JOBS", "3")
     assert default_jobs() == 3 and resolve_jobs(None) == 3 and resolve_jobs(0) == 3 and resolve_jobs(2) == 2
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
+def test_parallel_each_hands_over_results_in_order_as_they_come():
+    got = []
+    parallel_each(_slow_abs, [-3, 2, -1, 5, -4], 3, lambda i, r: got.append((i, r)))
+    assert got == [(0, 3), (1, 2), (2, 1), (3, 5), (4, 4)]
+    got.clear()
+    parallel_each(_slow_abs, [-3, 2], 1, lambda i, r: got.append((i, r)))   # serial: the same
+    assert got == [(0, 3), (1, 2)]
+
+
+def _slow_abs(x: int) -> int:
+    import time
+
+    time.sleep(0.05 if x == -3 else 0)  # the first finishes last: its result still comes first
+    return abs(x)
 
 
 def test_parallel_map_keeps_the_order_and_chunks_cover_everything():

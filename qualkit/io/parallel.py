@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["MAX_DEFAULT_JOBS", "can_fork", "chunks", "default_jobs", "parallel_map", "resolve_jobs"]
+__all__ = ["MAX_DEFAULT_JOBS", "can_fork", "chunks", "default_jobs", "parallel_each", "parallel_map", "resolve_jobs"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,11 +50,35 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], jobs: int,
     process) when ``jobs`` is 1, there is one item, or processes cannot be forked here.
     ``on_done(i)`` is called in this process as item ``i`` finishes (for a progress bar).
     """
+    return _map(fn, items, jobs, on_done, None)
+
+
+def parallel_each(fn: Callable[[T], R], items: Sequence[T], jobs: int, on_result: Callable[[int, R], None]) -> None:
+    """:func:`parallel_map`, but each result goes to ``on_result(i, result)`` in the order of
+    ``items`` as soon as it and those before it are done, and none is held after that: a caller
+    that stores each result somewhere never holds them all at once."""
+    waiting: dict[int, R] = {}
+    nxt = [0]
+
+    def arrived(i: int, result: R) -> None:
+        waiting[i] = result
+        while nxt[0] in waiting:
+            on_result(nxt[0], waiting.pop(nxt[0]))
+            nxt[0] += 1
+
+    _map(fn, items, jobs, None, arrived)
+
+
+def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int, on_done: Callable[[int], None] | None,
+         on_result: Callable[[int, Any], None] | None) -> list[Any]:
     items = list(items)
     if jobs <= 1 or len(items) <= 1 or not can_fork():
-        out = []
+        out: list[Any] = []
         for i, x in enumerate(items):
-            out.append(fn(x))
+            r = fn(x)
+            if on_result is not None:
+                on_result(i, r)
+            out.append(r if on_result is None else None)
             if on_done is not None:
                 on_done(i)
         return out
@@ -67,8 +91,11 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], jobs: int,
         warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: "multi-threaded, fork() may deadlock" (numpy's idle threads)
         futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
         for fut in as_completed(futures):
-            i = futures[fut]
-            results[i] = fut.result()
+            i = futures.pop(fut)  # (a done future holds its result: none is kept here)
+            if on_result is not None:
+                on_result(i, fut.result())
+            else:
+                results[i] = fut.result()
             if on_done is not None:
                 on_done(i)
     return results

@@ -21,7 +21,7 @@ from typing import Any
 
 from qualkit.transcripts.model import Transcript, Turn
 
-__all__ = ["CACHE_DIR", "TranscriptCache", "open_cache_db"]
+__all__ = ["CACHE_DIR", "TranscriptCache", "open_cache_db", "pack", "unpack"]
 
 CACHE_DIR = Path(".qualkit") / "cache"
 _SCHEMA = 2  # bump when the stored form or the parser's output changes without a version bump
@@ -110,14 +110,15 @@ class TranscriptCache:
             return set()
         return out
 
-    def put(self, key: str, transcript: Transcript, path: Path, stamp: tuple) -> None:
-        """Keep ``transcript``, parsed from ``path`` in state ``stamp``, under ``key``."""
+    def put(self, key: str, transcript: Transcript, path: Path, stamp: tuple, data: bytes | None = None) -> None:
+        """Keep ``transcript``, parsed from ``path`` in state ``stamp``, under ``key`` (``data``: its
+        :func:`pack`, when the caller has it already)."""
         db = self._connect()
         if db is None:
             return
         try:
             db.execute("INSERT OR REPLACE INTO parsed (key, file, state, data) VALUES (?, ?, ?, ?)",
-                       (key, self.where(path), json.dumps(list(stamp)), _encode(transcript)))
+                       (key, self.where(path), json.dumps(list(stamp)), data if data is not None else _encode(transcript)))
         except sqlite3.Error:
             pass
 
@@ -158,6 +159,16 @@ def _parser_stamp() -> list[Any]:
             st = f.stat()
             _PARSER_STAMP.append([f.name, st.st_mtime_ns, st.st_size])
     return _PARSER_STAMP
+
+
+def pack(transcript: Transcript) -> bytes:
+    """``transcript`` as the cache stores it (its word count with it): what a worker process sends back."""
+    return _encode(transcript)
+
+
+def unpack(data: bytes) -> Transcript:
+    """The Transcript :func:`pack` gave ``data`` for."""
+    return _decode(data)
 
 
 _TURN_FIELDS = [f.name for f in fields(Turn)][1:]  # every field but ``index`` (its position)

@@ -293,16 +293,17 @@ def read_one(ws: _Store, path: Path) -> Transcript:
     return _keep(ws, path, stamp, transcript)
 
 
-def _parse_chunk(work: list[tuple[Path, str | None, list[str]]]) -> list[Transcript | None]:
-    """Parse files in a worker process; a file that fails is None (the serial read reports why)."""
+def _parse_chunk(work: list[tuple[Path, str | None, list[str]]]) -> list[bytes | None]:
+    """Parse files in a worker process, each as its transcript-cache entry (a few bytes of JSON and
+    the text: a third of the cost of pickling the Transcript and its turns there and back); a file
+    that fails is None (the serial read reports why)."""
     from qualkit.transcripts import read_transcript
+    from qualkit.workspace.cache import pack
 
-    out: list[Transcript | None] = []
+    out: list[bytes | None] = []
     for path, pattern, known in work:
         try:
-            t = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
-            t.remember_word_count(t.word_count)  # counted here, in parallel; the count travels with it
-            out.append(t)
+            out.append(pack(read_transcript(path, speaker_pattern=pattern, known_speakers=known)))  # words counted here
         except QualkitError:
             out.append(None)
     return out
@@ -315,7 +316,7 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None) -> int:
     Serial reading is left to :func:`read_one` when one process is asked for, processes cannot be
     forked here, or the files to parse hold less than :data:`PARALLEL_MIN_BYTES` (weighted for
     zipped formats): the results are the same either way, since each file is parsed on its own."""
-    from qualkit.io.parallel import can_fork, chunks, parallel_map, resolve_jobs
+    from qualkit.io.parallel import can_fork, chunks, parallel_each, resolve_jobs
     from qualkit.transcripts import is_transcript_file
 
     n = resolve_jobs(jobs)
@@ -337,18 +338,23 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None) -> int:
     if len(todo) < 2:
         return 0
     parts = chunks(todo, n * 4)  # a few chunks per process: an even finish without a task per file
-    with task("Parsing transcripts", len(todo)) as progress:
-        results = parallel_map(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts],
-                               n, on_done=lambda i: progress.advance(len(parts[i])))
     done = 0
-    for part, parsed in zip(parts, results):
-        for (path, stamp, _pattern, _known, key), transcript in zip(part, parsed):
-            if transcript is None:
-                continue
-            if key is not None:
-                ws.disk_cache.put(key, transcript, path, stamp)
-            _keep(ws, path, stamp, transcript)
-            done += 1
+
+    def keep(i: int, parsed: list[bytes | None]) -> None:  # each chunk kept as it comes, in input order
+        nonlocal done
+        from qualkit.workspace.cache import unpack
+
+        progress.advance(len(parts[i]))
+        for (path, stamp, _pattern, _known, key), data in zip(parts[i], parsed):
+            if data is not None:
+                transcript = unpack(data)
+                if key is not None:
+                    ws.disk_cache.put(key, transcript, path, stamp, data)
+                _keep(ws, path, stamp, transcript)
+                done += 1
+
+    with task("Parsing transcripts", len(todo)) as progress:
+        parallel_each(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts], n, keep)
     return done
 
 
