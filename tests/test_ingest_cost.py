@@ -40,3 +40,16 @@ def test_control_characters_are_found_alike_in_plain_ascii_and_other_text():
             want = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", " ", text)
             got, note = replace_controls(text)
             assert got == want and (note is None) == (want == text), (code, text)
+
+
+def test_numbered_court_lines_are_recognised_by_the_quick_scan_as_line_by_line():
+    from qualkit.transcripts.speakers import _numbered
+
+    court = "".join(f"{n % 25 + 1:>2}   Q. Where were you? {n}\n" for n in range(40))
+    mixed = court.replace("\n", "\nJUSTICE SCALIA: Yes.\n", 15)   # 40 numbered of 55 lines: still over 60%
+    few = "".join(f"{n} apples\n" for n in range(12)) + "Maria: no.\n" * 8     # 12 numbered of 20: too few
+    prose = "Interviewer: How?\n\nMaria: 12 of them. 3 more.\n" * 30
+    for text in (court, mixed, few, prose, " 7\tx\n" * 30, "\t12 \n" * 30, "", "1 x"):
+        lines = text.split("\n")
+        assert _numbered(lines, text) == _numbered(lines, None), text[:40]
+    assert _numbered(court.split("\n"), court) and not _numbered(few.split("\n"), few)

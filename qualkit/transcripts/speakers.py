@@ -66,10 +66,11 @@ _NEEDS: list[tuple[str, tuple[str, ...]]] = [
 
 
 @lru_cache(maxsize=512)
-def _patterns_for(first: str) -> list[tuple[str, re.Pattern[str], bool, tuple[str, ...]]]:
-    """The patterns (with the substrings they need) a line starting with ``first`` could match, in order."""
-    return [(kind, pat, inline, needs) for (kind, pat, inline), (start, needs) in zip(_PATTERNS, _NEEDS)
-            if _FIRST[start](first)]
+def _patterns_for(first: str) -> list[tuple[str, re.Pattern[str], bool, tuple[str, ...], bool, bool]]:
+    """The patterns a line starting with ``first`` could match, in order: each with the substrings
+    it needs, whether it has a time group, and whether its kind is delimited (_DELIMITED_KINDS)."""
+    return [(kind, pat, inline, needs, "ts" in pat.groupindex, kind in _DELIMITED_KINDS)
+            for (kind, pat, inline), (start, needs) in zip(_PATTERNS, _NEEDS) if _FIRST[start](first)]
 _DELIMITED_KINDS = {"md_bold", "bracket", "ts_label", "label_ts", "label_time_line", "voice", "ts_bracket", "md_heading"}
 _TIMED_KINDS = {"ts_label", "label_ts", "label_time_line", "ts_bracket", "label_bracket_ts"}
 # Own-line labels that are easy to confuse with a heading or a timed line of speech: they need to
@@ -80,6 +81,7 @@ _TS_LINE = re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]*$")
 # "[00:01:22]" there: the time the paragraph ends.
 F4_TIME = re.compile(r"\s*(?:#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,](?P<tenth>\d{1,2}))?#|\[(?P<bts>\d{1,2}:\d{2}:\d{2})\])[ \t]*$")
 _LINE_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]+(?=\S)")
+_NUMBERED_LINE = re.compile(r"\n[ \t]*\d{1,2}[ \t]+(?=\S)")  # the same, at each line start of "\n" + text
 
 # Bracketed or colon-ended words that are not speakers.
 _NON_SPEECH = re.compile(
@@ -120,7 +122,7 @@ _ROLE_SHAPE = re.compile(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     line: int  # 0-based line index
     kind: str
@@ -191,6 +193,12 @@ def _key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
+@lru_cache(maxsize=4096)
+def _role_shaped(label: str) -> bool:
+    """``label`` has the shape of an interview role (_ROLE_SHAPE), judged once per label."""
+    return _ROLE_SHAPE.match(label) is not None
+
+
 
 
 def compile_speaker_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
@@ -232,7 +240,7 @@ def segment(
         candidates, ts_lines = _match_user_pattern(lines, starts, compile_speaker_pattern(speaker_pattern))
         accepted = candidates
     else:
-        candidates, ts_lines = _find_candidates(lines, starts)
+        candidates, ts_lines = _find_candidates(lines, starts, text)
         accepted = _accept(candidates, known)
 
     warnings: list[str] = []
@@ -259,11 +267,20 @@ def _match_user_pattern(lines, starts, pattern):
     return cands, {}
 
 
-def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candidate], dict[int, str]]:
-    """Every line that could start a turn, with its kind; plus timestamp-only lines."""
+def _numbered(lines: list[str], text: str | None) -> bool:
+    """Court-reporter transcripts number every line (over 60% of at least 20 non-blank lines start
+    with a number); the number is not part of a label. Numbered lines are counted in one scan of
+    ``text`` (the lines joined) when given: the lines are looked at one by one only if 13 or more are."""
+    if text is not None and len(_NUMBERED_LINE.findall("\n" + text)) < 13:  # 13 > 0.6 x 20: cannot be
+        return False
     nonblank = [ln for ln in lines if ln.strip()]
-    # Court-reporter transcripts number every line; the number is not part of a label.
-    numbered = len(nonblank) >= 20 and sum(1 for ln in nonblank if _LINE_NUMBER.match(ln)) > 0.6 * len(nonblank)
+    return len(nonblank) >= 20 and sum(1 for ln in nonblank if _LINE_NUMBER.match(ln)) > 0.6 * len(nonblank)
+
+
+def _find_candidates(lines: list[str], starts: list[int], text: str | None = None) -> tuple[list[_Candidate], dict[int, str]]:
+    """Every line that could start a turn, with its kind; plus timestamp-only lines. ``text``:
+    the lines joined by newlines, when the caller has it (a quicker check for numbered lines)."""
+    numbered = _numbered(lines, text)
     cands: list[_Candidate] = []
     ts_lines: dict[int, str] = {}
     for i, ln in enumerate(lines):
@@ -274,17 +291,19 @@ def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candida
             m = _LINE_NUMBER.match(ln)
             if m:
                 off = m.end()
-        while off < len(ln) and ln[off] in " \t":
-            off += 1
+        if ln[off] in " \t":
+            while off < len(ln) and ln[off] in " \t":
+                off += 1
         body = ln[off:] if off else ln
         first = body[0]
         if not (first.isalnum() or first in "[*@#<"):
             continue
-        m = _TS_LINE.match(body)
-        if m:
-            ts_lines[i] = m.group("ts")
-            continue
-        for kind, pat, inline, needs in _patterns_for(first):
+        if first == "[" or first.isdigit():  # a time-only line starts with one of these
+            m = _TS_LINE.match(body)
+            if m:
+                ts_lines[i] = m.group("ts")
+                continue
+        for kind, pat, inline, needs, timed, delimited in _patterns_for(first):
             if needs and needs[0] not in body and (len(needs) == 1 or needs[1] not in body):
                 continue
             m = pat.match(body)
@@ -293,7 +312,7 @@ def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candida
             raw_label = m.group("label")
             label = raw_label.strip()
             # "HUMAN SERVICES, ET AL.,        :" (a caption box) is not "Name:".
-            if raw_label != raw_label.rstrip() or not _plausible(label, kind in _DELIMITED_KINDS):
+            if raw_label != raw_label.rstrip() or not _plausible(label, delimited):
                 break
             if kind == "bracket" and re.search(TS, label):
                 break
@@ -301,7 +320,7 @@ def _find_candidates(lines: list[str], starts: list[int]) -> tuple[list[_Candida
             if inline:
                 c = off + m.end()
                 content = starts[i] + c if c < len(ln) else None
-            cands.append(_Candidate(i, kind, label, m.groupdict().get("ts"), content))
+            cands.append(_Candidate(i, kind, label, m.group("ts") if timed else None, content))
             break
     return cands, ts_lines
 
@@ -316,23 +335,23 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
     """Keep the candidates that fit the file's convention (see the module docstring)."""
     if not cands:
         return []
-    by_label = Counter(_key(c.label) for c in cands)
+    keys = [_key(c.label) for c in cands]
+    by_label = Counter(keys)
     strong: list[_Candidate] = []
     weak: list[_Candidate] = []
-    for c in cands:
-        k = _key(c.label)
+    for c, k in zip(cands, keys):
         # Own-line labels with no colon ("INTERVIEWER") are the easiest to confuse with headings:
         # recurring ones need an upper-case or code style; one-offs are judged like other one-offs.
         if c.kind in _OWN_LINE_KINDS:
             # A Markdown heading or a timed line is marked by its layout: recurring is enough.
             styled = c.kind != "label_line" or _style(c.label) in ("upper", "code")
-            if k in known or _ROLE_SHAPE.match(c.label) or (by_label[k] >= 2 and styled):
+            if k in known or _role_shaped(c.label) or (by_label[k] >= 2 and styled):
                 strong.append(c)
             else:
                 weak.append(c)
             continue
         # A time next to a label ("[00:01:23] Name:", "Name (00:01:23):") is a transcript's mark.
-        if k in known or _ROLE_SHAPE.match(c.label) or _timed_mark(c):
+        if k in known or _role_shaped(c.label) or _timed_mark(c):
             strong.append(c)
         elif by_label[k] >= 2:
             strong.append(c)
@@ -364,8 +383,12 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
             c for c in accepted
             if c.kind == main_kind or _key(c.label) in known or kinds[c.kind] >= max(2, main_n // 10)
         ]
-    accepted.sort(key=lambda c: c.line)
+    accepted.sort(key=_line_of)
     return accepted
+
+
+def _line_of(c: _Candidate) -> int:
+    return c.line
 
 
 @dataclass(frozen=True)
@@ -432,7 +455,9 @@ def _build_turns(text, lines, starts, accepted, ts_lines) -> list[Turn]:
     for i, ln in enumerate(lines):
         c = by_line.get(i)
         if c is not None:
-            close()
+            # close(), inlined: a long interview has a label every other line
+            if open_turn and cur_start is not None and cur_end is not None and cur_end > cur_start:
+                turns.append(Turn(len(turns), cur_speaker, cur_start, cur_end, cur_ts, None, cur_line))
             open_turn = True
             cur_speaker = c.label
             cur_ts = parse_timestamp(c.ts) if c.ts else pending_ts
@@ -445,12 +470,12 @@ def _build_turns(text, lines, starts, accepted, ts_lines) -> list[Turn]:
                 cur_start = cur_end = None
             prev_blank = False
             continue
+        if not ln or ln.isspace():  # (a time-only line is never blank)
+            prev_blank = True
+            continue
         if i in ts_lines and not no_labels:
             pending_ts = parse_timestamp(ts_lines[i])
             prev_blank = False
-            continue
-        if not ln.strip():
-            prev_blank = True
             continue
         if no_labels and prev_blank:
             # Files without labels: each paragraph is a turn.
@@ -470,9 +495,7 @@ def _build_turns(text, lines, starts, accepted, ts_lines) -> list[Turn]:
         cur_end = starts[i] + len(ln.rstrip())
         prev_blank = False
     close()
-    for n, t in enumerate(turns):
-        t.index = n
-    return turns
+    return turns  # (each numbered as it was added)
 
 
 # "[00:00:15]" alone, or "00:00:37: text" / "[00:01:06] text": a time starting unlabeled speech.
@@ -531,6 +554,10 @@ def _trim_marks(text: str, turns: list[Turn]) -> list[Turn]:
         if end_time is not None and turn.timestamp is None:
             turn.timestamp = end_time
         end_time = None
+        if turn.end > turn.start:
+            last = text[turn.end - 1]
+            if last not in ">#]" and not last.isspace():
+                continue  # no mark can end it and nothing to strip: as it is (no copy of its text)
         # Both marks stand at the very end: search only there (a regex anchored with $ but searched
         # from every position is quadratic on a long run of spaces, e.g. an ASR dump).
         content = text[turn.start:turn.end].rstrip()

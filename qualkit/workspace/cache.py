@@ -16,6 +16,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -172,13 +173,14 @@ def unpack(data: bytes) -> Transcript:
 
 
 _TURN_FIELDS = [f.name for f in fields(Turn)][1:]  # every field but ``index`` (its position)
+_TURN_GETTERS = [attrgetter(name) for name in _TURN_FIELDS]
 
 
 def _encode(t: Transcript) -> bytes:
     """``meta JSON \x00 text``: the text as UTF-8 (no escaping), the turns as one JSON list per field."""
     record: dict[str, Any] = {f.name: getattr(t, f.name) for f in fields(Transcript) if f.name not in ("text", "turns")}
     record["path"] = str(t.path) if t.path is not None else None
-    record["turns"] = [[getattr(u, name) for u in t.turns] for name in _TURN_FIELDS]
+    record["turns"] = [list(map(get, t.turns)) for get in _TURN_GETTERS]
     record["words"] = t.word_count  # counted once, when the file is parsed
     meta = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
     return meta.encode("ascii") + b"\x00" + t.text.encode("utf-8")
