@@ -53,3 +53,26 @@ def test_numbered_court_lines_are_recognised_by_the_quick_scan_as_line_by_line()
         lines = text.split("\n")
         assert _numbered(lines, text) == _numbered(lines, None), text[:40]
     assert _numbered(court.split("\n"), court) and not _numbered(few.split("\n"), few)
+
+
+def test_an_ingest_writes_its_parses_in_a_few_transactions_and_a_new_command_finds_them(tmp_path, monkeypatch):
+    import qualkit
+    import qualkit.workspace.cache as cache_mod
+    from qualkit.workspace.scaffold import init
+
+    root = init(tmp_path / "ws")
+    for i in range(150):
+        (root / "transcripts" / f"int{i:03d}.txt").write_text(f"Interviewer: How?\nMaria: Case {i}.\n", encoding="utf-8")
+    ws = qualkit.Workspace(root)
+    ws.jobs = 1
+    ws.disk_cache._connect()
+    commits = []
+    ws.disk_cache._db.set_trace_callback(lambda sql: commits.append(sql) if sql.startswith("COMMIT") else None)
+    assert len(ws.ingest().transcripts) == 150
+    assert 2 <= len(commits) <= 4                              # 150 entries, 64 a transaction: not 150 commits
+    assert not ws.disk_cache._db.in_transaction                # all of them written when ingest returns
+    parsed = []
+    monkeypatch.setattr(cache_mod, "_decode", lambda blob, real=cache_mod._decode: parsed.append(1) or real(blob))
+    again = qualkit.Workspace(root)
+    assert [t.text for t in again.ingest().transcripts] == [t.text for t in ws.ingest().transcripts]
+    assert len(parsed) == 150                                  # every one read back from the cache

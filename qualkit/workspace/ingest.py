@@ -200,6 +200,7 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
                 read_transcript(other)  # raises the format's own hint (e.g. "PDF is not supported")
             except QualkitError as exc:
                 result.errors.append(exc)
+    ws.disk_cache.begin_batch()  # the parses of this ingest written a few dozen per transaction
     prefetch(ws, [p for p in files if not name_problem(p.stem)], ws.jobs)
     by_id: dict[str, Path] = {}
     for path in progress(files) if progress is not None else track(files, "Reading transcripts"):
@@ -220,6 +221,7 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
         result.transcripts.append(t)
         if summarize:  # word counts cost a pass over the text; transcripts() does not need them
             result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
+    ws.disk_cache.end_batch()
     if paths is None:
         result.warnings.extend(unmatched_participant_rows(ws, {p.stem for p in files}))
         if summarize:  # a full ingest (the command, `run`): entries of files removed or changed since go
