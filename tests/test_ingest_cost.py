@@ -76,3 +76,32 @@ def test_an_ingest_writes_its_parses_in_a_few_transactions_and_a_new_command_fin
     again = qualkit.Workspace(root)
     assert [t.text for t in again.ingest().transcripts] == [t.text for t in ws.ingest().transcripts]
     assert len(parsed) == 150                                  # every one read back from the cache
+
+
+def test_the_ingest_command_reads_with_the_garbage_collector_paused(make_workspace, run_cli, monkeypatch):
+    import gc
+
+    import qualkit.workspace.store as store
+
+    make_workspace(transcripts={"int1": "Interviewer: How?\nMaria: By fax.\n"})
+    seen = []
+    real = store.Workspace.ingest
+    monkeypatch.setattr(store.Workspace, "ingest", lambda self, *a, **k: seen.append(gc.isenabled()) or real(self, *a, **k))
+    result = run_cli("ingest")
+    assert result.exit_code == 0 and "1 transcript, 2 turns" in result.output
+    assert seen == [False] and gc.isenabled()                  # paused while reading, on again after
+
+
+def test_a_missing_file_a_folder_and_an_empty_file_are_named_as_before(tmp_path):
+    import pytest
+
+    import qualkit
+    from qualkit.errors import TranscriptError
+
+    (tmp_path / "folder.txt").mkdir()
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    for name, why in (("nope.txt", "no such file"), ("dangling.txt", "no such file"),
+                      ("folder.txt", "is a folder, not a transcript file"), ("empty.txt", "file is empty")):
+        with pytest.raises(TranscriptError, match=why):
+            qualkit.read_transcript(tmp_path / name)

@@ -1,6 +1,8 @@
 """Reading transcripts in every format researchers receive: one entry point, one parser per format."""
 from __future__ import annotations
 
+import errno
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -62,11 +64,15 @@ def read_transcript(
             if find_soffice():
                 hint += " (LibreOffice is installed here: `qualkit ingest --convert` will do it)"
         raise TranscriptError(hint, path)
-    if not path.exists():
-        raise TranscriptError("no such file", path)
-    if path.is_dir():
+    try:
+        st = path.stat()  # one call for what exists(), is_dir() and the size each asked the system for
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise  # (as Path.exists() lets them through)
+        raise TranscriptError("no such file", path) from None
+    if stat.S_ISDIR(st.st_mode):
         raise TranscriptError("is a folder, not a transcript file", path)
-    if path.stat().st_size == 0:
+    if st.st_size == 0:
         raise TranscriptError("file is empty", path)
     import importlib
 
