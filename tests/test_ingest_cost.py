@@ -105,3 +105,27 @@ def test_a_missing_file_a_folder_and_an_empty_file_are_named_as_before(tmp_path)
                       ("folder.txt", "is a folder, not a transcript file"), ("empty.txt", "file is empty")):
         with pytest.raises(TranscriptError, match=why):
             qualkit.read_transcript(tmp_path / name)
+
+
+def test_a_cached_transcript_comes_back_exactly_as_it_was_parsed(tmp_path):
+    from pathlib import Path
+
+    from qualkit.workspace.cache import pack, unpack
+
+    text = "Q: Où? \x00 « ok »\nR: 中文 done\n"
+    turns = [Turn(0, "Q", 3, 13, 1.5, "P-1", 1), Turn(1, None, 16, 23, None, None, None),
+             Turn(2, "Ré \"x\"", 24, 2**40, 0.0, None, 2**31)]
+    for t in (Transcript("t1", text, turns, "txt", "utf-8", ["a warning"], Path(tmp_path / "t1.txt"), "teams"),
+              Transcript("t2", "x", [], "docx"), Transcript("t3", text, turns[:2], "md")):  # (t1: an offset past 2**31)
+        back = unpack(pack(t))
+        assert back == t and back.word_count == t.word_count
+        assert [type(u.start) for u in back.turns] == [int] * len(t.turns)
+
+
+def test_labels_written_several_ways_are_warned_about_in_order_of_first_use():
+    from qualkit.transcripts.speakers import segment
+
+    text = "John: Hi.\nMaria: Hello.\nJOHN: Again.\nmaria: Yes.\nJohn: Bye.\nMaria: Bye.\n"
+    _turns, warnings = segment(text)
+    assert warnings == ["speaker written several ways: JOHN, John (map them in participants.csv)",
+                        "speaker written several ways: Maria, maria (map them in participants.csv)"]

@@ -362,7 +362,9 @@ def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
     # The convention: the dominant kind and typographic style among accepted labels.
     kinds = Counter(c.kind for c in strong)
     main_kind, main_n = kinds.most_common(1)[0]
-    styles = Counter(_style(c.label) for c in strong if c.kind == main_kind)
+    styles: Counter[str] = Counter()
+    for label, n in Counter(c.label for c in strong if c.kind == main_kind).items():  # each label's style once
+        styles[_style(label)] += n
     main_style = styles.most_common(1)[0][0]
     accepted = list(strong)
     if len(strong) >= 2:
@@ -576,8 +578,8 @@ def _trim_marks(text: str, turns: list[Turn]) -> list[Turn]:
 def _warn_case_variants(accepted: list[_Candidate], warnings: list[str]) -> None:
     """Labels that differ only in case or spacing are often one person typed two ways."""
     variants: dict[str, set[str]] = {}
-    for c in accepted:
-        variants.setdefault(_key(c.label), set()).add(c.label)
+    for label in dict.fromkeys(c.label for c in accepted):  # each label once, in order of first use
+        variants.setdefault(_key(label), set()).add(label)
     for forms in variants.values():
         if len(forms) > 1:
             warnings.append("speaker written several ways: " + ", ".join(sorted(forms)) + " (map them in participants.csv)")
