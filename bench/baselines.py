@@ -11,6 +11,9 @@ start-up counts the same way:
   qualkit.yaml, filelock, click, lxml). Nothing else: qualkit's own modules and work are what the
   ratio ``run / libs`` measures;
 * ``read``: a bare read + decode + split of every transcript (what ingest cannot avoid);
+* ``parse``: ``read`` plus what finding turns cannot avoid either: the text split into lines and one
+  regex (a ``Name:`` label) tried on each line. A floor for a cold ingest, which must parse every file
+  (``read`` stays the yardstick the issue set; this one says how much of the rest is parsing at all);
 * ``spacy``: truly bare spaCy: ``spacy.blank("en")`` with its rule-based ``sentencizer`` and one
   ``PhraseMatcher`` (attr LOWER) of every codebook keyword over every blank-line-separated turn
   (what autocode cannot avoid: it codes turns or sentences);
@@ -18,7 +21,7 @@ start-up counts the same way:
 * ``krippendorff``: the krippendorff package's nominal alpha of the first three coders over the
   study's turn x code units (the same matrix size as ``qualkit agree`` pools).
 
-    python bench/baselines.py floor|libs|read|spacy|regex|krippendorff WORKSPACE
+    python bench/baselines.py floor|libs|read|parse|spacy|regex|krippendorff WORKSPACE
 """
 from __future__ import annotations
 
@@ -52,6 +55,18 @@ def read(root: Path) -> int:
     for f in _files(root):
         words += len(f.read_bytes().decode("utf-8", errors="replace").split())
     return words
+
+
+def parse(root: Path) -> int:
+    import re
+
+    label = re.compile(r"@?[^\W_][^:\n?!;\"“”\[\]*]{0,59}?[ \t]?:(?=\s|$)")  # qualkit's "Name:" line shape
+    words = labels = 0
+    for f in _files(root):
+        text = f.read_bytes().decode("utf-8", errors="replace")
+        labels += sum(1 for line in text.split("\n") if label.match(line))
+        words += len(text.split())
+    return words + labels
 
 
 def bare_spacy(root: Path) -> int:
@@ -117,7 +132,7 @@ def main(argv: list[str]) -> int:
         for name in RUN_LIBRARIES:
             importlib.import_module(name)
         return 0
-    fn = {"read": read, "spacy": bare_spacy, "regex": regex, "krippendorff": krippendorff_alpha}[kind]
+    fn = {"read": read, "parse": parse, "spacy": bare_spacy, "regex": regex, "krippendorff": krippendorff_alpha}[kind]
     print(kind, fn(root))
     return 0
 

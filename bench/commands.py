@@ -70,6 +70,7 @@ BASELINES: dict[str, list[str]] = {
     "(floor: qualkit --help)": [*BASE, "floor", "."],
     "(floor: start-up + run's libraries)": [*BASE, "libs", "."],
     "(bare read+decode+split)": [*BASE, "read", "."],
+    "(bare read+lines+label regex)": [*BASE, "parse", "."],
     "(bare spaCy+PhraseMatcher)": [*BASE, "spacy", "."],
     "(one alternation regex)": [*BASE, "regex", "."],
     "(krippendorff package)": [*BASE, "krippendorff", "."],
@@ -149,6 +150,7 @@ def ratios(res: dict[str, dict]) -> None:
 
     print(f"  ingest / bare read+decode+split: {r('ingest', '(bare read+decode+split)')} (target <= 3x; "
           f"cold, every file parsed: {r('ingest (cold)', '(bare read+decode+split)')})")
+    print(f"  ingest (cold) / bare read+lines+label regex: {r('ingest (cold)', '(bare read+lines+label regex)')}")
     print(f"  bare spaCy+PhraseMatcher / autocode: {r('(bare spaCy+PhraseMatcher)', 'autocode')} (target >= 0.9x)")
     print(f"  autocode / one alternation regex: {r('autocode', '(one alternation regex)')}")
     print(f"  agree / krippendorff package (whole processes): {r('agree', '(krippendorff package)')}")
