@@ -129,3 +129,35 @@ def test_labels_written_several_ways_are_warned_about_in_order_of_first_use():
     _turns, warnings = segment(text)
     assert warnings == ["speaker written several ways: JOHN, John (map them in participants.csv)",
                         "speaker written several ways: Maria, maria (map them in participants.csv)"]
+
+
+def test_an_interrupted_ingest_leaves_the_cache_open_to_other_writers(tmp_path, monkeypatch):
+    import sqlite3
+
+    import pytest
+
+    import qualkit
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.workspace.scaffold import init
+
+    root = init(tmp_path / "ws")
+    for i in range(10):
+        (root / "transcripts" / f"int{i}.txt").write_text(f"Interviewer: How?\nMaria: Case {i}.\n", encoding="utf-8")
+    ws = qualkit.Workspace(root)
+    ws.jobs = 1
+    real, seen = ingest_mod.read_one, []
+
+    def read_then_stop(w, path):
+        if len(seen) == 5:
+            raise KeyboardInterrupt  # the user presses Ctrl-C halfway
+        seen.append(path)
+        return real(w, path)
+
+    monkeypatch.setattr(ingest_mod, "read_one", read_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        ws.ingest()
+    assert not ws.disk_cache._db.in_transaction              # no write lock held by this process
+    other = sqlite3.connect(ws.disk_cache.path, timeout=0)   # another process writes at once
+    other.execute("DELETE FROM parsed WHERE key = 'none'")
+    other.commit()
+    assert other.execute("SELECT COUNT(*) FROM parsed").fetchone()[0] == 5   # what was read is kept

@@ -201,27 +201,29 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
             except QualkitError as exc:
                 result.errors.append(exc)
     ws.disk_cache.begin_batch()  # the parses of this ingest written a few dozen per transaction
-    prefetch(ws, [p for p in files if not name_problem(p.stem)], ws.jobs)
-    by_id: dict[str, Path] = {}
-    for path in progress(files) if progress is not None else track(files, "Reading transcripts"):
-        if path.stem in by_id and is_transcript_file(path):
-            result.errors.append(TranscriptError(
-                f"two transcripts have the id {path.stem!r} ({ws._transcripts_rel(by_id[path.stem])} and {ws._transcripts_rel(path)}); rename one", path))
-            continue
-        by_id[path.stem] = path
-        why = name_problem(path.stem)
-        if why:
-            result.errors.append(TranscriptError(f"the transcript id {path.stem!r} {why}; rename the file", path))
-            continue
-        try:
-            t = ws.read(path)
-        except QualkitError as exc:
-            result.errors.append(exc)
-            continue
-        result.transcripts.append(t)
-        if summarize:  # word counts cost a pass over the text; transcripts() does not need them
-            result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
-    ws.disk_cache.end_batch()
+    try:
+        prefetch(ws, [p for p in files if not name_problem(p.stem)], ws.jobs)
+        by_id: dict[str, Path] = {}
+        for path in progress(files) if progress is not None else track(files, "Reading transcripts"):
+            if path.stem in by_id and is_transcript_file(path):
+                result.errors.append(TranscriptError(
+                    f"two transcripts have the id {path.stem!r} ({ws._transcripts_rel(by_id[path.stem])} and {ws._transcripts_rel(path)}); rename one", path))
+                continue
+            by_id[path.stem] = path
+            why = name_problem(path.stem)
+            if why:
+                result.errors.append(TranscriptError(f"the transcript id {path.stem!r} {why}; rename the file", path))
+                continue
+            try:
+                t = ws.read(path)
+            except QualkitError as exc:
+                result.errors.append(exc)
+                continue
+            result.transcripts.append(t)
+            if summarize:  # word counts cost a pass over the text; transcripts() does not need them
+                result.rows.append(IngestRow(t.id, path, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings)))
+    finally:  # committed whatever happens: an open transaction would keep other writers waiting
+        ws.disk_cache.end_batch()
     if paths is None:
         result.warnings.extend(unmatched_participant_rows(ws, {p.stem for p in files}))
         if summarize:  # a full ingest (the command, `run`): entries of files removed or changed since go
