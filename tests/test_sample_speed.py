@@ -50,3 +50,28 @@ def test_an_unwritable_cache_folder_is_no_error(context, tmp_path, monkeypatch):
     blocker.write_text("a file where the folder would go", encoding="utf-8")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     assert render_report(context).startswith("<!DOCTYPE html>")
+
+
+def test_word_tables_are_written_from_one_parsed_template(tmp_path, monkeypatch):
+    import docx
+    import pandas as pd
+
+    from qualkit.render import formats
+    from qualkit.render.tables import Table, export_tables
+
+    parsed = []
+    real = docx.Document
+    monkeypatch.setattr(docx, "Document", lambda *a, **k: parsed.append(a) or real(*a, **k))
+    monkeypatch.setattr(formats._Template, "_made", None)
+    frame = pd.DataFrame({"Theme": ["Referrals by fax"], "Quote": ["By fax, days late."]})
+    for name in ("one", "two", "three"):
+        export_tables([Table(name, frame, title=f"Table {name}", notes="A note.")], tmp_path / f"{name}.docx",
+                      title=f"Study {name}", manifest=False)
+    assert len(parsed) == 1
+    for name in ("one", "two", "three"):  # each document its own: no table or title of another
+        document = real(str(tmp_path / f"{name}.docx"))
+        assert len(document.tables) == 1
+        assert document.core_properties.title == f"Study {name}"
+        assert [p.style.name for p in document.paragraphs[:2]] == ["Heading 1", "Caption"]
+        assert document.tables[0].style.name == "Table Grid"
+        assert document.sections[0].orientation == 1  # landscape

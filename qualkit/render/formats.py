@@ -384,29 +384,66 @@ def landscape(document: Any, margin_cm: float = 2.0, font: str | None = None, fo
     return section
 
 
+class _Template:
+    """The landscape page with its caption style, made from python-docx's default template once per
+    process and copied for each document: parsing that template and python-docx's scans of its
+    styles for each look-up by name were most of the time of writing a small table to Word."""
+
+    _made: _Template | None = None
+
+    def __init__(self) -> None:
+        import docx
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.shared import Pt, RGBColor
+
+        document = docx.Document()
+        section = landscape(document, margin_cm=2)
+        self.usable = section.page_width - section.left_margin - section.right_margin
+        caption_style = document.styles["Caption"]
+        caption_style.font.color.rgb = RGBColor(0, 0, 0)
+        caption_style.font.size = Pt(10)
+        caption_style.font.bold = False
+        caption_style.paragraph_format.keep_with_next = True
+        caption_style.paragraph_format.space_after = Pt(4)
+        part = document.part
+        # The w:pStyle / w:tblStyle values python-docx writes for these names.
+        self.caption = part.get_style_id("Caption", WD_STYLE_TYPE.PARAGRAPH)
+        self.heading = part.get_style_id("Heading 1", WD_STYLE_TYPE.PARAGRAPH)
+        self.grid = part.get_style_id("Table Grid", WD_STYLE_TYPE.TABLE)
+        self.document = document
+
+    @classmethod
+    def copy(cls) -> tuple[Any, _Template]:
+        """A fresh document made from the template (a deep copy: nothing is shared), and the template."""
+        from copy import deepcopy
+
+        if cls._made is None:
+            cls._made = cls()
+        return deepcopy(cls._made.document), cls._made
+
+
+def _paragraph(document: Any, style_id: str | None = None, text: str = "") -> Any:
+    """As ``document.add_paragraph(text, style)`` with the style's id already looked up."""
+    paragraph = document.add_paragraph(text)
+    if style_id is not None:
+        paragraph._p.style = style_id
+    return paragraph
+
+
 def _build_document(tables, title: str | None):
-    import docx
-    from docx.shared import Pt, RGBColor
+    from docx.shared import Pt
 
-    document = docx.Document()
-    section = landscape(document, margin_cm=2)
-    usable = section.page_width - section.left_margin - section.right_margin
-
-    caption_style = document.styles["Caption"]
-    caption_style.font.color.rgb = RGBColor(0, 0, 0)
-    caption_style.font.size = Pt(10)
-    caption_style.font.bold = False
-    caption_style.paragraph_format.keep_with_next = True
-    caption_style.paragraph_format.space_after = Pt(4)
+    document, template = _Template.copy()
+    usable = template.usable
 
     if title:
         document.core_properties.title = _text(title)
-        document.add_heading(_text(title), level=1)
+        _paragraph(document, template.heading, _text(title))
 
     for n, table in enumerate(tables, start=1):
         if n > 1:
             document.add_paragraph()
-        caption = document.add_paragraph(style="Caption")
+        caption = _paragraph(document, template.caption)
         label = caption.add_run("Table ")
         label.bold = True
         _caption_number_field(caption, n, 10)
@@ -417,7 +454,7 @@ def _build_document(tables, title: str | None):
             _add_lines(caption, " " + _text(heading).replace("\n", " "), size_pt=10)
 
         if _headers(table.frame):
-            _docx_table(document, table.frame, usable)
+            _docx_table(document, table.frame, usable, template.grid)
         if table.notes:
             notes = document.add_paragraph()
             notes.paragraph_format.space_before = Pt(4)
@@ -425,7 +462,7 @@ def _build_document(tables, title: str | None):
     return document
 
 
-def _docx_table(document: Any, frame: Any, usable: int) -> None:
+def _docx_table(document: Any, frame: Any, usable: int, style_id: str | None) -> None:
     """One grid table: a repeated bold header row, numbers right-aligned, widths from the content."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
@@ -435,7 +472,7 @@ def _docx_table(document: Any, frame: Any, usable: int) -> None:
     numeric = _numeric_columns(frame, rows)
     widths = _docx_widths(headers, rows, usable)
     word_table = document.add_table(rows=1, cols=len(headers))
-    word_table.style = document.styles["Table Grid"]
+    word_table._tbl.tblStyle_val = style_id  # what ``word_table.style = "Table Grid"`` writes
     word_table.autofit = False
     for column, width in zip(word_table.columns, widths):
         column.width = width
