@@ -63,9 +63,14 @@ def harden_workbook(wb: Any) -> Any:
     return wb
 
 
+_PLAIN = (str, int, bool)  # never missing: answered without the pandas checks below
+
+
 def is_missing(value: Any) -> bool:
     if value is None:
         return True
+    if type(value) in _PLAIN:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
     try:
@@ -78,10 +83,17 @@ def is_missing(value: Any) -> bool:
 
 def is_number(value: Any) -> bool:
     """A real number that is not a bool (numpy scalars included)."""
+    kind = type(value)
+    if kind is int or kind is float:  # most numeric cells: without the ABC look-ups below
+        return True
+    if kind is str or kind is bool:
+        return False
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and not is_bool(value)
 
 
 def is_bool(value: Any) -> bool:
+    if type(value) in (str, int, float):
+        return False
     return isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")
 
 
