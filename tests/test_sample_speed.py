@@ -75,3 +75,33 @@ def test_word_tables_are_written_from_one_parsed_template(tmp_path, monkeypatch)
         assert [p.style.name for p in document.paragraphs[:2]] == ["Heading 1", "Caption"]
         assert document.tables[0].style.name == "Table Grid"
         assert document.sections[0].orientation == 1  # landscape
+
+
+@pytest.fixture
+def sample_ws(tmp_path):
+    return qualkit.Workspace(demo(tmp_path / "s"))
+
+
+def test_the_report_and_the_exports_read_themes_yaml_once_for_every_cut(sample_ws, monkeypatch):
+    import qualkit.analysis.themes as themes_mod
+    from qualkit.analysis.matrices import build_matrix
+
+    read = []
+    real = themes_mod.load_themes
+    monkeypatch.setattr(themes_mod, "load_themes", lambda *a, **k: read.append(a) or real(*a, **k))
+    tables = [build_matrix(sample_ws, "themes", cells=cells).tables[0].frame
+              for cells in ("summary", "count", "participants", "quotes")]
+    assert len(read) == 1
+    assert list(tables[1].columns) == list(tables[2].columns)  # one layout, different cells
+    (sample_ws.root / "themes.yaml").write_text((sample_ws.root / "themes.yaml").read_text(encoding="utf-8")
+                                                + "\n# edited\n", encoding="utf-8")
+    edited = build_matrix(sample_ws, "themes", cells="count")
+    assert len(read) == 2  # an edited themes.yaml is read again, and the matrix made again from it
+    assert edited.tables[0].frame is not tables[1]
+
+
+def test_a_matrix_asked_for_with_its_default_cells_named_is_the_one_already_built(sample_ws):
+    from qualkit.analysis.matrices import build_matrix
+
+    exported = build_matrix(sample_ws, "codes", by="role")  # `export all` / `run`
+    assert build_matrix(sample_ws, "codes", by="role", cells="count") is exported  # the report's heatmap

@@ -54,7 +54,14 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
     and its report share one (callers must not modify the result)."""
     args = dict(locals())
     del args["workspace"]
-    return workspace.derived(("matrix", repr(sorted(args.items()))), lambda: _build_matrix(workspace, **args))
+    if cells is None and kind in DEFAULT_CELLS:  # the default named or not: one matrix, built once
+        args["cells"] = DEFAULT_CELLS[kind]
+    key: tuple = ("matrix", repr(sorted(args.items())))
+    if kind in ("themes", "joint"):  # they also read themes.yaml and frameworks/, outside the inputs' stamp
+        from qualkit.analysis.matrices.themes import themes_state
+
+        key += themes_state(workspace, themes_file)
+    return workspace.derived(key, lambda: _build_matrix(workspace, **{**args, "cells": cells}))
 
 
 def _build_matrix(workspace: Workspace, kind: str, *, by: str | None, cells: str | None, coder: str | None, unit: str,

@@ -319,7 +319,16 @@ def _notes(lay: _Layout, cells: str, ex: ExcerptSet, main_fw: str | None) -> lis
 
 
 def _layout(workspace: Workspace, level: str, framework: str | None, path: Path) -> tuple[_Layout, list[str]]:
-    """Read themes.yaml and map its themes (a mapping error stops here) into the tables' layout."""
+    """Read themes.yaml and map its themes (a mapping error stops here) into the tables' layout.
+
+    Read once per state of themes.yaml and frameworks/ (and of the workspace's inputs): the report's
+    count, participants and quotes matrices and `run`'s exports share one layout (not to be modified)."""
+    key = ("themes layout", str(path), _file_state(path), _file_state(workspace.root / "frameworks"), level, framework)
+    lay, warns = workspace.derived(key, lambda: _read_layout(workspace, level, framework, path))
+    return lay, list(warns)
+
+
+def _read_layout(workspace: Workspace, level: str, framework: str | None, path: Path) -> tuple[_Layout, tuple[str, ...]]:
     from qualkit.analysis.themes import ThemeProblem, load_themes, theme_mappings
     from qualkit.frameworks.catalog import get_framework
 
@@ -334,7 +343,16 @@ def _layout(workspace: Workspace, level: str, framework: str | None, path: Path)
         raise MatrixError(errors[0].message + " (`qualkit themes check` lists every problem)", errors[0].path, errors[0].line)
     columns, labels = _columns(mappings, frameworks, level, framework, workspace.config.framework)
     return (_Layout(themeset, mappings, frameworks, level, framework, columns, labels, _terms(workspace, themeset),
-                    _code_items(workspace, themeset, frameworks)), [str(p.message) for p in problems])
+                    _code_items(workspace, themeset, frameworks)), tuple(str(p.message) for p in problems))
+
+
+def themes_state(workspace: Workspace, themes_file: str | Path | None = None) -> tuple:
+    """The state of what a themes table reads besides the workspace's inputs: themes.yaml (or
+    ``themes_file``) and the frameworks/ folder (part of the key its results are kept under)."""
+    from qualkit.analysis.themes import themes_path
+
+    path = Path(themes_file) if themes_file else themes_path(workspace)
+    return str(path), _file_state(path), _file_state(workspace.root / "frameworks")
 
 
 def _file_state(path: Path) -> tuple:
