@@ -105,3 +105,38 @@ def test_a_matrix_asked_for_with_its_default_cells_named_is_the_one_already_buil
 
     exported = build_matrix(sample_ws, "codes", by="role")  # `export all` / `run`
     assert build_matrix(sample_ws, "codes", by="role", cells="count") is exported  # the report's heatmap
+
+
+def test_a_run_records_its_outputs_in_the_ledger_once(sample_ws, monkeypatch):
+    import json
+
+    import qualkit.io.outputs as outputs
+    from qualkit.pipeline import run
+
+    rewrites = []
+    real = outputs._update_ledger
+    monkeypatch.setattr(outputs, "_update_ledger", lambda ledger, entries: rewrites.append(len(entries)) or real(ledger, entries))
+    report = run(sample_ws, use_cache=False)
+    assert len(rewrites) == 1 and rewrites[0] > 20
+    ledger = json.loads((sample_ws.root / ".qualkit" / "outputs.json").read_text(encoding="utf-8"))
+    from qualkit.io.manifest import sha256_file
+
+    exports = (sample_ws.root / "exports").resolve()
+    assert {"report.html", "themes_by_domain.xlsx", "rapid_matrix.docx"} <= {p.name for p in report.outputs}
+    for path in report.outputs:
+        if path.name in ("report.html", "themes_by_domain.xlsx", "rapid_matrix.docx", "saturation.csv"):
+            assert ledger[str(exports / path.name)] == sha256_file(path)
+
+
+def test_inside_one_batch_qualkits_own_file_is_rewritten_and_a_colleagues_is_backed_up(sample_ws):
+    from qualkit.io.outputs import ledger_batch, write_output_text
+
+    ours, theirs = sample_ws.root / "exports" / "ours.txt", sample_ws.root / "exports" / "theirs.txt"
+    theirs.write_text("a colleague's notes", encoding="utf-8")
+    with ledger_batch():
+        write_output_text(ours, "one", sample_ws.root)
+        write_output_text(ours, "two", sample_ws.root)     # written by qualkit moments ago: no backup
+        write_output_text(theirs, "mine now", sample_ws.root)
+    backups = list((sample_ws.root / ".qualkit" / "backups").glob("*"))
+    assert [p.name.startswith("theirs") for p in backups] == [True]
+    assert "a colleague's notes" in backups[0].read_text(encoding="utf-8") and ours.read_text(encoding="utf-8") == "two"
