@@ -140,3 +140,42 @@ def test_inside_one_batch_qualkits_own_file_is_rewritten_and_a_colleagues_is_bac
     backups = list((sample_ws.root / ".qualkit" / "backups").glob("*"))
     assert [p.name.startswith("theirs") for p in backups] == [True]
     assert "a colleague's notes" in backups[0].read_text(encoding="utf-8") and ours.read_text(encoding="utf-8") == "two"
+
+
+def _framework_tree(fw) -> list:
+    return [(d.path, d.label, [(c.path, c.label) for c in d.children]) for d in fw.domains()]
+
+
+def test_the_built_in_frameworks_are_parsed_once_per_user_not_once_per_command(tmp_path, monkeypatch):
+    import qualkit.frameworks.loading as loading
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(loading, "_BUILTIN", None)
+    first = loading.builtin_frameworks()
+    kept = list((tmp_path / "cache" / "qualkit" / "frameworks").glob("builtin-*.json"))
+    assert len(kept) == 1
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("a built-in framework was parsed again")
+
+    monkeypatch.setattr(loading, "_BUILTIN", None)   # the next command
+    monkeypatch.setattr(loading, "_read_spec", no_parsing)
+    again = loading.builtin_frameworks()
+    assert list(again) == list(first) and "heif" in again
+    assert all(_framework_tree(again[k]) == _framework_tree(first[k]) for k in first)
+    assert again["heif"].equity_domains() and [d.path for d in again["heif"].equity_domains()] == \
+        [d.path for d in first["heif"].equity_domains()]
+
+
+def test_a_damaged_frameworks_cache_only_means_parsing_again(tmp_path, monkeypatch):
+    import qualkit.frameworks.loading as loading
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(loading, "_BUILTIN", None)
+    first = loading.builtin_frameworks()
+    kept = next((tmp_path / "cache" / "qualkit" / "frameworks").glob("builtin-*.json"))
+    for damage in ('[{"fields": {}}]', "{not json", '[{"fields": {}, "lines": {}, "line": 1, "file": "x", "children": {}}]'):
+        kept.write_text(damage, encoding="utf-8")
+        monkeypatch.setattr(loading, "_BUILTIN", None)
+        assert {k: _framework_tree(v) for k, v in loading.builtin_frameworks().items()} == \
+            {k: _framework_tree(v) for k, v in first.items()}

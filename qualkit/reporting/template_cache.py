@@ -12,7 +12,6 @@ failure to read or write (read-only home, a truncated or foreign file) only mean
 from __future__ import annotations
 
 import marshal
-import os
 import sys
 import types
 from pathlib import Path
@@ -23,7 +22,9 @@ __all__ = ["bytecode_cache", "cache_folder"]
 
 def cache_folder() -> Path:
     """Where compiled templates are kept: the user's cache folder, qualkit/templates."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qualkit" / "templates"
+    from qualkit.io.usercache import user_cache
+
+    return user_cache("templates")
 
 
 def _header(checksum: str, salt: str) -> bytes:
