@@ -179,3 +179,25 @@ def test_a_damaged_frameworks_cache_only_means_parsing_again(tmp_path, monkeypat
         monkeypatch.setattr(loading, "_BUILTIN", None)
         assert {k: _framework_tree(v) for k, v in loading.builtin_frameworks().items()} == \
             {k: _framework_tree(v) for k, v in first.items()}
+
+
+def test_qualkit_run_works_with_the_collector_paused_and_leaves_nothing_for_it_at_exit(sample_ws, run_cli, monkeypatch):
+    import gc
+
+    import qualkit.pipeline as pipeline
+
+    seen = []
+    first = pipeline.STEPS[0]
+
+    def ingest(state):
+        seen.append(gc.isenabled())
+        return first(state)
+
+    monkeypatch.setattr(pipeline, "STEPS", [ingest, *pipeline.STEPS[1:]])
+    try:
+        result = run_cli("run", "--recompute", workspace=sample_ws)
+        assert result.exit_code == 0, result.output
+        assert seen == [False]                      # every step: no collector pass over the study
+        assert gc.isenabled() and gc.get_freeze_count() > 0  # what it built is out of the final pass's way
+    finally:
+        gc.unfreeze()
