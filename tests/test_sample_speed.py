@@ -201,3 +201,16 @@ def test_qualkit_run_works_with_the_collector_paused_and_leaves_nothing_for_it_a
         assert gc.isenabled() and gc.get_freeze_count() > 0  # what it built is out of the final pass's way
     finally:
         gc.unfreeze()
+
+
+def test_where_each_themes_codes_count_is_worked_out_once_for_every_cut(sample_ws, monkeypatch):
+    import qualkit.analysis.matrices.themes as themes_matrix
+    from qualkit.analysis.matrices import build_matrix
+
+    worked = []
+    real = themes_matrix._find_places
+    monkeypatch.setattr(themes_matrix, "_find_places", lambda lay, theme: worked.append(theme.id) or real(lay, theme))
+    for cells in ("count", "participants", "quotes"):
+        build_matrix(sample_ws, "themes", cells=cells)
+    build_matrix(sample_ws, "themes", cells="count", by="site")
+    assert worked and len(worked) == len(set(worked))

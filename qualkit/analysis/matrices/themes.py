@@ -47,6 +47,7 @@ class _Layout:
     labels: list[str]
     terms: dict[str, list[str]]     # theme id -> the words that carry it (theme and code names, keywords, examples)
     code_items: dict[str, list] = field(default_factory=dict)  # code id -> its own framework refs, resolved
+    places: dict[str, dict[str, set[int]]] = field(default_factory=dict)  # theme id -> _places (layouts are shared)
 
 
 def _fw_name(fw_id: str, frameworks: dict) -> str:
@@ -185,6 +186,13 @@ def _places(lay: _Layout, theme: Any) -> dict[str, set[int]]:
     code's own refs. A theme with its own ``domains``: those of the theme's domains that the code's
     own refs fall in (or under), so a cell counts the excerpts about that domain, not the theme's
     whole total in every column it maps to."""
+    known = lay.places.get(theme.id)
+    if known is None:
+        known = lay.places[theme.id] = _find_places(lay, theme)
+    return known
+
+
+def _find_places(lay: _Layout, theme: Any) -> dict[str, set[int]]:
     from qualkit.analysis.themes import ancestry, at_level
 
     m = lay.mappings[theme.id]
