@@ -214,3 +214,18 @@ def test_where_each_themes_codes_count_is_worked_out_once_for_every_cut(sample_w
         build_matrix(sample_ws, "themes", cells=cells)
     build_matrix(sample_ws, "themes", cells="count", by="site")
     assert worked and len(worked) == len(set(worked))
+
+
+def test_a_table_with_nothing_to_defuse_is_written_without_a_copy_and_one_with_a_formula_is_copied():
+    import pandas as pd
+
+    from qualkit.render.cells import csv_safe_frame
+
+    plain = pd.DataFrame({"code": ["fax", "delays"], "count": [3, 4]})
+    assert csv_safe_frame(plain) is plain
+    risky = pd.DataFrame({"quote": ["fine", "=HYPERLINK(\"x\")", "a\r\nb"], "count": [1, 2, 3]})
+    safe = csv_safe_frame(risky)
+    assert list(safe["quote"]) == ["fine", "'=HYPERLINK(\"x\")", "a\nb"]
+    assert risky.loc[1, "quote"] == "=HYPERLINK(\"x\")"  # the caller's frame untouched
+    header = pd.DataFrame({"=cmd": ["x"]})
+    assert list(csv_safe_frame(header).columns) == ["'=cmd"] and list(header.columns) == ["=cmd"]
