@@ -288,7 +288,10 @@ def run(ws: Workspace, *, no_deid: bool = False, on_start: Callable[[str], None]
             state.out.mkdir(exist_ok=True)
             if (ws.root / "deid.csv").is_file():
                 state.inputs.append(ws.root / "deid.csv")
-            _run_steps(state, on_start, on_step)
+            from qualkit.reporting.report import _codebooks_read_once
+
+            with _codebooks_read_once(view):  # one snapshot of codebooks/ for every step, parsed and copied once
+                _run_steps(state, on_start, on_step)
     finally:
         ws.notify = shown
     state.report.seconds = time.perf_counter() - started

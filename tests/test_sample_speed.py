@@ -229,3 +229,16 @@ def test_a_table_with_nothing_to_defuse_is_written_without_a_copy_and_one_with_a
     assert risky.loc[1, "quote"] == "=HYPERLINK(\"x\")"  # the caller's frame untouched
     header = pd.DataFrame({"=cmd": ["x"]})
     assert list(csv_safe_frame(header).columns) == ["'=cmd"] and list(header.columns) == ["=cmd"]
+
+
+def test_a_run_reads_the_codebooks_once_for_all_its_steps(sample_ws, monkeypatch):
+    import qualkit.workspace.codebook as codebook
+    from qualkit.pipeline import run
+
+    read = []
+    real = codebook.load_codebooks
+    monkeypatch.setattr(codebook, "load_codebooks", lambda *a, **k: read.append(a) or real(*a, **k))
+    report = run(sample_ws, use_cache=False)
+    assert [s.name for s in report.steps if s.status == "done"][:2] == ["ingest", "codebooks"]
+    assert len(read) == 1
+    assert "codebooks" not in vars(sample_ws)  # the workspace reads codebooks/ afresh afterwards
