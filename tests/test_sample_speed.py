@@ -242,3 +242,37 @@ def test_a_run_reads_the_codebooks_once_for_all_its_steps(sample_ws, monkeypatch
     assert [s.name for s in report.steps if s.status == "done"][:2] == ["ingest", "codebooks"]
     assert len(read) == 1
     assert "codebooks" not in vars(sample_ws)  # the workspace reads codebooks/ afresh afterwards
+
+
+def test_a_word_tables_header_row_is_the_xml_python_docxs_api_writes():
+    import docx
+    import pandas as pd
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+    from lxml import etree
+
+    from qualkit.render import formats
+
+    frame = pd.DataFrame({"Theme": ["Referrals by fax"], "Excerpts\nper site": [3], " Quote ": ["By fax."]})
+    usable = 8_000_000
+    ours = docx.Document()
+    formats._docx_table(ours, frame, usable, "TableGrid")
+
+    api = docx.Document()  # what the writer did before: python-docx's calls, cell by cell
+    headers, rows = formats._headers(frame), formats._rows(frame)
+    numeric, widths = formats._numeric_columns(frame, rows), formats._docx_widths(headers, rows, usable)
+    table = api.add_table(rows=1, cols=len(headers))
+    table._tbl.tblStyle_val = "TableGrid"
+    table.autofit = False
+    for column, width in zip(table.columns, widths):
+        column.width = width
+    formats.mark_row(table.rows[0], header=True)
+    for j, (cell, value) in enumerate(zip(table.rows[0].cells, headers)):
+        cell.width = widths[j]
+        paragraph = cell.paragraphs[0]
+        paragraph.paragraph_format.space_after = Pt(0)
+        if numeric[j]:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        formats._add_lines(paragraph, value, size_pt=9, bold=True)
+    formats.append_rows(table, ([formats._text(v).strip("\n") for v in row] for row in rows), widths, numeric, size_pt=9)
+    assert etree.tostring(ours.tables[0]._tbl) == etree.tostring(table._tbl)

@@ -37,12 +37,13 @@ def _text_xml(text: str) -> str:
 
 
 def rows_xml(rows: Iterable[Sequence[str]], widths_emu: Sequence[int], right: Sequence[bool], *,
-             size_pt: float, bold: bool = False, keep_together: bool = True) -> str:
+             size_pt: float, bold: bool = False, keep_together: bool = True, header: bool = False) -> str:
     """``w:tr`` elements (no namespace declaration) for ``rows`` of text: each cell ``widths_emu`` wide
     (stored in twips, rounded as python-docx rounds), its paragraph with no space after, right-aligned
     where ``right``, its text ``size_pt`` and bold or not; each row kept on one page unless not
-    ``keep_together``."""
-    tr_pr = "<w:trPr><w:cantSplit/></w:trPr>" if keep_together else ""
+    ``keep_together``; repeated at the top of every page when ``header`` (``formats.mark_row``)."""
+    marks = ("<w:cantSplit/>" if keep_together else "") + ("<w:tblHeader/>" if header else "")
+    tr_pr = f"<w:trPr>{marks}</w:trPr>" if marks else ""
     r_pr = f'<w:rPr>{"<w:b/>" if bold else ""}<w:sz w:val="{round(size_pt * 2)}"/></w:rPr>'
     heads = []
     for width, is_right in zip(widths_emu, right):
@@ -60,10 +61,10 @@ def rows_xml(rows: Iterable[Sequence[str]], widths_emu: Sequence[int], right: Se
 
 
 def append_rows(table: Any, rows: Iterable[Sequence[str]], widths_emu: Sequence[int], right: Sequence[bool], *,
-                size_pt: float, bold: bool = False, keep_together: bool = True) -> None:
+                size_pt: float, bold: bool = False, keep_together: bool = True, header: bool = False) -> None:
     """Append ``rows`` to a python-docx ``table`` at its end, as :func:`rows_xml` describes them."""
     from docx.oxml.parser import parse_xml
 
-    body = rows_xml(rows, widths_emu, right, size_pt=size_pt, bold=bold, keep_together=keep_together)
+    body = rows_xml(rows, widths_emu, right, size_pt=size_pt, bold=bold, keep_together=keep_together, header=header)
     wrapper = parse_xml(f'<w:tbl xmlns:w="{_W}">{body}</w:tbl>')
     table._tbl.extend(list(wrapper))

@@ -464,32 +464,18 @@ def _build_document(tables, title: str | None):
 
 def _docx_table(document: Any, frame: Any, usable: int, style_id: str | None) -> None:
     """One grid table: a repeated bold header row, numbers right-aligned, widths from the content."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
     headers = _headers(frame)
     rows = _rows(frame)
     numeric = _numeric_columns(frame, rows)
     widths = _docx_widths(headers, rows, usable)
-    word_table = document.add_table(rows=1, cols=len(headers))
+    word_table = document.add_table(rows=0, cols=len(headers))
     word_table._tbl.tblStyle_val = style_id  # what ``word_table.style = "Table Grid"`` writes
     word_table.autofit = False
     for column, width in zip(word_table.columns, widths):
         column.width = width
-    header_row = word_table.rows[0]
-    mark_row(header_row, header=True)
-
-    def fill(cells: Any, values: list[str], bold: bool) -> None:
-        for j, (cell, value) in enumerate(zip(cells, values)):
-            cell.width = widths[j]
-            paragraph = cell.paragraphs[0]
-            paragraph.paragraph_format.space_after = Pt(0)
-            if numeric[j]:
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            _add_lines(paragraph, value, size_pt=_DOCX_FONT_PT, bold=bold)
-
-    fill(header_row.cells, headers, bold=True)
-    # The body rows as one piece of XML: add_row() and row.cells walk the whole table each time.
+    # The header row (bold, repeated on every page) and the body rows as XML, the elements python-docx's
+    # cell.width, paragraph format, mark_row and _add_lines write: its per-cell API walks the grid.
+    append_rows(word_table, [headers], widths, numeric, size_pt=_DOCX_FONT_PT, bold=True, header=True)
     append_rows(word_table, ([_text(v).strip("\n") for v in row] for row in rows), widths, numeric,
                 size_pt=_DOCX_FONT_PT)
 
