@@ -276,3 +276,30 @@ def test_a_word_tables_header_row_is_the_xml_python_docxs_api_writes():
         formats._add_lines(paragraph, value, size_pt=9, bold=True)
     formats.append_rows(table, ([formats._text(v).strip("\n") for v in row] for row in rows), widths, numeric, size_pt=9)
     assert etree.tostring(ours.tables[0]._tbl) == etree.tostring(table._tbl)
+
+
+@pytest.mark.parametrize("heading", [None, "Themes × HEIF domains", "a & b < c > d  ", "\tTabbed\tcaption"])
+def test_a_word_tables_caption_and_notes_are_the_xml_python_docxs_api_writes(heading):
+    import docx
+    from docx.shared import Pt
+    from lxml import etree
+
+    from qualkit.render import formats
+    from qualkit.render.docx_rows import append_paragraph, caption_xml, notes_xml
+
+    notes = "Quotes abridged; P = participant.\n  second line & <more>\n"
+    ours, api = docx.Document(), docx.Document()
+    append_paragraph(ours, caption_xml("Caption", 3, heading, size_pt=10))
+    append_paragraph(ours, notes_xml(notes, size_pt=9, space_before_pt=4))
+
+    caption = api.add_paragraph()
+    caption._p.style = "Caption"
+    caption.add_run("Table ").bold = True
+    formats._caption_number_field(caption, 3, 10)
+    caption.add_run(".").bold = True
+    if heading:
+        formats._add_lines(caption, " " + heading, size_pt=10)
+    paragraph = api.add_paragraph()
+    paragraph.paragraph_format.space_before = Pt(4)
+    formats._add_lines(paragraph, notes, size_pt=9, italic=True)
+    assert [etree.tostring(p) for p in ours.element.body] == [etree.tostring(p) for p in api.element.body]

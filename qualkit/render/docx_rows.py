@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["append_rows", "rows_xml"]
+__all__ = ["append_paragraph", "append_rows", "caption_xml", "notes_xml", "rows_xml"]
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _EMU_PER_TWIP = 635
@@ -68,3 +68,31 @@ def append_rows(table: Any, rows: Iterable[Sequence[str]], widths_emu: Sequence[
     body = rows_xml(rows, widths_emu, right, size_pt=size_pt, bold=bold, keep_together=keep_together, header=header)
     wrapper = parse_xml(f'<w:tbl xmlns:w="{_W}">{body}</w:tbl>')
     table._tbl.extend(list(wrapper))
+
+
+def caption_xml(style_id: str | None, number: int, heading: str | None, *, size_pt: float) -> str:
+    """A "Table N." caption paragraph (no namespace declaration): bold "Table ", a Word SEQ field
+    showing ``number`` (bold, ``size_pt``), a bold ".", then `` heading`` at ``size_pt`` when given: the
+    runs ``formats._caption_number_field`` and ``formats._add_lines`` write through python-docx."""
+    sz = f'<w:sz w:val="{round(size_pt * 2)}"/>'
+    style = f'<w:pPr><w:pStyle w:val="{_escape(style_id)}"/></w:pPr>' if style_id is not None else ""
+    field = [f"<w:r><w:rPr><w:b/>{sz}</w:rPr>{inner}</w:r>" for inner in (
+        '<w:fldChar w:fldCharType="begin"/>', '<w:instrText xml:space="preserve"> SEQ Table \\* ARABIC </w:instrText>',
+        '<w:fldChar w:fldCharType="separate"/>', f"<w:t>{number}</w:t>", '<w:fldChar w:fldCharType="end"/>')]
+    text = f"<w:r><w:rPr>{sz}</w:rPr>{_text_xml(' ' + heading)}</w:r>" if heading else ""
+    return (f'<w:p>{style}<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">Table </w:t></w:r>{"".join(field)}'
+            f"<w:r><w:rPr><w:b/></w:rPr><w:t>.</w:t></w:r>{text}</w:p>")
+
+
+def notes_xml(text: str, *, size_pt: float, space_before_pt: float) -> str:
+    """A table's notes: one italic run of ``text`` (line breaks kept) after ``space_before_pt`` of space."""
+    return (f'<w:p><w:pPr><w:spacing w:before="{round(space_before_pt * 20)}"/></w:pPr>'
+            f'<w:r><w:rPr><w:i/><w:sz w:val="{round(size_pt * 2)}"/></w:rPr>{_text_xml(text)}</w:r></w:p>')
+
+
+def append_paragraph(document: Any, xml: str) -> None:
+    """Add the ``w:p`` element ``xml`` (no namespace declaration) at the end of a python-docx
+    ``document``'s body, where ``document.add_paragraph()`` puts one."""
+    from docx.oxml.parser import parse_xml
+
+    document.element.body._insert_p(parse_xml(xml.replace("<w:p>", f'<w:p xmlns:w="{_W}">', 1)))

@@ -65,7 +65,7 @@ from qualkit.render.cells import (
 from qualkit.render.cells import (
     rows_of as _rows,
 )
-from qualkit.render.docx_rows import append_rows
+from qualkit.render.docx_rows import append_paragraph, append_rows, caption_xml, notes_xml
 from qualkit.render.latex import latex_escape, write_latex
 
 # -- XLSX ------------------------------------------------------------------------------------------
@@ -310,7 +310,8 @@ def _add_lines(paragraph, text: str, *, size_pt: float, bold: bool = False, ital
 
 
 def _caption_number_field(paragraph, number: int, size_pt: float) -> None:
-    """A Word SEQ field ("Insert Caption"), showing ``number`` until fields are updated."""
+    """A Word SEQ field ("Insert Caption"), showing ``number`` until fields are updated (through
+    python-docx; the table writer writes the same runs as XML, ``docx_rows.caption_xml``)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -431,8 +432,6 @@ def _paragraph(document: Any, style_id: str | None = None, text: str = "") -> An
 
 
 def _build_document(tables, title: str | None):
-    from docx.shared import Pt
-
     document, template = _Template.copy()
     usable = template.usable
 
@@ -443,22 +442,14 @@ def _build_document(tables, title: str | None):
     for n, table in enumerate(tables, start=1):
         if n > 1:
             document.add_paragraph()
-        caption = _paragraph(document, template.caption)
-        label = caption.add_run("Table ")
-        label.bold = True
-        _caption_number_field(caption, n, 10)
+        # caption and notes as XML: python-docx's run properties are a schema-ordered insert each
         heading = _heading(table, len(tables))
-        dot = caption.add_run(".")
-        dot.bold = True
-        if heading:
-            _add_lines(caption, " " + _text(heading).replace("\n", " "), size_pt=10)
-
+        append_paragraph(document, caption_xml(template.caption, n, _text(heading).replace("\n", " ") if heading else None,
+                                               size_pt=10))
         if _headers(table.frame):
             _docx_table(document, table.frame, usable, template.grid)
         if table.notes:
-            notes = document.add_paragraph()
-            notes.paragraph_format.space_before = Pt(4)
-            _add_lines(notes, _text(table.notes), size_pt=_DOCX_FONT_PT, italic=True)
+            append_paragraph(document, notes_xml(_text(table.notes), size_pt=_DOCX_FONT_PT, space_before_pt=4))
     return document
 
 
