@@ -303,3 +303,18 @@ def test_a_word_tables_caption_and_notes_are_the_xml_python_docxs_api_writes(hea
     paragraph.paragraph_format.space_before = Pt(4)
     formats._add_lines(paragraph, notes, size_pt=9, italic=True)
     assert [etree.tostring(p) for p in ours.element.body] == [etree.tostring(p) for p in api.element.body]
+
+
+def test_the_runs_kept_word_and_excel_files_are_not_compressed_again_and_come_back_the_same(sample_ws):
+    import sqlite3
+
+    from qualkit.pipeline import run
+
+    run(sample_ws, use_cache=False)
+    xlsx = sample_ws.root / "exports" / "themes_by_domain.xlsx"
+    original = xlsx.read_bytes()
+    with sqlite3.connect(sample_ws.root / ".qualkit" / "cache" / "results.sqlite") as db:
+        stored = db.execute("SELECT sum(length(data)) FROM pieces WHERE path = ?", ("exports/themes_by_domain.xlsx",)).fetchone()[0]
+    assert stored >= len(original)  # zlib level 0: stored blocks, no time spent deflating a zip again
+    xlsx.unlink()
+    assert run(sample_ws).cached and xlsx.read_bytes() == original
