@@ -318,3 +318,15 @@ def test_the_runs_kept_word_and_excel_files_are_not_compressed_again_and_come_ba
     assert stored >= len(original)  # zlib level 0: stored blocks, no time spent deflating a zip again
     xlsx.unlink()
     assert run(sample_ws).cached and xlsx.read_bytes() == original
+
+
+def test_export_all_reads_each_summary_template_once(sample_ws, tmp_path, monkeypatch):
+    import qualkit.analysis.summaries.read as read
+    from qualkit.reporting.study_exports import export_study
+
+    opened = []
+    real = read.read_template
+    monkeypatch.setattr(read, "read_template", lambda ws, path, *a, **k: opened.append(path.name) or real(ws, path, *a, **k))
+    done = export_study(sample_ws, tmp_path / "out")
+    assert {"rapid matrix", "rapid matrix by equity domain"} <= set(done.made)
+    assert opened and len(opened) == len(set(opened))
