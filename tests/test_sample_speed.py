@@ -330,3 +330,28 @@ def test_export_all_reads_each_summary_template_once(sample_ws, tmp_path, monkey
     done = export_study(sample_ws, tmp_path / "out")
     assert {"rapid matrix", "rapid matrix by equity domain"} <= set(done.made)
     assert opened and len(opened) == len(set(opened))
+
+
+@pytest.mark.parametrize("by", [None, "site"])
+def test_the_reports_code_pairs_are_the_exported_cooccurrence_with_its_frame_chosen(sample_ws, monkeypatch, by):
+    import qualkit.analysis.matrices.build as build
+
+    computed = []
+    real = build.cooccurrence_matrix
+    monkeypatch.setattr(build, "cooccurrence_matrix", lambda *a, **k: computed.append(1) or real(*a, **k))
+    exported = build.build_matrix(sample_ws, "cooccurrence", by=by)
+    for cells in ("pairs", "coefficient", "count"):
+        shared = build.build_matrix(sample_ws, "cooccurrence", cells=cells, by=by)
+        fresh = build._build_matrix(sample_ws, "cooccurrence", **{**_defaults(build), "cells": cells, "by": by})
+        assert shared.frame.equals(fresh.frame) and shared.parameters == fresh.parameters
+        assert [t.name for t in shared.tables] == [t.name for t in fresh.tables] == [t.name for t in exported.tables]
+    assert len(computed) == 1 + 3  # the export's, and the three fresh ones of this test
+    with pytest.raises(qualkit.QualkitError, match="cells"):
+        build.build_matrix(sample_ws, "cooccurrence", cells="quotes")
+
+
+def _defaults(build) -> dict:
+    import inspect
+
+    return {k: p.default for k, p in inspect.signature(build.build_matrix).parameters.items()
+            if p.kind is p.KEYWORD_ONLY}
