@@ -355,3 +355,18 @@ def _defaults(build) -> dict:
 
     return {k: p.default for k, p in inspect.signature(build.build_matrix).parameters.items()
             if p.kind is p.KEYWORD_ONLY}
+
+
+def test_without_a_home_folder_nothing_is_cached_anywhere_else(context, tmp_path, monkeypatch):
+    import qualkit.frameworks.loading as loading
+    from qualkit.io.usercache import user_cache
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as the XDG spec says
+    monkeypatch.setenv("HOME", "")
+    with pytest.raises(OSError):
+        user_cache("templates")
+    monkeypatch.setattr(loading, "_BUILTIN", None)
+    assert "heif" in loading.builtin_frameworks()
+    assert render_report(context).startswith("<!DOCTYPE html>")
+    assert list(tmp_path.iterdir()) == []  # nothing written relative to the current folder

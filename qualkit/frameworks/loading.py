@@ -320,8 +320,9 @@ def _builtin_specs(texts: list[tuple[str, str]]) -> list[_Spec]:
     from qualkit.io.atomic import atomic_write_text
     from qualkit.io.usercache import user_cache
 
-    path = user_cache("frameworks", f"builtin-{_specs_key(texts)}.json")
+    key = _specs_key(texts)
     try:
+        path = user_cache("frameworks", f"builtin-{key}.json")
         specs = [_spec_from_json(d) for d in json.loads(path.read_text(encoding="utf-8"))]
         if len(specs) == len(texts) and all(s.file == label for s, (label, _) in zip(specs, texts)):
             return specs
@@ -329,6 +330,7 @@ def _builtin_specs(texts: list[tuple[str, str]]) -> list[_Spec]:
         pass
     specs = [_read_spec(text, label) for label, text in texts]
     try:
+        path = user_cache("frameworks", f"builtin-{key}.json")
         data = json.dumps([_spec_json(s) for s in specs])
         if [_spec_from_json(d) for d in json.loads(data)] == specs:  # kept only if JSON gives back the same
             path.parent.mkdir(parents=True, exist_ok=True)

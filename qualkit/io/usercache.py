@@ -13,5 +13,13 @@ __all__ = ["user_cache"]
 
 
 def user_cache(*parts: str) -> Path:
-    """The folder (or file) ``parts`` under the user's qualkit cache (not created here)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "qualkit", *parts)
+    """The folder (or file) ``parts`` under the user's qualkit cache (not created here). Raises
+    OSError when there is no such folder to use (no home folder): callers then do without a cache,
+    rather than write somewhere shared or relative to the current folder."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, or relative (which the XDG spec says to ignore)
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home) or home == os.path.sep:  # "~" unresolved, or HOME="" (read as "/")
+            raise OSError("no home folder for qualkit's cache")
+        base = os.path.join(home, ".cache")
+    return Path(base, "qualkit", *parts)

@@ -38,13 +38,17 @@ def _header(checksum: str, salt: str) -> bytes:
 
 
 def bytecode_cache(salt: str = "", folder: Path | None = None) -> Any:
-    """A jinja2 ``BytecodeCache`` keeping compiled templates in ``folder`` (default :func:`cache_folder`).
+    """A jinja2 ``BytecodeCache`` keeping compiled templates in ``folder`` (default :func:`cache_folder`;
+    None when there is none to use).
 
     ``salt`` names what else the compiled code depends on (the Environment's options): a different
     salt is a different entry."""
     from jinja2.bccache import Bucket, BytecodeCache
 
-    where = folder if folder is not None else cache_folder()
+    try:
+        where = folder if folder is not None else cache_folder()
+    except OSError:  # no cache folder to use: compile every time, as before
+        return None
 
     class _CodeCache(BytecodeCache):
         def _file(self, bucket: Bucket) -> Path:
