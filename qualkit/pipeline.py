@@ -18,6 +18,7 @@ from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_open
 from qualkit.io.manifest import build_manifest, write_manifest
 from qualkit.io.naming import plural_s
+from qualkit.io.outputs import ledger_batch
 from qualkit.render.cells import csv_safe_frame
 from qualkit.workspace.store import Workspace
 
@@ -282,12 +283,15 @@ def run(ws: Workspace, *, no_deid: bool = False, on_start: Callable[[str], None]
     ws.notify = notice
     before = _written(ws.root / EXPORTS_DIR) if cache is not None else {}
     try:
-        with exporting(ws, no_deid=no_deid) as view:
+        with exporting(ws, no_deid=no_deid) as view, ledger_batch():  # the output ledger written once
             state = _Run(view, ws.root / EXPORTS_DIR, RunReport(ws.root), source=ws)
             state.out.mkdir(exist_ok=True)
             if (ws.root / "deid.csv").is_file():
                 state.inputs.append(ws.root / "deid.csv")
-            _run_steps(state, on_start, on_step)
+            from qualkit.reporting.report import _codebooks_read_once
+
+            with _codebooks_read_once(view):  # one snapshot of codebooks/ for every step, parsed and copied once
+                _run_steps(state, on_start, on_step)
     finally:
         ws.notify = shown
     state.report.seconds = time.perf_counter() - started

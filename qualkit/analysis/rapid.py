@@ -27,7 +27,6 @@ its bullets or excerpts.
 """
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,6 @@ from qualkit.analysis.summaries import (
     Session,
     SummaryError,
     load_domains,
-    read_summaries,
     session_info,
     template_quote,
     transcript_excerpts,
@@ -104,21 +102,11 @@ def _named(text: str, pids: list[str]) -> list[str]:
 Content = dict[tuple[str, "str | None", str], dict[str, list[str]]]
 
 
-def _folder_state(folder: Any) -> tuple:
-    """(name, mtime, size) of each file directly in ``folder`` (empty when it is missing)."""
-    try:
-        return tuple(sorted((e.name, st.st_mtime_ns, st.st_size) for e in os.scandir(folder) for st in (e.stat(),)))
-    except OSError:
-        return ()
-
-
 def _read_summaries(workspace: Workspace) -> Any:
-    """The templates in summaries/, read once while they (and the workspace's inputs and frameworks)
-    are unchanged: `export all` builds two rapid matrices from them, the report a third."""
-    from qualkit.analysis.summaries.sessions import summaries_dir
+    """The templates in summaries/, read once while unchanged (:func:`~qualkit.analysis.summaries.read.kept_summaries`)."""
+    from qualkit.analysis.summaries.read import kept_summaries
 
-    key = ("summaries", _folder_state(summaries_dir(workspace)), _folder_state(workspace.root / "frameworks"))
-    return workspace.derived(key, lambda: read_summaries(workspace))
+    return kept_summaries(workspace)
 
 
 def _summary_content(workspace: Workspace, rows: str, sessions: dict[str, Session], warnings: list[str],

@@ -20,7 +20,7 @@ from typing import IO, Any
 from qualkit.errors import ExportError
 from qualkit.io.atomic import atomic_open, backup
 
-__all__ = ["CONFIG_FILES", "INPUT_FOLDERS", "check_output", "output_open", "record_output",
+__all__ = ["CONFIG_FILES", "INPUT_FOLDERS", "check_output", "ledger_batch", "output_open", "record_output",
            "workspace_of", "write_output_bytes", "write_output_text"]
 
 INPUT_FOLDERS = ("transcripts", "codings", "codebooks", "frameworks", "summaries", "memos")
@@ -85,6 +85,30 @@ def _ledger_path(target: Path) -> Path:
     return Path(cache) / "qualkit" / "outputs.json"
 
 
+# Outputs recorded inside ledger_batch(), by ledger: written to the ledgers once, when the batch ends.
+_PENDING: dict[Path, dict[str, str]] | None = None
+
+
+@contextmanager
+def ledger_batch() -> Iterator[None]:
+    """Record the outputs written inside this block in their ledgers once, at its end, instead of
+    once per file (`qualkit run` writes some fifty: a locked read and rewrite of the ledger each).
+
+    Nested blocks join the outermost. A batch lost to a crash only means the next export backs up
+    those files once more (as a ledger lost to a power cut, see :func:`record_output`)."""
+    global _PENDING
+    if _PENDING is not None:
+        yield
+        return
+    _PENDING = {}
+    try:
+        yield
+    finally:
+        pending, _PENDING = _PENDING, None
+        for ledger, entries in pending.items():
+            _update_ledger(ledger, entries)
+
+
 def _ledger(ledger: Path) -> dict[str, str]:
     if not ledger.is_file():
         return {}
@@ -98,7 +122,8 @@ def _ledger(ledger: Path) -> dict[str, str]:
 def _written_by_qualkit(target: Path) -> bool:
     from qualkit.io.manifest import sha256_file
 
-    known = _ledger(_ledger_path(target)).get(str(target))
+    ledger = _ledger_path(target)
+    known = (_PENDING or {}).get(ledger, {}).get(str(target)) or _ledger(ledger).get(str(target))
     if known is None:
         manifest = target.with_name(target.name + ".manifest.json")
         return manifest.is_file()  # a table export: qualkit writes FILE.manifest.json beside it
@@ -109,16 +134,30 @@ def _written_by_qualkit(target: Path) -> bool:
 
 
 def record_output(path: str | Path) -> None:
-    """Remember that qualkit wrote ``path`` (its sha256, in the workspace's output ledger)."""
-    from qualkit.io.jsonlog import locked
+    """Remember that qualkit wrote ``path`` (its sha256, in the workspace's output ledger; at the end
+    of the :func:`ledger_batch` when inside one)."""
     from qualkit.io.manifest import sha256_file
 
     target = Path(path).resolve()
     ledger = _ledger_path(target)
     try:
+        digest = sha256_file(target)
+    except OSError:
+        return
+    if _PENDING is not None:
+        _PENDING.setdefault(ledger, {})[str(target)] = digest
+        return
+    _update_ledger(ledger, {str(target): digest})
+
+
+def _update_ledger(ledger: Path, entries: dict[str, str]) -> None:
+    """Add ``entries`` (file -> sha256) to ``ledger`` under its lock."""
+    from qualkit.io.jsonlog import locked
+
+    try:
         with locked(ledger, what="the output ledger"):
             data = _ledger(ledger)
-            data[str(target)] = sha256_file(target)
+            data.update(entries)
             # Replaced in one rename but not fsync'ed: a ledger lost to a power cut only means the
             # next export keeps one backup too many, and fsync per export made `qualkit run` slower.
             tmp = ledger.with_name(f".{ledger.name}.{os.getpid()}.tmp")

@@ -33,17 +33,27 @@ def csv_safe(value: Any) -> Any:
     return "'" + value if value.startswith(CSV_TRIGGERS) else value
 
 
+def _unsafe(value: Any) -> bool:
+    return isinstance(value, str) and (value.startswith(CSV_TRIGGERS) or "\r" in value)
+
+
 def csv_safe_frame(frame: Any) -> Any:
-    """A copy of a DataFrame with every text cell and column name passed through :func:`csv_safe`."""
+    """A DataFrame with every text cell and column name passed through :func:`csv_safe`: a copy when
+    one needed it, else ``frame`` itself (for writing, not to be modified)."""
     from pandas.api.types import is_numeric_dtype
 
-    out = frame.copy()
-    for i in range(out.shape[1]):
-        column = out.iloc[:, i]
-        if not is_numeric_dtype(column.dtype) and column.map(lambda v: isinstance(v, str) and (v.startswith(CSV_TRIGGERS) or "\r" in v)).any():
+    out = frame
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        # a plain loop over the values: Series.map costs more than the check on a table's few rows
+        if not is_numeric_dtype(column.dtype) and any(map(_unsafe, column.tolist())):
+            if out is frame:
+                out = frame.copy()
             out.isetitem(i, column.map(csv_safe).astype(object))
-    if all(isinstance(c, str) for c in out.columns):
-        out.columns = [csv_safe(c) for c in out.columns]
+    if all(isinstance(c, str) for c in frame.columns) and any(map(_unsafe, frame.columns)):
+        if out is frame:
+            out = frame.copy()
+        out.columns = [csv_safe(c) for c in frame.columns]
     return out
 
 
@@ -63,9 +73,14 @@ def harden_workbook(wb: Any) -> Any:
     return wb
 
 
+_PLAIN = (str, int, bool)  # never missing: answered without the pandas checks below
+
+
 def is_missing(value: Any) -> bool:
     if value is None:
         return True
+    if type(value) in _PLAIN:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
     try:
@@ -78,10 +93,17 @@ def is_missing(value: Any) -> bool:
 
 def is_number(value: Any) -> bool:
     """A real number that is not a bool (numpy scalars included)."""
+    kind = type(value)
+    if kind is int or kind is float:  # most numeric cells: without the ABC look-ups below
+        return True
+    if kind is str or kind is bool:
+        return False
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and not is_bool(value)
 
 
 def is_bool(value: Any) -> bool:
+    if type(value) in (str, int, float):
+        return False
     return isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")
 
 

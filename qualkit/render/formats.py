@@ -65,7 +65,7 @@ from qualkit.render.cells import (
 from qualkit.render.cells import (
     rows_of as _rows,
 )
-from qualkit.render.docx_rows import append_rows
+from qualkit.render.docx_rows import append_paragraph, append_rows, caption_xml, notes_xml
 from qualkit.render.latex import latex_escape, write_latex
 
 # -- XLSX ------------------------------------------------------------------------------------------
@@ -310,7 +310,8 @@ def _add_lines(paragraph, text: str, *, size_pt: float, bold: bool = False, ital
 
 
 def _caption_number_field(paragraph, number: int, size_pt: float) -> None:
-    """A Word SEQ field ("Insert Caption"), showing ``number`` until fields are updated."""
+    """A Word SEQ field ("Insert Caption"), showing ``number`` until fields are updated (through
+    python-docx; the table writer writes the same runs as XML, ``docx_rows.caption_xml``)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -384,75 +385,88 @@ def landscape(document: Any, margin_cm: float = 2.0, font: str | None = None, fo
     return section
 
 
+class _Template:
+    """The landscape page with its caption style, made from python-docx's default template once per
+    process and copied for each document: parsing that template and python-docx's scans of its
+    styles for each look-up by name were most of the time of writing a small table to Word."""
+
+    _made: _Template | None = None
+
+    def __init__(self) -> None:
+        import docx
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.shared import Pt, RGBColor
+
+        document = docx.Document()
+        section = landscape(document, margin_cm=2)
+        self.usable = section.page_width - section.left_margin - section.right_margin
+        caption_style = document.styles["Caption"]
+        caption_style.font.color.rgb = RGBColor(0, 0, 0)
+        caption_style.font.size = Pt(10)
+        caption_style.font.bold = False
+        caption_style.paragraph_format.keep_with_next = True
+        caption_style.paragraph_format.space_after = Pt(4)
+        part = document.part
+        # The w:pStyle / w:tblStyle values python-docx writes for these names.
+        self.caption = part.get_style_id("Caption", WD_STYLE_TYPE.PARAGRAPH)
+        self.heading = part.get_style_id("Heading 1", WD_STYLE_TYPE.PARAGRAPH)
+        self.grid = part.get_style_id("Table Grid", WD_STYLE_TYPE.TABLE)
+        self.document = document
+
+    @classmethod
+    def copy(cls) -> tuple[Any, _Template]:
+        """A fresh document made from the template (a deep copy: nothing is shared), and the template."""
+        from copy import deepcopy
+
+        if cls._made is None:
+            cls._made = cls()
+        return deepcopy(cls._made.document), cls._made
+
+
+def _paragraph(document: Any, style_id: str | None = None, text: str = "") -> Any:
+    """As ``document.add_paragraph(text, style)`` with the style's id already looked up."""
+    paragraph = document.add_paragraph(text)
+    if style_id is not None:
+        paragraph._p.style = style_id
+    return paragraph
+
+
 def _build_document(tables, title: str | None):
-    import docx
-    from docx.shared import Pt, RGBColor
-
-    document = docx.Document()
-    section = landscape(document, margin_cm=2)
-    usable = section.page_width - section.left_margin - section.right_margin
-
-    caption_style = document.styles["Caption"]
-    caption_style.font.color.rgb = RGBColor(0, 0, 0)
-    caption_style.font.size = Pt(10)
-    caption_style.font.bold = False
-    caption_style.paragraph_format.keep_with_next = True
-    caption_style.paragraph_format.space_after = Pt(4)
+    document, template = _Template.copy()
+    usable = template.usable
 
     if title:
         document.core_properties.title = _text(title)
-        document.add_heading(_text(title), level=1)
+        _paragraph(document, template.heading, _text(title))
 
     for n, table in enumerate(tables, start=1):
         if n > 1:
             document.add_paragraph()
-        caption = document.add_paragraph(style="Caption")
-        label = caption.add_run("Table ")
-        label.bold = True
-        _caption_number_field(caption, n, 10)
+        # caption and notes as XML: python-docx's run properties are a schema-ordered insert each
         heading = _heading(table, len(tables))
-        dot = caption.add_run(".")
-        dot.bold = True
-        if heading:
-            _add_lines(caption, " " + _text(heading).replace("\n", " "), size_pt=10)
-
+        append_paragraph(document, caption_xml(template.caption, n, _text(heading).replace("\n", " ") if heading else None,
+                                               size_pt=10))
         if _headers(table.frame):
-            _docx_table(document, table.frame, usable)
+            _docx_table(document, table.frame, usable, template.grid)
         if table.notes:
-            notes = document.add_paragraph()
-            notes.paragraph_format.space_before = Pt(4)
-            _add_lines(notes, _text(table.notes), size_pt=_DOCX_FONT_PT, italic=True)
+            append_paragraph(document, notes_xml(_text(table.notes), size_pt=_DOCX_FONT_PT, space_before_pt=4))
     return document
 
 
-def _docx_table(document: Any, frame: Any, usable: int) -> None:
+def _docx_table(document: Any, frame: Any, usable: int, style_id: str | None) -> None:
     """One grid table: a repeated bold header row, numbers right-aligned, widths from the content."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
     headers = _headers(frame)
     rows = _rows(frame)
     numeric = _numeric_columns(frame, rows)
     widths = _docx_widths(headers, rows, usable)
-    word_table = document.add_table(rows=1, cols=len(headers))
-    word_table.style = document.styles["Table Grid"]
+    word_table = document.add_table(rows=0, cols=len(headers))
+    word_table._tbl.tblStyle_val = style_id  # what ``word_table.style = "Table Grid"`` writes
     word_table.autofit = False
     for column, width in zip(word_table.columns, widths):
         column.width = width
-    header_row = word_table.rows[0]
-    mark_row(header_row, header=True)
-
-    def fill(cells: Any, values: list[str], bold: bool) -> None:
-        for j, (cell, value) in enumerate(zip(cells, values)):
-            cell.width = widths[j]
-            paragraph = cell.paragraphs[0]
-            paragraph.paragraph_format.space_after = Pt(0)
-            if numeric[j]:
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            _add_lines(paragraph, value, size_pt=_DOCX_FONT_PT, bold=bold)
-
-    fill(header_row.cells, headers, bold=True)
-    # The body rows as one piece of XML: add_row() and row.cells walk the whole table each time.
+    # The header row (bold, repeated on every page) and the body rows as XML, the elements python-docx's
+    # cell.width, paragraph format, mark_row and _add_lines write: its per-cell API walks the grid.
+    append_rows(word_table, [headers], widths, numeric, size_pt=_DOCX_FONT_PT, bold=True, header=True)
     append_rows(word_table, ([_text(v).strip("\n") for v in row] for row in rows), widths, numeric,
                 size_pt=_DOCX_FONT_PT)
 

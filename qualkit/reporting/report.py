@@ -342,8 +342,12 @@ def _env():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
     from markupsafe import Markup, escape
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, trim_blocks=True,
-                      lstrip_blocks=True, undefined=StrictUndefined, keep_trailing_newline=True)
+    from qualkit.reporting.template_cache import bytecode_cache
+
+    options = {"autoescape": True, "trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
+    # compiled once per user and template version, not once per report (~65 ms)
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), undefined=StrictUndefined,
+                      bytecode_cache=bytecode_cache(salt=repr(sorted(options.items()))), **options)
 
     def num(v, digits: int = 2) -> str:
         if _bad(v):

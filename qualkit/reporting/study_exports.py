@@ -72,8 +72,9 @@ def export_study(workspace: Workspace, out_dir: str | Path | None = None, format
     rapid matrix) are written as XLSX, DOCX and CSV and the others as XLSX and CSV.
     """
     from qualkit.io.collector import gc_paused
+    from qualkit.io.outputs import ledger_batch
 
-    with gc_paused():
+    with gc_paused(), ledger_batch():  # the output ledger written once, not once per file
         return _export_study(workspace, out_dir, formats)
 
 

@@ -37,6 +37,7 @@ _TABLES = ("CREATE TABLE IF NOT EXISTS results (command TEXT PRIMARY KEY, key TE
            "CREATE TABLE IF NOT EXISTS pieces (command TEXT NOT NULL, path TEXT NOT NULL, seq INTEGER NOT NULL, "
            "data BLOB NOT NULL, PRIMARY KEY (command, path, seq))")
 _SKIP_TOP = {"exports", ".git"}
+_ZIPPED = {".xlsx", ".docx", ".zip", ".qdpx", ".odt"}  # stored without compressing them again
 _SKIP_STATE = {"cache", "backups"}
 _LIBRARIES = ("pandas", "numpy", "openpyxl", "python-docx", "jinja2", "lxml", "pyyaml", "pydantic", "rapidfuzz",
               "click", "spacy", "XlsxWriter")
@@ -171,10 +172,11 @@ class ResultCache:
                 for path in dict.fromkeys(Path(p) for p in files):
                     rel = path.resolve().relative_to(self.root.resolve()).as_posix()
                     h = hashlib.sha256()
+                    level = 0 if path.suffix.lower() in _ZIPPED else 1  # a zip inside does not shrink again
                     with open(path, "rb") as f:
                         for seq, block in enumerate(iter(lambda: f.read(_CHUNK), b"")):
                             h.update(block)
-                            db.execute("INSERT INTO pieces VALUES (?, ?, ?, ?)", (command, rel, seq, zlib.compress(block, 1)))
+                            db.execute("INSERT INTO pieces VALUES (?, ?, ?, ?)", (command, rel, seq, zlib.compress(block, level)))
                     stored.append([rel, h.hexdigest()])
                 db.execute("INSERT INTO results VALUES (?, ?, ?)", (command, key, json.dumps({**record, "files": stored})))
                 db.execute("COMMIT")

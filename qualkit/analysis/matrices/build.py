@@ -54,7 +54,31 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
     and its report share one (callers must not modify the result)."""
     args = dict(locals())
     del args["workspace"]
-    return workspace.derived(("matrix", repr(sorted(args.items()))), lambda: _build_matrix(workspace, **args))
+    if cells is None and kind in DEFAULT_CELLS:  # the default named or not: one matrix, built once
+        args["cells"] = DEFAULT_CELLS[kind]
+    key: tuple = ("matrix", repr(sorted(args.items())))
+    if kind == "cooccurrence" and args["cells"] != DEFAULT_CELLS[kind]:
+        _cells(kind, cells)  # a choice that is not one raises as it would when building
+        # every cells choice has the same tables; the default's result serves, its frame chosen
+        built = build_matrix(workspace, **{**args, "cells": None})
+        return workspace.derived(key, lambda: _cooccurrence_cells(built, str(args["cells"]), by))
+    if kind in ("themes", "joint"):  # they also read themes.yaml and frameworks/, outside the inputs' stamp
+        from qualkit.analysis.matrices.themes import themes_state
+
+        key += themes_state(workspace, themes_file)
+    return workspace.derived(key, lambda: _build_matrix(workspace, **{**args, "cells": cells}))
+
+
+def _cooccurrence_cells(base: MatrixResult, cells: str, by: str | None) -> MatrixResult:
+    """The co-occurrence result ``base`` with its main frame the table of ``cells`` (count,
+    coefficient or pairs; by case when ``by``), as cooccurrence_matrix chooses it."""
+    from dataclasses import replace
+
+    from qualkit.io.naming import file_stem
+
+    name = {"count": "cooccurrence_counts", "coefficient": "cooccurrence_c", "pairs": "cooccurrence_pairs"}[cells]
+    frame = base.table(f"{name}_by_{file_stem(by)}" if by else name).frame
+    return replace(base, frame=frame, parameters={**base.parameters, "cells": cells})
 
 
 def _build_matrix(workspace: Workspace, kind: str, *, by: str | None, cells: str | None, coder: str | None, unit: str,

@@ -47,6 +47,7 @@ class _Layout:
     labels: list[str]
     terms: dict[str, list[str]]     # theme id -> the words that carry it (theme and code names, keywords, examples)
     code_items: dict[str, list] = field(default_factory=dict)  # code id -> its own framework refs, resolved
+    places: dict[str, dict[str, set[int]]] = field(default_factory=dict)  # theme id -> _places (layouts are shared)
 
 
 def _fw_name(fw_id: str, frameworks: dict) -> str:
@@ -185,6 +186,13 @@ def _places(lay: _Layout, theme: Any) -> dict[str, set[int]]:
     code's own refs. A theme with its own ``domains``: those of the theme's domains that the code's
     own refs fall in (or under), so a cell counts the excerpts about that domain, not the theme's
     whole total in every column it maps to."""
+    known = lay.places.get(theme.id)
+    if known is None:
+        known = lay.places[theme.id] = _find_places(lay, theme)
+    return known
+
+
+def _find_places(lay: _Layout, theme: Any) -> dict[str, set[int]]:
     from qualkit.analysis.themes import ancestry, at_level
 
     m = lay.mappings[theme.id]
@@ -319,7 +327,16 @@ def _notes(lay: _Layout, cells: str, ex: ExcerptSet, main_fw: str | None) -> lis
 
 
 def _layout(workspace: Workspace, level: str, framework: str | None, path: Path) -> tuple[_Layout, list[str]]:
-    """Read themes.yaml and map its themes (a mapping error stops here) into the tables' layout."""
+    """Read themes.yaml and map its themes (a mapping error stops here) into the tables' layout.
+
+    Read once per state of themes.yaml and frameworks/ (and of the workspace's inputs): the report's
+    count, participants and quotes matrices and `run`'s exports share one layout (not to be modified)."""
+    key = ("themes layout", str(path), _file_state(path), _file_state(workspace.root / "frameworks"), level, framework)
+    lay, warns = workspace.derived(key, lambda: _read_layout(workspace, level, framework, path))
+    return lay, list(warns)
+
+
+def _read_layout(workspace: Workspace, level: str, framework: str | None, path: Path) -> tuple[_Layout, tuple[str, ...]]:
     from qualkit.analysis.themes import ThemeProblem, load_themes, theme_mappings
     from qualkit.frameworks.catalog import get_framework
 
@@ -334,7 +351,16 @@ def _layout(workspace: Workspace, level: str, framework: str | None, path: Path)
         raise MatrixError(errors[0].message + " (`qualkit themes check` lists every problem)", errors[0].path, errors[0].line)
     columns, labels = _columns(mappings, frameworks, level, framework, workspace.config.framework)
     return (_Layout(themeset, mappings, frameworks, level, framework, columns, labels, _terms(workspace, themeset),
-                    _code_items(workspace, themeset, frameworks)), [str(p.message) for p in problems])
+                    _code_items(workspace, themeset, frameworks)), tuple(str(p.message) for p in problems))
+
+
+def themes_state(workspace: Workspace, themes_file: str | Path | None = None) -> tuple:
+    """The state of what a themes table reads besides the workspace's inputs: themes.yaml (or
+    ``themes_file``) and the frameworks/ folder (part of the key its results are kept under)."""
+    from qualkit.analysis.themes import themes_path
+
+    path = Path(themes_file) if themes_file else themes_path(workspace)
+    return str(path), _file_state(path), _file_state(workspace.root / "frameworks")
 
 
 def _file_state(path: Path) -> tuple:

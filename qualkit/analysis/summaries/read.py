@@ -21,8 +21,8 @@ from qualkit.io.naming import plural_s
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["Bullet", "DomainSummary", "Summaries", "SummaryFile", "collect_summaries", "error_text", "read_summaries",
-           "read_template", "template_paths"]
+__all__ = ["Bullet", "DomainSummary", "Summaries", "SummaryFile", "collect_summaries", "error_text", "kept_summaries",
+           "read_summaries", "read_template", "template_paths"]
 
 _BULLET_RE = re.compile(r"^(\s*)(?:[-*+•]|\d+[.)])(?:\s+|$)(.*)$")
 _SUMMARY_RE = re.compile(r"^\s*(?:#{3,6}\s*)?(?:\*\*|__)?\s*summary\s*:?\s*(?:\*\*|__)?\s*:?\s*$", re.I)
@@ -445,6 +445,26 @@ def read_summaries(workspace: Workspace) -> Summaries:
     return out
 
 
+def _folder_state(folder: Path) -> tuple:
+    """(name, mtime, size) of each file directly in ``folder`` (empty when it is missing)."""
+    import os
+
+    try:
+        return tuple(sorted((e.name, st.st_mtime_ns, st.st_size) for e in os.scandir(folder) for st in (e.stat(),)))
+    except OSError:
+        return ()
+
+
+def kept_summaries(workspace: Workspace) -> Summaries:
+    """:func:`read_summaries`, read once while summaries/ (and the workspace's inputs and frameworks/)
+    are unchanged: `export all` and `run` check for bullets and build two rapid matrices from them, the
+    report a third (shared: not to be modified)."""
+    from qualkit.analysis.summaries.sessions import summaries_dir
+
+    key = ("summaries", _folder_state(summaries_dir(workspace)), _folder_state(workspace.root / "frameworks"))
+    return workspace.derived(key, lambda: read_summaries(workspace))
+
+
 def collect_summaries(workspace: Workspace, errors: str = "raise") -> Any:
     """The analyst's bullets from every filled template, as a DataFrame with one row per bullet:
     transcript, session, participant (interview: the participant id; focus group: the group),
@@ -454,7 +474,7 @@ def collect_summaries(workspace: Workspace, errors: str = "raise") -> Any:
     ``"ignore"`` returns what could be read. ``df.attrs`` holds ``empty_domains`` (transcript ->
     labels), ``missing`` (transcripts with no template) and ``errors`` (one line each).
     """
-    s = read_summaries(workspace)
+    s = kept_summaries(workspace)
     if errors == "raise" and s.errors:
         first = s.errors[0]
         more = f" (and {len(s.errors) - 1} more problem{plural_s(len(s.errors) - 1)}: `qualkit summaries collect` lists them)" if len(s.errors) > 1 else ""
