@@ -21,19 +21,23 @@ numbers in lists vs the ndarray (the price of 3e5 Python objects, whatever they 
 and ``cat/num`` a string array / Categoricals vs the numeric ndarray.
 
 "Within 2x of its own numeric time on string labels" (issue 17), as measured at 1e5 units, 3
-coders, 2 busy cores (other jobs running; ratios vary by about 0.5x from run to run):
+coders, on 2 cores busy with other jobs (two runs; ratios move by about 0.3x from run to run):
 
-* met for text vs numbers in the same container: text in lists 1.3-1.7x numbers in lists for every
-  statistic; Categorical rows 1.0-1.1x the numeric ndarray (their integer codes are used as they
-  are); set alpha on text sets 1.1x on number sets.
-* not met, and not reachable from Python, for text vs the numeric *ndarray*: a ``U`` array is
-  3-5x (it was 22-24x: now its bytes are hashed and sorted in numpy; about half of what is left
-  is page faults on the temporaries, 2-4 MB each), and any input in lists is 4-8x, because reading
-  3e5 Python objects costs ~8 ms against ~1.3 ms for the whole statistic on an ndarray (even
-  ``pd.factorize`` takes 26 ms on the ``U`` array).
-* not met for set alpha on text sets vs nominal alpha on numbers in lists: 5-7x (it was 7.6x).
-  Each set cell must become a hashable frozenset before it can be looked up; that allocation
-  alone (~20 ms per 3e5 cells) is twice the whole numbers-in-lists time.
+* met for text vs numbers in the same container: text in lists is 1.2-1.7x numbers in lists for
+  every statistic; Categorical rows are 1.0-1.2x the numeric ndarray (their own integer codes are
+  used; 1.3-2.0x at 1e3-1e4 units, where fixed costs weigh); set alpha on text sets is 1.1x set
+  alpha on number sets.
+* not met for text vs the numeric *ndarray* (nor, as far as measured, reachable without compiled
+  code): a ``U`` array is 2.3-5.3x (12-24x before: its bytes are now hashed and sorted in numpy;
+  about half of what is left is page faults on 2-4 MB temporaries); anything in lists is 4-8x,
+  because reading 3e5 Python objects costs ~8 ms against ~1.5 ms for the whole statistic on an
+  ndarray (pd.factorize alone takes 26 ms on the ``U`` array).
+* not met for set alpha on text sets vs nominal alpha on numbers in lists: 6.5x (7.6x before;
+  4-6x at 1e3-1e4). Each set cell must become a hashable frozenset before it can be looked up, and
+  that allocation alone (~20 ms per 3e5 cells) is twice the whole numbers-in-lists time.
+
+Against the krippendorff package on numeric arrays alpha is 24-35x from 1e4 units up but 3.5-6x
+at 1e3 (70-100 us of fixed numpy-call overhead against the package's 340 us).
 
 The machine this runs on is shared: read the ratios, not the absolute times.
 

@@ -167,6 +167,11 @@ def test_numbers_and_text_mixed_work_where_no_order_is_needed_and_say_so_where_i
 
 
 def test_rows_that_do_not_make_a_matrix_are_refused_in_one_line():
+    ana = pd.Series(["a", "b", "c"], index=["u1", "u2", "u3"])
+    ben = pd.Series(["c", "b", "a"], index=["u3", "u2", "u1"])  # the same codes, units in another order
+    with pytest.raises(AgreementError, match="the coders' Series have different indexes"):
+        ag.percent_agreement([ana, ben])
+    assert ag.percent_agreement([ana, ben.loc[ana.index]]) == 1.0
     with pytest.raises(AgreementError, match=r"ragged matrix: rows have \[2, 3\] values"):
         ag.percent_agreement([np.array(["a", "b"]), np.array(["a", "b", "c"])])
     with pytest.raises(AgreementError, match=r"need at least 2 coders \(rows\); got 1"):

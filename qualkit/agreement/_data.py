@@ -158,6 +158,10 @@ def _array_rows(data: Any, declared: tuple[Hashable, ...] | None, min_coders: in
         return None
     if len({len(row) for row in data}) > 1 or any(np.ndim(row) != 1 for row in data):
         return None  # ragged or not rows: the list path says what is wrong
+    indexes = [row.index for row in data if hasattr(row, "index") and hasattr(row, "to_numpy")]  # Series
+    if any(not index.equals(indexes[0]) for index in indexes[1:]):
+        raise AgreementError("the coders' Series have different indexes: cells are paired by position, so "
+                             "align them first (e.g. pd.concat(series, axis=1).T)")
     if all(is_categorical(row) for row in data):
         _check_shape((len(data), len(data[0])), min_coders)
         fast = categorical_codes(data, declared)
