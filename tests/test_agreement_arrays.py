@@ -78,6 +78,14 @@ def test_in_a_string_array_empty_is_missing_and_in_lists_none_and_nan_are():
     assert _data.coerce(np.array([["", ""], ["", ""]])).categories == ()
 
 
+def test_string_arrays_in_any_memory_layout_give_the_same_values():
+    rows = [["a", "b", "", "c", "a"], ["a", "c", "b", "c", ""], ["b", "b", "b", "c", "a"]]
+    expected = ag.krippendorff_alpha([[x or None for x in row] for row in rows])
+    wide = np.array([[*row, "longer label"] for row in rows])[:, :5]  # a slice, U12
+    for arr in (np.asfortranarray(np.array(rows)), np.array(rows).astype(">U5"), wide, np.array(rows).T.T):
+        assert ag.krippendorff_alpha(arr) == expected
+
+
 def test_a_label_that_is_not_declared_is_reported_at_its_cell_as_in_lists():
     rows = [["a", "b", ""], ["a", "stranger", "b"]]
     with pytest.raises(AgreementError) as from_list:
