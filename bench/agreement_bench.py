@@ -1,17 +1,43 @@
 """Benchmark: qualkit's agreement statistics against the krippendorff package, statsmodels and
-scikit-learn, in the same process, at 1e3 / 1e4 / 1e5 units.
+scikit-learn, in the same process, at 1e3 / 1e4 / 1e5 units, on every input kind.
 
 Not a test. For each size the script makes coders who mostly agree (5 categories, each coder errs
 20% of the time; alpha's data also have 5% missing cells, the others are complete because the
 baselines take no missing values) and times, in CPU seconds (user + system of this process, the
-median of as many runs as fit in ``--budget`` seconds, at least 3):
+median of as many runs as fit in ``--budget`` seconds, at least 3), each statistic on:
 
-* each statistic from a numeric array, in qualkit and in the baseline, with the values checked to
-  agree to 1e-9 (exit status 1 if they do not);
-* qualkit on the same data as text labels in Python lists (``None`` = missing), how codes arrive
-  from a coding sheet, and on those labels as numbers in the same lists; ``str/num`` is the text
-  time over the numeric-array time, ``str/list`` over the numbers-in-lists time;
-* set-valued alpha on one-code sets (``{"code3"}``), which equals nominal alpha.
+* ``num``: a numeric ndarray (NaN = missing), and ``base``: the baseline package on the same array;
+* ``lists``: the labels as numbers in Python lists (None = missing);
+* ``text``: the labels as text in Python lists (``"code3"``, None = missing), how codes arrive from
+  a coding sheet;
+* ``U``: the text as a numpy string array ('' = missing: a string array cannot hold None);
+* ``cat``: one pandas Categorical of the text per coder (NaN = missing), as ``df[c].astype("category")``;
+* set-valued alpha on one-code sets in lists, text (``{"code3"}``) and numbers (``{3}``), which
+  equals nominal alpha.
+
+Every value is checked against the numeric-array value to 1e-9 (exit status 1 if one differs).
+The ratios are the honest comparisons: ``txt/lst`` text vs numbers, both in lists; ``lst/num``
+numbers in lists vs the ndarray (the price of 3e5 Python objects, whatever they hold); ``U/num``
+and ``cat/num`` a string array / Categoricals vs the numeric ndarray.
+
+"Within 2x of its own numeric time on string labels" (issue 17), as measured at 1e5 units, 3
+coders, on 2 cores busy with other jobs (two runs; ratios move by about 0.3x from run to run):
+
+* met for text vs numbers in the same container: text in lists is 1.2-1.7x numbers in lists for
+  every statistic; Categorical rows are 1.0-1.2x the numeric ndarray (their own integer codes are
+  used; 1.3-2.0x at 1e3-1e4 units, where fixed costs weigh); set alpha on text sets is 1.1x set
+  alpha on number sets.
+* not met for text vs the numeric *ndarray* (nor, as far as measured, reachable without compiled
+  code): a ``U`` array is 2.3-5.3x (12-24x before: its bytes are now hashed and sorted in numpy;
+  about half of what is left is page faults on 2-4 MB temporaries); anything in lists is 4-8x,
+  because reading 3e5 Python objects costs ~8 ms against ~1.5 ms for the whole statistic on an
+  ndarray (pd.factorize alone takes 26 ms on the ``U`` array).
+* not met for set alpha on text sets vs nominal alpha on numbers in lists: 6.5x (7.6x before;
+  4-6x at 1e3-1e4). Each set cell must become a hashable frozenset before it can be looked up, and
+  that allocation alone (~20 ms per 3e5 cells) is twice the whole numbers-in-lists time.
+
+Against the krippendorff package on numeric arrays alpha is 24-35x from 1e4 units up but 3.5-6x
+at 1e3 (70-100 us of fixed numpy-call overhead against the package's 340 us).
 
 The machine this runs on is shared: read the ratios, not the absolute times.
 
@@ -58,6 +84,23 @@ def as_numbers(data: np.ndarray) -> list[list[int | None]]:
 
 def as_sets(data: np.ndarray) -> list[list[set[str] | None]]:
     return [[None if v != v else {f"code{int(v)}"} for v in row] for row in data.tolist()]
+
+
+def as_number_sets(data: np.ndarray) -> list[list[set[int] | None]]:
+    return [[None if v != v else {int(v)} for v in row] for row in data.tolist()]
+
+
+def as_string_array(data: np.ndarray) -> np.ndarray:
+    """The labels as a numpy ``U`` array, '' = missing (a string array cannot hold None)."""
+    names = np.array([""] + [f"code{k}" for k in range(1, CATEGORIES + 1)])
+    return names[np.nan_to_num(data, nan=0).astype(int)]
+
+
+def as_categoricals(data: np.ndarray) -> list[Any]:
+    """One pandas Categorical of labels per coder (NaN = missing), as ``df[coder].astype("category")``."""
+    import pandas as pd
+
+    return [pd.Categorical(np.where(row == "", None, row)) for row in as_string_array(data)]
 
 
 def cpu_time(fn: Callable[[], Any], budget: float) -> tuple[float, Any]:
@@ -124,17 +167,25 @@ def cases(lib: dict[str, Any], alpha_data: np.ndarray, complete: np.ndarray) -> 
 
 def measure_case(name: str, base: str, units: int, data: np.ndarray, fn: Callable[..., float],
                  options: dict[str, Any], baseline: Callable[[], float] | None, budget: float) -> dict[str, Any]:
-    """One statistic: qualkit on the numeric array, on text labels and on numbers in lists, and the baseline."""
+    """One statistic on every input kind (numeric array, numbers and text in lists, a ``U`` array,
+    Categorical rows) and the baseline; ``diff`` is the largest difference from the numeric value."""
     t_num, v_num = cpu_time(lambda: fn(data, **options), budget)
-    numbers = as_numbers(data)
-    text = numbers if "level" in options else as_text(data)  # interval alpha needs numbers
-    t_txt, v_txt = cpu_time(lambda: fn(text, **options), budget)
-    t_lst, _ = cpu_time(lambda: fn(numbers, **options), budget)
-    row = {"statistic": name, "baseline": base, "units": units, "qualkit": t_num, "text": t_txt,
-           "lists": t_lst, "value": v_num, "diff": abs(v_txt - v_num)}
+    row: dict[str, Any] = {"statistic": name, "baseline": base, "units": units, "qualkit": t_num, "value": v_num}
+    numeric_only = "level" in options  # interval alpha needs numbers: no text inputs
+    kinds = {"lists": as_numbers(data)}
+    if not numeric_only:
+        kinds.update(text=as_text(data), U=as_string_array(data), cat=as_categoricals(data))
+    diffs = [0.0]
+    for kind, given in kinds.items():
+        try:
+            row[kind], value = cpu_time(lambda given=given: fn(given, **options), budget)
+        except ag.AgreementError:  # an input kind this version refuses: shown as '-'
+            continue
+        diffs.append(abs(value - v_num))
     if baseline:
-        t_base, v_base = cpu_time(baseline, budget)
-        row.update(base_time=t_base, diff=max(row["diff"], abs(v_base - v_num)))
+        row["base_time"], v_base = cpu_time(baseline, budget)
+        diffs.append(abs(v_base - v_num))
+    row["diff"] = max(diffs)
     return row
 
 
@@ -143,22 +194,42 @@ def run_size(units: int, coders: int, budget: float, seed: int, lib: dict[str, A
     complete = make_data(coders, units, 0.0, seed + 1)
     rows = [measure_case(name, base, units, data, fn, options, baseline, budget)
             for name, base, data, fn, options, baseline in cases(lib, alpha_data, complete)]
-    sets = as_sets(alpha_data)
-    t_set, v_set = cpu_time(lambda: ag.set_alpha(sets), budget)
     nominal = next(r for r in rows if r["statistic"] == "alpha nominal")
+    text_sets, number_sets = as_sets(alpha_data), as_number_sets(alpha_data)
+    t_text, v_text = cpu_time(lambda: ag.set_alpha(text_sets), budget)
+    t_sets, v_sets = cpu_time(lambda: ag.set_alpha(number_sets), budget)
     rows.append({"statistic": "set alpha (1-code sets)", "baseline": "", "units": units, "qualkit": nominal["qualkit"],
-                 "text": t_set, "lists": nominal["lists"], "value": v_set, "diff": abs(v_set - nominal["value"])})
+                 "lists": nominal["lists"], "text": t_text, "number sets": t_sets, "value": v_text,
+                 "diff": max(abs(v_text - nominal["value"]), abs(v_sets - nominal["value"]))})
     return rows
 
 
+def _ms(r: dict[str, Any], key: str, width: int) -> str:
+    return f"{r[key] * 1e3:{width}.2f}" if key in r else f"{'-':>{width}}"
+
+
+def _ratio(r: dict[str, Any], top: str, bottom: str) -> str:
+    return f"{r[top] / r[bottom]:7.1f}x" if top in r and bottom in r else f"{'-':>8}"
+
+
 def show(rows: list[dict[str, Any]]) -> None:
-    print(f"{'statistic':24}{'baseline':14}{'units':>8}{'base ms':>10}{'qk ms':>9}{'base/qk':>9}"
-          f"{'text ms':>9}{'str/num':>9}{'str/list':>9}{'|diff|':>10}")
+    """The table: times in ms; base/qk = baseline over qualkit on the numeric array; txt/lst =
+    text in lists over numbers in lists; U/num and cat/num = a U array and Categorical rows over
+    the numeric array; lst/num = numbers in lists over the numeric array."""
+    print(f"{'statistic':24}{'baseline':13}{'units':>7}{'base':>8}{'num':>7}{'base/qk':>8}"
+          f"{'lists':>8}{'text':>8}{'txt/lst':>8}{'lst/num':>8}{'U':>7}{'U/num':>8}{'cat':>7}{'cat/num':>8}{'|diff|':>9}")
     for r in rows:
-        base = f"{r['base_time'] * 1e3:10.3f}" if "base_time" in r else f"{'':10}"
-        ratio = f"{r['base_time'] / r['qualkit']:8.1f}x" if "base_time" in r else f"{'':9}"
-        print(f"{r['statistic']:24}{r['baseline'] or '-':14}{r['units']:8d}{base}{r['qualkit'] * 1e3:9.3f}{ratio}"
-              f"{r['text'] * 1e3:9.3f}{r['text'] / r['qualkit']:8.1f}x{r['text'] / r['lists']:8.1f}x{r['diff']:10.1e}")
+        print(f"{r['statistic']:24}{r['baseline'] or '-':13}{r['units']:7d}{_ms(r, 'base_time', 8)}{_ms(r, 'qualkit', 7)}"
+              f"{_ratio(r, 'base_time', 'qualkit')}{_ms(r, 'lists', 8)}{_ms(r, 'text', 8)}{_ratio(r, 'text', 'lists')}"
+              f"{_ratio(r, 'lists', 'qualkit')}{_ms(r, 'U', 7)}{_ratio(r, 'U', 'qualkit')}{_ms(r, 'cat', 7)}"
+              f"{_ratio(r, 'cat', 'qualkit')}{r['diff']:9.1e}")
+    sets = [r for r in rows if "number sets" in r]
+    if sets:
+        print("\nset alpha on one-code sets in lists (ms): text sets {'a'}, number sets {3}, and nominal alpha on numbers in lists")
+        for r in sets:
+            print(f"{r['units']:7d}  text sets{_ms(r, 'text', 8)}  number sets{_ms(r, 'number sets', 8)}"
+                  f"  ratio{_ratio(r, 'text', 'number sets')}   nominal lists{_ms(r, 'lists', 7)}"
+                  f"  text sets / nominal lists{_ratio(r, 'text', 'lists')}")
 
 
 def main() -> int:

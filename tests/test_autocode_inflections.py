@@ -69,3 +69,11 @@ def test_lemma_forms_are_the_lookup_table_reversed():
     p = load_pipeline()
     assert sorted(p.lemma_forms("overdose")) == ["overdose", "overdosed", "overdoses", "overdosing"]
     assert "took" in p.lemma_forms("take") and "qualkitword" in p.lemma_forms("qualkitword")
+
+
+def test_the_dictionary_array_holds_every_known_word_hash_in_order():
+    """Fuzzy matching looks words up in it by binary search (numpy.isin), so it must be sorted."""
+    p = load_pipeline()
+    hashes = p.dictionary_hashes
+    assert p.dictionary_array.dtype.name == "uint64"
+    assert p.dictionary_array.tolist() == sorted(hashes)

@@ -8,7 +8,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualkit.workspace.codings import COLUMNS, Coding, dumps_codings
+from qualkit.workspace.codings import COLUMNS, Coding, codings_csv_chunks, dumps_codings
 
 TEXT = st.text(st.sampled_from(['a', 'B', ' ', ',', '"', '\n', '\r', '\t', 'é', '—', "'"]), max_size=12)
 
@@ -28,6 +28,10 @@ def by_the_csv_module(codings):
                           coded_at=st.sampled_from(["", "2026-01-01T00:00:00"]), transcript_hash=TEXT), max_size=12))
 def test_a_codings_file_is_byte_for_byte_what_the_csv_module_writes(codings):
     assert dumps_codings(codings) == by_the_csv_module(codings)
+    for rows in (1, 2, 5):  # written in pieces (auto-coding's large files): the same text
+        pieces = list(codings_csv_chunks(codings, rows))
+        assert "".join(pieces) == by_the_csv_module(codings)
+        assert len(pieces) == max(1, -(-(len(codings) + 1) // rows))
 
 
 def test_a_quote_shared_by_many_codings_is_written_in_each_row():

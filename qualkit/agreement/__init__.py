@@ -3,8 +3,9 @@ Krippendorff's alpha (nominal, ordinal, interval, ratio, custom, set-valued, uni
 bootstrap confidence intervals.
 
 Pure statistics: no workspace and no pandas import. Every statistic takes ``data``, a
-**coders × units** matrix (list of lists, numpy array or pandas DataFrame; ``None``/NaN =
-missing; labels are any hashable values), returns a float and raises ``ValueError``
+**coders × units** matrix (list of lists, numpy array, pandas DataFrame, or a list of one numpy
+array, Series or Categorical per coder; ``None``/NaN = missing, and '' in a numpy string array;
+labels are any hashable values), returns a float and raises ``ValueError``
 (:class:`AgreementError`) on unusable input or when the statistic is undefined on the data.
 ``categories=`` declares the full, ordered category list where it matters (chance terms of AC1
 and Brennan–Prediger, weights, ordinal ranks). Missing data follow Gwet's conventions (see

@@ -4,9 +4,11 @@ All statistics work on one internal form, :class:`Coded`: a coders × units inte
 category indices (``-1`` = missing) plus the ordered tuple of category labels. Converting once,
 here, keeps the statistics small and lets the bootstrap resample units without re-reading labels.
 
-Accepted inputs are lists of lists, numpy arrays and anything with ``to_numpy()`` (a pandas
-DataFrame, duck-typed so that pandas is never imported here). Rows are coders, columns are units.
-``None``, NaN and pandas' ``NA``/``NaT`` are missing.
+Accepted inputs are lists of lists, numpy arrays, anything with ``to_numpy()`` (a pandas
+DataFrame, duck-typed so that pandas is never imported here) and lists of coder rows that are
+numpy arrays, pandas Series or Categoricals. Rows are coders, columns are units. ``None``, NaN and
+pandas' ``NA``/``NaT`` are missing, and '' in a numpy string array (dtype ``U``/``S``, which cannot
+hold None); elsewhere '' is a label like any other.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import Any, TypeGuard
 import numpy as np
 import numpy.typing as npt
 
+from qualkit.agreement._arrays import categorical_codes, is_categorical, string_array_codes
 from qualkit.agreement._counts import CountProfiles, count_profiles
 from qualkit.agreement._counts import per_unit_counts as unit_counts
 from qualkit.agreement._labels import code_dtype, label_codes
@@ -112,8 +115,10 @@ def coerce(data: Any, categories: Iterable[Hashable] | None = None, *, min_coder
     order, flagged unordered, when the labels cannot be sorted together). With ``categories``
     every observed label must be one of them and their order is kept.
 
-    Numeric arrays are mapped by arithmetic and a lookup table; labels (text, numbers in lists,
-    anything hashable) through one dict lookup per cell in C (:mod:`~qualkit.agreement._labels`).
+    Numeric arrays are mapped by arithmetic and a lookup table, numpy string arrays by hashing
+    their bytes and Categoricals by their own codes (:mod:`~qualkit.agreement._arrays`); other
+    labels (text, numbers in lists, anything hashable) through one dict lookup per cell in C
+    (:mod:`~qualkit.agreement._labels`).
     """
     declared = _declared_categories(categories)
     if isinstance(data, np.ndarray) or hasattr(data, "to_numpy"):
@@ -123,16 +128,61 @@ def coerce(data: Any, categories: Iterable[Hashable] | None = None, *, min_coder
             return _coerce_numeric(arr, declared)
         if arr.dtype.kind not in "OUSb":
             raise AgreementError(f"cannot use data of dtype {arr.dtype}; give labels (numbers or strings)")
+        if arr.dtype.kind in "US":  # fixed-width strings: '' is missing (they cannot hold None)
+            fast = string_array_codes(arr, declared)
+            if fast is not None:
+                return Coded(*fast)
+            arr = _label_objects(arr)
         fast = label_codes(lambda: arr.ravel().tolist(), arr.shape, declared)
         if fast is not None:
             return Coded(*fast)
         return _coerce_objects(arr.astype(object), declared)
+    stacked = _array_rows(data, declared, min_coders)
+    if stacked is not None:
+        return stacked if isinstance(stacked, Coded) else coerce(stacked, declared, min_coders=min_coders)
     rows, width = _rows(data)
     _check_shape((len(rows), width), min_coders)
     fast = label_codes(lambda: itertools.chain.from_iterable(rows), (len(rows), width), declared)
     if fast is not None:
         return Coded(*fast)
     return _coerce_objects(_object_matrix(rows, width), declared)
+
+
+def _array_rows(data: Any, declared: tuple[Hashable, ...] | None, min_coders: int) -> Coded | np.ndarray | None:
+    """Coder rows that are numpy arrays, pandas Series or Categoricals, read as arrays rather than
+    cell by cell: Categorical codes as they are, rows of one kind of array stacked into a matrix
+    (numbers with numbers, strings with strings; anything else as objects). None for other rows."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return None
+    if not all(isinstance(row, np.ndarray) or hasattr(row, "to_numpy") or is_categorical(row) for row in data):
+        return None
+    if len({len(row) for row in data}) > 1 or any(np.ndim(row) != 1 for row in data):
+        return None  # ragged or not rows: the list path says what is wrong
+    indexes = [row.index for row in data if hasattr(row, "index") and hasattr(row, "to_numpy")]  # Series
+    if any(not index.equals(indexes[0]) for index in indexes[1:]):
+        raise AgreementError("the coders' Series have different indexes: cells are paired by position, so "
+                             "align them first (e.g. pd.concat(series, axis=1).T)")
+    if all(is_categorical(row) for row in data):
+        _check_shape((len(data), len(data[0])), min_coders)
+        fast = categorical_codes(data, declared)
+        if fast is not None:
+            return Coded(*fast)
+    arrays = [row if isinstance(row, np.ndarray) else np.asarray(row.to_numpy() if hasattr(row, "to_numpy") else row)
+              for row in data]
+    kinds = {"n" if a.dtype.kind in "iuf" else a.dtype.kind for a in arrays}
+    if not kinds <= {"n", "U", "S", "O", "b"}:
+        return None  # dates and the like: cell by cell, as before
+    if len(kinds) == 1:
+        return np.stack(arrays)
+    return np.stack([_label_objects(a) for a in arrays])  # numbers and text mixed: labels of both kinds
+
+
+def _label_objects(arr: np.ndarray) -> np.ndarray:
+    """An array of labels as objects, with '' in a string array (its missing value) as None."""
+    out = arr.astype(object)
+    if arr.dtype.kind in "US":
+        out[arr == arr.dtype.type()] = None
+    return out
 
 
 def _check_shape(shape: tuple[int, ...], min_coders: int) -> None:

@@ -12,7 +12,6 @@ No qualkit imports but the errors (``_data`` builds on this module).
 from __future__ import annotations
 
 import itertools
-import operator
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -25,7 +24,7 @@ __all__ = ["label_codes", "set_codes", "is_missing", "code_dtype"]
 # Codes packed one byte per cell while there are at most this many distinct labels; byte 255
 # marks None.
 _BYTE_LABELS = 255
-_SET_TYPES = frozenset({set, frozenset, list, tuple, type(None)})
+_SET_TYPES = {type(None): 0, set: 1, frozenset: 2, list: 3, tuple: 4}  # cell types of set-valued data
 
 
 class _TooMany(Exception):
@@ -145,21 +144,27 @@ def set_codes(cells: Callable[[], Iterable[Any]], shape: tuple[int, int]) -> tup
     """
     flat = cells()
     flat = flat if type(flat) is list else list(flat)
-    types = set(map(type, flat))
-    if not types <= _SET_TYPES:
+    try:  # one byte per cell naming its type (0 = None): type check and missing mask in one C pass
+        kinds = bytes(map(_SET_TYPES.__getitem__, map(type, flat)))
+    except KeyError:  # another type: the cell-by-cell path says which cell
         return None
-    if type(None) in types:
-        present = np.fromiter(map(operator.is_not, flat, itertools.repeat(None)), dtype=bool, count=len(flat))
-        given = list(itertools.compress(flat, present.tolist()))
-    else:
-        present, given = np.ones(len(flat), dtype=bool), flat
-    numbered = _numbered(lambda: given if types <= {frozenset} else map(frozenset, given), len(given), {}, 0)
+    counts = np.bincount(np.frombuffer(kinds, dtype=np.uint8), minlength=len(_SET_TYPES))
+    keep = kinds if counts[0] else None
+
+    def given() -> Iterable[Any]:
+        cells = flat if keep is None else itertools.compress(flat, keep)
+        return cells if counts[2] == len(flat) - counts[0] else map(frozenset, cells)  # all frozensets: as they are
+
+    size = len(flat) - int(counts[0])
+    numbered = _numbered(given, size, {}, 0)
     if numbered is None:
         return None
     raw, index = numbered
     sets = [s for s in index if s is not None]
     if any(is_missing(code) for s in sets for code in s):
         return None
+    if keep is None:
+        return raw.astype(code_dtype(len(sets))).reshape(shape), tuple(sets)
     codes: np.ndarray = np.full(len(flat), -1, dtype=code_dtype(len(sets)))
-    codes[present] = raw
+    codes[np.frombuffer(keep, dtype=np.uint8) != 0] = raw
     return codes.reshape(shape), tuple(sets)

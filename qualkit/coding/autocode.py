@@ -166,8 +166,6 @@ def autocode(workspace: Workspace, codebook: Codebook | str | None = None, unit:
     (e.g. a progress bar).
     """
     from qualkit.coding.nlp import pipeline_for
-    from qualkit.io.atomic import atomic_write_text, backup
-    from qualkit.workspace.codings import dumps_codings
 
     began = time.perf_counter()
     if unit not in UNITS:
@@ -196,15 +194,23 @@ def autocode(workspace: Workspace, codebook: Codebook | str | None = None, unit:
         result.codings = _suggest(items, pipeline, engine, unit, result.counts, progress, batch_size)
         result.corrections = dict(engine.corrections)
     if write:
-        path = workspace.coder_file(coder)
-        with _no_gc():
-            text = dumps_codings(result.codings)
-        with workspace.state_lock():
-            result.backup = backup(path, workspace.backup_dir)
-            atomic_write_text(path, text)
-        result.path = path
+        result.path = _write(workspace, coder, result)
     result.seconds = time.perf_counter() - began
     return result
+
+
+def _write(workspace: Workspace, coder: str, result: AutocodeResult) -> Path:
+    """The codings to the coder's file (the old one backed up), written in pieces: the whole CSV text
+    and its encoded bytes at once were a sixth of the command's peak memory at 1,000 interviews."""
+    from qualkit.io.atomic import atomic_open, backup
+    from qualkit.workspace.codings import codings_csv_chunks
+
+    path = workspace.coder_file(coder)
+    with workspace.state_lock(), _no_gc():
+        result.backup = backup(path, workspace.backup_dir)
+        with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.writelines(codings_csv_chunks(result.codings))
+    return path
 
 
 def _turns(ts: list[Transcript], workspace: Workspace, include_facilitators: bool,

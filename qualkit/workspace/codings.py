@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -163,6 +163,12 @@ def dumps_codings(codings: Iterable[Coding]) -> str:
     quote repeats for every code suggested on it, and the csv module's per-character scan of 50 MB
     took three times as long. A row holding a carriage return goes through the csv module itself (whether
     it quotes one differs between Python versions)."""
+    return "".join(codings_csv_chunks(codings))
+
+
+def codings_csv_chunks(codings: Iterable[Coding], rows: int = 2_000) -> Iterator[str]:
+    """:func:`dumps_codings`'s text in pieces of ``rows`` rows, to write a large file without holding
+    all of it (and its encoded bytes) at once."""
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -170,7 +176,14 @@ def dumps_codings(codings: Iterable[Coding]) -> str:
     lines = [buf.getvalue()]
     escaped: dict[object, str] = {}
     get = escaped.get
+    transcript = None
     for c in sorted(codings, key=lambda c: (c.transcript, c.start, c.end, c.code)):
+        if c.transcript != transcript:  # quotes repeat within a transcript: remember one transcript's only
+            transcript = c.transcript
+            escaped.clear()
+        if len(lines) >= rows:
+            yield "".join(lines)
+            lines = []
         row = [get(v) or _escaped(v, escaped) for v in (c.transcript, c.code, c.text, c.memo, c.coded_at, c.transcript_hash)]
         if "\r" in row:
             buf.seek(0)
@@ -180,7 +193,7 @@ def dumps_codings(codings: Iterable[Coding]) -> str:
             continue
         t, code, text, memo, at, h = row
         lines.append(f"{t},{c.start},{c.end},{code},{text},{memo},{at},{h}\n")
-    return "".join(lines)
+    yield "".join(lines)
 
 
 def _escaped(value: object, seen: dict[object, str]) -> str:

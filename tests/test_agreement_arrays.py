@@ -1,0 +1,188 @@
+"""Labels that arrive as arrays: numpy string arrays, rows of numpy arrays or pandas Series, and
+pandas Categoricals give the same codes, categories and statistics as the same labels in lists.
+
+Issue 17: a numpy ``U`` array was 24x slower than a numeric array (every cell became a Python
+string), and rows that were arrays or Series went cell by cell or were refused. Each case is
+checked against the list path on seeded random matrices; a numpy string array cannot hold None,
+so its missing value is ''.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import qualkit.agreement as ag
+from qualkit.agreement import _arrays, _data
+from qualkit.agreement._data import AgreementError, Coded
+
+SEED = 20261207
+STATISTICS = [ag.percent_agreement, ag.fleiss_kappa, ag.conger_kappa, ag.gwet_ac1, ag.krippendorff_alpha]
+LABELS = {
+    "short": ["a", "b", "c", "d", "e", "f", "g", "h"],                   # one 64-bit word per cell
+    "long": ["barriers to access", "barriers to accept", "cost", "culture", "équité",
+             "leadership engagement", "readiness for implementation", "zz"],  # hashed, then checked
+    "unicode": ["α", "β", "γ", "δ", "语", "言", "ε", "ζ"],                  # beyond Latin-1: 4 bytes a character
+    "codes": [f"code{k}" for k in range(8)],
+}
+
+
+def _random_labels(rng: np.random.Generator, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """A coders × units object matrix of labels (None = missing) and its missing mask."""
+    m, n = int(rng.integers(2, 6)), int(rng.integers(1, 400))
+    idx = np.tile(rng.integers(0, len(labels), size=n), (m, 1))
+    wrong = rng.random(idx.shape) < 0.3
+    idx[wrong] = rng.integers(0, len(labels), size=int(wrong.sum()))
+    cells = np.array(labels, dtype=object)[idx]
+    missing = rng.random(idx.shape) < rng.choice([0.0, 0.1, 0.5])
+    cells[missing] = None
+    return cells, missing
+
+
+def _same(a: Coded, b: Coded) -> None:
+    assert a.categories == b.categories and a.ordered == b.ordered
+    assert np.array_equal(a.codes.astype(np.intp), b.codes.astype(np.intp))
+
+
+def _string_array(cells: np.ndarray, kind: str = "U") -> np.ndarray:
+    filled = np.where(cells == None, "", cells)  # noqa: E711  (elementwise)
+    return filled.astype(str) if kind == "U" else np.char.encode(filled.astype(str), "utf-8")
+
+
+@pytest.mark.parametrize("kind", sorted(LABELS))
+def test_a_numpy_string_array_gives_what_the_same_labels_in_lists_give(kind):
+    rng = np.random.default_rng(SEED + len(kind))
+    for _ in range(30):
+        cells, _ = _random_labels(rng, LABELS[kind])
+        expected = _data.coerce(cells.tolist())
+        _same(_data.coerce(_string_array(cells)), expected)
+        as_bytes = _data.coerce(_string_array(cells, "S"))
+        assert as_bytes.categories == tuple(c.encode() for c in expected.categories)  # type: ignore[union-attr]
+        assert np.array_equal(as_bytes.codes.astype(np.intp), expected.codes.astype(np.intp))
+        declared = list(reversed(LABELS[kind]))
+        _same(_data.coerce(_string_array(cells), declared), _data.coerce(cells.tolist(), declared))
+        for f in STATISTICS:
+            try:
+                value = f(cells.tolist())
+            except AgreementError:
+                continue
+            assert f(_string_array(cells)) == pytest.approx(value, abs=1e-12)
+
+
+def test_in_a_string_array_empty_is_missing_and_in_lists_none_and_nan_are():
+    rows = [["yes", "no", "", "yes"], ["yes", "no", "no", ""]]
+    with_none = [[x or None for x in row] for row in rows]
+    with_nan = [[x or float("nan") for x in row] for row in rows]
+    assert ag.cohen_kappa(np.array(rows)) == ag.cohen_kappa(with_none) == ag.cohen_kappa(with_nan) == 1.0
+    assert ag.krippendorff_alpha(np.array(rows, dtype=object)) != ag.krippendorff_alpha(with_none)  # '' is a label there
+    assert _data.coerce(np.array([["", ""], ["", ""]])).categories == ()
+
+
+def test_string_arrays_in_any_memory_layout_give_the_same_values():
+    rows = [["a", "b", "", "c", "a"], ["a", "c", "b", "c", ""], ["b", "b", "b", "c", "a"]]
+    expected = ag.krippendorff_alpha([[x or None for x in row] for row in rows])
+    wide = np.array([[*row, "longer label"] for row in rows])[:, :5]  # a slice, U12
+    for arr in (np.asfortranarray(np.array(rows)), np.array(rows).astype(">U5"), wide, np.array(rows).T.T):
+        assert ag.krippendorff_alpha(arr) == expected
+
+
+def test_a_label_that_is_not_declared_is_reported_at_its_cell_as_in_lists():
+    rows = [["a", "b", ""], ["a", "stranger", "b"]]
+    with pytest.raises(AgreementError) as from_list:
+        ag.percent_agreement([["a", "b", None], ["a", "stranger", "b"]], categories=["a", "b"])
+    with pytest.raises(AgreementError) as from_array:
+        ag.percent_agreement(np.array(rows), categories=["a", "b"])
+    assert str(from_array.value) == str(from_list.value) == (
+        "value 'stranger' (coder 1, unit 1) is not among the categories ['a', 'b']")
+
+
+def test_labels_that_share_a_hash_still_get_their_own_codes(monkeypatch):
+    cells, _ = _random_labels(np.random.default_rng(SEED), LABELS["long"])
+    monkeypatch.setattr(_arrays, "_hash", lambda words: np.zeros(len(words), dtype=np.uint64))
+    assert _arrays.string_array_codes(_string_array(cells), None) is None  # the check caught it
+    _same(_data.coerce(_string_array(cells)), _data.coerce(cells.tolist()))
+
+
+def _categoricals(cells: np.ndarray, rng: np.random.Generator) -> list[object]:
+    """Each coder's labels as a Categorical or a category Series, with its own category order
+    and an unused category."""
+    rows: list[object] = []
+    for row in cells:
+        present = sorted({x for x in row if x is not None}) + ["never used"]
+        order = [present[k] for k in rng.permutation(len(present))]
+        cat = pd.Categorical(row, categories=order)
+        rows.append(cat if rng.random() < 0.5 else pd.Series(cat))
+    return rows
+
+
+@pytest.mark.parametrize("kind", sorted(LABELS))
+def test_categorical_rows_give_what_the_same_labels_in_lists_give(kind):
+    rng = np.random.default_rng(SEED + 7 * len(kind))
+    for _ in range(30):
+        cells, _ = _random_labels(rng, LABELS[kind])
+        rows = _categoricals(cells, rng)
+        _same(_data.coerce(rows), _data.coerce(cells.tolist()))
+        declared = [*LABELS[kind], "never used"]
+        _same(_data.coerce(rows, declared), _data.coerce(cells.tolist(), declared))
+        for f in STATISTICS:
+            try:
+                value = f(cells.tolist())
+            except AgreementError:
+                continue
+            assert f(rows) == pytest.approx(value, abs=1e-12)
+
+
+def test_string_arrays_and_categoricals_never_go_cell_by_cell(monkeypatch):
+    """The point of these paths: no Python object per cell (the label path is never called)."""
+    cells, _ = _random_labels(np.random.default_rng(SEED), LABELS["long"])
+    expected = _data.coerce(cells.tolist())
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("went cell by cell")
+
+    monkeypatch.setattr(_data, "label_codes", refuse)
+    _same(_data.coerce(_string_array(cells)), expected)
+    _same(_data.coerce([pd.Categorical(row) for row in cells]), expected)
+    _same(_data.coerce([pd.Series(row, dtype="category") for row in cells]), expected)
+
+
+def test_rows_of_arrays_and_series_give_what_lists_give():
+    rng = np.random.default_rng(SEED)
+    for _ in range(20):
+        cells, missing = _random_labels(rng, [1, 2, 3, 5, 8])
+        numbers = np.where(missing, np.nan, cells).astype(float)
+        expected = _data.coerce(cells.tolist())
+        _same(_data.coerce(list(numbers)), _data.coerce(numbers))
+        _same(_data.coerce([pd.Series(row) for row in numbers]), _data.coerce(numbers))
+        _same(_data.coerce([pd.Series(row, dtype="Int64") for row in numbers]), expected)  # pandas NA = missing
+        _same(_data.coerce(list(cells)), expected)  # object rows
+        text = np.array([[None if x is None else f"c{x}" for x in row] for row in cells], dtype=object)
+        _same(_data.coerce(list(_string_array(text))), _data.coerce(text.tolist()))
+    complete = [np.array([1, 2, 3, 3]), np.array([1, 2, 3, 1])]
+    assert ag.cohen_kappa(complete) == ag.cohen_kappa([[1, 2, 3, 3], [1, 2, 3, 1]])
+
+
+def test_numbers_and_text_mixed_work_where_no_order_is_needed_and_say_so_where_it_is():
+    rows = [np.array([1, 2, 2, 1]), np.array(["1", "2", "", "1"])]
+    as_lists = [[1, 2, 2, 1], ["1", "2", None, "1"]]
+    assert ag.percent_agreement(rows) == ag.percent_agreement(as_lists) == 0.0  # 1 is not "1"
+    with pytest.raises(AgreementError, match="ordinal alpha needs ordered categories: pass categories= in rank order"):
+        ag.krippendorff_alpha(rows, level="ordinal")
+    with pytest.raises(AgreementError, match="interval alpha needs numeric category labels; got 'a'"):
+        ag.krippendorff_alpha(np.array([["a", "b"], ["a", "a"]]), level="interval")
+    with pytest.raises(AgreementError, match="linear weights need ordered categories"):
+        ag.cohen_kappa([pd.Categorical([1, "a", 2]), pd.Categorical([1, "a", 1])], weights="linear")
+
+
+def test_rows_that_do_not_make_a_matrix_are_refused_in_one_line():
+    ana = pd.Series(["a", "b", "c"], index=["u1", "u2", "u3"])
+    ben = pd.Series(["c", "b", "a"], index=["u3", "u2", "u1"])  # the same codes, units in another order
+    with pytest.raises(AgreementError, match="the coders' Series have different indexes"):
+        ag.percent_agreement([ana, ben])
+    assert ag.percent_agreement([ana, ben.loc[ana.index]]) == 1.0
+    with pytest.raises(AgreementError, match=r"ragged matrix: rows have \[2, 3\] values"):
+        ag.percent_agreement([np.array(["a", "b"]), np.array(["a", "b", "c"])])
+    with pytest.raises(AgreementError, match=r"need at least 2 coders \(rows\); got 1"):
+        ag.percent_agreement([pd.Categorical(["a", "b"])])
+    with pytest.raises(AgreementError, match="data have no units"):
+        ag.percent_agreement([pd.Categorical([]), pd.Categorical([])])
