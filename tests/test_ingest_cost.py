@@ -161,3 +161,36 @@ def test_an_interrupted_ingest_leaves_the_cache_open_to_other_writers(tmp_path, 
     other.execute("DELETE FROM parsed WHERE key = 'none'")
     other.commit()
     assert other.execute("SELECT COUNT(*) FROM parsed").fetchone()[0] == 5   # what was read is kept
+
+
+def test_a_parallel_ingest_larger_than_memory_reads_each_parse_back_once(tmp_path, monkeypatch):
+    import pytest
+
+    import qualkit
+    import qualkit.workspace.cache as cache_mod
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.io.parallel import can_fork
+    from qualkit.workspace.scaffold import init
+
+    if not can_fork():
+        pytest.skip("worker processes are forked (Linux)")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    roots = []
+    for name in ("serial", "parallel"):
+        root = init(tmp_path / name)
+        for i in range(40):
+            (root / "transcripts" / f"int{i:02d}.txt").write_text(f"Interviewer: How?\nMaria: Case {i}, " + "words " * 200 + "\n",
+                                                                  encoding="utf-8")
+        roots.append(root)
+    one = qualkit.Workspace(roots[0])
+    one.jobs = 1
+    many = qualkit.Workspace(roots[1])
+    many.jobs = 2
+    many._cache.budget = 10_000          # memory for a few transcripts of the 40, as 5,000 interviews are to 64 MB
+    decoded = []
+    monkeypatch.setattr(cache_mod, "_decode", lambda blob, real=cache_mod._decode: decoded.append(1) or real(blob))
+    got = many.ingest()
+    assert len(decoded) == 40             # each parse unpacked once: in the workers' batch or read back, never both
+    want = one.ingest()
+    assert [(t.id, t.text, [(u.speaker, u.start, u.end) for u in t.turns], t.word_count) for t in got.transcripts] == \
+           [(t.id, t.text, [(u.speaker, u.start, u.end) for u in t.turns], t.word_count) for t in want.transcripts]

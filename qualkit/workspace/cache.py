@@ -113,24 +113,30 @@ class TranscriptCache:
             return set()
         return out
 
-    def put(self, key: str, transcript: Transcript, path: Path, stamp: tuple, data: bytes | None = None) -> None:
+    def put(self, key: str, transcript: Transcript | None, path: Path, stamp: tuple, data: bytes | None = None) -> bool:
         """Keep ``transcript``, parsed from ``path`` in state ``stamp``, under ``key`` (``data``: its
-        :func:`pack`, when the caller has it already)."""
+        :func:`pack`, when the caller has it already; then ``transcript`` may be None). False when
+        it could not be written (a busy, read-only or broken cache)."""
         db = self._connect()
         if db is None:
-            return
+            return False
+        written = True
         try:
             if self._batch and not db.in_transaction:
                 db.execute("BEGIN")
+            if data is None:
+                assert transcript is not None
+                data = _encode(transcript)
             db.execute("INSERT OR REPLACE INTO parsed (key, file, state, data) VALUES (?, ?, ?, ?)",
-                       (key, self.where(path), json.dumps(list(stamp)), data if data is not None else _encode(transcript)))
+                       (key, self.where(path), json.dumps(list(stamp)), data))
         except sqlite3.Error:
-            pass
+            written = False
         if self._batch:
             self._batch -= 1
             if not self._batch:
                 self.end_batch()
                 self._batch = _BATCH
+        return written
 
     def begin_batch(self) -> None:
         """Write the entries put from now on in transactions of a few dozen (a commit per entry was a

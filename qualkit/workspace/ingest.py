@@ -350,12 +350,14 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None) -> int:
 
         progress.advance(len(parts[i]))
         for (path, stamp, _pattern, _known, key), data in zip(parts[i], parsed):
-            if data is not None:
-                transcript = unpack(data)
-                if key is not None:
-                    ws.disk_cache.put(key, transcript, path, stamp, data)
-                _keep(ws, path, stamp, transcript)
-                done += 1
+            if data is None:
+                continue
+            done += 1
+            stored = key is not None and ws.disk_cache.put(key, None, path, stamp, data)
+            # Kept in memory too while this command's memo has room; beyond it, unpacking here would
+            # only be undone (dropped, then read back from the cache when asked for: twice the work).
+            if not stored or ws._cache.held + len(data) <= ws._cache.budget:
+                _keep(ws, path, stamp, unpack(data))
 
     with task("Parsing transcripts", len(todo)) as progress:
         parallel_each(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts], n, keep)
