@@ -480,10 +480,4 @@ def write_docx(tables: Iterable[Any], path: Path, title: str | None = None) -> l
     path = Path(path)
     document = _build_document(list(tables), title)
     _save_atomically(document, path)
-    # The package and its parts point at each other: their XML trees (the tables, the styles) would
-    # wait for the cyclic collector, paused while `run` and `export all` work. Freed here instead.
-    for part in document.part.package.iter_parts():
-        element = getattr(part, "_element", None)
-        if element is not None:
-            element.clear()
     return [path]
