@@ -370,3 +370,39 @@ def test_without_a_home_folder_nothing_is_cached_anywhere_else(context, tmp_path
     assert "heif" in loading.builtin_frameworks()
     assert render_report(context).startswith("<!DOCTYPE html>")
     assert list(tmp_path.iterdir()) == []  # nothing written relative to the current folder
+
+
+def test_cell_kinds_read_the_same_through_the_fast_paths():
+    import numpy as np
+    import pandas as pd
+
+    from qualkit.render.cells import is_bool, is_missing, is_number
+
+    cases = {3: (True, False, False), 2.5: (True, False, False), float("nan"): (True, False, True),
+             "12": (False, False, False), True: (False, True, False), np.int64(4): (True, False, False),
+             np.float64(0.5): (True, False, False), np.bool_(True): (False, True, False), None: (False, False, True),
+             pd.NA: (False, False, True), pd.NaT: (False, False, True)}
+    for value, (number, boolean, missing) in cases.items():
+        assert (is_number(value), is_bool(value), is_missing(value)) == (number, boolean, missing), value
+
+
+def test_writing_a_workbook_leaves_its_cells_to_reference_counting_not_the_collector(tmp_path):
+    import gc
+
+    import pandas as pd
+
+    from qualkit.render.tables import Table, export_tables
+
+    frame = pd.DataFrame({"code": [f"c{i}" for i in range(300)], "n": range(300), "quote": ["By fax."] * 300})
+    export_tables([Table("t", frame)], tmp_path / "warm.xlsx", manifest=False)
+    gc.collect()
+    gc.disable()
+    try:
+        export_tables([Table("t", frame)], tmp_path / "t.xlsx", manifest=False)
+        left_for_the_collector = gc.collect()
+    finally:
+        gc.enable()
+    assert left_for_the_collector < 900  # not the table's 900 cells (3,000 objects before)
+    import openpyxl
+
+    assert openpyxl.load_workbook(tmp_path / "t.xlsx").active["C301"].value == "By fax."

@@ -239,6 +239,10 @@ def write_xlsx(tables: Iterable[Any], path: Path, title: str | None = None) -> l
     path = Path(path)
     wb = _build_workbook(list(tables), title)
     _save_atomically(wb, path)
+    # Each cell points back to its sheet: left to the cyclic collector (paused while `run` and `export
+    # all` work), a study's cells would stay in memory until the command ends. Released here instead.
+    for sheet in wb.worksheets:
+        sheet._cells.clear()
     return [path]
 
 
