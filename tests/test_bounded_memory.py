@@ -45,3 +45,61 @@ def test_cooccurrence_units_with_the_same_codes_share_one_row(sample_workspace):
     distinct = {id(row) for row in unit_sets}
     assert len(distinct) == len(set(unit_sets)) < n_units  # equal rows (most often: nothing coded) are one object
     assert all(isinstance(one, frozenset) for row in unit_sets for one in row)
+
+
+def test_a_coders_file_is_read_without_a_four_bytes_a_character_copy(sample_workspace, monkeypatch):
+    import io
+
+    import qualkit.workspace.codings as codings_mod
+
+    ws = qualkit.Workspace(sample_workspace)
+    expected = codings_mod.read_codings(ws.coder_file("ana"))
+
+    whole = len(ws.coder_file("ana").read_text(encoding="utf-8"))
+    real = io.StringIO
+
+    def no_copy(initial: str = "", newline: str | None = "\n") -> io.StringIO:
+        assert len(initial) < whole / 2, "the file's text was copied into a StringIO"
+        return real(initial, newline)  # a small one (the last record's check) is fine
+
+    monkeypatch.setattr(io, "StringIO", no_copy)
+    assert codings_mod.read_codings(ws.coder_file("ana")) == expected
+
+
+def test_lines_are_cut_as_the_csv_module_reads_a_file():
+    import io
+    import random
+
+    from qualkit.workspace.codings import _lines
+
+    rng = random.Random(17)
+    pieces = ["a", ",", '"', "\n", "\r", "\r\n", " ", "é", "\u2028", "\x0c"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert list(_lines(text)) == list(io.StringIO(text, newline=""))
+
+
+def test_the_report_holds_references_to_transcripts_not_their_text(sample_workspace):
+    from qualkit.reporting.study import load_study
+    from qualkit.workspace.ingest import TranscriptRef
+
+    ws = qualkit.Workspace(sample_workspace)
+    study = load_study(ws)
+    assert study.transcripts and all(isinstance(t, TranscriptRef) for t in study.transcripts)
+    first = study.transcripts[0]
+    assert first.text == ws.transcript(first.id).text  # read again when asked for
+    assert any(len(people) >= 2 for people in study.people.values())  # focus groups still counted
+
+
+def test_run_writes_turns_a_few_transcripts_at_a_time_with_the_same_bytes(sample_workspace, monkeypatch):
+    import qualkit.pipeline as pipeline
+    from qualkit.render.cells import csv_safe_frame
+
+    ws = qualkit.Workspace(sample_workspace)
+    whole = sample_workspace / "whole.csv"
+    with open(whole, "w", encoding="utf-8-sig", newline="") as f:
+        csv_safe_frame(ws.turn_table()).to_csv(f, index=False)
+    monkeypatch.setattr(pipeline, "TURNS_CHUNK", 2)
+    n, ids = pipeline._write_turns(ws, ws.transcripts(), sample_workspace / "chunked.csv")
+    assert (sample_workspace / "chunked.csv").read_bytes() == whole.read_bytes()
+    assert n == len(ws.turn_table()) and ids
