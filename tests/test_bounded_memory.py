@@ -103,3 +103,30 @@ def test_run_writes_turns_a_few_transcripts_at_a_time_with_the_same_bytes(sample
     n, ids = pipeline._write_turns(ws, ws.transcripts(), sample_workspace / "chunked.csv")
     assert (sample_workspace / "chunked.csv").read_bytes() == whole.read_bytes()
     assert n == len(ws.turn_table()) and ids
+
+
+def test_set_alpha_resamples_are_used_one_batch_at_a_time(monkeypatch):
+    import weakref
+
+    import numpy as np
+
+    import qualkit.agreement.profiles as profiles
+    from qualkit.agreement.patterns import Resampling
+
+    rng = np.random.default_rng(3)
+    x = rng.random((2, 1500, 12)) < 0.3           # thousands of distinct code sets: the row-block path
+    assert len(profiles._row_blocks(len(profiles.distinct_rows(x.reshape(-1, 12))[0]))) > 1
+    real = profiles._profile_draws
+    alive: list[int] = []
+
+    def watched(*args, **kwargs):
+        held: list[weakref.ref] = []
+        for batch in real(*args, **kwargs):
+            alive.append(sum(r() is not None for r in held))
+            held.append(weakref.ref(batch))
+            yield batch
+
+    monkeypatch.setattr(profiles, "_profile_draws", watched)
+    out = profiles.set_alpha_by_profiles(x, np.ones(1500, dtype=np.int64), resampling=Resampling(resamples=600, seed=1, confidence=0.95))
+    assert len(alive) == 3 and max(alive) <= 1  # not every batch of resampled weights held at once
+    assert out["masi_low"] <= out["masi"] <= out["masi_high"]
