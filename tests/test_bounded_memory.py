@@ -130,3 +130,21 @@ def test_set_alpha_resamples_are_used_one_batch_at_a_time(monkeypatch):
     out = profiles.set_alpha_by_profiles(x, np.ones(1500, dtype=np.int64), resampling=Resampling(resamples=600, seed=1, confidence=0.95))
     assert len(alive) == 3 and max(alive) <= 1  # not every batch of resampled weights held at once
     assert out["masi_low"] <= out["masi"] <= out["masi_high"]
+
+
+def test_a_backup_is_copied_and_checked_a_piece_at_a_time(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import qualkit.io.atomic as atomic
+
+    src = tmp_path / "ana.csv"
+    src.write_bytes(b"transcript,start,end,code\n" + b"int1,0,5,fax\n" * 200_000)  # 2.6 MB: several pieces
+
+    def whole(self):
+        raise AssertionError(f"{self.name} read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    monkeypatch.setattr(Path, "read_text", whole)
+    dest = atomic.backup(src, tmp_path / "backups")
+    monkeypatch.undo()
+    assert dest is not None and dest.read_bytes() == src.read_bytes()

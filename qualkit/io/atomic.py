@@ -82,15 +82,29 @@ def backup(path: str | Path, backup_dir: str | Path | None = None) -> Path | Non
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
     dest = target_dir / f"{path.name}.{stamp}.bak"
     # Copied to a temp file, checked byte for byte, then renamed: a full disk leaves no truncated
-    # backup that looks like a good one, and the rewrite that follows does not start.
-    data = path.read_bytes()
-    with atomic_open(dest, "wb", encoding=None) as f:
-        f.write(data)
-    if dest.read_bytes() != data:
+    # backup that looks like a good one, and the rewrite that follows does not start. A piece at a
+    # time: a coder's file at 5,000 interviews is 70-230 MB, held twice when read whole.
+    with open(path, "rb") as src, atomic_open(dest, "wb", encoding=None) as f:
+        shutil.copyfileobj(src, f, _PIECE)
+    if not _same_bytes(path, dest):
         dest.unlink(missing_ok=True)
         raise OSError(errno.EIO, "the backup copy does not match the original", str(dest))
     shutil.copystat(path, dest)
     return dest
+
+
+_PIECE = 1 << 20
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    """Whether two files hold the same bytes, read a piece at a time."""
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(_PIECE), fb.read(_PIECE)
+            if x != y:
+                return False
+            if not x:
+                return True
 
 
 def fsync_dir(folder: str | Path) -> None:
