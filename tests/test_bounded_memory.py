@@ -148,3 +148,14 @@ def test_a_backup_is_copied_and_checked_a_piece_at_a_time(tmp_path, monkeypatch)
     dest = atomic.backup(src, tmp_path / "backups")
     monkeypatch.undo()
     assert dest is not None and dest.read_bytes() == src.read_bytes()
+
+
+def test_a_coder_comparison_keeps_nothing_for_units_no_coding_touches(sample_workspace):
+    from qualkit.analysis.disagreements import Comparison, disagreements
+
+    ws = qualkit.Workspace(sample_workspace)
+    comp = Comparison(ws, "ana,ben")
+    for coder in ("ana", "ben"):
+        assert 0 < len(comp.on_unit[coder]) < len(comp.uc.units)
+        assert all(comp.on_unit[coder].values())  # no empty entries
+    assert len(disagreements(ws, "ana,ben")) > 10  # and the comparison still finds them
