@@ -159,3 +159,26 @@ def test_a_coder_comparison_keeps_nothing_for_units_no_coding_touches(sample_wor
         assert 0 < len(comp.on_unit[coder]) < len(comp.uc.units)
         assert all(comp.on_unit[coder].values())  # no empty entries
     assert len(disagreements(ws, "ana,ben")) > 10  # and the comparison still finds them
+
+
+def test_autocode_over_several_processes_keeps_one_quote_per_turn(tmp_path, monkeypatch):
+    import pytest
+
+    import qualkit.coding.autocode as autocode_mod
+    from qualkit.io.parallel import can_fork
+    from tests.test_autocode import CODES, INT1, make_ws
+
+    if not can_fork():
+        pytest.skip("worker processes are forked (Linux)")
+    monkeypatch.setattr(autocode_mod, "PARALLEL_MIN_CHARS", 0)
+    root = make_ws(tmp_path, CODES, INT1 * 3)
+    for i in range(2, 6):
+        (root / "transcripts" / f"int{i}.txt").write_text(INT1 * i, encoding="utf-8")
+    ws = qualkit.Workspace(root)
+    ws.jobs = 2
+    codings = autocode_mod.autocode(ws, unit="turn", write=False).codings
+    by_span: dict[tuple, set[int]] = {}
+    for c in codings:
+        by_span.setdefault((c.transcript, c.start, c.end), set()).add(id(c.text))
+    assert len(by_span) < len(codings)                     # several codes on one turn
+    assert all(len(ids) == 1 for ids in by_span.values())  # share its quote, not a copy each
