@@ -182,3 +182,32 @@ def test_autocode_over_several_processes_keeps_one_quote_per_turn(tmp_path, monk
         by_span.setdefault((c.transcript, c.start, c.end), set()).add(id(c.text))
     assert len(by_span) < len(codings)                     # several codes on one turn
     assert all(len(ids) == 1 for ids in by_span.values())  # share its quote, not a copy each
+
+
+def test_the_disagreements_of_one_unit_share_its_words_and_codes(sample_workspace):
+    from qualkit.analysis.disagreements import disagreements
+
+    ws = qualkit.Workspace(sample_workspace)
+    items = disagreements(ws, "ana,ben")
+    assert not hasattr(items[0], "__dict__")
+    by_unit: dict[int, list] = {}
+    for d in items:
+        by_unit.setdefault(d.index, []).append(d)
+    several = [ds for ds in by_unit.values() if len(ds) > 1]
+    assert several
+    for ds in several:
+        assert all(d.text is ds[0].text and d.codes is ds[0].codes for d in ds)
+
+
+def test_a_dry_run_of_reconcile_does_not_write_out_a_consensus_that_has_no_file(sample_workspace, monkeypatch):
+    import qualkit.analysis.reconcile as reconcile_mod
+
+    ws = qualkit.Workspace(sample_workspace)
+    assert not ws.coder_file("consensus").exists()
+
+    def whole(codings):
+        raise AssertionError("the consensus was written out as text to compare with no file")
+
+    monkeypatch.setattr(reconcile_mod, "dumps_codings", whole)
+    status = reconcile_mod.reconcile(ws, "ana,ben", dry_run=True)
+    assert status.written and status.disagreements > 10

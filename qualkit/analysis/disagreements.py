@@ -60,9 +60,11 @@ DISPLAY_LIMIT = 1500          # characters of a unit's text shown in the termina
 
 # -- data ---------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)  # one per (unit, code) two coders differ on: a large study has hundreds of thousands
 class Disagreement:
-    """One code on one unit applied by one coder (``applied_by``) and not by the other."""
+    """One code on one unit applied by one coder (``applied_by``) and not by the other.
+
+    The disagreements of one unit share its ``text`` and ``codes``: read them, never change them."""
 
     key: str
     transcript: str
@@ -253,12 +255,15 @@ class Comparison:
         out: list[Disagreement] = []
         for i, ref in enumerate(self.uc.units):
             sa, sb = self.uc.codes[a][i], self.uc.codes[b][i]
+            shared: tuple[str, dict[str, list[str]]] | None = None  # the unit's words and codes, once per unit
             for c in sorted(sa ^ sb):
                 if code is not None and c != code:
                     continue
                 holder = a if c in sa else b
                 text = self.texts[ref.transcript]
                 u = ref.unit
+                if shared is None:
+                    shared = (text[u.start:u.end], {a: sorted(sa), b: sorted(sb)})
                 spans = []
                 for j in self.codings_on(holder, i, c):
                     x = self.codings[holder][j]
@@ -266,11 +271,11 @@ class Comparison:
                 spans = sorted(set(spans))
                 found = self.code_index.get(c)
                 cb = found[1] if found else None
+                quote = " … ".join(text[s:e] for s, e in spans)
                 out.append(Disagreement(
                     self.key(i, c), ref.transcript, self.unit_kind, ref.number, u.start, u.end, ref.speaker,
-                    ref.participant, self.role(ref.participant), text[u.start:u.end], c,
-                    cb.name if cb else c, holder, {a: sorted(sa), b: sorted(sb)},
-                    " … ".join(text[s:e] for s, e in spans), spans,
+                    ref.participant, self.role(ref.participant), shared[0], c,
+                    cb.name if cb else c, holder, shared[1], shared[0] if quote == shared[0] else quote, spans,
                     cb.definition if cb else "", cb.include if cb else "", cb.exclude if cb else "", i))
         return out
 
