@@ -211,3 +211,17 @@ def test_a_dry_run_of_reconcile_does_not_write_out_a_consensus_that_has_no_file(
     monkeypatch.setattr(reconcile_mod, "dumps_codings", whole)
     status = reconcile_mod.reconcile(ws, "ana,ben", dry_run=True)
     assert status.written and status.disagreements > 10
+
+
+def test_saturation_reads_the_transcripts_one_at_a_time(sample_workspace, monkeypatch):
+    from qualkit.analysis.matrices import build_matrix
+    from qualkit.workspace.ingest import TranscriptsById
+
+    ws = qualkit.Workspace(sample_workspace)
+    seen: list[type] = []
+    import qualkit.analysis.matrices.saturation as saturation
+
+    real = saturation.transcript_dates
+    monkeypatch.setattr(saturation, "transcript_dates", lambda w, ts: seen.append(type(ts)) or real(w, ts))
+    build_matrix(ws, "saturation")
+    assert seen == [TranscriptsById]  # a view read when asked for, not a dict of every transcript

@@ -95,6 +95,10 @@ class TranscriptsById(Mapping[str, Transcript]):
     def __contains__(self, tid: object) -> bool:
         return tid in self._paths
 
+    def subset(self, ids: Iterable[str]) -> TranscriptsById:
+        """The same view over ``ids`` only (in that order), still read when asked for."""
+        return TranscriptsById(self._ws, {tid: self._paths[tid] for tid in ids}, self._texts)
+
 
 class TranscriptRef:
     """A read transcript held by id and path: its other attributes (text, turns, ...) are read again
