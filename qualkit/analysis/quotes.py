@@ -55,12 +55,12 @@ def format_quote(excerpt: Excerpt, limit: int | None = DEFAULT_LIMIT, fields: Se
 
 def _order_key(e: Excerpt) -> tuple:
     # Kept on the excerpt: one excerpt is ranked again for every cell, row and table it can be quoted in.
-    cached = e.__dict__.get("_order_key")
+    cached = e._order
     if cached is not None and cached[0] is e.text and cached[2] == e.start and cached[3] == e.end \
             and cached[4] == e.code and cached[5] == e.transcript:
         return cached[1]
     key = (-len(collapse_whitespace(e.text)), natural_key(e.transcript), e.start, e.end, e.code)
-    e.__dict__["_order_key"] = (e.text, key, e.start, e.end, e.code, e.transcript)
+    e._order = (e.text, key, e.start, e.end, e.code, e.transcript)
     return key
 
 

@@ -487,7 +487,8 @@ def reconcile(workspace: Workspace, coders: str | Iterable[str], into: str = "co
         agreed_keys = {c.key for c in build_consensus(comp, {}, by_key)}
         result.from_agreed = sum(c.key in agreed_keys for c in consensus)
         if dry_run:
-            result.written = dumps_codings(consensus) != (path.read_text(encoding="utf-8") if path.exists() else None)
+            # no file yet: it would be written (without making its whole text to compare with nothing)
+            result.written = not path.exists() or dumps_codings(consensus) != path.read_text(encoding="utf-8")
             return result
         create = None if names_into([*records, *new_records], into) else audit_record(
             "create", who=by, coders=comp.coders, unit_kind=unit, into=into, path=f"{path.parent.name}/{path.name}",

@@ -67,9 +67,11 @@ class CodingSource:
         return self._by_transcript.get(transcript_id, [])
 
 
-@dataclass
+@dataclass(slots=True)  # one per coded passage (hundreds of thousands in a large study): slots keep each small
 class Excerpt:
-    """One coded passage: the participant's words, who said them and the code(s) put on them."""
+    """One coded passage: the participant's words, who said them and the code(s) put on them.
+
+    ``attributes`` may be one dict shared by every excerpt of the same turn: read it, never change it."""
 
     transcript: str
     start: int
@@ -85,6 +87,7 @@ class Excerpt:
     turn: int | None = None                     # 0-based index of the quoted turn
     codes: tuple[str, ...] = ()                 # every code of a merged passage (empty: just ``code``)
     time: str | None = None                     # the turn's timestamp as written in a template
+    _order: Any = field(default=None, init=False, repr=False, compare=False)  # quotes._order_key's cache
 
     @property
     def exemplar(self) -> bool:
@@ -142,14 +145,16 @@ def _consensus_view(workspace: Workspace, known: list[str]) -> tuple[list[Pair],
     per = {c: anchored_codings(workspace, c) for c in coders}
     coded = [{x.transcript for x in per[c]} for c in coders]
     reconciled = (set.intersection(*coded) if len(coded) >= 2 else set()) | {c.transcript for c in consensus}
-    pairs: list[Pair] = [(c, (CONSENSUS,)) for c in consensus]
+    agreed = (CONSENSUS,)
+    pairs: list[Pair] = [(c, agreed) for c in consensus]
     seen = {c.key for c in consensus}
     single: dict[str, str] = {}
     for name in coders:
+        who = (name,)
         for c in per[name]:
             if c.transcript not in reconciled and c.key not in seen:
                 seen.add(c.key)
-                pairs.append((c, (name,)))
+                pairs.append((c, who))
                 single.setdefault(c.transcript, name)
     files = [workspace.coder_file(CONSENSUS)]
     if single:
@@ -180,6 +185,7 @@ def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
         for c in anchored_codings(workspace, c_name):
             by_code.setdefault((c.transcript, c.code), []).append((c, c_name))
     out: list[Pair] = []
+    teams: dict[tuple[str, ...], tuple[str, ...]] = {}  # a few distinct coder tuples, one object each
     for items in by_code.values():
         items.sort(key=lambda x: (x[0].start, -x[0].end))
         cur, who = items[0][0], [items[0][1]]
@@ -190,9 +196,9 @@ def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
                 if name not in who:
                     who.append(name)
                 continue
-            out.append((cur, tuple(who)))
+            out.append((cur, teams.setdefault(tuple(who), tuple(who))))
             cur, who = c, [name]
-        out.append((cur, tuple(who)))
+        out.append((cur, teams.setdefault(tuple(who), tuple(who))))
     order = {t: natural_key(t) for t in {p[0].transcript for p in out}}  # once per transcript, not per coding
     out.sort(key=lambda p: (order[p[0].transcript], p[0].start, p[0].end, p[0].code))
     return out
@@ -244,7 +250,8 @@ def _resolve(workspace: Workspace, coder: str | None = None) -> tuple[list[Pair]
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise MatrixError(f"no codings file for coder {name!r} (known: {', '.join(known) or 'none'}; "
                           f"or use 'consensus' or 'pooled'){hint}", workspace.codings_dir)
-    return [(c, (name,)) for c in anchored_codings(workspace, name)], CodingSource(name, [name], [workspace.coder_file(name)])
+    who = (name,)  # one tuple shared by every pair
+    return [(c, who) for c in anchored_codings(workspace, name)], CodingSource(name, [name], [workspace.coder_file(name)])
 
 
 def _consensus_state(workspace: Workspace) -> str:
@@ -408,7 +415,7 @@ def _segments(t: Any, starts: list[int], c: Any) -> list[tuple[Any, int, int]]:
 
 
 def _lay_onto_turns(t: Any, starts: list[int], c: Any, who: tuple[str, ...], table: Any,
-                    include_facilitators: bool, attrs: Any = None) -> Excerpt | None:
+                    include_facilitators: bool, attrs: Any = None, shared: dict | None = None) -> Excerpt | None:
     """One coding as an excerpt of the transcript's turns; None when it holds only research-team words.
 
     Its quote is its longest remaining turn segment, said by that turn's participant; every
@@ -416,17 +423,27 @@ def _lay_onto_turns(t: Any, starts: list[int], c: Any, who: tuple[str, ...], tab
     tid = c.transcript
     segments = _segments(t, starts, c)
     if not segments:  # between turns (a label, a header): keep it, unattributed
-        return Excerpt(tid, c.start, c.end, c.code, t.text[c.start:c.end], c.memo, coders=who,
+        return Excerpt(tid, c.start, c.end, c.code, _words(t, c, c.start, c.end), c.memo, coders=who,
                        attributes=attrs(t, None, c.start) if attrs is not None else {})
     kept = [seg for seg in segments if include_facilitators or not table.is_facilitator(seg[0].participant)]
     if not kept:
         return None
     turn, s, e = max(kept, key=lambda seg: (seg[2] - seg[1], -seg[1]))
     people_here = tuple(dict.fromkeys(seg[0].participant for seg in kept if seg[0].participant))
+    if shared is not None:
+        people_here = shared.setdefault(people_here, people_here)
     attributes = (attrs(t, turn) if attrs is not None
                   else table.attributes(turn.participant) if turn.participant else {})
-    return Excerpt(tid, c.start, c.end, c.code, t.text[s:e], c.memo, turn.participant, people_here, turn.speaker,
+    return Excerpt(tid, c.start, c.end, c.code, _words(t, c, s, e), c.memo, turn.participant, people_here, turn.speaker,
                    attributes, who, turn.index)
+
+
+def _words(t: Any, c: Any, start: int, end: int) -> str:
+    """The transcript's text[start:end]: the coding's own quote object when it is those words (a passage
+    within one turn, the usual case), so the excerpt and its coding share one string, not two copies."""
+    words = t.text[start:end]
+    quote = getattr(c, "text", None)
+    return quote if type(quote) is str and quote == words else words
 
 
 def _by_transcript(workspace: Workspace, pairs: list[Pair], paths: Mapping[str, Path]) -> dict[str, list[Pair]]:
@@ -467,24 +484,30 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
     excerpts: list[Excerpt] = []
     dropped = 0
     known: dict[tuple, dict[str, str]] = {}
+    alike: dict[tuple, dict[str, str]] = {}
+    shared: dict[tuple, tuple] = {}  # equal participant tuples: one object
     tables = (workspace.documents, workspace.cases)  # their files' state checked once, not per passage
 
     def attrs(t: Any, turn: Any = None, offset: int | None = None) -> dict[str, str]:
-        # A passage's attributes depend on its turn (or offset) only: looked up once per turn, not per coding.
+        # A passage's attributes depend on its turn (or offset) only: looked up once per turn, not per coding,
+        # and the one dict shared by the turn's excerpts (a copy each was 75 MB at 5,000 interviews).
         key = (t.id, turn.index if turn is not None else None, offset)
-        if key not in known:
-            known[key] = workspace.attributes_at(t, turn, offset, tables=tables)
-        return dict(known[key])
+        found = known.get(key)
+        if found is None:
+            got = workspace.attributes_at(t, turn, offset, tables=tables)
+            found = known[key] = alike.setdefault(tuple(got.items()), got)  # a participant's turns: one dict
+        return found
 
     from qualkit.io.progress import track
 
     for tid in track(sorted(by_t, key=natural_key), "Collecting excerpts"):
         t = workspace.read(paths[tid])
+        known.clear()  # keyed by transcript: what the last one looked up is not asked for again
         transcripts[tid] = paths[tid]
         participants[tid] = _speakers(t, table, include_facilitators)
         starts = [turn.start for turn in t.turns]
         for c, who in sorted(by_t[tid], key=lambda cw: (cw[0].start, cw[0].end, cw[0].code)):
-            excerpt = _lay_onto_turns(t, starts, c, who, table, include_facilitators, attrs)
+            excerpt = _lay_onto_turns(t, starts, c, who, table, include_facilitators, attrs, shared)
             if excerpt is None:
                 dropped += 1
             else:

@@ -361,7 +361,11 @@ def _suggest_parallel(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, 
     codings: list[Coding] = []
     corrections: dict[str, tuple[str, float, int]] = {}
     for rows, part_counts, part_corrections in parts:
-        codings += [Coding(tid, a, b, code, texts[tid][a:b], memo, stamp) for tid, a, b, code, memo in rows]
+        last: tuple[Any, ...] = ()
+        for tid, a, b, code, memo in rows:
+            if last[:3] != (tid, a, b):  # a turn's codes come together: one quote string for them all
+                last = (tid, a, b, texts[tid][a:b])
+            codings.append(Coding(tid, a, b, code, last[3], memo, stamp))
         for code, n in part_counts.items():
             counts[code].units += n.units
             for kind, k in n.matches.items():

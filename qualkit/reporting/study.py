@@ -108,7 +108,19 @@ def _describe(exc: QualkitError, root: Path | None = None) -> str:
 def load_study(ws: Workspace, coders: Iterable[str] | str | None = None, ci: bool = True, resamples: int = 1000,
                seed: int = 1) -> Study:
     """Read the workspace once for all sections (unreadable files become notes, not failures)."""
-    result = ws.ingest()
+    from qualkit.workspace.ingest import ingest
+
+    table = ws.participant_table
+    people: dict[str, list[str]] = {}
+
+    def speakers(t: Any) -> None:
+        seen: list[str] = []
+        for turn in t.turns:
+            if turn.participant and turn.participant not in seen and not table.is_facilitator(turn.participant):
+                seen.append(turn.participant)
+        people[t.id] = seen
+
+    result = ingest(ws, visit=speakers)  # the sections read the transcripts again one at a time
     errors = [_describe(e, ws.root) for e in result.errors]
     if isinstance(coders, str):
         coders = [c.strip() for c in coders.split(",") if c.strip()]
@@ -133,19 +145,7 @@ def load_study(ws: Workspace, coders: Iterable[str] | str | None = None, ci: boo
             raise
         except QualkitError as exc:
             errors.append(_describe(exc, ws.root))
-    table = ws.participant_table
-    people: dict[str, list[str]] = {}
-    for t in result.transcripts:
-        seen: list[str] = []
-        for turn in t.turns:
-            if turn.participant and turn.participant not in seen and not table.is_facilitator(turn.participant):
-                seen.append(turn.participant)
-        people[t.id] = seen
-    from qualkit.workspace.ingest import by_reference
-
-    transcripts = by_reference(ws, result.transcripts)  # the sections read them one at a time
-    result.transcripts = []
-    return Study(ws, transcripts, result.rows, errors, list(result.warnings), coder_list, files, consensus,
+    return Study(ws, result.transcripts, result.rows, errors, list(result.warnings), coder_list, files, consensus,
                  people, ci, resamples, seed)
 
 

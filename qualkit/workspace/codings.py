@@ -120,8 +120,23 @@ def read_codings(path: str | Path) -> list[Coding]:
             raise CodingError(f"not a readable CSV file ({exc})", path) from None
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``io.StringIO(text, newline="")`` gives them, one at a time.
+
+    A StringIO holds its text as four bytes a character (300 MB for a coder's 70 MB file at 5,000
+    interviews): without a carriage return the lines are cut at each newline in place instead."""
+    if "\r" in text:  # "\r" and "\r\n" end lines too: StringIO's own rules
+        yield from io.StringIO(text, newline="")
+        return
+    find, pos, n = text.find, 0, len(text)
+    while pos < n:
+        end = find("\n", pos) + 1 or n
+        yield text[pos:end]
+        pos = end
+
+
 def _read_rows(path: Path, text: str) -> list[Coding]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(text))
     header = [h.strip() for h in next(reader)]
     missing = [c for c in REQUIRED if c not in header]
     if missing:

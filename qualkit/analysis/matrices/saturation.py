@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from qualkit.analysis.matrices.common import (
 )
 from qualkit.analysis.sources import ExcerptSet
 from qualkit.io.naming import natural_key, plural_s
+from qualkit.workspace.ingest import TranscriptsById
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -61,7 +62,7 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def transcript_dates(workspace: Workspace, transcripts: dict[str, Any]) -> tuple[dict[str, date], str]:
+def transcript_dates(workspace: Workspace, transcripts: Mapping[str, Any]) -> tuple[dict[str, date], str]:
     """Interview dates per transcript and where they came from: a date column of participants.csv
     (date, interview_date or session_date; the first filled row of each transcript), else a
     "Date: ..." line above the first speaker turn of the transcript."""
@@ -72,7 +73,7 @@ def transcript_dates(workspace: Workspace, transcripts: dict[str, Any]) -> tuple
     if col:
         for row in table.rows:
             tid, value = row.get("transcript"), (row.get(col) or "").strip()
-            if tid in transcripts and value and tid not in dates:
+            if tid is not None and tid in transcripts and value and tid not in dates:
                 d = parse_date(value)
                 if d:
                     dates[tid] = d
@@ -161,7 +162,8 @@ def _order(workspace: Workspace, ex: ExcerptSet, order: Sequence[str] | str | No
         left = [t for t in ex.transcripts if t in documents]
         warns.append(f"left out {len(left)} document{plural_s(len(left))} of documents.csv ({', '.join(left[:6])}): saturation is "
                      "assessed over interviews and focus groups")
-    dates, where = transcript_dates(workspace, {t: ex.transcripts[t] for t in ids})
+    chosen = ex.transcripts.subset(ids) if isinstance(ex.transcripts, TranscriptsById) else {t: ex.transcripts[t] for t in ids}
+    dates, where = transcript_dates(workspace, chosen)  # each transcript read as it is looked at, not all held
     if ids and all(t in dates for t in ids):
         ids.sort(key=lambda t: (dates[t], natural_key(t)))
         return ids, dates, f"interview date ({where})"

@@ -1,0 +1,227 @@
+"""Bounded memory (issue 17): a study of 5,000 interviews holds close to a million codings and as many
+excerpts and units, so what each one holds is multiplied by a million. These tests check the shape
+that keeps `export all`, `report` and `run` under 1 GB there: equal values held once, nothing copied
+per passage that the passage's coding or turn already holds. Each is a user's action on the sample
+study with the same answer as before."""
+from __future__ import annotations
+
+import qualkit
+from qualkit.analysis.matrices.cooccurrence import _unit_sets
+from qualkit.analysis.sources import Excerpt, load_excerpts
+from qualkit.coding.anchoring import anchored_codings
+
+
+def test_an_excerpt_holds_its_codings_quote_not_a_copy(sample_workspace):
+    ws = qualkit.Workspace(sample_workspace)
+    ex = load_excerpts(ws, "ana")
+    quotes = {c.key: c.text for c in anchored_codings(ws, "ana")}
+    within_a_turn = [e for e in ex.excerpts if quotes.get((e.transcript, e.start, e.end, e.code)) == e.text]
+    assert len(within_a_turn) > 50
+    assert all(e.text is quotes[(e.transcript, e.start, e.end, e.code)] for e in within_a_turn)
+
+
+def test_excerpts_of_one_participant_share_one_attributes_dict(sample_workspace):
+    ws = qualkit.Workspace(sample_workspace)
+    ex = load_excerpts(ws)
+    by_participant: dict[str, set[int]] = {}
+    for e in ex.excerpts:
+        if e.participant:
+            by_participant.setdefault(e.participant, set()).add(id(e.attributes))
+    assert by_participant
+    assert max(len(ids) for ids in by_participant.values()) <= 3  # a few case sections at most, not one per passage
+    assert sum(len(ids) for ids in by_participant.values()) < len(ex.excerpts) / 5
+
+
+def test_an_excerpt_has_no_per_object_dict():
+    e = Excerpt("int1", 0, 5, "code", "words")
+    assert not hasattr(e, "__dict__")  # slots: about 150 bytes instead of 500 per passage
+
+
+def test_cooccurrence_units_with_the_same_codes_share_one_row(sample_workspace):
+    ws = qualkit.Workspace(sample_workspace)
+    ex = load_excerpts(ws)
+    unit_sets, n_units = _unit_sets(ws, ex, "turn", lambda code: code)
+    assert n_units == len(unit_sets) > 100
+    distinct = {id(row) for row in unit_sets}
+    assert len(distinct) == len(set(unit_sets)) < n_units  # equal rows (most often: nothing coded) are one object
+    assert all(isinstance(one, frozenset) for row in unit_sets for one in row)
+
+
+def test_a_coders_file_is_read_without_a_four_bytes_a_character_copy(sample_workspace, monkeypatch):
+    import io
+
+    import qualkit.workspace.codings as codings_mod
+
+    ws = qualkit.Workspace(sample_workspace)
+    expected = codings_mod.read_codings(ws.coder_file("ana"))
+
+    whole = len(ws.coder_file("ana").read_text(encoding="utf-8"))
+    real = io.StringIO
+
+    def no_copy(initial: str = "", newline: str | None = "\n") -> io.StringIO:
+        assert len(initial) < whole / 2, "the file's text was copied into a StringIO"
+        return real(initial, newline)  # a small one (the last record's check) is fine
+
+    monkeypatch.setattr(io, "StringIO", no_copy)
+    assert codings_mod.read_codings(ws.coder_file("ana")) == expected
+
+
+def test_lines_are_cut_as_the_csv_module_reads_a_file():
+    import io
+    import random
+
+    from qualkit.workspace.codings import _lines
+
+    rng = random.Random(17)
+    pieces = ["a", ",", '"', "\n", "\r", "\r\n", " ", "é", "\u2028", "\x0c"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert list(_lines(text)) == list(io.StringIO(text, newline=""))
+
+
+def test_the_report_holds_references_to_transcripts_not_their_text(sample_workspace):
+    from qualkit.reporting.study import load_study
+    from qualkit.workspace.ingest import TranscriptRef
+
+    ws = qualkit.Workspace(sample_workspace)
+    study = load_study(ws)
+    assert study.transcripts and all(isinstance(t, TranscriptRef) for t in study.transcripts)
+    first = study.transcripts[0]
+    assert first.text == ws.transcript(first.id).text  # read again when asked for
+    assert any(len(people) >= 2 for people in study.people.values())  # focus groups still counted
+
+
+def test_run_writes_turns_a_few_transcripts_at_a_time_with_the_same_bytes(sample_workspace, monkeypatch):
+    import qualkit.pipeline as pipeline
+    from qualkit.render.cells import csv_safe_frame
+
+    ws = qualkit.Workspace(sample_workspace)
+    whole = sample_workspace / "whole.csv"
+    with open(whole, "w", encoding="utf-8-sig", newline="") as f:
+        csv_safe_frame(ws.turn_table()).to_csv(f, index=False)
+    monkeypatch.setattr(pipeline, "TURNS_CHUNK", 2)
+    n, ids = pipeline._write_turns(ws, ws.transcripts(), sample_workspace / "chunked.csv")
+    assert (sample_workspace / "chunked.csv").read_bytes() == whole.read_bytes()
+    assert n == len(ws.turn_table()) and ids
+
+
+def test_set_alpha_resamples_are_used_one_batch_at_a_time(monkeypatch):
+    import weakref
+
+    import numpy as np
+
+    import qualkit.agreement.profiles as profiles
+    from qualkit.agreement.patterns import Resampling
+
+    rng = np.random.default_rng(3)
+    x = rng.random((2, 1500, 12)) < 0.3           # thousands of distinct code sets: the row-block path
+    assert len(profiles._row_blocks(len(profiles.distinct_rows(x.reshape(-1, 12))[0]))) > 1
+    real = profiles._profile_draws
+    alive: list[int] = []
+
+    def watched(*args, **kwargs):
+        held: list[weakref.ref] = []
+        for batch in real(*args, **kwargs):
+            alive.append(sum(r() is not None for r in held))
+            held.append(weakref.ref(batch))
+            yield batch
+
+    monkeypatch.setattr(profiles, "_profile_draws", watched)
+    out = profiles.set_alpha_by_profiles(x, np.ones(1500, dtype=np.int64), resampling=Resampling(resamples=600, seed=1, confidence=0.95))
+    assert len(alive) == 3 and max(alive) <= 1  # not every batch of resampled weights held at once
+    assert out["masi_low"] <= out["masi"] <= out["masi_high"]
+
+
+def test_a_backup_is_copied_and_checked_a_piece_at_a_time(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import qualkit.io.atomic as atomic
+
+    src = tmp_path / "ana.csv"
+    src.write_bytes(b"transcript,start,end,code\n" + b"int1,0,5,fax\n" * 200_000)  # 2.6 MB: several pieces
+
+    def whole(self):
+        raise AssertionError(f"{self.name} read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    monkeypatch.setattr(Path, "read_text", whole)
+    dest = atomic.backup(src, tmp_path / "backups")
+    monkeypatch.undo()
+    assert dest is not None and dest.read_bytes() == src.read_bytes()
+
+
+def test_a_coder_comparison_keeps_nothing_for_units_no_coding_touches(sample_workspace):
+    from qualkit.analysis.disagreements import Comparison, disagreements
+
+    ws = qualkit.Workspace(sample_workspace)
+    comp = Comparison(ws, "ana,ben")
+    for coder in ("ana", "ben"):
+        assert 0 < len(comp.on_unit[coder]) < len(comp.uc.units)
+        assert all(comp.on_unit[coder].values())  # no empty entries
+    assert len(disagreements(ws, "ana,ben")) > 10  # and the comparison still finds them
+
+
+def test_autocode_over_several_processes_keeps_one_quote_per_turn(tmp_path, monkeypatch):
+    import pytest
+
+    import qualkit.coding.autocode as autocode_mod
+    from qualkit.io.parallel import can_fork
+    from tests.test_autocode import CODES, INT1, make_ws
+
+    if not can_fork():
+        pytest.skip("worker processes are forked (Linux)")
+    monkeypatch.setattr(autocode_mod, "PARALLEL_MIN_CHARS", 0)
+    root = make_ws(tmp_path, CODES, INT1 * 3)
+    for i in range(2, 6):
+        (root / "transcripts" / f"int{i}.txt").write_text(INT1 * i, encoding="utf-8")
+    ws = qualkit.Workspace(root)
+    ws.jobs = 2
+    codings = autocode_mod.autocode(ws, unit="turn", write=False).codings
+    by_span: dict[tuple, set[int]] = {}
+    for c in codings:
+        by_span.setdefault((c.transcript, c.start, c.end), set()).add(id(c.text))
+    assert len(by_span) < len(codings)                     # several codes on one turn
+    assert all(len(ids) == 1 for ids in by_span.values())  # share its quote, not a copy each
+
+
+def test_the_disagreements_of_one_unit_share_its_words_and_codes(sample_workspace):
+    from qualkit.analysis.disagreements import disagreements
+
+    ws = qualkit.Workspace(sample_workspace)
+    items = disagreements(ws, "ana,ben")
+    assert not hasattr(items[0], "__dict__")
+    by_unit: dict[int, list] = {}
+    for d in items:
+        by_unit.setdefault(d.index, []).append(d)
+    several = [ds for ds in by_unit.values() if len(ds) > 1]
+    assert several
+    for ds in several:
+        assert all(d.text is ds[0].text and d.codes is ds[0].codes for d in ds)
+
+
+def test_a_dry_run_of_reconcile_does_not_write_out_a_consensus_that_has_no_file(sample_workspace, monkeypatch):
+    import qualkit.analysis.reconcile as reconcile_mod
+
+    ws = qualkit.Workspace(sample_workspace)
+    assert not ws.coder_file("consensus").exists()
+
+    def whole(codings):
+        raise AssertionError("the consensus was written out as text to compare with no file")
+
+    monkeypatch.setattr(reconcile_mod, "dumps_codings", whole)
+    status = reconcile_mod.reconcile(ws, "ana,ben", dry_run=True)
+    assert status.written and status.disagreements > 10
+
+
+def test_saturation_reads_the_transcripts_one_at_a_time(sample_workspace, monkeypatch):
+    from qualkit.analysis.matrices import build_matrix
+    from qualkit.workspace.ingest import TranscriptsById
+
+    ws = qualkit.Workspace(sample_workspace)
+    seen: list[type] = []
+    import qualkit.analysis.matrices.saturation as saturation
+
+    real = saturation.transcript_dates
+    monkeypatch.setattr(saturation, "transcript_dates", lambda w, ts: seen.append(type(ts)) or real(w, ts))
+    build_matrix(ws, "saturation")
+    assert seen == [TranscriptsById]  # a view read when asked for, not a dict of every transcript
