@@ -31,7 +31,7 @@ import bisect
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -275,20 +275,13 @@ def _found(source: Iterable[tuple[Transcript, Turn]], pipeline: Pipeline, engine
         yield ctx, texts, engine.match_many([doc for doc, _c in docs], texts)
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
+def _no_gc() -> AbstractContextManager[None]:
     """The cyclic garbage collector off while turns are matched: nothing made there forms cycles (Docs,
     matches and codings are freed by reference counts), and its passes over everything the process
     holds cost about a tenth of auto-coding."""
-    import gc
+    from qualkit.io.collector import gc_paused
 
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    return gc_paused()
 
 
 def _match_chunks(chunks: Iterator[_Chunk], unit: str, counts: dict[str, CodeCount], stamp: str,

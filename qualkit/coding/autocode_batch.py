@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from qualkit.coding.autocode_matcher import AutoCoder, Match, _match_order, _member
+from qualkit.coding.autocode_matcher import AutoCoder, Match, _match_order, _member, _quote
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -145,9 +145,6 @@ def _resolve(found: _Found, idx: list[int], ends: list[int], base: int, text: st
     out = []
     for (code, s, e), (kind, term, score) in found.items():
         start, end = idx[s] - base, ends[e - 1] - base
-        quote = text[start:end]
-        if "  " in quote or "\n" in quote or "\t" in quote:
-            quote = " ".join(quote.split())
-        out.append(Match(code, kind, start, end, quote, term, score))
+        out.append(Match(code, kind, start, end, _quote(text, start, end), term, score))
     out.sort(key=_match_order)
     return out

@@ -484,10 +484,7 @@ class AutoCoder:
         out = []
         for (code, s, e), (kind, term, score) in found.items():
             start, end = _chars(doc, s, e)
-            quote = text[start:end]
-            if "  " in quote or "\n" in quote or "\t" in quote:
-                quote = " ".join(quote.split())
-            out.append(Match(code, kind, start, end, quote, term, score))
+            out.append(Match(code, kind, start, end, _quote(text, start, end), term, score))
         out.sort(key=_match_order)
         return out
 
@@ -523,6 +520,14 @@ def _searched(values, sorted_array):
     pos = np.searchsorted(sorted_array, values)
     pos[pos == len(sorted_array)] = 0
     return sorted_array[pos] == values
+
+
+def _quote(text: str, start: int, end: int) -> str:
+    """The matched span as one line: runs of whitespace (a line break inside a match) become one space."""
+    quote = text[start:end]
+    if "  " in quote or "\n" in quote or "\t" in quote:
+        quote = " ".join(quote.split())
+    return quote
 
 
 def _match_order(m: Match):
