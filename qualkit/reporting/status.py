@@ -4,7 +4,8 @@ What changed and what is left: transcripts new, changed since coded or unreadabl
 transcript done, in progress (turns coded / total) or not started; codings that drifted (found
 again elsewhere) or were lost; codings only in interviewer/moderator turns; which transcripts
 qualify for agreement; the consensus decided / undecided; the themes check; exports whose
-manifest inputs changed since they were written; and the next command to run. Reads only.
+manifest inputs changed since they were written; and the next command to run. Reads only (the
+study: its answer is kept in the derived .qualkit/cache/ for the next status on an unchanged study).
 """
 from __future__ import annotations
 
