@@ -67,3 +67,19 @@ def test_a_damaged_cache_is_only_a_miss(sample_workspace, run_cli, broken):
     first = _status(run_cli, sample_workspace)
     (sample_workspace / ".qualkit" / "cache" / "results.sqlite").write_bytes(broken)
     assert _status(run_cli, sample_workspace) == first
+
+
+def test_a_second_run_with_nothing_changed_ends_with_the_same_status_without_reading_codings(sample_workspace,
+                                                                                            run_cli, monkeypatch):
+    first = run_cli("run", workspace=sample_workspace)
+    assert first.exit_code == 0, first.output
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("run re-read a coder's codings on an unchanged study")
+
+    monkeypatch.setattr("qualkit.workspace.codings.read_codings", refuse)
+    monkeypatch.setattr("qualkit.workspace.store.Workspace.codings", refuse)
+    second = run_cli("run", workspace=sample_workspace)
+    assert second.exit_code == 0, second.output
+    assert "unchanged since the last run" in second.output
+    assert second.output.split("Status:")[1] == first.output.split("Status:")[1]
