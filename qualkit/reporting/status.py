@@ -4,7 +4,8 @@ What changed and what is left: transcripts new, changed since coded or unreadabl
 transcript done, in progress (turns coded / total) or not started; codings that drifted (found
 again elsewhere) or were lost; codings only in interviewer/moderator turns; which transcripts
 qualify for agreement; the consensus decided / undecided; the themes check; exports whose
-manifest inputs changed since they were written; and the next command to run. Reads only.
+manifest inputs changed since they were written; and the next command to run. Reads only (the
+study: its answer is kept in the derived .qualkit/cache/ for the next status on an unchanged study).
 """
 from __future__ import annotations
 
@@ -229,8 +230,78 @@ def _next(st: StudyStatus) -> str:
     return "nothing pending: `qualkit report` writes the study report"
 
 
+def _from_dict(d: dict[str, Any]) -> StudyStatus:
+    """The StudyStatus whose ``as_dict`` is ``d`` (a result kept in the cache)."""
+    return StudyStatus(transcripts=d["transcripts"], coverage=d["coverage"], marks_done=d["marks_done"],
+                       drifted=d["drifted"], lost=d["lost"], facilitator_only=d["facilitator_only"],
+                       agreement=d["agreement"], consensus=d["consensus"], themes=d["themes"],
+                       stale_exports=d["stale_exports"], next_command=d["next"])
+
+
+def _exports_stamp(ws: Workspace) -> list[Any]:
+    """What the stale-exports check reads beyond the workspace's own files (which the results key
+    stamps already): each manifest's bytes (hashed; a run writes them again unchanged) and the state
+    of any input it names outside those files (in exports/, .git/, .qualkit/ or outside the study)."""
+    import hashlib
+    import os
+
+    out: list[Any] = []
+    folder = ws.root / "exports"
+    for m in sorted(folder.glob("*.manifest.json")) if folder.is_dir() else []:
+        try:
+            raw = m.read_bytes()
+            inputs = json.loads(raw).get("inputs") or []
+        except (OSError, ValueError, AttributeError):
+            out.append([m.name, None])
+            continue
+        extra = []
+        for item in inputs:
+            rel = str(item.get("path", "")) if isinstance(item, dict) else ""
+            if rel.split("/", 1)[0] in ("exports", ".git", ".qualkit", "..", "") or os.path.isabs(rel) or ".." in rel:
+                try:
+                    st = (ws.root / rel).stat()
+                    extra.append([rel, st.st_mtime_ns, st.st_size, st.st_ino])
+                except OSError:
+                    extra.append([rel, None])
+        out.append([m.name, hashlib.sha256(raw).hexdigest(), extra])
+    return out
+
+
 def status(ws: Workspace) -> StudyStatus:
-    """The study's status (see the module docstring); never raises on content, never writes."""
+    """The study's status (see the module docstring); never raises on content, never writes the
+    study. A study where nothing changed since the last status reads it back from .qualkit/cache/
+    (keyed by every file's state, qualkit's code and the exports' manifests; see
+    :mod:`qualkit.workspace.results`) instead of re-reading every coder's codings."""
+    from qualkit.workspace.results import ResultCache
+
+    cache = ResultCache(ws.root)
+    key = cache.key("status", {"exports": _exports_stamp(ws), "allow_unanchored": ws.allow_unanchored})
+    kept = cache.get("status", key)
+    if kept is not None:
+        try:
+            st = _from_dict(kept)
+            _replay_notices(ws, kept["notices"])
+            return st
+        except (KeyError, TypeError, ValueError):
+            pass
+    st = _compute(ws)
+    notes = ws.anchor_state.get("_notes") or {}  # the changed-transcript lines as this state gives them
+    cache.put("status", key, {**st.as_dict(), "notices": sorted(notes.items())}, [])
+    return st
+
+
+def _replay_notices(ws: Workspace, notices: list[list[str]]) -> None:
+    """Send the kept changed-transcript lines to ``ws.notify`` as the re-anchoring would have: each
+    once per workspace (a line this process already showed, e.g. during `run`, is not repeated)."""
+    notes = ws.anchor_state.setdefault("_notes", {})
+    for tid, line in notices:
+        if notes.get(tid) != line:
+            notes[tid] = line
+            if ws.notify is not None:
+                ws.notify(line)
+
+
+def _compute(ws: Workspace) -> StudyStatus:
     st = StudyStatus()
     coded: dict[str, list] = {}
     bad: list[str] = []
