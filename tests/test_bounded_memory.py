@@ -225,3 +225,49 @@ def test_saturation_reads_the_transcripts_one_at_a_time(sample_workspace, monkey
     monkeypatch.setattr(saturation, "transcript_dates", lambda w, ts: seen.append(type(ts)) or real(w, ts))
     build_matrix(ws, "saturation")
     assert seen == [TranscriptsById]  # a view read when asked for, not a dict of every transcript
+
+
+def test_set_alpha_keeps_the_resampled_set_counts_in_one_array_not_a_list_and_its_copy(monkeypatch):
+    import weakref
+
+    import numpy as np
+
+    import qualkit.agreement.profiles as profiles
+    from qualkit.agreement.patterns import Resampling
+
+    rng = np.random.default_rng(3)
+    x = rng.random((2, 1500, 12)) < 0.3           # thousands of distinct code sets: the row-block path
+    real_counts, real_expected = profiles._set_counts, profiles._expected_blocked
+    made: list[weakref.ref] = []
+    alive_at_expected: list[int] = []
+
+    def counts(*args, **kwargs):
+        out = real_counts(*args, **kwargs)
+        made.append(weakref.ref(out))
+        return out
+
+    def expected(nmat, a):
+        alive_at_expected.append(sum(r() is not None for r in made))
+        return real_expected(nmat, a)
+
+    monkeypatch.setattr(profiles, "_set_counts", counts)
+    monkeypatch.setattr(profiles, "_expected_blocked", expected)
+    resampling = Resampling(resamples=600, seed=1, confidence=0.95)
+    out = profiles.set_alpha_by_profiles(x, np.ones(1500, dtype=np.int64), resampling=resampling)
+    assert len(made) == 4 and alive_at_expected == [0]  # each batch's counts copied in, not kept beside the whole
+    monkeypatch.setattr(profiles, "_set_counts", real_counts)
+    monkeypatch.setattr(profiles, "_expected_blocked", real_expected)
+    assert profiles.set_alpha_by_profiles(x, np.ones(1500, dtype=np.int64), resampling=resampling) == out
+
+
+def test_the_report_lets_go_of_the_agreements_units_once_written(sample_workspace):
+    from qualkit.analysis.unit_codes import build_unit_codes
+    from qualkit.reporting.report import build_report
+
+    ws = qualkit.Workspace(sample_workspace)
+    held = build_unit_codes(ws, ["ana", "ben"])
+    assert ws.derived(("unit_codes", ("ana", "ben"), "turn", False, True), None) is held
+    path = build_report(ws)
+    assert "Inter-coder agreement" in path.read_text(encoding="utf-8")
+    assert ws.derived(("unit_codes", ("ana", "ben"), "turn", False, True), None) is None  # ~200 MB at 5,000 transcripts
+    assert build_unit_codes(ws, ["ana", "ben"]).units == held.units  # asked again: built again, the same

@@ -319,7 +319,7 @@ def set_alpha_by_profiles(x: npt.ArrayLike, weight: npt.ArrayLike, cluster: npt.
     if len(_row_blocks(len(sets))) == 1:
         alphas = _alphas_whole(sets, profiles, pw, draws)
     else:
-        alphas = _alphas_blocked(sets, profiles, pw, draws)
+        alphas = _alphas_blocked(sets, profiles, pw, draws, None if resampling is None else resampling.resamples)
     notes = []
     for name, (value, boot) in alphas.items():
         out[name] = value
@@ -348,23 +348,27 @@ def _alphas_whole(sets: BoolArray, profiles: IntArray, pw: FloatArray,
                    np.concatenate(boot[name]) if boot[name] else np.empty(0)) for name, delta in distances.items()}
 
 
-def _alphas_blocked(sets: BoolArray, profiles: IntArray, pw: FloatArray,
-                    draws: Iterator[FloatArray]) -> dict[str, tuple[float, FloatArray]]:
+def _alphas_blocked(sets: BoolArray, profiles: IntArray, pw: FloatArray, draws: Iterator[FloatArray],
+                    resamples: int | None = None) -> dict[str, tuple[float, FloatArray]]:
     """The same, with the distances built a block of rows at a time: memory grows with the number
     of distinct sets times the resamples, never with its square."""
     a = np.asarray(sets, dtype=np.float64)
     m = profiles.shape[1]
     observed = _observed(a, profiles)
-    counts, totals = [], []
+    totals: list[FloatArray] = []
     disagreement: dict[str, list[FloatArray]] = {name: [] for name in observed}
     # only resamples × sets counts are kept, not the weights: one batch of draws at a time (unpacking
-    # them all held resamples × profiles floats, 120 MB at 1,000 interviews and growing with the study)
+    # them all held resamples × profiles floats, 120 MB at 1,000 interviews and growing with the study),
+    # each batch written into one array made up front (a list of batches joined by vstack held them twice)
+    nmat = np.empty((1 + (resamples if resamples is not None else 0), len(a)))
+    row = 0
     for w in itertools.chain((pw[None, :],), draws):
-        counts.append(_set_counts(w, profiles, len(a)))
+        nmat[row:row + len(w)] = _set_counts(w, profiles, len(a))
+        row += len(w)
         totals.append(w.sum(axis=1) * m)
         for name, d in observed.items():
             disagreement[name].append(w @ d)
-    expected = _expected_blocked(np.vstack(counts), a)
+    expected = _expected_blocked(nmat[:row], a)
     out = {}
     for name in observed:
         alphas = _alpha_from(np.concatenate(totals), np.concatenate(disagreement[name]), expected[name])
