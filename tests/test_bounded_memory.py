@@ -237,9 +237,15 @@ def test_set_alpha_keeps_the_resampled_set_counts_in_one_array_not_a_list_and_it
 
     rng = np.random.default_rng(3)
     x = rng.random((2, 1500, 12)) < 0.3           # thousands of distinct code sets: the row-block path
-    real_counts, real_expected = profiles._set_counts, profiles._expected_blocked
+    real_counts, real_expected, real_draws = profiles._set_counts, profiles._expected_blocked, profiles._profile_draws
     made: list[weakref.ref] = []
+    drawn: list[weakref.ref] = []
     alive_at_expected: list[int] = []
+
+    def draws(*args, **kwargs):
+        for batch in real_draws(*args, **kwargs):
+            drawn.append(weakref.ref(batch))
+            yield batch
 
     def counts(*args, **kwargs):
         out = real_counts(*args, **kwargs)
@@ -247,16 +253,19 @@ def test_set_alpha_keeps_the_resampled_set_counts_in_one_array_not_a_list_and_it
         return out
 
     def expected(nmat, a):
-        alive_at_expected.append(sum(r() is not None for r in made))
+        alive_at_expected.append(sum(r() is not None for r in made + drawn))
         return real_expected(nmat, a)
 
     monkeypatch.setattr(profiles, "_set_counts", counts)
     monkeypatch.setattr(profiles, "_expected_blocked", expected)
+    monkeypatch.setattr(profiles, "_profile_draws", draws)
     resampling = Resampling(resamples=600, seed=1, confidence=0.95)
     out = profiles.set_alpha_by_profiles(x, np.ones(1500, dtype=np.int64), resampling=resampling)
-    assert len(made) == 4 and alive_at_expected == [0]  # each batch's counts copied in, not kept beside the whole
+    # each batch's counts copied in, not kept beside the whole; the last batch of weights let go too
+    assert len(made) == 4 and len(drawn) == 3 and alive_at_expected == [0]
     monkeypatch.setattr(profiles, "_set_counts", real_counts)
     monkeypatch.setattr(profiles, "_expected_blocked", real_expected)
+    monkeypatch.setattr(profiles, "_profile_draws", real_draws)
     assert profiles.set_alpha_by_profiles(x, np.ones(1500, dtype=np.int64), resampling=resampling) == out
 
 
@@ -271,3 +280,25 @@ def test_the_report_lets_go_of_the_agreements_units_once_written(sample_workspac
     assert "Inter-coder agreement" in path.read_text(encoding="utf-8")
     assert ws.derived(("unit_codes", ("ana", "ben"), "turn", False, True), None) is None  # ~200 MB at 5,000 transcripts
     assert build_unit_codes(ws, ["ana", "ben"]).units == held.units  # asked again: built again, the same
+
+
+def test_the_rapid_matrix_of_summaries_holds_transcripts_by_reference(sample_workspace, monkeypatch):
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.analysis.rapid import rapid_matrix
+    from qualkit.workspace.ingest import TranscriptRef
+
+    ws = qualkit.Workspace(sample_workspace)
+    real = ingest_mod.ingest
+    held: list = []
+
+    def watched(*args, **kwargs):
+        result = real(*args, **kwargs)
+        held.extend(result.transcripts)
+        return result
+
+    monkeypatch.setattr(ingest_mod, "ingest", watched)
+    df = rapid_matrix(ws, rows="participant", cells="summary")
+    assert len(df) > 5 and held
+    assert all(isinstance(t, TranscriptRef) for t in held)  # not the study's text: ~250 MB at 5,000 interviews
+    monkeypatch.setattr(ingest_mod, "ingest", real)
+    assert rapid_matrix(qualkit.Workspace(sample_workspace), rows="participant", cells="summary").equals(df)

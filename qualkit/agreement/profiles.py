@@ -368,6 +368,7 @@ def _alphas_blocked(sets: BoolArray, profiles: IntArray, pw: FloatArray, draws: 
         totals.append(w.sum(axis=1) * m)
         for name, d in observed.items():
             disagreement[name].append(w @ d)
+        del w  # the batch of weights (resamples × profiles) is not held through the expected disagreement
     expected = _expected_blocked(nmat[:row], a)
     out = {}
     for name in observed:
