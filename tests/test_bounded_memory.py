@@ -302,3 +302,30 @@ def test_the_rapid_matrix_of_summaries_holds_transcripts_by_reference(sample_wor
     assert all(isinstance(t, TranscriptRef) for t in held)  # not the study's text: ~250 MB at 5,000 interviews
     monkeypatch.setattr(ingest_mod, "ingest", real)
     assert rapid_matrix(qualkit.Workspace(sample_workspace), rows="participant", cells="summary").equals(df)
+
+
+def test_set_alpha_draws_its_resamples_a_few_megabytes_at_a_time_with_the_same_interval(monkeypatch):
+    import numpy as np
+
+    import qualkit.agreement.profiles as profiles
+    from qualkit.agreement.patterns import Resampling
+
+    rng = np.random.default_rng(4)
+    x = rng.random((3, 2000, 10)) < 0.3
+    resampling = Resampling(resamples=300, seed=2, confidence=0.95)
+    whole = profiles.set_alpha_by_profiles(x, np.ones(2000, dtype=np.int64), resampling=resampling)
+    weight, cluster = rng.integers(1, 40, 2000), np.repeat(np.arange(200), 10)  # character runs in their turns
+    clustered = profiles.set_alpha_by_profiles(x, weight, cluster, resampling)
+    real = profiles._profile_draws
+    sizes: list[int] = []
+
+    def watched(*args, **kwargs):
+        for batch in real(*args, **kwargs):
+            sizes.append(batch.nbytes)
+            yield batch
+
+    monkeypatch.setattr(profiles, "_profile_draws", watched)
+    monkeypatch.setattr(profiles, "_DRAW_BYTES", 64_000)
+    assert profiles.set_alpha_by_profiles(x, np.ones(2000, dtype=np.int64), resampling=resampling) == whole
+    assert len(sizes) > 10 and max(sizes) <= 64_000  # not 250 resamples x profiles floats at once
+    assert profiles.set_alpha_by_profiles(x, weight, cluster, resampling) == clustered
