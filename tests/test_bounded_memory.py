@@ -329,3 +329,24 @@ def test_set_alpha_draws_its_resamples_a_few_megabytes_at_a_time_with_the_same_i
     assert profiles.set_alpha_by_profiles(x, np.ones(2000, dtype=np.int64), resampling=resampling) == whole
     assert len(sizes) > 10 and max(sizes) <= 64_000  # not 250 resamples x profiles floats at once
     assert profiles.set_alpha_by_profiles(x, weight, cluster, resampling) == clustered
+
+
+def test_collecting_summaries_holds_transcripts_by_reference(sample_workspace, monkeypatch):
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.analysis.summaries import collect_summaries
+    from qualkit.workspace.ingest import TranscriptRef
+
+    before = collect_summaries(qualkit.Workspace(sample_workspace))
+    real = ingest_mod.ingest
+    held: list = []
+
+    def watched(*args, **kwargs):
+        result = real(*args, **kwargs)
+        held.extend(result.transcripts)
+        return result
+
+    monkeypatch.setattr(ingest_mod, "ingest", watched)
+    bullets = collect_summaries(qualkit.Workspace(sample_workspace))
+    assert len(bullets) > 10 and held
+    assert all(isinstance(t, TranscriptRef) for t in held)  # sessions taken as each is read, not the study's text
+    assert bullets.equals(before)
