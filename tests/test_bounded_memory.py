@@ -225,3 +225,128 @@ def test_saturation_reads_the_transcripts_one_at_a_time(sample_workspace, monkey
     monkeypatch.setattr(saturation, "transcript_dates", lambda w, ts: seen.append(type(ts)) or real(w, ts))
     build_matrix(ws, "saturation")
     assert seen == [TranscriptsById]  # a view read when asked for, not a dict of every transcript
+
+
+def test_set_alpha_keeps_the_resampled_set_counts_in_one_array_not_a_list_and_its_copy(monkeypatch):
+    import weakref
+
+    import numpy as np
+
+    import qualkit.agreement.profiles as profiles
+    from qualkit.agreement.patterns import Resampling
+
+    rng = np.random.default_rng(3)
+    x = rng.random((2, 1500, 12)) < 0.3           # thousands of distinct code sets: the row-block path
+    real_counts, real_expected, real_draws = profiles._set_counts, profiles._expected_blocked, profiles._profile_draws
+    made: list[weakref.ref] = []
+    drawn: list[weakref.ref] = []
+    alive_at_expected: list[int] = []
+
+    def draws(*args, **kwargs):
+        for batch in real_draws(*args, **kwargs):
+            drawn.append(weakref.ref(batch))
+            yield batch
+
+    def counts(*args, **kwargs):
+        out = real_counts(*args, **kwargs)
+        made.append(weakref.ref(out))
+        return out
+
+    def expected(nmat, a):
+        alive_at_expected.append(sum(r() is not None for r in made + drawn))
+        return real_expected(nmat, a)
+
+    monkeypatch.setattr(profiles, "_set_counts", counts)
+    monkeypatch.setattr(profiles, "_expected_blocked", expected)
+    monkeypatch.setattr(profiles, "_profile_draws", draws)
+    resampling = Resampling(resamples=600, seed=1, confidence=0.95)
+    out = profiles.set_alpha_by_profiles(x, np.ones(1500, dtype=np.int64), resampling=resampling)
+    # each batch's counts copied in, not kept beside the whole; the last batch of weights let go too
+    assert len(made) == 4 and len(drawn) == 3 and alive_at_expected == [0]
+    monkeypatch.setattr(profiles, "_set_counts", real_counts)
+    monkeypatch.setattr(profiles, "_expected_blocked", real_expected)
+    monkeypatch.setattr(profiles, "_profile_draws", real_draws)
+    assert profiles.set_alpha_by_profiles(x, np.ones(1500, dtype=np.int64), resampling=resampling) == out
+
+
+def test_the_report_lets_go_of_the_agreements_units_once_written(sample_workspace):
+    from qualkit.analysis.unit_codes import build_unit_codes
+    from qualkit.reporting.report import build_report
+
+    ws = qualkit.Workspace(sample_workspace)
+    held = build_unit_codes(ws, ["ana", "ben"])
+    assert ws.derived(("unit_codes", ("ana", "ben"), "turn", False, True), None) is held
+    path = build_report(ws)
+    assert "Inter-coder agreement" in path.read_text(encoding="utf-8")
+    assert ws.derived(("unit_codes", ("ana", "ben"), "turn", False, True), None) is None  # ~200 MB at 5,000 transcripts
+    assert build_unit_codes(ws, ["ana", "ben"]).units == held.units  # asked again: built again, the same
+
+
+def test_the_rapid_matrix_of_summaries_holds_transcripts_by_reference(sample_workspace, monkeypatch):
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.analysis.rapid import rapid_matrix
+    from qualkit.workspace.ingest import TranscriptRef
+
+    ws = qualkit.Workspace(sample_workspace)
+    real = ingest_mod.ingest
+    held: list = []
+
+    def watched(*args, **kwargs):
+        result = real(*args, **kwargs)
+        held.extend(result.transcripts)
+        return result
+
+    monkeypatch.setattr(ingest_mod, "ingest", watched)
+    df = rapid_matrix(ws, rows="participant", cells="summary")
+    assert len(df) > 5 and held
+    assert all(isinstance(t, TranscriptRef) for t in held)  # not the study's text: ~250 MB at 5,000 interviews
+    monkeypatch.setattr(ingest_mod, "ingest", real)
+    assert rapid_matrix(qualkit.Workspace(sample_workspace), rows="participant", cells="summary").equals(df)
+
+
+def test_set_alpha_draws_its_resamples_a_few_megabytes_at_a_time_with_the_same_interval(monkeypatch):
+    import numpy as np
+
+    import qualkit.agreement.profiles as profiles
+    from qualkit.agreement.patterns import Resampling
+
+    rng = np.random.default_rng(4)
+    x = rng.random((3, 2000, 10)) < 0.3
+    resampling = Resampling(resamples=300, seed=2, confidence=0.95)
+    whole = profiles.set_alpha_by_profiles(x, np.ones(2000, dtype=np.int64), resampling=resampling)
+    weight, cluster = rng.integers(1, 40, 2000), np.repeat(np.arange(200), 10)  # character runs in their turns
+    clustered = profiles.set_alpha_by_profiles(x, weight, cluster, resampling)
+    real = profiles._profile_draws
+    sizes: list[int] = []
+
+    def watched(*args, **kwargs):
+        for batch in real(*args, **kwargs):
+            sizes.append(batch.nbytes)
+            yield batch
+
+    monkeypatch.setattr(profiles, "_profile_draws", watched)
+    monkeypatch.setattr(profiles, "_DRAW_BYTES", 64_000)
+    assert profiles.set_alpha_by_profiles(x, np.ones(2000, dtype=np.int64), resampling=resampling) == whole
+    assert len(sizes) > 10 and max(sizes) <= 64_000  # not 250 resamples x profiles floats at once
+    assert profiles.set_alpha_by_profiles(x, weight, cluster, resampling) == clustered
+
+
+def test_collecting_summaries_holds_transcripts_by_reference(sample_workspace, monkeypatch):
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.analysis.summaries import collect_summaries
+    from qualkit.workspace.ingest import TranscriptRef
+
+    before = collect_summaries(qualkit.Workspace(sample_workspace))
+    real = ingest_mod.ingest
+    held: list = []
+
+    def watched(*args, **kwargs):
+        result = real(*args, **kwargs)
+        held.extend(result.transcripts)
+        return result
+
+    monkeypatch.setattr(ingest_mod, "ingest", watched)
+    bullets = collect_summaries(qualkit.Workspace(sample_workspace))
+    assert len(bullets) > 10 and held
+    assert all(isinstance(t, TranscriptRef) for t in held)  # sessions taken as each is read, not the study's text
+    assert bullets.equals(before)

@@ -209,14 +209,25 @@ def profile_set_alpha(w: npt.ArrayLike, profiles: npt.ArrayLike, observed: npt.A
     return _alpha(wf, prof.shape[1], observed, expected)
 
 
-def _set_counts(wf: FloatArray, prof: IntArray, n_sets: int) -> FloatArray:
+def _set_counts(wf: FloatArray, prof: IntArray, n_sets: int,
+                plan: list[tuple[IntArray | None, IntArray, IntArray]] | None = None) -> FloatArray:
     """Resamples × sets: n_s = Σ_p w_p · (coders giving set s in profile p).
 
     For each coder, the profiles are grouped by the set that coder gave, and each group's weights
     summed in one segmented sum over profile rows (no resamples × profiles index arrays). With
-    whole-number weights (unit counts, resampled counts) every sum is exact, whatever its order."""
+    whole-number weights (unit counts, resampled counts) every sum is exact, whatever its order.
+    ``plan`` (:func:`_count_plan` of ``prof``) is the grouping, made once for many batches."""
     w_t = np.ascontiguousarray(np.asarray(wf, dtype=np.float64).T)  # profiles × resamples: a group's rows sum as vectors
     counts = np.zeros((n_sets, len(w_t[0]) if len(w_t) else len(wf)))
+    for order, targets, starts in _count_plan(prof) if plan is None else plan:
+        counts[targets] += np.add.reduceat(w_t if order is None else w_t[order], starts, axis=0)
+    return np.ascontiguousarray(counts.T)
+
+
+def _count_plan(prof: IntArray) -> list[tuple[IntArray | None, IntArray, IntArray]]:
+    """Per coder: the profile order that groups the sets they gave (None: already grouped), each
+    group's set and where each group starts in that order."""
+    plan = []
     for g in range(prof.shape[1]):
         given = prof[:, g]
         if not len(given):
@@ -225,8 +236,8 @@ def _set_counts(wf: FloatArray, prof: IntArray, n_sets: int) -> FloatArray:
         order = None if in_order else np.argsort(given, kind="stable")
         ordered = given if order is None else given[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        counts[ordered[starts]] += np.add.reduceat(w_t if order is None else w_t[order], starts, axis=0)
-    return np.ascontiguousarray(counts.T)
+        plan.append((order, ordered[starts], starts))
+    return plan
 
 
 def _alpha(wf: FloatArray, m: int, observed: npt.ArrayLike, expected: FloatArray) -> FloatArray:
@@ -248,14 +259,29 @@ def _profile_draws(pw: FloatArray, inverse: IntArray, n_profiles: int, weight: I
     if cluster is None:
         rng = seeded_rng(resampling.seed, "(set alpha)")
         total, p = int(round(pw.sum())), pw / pw.sum()
-        for b in range(0, resampling.resamples, BATCH):
-            yield rng.multinomial(total, p, size=min(BATCH, resampling.resamples - b)).astype(float)
+        # the generator draws row after row, so smaller batches are the same draws
+        step = min(BATCH, _draw_rows(n_profiles))
+        for b in range(0, resampling.resamples, step):
+            yield rng.multinomial(total, p, size=min(step, resampling.resamples - b)).astype(float)
         return
-    for w in cluster_batches(cluster, resampling):
-        vals = w[:, cluster] * weight[None, :]
-        rows = (np.arange(len(w), dtype=np.int64) * n_profiles)[:, None] + inverse[None, :]
-        counts = np.bincount(rows.ravel(), weights=vals.ravel(), minlength=len(w) * n_profiles)  # float64: weighted
-        yield np.asarray(counts, dtype=np.float64).reshape(len(w), n_profiles)
+    step = _draw_rows(len(inverse))
+    for whole in cluster_batches(cluster, resampling):
+        for i in range(0, len(whole), step):
+            w = whole[i:i + step]
+            vals = w[:, cluster] * weight[None, :]
+            rows = (np.arange(len(w), dtype=np.int64) * n_profiles)[:, None] + inverse[None, :]
+            counts = np.bincount(rows.ravel(), weights=vals.ravel(), minlength=len(w) * n_profiles)  # float64: weighted
+            yield np.asarray(counts, dtype=np.float64).reshape(len(w), n_profiles)
+
+
+# Resampled weights are made this many bytes of rows at a time (and each is copied a few times on its
+# way to the per-set counts): 250 resamples x 53,000 profiles were 106 MB a copy at 5,000 transcripts,
+# set alpha's peak 425 MB there; 32 MB: 190 MB, same CPU (smaller batches cost more per resample)
+_DRAW_BYTES = 32 << 20
+
+
+def _draw_rows(width: int) -> int:
+    return max(1, _DRAW_BYTES // (8 * max(width, 1)))
 
 
 def set_alpha_by_profiles(x: npt.ArrayLike, weight: npt.ArrayLike, cluster: npt.ArrayLike | None = None,
@@ -319,7 +345,7 @@ def set_alpha_by_profiles(x: npt.ArrayLike, weight: npt.ArrayLike, cluster: npt.
     if len(_row_blocks(len(sets))) == 1:
         alphas = _alphas_whole(sets, profiles, pw, draws)
     else:
-        alphas = _alphas_blocked(sets, profiles, pw, draws)
+        alphas = _alphas_blocked(sets, profiles, pw, draws, None if resampling is None else resampling.resamples)
     notes = []
     for name, (value, boot) in alphas.items():
         out[name] = value
@@ -348,23 +374,28 @@ def _alphas_whole(sets: BoolArray, profiles: IntArray, pw: FloatArray,
                    np.concatenate(boot[name]) if boot[name] else np.empty(0)) for name, delta in distances.items()}
 
 
-def _alphas_blocked(sets: BoolArray, profiles: IntArray, pw: FloatArray,
-                    draws: Iterator[FloatArray]) -> dict[str, tuple[float, FloatArray]]:
+def _alphas_blocked(sets: BoolArray, profiles: IntArray, pw: FloatArray, draws: Iterator[FloatArray],
+                    resamples: int | None = None) -> dict[str, tuple[float, FloatArray]]:
     """The same, with the distances built a block of rows at a time: memory grows with the number
     of distinct sets times the resamples, never with its square."""
     a = np.asarray(sets, dtype=np.float64)
     m = profiles.shape[1]
     observed = _observed(a, profiles)
-    counts, totals = [], []
+    totals: list[FloatArray] = []
     disagreement: dict[str, list[FloatArray]] = {name: [] for name in observed}
     # only resamples × sets counts are kept, not the weights: one batch of draws at a time (unpacking
-    # them all held resamples × profiles floats, 120 MB at 1,000 interviews and growing with the study)
+    # them all held resamples × profiles floats, 120 MB at 1,000 interviews and growing with the study),
+    # each batch written into one array made up front (a list of batches joined by vstack held them twice)
+    nmat = np.empty((1 + (resamples if resamples is not None else 0), len(a)))
+    row, plan = 0, _count_plan(profiles)
     for w in itertools.chain((pw[None, :],), draws):
-        counts.append(_set_counts(w, profiles, len(a)))
+        nmat[row:row + len(w)] = _set_counts(w, profiles, len(a), plan)
+        row += len(w)
         totals.append(w.sum(axis=1) * m)
         for name, d in observed.items():
             disagreement[name].append(w @ d)
-    expected = _expected_blocked(np.vstack(counts), a)
+        del w  # the batch of weights (resamples × profiles) is not held through the expected disagreement
+    expected = _expected_blocked(nmat[:row], a)
     out = {}
     for name in observed:
         alphas = _alpha_from(np.concatenate(totals), np.concatenate(disagreement[name]), expected[name])

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["AgreementInputError", "UnitRef", "UnitCodes", "build_unit_codes"]
+__all__ = ["AgreementInputError", "UnitRef", "UnitCodes", "build_unit_codes", "release_unit_codes"]
 
 
 @dataclass(frozen=True, slots=True)  # one per unit of the study: slots keep them small
@@ -66,6 +66,13 @@ def build_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn"
     its report and the coder comparison share it); callers must not modify the result."""
     key = ("unit_codes", tuple(coders), unit, include_facilitators, check_codes)
     return workspace.derived(key, lambda: _build_unit_codes(workspace, coders, unit, include_facilitators, check_codes))
+
+
+def release_unit_codes(workspace: Workspace, coders: list[str], unit: str = "turn", include_facilitators: bool = False,
+                       check_codes: bool = True) -> None:
+    """Let go of what :func:`build_unit_codes` kept for these arguments, once no later step needs it:
+    a unit per turn with every coder's codes, ~200 MB at 5,000 transcripts and three coders."""
+    workspace.forget(("unit_codes", tuple(coders), unit, include_facilitators, check_codes))
 
 
 def _build_unit_codes(workspace: Workspace, coders: list[str], unit: str, include_facilitators: bool,

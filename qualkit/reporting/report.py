@@ -56,6 +56,7 @@ from qualkit.reporting.sections import (
     heatmap_section,
     overview_section,
     rapid_section,
+    release_agreement_units,
     saturation_section,
     themes_section,
 )
@@ -243,6 +244,8 @@ def report_context(ws: Workspace, coders: Iterable[str] | str | None = None, ci:
         for sid, title, build in track(SECTION_BUILDERS, "Building the report"):
             sections[sid] = _guard(study, sid, title, build)
         sections["coreq"] = _guard(study, "coreq", "COREQ-relevant figures", lambda st: coreq_section(st, sections))
+        if study.cache.get("agreement") is not None:
+            release_agreement_units(study, study.cache["agreement"])
     source = _excerpts_source(study)
     inputs = _inputs(study)
     rel = []

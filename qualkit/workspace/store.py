@@ -98,7 +98,6 @@ class Workspace:
         self._cache = TranscriptMemo()  # the transcripts read, most recent kept (qualkit.workspace.ingest)
         # Files the last :meth:`transcripts` call could not read, each with its one-line reason.
         self.skipped_transcripts: list[QualkitError] = []
-
         # transcripts/ listing, valid while no folder in it changed (see _files)
         self._index: tuple[tuple[Path, ...], tuple[int | None, ...], list[Path], dict[str, list[Path]], bool,
                            list[QualkitError]] | None = None
@@ -278,16 +277,14 @@ class Workspace:
 
     # -- derived results ---------------------------------------------------------------
     def inputs_stamp(self) -> tuple:
-        """The state (mtime, size, inode) of every file an analysis reads: qualkit.yaml,
-        participants.csv, codebooks/, codings/ and the transcripts. Equal stamps, same inputs."""
+        """(mtime, size, inode) of each file an analysis reads: qualkit.yaml, participants.csv, codebooks/, codings/, transcripts."""
         files = [self.root / CONFIG_NAME, self.root / PARTICIPANTS_NAME, *self.transcript_paths()]
         for folder in (self.codebooks_dir, self.codings_dir):
             files += sorted(folder.glob("*")) if folder.is_dir() else []
         out: list[tuple[str, int | None, int | None, int | None]] = []
         for f in files:
             try:
-                st = f.stat()
-                out.append((str(f), st.st_mtime_ns, st.st_size, st.st_ino))
+                out.append((str(f), (st := f.stat()).st_mtime_ns, st.st_size, st.st_ino))
             except OSError:
                 out.append((str(f), None, None, None))
         return tuple(out)
@@ -301,9 +298,12 @@ class Workspace:
             return hit[1]
         if build is None:
             return None
-        value = build()
-        self._derived[key] = (stamp, value)
-        return value
+        self._derived[key] = (stamp, build())
+        return self._derived[key][1]
+
+    def forget(self, key: Any) -> None:
+        """Drop a :meth:`derived` result no later step asks for, so its memory is given back."""
+        self._derived.pop(key, None)
 
     # -- transcripts --------------------------------------------------------------------
     @property

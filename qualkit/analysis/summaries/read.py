@@ -137,8 +137,13 @@ def error_text(workspace: Workspace | None, e: QualkitError) -> str:
 
 
 def _sessions(workspace: Workspace) -> dict[str, Session]:
-    result = workspace.ingest(summarize=False)  # who took part, not word counts
-    return {t.id: session_info(workspace, t, t.path) for t in result.transcripts}
+    """Who took part in each transcript (not word counts), taken as each is read: the study's text is
+    not held all at once (~250 MB at 5,000 interviews)."""
+    from qualkit.workspace.ingest import ingest
+
+    out: dict[str, Session] = {}
+    ingest(workspace, summarize=False, visit=lambda t: out.__setitem__(t.id, session_info(workspace, t, t.path)))
+    return out
 
 
 @dataclass
