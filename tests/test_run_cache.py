@@ -4,6 +4,7 @@ same files a run without any cache writes."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import sqlite3
@@ -89,13 +90,22 @@ def test_a_changed_coding_is_computed_again_and_equals_a_run_without_cache(sampl
     assert _normalized(sample_workspace / "exports") == after_edit
 
 
-@pytest.mark.parametrize("change", ["touch a transcript", "new memo", "env"])
-def test_what_the_run_reads_is_part_of_the_key(sample_workspace, change, monkeypatch):
+@pytest.mark.parametrize("change", ["touch a transcript", "new memo", "env", "edit a linked transcript's target"])
+def test_what_the_run_reads_is_part_of_the_key(sample_workspace, change, monkeypatch, tmp_path):
     from qualkit.workspace.results import ResultCache
 
+    # A transcript kept outside the study and linked in (QUALKIT_ALLOW_OUTSIDE_LINKS) is stamped by its target;
+    # nothing in qualkit.yaml names a file outside the workspace, so links are the only way out.
+    outside = tmp_path / "shared-drive" / "extra.txt"
+    outside.parent.mkdir()
+    outside.write_text("Interviewer: Hello.\nP1: Hi there.\n", encoding="utf-8")
+    (sample_workspace / "transcripts" / "extra.txt").symlink_to(outside)
     cache = ResultCache(sample_workspace)
     key = cache.key("run", {})
-    if change == "touch a transcript":
+    if change == "edit a linked transcript's target":
+        outside.write_text("Interviewer: Hello.\nP1: Hi here.\n", encoding="utf-8")  # one byte shorter
+        os.utime(outside, ns=(0, 0))
+    elif change == "touch a transcript":
         t = next((sample_workspace / "transcripts").iterdir())
         t.write_bytes(t.read_bytes())
     elif change == "new memo":
