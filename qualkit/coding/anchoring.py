@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from qualkit.coding.anchoring_cache import AnchoringVerdicts, file_state
 from qualkit.errors import CodingError, QualkitError
 from qualkit.io.naming import plural_s
 from qualkit.workspace.codings import Coding, content_hash
@@ -88,14 +89,19 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
 
 def _stamp(ws: Workspace, coder: str) -> tuple:
     """What the cached anchoring depends on: the coder's file and the transcripts' files."""
-    def stat(p):
-        try:
-            s = p.stat()
-            return (s.st_mtime_ns, s.st_size)
-        except OSError:
-            return None
+    prefix = str(ws.root / "_")[:-1]  # paths inside the workspace are named from its root: a copied study still matches
+    return (file_state(ws.coder_file(coder)),
+            tuple((name[len(prefix):] if (name := str(p)).startswith(prefix) else name, file_state(p))
+                  for p in ws.transcript_paths()))
 
-    return (stat(ws.coder_file(coder)), tuple((p.name, stat(p)) for p in ws.transcript_paths()))
+
+def _verdicts(ws: Workspace) -> AnchoringVerdicts:
+    """This workspace object's store of clean verdicts (one connection per command)."""
+    found = ws.anchor_state.get("_verdicts")
+    if found is None:
+        found = ws.anchor_state["_verdicts"] = AnchoringVerdicts(ws.root, [ws.root / "qualkit.yaml",
+                                                                           ws.root / "participants.csv"])
+    return found
 
 
 def _get(ws: Workspace, coder: str) -> CoderAnchoring:
@@ -103,9 +109,27 @@ def _get(ws: Workspace, coder: str) -> CoderAnchoring:
     cached = ws.anchor_state.get(coder)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    result = _compute(ws, coder)
+    verdicts = _verdicts(ws)
+    key = verdicts.key(coder, stamp)
+    changed = verdicts.clean(coder, key)
+    if changed is not None:  # found in place last time, and nothing it depends on changed since
+        result = CoderAnchoring(coder, ws.codings(coder), changed=set(changed))
+    else:
+        result = _compute(ws, coder)
+        if not result.lost and not result.moved:
+            verdicts.record(coder, key, result.changed)
     ws.anchor_state[coder] = (stamp, result)
     return result
+
+
+def _in_place(ws: Workspace, coder: str) -> bool:
+    """Whether ``coder``'s codings are known to be in place, without reading any file but the verdicts."""
+    cached = ws.anchor_state.get(coder)
+    stamp = _stamp(ws, coder)
+    if cached is not None and cached[0] == stamp:
+        return not cached[1].lost and not cached[1].moved
+    verdicts = _verdicts(ws)
+    return verdicts.clean(coder, verdicts.key(coder, stamp)) is not None
 
 
 def coder_anchoring(ws: Workspace, coder: str) -> CoderAnchoring:
@@ -116,6 +140,8 @@ def coder_anchoring(ws: Workspace, coder: str) -> CoderAnchoring:
     result = _get(ws, coder)
     for other in ws.coders():
         if other != coder and other != "auto":
+            if _in_place(ws, other):
+                continue  # nothing of theirs moved or was lost: no notice to add, no need to read their file
             try:
                 _get(ws, other)
             except QualkitError:

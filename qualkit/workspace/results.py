@@ -28,7 +28,7 @@ from typing import Any
 
 from qualkit.workspace.cache import CACHE_DIR, open_cache_db
 
-__all__ = ["RESULTS_NAME", "ResultCache", "workspace_stamp"]
+__all__ = ["RESULTS_NAME", "ResultCache", "code_stamp", "workspace_stamp"]
 
 RESULTS_NAME = "results.sqlite"
 _SCHEMA = 1
@@ -75,7 +75,7 @@ def workspace_stamp(root: Path) -> list[tuple[str, int, int, int]]:
 _CODE_STAMP: list[Any] = []
 
 
-def _code_stamp() -> list[Any]:
+def code_stamp() -> list[Any]:
     """qualkit's files and the libraries' versions, once per process: new code, new results."""
     if not _CODE_STAMP:
         import platform
@@ -107,7 +107,7 @@ class ResultCache:
     def key(self, command: str, parameters: Any) -> str:
         """What a result of ``command`` with ``parameters`` depends on, hashed (see the module's text)."""
         env = sorted((k, v) for k, v in os.environ.items() if k.startswith("QUALKIT_"))
-        raw = json.dumps([command, parameters, env, _code_stamp(), workspace_stamp(self.root)], default=str)
+        raw = json.dumps([command, parameters, env, code_stamp(), workspace_stamp(self.root)], default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def _connect(self) -> sqlite3.Connection | None:
