@@ -419,6 +419,8 @@ def turn_table(ws: _Store, transcripts: list[Transcript] | None = None) -> pd.Da
     attrs = list(dict.fromkeys([*table.attribute_columns, *ws.case_columns()]))
     records = []
     for t in transcripts if transcripts is not None else ws.transcripts():
+        if isinstance(t, TranscriptRef):  # read once here, not once per attribute asked of each turn
+            t = ws.read(t.path)
         for turn in t.turns:
             a = ws.attributes_at(t, turn)
             rec = {"transcript": t.id, "turn": turn.index + 1, "speaker": turn.speaker,
