@@ -129,14 +129,14 @@ class Stream:
         self._stack.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if exc[0] is None:
-                self._flush()
-                if self._held is not None:  # a small study: coded here
-                    self._start(1)
-        finally:
-            self._stack.__exit__(*exc)  # type: ignore[arg-type]
+    def __exit__(self, *exc: Any) -> None:
+        if exc[0] is not None:  # what is waiting is dropped, the pool closed
+            self._stack.__exit__(*exc)
+            return
+        with self._stack:  # (closed with whatever the last batches raise)
+            self._flush()
+            if self._held is not None:  # a small study: coded here
+                self._start(1)
 
     def add(self, t: Transcript) -> None:
         """Queue ``t``'s turns to code (non-empty; the research team's only with ``include_facilitators``)."""
@@ -185,8 +185,8 @@ class Stream:
         result = self.result
         texts = {tid: text for tid, text, _spans in batch} if self.keep else {}
         stamp = _WORK["stamp"]
-        for tid, _n, rows_text, rows in coded:
-            result.suggestions += _n
+        for tid, n_codings, rows_text, rows in coded:
+            result.suggestions += n_codings
             if rows_text is not None and self.spool is not None:
                 self.spool.add(tid, rows_text)
             if rows is not None:
