@@ -81,7 +81,6 @@ class AutocodeResult:
     codings: list[Coding] = field(default_factory=list)
     counts: dict[str, CodeCount] = field(default_factory=dict)
     corrections: dict[str, tuple[str, float, int]] = field(default_factory=dict)  # word -> (term, score, n)
-    suggestions: int = 0
     transcripts: int = 0
     turns: int = 0
     skipped_facilitator_turns: int = 0
@@ -90,6 +89,7 @@ class AutocodeResult:
     path: Path | None = None
     backup: Path | None = None
     seconds: float = 0.0
+    suggestions: int = 0  # how many codings were suggested (``len(codings)`` when they were kept)
 
     @property
     def units(self) -> dict[str, int]:
