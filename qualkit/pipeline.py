@@ -146,8 +146,8 @@ def _autocode(run: _Run) -> bool:
         return True
     from qualkit.coding.autocode import autocode
 
-    result = autocode(run.source or run.ws, settings.codebook, settings.unit)
-    run.done("autocode", f"{len(result.codings)} suggestions from codebook {result.codebook} in codings/{result.coder}.csv, "
+    result = autocode(run.source or run.ws, settings.codebook, settings.unit, keep_codings=False)
+    run.done("autocode", f"{result.suggestions} suggestions from codebook {result.codebook} in codings/{result.coder}.csv, "
                          f"to review with `qualkit code ID --coder NAME --review auto`")
     return True
 

@@ -280,3 +280,46 @@ def test_a_memo_says_autocode_once_even_when_a_term_was_seen_alone_before(tmp_pa
     result = Workspace(root).autocode(write=False)
     memos = [c.memo for c in result.codings if c.code == "data_sharing"]
     assert memos == ['autocode: "spreadsheet" exact', 'autocode: "faxed" lemma of "fax"; "spreadsheet" exact']
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failure_halfway_leaves_the_previous_suggestions_and_no_stray_file(tmp_path, monkeypatch, jobs):
+    """Suggestions are made a batch at a time (in one process or several); one that fails writes
+    nothing: the previous auto.csv stays as it was and no half-written or temporary file is left."""
+    import qualkit.coding.autocode as autocode_mod
+    import qualkit.coding.autocode_stream as stream
+
+    root = make_ws(tmp_path, CODES, INT1)
+    for i in range(2, 6):
+        (root / "transcripts" / f"int{i}.txt").write_text(INT1, encoding="utf-8")
+    assert run(root, "autocode").exit_code == 0
+    before = (root / "codings" / "auto.csv").read_bytes()
+    files = sorted(p.name for p in (root / "codings").iterdir())
+    monkeypatch.setattr(stream, "BATCH_CHARS", 1)  # one interview a batch
+    monkeypatch.setattr(autocode_mod, "PARALLEL_MIN_CHARS", 0)
+    real = stream._found
+
+    def fails_on_int3(turns, *args):
+        if turns[0][0] == "int3":
+            raise RuntimeError("matching failed")
+        return real(turns, *args)
+
+    monkeypatch.setattr(stream, "_found", fails_on_int3)  # (forked workers see it too)
+    ws = Workspace(root)
+    ws.jobs = jobs
+    with pytest.raises(RuntimeError, match="matching failed"):
+        ws.autocode()
+    assert (root / "codings" / "auto.csv").read_bytes() == before
+    assert sorted(p.name for p in (root / "codings").iterdir()) == files
+
+
+def test_autocode_codes_only_the_transcripts_it_is_given(tmp_path):
+    root = make_ws(tmp_path, CODES, INT1)
+    (root / "transcripts" / "int2.txt").write_text(INT1, encoding="utf-8")
+    ws = Workspace(root)
+    everything = ws.autocode(write=False)
+    one = ws.autocode(write=False, transcripts=[ws.transcript("int2")])
+    assert one.transcripts == 1 and everything.transcripts == 2
+    assert {c.transcript for c in one.codings} == {"int2"}
+    assert [c.key for c in one.codings] == [c.key for c in everything.codings if c.transcript == "int2"]
+    assert one.suggestions == len(one.codings) == everything.suggestions // 2

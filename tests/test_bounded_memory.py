@@ -350,3 +350,79 @@ def test_collecting_summaries_holds_transcripts_by_reference(sample_workspace, m
     assert len(bullets) > 10 and held
     assert all(isinstance(t, TranscriptRef) for t in held)  # sessions taken as each is read, not the study's text
     assert bullets.equals(before)
+
+
+def _autocode_study(tmp_path):
+    """Nine interviews named so that natural order (int2, ..., int10) is not the file's order (int1, int10, int2)."""
+    from tests.test_autocode import CODES, INT1, make_ws
+
+    root = make_ws(tmp_path, CODES, INT1)
+    for i in range(2, 11):
+        (root / "transcripts" / f"int{i}.txt").write_text(INT1.replace("faxed", "faxxed" if i % 2 else "faxed") * i,
+                                                           encoding="utf-8")
+    return root
+
+
+def test_autocode_writes_its_suggestions_holding_a_few_transcripts_and_none_of_the_codings(tmp_path, monkeypatch):
+    import gc
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    import qualkit.io.atomic as atomic
+    from qualkit.cli import cli
+    from qualkit.transcripts.model import Transcript
+    from qualkit.workspace.codings import Coding, read_codings
+    from qualkit.workspace.ingest import TranscriptMemo
+
+    root = _autocode_study(tmp_path)
+    monkeypatch.setattr(TranscriptMemo.__init__, "__defaults__", (1,))  # the memo keeps the last transcript read
+    held: list[tuple[int, int]] = []
+    real = atomic.atomic_open
+
+    def counted(path, *args, **kwargs):
+        if Path(path).name == "auto.csv":  # what the command holds as it writes the file
+            gc.collect()  # (garbage of earlier tests is not held)
+            objects = gc.get_objects()
+            held.append((sum(type(o) is Coding for o in objects), sum(type(o) is Transcript for o in objects)))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(atomic, "atomic_open", counted)
+    r = CliRunner().invoke(cli, ["--workspace", str(root), "autocode"])
+    assert r.exit_code == 0, r.output
+    written = read_codings(root / "codings" / "auto.csv")
+    assert len(written) > 100 and len({c.transcript for c in written}) == 10
+    assert f"Wrote {len(written)} suggestions" in r.output
+    assert len(held) == 1
+    codings, transcripts = held[0]
+    assert codings == 0        # none of the suggestions (half a million at 5,000 interviews)
+    assert transcripts <= 2    # not the study's transcripts: those the memo keeps
+
+
+def test_autocode_file_is_the_same_bytes_in_batches_and_processes_as_written_at_once(tmp_path, monkeypatch):
+    import qualkit.coding.autocode as autocode_mod
+    import qualkit.coding.autocode_stream as stream
+    from qualkit.io.parallel import can_fork
+    from qualkit.workspace.codings import dumps_codings
+
+    root = _autocode_study(tmp_path)
+    monkeypatch.setattr(stream, "BATCH_CHARS", 300)  # a batch or two per interview
+    monkeypatch.setattr(autocode_mod, "PARALLEL_MIN_CHARS", 1_000)
+    seen = []
+    for jobs, unit in ((1, "turn"), (2, "turn"), (2, "sentence")):
+        ws = qualkit.Workspace(root)
+        ws.jobs = jobs
+        result = autocode_mod.autocode(ws, unit=unit)
+        data = (root / "codings" / "auto.csv").read_text(encoding="utf-8")
+        assert data == dumps_codings(result.codings)                 # in transcript order: int1, int10, int2, ...
+        assert result.suggestions == len(result.codings) > 100
+        assert [c.transcript for c in result.codings][-1] == "int9"
+        lean = autocode_mod.autocode(ws, unit=unit, keep_codings=False)
+        assert lean.codings == [] and lean.suggestions == result.suggestions
+        assert lean.counts == result.counts and lean.corrections == result.corrections
+        stamp = result.codings[0].coded_at
+        lean_data = (root / "codings" / "auto.csv").read_text(encoding="utf-8")
+        lean_stamp = lean_data.splitlines()[1].split(",")[-2]  # coded_at of its first row (transcript_hash is blank)
+        assert lean_data.replace(lean_stamp, "") == data.replace(stamp, "")
+        seen.append(data.replace(stamp, ""))
+    assert seen[0] == seen[1] or not can_fork()                      # several processes: the same file

@@ -152,3 +152,19 @@ def test_autocode_over_several_processes_suggests_what_one_process_does(tmp_path
                          sorted(r.corrections.items())))
     assert results[0][0] and results[0][2]                       # suggestions and fuzzy corrections both
     assert results[1] == results[0]
+
+
+def _cube(x: int) -> int:
+    return x ** 3
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_feed_of_items_comes_back_in_order_with_few_waiting(jobs):
+    from qualkit.io.parallel import parallel_feed
+
+    got: list[tuple[int, int]] = []
+    with parallel_feed(_cube, jobs, lambda x, r: got.append((x, r)), ahead=3) as put:
+        for i in range(20):
+            put(i)
+            assert len(got) >= i + 1 - 3  # at most three items wait for their result
+    assert got == [(i, i ** 3) for i in range(20)]

@@ -52,7 +52,7 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
     ws = open_workspace(ctx)
     result = run_autocode(ws, codebook_id, unit, coder=coder, fuzzy=fuzzy, threshold=threshold,
                           include_facilitators=include_facilitators, write=not dry_run,
-                          progress=progress_bar("Auto-coding turns"))
+                          progress=progress_bar("Auto-coding transcripts"), keep_codings=as_json)
     for w in result.warnings:
         click.echo(click.style("warning: ", fg="yellow") + w, err=True)
     if as_json:
@@ -75,7 +75,7 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
     if result.skipped_facilitator_turns:
         click.echo(f"\nSkipped {result.skipped_facilitator_turns} research-team turn{plural_s(result.skipped_facilitator_turns)} "
                    "(--include-facilitators to code them).")
-    n = len(result.codings)
+    n = result.suggestions
     if dry_run:
         click.echo(f"\n{n} suggestion{plural_s(n)}; nothing written (--dry-run).")
         report_skipped(ctx, ws.skipped_transcripts, strict)

@@ -27,24 +27,21 @@ again replaces that file (the previous version goes to .qualkit/backups/).
 """
 from __future__ import annotations
 
-import bisect
-import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.coding.autocode_matcher import DEFAULT_THRESHOLD, FUZZY_MIN_LENGTH, KINDS, AutoCoder, Match
 from qualkit.coding.autocode_patterns import keyword_variants, pattern_needs
+from qualkit.coding.autocode_stream import MEMO_MAX_TERMS, MEMO_PREFIX, CodeCount, Spool, no_gc
 from qualkit.errors import AutocodeError
 from qualkit.workspace.codebook import Codebook
 from qualkit.workspace.codings import Coding, coder_path
 
 if TYPE_CHECKING:
-    from qualkit.coding.nlp import Pipeline
-    from qualkit.transcripts.model import Transcript, Turn
+    from qualkit.transcripts.model import Transcript
     from qualkit.workspace.store import Workspace
 
 __all__ = ["AUTO_CODER", "AUTO_SUFFIX", "DEFAULT_THRESHOLD", "FUZZY_MIN_LENGTH", "KINDS", "MEMO_MAX_TERMS",
@@ -54,8 +51,9 @@ __all__ = ["AUTO_CODER", "AUTO_SUFFIX", "DEFAULT_THRESHOLD", "FUZZY_MIN_LENGTH",
 AUTO_CODER = "auto"
 AUTO_SUFFIX = "-auto"
 UNITS = ("turn", "sentence")
-MEMO_PREFIX = "autocode"
-MEMO_MAX_TERMS = 8
+# Auto-code in several processes only from this much turn text on (about 70 interviews of 5,000 words):
+# below it, starting the processes costs more than they save.
+PARALLEL_MIN_CHARS = 2_000_000
 
 
 def is_auto_coder(name: str) -> bool:
@@ -73,22 +71,9 @@ def check_coder(name: str) -> str:
 
 
 @dataclass
-class CodeCount:
-    """Per code: units coded and matches of each kind."""
-
-    code: str
-    name: str
-    units: int = 0
-    matches: dict[str, int] = field(default_factory=lambda: {k: 0 for k in KINDS})
-
-    def as_dict(self) -> dict[str, Any]:
-        """The counts as one flat record (``--json``)."""
-        return {"code": self.code, "name": self.name, "units": self.units, **self.matches}
-
-
-@dataclass
 class AutocodeResult:
-    """What autocode suggested (``codings``) and how (``counts`` per code, fuzzy ``corrections``)."""
+    """What autocode suggested (``codings``, unless it was asked not to keep them; ``suggestions`` counts
+    them either way) and how (``counts`` per code, fuzzy ``corrections``)."""
 
     codebook: str
     coder: str
@@ -104,6 +89,7 @@ class AutocodeResult:
     path: Path | None = None
     backup: Path | None = None
     seconds: float = 0.0
+    suggestions: int = 0  # how many codings were suggested (``len(codings)`` when they were kept)
 
     @property
     def units(self) -> dict[str, int]:
@@ -115,7 +101,7 @@ class AutocodeResult:
         out: dict[str, Any] = {"codebook": self.codebook, "coder": self.coder, "unit": self.unit,
                "path": str(self.path) if self.path else None, "backup": str(self.backup) if self.backup else None,
                "pipeline": self.pipeline, "transcripts": self.transcripts, "turns": self.turns,
-               "skipped_facilitator_turns": self.skipped_facilitator_turns, "suggestions": len(self.codings),
+               "skipped_facilitator_turns": self.skipped_facilitator_turns, "suggestions": self.suggestions,
                "counts": [c.as_dict() for c in self.counts.values()],
                "fuzzy_corrections": [{"word": w, "term": t, "score": round(s, 1), "count": n}
                                      for w, (t, s, n) in sorted(self.corrections.items())],
@@ -129,43 +115,26 @@ def _coding_order(c: Coding) -> tuple[str, int, int, str]:
     return (c.transcript, c.start, c.end, c.code)
 
 
-def _memo(matches: list[Match], described: dict[tuple[Any, ...], str]) -> str:
-    """``autocode: "fax" exact; "faxed" lemma of "fax"; ...`` (each description once, in text order)."""
-    if len(matches) == 1:
-        m = matches[0]
-        key = (m.kind, m.text, m.term, m.score)
-        d = described.get(key)
-        if d is None:
-            d = described[key] = m.describe()
-        return f"{MEMO_PREFIX}: {d}"
-    parts: dict[str, None] = {}
-    for m in matches:
-        key = (m.kind, m.text, m.term, m.score)
-        d = described.get(key)
-        if d is None:
-            d = described[key] = m.describe()
-        parts[d] = None
-    shown = list(parts)
-    more = len(shown) - MEMO_MAX_TERMS
-    return f"{MEMO_PREFIX}: " + "; ".join(shown[:MEMO_MAX_TERMS]) + (f"; and {more} more" if more > 0 else "")
-
-
 # -- the library call ---------------------------------------------------------------------------
 
 def autocode(workspace: Workspace, codebook: Codebook | str | None = None, unit: str = "turn", *,
              coder: str = AUTO_CODER, fuzzy: bool = True, threshold: float = DEFAULT_THRESHOLD,
              include_facilitators: bool = False, write: bool = True, transcripts: list[Transcript] | None = None,
              progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
-             batch_size: int | None = None) -> AutocodeResult:
+             batch_size: int | None = None, keep_codings: bool = True) -> AutocodeResult:
     """Suggest codings from a codebook's keywords and patterns; write them to codings/<coder>.csv.
 
     ``codebook``: a Codebook, a codebook id, or None for the workspace's default. ``unit``:
     ``"turn"`` or ``"sentence"``. ``coder`` must be an auto coder (:func:`is_auto_coder`); its
     file is replaced (the old one backed up) unless ``write=False``. ``transcripts`` (Transcript
-    objects) defaults to every transcript of the workspace; ``progress`` wraps the list of turns
-    (e.g. a progress bar).
+    objects) defaults to every transcript of the workspace, read a batch at a time; ``progress``
+    wraps the list of transcript files (or ``transcripts``), e.g. a progress bar. ``keep_codings=False``
+    leaves ``result.codings`` empty (``result.suggestions`` still counts them): the command then holds
+    a batch of suggestions at a time, not the study's (half a million at 5,000 interviews).
     """
-    from qualkit.coding.nlp import pipeline_for
+    from qualkit.coding import autocode_stream
+    from qualkit.coding.nlp import BATCH_SIZE, pipeline_for
+    from qualkit.workspace.codings import now_iso
 
     began = time.perf_counter()
     if unit not in UNITS:
@@ -180,216 +149,45 @@ def autocode(workspace: Workspace, codebook: Codebook | str | None = None, unit:
         raise AutocodeError(f"codebook {book.id!r} has no active code with keywords or patterns to match; "
                             "add e.g. 'keywords: [fax, data sharing agreement]' to its codes", book.path)
     pipeline = pipeline_for(workspace, pattern_needs(codes))
-    with _no_gc():
+    with no_gc():
         engine = AutoCoder(codes, pipeline, fuzzy=fuzzy, threshold=threshold, source=book.path)
     result = AutocodeResult(book.id, coder, unit, pipeline=pipeline.name,
                             warnings=[*pipeline.warnings, *engine.warnings],
                             counts={c.id: CodeCount(c.id, c.name) for c in codes})
-    ts = transcripts if transcripts is not None else workspace.transcripts()
-    items = _turns(ts, workspace, include_facilitators, result)
-    jobs = _jobs_for(items, workspace.jobs)
-    if jobs > 1:
-        result.codings, result.corrections = _suggest_parallel(items, pipeline, engine, unit, result.counts, jobs, batch_size)
-    else:
-        result.codings = _suggest(items, pipeline, engine, unit, result.counts, progress, batch_size)
-        result.corrections = dict(engine.corrections)
-    if write:
-        result.path = _write(workspace, coder, result)
+    work = {"engine": engine, "pipeline": pipeline, "unit": unit, "counts": result.counts, "stamp": now_iso(),
+            "size": batch_size or BATCH_SIZE, "write": write, "keep": keep_codings}
+    spool = Spool(workspace.coder_file(coder).parent) if write else None
+    try:
+        autocode_stream.run(workspace, result, work, transcripts, progress, include_facilitators=include_facilitators,
+                            jobs=_jobs(workspace.jobs), parallel_min_chars=PARALLEL_MIN_CHARS, spool=spool,
+                            keep=keep_codings)
+        result.codings.sort(key=_coding_order)
+        if spool is not None:
+            result.path = _write(workspace, coder, result, spool)
+    finally:
+        if spool is not None:
+            spool.close()
     result.seconds = time.perf_counter() - began
     return result
 
 
-def _write(workspace: Workspace, coder: str, result: AutocodeResult) -> Path:
-    """The codings to the coder's file (the old one backed up), written in pieces: the whole CSV text
-    and its encoded bytes at once were a sixth of the command's peak memory at 1,000 interviews."""
-    from qualkit.io.atomic import atomic_open, backup
-    from qualkit.workspace.codings import codings_csv_chunks
-
-    path = workspace.coder_file(coder)
-    with workspace.state_lock(), _no_gc():
-        result.backup = backup(path, workspace.backup_dir)
-        with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.writelines(codings_csv_chunks(result.codings))
-    return path
-
-
-def _turns(ts: list[Transcript], workspace: Workspace, include_facilitators: bool,
-           result: AutocodeResult) -> list[tuple[Transcript, Turn]]:
-    """The turns to code (non-empty; the research team's only with ``include_facilitators``), counted."""
-    table = workspace.participant_table
-    team: dict[str | None, bool] = {}  # a few participants, many turns: ask once each
-    items = []
-    for t in ts:
-        for turn in t.turns:
-            who = turn.participant
-            is_team = team[who] if who in team else team.setdefault(who, table.is_facilitator(who))
-            if not include_facilitators and is_team:
-                result.skipped_facilitator_turns += 1
-            elif turn.end > turn.start:
-                items.append((t, turn))
-    result.transcripts, result.turns = len(ts), len(items)
-    return items
-
-
-def _suggest(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, engine: AutoCoder, unit: str,
-             counts: dict[str, CodeCount], progress: Callable[[Iterable[Any]], Iterable[Any]] | None,
-             batch_size: int | None, stamp: str | None = None) -> list[Coding]:
-    """One coding per unit and code matched, in transcript order, batch by batch through the pipeline."""
-    from qualkit.coding.nlp import BATCH_SIZE
-    from qualkit.io.progress import track
-    from qualkit.workspace.codings import now_iso
-
-    source = progress(items) if progress is not None else track(items, "Auto-coding turns")
-    size = batch_size or BATCH_SIZE
-    stamp = stamp or now_iso()
-    described: dict[tuple[Any, ...], str] = {}
-    codings: list[Coding] = []
-    with _no_gc():
-        _match_chunks(_found(source, pipeline, engine, size), unit, counts, stamp, described, codings)
-    codings.sort(key=_coding_order)
-    return codings
-
-
-_Chunk = tuple[list[tuple["Transcript", "Turn"]], list[str], list[list[Match]]]
-
-
-def _found(source: Iterable[tuple[Transcript, Turn]], pipeline: Pipeline, engine: AutoCoder, size: int
-           ) -> Iterator[_Chunk]:
-    """``size`` turns at a time: the turns, their texts and each one's matches.
-
-    On the blank pipeline turns are tokenized and matched joined (:mod:`qualkit.coding.autocode_batch`,
-    the same matches); otherwise one Doc per turn comes out of the pipeline."""
-    from qualkit.coding.autocode_batch import can_join, match_texts
-
-    if can_join(engine):
-        turns = iter(source)
-        while chunk := list(itertools.islice(turns, size)):
-            texts = [t.text[turn.start:turn.end] for t, turn in chunk]
-            yield chunk, texts, match_texts(engine, texts)
-        return
-    pairs = ((t.text[turn.start:turn.end], (t, turn)) for t, turn in source)
-    stream = pipeline.pipe_tuples(pairs, batch_size=size, lemmas=engine.needs_lemmas)
-    while docs := list(itertools.islice(stream, size)):
-        ctx = [c for _doc, c in docs]
-        texts = [t.text[turn.start:turn.end] for t, turn in ctx]
-        yield ctx, texts, engine.match_many([doc for doc, _c in docs], texts)
-
-
-def _no_gc() -> AbstractContextManager[None]:
-    """The cyclic garbage collector off while turns are matched: nothing made there forms cycles (Docs,
-    matches and codings are freed by reference counts), and its passes over everything the process
-    holds cost about a tenth of auto-coding."""
-    from qualkit.io.collector import gc_paused
-
-    return gc_paused()
-
-
-def _match_chunks(chunks: Iterator[_Chunk], unit: str, counts: dict[str, CodeCount], stamp: str,
-                  described: dict[tuple[Any, ...], str], codings: list[Coding]) -> None:
-    """Codings for each chunk's matched turns (one per unit and code), appended to ``codings``."""
-    for chunk, turn_texts, found in chunks:
-        for (t, turn), matches, turn_text in zip(chunk, found, turn_texts):
-            if not matches:
-                continue
-            for (s, e, code), ms in _unit_groups(t, turn, turn_text, matches, unit, counts).items():
-                counts[code].units += 1
-                quote = turn_text if unit == "turn" else turn_text[s:e]
-                codings.append(Coding(t.id, turn.start + s, turn.start + e, code, quote, _memo(ms, described), stamp))
-
-
-# Auto-code in several processes only from this much turn text on (about 70 interviews of 5,000 words):
-# below it, starting the processes costs more than they save.
-PARALLEL_MIN_CHARS = 2_000_000
-_WORK: dict[str, Any] = {}  # what forked workers read: set just before the pool starts, cleared after
-
-
-def _jobs_for(items: list[tuple[Transcript, Turn]], jobs: int | None) -> int:
+def _jobs(jobs: int | None) -> int:
+    """Processes to auto-code in (1 where they cannot be forked); used once the study proves large enough."""
     from qualkit.io.parallel import can_fork, resolve_jobs
 
-    n = resolve_jobs(jobs)
-    if n <= 1 or not can_fork() or sum(turn.end - turn.start for _t, turn in items) < PARALLEL_MIN_CHARS:
-        return 1
-    return n
+    return resolve_jobs(jobs) if can_fork() else 1
 
 
-_Row = tuple[str, int, int, str, str]  # a coding as a worker sends it back: transcript, start, end, code, memo
+def _write(workspace: Workspace, coder: str, result: AutocodeResult, spool: Spool) -> Path:
+    """The coder's file (the old one backed up) from each transcript's rows, in transcript order: the
+    same bytes as writing every coding at once, without holding them."""
+    from qualkit.coding.autocode_stream import csv_header
+    from qualkit.io.atomic import atomic_open, backup
 
-
-def _suggest_part(bounds: tuple[int, int]) -> tuple[list[_Row], dict[str, CodeCount], dict[str, tuple[str, float, int]]]:
-    """In a worker: :func:`_suggest` on ``items[a:b]``, with this process's own counts and corrections.
-
-    The codings go back as plain rows without their quotes (the parent cuts those from the transcripts
-    it holds): pickling whole Codings cost more than matching a tenth of the turns."""
-    w = _WORK
-    counts = {c: CodeCount(n.code, n.name) for c, n in w["counts"].items()}
-    w["engine"].corrections = {}  # this part's own (a worker runs several parts)
-    codings = _suggest(w["items"][bounds[0]:bounds[1]], w["pipeline"], w["engine"], w["unit"], counts, None,
-                       w["batch_size"], w["stamp"])
-    return [(c.transcript, c.start, c.end, c.code, c.memo) for c in codings], counts, dict(w["engine"].corrections)
-
-
-def _suggest_parallel(items: list[tuple[Transcript, Turn]], pipeline: Pipeline, engine: AutoCoder, unit: str,
-                      counts: dict[str, CodeCount], jobs: int, batch_size: int | None
-                      ) -> tuple[list[Coding], dict[str, tuple[str, float, int]]]:
-    """:func:`_suggest` over runs of turns in ``jobs`` forked processes, merged: the same codings, counts
-    and fuzzy corrections as one process gives (a word's correction depends on the word alone, so the
-    counts of each add up; the codings are sorted in the end as in one process)."""
-    from qualkit.io.parallel import chunks, parallel_map
-    from qualkit.io.progress import task
-    from qualkit.workspace.codings import now_iso
-
-    bounds, start = [], 0
-    for part in chunks(range(len(items)), jobs * 4):
-        bounds.append((start, start + len(part)))
-        start += len(part)
-    stamp = now_iso()
-    _WORK.update(items=items, pipeline=pipeline, engine=engine, unit=unit, counts=counts,
-                 batch_size=batch_size, stamp=stamp)
-    try:
-        with task("Auto-coding turns", len(items)) as progress:
-            parts = parallel_map(_suggest_part, bounds, jobs, on_done=lambda i: progress.advance(bounds[i][1] - bounds[i][0]))
-    finally:
-        _WORK.clear()
-    texts = {t.id: t.text for t, _turn in items}
-    codings: list[Coding] = []
-    corrections: dict[str, tuple[str, float, int]] = {}
-    for rows, part_counts, part_corrections in parts:
-        last: tuple[Any, ...] = ()
-        for tid, a, b, code, memo in rows:
-            if last[:3] != (tid, a, b):  # a turn's codes come together: one quote string for them all
-                last = (tid, a, b, texts[tid][a:b])
-            codings.append(Coding(tid, a, b, code, last[3], memo, stamp))
-        for code, n in part_counts.items():
-            counts[code].units += n.units
-            for kind, k in n.matches.items():
-                counts[code].matches[kind] += k
-        for word, (term, score, k) in part_corrections.items():
-            prev = corrections.get(word)
-            corrections[word] = (term, score, (prev[2] if prev else 0) + k)
-    codings.sort(key=_coding_order)
-    return codings, corrections
-
-
-def _unit_groups(t: Transcript, turn: Turn, turn_text: str, matches: list[Match], unit: str,
-                 counts: dict[str, CodeCount]) -> dict[tuple[int, int, str], list[Match]]:
-    """Unit (start, end) within the turn, code -> its matches; every match counted by kind."""
-    from qualkit.coding.units import split_sentences
-
-    groups: dict[tuple[int, int, str], list[Match]] = {}
-    if unit == "turn":
-        whole = (0, len(turn_text))
-        for m in matches:
-            counts[m.code].matches[m.kind] += 1
-            groups.setdefault((*whole, m.code), []).append(m)
-        return groups
-    # the sentences `qualkit agree --unit sentence` counts (qualkit.coding.units), turn-relative
-    spans = [(s - turn.start, e - turn.start) for s, e in split_sentences(t.text, turn.start, turn.end)]
-    starts = [s for s, _ in spans]
-    for m in matches:
-        counts[m.code].matches[m.kind] += 1
-        i = max(bisect.bisect_right(starts, m.start) - 1, 0)
-        while i < len(spans) and spans[i][0] < m.end:
-            if spans[i][1] > m.start:
-                groups.setdefault((*spans[i], m.code), []).append(m)
-            i += 1
-    return groups
+    path = workspace.coder_file(coder)
+    with workspace.state_lock():
+        result.backup = backup(path, workspace.backup_dir)
+        with atomic_open(path, "wb") as fh:
+            fh.write(csv_header().encode("utf-8"))
+            spool.copy_to(fh)
+    return path

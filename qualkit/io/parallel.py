@@ -8,10 +8,12 @@ everything the parent has already loaded; elsewhere the work stays serial.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["MAX_DEFAULT_JOBS", "can_fork", "chunks", "default_jobs", "parallel_each", "parallel_map", "resolve_jobs"]
+__all__ = ["MAX_DEFAULT_JOBS", "can_fork", "chunks", "default_jobs", "parallel_each", "parallel_feed", "parallel_map",
+           "resolve_jobs"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -99,6 +101,48 @@ def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int, on_done: Callable[
             if on_done is not None:
                 on_done(i)
     return results
+
+
+@contextmanager
+def parallel_feed(fn: Callable[[T], R], jobs: int, on_result: Callable[[T, R], None],
+                  ahead: int | None = None) -> Iterator[Callable[[T], None]]:
+    """``with parallel_feed(fn, jobs, on_result) as put:`` items handed in one at a time by ``put(item)``
+    (from a loop that never has them all at once), ``fn(item)`` computed in up to ``jobs`` forked
+    processes and ``on_result(item, result)`` called here in the order of the items, with at most
+    ``ahead`` (default 2 x ``jobs``) items waiting: neither the items nor their results pile up.
+
+    Serial (``put`` calls ``fn`` itself) when ``jobs`` is 1 or processes cannot be forked here. The
+    workers are forked at the first ``put``, so they see what this process holds then.
+    """
+    if jobs <= 1 or not can_fork():
+        yield lambda x: on_result(x, fn(x))
+        return
+    import multiprocessing
+    import warnings
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    waiting: deque[tuple[T, Future[R]]] = deque()
+    limit = max(1, ahead if ahead is not None else 2 * jobs)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+
+        def put(x: T) -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: "multi-threaded, fork() may deadlock"
+                waiting.append((x, pool.submit(fn, x)))
+            while len(waiting) > limit:
+                item, fut = waiting.popleft()
+                on_result(item, fut.result())
+
+        try:
+            yield put
+            while waiting:
+                item, fut = waiting.popleft()
+                on_result(item, fut.result())
+        except BaseException:
+            for _item, fut in waiting:  # what has not started is dropped; the pool waits for the rest
+                fut.cancel()
+            raise
 
 
 def chunks(items: Iterable[T], n: int) -> list[list[T]]:
