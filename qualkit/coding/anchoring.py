@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualkit.errors import CodingError, QualkitError
 from qualkit.io.naming import plural_s
-from qualkit.workspace.codings import Coding, content_hash
+from qualkit.workspace.codings import Coding, QuoteSource, RecentTexts, content_hash, read_back
 
 if TYPE_CHECKING:
     from qualkit.coding.reanchor import Reanchored
@@ -47,24 +49,36 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
     from qualkit.coding.reanchor import reanchor_codings
     from qualkit.workspace.ingest import iter_texts
 
+    file = ws.coder_file(coder)
+    try:
+        st = file.stat()
+        file_stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        file_stamp = None
     raw = ws.codings(coder)
     rows: dict[str, list[int]] = {}
     for i, c in enumerate(raw):
         rows.setdefault(c.transcript, []).append(i)
     out = CoderAnchoring(coder)
+    paths = {p.stem: p for p in ws.transcript_paths()}
+    recent = ws.anchor_state.setdefault("_recent", RecentTexts())
     # One transcript at a time (re-anchoring never looks across transcripts), so the texts of the
     # whole study are never held at once. Codings of missing or unreadable transcripts are kept as
     # they are: they match no transcript a command reads, and `status` / `codings check` report them.
-    # Only the codings found elsewhere or lost are kept apart; those still at their place are as read.
+    # Only the codings found elsewhere or lost are kept apart; those still at their place are as read,
+    # their quotes read back from the transcript from now on instead of held (the same words).
     placed: dict[int, Reanchored] = {}
     for tid, text in iter_texts(ws, rows):
         h = content_hash(text)
         mine = rows[tid]
         if any(raw[i].transcript_hash and raw[i].transcript_hash != h for i in mine):
             out.changed.add(tid)
+        source = QuoteSource(partial(_text_of, ws, paths[tid]), h, file, file_stamp, recent)
         for i, found in zip(mine, reanchor_codings([raw[i] for i in mine], {tid: text})):
             if found.status == "lost" or found.changed:
                 placed[i] = found
+            elif found.status == "unchanged" and file_stamp is not None:
+                read_back(raw[i], source)
     for i, c in enumerate(raw):
         r = placed.get(i)
         if r is None:
@@ -84,6 +98,10 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
         else:
             out.codings.append(c)
     return out
+
+
+def _text_of(ws: Workspace, path: Path) -> str:
+    return ws.read(path).text
 
 
 def _stamp(ws: Workspace, coder: str) -> tuple:
