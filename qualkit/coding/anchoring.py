@@ -75,10 +75,11 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
             out.changed.add(tid)
         source = QuoteSource(partial(_text_of, ws, paths[tid]), h, file, file_stamp, recent)
         for i, found in zip(mine, reanchor_codings([raw[i] for i in mine], {tid: text})):
-            if found.status == "lost" or found.changed:
+            if found.status == "unchanged":
+                if file_stamp is not None:
+                    read_back(raw[i], source)
+            elif found.status == "lost" or found.changed:
                 placed[i] = found
-            elif found.status == "unchanged" and file_stamp is not None:
-                read_back(raw[i], source)
     for i, c in enumerate(raw):
         r = placed.get(i)
         if r is None:
