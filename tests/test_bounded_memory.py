@@ -403,3 +403,19 @@ def test_a_quote_read_back_is_still_the_coders_after_the_transcript_changes(samp
     assert len(moved) == len(mine) and all(c.start > 20 for c in moved)  # re-found further down, by those quotes
     text = ws.transcript(path.stem).text
     assert all(c.text == text[c.start:c.end] for c in moved)
+
+
+def test_a_quote_that_can_no_longer_be_read_back_names_the_coders_file_and_line(sample_workspace):
+    import pytest
+
+    from qualkit.errors import CodingError
+
+    ws = qualkit.Workspace(sample_workspace)
+    path = next(p for p in ws.transcript_paths() if p.suffix == ".txt")
+    c = next(c for c in anchored_codings(ws, "ana") if c.transcript == path.stem and held_quote(c) is None)
+    path.write_text("A line added at the top.\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    with ws.coder_file("ana").open("a", encoding="utf-8") as f:
+        f.write("\n")  # the coder's file changed too: the old row cannot be trusted
+    with pytest.raises(CodingError, match=f"ana.csv:{c.line}: .*read the codings again"):
+        c.text  # noqa: B018
+    assert {x.transcript for x in anchored_codings(ws, "ana")} >= {path.stem}  # a new read is fine

@@ -41,7 +41,7 @@ class Coding:
     """One coded span: ``text`` is the transcript's text[start:end] when it was coded.
 
     Once checked at its offsets (:mod:`qualkit.coding.anchoring`), a coding holds no copy of its
-    quote: ``text`` reads it back from the transcript (:class:`QuoteSource`), the same string."""
+    quote: ``text`` reads it back from the transcript (:class:`QuoteSource`): the same words."""
 
     transcript: str
     start: int
@@ -88,7 +88,7 @@ class QuoteSource:
 
     def __init__(self, load: Callable[[], str], digest: str, path: Path, stamp: Any, recent: RecentTexts) -> None:
         self.load, self.digest, self.path, self.stamp, self.recent = load, digest, path, stamp, recent
-        self._rows: dict[int | None, str] | None = None
+        self._rows: dict[int | None, tuple[int, int, str]] | None = None
 
     def quote(self, c: Coding) -> str:
         """``c``'s quote: the transcript's text[start:end], or its file's cell if that text changed."""
@@ -102,11 +102,13 @@ class QuoteSource:
                 same = (st.st_mtime_ns, st.st_size) == self.stamp
             except OSError:
                 same = False
-            if not same:
-                raise CodingError(f"the quote of a coding of {c.transcript} was to be read from the transcript, which "
-                                  "changed since, and this file changed too: read the codings again", self.path, c.line)
-            self._rows = {r.line: r.text for r in read_codings(self.path) if r.transcript == c.transcript}
-        return self._rows.get(c.line, "")
+            self._rows = ({r.line: (r.start, r.end, r.text) for r in read_codings(self.path) if r.transcript == c.transcript}
+                          if same else {})
+        row = self._rows.get(c.line)
+        if row is None or row[:2] != (c.start, c.end):  # the file changed too, or a passage merged from several
+            raise CodingError(f"the quote of this coding of {c.transcript} was to be read from the transcript, which "
+                              "changed since it was checked: read the codings again", self.path, c.line)
+        return row[2]
 
 
 class RecentTexts:
