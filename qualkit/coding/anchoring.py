@@ -48,13 +48,12 @@ class CoderAnchoring:
 def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
     from qualkit.coding.reanchor import reanchor_codings
     from qualkit.workspace.ingest import iter_texts
+    from qualkit.workspace.store import Workspace as Store
 
     file = ws.coder_file(coder)
-    try:
-        st = file.stat()
-        file_stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        file_stamp = None
+    # A view whose codings are not the file's rows (the de-identified one) keeps its quotes: should its
+    # transcript change, the file's words could not stand in for them.
+    file_stamp = _file_state(file) if type(ws).codings is Store.codings else None
     raw = ws.codings(coder)
     rows: dict[str, list[int]] = {}
     for i, c in enumerate(raw):
@@ -105,16 +104,17 @@ def _text_of(ws: Workspace, path: Path) -> str:
     return ws.read(path).text
 
 
+def _file_state(path: Path) -> tuple[int, int] | None:
+    try:
+        s = path.stat()
+        return (s.st_mtime_ns, s.st_size)
+    except OSError:
+        return None
+
+
 def _stamp(ws: Workspace, coder: str) -> tuple:
     """What the cached anchoring depends on: the coder's file and the transcripts' files."""
-    def stat(p):
-        try:
-            s = p.stat()
-            return (s.st_mtime_ns, s.st_size)
-        except OSError:
-            return None
-
-    return (stat(ws.coder_file(coder)), tuple((p.name, stat(p)) for p in ws.transcript_paths()))
+    return (_file_state(ws.coder_file(coder)), tuple((p.name, _file_state(p)) for p in ws.transcript_paths()))
 
 
 def _get(ws: Workspace, coder: str) -> CoderAnchoring:
