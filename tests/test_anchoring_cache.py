@@ -48,11 +48,12 @@ def test_a_coder_only_checked_for_notices_is_not_read_again(sample_workspace, ch
     ws = qualkit.Workspace(sample_workspace)
     anchoring.anchored_codings(ws, "ana")  # checks ben too, so a notice could name both
     assert sorted(checks) == ["ana", "ben"]
+    import qualkit.workspace.codings as codings_file
+
     read: list[str] = []
-    ws = qualkit.Workspace(sample_workspace)
-    real = type(ws).codings
-    monkeypatch.setattr(type(ws), "codings", lambda self, coder=None, *a, **k: read.append(coder) or real(self, coder, *a, **k))
-    anchoring.anchored_codings(ws, "ana")
+    real = codings_file.read_codings
+    monkeypatch.setattr(codings_file, "read_codings", lambda path: read.append(path.stem) or real(path))
+    anchoring.anchored_codings(qualkit.Workspace(sample_workspace), "ana")
     assert read == ["ana"]
 
 
@@ -89,7 +90,7 @@ def test_a_damaged_verdict_store_is_a_miss_not_an_error(sample_workspace, checks
     first = _agree(sample_workspace)
     store = sample_workspace / ".qualkit" / "cache" / "anchoring.sqlite"
     with sqlite3.connect(store) as con:
-        con.execute("UPDATE verdicts SET changed = 'not json'")
+        con.execute("UPDATE clean SET verdict = 'not json'")
     checks.clear()
     assert _agree(sample_workspace) == first
     assert sorted(checks) == ["ana", "ben"]
@@ -99,3 +100,17 @@ def test_a_damaged_verdict_store_is_a_miss_not_an_error(sample_workspace, checks
     checks.clear()
     assert _agree(sample_workspace) == first
     assert sorted(checks) == ["ana", "ben"]
+
+
+def test_a_second_command_reads_quotes_back_as_the_first_did(sample_workspace, checks):
+    from qualkit.workspace.codings import held_quote, read_codings
+
+    first = anchoring.anchored_codings(qualkit.Workspace(sample_workspace), "ana")
+    checks.clear()
+    ws = qualkit.Workspace(sample_workspace)
+    second = anchoring.anchored_codings(ws, "ana")
+    assert checks == []  # trusted, not checked
+    assert [held_quote(c) is None for c in second] == [held_quote(c) is None for c in first]
+    assert sum(held_quote(c) is None for c in second) > 50  # no copy of a quote found at its offsets
+    in_file = {c.key: c.text for c in read_codings(ws.coder_file("ana"))}
+    assert [c.text for c in second] == [in_file[c.key] for c in second]  # the same words

@@ -9,15 +9,18 @@ import qualkit
 from qualkit.analysis.matrices.cooccurrence import _unit_sets
 from qualkit.analysis.sources import Excerpt, load_excerpts
 from qualkit.coding.anchoring import anchored_codings
+from qualkit.workspace.codings import held_quote, read_codings
 
 
-def test_an_excerpt_holds_its_codings_quote_not_a_copy(sample_workspace):
+def test_a_checked_coding_reads_its_quote_back_from_the_transcript_and_holds_no_copy(sample_workspace):
     ws = qualkit.Workspace(sample_workspace)
-    ex = load_excerpts(ws, "ana")
-    quotes = {c.key: c.text for c in anchored_codings(ws, "ana")}
-    within_a_turn = [e for e in ex.excerpts if quotes.get((e.transcript, e.start, e.end, e.code)) == e.text]
-    assert len(within_a_turn) > 50
-    assert all(e.text is quotes[(e.transcript, e.start, e.end, e.code)] for e in within_a_turn)
+    in_file = {c.key: c.text for c in read_codings(ws.coder_file("ana"))}
+    codings = anchored_codings(ws, "ana")
+    read_back = [c for c in codings if held_quote(c) is None]
+    assert len(read_back) > 0.9 * len(codings) > 50  # every quote found at its offsets holds no copy
+    assert all(c.text == in_file[c.key] for c in read_back)  # and gives the same words
+    quotes = {e.text for e in load_excerpts(ws, "ana").excerpts}
+    assert sum(c.text in quotes for c in read_back) > 50  # an excerpt within one turn quotes the same words
 
 
 def test_excerpts_of_one_participant_share_one_attributes_dict(sample_workspace):
@@ -64,19 +67,6 @@ def test_a_coders_file_is_read_without_a_four_bytes_a_character_copy(sample_work
 
     monkeypatch.setattr(io, "StringIO", no_copy)
     assert codings_mod.read_codings(ws.coder_file("ana")) == expected
-
-
-def test_lines_are_cut_as_the_csv_module_reads_a_file():
-    import io
-    import random
-
-    from qualkit.workspace.codings import _lines
-
-    rng = random.Random(17)
-    pieces = ["a", ",", '"', "\n", "\r", "\r\n", " ", "é", "\u2028", "\x0c"]
-    for _ in range(3000):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
-        assert list(_lines(text)) == list(io.StringIO(text, newline=""))
 
 
 def test_the_report_holds_references_to_transcripts_not_their_text(sample_workspace):
@@ -426,3 +416,82 @@ def test_autocode_file_is_the_same_bytes_in_batches_and_processes_as_written_at_
         assert lean_data.replace(lean_stamp, "") == data.replace(stamp, "")
         seen.append(data.replace(stamp, ""))
     assert seen[0] == seen[1] or not can_fork()                      # several processes: the same file
+
+
+def test_status_reads_the_transcripts_one_at_a_time(sample_workspace, monkeypatch):
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.reporting.status import status
+    from qualkit.workspace.ingest import TranscriptRef
+
+    before = status(qualkit.Workspace(sample_workspace)).as_dict()
+    (sample_workspace / ".qualkit" / "cache" / "results.sqlite").unlink()  # the first status after a change
+    real = ingest_mod.ingest
+    held: list = []
+
+    def watched(*args, **kwargs):
+        result = real(*args, **kwargs)
+        held.extend(result.transcripts)
+        return result
+
+    monkeypatch.setattr(ingest_mod, "ingest", watched)
+    assert status(qualkit.Workspace(sample_workspace)).as_dict() == before
+    assert len(held) > 5 and all(isinstance(t, TranscriptRef) for t in held)  # hashed as read, not the study's text
+
+
+def test_coverage_keeps_no_transcript_alive_once_the_command_lets_go_of_it(sample_workspace):
+    import gc
+
+    from qualkit.reporting.status import status
+    from qualkit.workspace.ingest import TranscriptMemo
+
+    ws = qualkit.Workspace(sample_workspace)
+    ws._cache = TranscriptMemo(budget=0)  # as at 5,000 interviews: the memo keeps the last one read
+    st = status(ws)
+    gc.collect()
+    assert len(st.coverage["ana"]) > 5
+    assert len(ws.__dict__["_participant_units"]) <= 1  # not every transcript's parse, units and text
+
+
+def test_a_coders_file_is_read_a_line_at_a_time(sample_workspace, monkeypatch):
+    from pathlib import Path
+
+    ws = qualkit.Workspace(sample_workspace)
+    expected = read_codings(ws.coder_file("ana"))
+    real = Path.read_text
+
+    def whole(self, *args, **kwargs):
+        assert self.suffix != ".csv", "a coder's whole file was read into one string"
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", whole)
+    assert read_codings(ws.coder_file("ana")) == expected
+
+
+def test_a_quote_read_back_is_still_the_coders_after_the_transcript_changes(sample_workspace):
+    ws = qualkit.Workspace(sample_workspace)
+    path = next(p for p in ws.transcript_paths() if p.suffix == ".txt")
+    mine = [c for c in anchored_codings(ws, "ana") if c.transcript == path.stem and held_quote(c) is None]
+    assert mine
+    quotes = {c.key: c.text for c in read_codings(ws.coder_file("ana")) if c.transcript == path.stem}
+    path.write_text("A line added at the top.\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert all(c.text == quotes[c.key] for c in mine)  # read again from the coder's file, not the new text
+    moved = [c for c in anchored_codings(ws, "ana") if c.transcript == path.stem]
+    assert len(moved) == len(mine) and all(c.start > 20 for c in moved)  # re-found further down, by those quotes
+    text = ws.transcript(path.stem).text
+    assert all(c.text == text[c.start:c.end] for c in moved)
+
+
+def test_a_quote_that_can_no_longer_be_read_back_names_the_coders_file_and_line(sample_workspace):
+    import pytest
+
+    from qualkit.errors import CodingError
+
+    ws = qualkit.Workspace(sample_workspace)
+    path = next(p for p in ws.transcript_paths() if p.suffix == ".txt")
+    c = next(c for c in anchored_codings(ws, "ana") if c.transcript == path.stem and held_quote(c) is None)
+    path.write_text("A line added at the top.\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    with ws.coder_file("ana").open("a", encoding="utf-8") as f:
+        f.write("\n")  # the coder's file changed too: the old row cannot be trusted
+    with pytest.raises(CodingError, match=f"ana.csv:{c.line}: .*read the codings again"):
+        c.text  # noqa: B018
+    assert {x.transcript for x in anchored_codings(ws, "ana")} >= {path.stem}  # a new read is fine

@@ -269,3 +269,38 @@ def test_de_identified_copies_of_the_sample_study_read_back_with_the_same_turns_
     assert sizes["int1_sheriff"] == (33, 3) and sizes["fg2_pinehollow"][1] == 6
     copy = (tmp_path / "shared" / "int1_sheriff.txt").read_text(encoding="utf-8")
     assert "Boyd" not in copy and "[00:00:13] Sheriff KP-1: Yep" in copy
+
+
+def test_de_identified_codings_keep_their_own_quotes_not_the_files(make_workspace, run_cli):
+    from qualkit.coding.anchoring import anchored_codings
+    from qualkit.deid.apply import export_view
+    from qualkit.workspace.codings import held_quote
+
+    ws = make_workspace({"int1": INTERVIEW}, codebook=[("fax", "Referrals by fax")],
+                        coders={"ana": [("Dana from the health district faxes them", "fax")]})
+    run_cli("deid", "scan")
+    run_cli("deid", "accept", "--all")
+    view, _ = export_view(ws)
+    (c,) = anchored_codings(view, "ana")
+    assert c.text.startswith("[Person 1] from the health district")
+    assert held_quote(c) == c.text  # held: the file's words (with the name) could never stand in for it
+    (mine,) = anchored_codings(ws, "ana")
+    assert held_quote(mine) is None and mine.text == "Dana from the health district faxes them"
+
+
+def test_exports_of_a_workspace_that_already_read_its_codings_are_still_redacted(make_workspace, run_cli):
+    import qualkit
+    from qualkit.analysis.sources import load_excerpts
+    from qualkit.coding.anchoring import anchored_codings
+    from qualkit.deid.apply import export_view
+
+    made = make_workspace({"int1": INTERVIEW}, codebook=[("fax", "Referrals by fax")],
+                          coders={"ana": [("Dana from the health district faxes them", "fax")]})
+    run_cli("deid", "scan")
+    run_cli("deid", "accept", "--all")
+    ws = qualkit.Workspace(made.root)
+    assert load_excerpts(ws, "ana").excerpts[0].text.startswith("Dana")  # a notebook looked at its own codings first
+    view, _ = export_view(ws)
+    (c,) = anchored_codings(view, "ana")
+    assert "Dana" not in c.text and "Dana" not in load_excerpts(view, "ana").excerpts[0].text
+    assert anchored_codings(ws, "ana")[0].text.startswith("Dana")  # and its own stay as they are

@@ -22,6 +22,7 @@ from qualkit.analysis.quote_text import DEFAULT_LIMIT, QUOTE_MARKS, attribution,
 from qualkit.coding.anchoring import anchored_codings
 from qualkit.errors import MatrixError
 from qualkit.io.naming import natural_key, plural_s
+from qualkit.workspace.codings import Coding, held_quote, quote_source, read_back
 from qualkit.workspace.ingest import TranscriptsById
 
 if TYPE_CHECKING:
@@ -174,6 +175,16 @@ def _merge_text(a: Any, b: Any) -> str:
     return a.text + b.text[max(a.end - b.start, 0):] if len(b.text) == b.end - b.start else a.text
 
 
+def _merged(a: Any, b: Any, memo: str) -> Any:
+    """``a`` widened over ``b`` (same transcript and code, overlapping). When both quotes are read back
+    from the same text, so is the merged one (its text[a.start:end]: what :func:`_merge_text` joins)."""
+    end = max(a.end, b.end)
+    source = quote_source(a)
+    if source is not None and (other := quote_source(b)) is not None and other.digest == source.digest:
+        return read_back(replace(a, end=end, text="", memo=memo), source)
+    return replace(a, end=end, text=_merge_text(a, b), memo=memo)
+
+
 def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
     """The union of the coders' codings, overlapping spans of the same code merged into one excerpt.
 
@@ -192,7 +203,7 @@ def _pool(workspace: Workspace, coders: list[str]) -> list[Pair]:
         for c, name in items[1:]:
             if c.start < cur.end or c.key == cur.key:  # overlap (or the same span): one passage
                 memo = cur.memo if not c.memo or c.memo in cur.memo else (f"{cur.memo} | {c.memo}" if cur.memo else c.memo)
-                cur = replace(cur, end=max(cur.end, c.end), text=_merge_text(cur, c), memo=memo)
+                cur = _merged(cur, c, memo)
                 if name not in who:
                     who.append(name)
                 continue
@@ -439,10 +450,10 @@ def _lay_onto_turns(t: Any, starts: list[int], c: Any, who: tuple[str, ...], tab
 
 
 def _words(t: Any, c: Any, start: int, end: int) -> str:
-    """The transcript's text[start:end]: the coding's own quote object when it is those words (a passage
-    within one turn, the usual case), so the excerpt and its coding share one string, not two copies."""
+    """The transcript's text[start:end]: the coding's own quote object when it holds one and it is those
+    words (a passage within one turn), so the excerpt and its coding share one string, not two copies."""
     words = t.text[start:end]
-    quote = getattr(c, "text", None)
+    quote = held_quote(c) if isinstance(c, Coding) else getattr(c, "text", None)  # a quote read back: no copy to share
     return quote if type(quote) is str and quote == words else words
 
 

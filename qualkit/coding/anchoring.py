@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualkit.coding.anchoring_cache import AnchoringVerdicts, file_state
 from qualkit.errors import CodingError, QualkitError
 from qualkit.io.naming import plural_s
-from qualkit.workspace.codings import Coding, content_hash
+from qualkit.workspace.codings import Coding, QuoteSource, RecentTexts, content_hash, read_back
 
 if TYPE_CHECKING:
     from qualkit.coding.reanchor import Reanchored
@@ -42,30 +44,49 @@ class CoderAnchoring:
     moved: dict[str, Counter] = field(default_factory=dict)            # transcript -> Counter(moved/fuzzy)
     changed: set[str] = field(default_factory=set)                      # transcripts whose hash changed
     past_end: dict[str, list[Coding]] = field(default_factory=dict)    # transcript -> quote-less codings past its end
+    # transcript -> the hash of the text all its codings' quotes were found in at their offsets (read back from it)
+    read_back: dict[str, str] = field(default_factory=dict)
 
 
 def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
     from qualkit.coding.reanchor import reanchor_codings
     from qualkit.workspace.ingest import iter_texts
+    from qualkit.workspace.store import Workspace as Store
 
+    file = ws.coder_file(coder)
+    # A view whose codings are not the file's rows (the de-identified one) keeps its quotes: should its
+    # transcript change, the file's words could not stand in for them.
+    file_stamp = _file_state(file) if type(ws).codings is Store.codings else None
     raw = ws.codings(coder)
     rows: dict[str, list[int]] = {}
     for i, c in enumerate(raw):
         rows.setdefault(c.transcript, []).append(i)
     out = CoderAnchoring(coder)
+    paths = {p.stem: p for p in ws.transcript_paths()}
+    recent = ws.anchor_state.setdefault("_recent", RecentTexts())
     # One transcript at a time (re-anchoring never looks across transcripts), so the texts of the
     # whole study are never held at once. Codings of missing or unreadable transcripts are kept as
     # they are: they match no transcript a command reads, and `status` / `codings check` report them.
-    # Only the codings found elsewhere or lost are kept apart; those still at their place are as read.
+    # Only the codings found elsewhere or lost are kept apart; those still at their place are as read,
+    # their quotes read back from the transcript from now on instead of held (the same words).
     placed: dict[int, Reanchored] = {}
     for tid, text in iter_texts(ws, rows):
         h = content_hash(text)
         mine = rows[tid]
         if any(raw[i].transcript_hash and raw[i].transcript_hash != h for i in mine):
             out.changed.add(tid)
+        source = QuoteSource(partial(_text_of, ws, paths[tid]), h, file, file_stamp, recent)
+        exact = True
         for i, found in zip(mine, reanchor_codings([raw[i] for i in mine], {tid: text})):
-            if found.status == "lost" or found.changed:
-                placed[i] = found
+            if found.status == "unchanged":
+                if file_stamp is not None:
+                    read_back(raw[i], source)
+            else:
+                exact = False
+                if found.status == "lost" or found.changed:
+                    placed[i] = found
+        if exact and file_stamp is not None:
+            out.read_back[tid] = h
     for i, c in enumerate(raw):
         r = placed.get(i)
         if r is None:
@@ -87,6 +108,18 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
     return out
 
 
+def _text_of(ws: Workspace, path: Path) -> str:
+    return ws.read(path).text
+
+
+def _file_state(path: Path) -> tuple[int, int] | None:
+    try:
+        s = path.stat()
+        return (s.st_mtime_ns, s.st_size)
+    except OSError:
+        return None
+
+
 def _stamp(ws: Workspace, coder: str) -> tuple:
     """What the cached anchoring depends on: the coder's file and the transcripts' files."""
     prefix = str(ws.root / "_")[:-1]  # paths inside the workspace are named from its root: a copied study still matches
@@ -95,8 +128,13 @@ def _stamp(ws: Workspace, coder: str) -> tuple:
                   for p in ws.transcript_paths()))
 
 
-def _verdicts(ws: Workspace) -> AnchoringVerdicts:
-    """This workspace object's store of clean verdicts (one connection per command)."""
+def _verdicts(ws: Workspace) -> AnchoringVerdicts | None:
+    """This workspace object's store of clean verdicts (one connection per command); None for a view
+    whose codings are not its files' rows (the de-identified one), which always checks."""
+    from qualkit.workspace.store import Workspace as Store
+
+    if type(ws).codings is not Store.codings:
+        return None
     found = ws.anchor_state.get("_verdicts")
     if found is None:
         found = ws.anchor_state["_verdicts"] = AnchoringVerdicts(ws.root, [ws.root / "qualkit.yaml",
@@ -110,16 +148,38 @@ def _get(ws: Workspace, coder: str) -> CoderAnchoring:
     if cached is not None and cached[0] == stamp:
         return cached[1]
     verdicts = _verdicts(ws)
-    key = verdicts.key(coder, stamp)
-    changed = verdicts.clean(coder, key)
-    if changed is not None:  # found in place last time, and nothing it depends on changed since
-        result = CoderAnchoring(coder, ws.codings(coder), changed=set(changed))
+    key = verdicts.key(coder, stamp) if verdicts is not None else ""
+    verdict = verdicts.clean(coder, key) if verdicts is not None else None
+    if verdict is not None:  # found in place last time, and nothing it depends on changed since
+        result = _as_found(ws, coder, verdict)
     else:
         result = _compute(ws, coder)
-        if not result.lost and not result.moved:
-            verdicts.record(coder, key, result.changed)
+        if verdicts is not None and not result.lost and not result.moved:
+            verdicts.record(coder, key, result.changed, result.read_back)
     ws.anchor_state[coder] = (stamp, result)
     return result
+
+
+def _as_found(ws: Workspace, coder: str, verdict: dict) -> CoderAnchoring:
+    """The coder's codings as a clean verdict says they are: in place, the quotes of every transcript
+    whose codings were all found at their offsets read back from it (each read checks the text's hash)."""
+    file = ws.coder_file(coder)
+    file_stamp = _file_state(file)
+    raw = ws.codings(coder)
+    digests: dict[str, str] = verdict["read_back"]
+    if file_stamp is not None and digests:
+        paths = {p.stem: p for p in ws.transcript_paths()}
+        recent = ws.anchor_state.setdefault("_recent", RecentTexts())
+        sources: dict[str, QuoteSource] = {}
+        for c in raw:
+            source = sources.get(c.transcript)
+            if source is None:
+                h, path = digests.get(c.transcript), paths.get(c.transcript)
+                if h is None or path is None:
+                    continue
+                source = sources[c.transcript] = QuoteSource(partial(_text_of, ws, path), h, file, file_stamp, recent)
+            read_back(c, source)
+    return CoderAnchoring(coder, raw, changed=set(verdict["changed"]), read_back=dict(digests))
 
 
 def _in_place(ws: Workspace, coder: str) -> bool:
@@ -129,7 +189,7 @@ def _in_place(ws: Workspace, coder: str) -> bool:
     if cached is not None and cached[0] == stamp:
         return not cached[1].lost and not cached[1].moved
     verdicts = _verdicts(ws)
-    return verdicts.clean(coder, verdicts.key(coder, stamp)) is not None
+    return verdicts is not None and verdicts.clean(coder, verdicts.key(coder, stamp)) is not None
 
 
 def coder_anchoring(ws: Workspace, coder: str) -> CoderAnchoring:

@@ -27,7 +27,7 @@ from qualkit.workspace.results import code_stamp
 __all__ = ["AnchoringVerdicts", "file_state"]
 
 _SCHEMA = 1
-_TABLES = ("CREATE TABLE IF NOT EXISTS verdicts (coder TEXT PRIMARY KEY, key TEXT NOT NULL, changed TEXT NOT NULL)",)
+_TABLES = ("CREATE TABLE IF NOT EXISTS clean (coder TEXT PRIMARY KEY, key TEXT NOT NULL, verdict TEXT NOT NULL)",)
 
 
 def file_state(path: Path) -> tuple[int, int, int] | None:
@@ -61,25 +61,31 @@ class AnchoringVerdicts:
             self._broken = self._db is None
         return self._db
 
-    def clean(self, coder: str, key: str) -> list[str] | None:
-        """The transcripts whose hash changed (all codings still in place) when ``coder``'s file was
-        found clean under ``key``; None when there is no such verdict."""
+    def clean(self, coder: str, key: str) -> dict[str, Any] | None:
+        """``coder``'s clean verdict under ``key``: ``changed``, the transcripts whose hash changed while
+        every coding stayed in place, and ``read_back``, transcript -> the hash of the text its quotes
+        were all found in; None when there is no such verdict."""
         db = self._connect()
         if db is None:
             return None
         try:
-            row = db.execute("SELECT changed FROM verdicts WHERE coder = ? AND key = ?", (coder, key)).fetchone()
-            changed = json.loads(row[0]) if row else None
+            row = db.execute("SELECT verdict FROM clean WHERE coder = ? AND key = ?", (coder, key)).fetchone()
+            verdict = json.loads(row[0]) if row else None
         except (sqlite3.Error, ValueError):
             return None
-        return [str(t) for t in changed] if isinstance(changed, list) else None
+        if not (isinstance(verdict, dict) and isinstance(verdict.get("changed"), list)
+                and isinstance(verdict.get("read_back"), dict)):
+            return None
+        return {"changed": [str(t) for t in verdict["changed"]],
+                "read_back": {str(t): str(h) for t, h in verdict["read_back"].items()}}
 
-    def record(self, coder: str, key: str, changed: Iterable[str]) -> None:
-        """Keep that every coding of ``coder`` was found in place under ``key``."""
+    def record(self, coder: str, key: str, changed: Iterable[str], read_back: dict[str, str]) -> None:
+        """Keep that every coding of ``coder`` was found in place under ``key`` (see :meth:`clean`)."""
         db = self._connect()
         if db is None:
             return
         try:
-            db.execute("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)", (coder, key, json.dumps(sorted(changed))))
+            verdict = json.dumps({"changed": sorted(changed), "read_back": read_back}, sort_keys=True)
+            db.execute("INSERT OR REPLACE INTO clean VALUES (?, ?, ?)", (coder, key, verdict))
         except sqlite3.Error:
             return

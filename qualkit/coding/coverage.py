@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from qualkit.workspace.codings import now_iso
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["DONE_SUFFIX", "Progress", "done_csv", "done_path", "done_transcripts", "mark_done", "participant_units", "partly_coded",
+__all__ = ["DONE_SUFFIX", "Progress", "coverage_counts", "done_csv", "done_path", "done_transcripts", "mark_done", "participant_units", "partly_coded",
            "progress", "read_done"]
 
 DONE_SUFFIX = ".done"
@@ -105,34 +106,59 @@ def progress(ws: Workspace, coder: str, transcripts: list[str] | None = None,
     """Per transcript the coder has codings in (or ``transcripts``): turns coded / participant turns.
 
     Interviewer and moderator turns are not counted in the total (codings there are reported apart)."""
-    from qualkit.coding.units import coded_units
-
     codings = ws.codings(coder) if codings is None else codings
-    spans: dict[str, list[tuple[int, int, str]]] = {}
-    for c in codings:
-        spans.setdefault(c.transcript, []).append((c.start, c.end, c.code))
-    texts = ws.texts_by_id(transcripts if transcripts is not None else set(spans))
-    out: dict[str, Progress] = {}
-    for tid in sorted(texts, key=natural_key):
+    ids = transcripts if transcripts is not None else {c.transcript for c in codings}
+    return coverage_counts(ws, {coder: codings}, ids)[0][coder]
+
+
+def coverage_counts(ws: Workspace, codings: dict[str, list],
+                    transcripts: Iterable[str]) -> tuple[dict[str, dict[str, Progress]], dict[str, int]]:
+    """Per coder (``codings``: coder -> codings), the :func:`progress` of each readable transcript among
+    ``transcripts`` (natural order), and how many of the coder's codings there touch no participant
+    turn (only interviewer/moderator words). Each transcript is read once for every coder, one at a
+    time: a study's transcripts are never held together."""
+    from qualkit.coding.units import coded_units
+    from qualkit.workspace.ingest import iter_texts
+
+    spans: dict[str, dict[str, list[tuple[int, int, int]]]] = {}
+    for coder, cs in codings.items():
+        mine = spans[coder] = {}
+        for i, c in enumerate(cs):
+            mine.setdefault(c.transcript, []).append((c.start, c.end, i))
+    found: dict[str, dict[str, Progress]] = {coder: {} for coder in codings}
+    outside = dict.fromkeys(codings, 0)
+    for tid, _text in iter_texts(ws, transcripts):
         units = participant_units(ws, ws.transcript(tid))
-        coded = sum(1 for s in coded_units(units, spans.get(tid, [])) if s)
-        out[tid] = Progress(coded, len(units))
-    return out
+        for coder, mine in spans.items():
+            here = mine.get(tid, [])
+            touched = coded_units(units, here) if here else [set() for _ in units]
+            found[coder][tid] = Progress(sum(1 for s in touched if s), len(units))
+            outside[coder] += len(here) - len(set().union(*touched))
+    order = sorted({tid for per in found.values() for tid in per}, key=natural_key)
+    return {coder: {tid: per[tid] for tid in order if tid in per} for coder, per in found.items()}, outside
 
 
 def participant_units(ws: Workspace, transcript: Any) -> list[Any]:
     """The transcript's turn units without the research team's turns: what coverage counts.
-    Kept per transcript (while it is the same parse) for the command, since every coder asks."""
+    Kept for the command while this parse of the transcript is in memory, since every coder asks
+    (held by a weak reference: keeping every parse alive held a large study's text twice over)."""
+    import weakref
+
     from qualkit.coding.units import turn_units
 
     memo: dict[str, tuple[Any, Any, list[Any]]] = ws.__dict__.setdefault("_participant_units", {})
     table = ws.participant_table
     hit = memo.get(transcript.id)
-    if hit is not None and hit[0] is transcript and hit[1] is table:
+    if hit is not None and hit[0]() is transcript and hit[1] is table:
         return hit[2]
     units = [u for u in turn_units(transcript)
              if u.turn is None or not table.is_facilitator(transcript.turns[u.turn].participant)]
-    memo[transcript.id] = (transcript, table, units)
+
+    def gone(ref: Any, tid: str = transcript.id) -> None:
+        if memo.get(tid, (None,))[0] is ref:
+            del memo[tid]
+
+    memo[transcript.id] = (weakref.ref(transcript, gone), table, units)
     return units
 
 

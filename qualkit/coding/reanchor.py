@@ -323,7 +323,8 @@ def reanchor_codings(codings: Iterable[Coding], texts: dict[str, str], *, thresh
             results[i] = Reanchored(c, "lost", reason=f"transcript {c.transcript!r} could not be read: {why}" if why
                                     else f"transcript {c.transcript!r} is not in transcripts/")
             continue
-        if not c.text:
+        quote = c.text  # once: a checked quote is read back from its transcript
+        if not quote:
             if c.end <= len(text):
                 results[i] = Reanchored(c, "unquoted", c.start, c.end, text[c.start:c.end], None, None,
                                         "no quoted text stored, so the span cannot be verified; --fix stores the text "
@@ -333,8 +334,8 @@ def reanchor_codings(codings: Iterable[Coding], texts: dict[str, str], *, thresh
                 results[i] = Reanchored(c, "lost", reason=f"span ends past the end of the transcript ({len(text)} characters) "
                                                           "and there is no quoted text to search for")
             continue
-        if text[c.start:c.end] == c.text:
-            results[i] = Reanchored(c, "unchanged", c.start, c.end, c.text, "exact", 100.0)
+        if text[c.start:c.end] == quote:
+            results[i] = Reanchored(c, "unchanged", c.start, c.end, quote, "exact", 100.0)
             claimed.setdefault((c.transcript, c.code), set()).add((c.start, c.end))
             continue
         pending.append(i)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from qualkit.transcripts.model import Transcript
@@ -197,8 +197,11 @@ def split_units(transcript: Transcript, kind: str = "turn", is_facilitator: Call
     raise ValueError(f"unit must be one of {', '.join(UNIT_KINDS)}, not {kind!r}")
 
 
-def coded_units(units: list[Unit], spans: Iterable[tuple[int, int, str]]) -> list[set[str]]:
-    """For each unit (in text order), the codes of the spans that overlap it by at least one character.
+Label = TypeVar("Label")
+
+
+def coded_units(units: list[Unit], spans: Iterable[tuple[int, int, Label]]) -> list[set[Label]]:
+    """For each unit (in text order), the codes (labels) of the spans that overlap it by at least one character.
 
     A coding that runs across two turns codes both. Uses bisect on unit starts, so it is
     O((units + codings) log units) rather than units x codings.
@@ -206,7 +209,7 @@ def coded_units(units: list[Unit], spans: Iterable[tuple[int, int, str]]) -> lis
     import bisect
 
     starts = [u.start for u in units]
-    out: list[set[str]] = [set() for _ in units]
+    out: list[set[Label]] = [set() for _ in units]
     for start, end, code in spans:
         i = max(bisect.bisect_right(starts, start) - 1, 0)
         while i < len(units) and units[i].start < end:

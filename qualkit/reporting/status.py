@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qualkit.coding.anchoring import coder_anchoring
-from qualkit.coding.coverage import done_transcripts, progress
+from qualkit.coding.coverage import coverage_counts, done_transcripts
 from qualkit.errors import QualkitError
 from qualkit.io.naming import natural_key, plural_s
 from qualkit.workspace.codings import content_hash
@@ -88,43 +88,46 @@ def _coders(ws: Workspace) -> list[str]:
     return [c for c in ws.coders() if c not in NOT_CODERS and not c.startswith("adjudication")]
 
 
-def _transcripts(ws: Workspace, st: StudyStatus, coded: dict[str, list]) -> dict[str, str]:
-    result = ws.ingest(summarize=False)
-    texts = {t.id: t.text for t in result.transcripts}
+def _transcripts(ws: Workspace, st: StudyStatus, coded: dict[str, list]) -> list[str]:
+    """The readable transcripts' ids; each read once, one at a time (the study's text is not held)."""
+    from qualkit.workspace.ingest import ingest
+
+    stamped = {c.transcript for cs in coded.values() for c in cs if c.transcript_hash}
+    hashes: dict[str, str] = {}  # one hash per transcript, not one per coding
+
+    def visit(t: Any) -> None:
+        if t.id in stamped:
+            hashes[t.id] = content_hash(t.text)
+
+    result = ingest(ws, summarize=False, visit=visit)
+    readable = [t.id for t in result.transcripts]
     unreadable = sorted({ws.rel(e.path) if getattr(e, "path", None) else str(e) for e in result.errors})
     touched = {c.transcript for cs in coded.values() for c in cs}
     marked = {tid for coder in coded for tid in (done_transcripts(ws, coder) or set())}
-    changed = set()
-    hashes: dict[str, str] = {}  # one hash per transcript, not one per coding
-    for cs in coded.values():
-        for c in cs:
-            if c.transcript_hash and c.transcript in texts:
-                if c.transcript not in hashes:
-                    hashes[c.transcript] = content_hash(texts[c.transcript])
-                if c.transcript_hash != hashes[c.transcript]:
-                    changed.add(c.transcript)
-    st.transcripts = {"readable": len(texts),
-                      "new": sorted(set(texts) - touched - marked, key=natural_key),
+    changed = {c.transcript for cs in coded.values() for c in cs
+               if c.transcript_hash and c.transcript in hashes and c.transcript_hash != hashes[c.transcript]}
+    st.transcripts = {"readable": len(readable),
+                      "new": sorted(set(readable) - touched - marked, key=natural_key),
                       "changed_since_coded": sorted(changed, key=natural_key), "unreadable": unreadable}
-    return texts
+    return readable
 
 
-def _coverage(ws: Workspace, st: StudyStatus, coded: dict[str, list], texts: dict[str, str]) -> None:
-    for coder, codings in coded.items():
+def _coverage(ws: Workspace, st: StudyStatus, coded: dict[str, list], readable: list[str]) -> None:
+    anchored = {coder: coder_anchoring(ws, coder) for coder in coded}  # codings where they are now (moved ones moved, lost ones out)
+    progress, outside = coverage_counts(ws, {coder: a.codings for coder, a in anchored.items()}, readable)
+    ids = sorted(readable, key=natural_key)
+    for coder, a in anchored.items():
         marks = done_transcripts(ws, coder)
         st.marks_done[coder] = marks is not None
-        a = coder_anchoring(ws, coder)  # codings where they are now (moved ones moved, lost ones out)
-        codings = a.codings
-        prog = progress(ws, coder, sorted(texts), codings)
+        prog = progress[coder]
         per: dict[str, str] = {}
-        for tid in sorted(texts, key=natural_key):
+        for tid in ids:
             p = prog.get(tid)
             is_done = tid in marks if marks is not None else bool(p and p.coded)
             per[tid] = "done" if is_done else (f"in progress ({p})" if p and p.coded else "not started")
         st.coverage[coder] = per
-        n = _outside_turns(ws, codings, texts)
-        if n:
-            st.facilitator_only[coder] = n
+        if outside[coder]:  # codings that touch no participant turn (only interviewer/moderator words)
+            st.facilitator_only[coder] = outside[coder]
         moved = {k: sum(v.values()) for k, v in a.moved.items()}
         if moved:
             st.drifted[coder] = moved
@@ -132,23 +135,6 @@ def _coverage(ws: Workspace, st: StudyStatus, coded: dict[str, list], texts: dic
             st.lost[coder] = {k: len(v) for k, v in a.lost.items()}
         changed = set(st.transcripts["changed_since_coded"]) | set(a.moved) | set(a.lost)
         st.transcripts["changed_since_coded"] = sorted(changed, key=natural_key)
-
-
-def _outside_turns(ws: Workspace, codings: list, texts: dict[str, str]) -> int:
-    """Codings that touch no participant turn (only interviewer/moderator words)."""
-    from qualkit.coding.coverage import participant_units
-    from qualkit.coding.units import coded_units
-
-    by_t: dict[str, list[tuple[int, int, str]]] = {}
-    for i, c in enumerate(codings):
-        if c.transcript in texts:
-            by_t.setdefault(c.transcript, []).append((c.start, c.end, str(i)))
-    n = 0
-    for tid, spans in by_t.items():
-        units = participant_units(ws, ws.transcript(tid))
-        touched = set().union(*coded_units(units, spans)) if units else set()
-        n += len(spans) - len(touched)
-    return n
 
 
 def _agreement(ws: Workspace, st: StudyStatus) -> None:
@@ -308,12 +294,13 @@ def _compute(ws: Workspace) -> StudyStatus:
     for coder in _coders(ws):
         try:
             coded[coder] = ws.codings(coder)
+            coder_anchoring(ws, coder)  # anchored before the next file is read: checked quotes are not held
         except QualkitError as exc:
             bad.append(str(exc))
-    texts = _transcripts(ws, st, coded)
+    readable = _transcripts(ws, st, coded)
     if bad:
         st.transcripts["unreadable_codings"] = bad
-    _coverage(ws, st, coded, texts)
+    _coverage(ws, st, coded, readable)
     _agreement(ws, st)
     _consensus(ws, st)
     _themes(ws, st)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from sys import intern
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from qualkit.errors import CodingError  # noqa: F401  (defined with every other error in qualkit.errors)
+from qualkit.errors import CodingError, QualkitError  # CodingError is defined with every other error in qualkit.errors
 from qualkit.io.atomic import atomic_write_text, backup
 from qualkit.io.naming import name_problem
 from qualkit.io.tables import no_field_limit
@@ -38,7 +38,10 @@ BACKUP_DIR = Path(".qualkit") / "backups"
 
 @dataclass(slots=True)  # a large study holds a million: slots make each a third of the size
 class Coding:
-    """One coded span: ``text`` is the transcript's text[start:end] when it was coded."""
+    """One coded span: ``text`` is the transcript's text[start:end] when it was coded.
+
+    Once checked at its offsets (:mod:`qualkit.coding.anchoring`), a coding holds no copy of its
+    quote: ``text`` reads it back from the transcript (:class:`QuoteSource`): the same words."""
 
     transcript: str
     start: int
@@ -58,6 +61,109 @@ class Coding:
     def as_row(self) -> dict[str, str]:
         # getattr, not dataclasses.asdict: asdict deep-copies, which made writing 46k rows take 6 s.
         return {k: str(getattr(self, k)) for k in COLUMNS}
+
+
+# The quote's slot holds the quote, or the QuoteSource it is read back from: ``Coding.text`` reads
+# through it, so every reader (==, repr, pickling, dataclasses.replace) still sees the words.
+_QUOTE_SLOT: Any = Coding.__dict__["text"]
+
+
+def _quote(c: Coding) -> str:
+    held = _QUOTE_SLOT.__get__(c, Coding)
+    return held if type(held) is str else held.quote(c)
+
+
+setattr(Coding, "text", property(_quote, _QUOTE_SLOT.__set__, doc="the quoted words: text[start:end] of the transcript"))  # noqa: B010
+
+
+class QuoteSource:
+    """Where the quotes of one coder's checked codings of one transcript are read back from, so that
+    a coding does not hold a copy of words the transcript holds (68 of each coder's 130 MB at 5,000
+    interviews). ``load`` gives the transcript's text; ``digest`` is the :func:`content_hash` of the
+    text the quotes matched at their offsets. Should it change later, the quotes are read again from
+    the coder's file (``path``, if its ``stamp`` (mtime_ns, size) is unchanged). ``recent`` is shared
+    by a workspace's sources: a walk over one transcript's codings loads and hashes its text once."""
+
+    __slots__ = ("load", "digest", "path", "stamp", "recent", "_rows")
+
+    def __init__(self, load: Callable[[], str], digest: str, path: Path, stamp: Any, recent: RecentTexts) -> None:
+        self.load, self.digest, self.path, self.stamp, self.recent = load, digest, path, stamp, recent
+        self._rows: dict[int | None, tuple[int, int, str]] | None = None
+
+    def quote(self, c: Coding) -> str:
+        """``c``'s quote: the transcript's text[start:end], or its file's cell if that text changed."""
+        text = self.recent.text(self)
+        return text[c.start:c.end] if text is not None else self._from_file(c)
+
+    def _from_file(self, c: Coding) -> str:
+        if self._rows is None:
+            try:
+                st = self.path.stat()
+                same = (st.st_mtime_ns, st.st_size) == self.stamp
+            except OSError:
+                same = False
+            self._rows = ({r.line: (r.start, r.end, r.text) for r in read_codings(self.path) if r.transcript == c.transcript}
+                          if same else {})
+        row = self._rows.get(c.line)
+        if row is None or row[:2] != (c.start, c.end):  # the file changed too, or a passage merged from several
+            raise CodingError(f"the quote of this coding of {c.transcript} was to be read from the transcript, which "
+                              "changed since it was checked: read the codings again", self.path, c.line)
+        return row[2]
+
+
+class RecentTexts:
+    """The transcript texts a workspace's :class:`QuoteSource` s loaded last (a few: ``keep``), each
+    with whether it is still the text their quotes were checked against."""
+
+    __slots__ = ("keep", "_texts", "_digests")
+
+    def __init__(self, keep: int = 8) -> None:
+        self.keep = keep
+        self._texts: dict[QuoteSource, str | None] = {}
+        self._digests: dict[int, tuple[str, str]] = {}  # id(text) -> (text, its hash): one hash per text object
+
+    def text(self, source: QuoteSource) -> str | None:
+        """``source``'s transcript text, None if it changed since its quotes were checked."""
+        texts = self._texts
+        if source in texts:
+            text = texts.pop(source)  # and put back last: the most recently used
+        else:
+            text = self._checked(source)
+            if len(texts) >= self.keep:
+                del texts[next(iter(texts))]
+        texts[source] = text
+        return text
+
+    def _checked(self, source: QuoteSource) -> str | None:
+        try:
+            text = source.load()
+        except (QualkitError, OSError):
+            return None
+        hit = self._digests.get(id(text))
+        if hit is None or hit[0] is not text:
+            if len(self._digests) >= self.keep:
+                self._digests.clear()
+            hit = self._digests[id(text)] = (text, content_hash(text))
+        return text if hit[1] == source.digest else None
+
+
+def held_quote(c: Coding) -> str | None:
+    """The quote ``c`` holds itself, or None when it is read back from its transcript."""
+    held = _QUOTE_SLOT.__get__(c, Coding)
+    return held if type(held) is str else None
+
+
+def quote_source(c: Coding) -> QuoteSource | None:
+    """Where ``c``'s quote is read back from (None: ``c`` holds it)."""
+    held = _QUOTE_SLOT.__get__(c, Coding)
+    return None if type(held) is str else held
+
+
+def read_back(c: Coding, source: QuoteSource) -> Coding:
+    """Let ``c`` hold no copy of its quote, read back from ``source`` instead: only for a quote
+    checked to be that transcript's text[start:end] (the words ``c.text`` gives stay the same)."""
+    _QUOTE_SLOT.__set__(c, source)
+    return c
 
 
 def content_hash(text: str) -> str:
@@ -101,57 +207,62 @@ def coder_path(root: str | Path, coder: str) -> Path:
 
 
 def read_codings(path: str | Path) -> list[Coding]:
-    """Read a coder's CSV; a missing column or a bad offset names the file and line."""
+    """Read a coder's CSV; a missing column or a bad offset names the file and line.
+
+    Read a line at a time: a coder's file is 70 MB at 5,000 interviews, and holding its text while
+    its rows are made was half of what reading it cost."""
     path = Path(path)
     if not path.exists():
         return []
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CodingError(f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8", path) from None
+        with open(path, encoding="utf-8-sig") as f, no_field_limit():  # newlines as read_text gives them
+            # a coding may quote more than the csv module's 131,072-character default
+            return _read_rows(path, f)
+    except UnicodeDecodeError:
+        try:  # the position in the whole file, as reading it at once reports it
+            path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CodingError(f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8", path) from None
+        raise  # a decoding error that reading the whole file does not meet: not expected
     except OSError as exc:
         raise CodingError(f"cannot read file ({exc.strerror or exc})", path) from None
-    if not text.strip():
-        return []
-    with no_field_limit():  # a coding may quote more than the csv module's 131,072-character default
-        try:
-            return _read_rows(path, text)
-        except csv.Error as exc:
-            raise CodingError(f"not a readable CSV file ({exc})", path) from None
+    except csv.Error as exc:
+        raise CodingError(f"not a readable CSV file ({exc})", path) from None
 
 
-def _lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` as ``io.StringIO(text, newline="")`` gives them, one at a time.
-
-    A StringIO holds its text as four bytes a character (300 MB for a coder's 70 MB file at 5,000
-    interviews): without a carriage return the lines are cut at each newline in place instead."""
-    if "\r" in text:  # "\r" and "\r\n" end lines too: StringIO's own rules
-        yield from io.StringIO(text, newline="")
-        return
-    find, pos, n = text.find, 0, len(text)
-    while pos < n:
-        end = find("\n", pos) + 1 or n
-        yield text[pos:end]
-        pos = end
+def _blank(path: Path) -> bool:
+    return not path.read_text(encoding="utf-8-sig").strip()
 
 
-def _read_rows(path: Path, text: str) -> list[Coding]:
-    reader = csv.reader(_lines(text))
-    header = [h.strip() for h in next(reader)]
+def _read_rows(path: Path, lines: Iterable[str]) -> list[Coding]:
+    held: list[list[str]] = [[]]  # the lines of the record being read (what a stray quote swallowed)
+
+    def tracked() -> Iterator[str]:
+        for line in lines:
+            held[0].append(line)
+            yield line
+
+    reader = csv.reader(tracked())
+    header = [h.strip() for h in next(reader, [])]
+    held[0] = []
     missing = [c for c in REQUIRED if c not in header]
     if missing:
+        if _blank(path):
+            return []
         raise CodingError(f"missing column(s) {', '.join(missing)} in the header row (expected {', '.join(COLUMNS)})", path, 1)
     idx = {h: i for i, h in enumerate(header)}
     out: list[Coding] = []
     from qualkit.io.tables import UNCLOSED_QUOTE, unclosed_quote
 
+    record: list[str] = []
     first = begins = reader.line_num + 1  # the line the next record starts on, and the last one's
     for values in reader:
         lineno, begins, first = reader.line_num, first, reader.line_num + 1
+        record, held[0] = held[0], []
         if not any(v.strip() for v in values):
             continue
         if len(values) > len(header):  # a stray quote or comma: the row would be read wrongly
-            if unclosed_quote(text, begins):
+            if unclosed_quote("".join(record), 1):
                 raise CodingError(UNCLOSED_QUOTE, path, begins)
             raise CodingError(f"{len(values)} fields but the header has {len(header)}", path, begins)
         get = lambda c, values=values: values[idx[c]] if c in idx and idx[c] < len(values) else ""  # noqa: E731
@@ -166,7 +277,7 @@ def _read_rows(path: Path, text: str) -> list[Coding]:
         # ids, dates and hashes repeat on every row of a transcript: one string object each, not one per row
         out.append(Coding(intern(get("transcript").strip()), start, end, intern(get("code").strip()), get("text"),
                           get("memo"), intern(get("coded_at").strip()), intern(get("transcript_hash").strip()), lineno))
-    if unclosed_quote(text, begins):
+    if unclosed_quote("".join(record), 1):
         raise CodingError(UNCLOSED_QUOTE, path, begins)
     return out
 
