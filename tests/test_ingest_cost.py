@@ -194,3 +194,34 @@ def test_a_parallel_ingest_larger_than_memory_reads_each_parse_back_once(tmp_pat
     want = one.ingest()
     assert [(t.id, t.text, [(u.speaker, u.start, u.end) for u in t.turns], t.word_count) for t in got.transcripts] == \
            [(t.id, t.text, [(u.speaker, u.start, u.end) for u in t.turns], t.word_count) for t in want.transcripts]
+
+
+def test_a_usual_transcript_is_split_in_one_pass_into_the_same_turns_as_line_by_line(monkeypatch):
+    """Issue 17: a file whose every label line fits its convention is split by one regex over the whole
+    text (speakers._quick); files it does not fit (a time-only line, a one-off label, numbered lines)
+    go line by line. Both ways give the same turns and warnings, on every convention."""
+    import qualkit.transcripts.speakers as speakers
+
+    layouts = [
+        "Interviewer: How do referrals arrive?\n\nMaria: By fax.\n  Mostly.  \n\nInterviewer: Always?\nMaria:\tYes \n",
+        "Intro before any label\n\nINTERVIEWER\nHow long?\n\nMARIA\nTen years.\n\nINTERVIEWER\nThanks.",
+        "### Interviewer\nFirst question\n\n### Maria\nAnswer one\nand two\n\n### Interviewer\n",
+        "**Ana:** hello\n**Ben:** hi\n**Ana:** bye\n**Ben**: later\n",
+        "[00:00:01] Ana: hi\n[00:00:05] Ben: hello there\n[00:00:09] Ana: ok\n",
+        "[Speaker 1] one\n[Speaker 2] two\n[Speaker 1] three\n",
+        "<v Ann Lee>hello</v>\n<v Bo>hi</v>\n",
+        "Speaker 1  0:03\nHello.\n\nSpeaker 2  0:09\nHi.\n",
+        "I: Q1 #00:00:12-3#\nB: Answer #00:00:20-1#\nI: Q2\n",
+        "Interviewer: Hi.\n[00:01:02]\nMaria: Hello.\nInterviewer: again\n",         # a time-only line
+        "Interviewer: Hi.\nMaria: Hello.\nInterviewer: Who else?\nDolores: Me.\n",        # a one-off speaker
+        "John: Hi.\nJOHN: Again.\nJohn: Bye.\n",
+        "no labels at all\n\njust paragraphs\n",
+    ]
+    quick = speakers._quick
+    for text in layouts:
+        for known in ((), ("Dolores",)):
+            monkeypatch.setattr(speakers, "_quick", quick)
+            fast = speakers.segment(text, known_speakers=known)
+            monkeypatch.setattr(speakers, "_quick", lambda text, known: None)
+            assert fast == speakers.segment(text, known_speakers=known), text
+    assert quick(layouts[0], set()) is not None and quick(layouts[9], set()) is None and quick(layouts[10], set()) is None
