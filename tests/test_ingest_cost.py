@@ -197,9 +197,12 @@ def test_a_parallel_ingest_larger_than_memory_reads_each_parse_back_once(tmp_pat
 
 
 def test_a_usual_transcript_is_split_in_one_pass_into_the_same_turns_as_line_by_line(monkeypatch):
-    """Issue 17: a file whose every label line fits its convention is split by one regex over the whole
-    text (speakers._quick); files it does not fit (a time-only line, a one-off label, numbered lines)
-    go line by line. Both ways give the same turns and warnings, on every convention."""
+    """Issue 17: in a file with no time and no "[" the label lines are found by one regex over the whole
+    text (speakers._quick), and if every one fits the file's convention it is split as they are found;
+    otherwise (a one-off label) they are decided on the label lines found. Files with times, brackets or
+    numbered lines are read line by line. Every way gives the same turns and warnings."""
+    import pytest
+
     import qualkit.transcripts.speakers as speakers
 
     layouts = [
@@ -224,4 +227,11 @@ def test_a_usual_transcript_is_split_in_one_pass_into_the_same_turns_as_line_by_
             fast = speakers.segment(text, known_speakers=known)
             monkeypatch.setattr(speakers, "_quick", lambda text, known: None)
             assert fast == speakers.segment(text, known_speakers=known), text
-    assert quick(layouts[0], set()) is not None and quick(layouts[9], set()) is None and quick(layouts[10], set()) is None
+    monkeypatch.setattr(speakers, "_quick", quick)
+    # a file the one pass does not fit is decided on the label lines it found: none is looked for again
+    monkeypatch.setattr(speakers, "_find_candidates", lambda *a: pytest.fail("label lines looked for line by line"))
+    for text in layouts[:4] + layouts[10:]:  # labels with a colon, alone on a line, as headings, bold
+        speakers.segment(text)
+    assert quick(layouts[4], set()) is None                          # a time somewhere: line by line
+    numbered = "".join(f"{i} Q: line {i}\n" for i in range(1, 30))    # court-reporter style: line by line
+    assert quick(numbered, set()) is None

@@ -206,19 +206,29 @@ def segment(
         quick = _quick(text, known)
         if quick is not None:
             return quick
+    lines, starts = _lines(text)
+    if speaker_pattern is not None:
+        accepted, ts_lines = _match_user_pattern(lines, starts, compile_speaker_pattern(speaker_pattern))
+    else:
+        candidates, ts_lines = _find_candidates(lines, starts, text)
+        accepted = _accept(candidates, known)
+    return _turns_of(text, lines, starts, accepted, ts_lines)
+
+
+def _lines(text: str) -> tuple[list[str], list[int]]:
+    """The lines of ``text`` and the offset of each."""
     lines = text.split("\n")
     starts: list[int] = []
     pos = 0
     for ln in lines:
         starts.append(pos)
         pos += len(ln) + 1
-    if speaker_pattern is not None:
-        candidates, ts_lines = _match_user_pattern(lines, starts, compile_speaker_pattern(speaker_pattern))
-        accepted = candidates
-    else:
-        candidates, ts_lines = _find_candidates(lines, starts, text)
-        accepted = _accept(candidates, known)
+    return lines, starts
 
+
+def _turns_of(text: str, lines: list[str], starts: list[int], accepted: list[_Candidate],
+              ts_lines: dict[int, str]) -> tuple[list[Turn], list[str]]:
+    """The turns and warnings of :func:`segment` once the label lines are decided (``accepted``)."""
     warnings: list[str] = []
     timed = timed_unlabeled(lines, starts) if not accepted else None
     turns = trim_marks(text, timed if timed is not None else build_turns_by_line(text, lines, starts, accepted, ts_lines))
@@ -228,21 +238,23 @@ def segment(
     return turns, warnings
 
 
-_TS_HINT = re.compile(r":\d\d")  # in every time (TS): without it no timed kind can match anywhere
+_TS_HINT = re.compile(r":\d\d")  # in every time (TS)
 _GROUP_NAME = re.compile(r"\(\?P<(label|ts)>")
 _TS_RX = re.compile(TS)
 
 
-def _possible(text: str) -> tuple[int, ...]:
-    """The alternatives of :func:`_scanner` (0: a time-only line, then _PATTERNS in order) that could
-    match some line of ``text``, by what each needs somewhere in it (a time, "[", "<v", ...): a regex
-    tries each alternative it has on every line, so those that cannot match are left out. (A
-    one-character search runs at memory speed, so "<" is looked for before "<v".)"""
-    timed = _TS_HINT.search(text) is not None
-    colon, square = ":" in text, "[" in text
-    could = (timed, "<" in text and "<v" in text, timed, timed and square, timed and (square or "(" in text),
-             timed and square, "*" in text and "**" in text, "#" in text, colon, colon, square, timed, timed, True)
-    return tuple(n for n, yes in enumerate(could) if yes)
+def _possible(text: str) -> tuple[int, ...] | None:
+    """Which alternatives of :func:`_scanner` (numbered as there: 0 is a time-only line, then
+    _PATTERNS in order) could match some line of ``text``, when only those a regex over the whole text
+    tries about as cheaply as the line-by-line search rules them out could (md_bold, md_heading, label,
+    f4, label_line); None when a time, "[" or "<v" somewhere lets any other kind match a line, and the
+    line-by-line search, which looks for those only on a line that holds them, is quicker. (A
+    one-character search runs at memory speed: "<" is looked for before "<v".)"""
+    if "[" in text or ("<" in text and "<v" in text) or _TS_HINT.search(text) is not None:
+        return None
+    colon = ":" in text
+    could = ("*" in text and "**" in text, "#" in text, colon, colon, True)
+    return tuple(n for n, yes in zip((6, 7, 8, 9, 13), could) if yes)
 
 
 @lru_cache(maxsize=64)
@@ -252,14 +264,15 @@ def _scanner(alternatives: tuple[int, ...]) -> tuple[re.Pattern[str], re.Pattern
     alternation takes the first alternative that matches, as the loop takes the first pattern that
     does), each one's groups numbered apart. Returns the regex for the first line, the one for each
     line after a newline (a search for a newline runs at C speed), and by the group number of each
-    alternative: its kind (None for a time-only line), whether it is inline, its label and time groups."""
+    alternative's groups (the last one a match closed names its alternative): its kind (None for a
+    time-only line), whether it is inline, its label and time groups."""
     alts = [(None, _TS_LINE.pattern, False), *((kind, pat.pattern, inline) for kind, pat, inline in _PATTERNS)]
-    parts = [f"(?P<k{n}>" + _GROUP_NAME.sub(rf"(?P<\g<1>{n}>", str(alts[n][1])) + ")" for n in alternatives]
-    body = "[ \\t]*(?:" + "|".join(parts) + ")"
+    parts = [_GROUP_NAME.sub(rf"(?P<\g<1>{n}>", str(alts[n][1])) for n in alternatives]
+    body = r"[ \t]*(?=\S)(?:" + "|".join(parts) + ")"  # (?=\S): a blank line tries none
     first, rest = re.compile(body, re.M), re.compile("\n" + body, re.M)
-    groups = rest.groupindex
-    return first, rest, {groups[f"k{n}"]: (alts[n][0], alts[n][2], groups.get(f"label{n}", 0), groups.get(f"ts{n}"))
-                         for n in alternatives}
+    groups = rest.groupindex  # (no group around each alternative: a match costs more with each group)
+    return first, rest, {groups[f"{g}{n}"]: (alts[n][0], alts[n][2], groups.get(f"label{n}", 0), groups.get(f"ts{n}"))
+                         for n in alternatives for g in ("label", "ts") if f"{g}{n}" in groups}
 
 
 def _judged(raw_label: str, kind: str) -> str | None:
@@ -274,79 +287,81 @@ def _judged(raw_label: str, kind: str) -> str | None:
 
 
 def _quick(text: str, known: set[str]) -> tuple[list[Turn], list[str]] | None:
-    """:func:`segment` of the usual file in one pass over its label lines, found by one regex over the
-    whole text (:func:`_scanner`); None when the file is not the usual one (no label, a time-only line,
-    numbered lines, or a label that only its style could make one: :func:`_accept` then decides line by
-    line). Every candidate is taken as a label while the turns are made, and kept only if :func:`_accept`
-    would accept every one: each rule depends on a candidate's kind, label and time only, so it is
-    checked once per such shape. The turns are those of build_turns_by_line: a turn runs from its
-    label's text (or the first non-blank line after an own-line label) to the last non-blank character
-    before the next label; the text before the first label is an unlabeled turn."""
-    if len(_NUMBERED_LINE.findall("\n" + text)) >= 13:
+    """:func:`segment` in one pass over the label lines, found by one regex over the whole text
+    (:func:`_scanner`); None for a file that may number its lines (read line by line). The candidates
+    are those :func:`_find_candidates` finds. In the usual file every one is taken as a label while
+    the turns are made, and they are kept if :func:`_accept` would accept every one (each rule depends
+    on a candidate's kind, label and time only, so it is checked once per such shape); these turns are
+    those of build_turns_by_line: a turn runs from its label's text (or the first non-blank line after
+    an own-line label) to the last non-blank character before the next label, and the text before the
+    first label is an unlabeled turn. Otherwise (a time-only line, a label only its style can make one,
+    no label) :func:`_accept` and the line-by-line turns take the candidates found."""
+    could = _possible(text)
+    if could is None or len(_NUMBERED_LINE.findall("\n" + text)) >= 13:
         return None
-    first, rest, alternatives = _scanner(_possible(text))
+    first, rest, alternatives = _scanner(could)
     m0 = first.match(text)
     judged: dict[tuple[str, str], str | None] = {}
-    turns: list[Turn] = []
-    shapes: list[tuple[str, str, bool]] = []
+    found: list[tuple[int, str, str, str | None, int | None]] = []  # _Candidate's fields
+    begins: list[int] = []  # the offset of each one's line
+    ts_lines: dict[int, str] = {}
     n = len(text)
     line = seen = 0
-    label = ts = start = None
-    at = begin = -1  # the open turn's line, and its line's offset (-1: none open yet)
     for m in chain((m0,) if m0 else (), rest.finditer(text, m0.end() if m0 else 0)):
         kind, inline, label_group, ts_group = alternatives[m.lastindex]  # type: ignore[index]
-        if kind is None:
-            return None  # a time-only line
-        raw = m.group(label_group)
-        name = judged.get((raw, kind), "")
-        if name == "":
-            name = judged[raw, kind] = _judged(raw, kind)
-        if name is None:
-            continue  # no label: a line of the turn before
-        bound = m.start() + (m.re is rest)  # this line's offset (after its newline): the open turn ends before it
-        if begin >= 0:
-            _close(text, turns, label, ts, start, begin, at, bound)
-        else:  # the text before the first label
-            head = text[:bound]
-            said = head.lstrip()
-            if said and len(head.rstrip()) > len(head) - len(said):
-                turns.append(Turn(0, None, len(head) - len(said), len(head.rstrip()), None, None,
-                                  head.count("\n", 0, len(head) - len(said)) + 1))
+        if kind is not None:
+            raw = m.group(label_group)
+            label = judged.get((raw, kind), "")
+            if label == "":
+                label = judged[raw, kind] = _judged(raw, kind)
+            if label is None:
+                continue  # no label: a line of the turn before
+        bound = m.start() + (m.re is rest)  # this line's offset (after its newline)
         line += text.count("\n", seen, bound)
-        at = line
-        seen = begin = bound
-        label, ts, end = name, m.group(ts_group) if ts_group else None, m.end()
-        shapes.append((kind, label, bool(ts)))
-        start = end if inline and end < n and text[end] != "\n" else None
-    if begin < 0 or not _all_accepted(Counter(shapes), known):
-        return None
-    _close(text, turns, label, ts, start, begin, at, n)
-    warnings: list[str] = []
-    _warn_case_variants((label for _kind, label, _timed in shapes), warnings)
-    return trim_marks(text, turns), warnings
+        seen = bound
+        if kind is None:  # a time-only line
+            ts_lines[line] = m.group(ts_group)  # type: ignore[arg-type]
+            continue
+        end = m.end()
+        found.append((line, kind, label, m.group(ts_group) if ts_group else None,  # type: ignore[arg-type]
+                      end if inline and end < n and text[end] != "\n" else None))
+        begins.append(bound)
+    if found and not ts_lines and _all_accepted(Counter((kind, label, ts is not None) for _, kind, label, ts, _ in found), known):
+        return trim_marks(text, _turns_between(text, found, begins)), _case_variants(label for _, _, label, _, _ in found)
+    lines, starts = _lines(text)
+    return _turns_of(text, lines, starts, _accept([_Candidate(*c) for c in found], known), ts_lines)
 
 
-def _close(text: str, turns: list[Turn], label: str | None, ts: str | None, start: int | None, begin: int, at: int,
-           bound: int) -> None:
-    """The turn of the label on line ``at`` (offset ``begin``; its text from ``start``, if on that line),
-    ended before ``bound``, the next label's line: appended to ``turns`` unless it is empty."""
-    line_end = text.find("\n", begin)
-    if line_end < 0:
-        line_end = len(text)
-    after = text[line_end:bound]
-    said = after.lstrip()
-    if said:
-        end = line_end + len(after.rstrip())
-        if start is None:
-            start = line_end + len(after) - len(said)
-    elif start is None:
-        return
-    elif text[line_end - 1].isspace():
-        end = begin + len(text[begin:line_end].rstrip())
-    else:
-        end = line_end
-    if end > start:
-        turns.append(Turn(len(turns), label, start, end, parse_timestamp(ts) if ts else None, None, at + 1))
+def _turns_between(text: str, found: list[tuple[int, str, str, str | None, int | None]], begins: list[int]) -> list[Turn]:
+    """The turns of build_turns_by_line when every one of ``found`` (with its line's offset in
+    ``begins``) is a label and no line holds a time alone: each runs from its label's text (or the
+    first non-blank line after an own-line label) to the last non-blank character before the next
+    label; the text before the first label is an unlabeled turn."""
+    turns: list[Turn] = []
+    head = text[:begins[0]]
+    said = head.lstrip()
+    if said and len(head.rstrip()) > len(head) - len(said):
+        turns.append(Turn(0, None, len(head) - len(said), len(head.rstrip()), None, None, head.count("\n", 0, len(head) - len(said)) + 1))
+    find, n = text.find, len(text)
+    for (line, _kind, label, ts, start), begin, bound in zip(found, begins, [*begins[1:], n]):
+        line_end = find("\n", begin)
+        if line_end < 0:
+            line_end = n
+        after = text[line_end:bound]
+        said = after.lstrip()
+        if said:
+            end = line_end + len(after.rstrip())
+            if start is None:
+                start = line_end + len(after) - len(said)
+        elif start is None:
+            continue
+        elif text[line_end - 1].isspace():
+            end = begin + len(text[begin:line_end].rstrip())
+        else:
+            end = line_end
+        if end > start:
+            turns.append(Turn(len(turns), label, start, end, parse_timestamp(ts) if ts else None, None, line + 1))
+    return turns
 
 
 def _all_accepted(shapes: dict[tuple[str, str, bool], int], known: set[str]) -> bool:
@@ -557,6 +572,13 @@ def inline_labels(
     else:
         accepted = {c.line for c in _accept(cands, {_key(s) for s in known_speakers if s})}
     return [LineLabel(c.line, c.label, c.content_start - starts[c.line], c.line in accepted) for c in cands]
+
+
+def _case_variants(labels: Iterable[str]) -> list[str]:
+    """The warnings of :func:`_warn_case_variants`."""
+    warnings: list[str] = []
+    _warn_case_variants(labels, warnings)
+    return warnings
 
 
 def _warn_case_variants(labels: Iterable[str], warnings: list[str]) -> None:
