@@ -194,3 +194,44 @@ def test_a_parallel_ingest_larger_than_memory_reads_each_parse_back_once(tmp_pat
     want = one.ingest()
     assert [(t.id, t.text, [(u.speaker, u.start, u.end) for u in t.turns], t.word_count) for t in got.transcripts] == \
            [(t.id, t.text, [(u.speaker, u.start, u.end) for u in t.turns], t.word_count) for t in want.transcripts]
+
+
+def test_a_usual_transcript_is_split_in_one_pass_into_the_same_turns_as_line_by_line(monkeypatch):
+    """Issue 17: in a file with no time and no "[" the label lines are found by one regex over the whole
+    text (speakers._quick), and if every one fits the file's convention it is split as they are found;
+    otherwise (a one-off label) they are decided on the label lines found. Files with times, brackets or
+    numbered lines are read line by line. Every way gives the same turns and warnings."""
+    import pytest
+
+    import qualkit.transcripts.speakers as speakers
+
+    layouts = [
+        "Interviewer: How do referrals arrive?\n\nMaria: By fax.\n  Mostly.  \n\nInterviewer: Always?\nMaria:\tYes \n",
+        "Intro before any label\n\nINTERVIEWER\nHow long?\n\nMARIA\nTen years.\n\nINTERVIEWER\nThanks.",
+        "### Interviewer\nFirst question\n\n### Maria\nAnswer one\nand two\n\n### Interviewer\n",
+        "**Ana:** hello\n**Ben:** hi\n**Ana:** bye\n**Ben**: later\n",
+        "[00:00:01] Ana: hi\n[00:00:05] Ben: hello there\n[00:00:09] Ana: ok\n",
+        "[Speaker 1] one\n[Speaker 2] two\n[Speaker 1] three\n",
+        "<v Ann Lee>hello</v>\n<v Bo>hi</v>\n",
+        "Speaker 1  0:03\nHello.\n\nSpeaker 2  0:09\nHi.\n",
+        "I: Q1 #00:00:12-3#\nB: Answer #00:00:20-1#\nI: Q2\n",
+        "Interviewer: Hi.\n[00:01:02]\nMaria: Hello.\nInterviewer: again\n",         # a time-only line
+        "Interviewer: Hi.\nMaria: Hello.\nInterviewer: Who else?\nDolores: Me.\n",        # a one-off speaker
+        "John: Hi.\nJOHN: Again.\nJohn: Bye.\n",
+        "no labels at all\n\njust paragraphs\n",
+    ]
+    quick = speakers._quick
+    for text in layouts:
+        for known in ((), ("Dolores",)):
+            monkeypatch.setattr(speakers, "_quick", quick)
+            fast = speakers.segment(text, known_speakers=known)
+            monkeypatch.setattr(speakers, "_quick", lambda text, known: None)
+            assert fast == speakers.segment(text, known_speakers=known), text
+    monkeypatch.setattr(speakers, "_quick", quick)
+    # a file the one pass does not fit is decided on the label lines it found: none is looked for again
+    monkeypatch.setattr(speakers, "_find_candidates", lambda *a: pytest.fail("label lines looked for line by line"))
+    for text in layouts[:4] + layouts[10:]:  # labels with a colon, alone on a line, as headings, bold
+        speakers.segment(text)
+    assert quick(layouts[4], set()) is None                          # a time somewhere: line by line
+    numbered = "".join(f"{i} Q: line {i}\n" for i in range(1, 30))    # court-reporter style: line by line
+    assert quick(numbered, set()) is None

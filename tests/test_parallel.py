@@ -66,11 +66,37 @@ def test_ingest_over_several_processes_gives_what_one_process_gives(tmp_path, mo
     assert _view(again.ingest(), many.root) == _view(serial, one.root)
 
 
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
+def test_ingest_rows_summed_up_in_the_workers_are_those_of_one_process(tmp_path, monkeypatch):
+    """`qualkit ingest` needs the rows only: a file parsed in a worker is summed up there (participants
+    attached, unknown speakers warned about) and not read back; the rows and the transcripts (read
+    when asked for) are what one process gives."""
+    import qualkit.workspace.cache as cache_mod
+
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    one = qualkit.Workspace(_study(tmp_path / "a", 60))
+    (one.root / "participants.csv").write_text("transcript,speaker,participant_id,role\nt000,Maria,P1,nurse\n", encoding="utf-8")
+    one.jobs = 1
+    serial = one.ingest()
+    many = qualkit.Workspace(_study(tmp_path / "b", 60))
+    (many.root / "participants.csv").write_text("transcript,speaker,participant_id,role\nt000,Maria,P1,nurse\n", encoding="utf-8")
+    many.jobs = 3
+    decoded = []
+    real = cache_mod.unpack
+    monkeypatch.setattr(cache_mod, "unpack", lambda data: decoded.append(1) or real(data))
+    rows = many.ingest(rows_only=True)
+    assert decoded == []                                        # nothing parsed in a worker was read back
+    assert _same_root([r.as_dict() for r in rows.rows], many.root) == _same_root([r.as_dict() for r in serial.rows], one.root)
+    assert any("is not in participants.csv" in w for r in rows.rows for w in r.warnings)
+    monkeypatch.setattr(cache_mod, "unpack", real)
+    assert _view(rows, many.root) == _view(serial, one.root)    # each transcript read (from the cache) when asked for
+
+
 def test_a_small_study_is_read_in_one_process(tmp_path, monkeypatch):
     ws = qualkit.Workspace(_study(tmp_path / "s", 10))
     ws.jobs = 4
     monkeypatch.setattr(parallel_mod, "parallel_each", lambda *a, **k: pytest.fail("no processes for a few files"))
-    assert ingest_mod.prefetch(ws, ws.transcript_paths(), 4) == 0
+    assert ingest_mod.prefetch(ws, ws.transcript_paths(), 4) == {}   # nothing parsed in a worker
     assert len(ws.ingest().transcripts) == 10
 
 

@@ -237,3 +237,24 @@ def test_each_session_looks_up_its_own_participant_rows(ws):
     for i in range(30):
         s = session_info(ws, ws.transcript(f"int{i}"))
         assert (s.participants, s.facilitators, s.date, s.kind) == ([f"P{i}"], ["RT-1"], f"2026-01-{i % 28 + 1:02d}", "interview")
+
+
+def test_run_checks_the_consensus_once_and_sees_a_new_decision(sample_workspace, monkeypatch):
+    """`run` asks for reconcile's dry run in its consensus step, the status, the report and the
+    excerpts: it is made once while nothing changes, and made again when a decision is recorded."""
+    import qualkit.analysis.reconcile as rec
+    from qualkit.pipeline import run
+
+    made = []
+    real = rec._reconcile
+    monkeypatch.setattr(rec, "_reconcile", lambda *a, **k: made.append(k["dry_run"]) or real(*a, **k))
+    ws = qualkit.Workspace(sample_workspace)
+    run(ws, use_cache=False)
+    assert made == [True]
+    first = rec.reconcile(ws, ws.config.coders[:2], dry_run=True)
+    assert made == [True]
+    key = first.undecided[0]
+    rec.reconcile(ws, ws.config.coders[:2], decisions={key: "both"})   # recorded in the audit log
+    assert made == [True, False]
+    after = rec.reconcile(ws, ws.config.coders[:2], dry_run=True)
+    assert made == [True, False, True] and key not in after.undecided and key in first.undecided

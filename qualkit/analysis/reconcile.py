@@ -78,6 +78,7 @@ import difflib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack, nullcontext
+from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -454,8 +455,26 @@ def reconcile(workspace: Workspace, coders: str | Iterable[str], into: str = "co
 
     Every problem (unknown coder, no transcript in common, a bad adjudication file, an unknown code
     after ``edit:``) raises before anything is written: the consensus file and the audit log are
-    then untouched. ``dry_run`` checks and counts but writes nothing.
+    then untouched. ``dry_run`` checks and counts but writes nothing; a dry run with no decisions to
+    apply is made once per command while the workspace's inputs and the audit log are unchanged (`run`
+    asks four times: its consensus step, the status, the report and its excerpts).
     """
+    if dry_run and adjudication is None and not decisions:
+        try:
+            log_state: tuple[int, int] | None = ((st := (workspace.root / AUDIT_LOG).stat()).st_mtime_ns, st.st_size)
+        except OSError:
+            log_state = None
+        pair = parse_coders(coders)
+        key = ("reconcile dry run", tuple(pair), into, unit, include_facilitators, log_state)
+        return copy(workspace.derived(key, lambda: _reconcile(workspace, pair, into, None, None, by, unit=unit,
+                                                                include_facilitators=include_facilitators, dry_run=True)))
+    return _reconcile(workspace, coders, into, adjudication, decisions, by, unit=unit,
+                      include_facilitators=include_facilitators, dry_run=dry_run)
+
+
+def _reconcile(workspace: Workspace, coders: str | Iterable[str], into: str, adjudication: str | Path | None,
+               decisions: Mapping[str, Any] | None, by: str | None, *, unit: str | None, include_facilitators: bool,
+               dry_run: bool) -> ReconcileResult:
     ws = workspace
     pair = parse_coders(coders)
     path = check_into(ws, into, pair)

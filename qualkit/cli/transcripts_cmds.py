@@ -50,7 +50,7 @@ def ingest(ctx: click.Context, paths: tuple[str, ...], as_json: bool, convert: b
     from qualkit.io.collector import gc_paused
 
     with gc_paused(freeze_after=True):  # 175,000 turns at 1,000 interviews and no cycles: nothing to collect
-        result = ws.ingest(paths or None, progress=progress_bar("Reading transcripts"))
+        result = ws.ingest(paths or None, progress=progress_bar("Reading transcripts"), rows_only=True)
     if as_json:
         echo_json({"transcripts": [r.as_dict() for r in result.rows], "warnings": result.warnings,
                    "errors": [{"path": str(e.path) if e.path else None, "line": e.line, "message": e.message} for e in result.errors]})

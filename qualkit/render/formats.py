@@ -145,6 +145,26 @@ def _xlsx_widths(headers: list[str], rows: list[tuple]) -> list[float]:
     return widths
 
 
+def _header_row(ws: Any, row: int, headers: list[str], numeric: list[bool], look: tuple[Any, Any, Any, Any]) -> None:
+    """The header cells of a sheet: bold on a fill, a line below, numbers' headers right-aligned. Each of
+    the two styles is set once through openpyxl and then copied, as the body's are (setting a font or a
+    fill looks it up among the workbook's by hashing it, per cell)."""
+    from openpyxl.styles import Alignment
+
+    font, fill, border, align = look
+    styles: dict[bool, Any] = {}
+    for j, head in enumerate(headers, start=1):
+        cell = ws.cell(row=row, column=j)
+        _set_text_cell(cell, head)
+        is_num = numeric[j - 1]
+        if is_num in styles:
+            cell._style = copy(styles[is_num])
+            continue
+        cell.font, cell.fill, cell.border = font, fill, border
+        cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right") if is_num else align
+        styles[is_num] = copy(cell._style)
+
+
 def _build_workbook(tables, title: str | None):
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -183,11 +203,7 @@ def _build_workbook(tables, title: str | None):
             _set_text_cell(cell, _text(caption))
             cell.font = title_font
         numeric = _numeric_columns(frame, rows)
-        for j, head in enumerate(headers, start=1):
-            cell = ws.cell(row=first, column=j)
-            _set_text_cell(cell, head)
-            cell.font, cell.fill, cell.border = header_font, header_fill, header_border
-            cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="right") if numeric[j - 1] else header_align
+        _header_row(ws, first, headers, numeric, (header_font, header_fill, header_border, header_align))
         # Each body cell's style is one of two, set once through openpyxl and then copied: setting
         # ``cell.alignment`` looks the Alignment up among the workbook's by hashing it, per cell.
         styles: dict[bool, Any] = {}

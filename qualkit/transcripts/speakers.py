@@ -14,12 +14,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 from qualkit.errors import SpeakerPatternError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.transcripts.model import Turn
+from qualkit.transcripts.turnbuild import TS, build_turns_by_line, parse_timestamp, timed_unlabeled, trim_marks
+from qualkit.transcripts.turnbuild import Candidate as _Candidate
 
-# Timestamps: 1:02, 01:02:03, 01:02:03.456, and the 4-part day:h:m:s of mission logs.
-TS = r"\d{1,2}:\d{2}(?::\d{2}){0,2}(?:[.,]\d{1,3})?"
 # A label: up to 60 characters starting with a letter or digit (or the @ of a chat handle),
 # no sentence punctuation.
 LABEL = r"@?[^\W_][^:\n?!;\"“”\[\]*]{0,59}?"
@@ -77,9 +78,6 @@ _TIMED_KINDS = {"ts_label", "label_ts", "label_time_line", "ts_bracket", "label_
 # recur, be known, or have a role's shape.
 _OWN_LINE_KINDS = {"label_line", "md_heading", "time_label_line"}
 _TS_LINE = re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]*$")
-# f4/f5 time marks ("#00:01:22-6#": h:m:s and tenths) at the end of a paragraph, and Scribie's
-# "[00:01:22]" there: the time the paragraph ends.
-F4_TIME = re.compile(r"\s*(?:#(?P<ts>\d{1,2}:\d{2}:\d{2})(?:[-.,](?P<tenth>\d{1,2}))?#|\[(?P<bts>\d{1,2}:\d{2}:\d{2})\])[ \t]*$")
 _LINE_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]+(?=\S)")
 _NUMBERED_LINE = re.compile(r"\n[ \t]*\d{1,2}[ \t]+(?=\S)")  # the same, at each line start of "\n" + text
 
@@ -120,31 +118,6 @@ _ROLE_SHAPE = re.compile(
     r"[ \t_-]?\d*[a-z]?$",
     re.IGNORECASE,
 )
-
-
-@dataclass(slots=True)
-class _Candidate:
-    line: int  # 0-based line index
-    kind: str
-    label: str
-    ts: str | None
-    content_start: int | None  # offset of same-line content (inline kinds), else None
-
-
-def parse_timestamp(ts: str | None) -> float | None:
-    """``01:02:03.5`` -> 3723.5 seconds; two parts are m:s, four are d:h:m:s (mission logs)."""
-    if not ts:
-        return None
-    ts = ts.replace(",", ".")
-    parts = ts.split(":")
-    try:
-        nums = [float(p) for p in parts]
-    except ValueError:
-        return None
-    scales = {2: (60, 1), 3: (3600, 60, 1), 4: (86400, 3600, 60, 1)}.get(len(nums))
-    if scales is None:
-        return None
-    return sum(n * s for n, s in zip(nums, scales))
 
 
 @lru_cache(maxsize=4096)  # a file has a few labels on thousands of lines: judge each label once
@@ -228,28 +201,190 @@ def segment(
     Text before the first label, and every paragraph of a file with no labels, becomes an
     unlabeled turn (speaker ``None``).
     """
+    known = {_key(s) for s in known_speakers if s}
+    if speaker_pattern is None:
+        quick = _quick(text, known)
+        if quick is not None:
+            return quick
+    lines, starts = _lines(text)
+    if speaker_pattern is not None:
+        accepted, ts_lines = _match_user_pattern(lines, starts, compile_speaker_pattern(speaker_pattern))
+    else:
+        candidates, ts_lines = _find_candidates(lines, starts, text)
+        accepted = _accept(candidates, known)
+    return _turns_of(text, lines, starts, accepted, ts_lines)
+
+
+def _lines(text: str) -> tuple[list[str], list[int]]:
+    """The lines of ``text`` and the offset of each."""
     lines = text.split("\n")
     starts: list[int] = []
     pos = 0
     for ln in lines:
         starts.append(pos)
         pos += len(ln) + 1
+    return lines, starts
 
-    known = {_key(s) for s in known_speakers if s}
-    if speaker_pattern is not None:
-        candidates, ts_lines = _match_user_pattern(lines, starts, compile_speaker_pattern(speaker_pattern))
-        accepted = candidates
-    else:
-        candidates, ts_lines = _find_candidates(lines, starts, text)
-        accepted = _accept(candidates, known)
 
+def _turns_of(text: str, lines: list[str], starts: list[int], accepted: list[_Candidate],
+              ts_lines: dict[int, str]) -> tuple[list[Turn], list[str]]:
+    """The turns and warnings of :func:`segment` once the label lines are decided (``accepted``)."""
     warnings: list[str] = []
-    timed = _timed_unlabeled(lines, starts) if not accepted else None
-    turns = _trim_marks(text, timed if timed is not None else _build_turns(text, lines, starts, accepted, ts_lines))
+    timed = timed_unlabeled(lines, starts) if not accepted else None
+    turns = trim_marks(text, timed if timed is not None else build_turns_by_line(text, lines, starts, accepted, ts_lines))
     if not accepted and any(t for t in turns):
         warnings.append("no speaker labels found: each paragraph is an unlabeled turn")
-    _warn_case_variants(accepted, warnings)
+    _warn_case_variants([c.label for c in accepted], warnings)
     return turns, warnings
+
+
+_TS_HINT = re.compile(r":\d\d")  # in every time (TS)
+_GROUP_NAME = re.compile(r"\(\?P<(label|ts)>")
+_TS_RX = re.compile(TS)
+
+
+def _possible(text: str) -> tuple[int, ...] | None:
+    """Which alternatives of :func:`_scanner` (numbered as there: 0 is a time-only line, then
+    _PATTERNS in order) could match some line of ``text``, when only those a regex over the whole text
+    tries about as cheaply as the line-by-line search rules them out could (md_bold, md_heading, label,
+    f4, label_line); None when a time, "[" or "<v" somewhere lets any other kind match a line, and the
+    line-by-line search, which looks for those only on a line that holds them, is quicker. (A
+    one-character search runs at memory speed: "<" is looked for before "<v".)"""
+    if "[" in text or ("<" in text and "<v" in text) or _TS_HINT.search(text) is not None:
+        return None
+    colon = ":" in text
+    could = ("*" in text and "**" in text, "#" in text, colon, colon, True)
+    return tuple(n for n, yes in zip((6, 7, 8, 9, 13), could) if yes)
+
+
+@lru_cache(maxsize=64)
+def _scanner(alternatives: tuple[int, ...]) -> tuple[re.Pattern[str], re.Pattern[str], dict[int, tuple[str | None, bool, int, int | None]]]:
+    """The tries of :func:`_find_candidates` on a line as one regex over the whole text: of the
+    time-only line (0) and each of _PATTERNS (1, 2, ...), those in ``alternatives``, in that order (an
+    alternation takes the first alternative that matches, as the loop takes the first pattern that
+    does), each one's groups numbered apart. Returns the regex for the first line, the one for each
+    line after a newline (a search for a newline runs at C speed), and by the group number of each
+    alternative's groups (the last one a match closed names its alternative): its kind (None for a
+    time-only line), whether it is inline, its label and time groups."""
+    alts = [(None, _TS_LINE.pattern, False), *((kind, pat.pattern, inline) for kind, pat, inline in _PATTERNS)]
+    parts = [_GROUP_NAME.sub(rf"(?P<\g<1>{n}>", str(alts[n][1])) for n in alternatives]
+    body = r"[ \t]*(?=\S)(?:" + "|".join(parts) + ")"  # (?=\S): a blank line tries none
+    first, rest = re.compile(body, re.M), re.compile("\n" + body, re.M)
+    groups = rest.groupindex  # (no group around each alternative: a match costs more with each group)
+    return first, rest, {groups[f"{g}{n}"]: (alts[n][0], alts[n][2], groups.get(f"label{n}", 0), groups.get(f"ts{n}"))
+                         for n in alternatives for g in ("label", "ts") if f"{g}{n}" in groups}
+
+
+def _judged(raw_label: str, kind: str) -> str | None:
+    """The label of a line ``kind`` matched, or None when it is no label (as :func:`_find_candidates` judges)."""
+    label = raw_label.strip()
+    # "HUMAN SERVICES, ET AL.,        :" (a caption box) is not "Name:".
+    if raw_label != raw_label.rstrip() or not _plausible(label, kind in _DELIMITED_KINDS):
+        return None
+    if kind == "bracket" and _TS_RX.search(label):
+        return None
+    return label
+
+
+def _quick(text: str, known: set[str]) -> tuple[list[Turn], list[str]] | None:
+    """:func:`segment` in one pass over the label lines, found by one regex over the whole text
+    (:func:`_scanner`); None for a file that may number its lines (read line by line). The candidates
+    are those :func:`_find_candidates` finds. In the usual file every one is taken as a label while
+    the turns are made, and they are kept if :func:`_accept` would accept every one (each rule depends
+    on a candidate's kind, label and time only, so it is checked once per such shape); these turns are
+    those of build_turns_by_line: a turn runs from its label's text (or the first non-blank line after
+    an own-line label) to the last non-blank character before the next label, and the text before the
+    first label is an unlabeled turn. Otherwise (a time-only line, a label only its style can make one,
+    no label) :func:`_accept` and the line-by-line turns take the candidates found."""
+    could = _possible(text)
+    if could is None or len(_NUMBERED_LINE.findall("\n" + text)) >= 13:
+        return None
+    first, rest, alternatives = _scanner(could)
+    m0 = first.match(text)
+    judged: dict[tuple[str, str], str | None] = {}
+    found: list[tuple[int, str, str, str | None, int | None]] = []  # _Candidate's fields
+    begins: list[int] = []  # the offset of each one's line
+    ts_lines: dict[int, str] = {}
+    n = len(text)
+    line = seen = 0
+    for m in chain((m0,) if m0 else (), rest.finditer(text, m0.end() if m0 else 0)):
+        kind, inline, label_group, ts_group = alternatives[m.lastindex]  # type: ignore[index]
+        if kind is not None:
+            raw = m.group(label_group)
+            label = judged.get((raw, kind), "")
+            if label == "":
+                label = judged[raw, kind] = _judged(raw, kind)
+            if label is None:
+                continue  # no label: a line of the turn before
+        bound = m.start() + (m.re is rest)  # this line's offset (after its newline)
+        line += text.count("\n", seen, bound)
+        seen = bound
+        if kind is None:  # a time-only line
+            ts_lines[line] = m.group(ts_group)  # type: ignore[arg-type]
+            continue
+        end = m.end()
+        found.append((line, kind, label, m.group(ts_group) if ts_group else None,  # type: ignore[arg-type]
+                      end if inline and end < n and text[end] != "\n" else None))
+        begins.append(bound)
+    if found and not ts_lines and _all_accepted(Counter((kind, label, ts is not None) for _, kind, label, ts, _ in found), known):
+        return trim_marks(text, _turns_between(text, found, begins)), _case_variants(label for _, _, label, _, _ in found)
+    lines, starts = _lines(text)
+    return _turns_of(text, lines, starts, _accept([_Candidate(*c) for c in found], known), ts_lines)
+
+
+def _turns_between(text: str, found: list[tuple[int, str, str, str | None, int | None]], begins: list[int]) -> list[Turn]:
+    """The turns of build_turns_by_line when every one of ``found`` (with its line's offset in
+    ``begins``) is a label and no line holds a time alone: each runs from its label's text (or the
+    first non-blank line after an own-line label) to the last non-blank character before the next
+    label; the text before the first label is an unlabeled turn."""
+    turns: list[Turn] = []
+    head = text[:begins[0]]
+    said = head.lstrip()
+    if said and len(head.rstrip()) > len(head) - len(said):
+        turns.append(Turn(0, None, len(head) - len(said), len(head.rstrip()), None, None, head.count("\n", 0, len(head) - len(said)) + 1))
+    find, n = text.find, len(text)
+    for (line, _kind, label, ts, start), begin, bound in zip(found, begins, [*begins[1:], n]):
+        line_end = find("\n", begin)
+        if line_end < 0:
+            line_end = n
+        after = text[line_end:bound]
+        said = after.lstrip()
+        if said:
+            end = line_end + len(after.rstrip())
+            if start is None:
+                start = line_end + len(after) - len(said)
+        elif start is None:
+            continue
+        elif text[line_end - 1].isspace():
+            end = begin + len(text[begin:line_end].rstrip())
+        else:
+            end = line_end
+        if end > start:
+            turns.append(Turn(len(turns), label, start, end, parse_timestamp(ts) if ts else None, None, line + 1))
+    return turns
+
+
+def _all_accepted(shapes: dict[tuple[str, str, bool], int], known: set[str]) -> bool:
+    """Whether :func:`_accept` keeps every candidate, given how many there are of each (kind, label,
+    timed) in order of first use: each is strong (known, role-shaped, timed or recurring) and no kind
+    is one the file barely uses."""
+    by_label: Counter[str] = Counter()
+    for (_kind, label, _timed), k in shapes.items():
+        by_label[_key(label)] += k
+    kinds: Counter[str] = Counter()
+    for (kind, label, timed), k in shapes.items():
+        key = _key(label)
+        if kind in _OWN_LINE_KINDS:
+            styled = kind != "label_line" or _style(label) in ("upper", "code")
+            strong = key in known or _role_shaped(label) or (by_label[key] >= 2 and styled)
+        else:
+            strong = key in known or _role_shaped(label) or _timed_kind(kind, timed) or by_label[key] >= 2
+        if not strong:
+            return False
+        kinds[kind] += k
+    main_kind, main_n = kinds.most_common(1)[0]
+    floor = max(2, main_n // 10)
+    return main_n < 5 or all(kind == main_kind or _key(label) in known or kinds[kind] >= floor for kind, label, _ in shapes)
 
 
 def _match_user_pattern(lines, starts, pattern):
@@ -328,7 +463,12 @@ def _find_candidates(lines: list[str], starts: list[int], text: str | None = Non
 def _timed_mark(c: _Candidate) -> bool:
     """A time or voice tag next to the label marks it as a speaker (``[00:01:23] Name:``, ``<v Name>``,
     ``Name: [00:01:23]``); ``Name [00:01:23] text`` must also recur, since a sentence can open that way."""
-    return (c.kind in _TIMED_KINDS and c.kind != "label_bracket_ts") or c.kind == "voice" or (c.kind == "label" and bool(c.ts))
+    return _timed_kind(c.kind, bool(c.ts))
+
+
+def _timed_kind(kind: str, timed: bool) -> bool:
+    """:func:`_timed_mark` of a candidate of ``kind``, with a time or not."""
+    return (kind in _TIMED_KINDS and kind != "label_bracket_ts") or kind == "voice" or (kind == "label" and timed)
 
 
 def _accept(cands: list[_Candidate], known: set[str]) -> list[_Candidate]:
@@ -434,151 +574,17 @@ def inline_labels(
     return [LineLabel(c.line, c.label, c.content_start - starts[c.line], c.line in accepted) for c in cands]
 
 
-def _build_turns(text, lines, starts, accepted, ts_lines) -> list[Turn]:
-    turns: list[Turn] = []
-    by_line = {c.line: c for c in accepted}
-    cur_speaker: str | None = None
-    cur_ts: float | None = None
-    cur_line: int | None = None
-    cur_start: int | None = None  # offset where content begins (None until first content)
-    cur_end: int | None = None
-    open_turn = False
-    pending_ts: float | None = None
-    no_labels = not accepted
-
-    def close():
-        nonlocal open_turn
-        # A label with nothing said after it (e.g. "Interviewer 1:" then another label) is dropped.
-        if open_turn and cur_start is not None and cur_end is not None and cur_end > cur_start:
-            turns.append(Turn(len(turns), cur_speaker, cur_start, cur_end, cur_ts, None, cur_line))
-        open_turn = False
-
-    prev_blank = True
-    for i, ln in enumerate(lines):
-        c = by_line.get(i)
-        if c is not None:
-            # close(), inlined: a long interview has a label every other line
-            if open_turn and cur_start is not None and cur_end is not None and cur_end > cur_start:
-                turns.append(Turn(len(turns), cur_speaker, cur_start, cur_end, cur_ts, None, cur_line))
-            open_turn = True
-            cur_speaker = c.label
-            cur_ts = parse_timestamp(c.ts) if c.ts else pending_ts
-            pending_ts = None
-            cur_line = i + 1
-            if c.content_start is not None:
-                cur_start = c.content_start
-                cur_end = starts[i] + len(ln.rstrip())
-            else:
-                cur_start = cur_end = None
-            prev_blank = False
-            continue
-        if not ln or ln.isspace():  # (a time-only line is never blank)
-            prev_blank = True
-            continue
-        if i in ts_lines and not no_labels:
-            pending_ts = parse_timestamp(ts_lines[i])
-            prev_blank = False
-            continue
-        if no_labels and prev_blank:
-            # Files without labels: each paragraph is a turn.
-            close()
-            open_turn = True
-            cur_speaker, cur_ts, cur_line = None, None, i + 1
-            cur_start = cur_end = None
-        elif not open_turn:
-            open_turn = True  # text before the first label: an unlabeled preamble turn
-            cur_speaker, cur_ts, cur_line = None, None, i + 1
-            cur_start = cur_end = None
-        stripped_left = len(ln) - len(ln.lstrip())
-        if cur_start is None:
-            cur_start = starts[i] + stripped_left
-            if cur_line is None or cur_speaker is None:
-                cur_line = cur_line or i + 1
-        cur_end = starts[i] + len(ln.rstrip())
-        prev_blank = False
-    close()
-    return turns  # (each numbered as it was added)
+def _case_variants(labels: Iterable[str]) -> list[str]:
+    """The warnings of :func:`_warn_case_variants`."""
+    warnings: list[str] = []
+    _warn_case_variants(labels, warnings)
+    return warnings
 
 
-# "[00:00:15]" alone, or "00:00:37: text" / "[00:01:06] text": a time starting unlabeled speech.
-_TS_TEXT = re.compile(rf"\[?(?P<ts>{TS})\]?:?(?:[ \t]+|$)")
-
-
-def _timed_unlabeled(lines: list[str], starts: list[int]) -> list[Turn] | None:
-    """Files without speaker labels whose speech is timed (Happy Scribe's ``[00:00:15]`` lines, podcast
-    pages' ``00:00:37: text``): one unlabeled turn per time, the time in Turn.timestamp, not the text.
-    None when fewer than two lines start with a time (then paragraphs are the turns)."""
-    marks = {}
-    for i, ln in enumerate(lines):
-        m = _TS_TEXT.match(ln)
-        if m and parse_timestamp(m.group("ts")) is not None:
-            marks[i] = m
-    if len(marks) < 2:
-        return None
-    turns: list[Turn] = []
-    cur: list = [None, None, None, None]  # timestamp, start, end, line
-
-    def close() -> None:
-        if cur[1] is not None and cur[2] is not None and cur[2] > cur[1]:
-            turns.append(Turn(len(turns), None, cur[1], cur[2], cur[0], None, cur[3]))
-
-    for i, ln in enumerate(lines):
-        m = marks.get(i)
-        if m is not None:
-            close()
-            rest = ln[m.end():]
-            cur[:] = [parse_timestamp(m.group("ts")), None, None, i + 1]
-            if rest.strip():
-                cur[1] = starts[i] + m.end() + len(rest) - len(rest.lstrip())
-                cur[2] = starts[i] + len(ln.rstrip())
-            continue
-        if not ln.strip():
-            continue
-        if cur[1] is None:
-            cur[1] = starts[i] + len(ln) - len(ln.lstrip())
-            cur[3] = cur[3] or i + 1
-        cur[2] = starts[i] + len(ln.rstrip())
-    close()
-    return turns
-
-
-_VOICE_END = re.compile(r"[ \t]*</v>[ \t]*$")
-
-
-def _trim_marks(text: str, turns: list[Turn]) -> list[Turn]:
-    """Keep layout marks out of turn content: a closing ``</v>`` and an f4/f5 time mark at the end.
-
-    f4/f5 (Dresing & Pehl, *Praxisbuch Interview, Transkription & Analyse*) put ``#hh:mm:ss-t#`` at
-    the end of a paragraph: the time when it ends, so it is the start time of the turn after it.
-    """
-    end_time: float | None = None
-    for turn in turns:
-        if end_time is not None and turn.timestamp is None:
-            turn.timestamp = end_time
-        end_time = None
-        if turn.end > turn.start:
-            last = text[turn.end - 1]
-            if last not in ">#]" and not last.isspace():
-                continue  # no mark can end it and nothing to strip: as it is (no copy of its text)
-        # Both marks stand at the very end: search only there (a regex anchored with $ but searched
-        # from every position is quadratic on a long run of spaces, e.g. an ASR dump).
-        content = text[turn.start:turn.end].rstrip()
-        m = _VOICE_END.search(content, max(len(content) - 16, 0)) if content.endswith(">") else None
-        if m:
-            content = content[:m.start()].rstrip()
-        m = F4_TIME.search(content, max(len(content) - 32, 0)) if content.endswith(("#", "]")) else None
-        if m:
-            tenth = m.group("tenth")
-            end_time = (parse_timestamp(m.group("ts") or m.group("bts")) or 0.0) + (int(tenth) / 10 ** len(tenth) if tenth else 0.0)
-            content = content[:m.start()]
-        turn.end = turn.start + len(content.rstrip())
-    return [t for t in turns if t.end > t.start]
-
-
-def _warn_case_variants(accepted: list[_Candidate], warnings: list[str]) -> None:
-    """Labels that differ only in case or spacing are often one person typed two ways."""
+def _warn_case_variants(labels: Iterable[str], warnings: list[str]) -> None:
+    """Labels (of the accepted lines) that differ only in case or spacing are often one person typed two ways."""
     variants: dict[str, set[str]] = {}
-    for label in dict.fromkeys(c.label for c in accepted):  # each label once, in order of first use
+    for label in dict.fromkeys(labels):  # each label once, in order of first use
         variants.setdefault(_key(label), set()).add(label)
     for forms in variants.values():
         if len(forms) > 1:

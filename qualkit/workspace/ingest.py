@@ -181,14 +181,16 @@ class IngestResult:
 
 def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
            progress: Callable[[list[Path]], Iterable[Path]] | None = None, summarize: bool = True,
-           visit: Callable[[Transcript], object] | None = None) -> IngestResult:
+           visit: Callable[[Transcript], object] | None = None, rows_only: bool = False) -> IngestResult:
     """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none.
 
     Two files with the same id (file stem) are an error for both: codings refer to transcripts by id.
     ``progress``, if given, wraps the list of files (e.g. a progress bar) and is iterated.
     ``visit``, if given, is called with each transcript read, and the result then holds each as a
     :class:`TranscriptRef` (read again when asked for): a whole-study command holds one transcript at
-    a time, not the study's text (350 MB at 5,000 interviews).
+    a time, not the study's text (350 MB at 5,000 interviews). ``rows_only``: the caller needs the rows
+    only (`qualkit ingest`); the result then holds TranscriptRefs too, and a file parsed in a worker
+    process is summed up there, not read back here.
     """
     from qualkit.transcripts import is_transcript_file
 
@@ -210,7 +212,7 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
                 result.errors.append(exc)
     ws.disk_cache.begin_batch()  # the parses of this ingest written a few dozen per transaction
     try:
-        prefetch(ws, [p for p in files if not name_problem(p.stem)], ws.jobs)
+        rows = prefetch(ws, [p for p in files if not name_problem(p.stem)], ws.jobs, rows_only=rows_only and summarize and visit is None)
         by_id: dict[str, Path] = {}
         for path in progress(files) if progress is not None else track(files, "Reading transcripts"):
             if path.stem in by_id and is_transcript_file(path):
@@ -221,6 +223,12 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
             why = name_problem(path.stem)
             if why:
                 result.errors.append(TranscriptError(f"the transcript id {path.stem!r} {why}; rename the file", path))
+                continue
+            summed = rows.pop(path, None) if rows else None
+            if summed is not None and summed[0] == _stamp(path):  # parsed and summed up in a worker
+                tid, *row = summed[1]
+                result.rows.append(IngestRow(tid, path, *row))  # type: ignore[arg-type]
+                result.transcripts.append(cast(Transcript, TranscriptRef(ws, tid, path)))
                 continue
             try:
                 t = ws.read(path)
@@ -307,25 +315,40 @@ def read_one(ws: _Store, path: Path) -> Transcript:
     return _keep(ws, path, stamp, transcript)
 
 
-def _parse_chunk(work: list[tuple[Path, str | None, list[str]]]) -> list[bytes | None]:
+_Summary = tuple[str, str, int, int, int, list[str]]  # an IngestRow's id, format, turns, speakers, words, warnings
+_WORKER_STORE: list[_Store] = []  # the workspace, for worker processes forked while rows are asked for
+
+
+def _parse_chunk(work: list[tuple[Path, str | None, list[str]]]) -> list[tuple[bytes, _Summary | None] | None]:
     """Parse files in a worker process, each as its transcript-cache entry (a few bytes of JSON and
-    the text: a third of the cost of pickling the Transcript and its turns there and back); a file
-    that fails is None (the serial read reports why)."""
+    the text: a third of the cost of pickling the Transcript and its turns there and back), and,
+    when the workspace was left for the workers (:data:`_WORKER_STORE`), the file's ingest row, its
+    participants attached as :func:`read_one` would; a file that fails is None (the serial read
+    reports why)."""
     from qualkit.transcripts import read_transcript
     from qualkit.workspace.cache import pack
 
-    out: list[bytes | None] = []
+    out: list[tuple[bytes, _Summary | None] | None] = []
     for path, pattern, known in work:
         try:
-            out.append(pack(read_transcript(path, speaker_pattern=pattern, known_speakers=known)))  # words counted here
+            t = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
         except QualkitError:
             out.append(None)
+            continue
+        data = pack(t)  # words counted here
+        if _WORKER_STORE:
+            _WORKER_STORE[0]._attach_participants(t)
+            out.append((data, (t.id, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings))))
+        else:
+            out.append((data, None))
     return out
 
 
-def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None) -> int:
+def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: bool = False) -> dict[Path, tuple[tuple[float, int], _Summary]]:
     """Parse the files of ``paths`` that no cache holds in ``jobs`` processes (default: every core),
-    and keep them as :func:`read_one` would; returns how many were parsed here.
+    and keep them as :func:`read_one` would; returns the ingest row of each file parsed here when
+    ``rows_only`` (each with the file's state then), which are then not read back into this process
+    (their parse is in the on-disk cache), else an empty dict.
 
     Serial reading is left to :func:`read_one` when one process is asked for, processes cannot be
     forked here, or the files to parse hold less than :data:`PARALLEL_MIN_BYTES` (weighted for
@@ -334,8 +357,9 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None) -> int:
     from qualkit.transcripts import is_transcript_file
 
     n = resolve_jobs(jobs)
+    rows: dict[Path, tuple[tuple[float, int], _Summary]] = {}
     if n <= 1 or not can_fork():
-        return 0
+        return rows
     todo: list[tuple[Path, tuple[float, int], str | None, list[str], str | None]] = []
     size = 0
     for path in dict.fromkeys(paths):
@@ -346,32 +370,37 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None) -> int:
         todo.append((path, stamp, *_plan(ws, path, stamp)))
         size += stamp[1] * _PACKED.get(path.suffix.lower(), 1)
     if size < PARALLEL_MIN_BYTES or len(todo) < 2:
-        return 0
+        return rows
     held = ws.disk_cache.held([k for *_, k in todo if k is not None])
     todo = [w for w in todo if w[4] not in held]
     if len(todo) < 2:
-        return 0
+        return rows
     parts = chunks(todo, n * 4)  # a few chunks per process: an even finish without a task per file
-    done = 0
 
-    def keep(i: int, parsed: list[bytes | None]) -> None:  # each chunk kept as it comes, in input order
-        nonlocal done
+    def keep(i: int, parsed: list[tuple[bytes, _Summary | None] | None]) -> None:  # each chunk as it comes, in order
         from qualkit.workspace.cache import unpack
 
         progress.advance(len(parts[i]))
-        for (path, stamp, _pattern, _known, key), data in zip(parts[i], parsed):
-            if data is None:
+        for (path, stamp, _pattern, _known, key), got in zip(parts[i], parsed):
+            if got is None:
                 continue
-            done += 1
+            data, summary = got
             stored = key is not None and ws.disk_cache.put(key, None, path, stamp, data)
+            if stored and summary is not None:
+                rows[path] = (stamp, summary)
             # Kept in memory too while this command's memo has room; beyond it, unpacking here would
             # only be undone (dropped, then read back from the cache when asked for: twice the work).
-            if not stored or ws._cache.held + len(data) <= ws._cache.budget:
+            elif not stored or ws._cache.held + len(data) <= ws._cache.budget:
                 _keep(ws, path, stamp, unpack(data))
 
-    with task("Parsing transcripts", len(todo)) as progress:
-        parallel_each(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts], n, keep)
-    return done
+    if rows_only:
+        _WORKER_STORE.append(ws)  # forked with the workers: they attach participants themselves
+    try:
+        with task("Parsing transcripts", len(todo)) as progress:
+            parallel_each(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts], n, keep)
+    finally:
+        _WORKER_STORE.clear()
+    return rows
 
 
 def unmatched_participant_rows(ws: _Store, ids: set[str]) -> list[str]:

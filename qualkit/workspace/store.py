@@ -446,13 +446,13 @@ class Workspace:
         for label, n in unknown.items():
             transcript.warnings.append(f"speaker {label!r} ({n} turn{'s' if n != 1 else ''}) is not in {PARTICIPANTS_NAME}")
 
-    def ingest(self, paths: Iterable[str | Path] | None = None,
-               progress: Callable[[list[Path]], Iterable[Path]] | None = None, summarize: bool = True) -> IngestResult:
+    def ingest(self, paths: Iterable[str | Path] | None = None, progress: Callable[[list[Path]], Iterable[Path]] | None = None,
+               summarize: bool = True, rows_only: bool = False) -> IngestResult:
         """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none
         (:func:`qualkit.workspace.ingest.ingest`)."""
         from qualkit.workspace.ingest import ingest
 
-        return ingest(self, paths, progress, summarize)
+        return ingest(self, paths, progress, summarize, rows_only=rows_only)
 
     def convert_documents(self) -> tuple[list[tuple[Path, Path]], list[QualkitError]]:
         """Convert legacy documents in transcripts/ (.doc, ...) to .docx copies with LibreOffice;
