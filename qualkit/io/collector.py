@@ -39,10 +39,14 @@ def collected_after() -> Iterator[None]:
     ends, even while the collector is paused. A Word document and its parts point at each other: left to
     a paused collector, each 5,000-row table kept its 160 MB of XML to the end of the command. Only what
     was made inside is examined (what existed before is set aside with :func:`gc.freeze` meanwhile), so
-    it costs what the block made, not the whole study. Not to be nested."""
-    gc.freeze()
+    it costs what the block made, not the whole study. When objects are frozen already (a caller's own
+    :func:`gc.freeze`, or a block of this inside), they stay frozen and the collection walks the rest."""
+    ours = gc.get_freeze_count() == 0
+    if ours:
+        gc.freeze()
     try:
         yield
     finally:
         gc.collect()
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
