@@ -441,3 +441,24 @@ def test_export_all_checks_for_summary_bullets_without_a_row_per_bullet(sample_w
     monkeypatch.setattr(Summaries, "frame", frame)
     done = export_study(ws, sample_workspace / "exports")
     assert "rapid matrix" in done.made and framed == []
+
+
+def test_the_report_page_is_written_as_it_renders_not_held_as_one_string(sample_workspace, monkeypatch):
+    # At 5,000 interviews the page is 17 MB of text; whole, as one string and its pieces, it was the report's peak.
+    import re
+
+    import qualkit.reporting.report as report_mod
+
+    ws = qualkit.Workspace(sample_workspace)
+    expected = report_mod.render_report(report_mod.report_context(ws))
+
+    def whole(context):
+        raise AssertionError("the page was rendered as one string")
+
+    monkeypatch.setattr(report_mod, "render_report", whole)
+    written = report_mod.build_report(ws).read_text(encoding="utf-8")
+
+    def stamps(text: str) -> str:
+        return re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d\+00:00| UTC)", "STAMP", text)
+
+    assert stamps(written) == stamps(expected)
