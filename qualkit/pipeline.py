@@ -214,7 +214,7 @@ def _consensus(run: _Run) -> bool:
 def _matrices(run: _Run) -> bool:
     from qualkit.reporting.study_exports import export_study
 
-    result = export_study(run.ws, run.out)
+    result = export_study(run.ws, run.out, keep=True)  # the report reads the same excerpts and matrices
     if not result.made:
         run.skipped("matrices", "; ".join(why for _, why in result.skipped) or "nothing to tabulate yet")
         return True

@@ -109,6 +109,16 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["XDG_CACHE_HOME"] = old
 
 
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """A command run in-process freezes what it made as a process about to end does (gc.freeze); the
+    next test is another process, so nothing stays frozen from one test to the next."""
+    import gc
+
+    yield
+    gc.unfreeze()
+
+
 @pytest.fixture
 def make_workspace(tmp_path: Path) -> WorkspaceFactory:
     """The workspace factory (see WorkspaceFactory); ``run_cli`` runs in the last workspace it made."""

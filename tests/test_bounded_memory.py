@@ -495,3 +495,115 @@ def test_a_quote_that_can_no_longer_be_read_back_names_the_coders_file_and_line(
     with pytest.raises(CodingError, match=f"ana.csv:{c.line}: .*read the codings again"):
         c.text  # noqa: B018
     assert {x.transcript for x in anchored_codings(ws, "ana")} >= {path.stem}  # a new read is fine
+
+
+def test_export_all_frees_each_word_document_as_it_is_written_while_the_collector_is_paused(sample_workspace,
+                                                                                             monkeypatch):
+    # A python-docx document and its parts point at each other, so only the cyclic collector frees one,
+    # and `run` / `export all` pause it: a table of 5,000 rows kept 160 MB of XML to the end of the command.
+    import weakref
+
+    import qualkit.render.formats as formats
+    from qualkit.io.collector import gc_paused
+    from qualkit.reporting.study_exports import export_study
+
+    built: list = []
+    real = formats._build_document
+
+    def build(tables, title):
+        document = real(tables, title)
+        built.append(weakref.ref(document))
+        return document
+
+    monkeypatch.setattr(formats, "_build_document", build)
+    ws = qualkit.Workspace(sample_workspace)
+    with gc_paused():
+        done = export_study(ws, sample_workspace / "exports")
+        alive = [r() is not None for r in built]
+    assert sum(p.suffix == ".docx" for p in done.written) == len(built) == 4
+    assert alive == [False] * 4
+
+
+def test_export_all_lets_go_of_its_excerpts_and_matrices_once_its_tables_are_written(sample_workspace):
+    from qualkit.reporting.study_exports import export_study
+
+    ws = qualkit.Workspace(sample_workspace)
+    done = export_study(ws, sample_workspace / "exports")
+    assert "rapid matrix" in done.made  # the steps after the matrices ran without them
+    assert ws.derived(("excerpts", None, False), None) is None  # ~190 MB at 5,000 interviews
+    # `run` keeps them: its report reads the same excerpts and matrices next
+    export_study(ws, sample_workspace / "exports", keep=True)
+    assert ws.derived(("excerpts", None, False), None) is not None
+
+
+def test_the_reports_agreement_lets_go_of_the_units_before_its_statistics(sample_workspace, monkeypatch):
+    # The report's last use of the units (three or more coders): they are tabulated, then let go of
+    # before the statistics' arrays are made, not held through them (~140 MB at 5,000 interviews).
+    import weakref
+
+    import qualkit.analysis.agree as agree_mod
+    from qualkit.analysis.agree import agreement
+
+    ws = qualkit.Workspace(sample_workspace)
+    refs: list = []
+    real_build, real_tables = agree_mod.build_unit_codes, agree_mod.binary_tables
+
+    def build(*args, **kwargs):
+        uc = real_build(*args, **kwargs)
+        refs.append(weakref.ref(uc))
+        return uc
+
+    alive: list[bool] = []
+
+    def tables(*args, **kwargs):
+        alive.append(refs[0]() is not None)
+        return real_tables(*args, **kwargs)
+
+    monkeypatch.setattr(agree_mod, "build_unit_codes", build)
+    monkeypatch.setattr(agree_mod, "binary_tables", tables)
+    kept = agreement(ws, ["ana", "ben"])
+    assert alive == [True]  # kept for a later step (`run`'s report, a consensus dry run) when not the last use
+    with ws.derived_cache.passing("unit_codes"):
+        last = agreement(ws, ["ana", "ben"])
+    assert alive == [True, False]
+    assert last.table.equals(kept.table) and last.transcripts == kept.transcripts
+
+
+def test_export_all_checks_for_summary_bullets_without_a_row_per_bullet(sample_workspace, monkeypatch):
+    from qualkit.analysis.summaries import collect_summaries
+    from qualkit.analysis.summaries.read import Summaries, has_bullets
+    from qualkit.reporting.study_exports import export_study
+
+    ws = qualkit.Workspace(sample_workspace)
+    assert has_bullets(ws) == (not collect_summaries(ws).empty)
+    real = Summaries.frame
+    framed: list[int] = []
+
+    def frame(self, workspace=None):
+        framed.append(1)
+        return real(self, workspace)
+
+    monkeypatch.setattr(Summaries, "frame", frame)
+    done = export_study(ws, sample_workspace / "exports")
+    assert "rapid matrix" in done.made and framed == []
+
+
+def test_the_report_page_is_written_as_it_renders_not_held_as_one_string(sample_workspace, monkeypatch):
+    # At 5,000 interviews the page is 17 MB of text; whole, as one string and its pieces, it was the report's peak.
+    import re
+
+    import qualkit.reporting.report as report_mod
+
+    ws = qualkit.Workspace(sample_workspace)
+    expected = report_mod.render_report(report_mod.report_context(ws))
+
+    def whole(context):
+        raise AssertionError("the page was rendered as one string")
+
+    monkeypatch.setattr(report_mod, "render_report", whole)
+    written = report_mod.build_report(ws).read_text(encoding="utf-8")
+
+    def stamps(text: str) -> str:
+        return re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d\+00:00| UTC)", "STAMP", text)
+
+    assert stamps(written) == stamps(expected)

@@ -42,3 +42,32 @@ def test_a_process_about_to_end_freezes_what_it_built():
         assert gc.isenabled() and gc.get_freeze_count() >= len(built)
     finally:
         gc.unfreeze()
+
+
+def test_cycles_made_in_a_block_are_freed_at_its_end_while_the_collector_is_paused_and_a_freeze_is_kept():
+    import gc
+    import weakref
+
+    from qualkit.io.collector import collected_after, gc_paused
+
+    class Node:
+        pass
+
+    def cycle():
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return weakref.ref(a)
+
+    with gc_paused():
+        with collected_after():
+            made = cycle()
+        assert made() is None and gc.get_freeze_count() == 0
+        kept = Node()
+        gc.freeze()  # a caller's own freeze is left as it was
+        try:
+            with collected_after():
+                inner = cycle()
+            assert inner() is None and gc.get_freeze_count() > 0
+        finally:
+            gc.unfreeze()
+        del kept

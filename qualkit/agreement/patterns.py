@@ -206,7 +206,8 @@ def pattern_keys(cell: npt.ArrayLike, n_cells: int) -> npt.NDArray[np.signedinte
     k = c.shape[1]
     top = k * n_cells
     kind: type[np.signedinteger[Any]] = np.int16 if top < 2**15 else np.int32 if top < 2**31 else np.int64
-    out: npt.NDArray[np.signedinteger[Any]] = c.astype(kind) + (np.arange(k, dtype=kind) * kind(n_cells))[None, :]
+    out: npt.NDArray[np.signedinteger[Any]] = c.astype(kind)  # a copy: the caller's cells are left as they are
+    out += (np.arange(k, dtype=kind) * kind(n_cells))[None, :]  # in place: no third units x codes array at once
     return out
 
 

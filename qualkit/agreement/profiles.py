@@ -276,8 +276,9 @@ def _profile_draws(pw: FloatArray, inverse: IntArray, n_profiles: int, weight: I
 
 # Resampled weights are made this many bytes of rows at a time (and each is copied a few times on its
 # way to the per-set counts): 250 resamples x 53,000 profiles were 106 MB a copy at 5,000 transcripts,
-# set alpha's peak 425 MB there; 32 MB: 190 MB, same CPU (smaller batches cost more per resample)
-_DRAW_BYTES = 32 << 20
+# set alpha's peak 425 MB there; 32 MB: 190 MB, same CPU (smaller batches cost more per resample); 16 MB: at
+# 1,000 transcripts 139 -> 97 MB traced, same CPU, and the report's peak at 5,000 is set alpha's
+_DRAW_BYTES = 16 << 20
 
 
 def _draw_rows(width: int) -> int:

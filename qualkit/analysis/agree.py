@@ -158,23 +158,30 @@ def agreement(ws: Workspace, coders: list[str] | str | None = None, unit: str | 
     base_unit = "turn" if unit in ("character", "overlap") else unit
     uc = build_unit_codes(ws, coders, unit=base_unit, include_facilitators=include_facilitators)
     rule = Rules(threshold, metric, rare_units, rare_prevalence)
-    computed = _compute(ws, uc, unit, share, rule, by, resampling)
+    counted = (uc.coders, list(uc.transcripts), dict(uc.left_out), dict(uc.progress), dict(uc.facilitator_only))
+    held = [uc]
+    del uc  # _compute lets go of the units once their table is made: unless a later step keeps them (see
+    #         Workspace.derived), their ~140 MB at 5,000 interviews are given back before the statistics' peak
+    computed = _compute(ws, held, unit, share, rule, by, resampling)
     ci_info = None if resampling is None else {**resampling._asdict(), "method": "percentile bootstrap",
                                                "resampled": resampled(unit)}
+    kept_coders, transcripts, left_out, progress, facilitator_only = counted
     return AgreementReport(
-        coders=uc.coders, unit=unit, overlap=share, include_facilitators=include_facilitators,
-        table=computed.table, overall=computed.overall, set_alpha=computed.set_alpha, transcripts=list(uc.transcripts),
-        left_out=dict(uc.left_out), progress=dict(uc.progress),
-        facilitator_only=dict(uc.facilitator_only), unanchored=[n for n in anchoring_notes(ws) if "LEFT OUT" in n],
+        coders=kept_coders, unit=unit, overlap=share, include_facilitators=include_facilitators,
+        table=computed.table, overall=computed.overall, set_alpha=computed.set_alpha, transcripts=transcripts,
+        left_out=left_out, progress=progress,
+        facilitator_only=facilitator_only, unanchored=[n for n in anchoring_notes(ws) if "LEFT OUT" in n],
         n_units=int(computed.n_units), metric=metric, threshold=threshold, by=by,
         breakdown=computed.breakdown, ci=ci_info,
-        definitions=definitions(unit, len(uc.coders), share, rule, resampling),
-        inputs=_inputs(ws, uc.coders, uc.transcripts), root=ws.root)
+        definitions=definitions(unit, len(kept_coders), share, rule, resampling),
+        inputs=_inputs(ws, kept_coders, transcripts), root=ws.root)
 
 
-def _compute(ws: Workspace, uc: UnitCodes, unit: str, share: float | None, rule: Rules, by: str | None,
+def _compute(ws: Workspace, held: list[UnitCodes], unit: str, share: float | None, rule: Rules, by: str | None,
              resampling: Resampling | None) -> Tables:
-    """The tables for span matching (``unit`` "overlap") or for units, codes in codebook order."""
+    """The tables for span matching (``unit`` "overlap") or for units, codes in codebook order; the unit
+    codes come in ``held`` (taken out of it) so that they are not held once the units' table is made."""
+    uc = held.pop()
     index = ws.code_index()
     order = {c: i for i, c in enumerate(index)}
 
@@ -188,6 +195,7 @@ def _compute(ws: Workspace, uc: UnitCodes, unit: str, share: float | None, rule:
         names = [_code_name(index, c) for c in codes]
         return overlap_tables(uc, spans, codes, names, share, rule, by, resampling)
     units = character_units(ws, uc) if unit == "character" else unit_table(uc)
+    del uc
     codes = codebook_order(units.codes)
     units = units.reorder(codes)
     names = [_code_name(index, c) for c in codes]

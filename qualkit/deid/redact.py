@@ -209,7 +209,7 @@ def redacted_view(ws: Workspace, table: DeidTable) -> Workspace:
     # What the store derives from codings and text is the view's own (copy.copy shared the dicts): the
     # original's excerpts or anchored codings, computed first, would put identifiers in exports. Notices
     # of changed transcripts stay shared, so that each is shown once.
-    view._derived = {}
+    view.derived_cache = type(ws.derived_cache)()
     view.anchor_state = {"_notes": ws.anchor_state.setdefault("_notes", {})}
     view.__dict__.pop("_redacted_participants", None)
     return view

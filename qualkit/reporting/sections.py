@@ -172,10 +172,12 @@ def agreement_section(study: Study) -> Section:
     if missing:
         return s.missing(f"No codings file yet for {', '.join(missing)} (codings/<coder>.csv): "
                          "agreement needs every named coder's codings.")
-    report = agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
+    if len(coders) == 2:  # the COREQ section's consensus dry run compares the same units: kept until then
+        report = agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
+    else:  # no later section needs the units: not kept, and let go of inside as soon as they are tabulated
+        with study.ws.derived_cache.passing("unit_codes"):
+            report = agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
     study.cache["agreement"] = report
-    if len(coders) != 2:  # two coders: the COREQ section's consensus dry run compares the same units
-        release_agreement_units(study, report)
     rows = []
     for rec in report.table.to_dict("records"):
         alpha = _stat(rec, "alpha")

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import warnings as _warnings
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from qualkit.io.collector import collected_after
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -65,20 +68,27 @@ def _has_codings(ws: Workspace) -> bool:
     return any(ws.codings(c) for c in ws.coders() if c != "auto")
 
 
-def export_study(workspace: Workspace, out_dir: str | Path | None = None, formats: Iterable[str] | None = None) -> StudyExport:
+def export_study(workspace: Workspace, out_dir: str | Path | None = None, formats: Iterable[str] | None = None, *,
+                 keep: bool = False) -> StudyExport:
     """Write every study table that has input; returns what was written and skipped.
 
     ``formats`` (e.g. ``["md"]``) applies to every table; by default the manuscript tables (themes,
-    rapid matrix) are written as XLSX, DOCX and CSV and the others as XLSX and CSV.
+    rapid matrix) are written as XLSX, DOCX and CSV and the others as XLSX and CSV. The excerpts and
+    matrices built for the tables are let go of once they are written (a study of 5,000 interviews held
+    them through the rapid matrices); ``keep`` keeps them for a later step of the same command that
+    reads them again (`run`'s report).
     """
+    from contextlib import nullcontext
+
     from qualkit.io.collector import gc_paused
     from qualkit.io.outputs import ledger_batch
 
     with gc_paused(), ledger_batch():  # the output ledger written once, not once per file
-        return _export_study(workspace, out_dir, formats)
+        return _export_study(workspace, out_dir, formats, nullcontext() if keep else workspace.derived_cache.released())
 
 
-def _export_study(workspace: Workspace, out_dir: str | Path | None, formats: Iterable[str] | None) -> StudyExport:
+def _export_study(workspace: Workspace, out_dir: str | Path | None, formats: Iterable[str] | None,
+                  holding: AbstractContextManager) -> StudyExport:
     from qualkit.analysis.matrices import MatrixWarning, build_matrix, export_matrix
     from qualkit.analysis.themes import load_themes
     from qualkit.errors import MatrixError
@@ -105,7 +115,7 @@ def _export_study(workspace: Workspace, out_dir: str | Path | None, formats: Ite
     else:
         done.skipped.append(("themes", "no themes in themes.yaml yet"))
 
-    with _warnings.catch_warnings():
+    with _warnings.catch_warnings(), holding:
         _warnings.simplefilter("ignore", MatrixWarning)
         from qualkit.io.progress import track
 
@@ -126,7 +136,8 @@ def _export_study(workspace: Workspace, out_dir: str | Path | None, formats: Ite
                     # A page holds the results table (theme, domain, description, quotes), not the
                     # wide theme x domain matrix; that one stays in the spreadsheet.
                     tables = [t.name for t in result.tables if t.name != "themes_by_domain"] or None
-                done.written += export_matrix(result, out / f"{stem}.{fmt}", workspace=ws, tables=tables)
+                with collected_after():  # a Word document is freed as soon as it is written
+                    done.written += export_matrix(result, out / f"{stem}.{fmt}", workspace=ws, tables=tables)
             done.made.append(result.title or stem)
     _rapid(ws, out, chosen or list(MANUSCRIPT_FORMATS), done)
     _rapid_equity(ws, out, chosen or list(MANUSCRIPT_FORMATS), done, case)
@@ -135,15 +146,14 @@ def _export_study(workspace: Workspace, out_dir: str | Path | None, formats: Ite
 
 def _rapid(ws, out: Path, formats: list[str], done: StudyExport) -> None:
     from qualkit.analysis.rapid import rapid_matrix
-    from qualkit.analysis.summaries import collect_summaries
+    from qualkit.analysis.summaries.read import has_bullets
     from qualkit.render.tables import Table, export_tables
 
     summaries = ws.root / "summaries"
     if not summaries.is_dir() or not any(summaries.iterdir()):
         done.skipped.append(("rapid matrix", "no summaries yet (`qualkit summaries template`)"))
         return
-    bullets = collect_summaries(ws)
-    if bullets.empty:
+    if not has_bullets(ws):
         done.skipped.append(("rapid matrix", "no summary bullets filled in yet in summaries/"))
         return
     group = "role" if "role" in ws.participant_table.attribute_columns else None
@@ -152,9 +162,10 @@ def _rapid(ws, out: Path, formats: list[str], done: StudyExport) -> None:
     table = Table("rapid_matrix", frame, title="Rapid analysis matrix: participants by interview-guide domain",
                   notes="Built from the analysts' summaries in summaries/ (rapid analysis; no codings).")
     for fmt in formats:
-        done.written += export_tables([table], out / f"rapid_matrix.{fmt}", title=table.title, workspace=ws,
-                                      inputs=inputs, parameters={"command": "export all", "rows": "participant", "group_by": group,
-                                                  "provenance": table.notes})
+        with collected_after():  # a Word document of a row per interview is freed as soon as it is written
+            done.written += export_tables([table], out / f"rapid_matrix.{fmt}", title=table.title, workspace=ws,
+                                          inputs=inputs, parameters={"command": "export all", "rows": "participant",
+                                                                     "group_by": group, "provenance": table.notes})
     done.made.append("rapid matrix")
 
 
@@ -194,11 +205,12 @@ def _rapid_equity(ws, out: Path, formats: list[str], done: StudyExport, case: st
     title = "Rapid analysis matrix by health-equity domain" + (f", transcripts by {case}" if case else "")
     table = Table(RAPID_EQUITY_STEM, frame, title=title, notes=frame.attrs.get("notes"))
     for fmt in formats:
-        done.written += export_tables([table], out / f"{RAPID_EQUITY_STEM}.{fmt}", title=title, workspace=ws,
-                                      inputs=inputs, parameters={"command": "export all", "rows": "transcript",
-                                                                 "by": case, "equity": True,
-                                                                 "domains": frame.attrs.get("domains"),
-                                                                 "provenance": table.notes})
+        with collected_after():  # a Word document of a row per interview is freed as soon as it is written
+            done.written += export_tables([table], out / f"{RAPID_EQUITY_STEM}.{fmt}", title=title, workspace=ws,
+                                          inputs=inputs, parameters={"command": "export all", "rows": "transcript",
+                                                                     "by": case, "equity": True,
+                                                                     "domains": frame.attrs.get("domains"),
+                                                                     "provenance": table.notes})
     for w in frame.attrs.get("warnings", []):
         if w not in done.warnings:
             done.warnings.append(w)

@@ -13,6 +13,7 @@ from qualkit.io.naming import name_problem, natural_key  # noqa: F401  (re-expor
 from qualkit.io.transaction import Transaction, active, gathered, pending, recover, write_file
 from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import CONFIG_NAME, Config, load_config
+from qualkit.workspace.derived import DerivedCache
 from qualkit.workspace.ingest import IngestResult, IngestRow, TranscriptMemo  # noqa: F401  (IngestResult/Row re-exported)
 from qualkit.workspace.participants import (
     PARTICIPANTS_NAME,
@@ -103,7 +104,7 @@ class Workspace:
                            list[QualkitError]] | None = None
         self._paths: tuple[Any, list[Path]] | None = None  # transcript_paths() for the index it was made from
         self._codings_cache: dict[Path, tuple[tuple[int, int, int], list]] = {}
-        self._derived: dict[Any, tuple[tuple, Any]] = {}
+        self.derived_cache = DerivedCache()  # what derived() keeps, and for how long (qualkit.workspace.derived)
         self._disk_cache: Any = None
 
         # Codings whose transcript changed are re-anchored in memory (qualkit.coding.anchoring);
@@ -292,18 +293,11 @@ class Workspace:
     def derived(self, key: Any, build: Any) -> Any:
         """``build()``'s result, computed once while the inputs are unchanged (:meth:`inputs_stamp`) and shared by a
         command's steps, so not to be modified; ``build=None`` only looks (None: not computed, or inputs changed)."""
-        stamp = self.inputs_stamp()
-        hit = self._derived.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        if build is None:
-            return None
-        self._derived[key] = (stamp, build())
-        return self._derived[key][1]
+        return self.derived_cache.get(key, self.inputs_stamp(), build)
 
     def forget(self, key: Any) -> None:
         """Drop a :meth:`derived` result no later step asks for, so its memory is given back."""
-        self._derived.pop(key, None)
+        self.derived_cache.forget(key)
 
     # -- transcripts --------------------------------------------------------------------
     @property

@@ -21,7 +21,7 @@ from qualkit.io.naming import plural_s
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["Bullet", "DomainSummary", "Summaries", "SummaryFile", "collect_summaries", "error_text", "kept_summaries",
+__all__ = ["Bullet", "DomainSummary", "Summaries", "SummaryFile", "collect_summaries", "error_text", "has_bullets", "kept_summaries",
            "read_summaries", "read_template", "template_paths"]
 
 _BULLET_RE = re.compile(r"^(\s*)(?:[-*+•]|\d+[.)])(?:\s+|$)(.*)$")
@@ -479,13 +479,24 @@ def collect_summaries(workspace: Workspace, errors: str = "raise") -> Any:
     ``"ignore"`` returns what could be read. ``df.attrs`` holds ``empty_domains`` (transcript ->
     labels), ``missing`` (transcripts with no template) and ``errors`` (one line each).
     """
-    s = kept_summaries(workspace)
-    if errors == "raise" and s.errors:
-        first = s.errors[0]
-        more = f" (and {len(s.errors) - 1} more problem{plural_s(len(s.errors) - 1)}: `qualkit summaries collect` lists them)" if len(s.errors) > 1 else ""
-        raise SummaryError(first.message + more, first.path, first.line)
+    s = _checked(workspace, errors)
     df = s.frame(workspace)
     df.attrs["empty_domains"] = {f.transcript: f.empty_domains() for f in s.files if f.transcript}
     df.attrs["missing"] = list(s.missing)
     df.attrs["errors"] = [error_text(workspace, e) for e in s.errors]
     return df
+
+
+def _checked(workspace: Workspace, errors: str) -> Summaries:
+    s = kept_summaries(workspace)
+    if errors == "raise" and s.errors:
+        first = s.errors[0]
+        more = f" (and {len(s.errors) - 1} more problem{plural_s(len(s.errors) - 1)}: `qualkit summaries collect` lists them)" if len(s.errors) > 1 else ""
+        raise SummaryError(first.message + more, first.path, first.line)
+    return s
+
+
+def has_bullets(workspace: Workspace, errors: str = "raise") -> bool:
+    """Whether :func:`collect_summaries` has a row, raising as it does, without making its frame (a row
+    per bullet, and every transcript read again for who took part): what `export all` checks."""
+    return any(d.bullets for f in _checked(workspace, errors).files if not _fatal(f) for d in f.domains)
