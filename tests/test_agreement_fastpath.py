@@ -335,3 +335,26 @@ def test_the_short_path_is_taken_where_the_benchmark_measures_and_steps_aside_el
         ag.krippendorff_alpha(np.ones((2, 5)), level="interval")
     with pytest.raises(AgreementError, match="infinite"):
         ag.krippendorff_alpha(np.where(data == 5, np.inf, data))
+
+
+@pytest.mark.parametrize("kind", ["lists", "text", "U", "object"])
+def test_nominal_alpha_of_labels_sums_the_codes_keys_as_the_general_path_does(kind):
+    """Labels coerced to few category codes: nominal alpha from the keys' histogram
+    (``_numeric.coded_nominal_alpha``) equals the count-row path to 1e-12."""
+    rng = np.random.default_rng(SEED + 71)
+    names = np.array(["", "barriers", "cost", "culture", "équité", "leadership", "readiness", "z", "zz"])
+    for _ in range(150):
+        idx, missing = _random_matrix(rng)
+        labels = names[np.where(missing, 0, idx + 1)]
+        given = {"lists": np.where(missing, np.nan, idx).tolist(), "U": labels, "object": labels.astype(object),
+                 "text": [[None if x == "" else x for x in row] for row in labels.tolist()]}[kind]
+        coded = _data.coerce(given)
+        expected = _general_alpha(given, "nominal")
+        short = _numeric.coded_nominal_alpha(coded.codes, coded.q)
+        if short is not None:
+            assert short == pytest.approx(expected, abs=1e-12, rel=1e-12)
+        try:
+            got = ag.krippendorff_alpha(given)
+        except (UndefinedStatisticError, AgreementError) as e:
+            got = type(e).__name__
+        assert got == expected if isinstance(expected, str) else got == pytest.approx(expected, abs=1e-12)

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["whole_number_alpha"]
+__all__ = ["whole_number_alpha", "coded_nominal_alpha"]
 
 # Key spaces up to this size get a cached table (at most 4096 × 18 floats); larger ones (many
 # coders and values at once) take the general path.
@@ -101,7 +101,24 @@ def whole_number_alpha(arr: np.ndarray, level: str) -> float | None:
     ints = _shifted(arr)
     if ints is None:
         return None
-    codes, span = ints
+    return _alpha_of_shifted(*ints, level)
+
+
+def coded_nominal_alpha(codes: np.ndarray, q: int) -> float | None:
+    """Nominal alpha of a coders × units matrix of int8 category codes 0..q − 1 (−1 = missing), as
+    :func:`whole_number_alpha` computes it; None when it cannot (see there).
+
+    >>> round(coded_nominal_alpha(np.array([[0, 1, 1, -1], [0, 1, 0, 1]], dtype=np.int8), 2), 4)
+    0.4444
+    """
+    if codes.dtype != np.int8 or codes.ndim != 2 or codes.shape[0] < 2 or codes.shape[1] == 0 or q < 1:
+        return None
+    return _alpha_of_shifted(np.add(codes, 1).view(np.uint8), q, "nominal")
+
+
+def _alpha_of_shifted(codes: np.ndarray, span: int, level: str) -> float | None:
+    """Alpha from uint8 cells 1..span (0 = missing): keys, their histogram, one product."""
+    coders = codes.shape[0]
     tables = _tables(coders, span)
     if tables is None:
         return None

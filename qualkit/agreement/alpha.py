@@ -19,7 +19,7 @@ from qualkit.agreement._data import (
     check_square,
     coerce,
 )
-from qualkit.agreement._numeric import whole_number_alpha
+from qualkit.agreement._numeric import coded_nominal_alpha, whole_number_alpha
 
 __all__ = ["krippendorff_alpha", "LEVELS"]
 
@@ -101,7 +101,12 @@ def krippendorff_alpha(
         fast = whole_number_alpha(data, level)  # small whole numbers: a dozen numpy calls
         if fast is not None:
             return fast
-    return _alpha(coerce(data, categories), level=level, distance=distance)
+    coded = coerce(data, categories)
+    if level == "nominal" and distance is None:
+        fast = coded_nominal_alpha(coded.codes, coded.q)  # labels with few categories: the same sums
+        if fast is not None:
+            return fast
+    return _alpha(coded, level=level, distance=distance)
 
 
 def _alpha(coded: Coded, level: str = "nominal", distance: Distance | None = None) -> float:
