@@ -19,6 +19,7 @@ Pure numpy, no qualkit imports.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -75,11 +76,11 @@ def _tables(coders: int, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return gather, table, delta2
 
 
-def whole_number_alpha(arr: np.ndarray, level: str) -> float | None:
+def whole_number_alpha(arr: np.ndarray, level: str, bounds: tuple[Any, Any] | None = None) -> float | None:
     """Nominal or interval alpha of a coders × units numeric ndarray (NaN = missing) whose values
     are whole numbers within a small range; None for anything else (other levels, fractions, a
     wide range or many coders, no pairable values, D_e = 0), which the general path then computes
-    or reports.
+    or reports. ``bounds``: the array's smallest and largest value (NaN skipped), when known.
 
     Krippendorff's (2011) 4 × 12 example, NaN = missing:
 
@@ -98,7 +99,9 @@ def whole_number_alpha(arr: np.ndarray, level: str) -> float | None:
     coders, units = arr.shape
     if coders < 2 or units == 0:
         return None
-    ints = _shifted(arr)
+    if bounds is None:
+        bounds = (np.fmin.reduce(arr, axis=None), np.fmax.reduce(arr, axis=None))
+    ints = _shifted(arr, *bounds)
     if ints is None:
         return None
     return _alpha_of_shifted(*ints, level)
@@ -112,6 +115,8 @@ def coded_nominal_alpha(codes: np.ndarray, q: int) -> float | None:
     0.4444
     """
     if codes.dtype != np.int8 or codes.ndim != 2 or codes.shape[0] < 2 or codes.shape[1] == 0 or q < 1:
+        return None
+    if _tables(codes.shape[0], q) is None:
         return None
     return _alpha_of_shifted(np.add(codes, 1).view(np.uint8), q, "nominal")
 
@@ -145,24 +150,22 @@ def _alpha_of_shifted(codes: np.ndarray, span: int, level: str) -> float | None:
     return 1.0 - (n - 1.0) * observed / expected
 
 
-def _shifted(arr: np.ndarray) -> tuple[np.ndarray, int] | None:
+def _shifted(arr: np.ndarray, lo: Any, hi: Any) -> tuple[np.ndarray, int] | None:
     """The cells as uint8 value − lo + 1 (missing 0) and the span hi − lo + 1; None unless every
-    value is a whole number and the span fits a byte."""
-    if arr.dtype.kind == "f":
-        lo, hi = float(np.fmin.reduce(arr, axis=None)), float(np.fmax.reduce(arr, axis=None))
-        if not (lo.is_integer() and hi.is_integer()) or max(-lo, hi) >= _LIMIT:  # NaN, inf, fractions
-            return None
-        span = int(hi - lo) + 1
-        if span > 255:
-            return None
-        shifted = np.fmax(arr, lo - 1.0)  # fmax skips NaN: missing cells become lo − 1
-        if lo != 1.0:
-            shifted -= lo - 1.0
-        codes = shifted.astype(np.uint8)
-        if np.count_nonzero(codes != shifted):  # a fraction somewhere
-            return None
-        return codes, span
-    low, high = int(arr.min()), int(arr.max())
-    if high - low >= 255:
+    value is a whole number and the key table for the span exists (decided before any pass over
+    the cells)."""
+    lo, hi = float(lo), float(hi)
+    if not (lo.is_integer() and hi.is_integer()) or max(-lo, hi) >= _LIMIT:  # NaN, inf, fractions
         return None
-    return np.subtract(arr, low - 1, dtype=np.int64).astype(np.uint8), high - low + 1
+    span = int(hi - lo) + 1
+    if span > 255 or _tables(arr.shape[0], span) is None:
+        return None
+    if arr.dtype.kind != "f":
+        return np.subtract(arr, int(lo) - 1, dtype=np.int64).astype(np.uint8), span
+    shifted = np.fmax(arr, lo - 1.0)  # fmax skips NaN: missing cells become lo − 1
+    if lo != 1.0:
+        shifted -= lo - 1.0
+    codes = shifted.astype(np.uint8)
+    if np.count_nonzero(codes != shifted):  # a fraction somewhere
+        return None
+    return codes, span
