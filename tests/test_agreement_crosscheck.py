@@ -157,6 +157,17 @@ def test_alpha_matches_krippendorff_package(case, level):
 
 
 @SETTINGS
+@given(reliability(), st.sampled_from(ag.LEVELS))
+def test_alpha_on_a_numeric_array_matches_krippendorff_package(case, level):
+    """The same matrices as a float ndarray (NaN = missing), where nominal and interval alpha take
+    the short path of whole numbers (``agreement._numeric``)."""
+    rows, q = case
+    assume(len(observed(rows)) >= 1)
+    data = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
+    assert agree(ours(ag.krippendorff_alpha, data, level=level), package_alpha(rows, level))
+
+
+@SETTINGS
 @given(reliability(), st.sampled_from(["nominal", "ordinal", "interval"]))
 def test_alpha_with_declared_scale_matches_package(case, level):
     """Unused scale points change nothing for ordinal alpha (and the others)."""

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import qualkit.agreement as ag
-from qualkit.agreement import _counts, _data, alpha, kappas, sets
+from qualkit.agreement import _counts, _data, _numeric, alpha, kappas, sets
 from qualkit.agreement._data import AgreementError, Coded, UndefinedStatisticError
 
 SEED = 20261207
@@ -259,3 +259,102 @@ def test_large_numeric_matrices_with_unused_values_coerce_as_numpy_unique_does(s
     assert np.array_equal(fast.codes[present], inverse) and np.all(fast.codes[~present] == -1)
     as_ints = _data.coerce(np.nan_to_num(data, nan=-3).astype(np.int64))
     assert as_ints.categories == tuple(int(v) for v in np.unique(np.nan_to_num(data, nan=-3)))
+
+
+def _general_alpha(data, level):
+    """Alpha by the general path (coercion, count rows, coincidences), or the error it raises."""
+    try:
+        return alpha._alpha(_data.coerce(data), level=level)
+    except (UndefinedStatisticError, AgreementError) as e:
+        return type(e).__name__
+
+
+def _numeric_case(rng: np.random.Generator) -> np.ndarray:
+    """A numeric coders × units array: whole numbers from a random range (gaps, negatives, zero),
+    in one of several dtypes, sometimes with missing cells, sometimes nearly constant."""
+    idx, missing = _random_matrix(rng)
+    if rng.random() < 0.1:
+        idx = idx[:, : int(rng.integers(1, 4))]
+        missing = missing[:, : idx.shape[1]]
+    lo = int(rng.integers(-6, 4))
+    values = lo + np.sort(rng.choice(12, size=9, replace=False))  # gaps: unused values in the range
+    data = values[idx].astype(float)
+    if rng.random() < 0.3:
+        return data.astype(rng.choice([np.int64, np.int16, np.uint8] if lo >= 0 else [np.int64, np.int8]))
+    data[missing] = np.nan
+    return data.astype(np.float32) if rng.random() < 0.2 else data
+
+
+def test_alpha_on_a_numeric_array_takes_the_short_path_with_the_general_paths_values():
+    """Small whole numbers in an ndarray: nominal and interval alpha from a histogram of unit keys
+    (``_numeric``) equal the general path's to 1e-12 (Krippendorff 2011's coincidences both), and
+    where alpha is undefined the short path steps aside so that the same error is raised."""
+    rng = np.random.default_rng(SEED + 17)
+    taken = 0
+    for _ in range(400):
+        data = _numeric_case(rng)
+        for level in ("nominal", "interval"):
+            expected = _general_alpha(data, level)
+            short = _numeric.whole_number_alpha(data, level)
+            if short is not None:
+                taken += 1
+                assert short == pytest.approx(expected, abs=1e-12, rel=1e-12), (data, level)
+            try:
+                got = ag.krippendorff_alpha(data, level=level)
+            except (UndefinedStatisticError, AgreementError) as e:
+                got = type(e).__name__
+            assert got == expected if isinstance(expected, str) else got == pytest.approx(expected, abs=1e-12)
+    assert taken > 400  # of 800: the rest have too many coders and values for a key table
+
+
+def test_the_short_path_is_taken_where_the_benchmark_measures_and_steps_aside_elsewhere():
+    rng = np.random.default_rng(SEED)
+    data = rng.integers(1, 6, size=(3, 1000)).astype(float)
+    data[rng.random(data.shape) < 0.05] = np.nan
+    for level in ("nominal", "interval"):
+        assert _numeric.whole_number_alpha(data, level) == pytest.approx(_general_alpha(data, level), abs=1e-12)
+        assert _numeric.whole_number_alpha(data[:, :20_000], level) is not None
+    big = np.tile(data, 40)  # 120,000 cells: one gather per coder row
+    assert _numeric.whole_number_alpha(big, "nominal") == pytest.approx(_general_alpha(big, "nominal"), abs=1e-12)
+    declined = {
+        "ordinal": (data, "ordinal"),
+        "ratio": (data, "ratio"),
+        "fractions": (data / 2, "nominal"),
+        "infinite": (np.where(data == 5, np.inf, data), "nominal"),
+        "all missing": (np.full((3, 4), np.nan), "nominal"),
+        "wide range": (data * 100, "interval"),
+        "many coders and values": (np.tile(data, (4, 1)), "nominal"),  # 13 ** 5 keys
+        "huge values": (data + 2.0**53, "nominal"),
+        "one pairable value": (np.array([[1.0, np.nan], [np.nan, 2.0]]), "nominal"),
+        "one value throughout": (np.ones((2, 5)), "interval"),
+        "one coder": (data[:1], "nominal"),
+    }
+    for name, (given, level) in declined.items():
+        assert _numeric.whole_number_alpha(given, level) is None, name
+    with pytest.raises(UndefinedStatisticError, match="expected disagreement D_e is 0"):
+        ag.krippendorff_alpha(np.ones((2, 5)), level="interval")
+    with pytest.raises(AgreementError, match="infinite"):
+        ag.krippendorff_alpha(np.where(data == 5, np.inf, data))
+
+
+@pytest.mark.parametrize("kind", ["lists", "text", "U", "object"])
+def test_nominal_alpha_of_labels_sums_the_codes_keys_as_the_general_path_does(kind):
+    """Labels coerced to few category codes: nominal alpha from the keys' histogram
+    (``_numeric.coded_nominal_alpha``) equals the count-row path to 1e-12."""
+    rng = np.random.default_rng(SEED + 71)
+    names = np.array(["", "barriers", "cost", "culture", "équité", "leadership", "readiness", "z", "zz"])
+    for _ in range(150):
+        idx, missing = _random_matrix(rng)
+        labels = names[np.where(missing, 0, idx + 1)]
+        given = {"lists": np.where(missing, np.nan, idx).tolist(), "U": labels, "object": labels.astype(object),
+                 "text": [[None if x == "" else x for x in row] for row in labels.tolist()]}[kind]
+        coded = _data.coerce(given)
+        expected = _general_alpha(given, "nominal")
+        short = _numeric.coded_nominal_alpha(coded.codes, coded.q)
+        if short is not None:
+            assert short == pytest.approx(expected, abs=1e-12, rel=1e-12)
+        try:
+            got = ag.krippendorff_alpha(given)
+        except (UndefinedStatisticError, AgreementError) as e:
+            got = type(e).__name__
+        assert got == expected if isinstance(expected, str) else got == pytest.approx(expected, abs=1e-12)

@@ -268,14 +268,28 @@ def _is_number(x: Any) -> TypeGuard[numbers.Real]:
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
-def _coerce_numeric(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -> Coded:
-    """Fast path for numeric arrays: vectorised label mapping, NaN = missing."""
+def numeric_bounds(arr: np.ndarray) -> tuple[Any, Any]:
+    """Smallest and largest value of a non-empty numeric array, NaN skipped (NaN when every cell
+    is); AgreementError when one is infinite."""
     if arr.dtype.kind == "f":
         lo, hi = float(np.fmin.reduce(arr, axis=None)), float(np.fmax.reduce(arr, axis=None))  # NaN if all are
         if math.isinf(lo) or math.isinf(hi):
             raise AgreementError("data contain infinite values")
-    else:
-        lo, hi = arr.min(), arr.max()
+        return lo, hi
+    return arr.min(), arr.max()
+
+
+def coerce_numeric(arr: np.ndarray, min_coders: int = 2, bounds: tuple[Any, Any] | None = None) -> Coded:
+    """:func:`coerce` for a 2-D numeric ndarray without declared categories, reusing its
+    :func:`numeric_bounds` when the caller has them."""
+    _check_shape(arr.shape, min_coders)
+    return _coerce_numeric(arr, None, bounds)
+
+
+def _coerce_numeric(arr: np.ndarray, declared: tuple[Hashable, ...] | None,
+                    bounds: tuple[Any, Any] | None = None) -> Coded:
+    """Fast path for numeric arrays: vectorised label mapping, NaN = missing."""
+    lo, hi = numeric_bounds(arr) if bounds is None else bounds
     if declared is not None:
         return _numeric_declared(arr, declared)
     if lo != lo:  # every cell NaN

@@ -3,7 +3,9 @@ custom distance.
 
 Everything is vectorised: per-unit category counts come from one ``bincount`` and the coincidence
 matrix from one matrix product of those counts, so 10 coders × 1,000,000 units take a fraction of
-a second and memory stays O(units × categories).
+a second and memory stays O(units × categories). Nominal and interval alpha of a numeric array of
+small whole numbers, and nominal alpha of labels with few categories, take a shorter route to the
+same sums (:mod:`~qualkit.agreement._numeric`: one key per unit and a cached table).
 """
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ from qualkit.agreement._data import (
     UndefinedStatisticError,
     check_square,
     coerce,
+    coerce_numeric,
+    numeric_bounds,
 )
+from qualkit.agreement._numeric import coded_nominal_alpha, whole_number_alpha
 
 __all__ = ["krippendorff_alpha", "LEVELS"]
 
@@ -96,7 +101,27 @@ def krippendorff_alpha(
     >>> round(krippendorff_alpha(data, level="ordinal"), 3)
     0.815
     """
-    return _alpha(coerce(data, categories), level=level, distance=distance)
+    return _short_or_general(data, level, categories, distance)
+
+
+def _short_or_general(data: npt.ArrayLike, level: str, categories: Iterable[Hashable] | None,
+                      distance: Distance | None) -> float:
+    """Alpha by the short route of :mod:`~qualkit.agreement._numeric` where it applies, else by
+    the coincidence matrix."""
+    if categories is None and distance is None and isinstance(data, np.ndarray) and data.ndim == 2 \
+            and data.dtype.kind in "fiu" and data.shape[0] >= 2 and data.shape[1] > 0:
+        bounds = numeric_bounds(data)  # found once, for both paths
+        fast = whole_number_alpha(data, level, bounds)  # small whole numbers: a dozen numpy calls
+        if fast is not None:
+            return fast
+        coded = coerce_numeric(data, bounds=bounds)
+    else:
+        coded = coerce(data, categories)
+    if level == "nominal" and distance is None:
+        fast = coded_nominal_alpha(coded.codes, coded.q)  # labels with few categories: the same sums
+        if fast is not None:
+            return fast
+    return _alpha(coded, level=level, distance=distance)
 
 
 def _alpha(coded: Coded, level: str = "nominal", distance: Distance | None = None) -> float:
