@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from qualkit.workspace.cache import CACHE_DIR, open_cache_db
+from qualkit.workspace.cache import CACHE_DIR, CacheStore
 from qualkit.workspace.results import code_stamp
 
 __all__ = ["AnchoringVerdicts", "file_state"]
@@ -39,27 +39,19 @@ def file_state(path: Path) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-class AnchoringVerdicts:
+class AnchoringVerdicts(CacheStore):
     """Clean anchoring verdicts of one workspace, one per coder (the newest); failures read as misses."""
 
     def __init__(self, root: Path, settings: Iterable[Path]):
         self.root = Path(root)
-        self.path = self.root / CACHE_DIR / "anchoring.sqlite"
+        super().__init__(self.root / CACHE_DIR / "anchoring.sqlite", _TABLES)
         self._settings = [(p.name, file_state(p)) for p in settings]
-        self._db: sqlite3.Connection | None = None
-        self._broken = False
 
     def key(self, coder: str, stamp: Any) -> str:
         """What a verdict on ``coder`` depends on, hashed: ``stamp`` (the coder's file and the
         transcripts, as :func:`qualkit.coding.anchoring` takes them), the settings files and the code."""
         raw = json.dumps([_SCHEMA, coder, stamp, self._settings, code_stamp()], default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self._db is None and not self._broken:
-            self._db = open_cache_db(self.path, _TABLES)
-            self._broken = self._db is None
-        return self._db
 
     def clean(self, coder: str, key: str) -> dict[str, Any] | None:
         """``coder``'s clean verdict under ``key``: ``changed``, the transcripts whose hash changed while

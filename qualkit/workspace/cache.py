@@ -22,7 +22,7 @@ from typing import Any
 
 from qualkit.transcripts.model import Transcript, Turn
 
-__all__ = ["CACHE_DIR", "TranscriptCache", "open_cache_db", "pack", "unpack"]
+__all__ = ["CACHE_DIR", "CacheStore", "TranscriptCache", "open_cache_db", "pack", "unpack"]
 
 CACHE_DIR = Path(".qualkit") / "cache"
 _BATCH = 64  # entries per transaction in a batch: short enough that other writers never wait long
@@ -57,20 +57,29 @@ def open_cache_db(path: Path, tables: tuple[str, ...]) -> sqlite3.Connection | N
     return None
 
 
-class TranscriptCache:
-    """Parsed transcripts by key; every failure (locked, read-only, corrupt) reads as a miss."""
+class CacheStore:
+    """One derived SQLite store under .qualkit/cache/, opened on first use; one that cannot be opened
+    stays closed for this object, and its owner reads that as a miss."""
 
-    def __init__(self, root: Path):
-        self.path = Path(root) / CACHE_DIR / "transcripts.sqlite"
+    def __init__(self, path: Path, tables: tuple[str, ...]):
+        self.path = path
+        self._tables = tables
         self._db: sqlite3.Connection | None = None
         self._broken = False
-        self._batch = 0  # puts left in the open transaction (see begin_batch)
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is None and not self._broken:
-            self._db = open_cache_db(self.path, _TABLES)
+            self._db = open_cache_db(self.path, self._tables)
             self._broken = self._db is None
         return self._db
+
+
+class TranscriptCache(CacheStore):
+    """Parsed transcripts by key; every failure (locked, read-only, corrupt) reads as a miss."""
+
+    def __init__(self, root: Path):
+        super().__init__(Path(root) / CACHE_DIR / "transcripts.sqlite", _TABLES)
+        self._batch = 0  # puts left in the open transaction (see begin_batch)
 
     @staticmethod
     def key(path: Path, stamp: tuple, settings: Any) -> str:

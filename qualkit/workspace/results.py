@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from qualkit.workspace.cache import CACHE_DIR, open_cache_db
+from qualkit.workspace.cache import CACHE_DIR, CacheStore
 
 __all__ = ["RESULTS_NAME", "ResultCache", "code_stamp", "workspace_stamp"]
 
@@ -95,26 +95,18 @@ def code_stamp() -> list[Any]:
     return _CODE_STAMP
 
 
-class ResultCache:
+class ResultCache(CacheStore):
     """The newest finished result of each command on this workspace; any failure reads as a miss."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.path = self.root / CACHE_DIR / RESULTS_NAME
-        self._db: sqlite3.Connection | None = None
-        self._broken = False
+        super().__init__(self.root / CACHE_DIR / RESULTS_NAME, _TABLES)
 
     def key(self, command: str, parameters: Any) -> str:
         """What a result of ``command`` with ``parameters`` depends on, hashed (see the module's text)."""
         env = sorted((k, v) for k, v in os.environ.items() if k.startswith("QUALKIT_"))
         raw = json.dumps([command, parameters, env, code_stamp(), workspace_stamp(self.root)], default=str)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self._db is None and not self._broken:
-            self._db = open_cache_db(self.path, _TABLES)
-            self._broken = self._db is None
-        return self._db
 
     def get(self, command: str, key: str) -> dict[str, Any] | None:
         """The result's record (what ``put`` was given) when ``key`` is the stored one, else None."""
