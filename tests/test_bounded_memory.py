@@ -12,6 +12,22 @@ from qualkit.coding.anchoring import anchored_codings
 from qualkit.workspace.codings import held_quote, read_codings
 
 
+def _ingested_transcripts(monkeypatch) -> list:
+    """Every transcript each ingest call hands back, from now on (what a command then holds)."""
+    import qualkit.workspace.ingest as ingest_mod
+
+    real = ingest_mod.ingest
+    held: list = []
+
+    def watched(*args, **kwargs):
+        result = real(*args, **kwargs)
+        held.extend(result.transcripts)
+        return result
+
+    monkeypatch.setattr(ingest_mod, "ingest", watched)
+    return held
+
+
 def test_a_checked_coding_reads_its_quote_back_from_the_transcript_and_holds_no_copy(sample_workspace):
     ws = qualkit.Workspace(sample_workspace)
     in_file = {c.key: c.text for c in read_codings(ws.coder_file("ana"))}
@@ -273,24 +289,15 @@ def test_the_report_lets_go_of_the_agreements_units_once_written(sample_workspac
 
 
 def test_the_rapid_matrix_of_summaries_holds_transcripts_by_reference(sample_workspace, monkeypatch):
-    import qualkit.workspace.ingest as ingest_mod
     from qualkit.analysis.rapid import rapid_matrix
     from qualkit.workspace.ingest import TranscriptRef
 
     ws = qualkit.Workspace(sample_workspace)
-    real = ingest_mod.ingest
-    held: list = []
-
-    def watched(*args, **kwargs):
-        result = real(*args, **kwargs)
-        held.extend(result.transcripts)
-        return result
-
-    monkeypatch.setattr(ingest_mod, "ingest", watched)
-    df = rapid_matrix(ws, rows="participant", cells="summary")
+    with monkeypatch.context() as patch:
+        held = _ingested_transcripts(patch)
+        df = rapid_matrix(ws, rows="participant", cells="summary")
     assert len(df) > 5 and held
     assert all(isinstance(t, TranscriptRef) for t in held)  # not the study's text: ~250 MB at 5,000 interviews
-    monkeypatch.setattr(ingest_mod, "ingest", real)
     assert rapid_matrix(qualkit.Workspace(sample_workspace), rows="participant", cells="summary").equals(df)
 
 
@@ -322,20 +329,11 @@ def test_set_alpha_draws_its_resamples_a_few_megabytes_at_a_time_with_the_same_i
 
 
 def test_collecting_summaries_holds_transcripts_by_reference(sample_workspace, monkeypatch):
-    import qualkit.workspace.ingest as ingest_mod
     from qualkit.analysis.summaries import collect_summaries
     from qualkit.workspace.ingest import TranscriptRef
 
     before = collect_summaries(qualkit.Workspace(sample_workspace))
-    real = ingest_mod.ingest
-    held: list = []
-
-    def watched(*args, **kwargs):
-        result = real(*args, **kwargs)
-        held.extend(result.transcripts)
-        return result
-
-    monkeypatch.setattr(ingest_mod, "ingest", watched)
+    held = _ingested_transcripts(monkeypatch)
     bullets = collect_summaries(qualkit.Workspace(sample_workspace))
     assert len(bullets) > 10 and held
     assert all(isinstance(t, TranscriptRef) for t in held)  # sessions taken as each is read, not the study's text
@@ -419,21 +417,12 @@ def test_autocode_file_is_the_same_bytes_in_batches_and_processes_as_written_at_
 
 
 def test_status_reads_the_transcripts_one_at_a_time(sample_workspace, monkeypatch):
-    import qualkit.workspace.ingest as ingest_mod
     from qualkit.reporting.status import status
     from qualkit.workspace.ingest import TranscriptRef
 
     before = status(qualkit.Workspace(sample_workspace)).as_dict()
     (sample_workspace / ".qualkit" / "cache" / "results.sqlite").unlink()  # the first status after a change
-    real = ingest_mod.ingest
-    held: list = []
-
-    def watched(*args, **kwargs):
-        result = real(*args, **kwargs)
-        held.extend(result.transcripts)
-        return result
-
-    monkeypatch.setattr(ingest_mod, "ingest", watched)
+    held = _ingested_transcripts(monkeypatch)
     assert status(qualkit.Workspace(sample_workspace)).as_dict() == before
     assert len(held) > 5 and all(isinstance(t, TranscriptRef) for t in held)  # hashed as read, not the study's text
 

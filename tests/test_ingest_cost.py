@@ -55,16 +55,25 @@ def test_numbered_court_lines_are_recognised_by_the_quick_scan_as_line_by_line()
     assert _numbered(court.split("\n"), court) and not _numbered(few.split("\n"), few)
 
 
-def test_an_ingest_writes_its_parses_in_a_few_transactions_and_a_new_command_finds_them(tmp_path, monkeypatch):
+def _short_interviews(tmp_path, n: int):
+    """A workspace of ``n`` two-turn interviews, read in this process (one job)."""
     import qualkit
-    import qualkit.workspace.cache as cache_mod
     from qualkit.workspace.scaffold import init
 
     root = init(tmp_path / "ws")
-    for i in range(150):
+    for i in range(n):
         (root / "transcripts" / f"int{i:03d}.txt").write_text(f"Interviewer: How?\nMaria: Case {i}.\n", encoding="utf-8")
     ws = qualkit.Workspace(root)
     ws.jobs = 1
+    return ws
+
+
+def test_an_ingest_writes_its_parses_in_a_few_transactions_and_a_new_command_finds_them(tmp_path, monkeypatch):
+    import qualkit
+    import qualkit.workspace.cache as cache_mod
+
+    ws = _short_interviews(tmp_path, 150)
+    root = ws.root
     ws.disk_cache._connect()
     commits = []
     ws.disk_cache._db.set_trace_callback(lambda sql: commits.append(sql) if sql.startswith("COMMIT") else None)
@@ -136,15 +145,9 @@ def test_an_interrupted_ingest_leaves_the_cache_open_to_other_writers(tmp_path, 
 
     import pytest
 
-    import qualkit
     import qualkit.workspace.ingest as ingest_mod
-    from qualkit.workspace.scaffold import init
 
-    root = init(tmp_path / "ws")
-    for i in range(10):
-        (root / "transcripts" / f"int{i}.txt").write_text(f"Interviewer: How?\nMaria: Case {i}.\n", encoding="utf-8")
-    ws = qualkit.Workspace(root)
-    ws.jobs = 1
+    ws = _short_interviews(tmp_path, 10)
     real, seen = ingest_mod.read_one, []
 
     def read_then_stop(w, path):
