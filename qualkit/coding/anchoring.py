@@ -113,11 +113,9 @@ def _text_of(ws: Workspace, path: Path) -> str:
 
 
 def _file_state(path: Path) -> tuple[int, int] | None:
-    try:
-        s = path.stat()
-        return (s.st_mtime_ns, s.st_size)
-    except OSError:
-        return None
+    """(mtime in ns, size) of a coder's file: what a :class:`QuoteSource` checks before reading it again."""
+    state = file_state(path)
+    return None if state is None else state[:2]
 
 
 def _stamp(ws: Workspace, coder: str) -> tuple:
