@@ -107,6 +107,21 @@ class TranscriptCache(CacheStore):
         except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
             return None
 
+    def get_text(self, key: str) -> str | None:
+        """Only the text of the entry under ``key`` (its turns and metadata are not decoded: a
+        quarter of the cost of :meth:`get`, for a reader that wants the words alone)."""
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT data FROM parsed WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return None
+            blob = row[0]
+            return bytes(blob[blob.index(b"\x00") + 1:]).decode("utf-8")
+        except (sqlite3.Error, ValueError):
+            return None
+
     def held(self, keys: list[str]) -> set[str]:
         """Which of ``keys`` the cache holds (one query per 500 keys, nothing decoded)."""
         db = self._connect()

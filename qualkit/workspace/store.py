@@ -379,6 +379,12 @@ class Workspace:
 
         return read_one(self, path if isinstance(path, Path) else Path(path))
 
+    def read_text(self, path: Path) -> str:
+        """One transcript's text alone, its turns not decoded (:func:`qualkit.workspace.ingest.read_text_one`)."""
+        from qualkit.workspace.ingest import read_text_one
+
+        return read_text_one(self, path)
+
     def speaker_rule(self, path: str | Path) -> tuple[str | None, str]:
         """(pattern or None to learn the file's convention, where that comes from) for one file.
 
