@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace
+from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace, reads_the_study
 from qualkit.cli.output import OutputFile, echo_json, echo_table, wrap
 from qualkit.io.paths import cwd_relative
 
@@ -81,6 +81,7 @@ def _threshold(ctx, param, value):
 @deid_option
 @allow_unanchored_option
 @click.pass_context
+@reads_the_study
 def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None, coder: str | None, unit: str,
                 level: str | None, framework: str | None, table: str, order: str | None, sessions: str, base: int,
                 run_length: int,
