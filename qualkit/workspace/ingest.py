@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MEMO_BUDGET", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptRef", "TranscriptsById", "convert_documents",
            "by_reference", "ingest",
-           "iter_texts", "prefetch", "read_one", "read_text_one", "turn_table", "unmatched_participant_rows"]
+           "iter_texts", "prefetch", "read_one", "read_text_one", "text_reader", "turn_table", "unmatched_participant_rows"]
 
 # Parse in several processes only when the files to parse hold at least this much (about 70
 # interviews of 5,000 words, 0.2 s of work): below it, starting the processes costs more than it saves.
@@ -255,19 +255,29 @@ def iter_texts(ws: _Store, ids: Iterable[str] | None = None) -> Iterator[tuple[s
     """(id, normalized text) of the readable transcripts among ``ids`` (default: all), in id order,
     one at a time: a caller that needs each text once holds one, not the study's. A missing,
     duplicated or unreadable transcript is left out (the commands that need it say why)."""
+    read, known = text_reader(ws)
+    for tid in track(sorted(known if ids is None else set(ids)), "Reading transcripts"):
+        text = read(tid)
+        if text is not None:
+            yield tid, text
+
+
+def text_reader(ws: _Store) -> tuple[Callable[[str], str | None], set[str]]:
+    """(a function from a transcript id to its normalized text, the ids of transcripts/): the function
+    gives None for a missing, duplicated or unreadable transcript, as :func:`iter_texts` leaves them out."""
     paths: dict[str, list[Path]] = {}
     for p in ws.transcript_paths():
         paths.setdefault(p.stem, []).append(p)
-    wanted = set(paths) if ids is None else set(ids)
-    for tid in track(sorted(wanted), "Reading transcripts"):
+
+    def read(tid: str) -> str | None:
         found = paths.get(tid)
         if not found or len(found) > 1:
-            continue
+            return None
         try:
-            text = ws.read_text(found[0])
+            return ws.read_text(found[0])
         except QualkitError:
-            continue
-        yield tid, text
+            return None
+    return read, set(paths)
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:

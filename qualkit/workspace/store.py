@@ -248,9 +248,10 @@ class Workspace:
         Each coding whose quote is verified at its offsets is stamped with the transcript's
         current content hash (the text it is anchored to)."""
         from qualkit.workspace.codings import dumps_codings, stamp_hashes, write_codings
+        from qualkit.workspace.ingest import text_reader
 
         codings = list(codings)
-        texts = self.texts_by_id({c.transcript for c in codings})
+        texts = text_reader(self)[0]  # one transcript's text at a time
         path = self.coder_file(coder)
         if active(self.root) is None:
             return write_codings(path, stamp_hashes(codings, texts), self.backup_dir)
