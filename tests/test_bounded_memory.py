@@ -624,3 +624,27 @@ def test_rewriting_a_coders_file_holds_one_transcripts_text_at_a_time(sample_wor
     ws.write_codings("ana", ws.codings("ana"))
     assert path.read_bytes() == before
     assert len(most) >= 5 and max(most) <= 1
+
+
+def test_cooccurrence_cut_by_case_keeps_no_transcript_per_unit(sample_workspace, monkeypatch):
+    """`matrix cooccurrence --by role` kept (transcript, unit) for every unit until the cut, so every
+    transcript of the study stayed alive; each unit's cases are now read while its transcript is."""
+    import gc
+
+    import qualkit.analysis.matrices.cooccurrence as cooc
+    from qualkit.transcripts.model import Transcript
+
+    ws = qualkit.Workspace(sample_workspace)
+    whole = ws.matrix("cooccurrence", by="role", cells="pairs")
+    ws = qualkit.Workspace(sample_workspace)
+    ws._cache.budget = 1  # the memo keeps the last transcript only
+    real, alive = cooc._by_case_frames, []
+
+    def counted(*args, **kwargs):
+        gc.collect()
+        alive.append(sum(1 for o in gc.get_objects() if isinstance(o, Transcript)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cooc, "_by_case_frames", counted)
+    assert ws.matrix("cooccurrence", by="role", cells="pairs").equals(whole) and len(whole) > 5
+    assert alive and alive[0] <= 2
