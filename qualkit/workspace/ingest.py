@@ -96,6 +96,10 @@ class TranscriptsById(Mapping[str, Transcript]):
     def __contains__(self, tid: object) -> bool:
         return tid in self._paths
 
+    def path(self, tid: str) -> Path:
+        """The file transcript ``tid`` is read from (nothing read)."""
+        return self._paths[tid]
+
     def subset(self, ids: Iterable[str]) -> TranscriptsById:
         """The same view over ``ids`` only (in that order), still read when asked for."""
         return TranscriptsById(self._ws, {tid: self._paths[tid] for tid in ids}, self._texts)
