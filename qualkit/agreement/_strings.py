@@ -35,7 +35,7 @@ _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (Fibonacci ha
 # for telling labels apart by a hash when no byte (pair) does: a few odd constants to try
 _MULTIPLIERS = tuple(np.uint64(m) for m in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93))
 _HASH_BITS = 16
-_BLOCK_BYTES = 1 << 16  # bytes of labels per block: the block stays in the CPU cache between passes
+_BLOCK_BYTES = 1 << 17  # bytes of labels per block: the block stays in the CPU cache between passes
 _WALK_FROM = 1 << 13  # sorted keys from which a binary search per distinct one beats marking runs
 _SAMPLE = 1024  # about this many cells, evenly spaced, give route 2 its first guess
 _RETRIES = 3  # guesses widened by the labels of cells that failed the check, before route 3
@@ -98,9 +98,10 @@ def _short_codes(flat: np.ndarray, latin1: bool,
         if latin1 and int(cells.max()) >= 256:
             return None
         np.copyto(buf[start : start + len(cells)], cells, casting="unsafe")
-    key = np.ndarray((n,), dtype=np.uint64, buffer=buf, strides=(width,))
+    key = np.ndarray((n,), dtype=np.uint64, buffer=buf, strides=(width,)).copy()  # aligned: faster to mask
     mask = _tail_mask(width)
-    key = key & mask if mask is not None else key.copy()  # a word's last bytes may be the next cell's
+    if mask is not None:  # a word's last bytes are the next cell's
+        key &= mask
     key.sort()
     found = _distinct_sorted(key)
     guess = _guess_for(found.view(np.uint8).reshape(-1, 8)[:, :width], flat.dtype, latin1, declared)
@@ -109,19 +110,24 @@ def _short_codes(flat: np.ndarray, latin1: bool,
 
 
 def _distinct_sorted(ranked: np.ndarray) -> np.ndarray:
-    """The distinct values of a sorted array: for a few, one binary search each past the last."""
+    """The distinct values of a sorted array: while they are few, one binary search each for
+    the end of its run; the rest by marking where each run starts."""
     found: list[Any] = []
     at, n = 0, len(ranked)
-    while at < n and len(found) < 64 and n > _WALK_FROM:
+    while n > _WALK_FROM and at < n and len(found) < 32:
         found.append(ranked[at])
         at = int(ranked.searchsorted(ranked[at], "right"))
-    if at < n:  # many: mark where each run starts
-        rest = ranked[at:]
-        keep = np.empty(len(rest), dtype=bool)
-        keep[0] = True
-        np.not_equal(rest[1:], rest[:-1], out=keep[1:])
-        return np.concatenate((np.array(found, dtype=ranked.dtype), rest[keep]))
-    return np.array(found, dtype=ranked.dtype)
+    if not found:
+        return _runs(ranked)
+    return np.array(found, dtype=ranked.dtype) if at == n else np.concatenate((np.array(found, dtype=ranked.dtype), _runs(ranked[at:])))
+
+
+def _runs(ranked: np.ndarray) -> np.ndarray:
+    """The first value of each run of equal values in a sorted array."""
+    keep = np.empty(len(ranked), dtype=bool)
+    keep[0] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=keep[1:])
+    return ranked[keep]
 
 
 def _named(buf: np.ndarray, n: int, width: int, guess: _Guess) -> np.ndarray | None:
