@@ -81,3 +81,60 @@ def test_the_zip_writer_writes_what_zipfile_writes(monkeypatch):
 @pytest.fixture
 def sample_ws(tmp_path):
     return qualkit.Workspace(demo(tmp_path / "s"))
+
+
+@pytest.mark.parametrize("options", [{}, {"unit": "sentence"}, {"unit": "character"}, {"unit": "question"},
+                                     {"unit": "document"}, {"overlap": 0.5}, {"by": "transcript"}, {"by": "coder-pair"},
+                                     {"threshold": 0.7, "metric": "kappa"}])
+def test_agreement_without_its_intervals_is_agreement_computed_without_them(sample_ws, tmp_path, options):
+    from qualkit.analysis.agree import agreement, export_report
+
+    coders = ["ana", "ben"]
+    plain = agreement(sample_ws, coders, **options)
+    stripped = agreement(sample_ws, coders, ci=True, resamples=40, **options).without_ci()
+    assert stripped.to_dict() == plain.to_dict()
+    assert stripped.to_frame().equals(plain.to_frame()) and list(stripped.to_frame()) == list(plain.to_frame())
+    for name, report in (("plain", plain), ("stripped", stripped)):
+        export_report(report, csv=tmp_path / f"{name}.csv", md=tmp_path / f"{name}.md", html_path=tmp_path / f"{name}.html")
+    for ext in ("csv", "md", "html"):
+        assert (tmp_path / f"stripped.{ext}").read_bytes() == (tmp_path / f"plain.{ext}").read_bytes()
+
+
+def test_a_run_computes_agreement_once_for_its_agreement_step_and_its_report(sample_ws, monkeypatch):
+    import qualkit.analysis.agree as agree
+    from qualkit.pipeline import run
+
+    computed = []
+    real = agree.agreement
+    monkeypatch.setattr(agree, "agreement", lambda *a, **k: computed.append(k.get("ci")) or real(*a, **k))
+    report = run(sample_ws, use_cache=False)
+    assert "agreement" in [s.name for s in report.steps if s.status == "done"]
+    assert computed == [True]  # with the report's intervals; agreement.csv is written without them
+    header = (sample_ws.root / "exports" / "agreement.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "alpha" in header and "_low" not in header
+    assert "Inter-coder agreement" in (sample_ws.root / "exports" / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_three_coder_runs_agreement_step_lets_go_of_the_units_no_later_step_reads(sample_ws, monkeypatch):
+    import shutil
+
+    import qualkit.pipeline as pipeline
+
+    root = sample_ws.root
+    shutil.copy(root / "codings" / "ana.csv", root / "codings" / "cy.csv")
+    config = root / "qualkit.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("coders: [ana, ben]", "coders: [ana, ben, cy]"),
+                      encoding="utf-8")
+    ws = qualkit.Workspace(root)
+    held = []
+    step = pipeline._agreement
+
+    def agreement_step(run):
+        done = step(run)
+        held.append([k for k in run.ws.derived_cache._entries if k[0] == "unit_codes"])
+        return done
+
+    monkeypatch.setattr(pipeline, "STEPS", [agreement_step if s is step else s for s in pipeline.STEPS])
+    report = pipeline.run(ws, use_cache=False)
+    assert held == [[]]  # not held through the matrices (no consensus step with three coders; the report reuses the result)
+    assert "ana, ben, cy" in next(s.detail for s in report.steps if s.name == "agreement")
