@@ -138,3 +138,29 @@ def test_a_three_coder_runs_agreement_step_lets_go_of_the_units_no_later_step_re
     report = pipeline.run(ws, use_cache=False)
     assert held == [[]]  # not held through the matrices (no consensus step with three coders; the report reuses the result)
     assert "ana, ben, cy" in next(s.detail for s in report.steps if s.name == "agreement")
+
+
+@pytest.mark.parametrize("options", [{"cells": "count"}, {"cells": "participants"}, {"cells": "quotes", "quotes": 1},
+                                     {"cells": "summary"}, {"cells": "presence", "by": "site"},
+                                     {"cells": "count", "by": "site"}, {"cells": "participants", "by": "site"},
+                                     {"cells": "quotes", "by": "role", "quote_chars": None}])
+def test_a_themes_matrixs_cells_alone_are_the_frame_of_the_whole_matrix(sample_ws, options):
+    from qualkit.analysis.matrices import build_matrix
+    from qualkit.analysis.matrices.build import themes_cells
+
+    whole = build_matrix(sample_ws, "themes", **options).frame
+    cells = options.pop("cells")
+    alone = themes_cells(sample_ws, cells, **options)
+    assert alone.equals(whole) and list(alone.columns) == list(whole.columns)
+
+
+def test_the_reports_themes_views_build_one_whole_themes_matrix(sample_ws, monkeypatch):
+    import qualkit.analysis.matrices.build as build
+    from qualkit.reporting.report import report_context
+
+    built = []
+    real = build.themes_matrix
+    monkeypatch.setattr(build, "themes_matrix", lambda *a, **k: built.append(a[2]) or real(*a, **k))
+    context = report_context(sample_ws, resamples=20)
+    assert built == ["count"]  # participants, quotes and the site cut: their cells only
+    assert "Themes and framework domains" in str(context)
