@@ -164,3 +164,42 @@ def test_the_reports_themes_views_build_one_whole_themes_matrix(sample_ws, monke
     context = report_context(sample_ws, resamples=20)
     assert built == ["count"]  # participants, quotes and the site cut: their cells only
     assert "Themes and framework domains" in str(context)
+
+
+def _zeroed_times(data: bytes) -> bytes:
+    """A zip's bytes with each entry's time and date (local header and central directory) zeroed."""
+    import zipfile
+
+    out = bytearray(data)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for info in archive.infolist():
+        out[info.header_offset + 10:info.header_offset + 14] = bytes(4)
+    at = archive.start_dir
+    while out[at:at + 4] == b"PK\x01\x02":
+        out[at + 12:at + 16] = bytes(4)
+        at += 46 + sum(int.from_bytes(out[at + k:at + k + 2], "little") for k in (28, 30, 32))
+    return bytes(out)
+
+
+def test_a_workbook_written_with_its_sheets_in_memory_is_the_workbook_openpyxl_saves(monkeypatch):
+    import os
+
+    import pandas as pd
+    from openpyxl.worksheet import _writer
+
+    from qualkit.render import formats
+    from qualkit.render.tables import Table
+    from qualkit.render.xlsx_package import save_workbook
+
+    frame = pd.DataFrame({"quote": ["By fax <days> & late. "] * 400, "n": range(400), "why": ["a\nb"] * 400})
+    tables = [Table("long", frame, title="Long", notes="A note."), *_tables("short")]
+    theirs, ours = io.BytesIO(), io.BytesIO()
+    formats._build_workbook(tables, "Study").save(theirs)  # openpyxl's own: a temporary file per sheet
+    made = []
+    real = _writer.create_temporary_file
+    monkeypatch.setattr(_writer, "create_temporary_file", lambda *a, **k: made.append(1) or real(*a, **k))
+    save_workbook(formats._build_workbook(tables, "Study"), ours)
+    save_workbook(formats._build_workbook(tables, "Study"), io.BytesIO())
+    assert _zeroed_times(ours.getvalue()) == _zeroed_times(theirs.getvalue())
+    assert len(made) <= 1  # one per process at most (to read the permissions it would get), not one per sheet
+    assert not [p for p in _writer.ALL_TEMP_FILES if os.path.exists(p)]

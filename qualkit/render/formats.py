@@ -21,7 +21,7 @@ import io
 import math
 import numbers
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from copy import copy
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,7 @@ from qualkit.render.cells import (
 from qualkit.render.docx_package import SharedTemplate
 from qualkit.render.docx_rows import append_paragraph, append_rows, caption_xml, notes_xml
 from qualkit.render.latex import latex_escape, write_latex
+from qualkit.render.xlsx_package import save_workbook
 
 # -- XLSX ------------------------------------------------------------------------------------------
 
@@ -243,14 +244,10 @@ def _build_workbook(tables, title: str | None):
     return wb
 
 
-def _save_atomically(document, path: Path, template: SharedTemplate | None = None) -> None:
-    """Serialise ``document`` (a Workbook, or a Document made from ``template``) in memory, then replace
-    ``path`` in one go."""
+def _save_atomically(document, path: Path, save: Callable[[Any, io.BytesIO], None]) -> None:
+    """Serialise ``document`` in memory with ``save(document, buffer)``, then replace ``path`` in one go."""
     buffer = io.BytesIO()
-    if template is not None:
-        template.save(document, buffer)
-    else:
-        document.save(buffer)
+    save(document, buffer)
     with output_open(path, "wb", encoding=None) as f:
         f.write(buffer.getbuffer())
 
@@ -259,7 +256,7 @@ def write_xlsx(tables: Iterable[Any], path: Path, title: str | None = None) -> l
     """Write ``tables`` to an Excel workbook at ``path``, one sheet per table."""
     path = Path(path)
     wb = _build_workbook(list(tables), title)
-    _save_atomically(wb, path)
+    _save_atomically(wb, path, save_workbook)  # openpyxl's save, each sheet written in memory
     # Each cell points back to its sheet: left to the cyclic collector (paused while `run` and `export
     # all` work), a study's cells would stay in memory until the command ends. Released here instead.
     for sheet in wb.worksheets:
@@ -499,5 +496,5 @@ def write_docx(tables: Iterable[Any], path: Path, title: str | None = None) -> l
     """Write ``tables`` to a Word document at ``path`` (landscape, one captioned table each)."""
     path = Path(path)
     document, template = _build_document(list(tables), title)
-    _save_atomically(document, path, template.shared)
+    _save_atomically(document, path, template.shared.save)
     return [path]
