@@ -203,3 +203,19 @@ def test_a_workbook_written_with_its_sheets_in_memory_is_the_workbook_openpyxl_s
     assert _zeroed_times(ours.getvalue()) == _zeroed_times(theirs.getvalue())
     assert len(made) <= 1  # one per process at most (to read the permissions it would get), not one per sheet
     assert not [p for p in _writer.ALL_TEMP_FILES if os.path.exists(p)]
+
+
+def test_a_run_whose_report_shows_no_agreement_computes_no_intervals(sample_ws, monkeypatch):
+    import qualkit.analysis.agree as agree
+    from qualkit.pipeline import run
+
+    config = sample_ws.root / "qualkit.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("coders: [ana, ben]", "coders: [ana, ben, cy]"),
+                      encoding="utf-8")  # cy has no codings file yet: the report shows no agreement
+    ws = qualkit.Workspace(sample_ws.root)
+    computed = []
+    real = agree.agreement
+    monkeypatch.setattr(agree, "agreement", lambda *a, **k: computed.append(bool(k.get("ci"))) or real(*a, **k))
+    report = run(ws, use_cache=False)
+    assert "ana, ben on" in next(s.detail for s in report.steps if s.name == "agreement")
+    assert computed == [False]
