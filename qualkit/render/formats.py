@@ -21,7 +21,7 @@ import io
 import math
 import numbers
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from copy import copy
 from pathlib import Path
 from typing import Any
@@ -65,8 +65,10 @@ from qualkit.render.cells import (
 from qualkit.render.cells import (
     rows_of as _rows,
 )
+from qualkit.render.docx_package import SharedTemplate
 from qualkit.render.docx_rows import append_paragraph, append_rows, caption_xml, notes_xml
 from qualkit.render.latex import latex_escape, write_latex
+from qualkit.render.xlsx_package import save_workbook
 
 # -- XLSX ------------------------------------------------------------------------------------------
 
@@ -242,10 +244,10 @@ def _build_workbook(tables, title: str | None):
     return wb
 
 
-def _save_atomically(document, path: Path) -> None:
-    """Serialise ``document`` (a Workbook or a Document) in memory, then replace ``path`` in one go."""
+def _save_atomically(document, path: Path, save: Callable[[Any, io.BytesIO], None]) -> None:
+    """Serialise ``document`` in memory with ``save(document, buffer)``, then replace ``path`` in one go."""
     buffer = io.BytesIO()
-    document.save(buffer)
+    save(document, buffer)
     with output_open(path, "wb", encoding=None) as f:
         f.write(buffer.getbuffer())
 
@@ -254,7 +256,7 @@ def write_xlsx(tables: Iterable[Any], path: Path, title: str | None = None) -> l
     """Write ``tables`` to an Excel workbook at ``path``, one sheet per table."""
     path = Path(path)
     wb = _build_workbook(list(tables), title)
-    _save_atomically(wb, path)
+    _save_atomically(wb, path, save_workbook)  # openpyxl's save, each sheet written in memory
     # Each cell points back to its sheet: left to the cyclic collector (paused while `run` and `export
     # all` work), a study's cells would stay in memory until the command ends. Released here instead.
     for sheet in wb.worksheets:
@@ -431,16 +433,15 @@ class _Template:
         self.caption = part.get_style_id("Caption", WD_STYLE_TYPE.PARAGRAPH)
         self.heading = part.get_style_id("Heading 1", WD_STYLE_TYPE.PARAGRAPH)
         self.grid = part.get_style_id("Table Grid", WD_STYLE_TYPE.TABLE)
-        self.document = document
+        self.shared = SharedTemplate(document)
 
     @classmethod
     def copy(cls) -> tuple[Any, _Template]:
-        """A fresh document made from the template (a deep copy: nothing is shared), and the template."""
-        from copy import deepcopy
-
+        """A fresh document made from the template (its own body and properties; the styles, theme and
+        settings no writer changes are shared, see :mod:`qualkit.render.docx_package`), and the template."""
         if cls._made is None:
             cls._made = cls()
-        return deepcopy(cls._made.document), cls._made
+        return cls._made.shared.new(), cls._made
 
 
 def _paragraph(document: Any, style_id: str | None = None, text: str = "") -> Any:
@@ -451,7 +452,7 @@ def _paragraph(document: Any, style_id: str | None = None, text: str = "") -> An
     return paragraph
 
 
-def _build_document(tables, title: str | None):
+def _build_document(tables, title: str | None) -> tuple[Any, _Template]:
     document, template = _Template.copy()
     usable = template.usable
 
@@ -470,7 +471,7 @@ def _build_document(tables, title: str | None):
             _docx_table(document, table.frame, usable, template.grid)
         if table.notes:
             append_paragraph(document, notes_xml(_text(table.notes), size_pt=_DOCX_FONT_PT, space_before_pt=4))
-    return document
+    return document, template
 
 
 def _docx_table(document: Any, frame: Any, usable: int, style_id: str | None) -> None:
@@ -494,6 +495,6 @@ def _docx_table(document: Any, frame: Any, usable: int, style_id: str | None) ->
 def write_docx(tables: Iterable[Any], path: Path, title: str | None = None) -> list[Path]:
     """Write ``tables`` to a Word document at ``path`` (landscape, one captioned table each)."""
     path = Path(path)
-    document = _build_document(list(tables), title)
-    _save_atomically(document, path)
+    document, template = _build_document(list(tables), title)
+    _save_atomically(document, path, template.shared.save)
     return [path]

@@ -158,7 +158,7 @@ def release_agreement_units(study: Study, report: Any) -> None:
 
 def agreement_section(study: Study) -> Section:
     """Per-code agreement worst first, with bootstrap intervals, flags, pooled and set-valued figures."""
-    from qualkit.analysis.agree import agreement
+    from qualkit.analysis.agree import shared_agreement
     from qualkit.render.svg_charts import ci_whisker
 
     s = Section("agreement", "Inter-coder agreement")
@@ -172,11 +172,12 @@ def agreement_section(study: Study) -> Section:
     if missing:
         return s.missing(f"No codings file yet for {', '.join(missing)} (codings/<coder>.csv): "
                          "agreement needs every named coder's codings.")
+    # `run`'s agreement step computed the same report already (shared_agreement): it is not computed again
     if len(coders) == 2:  # the COREQ section's consensus dry run compares the same units: kept until then
-        report = agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
+        report = shared_agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
     else:  # no later section needs the units: not kept, and let go of inside as soon as they are tabulated
         with study.ws.derived_cache.passing("unit_codes"):
-            report = agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
+            report = shared_agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
     study.cache["agreement"] = report
     rows = []
     for rec in report.table.to_dict("records"):
@@ -314,17 +315,19 @@ def themes_section(study: Study) -> Section:
                          "(`qualkit themes`).")
     if not len(load_themes(path)):
         return s.missing("themes.yaml has no themes yet (`qualkit themes`).")
-    counts = _matrix(study, "themes", cells="count")
-    people = _matrix(study, "themes", cells="participants")
-    quotes = _matrix(study, "themes", cells="quotes", quotes=1)
+    from qualkit.analysis.matrices.build import themes_cells
+
+    counts = _matrix(study, "themes", cells="count")  # with the results and equity tables; the others: the cells only
+    people = themes_cells(study.ws, "participants")
+    quotes = themes_cells(study.ws, "quotes", quotes=1)
     s.warnings += [w for w in counts.warnings if not w.startswith("codings/consensus.csv does not exist")]
     s.notes += counts.notes[1:]
     fixed = ("theme", "name", "valence", "all domains")
     domains = [c for c in counts.frame.columns if c not in fixed]
     fw = counts.title.replace("Themes and ", "").replace(" domains", "") or "framework"
     c_rows = counts.frame.to_dict("records")
-    p_rows = people.frame.to_dict("records")
-    q_rows = quotes.frame.to_dict("records")
+    p_rows = people.to_dict("records")
+    q_rows = quotes.to_dict("records")
     values, text, tips, labels, long_rows = [], [], [], [], []
     for rc, rp, rq in zip(c_rows, p_rows, q_rows):
         labels.append(rc["name"])
@@ -395,12 +398,13 @@ def _by_case_rows(study: Study) -> dict | None:
     case = _case(study)
     if case is None:
         return None
-    counts = _matrix(study, "themes", cells="count", by=case)
-    people = _matrix(study, "themes", cells="participants", by=case)
-    table = counts.tables[0]
-    cases = [c for c in table.frame.columns if c not in ("theme", "name", "valence", "total")]
+    from qualkit.analysis.matrices.build import themes_cells
+
+    counts = themes_cells(study.ws, "count", by=case)
+    people = themes_cells(study.ws, "participants", by=case)
+    cases = [c for c in counts.columns if c not in ("theme", "name", "valence", "total")]
     rows = []
-    for rc, rp in zip(table.frame.to_dict("records"), people.tables[0].frame.to_dict("records")):
+    for rc, rp in zip(counts.to_dict("records"), people.to_dict("records")):
         cells = [(int(rc[c] or 0), int(rp[c] or 0)) for c in [*cases, "total"]]
         rows.append({"name": rc["name"], "valence": rc["valence"], "cells": cells})
     note = (f"{len(rows)} themes × {len(cases)} {case} cases; cells: coded excerpts / distinct participants; a passage "

@@ -28,7 +28,7 @@ from qualkit.coding.anchoring import anchoring_notes
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["build_matrix", "export_matrix", "matrix"]
+__all__ = ["build_matrix", "export_matrix", "matrix", "themes_cells"]
 
 
 def _cells(kind: str, cells: str | None) -> str | None:
@@ -67,6 +67,19 @@ def build_matrix(workspace: Workspace, kind: str, *, by: str | None = None, cell
 
         key += themes_state(workspace, themes_file)
     return workspace.derived(key, lambda: _build_matrix(workspace, **{**args, "cells": cells}))
+
+
+def themes_cells(workspace: Workspace, cells: str, *, by: str | None = None, quotes: int = 2,
+                 quote_chars: int | None = DEFAULT_LIMIT, attributes: Sequence[str] = ("role",)) -> Any:
+    """The frame of ``build_matrix(workspace, "themes", cells=cells, by=by, quotes=..., ...)`` (themes ×
+    domains, or × the cases of ``by``) without the tables built around it, kept while the inputs are unchanged (not to be modified): the
+    report shows the same themes as counts, participants and quotes, and reads the other tables once."""
+    from qualkit.analysis.matrices.themes import themes_frame, themes_state
+
+    chosen = str(_cells("themes", cells))
+    key = ("themes cells", chosen, by, quotes, quote_chars, tuple(attributes), *themes_state(workspace))
+    return workspace.derived(key, lambda: themes_frame(workspace, load_excerpts(workspace, None, False), chosen, quotes,
+                                                       quote_chars, tuple(attributes), by))
 
 
 def _cooccurrence_cells(base: MatrixResult, cells: str, by: str | None) -> MatrixResult:

@@ -26,7 +26,7 @@ from qualkit.io.naming import file_stem, plural_s
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["FRAMEWORK_SHORT", "SECTIONS", "themes_matrix"]
+__all__ = ["FRAMEWORK_SHORT", "SECTIONS", "themes_frame", "themes_matrix"]
 
 SECTIONS = (("facilitator", "Facilitators"), ("barrier", "Barriers"), ("mixed", "Mixed (facilitator and barrier)"),
             ("descriptive", "Descriptive (context)"), (None, "Valence not set"))
@@ -450,6 +450,26 @@ def themes_matrix(workspace: Workspace, ex: ExcerptSet, cells: str, level: str, 
     result.display = (matrix_df if cells in ("count", "presence", "participants")
                       else pd.DataFrame(compact, columns=matrix_df.columns)) if by_display is None else by_display
     return result
+
+
+def themes_frame(workspace: Workspace, ex: ExcerptSet, cells: str, quotes: int, quote_chars: int | None,
+                 attributes: Sequence[str], by: str | None = None) -> Any:
+    """The frame of :func:`themes_matrix` alone (themes × domains, or × the cases of ``by``), at the
+    default level and framework of themes.yaml: for a reader of the cells only (the report's participants
+    and quotes views), without the results, domain and equity tables built around it."""
+    import pandas as pd
+
+    from qualkit.analysis.themes import themes_path
+
+    lay, _ = _layout(workspace, "subdomain", None, themes_path(workspace))
+    by_code: dict[str, list[Excerpt]] = {}
+    for e in ex.excerpts:
+        by_code.setdefault(e.code, []).append(e)
+    if by:
+        mine = {theme.id: [e for code in theme.codes for e in by_code.get(code, [])] for theme in lay.themeset}
+        return _by_case(workspace, ex, lay, mine, by, cells, quotes, quote_chars, attributes)[0]
+    rows, _, _ = _matrix_rows(lay, by_code, cells, quotes, quote_chars, attributes)
+    return pd.DataFrame(rows, columns=["theme", "name", "valence", *lay.labels, "all domains"])
 
 
 def _by_case(workspace: Workspace, ex: ExcerptSet, lay: _Layout, theme_excerpts: dict[str, list[Excerpt]], by: str,
