@@ -222,6 +222,13 @@ def test_a_usual_transcript_is_split_in_one_pass_into_the_same_turns_as_line_by_
         "Interviewer: Hi.\nMaria: Hello.\nInterviewer: Who else?\nDolores: Me.\n",        # a one-off speaker
         "John: Hi.\nJOHN: Again.\nJohn: Bye.\n",
         "no labels at all\n\njust paragraphs\n",
+        # the one-pass split's edge cases: a line that is no label inside a turn, a label with nothing said,
+        # whitespace that is not a space after the colon, two spaces before it, labels of two kinds
+        "Interviewer: Hi.\nso the thing is: we left\nMaria: ok\nInterviewer: bye\nMaria: x",
+        "Interviewer:\xa0\nMaria: hi\nInterviewer:\nMaria: yes\xa0 \n\n\nInterviewer: again \n",
+        "Interviewer  : Hi\nMaria: yes\nInterviewer: a\nMaria: b\n",
+        "INTERVIEWER\nHow long?\nMARIA: Ten years.\n\nINTERVIEWER\n\n  Thanks.\nMARIA: bye #\n",
+        "  Interviewer: indented\n\tMaria:\tand tabbed\nInterviewer: ok\nMaria: end>",
     ]
     quick = speakers._quick
     for text in layouts:
