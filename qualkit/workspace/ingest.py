@@ -126,6 +126,7 @@ def by_reference(ws: _Store, transcripts: list[Transcript]) -> list[Transcript]:
 class _Store(Protocol):
     """What these functions read of a workspace (qualkit.workspace.store.Workspace has all of it)."""
 
+    root: Path
     config: Config
     jobs: int | None
     _cache: TranscriptMemo
@@ -317,30 +318,40 @@ def read_one(ws: _Store, path: Path) -> Transcript:
 
 _Summary = tuple[str, str, int, int, int, list[str]]  # an IngestRow's id, format, turns, speakers, words, warnings
 _WORKER_STORE: list[_Store] = []  # the workspace, for worker processes forked while rows are asked for
+_Work = tuple[Path, str | None, list[str], tuple[float, int], str | None]  # a file, its speaker rules, state and cache key
 
 
-def _parse_chunk(work: list[tuple[Path, str | None, list[str]]]) -> list[tuple[bytes, _Summary | None] | None]:
+def _parse_chunk(work: list[_Work]) -> list[tuple[bytes | None, _Summary | None] | None]:
     """Parse files in a worker process, each as its transcript-cache entry (a few bytes of JSON and
     the text: a third of the cost of pickling the Transcript and its turns there and back), and,
     when the workspace was left for the workers (:data:`_WORKER_STORE`), the file's ingest row, its
     participants attached as :func:`read_one` would; a file that fails is None (the serial read
-    reports why)."""
+    reports why). Given the workspace, the worker writes the entries to the on-disk cache itself and
+    sends back only the rows (None for an entry it wrote): the text of a study does not go through a
+    pipe, and this process's writes run beside the other workers' work."""
     from qualkit.transcripts import read_transcript
-    from qualkit.workspace.cache import pack
+    from qualkit.workspace.cache import TranscriptCache, pack
 
-    out: list[tuple[bytes, _Summary | None] | None] = []
-    for path, pattern, known in work:
+    store = TranscriptCache(_WORKER_STORE[0].root) if _WORKER_STORE else None  # (its own connection: none crosses a fork)
+    if store is not None:
+        store.begin_batch()
+    out: list[tuple[bytes | None, _Summary | None] | None] = []
+    for path, pattern, known, stamp, key in work:
         try:
             t = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
         except QualkitError:
             out.append(None)
             continue
-        data = pack(t)  # words counted here
-        if _WORKER_STORE:
-            _WORKER_STORE[0]._attach_participants(t)
-            out.append((data, (t.id, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings))))
-        else:
+        data: bytes | None = pack(t)  # words counted here
+        if store is None:
             out.append((data, None))
+            continue
+        if key is not None and store.put(key, None, path, stamp, data):
+            data = None  # written here
+        _WORKER_STORE[0]._attach_participants(t)
+        out.append((data, (t.id, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings))))
+    if store is not None:
+        store.end_batch()
     return out
 
 
@@ -348,7 +359,7 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
     """Parse the files of ``paths`` that no cache holds in ``jobs`` processes (default: every core),
     and keep them as :func:`read_one` would; returns the ingest row of each file parsed here when
     ``rows_only`` (each with the file's state then), which are then not read back into this process
-    (their parse is in the on-disk cache), else an empty dict.
+    (their parse is in the on-disk cache, written by the workers), else an empty dict.
 
     Serial reading is left to :func:`read_one` when one process is asked for, processes cannot be
     forked here, or the files to parse hold less than :data:`PARALLEL_MIN_BYTES` (weighted for
@@ -377,7 +388,7 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
         return rows
     parts = chunks(todo, n * 4)  # a few chunks per process: an even finish without a task per file
 
-    def keep(i: int, parsed: list[tuple[bytes, _Summary | None] | None]) -> None:  # each chunk as it comes, in order
+    def keep(i: int, parsed: list[tuple[bytes | None, _Summary | None] | None]) -> None:  # each chunk as it comes, in order
         from qualkit.workspace.cache import unpack
 
         progress.advance(len(parts[i]))
@@ -385,6 +396,9 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
             if got is None:
                 continue
             data, summary = got
+            if data is None:  # written to the on-disk cache by the worker
+                rows[path] = (stamp, summary)  # type: ignore[assignment]
+                continue
             stored = key is not None and ws.disk_cache.put(key, None, path, stamp, data)
             if stored and summary is not None:
                 rows[path] = (stamp, summary)
@@ -394,10 +408,10 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
                 _keep(ws, path, stamp, unpack(data))
 
     if rows_only:
-        _WORKER_STORE.append(ws)  # forked with the workers: they attach participants themselves
+        _WORKER_STORE.append(ws)  # forked with the workers: they attach participants and write the cache themselves
     try:
         with task("Parsing transcripts", len(todo)) as progress:
-            parallel_each(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts], n, keep)
+            parallel_each(_parse_chunk, [[(p, pattern, known, stamp, key) for p, stamp, pattern, known, key in part] for part in parts], n, keep)
     finally:
         _WORKER_STORE.clear()
     return rows
