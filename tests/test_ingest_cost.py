@@ -245,3 +245,55 @@ def test_a_usual_transcript_is_split_in_one_pass_into_the_same_turns_as_line_by_
     assert quick(layouts[4], set()) is None                          # a time somewhere: line by line
     numbered = "".join(f"{i} Q: line {i}\n" for i in range(1, 30))    # court-reporter style: line by line
     assert quick(numbered, set()) is None
+
+
+def test_the_ingest_command_has_its_workers_write_the_parses_and_send_back_only_the_rows(tmp_path, monkeypatch):
+    """Issue 17 (cold ingest <= 3x a bare read): the workers of `qualkit ingest` write their files' cache
+    entries themselves, so a study's text is not sent through a pipe for this process to write. The rows
+    are those of one process, and a second command finds every parse."""
+    import pytest
+
+    import qualkit
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.io.parallel import can_fork
+    from qualkit.workspace.scaffold import init
+
+    if not can_fork():
+        pytest.skip("worker processes are forked (Linux)")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    rows = []
+    for name, jobs in (("serial", 1), ("parallel", 2)):
+        root = init(tmp_path / name)
+        for i in range(30):
+            (root / "transcripts" / f"int{i:02d}.txt").write_text(f"Interviewer: How?\nMaria: Case {i}, " + "words " * 50 + "\nZed: hi\n",
+                                                                  encoding="utf-8")
+        ws = qualkit.Workspace(root)
+        ws.jobs = jobs
+        if jobs > 1:  # this process writes nothing: a write here fails the test
+            monkeypatch.setattr(ws.disk_cache, "put", lambda *a, **k: pytest.fail("a parse written by this process"))
+        rows.append([(r.as_dict() | {"path": r.path.name}) for r in ws.ingest(rows_only=True).rows])
+    assert rows[0] == rows[1] and len(rows[1]) == 30 and rows[1][0]["warnings"]   # (Zed is not in participants.csv)
+    again = qualkit.Workspace(tmp_path / "parallel")
+    monkeypatch.setattr("qualkit.transcripts.read_transcript", lambda *a, **k: pytest.fail("a file parsed again"))
+    assert len(again.ingest().transcripts) == 30
+
+
+def test_the_greedy_name_label_matches_what_the_lazy_one_does():
+    """Issue 17: the one-pass split takes a "Name:" label up to its colon at once (speakers._TO_COLON);
+    it must match the same lines with the same span as the label pattern, and give the same label once
+    the one space or tab before the colon is left out (60 characters and that space at most)."""
+    import itertools
+    import re
+
+    from qualkit.transcripts import speakers
+
+    lazy = re.compile(speakers._LAZY_TO_COLON + r"(?=\s|$)[ \t]*")
+    greedy = re.compile(speakers._TO_COLON + r"(?=\s|$)[ \t]*")
+    heads = ["Ana", "@bob", "_x", "a" * 59, "a" * 60, "a" * 61, "Dr. Lee", "so we said", "é"]
+    for head, gap, tail in itertools.product(heads, ["", " ", "  ", "\t", " \t", "\xa0"], [": hi", ":", ":x", "::", ": \n", "? :"]):
+        line = head + gap + tail
+        a, b = lazy.match(line), greedy.match(line)
+        assert (a is None) == (b is None), line
+        if a is not None:
+            label = b.group("label")
+            assert a.span() == b.span() and a.group("label") == (label[:-1] if label[-1] in " \t" else label), line
