@@ -287,7 +287,7 @@ def _cached(path: Path, key: str) -> Config | None:
             return None
         kept = entry["config"]
         cfg = Config(path=path, **{k: kept[k] for k in _KEPT})
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a damaged cache is a miss
         return None
     cfg.speaker_rules = [tuple(rule) for rule in cfg.speaker_rules]  # type: ignore[misc]
     for name in _DEFERRED:  # read from the file when asked for (__getattr__)
