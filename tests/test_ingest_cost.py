@@ -297,3 +297,38 @@ def test_the_greedy_name_label_matches_what_the_lazy_one_does():
         if a is not None:
             label = b.group("label")
             assert a.span() == b.span() and a.group("label") == (label[:-1] if label[-1] in " \t" else label), line
+
+
+def test_a_worker_holds_the_cache_write_lock_only_while_it_writes(tmp_path, monkeypatch):
+    """Issue 17: a worker of `qualkit ingest` writes its parses in short transactions and never keeps the
+    cache's write lock while it parses. (A worker that did made the other wait past the busy timeout on
+    a loaded machine; their parses came back for this process to write, which then held the lock while
+    it waited for them: two seconds a file, found at 5,000 interviews.) Another writer gets the lock at
+    any moment a file is parsed."""
+    import sqlite3
+
+    import pytest
+
+    import qualkit.transcripts
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.io.parallel import can_fork
+
+    if not can_fork():
+        pytest.skip("worker processes are forked (Linux)")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_mod, "_WRITE_BATCH", 4)
+    ws = _short_interviews(tmp_path, 40)
+    ws.jobs = 2
+    real = qualkit.transcripts.read_transcript
+
+    def another_writer_first(path, **kw):
+        db = sqlite3.connect(ws.disk_cache.path, timeout=1.0, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")  # "database is locked" if a connection of this worker holds the lock
+        db.execute("ROLLBACK")
+        db.close()
+        return real(path, **kw)
+
+    monkeypatch.setattr(qualkit.transcripts, "read_transcript", another_writer_first)
+    result = ws.ingest(rows_only=True)
+    assert not result.errors and len(result.rows) == 40
+    assert sqlite3.connect(ws.disk_cache.path).execute("SELECT COUNT(*) FROM parsed").fetchone()[0] == 40

@@ -330,29 +330,62 @@ def _parse_chunk(work: list[_Work]) -> list[tuple[bytes | None, _Summary | None]
     sends back only the rows (None for an entry it wrote): the text of a study does not go through a
     pipe, and this process's writes run beside the other workers' work."""
     from qualkit.transcripts import read_transcript
-    from qualkit.workspace.cache import TranscriptCache, pack
+    from qualkit.workspace.cache import pack
 
-    store = TranscriptCache(_WORKER_STORE[0].root) if _WORKER_STORE else None  # (its own connection: none crosses a fork)
-    if store is not None:
-        store.begin_batch()
     out: list[tuple[bytes | None, _Summary | None] | None] = []
+    written: list[tuple[int, str, Path, tuple[float, int]]] = []  # parses to write: (place in out, key, file, state)
     for path, pattern, known, stamp, key in work:
         try:
             t = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
         except QualkitError:
             out.append(None)
             continue
-        data: bytes | None = pack(t)  # words counted here
-        if store is None:
+        data = pack(t)  # words counted here
+        if not _WORKER_STORE:
             out.append((data, None))
             continue
-        if key is not None and store.put(key, None, path, stamp, data):
-            data = None  # written here
+        if key is not None:
+            written.append((len(out), key, path, stamp))
         _WORKER_STORE[0]._attach_participants(t)
         out.append((data, (t.id, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings))))
-    if store is not None:
-        store.end_batch()
+        if len(written) >= _WRITE_BATCH:
+            _write_parses(out, written)
+    _write_parses(out, written)
     return out
+
+
+_WRITE_BATCH = 32  # parses a worker writes in one transaction (about 1 MB of interviews)
+
+
+def _write_parses(out: list[tuple[bytes | None, _Summary | None] | None], written: list[tuple[int, str, Path, tuple[float, int]]]) -> None:
+    """Write the parses of ``written`` to the on-disk cache in one short transaction, each marked written
+    in ``out`` (its text dropped); once one cannot be written (another process holds the cache for
+    longer than the busy timeout), the rest go back with their text for the parent to write. The
+    write lock is taken only for the inserts, never while a file is parsed, so the other workers wait
+    milliseconds for it. A connection of the worker's own: none may cross a fork."""
+    from qualkit.workspace.cache import TranscriptCache
+
+    if not written:
+        return
+    import os
+
+    if not _WORKER_CACHE or _WORKER_CACHE[0][0] != os.getpid():  # (one made before a fork is the parent's)
+        _WORKER_CACHE[:] = [(os.getpid(), TranscriptCache(_WORKER_STORE[0].root))]
+    store = _WORKER_CACHE[0][1]
+    store.begin_batch()
+    try:
+        for i, key, path, stamp in written:
+            got = out[i]
+            assert got is not None
+            if not store.put(key, None, path, stamp, got[0]):
+                break
+            out[i] = (None, got[1])
+    finally:
+        store.end_batch()
+        written.clear()
+
+
+_WORKER_CACHE: list[tuple[int, Any]] = []  # a worker's own connection to the transcript cache (with its pid), opened on its first write
 
 
 def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: bool = False) -> dict[Path, tuple[tuple[float, int], _Summary]]:
@@ -406,9 +439,13 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
             # only be undone (dropped, then read back from the cache when asked for: twice the work).
             elif not stored or ws._cache.held + len(data) <= ws._cache.budget:
                 _keep(ws, path, stamp, unpack(data))
+        ws.disk_cache.end_batch()  # committed now: the workers must not wait on this process's write lock
+        ws.disk_cache.begin_batch()
 
     if rows_only:
         _WORKER_STORE.append(ws)  # forked with the workers: they attach participants and write the cache themselves
+    ws.disk_cache.end_batch()  # (nothing of this process's left open while the workers write)
+    ws.disk_cache.begin_batch()
     try:
         with task("Parsing transcripts", len(todo)) as progress:
             parallel_each(_parse_chunk, [[(p, pattern, known, stamp, key) for p, stamp, pattern, known, key in part] for part in parts], n, keep)
