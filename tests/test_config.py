@@ -106,3 +106,29 @@ def test_the_schema_knows_exactly_the_settings_that_are_not_warned_about():
 
     assert set(QualkitYaml.model_fields) == KNOWN_KEYS
     assert get_args(AgreementUnit) == AGREEMENT_UNITS
+
+
+def test_a_second_command_takes_the_settings_from_the_cache_and_reads_the_file_only_for_a_section(tmp_path, monkeypatch):
+    """Issue 17 (cold ingest): validating qualkit.yaml imports pydantic, about a tenth of a second of every
+    command. A workspace's file read once without a problem is remembered in .qualkit/cache/ by its
+    content; the next command reads the file only when it asks for a section (ingest never does)."""
+    import qualkit.workspace.config as config
+
+    root = init(tmp_path / "ws")
+    path = root / "qualkit.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("unit: turn", "unit: sentence") + "colour: blue\n", encoding="utf-8")
+    first = load_config(path)
+    assert (root / ".qualkit" / "cache" / "config.json").is_file()
+    validate = config.validate
+    monkeypatch.setattr(config, "validate", lambda *a, **k: pytest.fail("qualkit.yaml validated again"))
+    again = load_config(path)
+    for name in ("project", "coders", "framework", "facilitator_roles", "speaker_pattern", "speaker_rules", "warnings"):
+        assert getattr(again, name) == getattr(first, name)
+    assert any("colour" in w for w in again.warnings)
+    monkeypatch.setattr(config, "validate", validate)
+    assert again.agreement.unit == "sentence" and again.raw == first.raw and again.problems == []
+    path.write_text(path.read_text(encoding="utf-8").replace("unit: sentence", "unit: paragraph"), encoding="utf-8")
+    assert load_config(path).agreement.unit == "paragraph"  # an edited file is read again
+    path.write_text(path.read_text(encoding="utf-8") + "project: [not, a, name]\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError):  # and a broken one still stops the workspace from opening
+        load_config(path)

@@ -222,6 +222,13 @@ def test_a_usual_transcript_is_split_in_one_pass_into_the_same_turns_as_line_by_
         "Interviewer: Hi.\nMaria: Hello.\nInterviewer: Who else?\nDolores: Me.\n",        # a one-off speaker
         "John: Hi.\nJOHN: Again.\nJohn: Bye.\n",
         "no labels at all\n\njust paragraphs\n",
+        # the one-pass split's edge cases: a line that is no label inside a turn, a label with nothing said,
+        # whitespace that is not a space after the colon, two spaces before it, labels of two kinds
+        "Interviewer: Hi.\nso the thing is: we left\nMaria: ok\nInterviewer: bye\nMaria: x",
+        "Interviewer:\xa0\nMaria: hi\nInterviewer:\nMaria: yes\xa0 \n\n\nInterviewer: again \n",
+        "Interviewer  : Hi\nMaria: yes\nInterviewer: a\nMaria: b\n",
+        "INTERVIEWER\nHow long?\nMARIA: Ten years.\n\nINTERVIEWER\n\n  Thanks.\nMARIA: bye #\n",
+        "  Interviewer: indented\n\tMaria:\tand tabbed\nInterviewer: ok\nMaria: end>",
     ]
     quick = speakers._quick
     for text in layouts:
@@ -254,3 +261,90 @@ def test_words_alone_are_read_back_without_decoding_turns_once_memory_is_full(tm
     monkeypatch.setattr(cache_mod, "_decode", lambda blob, real=cache_mod._decode: decoded.append(1) or real(blob))
     assert dict(iter_texts(ws)) == want
     assert decoded == []
+
+
+def test_the_ingest_command_has_its_workers_write_the_parses_and_send_back_only_the_rows(tmp_path, monkeypatch):
+    """Issue 17 (cold ingest <= 3x a bare read): the workers of `qualkit ingest` write their files' cache
+    entries themselves, so a study's text is not sent through a pipe for this process to write. The rows
+    are those of one process, and a second command finds every parse."""
+    import pytest
+
+    import qualkit
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.io.parallel import can_fork
+    from qualkit.workspace.scaffold import init
+
+    if not can_fork():
+        pytest.skip("worker processes are forked (Linux)")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    rows = []
+    for name, jobs in (("serial", 1), ("parallel", 2)):
+        root = init(tmp_path / name)
+        for i in range(30):
+            (root / "transcripts" / f"int{i:02d}.txt").write_text(f"Interviewer: How?\nMaria: Case {i}, " + "words " * 50 + "\nZed: hi\n",
+                                                                  encoding="utf-8")
+        ws = qualkit.Workspace(root)
+        ws.jobs = jobs
+        if jobs > 1:  # this process writes nothing: a write here fails the test
+            monkeypatch.setattr(ws.disk_cache, "put", lambda *a, **k: pytest.fail("a parse written by this process"))
+        rows.append([(r.as_dict() | {"path": r.path.name}) for r in ws.ingest(rows_only=True).rows])
+    assert rows[0] == rows[1] and len(rows[1]) == 30 and rows[1][0]["warnings"]   # (Zed is not in participants.csv)
+    again = qualkit.Workspace(tmp_path / "parallel")
+    monkeypatch.setattr("qualkit.transcripts.read_transcript", lambda *a, **k: pytest.fail("a file parsed again"))
+    assert len(again.ingest().transcripts) == 30
+
+
+def test_the_greedy_name_label_matches_what_the_lazy_one_does():
+    """Issue 17: the one-pass split takes a "Name:" label up to its colon at once (speakers._TO_COLON);
+    it must match the same lines with the same span as the label pattern, and give the same label once
+    the one space or tab before the colon is left out (60 characters and that space at most)."""
+    import itertools
+    import re
+
+    from qualkit.transcripts import speakers
+
+    lazy = re.compile(speakers._LAZY_TO_COLON + r"(?=\s|$)[ \t]*")
+    greedy = re.compile(speakers._TO_COLON + r"(?=\s|$)[ \t]*")
+    heads = ["Ana", "@bob", "_x", "a" * 59, "a" * 60, "a" * 61, "Dr. Lee", "so we said", "é"]
+    for head, gap, tail in itertools.product(heads, ["", " ", "  ", "\t", " \t", "\xa0"], [": hi", ":", ":x", "::", ": \n", "? :"]):
+        line = head + gap + tail
+        a, b = lazy.match(line), greedy.match(line)
+        assert (a is None) == (b is None), line
+        if a is not None:
+            label = b.group("label")
+            assert a.span() == b.span() and a.group("label") == (label[:-1] if label[-1] in " \t" else label), line
+
+
+def test_a_worker_holds_the_cache_write_lock_only_while_it_writes(tmp_path, monkeypatch):
+    """Issue 17: a worker of `qualkit ingest` writes its parses in short transactions and never keeps the
+    cache's write lock while it parses. (A worker that did made the other wait past the busy timeout on
+    a loaded machine; their parses came back for this process to write, which then held the lock while
+    it waited for them: two seconds a file, found at 5,000 interviews.) Another writer gets the lock at
+    any moment a file is parsed."""
+    import sqlite3
+
+    import pytest
+
+    import qualkit.transcripts
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.io.parallel import can_fork
+
+    if not can_fork():
+        pytest.skip("worker processes are forked (Linux)")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_mod, "_WRITE_BATCH", 4)
+    ws = _short_interviews(tmp_path, 40)
+    ws.jobs = 2
+    real = qualkit.transcripts.read_transcript
+
+    def another_writer_first(path, **kw):
+        db = sqlite3.connect(ws.disk_cache.path, timeout=1.0, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")  # "database is locked" if a connection of this worker holds the lock
+        db.execute("ROLLBACK")
+        db.close()
+        return real(path, **kw)
+
+    monkeypatch.setattr(qualkit.transcripts, "read_transcript", another_writer_first)
+    result = ws.ingest(rows_only=True)
+    assert not result.errors and len(result.rows) == 40
+    assert sqlite3.connect(ws.disk_cache.path).execute("SELECT COUNT(*) FROM parsed").fetchone()[0] == 40

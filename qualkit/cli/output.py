@@ -48,8 +48,8 @@ def echo_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Seq
         return "  ".join(v.rjust(widths[i]) if i in right else v.ljust(widths[i]) for i, v in enumerate(row)).rstrip()
 
     click.echo(click.style(fmt(headers), bold=True))
-    for row in cells:
-        click.echo(fmt(row))
+    if cells:  # one write, not one per row (`qualkit ingest` prints a row per transcript)
+        click.echo("\n".join(map(fmt, cells)))
 
 
 def wrap(text: str, indent: str = "    ") -> str:

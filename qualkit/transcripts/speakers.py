@@ -14,11 +14,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import accumulate, chain, repeat
+from operator import add, sub
 
 from qualkit.errors import SpeakerPatternError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.transcripts.model import Turn
-from qualkit.transcripts.turnbuild import TS, build_turns_by_line, parse_timestamp, timed_unlabeled, trim_marks
+from qualkit.transcripts.turnbuild import TS, build_turns_by_line, timed_unlabeled, trim_marks, turns_after_labels
 from qualkit.transcripts.turnbuild import Candidate as _Candidate
 
 # A label: up to 60 characters starting with a letter or digit (or the @ of a chat handle),
@@ -239,13 +240,12 @@ def _turns_of(text: str, lines: list[str], starts: list[int], accepted: list[_Ca
 
 
 _TS_HINT = re.compile(r":\d\d")  # in every time (TS)
-_GROUP_NAME = re.compile(r"\(\?P<(label|ts)>")
 _TS_RX = re.compile(TS)
 
 
 def _possible(text: str) -> tuple[int, ...] | None:
-    """Which alternatives of :func:`_scanner` (numbered as there: 0 is a time-only line, then
-    _PATTERNS in order) could match some line of ``text``, when only those a regex over the whole text
+    """Which alternatives of :func:`_splitter` (_PATTERNS numbered from 1, in order) could match some
+    line of ``text``, when only those a regex over the whole text
     tries about as cheaply as the line-by-line search rules them out could (md_bold, md_heading, label,
     f4, label_line); None when a time, "[" or "<v" somewhere lets any other kind match a line, and the
     line-by-line search, which looks for those only on a line that holds them, is quicker. (A
@@ -258,25 +258,32 @@ def _possible(text: str) -> tuple[int, ...] | None:
 
 
 @lru_cache(maxsize=64)
-def _scanner(alternatives: tuple[int, ...]) -> tuple[re.Pattern[str], re.Pattern[str], dict[int, tuple[str | None, bool, int, int | None]]]:
-    """The tries of :func:`_find_candidates` on a line as one regex over the whole text: of the
-    time-only line (0) and each of _PATTERNS (1, 2, ...), those in ``alternatives``, in that order (an
-    alternation takes the first alternative that matches, as the loop takes the first pattern that
-    does), each one's groups numbered apart. Returns the regex for the first line, the one for each
-    line after a newline (a search for a newline runs at C speed), and by the group number of each
-    alternative's groups (the last one a match closed names its alternative): its kind (None for a
-    time-only line), whether it is inline, its label and time groups."""
-    alts = [(None, _TS_LINE.pattern, False), *((kind, pat.pattern, inline) for kind, pat, inline in _PATTERNS)]
-    parts = [_GROUP_NAME.sub(rf"(?P<\g<1>{n}>", str(alts[n][1])) for n in alternatives]
-    body = r"[ \t]*(?=\S)(?:" + "|".join(parts) + ")"  # (?=\S): a blank line tries none
-    first, rest = re.compile(body, re.M), re.compile("\n" + body, re.M)
-    groups = rest.groupindex  # (no group around each alternative: a match costs more with each group)
-    return first, rest, {groups[f"{g}{n}"]: (alts[n][0], alts[n][2], groups.get(f"label{n}", 0), groups.get(f"ts{n}"))
-                         for n in alternatives for g in ("label", "ts") if f"{g}{n}" in groups}
+def _splitter(alternatives: tuple[int, ...]) -> tuple[re.Pattern[str], int, list[tuple[int, str, bool]]]:
+    """The tries of :func:`_find_candidates` on a line as one regex over ``"\n" + text``: of _PATTERNS
+    (numbered from 1 in ``alternatives``), those given, in that order (an alternation takes the first
+    alternative that matches, as the loop takes the first pattern that does). Its split (C speed) gives,
+    for each line it matches, the whole match (from the newline before the line), each alternative's
+    label group (None but the one that matched), then the text up to the next such line. Returns the
+    regex, the number of pieces per line matched, and each alternative's label group, kind and whether
+    it is inline. (No time group: a file with a time is read line by line, see :func:`_possible`.) The
+    "Name:" label takes everything up to the colon at once (:data:`_TO_COLON`), not a character at a time."""
+    parts = [(pat.pattern.replace(_LAZY_TO_COLON, _TO_COLON) if kind == "label" else pat.pattern)
+             .replace("(?P<label>", f"(?P<label{n}>").replace("(?P<ts>", "(?:") for n in alternatives for kind, pat, _ in (_PATTERNS[n - 1],)]
+    rx = re.compile(r"(\n[ \t]*(?=\S)(?:" + "|".join(parts) + "))", re.M)  # (?=\S): a blank line tries none
+    return rx, rx.groups + 1, [(rx.groupindex[f"label{n}"], *_PATTERNS[n - 1][::2]) for n in alternatives]
+
+
+# The "Name:" label of _PATTERNS, and the same match with the label taken greedily: as far as the colon
+# (a label cannot hold one), one space or tab before it included, which :func:`_judged` then leaves out
+# as the shortest label the lazy pattern takes would (at most 60 characters, 61 with that space).
+_LAZY_TO_COLON = rf"(?P<label>{LABEL})[ \t]?:"
+_TO_COLON = r"(?P<label>@?[^\W_](?:[^:\n?!;\"“”\[\]*]{0,59}|[^:\n?!;\"“”\[\]*]{59}[ \t])):"
 
 
 def _judged(raw_label: str, kind: str) -> str | None:
     """The label of a line ``kind`` matched, or None when it is no label (as :func:`_find_candidates` judges)."""
+    if kind == "label" and raw_label[-1] in " \t":  # (see _TO_COLON; no other "label" pattern ends so)
+        raw_label = raw_label[:-1]
     label = raw_label.strip()
     # "HUMAN SERVICES, ET AL.,        :" (a caption box) is not "Name:".
     if raw_label != raw_label.rstrip() or not _plausible(label, kind in _DELIMITED_KINDS):
@@ -286,82 +293,73 @@ def _judged(raw_label: str, kind: str) -> str | None:
     return label
 
 
+def _labelled(pieces: list[str | None], stride: int, groups: list[tuple[int, str, bool]]) -> tuple[list[str], list[str | None], list[bool]]:
+    """The kind, the label (None when :func:`_judged` finds it is none) and whether it is inline of each
+    line a split by :func:`_splitter` found; each distinct label judged once."""
+    columns = [(pieces[g::stride], kind, inline) for g, kind, inline in groups]
+    n = len(columns[0][0])
+    one = next(((raw, kind, inline) for raw, kind, inline in columns if None not in raw), None)
+    if one is not None:  # the usual file: every line is of one kind
+        raws, kind, inline = one
+        verdict = {raw: _judged(raw, kind) for raw in set(raws)}  # type: ignore[arg-type]
+        return [kind] * n, list(map(verdict.__getitem__, raws)), [inline] * n
+    kinds: list[str] = []
+    labels: list[str | None] = []
+    inlines: list[bool] = []
+    judged: dict[tuple[str, str], str | None] = {}
+    for row in zip(*(raw for raw, _, _ in columns)):
+        k = next(i for i, raw in enumerate(row) if raw is not None)
+        raw, kind, inline = row[k], columns[k][1], columns[k][2]
+        label = judged.get((raw, kind), "")
+        if label == "":
+            label = judged[raw, kind] = _judged(raw, kind)
+        kinds.append(kind)
+        labels.append(label)
+        inlines.append(inline)
+    return kinds, labels, inlines
+
+
 def _quick(text: str, known: set[str]) -> tuple[list[Turn], list[str]] | None:
-    """:func:`segment` in one pass over the label lines, found by one regex over the whole text
-    (:func:`_scanner`); None for a file that may number its lines (read line by line). The candidates
-    are those :func:`_find_candidates` finds. In the usual file every one is taken as a label while
-    the turns are made, and they are kept if :func:`_accept` would accept every one (each rule depends
-    on a candidate's kind, label and time only, so it is checked once per such shape); these turns are
-    those of build_turns_by_line: a turn runs from its label's text (or the first non-blank line after
-    an own-line label) to the last non-blank character before the next label, and the text before the
-    first label is an unlabeled turn. Otherwise (a time-only line, a label only its style can make one,
-    no label) :func:`_accept` and the line-by-line turns take the candidates found."""
+    """:func:`segment` from the label lines found by one regex over the whole text (:func:`_splitter`,
+    split at C speed); None for a file that may number its lines or holds a time, "[" or "<v" (read
+    line by line). The candidates are those :func:`_find_candidates` finds. In the usual file
+    :func:`_accept` would accept every one (each rule depends on a candidate's kind, label and time
+    only, so it is checked once per such shape), and the turns are those of build_turns_by_line, made
+    from the split's pieces (:func:`~qualkit.transcripts.turnbuild.turns_after_labels`). Otherwise (a
+    label only its style can make one, no label) :func:`_accept` and the line-by-line turns take the
+    candidates found."""
     could = _possible(text)
     if could is None or len(_NUMBERED_LINE.findall("\n" + text)) >= 13:
         return None
-    first, rest, alternatives = _scanner(could)
-    m0 = first.match(text)
-    judged: dict[tuple[str, str], str | None] = {}
-    found: list[tuple[int, str, str, str | None, int | None]] = []  # _Candidate's fields
-    begins: list[int] = []  # the offset of each one's line
-    ts_lines: dict[int, str] = {}
-    n = len(text)
-    line = seen = 0
-    for m in chain((m0,) if m0 else (), rest.finditer(text, m0.end() if m0 else 0)):
-        kind, inline, label_group, ts_group = alternatives[m.lastindex]  # type: ignore[index]
-        if kind is not None:
-            raw = m.group(label_group)
-            label = judged.get((raw, kind), "")
-            if label == "":
-                label = judged[raw, kind] = _judged(raw, kind)
-            if label is None:
-                continue  # no label: a line of the turn before
-        bound = m.start() + (m.re is rest)  # this line's offset (after its newline)
-        line += text.count("\n", seen, bound)
-        seen = bound
-        if kind is None:  # a time-only line
-            ts_lines[line] = m.group(ts_group)  # type: ignore[arg-type]
-            continue
-        end = m.end()
-        found.append((line, kind, label, m.group(ts_group) if ts_group else None,  # type: ignore[arg-type]
-                      end if inline and end < n and text[end] != "\n" else None))
-        begins.append(bound)
-    if found and not ts_lines and _all_accepted(Counter((kind, label, ts is not None) for _, kind, label, ts, _ in found), known):
-        return trim_marks(text, _turns_between(text, found, begins)), _case_variants(label for _, _, label, _, _ in found)
-    lines, starts = _lines(text)
-    return _turns_of(text, lines, starts, _accept([_Candidate(*c) for c in found], known), ts_lines)
-
-
-def _turns_between(text: str, found: list[tuple[int, str, str, str | None, int | None]], begins: list[int]) -> list[Turn]:
-    """The turns of build_turns_by_line when every one of ``found`` (with its line's offset in
-    ``begins``) is a label and no line holds a time alone: each runs from its label's text (or the
-    first non-blank line after an own-line label) to the last non-blank character before the next
-    label; the text before the first label is an unlabeled turn."""
-    turns: list[Turn] = []
-    head = text[:begins[0]]
-    said = head.lstrip()
-    if said and len(head.rstrip()) > len(head) - len(said):
-        turns.append(Turn(0, None, len(head) - len(said), len(head.rstrip()), None, None, head.count("\n", 0, len(head) - len(said)) + 1))
-    find, n = text.find, len(text)
-    for (line, _kind, label, ts, start), begin, bound in zip(found, begins, [*begins[1:], n]):
-        line_end = find("\n", begin)
-        if line_end < 0:
-            line_end = n
-        after = text[line_end:bound]
-        said = after.lstrip()
-        if said:
-            end = line_end + len(after.rstrip())
-            if start is None:
-                start = line_end + len(after) - len(said)
-        elif start is None:
-            continue
-        elif text[line_end - 1].isspace():
-            end = begin + len(text[begin:line_end].rstrip())
-        else:
-            end = line_end
-        if end > start:
-            turns.append(Turn(len(turns), label, start, end, parse_timestamp(ts) if ts else None, None, line + 1))
-    return turns
+    rx, stride, groups = _splitter(could)
+    pieces = rx.split("\n" + text)
+    after: list[str] = pieces[stride::stride]
+    head = pieces[0]
+    assert head is not None
+    # In text: where each line found begins (after its newline) and its label ends; its 0-based line.
+    ends = list(accumulate(chain.from_iterable(zip(map(len, pieces[1::stride]), map(len, after))), initial=len(head)))
+    lines = list(accumulate(map(str.count, after, repeat("\n")), initial=head.count("\n")))
+    n = len(after)
+    if ends[-1] != len(text) + 1 or lines[-1] + n != text.count("\n") + 1:
+        return None  # (cannot be: each piece found is one line's start, with its newline; line by line if so)
+    kinds, labels, inlines = _labelled(pieces, stride, groups)
+    begins, label_ends, lines = ends[0:-1:2], list(map(sub, ends[1::2], repeat(1))), list(map(add, lines, range(n)))
+    if False in inlines or "" in after or any(map(str.startswith, after, repeat("\n"))):  # some text starts below its label
+        starts = [e if inline and rest and rest[0] != "\n" else None for e, inline, rest in zip(label_ends, inlines, after)]
+    else:
+        starts = label_ends
+    if None in labels:  # a line that is no label: its text is part of the turn before
+        keep = [i for i, label in enumerate(labels) if label is not None]
+        kinds, labels, lines, starts = [kinds[i] for i in keep], [labels[i] for i in keep], [lines[i] for i in keep], [starts[i] for i in keep]
+        begins, label_ends = [begins[i] for i in keep], [label_ends[i] for i in keep]
+        after = [text[e:b] for e, b in zip(label_ends, [*begins[1:], len(text)])]
+    taken: list[str] = labels  # type: ignore[assignment]
+    if taken and _all_accepted(Counter({(kinds[0], label, False): k for label, k in Counter(taken).items()})
+                               if kinds.count(kinds[0]) == len(kinds) else Counter(zip(kinds, taken, repeat(False))), known):
+        turns = turns_after_labels(text, begins, label_ends, starts, after, taken, lines)
+        return trim_marks(text, turns) if ("#" in text or "]" in text or ">" in text) else turns, _case_variants(taken)
+    lines_, line_starts = _lines(text)
+    return _turns_of(text, lines_, line_starts, _accept(list(map(_Candidate, lines, kinds, taken, repeat(None), starts)), known), {})
 
 
 def _all_accepted(shapes: dict[tuple[str, str, bool], int], known: set[str]) -> bool:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import repeat
+from operator import add
 
 from qualkit.transcripts.model import Turn
 
-__all__ = ["F4_TIME", "TS", "Candidate", "build_turns_by_line", "parse_timestamp", "timed_unlabeled", "trim_marks"]
+__all__ = ["F4_TIME", "TS", "Candidate", "build_turns_by_line", "parse_timestamp", "timed_unlabeled", "trim_marks",
+           "turns_after_labels"]
 
 # Timestamps: 1:02, 01:02:03, 01:02:03.456, and the 4-part day:h:m:s of mission logs.
 TS = r"\d{1,2}:\d{2}(?::\d{2}){0,2}(?:[.,]\d{1,3})?"
@@ -111,6 +114,33 @@ def build_turns_by_line(text: str, lines: list[str], starts: list[int], accepted
         prev_blank = False
     close()
     return turns  # (each numbered as it was added)
+
+
+def turns_after_labels(text: str, begins: list[int], label_ends: list[int], content_starts: list[int | None],
+                       after: list[str], labels: list[str], lines: list[int]) -> list[Turn]:
+    """The turns of :func:`build_turns_by_line` when every label line is accepted and no line holds a
+    time alone, from each label line's offset (``begins``), where its label ends, where its text starts
+    on that line (None when it starts below), the text ``after`` the label up to the next label line
+    and its 0-based line: each turn runs from its label's text (or the first non-blank character after
+    an own-line label) to the last non-blank character before the next label; the text before the
+    first label is an unlabeled turn. Lengths are taken at C speed (a long interview has a label every
+    other line)."""
+    turns: list[Turn] = []
+    head = text[:begins[0]]
+    said = head.lstrip()
+    if said and len(head.rstrip()) > len(head) - len(said):
+        turns.append(Turn(0, None, len(head) - len(said), len(head.rstrip()), None, None, head.count("\n", 0, len(head) - len(said)) + 1))
+    lefts = list(map(len, map(str.lstrip, after)))
+    kept = map(len, map(str.rstrip, after))
+    if None not in content_starts and 0 not in lefts:  # the usual file: every label has its text on its line
+        first = len(turns)
+        turns += map(Turn, range(first, first + len(after)), labels, content_starts, map(add, label_ends, kept),
+                     repeat(None), repeat(None), map(add, lines, repeat(1)))
+        return turns
+    for end, start, size, left, right, label, line in zip(label_ends, content_starts, map(len, after), lefts, kept, labels, lines):
+        if left:  # (nothing said: the label is dropped, as build_turns_by_line drops it)
+            turns.append(Turn(len(turns), label, end + size - left if start is None else start, end + right, None, None, line + 1))
+    return turns
 
 
 # "[00:00:15]" alone, or "00:00:37: text" / "[00:01:06] text": a time starting unlabeled speech.

@@ -28,7 +28,8 @@ from qualkit.errors import TranscriptError
 from qualkit.io.textdecode import normalize_text
 from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.render import RawTurn, merge_consecutive, render_turns
-from qualkit.transcripts.speakers import TS, parse_timestamp, segment
+from qualkit.transcripts.speakers import TS, segment
+from qualkit.transcripts.turnbuild import parse_timestamp
 
 if TYPE_CHECKING:
     from qualkit.io.safezip import SafeZip

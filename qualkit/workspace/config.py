@@ -96,7 +96,17 @@ class Config:
     raw: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     problems: list[SchemaProblem] = field(default_factory=list)
-    settings: QualkitYaml | None = None
+    settings: QualkitYaml | None = field(default_factory=lambda: None)  # (no class attribute: see __getattr__)
+
+    def __getattr__(self, name: str) -> Any:
+        """``raw``, ``settings`` and ``problems`` of settings taken from the cache (:func:`load_config`):
+        the file is read and validated when one of them is first asked for (a section, a tool copying it)."""
+        if name not in _DEFERRED or "path" not in self.__dict__:
+            raise AttributeError(name)
+        full = _read_config(self.path)
+        for key in _DEFERRED:
+            self.__dict__[key] = full.__dict__[key]
+        return self.__dict__[name]
 
     def _section(self, key: str) -> Any:
         bad = next((p for p in self.problems if _top(p.field) == key), None)
@@ -217,8 +227,88 @@ def _unknown_speaker_keys(data: dict[str, Any], node: Any, path: Path) -> list[s
 
 
 def load_config(path: str | Path) -> Config:
-    """Read qualkit.yaml; a syntax or type error names the file and line."""
+    """Read qualkit.yaml; a syntax or type error names the file and line.
+
+    A workspace's file that was read without a problem is remembered in .qualkit/cache/config.json by
+    its content (and qualkit's own schema code): the next command takes the settings every command
+    needs from there and reads the file, with PyYAML and pydantic, only when a section is asked for
+    (a tenth of a second, most of `qualkit ingest` on a study that is already read)."""
     path = Path(path)
+    key = _cache_key(path)
+    cached = _cached(path, key) if key is not None else None
+    if cached is not None:
+        return cached
+    cfg = _read_config(path)
+    if key is not None and not cfg.problems:
+        _remember(path, key, cfg)
+    return cfg
+
+
+# What a Config taken from the cache reads from the file when first asked for (Config.__getattr__).
+_DEFERRED = ("raw", "settings", "problems")
+# The core settings (Config's fields) the cache keeps, as JSON.
+_KEPT = ("project", "coders", "framework", "framework_version", "facilitator_roles", "speaker_pattern", "speaker_rules", "warnings")
+
+
+def _cache_file(path: Path) -> Path:
+    return path.parent / ".qualkit" / "cache" / "config.json"
+
+
+def _cache_key(path: Path) -> str | None:
+    """What the settings read from ``path`` depend on, hashed: its bytes, qualkit's version and the state of
+    the modules that read it; None when there is nothing to cache (no file, or not a workspace's)."""
+    import hashlib
+
+    from qualkit import __version__
+
+    if not (path.parent / ".qualkit").is_dir():
+        return None
+    try:
+        data = path.read_bytes()
+        code = [(f.name, st.st_mtime_ns, st.st_size) for f in _reader_files() for st in (f.stat(),)]
+    except OSError:
+        return None
+    return hashlib.sha256(repr((__version__, code)).encode() + b"\0" + data).hexdigest()
+
+
+def _reader_files() -> list[Path]:
+    """The source files whose code decides what a qualkit.yaml's settings are."""
+    here = Path(__file__).parent
+    return [Path(__file__), here / "config_schema.py", here.parent / "io" / "schema.py", here.parent / "io" / "yamlfile.py",
+            here.parent / "transcripts" / "conventions.py"]
+
+
+def _cached(path: Path, key: str) -> Config | None:
+    import json
+
+    try:
+        entry = json.loads(_cache_file(path).read_text(encoding="utf-8"))
+        if entry.get("key") != key:
+            return None
+        kept = entry["config"]
+        cfg = Config(path=path, **{k: kept[k] for k in _KEPT})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a damaged cache is a miss
+        return None
+    cfg.speaker_rules = [tuple(rule) for rule in cfg.speaker_rules]  # type: ignore[misc]
+    for name in _DEFERRED:  # read from the file when asked for (__getattr__)
+        del cfg.__dict__[name]
+    return cfg
+
+
+def _remember(path: Path, key: str, cfg: Config) -> None:
+    """Keep ``cfg``'s core settings for the next command; a cache that cannot be written is no error."""
+    import json
+
+    from qualkit.io.atomic import atomic_write_text
+
+    try:
+        atomic_write_text(_cache_file(path), json.dumps({"key": key, "config": {k: getattr(cfg, k) for k in _KEPT}}))
+    except (OSError, TypeError, ValueError):
+        pass
+
+
+def _read_config(path: Path) -> Config:
+    """qualkit.yaml read and validated (:func:`load_config` without its cache)."""
     data, node = load_yaml_file(path, WorkspaceError)
     lines = key_lines(node)
     if data is None:

@@ -131,6 +131,7 @@ def by_reference(ws: _Store, transcripts: list[Transcript]) -> list[Transcript]:
 class _Store(Protocol):
     """What these functions read of a workspace (qualkit.workspace.store.Workspace has all of it)."""
 
+    root: Path
     config: Config
     jobs: int | None
     _cache: TranscriptMemo
@@ -346,38 +347,81 @@ def read_text_one(ws: _Store, path: Path) -> str:
 
 _Summary = tuple[str, str, int, int, int, list[str]]  # an IngestRow's id, format, turns, speakers, words, warnings
 _WORKER_STORE: list[_Store] = []  # the workspace, for worker processes forked while rows are asked for
+_Work = tuple[Path, str | None, list[str], tuple[float, int], str | None]  # a file, its speaker rules, state and cache key
 
 
-def _parse_chunk(work: list[tuple[Path, str | None, list[str]]]) -> list[tuple[bytes, _Summary | None] | None]:
+def _parse_chunk(work: list[_Work]) -> list[tuple[bytes | None, _Summary | None] | None]:
     """Parse files in a worker process, each as its transcript-cache entry (a few bytes of JSON and
     the text: a third of the cost of pickling the Transcript and its turns there and back), and,
     when the workspace was left for the workers (:data:`_WORKER_STORE`), the file's ingest row, its
     participants attached as :func:`read_one` would; a file that fails is None (the serial read
-    reports why)."""
+    reports why). Given the workspace, the worker writes the entries to the on-disk cache itself and
+    sends back only the rows (None for an entry it wrote): the text of a study does not go through a
+    pipe, and this process's writes run beside the other workers' work."""
     from qualkit.transcripts import read_transcript
     from qualkit.workspace.cache import pack
 
-    out: list[tuple[bytes, _Summary | None] | None] = []
-    for path, pattern, known in work:
+    out: list[tuple[bytes | None, _Summary | None] | None] = []
+    written: list[tuple[int, str, Path, tuple[float, int]]] = []  # parses to write: (place in out, key, file, state)
+    for path, pattern, known, stamp, key in work:
         try:
             t = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
         except QualkitError:
             out.append(None)
             continue
         data = pack(t)  # words counted here
-        if _WORKER_STORE:
-            _WORKER_STORE[0]._attach_participants(t)
-            out.append((data, (t.id, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings))))
-        else:
+        if not _WORKER_STORE:
             out.append((data, None))
+            continue
+        if key is not None:
+            written.append((len(out), key, path, stamp))
+        _WORKER_STORE[0]._attach_participants(t)
+        out.append((data, (t.id, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings))))
+        if len(written) >= _WRITE_BATCH:
+            _write_parses(out, written)
+    _write_parses(out, written)
     return out
+
+
+_WRITE_BATCH = 32  # parses a worker writes in one transaction (about 1 MB of interviews)
+
+
+def _write_parses(out: list[tuple[bytes | None, _Summary | None] | None], written: list[tuple[int, str, Path, tuple[float, int]]]) -> None:
+    """Write the parses of ``written`` to the on-disk cache in one short transaction, each marked written
+    in ``out`` (its text dropped); once one cannot be written (another process holds the cache for
+    longer than the busy timeout), the rest go back with their text for the parent to write. The
+    write lock is taken only for the inserts, never while a file is parsed, so the other workers wait
+    milliseconds for it. A connection of the worker's own: none may cross a fork."""
+    from qualkit.workspace.cache import TranscriptCache
+
+    if not written:
+        return
+    import os
+
+    if not _WORKER_CACHE or _WORKER_CACHE[0][0] != os.getpid():  # (one made before a fork is the parent's)
+        _WORKER_CACHE[:] = [(os.getpid(), TranscriptCache(_WORKER_STORE[0].root))]
+    store = _WORKER_CACHE[0][1]
+    store.begin_batch()
+    try:
+        for i, key, path, stamp in written:
+            got = out[i]
+            assert got is not None
+            if not store.put(key, None, path, stamp, got[0]):
+                break
+            out[i] = (None, got[1])
+    finally:
+        store.end_batch()
+        written.clear()
+
+
+_WORKER_CACHE: list[tuple[int, Any]] = []  # a worker's own connection to the transcript cache (with its pid), opened on its first write
 
 
 def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: bool = False) -> dict[Path, tuple[tuple[float, int], _Summary]]:
     """Parse the files of ``paths`` that no cache holds in ``jobs`` processes (default: every core),
     and keep them as :func:`read_one` would; returns the ingest row of each file parsed here when
     ``rows_only`` (each with the file's state then), which are then not read back into this process
-    (their parse is in the on-disk cache), else an empty dict.
+    (their parse is in the on-disk cache, written by the workers), else an empty dict.
 
     Serial reading is left to :func:`read_one` when one process is asked for, processes cannot be
     forked here, or the files to parse hold less than :data:`PARALLEL_MIN_BYTES` (weighted for
@@ -406,7 +450,7 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
         return rows
     parts = chunks(todo, n * 4)  # a few chunks per process: an even finish without a task per file
 
-    def keep(i: int, parsed: list[tuple[bytes, _Summary | None] | None]) -> None:  # each chunk as it comes, in order
+    def keep(i: int, parsed: list[tuple[bytes | None, _Summary | None] | None]) -> None:  # each chunk as it comes, in order
         from qualkit.workspace.cache import unpack
 
         progress.advance(len(parts[i]))
@@ -414,6 +458,9 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
             if got is None:
                 continue
             data, summary = got
+            if data is None:  # written to the on-disk cache by the worker
+                rows[path] = (stamp, summary)  # type: ignore[assignment]
+                continue
             stored = key is not None and ws.disk_cache.put(key, None, path, stamp, data)
             if stored and summary is not None:
                 rows[path] = (stamp, summary)
@@ -421,12 +468,16 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
             # only be undone (dropped, then read back from the cache when asked for: twice the work).
             elif not stored or ws._cache.held + len(data) <= ws._cache.budget:
                 _keep(ws, path, stamp, unpack(data))
+        ws.disk_cache.end_batch()  # committed now: the workers must not wait on this process's write lock
+        ws.disk_cache.begin_batch()
 
     if rows_only:
-        _WORKER_STORE.append(ws)  # forked with the workers: they attach participants themselves
+        _WORKER_STORE.append(ws)  # forked with the workers: they attach participants and write the cache themselves
+    ws.disk_cache.end_batch()  # (nothing of this process's left open while the workers write)
+    ws.disk_cache.begin_batch()
     try:
         with task("Parsing transcripts", len(todo)) as progress:
-            parallel_each(_parse_chunk, [[(p, pattern, known) for p, _s, pattern, known, _k in part] for part in parts], n, keep)
+            parallel_each(_parse_chunk, [[(p, pattern, known, stamp, key) for p, stamp, pattern, known, key in part] for part in parts], n, keep)
     finally:
         _WORKER_STORE.clear()
     return rows
