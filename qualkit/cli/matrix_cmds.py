@@ -105,14 +105,16 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
     the longest, one per participant before a second; trimmed at a sentence or word boundary.
     """
     from qualkit.analysis.matrices import build_matrix, export_matrix
+    from qualkit.io.collector import gc_paused
 
     ws = open_export_workspace(ctx)
     path = _export_path(ws, kind, fmt, out)
-    result = build_matrix(ws, kind, by=by, cells=cells, coder=coder, unit=unit, level=level, framework=framework,
-                          table=table if table in ("results", "domains", "equity") else "matrix", order=order, base=base, run=run_length,
-                          threshold=threshold, quotes=quotes, quote_chars=quote_chars or None,
-                          include_facilitators=include_moderator, transpose=transpose, sessions=sessions,
-                          measures=measures)
+    with gc_paused(freeze_after=True):  # a study-wide picture of read-only objects: full passes would free nothing
+        result = build_matrix(ws, kind, by=by, cells=cells, coder=coder, unit=unit, level=level, framework=framework,
+                              table=table if table in ("results", "domains", "equity") else "matrix", order=order, base=base,
+                              run=run_length, threshold=threshold, quotes=quotes, quote_chars=quote_chars or None,
+                              include_facilitators=include_moderator, transpose=transpose, sessions=sessions,
+                              measures=measures)
     written = []
     if path is not None:
         names = _table_names(result, table)
