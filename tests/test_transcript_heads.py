@@ -131,3 +131,26 @@ def test_a_document_without_speakers_keeps_its_opening_text_as_its_header():
     assert head.lead is None and head.labels == (None,) and len(head.head) == HEAD_CHARS
     assert head.before_first_turn(2000) == text[:2000]
     assert head.before_first_turn() is None  # the whole text: more than a header holds
+
+
+def test_the_report_counts_turns_and_timestamps_as_ingest_reads_each_transcript(sample_workspace, monkeypatch):
+    """COREQ's double-coded turns and interview lengths walked every transcript twice more: at 5,000
+    interviews 15,000 decodes of the report's 40,000. They are counted in the report's first pass."""
+    import dataclasses
+
+    from qualkit.reporting.checklists import interview_durations
+    from qualkit.reporting.report import coreq_section
+    from qualkit.reporting.study import load_study
+
+    ws = qualkit.Workspace(sample_workspace)
+    study = load_study(ws)
+    coreq_section(study, {})  # its consensus status (a reconcile dry run, which reads the texts) is kept for the command
+    reads: list = []
+    real = type(ws).read
+    monkeypatch.setattr(type(ws), "read", lambda self, path: reads.append(path) or real(self, path))
+    section, minutes = coreq_section(study, {}), interview_durations(study)
+    assert reads == []  # not one transcript read again
+    counted_from_turns = dataclasses.replace(study, turn_facts={})
+    assert coreq_section(counted_from_turns, {}).data == section.data  # the same figures
+    assert interview_durations(counted_from_turns) == minutes and len(minutes) >= 3  # the subtitle files' lengths
+    assert any("participant turns" in row["figure"] for row in section.data["rows"])
