@@ -364,7 +364,7 @@ def test_autocode_writes_its_suggestions_holding_a_few_transcripts_and_none_of_t
     from qualkit.workspace.ingest import TranscriptMemo
 
     root = _autocode_study(tmp_path)
-    monkeypatch.setattr(TranscriptMemo.__init__, "__defaults__", (1,))  # the memo keeps the last transcript read
+    monkeypatch.setattr(TranscriptMemo.__init__, "__defaults__", (1, 1))  # the memo keeps the last transcript read (budget, spilled)
     held: list[tuple[int, int]] = []
     real = atomic.atomic_open
 
@@ -596,3 +596,24 @@ def test_the_report_page_is_written_as_it_renders_not_held_as_one_string(sample_
         return re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d\+00:00| UTC)", "STAMP", text)
 
     assert stamps(written) == stamps(expected)
+
+
+def test_a_study_too_big_for_the_transcript_memo_is_walked_holding_a_few_transcripts(sample_workspace):
+    # At 5,000 interviews the 64 MB memo cannot hold the study, so a walk over every transcript finds
+    # none still held; keeping 64 MB of them anyway was ~70 MB of `run`'s peak. Once the study has proved
+    # too big, the memo keeps a few (its spilled budget); a study that fits keeps every transcript read.
+    from qualkit.workspace.ingest import TranscriptMemo, _weight
+
+    ws = qualkit.Workspace(sample_workspace)
+    paths = ws.transcript_paths()
+    sizes = [_weight(ws.read(p)) for p in paths]
+    ws._cache = TranscriptMemo(budget=sum(sizes) - 1, spilled=max(sizes) + 1)  # one transcript short of the study
+    texts = [ws.read(p).text for p in paths]
+    assert ws._cache.held <= max(sizes) + 1 and len(ws._cache) < len(paths) - 1
+    assert [ws.read(p).text for p in paths] == texts  # read back from the on-disk cache: the same transcripts
+
+    roomy = qualkit.Workspace(sample_workspace)
+    roomy._cache = TranscriptMemo(budget=sum(sizes), spilled=max(sizes) + 1)
+    for p in paths:
+        roomy.read(p)
+    assert len(roomy._cache) == len(paths)  # the whole study fits: every transcript read is kept
