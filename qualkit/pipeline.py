@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,7 +158,7 @@ def _coders(run: _Run) -> list[str]:
 
 
 def _agreement(run: _Run) -> bool:
-    from qualkit.analysis.agree import agreement, export_report
+    from qualkit.analysis.agree import export_report, shared_agreement
 
     configured = run.ws.config.coders
     coders = _coders(run)
@@ -172,7 +173,10 @@ def _agreement(run: _Run) -> bool:
         missing = ", ".join(c for c in configured if c not in coders)
         run.skipped("agreement", f"no codings yet from {missing} (codings/<coder>.csv)")
         return True
-    report = agreement(run.ws, coders)
+    # Computed as the report shows it (with intervals) and written without them: once for both steps. Only
+    # the consensus step (two coders) reads the units again; with more coders they are let go of here.
+    with run.ws.derived_cache.passing("unit_codes") if len(coders) != 2 else nullcontext():
+        report = shared_agreement(run.ws, coders).without_ci()
     run.inputs += [run.ws.coder_file(c) for c in coders]
     outputs = export_report(report, csv=run.out / "agreement.csv", md=run.out / "agreement.md", html_path=run.out / "agreement.html")
     overall = report.overall.iloc[0]

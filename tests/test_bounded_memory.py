@@ -500,9 +500,9 @@ def test_export_all_frees_each_word_document_as_it_is_written_while_the_collecto
     real = formats._build_document
 
     def build(tables, title):
-        document = real(tables, title)
+        document, template = real(tables, title)
         built.append(weakref.ref(document))
-        return document
+        return document, template
 
     monkeypatch.setattr(formats, "_build_document", build)
     ws = qualkit.Workspace(sample_workspace)

@@ -185,6 +185,17 @@ def _fail_after_first_zip_member(monkeypatch):
         return real_writestr(self, *args, **kwargs)
 
     monkeypatch.setattr(zipfile.ZipFile, "writestr", writestr)
+    from qualkit.render.docx_package import ZipEntries  # a Word table's zip is written entry by entry
+
+    real_add = ZipEntries.add_deflated
+
+    def add_deflated(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise RuntimeError("serialisation failed")
+        return real_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(ZipEntries, "add_deflated", add_deflated)
     return calls
 
 

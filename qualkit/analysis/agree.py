@@ -115,7 +115,7 @@ from qualkit.coding.units import UNIT_KINDS
 from qualkit.errors import AgreementInputError
 from qualkit.workspace.store import Workspace
 
-__all__ = ["UNITS", "METRICS", "POOLED", "AgreementReport", "agreement", "export_report"]
+__all__ = ["UNITS", "METRICS", "POOLED", "AgreementReport", "agreement", "export_report", "shared_agreement"]
 
 #: why agreement is not computed under ``analysis.approach: reflexive``
 REFLEXIVE_NOTE = ("analysis.approach is reflexive: reflexive thematic analysis does not use inter-rater reliability "
@@ -175,6 +175,14 @@ def agreement(ws: Workspace, coders: list[str] | str | None = None, unit: str | 
         breakdown=computed.breakdown, ci=ci_info,
         definitions=definitions(unit, len(kept_coders), share, rule, resampling),
         inputs=_inputs(ws, kept_coders, transcripts), root=ws.root)
+
+
+def shared_agreement(ws: Workspace, coders: list[str], *, ci: bool = True, resamples: int = 1000, seed: int = 1) -> AgreementReport:
+    """The agreement of ``coders`` with qualkit.yaml's settings that `run`'s agreement step and the report both
+    show, computed once while the inputs are unchanged (:meth:`Workspace.derived`; not to be modified): the
+    step writes it without its intervals (:meth:`AgreementReport.without_ci`), the report with them."""
+    key = ("agreement", tuple(coders), ci, resamples, seed)
+    return ws.derived(key, lambda: agreement(ws, list(coders), ci=ci, resamples=resamples, seed=seed))
 
 
 def _compute(ws: Workspace, held: list[UnitCodes], unit: str, share: float | None, rule: Rules, by: str | None,

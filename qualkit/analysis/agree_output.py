@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["AgreementReport", "definitions", "resampled", "export_report"]
+
+_CI_ENDS = ("_low", "_high")  # a statistic's interval columns (and set alpha's keys)
+_CI_DEFINITION = "Intervals: "  # how definitions() words the intervals
 
 UNIT_WORDS = {"turn": "turns", "sentence": "sentences", "paragraph": "paragraphs", "question": "question units",
               "document": "documents", "character": "characters", "overlap": "segment units"}
@@ -59,6 +62,19 @@ class AgreementReport:
     progress: dict[str, dict[str, str]] = field(default_factory=dict)  # left-out transcript -> coder -> progress
     facilitator_only: dict[str, int] = field(default_factory=dict)    # coder -> codings only in the team's turns
     unanchored: list[str] = field(default_factory=list)  # --allow-unanchored: what was left out, one line per transcript
+
+    def without_ci(self) -> AgreementReport:
+        """The same report without its bootstrap intervals: what ``agreement(..., ci=False)`` returns with
+        the same settings (the resamples add columns and a definition; they change no estimate)."""
+        if self.ci is None:
+            return self
+
+        def drop(frame: Any) -> Any:
+            return None if frame is None else frame[[c for c in frame.columns if not str(c).endswith(_CI_ENDS)]]
+
+        return replace(self, table=drop(self.table), overall=drop(self.overall), breakdown=drop(self.breakdown),
+                       set_alpha={k: v for k, v in self.set_alpha.items() if not k.endswith(_CI_ENDS)}, ci=None,
+                       definitions=[d for d in self.definitions if not d.startswith(_CI_DEFINITION)])
 
     def facilitator_text(self) -> str | None:
         """One line counting the codings in interviewer/moderator turns, which agreement leaves out."""
@@ -304,7 +320,7 @@ def definitions(unit: str, m: int, overlap: float | None, rule: Rules, ci: Resam
     if ci is not None:
         what = {"character": "turns (with all their characters: neighbouring characters are not independent)",
                 "overlap": "segment units (matched pairs and unmatched spans)"}.get(unit, resampled(unit))
-        out.append(f"Intervals: {ci.confidence:.0%} percentile bootstrap, {ci.resamples} resamples of {what} "
+        out.append(f"{_CI_DEFINITION}{ci.confidence:.0%} percentile bootstrap, {ci.resamples} resamples of {what} "
                    f"with replacement, seed {ci.seed}; resamples where a statistic is undefined are skipped.")
     out.append(f"Sorted worst first by {rule.metric.replace('_', ' ')}; undefined values last.")
     return out

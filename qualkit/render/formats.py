@@ -65,6 +65,7 @@ from qualkit.render.cells import (
 from qualkit.render.cells import (
     rows_of as _rows,
 )
+from qualkit.render.docx_package import SharedTemplate
 from qualkit.render.docx_rows import append_paragraph, append_rows, caption_xml, notes_xml
 from qualkit.render.latex import latex_escape, write_latex
 
@@ -242,10 +243,14 @@ def _build_workbook(tables, title: str | None):
     return wb
 
 
-def _save_atomically(document, path: Path) -> None:
-    """Serialise ``document`` (a Workbook or a Document) in memory, then replace ``path`` in one go."""
+def _save_atomically(document, path: Path, template: SharedTemplate | None = None) -> None:
+    """Serialise ``document`` (a Workbook, or a Document made from ``template``) in memory, then replace
+    ``path`` in one go."""
     buffer = io.BytesIO()
-    document.save(buffer)
+    if template is not None:
+        template.save(document, buffer)
+    else:
+        document.save(buffer)
     with output_open(path, "wb", encoding=None) as f:
         f.write(buffer.getbuffer())
 
@@ -431,16 +436,15 @@ class _Template:
         self.caption = part.get_style_id("Caption", WD_STYLE_TYPE.PARAGRAPH)
         self.heading = part.get_style_id("Heading 1", WD_STYLE_TYPE.PARAGRAPH)
         self.grid = part.get_style_id("Table Grid", WD_STYLE_TYPE.TABLE)
-        self.document = document
+        self.shared = SharedTemplate(document)
 
     @classmethod
     def copy(cls) -> tuple[Any, _Template]:
-        """A fresh document made from the template (a deep copy: nothing is shared), and the template."""
-        from copy import deepcopy
-
+        """A fresh document made from the template (its own body and properties; the styles, theme and
+        settings no writer changes are shared, see :mod:`qualkit.render.docx_package`), and the template."""
         if cls._made is None:
             cls._made = cls()
-        return deepcopy(cls._made.document), cls._made
+        return cls._made.shared.new(), cls._made
 
 
 def _paragraph(document: Any, style_id: str | None = None, text: str = "") -> Any:
@@ -451,7 +455,7 @@ def _paragraph(document: Any, style_id: str | None = None, text: str = "") -> An
     return paragraph
 
 
-def _build_document(tables, title: str | None):
+def _build_document(tables, title: str | None) -> tuple[Any, _Template]:
     document, template = _Template.copy()
     usable = template.usable
 
@@ -470,7 +474,7 @@ def _build_document(tables, title: str | None):
             _docx_table(document, table.frame, usable, template.grid)
         if table.notes:
             append_paragraph(document, notes_xml(_text(table.notes), size_pt=_DOCX_FONT_PT, space_before_pt=4))
-    return document
+    return document, template
 
 
 def _docx_table(document: Any, frame: Any, usable: int, style_id: str | None) -> None:
@@ -494,6 +498,6 @@ def _docx_table(document: Any, frame: Any, usable: int, style_id: str | None) ->
 def write_docx(tables: Iterable[Any], path: Path, title: str | None = None) -> list[Path]:
     """Write ``tables`` to a Word document at ``path`` (landscape, one captioned table each)."""
     path = Path(path)
-    document = _build_document(list(tables), title)
-    _save_atomically(document, path)
+    document, template = _build_document(list(tables), title)
+    _save_atomically(document, path, template.shared)
     return [path]

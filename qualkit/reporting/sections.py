@@ -158,7 +158,7 @@ def release_agreement_units(study: Study, report: Any) -> None:
 
 def agreement_section(study: Study) -> Section:
     """Per-code agreement worst first, with bootstrap intervals, flags, pooled and set-valued figures."""
-    from qualkit.analysis.agree import agreement
+    from qualkit.analysis.agree import shared_agreement
     from qualkit.render.svg_charts import ci_whisker
 
     s = Section("agreement", "Inter-coder agreement")
@@ -172,11 +172,12 @@ def agreement_section(study: Study) -> Section:
     if missing:
         return s.missing(f"No codings file yet for {', '.join(missing)} (codings/<coder>.csv): "
                          "agreement needs every named coder's codings.")
+    # `run`'s agreement step computed the same report already (shared_agreement): it is not computed again
     if len(coders) == 2:  # the COREQ section's consensus dry run compares the same units: kept until then
-        report = agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
+        report = shared_agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
     else:  # no later section needs the units: not kept, and let go of inside as soon as they are tabulated
         with study.ws.derived_cache.passing("unit_codes"):
-            report = agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
+            report = shared_agreement(study.ws, coders, ci=study.ci, resamples=study.resamples, seed=study.seed)
     study.cache["agreement"] = report
     rows = []
     for rec in report.table.to_dict("records"):
