@@ -196,12 +196,17 @@ def _agreement(run: _Run) -> bool:
 
 def _consensus(run: _Run) -> bool:
     from qualkit.analysis.reconcile import reconcile
+    from qualkit.analysis.unit_codes import release_unit_codes
 
     coders = _coders(run)
     if len(coders) != 2:
         run.skipped("consensus", "reconciliation needs exactly two coders in qualkit.yaml `coders:`")
         return True
     status = reconcile(run.ws, coders, dry_run=True)
+    # The last step to read the pair's units (the report reads the shared agreement and this dry run's kept
+    # counts): let go of them before the matrices and the report, ~100 MB at 5,000 interviews.
+    unit = str(run.ws.config.agreement.unit)
+    release_unit_codes(run.ws, coders, "turn" if unit in ("character", "overlap") else unit)
     if not status.disagreements and not status.agreed:
         run.skipped("consensus", "the coders share no coded transcript yet")
         return True

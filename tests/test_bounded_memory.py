@@ -617,3 +617,26 @@ def test_a_study_too_big_for_the_transcript_memo_is_walked_holding_a_few_transcr
     for p in paths:
         roomy.read(p)
     assert len(roomy._cache) == len(paths)  # the whole study fits: every transcript read is kept
+
+
+def test_a_two_coder_run_lets_go_of_the_pairs_units_after_its_consensus_step(sample_workspace):
+    # The agreement step keeps the pair's units for the consensus step's dry run; no later step reads them
+    # (the report reads the shared agreement and the dry run's counts), so they are not held through the
+    # matrices and the report (~100 MB at 5,000 interviews).
+    import gc
+
+    from qualkit.analysis.unit_codes import UnitCodes
+    from qualkit.pipeline import run
+
+    held: dict[str, int] = {}
+
+    def after(step) -> None:
+        gc.collect()
+        held[step.name] = sum(type(o) is UnitCodes for o in gc.get_objects())
+
+    ws = qualkit.Workspace(sample_workspace)
+    assert ws.config.coders == ["ana", "ben"]
+    report = run(ws, use_cache=False, on_step=after)
+    assert [s.status for s in report.steps if s.name in ("agreement", "consensus")] == ["done", "done"]
+    assert held["agreement"] == 1  # kept for the consensus step
+    assert held["consensus"] == 0 and held["matrices"] == 0 and held["report"] == 0
