@@ -640,3 +640,19 @@ def test_a_two_coder_run_lets_go_of_the_pairs_units_after_its_consensus_step(sam
     assert [s.status for s in report.steps if s.name in ("agreement", "consensus")] == ["done", "done"]
     assert held["agreement"] == 1  # kept for the consensus step
     assert held["consensus"] == 0 and held["matrices"] == 0 and held["report"] == 0
+
+
+def test_a_consensus_coding_over_a_whole_checked_coding_reads_its_quote_back(sample_workspace):
+    # reconcile's dry run (run's consensus step) builds the consensus twice: a copy of every agreed quote
+    # each time was ~100 MB of the step's peak at 5,000 interviews.
+    from qualkit.analysis.disagreements import Comparison
+    from qualkit.analysis.reconcile import build_consensus
+
+    ws = qualkit.Workspace(sample_workspace)
+    comp = Comparison(ws, ["ana", "ben"])
+    consensus = build_consensus(comp, {}, {})
+    spans = {(c.transcript, c.start, c.end) for coder in comp.coders for c in comp.codings[coder]}
+    whole = [c for c in consensus if (c.transcript, c.start, c.end) in spans]
+    assert whole and all(held_quote(c) is None for c in whole)  # read back, as the coder's own coding is
+    texts = {t: ws.transcript(t).text for t in {c.transcript for c in consensus}}
+    assert all(c.text == texts[c.transcript][c.start:c.end] for c in consensus)  # the same words
