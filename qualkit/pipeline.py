@@ -17,6 +17,7 @@ from pathlib import Path
 
 from qualkit.errors import QualkitError
 from qualkit.io.atomic import atomic_open
+from qualkit.io.collector import give_back
 from qualkit.io.manifest import build_manifest, write_manifest
 from qualkit.io.naming import plural_s
 from qualkit.io.outputs import ledger_batch
@@ -255,6 +256,7 @@ def _run_steps(state: _Run, on_start: Callable[[str], None] | None,
             on_start(name)
         t0, before = time.perf_counter(), len(state.report.steps)
         go_on = step()
+        give_back()  # what the step freed and the next may not reuse is not held to the end of the run
         for result in state.report.steps[before:]:
             result.seconds = time.perf_counter() - t0
             if on_step is not None:
