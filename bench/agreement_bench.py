@@ -24,28 +24,38 @@ and ``cat/num`` a string array / Categoricals vs the numeric ndarray.
 coders, on 2 cores busy with other jobs (two runs; ratios move by about 0.3x from run to run):
 
 * met for text vs numbers in the same container: text in lists is 1.2-1.7x numbers in lists for
-  every statistic; Categorical rows are 1.0-1.2x the numeric ndarray (their own integer codes are
-  used; 1.3-2.0x at 1e3-1e4 units, where fixed costs weigh); set alpha on text sets is 1.1x set
-  alpha on number sets.
-* not met for text vs the numeric *ndarray* (nor, as far as measured, reachable without compiled
-  code): a ``U`` array is 2.3-5.3x (12-24x before: its bytes are now hashed and sorted in numpy;
-  about half of what is left is page faults on 2-4 MB temporaries); anything in lists is 4-8x,
-  because reading 3e5 Python objects costs ~8 ms against ~1.5 ms for the whole statistic on an
-  ndarray (pd.factorize alone takes 26 ms on the ``U`` array).
+  every statistic; Categorical rows are 1.0-1.3x the numeric ndarray at 1e5 (their own integer
+  codes are used) but not at 1e3-1e4, where fixed costs weigh (pandas attributes and per-row
+  tables, ~80 us): nominal alpha 3.2-3.8x at 1e3 and 2.0-2.4x at 1e4 (session 6, before and
+  after its changes); set alpha on text sets is 1.1x set alpha on number sets.
+* a numpy ``U`` array vs the numeric ndarray (session 6; three runs at load 6-8): nominal alpha
+  1.7-1.9x at 1e3, 2.0-2.1x at 1e4 (at the line, not safely under it), 1.6-1.7x at 1e5; every
+  other statistic 1.0-1.7x. Before: alpha 3.7-4.4x, the others 1.0-4.3x. A string array's labels
+  of up to 8 bytes (``"code3"``; one byte a character when all Latin-1) are each cell's exact
+  64-bit key: the keys are sorted once for the distinct labels, and a byte (or pair) at which
+  those differ names every cell's label through a 256-entry table (``agreement._strings``). That
+  is ~4.3 ns a cell against ~2.2 ns for the numeric coercion, with ~40 us of fixed cost against
+  ~20: a ``<U5`` array holds 20 bytes a cell to the float's 8, and reading them twice (the
+  Latin-1 check, the cast) is ~1.8 ns; sorting the keys ~0.9 and naming the cells ~0.7 are the
+  rest. The numeric side also got faster this session (Horner's rule, below), which is why 1e4
+  sits at 2x. Longer labels (``<U21``, not in this table) are ~3x faster than before (6.5 vs
+  19 ms at 1e5) through a sampled guess checked on every cell.
+* not met for anything in lists vs the numeric ndarray: 4-8x, because reading 3e5 Python objects
+  costs ~8 ms against ~1-1.5 ms for the whole statistic on an ndarray (pd.factorize alone takes
+  26 ms on the ``U`` array).
 * not met for set alpha on text sets vs nominal alpha on numbers in lists: 6.5x (7.6x before;
   4-6x at 1e3-1e4). Each set cell must become a hashable frozenset before it can be looked up, and
   that allocation alone (~20 ms per 3e5 cells) is twice the whole numbers-in-lists time.
 
-Against the krippendorff package on numeric arrays alpha is 10-15x at 1e3 units and 35-47x from
-1e4 up, nominal and interval (3.3-5x at 1e3 and 22-32x above before session 5). A numeric array of
-small whole numbers no longer goes through coercion, count rows and coincidences (70-100 us of
-fixed numpy-call overhead at 1e3): ``agreement._numeric`` makes one key per unit, a histogram of
-the keys and one product with a cached per-key table, 23-27 us at 1e3 in a loop of calls against
-the package's ~450 us (timed one call at a time, as here, a call costs ~10 us more). Labels coerced
-to few categories take the same route for nominal alpha (~30 us less per call). The ``U``/num
-ratio of alpha grew (3-4.4x) because only its numeric side got faster: bucketing the string keys
-instead of sorting them was tried and was no faster (the sort of 3e5 keys with few distinct
-values is ~1 ms; reading the strings into words ~2 ms is the larger part).
+Against the krippendorff package on numeric arrays alpha is 9.9-11.5x at 1e3 units as timed here
+(one call at a time adds several us to every ~25 us call; 15-19x in a loop of calls) and 47-67x
+from 1e4 up, nominal and interval (session 5: 9.5-11.3x at 1e3, 33-47x above; 3.3-5x before). A
+numeric array of small whole numbers does not go through coercion, count rows and coincidences:
+``agreement._numeric`` makes one key per unit, a histogram of the keys and one product with a
+cached per-key table. With few coders the key is a number in base span + 1, computed by Horner's
+rule in 16 bits (session 6; a gather with uint8 indices before, which numpy converts to 64-bit
+indices first: 0.5 -> 0.17 ms at 1e5). Labels coerced to few categories take the same route for
+nominal alpha.
 
 The machine this runs on is shared: read the ratios, not the absolute times.
 

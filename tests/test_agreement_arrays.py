@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import qualkit.agreement as ag
-from qualkit.agreement import _arrays, _data
+from qualkit.agreement import _data, _strings
 from qualkit.agreement._data import AgreementError, Coded
 
 SEED = 20261207
@@ -98,8 +98,9 @@ def test_a_label_that_is_not_declared_is_reported_at_its_cell_as_in_lists():
 
 def test_labels_that_share_a_hash_still_get_their_own_codes(monkeypatch):
     cells, _ = _random_labels(np.random.default_rng(SEED), LABELS["long"])
-    monkeypatch.setattr(_arrays, "_hash", lambda words: np.zeros(len(words), dtype=np.uint64))
-    assert _arrays.string_array_codes(_string_array(cells), None) is None  # the check caught it
+    monkeypatch.setattr(_strings, "_hash", lambda words: np.zeros(len(words), dtype=np.uint64))
+    monkeypatch.setattr(_strings, "_row_keys", lambda rows: np.zeros(len(rows), dtype=np.uint64))
+    assert _strings.string_array_codes(_string_array(cells), None) is None  # every check caught it
     _same(_data.coerce(_string_array(cells)), _data.coerce(cells.tolist()))
 
 
@@ -186,3 +187,94 @@ def test_rows_that_do_not_make_a_matrix_are_refused_in_one_line():
         ag.percent_agreement([pd.Categorical(["a", "b"])])
     with pytest.raises(AgreementError, match="data have no units"):
         ag.percent_agreement([pd.Categorical([]), pd.Categorical([])])
+
+
+def _as_lists(arr: np.ndarray) -> list[list[object]]:
+    """The cells of a string array as labels in lists, '' as None (what the array means)."""
+    return [[None if not x else x for x in row] for row in arr.tolist()]
+
+
+def _with_cell(arr: np.ndarray, at: tuple[int, int], label: str) -> np.ndarray:
+    out = arr.astype(f"U{max(arr.dtype.itemsize // 4, len(label))}")
+    out[at] = label
+    return out
+
+
+def _drawn(labels: list[str], shape: tuple[int, int], seed: int) -> np.ndarray:
+    return np.array(labels)[np.random.default_rng(seed).integers(0, len(labels), size=shape)]
+
+
+LONG = ["barriers to access", "barriers to accept", "cost", "culture", "leadership engagement", ""]
+ROUTES = {  # Issue 17: each route of _strings, and each way out of it, on arrays larger than a block
+    "short labels, many blocks": _drawn(["code1", "code2", "code3", "code4", "code5", ""], (3, 60_000), 1),
+    "short labels, a non-Latin-1 one in the last block": _with_cell(
+        _drawn(["code1", "code2", "code3", ""], (3, 60_000), 2), (2, 59_999), "cαde"),
+    "short labels two bytes tell apart": _drawn(["ab", "ba", "aa", "bb", ""], (3, 20_000), 3),
+    "short labels no byte pair tells apart": _drawn(["aaa", "baa", "aba", "aab", ""], (3, 20_000), 4),
+    "short labels as bytes": np.char.encode(_drawn(["yes", "no", "maybe", ""], (2, 30_000), 5), "utf-8"),
+    "more labels than a guess holds": _drawn([f"label{k:03d}" for k in range(400)] + [""], (3, 20_000), 6),
+    "long labels": _drawn(LONG, (3, 40_000), 7),
+    "long labels, a rare one the sample misses": _with_cell(_drawn(LONG, (3, 40_000), 8), (1, 33_333), "barriers to acceps"),
+    "long labels, rare ones in many blocks": _drawn(LONG * 500 + [f"rare label number {k}" for k in range(40)],
+                                                    (3, 40_000), 9),
+    "long non-Latin-1 labels": _drawn(["équité en santé", "公平", "accès aux soins", ""], (3, 20_000), 10),
+    "all missing": np.full((2, 20_000), ""),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_every_way_through_a_string_array_gives_what_the_labels_in_lists_give(name):
+    arr = ROUTES[name]
+    as_lists = _as_lists(arr)
+    _same(_data.coerce(arr), _data.coerce(as_lists))
+    try:
+        expected = ag.krippendorff_alpha(as_lists)
+    except AgreementError:
+        return
+    assert ag.krippendorff_alpha(arr) == pytest.approx(expected, abs=1e-12)
+    assert ag.fleiss_kappa(np.where(arr == "", arr.flat[0], arr)) == pytest.approx(
+        ag.fleiss_kappa(_as_lists(np.where(arr == "", arr.flat[0], arr))), abs=1e-12)
+
+
+def test_declared_categories_beyond_a_byte_of_codes_name_each_cell_as_lists_do():
+    declared = [f"c{k}" for k in range(300)]  # codes need 16 bits
+    arr = _drawn(["c5", "c299", "c17", ""], (3, 30_000), 11)
+    _same(_data.coerce(arr, declared), _data.coerce(_as_lists(arr), declared))
+    few = declared[:3] + ["c5", "c17"]
+    with pytest.raises(AgreementError) as from_lists:
+        ag.percent_agreement(_as_lists(arr), categories=few)
+    with pytest.raises(AgreementError) as from_array:
+        ag.percent_agreement(arr, categories=few)
+    assert str(from_array.value) == str(from_lists.value) and "'c299'" in str(from_lists.value)
+
+
+def test_a_string_array_of_few_labels_is_numbered_without_sorting_every_cell(monkeypatch):
+    """Issue 17: a ``U`` array was 3.3-4.4x the numeric array because every cell's hash was
+    sorted; labels of up to 8 bytes now sort their bytes as one word each, and longer ones are
+    named by a byte and checked, so the hash-and-sort route runs only for what they decline."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("hashed and sorted every cell")
+
+    monkeypatch.setattr(_strings, "_sorted_codes", refuse)
+    for arr in (ROUTES["short labels, many blocks"], ROUTES["long labels, a rare one the sample misses"],
+                ROUTES["short labels two bytes tell apart"]):
+        _same(_data.coerce(arr), _data.coerce(_as_lists(arr)))
+
+
+def test_random_string_arrays_of_every_width_and_size_give_what_lists_give():
+    """Random label sets (empty to 14 characters, some beyond Latin-1, some differing only in
+    their last character) in arrays of 200 to 40,000 cells, so that every route of ``_strings``
+    and every way out of it runs: the same codes and categories as the labels in lists."""
+    rng = np.random.default_rng(SEED + 99)
+    alphabet = list("abcxyz 0123:-é") + ["α", "语"]
+    for _ in range(40):
+        stem = "".join(rng.choice(alphabet, size=int(rng.integers(0, 10))))
+        labels = sorted({stem + "".join(rng.choice(alphabet, size=int(rng.integers(0, 5))))
+                         for _ in range(int(rng.integers(1, 40)))} | {""})
+        shape = (int(rng.integers(2, 5)), int(rng.choice([100, 1500, 5000, 10_000])))
+        arr = np.array(labels)[rng.integers(0, len(labels), size=shape)]
+        if rng.random() < 0.3:  # a rare label, once, late in the array
+            arr = _with_cell(arr, (shape[0] - 1, shape[1] - 2), stem + "rare")
+        if rng.random() < 0.3:
+            arr = np.char.encode(arr, "utf-8")
+        _same(_data.coerce(arr), _data.coerce(_as_lists(arr)))

@@ -304,3 +304,23 @@ def test_exports_of_a_workspace_that_already_read_its_codings_are_still_redacted
     (c,) = anchored_codings(view, "ana")
     assert "Dana" not in c.text and "Dana" not in load_excerpts(view, "ana").excerpts[0].text
     assert anchored_codings(ws, "ana")[0].text.startswith("Dana")  # and its own stay as they are
+
+
+def test_a_de_identified_view_reads_words_alone_redacted_too(make_workspace, run_cli):
+    """Issue 17 reads a transcript's text alone from the cache (its turns not decoded) for quotes and the
+    words of a unit; in the de-identified view that reading must stay redacted, however it is served."""
+    from qualkit.analysis.disagreements import disagreements
+    from qualkit.deid.apply import export_view
+
+    ws = make_workspace({"int1": INTERVIEW}, codebook=[("fax", "Referrals by fax"), ("narcan", "Naloxone")],
+                        coders={"ana": [("Dana from the health district faxes them", "fax")],
+                                "ben": [("Deputy Hale brings Narcan", "narcan")]})
+    run_cli("deid", "scan")
+    run_cli("deid", "accept", "--all")
+    path = ws.transcript_paths()[0]
+    assert "Dana" in ws.read_text(path)
+    view, _ = export_view(ws)
+    assert "Dana" not in view.read_text(path) and "[Person 1]" in view.read_text(path)
+    shown = disagreements(view, "ana,ben")
+    assert len(shown) == 2
+    assert not any(name in d.text or name in d.quote for d in shown for name in ("Dana", "Hale"))

@@ -238,3 +238,19 @@ def test_a_usual_transcript_is_split_in_one_pass_into_the_same_turns_as_line_by_
     assert quick(layouts[4], set()) is None                          # a time somewhere: line by line
     numbered = "".join(f"{i} Q: line {i}\n" for i in range(1, 30))    # court-reporter style: line by line
     assert quick(numbered, set()) is None
+
+
+def test_words_alone_are_read_back_without_decoding_turns_once_memory_is_full(tmp_path, monkeypatch):
+    """Issue 17: a walk over every transcript's text (quotes read back, a unit's words) after the memo
+    is full read each parse back whole at 5,000 interviews (10,000 decodes of turns in `disagreements`);
+    the text alone is now read from the cache entry, the same words."""
+    import qualkit.workspace.cache as cache_mod
+    from qualkit.workspace.ingest import iter_texts
+
+    ws = _short_interviews(tmp_path, 30)
+    ws._cache.budget = 3_000              # a few of the 30 kept, as 64 MB is to 5,000 interviews
+    want = {t.id: t.text for t in ws.ingest().transcripts}
+    decoded = []
+    monkeypatch.setattr(cache_mod, "_decode", lambda blob, real=cache_mod._decode: decoded.append(1) or real(blob))
+    assert dict(iter_texts(ws)) == want
+    assert decoded == []

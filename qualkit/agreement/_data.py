@@ -23,11 +23,12 @@ from typing import Any, TypeGuard
 import numpy as np
 import numpy.typing as npt
 
-from qualkit.agreement._arrays import categorical_codes, is_categorical, string_array_codes
+from qualkit.agreement._arrays import categorical_codes, is_categorical
 from qualkit.agreement._counts import CountProfiles, count_profiles
 from qualkit.agreement._counts import per_unit_counts as unit_counts
 from qualkit.agreement._labels import code_dtype, label_codes
 from qualkit.agreement._labels import is_missing as _is_missing
+from qualkit.agreement._strings import string_array_codes
 from qualkit.errors import AgreementError, QualkitError, UndefinedStatisticError  # noqa: F401  (defined with every other error in qualkit.errors)
 
 # Above this span an integer-valued numeric matrix is mapped with np.unique (a sort) instead

@@ -19,7 +19,7 @@ import numpy as np
 
 from qualkit.errors import AgreementError
 
-__all__ = ["label_codes", "set_codes", "is_missing", "code_dtype"]
+__all__ = ["label_codes", "set_codes", "is_missing", "code_dtype", "label_ranks"]
 
 # Codes packed one byte per cell while there are at most this many distinct labels; byte 255
 # marks None.
@@ -60,6 +60,29 @@ def is_missing(x: Any) -> bool:
 def code_dtype(q: int) -> type:
     """Smallest signed integer type for codes 0..q-1 and -1 (less memory traffic when counting)."""
     return np.int8 if q < 127 else np.int16 if q < 32767 else np.intp
+
+
+def label_ranks(labels: list[Any], declared: tuple[Hashable, ...] | None) -> tuple[np.ndarray, tuple[Hashable, ...]] | None:
+    """Each distinct label's code (a table with −1 in its last slot, for −1 = missing) and the
+    categories: the declared ones, or the labels sorted; None when a label is undeclared or the
+    labels do not sort together."""
+    if declared is not None:
+        index = {c: i for i, c in enumerate(declared)}
+        try:
+            positions = [index[label] for label in labels]
+        except KeyError:
+            return None  # the label path names the first cell that is not declared
+        categories: tuple[Hashable, ...] = declared
+    else:
+        try:
+            order = sorted(range(len(labels)), key=labels.__getitem__)
+        except TypeError:  # unsortable: the label path orders them by first sight
+            return None
+        positions = [0] * len(labels)
+        for rank, k in enumerate(order):
+            positions[k] = rank
+        categories = tuple(labels[k] for k in order)
+    return np.array([*positions, -1], dtype=code_dtype(len(categories))), categories
 
 
 def _numbered(cells: Callable[[], Iterable[Any]], size: int, preset: dict[Any, int],

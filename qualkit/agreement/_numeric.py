@@ -43,6 +43,8 @@ def _tables(coders: int, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     counts as digits in base coders + 1: value v adds (coders + 1) ** (v − 1)) the key ignores
     which coder gave which value; with one table per coder (coder g's value v adds
     v (span + 1) ** g) it does not, a smaller space when there are many values and few coders.
+    That key is a number in base span + 1, so it is computed by Horner's rule (16-bit arithmetic,
+    a few passes over the cells) rather than gathered from the tables.
     Row ``key`` of the key table holds, for a unit with count row r_c (r = Σ r_c): r_c when the
     unit is pairable (r ≥ 2) else 0 (span columns), Σ_c r_c (r_c − 1) / (r − 1) (its part of
     Σ_c o_cc) and Σ_ck r_c r_k (c − k)² / (r − 1) (its part of Σ_ck o_ck δ²_ck, interval).
@@ -128,12 +130,17 @@ def _alpha_of_shifted(codes: np.ndarray, span: int, level: str) -> float | None:
     if tables is None:
         return None
     gather, table, delta2 = tables
-    if len(gather) == 1 and codes.size <= _WHOLE_GATHER_CELLS:
+    if len(gather) > 1:  # coder g's value v adds v (span + 1) ** g: Horner's rule, 16 bits a unit, no gather
+        key = codes[-1].astype(np.uint16)
+        for g in range(coders - 2, -1, -1):
+            key *= span + 1
+            key += codes[g]
+    elif codes.size <= _WHOLE_GATHER_CELLS:
         key = gather[0].take(codes, mode="clip").sum(axis=0)
     else:
         key = gather[0].take(codes[0], mode="clip")
         for g in range(1, coders):
-            key += gather[-1 if len(gather) == 1 else g].take(codes[g], mode="clip")
+            key += gather[0].take(codes[g], mode="clip")
     sums = np.bincount(key, minlength=len(table)).astype(float) @ table
     n_c = sums[:span]
     n = float(n_c.sum())

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qualkit.cli.context import allow_unanchored_option, open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace, reads_the_study
 from qualkit.cli.output import OutputFile, echo_json, echo_table
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 @click.option("--html", "html_path", type=OutputFile(), metavar="FILE", help="Write an HTML report section.")
 @allow_unanchored_option
 @click.pass_context
+@reads_the_study
 def agree(ctx: click.Context, coders: str | None, unit: str | None, overlap: float | None, include_moderator: bool,
           by: str | None, ci: bool, resamples: int, seed: int, threshold: float | None, metric: str | None,
           as_json: bool, csv_path: str | None, md_path: str | None, html_path: str | None) -> None:

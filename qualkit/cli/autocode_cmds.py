@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import jobs_option, open_workspace
+from qualkit.cli.context import jobs_option, open_workspace, reads_the_study
 from qualkit.cli.output import echo_json, echo_table, progress_bar, report_skipped, strict_option
 from qualkit.io.naming import plural_s
 
@@ -102,6 +102,7 @@ def autocode(ctx: click.Context, codebook_id: str | None, coder: str, unit: str,
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @strict_option
 @click.pass_context
+@reads_the_study
 def search(ctx: click.Context, term: str, fuzzy: bool, lemma: bool, threshold: float, transcript_ids: tuple[str, ...],
            context: int, skip_facilitators: bool, as_json: bool, strict: bool) -> None:
     """Keyword in context: every occurrence of TERM in the transcripts' turns.

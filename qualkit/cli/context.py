@@ -44,6 +44,22 @@ def jobs_option(f: F) -> F:
                         "or QUALKIT_JOBS; 1: one process). Small studies always run in one.")(f)
 
 
+def reads_the_study(f: F) -> F:
+    """A command that builds a read-only picture of the whole study, then ends: the cyclic collector is
+    paused while it runs (:func:`qualkit.io.collector.gc_paused`). Its full passes over the study's
+    objects freed nothing and cost 12-30% of the CPU of `agree`, `matrix` and `disagreements` at 5,000
+    interviews (5-15% at 1,000: they made the cost grow faster than the study). Innermost decorator."""
+    import functools
+
+    @functools.wraps(f)
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        from qualkit.io.collector import gc_paused
+
+        with gc_paused(freeze_after=True):
+            return f(*args, **kwargs)
+    return paused  # type: ignore[return-value]
+
+
 def _notice(line: str) -> None:
     import textwrap
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace
+from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace, reads_the_study
 from qualkit.cli.output import OutputFile, echo_json, echo_table, wrap
 from qualkit.io.paths import cwd_relative
 
@@ -81,6 +81,7 @@ def _threshold(ctx, param, value):
 @deid_option
 @allow_unanchored_option
 @click.pass_context
+@reads_the_study
 def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None, coder: str | None, unit: str,
                 level: str | None, framework: str | None, table: str, order: str | None, sessions: str, base: int,
                 run_length: int,
@@ -109,8 +110,8 @@ def matrix_kind(ctx: click.Context, kind: str, by: str | None, cells: str | None
     ws = open_export_workspace(ctx)
     path = _export_path(ws, kind, fmt, out)
     result = build_matrix(ws, kind, by=by, cells=cells, coder=coder, unit=unit, level=level, framework=framework,
-                          table=table if table in ("results", "domains", "equity") else "matrix", order=order, base=base, run=run_length,
-                          threshold=threshold, quotes=quotes, quote_chars=quote_chars or None,
+                          table=table if table in ("results", "domains", "equity") else "matrix", order=order, base=base,
+                          run=run_length, threshold=threshold, quotes=quotes, quote_chars=quote_chars or None,
                           include_facilitators=include_moderator, transpose=transpose, sessions=sessions,
                           measures=measures)
     written = []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from qualkit.cli.context import allow_unanchored_option, open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace, reads_the_study
 from qualkit.cli.output import OutputFile
 from qualkit.cli.terminal import HL_OFF as _HL_OFF
 from qualkit.cli.terminal import HL_ON as _HL_ON
@@ -59,6 +59,7 @@ def _coders(value: str | None, ws: Workspace | None = None) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @allow_unanchored_option
 @click.pass_context
+@reads_the_study
 def disagreements(ctx: click.Context, coders: str | None, unit_kind: str | None, code_id: str | None, out: str | None,
                   include_moderator: bool, force: bool, as_json: bool) -> None:
     """Every unit where coders A and B differ, with the codes' definitions side by side.

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import click
 
-from qualkit.cli.context import open_workspace
+from qualkit.cli.context import open_workspace, reads_the_study
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
+@reads_the_study
 def status(ctx: click.Context, as_json: bool) -> None:
     """The state of the study: transcripts new, changed since coded or unreadable; each coder's
     progress per transcript (done, in progress with turns coded / total, not started); codings that

@@ -5,7 +5,13 @@ from pathlib import Path
 
 import click
 
-from qualkit.cli.context import allow_unanchored_option, deid_option, open_export_workspace, open_workspace
+from qualkit.cli.context import (
+    allow_unanchored_option,
+    deid_option,
+    open_export_workspace,
+    open_workspace,
+    reads_the_study,
+)
 from qualkit.cli.output import OutputFile, echo_json, echo_table, report_skipped, strict_option
 from qualkit.io.naming import plural_s
 
@@ -55,6 +61,7 @@ def summaries() -> None:
 @deid_option
 @allow_unanchored_option
 @click.pass_context
+@reads_the_study
 def template(ctx: click.Context, domains: str | None, fmt: str, coder: str, transcripts: tuple[str, ...],
              overwrite: bool, max_chars: int, as_json: bool, strict: bool) -> None:
     """One template per transcript: summaries/<transcript>.md (or .docx).
@@ -174,6 +181,7 @@ def collect(ctx: click.Context, as_json: bool, out: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON records.")
 @allow_unanchored_option
 @click.pass_context
+@reads_the_study
 def rapid(ctx: click.Context, rows: str, by: str | None, group_by: str | None, equity: bool, cells: str,
           domains: str | None, coder: str, fmt: str | None, out: str | None, as_json: bool) -> None:
     """Rows are participants or transcripts (optionally grouped by role, site or any case attribute,

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from qualkit.cli.context import allow_unanchored_option, open_workspace
+from qualkit.cli.context import allow_unanchored_option, open_workspace, reads_the_study
 from qualkit.cli.output import echo_json, wrap
 from qualkit.io.naming import plural_s
 from qualkit.io.paths import cwd_relative
@@ -101,6 +101,7 @@ def _echo_theme(t: Any, mapping: Any, counts: dict[str, tuple[int, int]], index:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @allow_unanchored_option
 @click.pass_context
+@reads_the_study
 def show(ctx: click.Context, theme: str | None, file: str | None, coder: str | None, as_json: bool) -> None:
     """Show every theme (or THEME, by id or name): codes, domains, valence, description and memo."""
     from qualkit.analysis.themes import ThemeSet, item_label, load_themes, theme_mappings, themes_path
@@ -148,6 +149,7 @@ def show(ctx: click.Context, theme: str | None, file: str | None, coder: str | N
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @allow_unanchored_option
 @click.pass_context
+@reads_the_study
 def check(ctx: click.Context, file: str | None, coder: str | None, include_moderator: bool, as_json: bool) -> None:
     """Check themes.yaml against the workspace; exit 1 on errors, 0 with warnings only.
 

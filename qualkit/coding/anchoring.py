@@ -109,7 +109,7 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
 
 
 def _text_of(ws: Workspace, path: Path) -> str:
-    return ws.read(path).text
+    return ws.read_text(path)
 
 
 def _file_state(path: Path) -> tuple[int, int] | None:

@@ -37,9 +37,9 @@ def interview_durations(study: Study) -> dict[str, float]:
     """Minutes per transcript from its turns' timestamps (first to last turn); none without timestamps."""
     out = {}
     for t in study.transcripts:
-        stamps = [turn.timestamp for turn in t.turns if turn.timestamp is not None]
-        if len(stamps) >= 2 and max(stamps) > min(stamps):
-            out[t.id] = (max(stamps) - min(stamps)) / 60
+        n, first, last = study.timestamps(t)  # counted as ingest read the transcript, not read again
+        if n >= 2 and first is not None and last is not None and last > first:
+            out[t.id] = (last - first) / 60
     return out
 
 

@@ -81,17 +81,13 @@ def coreq_section(study: Study, sections: dict[str, Section]) -> Section:
     s = Section("coreq", "COREQ-relevant figures")
     if not study.transcripts:
         return s.missing("No transcripts yet.")
-    table = study.table
     ids = [t.id for t in study.transcripts]
     coders = study.coders
     double = [t for t in ids if coders and len(coders) >= 2 and all(t in study.transcripts_of(coder) for coder in coders)]
 
-    def participant_turns(t) -> int:
-        return sum(1 for turn in t.turns if not table.is_facilitator(turn.participant))
-
-    all_turns = sum(participant_turns(t) for t in study.transcripts)
+    all_turns = sum(study.participant_turns(t) for t in study.transcripts)  # counted as ingest read them
     double_set = set(double)
-    double_turns = sum(participant_turns(t) for t in study.transcripts if t.id in double_set)
+    double_turns = sum(study.participant_turns(t) for t in study.transcripts if t.id in double_set)
     ov = sections.get("overview")
     rows: list[dict] = []
 

@@ -56,6 +56,9 @@ class Study:
     resamples: int = 1000
     seed: int = 1
     cache: dict[str, Any] = field(default_factory=dict)
+    # transcript -> (turns not by the research team, turns with a timestamp, first and last timestamp), counted as
+    # ingest read each transcript: at 5,000 interviews, reading them again for these was 15,000 decodes of a report
+    turn_facts: dict[str, tuple[int, int, float | None, float | None]] = field(default_factory=dict)
 
     @property
     def table(self) -> Any:
@@ -68,6 +71,16 @@ class Study:
     def kind(self, transcript: str) -> str:
         n = len(self.people.get(transcript, []))
         return "focus group" if n >= 2 else "interview" if n == 1 else "unknown"
+
+    def participant_turns(self, t: Any) -> int:
+        """How many of transcript ``t``'s turns are not the research team's."""
+        facts = self.turn_facts.get(t.id)
+        return facts[0] if facts is not None else _turn_facts(t, self.table)[0]
+
+    def timestamps(self, t: Any) -> tuple[int, float | None, float | None]:
+        """(turns with a timestamp, the first and the last timestamp) of transcript ``t``."""
+        facts = self.turn_facts.get(t.id)
+        return (facts if facts is not None else _turn_facts(t, self.table))[1:]
 
     def codebooks(self) -> list:
         if "codebooks" not in self.cache:
@@ -88,6 +101,13 @@ class Study:
 
     def coded_by(self, transcript: str) -> list[str]:
         return [c for c in self.coder_files if transcript in self.transcripts_of(c)]
+
+
+def _turn_facts(t: Any, table: Any) -> tuple[int, int, float | None, float | None]:
+    """(turns not by the research team, turns with a timestamp, first and last timestamp) of ``t``."""
+    stamps = [turn.timestamp for turn in t.turns if turn.timestamp is not None]
+    own = sum(1 for turn in t.turns if not table.is_facilitator(turn.participant))
+    return own, len(stamps), min(stamps, default=None), max(stamps, default=None)
 
 
 def _describe(exc: QualkitError, root: Path | None = None) -> str:
@@ -112,6 +132,7 @@ def load_study(ws: Workspace, coders: Iterable[str] | str | None = None, ci: boo
 
     table = ws.participant_table
     people: dict[str, list[str]] = {}
+    facts: dict[str, tuple[int, int, float | None, float | None]] = {}
 
     def speakers(t: Any) -> None:
         seen: list[str] = []
@@ -119,6 +140,7 @@ def load_study(ws: Workspace, coders: Iterable[str] | str | None = None, ci: boo
             if turn.participant and turn.participant not in seen and not table.is_facilitator(turn.participant):
                 seen.append(turn.participant)
         people[t.id] = seen
+        facts[t.id] = _turn_facts(t, table)
 
     result = ingest(ws, visit=speakers)  # the sections read the transcripts again one at a time
     errors = [_describe(e, ws.root) for e in result.errors]
@@ -146,7 +168,7 @@ def load_study(ws: Workspace, coders: Iterable[str] | str | None = None, ci: boo
         except QualkitError as exc:
             errors.append(_describe(exc, ws.root))
     return Study(ws, result.transcripts, result.rows, errors, list(result.warnings), coder_list, files, consensus,
-                 people, ci, resamples, seed)
+                 people, ci, resamples, seed, turn_facts=facts)
 
 
 def _guard(study: Study, section_id: str, title: str, build: Callable[[Study], Section]) -> Section:

@@ -9,24 +9,29 @@ git-ignored (.qualkit/), safe under concurrent readers and writers (SQLite in WA
 unwritable database is a miss, never an error), and holds JSON, never pickles. Entries are stored
 uncompressed (the text as UTF-8, the turns as JSON columns, the word count with them): reading one
 back is the cost a second command pays for every transcript, and decompressing doubled it.
+
+Each entry begins with a small header (:class:`TranscriptHead`: format, counts, speaker labels and
+the text above the first labelled turn), read by :meth:`TranscriptCache.head` without decoding the
+turns or the text: a pass that wants only such facts of every transcript (interview dates for
+saturation and the report) reads a few hundred bytes each, not the whole parse.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import sqlite3
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from qualkit.transcripts.model import Transcript, Turn
 
-__all__ = ["CACHE_DIR", "CacheStore", "TranscriptCache", "open_cache_db", "pack", "unpack"]
+__all__ = ["CACHE_DIR", "HEAD_CHARS", "CacheStore", "TranscriptCache", "TranscriptHead", "open_cache_db", "pack", "unpack"]
 
 CACHE_DIR = Path(".qualkit") / "cache"
 _BATCH = 64  # entries per transaction in a batch: short enough that other writers never wait long
-_SCHEMA = 2  # bump when the stored form or the parser's output changes without a version bump
+_SCHEMA = 3  # bump when the stored form or the parser's output changes without a version bump
 # Each entry names its file and the file's state (mtime, size), so that a prune finds the entries of files
 # removed or changed without decoding any; the table before them (no file column) is dropped.
 _TABLES = ("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, file TEXT NOT NULL, state TEXT NOT NULL, "
@@ -104,6 +109,30 @@ class TranscriptCache(CacheStore):
         try:
             row = db.execute("SELECT data FROM parsed WHERE key = ?", (key,)).fetchone()
             return _decode(row[0]) if row else None
+        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
+            return None
+
+    def get_text(self, key: str) -> str | None:
+        """Only the text of the entry under ``key`` (its turns and metadata are not decoded: a
+        quarter of the cost of :meth:`get`, for a reader that wants the words alone)."""
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT data FROM parsed WHERE key = ?", (key,)).fetchone()
+            return _text(row[0]) if row else None
+        except (sqlite3.Error, ValueError):
+            return None
+
+    def head(self, key: str) -> TranscriptHead | None:
+        """The header of the entry under ``key`` (None: no entry, or unreadable), its turns and text
+        not decoded: the bytes up to the entry's first NUL are all that is read into Python."""
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT substr(data, 1, instr(data, x'00') - 1) FROM parsed WHERE key = ?", (key,)).fetchone()
+            return TranscriptHead(*json.loads(row[0])) if row else None
         except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
             return None
 
@@ -215,23 +244,75 @@ def unpack(data: bytes) -> Transcript:
     return _decode(data)
 
 
+HEAD_CHARS = 4000  # the most of a transcript's opening text a header keeps
+
+
+@dataclass(frozen=True)
+class TranscriptHead:
+    """What a transcript's cache entry says about it before its turns and text: a metadata pass
+    reads this instead of the whole parse (:meth:`TranscriptCache.head`).
+
+    ``labels``: each distinct speaker label (None for unlabelled turns) in order of first turn;
+    ``lead``: where the first labelled turn starts (None: no labelled turn); ``chars``: the text's
+    length; ``head``: the text up to ``lead`` (all of it, or its start without a labelled turn), at
+    most :data:`HEAD_CHARS` characters."""
+
+    id: str
+    source_format: str
+    encoding: str | None
+    turns: int
+    words: int
+    labels: tuple[str | None, ...]
+    lead: int | None
+    chars: int
+    head: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(self.labels))  # a list when read back from JSON
+
+    @classmethod
+    def of(cls, t: Transcript) -> TranscriptHead:
+        """The header of a transcript in hand."""
+        lead = next((turn.start for turn in t.turns if turn.speaker), None)
+        end = min(len(t.text) if lead is None else lead, HEAD_CHARS)
+        labels = tuple(dict.fromkeys(turn.speaker for turn in t.turns))
+        return cls(t.id, t.source_format, t.encoding, len(t.turns), t.word_count, labels, lead, len(t.text), t.text[:end])
+
+    def before_first_turn(self, limit: int | None = None) -> str | None:
+        """The text above the first labelled turn; without one, the first ``limit`` characters (all
+        the text when ``limit`` is None). None when that is more than this header holds: read the
+        transcript itself then."""
+        end = self.lead if self.lead is not None else self.chars if limit is None else min(limit, self.chars)
+        return self.head[:end] if end <= len(self.head) else None
+
+
 _TURN_FIELDS = [f.name for f in fields(Turn)][1:]  # every field but ``index`` (its position)
 _TURN_GETTERS = [attrgetter(name) for name in _TURN_FIELDS]
 
 
 def _encode(t: Transcript) -> bytes:
-    """``meta JSON \x00 text``: the text as UTF-8 (no escaping), the turns as one JSON list per field."""
+    """``head JSON \x00 meta JSON \x00 text``: the header (:class:`TranscriptHead`, its fields as a
+    list), the text as UTF-8 (no escaping), the turns as one JSON list per field. JSON written with
+    ``ensure_ascii`` holds no NUL, so the first two NULs are the cuts."""
     record: dict[str, Any] = {f.name: getattr(t, f.name) for f in fields(Transcript) if f.name not in ("text", "turns")}
     record["path"] = str(t.path) if t.path is not None else None
     record["turns"] = [list(map(get, t.turns)) for get in _TURN_GETTERS]
     record["words"] = t.word_count  # counted once, when the file is parsed
     meta = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
-    return meta.encode("ascii") + b"\x00" + t.text.encode("utf-8")
+    h = TranscriptHead.of(t)
+    head = json.dumps([getattr(h, f.name) for f in fields(TranscriptHead)], ensure_ascii=True, separators=(",", ":"))
+    return b"".join((head.encode("ascii"), b"\x00", meta.encode("ascii"), b"\x00", t.text.encode("utf-8")))
+
+
+def _text(blob: bytes) -> str:
+    """The text of an entry alone: what follows its second NUL (see :func:`_encode`)."""
+    return bytes(blob[blob.index(b"\x00", blob.index(b"\x00") + 1) + 1:]).decode("utf-8")
 
 
 def _decode(blob: bytes) -> Transcript:
-    cut = blob.index(b"\x00")
-    record = json.loads(blob[:cut])
+    start = blob.index(b"\x00") + 1  # after the header
+    cut = blob.index(b"\x00", start)
+    record = json.loads(blob[start:cut])
     columns = record.pop("turns")
     words = record.pop("words")
     n = len(columns[0]) if columns else 0

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MEMO_BUDGET", "MEMO_SPILLED", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptRef", "TranscriptsById", "convert_documents",
            "by_reference", "ingest",
-           "iter_texts", "prefetch", "read_one", "turn_table", "unmatched_participant_rows"]
+           "iter_texts", "prefetch", "read_one", "read_text_one", "text_reader", "turn_table", "unmatched_participant_rows"]
 
 # Parse in several processes only when the files to parse hold at least this much (about 70
 # interviews of 5,000 words, 0.2 s of work): below it, starting the processes costs more than it saves.
@@ -91,8 +91,9 @@ class TranscriptsById(Mapping[str, Transcript]):
         self._ws, self._paths, self._texts = ws, paths, texts
 
     def __getitem__(self, tid: str) -> Any:
-        t = self._ws.read(self._paths[tid])
-        return t.text if self._texts else t
+        if self._texts:
+            return self._ws.read_text(self._paths[tid])
+        return self._ws.read(self._paths[tid])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._paths)
@@ -102,6 +103,10 @@ class TranscriptsById(Mapping[str, Transcript]):
 
     def __contains__(self, tid: object) -> bool:
         return tid in self._paths
+
+    def path(self, tid: str) -> Path:
+        """The file transcript ``tid`` is read from (nothing read)."""
+        return self._paths[tid]
 
     def subset(self, ids: Iterable[str]) -> TranscriptsById:
         """The same view over ``ids`` only (in that order), still read when asked for."""
@@ -149,6 +154,7 @@ class _Store(Protocol):
     def _scan(self) -> tuple[list[Path], list[QualkitError]]: ...
     def _transcripts_rel(self, path: Path) -> str: ...
     def read(self, path: str | Path) -> Transcript: ...
+    def read_text(self, path: Path) -> str: ...
     def transcripts(self, *, strict: bool = False) -> list[Transcript]: ...
     def case_columns(self) -> list[str]: ...
     def attributes_at(self, transcript: Transcript, turn: Any | None = None,
@@ -261,19 +267,29 @@ def iter_texts(ws: _Store, ids: Iterable[str] | None = None) -> Iterator[tuple[s
     """(id, normalized text) of the readable transcripts among ``ids`` (default: all), in id order,
     one at a time: a caller that needs each text once holds one, not the study's. A missing,
     duplicated or unreadable transcript is left out (the commands that need it say why)."""
+    read, known = text_reader(ws)
+    for tid in track(sorted(known if ids is None else set(ids)), "Reading transcripts"):
+        text = read(tid)
+        if text is not None:
+            yield tid, text
+
+
+def text_reader(ws: _Store) -> tuple[Callable[[str], str | None], set[str]]:
+    """(a function from a transcript id to its normalized text, the ids of transcripts/): the function
+    gives None for a missing, duplicated or unreadable transcript, as :func:`iter_texts` leaves them out."""
     paths: dict[str, list[Path]] = {}
     for p in ws.transcript_paths():
         paths.setdefault(p.stem, []).append(p)
-    wanted = set(paths) if ids is None else set(ids)
-    for tid in track(sorted(wanted), "Reading transcripts"):
+
+    def read(tid: str) -> str | None:
         found = paths.get(tid)
         if not found or len(found) > 1:
-            continue
+            return None
         try:
-            text = ws.read(found[0]).text
+            return ws.read_text(found[0])
         except QualkitError:
-            continue
-        yield tid, text
+            return None
+    return read, set(paths)
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:
@@ -321,6 +337,19 @@ def read_one(ws: _Store, path: Path) -> Transcript:
         if key is not None and stamp is not None:
             ws.disk_cache.put(key, transcript, path, stamp)
     return _keep(ws, path, stamp, transcript)
+
+
+def read_text_one(ws: _Store, path: Path) -> str:
+    """One transcript's text alone: from this command's memory, else the on-disk cache without
+    decoding its turns, else parsed from the file (as :func:`read_one`). For readers of words only
+    (quotes, a unit's text), so that a walk after the memo is full costs a text decode, not a parse."""
+    stamp = _stamp(path)
+    cached = ws._cache.get(path)
+    if cached is not None and stamp is not None and cached[0] == stamp:
+        return cached[1].text
+    key = _plan(ws, path, stamp)[2]
+    text = ws.disk_cache.get_text(key) if key is not None else None
+    return text if text is not None else read_one(ws, path).text
 
 
 _Summary = tuple[str, str, int, int, int, list[str]]  # an IngestRow's id, format, turns, speakers, words, warnings

@@ -248,9 +248,10 @@ class Workspace:
         Each coding whose quote is verified at its offsets is stamped with the transcript's
         current content hash (the text it is anchored to)."""
         from qualkit.workspace.codings import dumps_codings, stamp_hashes, write_codings
+        from qualkit.workspace.ingest import text_reader
 
         codings = list(codings)
-        texts = self.texts_by_id({c.transcript for c in codings})
+        texts = text_reader(self)[0]  # one transcript's text at a time
         path = self.coder_file(coder)
         if active(self.root) is None:
             return write_codings(path, stamp_hashes(codings, texts), self.backup_dir)
@@ -378,6 +379,12 @@ class Workspace:
         from qualkit.workspace.ingest import read_one
 
         return read_one(self, path if isinstance(path, Path) else Path(path))
+
+    def read_text(self, path: Path) -> str:
+        """One transcript's text alone, its turns not decoded (:func:`qualkit.workspace.ingest.read_text_one`)."""
+        from qualkit.workspace.ingest import read_text_one
+
+        return read_text_one(self, path)
 
     def speaker_rule(self, path: str | Path) -> tuple[str | None, str]:
         """(pattern or None to learn the file's convention, where that comes from) for one file.

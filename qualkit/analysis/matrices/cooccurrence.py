@@ -53,11 +53,13 @@ def c_coefficient(n1: int, n2: int, n12: int) -> float | None:
 
 
 def _unit_sets(workspace: Workspace, ex: ExcerptSet, unit: str, lv: Callable[[str], str],
-               where: list[tuple[Any, Any]] | None = None) -> tuple[list[tuple[frozenset[str], ...]], int]:
+               case_of: Callable[[Any, Any], frozenset[str]] | None = None, unit_cases: list[frozenset[str]] | None = None
+               ) -> tuple[list[tuple[frozenset[str], ...]], int]:
     """Per unit, the codes each coder (or the consensus) put on it; and the number of units.
 
-    Research-team units are left out unless included. ``where``, if given, gets (transcript, unit)
-    for each unit, in the same order (for the cut by case)."""
+    Research-team units are left out unless included. With ``case_of`` (transcript, unit -> its cases),
+    ``unit_cases`` gets each unit's cases, in the same order (for the cut by case), while its
+    transcript is read: holding (transcript, unit) pairs instead kept every transcript to the end."""
     from qualkit.coding.units import coded_units, split_units
 
     table = workspace.participant_table
@@ -86,14 +88,15 @@ def _unit_sets(workspace: Workspace, ex: ExcerptSet, unit: str, lv: Callable[[st
         # A study has few distinct (code set per coder) rows (most units: nothing): each unit holds a shared
         # tuple, not a list of sets of its own (about 700 bytes a unit, 220 MB at 5,000 interviews).
         unit_sets.extend([rows.setdefault(sets, sets) for sets in zip(*per_coder)] if per_coder else [])
-        if where is not None and per_coder:
-            where.extend((t, u) for u in units)
+        if case_of is not None and unit_cases is not None and per_coder:
+            unit_cases.extend(case_of(t, u) for u in units)
     return unit_sets, n_units
 
 
-def _unit_cases(workspace: Workspace, ex: ExcerptSet, by: str, where: list[tuple[Any, Any]]
-                ) -> tuple[list[str], list[set[str]]]:
-    """The cases of ``by`` and each unit's cases, read as the codes matrix reads an excerpt's (case_cut)."""
+def _unit_cases(workspace: Workspace, ex: ExcerptSet, by: str
+                ) -> tuple[list[str], Callable[[Any, Any], frozenset[str]]]:
+    """The cases of ``by``, and a function giving a unit's cases (from its transcript and the unit), read
+    as the codes matrix reads an excerpt's (case_cut); units with the same cases share one set."""
     import bisect
 
     from qualkit.analysis.matrices.bycase import case_cut
@@ -101,10 +104,14 @@ def _unit_cases(workspace: Workspace, ex: ExcerptSet, by: str, where: list[tuple
 
     cases, case_of = case_cut(workspace, ex, by)
     table = workspace.participant_table
-    starts: dict[str, list[int]] = {}
-    out: list[set[str]] = []
-    for t, u in where:
-        first = starts.setdefault(t.id, [x.start for x in t.turns])
+    starts: dict[str, list[int]] = {}  # the turn starts of the transcript being read
+    shared: dict[frozenset[str], frozenset[str]] = {}
+
+    def unit_cases(t: Any, u: Any) -> frozenset[str]:
+        if t.id not in starts:
+            starts.clear()
+            starts[t.id] = [x.start for x in t.turns]
+        first = starts[t.id]
         i = max(bisect.bisect_right(first, u.start) - 1, 0)
         people: list[str] = []
         while i < len(t.turns) and t.turns[i].start < u.end:
@@ -116,17 +123,17 @@ def _unit_cases(workspace: Workspace, ex: ExcerptSet, by: str, where: list[tuple
         attrs = workspace.attributes_at(t, turn) if turn is not None else workspace.attributes_at(t, None, u.start)
         proxy = Excerpt(t.id, u.start, u.end, "", "", participant=people[0] if people else None,
                         participants=tuple(people), attributes=attrs)
-        out.append(case_of(proxy))
-    return cases, out
+        found = frozenset(case_of(proxy))
+        return shared.setdefault(found, found)
+    return cases, unit_cases
 
 
-def _by_case_frames(workspace: Workspace, ex: ExcerptSet, by: str, unit_sets: list[tuple[frozenset[str], ...]],
-                    where: list[tuple[Any, Any]], used: list[str], related: Set[tuple[str, str]]
-                    ) -> tuple[Any, Any, Any, list[str]]:
+def _by_case_frames(by: str, unit_sets: list[tuple[frozenset[str], ...]], cases: list[str],
+                    of_unit: list[frozenset[str]], used: list[str], related: Set[tuple[str, str]]
+                    ) -> tuple[Any, Any, Any]:
     """Each case's counts and c squares stacked, and its pairs, under a first column ``by``."""
     import pandas as pd
 
-    cases, of_unit = _unit_cases(workspace, ex, by, where)
     counts: list[Any] = []
     coefs: list[Any] = []
     pairs: list[Any] = []
@@ -142,7 +149,7 @@ def _by_case_frames(workspace: Workspace, ex: ExcerptSet, by: str, unit_sets: li
 
     square = [by, "code", *used]
     return (stack(counts, square), stack(coefs, square),
-            stack(pairs, [by, "code_a", "code_b", "n_a", "n_b", "n_both", "c"]), cases)
+            stack(pairs, [by, "code_a", "code_b", "n_a", "n_b", "n_both", "c"]))
 
 
 def _related(workspace: Workspace) -> set[tuple[str, str]]:
@@ -216,8 +223,9 @@ def cooccurrence_matrix(workspace: Workspace, ex: ExcerptSet, unit: str, cells: 
 
     check_choice(unit, UNIT_KINDS, "unit")
     lv = level_mapper(workspace, level)
-    where: list[tuple[Any, Any]] | None = [] if by else None
-    unit_sets, n_units = _unit_sets(workspace, ex, unit, lv, where)
+    cases, case_of = _unit_cases(workspace, ex, by) if by else ([], None)
+    of_unit: list[frozenset[str]] = []
+    unit_sets, n_units = _unit_sets(workspace, ex, unit, lv, case_of, of_unit)
     order, _names = code_order(workspace, {lv(c.code) for c, _ in ex.codings})
     if level == "top":
         order = list(dict.fromkeys(lv(c) for c in order))
@@ -239,10 +247,10 @@ def cooccurrence_matrix(workspace: Workspace, ex: ExcerptSet, unit: str, cells: 
     params.update({"unit": unit, "cells": cells, "level": level, "coefficient": "c = n12/(n1+n2-n12) (Jaccard)",
                    "units": n_units, "by": by})
     notes = [note]
-    if by and where is not None:
+    if by:
         from qualkit.io.naming import file_stem
 
-        by_counts, by_coef, by_pairs, cases = _by_case_frames(workspace, ex, by, unit_sets, where, used, related)
+        by_counts, by_coef, by_pairs = _by_case_frames(by, unit_sets, cases, of_unit, used, related)
         by_note = (f"Cut by {by}: {len(cases)} cases, each case's units counted apart; a unit counts for the {by} of "
                    f"its participant(s), else of its document or section.")
         stem = file_stem(by)

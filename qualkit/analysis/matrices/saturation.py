@@ -34,6 +34,7 @@ from qualkit.analysis.matrices.common import (
 )
 from qualkit.analysis.sources import ExcerptSet
 from qualkit.io.naming import natural_key, plural_s
+from qualkit.workspace.heads import head_in
 from qualkit.workspace.ingest import TranscriptsById
 
 if TYPE_CHECKING:
@@ -65,7 +66,8 @@ def parse_date(text: str) -> date | None:
 def transcript_dates(workspace: Workspace, transcripts: Mapping[str, Any]) -> tuple[dict[str, date], str]:
     """Interview dates per transcript and where they came from: a date column of participants.csv
     (date, interview_date or session_date; the first filled row of each transcript), else a
-    "Date: ..." line above the first speaker turn of the transcript."""
+    "Date: ..." line above the first speaker turn of the transcript (read from its header in the
+    transcript cache, :mod:`qualkit.workspace.heads`: a study-wide pass decodes no turns)."""
     table = workspace.participant_table
     col = next((c for c in DATE_COLUMNS if c in table.attribute_columns), None)
     dates: dict[str, date] = {}
@@ -80,11 +82,14 @@ def transcript_dates(workspace: Workspace, transcripts: Mapping[str, Any]) -> tu
         if dates:
             sources.append(f"participants.csv '{col}' column")
     from_text = 0
-    for tid, t in transcripts.items():
+    for tid in transcripts:  # not .items(): a transcript dated in participants.csv is not read
         if tid in dates:
             continue
-        first = next((turn for turn in t.turns if turn.speaker), None)
-        head = t.text[: first.start] if first else t.text[:2000]
+        head = head_in(workspace, transcripts, tid).before_first_turn(2000)  # its header, not the whole parse
+        if head is None:  # a preamble longer than a header holds
+            t = transcripts[tid]
+            first = next((turn for turn in t.turns if turn.speaker), None)
+            head = t.text[: first.start] if first else t.text[:2000]
         m = _DATE_LINE.search(head)
         if m:
             d = parse_date(m.group(1))

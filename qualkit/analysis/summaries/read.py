@@ -247,7 +247,10 @@ def _read_blocks(sf: SummaryFile) -> list[_Block] | None:
     """The template's blocks, or None (with the error recorded) when the file cannot be read."""
     try:
         if sf.is_docx:
-            return _docx_blocks(sf.path)
+            from qualkit.io.collector import collected_after
+
+            with collected_after():  # the Document's cycles freed now, also under a paused collector
+                return _docx_blocks(sf.path)
         return _md_blocks(sf.path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:
         sf.errors.append(SummaryError(f"not UTF-8 text (byte {exc.start})", sf.path))

@@ -205,6 +205,21 @@ def render_docx(workspace: Workspace, transcript: Any, session: Session, domains
     return doc, n
 
 
+def _docx_bytes(workspace: Workspace, transcript: Any, session: Session, domains: DomainSet, source: CodingSource,
+                max_chars: int | None, bullets: int) -> tuple[bytes, int]:
+    """:func:`render_docx` saved as bytes; the Document's cycles are freed here, also under a paused collector."""
+    import io
+
+    from qualkit.io.collector import collected_after
+
+    buf = io.BytesIO()
+    with collected_after():
+        doc, n = render_docx(workspace, transcript, session, domains, source, max_chars, bullets)
+        doc.save(buf)
+        del doc  # unreachable before the block ends, so that its collection frees it
+    return buf.getvalue(), n
+
+
 def excerpt_count(path: Path) -> int:
     """How many pre-filled excerpts a template holds (Markdown block quotes, Word *Quote* paragraphs)."""
     path = Path(path)
@@ -212,32 +227,30 @@ def excerpt_count(path: Path) -> int:
         if path.suffix.lower() == ".docx":
             import docx
 
+            from qualkit.io.collector import collected_after
             from qualkit.render.docx_styles import ParagraphStyles
 
-            doc = docx.Document(str(path))
-            styles = ParagraphStyles(doc)
-            return sum(1 for p in doc.paragraphs if styles.name(p) == "Quote" and p.text.strip())
+            with collected_after():  # the Document's cycles freed now, also under a paused collector
+                return _quotes_in(docx.Document(str(path)), ParagraphStyles)
         text = path.read_text(encoding="utf-8-sig")
     except Exception:  # noqa: BLE001 - an unreadable file is someone's work; template_state keeps it
         return 0
     return sum(1 for line in text.splitlines() if line.startswith("> ") and line[2:].strip())
 
 
+def _quotes_in(doc: Any, styles_of: Any) -> int:
+    styles = styles_of(doc)
+    return sum(1 for p in doc.paragraphs if styles.name(p) == "Quote" and p.text.strip())
+
+
 def template_state(path: Path) -> str:
     """``pristine`` (exactly as qualkit wrote it), ``started`` (edited by an analyst) or ``unreadable``."""
     path = Path(path)
     if path.suffix.lower() == ".docx":
-        try:
-            import docx
+        from qualkit.io.collector import collected_after
 
-            from qualkit.io.safezip import SafeZip
-
-            SafeZip(path, kind="a Word .docx file", error_cls=SummaryError).close()
-            doc = docx.Document(str(path))
-        except Exception:  # noqa: BLE001 - a damaged file is treated as someone's work
-            return "unreadable"
-        m = _FINGERPRINT_RE.search(doc.core_properties.comments or "")
-        return "pristine" if m and m.group(1) == _digest(_docx_payload(doc)) else "started"
+        with collected_after():  # the Document's cycles freed now, also under a paused collector
+            return _docx_state(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
@@ -245,6 +258,20 @@ def template_state(path: Path) -> str:
     m = _FINGERPRINT_RE.search(text)
     return "pristine" if m and m.group(1) == _digest(_normalize(text)) else "started"
 
+
+
+def _docx_state(path: Path) -> str:
+    try:
+        import docx
+
+        from qualkit.io.safezip import SafeZip
+
+        SafeZip(path, kind="a Word .docx file", error_cls=SummaryError).close()
+        doc = docx.Document(str(path))
+    except Exception:  # noqa: BLE001 - a damaged file is treated as someone's work
+        return "unreadable"
+    m = _FINGERPRINT_RE.search(doc.core_properties.comments or "")
+    return "pristine" if m and m.group(1) == _digest(_docx_payload(doc)) else "started"
 
 
 def _unplaced_codes(source: CodingSource, dset: DomainSet, known_ids: set[str]) -> list[str]:
@@ -301,7 +328,7 @@ def write_templates(workspace: Workspace, domains: str | DomainSet | None = None
         if format == "md":
             content, n = render_markdown(workspace, t, session, dset, source, max_chars, bullets, analyst)
         else:
-            content, n = render_docx(workspace, t, session, dset, source, max_chars, bullets)
+            content, n = _docx_bytes(workspace, t, session, dset, source, max_chars, bullets)
         started = [p for p in existing if states[p] != "pristine"]
         if started and not overwrite:
             run.results.append(TemplateResult(t.id, started[0], "kept", n))
@@ -326,11 +353,7 @@ def write_templates(workspace: Workspace, domains: str | DomainSet | None = None
         if format == "md":
             atomic_write_text(target, content)
         else:
-            import io
-
-            buf = io.BytesIO()
-            content.save(buf)
-            atomic_write_bytes(target, buf.getvalue())
+            atomic_write_bytes(target, content)
         if other.exists():
             other.unlink()
             res.removed = other

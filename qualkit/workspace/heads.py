@@ -1,0 +1,53 @@
+"""A transcript's header (:class:`~qualkit.workspace.cache.TranscriptHead`: format, counts, speaker
+labels, the text above the first labelled turn) without its turns and text.
+
+A pass over every transcript that wants only such facts (interview dates) reads each header from
+the on-disk cache: at 5,000 interviews, after another pass has filled this command's transcript memo,
+reading the whole parse again was every transcript decoded a second time (1.8 s of `matrix
+saturation`). A transcript this command holds, one the cache does not, or a workspace whose reading
+changes the text (the de-identified view) gives the header of the transcript as read.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualkit.workspace.cache import TranscriptHead
+from qualkit.workspace.ingest import TranscriptRef, TranscriptsById, _plan, _stamp
+
+if TYPE_CHECKING:
+    from qualkit.workspace.store import Workspace
+
+__all__ = ["TranscriptHead", "head_in", "read_head"]
+
+
+def _reads_files_as_they_are(ws: Workspace) -> bool:
+    """Whether ``ws`` reads a transcript as its parse is cached (not a view that rewrites the text)."""
+    from qualkit.workspace.store import Workspace as Store
+
+    return getattr(type(ws), "read", None) is Store.read
+
+
+def read_head(ws: Workspace, path: Path) -> TranscriptHead:
+    """The header of the transcript at ``path``: from this command's memo, else the on-disk cache's
+    entry (its turns and text not decoded), else the transcript read as :meth:`Workspace.read` reads it."""
+    if _reads_files_as_they_are(ws):
+        stamp = _stamp(path)
+        held = ws._cache.get(path)
+        if held is not None and stamp is not None and held[0] == stamp:
+            return TranscriptHead.of(held[1])
+        key = _plan(ws, path, stamp)[2]
+        head = ws.disk_cache.head(key) if key is not None else None
+        if head is not None:
+            return head
+    return TranscriptHead.of(ws.read(path))
+
+
+def head_in(ws: Workspace, transcripts: Mapping[str, Any], tid: str) -> TranscriptHead:
+    """The header of transcript ``tid`` of ``transcripts`` (a :class:`TranscriptsById`, or a mapping to
+    Transcripts or :class:`TranscriptRef` s), without reading the transcript where that can be avoided."""
+    if isinstance(transcripts, TranscriptsById):
+        return read_head(ws, transcripts.path(tid))
+    t = transcripts[tid]
+    return read_head(ws, t.path) if isinstance(t, TranscriptRef) else TranscriptHead.of(t)
