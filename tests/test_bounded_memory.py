@@ -364,7 +364,7 @@ def test_autocode_writes_its_suggestions_holding_a_few_transcripts_and_none_of_t
     from qualkit.workspace.ingest import TranscriptMemo
 
     root = _autocode_study(tmp_path)
-    monkeypatch.setattr(TranscriptMemo.__init__, "__defaults__", (1,))  # the memo keeps the last transcript read
+    monkeypatch.setattr(TranscriptMemo.__init__, "__defaults__", (1, 1))  # the memo keeps the last transcript read (budget, spilled)
     held: list[tuple[int, int]] = []
     real = atomic.atomic_open
 
@@ -596,6 +596,103 @@ def test_the_report_page_is_written_as_it_renders_not_held_as_one_string(sample_
         return re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d\+00:00| UTC)", "STAMP", text)
 
     assert stamps(written) == stamps(expected)
+
+
+def test_a_study_too_big_for_the_transcript_memo_is_walked_holding_a_few_transcripts(sample_workspace):
+    # At 5,000 interviews the 64 MB memo cannot hold the study, so a walk over every transcript finds
+    # none still held; keeping 64 MB of them anyway was ~70 MB of `run`'s peak. Once the study has proved
+    # too big, the memo keeps a few (its spilled budget); a study that fits keeps every transcript read.
+    from qualkit.workspace.ingest import TranscriptMemo, _weight
+
+    ws = qualkit.Workspace(sample_workspace)
+    paths = ws.transcript_paths()
+    sizes = [_weight(ws.read(p)) for p in paths]
+    ws._cache = TranscriptMemo(budget=sum(sizes) - 1, spilled=max(sizes) + 1)  # one transcript short of the study
+    texts = [ws.read(p).text for p in paths]
+    assert ws._cache.held <= max(sizes) + 1 and len(ws._cache) < len(paths) - 1
+    assert [ws.read(p).text for p in paths] == texts  # read back from the on-disk cache: the same transcripts
+
+    roomy = qualkit.Workspace(sample_workspace)
+    roomy._cache = TranscriptMemo(budget=sum(sizes), spilled=max(sizes) + 1)
+    for p in paths:
+        roomy.read(p)
+    assert len(roomy._cache) == len(paths)  # the whole study fits: every transcript read is kept
+
+
+def test_a_two_coder_run_lets_go_of_the_pairs_units_after_its_consensus_step(sample_workspace):
+    # The agreement step keeps the pair's units for the consensus step's dry run; no later step reads them
+    # (the report reads the shared agreement and the dry run's counts), so they are not held through the
+    # matrices and the report (~100 MB at 5,000 interviews).
+    import gc
+
+    from qualkit.analysis.unit_codes import UnitCodes
+    from qualkit.pipeline import run
+
+    held: dict[str, int] = {}
+
+    def after(step) -> None:
+        gc.collect()
+        held[step.name] = sum(type(o) is UnitCodes for o in gc.get_objects())
+
+    ws = qualkit.Workspace(sample_workspace)
+    assert ws.config.coders == ["ana", "ben"]
+    report = run(ws, use_cache=False, on_step=after)
+    assert [s.status for s in report.steps if s.name in ("agreement", "consensus")] == ["done", "done"]
+    assert held["agreement"] == 1  # kept for the consensus step
+    assert held["consensus"] == 0 and held["matrices"] == 0 and held["report"] == 0
+
+
+def test_a_consensus_coding_over_a_whole_checked_coding_reads_its_quote_back(sample_workspace):
+    # reconcile's dry run (run's consensus step) builds the consensus twice: a copy of every agreed quote
+    # each time was ~100 MB of the step's peak at 5,000 interviews.
+    from qualkit.analysis.disagreements import Comparison
+    from qualkit.analysis.reconcile import build_consensus
+
+    ws = qualkit.Workspace(sample_workspace)
+    comp = Comparison(ws, ["ana", "ben"])
+    consensus = build_consensus(comp, {}, {})
+    spans = {(c.transcript, c.start, c.end) for coder in comp.coders for c in comp.codings[coder]}
+    whole = [c for c in consensus if (c.transcript, c.start, c.end) in spans]
+    assert whole and all(held_quote(c) is None for c in whole)  # read back, as the coder's own coding is
+    texts = {t: ws.transcript(t).text for t in {c.transcript for c in consensus}}
+    assert all(c.text == texts[c.transcript][c.start:c.end] for c in consensus)  # the same words
+
+
+def _rss() -> int:
+    import os
+
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_memory_a_step_freed_is_handed_back_to_the_system(monkeypatch):
+    # glibc keeps freed memory for its own reuse; pages a later step does not reuse still counted in run's
+    # peak (~50 MB at 5,000 interviews). Between run's steps it is handed back.
+    import platform
+
+    import pytest
+
+    from qualkit.io import collector
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+    monkeypatch.setattr(collector, "GIVE_BACK_FROM", 0)
+    blocks = [bytes(2000) for _ in range(25_000)]  # ~50 MB from malloc's heap (too big for Python's own)
+    last = bytes(2000)  # made after them: the heap cannot simply shrink from its top
+    del blocks
+    before = _rss()
+    assert collector.give_back()
+    assert _rss() < before - 30 * 2**20
+    assert last
+
+
+def test_run_hands_back_what_each_step_freed(sample_workspace, monkeypatch):
+    import qualkit.pipeline as pipeline
+
+    calls: list[int] = []
+    monkeypatch.setattr(pipeline, "give_back", lambda: calls.append(1) or True)
+    report = pipeline.run(qualkit.Workspace(sample_workspace), use_cache=False)
+    assert len(calls) == len(report.steps)  # after every step, the manifest's included
 
 
 def test_rewriting_a_coders_file_holds_one_transcripts_text_at_a_time(sample_workspace, monkeypatch):

@@ -18,7 +18,7 @@ from qualkit.workspace.participants import PARTICIPANTS_NAME, Participants
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MEMO_BUDGET", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptRef", "TranscriptsById", "convert_documents",
+__all__ = ["MEMO_BUDGET", "MEMO_SPILLED", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptRef", "TranscriptsById", "convert_documents",
            "by_reference", "ingest",
            "iter_texts", "prefetch", "read_one", "read_text_one", "text_reader", "turn_table", "unmatched_participant_rows"]
 
@@ -33,6 +33,10 @@ _PACKED = {".docx": 4, ".pdf": 2, ".odt": 4, ".rtf": 1}
 # 100 per turn). A 1,000-interview study fits (about 50 MB), so its commands read each file once; at
 # 5,000 the least recently read are dropped and read again from the on-disk cache when asked for.
 MEMO_BUDGET = 64_000_000
+# What it keeps once a study has proved too big for it: a walk over every transcript then finds none of
+# them still held (the least recently read goes first), so the memo only serves a step's re-reads of the
+# last few, and the rest of the budget was ~70 MB held at the peak of `run` at 5,000 interviews.
+MEMO_SPILLED = 12_000_000
 
 
 def _weight(transcript: Transcript) -> int:
@@ -42,12 +46,14 @@ def _weight(transcript: Transcript) -> int:
 class TranscriptMemo:
     """This command's parsed transcripts by path, as ``(file state, Transcript)``: the most recently
     used kept up to ``budget`` bytes, so that a command walking every transcript holds a few
-    hundred at a time, not the whole study (the on-disk cache makes a second read cheap)."""
+    hundred at a time, not the whole study (the on-disk cache makes a second read cheap). Once the
+    study has proved bigger than ``budget``, it keeps only ``spilled`` bytes (see MEMO_SPILLED)."""
 
-    def __init__(self, budget: int = MEMO_BUDGET):
+    def __init__(self, budget: int = MEMO_BUDGET, spilled: int = MEMO_SPILLED):
         from collections import OrderedDict
 
         self.budget = budget
+        self.spilled = spilled
         self.held = 0
         self._items: OrderedDict[Path, tuple[tuple[float, int], Transcript]] = OrderedDict()
 
@@ -63,9 +69,11 @@ class TranscriptMemo:
             self.held -= _weight(old[1])
         self._items[path] = value
         self.held += _weight(value[1])
-        while self.held > self.budget and len(self._items) > 1:
-            _, (_, dropped) = self._items.popitem(last=False)
-            self.held -= _weight(dropped)
+        if self.held > self.budget and len(self._items) > 1:
+            self.budget = min(self.budget, self.spilled)
+            while self.held > self.budget and len(self._items) > 1:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.held -= _weight(dropped)
 
     def __len__(self) -> int:
         return len(self._items)
