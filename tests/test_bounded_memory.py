@@ -732,7 +732,7 @@ def test_cooccurrence_cut_by_case_keeps_no_transcript_per_unit(sample_workspace,
     from qualkit.transcripts.model import Transcript
 
     ws = qualkit.Workspace(sample_workspace)
-    whole = ws.matrix("cooccurrence", by="role", cells="pairs")
+    whole = ws.matrix("cooccurrence", by="role", cells="pairs", coder="ana")
     ws = qualkit.Workspace(sample_workspace)
     ws._cache.budget = 1  # the memo keeps the last transcript only
     real, alive = cooc._by_case_frames, []
@@ -743,7 +743,7 @@ def test_cooccurrence_cut_by_case_keeps_no_transcript_per_unit(sample_workspace,
         return real(*args, **kwargs)
 
     monkeypatch.setattr(cooc, "_by_case_frames", counted)
-    assert ws.matrix("cooccurrence", by="role", cells="pairs").equals(whole) and len(whole) > 5
+    assert ws.matrix("cooccurrence", by="role", cells="pairs", coder="ana").equals(whole) and len(whole) > 5
     assert alive and alive[0] <= 2
 
 
