@@ -20,15 +20,17 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from qualkit.transcripts.model import Transcript, Turn
 
 __all__ = ["CACHE_DIR", "HEAD_CHARS", "CacheStore", "TranscriptCache", "TranscriptHead", "open_cache_db", "pack", "unpack"]
 
+_T = TypeVar("_T")
 CACHE_DIR = Path(".qualkit") / "cache"
 _BATCH = 64  # entries per transaction in a batch: short enough that other writers never wait long
 _SCHEMA = 3  # bump when the stored form or the parser's output changes without a version bump
@@ -102,39 +104,29 @@ class TranscriptCache(CacheStore):
         path = path if isinstance(path, Path) else Path(path)
         return str(path.resolve() if path.is_symlink() else path.absolute())  # resolve() costs a stat per folder
 
-    def get(self, key: str) -> Transcript | None:
+    def _select(self, key: str, column: str, convert: Callable[[Any], _T]) -> _T | None:
+        """``convert`` of ``column`` of the entry under ``key``; None when there is none or it is unreadable."""
         db = self._connect()
         if db is None:
             return None
         try:
-            row = db.execute("SELECT data FROM parsed WHERE key = ?", (key,)).fetchone()
-            return _decode(row[0]) if row else None
+            row = db.execute(f"SELECT {column} FROM parsed WHERE key = ?", (key,)).fetchone()
+            return convert(row[0]) if row else None
         except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
             return None
+
+    def get(self, key: str) -> Transcript | None:
+        return self._select(key, "data", _decode)
 
     def get_text(self, key: str) -> str | None:
         """Only the text of the entry under ``key`` (its turns and metadata are not decoded: a
         quarter of the cost of :meth:`get`, for a reader that wants the words alone)."""
-        db = self._connect()
-        if db is None:
-            return None
-        try:
-            row = db.execute("SELECT data FROM parsed WHERE key = ?", (key,)).fetchone()
-            return _text(row[0]) if row else None
-        except (sqlite3.Error, ValueError):
-            return None
+        return self._select(key, "data", _text)
 
     def head(self, key: str) -> TranscriptHead | None:
         """The header of the entry under ``key`` (None: no entry, or unreadable), its turns and text
         not decoded: the bytes up to the entry's first NUL are all that is read into Python."""
-        db = self._connect()
-        if db is None:
-            return None
-        try:
-            row = db.execute("SELECT substr(data, 1, instr(data, x'00') - 1) FROM parsed WHERE key = ?", (key,)).fetchone()
-            return TranscriptHead(*json.loads(row[0])) if row else None
-        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
-            return None
+        return self._select(key, "substr(data, 1, instr(data, x'00') - 1)", lambda b: TranscriptHead(*json.loads(b)))
 
     def held(self, keys: list[str]) -> set[str]:
         """Which of ``keys`` the cache holds (one query per 500 keys, nothing decoded)."""
