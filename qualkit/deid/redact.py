@@ -142,9 +142,6 @@ class _RedactedMixin:
                  for t in original.turns]
         return replace(original, text=red.text, turns=turns, warnings=list(original.warnings))
 
-    def read_text(self, path: Any) -> str:
-        return str(self.read(path).text)  # the redacted text: never the store's own read of the original
-
     def codings(self, coder: str) -> list:
         out = []
         texts: dict[str, str] = {}

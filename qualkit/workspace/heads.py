@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualkit.workspace.cache import TranscriptHead
-from qualkit.workspace.ingest import TranscriptRef, TranscriptsById, _plan, _stamp
+from qualkit.workspace.ingest import TranscriptRef, TranscriptsById, _plan, held
 
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
@@ -22,21 +22,13 @@ if TYPE_CHECKING:
 __all__ = ["TranscriptHead", "head_in", "read_head"]
 
 
-def _reads_files_as_they_are(ws: Workspace) -> bool:
-    """Whether ``ws`` reads a transcript as its parse is cached (not a view that rewrites the text)."""
-    from qualkit.workspace.store import Workspace as Store
-
-    return getattr(type(ws), "read", None) is Store.read
-
-
 def read_head(ws: Workspace, path: Path) -> TranscriptHead:
     """The header of the transcript at ``path``: from this command's memo, else the on-disk cache's
     entry (its turns and text not decoded), else the transcript read as :meth:`Workspace.read` reads it."""
-    if _reads_files_as_they_are(ws):
-        stamp = _stamp(path)
-        held = ws._cache.get(path)
-        if held is not None and stamp is not None and held[0] == stamp:
-            return TranscriptHead.of(held[1])
+    if ws.reads_files_as_they_are:
+        transcript, stamp = held(ws, path)
+        if transcript is not None:
+            return TranscriptHead.of(transcript)
         key = _plan(ws, path, stamp)[2]
         head = ws.disk_cache.head(key) if key is not None else None
         if head is not None:

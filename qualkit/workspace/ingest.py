@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MEMO_BUDGET", "MEMO_SPILLED", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptRef", "TranscriptsById", "convert_documents",
            "by_reference", "ingest",
-           "iter_texts", "prefetch", "read_one", "read_text_one", "text_reader", "turn_table", "unmatched_participant_rows"]
+           "held", "iter_texts", "prefetch", "read_one", "read_text_one", "text_reader", "turn_table", "unmatched_participant_rows"]
 
 # Parse in several processes only when the files to parse hold at least this much (about 70
 # interviews of 5,000 words, 0.2 s of work): below it, starting the processes costs more than it saves.
@@ -323,14 +323,22 @@ def _keep(ws: _Store, path: Path, stamp: tuple[float, int] | None, transcript: T
     return transcript
 
 
-def read_one(ws: _Store, path: Path) -> Transcript:
-    """One transcript: from this command's memory, else the on-disk cache, else parsed from the file."""
-    from qualkit.transcripts import read_transcript
-
+def held(ws: _Store, path: Path) -> tuple[Transcript | None, tuple[float, int] | None]:
+    """(the transcript this command holds for ``path`` if its file is unchanged, else None; the file's state)."""
     stamp = _stamp(path)
     cached = ws._cache.get(path)
-    if cached is not None and stamp is not None and cached[0] == stamp:
-        return cached[1]
+    return (cached[1] if cached is not None and stamp is not None and cached[0] == stamp else None), stamp
+
+
+def read_one(ws: _Store, path: Path) -> Transcript:
+    """One transcript: from this command's memory, else the on-disk cache, else parsed from the file."""
+    transcript, stamp = held(ws, path)
+    return transcript if transcript is not None else _read_unheld(ws, path, stamp)
+
+
+def _read_unheld(ws: _Store, path: Path, stamp: tuple[float, int] | None) -> Transcript:
+    from qualkit.transcripts import read_transcript
+
     pattern, known, key = _plan(ws, path, stamp)
     transcript = ws.disk_cache.get(key) if key is not None else None
     if transcript is None:
@@ -344,13 +352,12 @@ def read_text_one(ws: _Store, path: Path) -> str:
     """One transcript's text alone: from this command's memory, else the on-disk cache without
     decoding its turns, else parsed from the file (as :func:`read_one`). For readers of words only
     (quotes, a unit's text), so that a walk after the memo is full costs a text decode, not a parse."""
-    stamp = _stamp(path)
-    cached = ws._cache.get(path)
-    if cached is not None and stamp is not None and cached[0] == stamp:
-        return cached[1].text
+    transcript, stamp = held(ws, path)
+    if transcript is not None:
+        return transcript.text
     key = _plan(ws, path, stamp)[2]
     text = ws.disk_cache.get_text(key) if key is not None else None
-    return text if text is not None else read_one(ws, path).text
+    return text if text is not None else _read_unheld(ws, path, stamp).text
 
 
 _Summary = tuple[str, str, int, int, int, list[str]]  # an IngestRow's id, format, turns, speakers, words, warnings

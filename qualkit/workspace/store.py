@@ -380,11 +380,17 @@ class Workspace:
 
         return read_one(self, path if isinstance(path, Path) else Path(path))
 
+    @property
+    def reads_files_as_they_are(self) -> bool:
+        """Whether transcripts read as their parses are cached (not a view that rewrites the text, such as
+        the de-identified one): only then may part of a cache entry stand in for the transcript."""
+        return type(self).read is Workspace.read
+
     def read_text(self, path: Path) -> str:
         """One transcript's text alone, its turns not decoded (:func:`qualkit.workspace.ingest.read_text_one`)."""
         from qualkit.workspace.ingest import read_text_one
 
-        return read_text_one(self, path)
+        return read_text_one(self, path) if self.reads_files_as_they_are else self.read(path).text
 
     def speaker_rule(self, path: str | Path) -> tuple[str | None, str]:
         """(pattern or None to learn the file's convention, where that comes from) for one file.
