@@ -225,21 +225,23 @@ def excerpt_count(path: Path) -> int:
     path = Path(path)
     try:
         if path.suffix.lower() == ".docx":
-            import docx
-
             from qualkit.io.collector import collected_after
-            from qualkit.render.docx_styles import ParagraphStyles
 
             with collected_after():  # the Document's cycles freed now, also under a paused collector
-                return _quotes_in(docx.Document(str(path)), ParagraphStyles)
+                return _docx_quotes(path)
         text = path.read_text(encoding="utf-8-sig")
     except Exception:  # noqa: BLE001 - an unreadable file is someone's work; template_state keeps it
         return 0
     return sum(1 for line in text.splitlines() if line.startswith("> ") and line[2:].strip())
 
 
-def _quotes_in(doc: Any, styles_of: Any) -> int:
-    styles = styles_of(doc)
+def _docx_quotes(path: Path) -> int:
+    import docx
+
+    from qualkit.render.docx_styles import ParagraphStyles
+
+    doc = docx.Document(str(path))
+    styles = ParagraphStyles(doc)
     return sum(1 for p in doc.paragraphs if styles.name(p) == "Quote" and p.text.strip())
 
 
