@@ -407,3 +407,14 @@ def test_nominal_alpha_of_short_labels_in_a_string_array_names_each_cell_once(mo
     assert ag.krippendorff_alpha(np.char.encode(labels, "ascii")) == pytest.approx(expected, abs=1e-12)
     with pytest.raises(AssertionError, match="coded the whole array"):  # long labels still take the coded path
         ag.krippendorff_alpha(np.char.add(labels, " and a longer label"))
+
+
+@pytest.mark.parametrize("given", [np.empty((2, 0), dtype="<U3"), np.empty((2, 0), dtype="S2"), np.array([["a", "b"]]),
+                                   np.array([["", ""], ["", ""]]), np.array([["a", "a"], ["a", "a"]])])
+def test_a_string_array_alpha_cannot_be_computed_on_says_why_in_one_line(given):
+    with pytest.raises(AgreementError) as raised:
+        ag.krippendorff_alpha(given)
+    with pytest.raises(AgreementError) as from_lists:
+        ag.krippendorff_alpha([[x.decode() if isinstance(x, bytes) else x or None for x in row] for row in given.tolist()]
+                              if given.size else [[], []])
+    assert str(raised.value) == str(from_lists.value)

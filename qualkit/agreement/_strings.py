@@ -108,8 +108,8 @@ def shifted_codes(arr: np.ndarray) -> tuple[np.ndarray, int] | None:
     >>> codes.tolist(), q
     ([[2, 1], [2, 0]], 2)
     """
-    if arr.ndim != 2 or arr.dtype.kind not in "US" or arr.dtype.itemsize == 0:
-        return None
+    if arr.ndim != 2 or arr.dtype.kind not in "US" or arr.dtype.itemsize == 0 or arr.shape[0] < 2 or arr.shape[1] == 0:
+        return None  # (too few coders or no units: the general path says so)
     flat = np.ascontiguousarray(arr).reshape(-1)
     latin1 = flat.dtype.kind == "U" and flat.dtype.isnative
     if (flat.dtype.itemsize // 4 if latin1 else flat.dtype.itemsize) > 8:
