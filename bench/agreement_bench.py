@@ -23,23 +23,35 @@ and ``cat/num`` a string array / Categoricals vs the numeric ndarray.
 "Within 2x of its own numeric time on string labels" (issue 17), as measured at 1e5 units, 3
 coders, on 2 cores busy with other jobs (two runs; ratios move by about 0.3x from run to run):
 
-* met for text vs numbers in the same container: text in lists is 1.2-1.7x numbers in lists for
-  every statistic; Categorical rows are 1.0-1.3x the numeric ndarray at 1e5 (their own integer
-  codes are used) but not at 1e3-1e4, where fixed costs weigh (pandas attributes and per-row
-  tables, ~80 us): nominal alpha 3.2-3.8x at 1e3 and 2.0-2.4x at 1e4 (session 6, before and
-  after its changes); set alpha on text sets is 1.1x set alpha on number sets.
-* a numpy ``U`` array vs the numeric ndarray (session 6; three runs at load 6-8): nominal alpha
-  1.7-1.9x at 1e3, 2.0-2.1x at 1e4 (at the line, not safely under it), 1.6-1.7x at 1e5; every
-  other statistic 1.0-1.7x. Before: alpha 3.7-4.4x, the others 1.0-4.3x. A string array's labels
-  of up to 8 bytes (``"code3"``; one byte a character when all Latin-1) are each cell's exact
-  64-bit key: the keys are sorted once for the distinct labels, and a byte (or pair) at which
-  those differ names every cell's label through a 256-entry table (``agreement._strings``). That
-  is ~4.3 ns a cell against ~2.2 ns for the numeric coercion, with ~40 us of fixed cost against
-  ~20: a ``<U5`` array holds 20 bytes a cell to the float's 8, and reading them twice (the
-  Latin-1 check, the cast) is ~1.8 ns; sorting the keys ~0.9 and naming the cells ~0.7 are the
-  rest. The numeric side also got faster this session (Horner's rule, below), which is why 1e4
-  sits at 2x. Longer labels (``<U21``, not in this table) are ~3x faster than before (6.5 vs
-  19 ms at 1e5) through a sampled guess checked on every cell.
+* met for text vs numbers in the same container: text in lists is 1.0-1.7x numbers in lists for
+  every statistic; set alpha on text sets is 1.1x set alpha on number sets.
+* met for Categorical rows vs the numeric ndarray (session 7; nominal alpha 1.4-1.6x at 1e3,
+  0.8-1.0x at 1e4, 0.3-0.4x at 1e5, under 1.0-1.4x for the other statistics): rows that share
+  one category list (``df[c].astype("category")`` with every code used, or one dtype) are stacked
+  and their own int8 codes kept as they are when the categories are all used and sorted; which
+  codes occur is one bit each, OR-ed over the cells (``agreement._arrays``). Rows with lists of
+  their own still number each row's categories and map its codes through a table. Before: 3.0-3.7x
+  at 1e3, 2.3-2.6x at 1e4, 1.2-1.4x at 1e5 (about 10 numpy calls a row, 80 us at 1e3).
+* a numpy ``U`` array vs the numeric ndarray, nominal alpha (session 7): 1.4-1.5x at 1e3,
+  1.56-1.62x at 1e4 and 1.5-1.7x at 1e5 at load 2; at load 5-6 (other helpers' benchmarks on both
+  cores) 1.4-1.5x, 1.7-2.2x and 1.5-1.8x, where the code before measured 1.5-1.7x, 2.0-2.2x and
+  1.6-1.7x in the same runs. 1e4 is the size that suffers most from a busy machine: the numeric
+  array's 240 KB stay in the core's cache, the string route's ~1 MB (the array, its bytes, the
+  keys) do not. Every other statistic 1.0-1.4x. Short labels (up to 8 bytes) that one byte tells
+  apart go for nominal alpha straight from that byte to code + 1 in one ``bytes.translate``
+  (``_strings.shifted_codes``): no code array, no second pass to shift it, no Coded (1.84-1.93x ->
+  1.56-1.59x at 1e4, load 2). Before that (session 6): 1.7-1.9x at 1e3, 2.0-2.1x at 1e4, 1.6-1.7x
+  at 1e5; session 5: 3.7-4.4x. A string array's labels of up to 8 bytes (``"code3"``; one byte a
+  character when all Latin-1) are each cell's exact 64-bit key: the keys are sorted once for the
+  distinct labels, and a byte (or pair) at which those differ names every cell's label through a
+  256-entry table (``agreement._strings``). That is ~2.7 ns a cell against ~1.1 ns for the numeric
+  coercion: a ``<U5`` array holds 20 bytes a cell to the float's 8, read twice (the Latin-1 check
+  and the cast, in cache-sized blocks); the key copy, the sort and the naming are the rest. Tried
+  and measured no better (session 7): the distinct labels of a sample checked on every cell by a
+  gather of their keys instead of the sort (a gather costs what the sort does), the cast, keys and
+  sort in blocks of 8-16 K cells (the calls a block cost more than the cache saves), and one pass
+  from the strided words to masked keys (within noise at 1e4). Longer labels (``<U21``, not in this
+  table) take a sampled guess checked on every cell: 6-8x the numeric time (session 7, load 5).
 * not met for anything in lists vs the numeric ndarray: 4-8x, because reading 3e5 Python objects
   costs ~8 ms against ~1-1.5 ms for the whole statistic on an ndarray (pd.factorize alone takes
   26 ms on the ``U`` array).
@@ -47,9 +59,10 @@ coders, on 2 cores busy with other jobs (two runs; ratios move by about 0.3x fro
   4-6x at 1e3-1e4). Each set cell must become a hashable frozenset before it can be looked up, and
   that allocation alone (~20 ms per 3e5 cells) is twice the whole numbers-in-lists time.
 
-Against the krippendorff package on numeric arrays alpha is 9.9-11.5x at 1e3 units as timed here
-(one call at a time adds several us to every ~25 us call; 15-19x in a loop of calls) and 47-67x
-from 1e4 up, nominal and interval (session 5: 9.5-11.3x at 1e3, 33-47x above; 3.3-5x before). A
+Against the krippendorff package on numeric arrays alpha is 12.5-15x at 1e3 units as timed here
+(session 7, load 2-6; one call at a time adds several us to every ~25 us call; 15-19x in a loop of
+calls) and 31-73x from 1e4 up (48-58x at 1e5), nominal and interval (session 6: 9.9-11.5x at 1e3,
+47-67x above; session 5: 9.5-11.3x and 33-47x; 3.3-5x before). A
 numeric array of small whole numbers does not go through coercion, count rows and coincidences:
 ``agreement._numeric`` makes one key per unit, a histogram of the keys and one product with a
 cached per-key table. With few coders the key is a number in base span + 1, computed by Horner's

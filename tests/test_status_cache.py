@@ -83,3 +83,35 @@ def test_a_second_run_with_nothing_changed_ends_with_the_same_status_without_rea
     assert second.exit_code == 0, second.output
     assert "unchanged since the last run" in second.output
     assert second.output.split("Status:")[1] == first.output.split("Status:")[1]
+
+
+def test_status_after_a_change_lists_hashes_and_counts_coverage_reading_each_transcript_once(sample_workspace,
+                                                                                             monkeypatch):
+    """Issue 17: the first status after a change read every transcript three times to list, hash and
+    count them: whole to list the readable ones and hash their text, then its text and again whole
+    to count coverage (at 5,000 interviews this command's memo holds none of them in between). Now a
+    transcript whose parse is cached is listed unread, its text's hash comes from the anchoring
+    that read it, and coverage reads it whole once. (The themes check and a two-coder consensus
+    dry run read the transcripts they need after that.)"""
+    from collections import Counter
+
+    import qualkit.reporting.status as status_mod
+    from qualkit.workspace.cache import TranscriptCache
+    from qualkit.workspace.ingest import TranscriptMemo
+
+    before = status_mod.status(qualkit.Workspace(sample_workspace)).as_dict()
+    (sample_workspace / ".qualkit" / "cache" / "results.sqlite").unlink()  # the first status after a change
+    reads: Counter = Counter()
+    for name in ("get", "get_text"):
+        real = getattr(TranscriptCache, name)
+        monkeypatch.setattr(TranscriptCache, name, lambda self, key, real=real, name=name: (
+            reads.update([(name, key)]), real(self, key))[1])
+    listed: Counter = Counter()
+    agreement = status_mod._agreement
+    monkeypatch.setattr(status_mod, "_agreement", lambda ws, st: (listed.update(reads), agreement(ws, st))[1])
+    ws = qualkit.Workspace(sample_workspace)
+    ws._cache = TranscriptMemo(budget=0)  # as at 5,000 interviews: the memo keeps the last one read
+    assert status_mod.status(ws).as_dict() == before
+    assert sum(1 for name, _ in listed if name == "get") == before["transcripts"]["readable"] > 5
+    assert set(listed.values()) == {1}  # each whole once, and no text read apart (nothing to re-anchor)
+    assert not any(name == "get_text" for name, _ in listed)

@@ -155,15 +155,16 @@ def _array_rows(data: Any, declared: tuple[Hashable, ...] | None, min_coders: in
     (numbers with numbers, strings with strings; anything else as objects). None for other rows."""
     if not isinstance(data, (list, tuple)) or not data:
         return None
-    if not all(isinstance(row, np.ndarray) or hasattr(row, "to_numpy") or is_categorical(row) for row in data):
+    categorical = all(is_categorical(row) for row in data)  # Categoricals and category Series: 1-D
+    if not categorical and not all(isinstance(row, np.ndarray) or hasattr(row, "to_numpy") for row in data):
         return None
-    if len({len(row) for row in data}) > 1 or any(np.ndim(row) != 1 for row in data):
+    if len({len(row) for row in data}) > 1 or (not categorical and any(np.ndim(row) != 1 for row in data)):
         return None  # ragged or not rows: the list path says what is wrong
     indexes = [row.index for row in data if hasattr(row, "index") and hasattr(row, "to_numpy")]  # Series
     if any(not index.equals(indexes[0]) for index in indexes[1:]):
         raise AgreementError("the coders' Series have different indexes: cells are paired by position, so "
                              "align them first (e.g. pd.concat(series, axis=1).T)")
-    if all(is_categorical(row) for row in data):
+    if categorical:
         _check_shape((len(data), len(data[0])), min_coders)
         fast = categorical_codes(data, declared)
         if fast is not None:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["whole_number_alpha", "coded_nominal_alpha"]
+__all__ = ["whole_number_alpha", "coded_nominal_alpha", "shifted_nominal_alpha"]
 
 # Key spaces up to this size get a cached table (at most 4096 × 18 floats); larger ones (many
 # coders and values at once) take the general path.
@@ -121,6 +121,20 @@ def coded_nominal_alpha(codes: np.ndarray, q: int) -> float | None:
     if _tables(codes.shape[0], q) is None:
         return None
     return _alpha_of_shifted(np.add(codes, 1).view(np.uint8), q, "nominal")
+
+
+def shifted_nominal_alpha(shifted: np.ndarray, q: int) -> float | None:
+    """Nominal alpha of a coders × units matrix of uint8 codes + 1 (1..q, 0 = missing), as
+    :func:`coded_nominal_alpha` computes it from the codes; None when it cannot (see there).
+
+    >>> round(shifted_nominal_alpha(np.array([[1, 2, 2, 0], [1, 2, 1, 2]], dtype=np.uint8), 2), 4)
+    0.4444
+    """
+    if shifted.dtype != np.uint8 or shifted.ndim != 2 or shifted.shape[0] < 2 or shifted.shape[1] == 0 or q < 1:
+        return None
+    if _tables(shifted.shape[0], q) is None:
+        return None
+    return _alpha_of_shifted(shifted, q, "nominal")
 
 
 def _alpha_of_shifted(codes: np.ndarray, span: int, level: str) -> float | None:

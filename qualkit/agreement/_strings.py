@@ -30,7 +30,7 @@ import numpy as np
 
 from qualkit.agreement._labels import label_ranks
 
-__all__ = ["string_array_codes"]
+__all__ = ["string_array_codes", "shifted_codes"]
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (Fibonacci hashing)
 # for telling labels apart by a hash when no byte (pair) does: a few odd constants to try
@@ -73,7 +73,8 @@ class _Guess(NamedTuple):
     """Labels told apart by their byte(s) at ``where`` (none: by the top 16 bits of a hash of
     their words with ``multiplier``): the code each value of those bits names (``lut``; one no
     label has names label 0), the values the labels have there (``named``, in label order), the
-    categories, and ``lut`` as a ``bytes.translate`` table when it can be one."""
+    categories, and ``lut`` as a ``bytes.translate`` table when it can be one (``shifted``: of
+    code + 1, missing 0, for nominal alpha)."""
 
     where: tuple[int, ...]
     multiplier: np.uint64
@@ -81,14 +82,55 @@ class _Guess(NamedTuple):
     named: np.ndarray
     categories: tuple[Hashable, ...]
     table: bytes | None
+    shifted: bytes | None
 
 
 def _short_codes(flat: np.ndarray, latin1: bool,
                  declared: tuple[Hashable, ...] | None) -> tuple[np.ndarray, tuple[Hashable, ...]] | None:
-    """Route 1, labels of at most 8 bytes: their bytes laid back to back (cast block by block, so
-    the Latin-1 check and the cast read the same block from cache), each cell's 64-bit key (its
-    bytes, exact) sorted for the distinct labels, then each cell named by its telling byte(s).
-    None when a character is not Latin-1 or no telling byte (pair) exists."""
+    """Route 1, labels of at most 8 bytes (see :func:`_sorted_short`), each cell named by its
+    telling byte(s). None when a character is not Latin-1 or no telling byte (pair) exists."""
+    found = _sorted_short(flat, latin1, declared)
+    if found is None:
+        return None
+    buf, width, guess = found
+    codes = _named(buf, flat.size, width, guess)
+    return None if codes is None else (codes, guess.categories)
+
+
+def shifted_codes(arr: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """For nominal alpha: a 2-D ``U``/``S`` array's cells as uint8 code + 1 (0 = missing, a
+    read-only array) and the number of labels, when its labels have at most 8 bytes and one byte
+    tells them apart; None otherwise (the caller then codes the array in full). The codes are
+    :func:`string_array_codes`' plus one, named in one ``bytes.translate`` pass: no code array,
+    no second pass to shift it.
+
+    >>> codes, q = shifted_codes(np.array([["b", "a"], ["b", ""]]))
+    >>> codes.tolist(), q
+    ([[2, 1], [2, 0]], 2)
+    """
+    if arr.ndim != 2 or arr.dtype.kind not in "US" or arr.dtype.itemsize == 0 or arr.shape[0] < 2 or arr.shape[1] == 0:
+        return None  # (too few coders or no units: the general path says so)
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    latin1 = flat.dtype.kind == "U" and flat.dtype.isnative
+    if (flat.dtype.itemsize // 4 if latin1 else flat.dtype.itemsize) > 8:
+        return None
+    found = _sorted_short(flat, latin1, None)
+    if found is None or found[2].shifted is None:
+        return None
+    buf, width, guess = found
+    assert guess.shifted is not None
+    column = buf[guess.where[0] : flat.size * width : width]
+    codes = np.frombuffer(column.tobytes().translate(guess.shifted), dtype=np.uint8)
+    return codes.reshape(arr.shape), len(guess.categories)
+
+
+def _sorted_short(flat: np.ndarray, latin1: bool,
+                  declared: tuple[Hashable, ...] | None) -> tuple[np.ndarray, int, _Guess] | None:
+    """Labels of at most 8 bytes: their bytes laid back to back (cast block by block, so the
+    Latin-1 check and the cast read the same block from cache), each cell's 64-bit key (its
+    bytes, exact) sorted for the distinct labels, and the guess that tells those apart. Returns
+    the bytes (with 8 spare), the bytes a cell, and the guess; None when a character is not
+    Latin-1 or the labels leave no guess."""
     n = flat.size
     width = flat.dtype.itemsize // 4 if latin1 else flat.dtype.itemsize
     source = flat.view(np.uint32 if latin1 else np.uint8)
@@ -107,8 +149,7 @@ def _short_codes(flat: np.ndarray, latin1: bool,
     key.sort()
     found = _distinct_sorted(key)
     guess = _guess_for(found.view(np.uint8).reshape(-1, 8)[:, :width], flat.dtype, latin1, declared)
-    codes = None if guess is None else _named(buf, n, width, guess)
-    return None if codes is None or guess is None else (codes, guess.categories)
+    return None if guess is None else (buf, width, guess)
 
 
 def _distinct_sorted(ranked: np.ndarray) -> np.ndarray:
@@ -188,8 +229,10 @@ def _guess(found: np.ndarray, labels: list[Any], declared: tuple[Hashable, ...] 
     lut[named] = code
     for array in (lut, named):
         array.flags.writeable = False  # cached
-    table = lut.view(np.uint8).tobytes() if len(where) == 1 and lut.dtype == np.int8 else None
-    return _Guess(where, multiplier, lut, named, categories, table)
+    table = shifted = None
+    if len(where) == 1 and lut.dtype == np.int8:
+        table, shifted = lut.view(np.uint8).tobytes(), (lut + 1).view(np.uint8).tobytes()
+    return _Guess(where, multiplier, lut, named, categories, table, shifted)
 
 
 def _telling(found: np.ndarray) -> tuple[tuple[int, ...], np.uint64, np.ndarray | None]:

@@ -23,7 +23,8 @@ from qualkit.agreement._data import (
     coerce_numeric,
     numeric_bounds,
 )
-from qualkit.agreement._numeric import coded_nominal_alpha, whole_number_alpha
+from qualkit.agreement._numeric import coded_nominal_alpha, shifted_nominal_alpha, whole_number_alpha
+from qualkit.agreement._strings import shifted_codes
 
 __all__ = ["krippendorff_alpha", "LEVELS"]
 
@@ -116,6 +117,12 @@ def _short_or_general(data: npt.ArrayLike, level: str, categories: Iterable[Hash
             return fast
         coded = coerce_numeric(data, bounds=bounds)
     else:
+        if level == "nominal" and categories is None and distance is None and isinstance(data, np.ndarray) \
+                and data.dtype.kind in "US":  # short labels one byte tells apart: codes + 1 in one pass
+            shifted = shifted_codes(data)
+            fast = None if shifted is None else shifted_nominal_alpha(*shifted)
+            if fast is not None:
+                return fast
         coded = coerce(data, categories)
     if level == "nominal" and distance is None:
         fast = coded_nominal_alpha(coded.codes, coded.q)  # labels with few categories: the same sums

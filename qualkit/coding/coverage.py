@@ -116,9 +116,11 @@ def coverage_counts(ws: Workspace, codings: dict[str, list],
     """Per coder (``codings``: coder -> codings), the :func:`progress` of each readable transcript among
     ``transcripts`` (natural order), and how many of the coder's codings there touch no participant
     turn (only interviewer/moderator words). Each transcript is read once for every coder, one at a
-    time: a study's transcripts are never held together."""
+    time: a study's transcripts are never held together. A missing, duplicated or unreadable one is
+    left out."""
     from qualkit.coding.units import coded_units
-    from qualkit.workspace.ingest import iter_texts
+    from qualkit.errors import QualkitError
+    from qualkit.io.progress import track
 
     spans: dict[str, dict[str, list[tuple[int, int, int]]]] = {}
     for coder, cs in codings.items():
@@ -127,8 +129,18 @@ def coverage_counts(ws: Workspace, codings: dict[str, list],
             mine.setdefault(c.transcript, []).append((c.start, c.end, i))
     found: dict[str, dict[str, Progress]] = {coder: {} for coder in codings}
     outside = dict.fromkeys(codings, 0)
-    for tid, _text in iter_texts(ws, transcripts):
-        units = participant_units(ws, ws.transcript(tid))
+    paths: dict[str, list[Path]] = {}
+    for p in ws.transcript_paths():
+        paths.setdefault(p.stem, []).append(p)
+    for tid in track(sorted(set(transcripts)), "Reading transcripts"):
+        located = paths.get(tid)
+        if not located or len(located) > 1:
+            continue
+        try:
+            transcript = ws.read(located[0])  # once (its text was read first, then the whole of it)
+        except QualkitError:
+            continue
+        units = participant_units(ws, transcript)
         for coder, mine in spans.items():
             here = mine.get(tid, [])
             touched = coded_units(units, here) if here else [set() for _ in units]

@@ -89,17 +89,29 @@ def _coders(ws: Workspace) -> list[str]:
 
 
 def _transcripts(ws: Workspace, st: StudyStatus, coded: dict[str, list]) -> list[str]:
-    """The readable transcripts' ids; each read once, one at a time (the study's text is not held)."""
+    """The readable transcripts' ids, no transcript read twice: a file whose parse is cached for its
+    state now is readable unread, and a text's hash comes from its coders' anchoring where that read
+    it (the hash of the text their codings were all found in); only the rest are read, one at a time."""
+    from qualkit.workspace.heads import cached_paths
     from qualkit.workspace.ingest import ingest
 
     stamped = {c.transcript for cs in coded.values() for c in cs if c.transcript_hash}
     hashes: dict[str, str] = {}  # one hash per transcript, not one per coding
+    for coder in coded:
+        try:
+            hashes.update(coder_anchoring(ws, coder).read_back)  # anchored already: kept for this command
+        except QualkitError:
+            continue
 
     def visit(t: Any) -> None:
-        if t.id in stamped:
+        if t.id in stamped and t.id not in hashes:
             hashes[t.id] = content_hash(t.text)
 
-    result = ingest(ws, summarize=False, visit=visit)
+    known = cached_paths(ws, ws.transcript_paths()) if ws.reads_files_as_they_are else set()
+    result = ingest(ws, summarize=False, visit=visit, known=known.__contains__)
+    for t in result.transcripts:
+        if t.id in stamped and t.id not in hashes and t.path is not None:  # held unread: its coders' codings moved or were lost
+            hashes[t.id] = content_hash(ws.read_text(t.path))
     readable = [t.id for t in result.transcripts]
     unreadable = sorted({ws.rel(e.path) if getattr(e, "path", None) else str(e) for e in result.errors})
     touched = {c.transcript for cs in coded.values() for c in cs}

@@ -196,7 +196,8 @@ class IngestResult:
 
 def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
            progress: Callable[[list[Path]], Iterable[Path]] | None = None, summarize: bool = True,
-           visit: Callable[[Transcript], object] | None = None, rows_only: bool = False) -> IngestResult:
+           visit: Callable[[Transcript], object] | None = None, rows_only: bool = False,
+           known: Callable[[Path], bool] | None = None) -> IngestResult:
     """Read transcripts (all of transcripts/, or ``paths``); collect every problem, stop at none.
 
     Two files with the same id (file stem) are an error for both: codings refer to transcripts by id.
@@ -205,7 +206,9 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
     :class:`TranscriptRef` (read again when asked for): a whole-study command holds one transcript at
     a time, not the study's text (350 MB at 5,000 interviews). ``rows_only``: the caller needs the rows
     only (`qualkit ingest`); the result then holds TranscriptRefs too, and a file parsed in a worker
-    process is summed up there, not read back here.
+    process is summed up there, not read back here. ``known`` (with ``visit``): a file it says was
+    read before without a problem (its parse cached for its state now) is held as a TranscriptRef
+    without being read or visited (`status`, which wants the readable ids, not the texts).
     """
     from qualkit.transcripts import is_transcript_file
 
@@ -244,6 +247,9 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
                 tid, *row = summed[1]
                 result.rows.append(IngestRow(tid, path, *row))  # type: ignore[arg-type]
                 result.transcripts.append(cast(Transcript, TranscriptRef(ws, tid, path)))
+                continue
+            if known is not None and visit is not None and known(path):
+                result.transcripts.append(cast(Transcript, TranscriptRef(ws, path.stem, path)))
                 continue
             try:
                 t = ws.read(path)
