@@ -266,10 +266,13 @@ def _quick(text: str, known: set[str]) -> tuple[list[Turn] | None, list[list] | 
     label only its style can make one, no label) :func:`_accept` and the line-by-line turns take the
     candidates found."""
     could = _possible(text)
-    if could is None or len(_NUMBERED_LINE.findall("\n" + text)) >= 13:
+    if could is None:
+        return None
+    lined = "\n" + text  # (each line, the first too, after a newline)
+    if len(_NUMBERED_LINE.findall(lined)) >= 13:
         return None
     rx, stride, groups = _splitter(could)
-    pieces = rx.split("\n" + text)
+    pieces = rx.split(lined)
     after: list[str] = pieces[stride::stride]
     head = pieces[0]
     assert head is not None

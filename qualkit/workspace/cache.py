@@ -22,6 +22,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -98,17 +99,20 @@ class TranscriptCache(CacheStore):
     def key(path: Path, stamp: tuple, settings: Any) -> str:
         """What a parse depends on, hashed: the file's path and state, the reader settings, and the
         parser itself (qualkit's version and the state of its reader modules' source files)."""
-        from qualkit import __version__
+        if not _KEY_HEAD:  # the parser's part, the same for every file: encoded once
+            from qualkit import __version__
 
-        raw = json.dumps([_SCHEMA, __version__, _parser_stamp(), TranscriptCache.where(path), list(stamp), settings],
-                         default=str)
+            _KEY_HEAD.append(json.dumps([_SCHEMA, __version__, _parser_stamp()], default=str)[:-1] + ", ")
+        # (the JSON of [schema, version, parser, where, state, settings] as one list)
+        raw = _KEY_HEAD[0] + json.dumps([TranscriptCache.where(path), list(stamp), settings], default=str)[1:]
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     @staticmethod
     def where(path: Path) -> str:
-        """The file an entry is of, as entries name it."""
+        """The file an entry is of, as entries name it (found once per process: a command asks for each
+        file's key, its entry and its prune, and a worker forked after the keys knows them all)."""
         path = path if isinstance(path, Path) else Path(path)
-        return str(path.resolve() if path.is_symlink() else path.absolute())  # resolve() costs a stat per folder
+        return _where(path) if path.is_absolute() else str(path.resolve() if path.is_symlink() else path.absolute())
 
     def _select(self, key: str, column: str, convert: Callable[[Any], _T]) -> _T | None:
         """``convert`` of ``column`` of the entry under ``key``; None when there is none or it is unreadable."""
@@ -216,7 +220,14 @@ class TranscriptCache(CacheStore):
         return len(stale)
 
 
+@lru_cache(maxsize=65536)
+def _where(path: Path) -> str:
+    """TranscriptCache.where of an absolute ``path`` (a relative one depends on the folder the process is in)."""
+    return str(path.resolve() if path.is_symlink() else path)  # resolve() costs a stat per folder
+
+
 _PARSER_STAMP: list[Any] = []
+_KEY_HEAD: list[str] = []
 
 
 def _parser_stamp() -> list[Any]:
