@@ -195,7 +195,7 @@ def _possible(text: str) -> tuple[int, ...] | None:
 
 
 @lru_cache(maxsize=64)
-def _splitter(alternatives: tuple[int, ...]) -> tuple[re.Pattern[str], int, list[tuple[int, str, bool]]]:
+def _splitter(alternatives: tuple[int, ...], numbered: bool = False) -> tuple[re.Pattern[str], int, list[tuple[int, str, bool]]]:
     """The tries of :func:`_find_candidates` on a line as one regex over ``"\n" + text``: of _PATTERNS
     (numbered from 1 in ``alternatives``), those given, in that order (an alternation takes the first
     alternative that matches, as the loop takes the first pattern that does). Its split (C speed) gives,
@@ -203,9 +203,13 @@ def _splitter(alternatives: tuple[int, ...]) -> tuple[re.Pattern[str], int, list
     label group (None but the one that matched), then the text up to the next such line. Returns the
     regex, the number of pieces per line matched, and each alternative's label group, kind and whether
     it is inline. (No time group: a file with a time is read line by line, see :func:`_possible`.) The
-    "Name:" label takes everything up to the colon at once (:data:`_TO_COLON`), not a character at a time."""
+    "Name:" label takes everything up to the colon at once (:data:`_TO_COLON`), not a character at a time.
+    ``numbered``: first, a line that starts with a line number (:data:`_NUMBERED_LINE`) in a group of
+    its own, the first after the whole match (the split counts them, instead of a pass of its own)."""
     parts = [(pat.pattern.replace(_LAZY_TO_COLON, _TO_COLON) if kind == "label" else pat.pattern)
              .replace("(?P<label>", f"(?P<label{n}>").replace("(?P<ts>", "(?:") for n in alternatives for kind, pat, _ in (_PATTERNS[n - 1],)]
+    if numbered:
+        parts.insert(0, r"(\d{1,2}[ \t]+(?=\S))")  # (_NUMBERED_LINE after its newline and blanks)
     rx = re.compile(r"(\n[ \t]*(?=\S)(?:" + "|".join(parts) + "))", re.M)  # (?=\S): a blank line tries none
     return rx, rx.groups + 1, [(rx.groupindex[f"label{n}"], *_PATTERNS[n - 1][::2]) for n in alternatives]
 
@@ -269,10 +273,14 @@ def _quick(text: str, known: set[str]) -> tuple[list[Turn] | None, list[list] | 
     if could is None:
         return None
     lined = "\n" + text  # (each line, the first too, after a newline)
-    if len(_NUMBERED_LINE.findall(lined)) >= 13:
-        return None
-    rx, stride, groups = _splitter(could)
+    rx, stride, groups = _splitter(could, True)
     pieces = rx.split(lined)
+    numbers = pieces[2::stride]  # (the lines that start with a number, as _NUMBERED_LINE finds them)
+    if len(numbers) != numbers.count(None):
+        if len(numbers) - numbers.count(None) >= 13:
+            return None  # (it may number its lines: see _numbered)
+        rx, stride, groups = _splitter(could)  # (a few: split without them)
+        pieces = rx.split(lined)
     after: list[str] = pieces[stride::stride]
     head = pieces[0]
     assert head is not None
