@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain, repeat
+from itertools import accumulate, repeat
 from operator import add, sub
 
 from qualkit.errors import SpeakerPatternError  # noqa: F401  (defined with every other error in qualkit.errors)
@@ -282,21 +282,23 @@ def _quick(text: str, known: set[str]) -> tuple[list[Turn] | None, list[list] | 
         rx, stride, groups = _splitter(could)  # (a few: split without them)
         pieces = rx.split(lined)
     after: list[str] = pieces[stride::stride]
+    matches: list[str] = pieces[1::stride]
     head = pieces[0]
     assert head is not None
-    # In text: where each line found begins (after its newline) and its label ends; its 0-based line.
-    ends = list(accumulate(chain.from_iterable(zip(map(len, pieces[1::stride]), map(len, after))), initial=len(head)))
+    # In text: where each line found begins (after its newline), and after the last, the text's end + 1;
+    # where its label ends; its 0-based line.
+    widths = list(map(len, matches))
+    begins = list(accumulate(map(add, widths, map(len, after)), initial=len(head)))
     lines = list(accumulate(map(str.count, after, repeat("\n")), initial=head.count("\n")))
     n = len(after)
-    if ends[-1] != len(text) + 1 or lines[-1] + n != text.count("\n") + 1:
+    if begins.pop() != len(text) + 1 or lines[-1] + n != text.count("\n") + 1:
         return None  # (cannot be: each piece found is one line's start, with its newline; line by line if so)
     kinds, labels, inlines = _labelled(pieces, stride, groups)
-    begins, label_ends, lines = ends[0:-1:2], list(map(sub, ends[1::2], repeat(1))), list(map(add, lines, range(n)))
+    label_ends, lines = list(map(add, begins, map(sub, widths, repeat(1)))), list(map(add, lines, range(n)))
     if False in inlines or "" in after or any(map(str.startswith, after, repeat("\n"))):  # some text starts below its label
         starts = [e if inline and rest and rest[0] != "\n" else None for e, inline, rest in zip(label_ends, inlines, after)]
     else:
         starts = label_ends
-    matches: list[str] = pieces[1::stride]
     if None in labels:  # a line that is no label: its text is part of the turn before
         keep = [i for i, label in enumerate(labels) if label is not None]
         matches = [matches[i] for i in keep]
