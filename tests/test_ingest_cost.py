@@ -290,7 +290,8 @@ def test_the_ingest_command_has_its_workers_write_the_parses_and_send_back_only_
         rows.append([(r.as_dict() | {"path": r.path.name}) for r in ws.ingest(rows_only=True).rows])
     assert rows[0] == rows[1] and len(rows[1]) == 30 and rows[1][0]["warnings"]   # (Zed is not in participants.csv)
     again = qualkit.Workspace(tmp_path / "parallel")
-    monkeypatch.setattr("qualkit.transcripts.read_transcript", lambda *a, **k: pytest.fail("a file parsed again"))
+    for reader in ("read_transcript", "read_parsed"):
+        monkeypatch.setattr(f"qualkit.transcripts.{reader}", lambda *a, **k: pytest.fail("a file parsed again"))
     assert len(again.ingest().transcripts) == 30
 
 
@@ -327,15 +328,16 @@ def test_a_worker_holds_the_cache_write_lock_only_while_it_writes(tmp_path, monk
 
     import qualkit.transcripts
     import qualkit.workspace.ingest as ingest_mod
+    import qualkit.workspace.ingest_work as work_mod
     from qualkit.io.parallel import can_fork
 
     if not can_fork():
         pytest.skip("worker processes are forked (Linux)")
     monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(ingest_mod, "_WRITE_BATCH", 4)
+    monkeypatch.setattr(work_mod, "WRITE_BATCH", 4)
     ws = _short_interviews(tmp_path, 40)
     ws.jobs = 2
-    real = qualkit.transcripts.read_transcript
+    real = qualkit.transcripts.read_parsed
 
     def another_writer_first(path, **kw):
         db = sqlite3.connect(ws.disk_cache.path, timeout=1.0, isolation_level=None)
@@ -344,7 +346,7 @@ def test_a_worker_holds_the_cache_write_lock_only_while_it_writes(tmp_path, monk
         db.close()
         return real(path, **kw)
 
-    monkeypatch.setattr(qualkit.transcripts, "read_transcript", another_writer_first)
+    monkeypatch.setattr(qualkit.transcripts, "read_parsed", another_writer_first)
     result = ws.ingest(rows_only=True)
     assert not result.errors and len(result.rows) == 40
     assert sqlite3.connect(ws.disk_cache.path).execute("SELECT COUNT(*) FROM parsed").fetchone()[0] == 40

@@ -100,17 +100,23 @@ def decode_bytes(data: bytes, path: str | Path | None = None, what: str = "a tex
 
 def read_text_file(path: str | Path) -> tuple[str, str, list[str]]:
     """Read and decode a text transcript; returns normalized text, encoding and warnings."""
+    import os
+
     path = Path(path)
     try:
-        size = path.stat().st_size
+        with open(path, "rb") as fh:  # (its size from the open file: one system call less than stat, then read)
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_TEXT_BYTES:
+                raise TranscriptError(f"file is {size // (1024 * 1024)} MB; transcripts over {MAX_TEXT_BYTES // (1024 * 1024)} MB are refused", path)
+            data = fh.read()
     except FileNotFoundError:
         raise TranscriptError("no such file", path) from None
-    if size > MAX_TEXT_BYTES:
-        raise TranscriptError(f"file is {size // (1024 * 1024)} MB; transcripts over {MAX_TEXT_BYTES // (1024 * 1024)} MB are refused", path)
-    try:
-        data = path.read_bytes()
     except OSError as exc:
         raise TranscriptError(f"cannot read file ({exc.strerror})", path) from None
+    if data.isascii() and b"\r" not in data and not data.translate(None, _NOT_CONTROLS):
+        # The usual file: plain ASCII text with no control character and no CR. No byte-order mark or zero
+        # byte, so decode_bytes reads it as UTF-8 with no warning; NFC and the controls leave it as it is.
+        return data.decode("ascii"), "utf-8", []
     text, encoding, warnings = decode_bytes(data, path)
     text, note = replace_controls(normalize_text(text))
     if note:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import errno
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from pathlib import Path
 
 from qualkit.errors import TranscriptError
 from qualkit.transcripts.documents import CONVERT_HINT
-from qualkit.transcripts.model import Transcript
+from qualkit.transcripts.model import Parsed, Transcript
 
 # extension -> (module, function); modules are imported only when a file of that kind is read.
 _READERS: dict[str, tuple[str, str]] = {
@@ -53,6 +53,31 @@ def read_transcript(
     Raises :class:`~qualkit.errors.TranscriptError` naming the file (and line) on bad input.
     """
     path = Path(path)
+    import importlib
+
+    module_name, func_name = _READERS[_readable(path)]
+    reader = getattr(importlib.import_module(f"{__name__}.{module_name}"), func_name)
+    transcript = reader(path, speaker_pattern=speaker_pattern, known_speakers=tuple(known_speakers))
+    _has_speech(transcript.turns, transcript.text, path)
+    return transcript
+
+
+def read_parsed(path: str | Path, *, speaker_pattern: str | None = None, known_speakers: Iterable[str] = ()) -> Parsed:
+    """:func:`read_transcript` as :class:`~qualkit.transcripts.model.Parsed` (turns as columns): the same
+    parse and the same errors, without a Turn object per turn for a plain-text file (what a worker
+    parsing files for the on-disk cache needs)."""
+    path = Path(path)
+    if _READERS[_readable(path)][0] != "plaintext":
+        return Parsed.of(read_transcript(path, speaker_pattern=speaker_pattern, known_speakers=known_speakers))
+    from qualkit.transcripts.plaintext import parse_plaintext
+
+    parsed = parse_plaintext(path, speaker_pattern=speaker_pattern, known_speakers=tuple(known_speakers))
+    _has_speech(parsed.columns[0] if parsed.columns else [], parsed.text, path)
+    return parsed
+
+
+def _readable(path: Path) -> str:
+    """The suffix of ``path`` as _READERS names it; raises what is wrong with a file no reader can read."""
     suffix = path.suffix.lower()
     if suffix not in _READERS:
         hint = _HINTS.get(suffix) or (f"{suffix} files are not read: {CONVERT_HINT}" if suffix in CONVERTIBLE else
@@ -74,11 +99,9 @@ def read_transcript(
         raise TranscriptError("is a folder, not a transcript file", path)
     if st.st_size == 0:
         raise TranscriptError("file is empty", path)
-    import importlib
+    return suffix
 
-    module_name, func_name = _READERS[suffix]
-    reader = getattr(importlib.import_module(f"{__name__}.{module_name}"), func_name)
-    transcript = reader(path, speaker_pattern=speaker_pattern, known_speakers=tuple(known_speakers))
-    if not transcript.turns or not transcript.text.strip():
+
+def _has_speech(turns: Sized, text: str, path: Path) -> None:
+    if not turns or not text or text.isspace():  # (not text.strip(): no copy of the text)
         raise TranscriptError("no transcript text found (the file has no speech in it)", path)
-    return transcript

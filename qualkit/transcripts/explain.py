@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qualkit.io.naming import plural_s
+from qualkit.transcripts.labels import NON_SPEECH as _NON_SPEECH
+from qualkit.transcripts.labels import PHRASE_LABEL as _PHRASE_LABEL
+from qualkit.transcripts.labels import ROLE_SHAPE as _ROLE_SHAPE
+from qualkit.transcripts.labels import STOP_LABELS as _STOP_LABELS
+from qualkit.transcripts.labels import key as _key
+from qualkit.transcripts.labels import style as _style
 from qualkit.transcripts.model import Transcript
 from qualkit.transcripts.speakers import (
-    _NON_SPEECH,
     _OWN_LINE_KINDS,
-    _PHRASE_LABEL,
-    _ROLE_SHAPE,
-    _STOP_LABELS,
     _accept,
     _find_candidates,
-    _key,
     _match_user_pattern,
-    _style,
     _timed_mark,
     compile_speaker_pattern,
 )

@@ -118,3 +118,64 @@ class Transcript:
 
 
 _SPEAKER = attrgetter("speaker")
+TURN_COLUMNS = ("speaker", "start", "end", "timestamp", "participant", "line")  # a Turn's fields after its index
+_TURN_GETTERS = [attrgetter(name) for name in TURN_COLUMNS]
+
+
+def turn_columns(turns: list[Turn]) -> list[list]:
+    """``turns`` as one list per field of :data:`TURN_COLUMNS` (their index is their position)."""
+    return [list(map(get, turns)) for get in _TURN_GETTERS]
+
+
+def turns_of_columns(columns: list[list]) -> list[Turn]:
+    """The Turns whose :func:`turn_columns` are ``columns``, numbered from 0."""
+    return list(map(Turn, range(len(columns[0])), *columns)) if columns else []
+
+
+@dataclass
+class Parsed:
+    """A parsed transcript with its turns as columns (:data:`TURN_COLUMNS`) and its word count when the
+    parser knew it: what the on-disk cache stores and `qualkit ingest` sums up, without a Turn object
+    per turn (a study has hundreds of thousands). :meth:`transcript` gives the Transcript."""
+
+    id: str
+    text: str
+    columns: list[list]
+    source_format: str
+    encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    path: Path | None = None
+    layout: str | None = None
+    words: int | None = None
+
+    @classmethod
+    def of(cls, t: Transcript) -> Parsed:
+        """The columns of a transcript in hand (its word count counted if it was not)."""
+        return cls(t.id, t.text, turn_columns(t.turns), t.source_format, t.encoding, t.warnings, t.path, t.layout,
+                   t.word_count)
+
+    @property
+    def turn_count(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    @property
+    def speakers(self) -> list[str]:
+        """As :attr:`Transcript.speakers`: distinct labels in order of first appearance."""
+        seen = dict.fromkeys(self.columns[0]) if self.columns else {}
+        seen.pop(None, None)
+        return list(seen)
+
+    @property
+    def word_count(self) -> int:
+        """As :attr:`Transcript.word_count` (counted over the turns here when the parser did not)."""
+        if self.words is None:
+            self.words = count_words_in(self.text, list(zip(self.columns[1], self.columns[2]))) if self.columns else 0
+        return self.words
+
+    def transcript(self) -> Transcript:
+        """The Transcript of these columns, its word count remembered when known."""
+        t = Transcript(self.id, self.text, turns_of_columns(self.columns), self.source_format, self.encoding,
+                       self.warnings, self.path, self.layout)
+        if self.words is not None:
+            t.remember_word_count(self.words)
+        return t

@@ -14,11 +14,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain, repeat
+from itertools import accumulate, repeat
 from operator import add, sub
 
 from qualkit.errors import SpeakerPatternError  # noqa: F401  (defined with every other error in qualkit.errors)
-from qualkit.transcripts.model import Turn
+from qualkit.transcripts.labels import PHRASE_LABEL as _PHRASE_LABEL
+from qualkit.transcripts.labels import key as _key
+from qualkit.transcripts.labels import plausible as _plausible
+from qualkit.transcripts.labels import role_shaped as _role_shaped
+from qualkit.transcripts.labels import style as _style
+from qualkit.transcripts.model import Turn, count_words, turn_columns, turns_of_columns
 from qualkit.transcripts.turnbuild import TS, build_turns_by_line, timed_unlabeled, trim_marks, turns_after_labels
 from qualkit.transcripts.turnbuild import Candidate as _Candidate
 
@@ -82,95 +87,6 @@ _TS_LINE = re.compile(rf"\[?(?P<ts>{TS})\]?[ \t]*$")
 _LINE_NUMBER = re.compile(r"[ \t]*\d{1,2}[ \t]+(?=\S)")
 _NUMBERED_LINE = re.compile(r"\n[ \t]*\d{1,2}[ \t]+(?=\S)")  # the same, at each line start of "\n" + text
 
-# Bracketed or colon-ended words that are not speakers.
-_NON_SPEECH = re.compile(
-    r"^(inaudible|unintelligible|unclear|indistinct|crosstalk|cross-talk|cross talk|laughter|laughs?|"
-    r"laughing|pause|long pause|silence|music|applause|noise|background noise|cough(s|ing)?|sighs?|"
-    r"overlapping|overtalk|phone rings|break|end|start|end of (recording|interview|transcript)|"
-    r"redacted|name|place|location|organization|sic|\?+|\.\.\.|…)\b",
-    re.IGNORECASE,
-)
-_STOP_LABELS = {
-    "note", "notes", "nb", "n.b", "ps", "p.s", "http", "https", "www", "ftp", "mailto", "re", "fw", "fwd",
-    "subject", "date", "time", "duration", "location", "place", "venue", "title", "file", "filename",
-    "audio file", "recording", "transcript", "transcription", "transcribed by", "tags", "keywords",
-    "summary", "source", "url", "link", "email", "e-mail", "tel", "phone", "page", "example", "e.g", "i.e",
-    "warning", "caution", "important", "todo", "update", "edit", "edited", "translation", "language",
-    "participants", "attendees", "present", "absent", "agenda", "topic", "topics", "meeting date", "total",
-    # header metadata of transcription services and study files
-    "length", "transcriber", "transcribed", "transcriptionist", "project", "study", "session",
-    "recorded", "recording date", "interview date", "interview", "focus group", "format", "mode", "setting",
-    "facility", "organisation", "organization", "department", "version", "status", "id", "case", "code",
-    "start time", "end time", "audio", "video", "speakers", "copyright", "confidential", "pages",
-}
-# Words that often start a line of speech with a colon; never one-off speakers (recurring ones,
-# as in "Question: ... Answer: ..." transcripts, are still labels).
-_PHRASE_LABEL = re.compile(
-    r"^(answer|reason|question|step|stage|site|part|phase|point|example|problem|issue|result|results|goal|"
-    r"plan|option|rule|lesson|tip|quote|definition|fact|key|thing|story|reminder|correction|clarification|"
-    r"bottom line|first|second|third|finally|also|so|well|ok|okay|yes|no|mom|dad|mother|father|wife|husband|"
-    r"son|daughter|brother|sister|grandma|grandpa|friend|boss)(\s*\d+)?$",
-    re.IGNORECASE,
-)
-# Labels with the shape of an interview role are accepted even when they occur once.
-_ROLE_SHAPE = re.compile(
-    r"^(interviewer|interviewee|moderator|co-?moderator|facilitator|co-?facilitator|note-?taker|"
-    r"respondent|participant|speaker|researcher|int|iv|mod|fac|resp|[pirqa]|s|spk|pt|fg\d*[-_ ]?p)"
-    r"[ \t_-]?\d*[a-z]?$",
-    re.IGNORECASE,
-)
-
-
-@lru_cache(maxsize=4096)  # a file has a few labels on thousands of lines: judge each label once
-def _style(label: str) -> str:
-    """A coarse typographic style: 'upper', 'title', 'code' (P3, TN10, S01) or 'other'."""
-    letters = [c for c in label if c.isalpha()]
-    if re.fullmatch(r"[A-Za-z]{1,4}[-_]?\d{1,4}(?:[-_][A-Za-z]{1,4}\d{1,4})?", label):
-        return "code"
-    if letters and all(c.isupper() for c in letters):
-        return "upper"
-    words = [w for w in re.split(r"[ \t]+", label) if w]
-    if words and all(w[0].isupper() or w[0].isdigit() or w.lower() in _NAME_PARTICLES for w in words):
-        return "title"
-    return "other"
-
-
-_NAME_PARTICLES = {"de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "du", "dos", "das", "bin", "al", "|", "&", "and"}
-
-
-@lru_cache(maxsize=4096)
-def _plausible(label: str, delimited: bool = False) -> bool:
-    """Cheap shape checks that apply to every convention.
-
-    ``delimited`` labels (``**Name**``, ``[Name]``, or after a timestamp) are marked as labels by
-    their layout, so lower-case user names such as ``jochem-brouwer (backup)`` are allowed.
-    """
-    if len(label) > 60 or not label.lstrip("@")[:1].isalnum():
-        return False
-    words = label.split()
-    if len(words) > 6:
-        return False
-    lower = label.lower().rstrip(".")
-    if lower in _STOP_LABELS or _NON_SPEECH.match(label):
-        return False
-    # "please the Court:" is the end of a wrapped sentence, not a name.
-    if not delimited and len(words) >= 2 and words[0][0].islower() and words[0].lower() not in _NAME_PARTICLES:
-        return False
-    # Sentence-like text ("we said", "the point is") has lower-case words after the first.
-    if len(words) >= 3 and sum(1 for w in words[1:] if w[0].islower() and w.lower() not in _NAME_PARTICLES) >= 2:
-        return False
-    return True
-
-
-@lru_cache(maxsize=4096)
-def _key(label: str) -> str:
-    return " ".join(label.split()).casefold()
-
-
-@lru_cache(maxsize=4096)
-def _role_shaped(label: str) -> bool:
-    """``label`` has the shape of an interview role (_ROLE_SHAPE), judged once per label."""
-    return _ROLE_SHAPE.match(label) is not None
 
 
 
@@ -202,6 +118,26 @@ def segment(
     Text before the first label, and every paragraph of a file with no labels, becomes an
     unlabeled turn (speaker ``None``).
     """
+    turns, columns, warnings, _words = _segment(text, speaker_pattern, known_speakers)
+    return (turns if turns is not None else turns_of_columns(columns)), warnings  # type: ignore[arg-type]
+
+
+def segment_columns(
+    text: str,
+    *,
+    speaker_pattern: str | re.Pattern[str] | None = None,
+    known_speakers: Iterable[str] = (),
+) -> tuple[list[list], list[str], int | None]:
+    """:func:`segment`'s turns as columns (:func:`~qualkit.transcripts.model.turn_columns`), its
+    warnings, and the words of the turns when they were counted on the way (else None): in the usual
+    file no Turn object is made and the words are counted over the whole text at once."""
+    turns, columns, warnings, words = _segment(text, speaker_pattern, known_speakers)
+    return (columns if columns is not None else turn_columns(turns)), warnings, words  # type: ignore[arg-type]
+
+
+def _segment(text: str, speaker_pattern: str | re.Pattern[str] | None,
+             known_speakers: Iterable[str]) -> tuple[list[Turn] | None, list[list] | None, list[str], int | None]:
+    """(turns or None, their columns or None, warnings, words or None): one of turns and columns is given."""
     known = {_key(s) for s in known_speakers if s}
     if speaker_pattern is None:
         quick = _quick(text, known)
@@ -213,7 +149,8 @@ def segment(
     else:
         candidates, ts_lines = _find_candidates(lines, starts, text)
         accepted = _accept(candidates, known)
-    return _turns_of(text, lines, starts, accepted, ts_lines)
+    turns, warnings = _turns_of(text, lines, starts, accepted, ts_lines)
+    return turns, None, warnings, None
 
 
 def _lines(text: str) -> tuple[list[str], list[int]]:
@@ -258,7 +195,7 @@ def _possible(text: str) -> tuple[int, ...] | None:
 
 
 @lru_cache(maxsize=64)
-def _splitter(alternatives: tuple[int, ...]) -> tuple[re.Pattern[str], int, list[tuple[int, str, bool]]]:
+def _splitter(alternatives: tuple[int, ...], numbered: bool = False) -> tuple[re.Pattern[str], int, list[tuple[int, str, bool]]]:
     """The tries of :func:`_find_candidates` on a line as one regex over ``"\n" + text``: of _PATTERNS
     (numbered from 1 in ``alternatives``), those given, in that order (an alternation takes the first
     alternative that matches, as the loop takes the first pattern that does). Its split (C speed) gives,
@@ -266,9 +203,13 @@ def _splitter(alternatives: tuple[int, ...]) -> tuple[re.Pattern[str], int, list
     label group (None but the one that matched), then the text up to the next such line. Returns the
     regex, the number of pieces per line matched, and each alternative's label group, kind and whether
     it is inline. (No time group: a file with a time is read line by line, see :func:`_possible`.) The
-    "Name:" label takes everything up to the colon at once (:data:`_TO_COLON`), not a character at a time."""
+    "Name:" label takes everything up to the colon at once (:data:`_TO_COLON`), not a character at a time.
+    ``numbered``: first, a line that starts with a line number (:data:`_NUMBERED_LINE`) in a group of
+    its own, the first after the whole match (the split counts them, instead of a pass of its own)."""
     parts = [(pat.pattern.replace(_LAZY_TO_COLON, _TO_COLON) if kind == "label" else pat.pattern)
              .replace("(?P<label>", f"(?P<label{n}>").replace("(?P<ts>", "(?:") for n in alternatives for kind, pat, _ in (_PATTERNS[n - 1],)]
+    if numbered:
+        parts.insert(0, r"(\d{1,2}[ \t]+(?=\S))")  # (_NUMBERED_LINE after its newline and blanks)
     rx = re.compile(r"(\n[ \t]*(?=\S)(?:" + "|".join(parts) + "))", re.M)  # (?=\S): a blank line tries none
     return rx, rx.groups + 1, [(rx.groupindex[f"label{n}"], *_PATTERNS[n - 1][::2]) for n in alternatives]
 
@@ -319,7 +260,7 @@ def _labelled(pieces: list[str | None], stride: int, groups: list[tuple[int, str
     return kinds, labels, inlines
 
 
-def _quick(text: str, known: set[str]) -> tuple[list[Turn], list[str]] | None:
+def _quick(text: str, known: set[str]) -> tuple[list[Turn] | None, list[list] | None, list[str], int | None] | None:
     """:func:`segment` from the label lines found by one regex over the whole text (:func:`_splitter`,
     split at C speed); None for a file that may number its lines or holds a time, "[" or "<v" (read
     line by line). The candidates are those :func:`_find_candidates` finds. In the usual file
@@ -329,37 +270,64 @@ def _quick(text: str, known: set[str]) -> tuple[list[Turn], list[str]] | None:
     label only its style can make one, no label) :func:`_accept` and the line-by-line turns take the
     candidates found."""
     could = _possible(text)
-    if could is None or len(_NUMBERED_LINE.findall("\n" + text)) >= 13:
+    if could is None:
         return None
-    rx, stride, groups = _splitter(could)
-    pieces = rx.split("\n" + text)
+    lined = "\n" + text  # (each line, the first too, after a newline)
+    rx, stride, groups = _splitter(could, True)
+    pieces = rx.split(lined)
+    numbers = pieces[2::stride]  # (the lines that start with a number, as _NUMBERED_LINE finds them)
+    if len(numbers) != numbers.count(None):
+        if len(numbers) - numbers.count(None) >= 13:
+            return None  # (it may number its lines: see _numbered)
+        rx, stride, groups = _splitter(could)  # (a few: split without them)
+        pieces = rx.split(lined)
     after: list[str] = pieces[stride::stride]
+    matches: list[str] = pieces[1::stride]
     head = pieces[0]
     assert head is not None
-    # In text: where each line found begins (after its newline) and its label ends; its 0-based line.
-    ends = list(accumulate(chain.from_iterable(zip(map(len, pieces[1::stride]), map(len, after))), initial=len(head)))
+    # In text: where each line found begins (after its newline), and after the last, the text's end + 1;
+    # where its label ends; its 0-based line.
+    widths = list(map(len, matches))
+    begins = list(accumulate(map(add, widths, map(len, after)), initial=len(head)))
     lines = list(accumulate(map(str.count, after, repeat("\n")), initial=head.count("\n")))
     n = len(after)
-    if ends[-1] != len(text) + 1 or lines[-1] + n != text.count("\n") + 1:
+    if begins.pop() != len(text) + 1 or lines[-1] + n != text.count("\n") + 1:
         return None  # (cannot be: each piece found is one line's start, with its newline; line by line if so)
     kinds, labels, inlines = _labelled(pieces, stride, groups)
-    begins, label_ends, lines = ends[0:-1:2], list(map(sub, ends[1::2], repeat(1))), list(map(add, lines, range(n)))
+    label_ends, lines = list(map(add, begins, map(sub, widths, repeat(1)))), list(map(add, lines, range(n)))
     if False in inlines or "" in after or any(map(str.startswith, after, repeat("\n"))):  # some text starts below its label
         starts = [e if inline and rest and rest[0] != "\n" else None for e, inline, rest in zip(label_ends, inlines, after)]
     else:
         starts = label_ends
     if None in labels:  # a line that is no label: its text is part of the turn before
         keep = [i for i, label in enumerate(labels) if label is not None]
+        matches = [matches[i] for i in keep]
         kinds, labels, lines, starts = [kinds[i] for i in keep], [labels[i] for i in keep], [lines[i] for i in keep], [starts[i] for i in keep]
         begins, label_ends = [begins[i] for i in keep], [label_ends[i] for i in keep]
         after = [text[e:b] for e, b in zip(label_ends, [*begins[1:], len(text)])]
     taken: list[str] = labels  # type: ignore[assignment]
     if taken and _all_accepted(Counter({(kinds[0], label, False): k for label, k in Counter(taken).items()})
                                if kinds.count(kinds[0]) == len(kinds) else Counter(zip(kinds, taken, repeat(False))), known):
-        turns = turns_after_labels(text, begins, label_ends, starts, after, taken, lines)
-        return trim_marks(text, turns) if ("#" in text or "]" in text or ">" in text) else turns, _case_variants(taken)
+        columns = turns_after_labels(text, begins, label_ends, starts, after, taken, lines)
+        if "#" in text or "]" in text or ">" in text:  # a layout mark may end a turn
+            return trim_marks(text, turns_of_columns(columns)), None, _case_variants(taken), None
+        return None, columns, _case_variants(taken), _words_beside(text, matches)
     lines_, line_starts = _lines(text)
-    return _turns_of(text, lines_, line_starts, _accept(list(map(_Candidate, lines, kinds, taken, repeat(None), starts)), known), {})
+    turns, warnings = _turns_of(text, lines_, line_starts, _accept(list(map(_Candidate, lines, kinds, taken, repeat(None), starts)), known), {})
+    return turns, None, warnings, None
+
+
+def _words_beside(text: str, labels: list[str]) -> int:
+    """The words of the turns :func:`_quick` found: those of the whole text less those of the ``labels``
+    (each label line's match, from its newline to where its text starts). Between two turns there is
+    only white space and a label, which begins after a newline and ends with a colon, a space or the
+    line's end: no word runs across the edge of a turn, so each word is in a turn or in a label."""
+    return count_words(text) - sum(_label_words(label) * k for label, k in Counter(labels).items())
+
+
+@lru_cache(maxsize=4096)  # a study's files share a few labels
+def _label_words(label: str) -> int:
+    return count_words(label)
 
 
 def _all_accepted(shapes: dict[tuple[str, str, bool], int], known: set[str]) -> bool:

@@ -117,30 +117,41 @@ def build_turns_by_line(text: str, lines: list[str], starts: list[int], accepted
 
 
 def turns_after_labels(text: str, begins: list[int], label_ends: list[int], content_starts: list[int | None],
-                       after: list[str], labels: list[str], lines: list[int]) -> list[Turn]:
+                       after: list[str], labels: list[str], lines: list[int]) -> list[list]:
     """The turns of :func:`build_turns_by_line` when every label line is accepted and no line holds a
-    time alone, from each label line's offset (``begins``), where its label ends, where its text starts
-    on that line (None when it starts below), the text ``after`` the label up to the next label line
-    and its 0-based line: each turn runs from its label's text (or the first non-blank character after
-    an own-line label) to the last non-blank character before the next label; the text before the
-    first label is an unlabeled turn. Lengths are taken at C speed (a long interview has a label every
-    other line)."""
-    turns: list[Turn] = []
+    time alone, as columns (:data:`~qualkit.transcripts.model.TURN_COLUMNS`), from each label line's
+    offset (``begins``), where its label ends, where its text starts on that line (None when it starts
+    below), the text ``after`` the label up to the next label line and its 0-based line: each turn runs
+    from its label's text (or the first non-blank character after an own-line label) to the last
+    non-blank character before the next label; the text before the first label is an unlabeled turn.
+    Lengths are taken at C speed and no Turn object is made (a long interview has a label every other line)."""
+    speakers: list[str | None] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    at: list[int] = []
     head = text[:begins[0]]
     said = head.lstrip()
     if said and len(head.rstrip()) > len(head) - len(said):
-        turns.append(Turn(0, None, len(head) - len(said), len(head.rstrip()), None, None, head.count("\n", 0, len(head) - len(said)) + 1))
+        speakers.append(None)
+        starts.append(len(head) - len(said))
+        ends.append(len(head.rstrip()))
+        at.append(head.count("\n", 0, len(head) - len(said)) + 1)
     lefts = list(map(len, map(str.lstrip, after)))
     kept = map(len, map(str.rstrip, after))
     if None not in content_starts and 0 not in lefts:  # the usual file: every label has its text on its line
-        first = len(turns)
-        turns += map(Turn, range(first, first + len(after)), labels, content_starts, map(add, label_ends, kept),
-                     repeat(None), repeat(None), map(add, lines, repeat(1)))
-        return turns
-    for end, start, size, left, right, label, line in zip(label_ends, content_starts, map(len, after), lefts, kept, labels, lines):
-        if left:  # (nothing said: the label is dropped, as build_turns_by_line drops it)
-            turns.append(Turn(len(turns), label, end + size - left if start is None else start, end + right, None, None, line + 1))
-    return turns
+        speakers += labels
+        starts += content_starts  # type: ignore[arg-type]
+        ends += map(add, label_ends, kept)
+        at += map(add, lines, repeat(1))
+    else:
+        for end, start, size, left, right, label, line in zip(label_ends, content_starts, map(len, after), lefts, kept, labels, lines):
+            if left:  # (nothing said: the label is dropped, as build_turns_by_line drops it)
+                speakers.append(label)
+                starts.append(end + size - left if start is None else start)
+                ends.append(end + right)
+                at.append(line + 1)
+    none = [None] * len(starts)
+    return [speakers, starts, ends, none, list(none), at]
 
 
 # "[00:00:15]" alone, or "00:00:37: text" / "[00:01:06] text": a time starting unlabeled speech.

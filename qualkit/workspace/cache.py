@@ -7,7 +7,7 @@ file or changed setting is simply a miss; a full ingest then prunes the entries 
 changed since (:meth:`TranscriptCache.prune`), so the file does not grow with every edit. The cache is rebuildable (delete the folder at any time),
 git-ignored (.qualkit/), safe under concurrent readers and writers (SQLite in WAL mode; a busy or
 unwritable database is a miss, never an error), and holds JSON, never pickles. Entries are stored
-uncompressed (the text as UTF-8, the turns as JSON columns, the word count with them): reading one
+uncompressed (the text as UTF-8, the turns a column per field, numbers packed, the word count with them): reading one
 back is the cost a second command pays for every transcript, and decompressing doubled it.
 
 Each entry begins with a small header (:class:`TranscriptHead`: format, counts, speaker labels and
@@ -20,34 +20,43 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import sys
+from array import array
+from base64 import b64decode, b64encode
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from operator import attrgetter
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from qualkit.transcripts.model import Transcript, Turn
+from qualkit.transcripts.model import TURN_COLUMNS, Parsed, Transcript, Turn
 
 __all__ = ["CACHE_DIR", "HEAD_CHARS", "CacheStore", "TranscriptCache", "TranscriptHead", "open_cache_db", "pack", "unpack"]
 
 _T = TypeVar("_T")
 CACHE_DIR = Path(".qualkit") / "cache"
+# Entries are interviews of tens of KB: in pages of 16 KiB, writing a study's entries (each to the WAL, then
+# copied into the file) took a quarter less time than in SQLite's default 4 KiB.
+_PAGE_SIZE = 16384
 _BATCH = 64  # entries per transaction in a batch: short enough that other writers never wait long
-_SCHEMA = 3  # bump when the stored form or the parser's output changes without a version bump
+_SCHEMA = 4  # bump when the stored form or the parser's output changes without a version bump
 # Each entry names its file and the file's state (mtime, size), so that a prune finds the entries of files
 # removed or changed without decoding any; the table before them (no file column) is dropped.
 _TABLES = ("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, file TEXT NOT NULL, state TEXT NOT NULL, "
            "data BLOB NOT NULL)", "DROP TABLE IF EXISTS transcripts")
 
 
-def open_cache_db(path: Path, tables: tuple[str, ...]) -> sqlite3.Connection | None:
+def open_cache_db(path: Path, tables: tuple[str, ...], page_size: int | None = None) -> sqlite3.Connection | None:
     """A derived SQLite store under .qualkit/cache/ (WAL, safe under concurrent readers), with
     ``tables`` created; None when it cannot be opened, which callers treat as a miss. A file that is
-    not a database (overwritten or truncated) is removed and started afresh, once."""
+    not a database (overwritten or truncated) is removed and started afresh, once. ``page_size``: of a
+    new file (one that exists keeps its own)."""
     for attempt in (1, 2):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=2.0, isolation_level=None)
+            if page_size:
+                db.execute(f"PRAGMA page_size={int(page_size)}")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # derived: losing the last entries costs recomputing them
             for sql in tables:
@@ -68,15 +77,16 @@ class CacheStore:
     """One derived SQLite store under .qualkit/cache/, opened on first use; one that cannot be opened
     stays closed for this object, and its owner reads that as a miss."""
 
-    def __init__(self, path: Path, tables: tuple[str, ...]):
+    def __init__(self, path: Path, tables: tuple[str, ...], page_size: int | None = None):
         self.path = path
         self._tables = tables
+        self._page_size = page_size
         self._db: sqlite3.Connection | None = None
         self._broken = False
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is None and not self._broken:
-            self._db = open_cache_db(self.path, self._tables)
+            self._db = open_cache_db(self.path, self._tables, self._page_size)
             self._broken = self._db is None
         return self._db
 
@@ -85,24 +95,27 @@ class TranscriptCache(CacheStore):
     """Parsed transcripts by key; every failure (locked, read-only, corrupt) reads as a miss."""
 
     def __init__(self, root: Path):
-        super().__init__(Path(root) / CACHE_DIR / "transcripts.sqlite", _TABLES)
+        super().__init__(Path(root) / CACHE_DIR / "transcripts.sqlite", _TABLES, _PAGE_SIZE)
         self._batch = 0  # puts left in the open transaction (see begin_batch)
 
     @staticmethod
     def key(path: Path, stamp: tuple, settings: Any) -> str:
         """What a parse depends on, hashed: the file's path and state, the reader settings, and the
         parser itself (qualkit's version and the state of its reader modules' source files)."""
-        from qualkit import __version__
+        if not _KEY_HEAD:  # the parser's part, the same for every file: encoded once
+            from qualkit import __version__
 
-        raw = json.dumps([_SCHEMA, __version__, _parser_stamp(), TranscriptCache.where(path), list(stamp), settings],
-                         default=str)
+            _KEY_HEAD.append(json.dumps([_SCHEMA, __version__, _parser_stamp()], default=str)[:-1] + ", ")
+        # (the JSON of [schema, version, parser, where, state, settings] as one list)
+        raw = _KEY_HEAD[0] + json.dumps([TranscriptCache.where(path), list(stamp), settings], default=str)[1:]
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     @staticmethod
     def where(path: Path) -> str:
-        """The file an entry is of, as entries name it."""
+        """The file an entry is of, as entries name it (found once per process: a command asks for each
+        file's key, its entry and its prune, and a worker forked after the keys knows them all)."""
         path = path if isinstance(path, Path) else Path(path)
-        return str(path.resolve() if path.is_symlink() else path.absolute())  # resolve() costs a stat per folder
+        return _where(path) if path.is_absolute() else str(path.resolve() if path.is_symlink() else path.absolute())
 
     def _select(self, key: str, column: str, convert: Callable[[Any], _T]) -> _T | None:
         """``convert`` of ``column`` of the entry under ``key``; None when there is none or it is unreadable."""
@@ -156,7 +169,7 @@ class TranscriptCache(CacheStore):
                 db.execute("BEGIN")
             if data is None:
                 assert transcript is not None
-                data = _encode(transcript)
+                data = pack(transcript)
             db.execute("INSERT OR REPLACE INTO parsed (key, file, state, data) VALUES (?, ?, ?, ?)",
                        (key, self.where(path), json.dumps(list(stamp)), data))
         except sqlite3.Error:
@@ -210,7 +223,14 @@ class TranscriptCache(CacheStore):
         return len(stale)
 
 
+@lru_cache(maxsize=65536)
+def _where(path: Path) -> str:
+    """TranscriptCache.where of an absolute ``path`` (a relative one depends on the folder the process is in)."""
+    return str(path.resolve() if path.is_symlink() else path)  # resolve() costs a stat per folder
+
+
 _PARSER_STAMP: list[Any] = []
+_KEY_HEAD: list[str] = []
 
 
 def _parser_stamp() -> list[Any]:
@@ -226,9 +246,10 @@ def _parser_stamp() -> list[Any]:
     return _PARSER_STAMP
 
 
-def pack(transcript: Transcript) -> bytes:
-    """``transcript`` as the cache stores it (its word count with it): what a worker process sends back."""
-    return _encode(transcript)
+def pack(transcript: Transcript | Parsed) -> bytes:
+    """``transcript`` as the cache stores it (its word count with it): what a worker process sends back.
+    A :class:`~qualkit.transcripts.model.Parsed` gives the same bytes as its Transcript would."""
+    return _encode(transcript if isinstance(transcript, Parsed) else Parsed.of(transcript))
 
 
 def unpack(data: bytes) -> Transcript:
@@ -263,6 +284,15 @@ class TranscriptHead:
         object.__setattr__(self, "labels", tuple(self.labels))  # a list when read back from JSON
 
     @classmethod
+    def of_parsed(cls, p: Parsed) -> TranscriptHead:
+        """:meth:`of` the Transcript of ``p``, read from its columns."""
+        speakers, starts = (p.columns[0], p.columns[1]) if p.columns else ([], [])
+        lead = next((start for speaker, start in zip(speakers, starts) if speaker), None)
+        end = min(len(p.text) if lead is None else lead, HEAD_CHARS)
+        return cls(p.id, p.source_format, p.encoding, len(speakers), p.word_count, tuple(dict.fromkeys(speakers)), lead,
+                   len(p.text), p.text[:end])
+
+    @classmethod
     def of(cls, t: Transcript) -> TranscriptHead:
         """The header of a transcript in hand."""
         lead = next((turn.start for turn in t.turns if turn.speaker), None)
@@ -279,21 +309,52 @@ class TranscriptHead:
 
 
 _TURN_FIELDS = [f.name for f in fields(Turn)][1:]  # every field but ``index`` (its position)
-_TURN_GETTERS = [attrgetter(name) for name in _TURN_FIELDS]
+assert tuple(_TURN_FIELDS) == TURN_COLUMNS
 
 
-def _encode(t: Transcript) -> bytes:
+def _encode(p: Parsed) -> bytes:
     """``head JSON \x00 meta JSON \x00 text``: the header (:class:`TranscriptHead`, its fields as a
-    list), the text as UTF-8 (no escaping), the turns as one JSON list per field. JSON written with
-    ``ensure_ascii`` holds no NUL, so the first two NULs are the cuts."""
-    record: dict[str, Any] = {f.name: getattr(t, f.name) for f in fields(Transcript) if f.name not in ("text", "turns")}
-    record["path"] = str(t.path) if t.path is not None else None
-    record["turns"] = [list(map(get, t.turns)) for get in _TURN_GETTERS]
-    record["words"] = t.word_count  # counted once, when the file is parsed
+    list), the text as UTF-8 (no escaping), the turns as one entry per field (:func:`_pack_column`) and
+    their number. JSON written with ``ensure_ascii`` holds no NUL, so the first two NULs are the cuts."""
+    record: dict[str, Any] = {"id": p.id, "source_format": p.source_format, "encoding": p.encoding, "warnings": p.warnings,
+                              "path": str(p.path) if p.path is not None else None, "layout": p.layout,
+                              "n": p.turn_count, "turns": list(map(_pack_column, p.columns)),
+                              "words": p.word_count}  # (words counted once, when the file is parsed)
     meta = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
-    h = TranscriptHead.of(t)
+    h = TranscriptHead.of_parsed(p)
     head = json.dumps([getattr(h, f.name) for f in fields(TranscriptHead)], ensure_ascii=True, separators=(",", ":"))
-    return b"".join((head.encode("ascii"), b"\x00", meta.encode("ascii"), b"\x00", t.text.encode("utf-8")))
+    return b"".join((head.encode("ascii"), b"\x00", meta.encode("ascii"), b"\x00", p.text.encode("utf-8")))
+
+
+_SWAP = sys.byteorder != "little"  # (columns are stored little-endian)
+
+
+def _pack_column(column: list) -> Any:
+    """One column of the turns as an entry stores it: None when every value is None (a plain-text file's
+    times and participants), whole numbers (offsets, lines) as the base64 of their 32-bit little-endian
+    array, anything else as its JSON list. Encoded and decoded at C speed: a long interview has a few
+    hundred turns, and its numbers as JSON were most of the cost of writing and reading an entry's turns."""
+    if column.count(None) == len(column):
+        return None
+    try:
+        packed = array("i", column)
+    except (TypeError, OverflowError):  # (a label, a time, a missing line, a number past 32 bits)
+        return column
+    if _SWAP:
+        packed.byteswap()
+    return b64encode(packed).decode("ascii")
+
+
+def _unpack_column(stored: Any, n: int) -> list:
+    """The column :func:`_pack_column` stored as ``stored``, of ``n`` turns."""
+    if stored is None:
+        return [None] * n
+    if isinstance(stored, str):
+        column = array("i", b64decode(stored))
+        if _SWAP:
+            column.byteswap()
+        return column.tolist()
+    return stored
 
 
 def _text(blob: bytes) -> str:
@@ -305,9 +366,9 @@ def _decode(blob: bytes) -> Transcript:
     start = blob.index(b"\x00") + 1  # after the header
     cut = blob.index(b"\x00", start)
     record = json.loads(blob[start:cut])
-    columns = record.pop("turns")
+    n = record.pop("n")
+    columns = [_unpack_column(stored, n) for stored in record.pop("turns")]
     words = record.pop("words")
-    n = len(columns[0]) if columns else 0
     record["turns"] = list(map(Turn, range(n), *columns))
     record["text"] = blob[cut + 1:].decode("utf-8")
     record["path"] = Path(record["path"]) if record["path"] is not None else None

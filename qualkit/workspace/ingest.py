@@ -18,6 +18,8 @@ from qualkit.workspace.participants import PARTICIPANTS_NAME, Participants
 if TYPE_CHECKING:
     import pandas as pd
 
+    from qualkit.workspace.ingest_work import Summary
+
 __all__ = ["MEMO_BUDGET", "MEMO_SPILLED", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptRef", "TranscriptsById", "convert_documents",
            "by_reference", "ingest",
            "held", "iter_texts", "prefetch", "read_one", "read_text_one", "text_reader", "turn_table", "unmatched_participant_rows"]
@@ -366,79 +368,7 @@ def read_text_one(ws: _Store, path: Path) -> str:
     return text if text is not None else _read_unheld(ws, path, stamp).text
 
 
-_Summary = tuple[str, str, int, int, int, list[str]]  # an IngestRow's id, format, turns, speakers, words, warnings
-_WORKER_STORE: list[_Store] = []  # the workspace, for worker processes forked while rows are asked for
-_Work = tuple[Path, str | None, list[str], tuple[float, int], str | None]  # a file, its speaker rules, state and cache key
-
-
-def _parse_chunk(work: list[_Work]) -> list[tuple[bytes | None, _Summary | None] | None]:
-    """Parse files in a worker process, each as its transcript-cache entry (a few bytes of JSON and
-    the text: a third of the cost of pickling the Transcript and its turns there and back), and,
-    when the workspace was left for the workers (:data:`_WORKER_STORE`), the file's ingest row, its
-    participants attached as :func:`read_one` would; a file that fails is None (the serial read
-    reports why). Given the workspace, the worker writes the entries to the on-disk cache itself and
-    sends back only the rows (None for an entry it wrote): the text of a study does not go through a
-    pipe, and this process's writes run beside the other workers' work."""
-    from qualkit.transcripts import read_transcript
-    from qualkit.workspace.cache import pack
-
-    out: list[tuple[bytes | None, _Summary | None] | None] = []
-    written: list[tuple[int, str, Path, tuple[float, int]]] = []  # parses to write: (place in out, key, file, state)
-    for path, pattern, known, stamp, key in work:
-        try:
-            t = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
-        except QualkitError:
-            out.append(None)
-            continue
-        data = pack(t)  # words counted here
-        if not _WORKER_STORE:
-            out.append((data, None))
-            continue
-        if key is not None:
-            written.append((len(out), key, path, stamp))
-        _WORKER_STORE[0]._attach_participants(t)
-        out.append((data, (t.id, t.source_format, len(t.turns), len(t.speakers), t.word_count, list(t.warnings))))
-        if len(written) >= _WRITE_BATCH:
-            _write_parses(out, written)
-    _write_parses(out, written)
-    return out
-
-
-_WRITE_BATCH = 32  # parses a worker writes in one transaction (about 1 MB of interviews)
-
-
-def _write_parses(out: list[tuple[bytes | None, _Summary | None] | None], written: list[tuple[int, str, Path, tuple[float, int]]]) -> None:
-    """Write the parses of ``written`` to the on-disk cache in one short transaction, each marked written
-    in ``out`` (its text dropped); once one cannot be written (another process holds the cache for
-    longer than the busy timeout), the rest go back with their text for the parent to write. The
-    write lock is taken only for the inserts, never while a file is parsed, so the other workers wait
-    milliseconds for it. A connection of the worker's own: none may cross a fork."""
-    from qualkit.workspace.cache import TranscriptCache
-
-    if not written:
-        return
-    import os
-
-    if not _WORKER_CACHE or _WORKER_CACHE[0][0] != os.getpid():  # (one made before a fork is the parent's)
-        _WORKER_CACHE[:] = [(os.getpid(), TranscriptCache(_WORKER_STORE[0].root))]
-    store = _WORKER_CACHE[0][1]
-    store.begin_batch()
-    try:
-        for i, key, path, stamp in written:
-            got = out[i]
-            assert got is not None
-            if not store.put(key, None, path, stamp, got[0]):
-                break
-            out[i] = (None, got[1])
-    finally:
-        store.end_batch()
-        written.clear()
-
-
-_WORKER_CACHE: list[tuple[int, Any]] = []  # a worker's own connection to the transcript cache (with its pid), opened on its first write
-
-
-def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: bool = False) -> dict[Path, tuple[tuple[float, int], _Summary]]:
+def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: bool = False) -> dict[Path, tuple[tuple[float, int], Summary]]:
     """Parse the files of ``paths`` that no cache holds in ``jobs`` processes (default: every core),
     and keep them as :func:`read_one` would; returns the ingest row of each file parsed here when
     ``rows_only`` (each with the file's state then), which are then not read back into this process
@@ -449,9 +379,10 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
     zipped formats): the results are the same either way, since each file is parsed on its own."""
     from qualkit.io.parallel import can_fork, chunks, parallel_each, resolve_jobs
     from qualkit.transcripts import is_transcript_file
+    from qualkit.workspace.ingest_work import WORKER_STORE, parse_chunk
 
     n = resolve_jobs(jobs)
-    rows: dict[Path, tuple[tuple[float, int], _Summary]] = {}
+    rows: dict[Path, tuple[tuple[float, int], Summary]] = {}
     if n <= 1 or not can_fork():
         return rows
     todo: list[tuple[Path, tuple[float, int], str | None, list[str], str | None]] = []
@@ -471,7 +402,7 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
         return rows
     parts = chunks(todo, n * 4)  # a few chunks per process: an even finish without a task per file
 
-    def keep(i: int, parsed: list[tuple[bytes | None, _Summary | None] | None]) -> None:  # each chunk as it comes, in order
+    def keep(i: int, parsed: list[tuple[bytes | None, Summary | None] | None]) -> None:  # each chunk as it comes, in order
         from qualkit.workspace.cache import unpack
 
         progress.advance(len(parts[i]))
@@ -493,14 +424,14 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
         ws.disk_cache.begin_batch()
 
     if rows_only:
-        _WORKER_STORE.append(ws)  # forked with the workers: they attach participants and write the cache themselves
+        WORKER_STORE.append(ws)  # forked with the workers: they attach participants and write the cache themselves
     ws.disk_cache.end_batch()  # (nothing of this process's left open while the workers write)
     ws.disk_cache.begin_batch()
     try:
         with task("Parsing transcripts", len(todo)) as progress:
-            parallel_each(_parse_chunk, [[(p, pattern, known, stamp, key) for p, stamp, pattern, known, key in part] for part in parts], n, keep)
+            parallel_each(parse_chunk, [[(p, pattern, known, stamp, key) for p, stamp, pattern, known, key in part] for part in parts], n, keep)
     finally:
-        _WORKER_STORE.clear()
+        WORKER_STORE.clear()
     return rows
 
 

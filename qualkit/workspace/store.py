@@ -435,23 +435,13 @@ class Workspace:
         return self._disk_cache
 
     def _attach_participants(self, transcript: Transcript) -> None:
-        table = self.participant_table
-        unknown: dict[str, int] = {}
-        found: dict[str | None, Any] = {}  # a few labels, many turns: look each label up once
-        for turn in transcript.turns:
-            label = turn.speaker
-            row = found[label] if label in found else found.setdefault(label, table.lookup(transcript.id, label))
-            if row is not None:
-                turn.participant = row["participant_id"]
-            elif label is not None:
-                unknown[label] = unknown.get(label, 0) + 1
-        if transcript.id in self.documents.rows and not transcript.speakers:
-            # a document listed in documents.csv (field notes, a site-visit report) has no speakers by design
-            transcript.warnings = [w for w in transcript.warnings if not w.startswith("no speaker labels found")]
-        if table.path is not None and not table.path.exists():
-            return  # one workspace-level warning says participants.csv is missing
-        for label, n in unknown.items():
-            transcript.warnings.append(f"speaker {label!r} ({n} turn{'s' if n != 1 else ''}) is not in {PARTICIPANTS_NAME}")
+        from qualkit.workspace.ingest_work import speakers_found
+
+        found, transcript.warnings = speakers_found(self, transcript.id, [turn.speaker for turn in transcript.turns], transcript.warnings)
+        if found:
+            for turn in transcript.turns:
+                if turn.speaker in found:
+                    turn.participant = found[turn.speaker]
 
     def ingest(self, paths: Iterable[str | Path] | None = None, progress: Callable[[list[Path]], Iterable[Path]] | None = None,
                summarize: bool = True, rows_only: bool = False) -> IngestResult:

@@ -1,0 +1,191 @@
+"""A cold `qualkit ingest` parses each file to columns (issue 17: ingest within 3x a bare
+read+decode+split): its workers make no Turn object, count a usual file's words in one pass over the
+whole text, read a plain ASCII file in one pass, and write cache entries whose turns are packed;
+every transcript, row and entry reads back exactly as before."""
+from __future__ import annotations
+
+import random
+
+from qualkit.transcripts.model import Parsed, Transcript, count_words_in
+
+LABELS = ["Interviewer", "P1", "Luis", "INTERVIEWER", "Dr. Smith", "O'Brien", "María José", "Speaker 2", "Ann", "FG1-P3",
+          "x_y", "Q", "I", "Jo'Anne", "d'Arcy", "ann", "Note", "mom"]
+WORDS = ["don't", "year", "'tis", "rock'n'roll", "café", "naïve", "x_y", "42", "it’s", "—", "...", "a:b", "e.g.", "O'Neil's",
+         "ﬁne", "e\u0301", "'", "''", "_", "x'", "Q:", "9:", "’"]
+
+
+def _interviews(seed: int, n: int) -> list[str]:
+    """``n`` small interviews in the usual layout (labels with a colon, speech on the label's line) with
+    awkward words: apostrophes, accents, digits, colons inside speech, labels left unsaid."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        labels = rng.sample(LABELS, rng.randint(1, 4))
+        lines = []
+        for _ in range(rng.randint(0, 30)):
+            r = rng.random()
+            if r < 0.15:
+                lines.append(rng.choice(["", " ", "\t"]))
+            elif r < 0.85:
+                lines.append(rng.choice(["", " "]) * (rng.random() < 0.1) + rng.choice(labels) + rng.choice([": ", ":\t", " : ", ":", ":\n"])
+                             + " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 8))) + rng.choice(["", " ", "  \t"]))
+            else:
+                lines.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 8))))
+        out.append("\n".join(lines))
+    return out
+
+
+def test_the_words_of_a_usual_file_counted_beside_its_labels_are_the_words_of_its_turns():
+    """speakers._words_beside: the whole text's words less its labels' give the turns' words."""
+    from qualkit.transcripts.speakers import segment, segment_columns
+
+    counted = 0
+    for text in _interviews(11, 3000):
+        turns, warnings = segment(text)
+        columns, warnings2, words = segment_columns(text)
+        assert Transcript("x", text, turns, "txt", None, warnings) == Parsed("x", text, columns, "txt", None, warnings2).transcript()
+        if words is not None:
+            counted += 1
+            assert words == count_words_in(text, [(t.start, t.end) for t in turns]), text
+    assert counted > 1000  # (the rest: files with a one-off label, read line by line)
+
+
+def test_a_worker_parses_a_usual_file_without_a_turn_object_and_writes_the_entry_a_transcript_would(tmp_path, monkeypatch):
+    """The ingest command's workers parse to columns (read_parsed): 175,000 Turn objects at 1,000
+    interviews were a fifth of a cold ingest. The entry and the row are those of the Transcript."""
+    import pytest
+
+    import qualkit.transcripts.model as model
+    import qualkit.transcripts.speakers as speakers
+    import qualkit.transcripts.turnbuild as turnbuild
+    from qualkit.transcripts import read_parsed, read_transcript
+    from qualkit.workspace.cache import pack
+
+    rng = random.Random(3)
+    files = []
+    for i in range(40):
+        f = tmp_path / f"int{i:02d}.txt"
+        said = [f"{who}: " + " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 12)))
+                for _ in range(rng.randint(2, 20)) for who in ("Interviewer", "Maria")]
+        f.write_text("Recorded at the clinic.\n\n" + "\n\n".join(said) + "\n", encoding="utf-8")
+        files.append(f)
+    want = [pack(read_transcript(f)) for f in files]
+    for module in (model, speakers, turnbuild):
+        monkeypatch.setattr(module, "Turn", lambda *a: pytest.fail("a Turn was made"))
+    got = [read_parsed(f) for f in files]
+    monkeypatch.undo()
+    assert [pack(p) for p in got] == want
+    assert all(p.words is not None for p in got)  # (counted on the way)
+
+
+def test_the_ingest_rows_of_the_workers_are_those_of_one_process(tmp_path, monkeypatch):
+    """Rows summed up from columns (turns, speakers, words, warnings: an unknown speaker, a document with
+    none) equal those of reading each transcript in this process."""
+    import pytest
+
+    import qualkit
+    import qualkit.workspace.ingest as ingest_mod
+    from qualkit.io.parallel import can_fork
+    from qualkit.workspace.scaffold import init
+
+    if not can_fork():
+        pytest.skip("worker processes are forked (Linux)")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
+    rows = []
+    for name, jobs in (("serial", 1), ("parallel", 2)):
+        root = init(tmp_path / name)
+        (root / "participants.csv").write_text("transcript,speaker,participant_id\n,Interviewer,I1\n,Luis,P1\n", encoding="utf-8")
+        (root / "documents.csv").write_text("document,source_type\nnotes,field notes\n", encoding="utf-8")
+        (root / "transcripts" / "notes.txt").write_text("Visited the clinic.\n\nIt was closed.\n", encoding="utf-8")
+        for i, text in enumerate(_interviews(5, 30)):
+            (root / "transcripts" / f"int{i:02d}.txt").write_text("Interviewer: hi\nLuis: yes\n" + text, encoding="utf-8")
+        ws = qualkit.Workspace(root)
+        ws.jobs = jobs
+        rows.append([r.as_dict() | {"path": r.path.name} for r in ws.ingest(rows_only=True).rows])
+    assert rows[0] == rows[1]
+    assert any(r["warnings"] for r in rows[1]) and [r["warnings"] for r in rows[1] if r["id"] == "notes"] == [[]]
+
+
+def test_a_plain_ascii_file_is_decoded_in_one_pass_and_reads_as_before(tmp_path, monkeypatch):
+    """read_text_file: an ASCII file with no control character and no CR skips decode_bytes, NFC and
+    the control scan; any other file takes them, and both give what decode_bytes and its followers give."""
+    import pytest
+
+    import qualkit.io.textdecode as td
+
+    def slow(data: bytes):
+        try:
+            text, encoding, warnings = td.decode_bytes(data)
+        except td.TranscriptError as exc:
+            return exc.message
+        text, note = td.replace_controls(td.normalize_text(text))
+        return text, encoding, warnings + ([note] if note else [])
+
+    rng = random.Random(2)
+    parts = [b"word ", b"\n", b"P1: ", b"x", b"\t", b"  "]
+    rare = [b"\r", b"\r\n", b"\x0b", b"\x0c", b"\x00", b"\x1b", b"\x7f", b"\xc3\xa9", b"\xff", b"\xef\xbb\xbf", b"\xe2\x80\xa8"]
+    samples = [b"".join(rng.choice(rare) if rng.random() < 0.01 else rng.choice(parts) for _ in range(rng.randint(1, 300)))
+               for _ in range(400)]
+    for i, data in enumerate(samples):
+        f = tmp_path / f"f{i}.txt"
+        f.write_bytes(data)
+        try:
+            got = td.read_text_file(f)
+        except td.TranscriptError as exc:
+            got = exc.message  # type: ignore[assignment]
+        assert got == slow(data), data
+    f = tmp_path / "plain.txt"
+    f.write_bytes(b"Interviewer: How?\nMaria: Fine.\n")
+    monkeypatch.setattr(td, "decode_bytes", lambda *a: pytest.fail("decoded by decode_bytes"))
+    assert td.read_text_file(f) == ("Interviewer: How?\nMaria: Fine.\n", "utf-8", [])
+
+
+def test_cache_entries_store_turn_numbers_packed_and_read_back_the_same(tmp_path):
+    """A cache entry's offsets and lines are packed arrays, not JSON lists (most of the cost of writing
+    and reading an entry's turns), its unset times and participants nothing at all; a new cache
+    file has 16 KiB pages (a quarter less time writing a study's entries)."""
+    import json
+    import sqlite3
+
+    from qualkit.transcripts import read_transcript
+    from qualkit.workspace.cache import TranscriptCache, pack, unpack
+
+    f = tmp_path / "int.txt"
+    f.write_text("Interviewer: How?\nMaria: Fine, thanks.\n\nInterviewer: And then?\n", encoding="utf-8")
+    t = read_transcript(f)
+    data = pack(t)
+    meta = json.loads(data.split(b"\x00")[1])
+    assert meta["n"] == 3 and meta["turns"][0] == ["Interviewer", "Maria", "Interviewer"]
+    assert [type(c).__name__ for c in meta["turns"][1:]] == ["str", "str", "NoneType", "NoneType", "str"]
+    back = unpack(data)
+    assert back == t and back.word_count == t.word_count == 5
+    cache = TranscriptCache(tmp_path)
+    assert cache.put("k", t, f, (1.0, 2))
+    assert sqlite3.connect(cache.path).execute("PRAGMA page_size").fetchone()[0] == 16384
+
+
+def test_the_one_pass_split_counts_numbered_lines_itself_and_splits_as_line_by_line(monkeypatch):
+    """Court transcripts number their lines; the one-pass split finds such lines itself (no pass of its
+    own over the text) and leaves a file with 13 or more to the line-by-line reading, as before; a few
+    numbered lines give the turns of the line-by-line reading."""
+    import pytest
+
+    import qualkit.transcripts.speakers as speakers
+
+    texts = ["".join(f"{n % 25 + 1:>2}   Q. Where were you? {n}\nMR. SMITH: ok\n" for n in range(20)),
+             "Interviewer: How many?\n12 of them\nMaria: 3 more\n  7\tthen\nInterviewer: ok\nMaria: 12 x\n",
+             "1 Interviewer: hi\n2 Maria: yes\nInterviewer: again\nMaria: no\n"]
+    quick = speakers._quick
+    want = []
+    for text in texts:
+        monkeypatch.setattr(speakers, "_quick", lambda text, known: None)
+        want.append(speakers.segment(text))
+    monkeypatch.setattr(speakers, "_quick", quick)
+
+    class NoPass:
+        def findall(self, text):
+            pytest.fail("a pass over the text for numbered lines")
+
+    monkeypatch.setattr(speakers, "_NUMBERED_LINE", NoPass())
+    assert quick(texts[0], set()) is None
+    assert [speakers.segment(text) for text in texts[1:]] == want[1:]
