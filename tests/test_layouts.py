@@ -46,6 +46,23 @@ def test_f4_labels_with_and_without_a_space_and_time_marks_at_paragraph_end(tmp_
                         ("I", 82.6, "Q2 Und dann?"), ("B", 90.0, "Dann ging es weiter.")]
 
 
+def test_a_turn_of_nothing_but_a_time_mark_leaves_turns_numbered_as_a_second_read_numbers_them(tmp_path):
+    """A dropped mark-only turn used to leave a gap (0, 2, 3) in a fresh parse, while the same
+    transcript read back from the cache was numbered 0, 1, 2: turns.csv then differed cold vs warm."""
+    (tmp_path / "transcripts").mkdir()
+    init(tmp_path)
+    (tmp_path / "transcripts" / "f4.txt").write_text(
+        "I: Wie kam es dazu? #00:00:05-1#\n\nB: #00:00:07-2#\n\nI: Und dann?\n\nB: Dann ging es weiter.\n",
+        encoding="utf-8")
+    fresh = qualkit.read_transcript(tmp_path / "transcripts" / "f4.txt")
+    assert [t.index for t in fresh.turns] == [0, 1, 2]
+    assert turns(fresh)[1] == ("I", 7.2, "Und dann?")
+    ws = qualkit.Workspace(tmp_path)
+    cold = [(t.index, t.start, t.end) for t in ws.transcript("f4").turns]
+    warm = [(t.index, t.start, t.end) for t in qualkit.Workspace(tmp_path).transcript("f4").turns]
+    assert cold == warm == [(t.index, t.start, t.end) for t in fresh.turns]
+
+
 def test_markdown_heading_labels_over_paragraphs(tmp_path):
     t = read(tmp_path, "bpm.md", "### Interviewer\n\nHow did it start?\n\n### Business Process Manager\n\n"
                                  "We began in May.\n\nIt was hard.\n\n### Interviewer\n\nWhy?\n\n"

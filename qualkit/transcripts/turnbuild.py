@@ -226,4 +226,8 @@ def trim_marks(text: str, turns: list[Turn]) -> list[Turn]:
             end_time = (parse_timestamp(m.group("ts") or m.group("bts")) or 0.0) + (int(tenth) / 10 ** len(tenth) if tenth else 0.0)
             content = content[:m.start()]
         turn.end = turn.start + len(content.rstrip())
-    return [t for t in turns if t.end > t.start]
+    kept = [t for t in turns if t.end > t.start]
+    if len(kept) < len(turns):  # a turn that held only a mark is gone: number the rest 0..n-1,
+        for position, turn in enumerate(kept):  # as the cache numbers them when read back
+            turn.index = position
+    return kept
