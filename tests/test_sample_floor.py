@@ -266,3 +266,39 @@ def test_a_command_runs_numpys_blas_on_one_thread(tmp_path):
              "from qualkit.cli import main\nmain()\n")
     done = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, check=False)
     assert "BLAS threads [1]" in done.stderr, done.stderr
+
+
+def test_a_workbooks_rows_written_at_once_are_the_bytes_openpyxl_writes():
+    """The sheets' rows are made as one element tree (render.xlsx_package.sheet_data) instead of cell by cell
+    through lxml's incremental writer: the same bytes, for text of every shape, numbers, empty cells and
+    the values openpyxl's own writer is left to write (dates, true/false)."""
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    from qualkit.render import xlsx_package
+    from qualkit.render.tables import Table
+
+    texts = ["plain", " leading", "trailing ", "a\nb", "a\r\nb\rc", "\ttab", "<tag> & \"quotes\" 'single'", "",
+             "=SUM(A1:A2)", "naïve café – “curly” 🙂", "x" * 40_000, "  ", "]]>", "\u2028line"]
+    numbers = [0, -1, 3.5, 1e20, 0.1, float("nan"), float("inf"), np.int64(7), np.float64(2.25), None, 12345678901234]
+    frames = {
+        "texts": pd.DataFrame({"quote": texts, "n": range(len(texts))}),
+        "numbers": pd.DataFrame({"value": numbers, "label": [str(v) for v in numbers]}),
+        "empty": pd.DataFrame({"a": [], "b": []}),
+        "gaps": pd.DataFrame({"a": [None, "x", None], "b": [1.0, None, float("nan")], "c": ["", "", "y"]}),
+        "dates": pd.DataFrame({"when": [dt.datetime(2026, 3, 1, 10, 0), dt.date(2026, 3, 2)], "ok": [True, False]}),
+    }
+    made = []
+    real = xlsx_package.sheet_data
+    for name, frame in frames.items():
+        tables = [Table(name, frame, title=f"Table {name}", notes="A note."), *_tables("short")]
+        try:
+            xlsx_package.sheet_data = lambda w: (rows := real(w), made.append((w.ws.title, rows is not None)))[0]  # type: ignore[assignment]
+            ours, theirs = _ours_and_openpyxls(tables)
+        finally:
+            xlsx_package.sheet_data = real
+        assert ours == theirs, name
+    at_once = {sheet for sheet, rows in made if rows}
+    assert at_once == {"texts", "numbers", "empty", "gaps", "short"}  # dates and true/false: openpyxl's writer
