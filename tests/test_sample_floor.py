@@ -302,3 +302,30 @@ def test_a_workbooks_rows_written_at_once_are_the_bytes_openpyxl_writes():
         assert ours == theirs, name
     at_once = {sheet for sheet, rows in made if rows}
     assert at_once == {"texts", "numbers", "empty", "gaps", "short"}  # dates and true/false: openpyxl's writer
+
+
+def test_installed_versions_are_looked_up_again_only_when_an_import_folder_changes(tmp_path, monkeypatch):
+    """Every manifest lists the installed versions; reading each package's metadata was ~0.01 s a command.
+    They are kept in the user's cache while no folder Python imports from changed (installing, upgrading or
+    removing a package adds or removes a folder there)."""
+    import importlib.metadata
+    import sys
+
+    from qualkit.io import manifest
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    packages = tmp_path / "site"
+    packages.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(packages)])
+    looked_up = []
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: looked_up.append(name) or real(name))
+    found = []
+    for step in ("first", "again", "after an install", "again"):
+        if step == "after an install":
+            (packages / "newpkg-1.0.dist-info").mkdir()
+        monkeypatch.setattr(manifest, "_VERSIONS", {})  # a new command
+        found.append(manifest.versions())
+        assert bool(looked_up) == (step != "again"), step
+        looked_up.clear()
+    assert all(v == found[0] for v in found) and found[0]["numpy"] == real("numpy")

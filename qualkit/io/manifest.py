@@ -45,17 +45,69 @@ _VERSIONS: dict[str, str] = {}
 
 
 def versions() -> dict[str, str]:
-    """qualkit's and its dependencies' installed versions (looked up once per process)."""
+    """qualkit's and its dependencies' installed versions (looked up once per process, and kept in the
+    user's cache while no folder Python imports from has changed)."""
+    if not _VERSIONS:
+        key = _installed_key()
+        kept = _kept_versions(key) if key is not None else None
+        if kept is None:
+            kept = _looked_up_versions()
+            if key is not None:
+                _keep_versions(key, kept)
+        _VERSIONS.update(kept)
+    return dict(_VERSIONS)
+
+
+def _looked_up_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    if not _VERSIONS:
-        _VERSIONS["python"] = platform.python_version()
-        for name in ("qualkit", *_DEPENDENCIES):
-            try:
-                _VERSIONS[name] = version(name)
-            except PackageNotFoundError:
-                _VERSIONS[name] = "not installed"
-    return dict(_VERSIONS)
+    found = {"python": platform.python_version()}
+    for name in ("qualkit", *_DEPENDENCIES):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _installed_key() -> str | None:
+    """What the installed versions depend on: Python and the state of each folder it imports from (installing,
+    upgrading or removing a package adds or removes its ``*.dist-info`` folder there, which changes the
+    folder's modification time). Looking the versions up reads every package's metadata, ~0.01 s a command."""
+    import sys
+
+    state = []
+    for entry in sys.path:
+        try:
+            st = os.stat(entry or ".")
+        except OSError:
+            continue
+        state.append((os.path.abspath(entry or "."), st.st_mtime_ns, st.st_ino))
+    return hashlib.sha256(repr((sys.version, _DEPENDENCIES, state)).encode()).hexdigest()
+
+
+def _versions_file() -> Path:
+    from qualkit.io.usercache import user_cache
+
+    return user_cache("versions.json")
+
+
+def _kept_versions(key: str) -> dict[str, str] | None:
+    try:
+        kept = json.loads(_versions_file().read_text(encoding="utf-8"))
+        found = kept["versions"] if kept.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        return None
+    return found
+
+
+def _keep_versions(key: str, found: dict[str, str]) -> None:
+    try:
+        atomic_write_text(_versions_file(), json.dumps({"key": key, "versions": found}))
+    except OSError:
+        pass
 
 
 @contextmanager
