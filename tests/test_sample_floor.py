@@ -329,3 +329,14 @@ def test_installed_versions_are_looked_up_again_only_when_an_import_folder_chang
         assert bool(looked_up) == (step != "again"), step
         looked_up.clear()
     assert all(v == found[0] for v in found) and found[0]["numpy"] == real("numpy")
+
+
+def test_the_turn_table_reads_documents_and_cases_a_few_times_not_once_per_turn(sample_ws, monkeypatch):
+    from qualkit.workspace.store import Workspace
+
+    asked = []
+    for name in ("documents", "cases"):
+        real = getattr(Workspace, name)
+        monkeypatch.setattr(Workspace, name, property(lambda self, real=real, name=name: asked.append(name) or real.fget(self)))
+    table = sample_ws.turn_table()
+    assert len(table) == 490 and asked.count("documents") < 20 and asked.count("cases") < 20  # was once a turn and more
