@@ -340,3 +340,24 @@ def test_the_turn_table_reads_documents_and_cases_a_few_times_not_once_per_turn(
         monkeypatch.setattr(Workspace, name, property(lambda self, real=real, name=name: asked.append(name) or real.fget(self)))
     table = sample_ws.turn_table()
     assert len(table) == 490 and asked.count("documents") < 20 and asked.count("cases") < 20  # was once a turn and more
+
+
+def test_a_manifest_resolves_each_input_once_per_file_it_names(tmp_path, monkeypatch):
+    """Each of a run's twenty-odd manifests lists the same inputs; resolving each path again checked every
+    folder on its way. A path is resolved again once it names another file (here: made a link)."""
+    from pathlib import Path
+
+    from qualkit.io.manifest import build_manifest
+
+    (tmp_path / "sub").mkdir()
+    first, moved = tmp_path / "a.txt", tmp_path / "sub" / "b.txt"
+    first.write_text("a", encoding="utf-8")
+    moved.write_text("b", encoding="utf-8")
+    resolved = []
+    real = Path.resolve
+    monkeypatch.setattr(Path, "resolve", lambda self, *a, **k: resolved.append(self.name) or real(self, *a, **k))
+    names = [[i["path"] for i in build_manifest(tmp_path, [first, moved], [], {})["inputs"]] for _ in range(3)]
+    assert names == [["a.txt", "sub/b.txt"]] * 3 and resolved.count("a.txt") == 1
+    first.unlink()
+    first.symlink_to(moved)
+    assert [i["path"] for i in build_manifest(tmp_path, [first], [], {})["inputs"]] == ["sub/b.txt"]

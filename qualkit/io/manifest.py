@@ -120,6 +120,12 @@ def recorded(**parameters: Any) -> Iterator[None]:
         _RECORDED.reset(token)
 
 
+# (path, workspace folder resolved) -> (device, inode, the path relative to the folder): each manifest of a
+# `run` names the same inputs, and resolving a path checks each folder on the way (~25 us an input).
+# Kept while the path names the same file.
+_RELATIVE: dict[tuple[str, str], tuple[int, int, str]] = {}
+
+
 def build_manifest(root: Path, inputs: Iterable[Path], outputs: Iterable[Path], parameters: dict[str, Any]) -> dict[str, Any]:
     try:
         base: Path | None = Path(root).resolve()  # once, not once per input (a thousand transcripts)
@@ -129,10 +135,21 @@ def build_manifest(root: Path, inputs: Iterable[Path], outputs: Iterable[Path], 
     def rel(p: Path) -> str:
         if base is None:
             return relative_to(p, root)
+        try:
+            st = os.stat(p)
+        except OSError:
+            st = None
+        key = (os.fspath(p), str(base))
+        known = _RELATIVE.get(key)
+        if st is not None and known is not None and known[:2] == (st.st_dev, st.st_ino):
+            return known[2]
         try:  # as relative_to(p, root)
-            return Path(p).resolve().relative_to(base).as_posix()
+            found = Path(p).resolve().relative_to(base).as_posix()
         except (ValueError, OSError):
             return str(p)
+        if st is not None:
+            _RELATIVE[key] = (st.st_dev, st.st_ino, found)
+        return found
 
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
