@@ -358,6 +358,14 @@ def test_a_manifest_resolves_each_input_once_per_file_it_names(tmp_path, monkeyp
     monkeypatch.setattr(Path, "resolve", lambda self, *a, **k: resolved.append(self.name) or real(self, *a, **k))
     names = [[i["path"] for i in build_manifest(tmp_path, [first, moved], [], {})["inputs"]] for _ in range(3)]
     assert names == [["a.txt", "sub/b.txt"]] * 3 and resolved.count("a.txt") == 1
+    import os
+
+    stated = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: stated.append(os.fspath(p)) or real_stat(p, *a, **k))
+    build_manifest(tmp_path, [first, moved], [], {})
+    assert stated.count(str(first)) == 1  # its state read once for its name, its digest and whether it is a file
+    monkeypatch.setattr(os, "stat", real_stat)
     first.unlink()
     first.symlink_to(moved)
     assert [i["path"] for i in build_manifest(tmp_path, [first], [], {})["inputs"]] == ["sub/b.txt"]

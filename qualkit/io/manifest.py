@@ -1,10 +1,12 @@
 """Run manifests: which inputs (by sha256), parameters and versions produced an export."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import platform
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,7 +30,11 @@ _DIGESTS: dict[tuple[str, int, int, int], str] = {}
 def sha256_file(path: str | Path) -> str:
     """The file's sha256, computed once per file state (mtime, size, inode) in a process: every
     manifest of `qualkit run` lists the same inputs, a thousand transcripts in a large study."""
-    st = os.stat(path)
+    return _digest(path, os.stat(path))
+
+
+def _digest(path: str | Path, st: os.stat_result) -> str:
+    """:func:`sha256_file` of a file whose state ``st`` the caller has just read."""
     key = (os.fspath(path), st.st_mtime_ns, st.st_size, st.st_ino)
     known = _DIGESTS.get(key)
     if known is not None:
@@ -132,13 +138,14 @@ def build_manifest(root: Path, inputs: Iterable[Path], outputs: Iterable[Path], 
     except OSError:
         base = None
 
-    def rel(p: Path) -> str:
+    def rel(p: Path, st: os.stat_result | None = None) -> str:
         if base is None:
             return relative_to(p, root)
-        try:
-            st = os.stat(p)
-        except OSError:
-            st = None
+        if st is None:
+            try:
+                st = os.stat(p)
+            except OSError:
+                st = None
         key = (os.fspath(p), str(base))
         known = _RELATIVE.get(key)
         if st is not None and known is not None and known[:2] == (st.st_dev, st.st_ino):
@@ -154,10 +161,25 @@ def build_manifest(root: Path, inputs: Iterable[Path], outputs: Iterable[Path], 
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameters": {**(_RECORDED.get() or {}), **parameters},
-        "inputs": [{"path": rel(p), "sha256": sha256_file(p)} for p in sorted(set(inputs)) if Path(p).is_file()],
+        "inputs": [{"path": rel(p, st), "sha256": _digest(p, st)} for p, st in _files(inputs)],
         "outputs": [rel(p) for p in outputs],
         "versions": versions(),
     }
+
+
+def _files(paths: Iterable[Path]) -> Iterator[tuple[Path, os.stat_result]]:
+    """Each of ``paths`` that is a file, in order, with its state read once (for its name and its digest)."""
+    for p in sorted(set(paths)):
+        try:
+            st = os.stat(p)
+        except OSError as exc:  # as Path.is_file: not there is no file; anything else is an error
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+                continue
+            raise
+        except ValueError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            yield p, st
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
