@@ -289,6 +289,7 @@ def test_a_workbooks_rows_written_at_once_are_the_bytes_openpyxl_writes():
         "empty": pd.DataFrame({"a": [], "b": []}),
         "gaps": pd.DataFrame({"a": [None, "x", None], "b": [1.0, None, float("nan")], "c": ["", "", "y"]}),
         "dates": pd.DataFrame({"when": [dt.datetime(2026, 3, 1, 10, 0), dt.date(2026, 3, 2)], "ok": [True, False]}),
+        "many": pd.DataFrame({"n": range(1_234), "quote": [f"row {i} & more " for i in range(1_234)]}),  # in pieces
     }
     made = []
     real = xlsx_package.sheet_data
@@ -301,7 +302,7 @@ def test_a_workbooks_rows_written_at_once_are_the_bytes_openpyxl_writes():
             xlsx_package.sheet_data = real
         assert ours == theirs, name
     at_once = {sheet for sheet, rows in made if rows}
-    assert at_once == {"texts", "numbers", "empty", "gaps", "short"}  # dates and true/false: openpyxl's writer
+    assert at_once == {"texts", "numbers", "empty", "gaps", "many", "short"}  # dates and true/false: openpyxl's writer
 
 
 def test_installed_versions_are_looked_up_again_only_when_an_import_folder_changes(tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ import io
 import os
 import re
 import time
+from collections.abc import Iterator
 from typing import IO, Any
 
 __all__ = ["save_workbook", "sheet_data"]
@@ -73,13 +74,14 @@ def _rows_writer() -> Any:
 
         class RowsAtOnce(WorksheetWriter):
             def write_rows(self) -> None:
-                data = sheet_data(self)
-                if data is None:
+                pieces = sheet_data(self)
+                if pieces is None:
                     super().write_rows()
                     return
                 xf = self.xf.send(True)
                 xf.flush()  # what lxml holds goes out first: the rows follow the elements before them
-                self.out.write(data)
+                for piece in pieces:
+                    self.out.write(piece)
                 self.xf.send(None)
 
         _ROWS_WRITER.append(RowsAtOnce)
@@ -90,34 +92,54 @@ def _rows_writer() -> Any:
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def sheet_data(writer: Any) -> bytes | None:
-    """The ``<sheetData>`` openpyxl's ``WorksheetWriter.write_rows`` writes, as bytes made in one pass, or None
-    for a sheet with anything else than text and numbers (openpyxl's own writer then writes it).
+def sheet_data(writer: Any) -> Iterator[bytes] | None:
+    """The ``<sheetData>`` openpyxl's ``WorksheetWriter.write_rows`` writes, as pieces of bytes (a few hundred
+    rows each), or None for a sheet with anything else than text and numbers (openpyxl's own writer then
+    writes it).
 
     openpyxl writes each cell through lxml's incremental writer, three nested elements at a time and its
     style looked up by hashing it twice, about 12 us a cell (the 3,300 cells of `run` on the sample study's
-    workbooks). Here the rows are one string and a style's number is looked up by its bytes. Elements,
+    workbooks). Here rows are made as text and a style's number is looked up by its bytes. Elements,
     attributes and their order, the styles' numbering (each registered when first met, in openpyxl's order)
     and the text are what openpyxl writes (``lxml_write_cell``, serialised by lxml in ASCII: ``&``, ``<``,
     ``>`` and a CR escaped, other characters as decimal references); a test compares the bytes."""
     from openpyxl import LXML
-    from openpyxl.compat.numbers import NUMERIC_TYPES
-    from openpyxl.compat.strings import safe_string
-    from openpyxl.utils.cell import get_column_letter
 
     ws = writer.ws
     if not LXML or len(ws.row_dimensions) or ws._hyperlinks or ws._comments:
         return None
-    styles = ws.parent._cell_styles
+    rows = writer.rows()
+    if not all(_plain(cell) for _, cells in rows for cell in cells):
+        return None
+    return _pieces(rows, ws.parent._cell_styles)
+
+
+def _plain(cell: Any) -> bool:
+    """A cell :func:`sheet_data` writes as openpyxl would: empty, text lxml takes, or a number; no comment or link."""
+    from openpyxl.compat.numbers import NUMERIC_TYPES
+
+    if cell._comment is not None or cell._hyperlink is not None:
+        return False
+    value, kind = cell._value, cell.data_type
+    if kind == "s":
+        return isinstance(value, str) and not _NOT_XML.search(value)
+    return kind == "n" and (value is None or isinstance(value, NUMERIC_TYPES))
+
+
+_ROWS_A_PIECE = 500  # the rows of a 5,000-interview study's rapid matrix are not one string of many MB
+
+
+def _pieces(rows: list[tuple[int, list[Any]]], styles: Any) -> Iterator[bytes]:
+    from openpyxl.compat.strings import safe_string
+    from openpyxl.utils.cell import get_column_letter
+
     numbers: dict[bytes, str] = {}
     parts = ["<sheetData>"]
     add = parts.append
-    for row_idx, cells in writer.rows():
+    for n, (row_idx, cells) in enumerate(rows, start=1):
         add(f'<row r="{row_idx}">')
         for cell in cells:
-            value, style, kind = cell._value, cell._style, cell.data_type
-            if cell._comment is not None or cell._hyperlink is not None:
-                return None
+            value, style = cell._value, cell._style
             styled = style is not None and any(style)
             if value is None and not styled:
                 continue
@@ -129,24 +151,23 @@ def sheet_data(writer: Any) -> bytes | None:
             else:
                 number = ""
             where = f"{get_column_letter(cell.col_idx)}{cell.row}"
-            if kind == "s" and isinstance(value, str):
+            if cell.data_type == "s":
                 if value == "":
                     add(f'<c r="{where}"{number} t="inlineStr"></c>')
                     continue
-                if _NOT_XML.search(value):
-                    return None
                 space = ' xml:space="preserve"' if value != value.strip() else ""
                 text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
                 add(f'<c r="{where}"{number} t="inlineStr"><is><t{space}>{text}</t></is></c>')
-            elif kind == "n" and value is None:
+            elif value is None:
                 add(f'<c r="{where}"{number} t="n"></c>')
-            elif kind == "n" and isinstance(value, NUMERIC_TYPES):
-                add(f'<c r="{where}"{number} t="n"><v>{safe_string(value)}</v></c>')
             else:
-                return None
+                add(f'<c r="{where}"{number} t="n"><v>{safe_string(value)}</v></c>')
         add("</row>")
+        if n % _ROWS_A_PIECE == 0:
+            yield "".join(parts).encode("ascii", "xmlcharrefreplace")
+            parts.clear()
     add("</sheetData>")
-    return "".join(parts).encode("ascii", "xmlcharrefreplace")
+    yield "".join(parts).encode("ascii", "xmlcharrefreplace")
 
 
 def save_workbook(workbook: Any, out: IO[bytes]) -> None:
