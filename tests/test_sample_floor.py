@@ -370,3 +370,17 @@ def test_a_manifest_resolves_each_input_once_per_file_it_names(tmp_path, monkeyp
     first.unlink()
     first.symlink_to(moved)
     assert [i["path"] for i in build_manifest(tmp_path, [first], [], {})["inputs"]] == ["sub/b.txt"]
+
+
+def test_a_sheet_with_merged_cells_is_left_to_openpyxls_writer():
+    from openpyxl import Workbook
+    from openpyxl.worksheet._writer import WorksheetWriter
+
+    from qualkit.render.xlsx_package import save_workbook, sheet_data
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["A1"], sheet["B1"], sheet["A2"] = "Theme", "spans two columns", 3
+    sheet.merge_cells("A1:B1")
+    assert sheet_data(WorksheetWriter(sheet, out=io.BytesIO())) is None
+    save_workbook(workbook, io.BytesIO())

@@ -104,26 +104,27 @@ def sheet_data(writer: Any) -> Iterator[bytes] | None:
     and the text are what openpyxl writes (``lxml_write_cell``, serialised by lxml in ASCII: ``&``, ``<``,
     ``>`` and a CR escaped, other characters as decimal references); a test compares the bytes."""
     from openpyxl import LXML
+    from openpyxl.cell.cell import Cell
+    from openpyxl.compat.numbers import NUMERIC_TYPES
 
     ws = writer.ws
     if not LXML or len(ws.row_dimensions) or ws._hyperlinks or ws._comments:
         return None
     rows = writer.rows()
-    if not all(_plain(cell) for _, cells in rows for cell in cells):
+    if not all(_plain(cell, Cell, NUMERIC_TYPES) for _, cells in rows for cell in cells):
         return None
     return _pieces(rows, ws.parent._cell_styles)
 
 
-def _plain(cell: Any) -> bool:
-    """A cell :func:`sheet_data` writes as openpyxl would: empty, text lxml takes, or a number; no comment or link."""
-    from openpyxl.compat.numbers import NUMERIC_TYPES
-
-    if cell._comment is not None or cell._hyperlink is not None:
+def _plain(cell: Any, cell_type: Any, numbers: tuple[type, ...]) -> bool:
+    """A cell :func:`sheet_data` writes as openpyxl would: a plain ``cell_type`` (not a merged cell) with no
+    comment or link, empty, text lxml takes, or one of ``numbers``."""
+    if type(cell) is not cell_type or cell._comment is not None or cell._hyperlink is not None:
         return False
     value, kind = cell._value, cell.data_type
     if kind == "s":
         return isinstance(value, str) and not _NOT_XML.search(value)
-    return kind == "n" and (value is None or isinstance(value, NUMERIC_TYPES))
+    return kind == "n" and (value is None or isinstance(value, numbers))
 
 
 _ROWS_A_PIECE = 500  # the rows of a 5,000-interview study's rapid matrix are not one string of many MB
