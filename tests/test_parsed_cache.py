@@ -109,6 +109,11 @@ def test_settings_kept_are_the_settings_read_from_the_file(tmp_path, monkeypatch
         assert getattr(kept, key) == getattr(read, key)
     with pytest.raises(AttributeError):
         kept.agreement.unit = "sentence"
+    import copy
+    import pickle
+
+    for section in (copy.deepcopy(kept.nlp), pickle.loads(pickle.dumps(kept.nlp))):  # a copy, or a worker's
+        assert section.model_dump() == read.nlp.model_dump()
 
 
 def test_an_edited_codebook_is_parsed_again_and_a_file_with_a_problem_is_never_kept(tmp_path):

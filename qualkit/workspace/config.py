@@ -356,6 +356,8 @@ class KeptSection:
         object.__setattr__(self, "_fields", dict(fields))
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_fields":  # not a setting (copy and pickle ask for these)
+            raise AttributeError(name)
         try:
             return self._fields[name]
         except KeyError:
@@ -363,6 +365,9 @@ class KeptSection:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"settings are read-only ({name})")
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        return KeptSection, (dict(self._fields),)
 
     def __repr__(self) -> str:
         return f"KeptSection({self._fields!r})"
