@@ -181,6 +181,22 @@ def _zeroed_times(data: bytes) -> bytes:
     return bytes(out)
 
 
+def _ours_and_openpyxls(tables) -> tuple[bytes, bytes]:
+    """The workbook ``save_workbook`` writes and the one openpyxl saves, entry times zeroed. Each carries the
+    second it was made and saved in: a pair a second boundary fell between is made again."""
+    from qualkit.render import formats
+    from qualkit.render.xlsx_package import save_workbook
+
+    for _ in range(5):
+        started = int(time.time())
+        ours, theirs = io.BytesIO(), io.BytesIO()
+        save_workbook(formats._build_workbook(tables, "Study"), ours)
+        formats._build_workbook(tables, "Study").save(theirs)
+        if int(time.time()) == started:
+            break
+    return _zeroed_times(ours.getvalue()), _zeroed_times(theirs.getvalue())
+
+
 def test_a_workbook_written_with_its_sheets_in_memory_is_the_workbook_openpyxl_saves(monkeypatch):
     import os
 
@@ -193,14 +209,13 @@ def test_a_workbook_written_with_its_sheets_in_memory_is_the_workbook_openpyxl_s
 
     frame = pd.DataFrame({"quote": ["By fax <days> & late. "] * 400, "n": range(400), "why": ["a\nb"] * 400})
     tables = [Table("long", frame, title="Long", notes="A note."), *_tables("short")]
-    theirs, ours = io.BytesIO(), io.BytesIO()
-    formats._build_workbook(tables, "Study").save(theirs)  # openpyxl's own: a temporary file per sheet
+    ours, theirs = _ours_and_openpyxls(tables)  # openpyxl's own: a temporary file per sheet
+    assert ours == theirs
     made = []
     real = _writer.create_temporary_file
     monkeypatch.setattr(_writer, "create_temporary_file", lambda *a, **k: made.append(1) or real(*a, **k))
-    save_workbook(formats._build_workbook(tables, "Study"), ours)
     save_workbook(formats._build_workbook(tables, "Study"), io.BytesIO())
-    assert _zeroed_times(ours.getvalue()) == _zeroed_times(theirs.getvalue())
+    save_workbook(formats._build_workbook(tables, "Study"), io.BytesIO())
     assert len(made) <= 1  # one per process at most (to read the permissions it would get), not one per sheet
     assert not [p for p in _writer.ALL_TEMP_FILES if os.path.exists(p)]
 
@@ -219,3 +234,153 @@ def test_a_run_whose_report_shows_no_agreement_computes_no_intervals(sample_ws, 
     report = run(ws, use_cache=False)
     assert "ana, ben on" in next(s.detail for s in report.steps if s.name == "agreement")
     assert computed == [False]
+
+
+def test_the_command_asks_numpys_blas_for_one_thread_unless_the_user_chose(monkeypatch):
+    """OpenBLAS woke a thread per core for every small matrix product (set alpha's bootstrap): ~0.13 s
+    of CPU of `qualkit run` on the sample study, for nothing. The command sets one thread before numpy
+    loads; a number the user set (for OpenBLAS or OpenMP) is kept."""
+    from qualkit.cli import BLAS_THREAD_VARIABLES, one_blas_thread
+
+    environ: dict[str, str] = {}
+    one_blas_thread(environ)
+    assert environ == {"OPENBLAS_NUM_THREADS": "1"}
+    for name in BLAS_THREAD_VARIABLES:
+        chosen = {name: "4"}
+        one_blas_thread(chosen)
+        assert chosen == {name: "4"}
+
+
+def test_a_command_runs_numpys_blas_on_one_thread(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("threadpoolctl")
+    root = demo(tmp_path / "s")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
+    probe = ("import atexit, sys, threadpoolctl\n"
+             "atexit.register(lambda: print('BLAS threads', sorted({p['num_threads'] for p in threadpoolctl.threadpool_info()"
+             " if p['user_api'] == 'blas'}), file=sys.stderr))\n"
+             "sys.argv = ['qualkit', 'matrix', 'codes']\n"
+             "from qualkit.cli import main\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True, check=False)
+    assert "BLAS threads [1]" in done.stderr, done.stderr
+
+
+def test_a_workbooks_rows_written_at_once_are_the_bytes_openpyxl_writes():
+    """The sheets' rows are made as one element tree (render.xlsx_package.sheet_data) instead of cell by cell
+    through lxml's incremental writer: the same bytes, for text of every shape, numbers, empty cells and
+    the values openpyxl's own writer is left to write (dates, true/false)."""
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    from qualkit.render import xlsx_package
+    from qualkit.render.tables import Table
+
+    texts = ["plain", " leading", "trailing ", "a\nb", "a\r\nb\rc", "\ttab", "<tag> & \"quotes\" 'single'", "",
+             "=SUM(A1:A2)", "naïve café – “curly” 🙂", "x" * 40_000, "  ", "]]>", "\u2028line"]
+    numbers = [0, -1, 3.5, 1e20, 0.1, float("nan"), float("inf"), np.int64(7), np.float64(2.25), None, 12345678901234]
+    frames = {
+        "texts": pd.DataFrame({"quote": texts, "n": range(len(texts))}),
+        "numbers": pd.DataFrame({"value": numbers, "label": [str(v) for v in numbers]}),
+        "empty": pd.DataFrame({"a": [], "b": []}),
+        "gaps": pd.DataFrame({"a": [None, "x", None], "b": [1.0, None, float("nan")], "c": ["", "", "y"]}),
+        "dates": pd.DataFrame({"when": [dt.datetime(2026, 3, 1, 10, 0), dt.date(2026, 3, 2)], "ok": [True, False]}),
+        "many": pd.DataFrame({"n": range(1_234), "quote": [f"row {i} & more " for i in range(1_234)]}),  # in pieces
+    }
+    made = []
+    real = xlsx_package.sheet_data
+    for name, frame in frames.items():
+        tables = [Table(name, frame, title=f"Table {name}", notes="A note."), *_tables("short")]
+        try:
+            xlsx_package.sheet_data = lambda w: (rows := real(w), made.append((w.ws.title, rows is not None)))[0]  # type: ignore[assignment]
+            ours, theirs = _ours_and_openpyxls(tables)
+        finally:
+            xlsx_package.sheet_data = real
+        assert ours == theirs, name
+    at_once = {sheet for sheet, rows in made if rows}
+    assert at_once == {"texts", "numbers", "empty", "gaps", "many", "short"}  # dates and true/false: openpyxl's writer
+
+
+def test_installed_versions_are_looked_up_again_only_when_an_import_folder_changes(tmp_path, monkeypatch):
+    """Every manifest lists the installed versions; reading each package's metadata was ~0.01 s a command.
+    They are kept in the user's cache while no folder Python imports from changed (installing, upgrading or
+    removing a package adds or removes a folder there)."""
+    import importlib.metadata
+    import sys
+
+    from qualkit.io import manifest
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    packages = tmp_path / "site"
+    packages.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(packages)])
+    looked_up = []
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: looked_up.append(name) or real(name))
+    found = []
+    for step in ("first", "again", "after an install", "again"):
+        if step == "after an install":
+            (packages / "newpkg-1.0.dist-info").mkdir()
+        monkeypatch.setattr(manifest, "_VERSIONS", {})  # a new command
+        found.append(manifest.versions())
+        assert bool(looked_up) == (step != "again"), step
+        looked_up.clear()
+    assert all(v == found[0] for v in found) and found[0]["numpy"] == real("numpy")
+
+
+def test_the_turn_table_reads_documents_and_cases_a_few_times_not_once_per_turn(sample_ws, monkeypatch):
+    from qualkit.workspace.store import Workspace
+
+    asked = []
+    for name in ("documents", "cases"):
+        real = getattr(Workspace, name)
+        monkeypatch.setattr(Workspace, name, property(lambda self, real=real, name=name: asked.append(name) or real.fget(self)))
+    table = sample_ws.turn_table()
+    assert len(table) == 490 and asked.count("documents") < 20 and asked.count("cases") < 20  # was once a turn and more
+
+
+def test_a_manifest_resolves_each_input_once_per_file_it_names(tmp_path, monkeypatch):
+    """Each of a run's twenty-odd manifests lists the same inputs; resolving each path again checked every
+    folder on its way. A path is resolved again once it names another file (here: made a link)."""
+    from pathlib import Path
+
+    from qualkit.io.manifest import build_manifest
+
+    (tmp_path / "sub").mkdir()
+    first, moved = tmp_path / "a.txt", tmp_path / "sub" / "b.txt"
+    first.write_text("a", encoding="utf-8")
+    moved.write_text("b", encoding="utf-8")
+    resolved = []
+    real = Path.resolve
+    monkeypatch.setattr(Path, "resolve", lambda self, *a, **k: resolved.append(self.name) or real(self, *a, **k))
+    names = [[i["path"] for i in build_manifest(tmp_path, [first, moved], [], {})["inputs"]] for _ in range(3)]
+    assert names == [["a.txt", "sub/b.txt"]] * 3 and resolved.count("a.txt") == 1
+    import os
+
+    stated = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: stated.append(os.fspath(p)) or real_stat(p, *a, **k))
+    build_manifest(tmp_path, [first, moved], [], {})
+    assert stated.count(str(first)) == 1  # its state read once for its name, its digest and whether it is a file
+    monkeypatch.setattr(os, "stat", real_stat)
+    first.unlink()
+    first.symlink_to(moved)
+    assert [i["path"] for i in build_manifest(tmp_path, [first], [], {})["inputs"]] == ["sub/b.txt"]
+
+
+def test_a_sheet_with_merged_cells_is_left_to_openpyxls_writer():
+    from openpyxl import Workbook
+    from openpyxl.worksheet._writer import WorksheetWriter
+
+    from qualkit.render.xlsx_package import save_workbook, sheet_data
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["A1"], sheet["B1"], sheet["A2"] = "Theme", "spans two columns", 3
+    sheet.merge_cells("A1:B1")
+    assert sheet_data(WorksheetWriter(sheet, out=io.BytesIO())) is None
+    save_workbook(workbook, io.BytesIO())

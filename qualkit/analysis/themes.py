@@ -42,10 +42,8 @@ from qualkit.analysis.themes_file import (
     THEME_KEYS,
     VALENCES,
     Theme,
-    ThemeEntry,
     ThemeProblem,
     ThemeSet,
-    ThemesFile,
     load_themes,
 )
 from qualkit.coding.codebook_validate import ERROR, WARNING, Problem, summary
@@ -55,11 +53,20 @@ from qualkit.io.naming import plural_s
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["FILE_KEYS", "LEVELS", "THEMES_NAME", "THEME_KEYS", "VALENCES", "Theme", "ThemeCheck", "ThemeEntry",
-           "ThemeMapping", "ThemeProblem", "ThemeSet", "ThemesError", "ThemesFile", "ancestry", "at_level",
+__all__ = ["FILE_KEYS", "LEVELS", "THEMES_NAME", "THEME_KEYS", "VALENCES", "Theme", "ThemeCheck", "ThemeEntry",  # noqa: F822 (made on first use: __getattr__)
+           "ThemeMapping", "ThemeProblem", "ThemeSet", "ThemesError", "ThemesFile", "ancestry", "at_level",  # noqa: F822
            "check_themes", "default_framework", "item_label", "load_themes", "theme_mappings", "themes_path"]
 
 THEMES_NAME = "themes.yaml"
+
+
+def __getattr__(name: str) -> Any:
+    """``ThemeEntry`` and ``ThemesFile``, the file's pydantic models, made when first asked for."""
+    if name in ("ThemeEntry", "ThemesFile"):
+        from qualkit.analysis import themes_file
+
+        return getattr(themes_file, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------------------- mapping

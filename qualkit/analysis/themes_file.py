@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
-
 from qualkit.coding.codebook_validate import ERROR, WARNING, Problem
 from qualkit.errors import ThemesError
 
-__all__ = ["FILE_KEYS", "THEME_KEYS", "VALENCES", "Theme", "ThemeEntry", "ThemeProblem", "ThemeSet", "ThemesFile",
+__all__ = ["FILE_KEYS", "THEME_KEYS", "VALENCES", "Theme", "ThemeEntry", "ThemeProblem", "ThemeSet", "ThemesFile",  # noqa: F822 (__getattr__)
            "load_themes"]
 
 #: descriptive: context that is neither facilitator nor barrier (who the program serves, how it runs)
@@ -170,29 +168,49 @@ def _setting(v: Any) -> str | None:
     return v.strip() if isinstance(v, str) and v.strip() else None
 
 
-class ThemeEntry(BaseModel):
-    """One theme of themes.yaml as written (see qualkit.analysis.themes for the meaning of each field)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: Annotated[str, BeforeValidator(_id)]
-    name: Annotated[str, BeforeValidator(_name)]
-    description: Annotated[str, BeforeValidator(_description)] = ""
-    memo: Annotated[str, BeforeValidator(_memo)] = ""
-    codes: Annotated[list[str], BeforeValidator(_refs)] = []
-    domains: Annotated[list[str], BeforeValidator(_refs)] = []
-    valence: Annotated[str | None, BeforeValidator(_valence)] = None
-    quotes: Annotated[list[str], BeforeValidator(_refs)] = []
+_MODELS: list[Any] = []  # ThemeEntry, ThemesFile: made on first use
 
 
-class ThemesFile(BaseModel):
-    """themes.yaml's top level: the themes (each a :class:`ThemeEntry`) and two settings."""
+def _schema() -> tuple[Any, Any]:
+    """The file's pydantic models (:class:`ThemeEntry`, :class:`ThemesFile`), made when a themes.yaml is first
+    parsed: pydantic builds a model's validator as the class is made, and a themes.yaml read before by the same
+    reader is taken from .qualkit/cache/ (:func:`load_themes`) without them."""
+    if not _MODELS:
+        from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-    model_config = ConfigDict(extra="forbid")
+        class ThemeEntry(BaseModel):
+            """One theme of themes.yaml as written (see qualkit.analysis.themes for the meaning of each field)."""
 
-    themes: list[Any] | None
-    framework: Annotated[str | None, BeforeValidator(_setting)] = None
-    codebook: Annotated[str | None, BeforeValidator(_setting)] = None
+            model_config = ConfigDict(extra="forbid")
+
+            id: Annotated[str, BeforeValidator(_id)]
+            name: Annotated[str, BeforeValidator(_name)]
+            description: Annotated[str, BeforeValidator(_description)] = ""
+            memo: Annotated[str, BeforeValidator(_memo)] = ""
+            codes: Annotated[list[str], BeforeValidator(_refs)] = []
+            domains: Annotated[list[str], BeforeValidator(_refs)] = []
+            valence: Annotated[str | None, BeforeValidator(_valence)] = None
+            quotes: Annotated[list[str], BeforeValidator(_refs)] = []
+
+        class ThemesFile(BaseModel):
+            """themes.yaml's top level: the themes (each a :class:`ThemeEntry`) and two settings."""
+
+            model_config = ConfigDict(extra="forbid")
+
+            themes: list[Any] | None
+            framework: Annotated[str | None, BeforeValidator(_setting)] = None
+            codebook: Annotated[str | None, BeforeValidator(_setting)] = None
+
+        ThemeEntry.__qualname__, ThemesFile.__qualname__ = "ThemeEntry", "ThemesFile"
+        _MODELS.extend([ThemeEntry, ThemesFile])
+    return _MODELS[0], _MODELS[1]
+
+
+def __getattr__(name: str) -> Any:
+    """``ThemeEntry`` and ``ThemesFile``, made when first asked for (:func:`_schema`)."""
+    if name in ("ThemeEntry", "ThemesFile"):
+        return _schema()[name == "ThemesFile"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {"id": _id, "name": _name, "description": _description, "memo": _memo,
@@ -282,7 +300,7 @@ def _read_theme(node: Any, constructor: Any, problem: Report, path: Path) -> The
     values, lines, item_lines, unknown = _theme_values(node, constructor)
     for key, key_line, label in unknown:
         problem(_unknown_field(key), key_line, label, "field")
-    entry, schema_problems = validate(ThemeEntry, {**values, **{k: None for k, _, _ in unknown}}, node, path)
+    entry, schema_problems = validate(_schema()[0], {**values, **{k: None for k, _, _ in unknown}}, node, path)
     bad = {k: p for k, p in _bad_fields(schema_problems).items() if k in THEME_KEYS}
     if values.get("id") in (None, ""):
         name = values.get("name")
@@ -318,7 +336,7 @@ def _read_settings(root: Any, constructor: Any, result: ThemeSet, problem: Repor
         data[key] = constructor.construct_object(vnode, deep=True)
         if key == "themes":
             theme_nodes = vnode
-    entry, schema_problems = validate(ThemesFile, data, root, path)
+    entry, schema_problems = validate(_schema()[1], data, root, path)
     bad = _bad_fields(schema_problems)
     for knode, vnode in root.value:
         key = str(knode.value)
@@ -340,19 +358,68 @@ def load_themes(path: str | Path, strict: bool = True) -> ThemeSet:
     line; with ``strict=False`` every problem of every theme is collected in ``.problems`` (a
     YAML syntax error, or a file that is not a mapping, still raises: nothing can be read).
     """
-    import yaml
-
-    from qualkit.io.yamlfile import compose_yaml, construct_yaml
-
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise ThemesError("no such file (create it: a 'themes:' list; see `qualkit themes --help`)", path) from None
     except UnicodeDecodeError as exc:
         raise ThemesError(f"not UTF-8 text (byte {exc.start})", path) from None
     except OSError as exc:
         raise ThemesError(f"cannot read file ({exc.strerror or exc})", path) from None
+    kept = _from_kept(path, raw)
+    if kept is not None:
+        return kept
+    result = _parse(path, text, strict)
+    if not result.errors:  # warnings alone read the same strictly or not
+        _keep(path, raw, result)
+    return result
+
+
+def _readers() -> list[Path]:
+    """The source files whose code decides what a themes.yaml reads as (the key of its kept parse)."""
+    here = Path(__file__).parent
+    return [Path(__file__), here.parent / "io" / "schema.py", here.parent / "io" / "yamlfile.py",
+            here.parent / "coding" / "codebook_validate.py"]
+
+
+def _keep(path: Path, raw: bytes, result: ThemeSet) -> None:
+    """Keep a themes.yaml read without an error in .qualkit/cache/ (:mod:`qualkit.io.parsed`), warnings and lines."""
+    from dataclasses import asdict
+
+    from qualkit.io.parsed import keep_parse
+
+    if any(p.path != path or p.code is not None for p in result.problems):
+        return
+    problems = [{"line": p.line, "severity": p.severity, "message": p.message, "theme": p.theme, "kind": p.kind}
+                for p in result.problems]
+    keep_parse(path, raw, "themes", _readers(), {
+        "themes": [asdict(t) for t in result.themes], "framework": result.framework, "codebook": result.codebook,
+        "problems": problems, "lines": result.lines})
+
+
+def _from_kept(path: Path, raw: bytes) -> ThemeSet | None:
+    """The themes :func:`_keep` kept for these bytes (no PyYAML, no pydantic), or None."""
+    from qualkit.io.parsed import kept_parse
+
+    value = kept_parse(path, raw, "themes", _readers())
+    if value is None:
+        return None
+    try:
+        return ThemeSet([Theme(**t) for t in value["themes"]], path, value["framework"], value["codebook"],
+                        [ThemeProblem(path, p["line"], p["severity"], p["message"], theme=p["theme"], kind=p["kind"])
+                         for p in value["problems"]], dict(value["lines"]))
+    except (KeyError, TypeError, ValueError, AttributeError):  # a damaged entry is a miss
+        return None
+
+
+def _parse(path: Path, text: str, strict: bool) -> ThemeSet:
+    """themes.yaml's text parsed and checked (:func:`load_themes` without its cache)."""
+    import yaml
+
+    from qualkit.io.yamlfile import compose_yaml, construct_yaml
+
     root = compose_yaml(text, path, ThemesError)
     result = ThemeSet(path=path)
     if root is None:

@@ -1,10 +1,12 @@
 """Run manifests: which inputs (by sha256), parameters and versions produced an export."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import platform
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,7 +30,11 @@ _DIGESTS: dict[tuple[str, int, int, int], str] = {}
 def sha256_file(path: str | Path) -> str:
     """The file's sha256, computed once per file state (mtime, size, inode) in a process: every
     manifest of `qualkit run` lists the same inputs, a thousand transcripts in a large study."""
-    st = os.stat(path)
+    return _digest(path, os.stat(path))
+
+
+def _digest(path: str | Path, st: os.stat_result) -> str:
+    """:func:`sha256_file` of a file whose state ``st`` the caller has just read."""
     key = (os.fspath(path), st.st_mtime_ns, st.st_size, st.st_ino)
     known = _DIGESTS.get(key)
     if known is not None:
@@ -45,17 +51,69 @@ _VERSIONS: dict[str, str] = {}
 
 
 def versions() -> dict[str, str]:
-    """qualkit's and its dependencies' installed versions (looked up once per process)."""
+    """qualkit's and its dependencies' installed versions (looked up once per process, and kept in the
+    user's cache while no folder Python imports from has changed)."""
+    if not _VERSIONS:
+        key = _installed_key()
+        kept = _kept_versions(key) if key is not None else None
+        if kept is None:
+            kept = _looked_up_versions()
+            if key is not None:
+                _keep_versions(key, kept)
+        _VERSIONS.update(kept)
+    return dict(_VERSIONS)
+
+
+def _looked_up_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    if not _VERSIONS:
-        _VERSIONS["python"] = platform.python_version()
-        for name in ("qualkit", *_DEPENDENCIES):
-            try:
-                _VERSIONS[name] = version(name)
-            except PackageNotFoundError:
-                _VERSIONS[name] = "not installed"
-    return dict(_VERSIONS)
+    found = {"python": platform.python_version()}
+    for name in ("qualkit", *_DEPENDENCIES):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _installed_key() -> str | None:
+    """What the installed versions depend on: Python and the state of each folder it imports from (installing,
+    upgrading or removing a package adds or removes its ``*.dist-info`` folder there, which changes the
+    folder's modification time). Looking the versions up reads every package's metadata, ~0.01 s a command."""
+    import sys
+
+    state = []
+    for entry in sys.path:
+        try:
+            st = os.stat(entry or ".")
+        except OSError:
+            continue
+        state.append((os.path.abspath(entry or "."), st.st_mtime_ns, st.st_ino))
+    return hashlib.sha256(repr((sys.version, _DEPENDENCIES, state)).encode()).hexdigest()
+
+
+def _versions_file() -> Path:
+    from qualkit.io.usercache import user_cache
+
+    return user_cache("versions.json")
+
+
+def _kept_versions(key: str) -> dict[str, str] | None:
+    try:
+        kept = json.loads(_versions_file().read_text(encoding="utf-8"))
+        found = kept["versions"] if kept.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        return None
+    return found
+
+
+def _keep_versions(key: str, found: dict[str, str]) -> None:
+    try:
+        atomic_write_text(_versions_file(), json.dumps({"key": key, "versions": found}))
+    except OSError:
+        pass
 
 
 @contextmanager
@@ -68,27 +126,60 @@ def recorded(**parameters: Any) -> Iterator[None]:
         _RECORDED.reset(token)
 
 
+# (path, workspace folder resolved) -> (device, inode, the path relative to the folder): each manifest of a
+# `run` names the same inputs, and resolving a path checks each folder on the way (~25 us an input).
+# Kept while the path names the same file.
+_RELATIVE: dict[tuple[str, str], tuple[int, int, str]] = {}
+
+
 def build_manifest(root: Path, inputs: Iterable[Path], outputs: Iterable[Path], parameters: dict[str, Any]) -> dict[str, Any]:
     try:
         base: Path | None = Path(root).resolve()  # once, not once per input (a thousand transcripts)
     except OSError:
         base = None
 
-    def rel(p: Path) -> str:
+    def rel(p: Path, st: os.stat_result | None = None) -> str:
         if base is None:
             return relative_to(p, root)
+        if st is None:
+            try:
+                st = os.stat(p)
+            except OSError:
+                st = None
+        key = (os.fspath(p), str(base))
+        known = _RELATIVE.get(key)
+        if st is not None and known is not None and known[:2] == (st.st_dev, st.st_ino):
+            return known[2]
         try:  # as relative_to(p, root)
-            return Path(p).resolve().relative_to(base).as_posix()
+            found = Path(p).resolve().relative_to(base).as_posix()
         except (ValueError, OSError):
             return str(p)
+        if st is not None:
+            _RELATIVE[key] = (st.st_dev, st.st_ino, found)
+        return found
 
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameters": {**(_RECORDED.get() or {}), **parameters},
-        "inputs": [{"path": rel(p), "sha256": sha256_file(p)} for p in sorted(set(inputs)) if Path(p).is_file()],
+        "inputs": [{"path": rel(p, st), "sha256": _digest(p, st)} for p, st in _files(inputs)],
         "outputs": [rel(p) for p in outputs],
         "versions": versions(),
     }
+
+
+def _files(paths: Iterable[Path]) -> Iterator[tuple[Path, os.stat_result]]:
+    """Each of ``paths`` that is a file, in order, with its state read once (for its name and its digest)."""
+    for p in sorted(set(paths)):
+        try:
+            st = os.stat(p)
+        except OSError as exc:  # as Path.is_file: not there is no file; anything else is an error
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+                continue
+            raise
+        except ValueError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            yield p, st
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -59,6 +60,7 @@ def ramp_color(t: float, ramp: Sequence[str] = BLUES) -> str:
     return _hex([a[k] + (b[k] - a[k]) * f for k in range(3)])
 
 
+@lru_cache(maxsize=4096)  # a heatmap asks for the same few colours' luminance hundreds of times
 def _luminance(hex_colour: str) -> float:
     def channel(c: int) -> float:
         v = c / 255
@@ -74,6 +76,7 @@ def contrast_ratio(fg: str, bg: str) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
+@lru_cache(maxsize=4096)
 def text_color(background: str) -> str:
     """Black or white, whichever contrasts more with ``background``: at least 4.58:1 (WCAG AA for
     normal text) against any background, since the two contrasts are equal only at ≈ 4.58."""

@@ -237,17 +237,68 @@ def read_codebook(path: str | Path) -> tuple[Codebook | None, list[SchemaProblem
     hit = _READ_CACHE.get(path)
     if hit is not None and hit[0] == raw:
         return _fresh(hit[1])
-    result = _read_codebook(path)
+    kept = _from_kept(path, raw)
+    result = kept if kept is not None else _read_codebook(path)
     try:
         unchanged = path.read_bytes() == raw  # not edited while it was parsed
     except OSError:
         unchanged = False
     if unchanged:
+        if kept is None and result[0] is not None and not result[1]:
+            _keep(path, raw, result)
         if len(_READ_CACHE) >= _READ_CACHE_SIZE:
             _READ_CACHE.pop(next(iter(_READ_CACHE)))
         _READ_CACHE[path] = (raw, result)
         return _fresh(result)
     return result
+
+
+def _readers() -> list[Path]:
+    """The source files whose code decides what a codebook file reads as (the key of its kept parse)."""
+    here = Path(__file__).parent
+    return [Path(__file__), here / "codebook_schema.py", here / "codebook_fields.py", here.parent / "io" / "schema.py",
+            here.parent / "io" / "yamlfile.py"]
+
+
+def _keep(path: Path, raw: bytes, result: _Read) -> None:
+    """Keep a codebook read without a problem in .qualkit/cache/ (:mod:`qualkit.io.parsed`), lines and all."""
+    from dataclasses import asdict
+
+    from qualkit.io.parsed import keep_parse
+
+    book, _, lines = result
+    assert book is not None
+    value = {"id": book.id, "name": book.name, "description": book.description, "framework": book.framework,
+             "changelog": [e.as_dict() for e in book.changelog], "groups": [asdict(g) for g in book.groups],
+             "codes": [{**asdict(c), "key_lines": lines.by_code.get(id(c)), "ref_lines": lines.ref_lines.get(id(c))}
+                       for c in book.codes],
+             "book_keys": lines.book_keys}
+    keep_parse(path, raw, "codebook", _readers(), value)
+
+
+def _from_kept(path: Path, raw: bytes) -> _Read | None:
+    """The codebook :func:`_keep` kept for these bytes (no PyYAML, no pydantic), or None."""
+    from qualkit.io.parsed import kept_parse
+
+    value = kept_parse(path, raw, "codebook", _readers())
+    if value is None:
+        return None
+    try:
+        lines = CodebookLines(book_keys=dict(value["book_keys"]))
+        codes = []
+        for entry in value["codes"]:
+            key_lines, ref_lines = entry.pop("key_lines"), entry.pop("ref_lines")
+            code = Code(**entry)
+            if key_lines is not None:
+                lines.by_code[id(code)] = key_lines
+            if ref_lines is not None:
+                lines.ref_lines[id(code)] = ref_lines
+            codes.append(code)
+        book = Codebook(value["id"], value["name"], codes, value["description"], value["framework"],
+                        [ChangeLogEntry(**e) for e in value["changelog"]], path, [CodeGroup(**g) for g in value["groups"]])
+    except (KeyError, TypeError, ValueError, AttributeError):  # a damaged entry is a miss
+        return None
+    return book, [], lines
 
 
 def _fresh(result: _Read) -> _Read:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the schema imports pydantic, which is slow to import: only 
         QualkitYaml,
     )
 
-__all__ = ["AGREEMENT_UNITS", "CONFIG_NAME", "DEFAULT_CONFIG_TEXT", "KNOWN_KEYS", "Config", "load_config"]
+__all__ = ["AGREEMENT_UNITS", "CONFIG_NAME", "DEFAULT_CONFIG_TEXT", "KNOWN_KEYS", "Config", "KeptSection", "load_config"]
 
 CONFIG_NAME = "qualkit.yaml"
 # The unit kinds `qualkit agree` compares (qualkit.coding.units.UNIT_KINDS and "character").
@@ -109,6 +109,9 @@ class Config:
         return self.__dict__[name]
 
     def _section(self, key: str) -> Any:
+        kept = self.__dict__.get("kept_sections")
+        if kept is not None and key in kept:
+            return kept[key]
         bad = next((p for p in self.problems if _top(p.field) == key), None)
         if bad is not None:
             raise WorkspaceError(_message(bad), bad.path, bad.line)
@@ -120,9 +123,19 @@ class Config:
         value: str | None = self._section("codebook")
         return value
 
+    def _kept(self, key: str) -> Any:
+        """Section ``key`` as the cache kept it (:func:`load_config`), without reading the file; None if not kept."""
+        kept = self.__dict__.get("kept_sections")
+        if kept is None or key not in kept:
+            return None
+        return KeptSection(kept[key]) if key in _TYPED else kept[key]
+
     @property
     def agreement(self) -> AgreementSettings:
         """``agreement:`` (``unit`` is one of :data:`AGREEMENT_UNITS`)."""
+        kept: AgreementSettings | None = self._kept("agreement")
+        if kept is not None:
+            return kept
         from qualkit.workspace.config_schema import AgreementSettings
 
         return self._section("agreement") or AgreementSettings()
@@ -130,6 +143,9 @@ class Config:
     @property
     def analysis(self) -> AnalysisSettings:
         """``analysis:`` (``approach``: reflexive, codebook or coding-reliability, the default)."""
+        kept: AnalysisSettings | None = self._kept("analysis")
+        if kept is not None:
+            return kept
         from qualkit.workspace.config_schema import AnalysisSettings
 
         return self._section("analysis") or AnalysisSettings()
@@ -142,6 +158,9 @@ class Config:
     @property
     def autocode(self) -> AutocodeSettings:
         """``autocode:`` (``enabled``, ``codebook``, ``unit``)."""
+        kept: AutocodeSettings | None = self._kept("autocode")
+        if kept is not None:
+            return kept
         from qualkit.workspace.config_schema import AutocodeSettings
 
         return self._section("autocode") or AutocodeSettings()
@@ -149,6 +168,9 @@ class Config:
     @property
     def nlp(self) -> NlpSettings:
         """``nlp:`` (``model``, ``language``)."""
+        kept: NlpSettings | None = self._kept("nlp")
+        if kept is not None:
+            return kept
         from qualkit.workspace.config_schema import NlpSettings
 
         return self._section("nlp") or NlpSettings()
@@ -292,6 +314,9 @@ def _cached(path: Path, key: str) -> Config | None:
     cfg.speaker_rules = [tuple(rule) for rule in cfg.speaker_rules]  # type: ignore[misc]
     for name in _DEFERRED:  # read from the file when asked for (__getattr__)
         del cfg.__dict__[name]
+    sections = entry.get("sections")
+    if isinstance(sections, dict):
+        cfg.__dict__["kept_sections"] = sections
     return cfg
 
 
@@ -301,10 +326,55 @@ def _remember(path: Path, key: str, cfg: Config) -> None:
 
     from qualkit.io.atomic import atomic_write_text
 
+    entry: dict[str, Any] = {"key": key, "config": {k: getattr(cfg, k) for k in _KEPT}}
     try:
-        atomic_write_text(_cache_file(path), json.dumps({"key": key, "config": {k: getattr(cfg, k) for k in _KEPT}}))
+        sections = _sections(cfg)
+        if json.loads(json.dumps(sections)) == sections:  # kept only if JSON gives back what it was given
+            entry["sections"] = sections
+        atomic_write_text(_cache_file(path), json.dumps(entry))
     except (OSError, TypeError, ValueError):
         pass
+
+
+# The sections read as pydantic models (Config's typed properties); the others are plain YAML values.
+_TYPED = ("agreement", "analysis", "autocode", "nlp")
+_PLAIN = ("codebook", "interview_guide", "summaries", "matrices", "report", "exports", "consensus")
+
+
+def _sections(cfg: Config) -> dict[str, Any]:
+    """Each section a command reads, as its property gives it (a typed one as its fields, defaults filled in)."""
+    return {**{key: getattr(cfg, key).model_dump() for key in _TYPED}, **{key: cfg._section(key) for key in _PLAIN}}
+
+
+class KeptSection:
+    """A typed section of settings taken from the cache (:func:`load_config`): its fields as read-only
+    attributes, as the pydantic model read from the file has them, without importing pydantic (~0.03 s)."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        object.__setattr__(self, "_fields", dict(fields))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_fields":  # not a setting (copy and pickle ask for these)
+            raise AttributeError(name)
+        try:
+            return self._fields[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"settings are read-only ({name})")
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        return KeptSection, (dict(self._fields),)
+
+    def __repr__(self) -> str:
+        return f"KeptSection({self._fields!r})"
+
+    def model_dump(self) -> dict[str, Any]:
+        """The fields, as pydantic's ``model_dump`` gives them."""
+        return dict(self._fields)
 
 
 def _read_config(path: Path) -> Config:

@@ -160,8 +160,12 @@ class _Store(Protocol):
     def read_text(self, path: Path) -> str: ...
     def transcripts(self, *, strict: bool = False) -> list[Transcript]: ...
     def case_columns(self) -> list[str]: ...
+    @property
+    def documents(self) -> Any: ...
+    @property
+    def cases(self) -> Any: ...
     def attributes_at(self, transcript: Transcript, turn: Any | None = None,
-                      offset: int | None = None) -> dict[str, str]: ...
+                      offset: int | None = None, *, tables: tuple[Any, Any] | None = None) -> dict[str, str]: ...
 
 
 @dataclass
@@ -478,12 +482,13 @@ def turn_table(ws: _Store, transcripts: list[Transcript] | None = None) -> pd.Da
 
     table = ws.participant_table
     attrs = list(dict.fromkeys([*table.attribute_columns, *ws.case_columns()]))
+    tables = (ws.documents, ws.cases)  # read (and their files' state checked) once, not once per turn
     records = []
     for t in transcripts if transcripts is not None else ws.transcripts():
         if isinstance(t, TranscriptRef):  # read once here, not once per attribute asked of each turn
             t = ws.read(t.path)
         for turn in t.turns:
-            a = ws.attributes_at(t, turn)
+            a = ws.attributes_at(t, turn, tables=tables)
             rec = {"transcript": t.id, "turn": turn.index + 1, "speaker": turn.speaker,
                    "participant_id": turn.participant, **{c: a.get(c) for c in attrs},
                    "time": format_timestamp(turn.timestamp) if turn.timestamp is not None else None,

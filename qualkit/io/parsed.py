@@ -1,0 +1,92 @@
+"""A workspace file's parse kept in its .qualkit/cache/ as JSON, keyed by the file's bytes and the reader's code.
+
+Codebooks and themes.yaml are read by almost every command, and reading one means PyYAML's composer and
+a pydantic schema, whose models take longer to build on import than the small files take to check
+(about 0.05 s of `qualkit run` on the sample study). A file read without a problem is kept here; the next
+command whose file and reader are unchanged takes the kept value and imports neither. The key holds the
+file's bytes, qualkit's version and the (mtime, size) of the reader's source files and of PyYAML's and
+pydantic's, so an edit to either or an upgrade is a miss. Only values that come back from JSON as they went
+in are kept; a damaged entry is a miss.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["kept_parse", "keep_parse"]
+
+
+def _cache_dir(path: Path) -> Path | None:
+    """The .qualkit/cache/parsed/ of the workspace ``path`` belongs to (its folder or the one above), or None."""
+    for folder in (path.parent, path.parent.parent):
+        if (folder / ".qualkit").is_dir() and (folder / "qualkit.yaml").is_file():
+            return folder / ".qualkit" / "cache" / "parsed"
+    return None
+
+
+# The libraries a parse goes through: an upgrade rewrites their files, so their state is part of the key.
+_LIBRARIES = ("yaml", "pydantic")
+_LIBRARY_FILES: list[Path] = []
+
+
+def _library_files() -> list[Path]:
+    """Each library's package file, found without importing the library (once per process)."""
+    if not _LIBRARY_FILES:
+        from importlib.util import find_spec
+
+        for name in _LIBRARIES:
+            spec = find_spec(name)
+            _LIBRARY_FILES.append(Path(spec.origin) if spec is not None and spec.origin else Path(name))
+    return _LIBRARY_FILES
+
+
+def _key(kind: str, raw: bytes, readers: Sequence[Path]) -> str | None:
+    from qualkit import __version__
+
+    try:
+        code = [(str(f), st.st_mtime_ns, st.st_size) for f in [*readers, *_library_files()] for st in (f.stat(),)]
+    except OSError:
+        return None
+    return hashlib.sha256(repr((__version__, kind, code)).encode() + b"\0" + raw).hexdigest()
+
+
+def _entry(path: Path, kind: str) -> Path | None:
+    folder = _cache_dir(path)
+    if folder is None:
+        return None
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    return folder / f"{kind}-{name}.json"
+
+
+def kept_parse(path: Path, raw: bytes, kind: str, readers: Sequence[Path]) -> Any | None:
+    """The value kept for ``path`` read as ``raw`` by ``readers`` (:func:`keep_parse`), or None."""
+    entry = _entry(path, kind)
+    key = _key(kind, raw, readers) if entry is not None else None
+    if entry is None or key is None:
+        return None
+    try:
+        kept = json.loads(entry.read_text(encoding="utf-8"))
+        return kept["value"] if kept.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def keep_parse(path: Path, raw: bytes, kind: str, readers: Sequence[Path], value: Any) -> None:
+    """Keep ``value`` (plain JSON data) as what ``path`` reads as while its bytes are ``raw``; nothing is kept
+    outside a workspace, for a value JSON would change, or when the cache cannot be written."""
+    from qualkit.io.atomic import atomic_write_text
+
+    entry = _entry(path, kind)
+    key = _key(kind, raw, readers) if entry is not None else None
+    if entry is None or key is None:
+        return
+    try:
+        text = json.dumps({"key": key, "value": value}, ensure_ascii=False)
+        if json.loads(text)["value"] != value:  # e.g. a mapping with a number as its key
+            return
+        atomic_write_text(entry, text)
+    except (OSError, TypeError, ValueError):
+        pass
