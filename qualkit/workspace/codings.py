@@ -296,9 +296,10 @@ def _read_rows(path: Path, lines: Iterable[str]) -> Iterator[Coding]:
             raise CodingError(f"span {start}-{end} is empty or reversed", path, lineno)
         if not get("transcript").strip() or not get("code").strip():
             raise CodingError("blank transcript or code", path, lineno)
-        # ids, dates and hashes repeat on every row of a transcript: one string object each, not one per row
+        # ids, dates and hashes repeat on every row of a transcript: one string object each, not one per row;
+        # so do autocode's memos (297 of them on auto.csv's 518,000 rows at 5,000 interviews: 38 MB)
         yield Coding(intern(get("transcript").strip()), start, end, intern(get("code").strip()), get("text"),
-                     get("memo"), intern(get("coded_at").strip()), intern(get("transcript_hash").strip()), lineno)
+                     intern(get("memo")), intern(get("coded_at").strip()), intern(get("transcript_hash").strip()), lineno)
     if unclosed_quote("".join(record), 1):
         raise CodingError(UNCLOSED_QUOTE, path, begins)
 
