@@ -125,7 +125,7 @@ class _EarlyCheck:
 
         self.ws, self.paths, self.file, self.file_stamp, self.recent = ws, paths, file, file_stamp, recent
         self.read = text_reader(ws)[0]
-        self.exact: dict[str, list] = {}  # transcript -> [its text's hash, every coding found in place, a hash differs]
+        self.exact: dict[str, list] = {}  # transcript whose codings are all in place so far -> [its hash, a stamp differs]
         self.failed: set[str] = set()  # transcripts with a coding not found in place (or no text): re-anchored
         self._tid: str | None = None
         self._text: str | None = None
