@@ -52,7 +52,7 @@ def test_a_coder_only_checked_for_notices_is_not_read_again(sample_workspace, ch
 
     read: list[str] = []
     real = codings_file.read_codings
-    monkeypatch.setattr(codings_file, "read_codings", lambda path: read.append(path.stem) or real(path))
+    monkeypatch.setattr(codings_file, "read_codings", lambda path, *each: read.append(path.stem) or real(path, *each))
     anchoring.anchored_codings(qualkit.Workspace(sample_workspace), "ana")
     assert read == ["ana"]
 

@@ -59,7 +59,7 @@ def test_a_coders_file_is_parsed_once_until_it_changes(ws, monkeypatch):
     ws.write_codings("ana", [Coding("int1", 38, 45, "fax", "By fax.")])
     parsed = []
     real = codings_mod.read_codings
-    monkeypatch.setattr(codings_mod, "read_codings", lambda p: parsed.append(p) or real(p))
+    monkeypatch.setattr(codings_mod, "read_codings", lambda p, *each: parsed.append(p) or real(p, *each))
     first = ws.codings("ana")
     second = ws.codings("ana")
     assert first == second and len(parsed) == 1

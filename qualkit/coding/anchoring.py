@@ -57,13 +57,17 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
     # A view whose codings are not the file's rows (the de-identified one) keeps its quotes: should its
     # transcript change, the file's words could not stand in for them.
     file_stamp = _file_state(file) if type(ws).codings is Store.codings else None
-    raw = ws.codings(coder)
-    rows: dict[str, list[int]] = {}
-    for i, c in enumerate(raw):
-        rows.setdefault(c.transcript, []).append(i)
-    out = CoderAnchoring(coder)
     paths = {p.stem: p for p in ws.transcript_paths()}
     recent = ws.anchor_state.setdefault("_recent", RecentTexts())
+    early = _EarlyCheck(ws, paths, file, file_stamp, recent)
+    raw = ws.codings(coder, each=early) if file_stamp is not None else ws.codings(coder)
+    rows: dict[str, list[int]] = {}
+    for i, c in enumerate(raw):
+        if c.transcript not in early.exact:
+            rows.setdefault(c.transcript, []).append(i)
+    out = CoderAnchoring(coder)
+    found_in_place = early.found_in_place()
+    out.changed.update(t for t, (_h, changed) in found_in_place.items() if changed)
     # One transcript at a time (re-anchoring never looks across transcripts), so the texts of the
     # whole study are never held at once. Codings of missing or unreadable transcripts are kept as
     # they are: they match no transcript a command reads, and `status` / `codings check` report them.
@@ -86,7 +90,8 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
                 if found.status == "lost" or found.changed:
                     placed[i] = found
         if exact and file_stamp is not None:
-            out.read_back[tid] = h
+            found_in_place[tid] = (h, False)
+    out.read_back = {tid: found_in_place[tid][0] for tid in sorted(found_in_place)}  # in id order, as the texts are read
     for i, c in enumerate(raw):
         r = placed.get(i)
         if r is None:
@@ -106,6 +111,58 @@ def _compute(ws: Workspace, coder: str) -> CoderAnchoring:
         else:
             out.codings.append(c)
     return out
+
+
+class _EarlyCheck:
+    """Checks each coding as the coder's file is read (``Workspace.codings``' ``each``) against the current text
+    of its transcript, one transcript at a time, and lets a quote found at its offsets be read back from the
+    text at once: the file's quotes are never all held (200 MB of auto.csv at 5,000 interviews). A transcript
+    all of whose codings are so found needs no re-anchoring; the others are re-anchored as before."""
+
+    def __init__(self, ws: Workspace, paths: dict[str, Path], file: Path, file_stamp: tuple[int, int] | None,
+                 recent: RecentTexts) -> None:
+        from qualkit.workspace.ingest import text_reader
+
+        self.ws, self.paths, self.file, self.file_stamp, self.recent = ws, paths, file, file_stamp, recent
+        self.read = text_reader(ws)[0]
+        self.exact: dict[str, list] = {}  # transcript whose codings are all in place so far -> [its hash, a stamp differs]
+        self.failed: set[str] = set()  # transcripts with a coding not found in place (or no text): re-anchored
+        self._tid: str | None = None
+        self._text: str | None = None
+        self._source: QuoteSource | None = None
+
+    def __call__(self, c: Coding) -> None:
+        tid = c.transcript
+        if tid in self.failed:
+            return
+        if tid != self._tid:
+            self._tid, self._text = tid, self.read(tid)
+            if self._text is None:  # missing, duplicated or unreadable: left as it is, as the re-anchoring leaves it
+                self._fail(tid)
+                return
+            h = content_hash(self._text)
+            entry = self.exact.setdefault(tid, [h, False])
+            self._source = QuoteSource(partial(_text_of, self.ws, self.paths[tid]), h, self.file, self.file_stamp,
+                                       self.recent)
+        entry = self.exact[tid]
+        quote = c.text
+        if not quote or self._text is None or self._text[c.start:c.end] != quote:
+            self._fail(tid)
+            return
+        if c.transcript_hash and c.transcript_hash != entry[0]:
+            entry[1] = True
+        read_back(c, self._source)  # type: ignore[arg-type]
+
+    def _fail(self, tid: str) -> None:
+        self.failed.add(tid)
+        self.exact.pop(tid, None)
+        if self._tid == tid:
+            self._tid = self._text = self._source = None
+
+    def found_in_place(self) -> dict[str, tuple[str, bool]]:
+        """Transcript -> (its text's hash, whether a coding's stamped hash differs), for those all of whose
+        codings were found at their offsets."""
+        return {tid: (h, changed) for tid, (h, changed) in self.exact.items()}
 
 
 def _text_of(ws: Workspace, path: Path) -> str:
@@ -163,20 +220,25 @@ def _as_found(ws: Workspace, coder: str, verdict: dict) -> CoderAnchoring:
     whose codings were all found at their offsets read back from it (each read checks the text's hash)."""
     file = ws.coder_file(coder)
     file_stamp = _file_state(file)
-    raw = ws.codings(coder)
     digests: dict[str, str] = verdict["read_back"]
-    if file_stamp is not None and digests:
-        paths = {p.stem: p for p in ws.transcript_paths()}
-        recent = ws.anchor_state.setdefault("_recent", RecentTexts())
-        sources: dict[str, QuoteSource] = {}
-        for c in raw:
-            source = sources.get(c.transcript)
-            if source is None:
-                h, path = digests.get(c.transcript), paths.get(c.transcript)
-                if h is None or path is None:
-                    continue
-                source = sources[c.transcript] = QuoteSource(partial(_text_of, ws, path), h, file, file_stamp, recent)
-            read_back(c, source)
+    if file_stamp is None or not digests:
+        return CoderAnchoring(coder, ws.codings(coder), changed=set(verdict["changed"]), read_back=dict(digests))
+    paths = {p.stem: p for p in ws.transcript_paths()}
+    recent = ws.anchor_state.setdefault("_recent", RecentTexts())
+    sources: dict[str, QuoteSource | None] = {}
+
+    def placed(c: Coding) -> None:
+        source = sources.get(c.transcript, False)
+        if source is False:
+            h, path = digests.get(c.transcript), paths.get(c.transcript)
+            source = sources[c.transcript] = (None if h is None or path is None else
+                                              QuoteSource(partial(_text_of, ws, path), h, file, file_stamp, recent))
+        if source is not None:
+            read_back(c, source)  # type: ignore[arg-type]
+
+    raw = ws.codings(coder, each=placed)  # each quote let go of as its row is read (the file's, already read: here)
+    for c in raw:
+        placed(c)
     return CoderAnchoring(coder, raw, changed=set(verdict["changed"]), read_back=dict(digests))
 
 

@@ -221,11 +221,12 @@ class Workspace:
 
         return coder_path(self.root, coder)
 
-    def codings(self, coder: str) -> list:
+    def codings(self, coder: str, each: Callable[[Coding], object] | None = None) -> list:
         """A coder's codings (empty if the coder has no file yet).
 
         Parsed once per file state (mtime, size, inode): every step of a command that asks again
-        gets the same Coding objects in a new list, so callers must not modify them in place."""
+        gets the same Coding objects in a new list, so callers must not modify them in place. ``each(coding)`` is
+        called on each coding as its row is read, when the file is read (anchoring lets go of checked quotes)."""
         from qualkit.workspace.codings import read_codings
 
         path = self.coder_file(coder)
@@ -237,7 +238,7 @@ class Workspace:
         cached = self._codings_cache.get(path)
         if stamp is not None and cached is not None and cached[0] == stamp:
             return list(cached[1])
-        codings = read_codings(path)
+        codings = read_codings(path, each)
         if stamp is not None:
             self._codings_cache[path] = (stamp, codings)
         return list(codings)
