@@ -12,6 +12,7 @@ Duck-typed: pandas is never imported.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -68,13 +69,24 @@ def categorical_codes(rows: Sequence[Any], declared: tuple[Hashable, ...] | None
     return out, categories, True
 
 
+@cache
+def _bit_table(width: type) -> np.ndarray:
+    """``1 << s`` for each byte value ``s`` in ``width`` (0 where it would not fit), looked up rather
+    than shifted: NumPy 1.x casts a shifted scalar down to the shift's uint8, losing bits 8 and up."""
+    bits = np.dtype(width).itemsize * 8
+    table = np.zeros(256, dtype=width)
+    table[:bits] = [1 << s for s in range(bits)]
+    table.flags.writeable = False
+    return table
+
+
 def _shared_codes(stacked: np.ndarray, labels: list[Any], declared: tuple[Hashable, ...] | None) -> Codes | None:
     """Codes for int8 coder rows (−1 = missing) over one category list ``labels``: which codes
     occur is one bit each, OR-ed over every cell in the smallest unsigned type that holds them
     (−1 wraps to bit 0), so the categories are the used labels only, as the label path gives."""
     width = _BIT_TYPES[len(labels) // 8] if len(labels) < 32 else np.uint64
     shifts = stacked.view(np.uint8) + np.uint8(1)  # code c → bit c + 1, missing (255) → bit 0
-    bits = int(np.bitwise_or.reduce(np.left_shift(width(1), shifts), axis=None))
+    bits = int(np.bitwise_or.reduce(_bit_table(width).take(shifts), axis=None))
     used = [c for c in range(len(labels)) if bits >> (c + 1) & 1]
     ranked = label_ranks([labels[c] for c in used], declared)
     if ranked is None:
