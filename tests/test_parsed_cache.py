@@ -148,3 +148,34 @@ def test_a_value_json_would_change_is_not_kept(tmp_path):
     outside = tmp_path / "elsewhere.yaml"
     keep_parse(outside, b"x", "probe", readers, {"a": 1})  # not a workspace's file: nothing kept
     assert kept_parse(outside, b"x", "probe", readers) is None
+
+
+def test_a_date_in_qualkit_yaml_still_leaves_the_core_settings_kept(tmp_path, monkeypatch):
+    """A YAML date (``report: {date: 2024-05-01}``) cannot go into JSON: only the sections are left
+    out of the cache, not the whole entry (which made every command validate qualkit.yaml again)."""
+    import qualkit.workspace.config as config
+
+    root = demo(tmp_path / "s")
+    path = root / "qualkit.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "report:\n  date: 2024-05-01\n", encoding="utf-8")
+    first = config.load_config(path)
+    assert (root / ".qualkit" / "cache" / "config.json").is_file()
+    monkeypatch.setattr(config, "validate", lambda *a, **k: pytest.fail("qualkit.yaml validated again"))
+    again = config.load_config(path)
+    assert again.project == first.project and again.coders == first.coders
+
+
+def test_settings_edited_by_hand_in_the_cache_file_are_read_from_qualkit_yaml_instead(tmp_path):
+    """A kept section changed in .qualkit/cache/config.json (here: agreement emptied) is not trusted:
+    the command reads qualkit.yaml instead of failing with an internal error."""
+    import json
+
+    root = demo(tmp_path / "s")
+    qualkit.Workspace(root)  # keeps the settings
+    cache = root / ".qualkit" / "cache" / "config.json"
+    entry = json.loads(cache.read_text(encoding="utf-8"))
+    entry["sections"]["agreement"] = {}
+    cache.write_text(json.dumps(entry), encoding="utf-8")
+    from qualkit.workspace.config import load_config
+
+    assert load_config(root / "qualkit.yaml").agreement.unit == "turn"

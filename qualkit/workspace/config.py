@@ -315,9 +315,18 @@ def _cached(path: Path, key: str) -> Config | None:
     for name in _DEFERRED:  # read from the file when asked for (__getattr__)
         del cfg.__dict__[name]
     sections = entry.get("sections")
-    if isinstance(sections, dict):
+    if isinstance(sections, dict) and entry.get("sections_sha256") == _digest(sections):  # (an edited copy is none)
         cfg.__dict__["kept_sections"] = sections
     return cfg
+
+
+def _digest(sections: dict[str, Any]) -> str:
+    """The kept sections' fingerprint: sections changed by hand in the cache file are not trusted (a
+    typed section missing a field would fail where it is used, not read as a miss)."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(sections, sort_keys=True).encode()).hexdigest()
 
 
 def _remember(path: Path, key: str, cfg: Config) -> None:
@@ -327,10 +336,13 @@ def _remember(path: Path, key: str, cfg: Config) -> None:
     from qualkit.io.atomic import atomic_write_text
 
     entry: dict[str, Any] = {"key": key, "config": {k: getattr(cfg, k) for k in _KEPT}}
-    try:
+    try:  # sections JSON cannot hold (a YAML date) are left out, the core settings kept all the same
         sections = _sections(cfg)
         if json.loads(json.dumps(sections)) == sections:  # kept only if JSON gives back what it was given
-            entry["sections"] = sections
+            entry["sections"], entry["sections_sha256"] = sections, _digest(sections)
+    except (TypeError, ValueError):
+        pass
+    try:
         atomic_write_text(_cache_file(path), json.dumps(entry))
     except (OSError, TypeError, ValueError):
         pass
