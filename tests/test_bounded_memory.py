@@ -860,3 +860,37 @@ def test_a_memo_repeated_on_many_rows_is_held_once(tmp_path):
     codings = read_codings(path)
     assert len(codings) == 39 and codings[0].memo == 'autocode: "naloxone" exact'
     assert len({id(c.memo) for c in codings}) == 1
+
+
+def test_a_coders_file_sorted_by_code_is_checked_reading_each_transcript_at_most_twice(sample_workspace, monkeypatch):
+    """Spreadsheet imports and QDA exports are often sorted by code: the rows of one transcript come back
+    after another's many times. The check as rows are read re-read and re-hashed the transcript at each
+    switch (145 reads for 13 transcripts on the sample); one coming back is now re-anchored with the rest."""
+    import qualkit.workspace.ingest as ingest_mod
+
+    path = sample_workspace / "codings" / "ana.csv"
+    by_transcript = anchored_codings(qualkit.Workspace(sample_workspace), "ana")
+    rows = read_codings(path)
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as f:
+        header, *table = list(csv.reader(f))
+    with path.open("w", encoding="utf-8", newline="") as f:  # as a spreadsheet sorted by its code column saves it
+        csv.writer(f, lineterminator="\n").writerows([header, *sorted(table, key=lambda row: row[header.index("code")])])
+    reads: list[str] = []
+    real = ingest_mod.text_reader
+
+    def counted(ws):
+        read, *rest = real(ws)
+
+        def each(tid):
+            reads.append(tid)
+            return read(tid)
+        return (each, *rest)
+
+    monkeypatch.setattr(ingest_mod, "text_reader", counted)
+    codings = anchored_codings(qualkit.Workspace(sample_workspace), "ana")
+    assert len(reads) <= 2 * len({c.transcript for c in rows})  # checked, then re-anchored: 139 reads of 7 before
+    key = lambda c: (c.transcript, c.start, c.end, c.code)  # noqa: E731
+    assert sorted(map(key, codings)) == sorted(map(key, by_transcript))
+    assert {c.key: c.text for c in codings} == {c.key: c.text for c in by_transcript}

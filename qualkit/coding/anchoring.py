@@ -136,6 +136,9 @@ class _EarlyCheck:
         if tid in self.failed:
             return
         if tid != self._tid:
+            if tid in self.exact:  # back after another transcript's rows (a file sorted by code): re-anchored
+                self._fail(tid)  # with the others rather than its text read and hashed again at each switch
+                return
             self._tid, self._text = tid, self.read(tid)
             if self._text is None:  # missing, duplicated or unreadable: left as it is, as the re-anchoring leaves it
                 self._fail(tid)
