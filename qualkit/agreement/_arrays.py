@@ -74,7 +74,7 @@ def _bit_table(width: type) -> np.ndarray:
     """``1 << s`` for each byte value ``s`` in ``width`` (0 where it would not fit), looked up rather
     than shifted: NumPy 1.x casts a shifted scalar down to the shift's uint8, losing bits 8 and up."""
     bits = np.dtype(width).itemsize * 8
-    table = np.zeros(256, dtype=width)
+    table: np.ndarray = np.zeros(256, dtype=width)
     table[:bits] = [1 << s for s in range(bits)]
     table.flags.writeable = False
     return table
