@@ -50,8 +50,10 @@ coders, on 2 cores busy with other jobs (two runs; ratios move by about 0.3x fro
   and measured no better (session 7): the distinct labels of a sample checked on every cell by a
   gather of their keys instead of the sort (a gather costs what the sort does), the cast, keys and
   sort in blocks of 8-16 K cells (the calls a block cost more than the cache saves), and one pass
-  from the strided words to masked keys (within noise at 1e4). Longer labels (``<U21``, not in this
-  table) take a sampled guess checked on every cell: 6-8x the numeric time (session 7, load 5).
+  from the strided words to masked keys (within noise at 1e4). Longer labels (``<U20``, printed in a
+  section of their own) take a sampled guess checked on every cell: 5.4-9.2x the numeric time (session
+  7, quiet machine): a U cell is four bytes a character, so one pass over it reads 80 bytes where the
+  numeric statistic spends ~4 ns a cell. Not met.
 * not met for anything in lists vs the numeric ndarray: 4-8x, because reading 3e5 Python objects
   costs ~8 ms against ~1-1.5 ms for the whole statistic on an ndarray (pd.factorize alone takes
   26 ms on the ``U`` array).
@@ -124,6 +126,13 @@ def as_number_sets(data: np.ndarray) -> list[list[set[int] | None]]:
 def as_string_array(data: np.ndarray) -> np.ndarray:
     """The labels as a numpy ``U`` array, '' = missing (a string array cannot hold None)."""
     names = np.array([""] + [f"code{k}" for k in range(1, CATEGORIES + 1)])
+    return names[np.nan_to_num(data, nan=0).astype(int)]
+
+
+def as_long_string_array(data: np.ndarray) -> np.ndarray:
+    """As :func:`as_string_array` with codebook-length labels (``"barriers to access 3"``, ``<U20``): real
+    code names are longer than 8 bytes, where a U array's four bytes a character decide the time."""
+    names = np.array([""] + [f"barriers to access {k}" for k in range(1, CATEGORIES + 1)])
     return names[np.nan_to_num(data, nan=0).astype(int)]
 
 
@@ -232,6 +241,10 @@ def run_size(units: int, coders: int, budget: float, seed: int, lib: dict[str, A
     rows.append({"statistic": "set alpha (1-code sets)", "baseline": "", "units": units, "qualkit": nominal["qualkit"],
                  "lists": nominal["lists"], "text": t_text, "number sets": t_sets, "value": v_text,
                  "diff": max(abs(v_text - nominal["value"]), abs(v_sets - nominal["value"]))})
+    long_u = as_long_string_array(alpha_data)
+    t_long, v_long = cpu_time(lambda: ag.krippendorff_alpha(long_u, level="nominal"), budget)
+    rows.append({"statistic": "alpha nominal, long U", "baseline": "", "units": units, "qualkit": nominal["qualkit"],
+                 "long U": t_long, "value": v_long, "diff": abs(v_long - nominal["value"])})
     return rows
 
 
@@ -254,6 +267,12 @@ def show(rows: list[dict[str, Any]]) -> None:
               f"{_ratio(r, 'base_time', 'qualkit')}{_ms(r, 'lists', 8)}{_ms(r, 'text', 8)}{_ratio(r, 'text', 'lists')}"
               f"{_ratio(r, 'lists', 'qualkit')}{_ms(r, 'U', 7)}{_ratio(r, 'U', 'qualkit')}{_ms(r, 'cat', 7)}"
               f"{_ratio(r, 'cat', 'qualkit')}{r['diff']:9.1e}")
+    long = [r for r in rows if "long U" in r]
+    if long:
+        print("\nnominal alpha on a U array of codebook-length labels ('barriers to access 3', <U20) over the numeric array")
+        for r in long:
+            print(f"{r['units']:7d}  long U{_ms(r, 'long U', 8)}  num{_ms(r, 'qualkit', 7)}  ratio{_ratio(r, 'long U', 'qualkit')}"
+                  f"  |diff|{r['diff']:9.1e}")
     sets = [r for r in rows if "number sets" in r]
     if sets:
         print("\nset alpha on one-code sets in lists (ms): text sets {'a'}, number sets {3}, and nominal alpha on numbers in lists")
