@@ -119,8 +119,8 @@ def coverage_counts(ws: Workspace, codings: dict[str, list],
     time: a study's transcripts are never held together. A missing, duplicated or unreadable one is
     left out."""
     from qualkit.coding.units import coded_units
-    from qualkit.errors import QualkitError
     from qualkit.io.progress import track
+    from qualkit.workspace.ingest import id_reader
 
     spans: dict[str, dict[str, list[tuple[int, int, int]]]] = {}
     for coder, cs in codings.items():
@@ -129,16 +129,10 @@ def coverage_counts(ws: Workspace, codings: dict[str, list],
             mine.setdefault(c.transcript, []).append((c.start, c.end, i))
     found: dict[str, dict[str, Progress]] = {coder: {} for coder in codings}
     outside = dict.fromkeys(codings, 0)
-    paths: dict[str, list[Path]] = {}
-    for p in ws.transcript_paths():
-        paths.setdefault(p.stem, []).append(p)
+    read = id_reader(ws, ws.read)[0]
     for tid in track(sorted(set(transcripts)), "Reading transcripts"):
-        located = paths.get(tid)
-        if not located or len(located) > 1:
-            continue
-        try:
-            transcript = ws.read(located[0])  # once (its text was read first, then the whole of it)
-        except QualkitError:
+        transcript = read(tid)  # once (its text was read first, then the whole of it)
+        if transcript is None:
             continue
         units = participant_units(ws, transcript)
         for coder, mine in spans.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from qualkit.errors import QualkitError, TranscriptError
 from qualkit.io.naming import name_problem
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MEMO_BUDGET", "MEMO_SPILLED", "PARALLEL_MIN_BYTES", "IngestResult", "IngestRow", "TranscriptMemo", "TranscriptRef", "TranscriptsById", "convert_documents",
            "by_reference", "ingest",
-           "held", "iter_texts", "prefetch", "read_one", "read_text_one", "text_reader", "turn_table", "unmatched_participant_rows"]
+           "held", "id_reader", "iter_texts", "prefetch", "read_one", "read_text_one", "text_reader", "turn_table", "unmatched_participant_rows"]
+
+_T = TypeVar("_T")
 
 # Parse in several processes only when the files to parse hold at least this much (about 70
 # interviews of 5,000 words, 0.2 s of work): below it, starting the processes costs more than it saves.
@@ -290,16 +292,22 @@ def iter_texts(ws: _Store, ids: Iterable[str] | None = None) -> Iterator[tuple[s
 def text_reader(ws: _Store) -> tuple[Callable[[str], str | None], set[str]]:
     """(a function from a transcript id to its normalized text, the ids of transcripts/): the function
     gives None for a missing, duplicated or unreadable transcript, as :func:`iter_texts` leaves them out."""
+    return id_reader(ws, ws.read_text)
+
+
+def id_reader(ws: _Store, read_path: Callable[[Path], _T]) -> tuple[Callable[[str], _T | None], set[str]]:
+    """(a function from a transcript id to ``read_path`` of its one file, the ids of transcripts/): None for
+    an id with no file, with several (int1.txt and int1.docx) or whose file cannot be read."""
     paths: dict[str, list[Path]] = {}
     for p in ws.transcript_paths():
         paths.setdefault(p.stem, []).append(p)
 
-    def read(tid: str) -> str | None:
+    def read(tid: str) -> _T | None:
         found = paths.get(tid)
         if not found or len(found) > 1:
             return None
         try:
-            return ws.read_text(found[0])
+            return read_path(found[0])
         except QualkitError:
             return None
     return read, set(paths)
