@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -94,9 +95,7 @@ class Transcript:
     @property
     def speakers(self) -> list[str]:
         """Distinct speaker labels in order of first appearance."""
-        seen = dict.fromkeys(map(_SPEAKER, self.turns))  # (C speed: a study has hundreds of thousands of turns)
-        seen.pop(None, None)
-        return list(seen)
+        return distinct_labels(map(_SPEAKER, self.turns))  # (C speed: a study has hundreds of thousands of turns)
 
     @property
     def word_count(self) -> int:
@@ -118,6 +117,13 @@ class Transcript:
 
 
 _SPEAKER = attrgetter("speaker")
+
+
+def distinct_labels(labels: Iterable[str | None]) -> list[str]:
+    """Distinct speaker labels in order of first appearance, None (no label) left out."""
+    seen = dict.fromkeys(labels)
+    seen.pop(None, None)
+    return list(seen)  # type: ignore[arg-type]
 TURN_COLUMNS = ("speaker", "start", "end", "timestamp", "participant", "line")  # a Turn's fields after its index
 _TURN_GETTERS = [attrgetter(name) for name in TURN_COLUMNS]
 
@@ -161,9 +167,7 @@ class Parsed:
     @property
     def speakers(self) -> list[str]:
         """As :attr:`Transcript.speakers`: distinct labels in order of first appearance."""
-        seen = dict.fromkeys(self.columns[0]) if self.columns else {}
-        seen.pop(None, None)
-        return list(seen)
+        return distinct_labels(self.columns[0]) if self.columns else []
 
     @property
     def word_count(self) -> int:
