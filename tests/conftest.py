@@ -95,6 +95,17 @@ class WorkspaceFactory:
         return ws
 
 
+@pytest.fixture
+def workers_on_small_studies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`qualkit ingest` over worker processes even for a test's few small files (their bytes are below
+    PARALLEL_MIN_BYTES); skipped where processes cannot be forked."""
+    from qualkit.io.parallel import can_fork
+
+    if not can_fork():
+        pytest.skip("worker processes are forked (Linux)")
+    monkeypatch.setattr("qualkit.workspace.ingest.PARALLEL_MIN_BYTES", 0)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """qualkit's ledger of outputs written outside a workspace goes to a test folder, not ~/.cache."""

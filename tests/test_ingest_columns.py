@@ -78,19 +78,13 @@ def test_a_worker_parses_a_usual_file_without_a_turn_object_and_writes_the_entry
     assert all(p.words is not None for p in got)  # (counted on the way)
 
 
-def test_the_ingest_rows_of_the_workers_are_those_of_one_process(tmp_path, monkeypatch):
+def test_the_ingest_rows_of_the_workers_are_those_of_one_process(tmp_path, monkeypatch, workers_on_small_studies):
     """Rows summed up from columns (turns, speakers, words, warnings: an unknown speaker, a document with
     none) equal those of reading each transcript in this process."""
-    import pytest
 
     import qualkit
-    import qualkit.workspace.ingest as ingest_mod
-    from qualkit.io.parallel import can_fork
     from qualkit.workspace.scaffold import init
 
-    if not can_fork():
-        pytest.skip("worker processes are forked (Linux)")
-    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
     rows = []
     for name, jobs in (("serial", 1), ("parallel", 2)):
         root = init(tmp_path / name)

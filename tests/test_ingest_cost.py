@@ -166,18 +166,11 @@ def test_an_interrupted_ingest_leaves_the_cache_open_to_other_writers(tmp_path, 
     assert other.execute("SELECT COUNT(*) FROM parsed").fetchone()[0] == 5   # what was read is kept
 
 
-def test_a_parallel_ingest_larger_than_memory_reads_each_parse_back_once(tmp_path, monkeypatch):
-    import pytest
-
+def test_a_parallel_ingest_larger_than_memory_reads_each_parse_back_once(tmp_path, monkeypatch, workers_on_small_studies):
     import qualkit
     import qualkit.workspace.cache as cache_mod
-    import qualkit.workspace.ingest as ingest_mod
-    from qualkit.io.parallel import can_fork
     from qualkit.workspace.scaffold import init
 
-    if not can_fork():
-        pytest.skip("worker processes are forked (Linux)")
-    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
     roots = []
     for name in ("serial", "parallel"):
         root = init(tmp_path / name)
@@ -263,20 +256,15 @@ def test_words_alone_are_read_back_without_decoding_turns_once_memory_is_full(tm
     assert decoded == []
 
 
-def test_the_ingest_command_has_its_workers_write_the_parses_and_send_back_only_the_rows(tmp_path, monkeypatch):
+def test_the_ingest_command_has_its_workers_write_the_parses_and_send_back_only_the_rows(tmp_path, monkeypatch, workers_on_small_studies):
     """Issue 17 (cold ingest <= 3x a bare read): the workers of `qualkit ingest` write their files' cache
     entries themselves, so a study's text is not sent through a pipe for this process to write. The rows
     are those of one process, and a second command finds every parse."""
     import pytest
 
     import qualkit
-    import qualkit.workspace.ingest as ingest_mod
-    from qualkit.io.parallel import can_fork
     from qualkit.workspace.scaffold import init
 
-    if not can_fork():
-        pytest.skip("worker processes are forked (Linux)")
-    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
     rows = []
     for name, jobs in (("serial", 1), ("parallel", 2)):
         root = init(tmp_path / name)
@@ -316,7 +304,7 @@ def test_the_greedy_name_label_matches_what_the_lazy_one_does():
             assert a.span() == b.span() and a.group("label") == (label[:-1] if label[-1] in " \t" else label), line
 
 
-def test_a_worker_holds_the_cache_write_lock_only_while_it_writes(tmp_path, monkeypatch):
+def test_a_worker_holds_the_cache_write_lock_only_while_it_writes(tmp_path, monkeypatch, workers_on_small_studies):
     """Issue 17: a worker of `qualkit ingest` writes its parses in short transactions and never keeps the
     cache's write lock while it parses. (A worker that did made the other wait past the busy timeout on
     a loaded machine; their parses came back for this process to write, which then held the lock while
@@ -324,16 +312,9 @@ def test_a_worker_holds_the_cache_write_lock_only_while_it_writes(tmp_path, monk
     any moment a file is parsed."""
     import sqlite3
 
-    import pytest
-
     import qualkit.transcripts
-    import qualkit.workspace.ingest as ingest_mod
     import qualkit.workspace.ingest_work as work_mod
-    from qualkit.io.parallel import can_fork
 
-    if not can_fork():
-        pytest.skip("worker processes are forked (Linux)")
-    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(work_mod, "WRITE_BATCH", 4)
     ws = _short_interviews(tmp_path, 40)
     ws.jobs = 2

@@ -44,9 +44,7 @@ def _same_root(value, root):
     return json.loads(json.dumps(value).replace(str(root), "ROOT"))
 
 
-@pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
-def test_ingest_over_several_processes_gives_what_one_process_gives(tmp_path, monkeypatch):
-    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)   # small files: parallel all the same
+def test_ingest_over_several_processes_gives_what_one_process_gives(tmp_path, monkeypatch, workers_on_small_studies):
     one = qualkit.Workspace(_study(tmp_path / "a", 60))
     one.jobs = 1
     serial = one.ingest()
@@ -66,14 +64,12 @@ def test_ingest_over_several_processes_gives_what_one_process_gives(tmp_path, mo
     assert _view(again.ingest(), many.root) == _view(serial, one.root)
 
 
-@pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
-def test_ingest_rows_summed_up_in_the_workers_are_those_of_one_process(tmp_path, monkeypatch):
+def test_ingest_rows_summed_up_in_the_workers_are_those_of_one_process(tmp_path, monkeypatch, workers_on_small_studies):
     """`qualkit ingest` needs the rows only: a file parsed in a worker is summed up there (participants
     attached, unknown speakers warned about) and not read back; the rows and the transcripts (read
     when asked for) are what one process gives."""
     import qualkit.workspace.cache as cache_mod
 
-    monkeypatch.setattr(ingest_mod, "PARALLEL_MIN_BYTES", 0)
     one = qualkit.Workspace(_study(tmp_path / "a", 60))
     (one.root / "participants.csv").write_text("transcript,speaker,participant_id,role\nt000,Maria,P1,nurse\n", encoding="utf-8")
     one.jobs = 1
