@@ -229,8 +229,10 @@ def _as_found(ws: Workspace, coder: str, verdict: dict) -> CoderAnchoring:
     paths = {p.stem: p for p in ws.transcript_paths()}
     recent = ws.anchor_state.setdefault("_recent", RecentTexts())
     sources: dict[str, QuoteSource | None] = {}
+    seen = [0]  # codings ``placed`` was given as their rows were read
 
     def placed(c: Coding) -> None:
+        seen[0] += 1
         source = sources.get(c.transcript, False)
         if source is False:
             h, path = digests.get(c.transcript), paths.get(c.transcript)
@@ -239,9 +241,10 @@ def _as_found(ws: Workspace, coder: str, verdict: dict) -> CoderAnchoring:
         if source is not None:
             read_back(c, source)  # type: ignore[arg-type]
 
-    raw = ws.codings(coder, each=placed)  # each quote let go of as its row is read (the file's, already read: here)
-    for c in raw:
-        placed(c)
+    raw = ws.codings(coder, each=placed)  # each quote let go of as its row is read
+    if seen[0] < len(raw):  # the file was parsed before (Workspace.codings kept it): placed here, once
+        for c in raw:
+            placed(c)
     return CoderAnchoring(coder, raw, changed=set(verdict["changed"]), read_back=dict(digests))
 
 
