@@ -99,21 +99,18 @@ def _versions_file() -> Path:
 
 
 def _kept_versions(key: str) -> dict[str, str] | None:
-    try:
-        kept = json.loads(_versions_file().read_text(encoding="utf-8"))
-        found = kept["versions"] if kept.get("key") == key else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    from qualkit.io.parsed import read_keyed
+
+    found = read_keyed(_versions_file(), key)
     if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
         return None
     return found
 
 
 def _keep_versions(key: str, found: dict[str, str]) -> None:
-    try:
-        atomic_write_text(_versions_file(), json.dumps({"key": key, "versions": found}))
-    except OSError:
-        pass
+    from qualkit.io.parsed import write_keyed
+
+    write_keyed(_versions_file(), key, found)
 
 
 @contextmanager

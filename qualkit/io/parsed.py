@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["kept_parse", "keep_parse"]
+__all__ = ["keep_parse", "kept_parse", "read_keyed", "write_keyed"]
 
 
 def _cache_dir(path: Path) -> Path | None:
@@ -67,26 +67,37 @@ def kept_parse(path: Path, raw: bytes, kind: str, readers: Sequence[Path]) -> An
     key = _key(kind, raw, readers) if entry is not None else None
     if entry is None or key is None:
         return None
-    try:
-        kept = json.loads(entry.read_text(encoding="utf-8"))
-        return kept["value"] if kept.get("key") == key else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    return read_keyed(entry, key)
 
 
 def keep_parse(path: Path, raw: bytes, kind: str, readers: Sequence[Path], value: Any) -> None:
     """Keep ``value`` (plain JSON data) as what ``path`` reads as while its bytes are ``raw``; nothing is kept
     outside a workspace, for a value JSON would change, or when the cache cannot be written."""
-    from qualkit.io.atomic import atomic_write_text
-
     entry = _entry(path, kind)
     key = _key(kind, raw, readers) if entry is not None else None
     if entry is None or key is None:
         return
+    write_keyed(entry, key, value)
+
+
+def read_keyed(file: Path, key: str) -> Any | None:
+    """The value :func:`write_keyed` kept in ``file`` under ``key``; None for another key, no file or a damaged one."""
+    try:
+        kept = json.loads(file.read_text(encoding="utf-8"))
+        return kept["value"] if kept.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def write_keyed(file: Path, key: str, value: Any) -> None:
+    """Keep ``value`` (plain JSON data) in ``file`` under ``key``, atomically; nothing is kept for a value
+    JSON would change, and a file that cannot be written is no error (a cache, rebuilt on a miss)."""
+    from qualkit.io.atomic import atomic_write_text
+
     try:
         text = json.dumps({"key": key, "value": value}, ensure_ascii=False)
         if json.loads(text)["value"] != value:  # e.g. a mapping with a number as its key
             return
-        atomic_write_text(entry, text)
+        atomic_write_text(file, text)
     except (OSError, TypeError, ValueError):
         pass
