@@ -59,7 +59,7 @@ def test_a_worker_parses_a_usual_file_without_a_turn_object_and_writes_the_entry
     import qualkit.transcripts.speakers as speakers
     import qualkit.transcripts.turnbuild as turnbuild
     from qualkit.transcripts import read_parsed, read_transcript
-    from qualkit.workspace.cache import pack
+    from qualkit.workspace.cache import pack, unpack
 
     rng = random.Random(3)
     files = []
@@ -69,12 +69,13 @@ def test_a_worker_parses_a_usual_file_without_a_turn_object_and_writes_the_entry
                 for _ in range(rng.randint(2, 20)) for who in ("Interviewer", "Maria")]
         f.write_text("Recorded at the clinic.\n\n" + "\n\n".join(said) + "\n", encoding="utf-8")
         files.append(f)
-    want = [pack(read_transcript(f)) for f in files]
+    want = [read_transcript(f) for f in files]
     for module in (model, speakers, turnbuild):
         monkeypatch.setattr(module, "Turn", lambda *a: pytest.fail("a Turn was made"))
     got = [read_parsed(f) for f in files]
     monkeypatch.undo()
-    assert [pack(p) for p in got] == want
+    back = [unpack(pack(p), f) for p, f in zip(got, files)]
+    assert back == want and [t.word_count for t in back] == [t.word_count for t in want]
     assert all(p.words is not None for p in got)  # (counted on the way)
 
 
@@ -151,7 +152,7 @@ def test_cache_entries_store_turn_numbers_packed_and_read_back_the_same(tmp_path
     meta = json.loads(data.split(b"\x00")[1])
     assert meta["n"] == 3 and meta["turns"][0] == ["Interviewer", "Maria", "Interviewer"]
     assert [type(c).__name__ for c in meta["turns"][1:]] == ["str", "str", "NoneType", "NoneType", "str"]
-    back = unpack(data)
+    back = unpack(data, f)
     assert back == t and back.word_count == t.word_count == 5
     cache = TranscriptCache(tmp_path)
     assert cache.put("k", t, f, (1.0, 2))
@@ -183,3 +184,64 @@ def test_the_one_pass_split_counts_numbered_lines_itself_and_splits_as_line_by_l
     monkeypatch.setattr(speakers, "_NUMBERED_LINE", NoPass())
     assert quick(texts[0], set()) is None
     assert [speakers.segment(text) for text in texts[1:]] == want[1:]
+
+
+def _entries(ws) -> dict[str, bytes]:
+    """What the on-disk cache keeps as each transcript's text (after an entry's second NUL), by file stem."""
+    import sqlite3
+    from pathlib import Path
+
+    rows = sqlite3.connect(ws.disk_cache.path).execute("SELECT file, data FROM parsed").fetchall()
+    return {Path(f).stem: bytes(data).split(b"\x00", 2)[2] for f, data in rows}
+
+
+def test_a_plain_text_interview_is_not_copied_into_the_cache_and_reads_back_from_its_own_file(tmp_path, workers_on_small_studies):
+    """The cache keeps a plain-text file read as it is (ASCII, nothing decoded or replaced) by the CRC-32
+    of its bytes, not a copy of its words: writing the texts was a tenth of a cold ingest, and it is one
+    copy fewer of sensitive words. A file that reading changes (CRLF line ends, cp1252 accents, a
+    byte-order mark) keeps its text. Every one reads back as a fresh parse of its file, in one
+    process or over workers."""
+    import qualkit
+    from qualkit.workspace.scaffold import init
+
+    for jobs in (1, 2):
+        root = init(tmp_path / f"jobs{jobs}")
+        t = root / "transcripts"
+        (t / "plain.txt").write_text("Interviewer: How do referrals arrive?\nMaria: By fax, mostly.\n", encoding="utf-8")
+        (t / "crlf.txt").write_bytes(b"Interviewer: How?\r\nMaria: By fax.\r\n")
+        (t / "accents.txt").write_text("Interviewer: \u00bfC\u00f3mo?\nMar\u00eda: Por fax.\n", encoding="cp1252")
+        (t / "bom.md").write_bytes(b"\xef\xbb\xbfInterviewer: How?\nMaria: By fax.\n")
+        ws = qualkit.Workspace(root)
+        ws.jobs = jobs
+        ws.ingest()
+        kept = _entries(ws)
+        assert set(kept) == {"plain", "crlf", "accents", "bom"}
+        assert b"fax" not in kept["plain"] and kept["plain"].startswith(b"\x00")
+        assert all(b"fax" in kept[name] for name in ("crlf", "accents", "bom"))
+        again = qualkit.Workspace(root)
+        for path in again.transcript_paths():
+            got, want = again.read(path), qualkit.read_transcript(path)
+            assert (got.text, [(u.speaker, u.start, u.end) for u in got.turns], got.word_count) == \
+                   (want.text, [(u.speaker, u.start, u.end) for u in want.turns], want.word_count)
+
+
+def test_a_file_changed_behind_the_same_time_and_size_is_read_again_not_taken_from_the_cache(tmp_path):
+    """An edit that keeps a file's size, its modification time then put back (a copy that preserves
+    times), leaves the cache's key as it was; the file's CRC no longer matches, so the entry is a miss
+    and the transcript is what the file now says: never new words under the old turns."""
+    import os
+
+    import qualkit
+    from qualkit.workspace.scaffold import init
+
+    root = init(tmp_path / "ws")
+    f = root / "transcripts" / "int1.txt"
+    said = "Interviewer: How do referrals arrive?\nMaria: By {}.\nInterviewer: Always?\nMaria: Mostly.\n"
+    f.write_text(said.format("fax"), encoding="utf-8")
+    qualkit.Workspace(root).ingest()
+    st = f.stat()
+    f.write_text(said.format("car"), encoding="utf-8")
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    t = qualkit.Workspace(root).read(f)
+    assert t.turn_text(t.turns[1]) == "By car."
+    assert "By car." in qualkit.Workspace(root).ingest().transcripts[0].text

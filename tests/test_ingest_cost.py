@@ -81,7 +81,7 @@ def test_an_ingest_writes_its_parses_in_a_few_transactions_and_a_new_command_fin
     assert 2 <= len(commits) <= 4                              # 150 entries, 64 a transaction: not 150 commits
     assert not ws.disk_cache._db.in_transaction                # all of them written when ingest returns
     parsed = []
-    monkeypatch.setattr(cache_mod, "_decode", lambda blob, real=cache_mod._decode: parsed.append(1) or real(blob))
+    monkeypatch.setattr(cache_mod, "_decode", lambda blob, file, real=cache_mod._decode: parsed.append(1) or real(blob, file))
     again = qualkit.Workspace(root)
     assert [t.text for t in again.ingest().transcripts] == [t.text for t in ws.ingest().transcripts]
     assert len(parsed) == 150                                  # every one read back from the cache
@@ -126,7 +126,7 @@ def test_a_cached_transcript_comes_back_exactly_as_it_was_parsed(tmp_path):
              Turn(2, "Ré \"x\"", 24, 2**40, 0.0, None, 2**31)]
     for t in (Transcript("t1", text, turns, "txt", "utf-8", ["a warning"], Path(tmp_path / "t1.txt"), "teams"),
               Transcript("t2", "x", [], "docx"), Transcript("t3", text, turns[:2], "md")):  # (t1: an offset past 2**31)
-        back = unpack(pack(t))
+        back = unpack(pack(t), tmp_path / "t1.txt")
         assert back == t and back.word_count == t.word_count
         assert [type(u.start) for u in back.turns] == [int] * len(t.turns)
 
@@ -184,7 +184,7 @@ def test_a_parallel_ingest_larger_than_memory_reads_each_parse_back_once(tmp_pat
     many.jobs = 2
     many._cache.budget = 10_000          # memory for a few transcripts of the 40, as 5,000 interviews are to 64 MB
     decoded = []
-    monkeypatch.setattr(cache_mod, "_decode", lambda blob, real=cache_mod._decode: decoded.append(1) or real(blob))
+    monkeypatch.setattr(cache_mod, "_decode", lambda blob, file, real=cache_mod._decode: decoded.append(1) or real(blob, file))
     got = many.ingest()
     assert len(decoded) == 40             # each parse unpacked once: in the workers' batch or read back, never both
     want = one.ingest()
@@ -251,7 +251,7 @@ def test_words_alone_are_read_back_without_decoding_turns_once_memory_is_full(tm
     ws._cache.budget = 3_000              # a few of the 30 kept, as 64 MB is to 5,000 interviews
     want = {t.id: t.text for t in ws.ingest().transcripts}
     decoded = []
-    monkeypatch.setattr(cache_mod, "_decode", lambda blob, real=cache_mod._decode: decoded.append(1) or real(blob))
+    monkeypatch.setattr(cache_mod, "_decode", lambda blob, file, real=cache_mod._decode: decoded.append(1) or real(blob, file))
     assert dict(iter_texts(ws)) == want
     assert decoded == []
 

@@ -143,8 +143,8 @@ def test_a_second_command_reads_parsed_transcripts_from_the_cache(ws, monkeypatc
     first = [(t.id, t.text, [(u.speaker, u.start, u.end, u.participant) for u in t.turns]) for t in ws.transcripts()]
     assert (ws.root / ".qualkit" / "cache" / "transcripts.sqlite").is_file()
     parsed = []
-    real = readers.read_transcript
-    monkeypatch.setattr(readers, "read_transcript", lambda *a, **k: parsed.append(a) or real(*a, **k))
+    real = readers.read_parsed
+    monkeypatch.setattr(readers, "read_parsed", lambda *a, **k: parsed.append(a) or real(*a, **k))
     again = qualkit.Workspace(ws.root)                       # a new command
     assert [(t.id, t.text, [(u.speaker, u.start, u.end, u.participant) for u in t.turns]) for t in again.transcripts()] == first
     assert parsed == []
@@ -190,8 +190,8 @@ def test_ingest_prunes_cache_entries_of_edited_and_removed_files(ws, monkeypatch
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*) FROM parsed WHERE key = 'other version'").fetchone()[0] == 1
     parsed = []
-    real = readers.read_transcript
-    monkeypatch.setattr(readers, "read_transcript", lambda *a, **k: parsed.append(a) or real(*a, **k))
+    real = readers.read_parsed
+    monkeypatch.setattr(readers, "read_parsed", lambda *a, **k: parsed.append(a) or real(*a, **k))
     again = {t.id: t for t in qualkit.Workspace(ws.root).transcripts()}
     last = again["int0"].turns[-1]
     assert again["int0"].text[last.start:last.end] == "One more thing."

@@ -278,3 +278,21 @@ def test_transcripts_are_listed_in_natural_order(tmp_path):
 def test_a_project_name_with_quotes_and_apostrophes_survives_init(tmp_path):
     root = init(tmp_path / "ws", project='Sheriff\'s "PORT" study')
     assert qualkit.Workspace(root).config.project == 'Sheriff\'s "PORT" study'
+
+
+def test_transcripts_in_subfolders_are_found_and_hidden_files_lock_files_and_linked_folders_are_not(tmp_path):
+    root = make_ws(tmp_path)
+    t = root / "transcripts"
+    (t / "site_b" / "wave2").mkdir(parents=True)
+    (t / ".git").mkdir()
+    (t / "int1.txt").write_text(INTERVIEW)
+    (t / "site_b" / "int10.txt").write_text(INTERVIEW)
+    (t / "site_b" / "wave2" / "int2.txt").write_text(INTERVIEW)
+    (t / ".git" / "int3.txt").write_text(INTERVIEW)  # in a hidden folder: not ours
+    (t / ".notes.txt").write_text(INTERVIEW)
+    (t / "~$int1.docx").write_bytes(b"lock")
+    (t / "linked").symlink_to(t / "site_b")  # a link to a folder is not walked: its files would count twice
+    ws = qualkit.Workspace(root)
+    assert [p.relative_to(t).as_posix() for p in ws.transcript_paths()] == ["int1.txt", "site_b/int10.txt", "site_b/wave2/int2.txt"]
+    (t / "site_b" / "wave2" / "int4.txt").write_text(INTERVIEW)  # a file added deep down is seen at the next listing
+    assert "int4" in [p.stem for p in ws.transcript_paths()]

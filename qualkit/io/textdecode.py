@@ -100,9 +100,16 @@ def decode_bytes(data: bytes, path: str | Path | None = None, what: str = "a tex
 
 def read_text_file(path: str | Path) -> tuple[str, str, list[str]]:
     """Read and decode a text transcript; returns normalized text, encoding and warnings."""
+    return read_text_file_as_is(path)[:3]
+
+
+def read_text_file_as_is(path: str | Path) -> tuple[str, str, list[str], bool]:
+    """:func:`read_text_file`, and whether the text is the file's bytes as they are (plain ASCII with
+    no control character and no CR: nothing decoded, normalized or replaced). Such a text can be read
+    back from the file itself (see :func:`ascii_as_is`) instead of kept in a copy."""
     import os
 
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     try:
         with open(path, "rb") as fh:  # (its size from the open file: one system call less than stat, then read)
             size = os.fstat(fh.fileno()).st_size
@@ -113,15 +120,24 @@ def read_text_file(path: str | Path) -> tuple[str, str, list[str]]:
         raise TranscriptError("no such file", path) from None
     except OSError as exc:
         raise TranscriptError(f"cannot read file ({exc.strerror})", path) from None
-    if data.isascii() and b"\r" not in data and not data.translate(None, _NOT_CONTROLS):
+    as_is = ascii_as_is(data)
+    if as_is is not None:
         # The usual file: plain ASCII text with no control character and no CR. No byte-order mark or zero
         # byte, so decode_bytes reads it as UTF-8 with no warning; NFC and the controls leave it as it is.
-        return data.decode("ascii"), "utf-8", []
+        return as_is, "utf-8", [], True
     text, encoding, warnings = decode_bytes(data, path)
     text, note = replace_controls(normalize_text(text))
     if note:
         warnings.append(note)
-    return text, encoding, warnings
+    return text, encoding, warnings, False
+
+
+def ascii_as_is(data: bytes) -> str | None:
+    """The text of a file's bytes ``data`` when reading it changes nothing (plain ASCII, no control
+    character, no CR), else None: the test :func:`read_text_file` makes before anything else."""
+    if data.isascii() and b"\r" not in data and not data.translate(None, _NOT_CONTROLS):
+        return data.decode("ascii")
+    return None
 
 
 # C0 and C1 controls (ESC and CSI start terminal escape sequences), DEL, and XML's non-characters.

@@ -52,7 +52,7 @@ def read_transcript(
     ``known_speakers``: labels always accepted as speakers (e.g. from participants.csv).
     Raises :class:`~qualkit.errors.TranscriptError` naming the file (and line) on bad input.
     """
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # (Path(a Path) parses it again)
     import importlib
 
     module_name, func_name = _READERS[_readable(path)]
@@ -66,7 +66,7 @@ def read_parsed(path: str | Path, *, speaker_pattern: str | None = None, known_s
     """:func:`read_transcript` as :class:`~qualkit.transcripts.model.Parsed` (turns as columns): the same
     parse and the same errors, without a Turn object per turn for a plain-text file (what a worker
     parsing files for the on-disk cache needs)."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # (Path(a Path) parses it again)
     if _READERS[_readable(path)][0] != "plaintext":
         return Parsed.of(read_transcript(path, speaker_pattern=speaker_pattern, known_speakers=known_speakers))
     from qualkit.transcripts.plaintext import parse_plaintext

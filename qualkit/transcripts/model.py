@@ -142,7 +142,8 @@ def turns_of_columns(columns: list[list]) -> list[Turn]:
 class Parsed:
     """A parsed transcript with its turns as columns (:data:`TURN_COLUMNS`) and its word count when the
     parser knew it: what the on-disk cache stores and `qualkit ingest` sums up, without a Turn object
-    per turn (a study has hundreds of thousands). :meth:`transcript` gives the Transcript."""
+    per turn (a study has hundreds of thousands). :meth:`transcript` gives the Transcript. ``as_is``:
+    the text is the file's bytes as they are (:func:`~qualkit.io.textdecode.read_text_file_as_is`)."""
 
     id: str
     text: str
@@ -153,6 +154,7 @@ class Parsed:
     path: Path | None = None
     layout: str | None = None
     words: int | None = None
+    as_is: bool = False
 
     @classmethod
     def of(cls, t: Transcript) -> Parsed:

@@ -8,7 +8,11 @@ changed since (:meth:`TranscriptCache.prune`), so the file does not grow with ev
 git-ignored (.qualkit/), safe under concurrent readers and writers (SQLite in WAL mode; a busy or
 unwritable database is a miss, never an error), and holds JSON, never pickles. Entries are stored
 uncompressed (the text as UTF-8, the turns a column per field, numbers packed, the word count with them): reading one
-back is the cost a second command pays for every transcript, and decompressing doubled it.
+back is the cost a second command pays for every transcript, and decompressing doubled it. A plain-text file read
+as it is (ASCII, nothing decoded or replaced: most transcripts) is not copied into the cache at all: its entry keeps
+the CRC-32 of its bytes, and its text is read back from the file, checked against that CRC (a file changed behind
+an unchanged mtime and size is then a miss, not a text that no longer matches its turns). Writing the texts was a
+tenth of a cold ingest, and a cache that holds no copy of a study's words is one less place they are kept.
 
 Each entry begins with a small header (:class:`TranscriptHead`: format, counts, speaker labels and
 the text above the first labelled turn), read by :meth:`TranscriptCache.head` without decoding the
@@ -21,6 +25,7 @@ import hashlib
 import json
 import sqlite3
 import sys
+import zlib
 from array import array
 from base64 import b64decode, b64encode
 from collections.abc import Callable
@@ -39,7 +44,7 @@ CACHE_DIR = Path(".qualkit") / "cache"
 # copied into the file) took a quarter less time than in SQLite's default 4 KiB.
 _PAGE_SIZE = 16384
 _BATCH = 64  # entries per transaction in a batch: short enough that other writers never wait long
-_SCHEMA = 4  # bump when the stored form or the parser's output changes without a version bump
+_SCHEMA = 5  # bump when the stored form or the parser's output changes without a version bump
 # Each entry names its file and the file's state (mtime, size), so that a prune finds the entries of files
 # removed or changed without decoding any; the table before them (no file column) is dropped.
 _TABLES = ("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, file TEXT NOT NULL, state TEXT NOT NULL, "
@@ -124,17 +129,17 @@ class TranscriptCache(CacheStore):
             return None
         try:
             row = db.execute(f"SELECT {column} FROM parsed WHERE key = ?", (key,)).fetchone()
-            return convert(row[0]) if row else None
-        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError):
+            return convert(row if len(row) > 1 else row[0]) if row else None
+        except (sqlite3.Error, ValueError, KeyError, TypeError, IndexError, OSError):
             return None
 
     def get(self, key: str) -> Transcript | None:
-        return self._select(key, "data", _decode)
+        return self._select(key, "data, file", lambda row: _decode(*row))
 
     def get_text(self, key: str) -> str | None:
         """Only the text of the entry under ``key`` (its turns and metadata are not decoded: a
         quarter of the cost of :meth:`get`, for a reader that wants the words alone)."""
-        return self._select(key, "data", _text)
+        return self._select(key, "data, file", lambda row: _text(*row))
 
     def head(self, key: str) -> TranscriptHead | None:
         """The header of the entry under ``key`` (None: no entry, or unreadable), its turns and text
@@ -252,9 +257,10 @@ def pack(transcript: Transcript | Parsed) -> bytes:
     return _encode(transcript if isinstance(transcript, Parsed) else Parsed.of(transcript))
 
 
-def unpack(data: bytes) -> Transcript:
-    """The Transcript :func:`pack` gave ``data`` for."""
-    return _decode(data)
+def unpack(data: bytes, path: Path) -> Transcript | None:
+    """The Transcript :func:`pack` gave ``data`` for, parsed from the file ``path`` (None: a text kept
+    as the file's own no longer matches it)."""
+    return _decode(data, str(path))
 
 
 HEAD_CHARS = 4000  # the most of a transcript's opening text a header keeps
@@ -315,7 +321,9 @@ assert tuple(_TURN_FIELDS) == TURN_COLUMNS
 def _encode(p: Parsed) -> bytes:
     """``head JSON \x00 meta JSON \x00 text``: the header (:class:`TranscriptHead`, its fields as a
     list), the text as UTF-8 (no escaping), the turns as one entry per field (:func:`_pack_column`) and
-    their number. JSON written with ``ensure_ascii`` holds no NUL, so the first two NULs are the cuts."""
+    their number. JSON written with ``ensure_ascii`` holds no NUL, so the first two NULs are the cuts.
+    A text that is its file's bytes as they are (``p.as_is``) is kept as a NUL and the CRC-32 of those
+    bytes in decimal (a text never begins with a NUL: controls are replaced when a file is read)."""
     record: dict[str, Any] = {"id": p.id, "source_format": p.source_format, "encoding": p.encoding, "warnings": p.warnings,
                               "path": str(p.path) if p.path is not None else None, "layout": p.layout,
                               "n": p.turn_count, "turns": list(map(_pack_column, p.columns)),
@@ -323,7 +331,11 @@ def _encode(p: Parsed) -> bytes:
     meta = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
     h = TranscriptHead.of_parsed(p)
     head = json.dumps([getattr(h, f.name) for f in fields(TranscriptHead)], ensure_ascii=True, separators=(",", ":"))
-    return b"".join((head.encode("ascii"), b"\x00", meta.encode("ascii"), b"\x00", p.text.encode("utf-8")))
+    if p.as_is:
+        text = b"\x00%d" % zlib.crc32(p.text.encode("ascii"))
+    else:
+        text = p.text.encode("utf-8")
+    return b"".join((head.encode("ascii"), b"\x00", meta.encode("ascii"), b"\x00", text))
 
 
 _SWAP = sys.byteorder != "little"  # (columns are stored little-endian)
@@ -357,20 +369,33 @@ def _unpack_column(stored: Any, n: int) -> list:
     return stored
 
 
-def _text(blob: bytes) -> str:
-    """The text of an entry alone: what follows its second NUL (see :func:`_encode`)."""
-    return bytes(blob[blob.index(b"\x00", blob.index(b"\x00") + 1) + 1:]).decode("utf-8")
+def _text(blob: bytes, file: str) -> str | None:
+    """The text of an entry alone: what follows its second NUL (see :func:`_encode`), or its file's."""
+    return _stored_text(blob[blob.index(b"\x00", blob.index(b"\x00") + 1) + 1:], file)
 
 
-def _decode(blob: bytes) -> Transcript:
+def _stored_text(stored: bytes, file: str) -> str | None:
+    """The text an entry stores as ``stored``: itself in UTF-8, or, for a NUL and a CRC-32, the bytes of
+    ``file`` when they still have that CRC (else None: the file changed, and the entry is a miss)."""
+    if stored[:1] != b"\x00":
+        return bytes(stored).decode("utf-8")
+    with open(file, "rb") as fh:
+        data = fh.read()
+    return data.decode("ascii") if zlib.crc32(data) == int(stored[1:]) else None
+
+
+def _decode(blob: bytes, file: str) -> Transcript | None:
     start = blob.index(b"\x00") + 1  # after the header
     cut = blob.index(b"\x00", start)
+    text = _stored_text(blob[cut + 1:], file)
+    if text is None:
+        return None
     record = json.loads(blob[start:cut])
     n = record.pop("n")
     columns = [_unpack_column(stored, n) for stored in record.pop("turns")]
     words = record.pop("words")
     record["turns"] = list(map(Turn, range(n), *columns))
-    record["text"] = blob[cut + 1:].decode("utf-8")
+    record["text"] = text
     record["path"] = Path(record["path"]) if record["path"] is not None else None
     t = Transcript(**record)
     t.remember_word_count(words)

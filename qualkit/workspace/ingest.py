@@ -357,14 +357,18 @@ def read_one(ws: _Store, path: Path) -> Transcript:
 
 
 def _read_unheld(ws: _Store, path: Path, stamp: tuple[float, int] | None) -> Transcript:
-    from qualkit.transcripts import read_transcript
+    from qualkit.transcripts import read_parsed
 
     pattern, known, key = _plan(ws, path, stamp)
     transcript = ws.disk_cache.get(key) if key is not None else None
     if transcript is None:
-        transcript = read_transcript(path, speaker_pattern=pattern, known_speakers=known)
-        if key is not None and stamp is not None:
-            ws.disk_cache.put(key, transcript, path, stamp)
+        from qualkit.workspace.cache import pack
+
+        parsed = read_parsed(path, speaker_pattern=pattern, known_speakers=known)  # (as a worker parses: the same entry)
+        data = pack(parsed) if key is not None and stamp is not None else None  # (words counted before the turns are made)
+        transcript = parsed.transcript()
+        if data is not None:
+            ws.disk_cache.put(key, None, path, stamp, data)
     return _keep(ws, path, stamp, transcript)
 
 
@@ -430,8 +434,10 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
                 rows[path] = (stamp, summary)
             # Kept in memory too while this command's memo has room; beyond it, unpacking here would
             # only be undone (dropped, then read back from the cache when asked for: twice the work).
-            elif not stored or ws._cache.held + len(data) <= ws._cache.budget:
-                _keep(ws, path, stamp, unpack(data))
+            # (an entry may hold its text or only the CRC of its file's: the larger of the two sizes is the text's)
+            elif (not stored or ws._cache.held + max(len(data), stamp[1]) <= ws._cache.budget) and \
+                    (parsed_here := unpack(data, path)) is not None:
+                _keep(ws, path, stamp, parsed_here)  # (None: the file changed since; it is read again when asked for)
         ws.disk_cache.end_batch()  # committed now: the workers must not wait on this process's write lock
         ws.disk_cache.begin_batch()
 

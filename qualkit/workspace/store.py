@@ -44,11 +44,6 @@ def state_locked(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def _hidden(path: Path, folder: Path) -> bool:
-    """Hidden files and folders (.DS_Store, .git) and Office lock files (~$x.docx) are not ours."""
-    return any(part.startswith((".", "~$")) for part in path.relative_to(folder).parts)
-
-
 def _stamps(dirs) -> tuple[int | None, ...]:
     """Each folder's mtime in nanoseconds (None when it does not exist)."""
     out: list[int | None] = []
@@ -323,18 +318,9 @@ class Workspace:
         index = self._index
         if index is not None and _stamps(index[0]) == index[1] and index[4] == allow:
             return list(index[2]), list(index[5])
-        folder = self.transcripts_dir
-        dirs: list[Path] = [folder]
-        stamps = _stamps(dirs)  # taken before listing: a change during the scan shows next time
-        files: list[Path] = []
-        refused: list[QualkitError] = []
-        if folder.is_dir():
-            for p in folder.rglob("*"):
-                if p.is_dir() and not p.is_symlink():
-                    dirs.append(p)
-                    stamps += _stamps([p])
-                elif not _hidden(p, folder):
-                    self._list_entry(p, allow, files, refused)
+        from qualkit.workspace.listing import list_folder
+
+        dirs, stamps, files, refused = list_folder(self.transcripts_dir, lambda p, f, r: self._list_entry(p, allow, f, r))
         files.sort(key=natural_key)
         by_stem: dict[str, list[Path]] = {}
         for p in files:
