@@ -118,7 +118,7 @@ def test_a_second_command_takes_the_settings_from_the_cache_and_reads_the_file_o
     path = root / "qualkit.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("unit: turn", "unit: sentence") + "colour: blue\n", encoding="utf-8")
     first = load_config(path)
-    assert (root / ".qualkit" / "cache" / "config.json").is_file()
+    assert list((root / ".qualkit" / "cache" / "parsed").glob("config-*.json"))
     validate = config.validate
     monkeypatch.setattr(config, "validate", lambda *a, **k: pytest.fail("qualkit.yaml validated again"))
     again = load_config(path)

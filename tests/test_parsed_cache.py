@@ -99,7 +99,7 @@ def test_settings_kept_are_the_settings_read_from_the_file(tmp_path, monkeypatch
     kept = load_config(root / "qualkit.yaml")
     assert "kept_sections" in kept.__dict__
     with monkeypatch.context() as m:
-        m.setattr("qualkit.workspace.config._cached", lambda *a: None)
+        m.setattr("qualkit.workspace.config._from_kept", lambda *a: None)
         read = load_config(root / "qualkit.yaml")
     for key in ("agreement", "analysis", "autocode", "nlp"):
         assert getattr(kept, key).model_dump() == getattr(read, key).model_dump()
@@ -159,23 +159,24 @@ def test_a_date_in_qualkit_yaml_still_leaves_the_core_settings_kept(tmp_path, mo
     path = root / "qualkit.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "report:\n  date: 2024-05-01\n", encoding="utf-8")
     first = config.load_config(path)
-    assert (root / ".qualkit" / "cache" / "config.json").is_file()
+    assert list((root / ".qualkit" / "cache" / "parsed").glob("config-*.json"))
     monkeypatch.setattr(config, "validate", lambda *a, **k: pytest.fail("qualkit.yaml validated again"))
     again = config.load_config(path)
     assert again.project == first.project and again.coders == first.coders
 
 
 def test_settings_edited_by_hand_in_the_cache_file_are_read_from_qualkit_yaml_instead(tmp_path):
-    """A kept section changed in .qualkit/cache/config.json (here: agreement emptied) is not trusted:
-    the command reads qualkit.yaml instead of failing with an internal error."""
+    """A kept section changed in .qualkit/cache/parsed/ (here: agreement emptied) is not trusted: the
+    command reads qualkit.yaml instead of failing with an internal error."""
     import json
 
     root = demo(tmp_path / "s")
     qualkit.Workspace(root)  # keeps the settings
-    cache = root / ".qualkit" / "cache" / "config.json"
-    entry = json.loads(cache.read_text(encoding="utf-8"))
-    entry["sections"]["agreement"] = {}
-    cache.write_text(json.dumps(entry), encoding="utf-8")
+    (cache,) = (root / ".qualkit" / "cache" / "parsed").glob("config-*.json")
+    header, body = cache.read_text(encoding="utf-8").split("\n", 1)
+    value = json.loads(body)
+    value["sections"]["agreement"] = {}
+    cache.write_text(header + "\n" + json.dumps(value), encoding="utf-8")
     from qualkit.workspace.config import load_config
 
     assert load_config(root / "qualkit.yaml").agreement.unit == "turn"

@@ -174,7 +174,12 @@ def test_a_damaged_frameworks_cache_only_means_parsing_again(tmp_path, monkeypat
     monkeypatch.setattr(loading, "_BUILTIN", None)
     first = loading.builtin_frameworks()
     kept = next((tmp_path / "cache" / "qualkit" / "frameworks").glob("builtin-*.json"))
-    for damage in ('[{"fields": {}}]', "{not json", '[{"fields": {}, "lines": {}, "line": 1, "file": "x", "children": {}}]'):
+    header, body = kept.read_text(encoding="utf-8").split("\n", 1)
+    label = first["heif"].roots[0].label
+    assert f'"label": "{label}"' in body
+    edited = header + "\n" + body.replace(f'"label": "{label}"', '"label": "Edited in the cache"')  # fingerprint kept
+    for damage in ('[{"fields": {}}]', "{not json", '[{"fields": {}, "lines": {}, "line": 1, "file": "x", "children": {}}]',
+                   header + "\n" + body[: len(body) // 2], edited):
         kept.write_text(damage, encoding="utf-8")
         monkeypatch.setattr(loading, "_BUILTIN", None)
         assert {k: _framework_tree(v) for k, v in loading.builtin_frameworks().items()} == \

@@ -281,26 +281,6 @@ def _build_with_base(spec: _Spec, path, base, builtin: bool = False) -> Framewor
 
 
 # ------------------------------------------------------------------- the built-ins, parsed once per user
-_SPECS_FORMAT = 1  # bump when _Spec's stored form changes
-
-
-def _specs_key(texts: list[tuple[str, str]]) -> str:
-    """What the parsed built-ins depend on: their texts, qualkit's version and the parsing code."""
-    import hashlib
-
-    from qualkit import __version__
-
-    h = hashlib.sha256(f"{_SPECS_FORMAT} {__version__}".encode())
-    for name in ("loading.py", "schema.py", "model.py"):
-        try:
-            h.update((Path(__file__).parent / name).read_bytes())
-        except OSError:
-            pass
-    for label, text in texts:
-        h.update(f"{label}\0{text}\0".encode())
-    return h.hexdigest()[:32]
-
-
 def _spec_json(spec: _Spec) -> dict[str, Any]:
     return {"fields": spec.fields, "lines": spec.lines, "line": spec.line, "file": spec.file,
             "children": {k: [_spec_json(c) for c in v] for k, v in spec.children.items()}}
@@ -313,30 +293,29 @@ def _spec_from_json(d: dict[str, Any]) -> _Spec:
 
 def _builtin_specs(texts: list[tuple[str, str]]) -> list[_Spec]:
     """The built-in files' spec trees: parsed and validated once per user (and per qualkit and file
-    version), then read back from a JSON file in the user's cache. Validating them needs PyYAML's
-    composer and the pydantic schema (~45 ms a command); the built-ins never change between commands."""
-    import json
-
-    from qualkit.io.atomic import atomic_write_text
+    version), then read back from a keyed JSON file (:mod:`qualkit.io.parsed`) in the user's cache.
+    Validating them needs PyYAML's composer and the pydantic schema (~45 ms a command); the built-ins
+    never change between commands."""
+    from qualkit.io.parsed import parse_key, read_keyed, write_keyed
     from qualkit.io.usercache import user_cache
 
-    key = _specs_key(texts)
+    here = Path(__file__).parent
+    raw = "".join(f"{label}\0{text}\0" for label, text in texts).encode()
+    key = parse_key("frameworks", raw, [here / "loading.py", here / "schema.py", here / "model.py"]) or ""
     try:
-        path = user_cache("frameworks", f"builtin-{key}.json")
-        specs = [_spec_from_json(d) for d in json.loads(path.read_text(encoding="utf-8"))]
+        file = user_cache("frameworks", f"builtin-{key[:32]}.json") if key else None
+    except OSError:  # no home folder: no cache
+        file = None
+    kept = read_keyed(file, key) if file is not None else None
+    try:
+        specs = [_spec_from_json(d) for d in kept] if isinstance(kept, list) else []
         if len(specs) == len(texts) and all(s.file == label for s, (label, _) in zip(specs, texts)):
             return specs
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError):  # a damaged entry is a miss
         pass
     specs = [_read_spec(text, label) for label, text in texts]
-    try:
-        path = user_cache("frameworks", f"builtin-{key}.json")
-        data = json.dumps([_spec_json(s) for s in specs])
-        if [_spec_from_json(d) for d in json.loads(data)] == specs:  # kept only if JSON gives back the same
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(path, data)
-    except (OSError, TypeError, ValueError):
-        pass
+    if file is not None:
+        write_keyed(file, key, [_spec_json(s) for s in specs])  # kept only if JSON gives back the same
     return specs
 
 

@@ -251,18 +251,22 @@ def _unknown_speaker_keys(data: dict[str, Any], node: Any, path: Path) -> list[s
 def load_config(path: str | Path) -> Config:
     """Read qualkit.yaml; a syntax or type error names the file and line.
 
-    A workspace's file that was read without a problem is remembered in .qualkit/cache/config.json by
-    its content (and qualkit's own schema code): the next command takes the settings every command
-    needs from there and reads the file, with PyYAML and pydantic, only when a section is asked for
-    (a tenth of a second, most of `qualkit ingest` on a study that is already read)."""
+    A workspace's file that was read without a problem is kept in .qualkit/cache/parsed/ by its content
+    and qualkit's own schema code (:mod:`qualkit.io.parsed`): the next command takes the settings every
+    command needs, and each section, from there, and reads the file with PyYAML and pydantic only when
+    something else is asked for (``raw``, ``problems``; a tenth of a second, most of `qualkit ingest` on a
+    study that is already read)."""
     path = Path(path)
-    key = _cache_key(path)
-    cached = _cached(path, key) if key is not None else None
-    if cached is not None:
-        return cached
+    try:
+        raw: bytes | None = path.read_bytes()
+    except OSError:  # (the read below says what is wrong)
+        raw = None
+    kept = _from_kept(path, raw) if raw is not None else None
+    if kept is not None:
+        return kept
     cfg = _read_config(path)
-    if key is not None and not cfg.problems:
-        _remember(path, key, cfg)
+    if raw is not None and not cfg.problems:
+        _keep(path, raw, cfg)
     return cfg
 
 
@@ -272,80 +276,44 @@ _DEFERRED = ("raw", "settings", "problems")
 _KEPT = ("project", "coders", "framework", "framework_version", "facilitator_roles", "speaker_pattern", "speaker_rules", "warnings")
 
 
-def _cache_file(path: Path) -> Path:
-    return path.parent / ".qualkit" / "cache" / "config.json"
-
-
-def _cache_key(path: Path) -> str | None:
-    """What the settings read from ``path`` depend on, hashed: its bytes, qualkit's version and the state of
-    the modules that read it; None when there is nothing to cache (no file, or not a workspace's)."""
-    import hashlib
-
-    from qualkit import __version__
-
-    if not (path.parent / ".qualkit").is_dir():
-        return None
-    try:
-        data = path.read_bytes()
-        code = [(f.name, st.st_mtime_ns, st.st_size) for f in _reader_files() for st in (f.stat(),)]
-    except OSError:
-        return None
-    return hashlib.sha256(repr((__version__, code)).encode() + b"\0" + data).hexdigest()
-
-
-def _reader_files() -> list[Path]:
-    """The source files whose code decides what a qualkit.yaml's settings are."""
+def _readers() -> list[Path]:
+    """The source files whose code decides what a qualkit.yaml's settings are (the key of its kept parse)."""
     here = Path(__file__).parent
     return [Path(__file__), here / "config_schema.py", here.parent / "io" / "schema.py", here.parent / "io" / "yamlfile.py",
             here.parent / "transcripts" / "conventions.py"]
 
 
-def _cached(path: Path, key: str) -> Config | None:
-    import json
+def _from_kept(path: Path, raw: bytes) -> Config | None:
+    """The settings :func:`_keep` kept for these bytes (no PyYAML, no pydantic), or None."""
+    from qualkit.io.parsed import kept_parse
 
-    try:
-        entry = json.loads(_cache_file(path).read_text(encoding="utf-8"))
-        if entry.get("key") != key:
-            return None
-        kept = entry["config"]
-        cfg = Config(path=path, **{k: kept[k] for k in _KEPT})
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a damaged cache is a miss
+    value = kept_parse(path, raw, "config", _readers())
+    if value is None:
         return None
-    cfg.speaker_rules = [tuple(rule) for rule in cfg.speaker_rules]  # type: ignore[misc]
+    try:
+        kept = value["config"]
+        cfg = Config(path=path, **{k: kept[k] for k in _KEPT})
+        cfg.speaker_rules = [(files, pattern, what) for files, pattern, what in kept["speaker_rules"]]
+        sections = value.get("sections")
+    except (KeyError, TypeError, ValueError, AttributeError):  # a damaged entry is a miss
+        return None
     for name in _DEFERRED:  # read from the file when asked for (__getattr__)
         del cfg.__dict__[name]
-    sections = entry.get("sections")
-    if isinstance(sections, dict) and entry.get("sections_sha256") == _digest(sections):  # (an edited copy is none)
+    if isinstance(sections, dict):
         cfg.__dict__["kept_sections"] = sections
     return cfg
 
 
-def _digest(sections: dict[str, Any]) -> str:
-    """The kept sections' fingerprint: sections changed by hand in the cache file are not trusted (a
-    typed section missing a field would fail where it is used, not read as a miss)."""
-    import hashlib
-    import json
+def _keep(path: Path, raw: bytes, cfg: Config) -> None:
+    """Keep ``cfg``'s core settings and its sections for the next command (:mod:`qualkit.io.parsed`)."""
+    from qualkit.io.parsed import keep_parse, plain_json
 
-    return hashlib.sha256(json.dumps(sections, sort_keys=True).encode()).hexdigest()
-
-
-def _remember(path: Path, key: str, cfg: Config) -> None:
-    """Keep ``cfg``'s core settings for the next command; a cache that cannot be written is no error."""
-    import json
-
-    from qualkit.io.atomic import atomic_write_text
-
-    entry: dict[str, Any] = {"key": key, "config": {k: getattr(cfg, k) for k in _KEPT}}
-    try:  # sections JSON cannot hold (a YAML date) are left out, the core settings kept all the same
-        sections = _sections(cfg)
-        if json.loads(json.dumps(sections)) == sections:  # kept only if JSON gives back what it was given
-            entry["sections"], entry["sections_sha256"] = sections, _digest(sections)
-    except (TypeError, ValueError):
-        pass
-    try:
-        atomic_write_text(_cache_file(path), json.dumps(entry))
-    except (OSError, TypeError, ValueError):
-        pass
+    core = {k: getattr(cfg, k) for k in _KEPT}
+    value: dict[str, Any] = {"config": {**core, "speaker_rules": [list(rule) for rule in cfg.speaker_rules]}}
+    sections = _sections(cfg)
+    if plain_json(sections):  # sections JSON cannot hold (a YAML date) are left out, the core settings kept all the same
+        value["sections"] = sections
+    keep_parse(path, raw, "config", _readers(), value)
 
 
 # The sections read as pydantic models (Config's typed properties); the others are plain YAML values.
