@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from qualkit.transcripts.model import Parsed, Transcript, count_words_in
+from qualkit.transcripts.model import Parsed, Transcript, Turn, count_words_in
 
 LABELS = ["Interviewer", "P1", "Luis", "INTERVIEWER", "Dr. Smith", "O'Brien", "María José", "Speaker 2", "Ann", "FG1-P3",
           "x_y", "Q", "I", "Jo'Anne", "d'Arcy", "ann", "Note", "mom"]
@@ -245,3 +245,25 @@ def test_a_file_changed_behind_the_same_time_and_size_is_read_again_not_taken_fr
     t = qualkit.Workspace(root).read(f)
     assert t.turn_text(t.turns[1]) == "By car."
     assert "By car." in qualkit.Workspace(root).ingest().transcripts[0].text
+
+
+def test_a_long_interviews_speaker_labels_are_kept_once_each_with_each_turns_index(tmp_path):
+    """Labels repeat on every turn; an entry keeps each distinct label once (None for an unlabelled turn)
+    and each turn's index among them, packed: JSON strings per turn were the largest part of writing an
+    entry's turns. Labels said once or twice each stay a plain list. Both read back as they were."""
+    import json
+
+    from qualkit.workspace.cache import pack, unpack
+
+    f = tmp_path / "int.txt"
+    f.write_text("x", encoding="utf-8")
+    said = [Turn(i, who, 10 * i, 10 * i + 5, None, None, i + 1)
+            for i, who in enumerate([None] + ["Interviewer", "María", "Dr. O'Neil"] * 10)]
+    text = "".join(f"{i:<10}" for i in range(len(said)))
+    few = [Turn(0, "Ann", 0, 5, None, None, 1), Turn(1, "Bo", 10, 15, None, None, 2)]
+    for turns, packed in ((said, True), (few, False)):
+        t = Transcript("int", text, turns, "txt", "utf-8", [], f)
+        stored = json.loads(pack(t).split(b"\x00")[1])["turns"][0]
+        assert (stored[0] == [None, "Interviewer", "María", "Dr. O'Neil"] and isinstance(stored[1], str)) if packed \
+            else stored == ["Ann", "Bo"]
+        assert unpack(pack(t), f) == t

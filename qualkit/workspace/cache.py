@@ -344,17 +344,32 @@ _SWAP = sys.byteorder != "little"  # (columns are stored little-endian)
 def _pack_column(column: list) -> Any:
     """One column of the turns as an entry stores it: None when every value is None (a plain-text file's
     times and participants), whole numbers (offsets, lines) as the base64 of their 32-bit little-endian
-    array, anything else as its JSON list. Encoded and decoded at C speed: a long interview has a few
-    hundred turns, and its numbers as JSON were most of the cost of writing and reading an entry's turns."""
+    array, labels (few, each on many turns) as ``[distinct labels, base64 of each turn's index among
+    them]``, anything else as its JSON list. Encoded and decoded at C speed: a long interview has a few
+    hundred turns, and its numbers and labels as JSON were most of the cost of writing and reading its turns."""
     if column.count(None) == len(column):
         return None
     try:
-        packed = array("i", column)
+        return _packed(array("i", column))
     except (TypeError, OverflowError):  # (a label, a time, a missing line, a number past 32 bits)
-        return column
+        pass
+    distinct = list(dict.fromkeys(column))
+    if len(distinct) * 4 > len(column) or not all(isinstance(x, str) or x is None for x in distinct):
+        return column  # (times; a column of labels each said once or twice is no shorter as indices)
+    return [distinct, _packed(array("i", map({label: i for i, label in enumerate(distinct)}.__getitem__, column)))]
+
+
+def _packed(numbers: array) -> str:
     if _SWAP:
-        packed.byteswap()
-    return b64encode(packed).decode("ascii")
+        numbers.byteswap()
+    return b64encode(numbers).decode("ascii")
+
+
+def _numbers(stored: str) -> array:
+    numbers = array("i", b64decode(stored))
+    if _SWAP:
+        numbers.byteswap()
+    return numbers
 
 
 def _unpack_column(stored: Any, n: int) -> list:
@@ -362,10 +377,9 @@ def _unpack_column(stored: Any, n: int) -> list:
     if stored is None:
         return [None] * n
     if isinstance(stored, str):
-        column = array("i", b64decode(stored))
-        if _SWAP:
-            column.byteswap()
-        return column.tolist()
+        return _numbers(stored).tolist()
+    if len(stored) == 2 and isinstance(stored[0], list) and isinstance(stored[1], str):  # (labels and their indices)
+        return list(map(stored[0].__getitem__, _numbers(stored[1])))
     return stored
 
 
