@@ -347,11 +347,11 @@ def _pack_column(column: list) -> Any:
     array, labels (few, each on many turns) as ``[distinct labels, base64 of each turn's index among
     them]``, anything else as its JSON list. Encoded and decoded at C speed: a long interview has a few
     hundred turns, and its numbers and labels as JSON were most of the cost of writing and reading its turns."""
-    if column.count(None) == len(column):
+    if not column or (column[0] is None and column.count(None) == len(column)):
         return None
-    try:
+    try:  # (first: comparing each number with None, as list.count(None) does, cost more than the packing)
         return _packed(array("i", column))
-    except (TypeError, OverflowError):  # (a label, a time, a missing line, a number past 32 bits)
+    except (TypeError, OverflowError):  # (a label, a time, None, a number past 32 bits)
         pass
     distinct = list(dict.fromkeys(column))
     if len(distinct) * 4 > len(column) or not all(isinstance(x, str) or x is None for x in distinct):
