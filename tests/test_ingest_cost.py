@@ -27,6 +27,16 @@ def test_word_counts_of_turns_on_awkward_text_match_the_word_pattern():
         assert count_words_in(text, spans) == sum(len(WORD.findall(text, s, e)) for s, e in spans), (text, spans)
 
 
+def test_a_whole_texts_word_count_with_apostrophes_anywhere_is_that_of_the_word_pattern():
+    """count_words finds the apostrophes that join words without marking them in passes over the text
+    (chains like rock'n'roll, apostrophes doubled, leading or trailing, curly or straight)."""
+    rng = random.Random(29)
+    pieces = ["a", "Z", "9", "_", "'", "’", "''", " ", "\n", ".", "é", "中", "\u0301", "n't", "rock'n'roll", "'tis", "x'"]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        assert count_words(text) == len(WORD.findall(text)) == count_words_in(text, [(0, len(text))]), text
+
+
 def test_a_transcripts_word_count_is_its_turns_words():
     text = "I: Don't you think it's 'fine'?\nP1: Rock’n’roll isn't -- well... l'école, 中文 ok."
     turns = [Turn(0, "I", 3, 31), Turn(1, "P1", 36, len(text))]
