@@ -314,6 +314,7 @@ class TranscriptHead:
         return self.head[:end] if end <= len(self.head) else None
 
 
+_HEAD_FIELDS = [f.name for f in fields(TranscriptHead)]  # (in order: an entry's header is their values as a list)
 _TURN_FIELDS = [f.name for f in fields(Turn)][1:]  # every field but ``index`` (its position)
 assert tuple(_TURN_FIELDS) == TURN_COLUMNS
 
@@ -330,7 +331,7 @@ def _encode(p: Parsed) -> bytes:
                               "words": p.word_count}  # (words counted once, when the file is parsed)
     meta = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
     h = TranscriptHead.of_parsed(p)
-    head = json.dumps([getattr(h, f.name) for f in fields(TranscriptHead)], ensure_ascii=True, separators=(",", ":"))
+    head = json.dumps([getattr(h, name) for name in _HEAD_FIELDS], ensure_ascii=True, separators=(",", ":"))
     if p.as_is:
         text = b"\x00%d" % zlib.crc32(p.text.encode("ascii"))
     else:

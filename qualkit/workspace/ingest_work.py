@@ -4,8 +4,6 @@ warnings for those it does not. Apart from qualkit.workspace.ingest, which forks
 both stay small; a worker needs neither Transcript nor Turn objects (:class:`~qualkit.transcripts.model.Parsed`)."""
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ WRITE_BATCH = 32  # parses a worker writes in one transaction (about 1 MB of int
 _WORKER_CACHE: list[tuple[int, Any]] = []  # a worker's own connection to the transcript cache (with its pid), opened on its first write
 
 
-def speakers_found(ws: Any, transcript_id: str, speakers: Iterable[str | None],
+def speakers_found(ws: Any, transcript_id: str, speakers: list[str | None],
                    warnings: list[str]) -> tuple[dict[str | None, str], list[str]]:
     """(the participant id of each speaker label of transcript ``transcript_id`` that ``ws``'s
     participants.csv names, ``warnings`` with a warning for each label it does not): each distinct
@@ -29,16 +27,16 @@ def speakers_found(ws: Any, transcript_id: str, speakers: Iterable[str | None],
     speaker has no "no speaker labels" warning: it has none by design. ``warnings`` is extended in
     place, or replaced by a new list when one of its warnings goes."""
     table = ws.participant_table
-    turns = Counter(speakers)  # (each label's turns, in order of first use)
+    labels = dict.fromkeys(speakers)  # (in order of first use; the turns of a label counted only to warn of it)
     found: dict[str | None, str] = {}
     unknown: dict[str, int] = {}
-    for label, n in turns.items():
+    for label in labels:
         row = table.lookup(transcript_id, label)
         if row is not None:
             found[label] = row["participant_id"]
         elif label is not None:
-            unknown[label] = n
-    if all(label is None for label in turns) and transcript_id in ws.documents.rows:
+            unknown[label] = speakers.count(label)
+    if all(label is None for label in labels) and transcript_id in ws.documents.rows:
         warnings = [w for w in warnings if not w.startswith("no speaker labels found")]
     if unknown and table.path is not None and not table.path.exists():
         return found, warnings  # one workspace-level warning says participants.csv is missing
