@@ -196,11 +196,11 @@ def _entries(ws) -> dict[str, bytes]:
 
 
 def test_a_plain_text_interview_is_not_copied_into_the_cache_and_reads_back_from_its_own_file(tmp_path, workers_on_small_studies):
-    """The cache keeps a plain-text file read as it is (ASCII, nothing decoded or replaced) by the CRC-32
-    of its bytes, not a copy of its words: writing the texts was a tenth of a cold ingest, and it is one
-    copy fewer of sensitive words. A file that reading changes (CRLF line ends, cp1252 accents, a
-    byte-order mark) keeps its text. Every one reads back as a fresh parse of its file, in one
-    process or over workers."""
+    """The cache keeps a plain-text file read as it is (UTF-8 that reading changes in nothing) by the
+    CRC-32 of its bytes, not a copy of its words: writing the texts was a tenth of a cold ingest, and it
+    is one copy fewer of sensitive words. A file that reading changes (CRLF line ends, cp1252 accents, a
+    byte-order mark, accents in decomposed form) keeps its text. Every one reads back as a fresh parse
+    of its file, in one process or over workers."""
     import qualkit
     from qualkit.workspace.scaffold import init
 
@@ -211,13 +211,15 @@ def test_a_plain_text_interview_is_not_copied_into_the_cache_and_reads_back_from
         (t / "crlf.txt").write_bytes(b"Interviewer: How?\r\nMaria: By fax.\r\n")
         (t / "accents.txt").write_text("Interviewer: \u00bfC\u00f3mo?\nMar\u00eda: Por fax.\n", encoding="cp1252")
         (t / "bom.md").write_bytes(b"\xef\xbb\xbfInterviewer: How?\nMaria: By fax.\n")
+        (t / "utf8.txt").write_text("Interviewer: \u00bfC\u00f3mo?\nMar\u00eda: Por fax \u2014 it\u2019s slow.\n", encoding="utf-8")
+        (t / "nfd.txt").write_text("Interviewer: How?\nJose\u0301: By fax.\n", encoding="utf-8")
         ws = qualkit.Workspace(root)
         ws.jobs = jobs
         ws.ingest()
         kept = _entries(ws)
-        assert set(kept) == {"plain", "crlf", "accents", "bom"}
-        assert b"fax" not in kept["plain"] and kept["plain"].startswith(b"\x00")
-        assert all(b"fax" in kept[name] for name in ("crlf", "accents", "bom"))
+        assert set(kept) == {"plain", "crlf", "accents", "bom", "utf8", "nfd"}
+        assert all(b"fax" not in kept[name] and kept[name].startswith(b"\x00") for name in ("plain", "utf8"))
+        assert all(b"fax" in kept[name] for name in ("crlf", "accents", "bom", "nfd"))
         again = qualkit.Workspace(root)
         for path in again.transcript_paths():
             got, want = again.read(path), qualkit.read_transcript(path)

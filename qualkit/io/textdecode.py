@@ -104,9 +104,10 @@ def read_text_file(path: str | Path) -> tuple[str, str, list[str]]:
 
 
 def read_text_file_as_is(path: str | Path) -> tuple[str, str, list[str], bool]:
-    """:func:`read_text_file`, and whether the text is the file's bytes as they are (plain ASCII with
-    no control character and no CR: nothing decoded, normalized or replaced). Such a text can be read
-    back from the file itself (see :func:`ascii_as_is`) instead of kept in a copy."""
+    """:func:`read_text_file`, and whether the text is the file's bytes as they are: UTF-8 (plain ASCII
+    most often) that reading changed in nothing (no byte-order mark, CR, control character or
+    composed form to normalize). Such a text can be read back from the file itself (its bytes decoded
+    as UTF-8) instead of kept in a copy."""
     import os
 
     path = path if isinstance(path, Path) else Path(path)
@@ -120,7 +121,7 @@ def read_text_file_as_is(path: str | Path) -> tuple[str, str, list[str], bool]:
         raise TranscriptError("no such file", path) from None
     except OSError as exc:
         raise TranscriptError(f"cannot read file ({exc.strerror})", path) from None
-    as_is = ascii_as_is(data)
+    as_is = _plain_ascii(data)
     if as_is is not None:
         # The usual file: plain ASCII text with no control character and no CR. No byte-order mark or zero
         # byte, so decode_bytes reads it as UTF-8 with no warning; NFC and the controls leave it as it is.
@@ -129,10 +130,10 @@ def read_text_file_as_is(path: str | Path) -> tuple[str, str, list[str], bool]:
     text, note = replace_controls(normalize_text(text))
     if note:
         warnings.append(note)
-    return text, encoding, warnings, False
+    return text, encoding, warnings, encoding == "utf-8" and text.encode("utf-8") == data
 
 
-def ascii_as_is(data: bytes) -> str | None:
+def _plain_ascii(data: bytes) -> str | None:
     """The text of a file's bytes ``data`` when reading it changes nothing (plain ASCII, no control
     character, no CR), else None: the test :func:`read_text_file` makes before anything else."""
     if data.isascii() and b"\r" not in data and not data.translate(None, _NOT_CONTROLS):

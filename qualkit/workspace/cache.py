@@ -9,7 +9,7 @@ git-ignored (.qualkit/), safe under concurrent readers and writers (SQLite in WA
 unwritable database is a miss, never an error), and holds JSON, never pickles. Entries are stored
 uncompressed (the text as UTF-8, the turns a column per field, numbers packed, the word count with them): reading one
 back is the cost a second command pays for every transcript, and decompressing doubled it. A plain-text file read
-as it is (ASCII, nothing decoded or replaced: most transcripts) is not copied into the cache at all: its entry keeps
+as it is (UTF-8 that reading changes in nothing: most transcripts) is not copied into the cache at all: its entry keeps
 the CRC-32 of its bytes, and its text is read back from the file, checked against that CRC (a file changed behind
 an unchanged mtime and size is then a miss, not a text that no longer matches its turns). Writing the texts was a
 tenth of a cold ingest, and a cache that holds no copy of a study's words is one less place they are kept.
@@ -333,7 +333,7 @@ def _encode(p: Parsed) -> bytes:
     h = TranscriptHead.of_parsed(p)
     head = json.dumps([getattr(h, name) for name in _HEAD_FIELDS], ensure_ascii=True, separators=(",", ":"))
     if p.as_is:
-        text = b"\x00%d" % zlib.crc32(p.text.encode("ascii"))
+        text = b"\x00%d" % zlib.crc32(p.text.encode("utf-8"))
     else:
         text = p.text.encode("utf-8")
     return b"".join((head.encode("ascii"), b"\x00", meta.encode("ascii"), b"\x00", text))
@@ -396,7 +396,7 @@ def _stored_text(stored: bytes, file: str) -> str | None:
         return bytes(stored).decode("utf-8")
     with open(file, "rb") as fh:
         data = fh.read()
-    return data.decode("ascii") if zlib.crc32(data) == int(stored[1:]) else None
+    return data.decode("utf-8") if zlib.crc32(data) == int(stored[1:]) else None
 
 
 def _decode(blob: bytes, file: str) -> Transcript | None:
