@@ -81,13 +81,13 @@ def test_a_worker_parses_a_usual_file_without_a_turn_object_and_writes_the_entry
 
 def test_the_ingest_rows_of_the_workers_are_those_of_one_process(tmp_path, monkeypatch, workers_on_small_studies):
     """Rows summed up from columns (turns, speakers, words, warnings: an unknown speaker, a document with
-    none) equal those of reading each transcript in this process."""
+    none), in the workers or in this process, equal those of reading each file as a Transcript."""
 
     import qualkit
     from qualkit.workspace.scaffold import init
 
     rows = []
-    for name, jobs in (("serial", 1), ("parallel", 2)):
+    for name, jobs, rows_only in (("serial", 1, True), ("parallel", 2, True), ("transcripts", 1, False)):
         root = init(tmp_path / name)
         (root / "participants.csv").write_text("transcript,speaker,participant_id\n,Interviewer,I1\n,Luis,P1\n", encoding="utf-8")
         (root / "documents.csv").write_text("document,source_type\nnotes,field notes\n", encoding="utf-8")
@@ -96,8 +96,8 @@ def test_the_ingest_rows_of_the_workers_are_those_of_one_process(tmp_path, monke
             (root / "transcripts" / f"int{i:02d}.txt").write_text("Interviewer: hi\nLuis: yes\n" + text, encoding="utf-8")
         ws = qualkit.Workspace(root)
         ws.jobs = jobs
-        rows.append([r.as_dict() | {"path": r.path.name} for r in ws.ingest(rows_only=True).rows])
-    assert rows[0] == rows[1]
+        rows.append([r.as_dict() | {"path": r.path.name} for r in ws.ingest(rows_only=rows_only).rows])
+    assert rows[0] == rows[1] == rows[2]
     assert any(r["warnings"] for r in rows[1]) and [r["warnings"] for r in rows[1] if r["id"] == "notes"] == [[]]
 
 
@@ -269,3 +269,37 @@ def test_a_long_interviews_speaker_labels_are_kept_once_each_with_each_turns_ind
         assert (stored[0] == [None, "Interviewer", "María", "Dr. O'Neil"] and isinstance(stored[1], str)) if packed \
             else stored == ["Ann", "Bo"]
         assert unpack(pack(t), f) == t
+
+
+def test_ingest_on_one_core_parses_to_columns_and_a_second_ingest_reads_nothing(tmp_path, monkeypatch):
+    """`qualkit ingest` in one process (QUALKIT_JOBS=1, a small study, no fork) parses each file as a
+    worker would, to columns written to the cache (no Turn object: half the time of a Transcript each),
+    and the next command finds every parse there."""
+    import pytest
+
+    import qualkit
+    import qualkit.transcripts as readers
+    import qualkit.transcripts.model as model
+    import qualkit.transcripts.plaintext  # noqa: F401  (imported before Turn is replaced below)
+    import qualkit.transcripts.speakers as speakers
+    import qualkit.transcripts.turnbuild as turnbuild
+    import qualkit.workspace.cache  # noqa: F401
+    from qualkit.workspace.scaffold import init
+
+    root = init(tmp_path / "ws")
+    rng = random.Random(11)
+    for i in range(12):
+        said = [f"{who}: " + " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 12))) for _ in range(8) for who in ("Interviewer", "Luis")]
+        (root / "transcripts" / f"int{i:02d}.txt").write_text("\n".join(said) + "\n", encoding="utf-8")
+    ws = qualkit.Workspace(root)
+    ws.jobs = 1
+    for module in (model, speakers, turnbuild):
+        monkeypatch.setattr(module, "Turn", lambda *a: pytest.fail("a Turn was made"))
+    result = ws.ingest(rows_only=True)
+    monkeypatch.undo()
+    assert len(result.rows) == 12 and not result.errors
+    parsed = []
+    real = readers.read_parsed
+    monkeypatch.setattr(readers, "read_parsed", lambda *a, **k: parsed.append(a) or real(*a, **k))
+    again = qualkit.Workspace(root)
+    assert [t.id for t in again.transcripts()] == [r.id for r in result.rows] and parsed == []

@@ -390,33 +390,24 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
     ``rows_only`` (each with the file's state then), which are then not read back into this process
     (their parse is in the on-disk cache, written by the workers), else an empty dict.
 
-    Serial reading is left to :func:`read_one` when one process is asked for, processes cannot be
-    forked here, or the files to parse hold less than :data:`PARALLEL_MIN_BYTES` (weighted for
-    zipped formats): the results are the same either way, since each file is parsed on its own."""
+    Processes are forked unless one is asked for, they cannot be forked here, or the files to parse
+    hold less than :data:`PARALLEL_MIN_BYTES` (weighted for zipped formats). Without them, ``rows_only``
+    files are parsed here the way a worker parses them (to columns, no Turn object, written to the
+    cache as they go: half the time of reading each as a Transcript); other reading is left to
+    :func:`read_one`. The results are the same every way, since each file is parsed on its own."""
     from qualkit.io.parallel import can_fork, chunks, parallel_each, resolve_jobs
-    from qualkit.transcripts import is_transcript_file
-    from qualkit.workspace.ingest_work import WORKER_STORE, parse_chunk
+    from qualkit.workspace.ingest_work import WORKER_STORE, parse_chunk, worker_cache_closed
 
     n = resolve_jobs(jobs)
     rows: dict[Path, tuple[tuple[float, int], Summary]] = {}
-    if n <= 1 or not can_fork():
+    forked = n > 1 and can_fork()
+    if not forked and not rows_only:
         return rows
-    todo: list[tuple[Path, tuple[float, int], str | None, list[str], str | None]] = []
-    size = 0
-    for path in dict.fromkeys(paths):
-        stamp = _stamp(path)
-        cached = ws._cache.get(path)
-        if stamp is None or not is_transcript_file(path) or (cached is not None and cached[0] == stamp):
-            continue
-        todo.append((path, stamp, *_plan(ws, path, stamp)))
-        size += stamp[1] * _PACKED.get(path.suffix.lower(), 1)
-    if size < PARALLEL_MIN_BYTES or len(todo) < 2:
+    todo, size = _unparsed(ws, paths)
+    forked = forked and size >= PARALLEL_MIN_BYTES and len(todo) >= 2
+    if not todo or not (forked or rows_only):
         return rows
-    held = ws.disk_cache.held([k for *_, k in todo if k is not None])
-    todo = [w for w in todo if w[4] not in held]
-    if len(todo) < 2:
-        return rows
-    parts = chunks(todo, n * 4)  # a few chunks per process: an even finish without a task per file
+    parts = chunks(todo, n * 4 if forked else max(1, len(todo) // 50))  # (a few chunks a process: an even finish)
 
     def keep(i: int, parsed: list[tuple[bytes | None, Summary | None] | None]) -> None:  # each chunk as it comes, in order
         from qualkit.workspace.cache import unpack
@@ -447,10 +438,32 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
     ws.disk_cache.begin_batch()
     try:
         with task("Parsing transcripts", len(todo)) as progress:
-            parallel_each(parse_chunk, [[(p, pattern, known, stamp, key) for p, stamp, pattern, known, key in part] for part in parts], n, keep)
+            parallel_each(parse_chunk, [[(p, pattern, known, stamp, key) for p, stamp, pattern, known, key in part] for part in parts],
+                          n if forked else 1, keep)
     finally:
         WORKER_STORE.clear()
+        worker_cache_closed()  # (the connection parse_chunk opened in this process, when it ran here)
     return rows
+
+
+def _unparsed(ws: _Store, paths: list[Path]) -> tuple[list[tuple[Path, tuple[float, int], str | None, list[str], str | None]], int]:
+    """The transcript files of ``paths`` that neither this command's memory nor the on-disk cache holds
+    in their present state, each with its state, speaker rules and cache key; and their weighted size."""
+    from qualkit.transcripts import is_transcript_file
+
+    todo: list[tuple[Path, tuple[float, int], str | None, list[str], str | None]] = []
+    size = 0
+    for path in dict.fromkeys(paths):
+        stamp = _stamp(path)
+        cached = ws._cache.get(path)
+        if stamp is None or not is_transcript_file(path) or (cached is not None and cached[0] == stamp):
+            continue
+        todo.append((path, stamp, *_plan(ws, path, stamp)))
+        size += stamp[1] * _PACKED.get(path.suffix.lower(), 1)
+    if todo:
+        held = ws.disk_cache.held([k for *_, k in todo if k is not None])
+        todo = [w for w in todo if w[4] not in held]
+    return todo, size
 
 
 def unmatched_participant_rows(ws: _Store, ids: set[str]) -> list[str]:

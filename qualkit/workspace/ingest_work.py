@@ -10,7 +10,7 @@ from typing import Any
 from qualkit.errors import QualkitError
 from qualkit.workspace.participants import PARTICIPANTS_NAME
 
-__all__ = ["WORKER_STORE", "WRITE_BATCH", "Summary", "Work", "parse_chunk", "speakers_found"]
+__all__ = ["WORKER_STORE", "WRITE_BATCH", "Summary", "Work", "parse_chunk", "speakers_found", "worker_cache_closed"]
 
 Summary = tuple[str, str, int, int, int, list[str]]  # an IngestRow's id, format, turns, speakers, words, warnings
 Work = tuple[Path, str | None, list[str], tuple[float, int], str | None]  # a file, its speaker rules, state and cache key
@@ -106,3 +106,15 @@ def _write_parses(out: list[tuple[bytes | None, Summary | None] | None], written
     finally:
         store.end_batch()
         written.clear()
+
+
+def worker_cache_closed() -> None:
+    """Let go of the cache connection :func:`parse_chunk` opened in this process, if it ran here (not
+    in a worker): it is closed, not left for the rest of the command."""
+    import os
+
+    if _WORKER_CACHE and _WORKER_CACHE[0][0] == os.getpid():
+        store = _WORKER_CACHE[0][1]
+        if store._db is not None:
+            store._db.close()
+    _WORKER_CACHE.clear()
