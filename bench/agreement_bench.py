@@ -241,11 +241,23 @@ def run_size(units: int, coders: int, budget: float, seed: int, lib: dict[str, A
     rows.append({"statistic": "set alpha (1-code sets)", "baseline": "", "units": units, "qualkit": nominal["qualkit"],
                  "lists": nominal["lists"], "text": t_text, "number sets": t_sets, "value": v_text,
                  "diff": max(abs(v_text - nominal["value"]), abs(v_sets - nominal["value"]))})
+    return rows + [long_u_row(units, alpha_data, nominal, budget)]
+
+
+def long_u_row(units: int, alpha_data: np.ndarray, nominal: dict[str, Any] | None, budget: float) -> dict[str, Any]:
+    """Nominal alpha on codebook-length labels in a ``U`` array, against the numeric array's time
+    (``nominal``'s, else timed here) and the floor: the array read once, and each word compared once."""
+    if nominal is None:
+        t_num, v_num = cpu_time(lambda: ag.krippendorff_alpha(alpha_data), budget)
+        nominal = {"qualkit": t_num, "value": v_num}
     long_u = as_long_string_array(alpha_data)
     t_long, v_long = cpu_time(lambda: ag.krippendorff_alpha(long_u, level="nominal"), budget)
-    rows.append({"statistic": "alpha nominal, long U", "baseline": "", "units": units, "qualkit": nominal["qualkit"],
-                 "long U": t_long, "value": v_long, "diff": abs(v_long - nominal["value"])})
-    return rows
+    words, twin = long_u.view(np.uint64), long_u.view(np.uint64).copy()
+    t_read, _ = cpu_time(lambda: words.sum(), budget)  # every byte read once, nothing else
+    t_compare, _ = cpu_time(lambda: np.count_nonzero(words == twin), budget)  # one exact comparison of every word
+    return {"statistic": "alpha nominal, long U", "baseline": "", "units": units, "qualkit": nominal["qualkit"],
+            "long U": t_long, "read": t_read, "compare": t_compare, "value": v_long,
+            "diff": abs(v_long - nominal["value"])}
 
 
 def _ms(r: dict[str, Any], key: str, width: int) -> str:
@@ -256,23 +268,26 @@ def _ratio(r: dict[str, Any], top: str, bottom: str) -> str:
     return f"{r[top] / r[bottom]:7.1f}x" if top in r and bottom in r else f"{'-':>8}"
 
 
-def show(rows: list[dict[str, Any]]) -> None:
+def show(rows: list[dict[str, Any]], table: bool = True) -> None:
     """The table: times in ms; base/qk = baseline over qualkit on the numeric array; txt/lst =
     text in lists over numbers in lists; U/num and cat/num = a U array and Categorical rows over
     the numeric array; lst/num = numbers in lists over the numeric array."""
-    print(f"{'statistic':24}{'baseline':13}{'units':>7}{'base':>8}{'num':>7}{'base/qk':>8}"
-          f"{'lists':>8}{'text':>8}{'txt/lst':>8}{'lst/num':>8}{'U':>7}{'U/num':>8}{'cat':>7}{'cat/num':>8}{'|diff|':>9}")
-    for r in rows:
+    if table:
+        print(f"{'statistic':24}{'baseline':13}{'units':>7}{'base':>8}{'num':>7}{'base/qk':>8}"
+              f"{'lists':>8}{'text':>8}{'txt/lst':>8}{'lst/num':>8}{'U':>7}{'U/num':>8}{'cat':>7}{'cat/num':>8}{'|diff|':>9}")
+    for r in rows if table else []:
         print(f"{r['statistic']:24}{r['baseline'] or '-':13}{r['units']:7d}{_ms(r, 'base_time', 8)}{_ms(r, 'qualkit', 7)}"
               f"{_ratio(r, 'base_time', 'qualkit')}{_ms(r, 'lists', 8)}{_ms(r, 'text', 8)}{_ratio(r, 'text', 'lists')}"
               f"{_ratio(r, 'lists', 'qualkit')}{_ms(r, 'U', 7)}{_ratio(r, 'U', 'qualkit')}{_ms(r, 'cat', 7)}"
               f"{_ratio(r, 'cat', 'qualkit')}{r['diff']:9.1e}")
     long = [r for r in rows if "long U" in r]
     if long:
-        print("\nnominal alpha on a U array of codebook-length labels ('barriers to access 3', <U20) over the numeric array")
+        print("\n" * table + "nominal alpha on a U array of codebook-length labels ('barriers to access 3', <U20) over the numeric array;"
+              "\nfloor: reading the U array once (a sum of its 64-bit words) and comparing each word once (== a copy, counted)")
         for r in long:
             print(f"{r['units']:7d}  long U{_ms(r, 'long U', 8)}  num{_ms(r, 'qualkit', 7)}  ratio{_ratio(r, 'long U', 'qualkit')}"
-                  f"  |diff|{r['diff']:9.1e}")
+                  f"  |diff|{r['diff']:9.1e}   floor: read{_ms(r, 'read', 7)}{_ratio(r, 'read', 'qualkit')}"
+                  f"  compare{_ms(r, 'compare', 7)}{_ratio(r, 'compare', 'qualkit')}")
     sets = [r for r in rows if "number sets" in r]
     if sets:
         print("\nset alpha on one-code sets in lists (ms): text sets {'a'}, number sets {3}, and nominal alpha on numbers in lists")
@@ -288,7 +303,14 @@ def main() -> int:
     parser.add_argument("--coders", type=int, default=3)
     parser.add_argument("--budget", type=float, default=0.5, help="CPU seconds to spend per timing (median of the runs)")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--long-u-only", action="store_true",
+                        help="only nominal alpha on codebook-length labels in a U array, its numeric time and the floor")
     args = parser.parse_args()
+    if args.long_u_only:
+        found = [long_u_row(int(u), make_data(args.coders, int(u), 0.05, args.seed), None, args.budget)
+                 for u in args.units.split(",")]
+        show(found, table=False)
+        return 1 if any(r["diff"] > 1e-9 for r in found) else 0
     lib = baselines()
     missing = sorted({"krippendorff", "statsmodels", "sklearn"} - set(lib))
     print(f"{args.coders} coders ({2} for Cohen), {CATEGORIES} categories; CPU time, median of runs; "

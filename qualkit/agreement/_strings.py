@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from qualkit.agreement._guessed import guessed_shifted_codes
 from qualkit.agreement._labels import label_ranks
 
 __all__ = ["string_array_codes", "shifted_codes"]
@@ -56,6 +57,11 @@ def string_array_codes(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -
     """
     if arr.dtype.itemsize == 0:
         return None
+    guessed = guessed_shifted_codes(arr)
+    if guessed is not None:
+        coded = _declared_codes(*guessed, declared)
+        if coded is not None:
+            return coded
     flat = np.ascontiguousarray(arr).reshape(-1)
     latin1 = flat.dtype.kind == "U" and flat.dtype.isnative  # until a character says otherwise
     if (flat.dtype.itemsize // 4 if latin1 else flat.dtype.itemsize) <= 8:
@@ -67,6 +73,20 @@ def string_array_codes(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -
     if found is not None:
         return found[0].reshape(arr.shape), found[1], True
     return _sorted_codes(flat, arr.shape, declared)
+
+
+def _declared_codes(shifted: np.ndarray, labels: tuple[Hashable, ...],
+                    declared: tuple[Hashable, ...] | None) -> Codes | None:
+    """Route 0's code + 1 (0 = missing) of each cell, given its sorted ``labels``, as the codes of
+    the declared categories (or of the labels, when none are declared), −1 = missing, through one
+    table; None when a label is not declared (the label path says which cell)."""
+    ranked = label_ranks(list(labels), declared)
+    if ranked is None:
+        return None
+    remap, categories = ranked
+    table = np.full(256, -1, dtype=remap.dtype)
+    table[1 : len(labels) + 1] = remap[:-1]
+    return table.take(shifted, mode="clip"), categories, True
 
 
 class _Guess(NamedTuple):
@@ -110,6 +130,9 @@ def shifted_codes(arr: np.ndarray) -> tuple[np.ndarray, int] | None:
     """
     if arr.ndim != 2 or arr.dtype.kind not in "US" or arr.dtype.itemsize == 0 or arr.shape[0] < 2 or arr.shape[1] == 0:
         return None  # (too few coders or no units: the general path says so)
+    guessed = guessed_shifted_codes(arr)
+    if guessed is not None:
+        return guessed[0], len(guessed[1])
     flat = np.ascontiguousarray(arr).reshape(-1)
     latin1 = flat.dtype.kind == "U" and flat.dtype.isnative
     if (flat.dtype.itemsize // 4 if latin1 else flat.dtype.itemsize) > 8:
