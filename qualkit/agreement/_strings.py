@@ -1,14 +1,18 @@
 """Numpy string arrays (dtype ``U`` or ``S``) to category codes without a Python object per cell.
 
-A cell is its bytes: one byte a character when a native ``U`` array is all Latin-1 (every
-character below 256), else its raw bytes; '' (all bytes zero) is missing, since a string array
-cannot hold None. Only the distinct labels ever become Python strings, to be sorted. Three
-routes, each exact, tried in turn:
+A cell is its bytes; '' (all bytes zero) is missing, since a string array cannot hold None. Only
+the distinct labels ever become Python strings, to be sorted. Four routes, each exact, tried in
+turn:
 
-1. labels of at most 8 bytes: each cell's bytes are its 64-bit key. The keys are sorted in
-   cache-sized blocks, so the distinct keys are the labels; a byte position (or a pair) at which
-   the labels all differ then names every cell's label through one 256-entry table
-   (``bytes.translate``, C speed).
+0. any width (:mod:`qualkit.agreement._guessed`): the labels are guessed (the last array's, else
+   a sample's), one byte names each cell's label (``bytes.translate``), and every cell is proven
+   equal to its label by gathering the labels' rows and one ``memcmp`` a block. Session 8: this
+   replaced routes 1 and 2 wherever the labels differ at one byte (on this machine ``np.sort``
+   costs 10-15 ns a key, and route 2 took ~15 numpy calls a block).
+1. labels of at most 8 bytes (one byte a character when a native ``U`` array is all Latin-1):
+   each cell's bytes are its 64-bit key. The keys are sorted in cache-sized blocks, so the
+   distinct keys are the labels; a byte position (or a pair) at which the labels all differ then
+   names every cell's label through one 256-entry table (``bytes.translate``, C speed).
 2. longer labels, in arrays of more than 4,096 cells: the labels of an evenly spaced sample of
    cells are guessed, each cell is named by the guess's telling byte(s) (else the top bits of a
    hash of its words), and every cell's words are compared with its label's, in cache-sized
@@ -119,10 +123,10 @@ def _short_codes(flat: np.ndarray, latin1: bool,
 
 def shifted_codes(arr: np.ndarray) -> tuple[np.ndarray, int] | None:
     """For nominal alpha: a 2-D ``U``/``S`` array's cells as uint8 code + 1 (0 = missing, a
-    read-only array) and the number of labels, when its labels have at most 8 bytes and one byte
-    tells them apart; None otherwise (the caller then codes the array in full). The codes are
-    :func:`string_array_codes`' plus one, named in one ``bytes.translate`` pass: no code array,
-    no second pass to shift it.
+    read-only array) and the number of labels, when one byte tells its labels apart (route 0, any
+    width; else route 1, labels of at most 8 bytes); None otherwise (the caller then codes the
+    array in full). The codes are :func:`string_array_codes`' plus one, named in one
+    ``bytes.translate`` pass: no code array, no second pass to shift it.
 
     >>> codes, q = shifted_codes(np.array([["b", "a"], ["b", ""]]))
     >>> codes.tolist(), q
