@@ -150,3 +150,21 @@ def test_labels_no_one_byte_tells_apart_are_left_to_the_other_routes():
     arr, numeric = _coded(labels, (3, 10_000), SEED + 6)
     assert _guessed.guessed_shifted_codes(arr) is None
     _agrees_with_lists(arr, numeric)
+
+
+def test_labels_whose_sample_hashes_collide_still_get_their_own_codes(monkeypatch):
+    """The sample's labels are told apart by a hash only to make the first guess: with every
+    hash in one bucket the guess holds one label, and the cells of the others, which fail the
+    byte-for-byte check, bring theirs in (or leave the array to the other routes)."""
+    monkeypatch.setattr(_guessed, "_BUCKET_BITS", 0)
+    monkeypatch.setattr(_guessed, "_last", {})
+    for names in (CODEBOOKS["a long shared prefix"][:3], CODEBOOKS["non-ASCII"]):
+        arr, numeric = _coded(names, (3, 9_000), SEED + 7)
+        _agrees_with_lists(arr, numeric)
+    calls: list[bytes] = []
+    plan = _guessed._cached_plan.__wrapped__
+    monkeypatch.setattr(_guessed, "_cached_plan", lambda found, dtype: calls.append(found) or plan(found, dtype))
+    monkeypatch.setattr(_guessed, "_last", {})
+    arr, numeric = _coded(CODEBOOKS["a long shared prefix"][:3], (3, 9_000), SEED + 8)
+    assert _guessed.guessed_shifted_codes(arr) is not None and len(calls) == 3  # one label more each time
+    _agrees_with_lists(arr, numeric)

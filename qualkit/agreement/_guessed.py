@@ -29,10 +29,12 @@ from qualkit.agreement._labels import label_ranks
 __all__ = ["guessed_shifted_codes"]
 
 _BLOCK_BYTES = 1 << 20  # bytes of cells a block: it and its label rows stay in cache (measured 1 << 17 to 1 << 22)
-_SAMPLE = 1024  # about this many cells, evenly spaced, give the first guess
+_SAMPLE = 512  # about this many cells, evenly spaced, give the first guess
 _RETRIES = 3  # guesses widened by the labels of cells that failed, before giving up
 _MAX_LABELS = 250  # labels a guess may hold (codes + 1 in a byte)
-_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # for telling the sample's rows apart (checked later)
+# odd 64-bit multipliers of a sample row's words, for telling its rows apart (a guess: checked later)
+_COEFFICIENTS = np.random.default_rng(17).integers(0, 1 << 63, size=64, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_BUCKET_BITS = 10  # buckets of the sample's row hashes
 _last: dict[np.dtype, _Plan] = {}  # per dtype, the plan that named the last array (a codebook is used again and again)
 _scratch = threading.local()  # per thread, the buffer the label rows are gathered into
 
@@ -74,7 +76,7 @@ def guessed_shifted_codes(arr: np.ndarray) -> tuple[np.ndarray, tuple[Hashable, 
         if bad is None:
             _last[flat.dtype] = plan
             return _occurring(codes, plan, arr.shape)
-        rows = _distinct(np.concatenate((_raw_rows(plan.rows[1:]), _raw_rows(flat[bad[:_SAMPLE]]))))
+        rows = np.concatenate((_raw_rows(plan.rows[1:]), _distinct(_raw_rows(flat[bad[:_SAMPLE]]))))  # new labels
     return None
 
 
@@ -84,17 +86,20 @@ def _raw_rows(cells: np.ndarray) -> np.ndarray:
 
 
 def _distinct(rows: np.ndarray) -> np.ndarray:
-    """Rows of bytes with distinct hashes, all zero rows dropped, in first-seen order (two labels
-    that share a hash keep one: the other's cells fail the check and come back)."""
+    """Rows of bytes whose hashes fall in different buckets, all zero rows dropped, in first-seen
+    order: the first row of each bucket (no sort; two labels that share a bucket keep one, and the
+    other's cells fail the check and come back)."""
     width = rows.shape[1]
-    padded = np.zeros((len(rows), -(-width // 8) * 8), dtype=np.uint8)
-    padded[:, :width] = rows
-    key = np.zeros(len(rows), dtype=np.uint64)
-    for word in padded.view(np.uint64).T:
-        key *= _MULTIPLIER
-        key ^= word
-    _, first = np.unique(key, return_index=True)
-    kept = rows[np.sort(first)]
+    padded = rows
+    if width % 8:
+        padded = np.zeros((len(rows), width + 8 - width % 8), dtype=np.uint8)
+        padded[:, :width] = rows
+    words = padded.view(np.uint64)
+    key = words @ _COEFFICIENTS[: words.shape[1]]  # odd multipliers: a word that differs moves the top bits
+    bucket = (key >> np.uint64(64 - _BUCKET_BITS)).astype(np.intp)
+    first = np.full(1 << _BUCKET_BITS, len(rows), dtype=np.intp)
+    first[bucket[::-1]] = np.arange(len(rows) - 1, -1, -1)  # the last write is the first row
+    kept = rows[np.sort(first[first < len(rows)])]
     return kept[kept.any(axis=1)]
 
 
