@@ -59,6 +59,7 @@ CODEBOOKS = {
                                   "readiness for implementation: access to knowledge"],
     "nothing in common": ["cost", "culture", "leadership engagement", "patient needs and resources", "zz"],
     "many labels": [f"theme {k:03d}: a code from a long codebook" for k in range(120)],
+    "a paragraph each": [f"{k} " + "a definition from the codebook, quoted in full, " * 6 for k in range(1, 7)],
 }
 
 

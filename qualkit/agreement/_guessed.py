@@ -95,7 +95,7 @@ def _distinct(rows: np.ndarray) -> np.ndarray:
         padded = np.zeros((len(rows), width + 8 - width % 8), dtype=np.uint8)
         padded[:, :width] = rows
     words = padded.view(np.uint64)
-    key = words @ _COEFFICIENTS[: words.shape[1]]  # odd multipliers: a word that differs moves the top bits
+    key = words @ np.resize(_COEFFICIENTS, words.shape[1])  # odd multipliers: a word that differs moves the top bits
     bucket = (key >> np.uint64(64 - _BUCKET_BITS)).astype(np.intp)
     first = np.full(1 << _BUCKET_BITS, len(rows), dtype=np.intp)
     first[bucket[::-1]] = np.arange(len(rows) - 1, -1, -1)  # the last write is the first row
