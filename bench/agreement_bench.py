@@ -32,7 +32,26 @@ coders, on 2 cores busy with other jobs (two runs; ratios move by about 0.3x fro
   codes occur is one bit each, OR-ed over the cells (``agreement._arrays``). Rows with lists of
   their own still number each row's categories and map its codes through a table. Before: 3.0-3.7x
   at 1e3, 2.3-2.6x at 1e4, 1.2-1.4x at 1e5 (about 10 numpy calls a row, 80 us at 1e3).
-* a numpy ``U`` array vs the numeric ndarray, nominal alpha (session 7): 1.4-1.5x at 1e3,
+* a numpy ``U`` array vs the numeric ndarray, nominal alpha (session 8, load 3): short labels
+  (``<U5``) 1.6x at 1e3, 2.2x at 1e4, 3.0x at 1e5 (the code before: 2.7x, 6.2x, 8.1x in the same
+  runs); codebook-length labels (``<U20``, the long-U section, ``--long-u-only``) 1.8x, 3.3x,
+  4.9-5.0x (before: 8.3-10.9x, 6.8-7.1x, 8.1-8.2x). Every string array now goes first through
+  ``agreement._guessed``: one byte names each cell's label (``bytes.translate``), the labels' rows
+  are gathered one per cell (``take``) and each block is compared with them by one ``memcmp``,
+  so every cell is proven to be its label with no cast, no hash and no sort (on this machine
+  ``np.sort`` costs 10-15 ns a key: the sort of route 1 was most of the short labels' time).
+  The floor, printed with the long-U section: reading the ``<U20`` array once costs 0.2x, 0.4-0.5x
+  and 1.0-1.1x the whole numeric statistic, one ``==`` of its words against a copy 0.3x, 0.9-1.0x
+  and 3.3-3.5x. The route spends ~2-3 ns a cell naming, ~3.5 ns gathering and ~3-4 ns comparing,
+  against 1.8-2.3 ns a cell for the whole numeric statistic at 1e4-1e5: each pass over 80-byte
+  cells costs about what the numeric statistic does, so 2x is met at 1e3 only (a new codebook's
+  first call: 3.4x) and is out of reach at 1e4-1e5 for an exact method in NumPy; it would take a
+  compiled loop that names and compares each cell in one pass. Tried and measured no better
+  (session 8): the telling word compared per cell and the rest with a reference row, counted
+  (~7.5 ns a cell with the missing cells' positions and gather); each cell's differing bytes
+  written into a reference and missing rows zeroed before the memcmp (fancy assignment costs
+  ~30 ns a row); ``np.unique`` for the sample's labels (a sort; now one hash bucket each).
+  Session 7 (another machine): 1.4-1.5x at 1e3,
   1.56-1.62x at 1e4 and 1.5-1.7x at 1e5 at load 2; at load 5-6 (other helpers' benchmarks on both
   cores) 1.4-1.5x, 1.7-2.2x and 1.5-1.8x, where the code before measured 1.5-1.7x, 2.0-2.2x and
   1.6-1.7x in the same runs. 1e4 is the size that suffers most from a busy machine: the numeric
@@ -50,10 +69,8 @@ coders, on 2 cores busy with other jobs (two runs; ratios move by about 0.3x fro
   and measured no better (session 7): the distinct labels of a sample checked on every cell by a
   gather of their keys instead of the sort (a gather costs what the sort does), the cast, keys and
   sort in blocks of 8-16 K cells (the calls a block cost more than the cache saves), and one pass
-  from the strided words to masked keys (within noise at 1e4). Longer labels (``<U20``, printed in a
-  section of their own) take a sampled guess checked on every cell: 5.4-9.2x the numeric time (session
-  7, quiet machine): a U cell is four bytes a character, so one pass over it reads 80 bytes where the
-  numeric statistic spends ~4 ns a cell. Not met.
+  from the strided words to masked keys (within noise at 1e4). Longer labels (``<U20``) took a
+  sampled guess checked word by word: 5.4-9.2x (session 7, quiet machine).
 * not met for anything in lists vs the numeric ndarray: 4-8x, because reading 3e5 Python objects
   costs ~8 ms against ~1-1.5 ms for the whole statistic on an ndarray (pd.factorize alone takes
   26 ms on the ``U`` array).
@@ -74,7 +91,7 @@ nominal alpha.
 
 The machine this runs on is shared: read the ratios, not the absolute times.
 
-    python bench/agreement_bench.py [--units 1000,10000,100000] [--coders 3] [--budget 0.5]
+    python bench/agreement_bench.py [--units 1000,10000,100000] [--coders 3] [--budget 0.5] [--long-u-only]
 """
 from __future__ import annotations
 
@@ -241,11 +258,23 @@ def run_size(units: int, coders: int, budget: float, seed: int, lib: dict[str, A
     rows.append({"statistic": "set alpha (1-code sets)", "baseline": "", "units": units, "qualkit": nominal["qualkit"],
                  "lists": nominal["lists"], "text": t_text, "number sets": t_sets, "value": v_text,
                  "diff": max(abs(v_text - nominal["value"]), abs(v_sets - nominal["value"]))})
+    return rows + [long_u_row(units, alpha_data, nominal, budget)]
+
+
+def long_u_row(units: int, alpha_data: np.ndarray, nominal: dict[str, Any] | None, budget: float) -> dict[str, Any]:
+    """Nominal alpha on codebook-length labels in a ``U`` array, against the numeric array's time
+    (``nominal``'s, else timed here) and the floor: the array read once, and each word compared once."""
+    if nominal is None:
+        t_num, v_num = cpu_time(lambda: ag.krippendorff_alpha(alpha_data), budget)
+        nominal = {"qualkit": t_num, "value": v_num}
     long_u = as_long_string_array(alpha_data)
     t_long, v_long = cpu_time(lambda: ag.krippendorff_alpha(long_u, level="nominal"), budget)
-    rows.append({"statistic": "alpha nominal, long U", "baseline": "", "units": units, "qualkit": nominal["qualkit"],
-                 "long U": t_long, "value": v_long, "diff": abs(v_long - nominal["value"])})
-    return rows
+    words, twin = long_u.view(np.uint64), long_u.view(np.uint64).copy()
+    t_read, _ = cpu_time(lambda: words.sum(), budget)  # every byte read once, nothing else
+    t_compare, _ = cpu_time(lambda: np.count_nonzero(words == twin), budget)  # one exact comparison of every word
+    return {"statistic": "alpha nominal, long U", "baseline": "", "units": units, "qualkit": nominal["qualkit"],
+            "long U": t_long, "read": t_read, "compare": t_compare, "value": v_long,
+            "diff": abs(v_long - nominal["value"])}
 
 
 def _ms(r: dict[str, Any], key: str, width: int) -> str:
@@ -256,23 +285,26 @@ def _ratio(r: dict[str, Any], top: str, bottom: str) -> str:
     return f"{r[top] / r[bottom]:7.1f}x" if top in r and bottom in r else f"{'-':>8}"
 
 
-def show(rows: list[dict[str, Any]]) -> None:
+def show(rows: list[dict[str, Any]], table: bool = True) -> None:
     """The table: times in ms; base/qk = baseline over qualkit on the numeric array; txt/lst =
     text in lists over numbers in lists; U/num and cat/num = a U array and Categorical rows over
     the numeric array; lst/num = numbers in lists over the numeric array."""
-    print(f"{'statistic':24}{'baseline':13}{'units':>7}{'base':>8}{'num':>7}{'base/qk':>8}"
-          f"{'lists':>8}{'text':>8}{'txt/lst':>8}{'lst/num':>8}{'U':>7}{'U/num':>8}{'cat':>7}{'cat/num':>8}{'|diff|':>9}")
-    for r in rows:
+    if table:
+        print(f"{'statistic':24}{'baseline':13}{'units':>7}{'base':>8}{'num':>7}{'base/qk':>8}"
+              f"{'lists':>8}{'text':>8}{'txt/lst':>8}{'lst/num':>8}{'U':>7}{'U/num':>8}{'cat':>7}{'cat/num':>8}{'|diff|':>9}")
+    for r in rows if table else []:
         print(f"{r['statistic']:24}{r['baseline'] or '-':13}{r['units']:7d}{_ms(r, 'base_time', 8)}{_ms(r, 'qualkit', 7)}"
               f"{_ratio(r, 'base_time', 'qualkit')}{_ms(r, 'lists', 8)}{_ms(r, 'text', 8)}{_ratio(r, 'text', 'lists')}"
               f"{_ratio(r, 'lists', 'qualkit')}{_ms(r, 'U', 7)}{_ratio(r, 'U', 'qualkit')}{_ms(r, 'cat', 7)}"
               f"{_ratio(r, 'cat', 'qualkit')}{r['diff']:9.1e}")
     long = [r for r in rows if "long U" in r]
     if long:
-        print("\nnominal alpha on a U array of codebook-length labels ('barriers to access 3', <U20) over the numeric array")
+        print("\n" * table + "nominal alpha on a U array of codebook-length labels ('barriers to access 3', <U20) over the numeric array;"
+              "\nfloor: reading the U array once (a sum of its 64-bit words) and comparing each word once (== a copy, counted)")
         for r in long:
             print(f"{r['units']:7d}  long U{_ms(r, 'long U', 8)}  num{_ms(r, 'qualkit', 7)}  ratio{_ratio(r, 'long U', 'qualkit')}"
-                  f"  |diff|{r['diff']:9.1e}")
+                  f"  |diff|{r['diff']:9.1e}   floor: read{_ms(r, 'read', 7)}{_ratio(r, 'read', 'qualkit')}"
+                  f"  compare{_ms(r, 'compare', 7)}{_ratio(r, 'compare', 'qualkit')}")
     sets = [r for r in rows if "number sets" in r]
     if sets:
         print("\nset alpha on one-code sets in lists (ms): text sets {'a'}, number sets {3}, and nominal alpha on numbers in lists")
@@ -288,7 +320,14 @@ def main() -> int:
     parser.add_argument("--coders", type=int, default=3)
     parser.add_argument("--budget", type=float, default=0.5, help="CPU seconds to spend per timing (median of the runs)")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--long-u-only", action="store_true",
+                        help="only nominal alpha on codebook-length labels in a U array, its numeric time and the floor")
     args = parser.parse_args()
+    if args.long_u_only:
+        found = [long_u_row(int(u), make_data(args.coders, int(u), 0.05, args.seed), None, args.budget)
+                 for u in args.units.split(",")]
+        show(found, table=False)
+        return 1 if any(r["diff"] > 1e-9 for r in found) else 0
     lib = baselines()
     missing = sorted({"krippendorff", "statsmodels", "sklearn"} - set(lib))
     print(f"{args.coders} coders ({2} for Cohen), {CATEGORIES} categories; CPU time, median of runs; "

@@ -1,14 +1,18 @@
 """Numpy string arrays (dtype ``U`` or ``S``) to category codes without a Python object per cell.
 
-A cell is its bytes: one byte a character when a native ``U`` array is all Latin-1 (every
-character below 256), else its raw bytes; '' (all bytes zero) is missing, since a string array
-cannot hold None. Only the distinct labels ever become Python strings, to be sorted. Three
-routes, each exact, tried in turn:
+A cell is its bytes; '' (all bytes zero) is missing, since a string array cannot hold None. Only
+the distinct labels ever become Python strings, to be sorted. Four routes, each exact, tried in
+turn:
 
-1. labels of at most 8 bytes: each cell's bytes are its 64-bit key. The keys are sorted in
-   cache-sized blocks, so the distinct keys are the labels; a byte position (or a pair) at which
-   the labels all differ then names every cell's label through one 256-entry table
-   (``bytes.translate``, C speed).
+0. any width (:mod:`qualkit.agreement._guessed`): the labels are guessed (the last array's, else
+   a sample's), one byte names each cell's label (``bytes.translate``), and every cell is proven
+   equal to its label by gathering the labels' rows and one ``memcmp`` a block. Session 8: this
+   replaced routes 1 and 2 wherever the labels differ at one byte (on this machine ``np.sort``
+   costs 10-15 ns a key, and route 2 took ~15 numpy calls a block).
+1. labels of at most 8 bytes (one byte a character when a native ``U`` array is all Latin-1):
+   each cell's bytes are its 64-bit key. The keys are sorted in cache-sized blocks, so the
+   distinct keys are the labels; a byte position (or a pair) at which the labels all differ then
+   names every cell's label through one 256-entry table (``bytes.translate``, C speed).
 2. longer labels, in arrays of more than 4,096 cells: the labels of an evenly spaced sample of
    cells are guessed, each cell is named by the guess's telling byte(s) (else the top bits of a
    hash of its words), and every cell's words are compared with its label's, in cache-sized
@@ -28,6 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from qualkit.agreement._guessed import guessed_shifted_codes
 from qualkit.agreement._labels import label_ranks
 
 __all__ = ["string_array_codes", "shifted_codes"]
@@ -56,6 +61,11 @@ def string_array_codes(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -
     """
     if arr.dtype.itemsize == 0:
         return None
+    guessed = guessed_shifted_codes(arr)
+    if guessed is not None:
+        coded = _declared_codes(*guessed, declared)
+        if coded is not None:
+            return coded
     flat = np.ascontiguousarray(arr).reshape(-1)
     latin1 = flat.dtype.kind == "U" and flat.dtype.isnative  # until a character says otherwise
     if (flat.dtype.itemsize // 4 if latin1 else flat.dtype.itemsize) <= 8:
@@ -67,6 +77,20 @@ def string_array_codes(arr: np.ndarray, declared: tuple[Hashable, ...] | None) -
     if found is not None:
         return found[0].reshape(arr.shape), found[1], True
     return _sorted_codes(flat, arr.shape, declared)
+
+
+def _declared_codes(shifted: np.ndarray, labels: tuple[Hashable, ...],
+                    declared: tuple[Hashable, ...] | None) -> Codes | None:
+    """Route 0's code + 1 (0 = missing) of each cell, given its sorted ``labels``, as the codes of
+    the declared categories (or of the labels, when none are declared), −1 = missing, through one
+    table; None when a label is not declared (the label path says which cell)."""
+    ranked = label_ranks(list(labels), declared)
+    if ranked is None:
+        return None
+    remap, categories = ranked
+    table = np.full(256, -1, dtype=remap.dtype)
+    table[1 : len(labels) + 1] = remap[:-1]
+    return table.take(shifted, mode="clip"), categories, True
 
 
 class _Guess(NamedTuple):
@@ -99,10 +123,10 @@ def _short_codes(flat: np.ndarray, latin1: bool,
 
 def shifted_codes(arr: np.ndarray) -> tuple[np.ndarray, int] | None:
     """For nominal alpha: a 2-D ``U``/``S`` array's cells as uint8 code + 1 (0 = missing, a
-    read-only array) and the number of labels, when its labels have at most 8 bytes and one byte
-    tells them apart; None otherwise (the caller then codes the array in full). The codes are
-    :func:`string_array_codes`' plus one, named in one ``bytes.translate`` pass: no code array,
-    no second pass to shift it.
+    read-only array) and the number of labels, when one byte tells its labels apart (route 0, any
+    width; else route 1, labels of at most 8 bytes); None otherwise (the caller then codes the
+    array in full). The codes are :func:`string_array_codes`' plus one, named in one
+    ``bytes.translate`` pass: no code array, no second pass to shift it.
 
     >>> codes, q = shifted_codes(np.array([["b", "a"], ["b", ""]]))
     >>> codes.tolist(), q
@@ -110,6 +134,9 @@ def shifted_codes(arr: np.ndarray) -> tuple[np.ndarray, int] | None:
     """
     if arr.ndim != 2 or arr.dtype.kind not in "US" or arr.dtype.itemsize == 0 or arr.shape[0] < 2 or arr.shape[1] == 0:
         return None  # (too few coders or no units: the general path says so)
+    guessed = guessed_shifted_codes(arr)
+    if guessed is not None:
+        return guessed[0], len(guessed[1])
     flat = np.ascontiguousarray(arr).reshape(-1)
     latin1 = flat.dtype.kind == "U" and flat.dtype.isnative
     if (flat.dtype.itemsize // 4 if latin1 else flat.dtype.itemsize) > 8:
