@@ -190,3 +190,61 @@ def test_a_feed_of_items_comes_back_in_order_with_few_waiting(jobs):
             put(i)
             assert len(got) >= i + 1 - 3  # at most three items wait for their result
     assert got == [(i, i ** 3) for i in range(20)]
+
+
+def _no_children_left() -> bool:
+    import os
+
+    try:
+        os.waitpid(-1, os.WNOHANG)  # (a worker still running, or not yet reaped)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def _fails_on_three(x: int) -> int:
+    from qualkit.errors import TranscriptError
+
+    if x == 3:
+        raise TranscriptError("not a transcript", "t3.txt")
+    return x
+
+
+def _dies_on_three(x: int) -> int:
+    import os
+
+    if x == 3:
+        os._exit(9)  # as a worker the system kills for memory would
+    return x
+
+
+class _Unpicklable(Exception):
+    def __init__(self, a, b):
+        super().__init__(a)
+
+
+def _odd_error(x: int) -> int:
+    raise _Unpicklable("odd", 1)
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
+def test_a_workers_error_or_death_stops_the_work_with_a_clear_error_and_leaves_no_process_behind():
+    from qualkit.errors import TranscriptError
+
+    with pytest.raises(TranscriptError, match="not a transcript"):  # raised as itself, as one process would
+        parallel_map(_fails_on_three, list(range(8)), 2)
+    assert _no_children_left()
+    with pytest.raises(RuntimeError, match="stopped before it finished"):
+        parallel_map(_dies_on_three, list(range(8)), 2)
+    assert _no_children_left()
+    with pytest.raises(RuntimeError, match="_Unpicklable: odd"):
+        parallel_map(_odd_error, list(range(4)), 2)
+    assert _no_children_left()
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
+def test_large_results_and_many_items_come_back_whole():
+    big = parallel_map(lambda n: bytes([n % 251]) * 3_000_000, [1, 2, 3], 2)  # (more than a pipe holds: read as it comes)
+    assert [len(b) for b in big] == [3_000_000] * 3 and [b[0] for b in big] == [1, 2, 3]
+    assert parallel_map(abs, list(range(-5000, 0)), 3) == list(range(5000, 0, -1))  # (over the pipe's task limit: the executor)
+    assert _no_children_left()

@@ -84,22 +84,30 @@ def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int, on_done: Callable[
             if on_done is not None:
                 on_done(i)
         return out
+    results: list[Any] = [None] * len(items)
+
+    def arrived(i: int, result: Any) -> None:
+        if on_result is not None:
+            on_result(i, result)
+        else:
+            results[i] = result
+        if on_done is not None:
+            on_done(i)
+
+    from qualkit.io.forkpool import MAX_TASKS, fork_each
+
+    if len(items) <= MAX_TASKS:  # (the usual call: a few chunks a process)
+        fork_each(fn, items, jobs, arrived)
+        return results
     import multiprocessing
     import warnings
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    results: list[Any] = [None] * len(items)
     with warnings.catch_warnings(), ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
         warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: "multi-threaded, fork() may deadlock" (numpy's idle threads)
         futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
         for fut in as_completed(futures):
-            i = futures.pop(fut)  # (a done future holds its result: none is kept here)
-            if on_result is not None:
-                on_result(i, fut.result())
-            else:
-                results[i] = fut.result()
-            if on_done is not None:
-                on_done(i)
+            arrived(futures.pop(fut), fut.result())  # (a done future holds its result: none is kept here)
     return results
 
 
