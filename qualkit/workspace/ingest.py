@@ -240,6 +240,7 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
     try:
         rows = prefetch(ws, [p for p in files if not name_problem(p.stem)], ws.jobs, rows_only=rows_only and summarize and visit is None)
         by_id: dict[str, Path] = {}
+        stamps: dict[Path, tuple[float, int] | None] = {}  # (each file's state as this loop found it, for the prune)
         for path in progress(files) if progress is not None else track(files, "Reading transcripts"):
             if path.stem in by_id and is_transcript_file(path):
                 result.errors.append(TranscriptError(
@@ -251,7 +252,7 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
                 result.errors.append(TranscriptError(f"the transcript id {path.stem!r} {why}; rename the file", path))
                 continue
             summed = rows.pop(path, None) if rows else None
-            if summed is not None and summed[0] == _stamp(path):  # parsed and summed up in a worker
+            if summed is not None and summed[0] == (stamps.setdefault(path, _stamp(path))):  # parsed and summed up in a worker
                 tid, *row = summed[1]
                 result.rows.append(IngestRow(tid, path, *row))  # type: ignore[arg-type]
                 result.transcripts.append(cast(Transcript, TranscriptRef(ws, tid, path)))
@@ -274,7 +275,7 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
     if paths is None:
         result.warnings.extend(unmatched_participant_rows(ws, {p.stem for p in files}))
         if summarize:  # a full ingest (the command, `run`): entries of files removed or changed since go
-            ws.disk_cache.prune({p: st for p in by_id.values() if (st := _stamp(p)) is not None})
+            ws.disk_cache.prune({p: st for p in by_id.values() if (st := stamps.get(p) or _stamp(p)) is not None})
     return result
 
 
