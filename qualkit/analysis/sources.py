@@ -28,8 +28,8 @@ from qualkit.workspace.ingest import TranscriptsById
 if TYPE_CHECKING:
     from qualkit.workspace.store import Workspace
 
-__all__ = ["CONSENSUS", "EXEMPLAR_WORD", "POOLED", "CodingSource", "Excerpt", "ExcerptSet", "ExcerptTally",
-           "excerpt_tally", "load_codings", "load_excerpts", "provenance", "resolve_codings"]
+__all__ = ["CONSENSUS", "EXEMPLAR_WORD", "POOLED", "CodingSource", "Excerpt", "ExcerptSet",
+           "load_codings", "load_excerpts", "provenance", "resolve_codings"]
 
 CONSENSUS = "consensus"
 POOLED = "pooled"
@@ -385,23 +385,6 @@ def _source_text(n: int, source: CodingSource, transcripts: int) -> str:
     return f"{n} coded excerpt{'s' if n != 1 else ''} from {_source_label(source)} in {transcripts} transcript{plural_s(transcripts)}"
 
 
-@dataclass
-class ExcerptTally:
-    """What counting excerpts needs, without building them (:func:`excerpt_tally`): each excerpt's
-    code and span, in the order :func:`load_excerpts` gives them, and the same notes."""
-
-    source: CodingSource
-    marks: list[tuple[str, tuple[str, int, int]]]   # (code, (transcript, start, end)) per excerpt
-    transcripts: int                                # transcripts with a coding in this source
-    warnings: list[str] = field(default_factory=list)
-
-    def source_label(self) -> str:
-        return _source_label(self.source)
-
-    def source_text(self) -> str:
-        return _source_text(len(self.marks), self.source, self.transcripts)
-
-
 def _speakers(transcript: Any, table: Any, include_facilitators: bool) -> list[str]:
     """The transcript's participants in first-turn order (research team left out unless included)."""
     people: list[str] = []
@@ -527,38 +510,3 @@ def _load_excerpts(workspace: Workspace, coder: str | None, include_facilitators
         warns.append(f"{dropped} coding{plural_s(dropped)} hold only interviewer/moderator words and are left out")
     return ExcerptSet(excerpts, source, TranscriptsById(workspace, transcripts), participants, pairs, warns, left_out, dropped,
                       include_facilitators)
-
-
-def excerpt_tally(workspace: Workspace, coder: str | None = None, include_facilitators: bool = False) -> ExcerptTally:
-    """The code and span of every excerpt :func:`load_excerpts` would give, and its notes, without
-    building the excerpts (their quotes, speakers and attributes): what a check that only counts
-    them needs (`qualkit status`, `themes check`). Taken from the excerpts when this command has them."""
-    built = workspace.derived(("excerpts", coder, include_facilitators), None)
-    if built is not None:
-        return ExcerptTally(built.source, [(e.code, e.span) for e in built.excerpts], len(built.transcripts),
-                            list(built.warnings))
-    pairs, source = resolve_codings(workspace, coder)
-    warns = list(source.warnings)
-    paths = {p.stem: p for p in workspace.transcript_paths()}
-    table = workspace.participant_table
-    by_t = _by_transcript(workspace, pairs, paths)
-    index = workspace.code_index()
-    unknown = sorted({c.code for c, _ in pairs if c.code not in index})
-    if unknown:
-        warns.append(f"code(s) in no codebook: {', '.join(unknown)} (`qualkit codebook validate`)")
-    marks: list[tuple[str, tuple[str, int, int]]] = []
-    dropped = 0
-    from qualkit.io.progress import track
-
-    for tid in track(sorted(by_t, key=natural_key), "Counting excerpts"):
-        t = workspace.read(paths[tid])
-        starts = [turn.start for turn in t.turns]
-        for c, _who in sorted(by_t[tid], key=lambda cw: (cw[0].start, cw[0].end, cw[0].code)):
-            segments = _segments(t, starts, c)
-            if segments and not include_facilitators and all(table.is_facilitator(seg[0].participant) for seg in segments):
-                dropped += 1  # only research-team words: left out, as load_excerpts leaves it out
-            else:
-                marks.append((c.code, (tid, c.start, c.end)))
-    if dropped:
-        warns.append(f"{dropped} coding{plural_s(dropped)} hold only interviewer/moderator words and are left out")
-    return ExcerptTally(source, marks, len(by_t), warns)

@@ -259,32 +259,27 @@ def _unverified_problems(check: ThemeCheck, path: Path, problems: list[ThemeProb
 def _excerpt_counts(workspace: Workspace, check: ThemeCheck, coder: str | None, include_facilitators: bool,
                     path: Path, problems: list[ThemeProblem]) -> dict[str, int]:
     """Coded excerpts per code and per theme (from the same codings as matrices); themes with none.
-    Counted from each excerpt's code and span (:func:`~qualkit.analysis.sources.excerpt_tally`),
-    without building the excerpts: `qualkit status` runs this check on every study."""
-    from qualkit.analysis.sources import excerpt_tally
+    Counted as the codings stream by (:func:`~qualkit.analysis.excerpt_tally.excerpt_tally`), without
+    building the excerpts: `qualkit status` runs this check on every study."""
+    from qualkit.analysis.excerpt_tally import excerpt_tally
 
-    used: dict[str, int] = {}
     try:
         ex = excerpt_tally(workspace, coder, include_facilitators=include_facilitators)
     except QualkitError as exc:
         problems.append(ThemeProblem(exc.path, exc.line, ERROR, exc.message, kind="codings"))
-        return used
+        return {}
     check.notes.append(ex.source_text())
     check.notes.extend(ex.warnings)
-    spans_of: dict[str, set[tuple[str, int, int]]] = {}
-    for code, span in ex.marks:
-        used[code] = used.get(code, 0) + 1
-        spans_of.setdefault(code, set()).add(span)
     for theme in check.themeset:
-        spans = set().union(*(spans_of.get(c, ()) for c in dict.fromkeys(theme.codes)))
-        check.excerpts[theme.id] = len(spans)
-        if ex.marks and not spans:
+        spans = ex.spans_with(theme.codes)  # a span holding several of the theme's codes counts once
+        check.excerpts[theme.id] = spans
+        if ex.excerpts and not spans:
             problems.append(ThemeProblem(path, theme.line, WARNING,
                                          f"theme '{theme.id}' has no coded excerpt ({ex.source_label()})",
                                          theme=theme.id, kind="no-excerpts"))
-    if not ex.marks:
+    if not ex.excerpts:
         check.notes.append("no codings yet: cannot tell which themes have coded excerpts")
-    return used
+    return ex.codes
 
 
 def _codes_in_no_theme(themeset: ThemeSet, scope: list, used: dict[str, int], index: dict,

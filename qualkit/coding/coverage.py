@@ -118,6 +118,7 @@ def coverage_counts(ws: Workspace, codings: dict[str, list],
     turn (only interviewer/moderator words). Each transcript is read once for every coder, one at a
     time: a study's transcripts are never held together. A missing, duplicated or unreadable one is
     left out."""
+    from qualkit.coding.turn_layouts import keep_layout
     from qualkit.coding.units import coded_units
     from qualkit.io.progress import track
     from qualkit.workspace.ingest import id_reader
@@ -134,6 +135,7 @@ def coverage_counts(ws: Workspace, codings: dict[str, list],
         transcript = read(tid)  # once (its text was read first, then the whole of it)
         if transcript is None:
             continue
+        keep_layout(ws, transcript)  # for a later step that needs its turns' bounds only (status's themes check)
         units = participant_units(ws, transcript)
         for coder, mine in spans.items():
             here = mine.get(tid, [])

@@ -10,11 +10,13 @@ study: its answer is kept in the derived .qualkit/cache/ for the next status on 
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from qualkit.coding.anchoring import coder_anchoring
 from qualkit.coding.coverage import coverage_counts, done_transcripts
+from qualkit.coding.turn_layouts import kept_layouts
 from qualkit.errors import QualkitError
 from qualkit.io.naming import natural_key, plural_s
 from qualkit.workspace.codings import content_hash
@@ -176,6 +178,17 @@ def _consensus(ws: Workspace, st: StudyStatus) -> None:
                     "undecided": list(r.undecided), "written": ws.coder_file(r.into).exists()}
 
 
+def _turns_kept_for_themes(ws: Workspace) -> AbstractContextManager[None]:
+    """The themes check counts coded excerpts from where the transcripts' turns lie: kept as the coverage
+    pass reads each transcript (:mod:`qualkit.coding.turn_layouts`), so none is read again, unless
+    this command holds the excerpts already (the end of `qualkit run`: they are counted instead)."""
+    from qualkit.analysis.themes import themes_path
+
+    if themes_path(ws).exists() and ws.derived(("excerpts", None, False), None) is None:
+        return kept_layouts(ws)
+    return nullcontext()
+
+
 def _themes(ws: Workspace, st: StudyStatus) -> None:
     from qualkit.analysis.themes import check_themes, themes_path
 
@@ -312,10 +325,11 @@ def _compute(ws: Workspace) -> StudyStatus:
     readable = _transcripts(ws, st, coded)
     if bad:
         st.transcripts["unreadable_codings"] = bad
-    _coverage(ws, st, coded, readable)
-    _agreement(ws, st)
-    _consensus(ws, st)
-    _themes(ws, st)
+    with _turns_kept_for_themes(ws):
+        _coverage(ws, st, coded, readable)
+        _agreement(ws, st)
+        _consensus(ws, st)
+        _themes(ws, st)
     _stale(ws, st)
     st.next_command = _next(st)
     return st
