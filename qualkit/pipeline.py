@@ -324,7 +324,9 @@ def run(ws: Workspace, *, no_deid: bool = False, on_start: Callable[[str], None]
                 state.inputs.append(ws.root / "deid.csv")
             from qualkit.reporting.report import _codebooks_read_once
 
-            with _codebooks_read_once(view):  # one snapshot of codebooks/ for every step, parsed and copied once
+            # One snapshot of codebooks/ for every step, parsed and copied once; the inputs' stamp taken
+            # once per state of the files, not at each of the steps' ~45 asks for a shared result.
+            with _codebooks_read_once(view), ws.derived_cache.steady(), view.derived_cache.steady():
                 _run_steps(state, on_start, on_step)
     finally:
         ws.notify = shown

@@ -98,8 +98,10 @@ def deid_option(f: F) -> F:
 
 def open_export_workspace(ctx: click.Context) -> Workspace:
     """The Workspace an exporting command reads: redacted once deid.csv holds a decision (unless
-    --no-deid); every manifest written during the command records which."""
+    --no-deid); every manifest written during the command records which. The command reads the study
+    once through: the inputs' stamp of its shared results is taken once per state of the files."""
     from qualkit.deid.apply import exporting
 
     view = ctx.with_resource(exporting(open_workspace(ctx), no_deid=bool(ctx.meta.get(_NO_DEID))))
+    ctx.with_resource(view.derived_cache.steady())
     return view  # type: ignore[return-value]  # a redacted view keeps the facade's class

@@ -384,7 +384,7 @@ def build_report(ws: Workspace, out: str | Path | None = None, coders: Iterable[
     check_output(path, ws.root)
     from qualkit.io.collector import gc_paused
 
-    with gc_paused():
+    with gc_paused(), ws.derived_cache.steady():  # the inputs' stamp taken once per state, not at each step
         context = report_context(ws, coders, ci, resamples=resamples, seed=seed,
                                  manifest_name=path.name + ".manifest.json")
         # Written as the template renders it, the bytes of render_report: the page whole as one string (and

@@ -313,6 +313,11 @@ def _replay_notices(ws: Workspace, notices: list[list[str]]) -> None:
 
 
 def _compute(ws: Workspace) -> StudyStatus:
+    with ws.derived_cache.steady():  # the inputs' stamp taken once per state, not at each step
+        return _compute_steady(ws)
+
+
+def _compute_steady(ws: Workspace) -> StudyStatus:
     st = StudyStatus()
     coded: dict[str, list] = {}
     bad: list[str] = []

@@ -83,7 +83,8 @@ def export_study(workspace: Workspace, out_dir: str | Path | None = None, format
     from qualkit.io.collector import gc_paused
     from qualkit.io.outputs import ledger_batch
 
-    with gc_paused(), ledger_batch():  # the output ledger written once, not once per file
+    # The output ledger written once, not once per file; the inputs' stamp taken once per state, not per table.
+    with gc_paused(), ledger_batch(), workspace.derived_cache.steady():
         return _export_study(workspace, out_dir, formats, nullcontext() if keep else workspace.derived_cache.released())
 
 

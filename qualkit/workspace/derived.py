@@ -21,6 +21,26 @@ class DerivedCache:
     def __init__(self) -> None:
         self._entries: dict[Any, tuple[tuple, Any]] = {}
         self._passing: set[Any] = set()
+        self._steady = 0
+        # Inside steady(): (the transcripts' listing, the other inputs' states, the whole stamp) last taken.
+        self.kept_stamp: tuple | None = None
+
+    @property
+    def is_steady(self) -> bool:
+        """Whether a :meth:`steady` block is open."""
+        return self._steady > 0
+
+    @contextmanager
+    def steady(self) -> Iterator[None]:
+        """Inside the block (a command that reads the study), the inputs' stamp is taken once per state
+        of the files instead of at every ask (:func:`qualkit.workspace.inputs.derived_stamp`); blocks nest."""
+        self._steady += 1
+        try:
+            yield
+        finally:
+            self._steady -= 1
+            if not self._steady:
+                self.kept_stamp = None
 
     def get(self, key: Any, stamp: tuple, build: Callable[[], Any] | None) -> Any:
         """The result kept for ``key`` when built from ``stamp``, else ``build()``'s (kept for the next

@@ -276,21 +276,17 @@ class Workspace:
     # -- derived results ---------------------------------------------------------------
     def inputs_stamp(self) -> tuple:
         """(mtime, size, inode) of each file an analysis reads: qualkit.yaml, participants.csv, codebooks/, codings/, transcripts."""
-        files = [self.root / CONFIG_NAME, self.root / PARTICIPANTS_NAME, *self.transcript_paths()]
-        for folder in (self.codebooks_dir, self.codings_dir):
-            files += sorted(folder.glob("*")) if folder.is_dir() else []
-        out: list[tuple[str, int | None, int | None, int | None]] = []
-        for f in files:
-            try:
-                out.append((str(f), (st := f.stat()).st_mtime_ns, st.st_size, st.st_ino))
-            except OSError:
-                out.append((str(f), None, None, None))
-        return tuple(out)
+        from qualkit.workspace.inputs import inputs_stamp
+
+        return inputs_stamp(self)
 
     def derived(self, key: Any, build: Any) -> Any:
-        """``build()``'s result, computed once while the inputs are unchanged (:meth:`inputs_stamp`) and shared by a
-        command's steps, so not to be modified; ``build=None`` only looks (None: not computed, or inputs changed)."""
-        return self.derived_cache.get(key, self.inputs_stamp(), build)
+        """``build()``'s result, computed once while the inputs are unchanged (:meth:`inputs_stamp`, taken once per
+        state inside ``derived_cache.steady()``: :mod:`qualkit.workspace.inputs`) and shared by a command's steps,
+        so not to be modified; ``build=None`` only looks (None: not computed, or inputs changed)."""
+        from qualkit.workspace.inputs import derived_stamp
+
+        return self.derived_cache.get(key, derived_stamp(self), build)
 
     def forget(self, key: Any) -> None:
         """Drop a :meth:`derived` result no later step asks for, so its memory is given back."""
