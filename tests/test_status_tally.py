@@ -81,3 +81,25 @@ def test_a_transcript_edited_after_the_coverage_pass_is_read_again_for_the_theme
     assert (before.excerpts, before.warnings[-1]) == (1, "1 coding hold only interviewer/moderator words and are left out")
     assert after.excerpts == 2 and not any("interviewer/moderator" in w for w in after.warnings)
     assert after.codes == excerpt_tally(qualkit.Workspace(ws.root)).codes == {"money": 2}
+
+
+def test_the_coverage_pass_holds_an_index_per_coding_not_a_tuple(make_workspace):
+    """status's coverage pass at 5,000 interviews held a (start, end, index) tuple for each of 590,000
+    codings until its end; now 4 bytes each, and one transcript's spans at a time."""
+    import tracemalloc
+
+    from qualkit.workspace.codings import Coding
+
+    ws = make_workspace(transcripts={f"int{i}": TEAM_WORDS for i in range(400)})
+    ws._cache = TranscriptMemo(budget=0)
+    codings = [Coding(f"int{i}", s, s + 3, "money", "") for i in range(400) for s in range(10, 70, 1)]
+    expected = coverage_counts(ws, {"ana": codings}, [f"int{i}" for i in range(400)])  # parsed once, cached
+    assert expected[0]["ana"]["int7"].coded == 2 and expected[1]["ana"] == 400 * 46
+    tracemalloc.start()
+    try:
+        again = coverage_counts(ws, {"ana": codings}, [f"int{i}" for i in range(400)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert again == expected
+    assert peak < 48 * len(codings), peak  # ~16 bytes a coding; a tuple each held through the pass was ~107
