@@ -5,7 +5,7 @@ participants answer without the text (reading every coded transcript again cost 
 the whole study).
 
 Kept only inside :func:`kept_layouts` (status opens it around its coverage pass and themes check),
-a few bytes per turn, and each layout only while its file, qualkit.yaml and participants.csv are
+10 bytes a turn, and each layout only while its file, qualkit.yaml and participants.csv are
 as they were when the transcript was read; otherwise the transcript is read again.
 """
 from __future__ import annotations
@@ -42,8 +42,7 @@ class TurnLayout:
         turns = transcript.turns
         labels: dict[str | None, int] = {}
         who = array("i", (labels.setdefault(t.participant, len(labels)) for t in turns))
-        wide = "I" if not turns or max(t.end for t in turns) < 2**32 else "q"  # 4 bytes a bound: 7 MB less at 5,000
-        return cls(array(wide, (t.start for t in turns)), array(wide, (t.end for t in turns)), who, tuple(labels))
+        return cls(array("q", (t.start for t in turns)), array("q", (t.end for t in turns)), who, tuple(labels))
 
     def only_team_words(self, start: int, end: int, is_facilitator: Callable[[str | None], bool]) -> bool:
         """Whether the span [start, end) covers part of a turn and every turn it covers part of is the
@@ -60,6 +59,38 @@ class TurnLayout:
         return touched
 
 
+class _Kept:
+    """The kept layouts, every transcript's turns in three arrays end to end (a few large blocks, not
+    three small arrays per transcript: those, scattered among the transcripts read and let go, held
+    35 MB at the peak of a status at 5,000 interviews for 9 MB of bounds), and per file where its
+    turns are, with the state they were read in."""
+
+    def __init__(self) -> None:
+        self.starts, self.ends, self.who = array("I"), array("I"), array("H")
+        self.files: dict[Path, tuple[Any, Any, Any, int, int, tuple[str | None, ...]]] = {}
+
+    def add(self, path: Path, state: tuple, transcript: Any) -> None:
+        turns = transcript.turns
+        labels: dict[str | None, int] = {}
+        who = [labels.setdefault(t.participant, len(labels)) for t in turns]
+        if len(labels) > 0xFFFF or (turns and max(t.end for t in turns) > 0xFFFFFFFF):
+            self.files.pop(path, None)  # (no such interview: read again when asked for)
+            return
+        first = len(self.starts)
+        self.starts.extend(t.start for t in turns)
+        self.ends.extend(t.end for t in turns)
+        self.who.extend(who)
+        self.files[path] = (*state, first, len(turns), tuple(labels))
+
+    def get(self, path: Path, state: tuple) -> TurnLayout | None:
+        hit = self.files.get(path)
+        if hit is None or hit[0] != state[0] or hit[1] is not state[1] or hit[2] is not state[2]:
+            return None
+        first, n, labels = hit[3], hit[4], hit[5]
+        end = first + n
+        return TurnLayout(self.starts[first:end], self.ends[first:end], self.who[first:end], labels)
+
+
 @contextmanager
 def kept_layouts(ws: Workspace) -> Iterator[None]:
     """Inside the block, :func:`keep_layout` keeps the layout of each transcript read for the block's
@@ -68,7 +99,7 @@ def kept_layouts(ws: Workspace) -> Iterator[None]:
     if not ws.reads_files_as_they_are or ws.__dict__.get(_MEMO) is not None:
         yield
         return
-    ws.__dict__[_MEMO] = {}
+    ws.__dict__[_MEMO] = _Kept()
     try:
         yield
     finally:
@@ -78,24 +109,24 @@ def kept_layouts(ws: Workspace) -> Iterator[None]:
 def keep_layout(ws: Workspace, transcript: Any) -> None:
     """Keep ``transcript``'s layout inside :func:`kept_layouts` (else nothing), with the state of its
     file and of the settings its parse depends on."""
-    memo = ws.__dict__.get(_MEMO)
+    kept = ws.__dict__.get(_MEMO)
     path = getattr(transcript, "path", None)
-    if memo is None or path is None:
+    if kept is None or path is None or path in kept.files:
         return
     now, stamp = held(ws, path)
     if now is transcript and stamp is not None:  # read from the file as it is now
-        memo[path] = (stamp, ws.config, ws.participant_table, TurnLayout.of(transcript))
+        kept.add(path, (stamp, ws.config, ws.participant_table), transcript)
 
 
 def layout_of(ws: Workspace, path: Path) -> TurnLayout:
     """The layout of the transcript at ``path``: the one kept while its file and settings are
     unchanged, else from the transcript this command holds or reads."""
-    memo = ws.__dict__.get(_MEMO)
-    hit = memo.get(path) if memo is not None else None
-    if hit is not None:
+    kept = ws.__dict__.get(_MEMO)
+    if kept is not None and path in kept.files:
         now, stamp = held(ws, path)
-        if hit[0] == stamp and hit[1] is ws.config and hit[2] is ws.participant_table:
-            return hit[3]
+        found = kept.get(path, (stamp, ws.config, ws.participant_table))
+        if found is not None:
+            return found
         if now is not None:
             return TurnLayout.of(now)
     return TurnLayout.of(ws.read(path))
