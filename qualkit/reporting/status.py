@@ -330,11 +330,11 @@ def _compute_steady(ws: Workspace) -> StudyStatus:
     readable = _transcripts(ws, st, coded)
     if bad:
         st.transcripts["unreadable_codings"] = bad
-    with _turns_kept_for_themes(ws):
+    with _turns_kept_for_themes(ws):  # let go before the consensus's dry run, status's peak
         _coverage(ws, st, coded, readable)
-        _agreement(ws, st)
-        _consensus(ws, st)
         _themes(ws, st)
+    _agreement(ws, st)
+    _consensus(ws, st)
     _stale(ws, st)
     st.next_command = _next(st)
     return st
