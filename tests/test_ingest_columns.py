@@ -218,7 +218,7 @@ def test_a_plain_text_interview_is_not_copied_into_the_cache_and_reads_back_from
         ws.ingest()
         kept = _entries(ws)
         assert set(kept) == {"plain", "crlf", "accents", "bom", "utf8", "nfd"}
-        assert all(b"fax" not in kept[name] and kept[name].startswith(b"\x00") for name in ("plain", "utf8"))
+        assert all(b"fax" not in kept[name] and kept[name].startswith(b"C") for name in ("plain", "utf8"))
         assert all(b"fax" in kept[name] for name in ("crlf", "accents", "bom", "nfd"))
         again = qualkit.Workspace(root)
         for path in again.transcript_paths():
@@ -303,3 +303,22 @@ def test_ingest_on_one_core_parses_to_columns_and_a_second_ingest_reads_nothing(
     monkeypatch.setattr(readers, "read_parsed", lambda *a, **k: parsed.append(a) or real(*a, **k))
     again = qualkit.Workspace(root)
     assert [t.id for t in again.transcripts()] == [r.id for r in result.rows] and parsed == []
+
+
+def test_a_text_that_begins_with_a_nul_and_a_file_gone_since_its_parse_read_back_safely(tmp_path):
+    """An entry's text is tagged, so a text of any first character (an RTF's \\'00 becomes a NUL) reads back
+    as itself; a text kept as its file's CRC whose file is gone, renamed or locked by the time it is read
+    back is a miss (None), not an error."""
+    from qualkit.transcripts import read_parsed
+    from qualkit.workspace.cache import TranscriptCache, pack, unpack
+
+    f = tmp_path / "int.txt"
+    f.write_text("Interviewer: How?\nMaria: By fax.\nInterviewer: Always?\nMaria: Mostly.\n", encoding="utf-8")
+    t = read_parsed(f).transcript()
+    odd = Transcript("odd", "\x00" + t.text, [Turn(i, u.speaker, u.start + 1, u.end + 1, None, None, u.line)
+                                              for i, u in enumerate(t.turns)], "rtf", None, [], tmp_path / "odd.rtf")
+    cache = TranscriptCache(tmp_path)
+    assert cache.put("k", odd, odd.path, (1.0, 2)) and cache.get("k") == odd and cache.get_text("k") == odd.text
+    data = pack(read_parsed(f))
+    f.rename(tmp_path / "moved.txt")
+    assert unpack(data, f) is None

@@ -248,3 +248,15 @@ def test_large_results_and_many_items_come_back_whole():
     assert [len(b) for b in big] == [3_000_000] * 3 and [b[0] for b in big] == [1, 2, 3]
     assert parallel_map(abs, list(range(-5000, 0)), 3) == list(range(5000, 0, -1))  # (over the pipe's task limit: the executor)
     assert _no_children_left()
+
+
+def _says(x: int) -> int:
+    print(f"worker says {x}")
+    return x
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked (Linux)")
+def test_what_a_worker_prints_is_not_lost(capfd):
+    assert parallel_map(_says, [1, 2, 3], 2) == [1, 2, 3]
+    out = capfd.readouterr().out
+    assert all(f"worker says {x}" in out for x in (1, 2, 3))

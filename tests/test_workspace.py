@@ -296,3 +296,13 @@ def test_transcripts_in_subfolders_are_found_and_hidden_files_lock_files_and_lin
     assert [p.relative_to(t).as_posix() for p in ws.transcript_paths()] == ["int1.txt", "site_b/int10.txt", "site_b/wave2/int2.txt"]
     (t / "site_b" / "wave2" / "int4.txt").write_text(INTERVIEW)  # a file added deep down is seen at the next listing
     assert "int4" in [p.stem for p in ws.transcript_paths()]
+
+
+def test_two_links_to_one_file_are_two_transcripts_each_with_its_own_id(tmp_path):
+    root = make_ws(tmp_path)
+    (root / "originals").mkdir()
+    (root / "originals" / "int1.txt").write_text(INTERVIEW)
+    for name in ("site_a_int1.txt", "site_b_int1.txt"):
+        (root / "transcripts" / name).symlink_to(root / "originals" / "int1.txt")
+    for _ in range(2):  # the first reading parses, the second reads the cache
+        assert sorted(t.id for t in qualkit.Workspace(root).ingest().transcripts) == ["site_a_int1", "site_b_int1"]

@@ -110,6 +110,11 @@ def _work(fn: Callable[[Any], Any], items: Sequence[Any], tasks: int, out: int) 
         _write(out, _HEADER.pack(_DONE, 0))
         code = 0
     finally:
+        for stream in (sys.stdout, sys.stderr):  # (what fn printed: os._exit flushes nothing)
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
         os._exit(code)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import sys
 import zlib
@@ -44,7 +45,7 @@ CACHE_DIR = Path(".qualkit") / "cache"
 # copied into the file) took a quarter less time than in SQLite's default 4 KiB.
 _PAGE_SIZE = 16384
 _BATCH = 64  # entries per transaction in a batch: short enough that other writers never wait long
-_SCHEMA = 5  # bump when the stored form or the parser's output changes without a version bump
+_SCHEMA = 6  # bump when the stored form or the parser's output changes without a version bump
 # Each entry names its file and the file's state (mtime, size), so that a prune finds the entries of files
 # removed or changed without decoding any; the table before them (no file column) is dropped.
 _TABLES = ("CREATE TABLE IF NOT EXISTS parsed (key TEXT PRIMARY KEY, file TEXT NOT NULL, state TEXT NOT NULL, "
@@ -112,7 +113,9 @@ class TranscriptCache(CacheStore):
 
             _KEY_HEAD.append(json.dumps([_SCHEMA, __version__, _parser_stamp()], default=str)[:-1] + ", ")
         # (the JSON of [schema, version, parser, where, state, settings] as one list)
-        raw = _KEY_HEAD[0] + json.dumps([TranscriptCache.where(path), list(stamp), settings], default=str)[1:]
+        # (the path as named too, not only where it leads: two links to one file are two transcripts, with two ids)
+        named = os.path.abspath(path)
+        raw = _KEY_HEAD[0] + json.dumps([TranscriptCache.where(path), named, list(stamp), settings], default=str)[1:]
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     @staticmethod
@@ -323,8 +326,9 @@ def _encode(p: Parsed) -> bytes:
     """``head JSON \x00 meta JSON \x00 text``: the header (:class:`TranscriptHead`, its fields as a
     list), the text as UTF-8 (no escaping), the turns as one entry per field (:func:`_pack_column`) and
     their number. JSON written with ``ensure_ascii`` holds no NUL, so the first two NULs are the cuts.
-    A text that is its file's bytes as they are (``p.as_is``) is kept as a NUL and the CRC-32 of those
-    bytes in decimal (a text never begins with a NUL: controls are replaced when a file is read)."""
+    The text is tagged: ``T`` and the text itself, or, for a text that is its file's bytes as they are
+    (``p.as_is``), ``C`` and the CRC-32 of those bytes in decimal (a tag, since a text may begin with
+    any character: an RTF's may even begin with a NUL)."""
     record: dict[str, Any] = {"id": p.id, "source_format": p.source_format, "encoding": p.encoding, "warnings": p.warnings,
                               "path": str(p.path) if p.path is not None else None, "layout": p.layout,
                               "n": p.turn_count, "turns": list(map(_pack_column, p.columns)),
@@ -333,9 +337,9 @@ def _encode(p: Parsed) -> bytes:
     h = TranscriptHead.of_parsed(p)
     head = json.dumps([getattr(h, name) for name in _HEAD_FIELDS], ensure_ascii=True, separators=(",", ":"))
     if p.as_is:
-        text = b"\x00%d" % zlib.crc32(p.text.encode("utf-8"))
+        text = b"C%d" % zlib.crc32(p.text.encode("utf-8"))
     else:
-        text = p.text.encode("utf-8")
+        text = b"T" + p.text.encode("utf-8")
     return b"".join((head.encode("ascii"), b"\x00", meta.encode("ascii"), b"\x00", text))
 
 
@@ -390,12 +394,19 @@ def _text(blob: bytes, file: str) -> str | None:
 
 
 def _stored_text(stored: bytes, file: str) -> str | None:
-    """The text an entry stores as ``stored``: itself in UTF-8, or, for a NUL and a CRC-32, the bytes of
-    ``file`` when they still have that CRC (else None: the file changed, and the entry is a miss)."""
-    if stored[:1] != b"\x00":
-        return bytes(stored).decode("utf-8")
-    with open(file, "rb") as fh:
-        data = fh.read()
+    """The text an entry stores as ``stored`` (see :func:`_encode`): after a ``T``, itself in UTF-8;
+    after a ``C``, the bytes of ``file`` when they still have that CRC-32 (else None: the file changed
+    or cannot be read now, and the entry is a miss)."""
+    tag = stored[:1]
+    if tag == b"T":
+        return bytes(stored[1:]).decode("utf-8")
+    if tag != b"C":
+        raise ValueError("not a transcript cache entry's text")
+    try:
+        with open(file, "rb") as fh:
+            data = fh.read()
+    except OSError:  # (removed, renamed or locked since the entry was written)
+        return None
     return data.decode("utf-8") if zlib.crc32(data) == int(stored[1:]) else None
 
 
