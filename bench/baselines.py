@@ -115,7 +115,13 @@ def krippendorff_alpha(root: Path) -> int:
     return len(keys)
 
 
+KINDS = ("floor", "libs", "read", "parse", "spacy", "regex", "krippendorff")
+
+
 def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in KINDS:
+        print(f"usage: python bench/baselines.py {'|'.join(KINDS)} [WORKSPACE]", file=sys.stderr)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
     kind, root = argv[0], Path(argv[1]) if len(argv) > 1 else Path(".")
     if kind == "floor":
         import runpy

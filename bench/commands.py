@@ -122,6 +122,9 @@ def study(folder: Path, n: int) -> Path:
     return path
 
 
+SAMPLE_PAIRS = 9  # runs of the sample study's `run` and its floor, in turn: one pair each moved the ratio by 0.5x
+
+
 def bench(path: Path, names: dict[str, list[str]], repeat: int) -> dict[str, dict]:
     runs: dict[str, list[dict]] = {k: [] for k in names}
     for _ in range(repeat):
@@ -134,6 +137,7 @@ def bench(path: Path, names: dict[str, list[str]], repeat: int) -> dict[str, dic
     for name, rs in runs.items():
         out[name] = {k: statistics.median(r[k] for r in rs) for k in ("cpu", "wall", "peak_mb")}
         out[name]["rc"] = max(r["rc"] for r in rs)
+        out[name]["cpus"] = [r["cpu"] for r in rs]  # (run by run, in turn with the others: ratios are taken pair by pair)
     return out
 
 
@@ -146,7 +150,12 @@ def show(title: str, res: dict[str, dict]) -> None:
 
 def ratios(res: dict[str, dict]) -> None:
     def r(a: str, b: str) -> str:
-        return f"{res[a]['cpu'] / res[b]['cpu']:.2f}x" if a in res and b in res and res[b]["cpu"] else "n/a"
+        """The median of a/b over the repeats, each pair run one after the other (a drifting machine moves
+        both alike); with one run each, the plain ratio."""
+        if a not in res or b not in res or not all(res[b]["cpus"]):
+            return "n/a"
+        pairs = [x / y for x, y in zip(res[a]["cpus"], res[b]["cpus"])]
+        return f"{statistics.median(pairs):.2f}x" + (f" (paired, {min(pairs):.2f}-{max(pairs):.2f})" if len(pairs) > 1 else "")
 
     print(f"  ingest / bare read+decode+split: {r('ingest', '(bare read+decode+split)')} (target <= 3x; "
           f"cold, every file parsed: {r('ingest (cold)', '(bare read+decode+split)')})")
@@ -177,8 +186,8 @@ def main() -> int:
         shutil.rmtree(sample, ignore_errors=True)
         subprocess.run([*QK, "demo", str(sample)], env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True)
         res = bench(sample, {"run": COMMANDS["run"], "(floor: qualkit --help)": BASELINES["(floor: qualkit --help)"],
-                             FLOOR: BASELINES[FLOOR]}, args.repeat)
-        show("sample study", res)
+                             FLOOR: BASELINES[FLOOR]}, max(args.repeat, SAMPLE_PAIRS))
+        show(f"sample study (median of {max(args.repeat, SAMPLE_PAIRS)})", res)
         ratios(res)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]  # --sizes "" --sample: the sample study only
     results: dict[int, dict[str, dict]] = {}
