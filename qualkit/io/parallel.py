@@ -74,19 +74,9 @@ def parallel_each(fn: Callable[[T], R], items: Sequence[T], jobs: int, on_result
 def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int, on_done: Callable[[int], None] | None,
          on_result: Callable[[int, Any], None] | None) -> list[Any]:
     items = list(items)
-    if jobs <= 1 or len(items) <= 1 or not can_fork():
-        out: list[Any] = []
-        for i, x in enumerate(items):
-            r = fn(x)
-            if on_result is not None:
-                on_result(i, r)
-            out.append(r if on_result is None else None)
-            if on_done is not None:
-                on_done(i)
-        return out
     results: list[Any] = [None] * len(items)
 
-    def arrived(i: int, result: Any) -> None:
+    def arrived(i: int, result: Any) -> None:  # (given to on_result, else kept in results)
         if on_result is not None:
             on_result(i, result)
         else:
@@ -94,6 +84,10 @@ def _map(fn: Callable[[T], R], items: Sequence[T], jobs: int, on_done: Callable[
         if on_done is not None:
             on_done(i)
 
+    if jobs <= 1 or len(items) <= 1 or not can_fork():
+        for i, x in enumerate(items):
+            arrived(i, fn(x))
+        return results
     from qualkit.io.forkpool import MAX_TASKS, fork_each
 
     if len(items) <= MAX_TASKS:  # (the usual call: a few chunks a process)
