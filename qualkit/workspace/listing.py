@@ -3,12 +3,12 @@ directory itself (no stat per file), hidden and Office-lock entries left out, li
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from qualkit.errors import QualkitError
 
-__all__ = ["HIDDEN_PREFIXES", "list_folder"]
+__all__ = ["HIDDEN_PREFIXES", "folder_mtimes", "list_folder"]
 
 HIDDEN_PREFIXES = (".", "~$")  # .DS_Store, .git, ~$x.docx: not ours
 
@@ -22,7 +22,7 @@ def list_folder(folder: Path, on_link: Callable[[Path, list[Path], list[QualkitE
     cannot be read is left out, as ``Path.rglob`` leaves it. ``folder``'s own mtime is taken before
     it is listed, so that a change during the walk shows the next time."""
     dirs: list[Path] = [folder]
-    stamps: list[int | None] = [_mtime(folder)]
+    stamps: list[int | None] = list(folder_mtimes([folder]))
     files: list[Path] = []
     refused: list[QualkitError] = []
     if stamps[0] is None or not folder.is_dir():
@@ -54,8 +54,12 @@ def list_folder(folder: Path, on_link: Callable[[Path, list[Path], list[QualkitE
     return dirs, tuple(stamps), files, refused
 
 
-def _mtime(folder: Path) -> int | None:
-    try:
-        return folder.stat().st_mtime_ns
-    except OSError:
-        return None
+def folder_mtimes(dirs: Iterable[Path]) -> tuple[int | None, ...]:
+    """Each folder's mtime in nanoseconds (None when it does not exist): a listing stays good while they do."""
+    out: list[int | None] = []
+    for d in dirs:
+        try:
+            out.append(d.stat().st_mtime_ns)
+        except OSError:
+            out.append(None)
+    return tuple(out)

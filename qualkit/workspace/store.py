@@ -15,6 +15,7 @@ from qualkit.transcripts.model import Transcript
 from qualkit.workspace.config import CONFIG_NAME, Config, load_config
 from qualkit.workspace.derived import DerivedCache
 from qualkit.workspace.ingest import IngestResult, IngestRow, TranscriptMemo  # noqa: F401  (IngestResult/Row re-exported)
+from qualkit.workspace.listing import folder_mtimes, list_folder
 from qualkit.workspace.participants import (
     PARTICIPANTS_NAME,
     Participants,
@@ -42,17 +43,6 @@ def state_locked(fn: Callable[..., T]) -> Callable[..., T]:
         with workspace.state_lock():
             return fn(workspace, *args, **kwargs)
     return wrapper
-
-
-def _stamps(dirs) -> tuple[int | None, ...]:
-    """Each folder's mtime in nanoseconds (None when it does not exist)."""
-    out: list[int | None] = []
-    for d in dirs:
-        try:
-            out.append(d.stat().st_mtime_ns)
-        except OSError:
-            out.append(None)
-    return tuple(out)
 
 
 def find_root(start: str | Path = ".") -> Path:
@@ -312,11 +302,9 @@ class Workspace:
 
         allow = bool(os.environ.get("QUALKIT_ALLOW_OUTSIDE_LINKS"))
         index = self._index
-        if index is not None and _stamps(index[0]) == index[1] and index[4] == allow:
+        if index is not None and folder_mtimes(index[0]) == index[1] and index[4] == allow:
             return list(index[2]), list(index[5])
-        from qualkit.workspace.listing import list_folder
-
-        dirs, stamps, files, refused = list_folder(self.transcripts_dir, lambda p, f, r: self._list_entry(p, allow, f, r))
+        dirs, stamps, files, refused = list_folder(self.transcripts_dir, lambda p, f, r: self._list_link(p, allow, f, r))
         files.sort(key=natural_key)
         by_stem: dict[str, list[Path]] = {}
         for p in files:
@@ -324,17 +312,17 @@ class Workspace:
         self._index = (tuple(dirs), stamps, files, by_stem, allow, refused)
         return list(files), list(refused)
 
-    def _list_entry(self, p: Path, allow: bool, files: list[Path], refused: list[QualkitError]) -> None:
-        """A file goes to ``files``; a dangling link, or one out of the workspace (unless ``allow``), to ``refused``."""
-        if p.is_symlink():
-            if not p.exists():
-                refused.append(TranscriptError("is a link to a file that does not exist (dangling); remove it", p))
-                return
-            if not allow and not p.resolve().is_relative_to(self.root):
-                refused.append(TranscriptError(
-                    f"is a link to {p.resolve()}, outside the workspace; copy the file in, or allow links "
-                    "with `qualkit --allow-outside-links`", p))
-                return
+    def _list_link(self, p: Path, allow: bool, files: list[Path], refused: list[QualkitError]) -> None:
+        """A link in transcripts/: to a file in the workspace (or anywhere, when ``allow``), to ``files``;
+        a dangling one, or one out of the workspace, to ``refused``; one to a folder, to neither."""
+        if not p.exists():
+            refused.append(TranscriptError("is a link to a file that does not exist (dangling); remove it", p))
+            return
+        if not allow and not p.resolve().is_relative_to(self.root):
+            refused.append(TranscriptError(
+                f"is a link to {p.resolve()}, outside the workspace; copy the file in, or allow links "
+                "with `qualkit --allow-outside-links`", p))
+            return
         if p.is_file():
             files.append(p)
 
