@@ -96,6 +96,12 @@ class CacheStore:
             self._broken = self._db is None
         return self._db
 
+    def close(self) -> None:
+        """Close the connection, if one is open (the next use opens another)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
 
 class TranscriptCache(CacheStore):
     """Parsed transcripts by key; every failure (locked, read-only, corrupt) reads as a miss."""

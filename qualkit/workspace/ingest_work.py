@@ -114,7 +114,5 @@ def worker_cache_closed() -> None:
     import os
 
     if _WORKER_CACHE and _WORKER_CACHE[0][0] == os.getpid():
-        store = _WORKER_CACHE[0][1]
-        if store._db is not None:
-            store._db.close()
+        _WORKER_CACHE[0][1].close()
     _WORKER_CACHE.clear()
