@@ -252,7 +252,9 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
                 result.errors.append(TranscriptError(f"the transcript id {path.stem!r} {why}; rename the file", path))
                 continue
             summed = rows.pop(path, None) if rows else None
-            if summed is not None and summed[0] == (stamps.setdefault(path, _stamp(path))):  # parsed and summed up in a worker
+            if summed is not None:
+                stamps[path] = _stamp(path)
+            if summed is not None and summed[0] == stamps[path]:  # parsed and summed up in a worker
                 tid, *row = summed[1]
                 result.rows.append(IngestRow(tid, path, *row))  # type: ignore[arg-type]
                 result.transcripts.append(cast(Transcript, TranscriptRef(ws, tid, path)))
