@@ -31,10 +31,21 @@ def test_a_whole_texts_word_count_with_apostrophes_anywhere_is_that_of_the_word_
     """count_words finds the apostrophes that join words without marking them in passes over the text
     (chains like rock'n'roll, apostrophes doubled, leading or trailing, curly or straight)."""
     rng = random.Random(29)
-    pieces = ["a", "Z", "9", "_", "'", "’", "''", " ", "\n", ".", "é", "中", "\u0301", "n't", "rock'n'roll", "'tis", "x'"]
+    pieces = ["a", "Z", "9", "_", "'", "’", "''", " ", "\n", ".", "é", "中", "\u0301", "n't", "rock'n'roll", "'tis", "x'", "“", "—", "…"]
     for _ in range(20000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
         assert count_words(text) == len(WORD.findall(text)) == count_words_in(text, [(0, len(text))]), text
+
+
+def test_a_long_interview_typed_in_word_counts_as_the_word_pattern_does():
+    """Curly quotes, dashes, ellipses and contractions by the hundred (what a transcript that passed
+    through Word holds), letters beyond Latin-1 among them: the count of the whole text and of its turns."""
+    rng = random.Random(41)
+    pieces = ["we", "don’t", "it's", "“really”", "—", "–", "…", "‘so’", "l’école", "Zoë", "Łukasz", "中文", "x'", "''", "9"]
+    text = "\n".join(" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(2000))
+    assert count_words(text) == len(WORD.findall(text))
+    spans = [(i, i + 500) for i in range(0, len(text), 700)]
+    assert count_words_in(text, spans) == sum(len(WORD.findall(text, s, e)) for s, e in spans)
 
 
 def test_a_transcripts_word_count_is_its_turns_words():

@@ -5,6 +5,7 @@ import json
 import shutil
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +38,15 @@ def echo_json(data: Any) -> None:
 
 
 def echo_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Sequence[int] = ()) -> None:
-    """Print rows as an aligned plain-text table (numbers right-aligned by column index)."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [len(h) for h in headers]
-    for row in cells:
-        for i, v in enumerate(row):
-            widths[i] = max(widths[i], len(v))
-
-    def fmt(row: Sequence[str]) -> str:
-        return "  ".join(v.rjust(widths[i]) if i in right else v.ljust(widths[i]) for i, v in enumerate(row)).rstrip()
-
-    click.echo(click.style(fmt(headers), bold=True))
-    if cells:  # one write, not one per row (`qualkit ingest` prints a row per transcript)
-        click.echo("\n".join(map(fmt, cells)))
+    """Print rows as an aligned plain-text table (numbers right-aligned by column index). Padded a
+    column at a time (`qualkit ingest` prints a row per transcript: thousands of cells)."""
+    columns = [[h, *("" if v is None else str(v) for v in column)] for h, column in zip(headers, zip(*rows) if rows else [()] * len(headers))]
+    padded = [list(map(str.rjust if i in right else str.ljust, column, repeat(max(map(len, column)))))
+              for i, column in enumerate(columns)]
+    lines = list(map(str.rstrip, map("  ".join, zip(*padded))))
+    click.echo(click.style(lines[0], bold=True))
+    if len(lines) > 1:  # one write, not one per row
+        click.echo("\n".join(lines[1:]))
 
 
 def wrap(text: str, indent: str = "    ") -> str:

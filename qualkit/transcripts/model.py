@@ -1,73 +1,15 @@
 """Plain data for a parsed transcript: the normalized text and its speaker turns."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
+from qualkit.transcripts.words import count_words, count_words_in
 
-
-def count_words(text: str) -> int:
-    """Words as a reader counts them: runs of letters/digits, keeping contractions whole.
-
-    :func:`count_words_in` over the whole text, without marking the joining apostrophes first (a pass
-    over the text for each, and real interviews have one every few lines): a word begins at a word
-    character after a non-word one, or after an apostrophe that follows no word character."""
-    mask = _class_mask(text)
-    words = mask.count(b" w") + (mask[:1] == b"w")
-    if b"'" in mask:
-        words += mask.count(b" 'w") + mask.count(b"''w") + (mask[:2] == b"'w")
-    return words
-
-
-# How count_words_in sees a text: one byte a character, "w" for a word character (regex \w: letters,
-# digits, "_"), "g" for an apostrophe joining two of them (the one of "don't"), " " for anything else.
-_ASCII_MASK = bytes(ord("w") if chr(b).isalnum() or b == 0x5F else ord("'") if b == 0x27 else ord(" ") for b in range(128)) + b" " * 128
-
-
-def _mask_error(exc: UnicodeError) -> tuple[str, int]:
-    """Encode-error handler: each non-ASCII character as one ASCII stand-in of its class."""
-    assert isinstance(exc, UnicodeEncodeError)
-    part = exc.object[exc.start:exc.end]
-    return "".join("a" if c.isalnum() else "'" if c == "’" else " " for c in part), exc.end
-
-
-def _class_mask(text: str) -> bytes:
-    """Each character of ``text`` as one byte of its class: "w" a word character, "'" an apostrophe, " " other."""
-    import codecs
-
-    try:
-        codecs.lookup_error("qualkit-wordmask")
-    except LookupError:
-        codecs.register_error("qualkit-wordmask", _mask_error)
-    return text.encode("ascii", "qualkit-wordmask").translate(_ASCII_MASK)
-
-
-def _word_mask(text: str) -> bytes:
-    mask = _class_mask(text)
-    if b"'" not in mask:
-        return mask
-    while b"w'w" in mask:  # "a'b'c": each pass joins every other apostrophe of a chain
-        mask = mask.replace(b"w'w", b"wgw")
-    return mask.replace(b"'", b" ")
-
-
-def count_words_in(text: str, spans: list[tuple[int, int]]) -> int:
-    """``sum(len(_WORD.findall(text, start, end)))`` over ``spans``, without building a string per
-    word (a tenth of the time on a long interview). A word is a run of word characters joined by
-    single apostrophes; inside a span it begins at a word character after a non-word one, or at the
-    span's first character (an apostrophe there starts one only when a word character follows)."""
-    mask = _word_mask(text)
-    count = mask.count
-    words = 0
-    for start, end in spans:
-        if end > start:
-            first = mask[start]
-            words += count(b" w", start, end) + (first == 0x77 or (first == 0x67 and end - start >= 2))
-    return words
+__all__ = ["TURN_COLUMNS", "Parsed", "Transcript", "Turn", "count_words", "count_words_in", "distinct_labels",
+           "turn_columns", "turns_of_columns"]
 
 
 @dataclass(slots=True)  # a study holds hundreds of thousands: slots make each smaller and quicker to build
@@ -137,6 +79,8 @@ def distinct_labels(labels: Iterable[str | None]) -> list[str]:
     seen = dict.fromkeys(labels)
     seen.pop(None, None)
     return list(seen)  # type: ignore[arg-type]
+
+
 TURN_COLUMNS = ("speaker", "start", "end", "timestamp", "participant", "line")  # a Turn's fields after its index
 _TURN_GETTERS = [attrgetter(name) for name in TURN_COLUMNS]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, repeat
-from operator import add, sub
+from operator import add, itemgetter, sub
 
 from qualkit.errors import SpeakerPatternError  # noqa: F401  (defined with every other error in qualkit.errors)
 from qualkit.transcripts.labels import PHRASE_LABEL as _PHRASE_LABEL
@@ -287,15 +287,18 @@ def _quick(text: str, known: set[str]) -> tuple[list[Turn] | None, list[list] | 
     assert head is not None
     # In text: where each line found begins (after its newline), and after the last, the text's end + 1;
     # where its label ends; its 0-based line.
+    n = len(after)
+    if "".join(matches).count("\n") != n:
+        return None  # (cannot be: each piece found is one line's start, with its one newline; line by line if so)
     widths = list(map(len, matches))
     begins = list(accumulate(map(add, widths, map(len, after)), initial=len(head)))
-    lines = list(accumulate(map(str.count, after, repeat("\n")), initial=head.count("\n")))
-    n = len(after)
-    if begins.pop() != len(text) + 1 or lines[-1] + n != text.count("\n") + 1:
-        return None  # (cannot be: each piece found is one line's start, with its newline; line by line if so)
+    begins.pop()  # (the text's end + 1)
+    # (each line found: the newlines before it, in the head and the pieces before, and one a match before it)
+    lines = list(accumulate(map(add, map(str.count, after, repeat("\n")), repeat(1)), initial=head.count("\n")))
+    lines.pop()
     kinds, labels, inlines = _labelled(pieces, stride, groups)
-    label_ends, lines = list(map(add, begins, map(sub, widths, repeat(1)))), list(map(add, lines, range(n)))
-    if False in inlines or "" in after or any(map(str.startswith, after, repeat("\n"))):  # some text starts below its label
+    label_ends = list(map(add, begins, map(sub, widths, repeat(1))))
+    if False in inlines or "" in after or "\n" in "".join(map(itemgetter(0), after)):  # some text starts below its label
         starts = [e if inline and rest and rest[0] != "\n" else None for e, inline, rest in zip(label_ends, inlines, after)]
     else:
         starts = label_ends
