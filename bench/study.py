@@ -27,7 +27,8 @@ WORDS = ("the outreach team drove out to see him after the overdose and we broug
          "but transportation is hard out here because the clinic is forty miles away and the roads "
          "in winter are bad so people miss appointments and stigma is real in a small town where "
          "everyone knows your truck data sharing with the hospital takes days and police reports "
-         "come late funding ends next year leadership changed twice trust matters").split()
+         "come late funding ends next year leadership changed twice trust matters we don't know if it's "
+         "the county's call and they're not sure we'll get there").split()
 PARTICIPANTS = ["Maria", "Dr. Okafor", "Sheriff Boyd", "Karen", "Luis"]
 DOMAINS = ["heif:context.outer.interorganizational_networks_and_relationships",
            "heif:context.inner_organizational.structure_and_systems",
@@ -44,15 +45,21 @@ def _sentence(rng: random.Random) -> str:
 
 
 def make_transcript(rng: random.Random, words: int) -> str:
-    """Alternating interviewer questions and participant answers, ``Speaker: text`` per turn."""
+    """Alternating interviewer questions and participant answers, ``Speaker: text`` per turn, with
+    contractions. As real files arrive, some are typed in Word (about one in three: curly apostrophes,
+    quoted words, dashes) and some saved on Windows (about one in ten: CRLF line ends)."""
     out, total = [], 0
     speaker = rng.choice(PARTICIPANTS)
+    typed_in_word, windows = rng.random() < 0.3, rng.random() < 0.1
     while total < words:
         q = " ".join(rng.choices(WORDS, k=rng.randint(5, 12)))
         answer = " ".join(_sentence(rng) for _ in range(rng.randint(1, 6)))
+        if typed_in_word:
+            q, answer = q.replace("'", "’"), answer.replace("'", "’").replace(" so ", " — so ").replace(" stigma ", " “stigma” ")
         out.append(f"Interviewer: {q[0].upper() + q[1:]}?\n\n{speaker}: {answer}\n\n")
         total += answer.count(" ") + q.count(" ") + 2
-    return "".join(out)
+    text = "".join(out)
+    return text.replace("\n", "\r\n") if windows else text
 
 
 def _participants(n_transcripts: int, width: int, seed: int) -> str:
@@ -139,7 +146,8 @@ def make_study(root: Path, n_transcripts: int, words: int = 5000, n_codes: int =
     width = max(3, len(str(n_transcripts)))
     (root / "participants.csv").write_text(_participants(n_transcripts, width, seed))
     for i in range(n_transcripts):
-        (root / "transcripts" / f"int{i + 1:0{width}d}.txt").write_text(make_transcript(random.Random(seed * 100_000 + i), words))
+        (root / "transcripts" / f"int{i + 1:0{width}d}.txt").write_text(make_transcript(random.Random(seed * 100_000 + i), words),
+                                                                          encoding="utf-8", newline="")
     kw = random.Random(seed + 1)
     save_codebook(Codebook("bench", "Bench codebook", [Code(c, f"Code {c}", definition=f"Generated code {c}.", origin="deductive",
                                                             keywords=[" ".join(kw.sample(WORDS, 2))]) for c in codes]),

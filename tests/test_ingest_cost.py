@@ -63,6 +63,21 @@ def test_control_characters_are_found_alike_in_plain_ascii_and_other_text():
             assert got == want and (note is None) == (want == text), (code, text)
 
 
+def test_control_characters_are_counted_alike_in_any_text_as_the_regex_counts_them():
+    """Counted in UTF-8 bytes (one byte each for C0 and DEL, 0xC2 and one for C1): no byte of another
+    character may pass for one (no-break space is 0xC2 0xA0, Ā is 0xC4 0x80, a curly quote 0xE2 0x80 0x99)."""
+    from qualkit.io.textdecode import _CONTROL, _NOT_CONTROL, _NOT_CONTROLS, _controls_in
+
+    rng = random.Random(5)
+    pieces = [chr(c) for c in [*range(0x00, 0xA1), 0xAD, 0xC2, 0x100, 0x2019, 0xFFFE, 0xFFFF, 0x1F600]] + ["\udc80", "word "]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        assert _controls_in(text, _NOT_CONTROL) == len(_CONTROL.findall(text)), repr(text)
+        assert _controls_in(text, _NOT_CONTROLS) == len(re.findall(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text)), repr(text)
+        want = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]", " ", text)
+        assert replace_controls(text)[0] == want, repr(text)
+
+
 def test_numbered_court_lines_are_recognised_by_the_quick_scan_as_line_by_line():
     from qualkit.transcripts.speakers import _numbered
 

@@ -121,7 +121,7 @@ class TranscriptCache(CacheStore):
         # (the JSON of [schema, version, parser, where, state, settings] as one list)
         # (the path as named too, not only where it leads: two links to one file are two transcripts, with two ids)
         named = os.path.abspath(path)
-        raw = _KEY_HEAD[0] + json.dumps([TranscriptCache.where(path), named, list(stamp), settings], default=str)[1:]
+        raw = _KEY_HEAD[0] + _KEY_JSON.encode([TranscriptCache.where(path), named, list(stamp), settings])[1:]
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     @staticmethod
@@ -301,11 +301,7 @@ class TranscriptHead:
     @classmethod
     def of_parsed(cls, p: Parsed) -> TranscriptHead:
         """:meth:`of` the Transcript of ``p``, read from its columns."""
-        speakers, starts = (p.columns[0], p.columns[1]) if p.columns else ([], [])
-        lead = next((start for speaker, start in zip(speakers, starts) if speaker), None)
-        end = min(len(p.text) if lead is None else lead, HEAD_CHARS)
-        return cls(p.id, p.source_format, p.encoding, len(speakers), p.word_count, tuple(dict.fromkeys(speakers)), lead,
-                   len(p.text), p.text[:end])
+        return cls(*_head_values(p))
 
     @classmethod
     def of(cls, t: Transcript) -> TranscriptHead:
@@ -323,7 +319,20 @@ class TranscriptHead:
         return self.head[:end] if end <= len(self.head) else None
 
 
-_HEAD_FIELDS = [f.name for f in fields(TranscriptHead)]  # (in order: an entry's header is their values as a list)
+
+
+def _head_values(p: Parsed) -> list[Any]:
+    """The fields of the :class:`TranscriptHead` of ``p`` in order, as an entry's header lists them."""
+    speakers, starts = (p.columns[0], p.columns[1]) if p.columns else ([], [])
+    lead = next((start for speaker, start in zip(speakers, starts) if speaker), None)
+    end = min(len(p.text) if lead is None else lead, HEAD_CHARS)
+    return [p.id, p.source_format, p.encoding, len(speakers), p.word_count, list(dict.fromkeys(speakers)), lead,
+            len(p.text), p.text[:end]]
+
+
+# Encoders made once (json.dumps with any argument of its own builds a new one at every call).
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+_KEY_JSON = json.JSONEncoder(default=str)
 _TURN_FIELDS = [f.name for f in fields(Turn)][1:]  # every field but ``index`` (its position)
 assert tuple(_TURN_FIELDS) == TURN_COLUMNS
 
@@ -339,9 +348,8 @@ def _encode(p: Parsed) -> bytes:
                               "path": str(p.path) if p.path is not None else None, "layout": p.layout,
                               "n": p.turn_count, "turns": list(map(_pack_column, p.columns)),
                               "words": p.word_count}  # (words counted once, when the file is parsed)
-    meta = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
-    h = TranscriptHead.of_parsed(p)
-    head = json.dumps([getattr(h, name) for name in _HEAD_FIELDS], ensure_ascii=True, separators=(",", ":"))
+    meta = _COMPACT_JSON.encode(record)
+    head = _COMPACT_JSON.encode(_head_values(p))
     if p.as_is:
         text = b"C%d" % zlib.crc32(p.text.encode("utf-8"))
     else:
