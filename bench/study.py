@@ -1,7 +1,8 @@
 """Generate a whole study to benchmark the commands on: N interviews and everything a study holds.
 
 Not a test. Writes a workspace with ``N`` interview transcripts of ~``words`` words (.txt,
-interviewer questions and participant answers), participants.csv, a ``codes``-code codebook (a two-word keyword each) with
+interviewer questions and participant answers with contractions; about a third typed in Word, with
+curly apostrophes, quotes and dashes, and a tenth with Windows line ends), participants.csv, a ``codes``-code codebook (a two-word keyword each) with
 Zipf code frequencies, ``coders`` coders' codings that mostly agree (shifted boundaries, missed,
 swapped and extra codes), an interview guide in qualkit.yaml (one domain per ten codes), themes.yaml
 (codes grouped into themes mapped onto HEIF domains), a filled rapid-analysis summary per
