@@ -151,9 +151,12 @@ def test_the_built_in_frameworks_are_parsed_once_per_user_not_once_per_command(t
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(loading, "_BUILTIN", None)
+    legacy = tmp_path / "cache" / "qualkit" / "frameworks" / "builtin-0123abcd.json"   # named by key, as before
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("{}", encoding="utf-8")
     first = loading.builtin_frameworks()
-    kept = list((tmp_path / "cache" / "qualkit" / "frameworks").glob("builtin-*.json"))
-    assert len(kept) == 1
+    kept = list((tmp_path / "cache" / "qualkit" / "frameworks").glob("builtin*.json"))
+    assert [k.name for k in kept] == ["builtin.json"]   # one file, the old one swept away
 
     def no_parsing(*args, **kwargs):
         raise AssertionError("a built-in framework was parsed again")
@@ -173,7 +176,7 @@ def test_a_damaged_frameworks_cache_only_means_parsing_again(tmp_path, monkeypat
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(loading, "_BUILTIN", None)
     first = loading.builtin_frameworks()
-    kept = next((tmp_path / "cache" / "qualkit" / "frameworks").glob("builtin-*.json"))
+    kept = tmp_path / "cache" / "qualkit" / "frameworks" / "builtin.json"
     header, body = kept.read_text(encoding="utf-8").split("\n", 1)
     label = first["heif"].roots[0].label
     assert f'"label": "{label}"' in body

@@ -302,8 +302,8 @@ def _builtin_specs(texts: list[tuple[str, str]]) -> list[_Spec]:
     here = Path(__file__).parent
     raw = "".join(f"{label}\0{text}\0" for label, text in texts).encode()
     key = parse_key("frameworks", raw, [here / "loading.py", here / "schema.py", here / "model.py"]) or ""
-    try:
-        file = user_cache("frameworks", f"builtin-{key[:32]}.json") if key else None
+    try:  # (one file whatever the key: a new qualkit or an edited built-in replaces it, never piles up beside it)
+        file = user_cache("frameworks", "builtin.json") if key else None
     except OSError:  # no home folder: no cache
         file = None
     kept = read_keyed(file, key) if file is not None else None
@@ -316,6 +316,11 @@ def _builtin_specs(texts: list[tuple[str, str]]) -> list[_Spec]:
     specs = [_read_spec(text, label) for label, text in texts]
     if file is not None:
         write_keyed(file, key, [_spec_json(s) for s in specs])  # kept only if JSON gives back the same
+        for old in file.parent.glob("builtin-*.json"):  # (named by key before: one for each qualkit version that ran)
+            try:
+                old.unlink(missing_ok=True)
+            except OSError:  # (another's, or read-only: left, as any cache file may be)
+                pass
     return specs
 
 
