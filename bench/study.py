@@ -55,10 +55,10 @@ def make_transcript(rng: random.Random, words: int) -> str:
     while total < words:
         q = " ".join(rng.choices(WORDS, k=rng.randint(5, 12)))
         answer = " ".join(_sentence(rng) for _ in range(rng.randint(1, 6)))
+        total += answer.count(" ") + q.count(" ") + 2  # (before the dashes, which add spaces and no word)
         if typed_in_word:
             q, answer = q.replace("'", "’"), answer.replace("'", "’").replace(" so ", " — so ").replace(" stigma ", " “stigma” ")
         out.append(f"Interviewer: {q[0].upper() + q[1:]}?\n\n{speaker}: {answer}\n\n")
-        total += answer.count(" ") + q.count(" ") + 2
     text = "".join(out)
     return text.replace("\n", "\r\n") if windows else text
 

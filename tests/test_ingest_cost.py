@@ -8,8 +8,15 @@ import re
 from qualkit.io.textdecode import replace_controls
 from qualkit.transcripts.model import Transcript, Turn, count_words, count_words_in
 
-# The definition of a word (qualkit.transcripts.model): runs of word characters, contractions whole.
+# The definition of a word, written out here as qualkit.transcripts.words.WORD says it: runs of word
+# characters, contractions whole (a copy, so that the tests hold the library to it).
 WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def test_the_word_pattern_is_the_one_the_library_states():
+    from qualkit.transcripts.words import WORD as stated
+
+    assert stated.pattern == WORD.pattern
 
 
 def test_word_counts_are_those_of_the_word_pattern_for_every_character():

@@ -37,15 +37,19 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def echo_table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Sequence[int] = ()) -> None:
+def echo_table(rows: Iterable[Sequence[Any]], headers: Sequence[str], right: Sequence[int] = ()) -> None:
     """Print rows as an aligned plain-text table (numbers right-aligned by column index). Padded a
-    column at a time (`qualkit ingest` prints a row per transcript: thousands of cells)."""
-    columns = [[h, *("" if v is None else str(v) for v in column)] for h, column in zip(headers, zip(*rows) if rows else [()] * len(headers))]
+    column at a time (`qualkit ingest` prints a row per transcript: thousands of cells); a row
+    shorter than the headers is blank to the right."""
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    width = max([len(headers), *map(len, cells)])
+    columns = [list(column) for column in zip(*([*headers, *[""] * (width - len(headers))],
+                                                *[row + [""] * (width - len(row)) for row in cells]))]
     padded = [list(map(str.rjust if i in right else str.ljust, column, repeat(max(map(len, column)))))
               for i, column in enumerate(columns)]
-    lines = list(map(str.rstrip, map("  ".join, zip(*padded))))
+    lines = list(map(str.rstrip, map("  ".join, zip(*padded)))) or [""] * (1 + len(cells))
     click.echo(click.style(lines[0], bold=True))
-    if len(lines) > 1:  # one write, not one per row
+    if cells:  # one write, not one per row
         click.echo("\n".join(lines[1:]))
 
 

@@ -33,20 +33,21 @@ def _looks_binary(text: str) -> bool:
     return _controls_in(sample, _NOT_CONTROL) / len(sample) > 0.01
 
 
-# Unicode category Cc (U+0000-U+001F, U+007F-U+009F) less the whitespace controls \t \n \v \f \r:
-# one regex count, ~15x faster than asking unicodedata about each character, same answer.
+# Unicode category Cc (U+0000-U+001F, U+007F-U+009F) less the whitespace controls \t \n \v \f \r: what
+# _looks_binary counts (the definition; the count itself is _controls_in's, in bytes).
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-# The bytes that are no character _CONTROL matches, and none _CONTROLS (below) matches, in UTF-8: what
-# bytes.translate deletes to leave one byte for each C0 control or DEL (each one byte in UTF-8, and no
-# byte of a longer sequence is below 0x80).
+# What bytes.translate deletes from a text's UTF-8 to leave one byte for each C0 control or DEL _CONTROL
+# matches: every other byte below 0x80, and every byte from 0x80 (no byte of a longer sequence is below
+# 0x80, and a C0 control or DEL is one byte). _NOT_CONTROLS (below) is the same for _CONTROLS.
 _NOT_CONTROL = bytes(b for b in range(256) if b >= 0x80 or not _CONTROL.match(chr(b)))
 _C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080-U+009F in UTF-8
 
 
 def _controls_in(text: str, not_controls: bytes) -> int:
-    """How many of the controls U+0000-U+009F that ``not_controls`` leaves (see _NOT_CONTROL) ``text``
-    holds, counted in its UTF-8 bytes at C speed: a regex over a text with a curly quote in it (two
-    bytes a character) cost ~6 ns a character, six times decoding it."""
+    """How many controls ``text`` holds: the C0 controls and DEL that ``not_controls`` leaves (see
+    _NOT_CONTROL), and every C1 control (U+0080-U+009F: 0xC2 and a byte 0x80-0x9F), counted in its
+    UTF-8 bytes at C speed. A regex over a text with a curly quote in it (two bytes a character) cost
+    ~6 ns a character, six times decoding it; the price is the text's UTF-8 copy while counting."""
     if text.isascii():
         return len(text.encode("ascii").translate(None, not_controls))
     utf8 = text.encode("utf-8", "surrogatepass")

@@ -293,7 +293,7 @@ def _quick(text: str, known: set[str]) -> tuple[list[Turn] | None, list[list] | 
     widths = list(map(len, matches))
     begins = list(accumulate(map(add, widths, map(len, after)), initial=len(head)))
     begins.pop()  # (the text's end + 1)
-    # (each line found: the newlines before it, in the head and the pieces before, and one a match before it)
+    # (each line found: the newlines in the head and in the pieces before it, plus one for each match before it)
     lines = list(accumulate(map(add, map(str.count, after, repeat("\n")), repeat(1)), initial=head.count("\n")))
     lines.pop()
     kinds, labels, inlines = _labelled(pieces, stride, groups)

@@ -25,7 +25,7 @@ _JOINING = re.compile(rb"'(?<=[" + _WORD_BYTES + rb"]')(?=[" + _WORD_BYTES + rb"
 _CLASS = bytes(ord("w") if w else ord("'") if b == 0x27 else ord(" ") for b, w in enumerate(_WORD_BIT))
 # Typographic marks beyond Latin-1 that a transcript holds by the hundred (quotes, dashes, an ellipsis):
 # none is a word character or an apostrophe, so each is replaced by a space in one pass, where the
-# encoder would call _stand_in once for every one of them.
+# encoder would call _stand_in once for every run of them (most stand alone).
 _MARKS = "“”‘—–…"
 _ERRORS = "qualkit-wordclass"
 
