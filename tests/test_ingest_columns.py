@@ -101,9 +101,10 @@ def test_the_ingest_rows_of_the_workers_are_those_of_one_process(tmp_path, monke
     assert any(r["warnings"] for r in rows[1]) and [r["warnings"] for r in rows[1] if r["id"] == "notes"] == [[]]
 
 
-def test_a_plain_ascii_file_is_decoded_in_one_pass_and_reads_as_before(tmp_path, monkeypatch):
-    """read_text_file: an ASCII file with no control character and no CR skips decode_bytes, NFC and
-    the control scan; any other file takes them, and both give what decode_bytes and its followers give."""
+def test_a_file_reading_leaves_unchanged_is_decoded_in_one_pass_and_reads_as_before(tmp_path, monkeypatch):
+    """read_text_file: an ASCII file with no control character and no CR, or a UTF-8 one typed in Word
+    (curly quotes, dashes) that is NFC with no CR, control or separator, skips decode_bytes, NFC and the
+    control scan; any other file takes them, and both give what decode_bytes and its followers give."""
     import pytest
 
     import qualkit.io.textdecode as td
@@ -118,21 +119,27 @@ def test_a_plain_ascii_file_is_decoded_in_one_pass_and_reads_as_before(tmp_path,
 
     rng = random.Random(2)
     parts = [b"word ", b"\n", b"P1: ", b"x", b"\t", b"  "]
-    rare = [b"\r", b"\r\n", b"\x0b", b"\x0c", b"\x00", b"\x1b", b"\x7f", b"\xc3\xa9", b"\xff", b"\xef\xbb\xbf", b"\xe2\x80\xa8"]
+    rare = [b"\r", b"\r\n", b"\x0b", b"\x0c", b"\x00", b"\x1b", b"\x7f", b"\xc3\xa9", b"\xff", b"\xef\xbb\xbf", b"\xe2\x80\xa8",
+            *[c.encode() for c in "’“”‘—–…\u00a0\u0085\u2029\ufffe\uffff\u2126\u212b中é\u0301\u1100\u1161\u0340Ā"], b"\xe2\x80"]
     samples = [b"".join(rng.choice(rare) if rng.random() < 0.01 else rng.choice(parts) for _ in range(rng.randint(1, 300)))
                for _ in range(400)]
     for i, data in enumerate(samples):
         f = tmp_path / f"f{i}.txt"
         f.write_bytes(data)
         try:
-            got = td.read_text_file(f)
+            text, encoding, warnings, as_is = td.read_text_file_as_is(f)
+            got = (text, encoding, warnings)
+            assert as_is == (encoding == "utf-8" and text.encode("utf-8") == data), data
         except td.TranscriptError as exc:
             got = exc.message  # type: ignore[assignment]
         assert got == slow(data), data
     f = tmp_path / "plain.txt"
     f.write_bytes(b"Interviewer: How?\nMaria: Fine.\n")
+    typed = tmp_path / "typed.txt"
+    typed.write_bytes("Interviewer: Don’t you… “agree” — é?\nMaria: Fine.\n".encode())
     monkeypatch.setattr(td, "decode_bytes", lambda *a: pytest.fail("decoded by decode_bytes"))
     assert td.read_text_file(f) == ("Interviewer: How?\nMaria: Fine.\n", "utf-8", [])
+    assert td.read_text_file_as_is(typed) == ("Interviewer: Don’t you… “agree” — é?\nMaria: Fine.\n", "utf-8", [], True)
 
 
 def test_cache_entries_store_turn_numbers_packed_and_read_back_the_same(tmp_path):

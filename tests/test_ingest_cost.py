@@ -85,6 +85,29 @@ def test_control_characters_are_counted_alike_in_any_text_as_the_regex_counts_th
         assert replace_controls(text)[0] == want, repr(text)
 
 
+def test_the_characters_read_as_nfc_without_asking_unicodedata_are_so_wherever_they_stand():
+    """A Word-typed file is taken as NFC when it holds nothing but characters below U+0300 and Word's
+    curly quotes, dashes and ellipsis: none composes with or reorders against any of them, in either order."""
+    import unicodedata
+
+    from qualkit.io.textdecode import _INERT_MARKS, _surely_nfc
+
+    inert = [chr(c) for c in range(0x300)] + sorted(m.decode() for m in _INERT_MARKS)
+    for b in inert:
+        assert unicodedata.is_normalized("NFC", "".join(a + b for a in inert)), repr(b)
+    assert "’" in inert and "\u2028" not in inert and "\u2029" not in inert  # (normalize_text makes those newlines)
+    # the byte regex lets through exactly those marks among every three bytes that begin with 0xE2
+    passed = {bytes((0xE2, a, b)) for a in range(0x80, 0xC0) for b in range(0x80, 0xC0) if _surely_nfc(bytes((0xE2, a, b)))}
+    assert passed == _INERT_MARKS and not _surely_nfc(b"\xe2\x80") and not _surely_nfc(b"\xe2")
+    rng = random.Random(11)
+    pool = inert[::7] + list("\u0301\u0300\u0340\u2126\u212b\u1100\u1161中\u00a0\u2028ﬁ")
+    for _ in range(5000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 12)))
+        if _surely_nfc(text.encode("utf-8", "surrogatepass")):
+            assert unicodedata.is_normalized("NFC", text), repr(text)
+    assert _surely_nfc("Don’t — “so” … é".encode()) and not _surely_nfc("e\u0301".encode())
+
+
 def test_numbered_court_lines_are_recognised_by_the_quick_scan_as_line_by_line():
     from qualkit.transcripts.speakers import _numbered
 

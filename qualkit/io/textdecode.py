@@ -133,10 +133,8 @@ def read_text_file_as_is(path: str | Path) -> tuple[str, str, list[str], bool]:
         raise TranscriptError("no such file", path) from None
     except OSError as exc:
         raise TranscriptError(f"cannot read file ({exc.strerror})", path) from None
-    as_is = _plain_ascii(data)
-    if as_is is not None:
-        # The usual file: plain ASCII text with no control character and no CR. No byte-order mark or zero
-        # byte, so decode_bytes reads it as UTF-8 with no warning; NFC and the controls leave it as it is.
+    as_is = _unchanged_text(data)
+    if as_is is not None:  # (no byte-order mark or zero byte: decode_bytes would read it as UTF-8 with no warning)
         return as_is, "utf-8", [], True
     text, encoding, warnings = decode_bytes(data, path)
     text, note = replace_controls(normalize_text(text))
@@ -145,12 +143,62 @@ def read_text_file_as_is(path: str | Path) -> tuple[str, str, list[str], bool]:
     return text, encoding, warnings, encoding == "utf-8" and text.encode("utf-8") == data
 
 
-def _plain_ascii(data: bytes) -> str | None:
-    """The text of a file's bytes ``data`` when reading it changes nothing (plain ASCII, no control
-    character, no CR), else None: the test :func:`read_text_file` makes before anything else."""
-    if data.isascii() and b"\r" not in data and not data.translate(None, _NOT_CONTROLS):
+def _unchanged_text(data: bytes) -> str | None:
+    """The text of a file's bytes ``data`` when reading it changes nothing, else None: the test
+    :func:`read_text_file_as_is` makes before anything else. The usual file is plain ASCII with no
+    control character and no CR; a file typed in Word is UTF-8 with curly quotes and dashes (and
+    letters of Latin alphabets), and no CR or control character. In either, decode_bytes,
+    normalize_text and replace_controls would each take a pass to leave it as it is. A file with any
+    other character from U+0300 (a combining mark, another script, a line separator, a byte-order
+    mark) takes those passes."""
+    if b"\r" in data or data.translate(None, _NOT_CONTROLS):  # (a C0 control or DEL left)
+        return None
+    if data.isascii():
         return data.decode("ascii")
-    return None
+    if (b"\xc2" in data and _C1_UTF8.search(data)) or not _surely_nfc(data):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+# Characters from U+0300 that NFC leaves as they are wherever they stand among themselves and those below
+# U+0300 (none of which is a combining mark or composes with the one before), and that normalize_text and
+# replace_controls leave too: the punctuation and currency signs Word types (curly quotes, dashes, an
+# ellipsis, the euro). Each is three bytes in UTF-8, the first 0xE2; every character from U+0300 has a
+# first byte from 0xCC.
+_INERT_RANGES = [(0x2010, 0x2027), (0x2030, 0x205E), (0x20A0, 0x20C0), (0x2122, 0x2122)]
+_INERT_MARKS = frozenset(chr(c).encode("utf-8") for first, last in _INERT_RANGES for c in range(first, last + 1))
+_BELOW_0XCC = bytes(range(0xCC))
+
+
+def _other_e2_pattern() -> re.Pattern[bytes]:
+    """A regex for the first 0xE2 of a character not in _INERT_MARKS (or of no whole character): the
+    marks' second bytes, each with the range of third bytes it takes, in a negative lookahead."""
+    thirds: dict[int, list[int]] = {}
+    for mark in sorted(_INERT_MARKS):
+        thirds.setdefault(mark[1], []).append(mark[2])
+    runs = []
+    for second, found in thirds.items():
+        for third in found:  # (consecutive third bytes as one range)
+            if runs and runs[-1][0] == second and runs[-1][2] == third - 1:
+                runs[-1][2] = third
+            else:
+                runs.append([second, third, third])
+    alternatives = b"|".join(b"\\x%02x[\\x%02x-\\x%02x]" % (second, lo, hi) for second, lo, hi in runs)
+    return re.compile(b"\\xe2(?!" + alternatives + b")")
+
+
+_OTHER_E2 = _other_e2_pattern()
+
+
+def _surely_nfc(data: bytes) -> bool:
+    """Whether the UTF-8 ``data`` holds no character from U+0300 but those of _INERT_MARKS (then its
+    text is NFC, with nothing normalize_text or replace_controls would change), found in bytes at C
+    speed: unicodedata's quick check takes ~2 ns a character. False when it may hold another."""
+    leads = data.translate(None, _BELOW_0XCC)  # (the first byte of each character from U+0300)
+    return not leads or (not leads.translate(None, b"\xe2") and _OTHER_E2.search(data) is None)
 
 
 # C0 and C1 controls (ESC and CSI start terminal escape sequences), DEL, and XML's non-characters.
