@@ -179,7 +179,7 @@ def _other_e2_pattern() -> re.Pattern[bytes]:
     thirds: dict[int, list[int]] = {}
     for mark in sorted(_INERT_MARKS):
         thirds.setdefault(mark[1], []).append(mark[2])
-    runs = []
+    runs: list[list[int]] = []
     for second, found in thirds.items():
         for third in found:  # (consecutive third bytes as one range)
             if runs and runs[-1][0] == second and runs[-1][2] == third - 1:
