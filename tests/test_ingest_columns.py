@@ -312,6 +312,50 @@ def test_ingest_on_one_core_parses_to_columns_and_a_second_ingest_reads_nothing(
     assert [t.id for t in again.transcripts()] == [r.id for r in result.rows] and parsed == []
 
 
+def test_a_second_ingest_reports_each_file_from_its_cache_entry_without_reading_it_back(tmp_path, monkeypatch):
+    """`qualkit ingest` on a study whose parses the cache holds sums each file up from its entry's header,
+    warnings and speakers (no Turn, no text decoded): the same rows as the first ingest (an unknown
+    speaker, a document with none, a file kept as text, a file typed in Word); a file changed behind the
+    same time and size is read again and reported as it now is."""
+    import os
+
+    import pytest
+
+    import qualkit
+    import qualkit.transcripts as readers
+    import qualkit.workspace.cache as cache
+    from qualkit.workspace.scaffold import init
+
+    root = init(tmp_path / "ws")
+    (root / "participants.csv").write_text("transcript,speaker,participant_id\n,Interviewer,I1\n", encoding="utf-8")
+    (root / "documents.csv").write_text("document,source_type\nnotes,field notes\n", encoding="utf-8")
+    files = {"notes.txt": "Visited the clinic.\n\nIt was closed.\n",
+             "crlf.txt": "Interviewer: Hi?\r\nLuis: Yes, by fax.\r\nInterviewer: Ok?\r\nLuis: Yes.\r\n",
+             "word.txt": "Interviewer: Don’t you “agree” — really?\nLuis: I’d say so…\nInterviewer: Why?\nLuis: Trust.\n",
+             "plain.txt": "Interviewer: How?\nLuis: By fax.\nInterviewer: Always?\nLuis: Mostly.\n"}
+    for name, text in files.items():
+        (root / "transcripts" / name).write_bytes(text.encode("utf-8"))
+    first = qualkit.Workspace(root)
+    first.jobs = 1
+    rows = [r.as_dict() for r in first.ingest(rows_only=True).rows]
+    assert [r["words"] for r in rows] == [6, 6, 5, 9] and any(r["warnings"] for r in rows)
+
+    monkeypatch.setattr(cache, "_decode", lambda *a: pytest.fail("a transcript was read back"))
+    monkeypatch.setattr(readers, "read_parsed", lambda *a, **k: pytest.fail("a file was parsed"))
+    again = qualkit.Workspace(root)
+    again.jobs = 1
+    assert [r.as_dict() for r in again.ingest(rows_only=True).rows] == rows
+    monkeypatch.undo()
+
+    plain = root / "transcripts" / "plain.txt"
+    st = plain.stat()
+    plain.write_text("Interviewer: How?\nLuis: By f x.\nInterviewer: Always?\nLuis: Mostly.\n", encoding="utf-8")  # (the same size)
+    os.utime(plain, ns=(st.st_atime_ns, st.st_mtime_ns))
+    edited = qualkit.Workspace(root)
+    edited.jobs = 1
+    assert [r.words for r in edited.ingest(rows_only=True).rows if r.id == "plain"] == [6]
+
+
 def test_a_text_that_begins_with_a_nul_and_a_file_gone_since_its_parse_read_back_safely(tmp_path):
     """An entry's text is tagged, so a text of any first character (an RTF's \\'00 becomes a NUL) reads back
     as itself; a text kept as its file's CRC whose file is gone, renamed or locked by the time it is read

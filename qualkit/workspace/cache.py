@@ -150,6 +150,13 @@ class TranscriptCache(CacheStore):
         quarter of the cost of :meth:`get`, for a reader that wants the words alone)."""
         return self._select(key, "data, file", lambda row: _text(*row))
 
+    def summary(self, key: str) -> tuple[TranscriptHead, list[str], list[str | None]] | None:
+        """(header, the parse's warnings, each turn's speaker label) of the entry under ``key``, no Turn
+        made and no other column decoded: what `qualkit ingest` reports of a file whose parse the cache
+        holds (a tenth of the cost of :meth:`get`). None where :meth:`get` gives None: no entry, an
+        unreadable one, or a file whose bytes are no longer those its entry was made of."""
+        return self._select(key, "data, file", lambda row: _summary(*row))
+
     def head(self, key: str) -> TranscriptHead | None:
         """The header of the entry under ``key`` (None: no entry, or unreadable), its turns and text
         not decoded: the bytes up to the entry's first NUL are all that is read into Python."""
@@ -414,14 +421,33 @@ def _stored_text(stored: bytes, file: str) -> str | None:
     tag = stored[:1]
     if tag == b"T":
         return bytes(stored[1:]).decode("utf-8")
-    if tag != b"C":
+    data = _file_as_stored(stored, file)
+    return data.decode("utf-8") if data is not None else None
+
+
+def _file_as_stored(stored: bytes, file: str) -> bytes | None:
+    """The bytes of ``file`` when an entry stores its text as ``C`` and their CRC-32 (``stored``) and
+    they still have it; None when they do not (the file changed) or cannot be read now."""
+    if stored[:1] != b"C":
         raise ValueError("not a transcript cache entry's text")
     try:
         with open(file, "rb") as fh:
             data = fh.read()
     except OSError:  # (removed, renamed or locked since the entry was written)
         return None
-    return data.decode("utf-8") if zlib.crc32(data) == int(stored[1:]) else None
+    return data if zlib.crc32(data) == int(stored[1:]) else None
+
+
+def _summary(blob: bytes, file: str) -> tuple[TranscriptHead, list[str], list[str | None]] | None:
+    """See :meth:`TranscriptCache.summary`: the header, the warnings and the speakers column of an entry."""
+    start = blob.index(b"\x00") + 1  # after the header
+    cut = blob.index(b"\x00", start)
+    stored = blob[cut + 1:]
+    if stored[:1] != b"T" and _file_as_stored(stored, file) is None:
+        return None
+    record = json.loads(blob[start:cut])
+    speakers = _unpack_column(record["turns"][0], record["n"]) if record["turns"] else []
+    return TranscriptHead(*json.loads(blob[:start - 1])), record["warnings"], speakers
 
 
 def _decode(blob: bytes, file: str) -> Transcript | None:

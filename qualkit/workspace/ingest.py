@@ -254,7 +254,7 @@ def ingest(ws: _Store, paths: Iterable[str | Path] | None = None,
             summed = rows.pop(path, None) if rows else None
             if summed is not None:
                 stamps[path] = _stamp(path)
-            if summed is not None and summed[0] == stamps[path]:  # parsed and summed up in a worker
+            if summed is not None and summed[0] == stamps[path]:  # parsed and summed up in a worker, or from its cache entry
                 tid, *row = summed[1]
                 result.rows.append(IngestRow(tid, path, *row))  # type: ignore[arg-type]
                 result.transcripts.append(cast(Transcript, TranscriptRef(ws, tid, path)))
@@ -406,7 +406,9 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
     forked = n > 1 and can_fork()
     if not forked and not rows_only:
         return rows
-    todo, size = _unparsed(ws, paths)
+    todo, size, held = _unparsed(ws, paths)
+    if rows_only:
+        rows.update(_summed_from_cache(ws, held))
     forked = forked and size >= PARALLEL_MIN_BYTES and len(todo) >= 2
     if not todo or not (forked or rows_only):
         return rows
@@ -449,12 +451,16 @@ def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: 
     return rows
 
 
-def _unparsed(ws: _Store, paths: list[Path]) -> tuple[list[tuple[Path, tuple[float, int], str | None, list[str], str | None]], int]:
+_Work = tuple[Path, tuple[float, int], str | None, list[str], str | None]  # a file, its state, speaker rules and cache key
+
+
+def _unparsed(ws: _Store, paths: list[Path]) -> tuple[list[_Work], int, list[_Work]]:
     """The transcript files of ``paths`` that neither this command's memory nor the on-disk cache holds
-    in their present state, each with its state, speaker rules and cache key; and their weighted size."""
+    in their present state, each with its state, speaker rules and cache key; their weighted size; and
+    the files the on-disk cache holds (not this command's memory), in the same form."""
     from qualkit.transcripts import is_transcript_file
 
-    todo: list[tuple[Path, tuple[float, int], str | None, list[str], str | None]] = []
+    todo: list[_Work] = []
     size = 0
     for path in dict.fromkeys(paths):
         stamp = _stamp(path)
@@ -463,10 +469,30 @@ def _unparsed(ws: _Store, paths: list[Path]) -> tuple[list[tuple[Path, tuple[flo
             continue
         todo.append((path, stamp, *_plan(ws, path, stamp)))
         size += stamp[1] * _PACKED.get(path.suffix.lower(), 1)
-    if todo:
-        held = ws.disk_cache.held([k for *_, k in todo if k is not None])
-        todo = [w for w in todo if w[4] not in held]
-    return todo, size
+    if not todo:
+        return todo, size, []
+    held = ws.disk_cache.held([k for *_, k in todo if k is not None])
+    return [w for w in todo if w[4] not in held], size, [w for w in todo if w[4] in held]
+
+
+def _summed_from_cache(ws: _Store, held: list[_Work]) -> dict[Path, tuple[tuple[float, int], Summary]]:
+    """The ingest row of each file of ``held`` (its parse in the on-disk cache), with its state, from its
+    entry's header, warnings and speakers (:meth:`~qualkit.workspace.cache.TranscriptCache.summary`: no
+    Turn made, no text decoded) and the participants found as reading it would: a tenth of the cost of
+    reading the transcript back, for `qualkit ingest` on a study where a few files are new. A file whose
+    entry gives none is left to be read as usual."""
+    from qualkit.workspace.ingest_work import speakers_found
+
+    rows: dict[Path, tuple[tuple[float, int], Summary]] = {}
+    for path, stamp, _pattern, _known, key in held:
+        got = ws.disk_cache.summary(key) if key is not None else None
+        if got is None:
+            continue
+        head, warnings, speakers = got
+        found = speakers_found(ws, head.id, speakers, list(warnings))[1]
+        labels = sum(1 for label in head.labels if label is not None)
+        rows[path] = (stamp, (head.id, head.source_format, head.turns, labels, head.words, list(found)))
+    return rows
 
 
 def unmatched_participant_rows(ws: _Store, ids: set[str]) -> list[str]:
