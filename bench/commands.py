@@ -16,8 +16,10 @@ imports (42x on the sample). The honest floor for `run` is Python start-up plus 
 (bench/baselines.py ``libs``); both ratios are printed, the old one for comparison with earlier notes.
 
 ``ingest`` is measured twice: ``ingest (cold)`` with .qualkit/cache/transcripts.sqlite deleted first
-(every file decoded and parsed), then ``ingest`` on the unchanged study (every parse read back from
-that cache), the case of every later command. The ratio to the bare read is printed for both.
+(every file decoded and parsed), then ``ingest`` on the unchanged study (every file summed up from its
+cache entry), the case of every later ingest. The ratio to the bare read is printed for both; the bar
+(issue 17, <= 3x) is the cold one, since the bare read reads every file. With ``--repeat 1`` each is one
+run, and on a busy host one run moves 10-25%: use farm-bench's paired medians for that ratio.
 
 Every process runs with its bytecode cached, as an installed qualkit does (pip compiles it): qualkit's
 modules are compiled once before timing and PYTHONDONTWRITEBYTECODE is dropped. With it set (as on
@@ -157,8 +159,9 @@ def ratios(res: dict[str, dict]) -> None:
         pairs = [x / y for x, y in zip(res[a]["cpus"], res[b]["cpus"])]
         return f"{statistics.median(pairs):.2f}x" + (f" (paired, {min(pairs):.2f}-{max(pairs):.2f})" if len(pairs) > 1 else "")
 
-    print(f"  ingest / bare read+decode+split: {r('ingest', '(bare read+decode+split)')} (target <= 3x; "
-          f"cold, every file parsed: {r('ingest (cold)', '(bare read+decode+split)')})")
+    print(f"  ingest (cold) / bare read+decode+split: {r('ingest (cold)', '(bare read+decode+split)')} (target <= 3x: "
+          f"every file parsed, as the bare read reads every file; warm, every parse from the cache: "
+          f"{r('ingest', '(bare read+decode+split)')})")
     print(f"  ingest (cold) / bare read+lines+label regex: {r('ingest (cold)', '(bare read+lines+label regex)')}")
     print(f"  bare spaCy+PhraseMatcher / autocode: {r('(bare spaCy+PhraseMatcher)', 'autocode')} (target >= 0.9x)")
     print(f"  autocode / one alternation regex: {r('autocode', '(one alternation regex)')}")
