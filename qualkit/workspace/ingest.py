@@ -389,9 +389,10 @@ def read_text_one(ws: _Store, path: Path) -> str:
 
 def prefetch(ws: _Store, paths: list[Path], jobs: int | None = None, rows_only: bool = False) -> dict[Path, tuple[tuple[float, int], Summary]]:
     """Parse the files of ``paths`` that no cache holds in ``jobs`` processes (default: every core),
-    and keep them as :func:`read_one` would; returns the ingest row of each file parsed here when
-    ``rows_only`` (each with the file's state then), which are then not read back into this process
-    (their parse is in the on-disk cache, written by the workers), else an empty dict.
+    and keep them as :func:`read_one` would; returns the ingest row of each file parsed here, or summed
+    up from its entry in the on-disk cache (:func:`_summed_from_cache`), when ``rows_only`` (each with
+    the file's state then), which are then not read back into this process (their parse is in the
+    on-disk cache, written by the workers), else an empty dict.
 
     Processes are forked unless one is asked for, they cannot be forked here, or the files to parse
     hold less than :data:`PARALLEL_MIN_BYTES` (weighted for zipped formats). Without them, ``rows_only``
