@@ -50,7 +50,11 @@ def _controls_in(text: str, not_controls: bytes) -> int:
     ~6 ns a character, six times decoding it; the price is the text's UTF-8 copy while counting."""
     if text.isascii():
         return len(text.encode("ascii").translate(None, not_controls))
-    utf8 = text.encode("utf-8", "surrogatepass")
+    return _utf8_controls(text.encode("utf-8", "surrogatepass"), not_controls)
+
+
+def _utf8_controls(utf8: bytes, not_controls: bytes) -> int:
+    """:func:`_controls_in` of the text whose UTF-8 bytes are ``utf8`` (a file's own, before decoding)."""
     found = len(utf8.translate(None, not_controls))
     if b"\xc2" in utf8:
         found += len(_C1_UTF8.findall(utf8))
@@ -151,11 +155,11 @@ def _unchanged_text(data: bytes) -> str | None:
     normalize_text and replace_controls would each take a pass to leave it as it is. A file with any
     other character from U+0300 (a combining mark, another script, a line separator, a byte-order
     mark) takes those passes."""
-    if b"\r" in data or data.translate(None, _NOT_CONTROLS):  # (a C0 control or DEL left)
+    if b"\r" in data or _utf8_controls(data, _NOT_CONTROLS):
         return None
     if data.isascii():
         return data.decode("ascii")
-    if (b"\xc2" in data and _C1_UTF8.search(data)) or not _surely_nfc(data):
+    if not _surely_nfc(data):
         return None
     try:
         return data.decode("utf-8")

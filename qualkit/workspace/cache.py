@@ -326,8 +326,6 @@ class TranscriptHead:
         return self.head[:end] if end <= len(self.head) else None
 
 
-
-
 def _head_values(p: Parsed) -> list[Any]:
     """The fields of the :class:`TranscriptHead` of ``p`` in order, as an entry's header lists them."""
     speakers, starts = (p.columns[0], p.columns[1]) if p.columns else ([], [])
@@ -409,9 +407,16 @@ def _unpack_column(stored: Any, n: int) -> list:
     return stored
 
 
+def _parts(blob: bytes) -> tuple[bytes, bytes, bytes]:
+    """An entry's header JSON, meta JSON and stored text (see :func:`_encode`): cut at its first two NULs."""
+    start = blob.index(b"\x00") + 1  # after the header
+    cut = blob.index(b"\x00", start)
+    return blob[:start - 1], blob[start:cut], blob[cut + 1:]
+
+
 def _text(blob: bytes, file: str) -> str | None:
     """The text of an entry alone: what follows its second NUL (see :func:`_encode`), or its file's."""
-    return _stored_text(blob[blob.index(b"\x00", blob.index(b"\x00") + 1) + 1:], file)
+    return _stored_text(_parts(blob)[2], file)
 
 
 def _stored_text(stored: bytes, file: str) -> str | None:
@@ -440,23 +445,20 @@ def _file_as_stored(stored: bytes, file: str) -> bytes | None:
 
 def _summary(blob: bytes, file: str) -> tuple[TranscriptHead, list[str], list[str | None]] | None:
     """See :meth:`TranscriptCache.summary`: the header, the warnings and the speakers column of an entry."""
-    start = blob.index(b"\x00") + 1  # after the header
-    cut = blob.index(b"\x00", start)
-    stored = blob[cut + 1:]
+    head, meta, stored = _parts(blob)
     if stored[:1] != b"T" and _file_as_stored(stored, file) is None:
         return None
-    record = json.loads(blob[start:cut])
+    record = json.loads(meta)
     speakers = _unpack_column(record["turns"][0], record["n"]) if record["turns"] else []
-    return TranscriptHead(*json.loads(blob[:start - 1])), record["warnings"], speakers
+    return TranscriptHead(*json.loads(head)), record["warnings"], speakers
 
 
 def _decode(blob: bytes, file: str) -> Transcript | None:
-    start = blob.index(b"\x00") + 1  # after the header
-    cut = blob.index(b"\x00", start)
-    text = _stored_text(blob[cut + 1:], file)
+    _head, meta, stored = _parts(blob)
+    text = _stored_text(stored, file)
     if text is None:
         return None
-    record = json.loads(blob[start:cut])
+    record = json.loads(meta)
     n = record.pop("n")
     columns = [_unpack_column(stored, n) for stored in record.pop("turns")]
     words = record.pop("words")

@@ -36,6 +36,7 @@ class Workspace(Protocol):
     def codings_dir(self) -> Path: ...
     def transcript_paths(self) -> list[Path]: ...
 
+
 _State = tuple[str, "int | None", "int | None", "int | None"]
 
 
